@@ -1,0 +1,411 @@
+// Package pgtest runs a throwaway PostgreSQL server for tests.
+//
+// It uses the PostgreSQL binaries already on the machine (Debian's
+// /usr/lib/postgresql/*/bin, or initdb and pg_ctl on PATH): no Docker, no
+// downloads. Each Start makes a new cluster in a new temporary directory,
+// tuned for speed rather than durability, and each test takes its own
+// database from NewDatabase. It is for tests only; nothing it stores survives.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrUnavailable is returned (wrapped) by Start when no PostgreSQL binaries
+// are installed, so callers can skip rather than fail on a developer machine.
+var ErrUnavailable = errors.New("pgtest: PostgreSQL is not installed")
+
+// Server is a running throwaway cluster, or a server named by TEST_PG_DSN.
+// Its methods are safe for concurrent use.
+type Server struct {
+	dsn string
+	seq atomic.Uint64 // numbers the databases NewDatabase makes
+
+	// Empty when the server came from TEST_PG_DSN.
+	dir   string // temporary directory: data/, log, unix socket
+	bin   string // directory holding initdb and pg_ctl
+	runAs string // "postgres" when we are root, else ""
+
+	// The watchdog stops the cluster and removes dir if this process dies
+	// without calling Stop (a panicking or timed-out test, Ctrl-C).
+	watchdog     *exec.Cmd
+	watchdogPipe *os.File
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start initialises and starts a cluster on a free loopback port, waits until
+// it accepts connections, and returns it. The cluster listens on 127.0.0.1
+// and on a unix socket in its temporary directory, with fsync,
+// synchronous_commit and full_page_writes off.
+//
+// If TEST_PG_DSN is set, Start uses that server instead and starts nothing.
+func Start() (*Server, error) {
+	if dsn := os.Getenv("TEST_PG_DSN"); dsn != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ping(ctx, dsn); err != nil {
+			return nil, fmt.Errorf("pgtest: TEST_PG_DSN: %w", err)
+		}
+		return &Server{dsn: dsn}, nil
+	}
+
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin}
+	var uid, gid int
+	if os.Geteuid() == 0 {
+		// initdb and postgres refuse to run as root.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("pgtest: running as root needs a postgres user: %w", err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		if _, err := exec.LookPath("runuser"); err != nil {
+			return nil, fmt.Errorf("pgtest: running as root needs runuser: %w", err)
+		}
+		s.runAs = "postgres"
+	}
+
+	// Not t.TempDir: its parent is private to root, and postgres must reach it.
+	s.dir, err = os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	if s.runAs != "" {
+		err = os.Chown(s.dir, uid, gid)
+	}
+	if err == nil {
+		err = s.start()
+	}
+	if err != nil {
+		if stopErr := s.Stop(); stopErr != nil {
+			err = fmt.Errorf("%w (cleanup: %v)", err, stopErr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start() error {
+	data := filepath.Join(s.dir, "data")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// C.UTF-8 sorts like C but knows the Unicode character classes;
+	// initdb rejects it where the C library lacks it.
+	var initErr error
+	for _, locale := range []string{"C.UTF-8", "C"} {
+		out, err := s.command(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust",
+			"-E", "UTF8", "--locale="+locale, "--no-sync").CombinedOutput()
+		if err == nil {
+			initErr = nil
+			break
+		}
+		initErr = errors.Join(initErr, fmt.Errorf("pgtest: initdb --locale=%s: %w\n%s", locale, err, out))
+		os.RemoveAll(data)
+	}
+	if initErr != nil {
+		return initErr
+	}
+
+	conf := fmt.Sprintf("\n# pgtest\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"+
+		"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n",
+		strings.ReplaceAll(s.dir, "'", "''"))
+	if err := appendFile(filepath.Join(data, "postgresql.conf"), conf); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+
+	if err := s.startWatchdog(data); err != nil {
+		return err
+	}
+
+	logFile := filepath.Join(s.dir, "log")
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return fmt.Errorf("pgtest: pick a port: %w", err)
+		}
+		os.Remove(logFile) // so the tail below is this attempt's
+		out, err := s.command(ctx, "pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60",
+			"-o", "-p "+strconv.Itoa(port), "start").CombinedOutput()
+		if err == nil {
+			s.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+			break
+		}
+		tail := tailFile(logFile, 4096)
+		// Another process may have taken the port since freePort closed it.
+		if attempt < 3 && strings.Contains(tail, "could not bind") {
+			continue
+		}
+		return fmt.Errorf("pgtest: pg_ctl start: %w\n%s\nserver log (tail):\n%s", err, out, tail)
+	}
+
+	// pg_ctl -w has seen the server ready; make sure TCP works too.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := ping(ctx, s.dsn)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pgtest: server started but refuses connections: %w\nserver log (tail):\n%s",
+				err, tailFile(logFile, 4096))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startWatchdog starts a shell that waits for EOF on a pipe whose only writer
+// is this process. The kernel closes the pipe when this process exits, however
+// it exits; the shell then stops the cluster and removes the directory. The
+// postmaster is in its own session (pg_ctl calls setsid), so nothing else
+// would stop it. The shell ignores the signals that Ctrl-C and a terminal
+// hang-up send, so it outlives the test binary.
+func (s *Server) startWatchdog(data string) error {
+	runAs := ""
+	if s.runAs != "" {
+		runAs = "runuser -u " + s.runAs + " -- "
+	}
+	script := `trap '' INT HUP TERM; read x; ` + runAs +
+		`"$3" -D "$1" -m immediate -w -t 30 stop >/dev/null 2>&1; rm -rf "$2"`
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("pgtest: watchdog: %w", err)
+	}
+	cmd := exec.Command("/bin/sh", "-c", script, "pgtest-watchdog", data, s.dir, filepath.Join(s.bin, "pg_ctl"))
+	cmd.Stdin = r
+	cmd.Dir = s.dir
+	err = cmd.Start()
+	r.Close()
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("pgtest: watchdog: %w", err)
+	}
+	s.watchdog, s.watchdogPipe = cmd, w
+	return nil
+}
+
+// DSN returns the URL of the server's postgres database, e.g.
+// postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable.
+func (s *Server) DSN() string { return s.dsn }
+
+// NewDatabase creates a fresh, uniquely named database on the server and
+// returns its DSN, so that tests do not see each other's rows.
+func (s *Server) NewDatabase(ctx context.Context) (string, error) {
+	name := fmt.Sprintf("t_%d_%s", s.seq.Add(1), strings.ToLower(rand.Text()[:10]))
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: new database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	return withDatabase(s.dsn, name)
+}
+
+// Stop shuts the cluster down (fast mode) and removes its directory. It is
+// safe to call more than once, and on a nil Server. For a TEST_PG_DSN server
+// it does nothing.
+func (s *Server) Stop() error {
+	if s == nil || s.dir == "" {
+		return nil
+	}
+	s.stopOnce.Do(func() { s.stopErr = s.stop() })
+	return s.stopErr
+}
+
+func (s *Server) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var errs []error
+	data := filepath.Join(s.dir, "data")
+	if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err == nil {
+		out, err := s.command(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "30", "stop").CombinedOutput()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pgtest: pg_ctl stop: %w\n%s", err, out))
+			s.command(ctx, "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", "30", "stop").Run()
+		}
+	}
+	if s.watchdog != nil {
+		s.watchdog.Process.Kill()
+		s.watchdog.Wait()
+		s.watchdogPipe.Close()
+	}
+	if err := os.RemoveAll(s.dir); err != nil {
+		errs = append(errs, fmt.Errorf("pgtest: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Required reports whether a missing PostgreSQL must fail the tests rather
+// than skip them: in CI (CI set to anything but "", "0" or "false"), or when
+// DELING_TEST_PG=require.
+func Required() bool {
+	if os.Getenv("DELING_TEST_PG") == "require" {
+		return true
+	}
+	ci := os.Getenv("CI")
+	return ci != "" && ci != "0" && !strings.EqualFold(ci, "false")
+}
+
+// Main runs a package's tests around a server:
+//
+//	var srv *pgtest.Server
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+//
+// If PostgreSQL is not installed and not Required, Main says so on stderr and
+// runs the tests with *srv nil; they should skip. Any other failure to start
+// returns exit code 1 without running the tests.
+func Main(m *testing.M, srv **Server) int {
+	s, err := Start()
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnavailable) && !Required():
+		fmt.Fprintf(os.Stderr, "%v; skipping the tests that need it\n", err)
+		return m.Run()
+	case errors.Is(err, ErrUnavailable):
+		fmt.Fprintf(os.Stderr, "%v; failing, because CI or DELING_TEST_PG=require says PostgreSQL is required\n", err)
+		return 1
+	default:
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		return 1
+	}
+	*srv = s
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// command runs a PostgreSQL binary, as the postgres user when we are root.
+// It runs in the cluster directory: postgres fails if it cannot read its
+// working directory.
+func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	name = filepath.Join(s.bin, name)
+	if s.runAs != "" {
+		args = append([]string{"-u", s.runAs, "--", name}, args...)
+		name = "runuser"
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = s.dir
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// findBin returns the directory holding initdb and pg_ctl, preferring the
+// newest Debian-packaged version.
+func findBin() (string, error) {
+	var dirs []string
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	slices.SortFunc(matches, func(a, b string) int { return compareVersions(b, a) })
+	for _, m := range matches {
+		dirs = append(dirs, filepath.Dir(m))
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		dirs = append(dirs, filepath.Dir(p))
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no initdb and pg_ctl in /usr/lib/postgresql/*/bin or on PATH (apt-get install postgresql)", ErrUnavailable)
+}
+
+// compareVersions compares /usr/lib/postgresql/<version>/bin/initdb paths by
+// version, numerically, so that 15 sorts after 9.6.
+func compareVersions(a, b string) int {
+	va := strings.Split(filepath.Base(filepath.Dir(filepath.Dir(a))), ".")
+	vb := strings.Split(filepath.Base(filepath.Dir(filepath.Dir(b))), ".")
+	return slices.CompareFunc(va, vb, func(x, y string) int {
+		nx, _ := strconv.Atoi(x)
+		ny, _ := strconv.Atoi(y)
+		return nx - ny
+	})
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func ping(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Ping(ctx)
+}
+
+// withDatabase returns dsn with its database replaced by name. dsn is a URL
+// or, from TEST_PG_DSN, possibly a keyword/value string.
+func withDatabase(dsn, name string) (string, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " dbname=" + name, nil // a later keyword wins
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: parse DSN: %w", err)
+	}
+	u.Path, u.RawPath = "/"+name, ""
+	return u.String(), nil
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
+}
+
+// tailFile returns about the last n bytes of a file, from a line start.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+		if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,188 @@
+package pgtest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"deling/internal/pgtest"
+)
+
+var srv *pgtest.Server
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+
+func needServer(t *testing.T) {
+	t.Helper()
+	if srv == nil {
+		t.Skip("PostgreSQL is not installed")
+	}
+}
+
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("connect %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func TestNewDatabaseIsolated(t *testing.T) {
+	needServer(t)
+	ctx := t.Context()
+	dsnA, err := srv.NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsnB, err := srv.NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dsnA == dsnB {
+		t.Fatalf("two databases share the DSN %s", dsnA)
+	}
+	a, b := connect(t, dsnA), connect(t, dsnB)
+
+	var nameA, nameB string
+	for _, c := range []struct {
+		conn *pgx.Conn
+		name *string
+	}{{a, &nameA}, {b, &nameB}} {
+		var one int
+		if err := c.conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Fatalf("SELECT 1 = %d, %v; want 1, nil", one, err)
+		}
+		if _, err := c.conn.Exec(ctx, "CREATE TABLE t (id int PRIMARY KEY, s text)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.conn.Exec(ctx, "INSERT INTO t VALUES ($1, $2)", 1, "æøå"); err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		if err := c.conn.QueryRow(ctx, "SELECT s FROM t WHERE id = 1").Scan(&s); err != nil || s != "æøå" {
+			t.Fatalf("got %q, %v; want %q, nil", s, err, "æøå")
+		}
+		if err := c.conn.QueryRow(ctx, "SELECT current_database()").Scan(c.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if nameA == nameB {
+		t.Fatalf("both DSNs connect to database %s", nameA)
+	}
+
+	if _, err := a.Exec(ctx, "CREATE TABLE only_in_a (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Exec(ctx, "SELECT * FROM only_in_a")
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "42P01" {
+		t.Fatalf("querying a's table from b: got %v, want undefined_table (42P01)", err)
+	}
+}
+
+func TestServerSettings(t *testing.T) {
+	needServer(t)
+	if os.Getenv("TEST_PG_DSN") != "" {
+		t.Skip("settings belong to the TEST_PG_DSN server")
+	}
+	conn := connect(t, srv.DSN())
+	for name, want := range map[string]string{
+		"server_encoding":    "UTF8",
+		"fsync":              "off",
+		"synchronous_commit": "off",
+		"full_page_writes":   "off",
+		"listen_addresses":   "127.0.0.1",
+	} {
+		var got string
+		if err := conn.QueryRow(t.Context(), "SELECT current_setting($1)", name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	var collate string
+	if err := conn.QueryRow(t.Context(), "SELECT datcollate FROM pg_database WHERE datname = 'postgres'").Scan(&collate); err != nil {
+		t.Fatal(err)
+	}
+	if collate != "C.UTF-8" && collate != "C" {
+		t.Errorf("datcollate = %q, want C.UTF-8 or C", collate)
+	}
+}
+
+func TestNewDatabaseConcurrent(t *testing.T) {
+	needServer(t)
+	const n = 4
+	dsns := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { dsns[i], errs[i] = srv.NewDatabase(t.Context()) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if seen[dsns[i]] {
+			t.Fatalf("DSN %s returned twice", dsns[i])
+		}
+		seen[dsns[i]] = true
+	}
+}
+
+func TestStopTwice(t *testing.T) {
+	needServer(t)
+	if os.Getenv("TEST_PG_DSN") != "" {
+		t.Skip("Start uses TEST_PG_DSN and starts nothing")
+	}
+	s, err := pgtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.Dir()
+	if err := s.Stop(); err != nil {
+		t.Fatalf("first Stop: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Stop, stat %s: %v; want not exist", dir, err)
+	}
+	if conn, err := pgx.Connect(t.Context(), s.DSN()); err == nil {
+		conn.Close(context.Background())
+		t.Errorf("connected to %s after Stop", s.DSN())
+	}
+}
+
+func TestRequired(t *testing.T) {
+	tests := []struct {
+		ci, pg string
+		want   bool
+	}{
+		{"", "", false},
+		{"true", "", true},
+		{"1", "", true},
+		{"false", "", false},
+		{"FALSE", "", false},
+		{"0", "", false},
+		{"", "require", true},
+		{"false", "require", true},
+		{"", "yes", false},
+	}
+	for _, tt := range tests {
+		t.Setenv("CI", tt.ci)
+		t.Setenv("DELING_TEST_PG", tt.pg)
+		if got := pgtest.Required(); got != tt.want {
+			t.Errorf("CI=%q DELING_TEST_PG=%q: Required() = %v, want %v", tt.ci, tt.pg, got, tt.want)
+		}
+	}
+}

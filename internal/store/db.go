@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite"
+)
+
+// ErrNotFound is returned (wrapped) when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Engine names the SQL engine behind a DB.
+type Engine string
+
+// The engines deling runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Config says where the data lives: a PostgreSQL URL, or else a directory for SQLite.
+type Config struct {
+	URL     string // postgres://… or postgresql://…; empty means SQLite in DataDir
+	DataDir string // SQLite: the directory that holds deling.db
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is deling's database: a write pool and a read pool over the same data.
+// On SQLite the write pool has one connection and takes the write lock at BEGIN
+// (_txlock=immediate), so writers queue instead of failing with SQLITE_BUSY; the
+// read pool is query-only. On PostgreSQL both are the same pool.
+type DB struct {
+	write, read *sql.DB
+	engine      Engine
+	now         func() time.Time
+	path        string // SQLite file
+}
+
+// Open opens (creating if needed) the database and brings its schema up to date.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{now: cfg.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://"):
+		db.engine = Postgres
+		if db.write, err = sql.Open("pgx", cfg.URL); err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.write.SetMaxOpenConns(32)
+		db.write.SetMaxIdleConns(32)
+		db.read = db.write
+	case cfg.URL != "":
+		return nil, fmt.Errorf("database URL: want postgres://…, got scheme %q", schemeOf(cfg.URL))
+	default:
+		db.engine = SQLite
+		if cfg.DataDir == "" {
+			return nil, errors.New("no data directory and no database URL")
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		db.path = filepath.Join(cfg.DataDir, "deling.db")
+		// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
+		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		if db.write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.write.SetMaxOpenConns(1)
+		db.write.SetMaxIdleConns(1)
+		db.write.SetConnMaxLifetime(0)
+		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+			db.write.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		n := max(4, 2*runtime.GOMAXPROCS(0))
+		db.read.SetMaxOpenConns(n)
+		db.read.SetMaxIdleConns(n)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func schemeOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Scheme != "" {
+		return p.Scheme
+	}
+	return "none"
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	dialect := goose.DialectSQLite3
+	if db.engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, db.write, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Engine is the SQL engine in use.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// micros is a time as stored: unix microseconds, UTC.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// placeholders is "($1,$2,…),($k,…)…" for rows × cols arguments.
+func placeholders(rows, cols int) string {
+	var b strings.Builder
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "$%d", n)
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// upsert writes rows in batches with one multi-row INSERT … ON CONFLICT per
+// batch, all in one transaction, and returns how many rows were inserted or
+// changed. head is "INSERT INTO t (cols) VALUES ", tail the ON CONFLICT clause.
+func (db *DB) upsert(ctx context.Context, head, tail string, cols, rows int, args func(i int, dst []any) []any) (int64, error) {
+	// SQLite allows 32766 parameters; PostgreSQL 65535. Stay well under both.
+	per := max(1, 4000/cols)
+	var changed int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var full *sql.Stmt
+		buf := make([]any, 0, per*cols)
+		for start := 0; start < rows; start += per {
+			n := min(per, rows-start)
+			buf = buf[:0]
+			for i := start; i < start+n; i++ {
+				buf = args(i, buf)
+			}
+			var res sql.Result
+			var err error
+			if n == per {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, head+placeholders(per, cols)+tail); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				res, err = full.ExecContext(ctx, buf...)
+			} else {
+				res, err = tx.ExecContext(ctx, head+placeholders(n, cols)+tail, buf...)
+			}
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			changed += k
+		}
+		return nil
+	})
+	return changed, err
+}
