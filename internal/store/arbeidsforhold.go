@@ -13,11 +13,14 @@ import (
 
 // UpsertArbeidsforhold inserts or replaces arbeidsforhold by uuid and returns
 // how many rows were inserted or changed (an identical record is left alone, so
-// a re-run import changes nothing).
+// a re-run import changes nothing). Records are stored without the code
+// descriptions the kodeverk gives; afs is changed during the call and restored.
 func (db *DB) UpsertArbeidsforhold(ctx context.Context, afs []register.Arbeidsforhold) (int64, error) {
 	docs := make([]string, len(afs))
 	for i := range afs {
+		afs[i].StripBeskrivelser()
 		b, err := json.Marshal(&afs[i])
+		afs[i].FillBeskrivelser()
 		if err != nil {
 			return 0, fmt.Errorf("encode arbeidsforhold %s: %w", afs[i].UUID, err)
 		}
@@ -60,6 +63,7 @@ func (db *DB) ArbeidsforholdByUUID(ctx context.Context, uuid string) (register.A
 	if err := json.Unmarshal([]byte(doc), &a); err != nil {
 		return a, fmt.Errorf("decode arbeidsforhold %s: %w", uuid, err)
 	}
+	a.FillBeskrivelser()
 	return a, nil
 }
 
@@ -151,6 +155,7 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 		if err := json.Unmarshal([]byte(doc), &a); err != nil {
 			return Page{}, fmt.Errorf("decode arbeidsforhold %s: %w", uuid, err)
 		}
+		a.FillBeskrivelser()
 		page.Arbeidsforhold = append(page.Arbeidsforhold, a)
 	}
 	if err := rows.Err(); err != nil {

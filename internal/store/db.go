@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 		db.path = filepath.Join(cfg.DataDir, "deling.db")
 		// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
-		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
 		if db.write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -163,8 +163,11 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // micros is a time as stored: unix microseconds, UTC.
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
-// placeholders is "($1,$2,…),($k,…)…" for rows × cols arguments.
-func placeholders(rows, cols int) string {
+// placeholders is "($1,$2,…),($k,…)…" for rows × cols arguments on
+// PostgreSQL, and "(?,?,…),…" on SQLite: SQLite takes $N as a named parameter
+// and resolves names in time linear in their number, which makes a batch of
+// thousands of $N quadratic (measured: 5,000 against 60,000+ rows/s).
+func (db *DB) placeholders(rows, cols int) string {
 	var b strings.Builder
 	n := 1
 	for r := 0; r < rows; r++ {
@@ -176,7 +179,11 @@ func placeholders(rows, cols int) string {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "$%d", n)
+			if db.engine == SQLite {
+				b.WriteByte('?')
+			} else {
+				fmt.Fprintf(&b, "$%d", n)
+			}
 			n++
 		}
 		b.WriteByte(')')
@@ -204,14 +211,14 @@ func (db *DB) upsert(ctx context.Context, head, tail string, cols, rows int, arg
 			var err error
 			if n == per {
 				if full == nil {
-					if full, err = tx.PrepareContext(ctx, head+placeholders(per, cols)+tail); err != nil {
+					if full, err = tx.PrepareContext(ctx, head+db.placeholders(per, cols)+tail); err != nil {
 						return err
 					}
 					defer full.Close()
 				}
 				res, err = full.ExecContext(ctx, buf...)
 			} else {
-				res, err = tx.ExecContext(ctx, head+placeholders(n, cols)+tail, buf...)
+				res, err = tx.ExecContext(ctx, head+db.placeholders(n, cols)+tail, buf...)
 			}
 			if err != nil {
 				return err

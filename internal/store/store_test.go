@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
@@ -195,8 +196,7 @@ func TestFindArbeidsforhold(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.UUID != want.UUID || got.ArbeidstakerIdent() != want.ArbeidstakerIdent() ||
-			len(got.Ansettelsesdetaljer) != len(want.Ansettelsesdetaljer) || got.Opprettet != want.Opprettet {
+		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("by uuid: got %+v, want %+v", got, want)
 		}
 		if _, err := db.ArbeidsforholdByUUID(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, ErrNotFound) {

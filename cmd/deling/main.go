@@ -1,0 +1,151 @@
+// Command deling is the whole platform in one binary: the register API, the
+// token server, the web UI and the background jobs (serve), and the tools to
+// load and inspect the register (seed, import).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "deling:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage means the usage was already printed.
+var errUsage = errors.New("usage")
+
+const usage = `deling shares register data with the organisations entitled to it.
+
+Usage: deling [global flags] <command> [flags]
+
+Commands:
+  serve     run the platform (API, web UI, jobs); --demo seeds a demo register on first start
+  seed      fill the register with a synthetic population (refused with --env prod)
+  import    import persons, organisations and arbeidsforhold from JSON lines files
+  version   print the version
+
+Global flags (also accepted after the command):
+  --data DIR     SQLite data directory (default ./deling-data, or $DELING_DATA)
+  --db URL       PostgreSQL URL postgres://… instead of SQLite (or $DELING_DB)
+  --env ENV      test or prod (default test, or $DELING_ENV); test holds synthetic data only
+
+Run 'deling <command> -h' for a command's flags.
+`
+
+// globals are the flags every command takes.
+type globals struct {
+	data, db, env string
+	logLevel      string
+}
+
+func (g *globals) bind(fs *flag.FlagSet) {
+	fs.StringVar(&g.data, "data", g.data, "SQLite data directory")
+	fs.StringVar(&g.db, "db", g.db, "PostgreSQL URL (postgres://…) instead of SQLite")
+	fs.StringVar(&g.env, "env", g.env, "environment: test or prod")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn or error")
+}
+
+func (g *globals) environment() (register.Env, error) { return register.ParseEnv(g.env) }
+
+func (g *globals) open(ctx context.Context) (*store.DB, error) {
+	if g.db == "" && g.data == "" {
+		return nil, errors.New("no --data directory and no --db URL")
+	}
+	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data})
+}
+
+// where says where the data lives, without a password.
+func (g *globals) where() string {
+	if g.db != "" {
+		return "PostgreSQL"
+	}
+	return g.data
+}
+
+func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// newFlagSet makes a command's flag set, with the global flags bound too.
+func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: deling %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	g.bind(fs)
+	return fs
+}
+
+// parse parses a command's flags; -h prints usage and returns errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+// run is the whole program, with its environment passed in so that tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	g := &globals{data: getenv("DELING_DATA"), db: getenv("DELING_DB"), env: getenv("DELING_ENV"), logLevel: "info"}
+	if g.data == "" {
+		g.data = "./deling-data"
+	}
+	if g.env == "" {
+		g.env = string(register.EnvTest)
+	}
+	top := flag.NewFlagSet("deling", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	top.Usage = func() { fmt.Fprint(stderr, usage) }
+	g.bind(top)
+	if err := top.Parse(args); err != nil {
+		return errUsage
+	}
+	if top.NArg() == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := top.Arg(0), top.Args()[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, g, rest, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, g, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, g, rest, stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "deling", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "deling: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
