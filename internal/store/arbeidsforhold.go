@@ -53,7 +53,7 @@ func (db *DB) ArbeidsforholdByUUID(ctx context.Context, uuid string) (register.A
 		a   register.Arbeidsforhold
 		doc string
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, uuid).Scan(&doc)
+	err := db.queryRow(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, uuid).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("arbeidsforhold %s: %w", uuid, ErrNotFound)
 	}
@@ -136,7 +136,7 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 	}
 	query := "SELECT uuid, doc FROM arbeidsforhold WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY uuid LIMIT " + arg(limit+1)
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
@@ -172,7 +172,7 @@ type Counts struct {
 // Count counts the register's rows.
 func (db *DB) Count(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := db.read.QueryRowContext(ctx, `SELECT
+	err := db.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM arbeidsforhold)`).
 		Scan(&c.Persons, &c.Organisations, &c.Arbeidsforhold)
 	if err != nil {

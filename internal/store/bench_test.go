@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"os"
+	"sync/atomic"
 	"testing"
 
 	"deling/internal/register"
@@ -38,4 +40,81 @@ func BenchmarkUpsertArbeidsforhold(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "af/s")
+}
+
+// benchDB opens the register in $DELING_BENCH_DATA (seed it first with
+// `deling seed --data DIR --persons 1000000`), or seeds 20,000 persons in a temporary directory.
+func benchDB(b *testing.B) (*DB, []string) {
+	b.Helper()
+	ctx := context.Background()
+	dir := os.Getenv("DELING_BENCH_DATA")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	db, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if c, _ := db.Count(ctx); c.Persons == 0 {
+		pop, _ := register.NewPopulation(register.PopulationConfig{Persons: 20_000, Seed: 1, AsOf: "2026-11-01"})
+		db.UpsertOrganisations(ctx, pop.Organisations())
+		for s := 0; s < 20_000; s += 1000 {
+			var ps []register.Person
+			var afs []register.Arbeidsforhold
+			for i := s; i < s+1000; i++ {
+				p, a := pop.Person(i)
+				ps, afs = append(ps, p), append(afs, a...)
+			}
+			db.UpsertPersons(ctx, ps)
+			db.UpsertArbeidsforhold(ctx, afs)
+		}
+	}
+	// Persons that have arbeidsforhold, spread over the key space.
+	rows, err := db.read.QueryContext(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 LIMIT 5000`, "8")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		b.Fatal("no persons with arbeidsforhold")
+	}
+	return db, ids
+}
+
+// BenchmarkFindByArbeidstaker is one person lookup: index search, documents decoded.
+func BenchmarkFindByArbeidstaker(b *testing.B) {
+	db, ids := benchDB(b)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		q := register.Query{Arbeidstaker: ids[i%len(ids)], Limit: 100}
+		i++
+		page, err := db.FindArbeidsforhold(ctx, q)
+		if err != nil || len(page.Arbeidsforhold) == 0 {
+			b.Fatalf("lookup: %v, %d found", err, len(page.Arbeidsforhold))
+		}
+	}
+}
+
+// BenchmarkFindByArbeidstakerParallel is person lookups from many goroutines at once (throughput).
+func BenchmarkFindByArbeidstakerParallel(b *testing.B) {
+	db, ids := benchDB(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := db.FindArbeidsforhold(ctx, register.Query{Arbeidstaker: ids[int(i)%len(ids)], Limit: 100}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

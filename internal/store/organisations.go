@@ -42,7 +42,7 @@ func (db *DB) Organisation(ctx context.Context, orgnr string) (register.Organisa
 		form  string
 		slett sql.NullString
 	)
-	err := db.read.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT orgnr, navn, enhetstype, organisasjonsform, overordnet, slettedato FROM organisations WHERE orgnr = $1`, orgnr).
 		Scan(&o.Organisasjonsnummer, &o.Navn, &o.Enhetstype, &form, &o.OverordnetEnhet, &slett)
 	if errors.Is(err, sql.ErrNoRows) {

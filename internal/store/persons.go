@@ -33,7 +33,7 @@ func (db *DB) UpsertPersons(ctx context.Context, ps []register.Person) (int64, e
 // Person loads one person by identity.
 func (db *DB) Person(ctx context.Context, ident string) (register.Person, error) {
 	var p register.Person
-	err := db.read.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT ident, fornavn, mellomnavn, etternavn, adressebeskyttelse, status FROM persons WHERE ident = $1`, ident).
 		Scan(&p.Ident, &p.Fornavn, &p.Mellomnavn, &p.Etternavn, &p.Adressebeskyttelse, &p.Status)
 	if errors.Is(err, sql.ErrNoRows) {

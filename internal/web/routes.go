@@ -8,10 +8,40 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics())
-	mux.HandleFunc("/", s.notFound)
-	return mux
+	return problemsForUnmatched(mux)
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, http.StatusNotFound, "", "Fant ikke ressursen.")
+// problemsForUnmatched turns the mux's plain-text 404 and 405 answers into problem+json.
+func problemsForUnmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(&unmatchedWriter{ResponseWriter: w, r: r}, r)
+	})
 }
+
+type unmatchedWriter struct {
+	http.ResponseWriter
+	r         *http.Request
+	swallowed bool
+}
+
+func (w *unmatchedWriter) WriteHeader(code int) {
+	if w.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		detail := "Fant ikke ressursen."
+		if code == http.StatusMethodNotAllowed {
+			detail = "Metoden er ikke tillatt for ressursen."
+		}
+		w.swallowed = true
+		writeProblem(w.ResponseWriter, w.r, code, "", detail)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *unmatchedWriter) Write(b []byte) (int, error) {
+	if w.swallowed {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *unmatchedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
