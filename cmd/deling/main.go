@@ -1,6 +1,7 @@
 // Command deling is the whole platform in one binary: the register API, the
 // token server, the web UI and the background jobs (serve), and the tools to
-// load and inspect the register (seed, import).
+// load the register (seed, import) and manage who may see what (consumer,
+// client, grant, delegation).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // dates are Norway's (Europe/Oslo) even on a machine without a zone database
 
 	"deling/internal/register"
 	"deling/internal/store"
@@ -40,6 +42,13 @@ Commands:
   serve     run the platform (API, web UI, jobs); --demo seeds a demo register on first start
   seed      fill the register with a synthetic population (refused with --env prod)
   import    import persons, organisations and arbeidsforhold from JSON lines files
+  consumer  add|cease|list: consumer organisations
+  client    add|list: API clients of an organisation and their keys
+  grant     add|list|suspend|resume|end: decisions (vedtak) giving a consumer packages
+  delegation add|list|end: data processors acting for a consumer
+  package   list: the packages (rettighetspakker) and their data elements
+  token     --client FILE: get an access token as a client would (for curl)
+  keys      rotate: make a new signing key for the token server
   version   print the version
 
 Global flags (also accepted after the command):
@@ -136,6 +145,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runSeed(ctx, g, rest, stdout, stderr)
 	case "import":
 		return runImport(ctx, g, rest, stdin, stdout, stderr)
+	case "consumer":
+		return runConsumer(ctx, g, rest, getenv, stdout, stderr)
+	case "client":
+		return runClient(ctx, g, rest, getenv, stdout, stderr)
+	case "grant":
+		return runGrant(ctx, g, rest, getenv, stdout, stderr)
+	case "delegation":
+		return runDelegation(ctx, g, rest, getenv, stdout, stderr)
+	case "package":
+		return runPackage(ctx, g, rest, stdout, stderr)
+	case "token":
+		return runToken(ctx, g, rest, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, g, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "deling", version)
 		return nil

@@ -3,24 +3,150 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"deling/internal/access"
+	"deling/internal/job"
 	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
 	"deling/internal/web"
 )
 
+// externalIssuers is the repeatable --external-issuer ISSUER,JWKS-URL flag.
+type externalIssuers []token.ExternalIssuer
+
+func (e *externalIssuers) String() string { return fmt.Sprint(*e) }
+
+func (e *externalIssuers) Set(v string) error {
+	iss, jwks, ok := strings.Cut(v, ",")
+	if !ok || iss == "" || !strings.HasPrefix(jwks, "http") {
+		return errors.New("want ISSUER,JWKS-URL, e.g. https://maskinporten.no/,https://maskinporten.no/jwk")
+	}
+	*e = append(*e, token.ExternalIssuer{Issuer: iss, JWKSURL: jwks})
+	return nil
+}
+
+// platformOptions are serve's flags that shape the platform.
+type platformOptions struct {
+	issuer        string
+	packagesFile  string
+	external      externalIssuers
+	rateBlockFor  time.Duration
+	tokenLifetime time.Duration
+}
+
+func (o *platformOptions) bind(fs *flag.FlagSet) {
+	fs.StringVar(&o.issuer, "issuer", "", "the token server's issuer identifier and the audience of client assertions (default http://<addr>/)")
+	fs.StringVar(&o.packagesFile, "packages", "", "package (rettighetspakke) definitions file instead of the built-in one")
+	fs.Var(&o.external, "external-issuer", "also accept tokens of this issuer: ISSUER,JWKS-URL (repeatable)")
+	fs.DurationVar(&o.rateBlockFor, "rate-block", time.Minute, "how long a consumer that keeps exceeding its rate limit is blocked")
+	fs.DurationVar(&o.tokenLifetime, "token-lifetime", 120*time.Second, "lifetime of the access tokens issued")
+}
+
+// loadCatalogue reads the package definitions: the built-in ones, or a file.
+func loadCatalogue(file string) (*access.Catalogue, error) {
+	b := access.DefaultPackages()
+	if file != "" {
+		var err error
+		if b, err = os.ReadFile(file); err != nil {
+			return nil, err
+		}
+	}
+	return access.ParseCatalogue(b)
+}
+
+// platform is deling's parts wired together.
+type platform struct {
+	handler http.Handler
+	keys    *token.KeySet
+	jobs    []job.Job
+}
+
+// buildPlatform wires store, packages, token server, verifier and HTTP interface.
+// ctx owns background work started here (external JWKS refresh).
+func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slog.Logger, reg *prometheus.Registry, o platformOptions) (*platform, error) {
+	cat, err := loadCatalogue(o.packagesFile)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := signingKeys(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	scopes := func() []string { return []string{web.DefaultAPIScope} }
+	tokens, err := token.NewServer(token.Config{
+		Issuer: o.issuer, TokenLifetime: o.tokenLifetime, Clients: db, JTIs: db.JTIs(), Keys: keys,
+		Authorizer:      store.Scopes{DB: db, APIScope: web.DefaultAPIScope, Env: env},
+		ScopesSupported: scopes, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := token.NewVerifier(ctx, token.VerifierConfig{Keys: keys, Issuer: o.issuer, External: o.external})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
+		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor})
+	if err != nil {
+		return nil, err
+	}
+	p := &platform{handler: srv.Handler(), keys: keys}
+	p.jobs = []job.Job{
+		{Name: "purge used assertion ids", Interval: time.Minute, Run: func(ctx context.Context) error {
+			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
+			return err
+		}},
+		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
+		{Name: "reload signing keys", Interval: time.Minute, Run: func(ctx context.Context) error {
+			stored, err := db.SigningKeys(ctx)
+			if err != nil {
+				return err
+			}
+			return keys.Replace(stored)
+		}},
+	}
+	return p, nil
+}
+
+// signingKeys loads the token server's keys, making the first one on first start.
+func signingKeys(ctx context.Context, db *store.DB) (*token.KeySet, error) {
+	stored, err := db.SigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(stored) == 0 {
+		k, err := token.NewSigningKey(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if err := db.RotateSigningKey(ctx, k, "deling serve (first start)"); err != nil {
+			return nil, err
+		}
+		stored = []token.SigningKey{k}
+	}
+	return token.NewKeySet(stored, time.Now)
+}
+
 func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr :8080] [--demo]", g, stderr)
+	fs := newFlagSet("serve", "serve [--addr :8080] [--demo] [--issuer URL] [--external-issuer ISSUER,JWKS-URL]", g, stderr)
 	addr := fs.String("addr", ":8080", "address to listen on")
-	demo := fs.Bool("demo", false, "seed a small synthetic register on first start")
+	demo := fs.Bool("demo", false, "seed a small synthetic register and demo consumers on first start")
 	demoPersons := fs.Int("demo-persons", 2000, "persons in the demo register")
+	var o platformOptions
+	o.bind(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,41 +167,43 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	defer db.Close()
 
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + displayAddr(ln.Addr())
+	if o.issuer == "" {
+		o.issuer = base + "/"
+	}
+
 	if *demo {
-		counts, err := db.Count(ctx)
-		if err != nil {
-			return err
-		}
-		if counts.Persons == 0 {
-			res, err := seedPopulation(ctx, db, register.PopulationConfig{Persons: *demoPersons, Seed: 1, AsOf: register.Date(time.Now().Format(time.DateOnly))}, io.Discard)
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			fmt.Fprintf(stdout, "demo: seeded %s synthetic persons, %s organisations and %s arbeidsforhold into %s\n",
-				thousands(int64(res.persons)), thousands(int64(res.organisations)), thousands(res.arbeidsforhold), g.where())
-		} else {
-			fmt.Fprintf(stdout, "demo: the register in %s already holds %s persons and %s arbeidsforhold\n",
-				g.where(), thousands(counts.Persons), thousands(counts.Arbeidsforhold))
+		if err := setUpDemo(ctx, g, db, *demoPersons, o.issuer, stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
 		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := web.New(db, log, reg)
-
-	ln, err := net.Listen("tcp", *addr)
+	jobCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	p, err := buildPlatform(jobCtx, db, env, log, reg, o)
 	if err != nil {
 		return err
 	}
+	waitJobs := job.Start(jobCtx, log, p.jobs...)
+	defer waitJobs()
+	defer stopJobs()
+
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           p.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "deling %s is listening on http://%s (env %s, data in %s)\n", version, displayAddr(ln.Addr()), env, g.where())
+	fmt.Fprintf(stdout, "deling %s is listening on %s (env %s, data in %s, token issuer %s)\n", version, base, env, g.where(), o.issuer)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -11,6 +11,7 @@ import (
 // API (research/aareg-api.md §7.2). Empty filter lists mean "no filter" here;
 // the API layer decides which lists it requires.
 type Query struct {
+	UUID                   string
 	Arbeidstaker           string
 	Arbeidssted            string
 	Opplysningspliktig     string
@@ -20,6 +21,10 @@ type Query struct {
 	At                     Date   // the date statuses are evaluated at; required when Statuses is set
 	After                  string // keyset cursor: the last uuid of the previous page
 	Limit                  int    // 0 means DefaultPageSize
+	// Screened keeps only records whose employee, and private employer if any,
+	// is in the person register without a protected address (Rule AA-11). A
+	// person the register does not know cannot be known to be unprotected.
+	Screened bool
 }
 
 // Page sizes for searches.
@@ -29,12 +34,12 @@ const (
 )
 
 // ErrNoCriteria is returned for a query that names no person or organisation.
-var ErrNoCriteria = errors.New("query names no arbeidstaker, arbeidssted or opplysningspliktig")
+var ErrNoCriteria = errors.New("query names no arbeidsforhold, arbeidstaker, arbeidssted or opplysningspliktig")
 
 // Validate checks the query's form and fills in defaults; it does not check identifiers,
 // which the caller parses with package ident before building the query.
 func (q *Query) Validate() error {
-	if q.Arbeidstaker == "" && q.Arbeidssted == "" && q.Opplysningspliktig == "" {
+	if q.UUID == "" && q.Arbeidstaker == "" && q.Arbeidssted == "" && q.Opplysningspliktig == "" {
 		return ErrNoCriteria
 	}
 	for _, t := range q.Types {
@@ -73,6 +78,9 @@ func (q *Query) Validate() error {
 // the cursor). The store filters in SQL; this is the reference the store's
 // tests compare against.
 func (q *Query) Matches(a *Arbeidsforhold) bool {
+	if q.UUID != "" && a.UUID != q.UUID {
+		return false
+	}
 	if q.Arbeidstaker != "" && a.ArbeidstakerIdent() != q.Arbeidstaker {
 		return false
 	}

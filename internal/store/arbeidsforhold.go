@@ -29,17 +29,19 @@ func (db *DB) UpsertArbeidsforhold(ctx context.Context, afs []register.Arbeidsfo
 	now := micros(db.now())
 	n, err := db.upsert(ctx,
 		`INSERT INTO arbeidsforhold (uuid, arbeidstaker, arbeidssted, opplysningspliktig, type,
-		 rapporteringsordning, startdato, sluttdato, doc, updated_at) VALUES `,
+		 rapporteringsordning, startdato, sluttdato, doc, person_employer, updated_at) VALUES `,
 		` ON CONFLICT (uuid) DO UPDATE SET arbeidstaker = excluded.arbeidstaker, arbeidssted = excluded.arbeidssted,
 		  opplysningspliktig = excluded.opplysningspliktig, type = excluded.type,
 		  rapporteringsordning = excluded.rapporteringsordning, startdato = excluded.startdato,
-		  sluttdato = excluded.sluttdato, doc = excluded.doc, updated_at = excluded.updated_at
+		  sluttdato = excluded.sluttdato, doc = excluded.doc, person_employer = excluded.person_employer,
+		  updated_at = excluded.updated_at
 		  WHERE arbeidsforhold.doc <> excluded.doc`,
-		10, len(afs), func(i int, dst []any) []any {
+		11, len(afs), func(i int, dst []any) []any {
 			a := &afs[i]
 			p := &a.Ansettelsesperiode
+			personEmployer := a.Arbeidssted.Type == register.EnhetPerson || a.Opplysningspliktig.Type == register.EnhetPerson
 			return append(dst, a.UUID, a.ArbeidstakerIdent(), a.ArbeidsstedIdent(), a.OpplysningspliktigIdent(),
-				a.Type.Kode, a.Rapporteringsordning.Kode, string(p.Startdato), nullDate(p.Sluttdato), docs[i], now)
+				a.Type.Kode, a.Rapporteringsordning.Kode, string(p.Startdato), nullDate(p.Sluttdato), docs[i], personEmployer, now)
 		})
 	if err != nil {
 		return 0, fmt.Errorf("upsert arbeidsforhold: %w", err)
@@ -78,6 +80,80 @@ type Page struct {
 // a time (keyset paging: a page costs the same however deep it is). The query
 // must have been validated.
 func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, error) {
+	docs, err := db.FindDocs(ctx, q)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Next: docs.Next, Arbeidsforhold: make([]register.Arbeidsforhold, len(docs.Docs))}
+	for i, d := range docs.Docs {
+		if err := json.Unmarshal(d.Doc, &page.Arbeidsforhold[i]); err != nil {
+			return Page{}, fmt.Errorf("decode arbeidsforhold %s: %w", d.UUID, err)
+		}
+		page.Arbeidsforhold[i].FillBeskrivelser()
+	}
+	return page, nil
+}
+
+// Doc is a stored arbeidsforhold as its JSON bytes (without the code
+// descriptions the kodeverk gives), with the identities it is about.
+type Doc struct {
+	UUID, Arbeidstaker, Arbeidssted, Opplysningspliktig string
+	PersonEmployer                                      bool
+	Doc                                                 []byte
+}
+
+// DocPage is one page of stored documents.
+type DocPage struct {
+	Docs []Doc
+	Next string
+}
+
+// FindDocs is FindArbeidsforhold without decoding: the lookup path projects
+// the stored bytes straight into the answer.
+func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
+	where, args, err := whereArbeidsforhold(q)
+	if err != nil {
+		return DocPage{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = register.DefaultPageSize
+	}
+	args = append(args, limit+1)
+	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
+		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+	}
+	defer rows.Close()
+	var page DocPage
+	for rows.Next() {
+		var d Doc
+		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
+			return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+		}
+		if len(page.Docs) == limit {
+			page.Next = page.Docs[limit-1].UUID
+			break
+		}
+		page.Docs = append(page.Docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+	}
+	return page, nil
+}
+
+// screenedSQL keeps rows whose persons are known and unprotected (Rule AA-11).
+const screenedSQL = `EXISTS (SELECT 1 FROM persons p WHERE p.ident = arbeidsforhold.arbeidstaker AND p.adressebeskyttelse = 'ugradert')
+	AND (NOT arbeidsforhold.person_employer
+	     OR EXISTS (SELECT 1 FROM persons p WHERE p.ident = arbeidsforhold.arbeidssted AND p.adressebeskyttelse = 'ugradert'))
+	AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.ident = arbeidsforhold.opplysningspliktig AND p.adressebeskyttelse <> 'ugradert')`
+
+// whereArbeidsforhold builds the WHERE clause of a query from fixed fragments
+// (so the statement cache stays small) and its arguments.
+func whereArbeidsforhold(q register.Query) (string, []any, error) {
 	var (
 		where []string
 		args  []any
@@ -93,6 +169,9 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 		}
 		where = append(where, col+" IN ("+strings.Join(ps, ",")+")")
 	}
+	if q.UUID != "" {
+		where = append(where, "uuid = "+arg(q.UUID))
+	}
 	if q.Arbeidstaker != "" {
 		where = append(where, "arbeidstaker = "+arg(q.Arbeidstaker))
 	}
@@ -103,7 +182,7 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 		where = append(where, "opplysningspliktig = "+arg(q.Opplysningspliktig))
 	}
 	if len(where) == 0 {
-		return Page{}, register.ErrNoCriteria
+		return "", nil, register.ErrNoCriteria
 	}
 	if len(q.Types) > 0 {
 		in("type", q.Types)
@@ -127,41 +206,31 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
+	if q.Screened {
+		where = append(where, screenedSQL)
+	}
 	if q.After != "" {
 		where = append(where, "uuid > "+arg(q.After))
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = register.DefaultPageSize
-	}
-	query := "SELECT uuid, doc FROM arbeidsforhold WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY uuid LIMIT " + arg(limit+1)
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return Page{}, fmt.Errorf("find arbeidsforhold: %w", err)
-	}
-	defer rows.Close()
-	var page Page
-	var uuid, doc string
-	for rows.Next() {
-		if err := rows.Scan(&uuid, &doc); err != nil {
-			return Page{}, fmt.Errorf("find arbeidsforhold: %w", err)
+	return strings.Join(where, " AND "), args, nil
+}
+
+// CountActive counts, for each underenhet, the arbeidsforhold active on date
+// at whose persons pass screening (Rule AA-11). Units without any are absent.
+func (db *DB) CountActive(ctx context.Context, underenheter []string, at register.Date) (map[string]int, error) {
+	out := make(map[string]int, len(underenheter))
+	for _, u := range underenheter {
+		var n int
+		err := db.queryRow(ctx, `SELECT COUNT(*) FROM arbeidsforhold WHERE arbeidssted = $1
+			AND startdato <= $2 AND (sluttdato IS NULL OR sluttdato >= $2) AND `+screenedSQL, u, string(at)).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("count arbeidsforhold: %w", err)
 		}
-		if len(page.Arbeidsforhold) == limit {
-			page.Next = page.Arbeidsforhold[limit-1].UUID
-			break
+		if n > 0 {
+			out[u] = n
 		}
-		var a register.Arbeidsforhold
-		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return Page{}, fmt.Errorf("decode arbeidsforhold %s: %w", uuid, err)
-		}
-		a.FillBeskrivelser()
-		page.Arbeidsforhold = append(page.Arbeidsforhold, a)
 	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("find arbeidsforhold: %w", err)
-	}
-	return page, nil
+	return out, nil
 }
 
 // Counts is how many rows each register table holds.
@@ -179,4 +248,23 @@ func (db *DB) Count(ctx context.Context) (Counts, error) {
 		return c, fmt.Errorf("count: %w", err)
 	}
 	return c, nil
+}
+
+// SampleArbeidstakere lists up to n employees whose records pass screening,
+// starting at a point of the uuid order: examples for the demo and load for benchmarks.
+func (db *DB) SampleArbeidstakere(ctx context.Context, from string, n int) ([]string, error) {
+	rows, err := db.query(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
+	if err != nil {
+		return nil, fmt.Errorf("sample arbeidstakere: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -84,8 +84,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 		db.path = filepath.Join(cfg.DataDir, "deling.db")
 		// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
-		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
-		if db.write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
+		// synchronous=FULL: a committed write, the lookup log's above all, survives a power cut, not only a crash.
+		if db.write, err = sql.Open("sqlite", base+"&_pragma=synchronous(FULL)&_txlock=immediate"); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.write.SetMaxOpenConns(1)

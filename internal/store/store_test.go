@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/access"
 	"deling/internal/pgtest"
 	"deling/internal/register"
 )
@@ -274,6 +275,158 @@ func TestUpsertArbeidsforholdIsIdempotent(t *testing.T) {
 		}
 		if c.Arbeidsforhold != int64(len(l.afs)) || c.Persons != 60 {
 			t.Fatalf("count: got %+v, want %d arbeidsforhold and 60 persons", c, len(l.afs))
+		}
+	})
+}
+
+// Rule AA-11: a screened query never returns an arbeidsforhold of a person
+// with a protected address, nor of a person the register does not know, nor
+// one whose private employer is protected; counts leave them out too.
+func TestScreening(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		l := load(t, db, 120)
+		// Pick three persons with arbeidsforhold at employers that are organisations.
+		var picked []register.Arbeidsforhold
+		seen := map[string]bool{}
+		for _, a := range l.afs {
+			if a.Arbeidssted.Type == register.EnhetUnderenhet && !seen[a.ArbeidstakerIdent()] && a.Ansettelsesperiode.Sluttdato == nil && a.Ansettelsesperiode.Startdato <= "2026-11-01" {
+				picked = append(picked, a)
+				seen[a.ArbeidstakerIdent()] = true
+			}
+			if len(picked) == 3 {
+				break
+			}
+		}
+		if len(picked) < 3 {
+			t.Fatal("population too small")
+		}
+		protected, unknown, open := picked[0], picked[1], picked[2]
+		p, err := db.Person(ctx, protected.ArbeidstakerIdent())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Adressebeskyttelse = register.StrengtFortrolig
+		if _, err := db.UpsertPersons(ctx, []register.Person{p}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.ExecContext(ctx, `DELETE FROM persons WHERE ident = $1`, unknown.ArbeidstakerIdent()); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			a    register.Arbeidsforhold
+			want bool
+		}{{protected, false}, {unknown, false}, {open, true}} {
+			for name, q := range map[string]register.Query{
+				"by person":   {Arbeidstaker: tc.a.ArbeidstakerIdent(), Screened: true},
+				"by uuid":     {UUID: tc.a.UUID, Screened: true},
+				"by employer": {Arbeidssted: tc.a.ArbeidsstedIdent(), Screened: true, Limit: 1000},
+			} {
+				page, err := db.FindDocs(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := false
+				for _, d := range page.Docs {
+					found = found || d.UUID == tc.a.UUID
+				}
+				if found != tc.want {
+					t.Errorf("%s: found %v, want %v", name, found, tc.want)
+				}
+				// Unscreened, the store still has it: screening is the query's, not a deletion.
+				q.Screened = false
+				if page, _ := db.FindDocs(ctx, q); len(page.Docs) == 0 {
+					t.Errorf("%s unscreened: nothing found", name)
+				}
+			}
+		}
+		// Counts: the protected person's arbeidsforhold is not counted.
+		sted := protected.ArbeidsstedIdent()
+		counts, err := db.CountActive(ctx, []string{sted, "399999999"}, "2026-11-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, a := range l.afs {
+			if a.ArbeidsstedIdent() == sted && a.Ansettelsesperiode.StatusAt("2026-11-01") == register.StatusAktiv &&
+				a.ArbeidstakerIdent() != protected.ArbeidstakerIdent() && a.ArbeidstakerIdent() != unknown.ArbeidstakerIdent() {
+				if pp, err := db.Person(ctx, a.ArbeidstakerIdent()); err == nil && !pp.Protected() {
+					want++
+				}
+			}
+		}
+		if counts[sted] != want {
+			t.Errorf("count at %s: got %d, want %d", sted, counts[sted], want)
+		}
+		if _, ok := counts["399999999"]; ok {
+			t.Error("a unit without arbeidsforhold has a count")
+		}
+	})
+}
+
+func TestGrantsAndDelegations(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		c := access.Consumer{Orgnr: "310000001", Navn: "Demo kommune", Status: access.Active}
+		if err := db.UpsertConsumer(ctx, c, "test"); err != nil {
+			t.Fatal(err)
+		}
+		to := fixedNow().Add(24 * time.Hour)
+		g, err := db.AddGrant(ctx, access.Grant{Consumer: c.Orgnr, Packages: []string{"grunnopplysninger@1", "permisjoner@1"},
+			Channel: access.ChannelAPI, Env: register.EnvTest, LegalBasis: "aa-registerforskriften § 10", ProcessingBasis: "art. 6(1)(e)",
+			Purpose: "saksbehandling", QueryKinds: []access.QueryKind{access.ByArbeidstaker, access.Antall},
+			ValidFrom: fixedNow(), ValidTo: &to, RateLimit: 50}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Grant(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, g) {
+			t.Fatalf("grant: got %+v, want %+v", got, g)
+		}
+		if _, err := db.SetGrantStatus(ctx, g.ID, access.Suspended, "brudd på vilkår", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetGrantStatus(ctx, g.ID, access.Ended, "avsluttet", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetGrantStatus(ctx, g.ID, access.Active, "", "test"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("resume after end: got %v, want ErrConflict", err)
+		}
+		d, err := db.AddDelegation(ctx, access.Delegation{Consumer: c.Orgnr, Processor: "310000003", DPARef: "DBA-7", ValidFrom: fixedNow()}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.AccessInputs(ctx, c.Orgnr, "310000003")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Consumer == nil || len(in.Grants) != 1 || in.Grants[0].Status != access.Ended || len(in.Delegations) != 1 {
+			t.Fatalf("inputs: %+v", in)
+		}
+		if err := db.EndDelegation(ctx, d.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if in, _ := db.AccessInputs(ctx, c.Orgnr, "310000003"); in.Delegations[0].Status != access.Ended {
+			t.Fatal("delegation not ended")
+		}
+		if in, _ := db.AccessInputs(ctx, "399999999", ""); in.Consumer != nil {
+			t.Fatal("unknown consumer has inputs")
+		}
+		// Every change was logged, in order.
+		recs, err := db.AuditRecords(ctx, c.Orgnr, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, r := range recs {
+			kinds = append(kinds, r.Kind)
+		}
+		want := []string{"consumer.changed", "grant.added", "grant.status", "grant.status", "delegation.added", "delegation.ended"}
+		if !slices.Equal(kinds, want) {
+			t.Fatalf("audit kinds: got %v, want %v", kinds, want)
 		}
 	})
 }

@@ -8,6 +8,20 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics())
+
+	// The register API (identifiers in headers and bodies, never in the URL).
+	mux.HandleFunc("GET /api/v2/arbeidstaker/arbeidsforhold", s.arbeidstaker)
+	mux.HandleFunc("POST /api/v2/arbeidsforhold/sok", s.search)
+	mux.HandleFunc("GET /api/v2/arbeidsforhold/{uuid}", s.byUUID)
+	mux.HandleFunc("POST /api/v2/arbeidssted/antall", s.count)
+	mux.HandleFunc("GET /api/openapi.json", s.openAPI)
+
+	// The Maskinporten-compatible authorisation server.
+	if s.tokens != nil {
+		mux.HandleFunc("POST /token", s.tokens.Token)
+		mux.HandleFunc("GET /jwks", s.tokens.JWKS)
+		mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.tokens.Metadata)
+	}
 	return problemsForUnmatched(mux)
 }
 

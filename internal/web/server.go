@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,29 +13,72 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
 )
 
-// Pinger is what readiness needs of the database.
-type Pinger interface {
-	Ping(ctx context.Context) error
+// Verifier checks access tokens.
+type Verifier interface {
+	Verify(raw string) (token.Claims, error)
+}
+
+// Config is what the HTTP interface is built from.
+type Config struct {
+	DB        *store.DB
+	Log       *slog.Logger
+	Registry  *prometheus.Registry
+	Env       register.Env
+	Catalogue *access.Catalogue
+	// Tokens is the authorisation server; nil leaves /token, /jwks and the metadata out.
+	Tokens   *token.Server
+	Verifier Verifier
+	Audit    audit.Log
+	// APIScope is the scope a token needs for the register API.
+	APIScope string
+	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
+	RateBlockFor time.Duration
+	Now          func() time.Time
 }
 
 // Server holds what the handlers need. Build one with New.
 type Server struct {
-	db       Pinger
-	log      *slog.Logger
-	registry *prometheus.Registry
+	db           *store.DB
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	env          register.Env
+	catalogue    *access.Catalogue
+	tokens       *token.Server
+	verifier     Verifier
+	audit        audit.Log
+	apiScope     string
+	now          func() time.Time
+	oslo         *time.Location
+	limits       *limiter
+	rateBlockFor time.Duration
 
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	rateLimited *prometheus.CounterVec
+	rateBlocked *prometheus.CounterVec
 }
 
-// New makes a Server and registers its metrics in reg.
-func New(db Pinger, log *slog.Logger, reg *prometheus.Registry) *Server {
+// New makes a Server and registers its metrics.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Log == nil || cfg.Registry == nil || cfg.Catalogue == nil || cfg.Verifier == nil || cfg.Audit == nil {
+		return nil, errors.New("web: DB, Log, Registry, Catalogue, Verifier and Audit are required")
+	}
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	s := &Server{
-		db:       db,
-		log:      log,
-		registry: reg,
+		db: cfg.DB, log: cfg.Log, registry: cfg.Registry, env: cfg.Env, catalogue: cfg.Catalogue,
+		tokens: cfg.Tokens, verifier: cfg.Verifier, audit: cfg.Audit, apiScope: cfg.APIScope,
+		now: cfg.Now, oslo: oslo, rateBlockFor: cfg.RateBlockFor,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -43,10 +88,32 @@ func New(db Pinger, log *slog.Logger, reg *prometheus.Registry) *Server {
 			Help:    "Time to answer an HTTP request, by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deling_ratelimit_rejected_total",
+			Help: "Requests refused with 429 because the consumer exceeded its rate limit (Rule AA-15).",
+		}, []string{"consumer"}),
+		rateBlocked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deling_ratelimit_blocks_total",
+			Help: "Times a consumer was blocked for a while for repeatedly exceeding its rate limit.",
+		}, []string{"consumer"}),
 	}
-	reg.MustRegister(s.requests, s.duration)
-	return s
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rateBlockFor <= 0 {
+		s.rateBlockFor = time.Minute
+	}
+	if s.apiScope == "" {
+		s.apiScope = DefaultAPIScope
+	}
+	s.limits = newLimiter(s.rateBlockFor)
+	cfg.Registry.MustRegister(s.requests, s.duration, s.rateLimited, s.rateBlocked)
+	return s, nil
 }
+
+// DefaultAPIScope is the Maskinporten scope of the register API: the real
+// register's, so that existing clients work unchanged.
+const DefaultAPIScope = "nav:aareg/v1/arbeidsforhold"
 
 // Handler is the whole HTTP interface.
 func (s *Server) Handler() http.Handler {

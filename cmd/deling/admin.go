@@ -1,0 +1,472 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/ident"
+	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
+	"deling/internal/web"
+)
+
+// actor names who made a change, for the log.
+func actor(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+// sub dispatches "deling NOUN VERB …" to its verb.
+func sub(noun string, args []string, stderr io.Writer, verbs map[string]func([]string) error, usageLine string) error {
+	if len(args) == 0 || verbs[args[0]] == nil {
+		fmt.Fprintf(stderr, "Usage: deling %s %s\n", noun, usageLine)
+		return errUsage
+	}
+	return verbs[args[0]](args[1:])
+}
+
+// orgnrFlag checks an organisation number flag; in a test environment it must be synthetic (Rule AA-14).
+func orgnrFlag(name, v string, env register.Env) (string, error) {
+	o, err := ident.ParseOrgnr(v)
+	if err != nil {
+		return "", fmt.Errorf("--%s: %w", name, err)
+	}
+	if env == register.EnvTest && !o.IsSynthetic() {
+		return "", fmt.Errorf("--%s: a test environment takes synthetic organisation numbers only (starting with 2 or 3)", name)
+	}
+	return string(o), nil
+}
+
+func parseDate(name, v string) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+	if err != nil {
+		return t, fmt.Errorf("--%s: want yyyy-MM-dd", name)
+	}
+	return t, nil
+}
+
+// withDB parses a verb's flags, opens the store and runs f.
+func withDB(ctx context.Context, g *globals, fs *flag.FlagSet, args []string, f func(db *store.DB, env register.Env) error) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	env, err := g.environment()
+	if err != nil {
+		return err
+	}
+	db, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f(db, env)
+}
+
+func runConsumer(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return sub("consumer", args, stderr, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := newFlagSet("consumer add", "consumer add --orgnr N --name NAME", g, stderr)
+			orgnr := fs.String("orgnr", "", "organisation number")
+			name := fs.String("name", "", "organisation name")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				o, err := orgnrFlag("orgnr", *orgnr, env)
+				if err != nil {
+					return err
+				}
+				if strings.TrimSpace(*name) == "" {
+					return errors.New("--name is required")
+				}
+				if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: o, Navn: *name, Status: access.Active}, actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "consumer %s %s is registered\n", o, *name)
+				return nil
+			})
+		},
+		"cease": func(args []string) error {
+			fs := newFlagSet("consumer cease", "consumer cease --orgnr N", g, stderr)
+			orgnr := fs.String("orgnr", "", "organisation number")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				c, err := db.Consumer(ctx, *orgnr)
+				if err != nil {
+					return err
+				}
+				c.Status = access.Ceased
+				if err := db.UpsertConsumer(ctx, c, actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "consumer %s has ceased: all its access ends now (AA-26)\n", c.Orgnr)
+				return nil
+			})
+		},
+		"list": func(args []string) error {
+			fs := newFlagSet("consumer list", "consumer list", g, stderr)
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				cs, err := db.Consumers(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ORGNR\tNAME\tSTATUS")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Orgnr, c.Navn, c.Status)
+				}
+				return tw.Flush()
+			})
+		},
+	}, "add|cease|list …")
+}
+
+func runClient(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return sub("client", args, stderr, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := newFlagSet("client add", "client add --orgnr N --id CLIENT-ID (--jwk FILE | --cert FILE | --new-key FILE --issuer URL)", g, stderr)
+			orgnr := fs.String("orgnr", "", "the organisation the client belongs to")
+			id := fs.String("id", "", "client_id (the iss of its assertions)")
+			jwkFile := fs.String("jwk", "", "the client's public key as a JWK file")
+			certFile := fs.String("cert", "", "the client's enterprise certificate, PEM")
+			newKey := fs.String("new-key", "", "make a key pair and write a client file (with the private key) here")
+			issuer := fs.String("issuer", "http://localhost:8080/", "with --new-key: the token server's issuer URL for the client file")
+			consumerOrg := fs.String("consumer-org", "", "with --new-key: the consumer a data processor's client acts for")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				o, err := orgnrFlag("orgnr", *orgnr, env)
+				if err != nil {
+					return err
+				}
+				if *id == "" {
+					return errors.New("--id is required")
+				}
+				info := store.ClientInfo{ID: *id, Orgnr: o}
+				var cf *token.ClientFile
+				switch {
+				case *jwkFile != "":
+					b, err := os.ReadFile(*jwkFile)
+					if err != nil {
+						return err
+					}
+					k, err := token.ParsePublicJWK(b)
+					if err != nil {
+						return err
+					}
+					info.Keys = []store.ClientKey{{KID: k.KID, Kind: store.KeyJWK, Material: string(b)}}
+				case *certFile != "":
+					b, err := os.ReadFile(*certFile)
+					if err != nil {
+						return err
+					}
+					info.Keys = []store.ClientKey{{KID: "cert-" + *id, Kind: store.KeyCertificate, Material: string(b)}}
+				case *newKey != "":
+					priv, kid, jwk, err := token.NewClientKey("RS256")
+					if err != nil {
+						return err
+					}
+					pemText, err := token.EncodePrivateKey(priv)
+					if err != nil {
+						return err
+					}
+					info.Keys = []store.ClientKey{{KID: kid, Kind: store.KeyJWK, Material: string(jwk)}}
+					cf = &token.ClientFile{ClientID: *id, KID: kid, PrivateKeyPEM: pemText, TokenEndpoint: *issuer + "token",
+						Audience: *issuer, Scope: web.DefaultAPIScope, ConsumerOrg: *consumerOrg}
+				default:
+					return errors.New("give --jwk, --cert or --new-key")
+				}
+				if err := db.AddClient(ctx, info, actor(getenv)); err != nil {
+					return err
+				}
+				if cf != nil {
+					if err := cf.Write(*newKey); err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "client %s of %s is registered; its key is in %s (keep it private)\n", *id, o, *newKey)
+					return nil
+				}
+				fmt.Fprintf(stdout, "client %s of %s is registered\n", *id, o)
+				return nil
+			})
+		},
+		"list": func(args []string) error {
+			fs := newFlagSet("client list", "client list [--orgnr N]", g, stderr)
+			orgnr := fs.String("orgnr", "", "only this organisation's clients")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				cs, err := db.Clients(ctx, *orgnr)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CLIENT-ID\tORGNR\tACTIVE")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%v\n", c.ID, c.Orgnr, c.Active)
+				}
+				return tw.Flush()
+			})
+		},
+	}, "add|list …")
+}
+
+func runGrant(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	status := func(verb string, st access.Status) func([]string) error {
+		return func(args []string) error {
+			fs := newFlagSet("grant "+verb, "grant "+verb+" [--reason TEXT] GRANT-ID", g, stderr)
+			reason := fs.String("reason", "", "why (goes to the log and the consumer's notice)")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if fs.NArg() != 1 {
+					return errors.New("name one grant id")
+				}
+				gr, err := db.SetGrantStatus(ctx, fs.Arg(0), st, *reason, actor(getenv))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "grant %s of %s is now %s; this takes effect on the consumer's next request\n", gr.ID, gr.Consumer, gr.Status)
+				return nil
+			})
+		}
+	}
+	return sub("grant", args, stderr, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := newFlagSet("grant add", "grant add --consumer N --packages P,… --legal-basis … --processing-basis … --purpose … [flags]", g, stderr)
+			consumer := fs.String("consumer", "", "the consumer's organisation number")
+			packages := fs.String("packages", "grunnopplysninger", "packages, comma-separated (id or id@version; id means its latest version)")
+			channel := fs.String("channel", "api", "api, web or extract")
+			env := fs.String("grant-env", "", "environment the grant is for (default: this instance's)")
+			legal := fs.String("legal-basis", "", "legal basis for disclosure (hjemmel), required")
+			processing := fs.String("processing-basis", "", "processing basis (behandlingsgrunnlag, GDPR art. 6), required")
+			purpose := fs.String("purpose", "", "purpose (formål), required")
+			kinds := fs.String("query-kinds", "arbeidstaker", "query kinds: arbeidstaker, arbeidssted, opplysningspliktig, antall")
+			from := fs.String("valid-from", "", "first day (default now)")
+			to := fs.String("valid-to", "", "day the grant ends (default: until ended)")
+			rate := fs.Int("rate", 0, fmt.Sprintf("requests per second (default %d)", access.DefaultRateLimit))
+			return withDB(ctx, g, fs, args, func(db *store.DB, instanceEnv register.Env) error {
+				gr := access.Grant{LegalBasis: *legal, ProcessingBasis: *processing, Purpose: *purpose, RateLimit: *rate, ValidFrom: time.Now(), Env: instanceEnv}
+				var err error
+				if gr.Consumer, err = orgnrFlag("consumer", *consumer, instanceEnv); err != nil {
+					return err
+				}
+				if _, err := db.Consumer(ctx, gr.Consumer); err != nil {
+					return fmt.Errorf("--consumer: %w (add it with 'deling consumer add')", err)
+				}
+				if gr.Channel, err = access.ParseChannel(*channel); err != nil {
+					return err
+				}
+				if *env != "" {
+					if gr.Env, err = register.ParseEnv(*env); err != nil {
+						return err
+					}
+				}
+				if gr.QueryKinds, err = access.ParseQueryKinds(*kinds); err != nil {
+					return err
+				}
+				if *legal == "" || *processing == "" || *purpose == "" {
+					return errors.New("--legal-basis, --processing-basis and --purpose are required (Rules AA-01, SK-01)")
+				}
+				if *rate < 0 {
+					return errors.New("--rate must not be negative")
+				}
+				cat, err := access.ParseCatalogue(access.DefaultPackages())
+				if err != nil {
+					return err
+				}
+				for _, name := range strings.Split(*packages, ",") {
+					p, err := cat.Resolve(strings.TrimSpace(name))
+					if err != nil {
+						return fmt.Errorf("--packages: %w (see 'deling package list')", err)
+					}
+					gr.Packages = append(gr.Packages, p.Ref())
+				}
+				if *from != "" {
+					if gr.ValidFrom, err = parseDate("valid-from", *from); err != nil {
+						return err
+					}
+				}
+				if *to != "" {
+					t, err := parseDate("valid-to", *to)
+					if err != nil {
+						return err
+					}
+					if !t.After(gr.ValidFrom) {
+						return errors.New("--valid-to must be after --valid-from")
+					}
+					gr.ValidTo = &t
+				}
+				gr, err = db.AddGrant(ctx, gr, actor(getenv))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "grant %s: %s gets %s through %s in %s\n", gr.ID, gr.Consumer, strings.Join(gr.Packages, ", "), gr.Channel, gr.Env)
+				return nil
+			})
+		},
+		"list": func(args []string) error {
+			fs := newFlagSet("grant list", "grant list [--consumer N]", g, stderr)
+			consumer := fs.String("consumer", "", "only this consumer's grants")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				gs, err := db.Grants(ctx, *consumer)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tCONSUMER\tCHANNEL\tENV\tSTATUS\tPACKAGES\tQUERY KINDS\tVALID")
+				for _, gr := range gs {
+					kinds := make([]string, len(gr.QueryKinds))
+					for i, k := range gr.QueryKinds {
+						kinds[i] = string(k)
+					}
+					valid := gr.ValidFrom.Format(time.DateOnly) + " –"
+					if gr.ValidTo != nil {
+						valid += " " + gr.ValidTo.Format(time.DateOnly)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", gr.ID, gr.Consumer, gr.Channel, gr.Env, gr.Status,
+						strings.Join(gr.Packages, ","), strings.Join(kinds, ","), valid)
+				}
+				return tw.Flush()
+			})
+		},
+		"suspend": status("suspend", access.Suspended),
+		"resume":  status("resume", access.Active),
+		"end":     status("end", access.Ended),
+	}, "add|list|suspend|resume|end …")
+}
+
+func runDelegation(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return sub("delegation", args, stderr, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := newFlagSet("delegation add", "delegation add --consumer N --processor N --dpa-ref REF [--valid-to DATE]", g, stderr)
+			consumer := fs.String("consumer", "", "the consumer (controller)")
+			processor := fs.String("processor", "", "the data processor acting for it")
+			dpa := fs.String("dpa-ref", "", "reference to the data processing agreement (required, SK-04)")
+			to := fs.String("valid-to", "", "day the delegation ends")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				d := access.Delegation{DPARef: *dpa, ValidFrom: time.Now()}
+				var err error
+				if d.Consumer, err = orgnrFlag("consumer", *consumer, env); err != nil {
+					return err
+				}
+				if d.Processor, err = orgnrFlag("processor", *processor, env); err != nil {
+					return err
+				}
+				if d.Consumer == d.Processor {
+					return errors.New("a consumer cannot be its own data processor")
+				}
+				if *dpa == "" {
+					return errors.New("--dpa-ref is required: a processor acts only under a data processing agreement (SK-04)")
+				}
+				if *to != "" {
+					t, err := parseDate("valid-to", *to)
+					if err != nil {
+						return err
+					}
+					d.ValidTo = &t
+				}
+				if d, err = db.AddDelegation(ctx, d, actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "delegation %s: %s may act for %s\n", d.ID, d.Processor, d.Consumer)
+				return nil
+			})
+		},
+		"list": func(args []string) error {
+			fs := newFlagSet("delegation list", "delegation list [--consumer N]", g, stderr)
+			consumer := fs.String("consumer", "", "only this consumer's delegations")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				ds, err := db.Delegations(ctx, *consumer)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tCONSUMER\tPROCESSOR\tDPA\tSTATUS")
+				for _, d := range ds {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Consumer, d.Processor, d.DPARef, d.Status)
+				}
+				return tw.Flush()
+			})
+		},
+		"end": func(args []string) error {
+			fs := newFlagSet("delegation end", "delegation end DELEGATION-ID", g, stderr)
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if fs.NArg() != 1 {
+					return errors.New("name one delegation id")
+				}
+				if err := db.EndDelegation(ctx, fs.Arg(0), actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "delegation %s has ended; the processor is refused from its next request\n", fs.Arg(0))
+				return nil
+			})
+		},
+	}, "add|list|end …")
+}
+
+func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "list" {
+		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
+		return errUsage
+	}
+	fs := newFlagSet("package list", "package list [--packages FILE]", g, stderr)
+	file := fs.String("packages", "", "definitions file (default: the built-in one)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cat, err := loadCatalogue(*file)
+	if err != nil {
+		return err
+	}
+	for _, p := range cat.Packages() {
+		fmt.Fprintf(stdout, "%s  %s\n    %s\n    elements: %s\n", p.Ref(), p.Navn, p.Beskrivelse, strings.Join(p.Elements, ", "))
+		if p.History {
+			fmt.Fprintln(stdout, "    allows historikk=true")
+		}
+	}
+	return nil
+}
+
+func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token", "token --client FILE", g, stderr)
+	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *file == "" {
+		fs.Usage()
+		return errors.New("--client is required")
+	}
+	cf, err := token.LoadClientFile(*file)
+	if err != nil {
+		return err
+	}
+	tok, err := cf.RequestToken(ctx, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func runKeys(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return sub("keys", args, stderr, map[string]func([]string) error{
+		"rotate": func(args []string) error {
+			fs := newFlagSet("keys rotate", "keys rotate", g, stderr)
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				k, err := token.NewSigningKey(time.Now())
+				if err != nil {
+					return err
+				}
+				if err := db.RotateSigningKey(ctx, k, actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "new signing key %s; running servers sign with it within a minute, and older keys stay published for %s\n", k.KID, token.RetiredKeyGrace)
+				return nil
+			})
+		},
+	}, "rotate")
+}

@@ -1,0 +1,65 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Kinds of record.
+const (
+	KindLookup = "lookup"
+	// Governance events.
+	KindGrantAdded        = "grant.added"
+	KindGrantStatus       = "grant.status"
+	KindDelegationAdded   = "delegation.added"
+	KindDelegationEnded   = "delegation.ended"
+	KindConsumerChanged   = "consumer.changed"
+	KindClientAdded       = "client.added"
+	KindSigningKeyRotated = "signingkey.rotated"
+)
+
+// Decisions.
+const (
+	Permit = "permit"
+	Deny   = "deny"
+)
+
+// GrantRef is what the log keeps of a grant used: its id and the legal basis it rests on.
+type GrantRef struct {
+	ID              string `json:"id"`
+	LegalBasis      string `json:"hjemmel"`
+	ProcessingBasis string `json:"behandlingsgrunnlag"`
+	Purpose         string `json:"formaal"`
+}
+
+// Record is one entry of the log. Rule AA-16: who asked (consumer, data
+// processor, client, or the signed-in person), on what basis, what they asked,
+// whose data was returned, and what the answer was.
+type Record struct {
+	ID            string          `json:"id"`
+	Time          time.Time       `json:"time"`
+	Kind          string          `json:"kind"`
+	Channel       string          `json:"channel,omitempty"`
+	Consumer      string          `json:"consumer,omitempty"`
+	Processor     string          `json:"processor,omitempty"`
+	EndUser       string          `json:"endUser,omitempty"`
+	ClientID      string          `json:"clientId,omitempty"`
+	Grants        []GrantRef      `json:"grants,omitempty"`
+	CorrelationID string          `json:"correlationId,omitempty"`
+	Operation     string          `json:"operation,omitempty"` // the route, e.g. "GET /api/v2/arbeidstaker/arbeidsforhold"
+	Request       json.RawMessage `json:"request,omitempty"`   // the criteria, as the caller gave them
+	Decision      string          `json:"decision,omitempty"`
+	Reason        string          `json:"reason,omitempty"`
+	Status        int             `json:"status,omitempty"` // the HTTP status answered
+	Returned      []string        `json:"returned,omitempty"`
+	ResultCount   int             `json:"resultCount"`
+	ResponseHash  string          `json:"responseSha256,omitempty"`
+	Event         json.RawMessage `json:"event,omitempty"` // governance: what changed
+	Actor         string          `json:"actor,omitempty"` // governance: who changed it
+}
+
+// Log appends records durably: Append returns only when the record would survive a crash.
+type Log interface {
+	Append(ctx context.Context, r *Record) error
+}

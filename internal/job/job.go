@@ -1,0 +1,45 @@
+// Package job runs deling's background work: each job is a func(ctx) error
+// run every interval until ctx is cancelled. A failed run is logged and tried
+// again at the next tick; it never stops the server.
+package job
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Job is one piece of periodic work.
+type Job struct {
+	Name     string
+	Interval time.Duration
+	Run      func(ctx context.Context) error
+}
+
+// Start runs each job in its own goroutine, owned by ctx. The returned
+// function waits until every job has stopped after ctx is cancelled.
+func Start(ctx context.Context, log *slog.Logger, jobs ...Job) (wait func()) {
+	done := make(chan struct{}, len(jobs))
+	for _, j := range jobs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			t := time.NewTicker(j.Interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := j.Run(ctx); err != nil && ctx.Err() == nil {
+						log.Error("job failed", "job", j.Name, "err", err)
+					}
+				}
+			}
+		}()
+	}
+	return func() {
+		for range jobs {
+			<-done
+		}
+	}
+}

@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/register"
+)
+
+// ErrConflict is returned (wrapped) when a change is not allowed in the row's current state.
+var ErrConflict = errors.New("conflict")
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func optTime(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+// appendEvent writes a governance event in the caller's transaction, so that a
+// change and its record are stored together or not at all.
+func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind, consumer, actor string, event any) error {
+	b, err := json.Marshal(event)
+	if err != nil {
+		return err
+	}
+	r := &audit.Record{ID: newID(), Time: db.now().UTC(), Kind: kind, Consumer: consumer, Actor: actor, Event: b}
+	return insertRecord(ctx, tx, r)
+}
+
+// UpsertConsumer registers or renames a consumer organisation, or changes its status.
+func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor string) error {
+	now := micros(db.now())
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO consumers (orgnr, navn, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+			ON CONFLICT (orgnr) DO UPDATE SET navn = excluded.navn, status = excluded.status, updated_at = excluded.updated_at`,
+			c.Orgnr, c.Navn, string(c.Status), now)
+		if err != nil {
+			return fmt.Errorf("upsert consumer: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindConsumerChanged, c.Orgnr, actor, c)
+	})
+}
+
+// Consumer loads a consumer by orgnr.
+func (db *DB) Consumer(ctx context.Context, orgnr string) (access.Consumer, error) {
+	var c access.Consumer
+	var status string
+	err := db.queryRow(ctx, `SELECT orgnr, navn, status FROM consumers WHERE orgnr = $1`, orgnr).Scan(&c.Orgnr, &c.Navn, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("consumer %s: %w", orgnr, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("load consumer %s: %w", orgnr, err)
+	}
+	c.Status = access.Status(status)
+	return c, nil
+}
+
+// Consumers lists every consumer by orgnr.
+func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
+	rows, err := db.query(ctx, `SELECT orgnr, navn, status FROM consumers ORDER BY orgnr`)
+	if err != nil {
+		return nil, fmt.Errorf("list consumers: %w", err)
+	}
+	defer rows.Close()
+	var out []access.Consumer
+	for rows.Next() {
+		var c access.Consumer
+		var status string
+		if err := rows.Scan(&c.Orgnr, &c.Navn, &status); err != nil {
+			return nil, err
+		}
+		c.Status = access.Status(status)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const grantColumns = `id, consumer, packages, channel, env, legal_basis, processing_basis, purpose, query_kinds,
+	valid_from, valid_to, rate_limit, status, status_reason`
+
+func scanGrant(row interface{ Scan(...any) error }) (access.Grant, error) {
+	var (
+		g                                 access.Grant
+		packages, channel, env, kinds, st string
+		from                              int64
+		to                                sql.NullInt64
+	)
+	err := row.Scan(&g.ID, &g.Consumer, &packages, &channel, &env, &g.LegalBasis, &g.ProcessingBasis, &g.Purpose,
+		&kinds, &from, &to, &g.RateLimit, &st, &g.StatusReason)
+	if err != nil {
+		return g, err
+	}
+	g.Packages = strings.Split(packages, ",")
+	g.Channel, g.Env, g.Status = access.Channel(channel), register.Env(env), access.Status(st)
+	for _, k := range strings.Split(kinds, ",") {
+		g.QueryKinds = append(g.QueryKinds, access.QueryKind(k))
+	}
+	g.ValidFrom, g.ValidTo = fromMicros(from), optTime(to)
+	return g, nil
+}
+
+// AddGrant stores a new grant (giving it an id if it has none) and returns it.
+func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (access.Grant, error) {
+	if g.ID == "" {
+		g.ID = newID()
+	}
+	if g.Status == "" {
+		g.Status = access.Active
+	}
+	kinds := make([]string, len(g.QueryKinds))
+	for i, k := range g.QueryKinds {
+		kinds[i] = string(k)
+	}
+	now := micros(db.now())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
+			g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason, now)
+		if err != nil {
+			return fmt.Errorf("add grant: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindGrantAdded, g.Consumer, actor, g)
+	})
+	return g, err
+}
+
+// Grant loads one grant.
+func (db *DB) Grant(ctx context.Context, id string) (access.Grant, error) {
+	g, err := scanGrant(db.queryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, fmt.Errorf("grant %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return g, fmt.Errorf("load grant %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// Grants lists a consumer's grants, or every grant when consumer is "".
+func (db *DB) Grants(ctx context.Context, consumer string) ([]access.Grant, error) {
+	q := `SELECT ` + grantColumns + ` FROM grants WHERE consumer = $1 ORDER BY created_at, id`
+	args := []any{consumer}
+	if consumer == "" {
+		q, args = `SELECT `+grantColumns+` FROM grants ORDER BY consumer, created_at, id`, nil
+	}
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	defer rows.Close()
+	var out []access.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list grants: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// SetGrantStatus suspends, resumes or ends a grant, with the reason, and logs
+// the change in the same transaction. An ended grant stays ended: access after
+// an ending needs a new grant.
+func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Status, reason, actor string) (access.Grant, error) {
+	var g access.Grant
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		g, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("grant %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if g.Status == access.Ended {
+			return fmt.Errorf("grant %s has ended and cannot change: %w", id, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
+			string(status), reason, micros(db.now()), id); err != nil {
+			return err
+		}
+		g.Status, g.StatusReason = status, reason
+		return db.appendEvent(ctx, tx, audit.KindGrantStatus, g.Consumer, actor,
+			map[string]string{"grant": id, "status": string(status), "reason": reason})
+	})
+	if err != nil {
+		return g, fmt.Errorf("set grant status: %w", err)
+	}
+	return g, nil
+}
+
+const delegationColumns = `id, consumer, processor, dpa_ref, valid_from, valid_to, status`
+
+func scanDelegation(row interface{ Scan(...any) error }) (access.Delegation, error) {
+	var (
+		d    access.Delegation
+		from int64
+		to   sql.NullInt64
+		st   string
+	)
+	if err := row.Scan(&d.ID, &d.Consumer, &d.Processor, &d.DPARef, &from, &to, &st); err != nil {
+		return d, err
+	}
+	d.ValidFrom, d.ValidTo, d.Status = fromMicros(from), optTime(to), access.Status(st)
+	return d, nil
+}
+
+// AddDelegation stores a delegation from a consumer to a data processor.
+func (db *DB) AddDelegation(ctx context.Context, d access.Delegation, actor string) (access.Delegation, error) {
+	if d.ID == "" {
+		d.ID = newID()
+	}
+	if d.Status == "" {
+		d.Status = access.Active
+	}
+	now := micros(db.now())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			d.ID, d.Consumer, d.Processor, d.DPARef, micros(d.ValidFrom), nullMicros(d.ValidTo), string(d.Status), now)
+		if err != nil {
+			return fmt.Errorf("add delegation: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
+	})
+	return d, err
+}
+
+// Delegations lists the delegations of a consumer, or all when consumer is "".
+func (db *DB) Delegations(ctx context.Context, consumer string) ([]access.Delegation, error) {
+	q := `SELECT ` + delegationColumns + ` FROM delegations WHERE consumer = $1 ORDER BY created_at, id`
+	args := []any{consumer}
+	if consumer == "" {
+		q, args = `SELECT `+delegationColumns+` FROM delegations ORDER BY consumer, created_at, id`, nil
+	}
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list delegations: %w", err)
+	}
+	defer rows.Close()
+	var out []access.Delegation
+	for rows.Next() {
+		d, err := scanDelegation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// EndDelegation ends a delegation at once.
+func (db *DB) EndDelegation(ctx context.Context, id, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var consumer string
+		err := tx.QueryRowContext(ctx, `SELECT consumer FROM delegations WHERE id = $1`, id).Scan(&consumer)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("delegation %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3`,
+			string(access.Ended), micros(db.now()), id); err != nil {
+			return err
+		}
+		return db.appendEvent(ctx, tx, audit.KindDelegationEnded, consumer, actor, map[string]string{"delegation": id})
+	})
+}
+
+// AccessInputs loads what a decision for a consumer rests on: the consumer (nil
+// if it is none), its grants, and its delegations to processor (none when processor is "").
+func (db *DB) AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
+	var in access.Inputs
+	c, err := db.Consumer(ctx, consumer)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return in, nil
+	case err != nil:
+		return in, err
+	}
+	in.Consumer = &c
+	if in.Grants, err = db.Grants(ctx, consumer); err != nil {
+		return in, err
+	}
+	if processor != "" {
+		rows, err := db.query(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE consumer = $1 AND processor = $2`, consumer, processor)
+		if err != nil {
+			return in, fmt.Errorf("load delegations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelegation(rows)
+			if err != nil {
+				return in, err
+			}
+			in.Delegations = append(in.Delegations, d)
+		}
+		if err := rows.Err(); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/register"
+	"deling/internal/token"
+)
+
+// Kinds of client key material.
+const (
+	KeyJWK         = "jwk"
+	KeyCertificate = "certificate"
+)
+
+// ClientKey is a client's public key as stored: a JWK, or the PEM of an enterprise certificate.
+type ClientKey struct {
+	KID      string
+	Kind     string
+	Material string
+}
+
+// ClientInfo is a client as listed.
+type ClientInfo struct {
+	ID, Orgnr, Description string
+	Active                 bool
+	Keys                   []ClientKey
+}
+
+// AddClient registers an API client of an organisation with its public keys.
+func (db *DB) AddClient(ctx context.Context, c ClientInfo, actor string) error {
+	if len(c.Keys) == 0 {
+		return errors.New("add client: a client needs at least one key or certificate")
+	}
+	for _, k := range c.Keys {
+		if _, _, err := parseClientKey(k); err != nil {
+			return fmt.Errorf("add client: %w", err)
+		}
+	}
+	now := micros(db.now())
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, orgnr, description, status, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			c.ID, c.Orgnr, c.Description, string(access.Active), now); err != nil {
+			return fmt.Errorf("add client: %w", err)
+		}
+		for _, k := range c.Keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO client_keys (client_id, kid, kind, material, created_at) VALUES ($1, $2, $3, $4, $5)`,
+				c.ID, k.KID, k.Kind, k.Material, now); err != nil {
+				return fmt.Errorf("add client key %s: %w", k.KID, err)
+			}
+		}
+		return db.appendEvent(ctx, tx, audit.KindClientAdded, c.Orgnr, actor, map[string]any{"client": c.ID, "keys": len(c.Keys)})
+	})
+}
+
+// SetClientActive deactivates or reactivates a client.
+func (db *DB) SetClientActive(ctx context.Context, id string, active bool) error {
+	st := access.Active
+	if !active {
+		st = access.Ended
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(st), id)
+	if err != nil {
+		return fmt.Errorf("set client status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("client %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Clients lists the clients of an organisation, or all when orgnr is "".
+func (db *DB) Clients(ctx context.Context, orgnr string) ([]ClientInfo, error) {
+	q, args := `SELECT client_id, orgnr, description, status FROM clients WHERE orgnr = $1 ORDER BY client_id`, []any{orgnr}
+	if orgnr == "" {
+		q, args = `SELECT client_id, orgnr, description, status FROM clients ORDER BY orgnr, client_id`, nil
+	}
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	var out []ClientInfo
+	for rows.Next() {
+		var c ClientInfo
+		var st string
+		if err := rows.Scan(&c.ID, &c.Orgnr, &c.Description, &st); err != nil {
+			return nil, err
+		}
+		c.Active = st == string(access.Active)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Client loads a client with its parsed keys: the token server's ClientSource.
+func (db *DB) Client(ctx context.Context, id string) (token.Client, error) {
+	var (
+		c  token.Client
+		st string
+	)
+	err := db.queryRow(ctx, `SELECT client_id, orgnr, status FROM clients WHERE client_id = $1`, id).Scan(&c.ID, &c.Orgnr, &st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("client %s: %w", id, token.ErrUnknownClient)
+	}
+	if err != nil {
+		return c, fmt.Errorf("load client %s: %w", id, err)
+	}
+	c.Active = st == string(access.Active)
+	rows, err := db.query(ctx, `SELECT kid, kind, material FROM client_keys WHERE client_id = $1 ORDER BY kid`, id)
+	if err != nil {
+		return c, fmt.Errorf("load client keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k ClientKey
+		if err := rows.Scan(&k.KID, &k.Kind, &k.Material); err != nil {
+			return c, err
+		}
+		pub, cert, err := parseClientKey(k)
+		if err != nil {
+			return c, fmt.Errorf("client %s key %s: %w", id, k.KID, err)
+		}
+		if cert != nil {
+			c.Certificates = append(c.Certificates, cert)
+		} else {
+			c.Keys = append(c.Keys, pub)
+		}
+	}
+	return c, rows.Err()
+}
+
+func parseClientKey(k ClientKey) (token.PublicKey, *x509.Certificate, error) {
+	switch k.Kind {
+	case KeyJWK:
+		pub, err := token.ParsePublicJWK([]byte(k.Material))
+		return pub, nil, err
+	case KeyCertificate:
+		block, _ := pem.Decode([]byte(k.Material))
+		if block == nil || block.Type != "CERTIFICATE" {
+			return token.PublicKey{}, nil, errors.New("not a PEM certificate")
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		return token.PublicKey{}, cert, err
+	}
+	return token.PublicKey{}, nil, fmt.Errorf("unknown key kind %q", k.Kind)
+}
+
+// JTIs is the token server's store of used assertion ids.
+type JTIs struct{ db *DB }
+
+// JTIs returns the store of used assertion ids.
+func (db *DB) JTIs() JTIs { return JTIs{db} }
+
+// Use records (clientID, jti) and refuses one seen before: an assertion is used once.
+func (j JTIs) Use(ctx context.Context, clientID, jti string, exp time.Time) error {
+	res, err := j.db.write.ExecContext(ctx, `INSERT INTO token_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		clientID, jti, micros(exp))
+	if err != nil {
+		return fmt.Errorf("record jti: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("client %s: %w", clientID, token.ErrReplay)
+	}
+	return nil
+}
+
+// PurgeJTIs forgets assertion ids that expired before t, when they can no longer be replayed.
+func (db *DB) PurgeJTIs(ctx context.Context, t time.Time) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM token_jtis WHERE expires_at < $1`, micros(t))
+	if err != nil {
+		return 0, fmt.Errorf("purge jtis: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// SigningKeys loads the token server's signing keys, oldest first.
+func (db *DB) SigningKeys(ctx context.Context) ([]token.SigningKey, error) {
+	rows, err := db.write.QueryContext(ctx, `SELECT kid, private_pem, created_at, retired_at FROM signing_keys ORDER BY created_at, kid`)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []token.SigningKey
+	for rows.Next() {
+		var (
+			k       token.SigningKey
+			pemText string
+			created int64
+			retired sql.NullInt64
+		)
+		if err := rows.Scan(&k.KID, &pemText, &created, &retired); err != nil {
+			return nil, err
+		}
+		k.PrivatePEM, k.Created, k.Retired = []byte(pemText), fromMicros(created), optTime(retired)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RotateSigningKey stores a new signing key and retires every older one at the
+// same moment; retired keys stay published for a grace period so that tokens
+// already issued still verify.
+func (db *DB) RotateSigningKey(ctx context.Context, k token.SigningKey, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL`, micros(k.Created)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, private_pem, created_at) VALUES ($1, $2, $3)`,
+			k.KID, string(k.PrivatePEM), micros(k.Created)); err != nil {
+			return fmt.Errorf("store signing key: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindSigningKeyRotated, "", actor, map[string]string{"kid": k.KID})
+	})
+}
+
+// Scopes is the token server's Authorizer: the scopes a consumer's active API
+// grants allow, and for a data processor only under an active delegation
+// (Rules AA-13, SK-04). Every active API grant gives the API scope; the grant
+// decides the rest at each request.
+type Scopes struct {
+	DB       *DB
+	APIScope string
+	Env      register.Env
+}
+
+// Scopes implements token.Authorizer.
+func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, error) {
+	in, err := s.DB.AccessInputs(ctx, consumer, asker)
+	if err != nil {
+		return nil, err
+	}
+	now := s.DB.now()
+	if in.Consumer == nil || in.Consumer.Status != access.Active {
+		return nil, nil
+	}
+	if asker != consumer {
+		ok := false
+		for _, d := range in.Delegations {
+			ok = ok || d.ActiveAt(now)
+		}
+		if !ok {
+			return nil, fmt.Errorf("consumer %s, processor %s: %w", consumer, asker, token.ErrNotDelegated)
+		}
+	}
+	for _, g := range in.Grants {
+		if g.Channel == access.ChannelAPI && g.Env == s.Env && g.ActiveAt(now) {
+			return []string{s.APIScope}, nil
+		}
+	}
+	return nil, nil
+}

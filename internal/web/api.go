@@ -1,0 +1,672 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/ident"
+	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
+)
+
+// Validation codes, as Aa-registeret's API numbers them (research/aareg-api.md §1.1).
+const (
+	codeInvalid            = "AA-001" // malformed request
+	codeNoID               = "AA-200"
+	codeNoTypes            = "AA-201"
+	codeNoOrdninger        = "AA-202"
+	codeNoStatuses         = "AA-203"
+	codeOpplysningspliktig = "AA-204"
+	codeArbeidssted        = "AA-205"
+	codeArbeidstaker       = "AA-206"
+	codeEnum               = "AA-207"
+)
+
+// Headers that carry identifiers, so that they never reach a URL or an access log.
+const (
+	headerPerson             = "Nav-Personident"
+	headerArbeidssted        = "Nav-Arbeidsstedident"
+	headerOpplysningspliktig = "Nav-Opplysningspliktigident"
+)
+
+// maxBody is the largest API request body accepted.
+const maxBody = 64 << 10
+
+// call is one API request on its way through authentication, decision,
+// lookup and logging. Every answer after authentication is logged (Rule AA-16).
+type call struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	claims token.Claims
+	in     access.Inputs
+	rec    audit.Record
+}
+
+// begin authenticates the caller and applies its rate limit. It answers and
+// returns false when the request goes no further.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="deling"`)
+		writeProblem(w, r, http.StatusUnauthorized, "", "Mangler tilgangstoken (Authorization: Bearer …).")
+		return nil, false
+	}
+	claims, err := s.verifier.Verify(strings.TrimSpace(raw))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="deling", error="invalid_token"`)
+		writeProblem(w, r, http.StatusUnauthorized, "", "Ugyldig eller utløpt tilgangstoken.")
+		return nil, false
+	}
+	c := &call{s: s, w: w, r: r, claims: claims, rec: audit.Record{
+		Kind:          audit.KindLookup,
+		Channel:       string(access.ChannelAPI),
+		Consumer:      claims.Consumer,
+		Processor:     claims.Supplier,
+		ClientID:      claims.ClientID,
+		CorrelationID: CorrelationID(r.Context()),
+		Operation:     r.Pattern,
+	}}
+	if !claims.HasScope(s.apiScope) {
+		c.fail(http.StatusForbidden, "", "missing-scope", "Tilgangstokenet mangler scope "+s.apiScope+".")
+		return nil, false
+	}
+	// Loaded fresh for every request: a suspension or an ending takes effect on the next one (Rules AA-25, AA-26).
+	if c.in, err = s.db.AccessInputs(r.Context(), claims.Consumer, claims.Supplier); err != nil {
+		s.log.Error("load access inputs", "err", err, "correlation_id", c.rec.CorrelationID)
+		writeProblem(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
+		return nil, false
+	}
+	c.in.Catalogue = s.catalogue
+	// Rule AA-15: the consumer's rate limit, with a block for one that keeps exceeding it.
+	v := s.limits.allow(claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
+	if !v.ok {
+		s.rateLimited.WithLabelValues(claims.Consumer).Inc()
+		if v.newlyBlocked {
+			s.rateBlocked.WithLabelValues(claims.Consumer).Inc()
+			s.log.Warn("consumer blocked for exceeding its rate limit", "consumer", claims.Consumer, "for", s.rateBlockFor)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((v.retryAfter+time.Second-1)/time.Second))))
+		writeProblem(w, r, http.StatusTooManyRequests, "", "For mange forespørsler. Prøv igjen senere.")
+		return nil, false
+	}
+	return c, true
+}
+
+// criteria records what the caller asked for.
+func (c *call) criteria(v any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		c.rec.Request = b
+	}
+}
+
+// fail logs a denial and answers with a problem. If the log cannot take the
+// record the caller gets 503 instead: no answer leaves unlogged.
+func (c *call) fail(status int, code, reason, detail string) {
+	c.rec.Decision, c.rec.Reason, c.rec.Status = audit.Deny, reason, status
+	if !c.append() {
+		return
+	}
+	writeProblem(c.w, c.r, status, code, detail)
+}
+
+// deny answers a denied decision.
+func (c *call) deny(d access.Decision) {
+	c.fail(http.StatusForbidden, "", string(d.Reason), denyText[d.Reason])
+}
+
+var denyText = map[access.Reason]string{
+	access.DenyUnknownConsumer: "Organisasjonen har ikke tilgang til registeret.",
+	access.DenyConsumerCeased:  "Organisasjonen er opphørt, og tilgangen er avsluttet.",
+	access.DenyNoDelegation:    "Databehandleren har ingen aktiv delegering fra konsumenten.",
+	access.DenyNoGrant:         "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
+	access.DenyGrantSuspended:  "Tilgangen er suspendert.",
+	access.DenyGrantEnded:      "Tilgangen er avsluttet.",
+	access.DenyQueryKind:       "Vedtaket gir ikke tilgang til denne typen oppslag.",
+	access.DenyHistory:         "Vedtaket gir ikke tilgang til historikk.",
+}
+
+// ok logs a permitted answer and sends it.
+func (c *call) ok(d access.Decision, body []byte, returned []string, count int) {
+	sum := sha256.Sum256(body)
+	c.rec.Decision, c.rec.Status = audit.Permit, http.StatusOK
+	c.rec.Returned, c.rec.ResultCount, c.rec.ResponseHash = returned, count, hex.EncodeToString(sum[:])
+	for _, g := range d.Grants {
+		c.rec.Grants = append(c.rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
+	}
+	if !c.append() {
+		return
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.Write(body)
+}
+
+// append writes the record; on failure it answers 503 and returns false (fail closed).
+func (c *call) append() bool {
+	if err := c.s.audit.Append(c.r.Context(), &c.rec); err != nil {
+		c.s.log.Error("audit append failed; answering 503", "err", err, "correlation_id", c.rec.CorrelationID)
+		writeProblem(c.w, c.r, http.StatusServiceUnavailable, "", "Oppslaget kunne ikke logges, og blir derfor ikke besvart.")
+		return false
+	}
+	return true
+}
+
+// decide runs the access decision for a query kind.
+func (c *call) decide(kind access.QueryKind, history bool) access.Decision {
+	return access.Decide(access.Request{
+		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
+		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
+	}, c.in, c.s.now())
+}
+
+// project turns stored documents into the consumer's minimised JSON array and
+// the identities they are about.
+func (c *call) project(d access.Decision, docs []store.Doc) ([]byte, []string, error) {
+	proj, err := c.s.catalogue.Projection(d.Packages)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := access.Options{CurrentDetaljer: !d.History}
+	buf := make([]byte, 0, 256+len(docs)*1024)
+	buf = append(buf, '[')
+	var returned []string
+	for i, doc := range docs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = proj.Append(buf, doc.Doc, opts); err != nil {
+			return nil, nil, fmt.Errorf("project %s: %w", doc.UUID, err)
+		}
+		returned = append(returned, doc.Arbeidstaker)
+		if doc.PersonEmployer {
+			returned = append(returned, doc.Arbeidssted, doc.Opplysningspliktig)
+		}
+	}
+	buf = append(buf, ']')
+	slices.Sort(returned)
+	return buf, slices.Compact(returned), nil
+}
+
+func (c *call) internal(err error) {
+	c.s.log.Error("lookup failed", "err", err, "correlation_id", c.rec.CorrelationID)
+	c.fail(http.StatusInternalServerError, "AA-000", "error", "Det oppsto en feil under behandlingen av forespørselen. Oppgi correlation-id ved henvendelse.")
+}
+
+// parsePerson checks an employee identifier. Rule AA-14: a test environment
+// takes synthetic identities only; production refuses H-numbers.
+func (s *Server) parsePerson(v string) (string, string, bool) {
+	p, err := ident.ParsePerson(v)
+	switch {
+	case err != nil:
+		return "", strings.TrimPrefix(err.Error(), "ident: "), false
+	case s.env == register.EnvTest && !p.IsSynthetic():
+		return "", "testmiljøet har bare syntetiske identiteter", false
+	case s.env == register.EnvProd && p.MaybeHNummer():
+		return "", "et H-nummer er ikke en identitet i registeret", false
+	}
+	return p.String(), "", true
+}
+
+// parseEmployer checks an arbeidssted or opplysningspliktig: an organisation
+// number, a person (a private employer), or a legacy employer number.
+func (s *Server) parseEmployer(v string) (string, string, bool) {
+	if o, err := ident.ParseOrgnr(v); err == nil {
+		if s.env == register.EnvTest && !o.IsSynthetic() {
+			return "", "testmiljøet har bare syntetiske organisasjonsnumre", false
+		}
+		return string(o), "", true
+	}
+	if len(v) == 11 {
+		if id, _, ok := s.parsePerson(v); ok {
+			return id, "", true
+		}
+	}
+	if l, err := ident.ParseLegacyEmployer(v); err == nil {
+		return l, "", true
+	}
+	return "", "ugyldig organisasjonsnummer eller identitet", false
+}
+
+// today is the date in Norway, which statuses are evaluated at.
+func (s *Server) today() register.Date {
+	return register.Date(s.now().In(s.oslo).Format(time.DateOnly))
+}
+
+// filters are the three filter lists of a search, with the real API's codes for empty lists.
+type filters struct {
+	Types     []string `json:"arbeidsforholdtype"`
+	Ordninger []string `json:"rapporteringsordning"`
+	Statuses  []string `json:"arbeidsforholdstatus"`
+	Historikk bool     `json:"ansettelsesdetaljerhistorikk,omitempty"`
+}
+
+// validate checks the lists' values against the kodeverk; it returns the problem code and detail.
+func (f *filters) apply(q *register.Query) (string, string) {
+	for _, t := range f.Types {
+		if _, ok := register.Kodeverk.Lookup(register.KodeverkArbeidsforholdstyper, t); !ok {
+			return codeEnum, fmt.Sprintf("Ukjent arbeidsforholdtype %q.", t)
+		}
+	}
+	for _, o := range f.Ordninger {
+		if _, ok := register.Kodeverk.Lookup(register.KodeverkRapporteringsordninger, o); !ok {
+			return codeEnum, fmt.Sprintf("Ukjent rapporteringsordning %q.", o)
+		}
+	}
+	for _, st := range f.Statuses {
+		s, err := register.ParseStatus(st)
+		if err != nil {
+			return codeEnum, fmt.Sprintf("Ukjent arbeidsforholdstatus %q.", st)
+		}
+		q.Statuses = append(q.Statuses, s)
+	}
+	q.Types, q.Rapporteringsordninger = f.Types, f.Ordninger
+	return "", ""
+}
+
+var (
+	allTypes     = []string{register.TypeOrdinaer, register.TypeMaritim, register.TypeForenklet, register.TypeFrilanser}
+	allOrdninger = []string{register.AOrdningen, register.FoerAOrdningen}
+	allStatuses  = []string{string(register.StatusAktiv), string(register.StatusAvsluttet), string(register.StatusFremtidig)}
+)
+
+// arbeidstaker answers GET /api/v2/arbeidstaker/arbeidsforhold: a person's
+// arbeidsforhold, the person given in the Nav-Personident header.
+func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	type criteria struct {
+		ArbeidstakerID string `json:"arbeidstakerId"`
+		ArbeidsstedID  string `json:"arbeidsstedId,omitempty"`
+		filters
+	}
+	crit := criteria{ArbeidstakerID: r.Header.Get(headerPerson), ArbeidsstedID: r.Header.Get(headerArbeidssted)}
+	f := filters{Types: allTypes, Ordninger: allOrdninger, Statuses: allStatuses}
+	q := r.URL.Query()
+	for key, vals := range q {
+		list := strings.Split(strings.Join(vals, ","), ",")
+		if len(vals) == 1 && vals[0] == "" {
+			list = nil
+		}
+		switch key {
+		case "arbeidsforholdtype":
+			f.Types = list
+		case "rapporteringsordning":
+			f.Ordninger = list
+		case "arbeidsforholdstatus":
+			f.Statuses = list
+		case "historikk":
+			b, err := strconv.ParseBool(q.Get(key))
+			if err != nil {
+				c.criteria(crit)
+				c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "historikk må være true eller false.")
+				return
+			}
+			f.Historikk = b
+		default:
+			// Identifiers never travel in the URL; refuse what we do not know rather than ignore it.
+			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q. Identifikatorer sendes i headere, aldri i URL-en.", key))
+			return
+		}
+	}
+	crit.filters = f
+	c.criteria(crit)
+	query := register.Query{Limit: register.MaxPageSize, Screened: true, At: s.today()}
+	if code, detail := s.checkFilters(&f, &query); code != "" {
+		c.fail(http.StatusBadRequest, code, "invalid-request", detail)
+		return
+	}
+	if crit.ArbeidstakerID == "" {
+		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", "Mangler "+headerPerson+".")
+		return
+	}
+	var why string
+	if query.Arbeidstaker, why, ok = s.parsePerson(crit.ArbeidstakerID); !ok {
+		c.fail(http.StatusBadRequest, codeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
+		return
+	}
+	if crit.ArbeidsstedID != "" {
+		if query.Arbeidssted, why, ok = s.parseEmployer(crit.ArbeidsstedID); !ok {
+			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
+			return
+		}
+	}
+	d := c.decide(access.ByArbeidstaker, f.Historikk)
+	if !d.Permit {
+		c.deny(d)
+		return
+	}
+	page, err := s.db.FindDocs(r.Context(), query)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	body, returned, err := c.project(d, page.Docs)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	c.ok(d, body, returned, len(page.Docs))
+}
+
+// checkFilters requires non-empty lists (AA-201–203) with known values (AA-207).
+func (s *Server) checkFilters(f *filters, q *register.Query) (string, string) {
+	switch {
+	case len(f.Types) == 0:
+		return codeNoTypes, "arbeidsforholdtype må ha minst én verdi."
+	case len(f.Ordninger) == 0:
+		return codeNoOrdninger, "rapporteringsordning må ha minst én verdi."
+	case len(f.Statuses) == 0:
+		return codeNoStatuses, "arbeidsforholdstatus må ha minst én verdi."
+	}
+	return f.apply(q)
+}
+
+// searchRequest is the body of POST /api/v2/arbeidsforhold/sok: the real
+// API's finnArbeidsforhold variables, with keyset paging.
+type searchRequest struct {
+	ArbeidstakerID       string `json:"arbeidstakerId,omitempty"`
+	ArbeidsstedID        string `json:"arbeidsstedId,omitempty"`
+	OpplysningspliktigID string `json:"opplysningspliktigId,omitempty"`
+	filters
+	Side           string `json:"side,omitempty"`
+	Sidestoerrelse int    `json:"sidestoerrelse,omitempty"`
+}
+
+// searchResponse is one page of results.
+type searchResponse struct {
+	Arbeidsforhold json.RawMessage `json:"arbeidsforhold"`
+	NesteSide      string          `json:"nesteSide,omitempty"`
+}
+
+// decodeBody reads a JSON body strictly: one object, no unknown fields, at most maxBody bytes.
+func decodeBody(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errors.New("Content-Type må være application/json")
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return errors.New("kunne ikke lese forespørselen")
+	}
+	if len(b) > maxBody {
+		return fmt.Errorf("forespørselen er større enn %d byte", maxBody)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return errors.New("data etter JSON-objektet")
+	}
+	return nil
+}
+
+// jsonProblem describes a JSON error without quoting the input, which may hold identifiers.
+func jsonProblem(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("ugyldig JSON ved byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("feltet %s har feil type (ventet %s)", typ.Field, typ.Type)
+	case errors.As(err, &typ):
+		return errors.New("forventet et JSON-objekt")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("ukjent felt %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("ufullstendig JSON")
+	}
+	return errors.New("ugyldig JSON")
+}
+
+// Page tokens are opaque to the caller: the last uuid of the page, encoded.
+func pageToken(uuid string) string {
+	if uuid == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(uuid))
+}
+
+func parsePageToken(tok string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", false
+	}
+	u, err := uuid.Parse(string(b))
+	if err != nil || len(b) != 36 {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// search answers POST /api/v2/arbeidsforhold/sok.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	var req searchRequest
+	if err := decodeBody(r, &req); err != nil {
+		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+		return
+	}
+	c.criteria(req)
+	query := register.Query{Screened: true, At: s.today(), Limit: register.DefaultPageSize}
+	if code, detail := s.checkFilters(&req.filters, &query); code != "" {
+		c.fail(http.StatusBadRequest, code, "invalid-request", detail)
+		return
+	}
+	var why string
+	kind := access.ByArbeidstaker
+	switch {
+	case req.ArbeidstakerID == "" && req.ArbeidsstedID == "" && req.OpplysningspliktigID == "":
+		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", "Oppgi minst én av arbeidstakerId, arbeidsstedId og opplysningspliktigId.")
+		return
+	case req.ArbeidsstedID != "" && req.ArbeidstakerID == "":
+		kind = access.ByArbeidssted
+	case req.ArbeidstakerID == "":
+		kind = access.ByOpplysningspliktig
+	}
+	if req.ArbeidstakerID != "" {
+		if query.Arbeidstaker, why, ok = s.parsePerson(req.ArbeidstakerID); !ok {
+			c.fail(http.StatusBadRequest, codeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
+			return
+		}
+	}
+	if req.ArbeidsstedID != "" {
+		if query.Arbeidssted, why, ok = s.parseEmployer(req.ArbeidsstedID); !ok {
+			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
+			return
+		}
+	}
+	if req.OpplysningspliktigID != "" {
+		if query.Opplysningspliktig, why, ok = s.parseEmployer(req.OpplysningspliktigID); !ok {
+			c.fail(http.StatusBadRequest, codeOpplysningspliktig, "invalid-request", "Validering av opplysningspliktigId feilet: "+why+".")
+			return
+		}
+	}
+	if req.Side != "" {
+		if query.After, ok = parsePageToken(req.Side); !ok {
+			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig side.")
+			return
+		}
+	}
+	switch {
+	case req.Sidestoerrelse < 0 || req.Sidestoerrelse > register.MaxPageSize:
+		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("sidestoerrelse må være mellom 1 og %d.", register.MaxPageSize))
+		return
+	case req.Sidestoerrelse > 0:
+		query.Limit = req.Sidestoerrelse
+	}
+	d := c.decide(kind, req.Historikk)
+	if !d.Permit {
+		c.deny(d)
+		return
+	}
+	page, err := s.db.FindDocs(r.Context(), query)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	list, returned, err := c.project(d, page.Docs)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	body, err := json.Marshal(searchResponse{Arbeidsforhold: list, NesteSide: pageToken(page.Next)})
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	c.ok(d, body, returned, len(page.Docs))
+}
+
+// byUUID answers GET /api/v2/arbeidsforhold/{uuid}. A record the caller may
+// not see answers exactly as one that does not exist.
+func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("uuid")
+	c.criteria(map[string]string{"uuid": id})
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig uuid.")
+		return
+	}
+	historikk := false
+	for key := range r.URL.Query() {
+		if key != "historikk" {
+			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q.", key))
+			return
+		}
+		if historikk, err = strconv.ParseBool(r.URL.Query().Get(key)); err != nil {
+			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "historikk må være true eller false.")
+			return
+		}
+	}
+	// Looking up one record reveals the person it is about: it needs the person query kind.
+	d := c.decide(access.ByArbeidstaker, historikk)
+	if !d.Permit {
+		c.deny(d)
+		return
+	}
+	page, err := s.db.FindDocs(r.Context(), register.Query{UUID: u.String(), Screened: true, Limit: 1})
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	if len(page.Docs) == 0 {
+		c.fail(http.StatusNotFound, "", "not-found", "Fant ikke arbeidsforholdet.")
+		return
+	}
+	list, returned, err := c.project(d, page.Docs)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	c.ok(d, list[1:len(list)-1], returned, 1)
+}
+
+// countRequest is the body of POST /api/v2/arbeidssted/antall.
+type countRequest struct {
+	ArbeidsstedIDs []string `json:"arbeidsstedIds"`
+}
+
+// Interval is a count given as a range: exact when Fra == Til.
+type Interval struct {
+	Fra int `json:"fra"`
+	Til int `json:"til"`
+}
+
+type countAnswer struct {
+	ArbeidsstedID string   `json:"arbeidsstedId"`
+	Antall        Interval `json:"antall"`
+}
+
+// maxCountUnits is how many underenheter one count request may name.
+const maxCountUnits = 100
+
+// band is Rule AA-10: a number from 1 to 4 is never given exactly, only as the band 1–4.
+func band(n int) Interval {
+	if n >= 1 && n <= 4 {
+		return Interval{Fra: 1, Til: 4}
+	}
+	return Interval{Fra: n, Til: n}
+}
+
+// count answers POST /api/v2/arbeidssted/antall: active arbeidsforhold today
+// per underenhet. Rule AA-10: counts from 1 to 4 are given as the band 1-4.
+// The endpoint takes no filters and counts only per unit, so no combination
+// of questions can be subtracted to recover a small count.
+func (s *Server) count(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	var req countRequest
+	if err := decodeBody(r, &req); err != nil {
+		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+		return
+	}
+	c.criteria(req)
+	if len(req.ArbeidsstedIDs) == 0 || len(req.ArbeidsstedIDs) > maxCountUnits {
+		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", fmt.Sprintf("Oppgi fra 1 til %d arbeidsstedIds.", maxCountUnits))
+		return
+	}
+	units := make([]string, 0, len(req.ArbeidsstedIDs))
+	for _, id := range req.ArbeidsstedIDs {
+		o, err := ident.ParseOrgnr(id)
+		if err != nil || (s.env == register.EnvTest && !o.IsSynthetic()) {
+			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: ugyldig organisasjonsnummer.")
+			return
+		}
+		if !slices.Contains(units, string(o)) {
+			units = append(units, string(o))
+		}
+	}
+	d := c.decide(access.Antall, false)
+	if !d.Permit {
+		c.deny(d)
+		return
+	}
+	counts, err := s.db.CountActive(r.Context(), units, s.today())
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	out := struct {
+		Antall []countAnswer `json:"antall"`
+	}{Antall: make([]countAnswer, 0, len(units))}
+	for _, u := range units {
+		out.Antall = append(out.Antall, countAnswer{ArbeidsstedID: u, Antall: band(counts[u])})
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	c.ok(d, body, nil, len(units))
+}
