@@ -170,3 +170,17 @@ func TestCatalogue(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDecide(b *testing.B) {
+	cat, _ := ParseCatalogue(DefaultPackages())
+	in := Inputs{Consumer: &pensjon, Catalogue: cat, Grants: []Grant{
+		apiGrant("a", pensjon.Orgnr, ByArbeidssted),
+		apiGrant("b", pensjon.Orgnr, ByArbeidstaker, ByArbeidssted),
+	}, Delegations: []Delegation{{Consumer: pensjon.Orgnr, Processor: supplier, ValidFrom: t0.Add(-time.Hour), Status: Active}}}
+	req := Request{Consumer: pensjon.Orgnr, Processor: supplier, Channel: ChannelAPI, Env: register.EnvTest, Kind: ByArbeidstaker}
+	for b.Loop() {
+		if d := Decide(req, in, t0); !d.Permit {
+			b.Fatal(d.Reason)
+		}
+	}
+}

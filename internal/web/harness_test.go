@@ -67,7 +67,7 @@ func (f *failingLog) set(fail bool) {
 // harness is a whole deling over real HTTP: SQLite store, token server,
 // verifier and API, with a synthetic register.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	srv     *httptest.Server
 	clock   *clock
@@ -81,7 +81,7 @@ type harness struct {
 
 const testPersons = 400
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, clock: &clock{}}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"deling/internal/ident"
+	"deling/internal/store"
+)
+
+// TestAdminFlow drives the whole life of a consumer through the CLI against a
+// running server: consumer, client with a new key, grant, token, lookup,
+// suspension, resumption, end.
+func TestAdminFlow(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runCmd(t, nil, "seed", "--data", dir, "--persons", "200"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, noEnv, nil, &out, io.Discard)
+	}()
+	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
+	var base string
+	for i := 0; i < 3000 && base == ""; i++ {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("no server: %s", out.String())
+	}
+	defer func() { cancel(); <-done }()
+
+	orgnr := string(ident.SyntheticOrgnr(7_777_777))
+	clientFile := filepath.Join(dir, "client.json")
+	cmd := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, err := runCmd(t, nil, append([]string{"--data", dir}, args...)...)
+		if err != nil {
+			t.Fatalf("deling %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		return stdout
+	}
+	cmd("consumer", "add", "--orgnr", orgnr, "--name", "Testetaten")
+	cmd("client", "add", "--orgnr", orgnr, "--id", "testetaten-1", "--new-key", clientFile, "--issuer", base+"/")
+	if _, _, err := runCmd(t, nil, "token", "--client", clientFile); err == nil {
+		t.Fatal("a token before any grant")
+	}
+	granted := cmd("grant", "add", "--consumer", orgnr, "--packages", "grunnopplysninger,stillingsdetaljer",
+		"--legal-basis", "aa-registerforskriften § 10", "--processing-basis", "GDPR art. 6 nr. 1 e", "--purpose", "test")
+	grantID := regexp.MustCompile(`grant ([0-9a-f-]{36})`).FindStringSubmatch(granted)
+	if grantID == nil || !strings.Contains(granted, "grunnopplysninger@1, stillingsdetaljer@1") {
+		t.Fatalf("grant add: %q", granted)
+	}
+	if list := cmd("grant", "list", "--consumer", orgnr); !strings.Contains(list, grantID[1]) || !strings.Contains(list, "active") {
+		t.Fatalf("grant list: %q", list)
+	}
+	tok := strings.TrimSpace(cmd("token", "--client", clientFile))
+
+	db, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := db.SampleArbeidstakere(context.Background(), "0", 1)
+	db.Close()
+	if err != nil || len(people) == 0 {
+		t.Fatalf("no person to look up: %v", err)
+	}
+	lookup := func() int {
+		req, _ := http.NewRequest("GET", base+"/api/v2/arbeidstaker/arbeidsforhold", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Nav-Personident", people[0])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, step := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 200},
+		{[]string{"grant", "suspend", "--reason", "brudd på vilkårene", grantID[1]}, 403}, // Rule AA-25
+		{[]string{"grant", "resume", grantID[1]}, 200},
+		{[]string{"consumer", "cease", "--orgnr", orgnr}, 403}, // Rule AA-26
+		{[]string{"consumer", "add", "--orgnr", orgnr, "--name", "Testetaten"}, 200},
+		{[]string{"grant", "end", "--reason", "konsumenten avsluttet", grantID[1]}, 403}, // Rule AA-26
+	} {
+		if step.args != nil {
+			cmd(step.args...)
+		}
+		if got := lookup(); got != step.want {
+			t.Fatalf("after %v: lookup answered %d, want %d", step.args, got, step.want)
+		}
+	}
+	if _, stderr, err := runCmd(t, nil, "--data", dir, "grant", "resume", grantID[1]); err == nil {
+		t.Fatalf("an ended grant was resumed: %s", stderr)
+	}
+	// Input mistakes get clear errors, not panics.
+	for _, args := range [][]string{
+		{"consumer", "add", "--orgnr", "889640782", "--name", "NAV"}, // real orgnr in test (AA-14)
+		{"grant", "add", "--consumer", orgnr, "--packages", "alt", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
+		{"grant", "add", "--consumer", orgnr},
+		{"grant", "add", "--consumer", orgnr, "--query-kinds", "alle", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
+		{"delegation", "add", "--consumer", orgnr, "--processor", orgnr, "--dpa-ref", "x"},
+		{"client", "add", "--orgnr", orgnr, "--id", "x"},
+		{"grant"},
+	} {
+		if _, _, err := runCmd(t, nil, append([]string{"--data", dir}, args...)...); err == nil {
+			t.Errorf("deling %v: accepted", args)
+		}
+	}
+	if got := cmd("package", "list"); !strings.Contains(got, "grunnopplysninger@1") || !strings.Contains(got, "allows historikk=true") {
+		t.Errorf("package list: %q", got)
+	}
+}
