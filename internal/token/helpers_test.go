@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ func (m memAuthz) Scopes(_ context.Context, consumer, asker string) ([]string, e
 	return m.grants[consumer], nil
 }
 
-// testWorld holds keys and certificates, made once: RSA key generation is slow.
+// testWorld holds the keys, certificates, clients and grants of the tests.
 type testWorld struct {
 	rsaKey, rsaKey2, otherRSA *rsa.PrivateKey
 	ecKey                     *ecdsa.PrivateKey
@@ -96,7 +97,7 @@ type testWorld struct {
 	chained         *x509.Certificate // rsaKey2, organizationIdentifier NTRNO-orgA, issued by root
 	untrusted       *x509.Certificate // rsaKey2, issued by otherRoot
 
-	signing [2]SigningKey // our keys; shared, since key generation is slow
+	signing [2]SigningKey // our keys
 
 	clients memClients
 	authz   memAuthz
@@ -109,18 +110,17 @@ var world = sync.OnceValue(func() *testWorld {
 		}
 	}
 	w := &testWorld{}
+	keys := testRSAKeys()
+	w.rsaKey, w.rsaKey2, w.otherRSA = keys[0], keys[1], keys[2]
 	var err error
-	w.rsaKey, err = rsa.GenerateKey(rand.Reader, 2048)
-	must(err)
-	w.rsaKey2, err = rsa.GenerateKey(rand.Reader, 2048)
-	must(err)
-	w.otherRSA, err = rsa.GenerateKey(rand.Reader, 2048)
-	must(err)
 	w.ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(err)
 	for i := range w.signing {
-		w.signing[i], err = NewSigningKey(time.Now())
+		der, err := x509.MarshalPKCS8PrivateKey(keys[3+i])
 		must(err)
+		kid, err := Thumbprint(&keys[3+i].PublicKey)
+		must(err)
+		w.signing[i] = SigningKey{KID: kid, PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), Created: time.Now()}
 	}
 	w.rsaKID, err = Thumbprint(&w.rsaKey.PublicKey)
 	must(err)
@@ -167,6 +167,33 @@ var world = sync.OnceValue(func() *testWorld {
 	}
 	return w
 })
+
+// testRSAKeys reads the five RSA keys of testdata/rsa-test-keys.pem.
+// They are made once, as generating RSA keys takes long, above all in
+// every fuzz worker.
+func testRSAKeys() []*rsa.PrivateKey {
+	b, err := os.ReadFile("testdata/rsa-test-keys.pem")
+	if err != nil {
+		panic(err)
+	}
+	var keys []*rsa.PrivateKey
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			panic(err)
+		}
+		keys = append(keys, k.(*rsa.PrivateKey))
+	}
+	if len(keys) != 5 {
+		panic(fmt.Sprintf("testdata/rsa-test-keys.pem: %d keys, want 5", len(keys)))
+	}
+	return keys
+}
 
 func makeCert(key crypto.Signer, subject pkix.Name, parent *x509.Certificate, parentKey crypto.Signer, ca bool) *x509.Certificate {
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
