@@ -113,7 +113,7 @@ func TestAdminFlow(t *testing.T) {
 	for _, args := range [][]string{
 		{"consumer", "add", "--orgnr", "889640782", "--name", "NAV"}, // real orgnr in test (AA-14)
 		{"grant", "add", "--consumer", orgnr, "--packages", "alt", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
-		{"grant", "add", "--consumer", orgnr},
+		{"grant", "add", "--consumer", orgnr}, // Rules AA-01, SK-01: no grant without legal basis, processing basis and purpose
 		{"grant", "add", "--consumer", orgnr, "--query-kinds", "alle", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
 		{"delegation", "add", "--consumer", orgnr, "--processor", orgnr, "--dpa-ref", "x"},
 		{"client", "add", "--orgnr", orgnr, "--id", "x"},

@@ -177,6 +177,24 @@ func (c *call) decide(kind access.QueryKind, history bool) access.Decision {
 	}, c.in, c.s.now())
 }
 
+// lookup decides, queries and projects. It answers a denial or a failure
+// itself and then returns ok=false.
+func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d access.Decision, list []byte, returned []string, page store.DocPage, ok bool) {
+	if d = c.decide(kind, history); !d.Permit {
+		c.deny(d)
+		return d, nil, nil, page, false
+	}
+	page, err := c.s.db.FindDocs(c.r.Context(), q)
+	if err == nil {
+		list, returned, err = c.project(d, page.Docs)
+	}
+	if err != nil {
+		c.internal(err)
+		return d, nil, nil, page, false
+	}
+	return d, list, returned, page, true
+}
+
 // project turns stored documents into the consumer's minimised JSON array and
 // the identities they are about.
 func (c *call) project(d access.Decision, docs []store.Doc) ([]byte, []string, error) {
@@ -350,22 +368,9 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := c.decide(access.ByArbeidstaker, f.Historikk)
-	if !d.Permit {
-		c.deny(d)
-		return
+	if d, body, returned, page, ok := c.lookup(access.ByArbeidstaker, f.Historikk, query); ok {
+		c.ok(d, body, returned, len(page.Docs))
 	}
-	page, err := s.db.FindDocs(r.Context(), query)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	body, returned, err := c.project(d, page.Docs)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	c.ok(d, body, returned, len(page.Docs))
 }
 
 // checkFilters requires non-empty lists (AA-201–203) with known values (AA-207).
@@ -519,19 +524,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	case req.Sidestoerrelse > 0:
 		query.Limit = req.Sidestoerrelse
 	}
-	d := c.decide(kind, req.Historikk)
-	if !d.Permit {
-		c.deny(d)
-		return
-	}
-	page, err := s.db.FindDocs(r.Context(), query)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	list, returned, err := c.project(d, page.Docs)
-	if err != nil {
-		c.internal(err)
+	d, list, returned, page, ok := c.lookup(kind, req.Historikk, query)
+	if !ok {
 		return
 	}
 	body, err := json.Marshal(searchResponse{Arbeidsforhold: list, NesteSide: pageToken(page.Next)})
@@ -568,26 +562,14 @@ func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Looking up one record reveals the person it is about: it needs the person query kind.
-	d := c.decide(access.ByArbeidstaker, historikk)
-	if !d.Permit {
-		c.deny(d)
-		return
-	}
-	page, err := s.db.FindDocs(r.Context(), register.Query{UUID: u.String(), Screened: true, Limit: 1})
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	if len(page.Docs) == 0 {
+	d, list, returned, page, ok := c.lookup(access.ByArbeidstaker, historikk, register.Query{UUID: u.String(), Screened: true, Limit: 1})
+	switch {
+	case !ok:
+	case len(page.Docs) == 0:
 		c.fail(http.StatusNotFound, "", "not-found", "Fant ikke arbeidsforholdet.")
-		return
+	default:
+		c.ok(d, list[1:len(list)-1], returned, 1) // the object inside "[…]"
 	}
-	list, returned, err := c.project(d, page.Docs)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	c.ok(d, list[1:len(list)-1], returned, 1)
 }
 
 // countRequest is the body of POST /api/v2/arbeidssted/antall.
