@@ -118,3 +118,17 @@ func BenchmarkFindByArbeidstakerParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFindDocsByArbeidstaker is the API's person lookup in the store:
+// screened (Rule AA-11), raw documents, no decoding.
+func BenchmarkFindDocsByArbeidstaker(b *testing.B) {
+	db, ids := benchDB(b)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		if _, err := db.FindDocs(ctx, register.Query{Arbeidstaker: ids[i%len(ids)], Limit: 1000, Screened: true}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

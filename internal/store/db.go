@@ -92,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.write.SetMaxOpenConns(1)
 		db.write.SetMaxIdleConns(1)
 		db.write.SetConnMaxLifetime(0)
-		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(68719476736)"); err != nil {
 			db.write.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
