@@ -37,6 +37,7 @@ type GrantRef struct {
 // processor, client, or the signed-in person), on what basis, what they asked,
 // whose data was returned, and what the answer was.
 type Record struct {
+	V             int             `json:"v"` // encoding version, RecordVersion
 	ID            string          `json:"id"`
 	Time          time.Time       `json:"time"`
 	Kind          string          `json:"kind"`
@@ -55,9 +56,17 @@ type Record struct {
 	Returned      []string        `json:"returned,omitempty"`
 	ResultCount   int             `json:"resultCount"`
 	ResponseHash  string          `json:"responseSha256,omitempty"`
-	Event         json.RawMessage `json:"event,omitempty"` // governance: what changed
-	Actor         string          `json:"actor,omitempty"` // governance: who changed it
+	// Response is the exact answer, deflate-compressed, when the log is configured to keep it.
+	Response []byte          `json:"responseDeflate,omitempty"`
+	Event    json.RawMessage `json:"event,omitempty"` // governance: what changed
+	Actor    string          `json:"actor,omitempty"` // governance: who changed it
 }
+
+// RecordVersion is the version of the canonical encoding.
+const RecordVersion = 1
+
+// Subjects are the identities a record is about: the ones whose data was returned.
+func (r *Record) Subjects() []string { return r.Returned }
 
 // Log appends records durably: Append returns only when the record would survive a crash.
 type Log interface {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,17 +35,6 @@ func optTime(n sql.NullInt64) *time.Time {
 	}
 	t := fromMicros(n.Int64)
 	return &t
-}
-
-// appendEvent writes a governance event in the caller's transaction, so that a
-// change and its record are stored together or not at all.
-func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind, consumer, actor string, event any) error {
-	b, err := json.Marshal(event)
-	if err != nil {
-		return err
-	}
-	r := &audit.Record{ID: newID(), Time: db.now().UTC(), Kind: kind, Consumer: consumer, Actor: actor, Event: b}
-	return insertRecord(ctx, tx, r)
 }
 
 // UpsertConsumer registers or renames a consumer organisation, or changes its status.

@@ -4,14 +4,94 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 
 	"deling/internal/audit"
 )
 
-// Append writes a lookup-log record durably: it returns after the commit, and
-// the write connection runs with synchronous=FULL on SQLite. This is the
-// simple log; group commit and the Merkle tree build on it.
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("store is closed")
+
+// maxBatch bounds how many records one commit of the log takes.
+const maxBatch = 2048
+
+var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+
+type appendReq struct {
+	entry audit.Entry
+	done  chan error
+}
+
+// startLog starts the goroutine that group-commits appends. It is owned by the
+// DB: Close stops it after it has committed what was queued.
+func (db *DB) startLog() {
+	db.logReqs = make(chan *appendReq, maxBatch)
+	db.logStop = make(chan struct{})
+	db.logDone = make(chan struct{})
+	go db.logLoop()
+}
+
+// logLoop commits queued appends. While one commit waits for its fsync, new
+// appends queue up, and the next commit takes them all: many concurrent
+// lookups share one durable commit, without waiting for a timer.
+func (db *DB) logLoop() {
+	defer close(db.logDone)
+	batch := make([]*appendReq, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-db.logReqs:
+			batch = append(batch, r)
+		case <-db.logStop:
+			for {
+				select {
+				case r := <-db.logReqs:
+					batch = append(batch, r)
+					if len(batch) < maxBatch {
+						continue
+					}
+				default:
+				}
+				if len(batch) == 0 {
+					return
+				}
+				db.commitBatch(batch)
+				batch = batch[:0]
+			}
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-db.logReqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+func (db *DB) commitBatch(batch []*appendReq) {
+	entries := make([]audit.Entry, len(batch))
+	for i, r := range batch {
+		entries[i] = r.entry
+	}
+	err := db.inTx(context.Background(), func(tx *sql.Tx) error { return db.appendEntries(context.Background(), tx, entries) })
+	db.logBatches.Add(1)
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// Append writes a record to the log and returns when it is durable: committed
+// with synchronous=FULL on SQLite, or committed on PostgreSQL. Concurrent
+// appends are group-committed.
 func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if r.ID == "" {
 		r.ID = newID()
@@ -19,44 +99,435 @@ func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if r.Time.IsZero() {
 		r.Time = db.now().UTC()
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error { return insertRecord(ctx, tx, r) })
+	e, err := audit.NewEntry(r)
+	if err != nil {
+		return err
+	}
+	req := &appendReq{entry: e, done: make(chan error, 1)}
+	select {
+	case db.logReqs <- req:
+	case <-db.logDone:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return fmt.Errorf("append to the lookup log: %w", err)
+		}
+		return nil
+	case <-db.logDone:
+		// The loop drains the queue before it ends; a request still here was not taken.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-func insertRecord(ctx context.Context, tx *sql.Tx, r *audit.Record) error {
-	b, err := json.Marshal(r)
+// appendEvent writes a governance event in the caller's transaction, so that a
+// change and its record are stored together or not at all.
+func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind, consumer, actor string, event any) error {
+	b, err := json.Marshal(event)
 	if err != nil {
-		return fmt.Errorf("encode audit record: %w", err)
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records (id, time, kind, consumer, record) VALUES ($1, $2, $3, $4, $5)`,
-		r.ID, micros(r.Time), r.Kind, r.Consumer, string(b)); err != nil {
-		return fmt.Errorf("append audit record: %w", err)
+	e, err := audit.NewEntry(&audit.Record{ID: newID(), Time: db.now().UTC(), Kind: kind, Consumer: consumer, Actor: actor, Event: b})
+	if err != nil {
+		return err
+	}
+	return db.appendEntries(ctx, tx, []audit.Entry{e})
+}
+
+type node struct {
+	level uint
+	idx   uint64
+	hash  []byte
+}
+
+// appendEntries adds entries to the log in tx: records, their subjects, the
+// new tree nodes and the tree state. The state row is locked, so appends from
+// several nodes on one PostgreSQL take turns.
+func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
+	q := `SELECT size, range_hashes FROM log_state WHERE id = 1`
+	if db.engine == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var (
+		size uint64
+		rh   []byte
+	)
+	if err := tx.QueryRowContext(ctx, q).Scan(&size, &rh); err != nil {
+		return fmt.Errorf("load log state: %w", err)
+	}
+	rng, err := rangeFactory.NewRange(0, size, splitHashes(rh))
+	if err != nil {
+		return fmt.Errorf("log state: %w", err)
+	}
+	var nodes []node
+	visit := func(id compact.NodeID, hash []byte) { nodes = append(nodes, node{id.Level, id.Index, hash}) }
+	type subject struct {
+		ident string
+		seq   uint64
+	}
+	var subjects []subject
+	for i := range entries {
+		if err := rng.Append(entries[i].LeafHash, visit); err != nil {
+			return err
+		}
+		seq := size + uint64(i)
+		for _, s := range entries[i].Record.Subjects() {
+			subjects = append(subjects, subject{s, seq})
+		}
+	}
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record) VALUES `, "", 7, len(entries),
+		func(i int, dst []any) []any {
+			e := &entries[i]
+			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical)
+		}); err != nil {
+		return fmt.Errorf("append records: %w", err)
+	}
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_subjects (ident, seq) VALUES `, " ON CONFLICT DO NOTHING", 2, len(subjects),
+		func(i int, dst []any) []any { return append(dst, subjects[i].ident, int64(subjects[i].seq)) }); err != nil {
+		return fmt.Errorf("append record subjects: %w", err)
+	}
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO merkle_nodes (level, idx, hash) VALUES `, "", 3, len(nodes),
+		func(i int, dst []any) []any {
+			return append(dst, int(nodes[i].level), int64(nodes[i].idx), nodes[i].hash)
+		}); err != nil {
+		return fmt.Errorf("append tree nodes: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE log_state SET size = $1, range_hashes = $2 WHERE id = 1`,
+		int64(rng.End()), joinHashes(rng.Hashes())); err != nil {
+		return fmt.Errorf("save log state: %w", err)
 	}
 	return nil
 }
 
+func splitHashes(b []byte) [][]byte {
+	out := make([][]byte, 0, len(b)/32)
+	for i := 0; i+32 <= len(b); i += 32 {
+		out = append(out, b[i:i+32])
+	}
+	return out
+}
+
+func joinHashes(hs [][]byte) []byte {
+	out := make([]byte, 0, 32*len(hs))
+	for _, h := range hs {
+		out = append(out, h...)
+	}
+	return out
+}
+
+// LogSize is the number of records in the log.
+func (db *DB) LogSize(ctx context.Context) (uint64, error) {
+	var size int64
+	if err := db.queryRow(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
+		return 0, fmt.Errorf("log size: %w", err)
+	}
+	return uint64(size), nil
+}
+
+// LogRoot is the log's size and RFC 6962 root hash now.
+func (db *DB) LogRoot(ctx context.Context) (uint64, []byte, error) {
+	var (
+		size int64
+		rh   []byte
+	)
+	if err := db.queryRow(ctx, `SELECT size, range_hashes FROM log_state WHERE id = 1`).Scan(&size, &rh); err != nil {
+		return 0, nil, fmt.Errorf("log state: %w", err)
+	}
+	if size == 0 {
+		return 0, rfc6962.DefaultHasher.EmptyRoot(), nil
+	}
+	rng, err := rangeFactory.NewRange(0, uint64(size), splitHashes(rh))
+	if err != nil {
+		return 0, nil, err
+	}
+	root, err := rng.GetRootHash(nil)
+	return uint64(size), root, err
+}
+
+// AddCheckpoint stores a signed checkpoint (once per size).
+func (db *DB) AddCheckpoint(ctx context.Context, size uint64, root, signed []byte) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO checkpoints (size, root, signed, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		int64(size), root, string(signed), micros(db.now()))
+	if err != nil {
+		return fmt.Errorf("store checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LatestCheckpoint is the newest signed checkpoint; ErrNotFound when none was made yet.
+func (db *DB) LatestCheckpoint(ctx context.Context) (uint64, []byte, error) {
+	return db.checkpoint(ctx, `SELECT size, signed FROM checkpoints ORDER BY size DESC LIMIT 1`)
+}
+
+// CheckpointAtLeast is the oldest signed checkpoint covering index (size > index).
+func (db *DB) CheckpointAtLeast(ctx context.Context, index uint64) (uint64, []byte, error) {
+	return db.checkpoint(ctx, `SELECT size, signed FROM checkpoints WHERE size > $1 ORDER BY size LIMIT 1`, int64(index))
+}
+
+func (db *DB) checkpoint(ctx context.Context, q string, args ...any) (uint64, []byte, error) {
+	var (
+		size   int64
+		signed string
+	)
+	err := db.queryRow(ctx, q, args...).Scan(&size, &signed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("checkpoint: %w", ErrNotFound)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("load checkpoint: %w", err)
+	}
+	return uint64(size), []byte(signed), nil
+}
+
+// proofHashes loads the stored nodes a proof names and rehashes them into the proof.
+func (db *DB) proofHashes(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		if err := db.queryRow(ctx, `SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&hashes[i]); err != nil {
+			return nil, fmt.Errorf("tree node %d/%d: %w", id.Level, id.Index, err)
+		}
+	}
+	return nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
+}
+
+// InclusionProof proves that leaf index is in the tree of size.
+func (db *DB) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
+	if cur, err := db.LogSize(ctx); err != nil {
+		return nil, err
+	} else if size > cur || index >= size {
+		return nil, fmt.Errorf("inclusion proof of %d in %d (log size %d): %w", index, size, cur, ErrNotFound)
+	}
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return db.proofHashes(ctx, nodes)
+}
+
+// ConsistencyProof proves that the tree of size2 extends the tree of size1.
+func (db *DB) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]byte, error) {
+	if cur, err := db.LogSize(ctx); err != nil {
+		return nil, err
+	} else if size2 > cur || size1 > size2 || size1 == 0 {
+		return nil, fmt.Errorf("consistency proof %d→%d (log size %d): %w", size1, size2, cur, ErrNotFound)
+	}
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return db.proofHashes(ctx, nodes)
+}
+
+// StoredRecord is a record as the log keeps it: its index, and its canonical
+// bytes and salt unless retention erased them.
+type StoredRecord struct {
+	Seq       uint64
+	Canonical []byte
+	Salt      []byte
+	Record    audit.Record
+}
+
+func scanStored(rows *sql.Rows) (StoredRecord, error) {
+	var (
+		s               StoredRecord
+		seq, t          int64
+		id, kind, cons  string
+		salt, canonical []byte
+	)
+	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical); err != nil {
+		return s, err
+	}
+	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
+	if canonical == nil {
+		s.Record = audit.Record{ID: id, Time: fromMicros(t), Kind: kind, Consumer: cons}
+		return s, nil
+	}
+	if err := json.Unmarshal(canonical, &s.Record); err != nil {
+		return s, fmt.Errorf("decode record %d: %w", seq, err)
+	}
+	return s, nil
+}
+
+const storedColumns = `seq, id, time, kind, consumer, salt, record`
+
 // AuditRecords lists a consumer's records (all when consumer is ""), oldest first, at most limit.
 func (db *DB) AuditRecords(ctx context.Context, consumer string, limit int) ([]audit.Record, error) {
-	q := `SELECT record FROM audit_records WHERE consumer = $1 ORDER BY time, id LIMIT $2`
-	args := []any{consumer, limit}
-	if consumer == "" {
-		q, args = `SELECT record FROM audit_records ORDER BY time, id LIMIT $1`, []any{limit}
-	}
-	rows, err := db.query(ctx, q, args...)
+	recs, err := db.StoredRecords(ctx, RecordQuery{Consumer: consumer, Limit: limit, All: consumer == ""})
 	if err != nil {
-		return nil, fmt.Errorf("list audit records: %w", err)
+		return nil, err
+	}
+	out := make([]audit.Record, len(recs))
+	for i := range recs {
+		out[i] = recs[i].Record
+	}
+	return out, nil
+}
+
+// RecordQuery selects records of the log.
+type RecordQuery struct {
+	Consumer string // the consumer's records
+	All      bool   // every record (Consumer ignored)
+	Subject  string // records that returned this identity
+	From, To int64  // unix µs; 0 means open
+	After    uint64 // keyset: records after this seq (0: from the start; seq 0 is never skipped when After is 0 and AfterSet false)
+	AfterSet bool
+	Limit    int
+}
+
+// StoredRecords lists records oldest first.
+func (db *DB) StoredRecords(ctx context.Context, q RecordQuery) ([]StoredRecord, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	switch {
+	case q.Subject != "":
+		where = append(where, "seq IN (SELECT seq FROM audit_subjects WHERE ident = "+arg(q.Subject)+")")
+	case !q.All:
+		where = append(where, "consumer = "+arg(q.Consumer))
+	}
+	if q.From != 0 {
+		where = append(where, "time >= "+arg(q.From))
+	}
+	if q.To != 0 {
+		where = append(where, "time < "+arg(q.To))
+	}
+	if q.AfterSet {
+		where = append(where, "seq > "+arg(int64(q.After)))
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	sqlText := `SELECT ` + storedColumns + ` FROM audit_log`
+	if len(where) > 0 {
+		sqlText += " WHERE " + joinAnd(where)
+	}
+	sqlText += " ORDER BY seq LIMIT " + arg(q.Limit)
+	rows, err := db.query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
 	}
 	defer rows.Close()
-	var out []audit.Record
+	var out []StoredRecord
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		s, err := scanStored(rows)
+		if err != nil {
 			return nil, err
 		}
-		var r audit.Record
-		if err := json.Unmarshal([]byte(s), &r); err != nil {
-			return nil, fmt.Errorf("decode audit record: %w", err)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func joinAnd(parts []string) string {
+	s := parts[0]
+	for _, p := range parts[1:] {
+		s += " AND " + p
+	}
+	return s
+}
+
+// EraseRecordsBefore applies retention: records older than t lose their
+// content and salt, and their subjects' index entries; their leaf hashes stay,
+// so every proof stays valid.
+func (db *DB) EraseRecordsBefore(ctx context.Context, t int64) (int64, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
+			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL)`, t); err != nil {
+			return err
 		}
-		out = append(out, r)
+		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL WHERE time < $1 AND record IS NOT NULL`, t)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("erase records: %w", err)
+	}
+	return n, nil
+}
+
+// LogSource is the stored log as audit.Verify reads it.
+type LogSource struct{ db *DB }
+
+// LogSource returns the log for verification.
+func (db *DB) LogSource() LogSource { return LogSource{db} }
+
+// Size implements audit.Source.
+func (s LogSource) Size(ctx context.Context) (uint64, error) { return s.db.LogSize(ctx) }
+
+// Records implements audit.Source.
+func (s LogSource) Records(ctx context.Context, fn func(seq uint64, salt, record []byte) error) error {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT seq, salt, record FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq          int64
+			salt, record []byte
+		)
+		if err := rows.Scan(&seq, &salt, &record); err != nil {
+			return err
+		}
+		if err := fn(uint64(seq), salt, record); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Nodes implements audit.Source.
+func (s LogSource) Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, hash FROM merkle_nodes WHERE level = $1 ORDER BY idx`, int(level))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			idx  int64
+			hash []byte
+		)
+		if err := rows.Scan(&idx, &hash); err != nil {
+			return err
+		}
+		if err := fn(uint64(idx), hash); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Checkpoints implements audit.Source.
+func (s LogSource) Checkpoints(ctx context.Context) ([][]byte, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT signed FROM checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var signed string
+		if err := rows.Scan(&signed); err != nil {
+			return nil, err
+		}
+		out = append(out, []byte(signed))
 	}
 	return out, rows.Err()
 }

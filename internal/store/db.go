@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -54,6 +55,13 @@ type DB struct {
 	path        string // SQLite file
 
 	stmts sync.Map // SQL text → *sql.Stmt on the read pool
+
+	// The lookup log's group commit (auditlog.go).
+	logReqs    chan *appendReq
+	logStop    chan struct{}
+	logDone    chan struct{}
+	logBatches atomic.Int64
+	closeOnce  sync.Once
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -101,9 +109,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.read.SetMaxIdleConns(n)
 	}
 	if err := db.migrate(ctx); err != nil {
-		db.Close()
+		db.write.Close()
+		if db.read != db.write {
+			db.read.Close()
+		}
 		return nil, err
 	}
+	db.startLog()
 	return db, nil
 }
 
@@ -136,8 +148,10 @@ func (db *DB) migrate(ctx context.Context) error {
 // Engine is the SQL engine in use.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close closes both pools.
+// Close commits what the lookup log has queued, then closes both pools.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.logStop) })
+	<-db.logDone
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.write.Close()
 	if db.read != db.write {
@@ -232,42 +246,55 @@ func (db *DB) placeholders(rows, cols int) string {
 	return b.String()
 }
 
-// upsert writes rows in batches with one multi-row INSERT … ON CONFLICT per
-// batch, all in one transaction, and returns how many rows were inserted or
-// changed. head is "INSERT INTO t (cols) VALUES ", tail the ON CONFLICT clause.
+// upsert writes rows in batches, all in one transaction, and returns how many
+// rows were inserted or changed. head is "INSERT INTO t (cols) VALUES ", tail
+// the ON CONFLICT clause.
 func (db *DB) upsert(ctx context.Context, head, tail string, cols, rows int, args func(i int, dst []any) []any) (int64, error) {
-	// SQLite allows 32766 parameters; PostgreSQL 65535. Stay well under both.
-	per := max(1, 4000/cols)
 	var changed int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var full *sql.Stmt
-		buf := make([]any, 0, per*cols)
-		for start := 0; start < rows; start += per {
-			n := min(per, rows-start)
-			buf = buf[:0]
-			for i := start; i < start+n; i++ {
-				buf = args(i, buf)
-			}
-			var res sql.Result
-			var err error
-			if n == per {
-				if full == nil {
-					if full, err = tx.PrepareContext(ctx, head+db.placeholders(per, cols)+tail); err != nil {
-						return err
-					}
-					defer full.Close()
-				}
-				res, err = full.ExecContext(ctx, buf...)
-			} else {
-				res, err = tx.ExecContext(ctx, head+db.placeholders(n, cols)+tail, buf...)
-			}
-			if err != nil {
-				return err
-			}
-			k, _ := res.RowsAffected()
-			changed += k
-		}
-		return nil
+		var err error
+		changed, err = db.execBatch(ctx, tx, head, tail, cols, rows, args)
+		return err
 	})
 	return changed, err
+}
+
+// execBatch writes rows in tx with one multi-row INSERT per batch and returns
+// how many rows were inserted or changed.
+func (db *DB) execBatch(ctx context.Context, tx *sql.Tx, head, tail string, cols, rows int, args func(i int, dst []any) []any) (int64, error) {
+	// SQLite allows 32766 parameters; PostgreSQL 65535. Stay well under both.
+	per := max(1, 4000/cols)
+	var (
+		changed int64
+		full    *sql.Stmt
+	)
+	buf := make([]any, 0, min(per, rows)*cols)
+	for start := 0; start < rows; start += per {
+		n := min(per, rows-start)
+		buf = buf[:0]
+		for i := start; i < start+n; i++ {
+			buf = args(i, buf)
+		}
+		var (
+			res sql.Result
+			err error
+		)
+		if n == per {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, head+db.placeholders(per, cols)+tail); err != nil {
+					return changed, err
+				}
+				defer full.Close()
+			}
+			res, err = full.ExecContext(ctx, buf...)
+		} else {
+			res, err = tx.ExecContext(ctx, head+db.placeholders(n, cols)+tail, buf...)
+		}
+		if err != nil {
+			return changed, err
+		}
+		k, _ := res.RowsAffected()
+		changed += k
+	}
+	return changed, nil
 }

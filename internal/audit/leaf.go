@@ -1,0 +1,71 @@
+package audit
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+)
+
+// SaltSize is the size of each record's random salt.
+const SaltSize = 32
+
+// Entry is a record ready for the tree: its canonical bytes, salt and leaf hash.
+type Entry struct {
+	Record    *Record
+	Canonical []byte
+	Salt      []byte
+	LeafHash  []byte
+}
+
+// NewEntry encodes a record canonically and salts it. The leaf hash is the
+// RFC 6962 leaf hash of salt ‖ canonical record: the tree reveals nothing about
+// the record, and erasing the record and salt later (retention) leaves every
+// proof valid.
+func NewEntry(r *Record) (Entry, error) {
+	r.V = RecordVersion
+	b, err := Canonical(r)
+	if err != nil {
+		return Entry{}, err
+	}
+	salt := make([]byte, SaltSize)
+	if _, err := rand.Read(salt); err != nil {
+		return Entry{}, err
+	}
+	return Entry{Record: r, Canonical: b, Salt: salt, LeafHash: LeafHash(salt, b)}, nil
+}
+
+// Canonical is the record's canonical bytes: compact JSON in the struct's
+// field order, which encoding/json makes deterministic.
+func Canonical(r *Record) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	return b, nil
+}
+
+// LeafHash is SHA-256(0x00 ‖ salt ‖ canonical).
+func LeafHash(salt, canonical []byte) []byte {
+	leaf := make([]byte, 0, len(salt)+len(canonical))
+	leaf = append(append(leaf, salt...), canonical...)
+	return rfc6962.DefaultHasher.HashLeaf(leaf)
+}
+
+// Compress deflates a response for keeping in its record.
+func Compress(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// Decompress inflates a kept response.
+func Decompress(b []byte) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(b)), 64<<20))
+}

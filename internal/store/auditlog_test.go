@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"deling/internal/audit"
+)
+
+func logKey(t *testing.T) (note.Signer, note.Verifier) {
+	t.Helper()
+	skey, vkey, err := audit.NewKey("test.deling/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v
+}
+
+var appendSeq int
+
+// appendN appends n lookup records from several goroutines at once.
+func appendN(t *testing.T, db *DB, n, workers int) {
+	appendSeq++
+	prefix := fmt.Sprintf("b%d", appendSeq)
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				errs <- db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
+					CorrelationID: fmt.Sprintf("%s-%d", prefix, i), Decision: audit.Permit, Returned: []string{fmt.Sprintf("0101010%04d", i%7)}})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func checkpoint(t *testing.T, db *DB, s note.Signer) (uint64, []byte) {
+	t.Helper()
+	size, root, err := db.LogRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := audit.Checkpoint{Origin: "test.deling/log", Size: size, Root: root}.Sign(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddCheckpoint(context.Background(), size, root, signed); err != nil {
+		t.Fatal(err)
+	}
+	return size, root
+}
+
+// Rule AA-16: concurrent appends are all kept, each with its own index, and
+// group commit shares commits among them.
+func TestLogAppendsProofsAndVerify(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		before := db.logBatches.Load()
+		appendN(t, db, 300, 16)
+		if got := db.logBatches.Load() - before; got >= 300 {
+			t.Errorf("300 concurrent appends took %d commits: no group commit", got)
+		}
+		size1, root1 := checkpoint(t, db, s)
+		if size1 != 300 {
+			t.Fatalf("size: got %d, want 300", size1)
+		}
+		appendN(t, db, 77, 4)
+		size2, root2 := checkpoint(t, db, s)
+
+		// Every record's inclusion proof verifies against both checkpoints that cover it.
+		recs, err := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != int(size2) {
+			t.Fatalf("records: got %d, want %d", len(recs), size2)
+		}
+		seen := map[string]bool{}
+		for _, r := range recs {
+			if seen[r.Record.CorrelationID] {
+				t.Fatalf("record %s twice", r.Record.CorrelationID)
+			}
+			seen[r.Record.CorrelationID] = true
+			leaf := audit.LeafHash(r.Salt, r.Canonical)
+			for _, cp := range []struct {
+				size uint64
+				root []byte
+			}{{size1, root1}, {size2, root2}} {
+				if r.Seq >= cp.size {
+					continue
+				}
+				hashes, err := db.InclusionProof(ctx, r.Seq, cp.size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := audit.VerifyInclusion(r.Seq, cp.size, leaf, hashes, cp.root); err != nil {
+					t.Fatalf("record %d in %d: %v", r.Seq, cp.size, err)
+				}
+			}
+		}
+		cons, err := db.ConsistencyProof(ctx, size1, size2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.VerifyConsistency(size1, size2, cons, root1, root2); err != nil {
+			t.Fatal(err)
+		}
+		// By subject: the person's records only.
+		mine, err := db.StoredRecords(ctx, RecordQuery{Subject: "01010100003", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range mine {
+			if r.Record.Returned[0] != "01010100003" {
+				t.Fatalf("subject query returned another person's record")
+			}
+		}
+		if len(mine) < 40 {
+			t.Fatalf("subject query: %d records", len(mine))
+		}
+		rep, err := audit.Verify(ctx, db.LogSource(), v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Records != size2 || rep.Checkpoints != 2 {
+			t.Fatalf("untouched log: %+v", rep)
+		}
+	})
+}
+
+// Verify names every kind of tampering.
+func TestVerifyFindsTampering(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		appendN(t, db, 64, 1)
+		checkpoint(t, db, s)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.write.ExecContext(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rec5, rec9 []byte
+		db.write.QueryRowContext(ctx, `SELECT record FROM audit_log WHERE seq = 5`).Scan(&rec5)
+		db.write.QueryRowContext(ctx, `SELECT record FROM audit_log WHERE seq = 9`).Scan(&rec9)
+		var salt5, salt9 []byte
+		db.write.QueryRowContext(ctx, `SELECT salt FROM audit_log WHERE seq = 5`).Scan(&salt5)
+		db.write.QueryRowContext(ctx, `SELECT salt FROM audit_log WHERE seq = 9`).Scan(&salt9)
+		// changed: record 3's decision rewritten
+		exec(`UPDATE audit_log SET record = $1 WHERE seq = 3`, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`))
+		// deleted: record 7 removed
+		exec(`DELETE FROM audit_log WHERE seq = 7`)
+		// reordered: records 5 and 9 swapped
+		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 5`, rec9, salt9)
+		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 9`, rec5, salt5)
+		// inserted: a record with no leaf
+		exec(`INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record) VALUES (1000, 'x', 0, 'lookup', '', $1, $2)`, salt5, rec5)
+		rep, err := audit.Verify(ctx, db.LogSource(), v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]uint64{
+			audit.ProblemChanged: {3}, audit.ProblemDeleted: {7}, audit.ProblemReordered: {5, 9}, audit.ProblemInserted: {1000},
+		}
+		for kind, idxs := range want {
+			for _, i := range idxs {
+				found := false
+				for _, p := range rep.Problems {
+					found = found || (p.Kind == kind && p.Index == i)
+				}
+				if !found {
+					t.Errorf("%s %d not reported; report %+v", kind, i, rep.Problems)
+				}
+			}
+		}
+		if rep.Counts[audit.ProblemNode] != 0 || rep.Counts[audit.ProblemCheckpoint] != 0 {
+			t.Errorf("tree untouched, yet: %+v", rep.Counts)
+		}
+		// A consistent rewrite of record and leaf is caught by the tree and the signed checkpoint.
+		exec(`UPDATE merkle_nodes SET hash = $1 WHERE level = 0 AND idx = 3`, audit.LeafHash(salt5, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`)))
+		exec(`UPDATE audit_log SET salt = $1 WHERE seq = 3`, salt5)
+		rep, err = audit.Verify(ctx, db.LogSource(), v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Counts[audit.ProblemNode] == 0 || rep.Counts[audit.ProblemCheckpoint] == 0 {
+			t.Errorf("a rewritten leaf was not caught: %+v", rep.Counts)
+		}
+		// A checkpoint signed by another key is not the log's.
+		other, _ := logKey(t)
+		signed, _ := audit.Checkpoint{Origin: "test.deling/log", Size: 10, Root: make([]byte, 32)}.Sign(other)
+		db.AddCheckpoint(ctx, 10, make([]byte, 32), signed)
+		rep, _ = audit.Verify(ctx, db.LogSource(), v, nil)
+		if rep.Counts[audit.ProblemCheckpoint] < 2 {
+			t.Errorf("a foreign checkpoint was accepted: %+v", rep.Counts)
+		}
+	})
+}
+
+// Retention erases content and salt; proofs stay valid and verify still passes.
+func TestRetentionKeepsProofs(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		appendN(t, db, 20, 2)
+		size, root := checkpoint(t, db, s)
+		n, err := db.EraseRecordsBefore(ctx, micros(fixedNow().Add(time.Hour)))
+		if err != nil || n != 20 {
+			t.Fatalf("erase: %d, %v", n, err)
+		}
+		recs, _ := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 100})
+		for _, r := range recs {
+			if r.Canonical != nil || r.Salt != nil || r.Record.Returned != nil {
+				t.Fatal("content survived retention")
+			}
+		}
+		if mine, _ := db.StoredRecords(ctx, RecordQuery{Subject: "01010100003", Limit: 100}); len(mine) != 0 {
+			t.Fatal("the subject index survived retention")
+		}
+		var leaf []byte
+		db.write.QueryRowContext(ctx, `SELECT hash FROM merkle_nodes WHERE level = 0 AND idx = 4`).Scan(&leaf)
+		hashes, err := db.InclusionProof(ctx, 4, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.VerifyInclusion(4, size, leaf, hashes, root); err != nil {
+			t.Fatal(err)
+		}
+		rep, _ := audit.Verify(ctx, db.LogSource(), v, nil)
+		if !rep.OK() || rep.Erased != 20 {
+			t.Fatalf("after retention: %+v", rep)
+		}
+	})
+}
+
+// Close commits what was queued: nothing appended before Close is lost.
+func TestCloseDrainsTheLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(context.Background(), Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var ok sync.Map
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("r-%d", i)
+			if db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, CorrelationID: id}) == nil {
+				ok.Store(id, true)
+			}
+		}()
+	}
+	wg.Wait()
+	db.Close()
+	if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup}); err == nil {
+		t.Fatal("append after close succeeded")
+	}
+	db, err = Open(context.Background(), Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recs, _ := db.AuditRecords(context.Background(), "", 1000)
+	got := map[string]bool{}
+	for _, r := range recs {
+		got[r.CorrelationID] = true
+	}
+	ok.Range(func(k, _ any) bool {
+		if !got[k.(string)] {
+			t.Errorf("acknowledged record %s lost", k)
+		}
+		return true
+	})
+}
