@@ -49,6 +49,8 @@ Commands:
   package   list: the packages (rettighetspakker) and their data elements
   token     --client FILE: get an access token as a client would (for curl)
   keys      rotate: make a new signing key for the token server
+  audit     verify|checkpoint|prove|erase: the tamper-evident lookup log
+  bench     load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
   version   print the version
 
 Global flags (also accepted after the command):
@@ -140,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, rest := top.Arg(0), top.Args()[1:]
 	switch cmd {
 	case "serve":
-		return runServe(ctx, g, rest, stdout, stderr)
+		return runServe(ctx, g, rest, getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, g, rest, stdout, stderr)
 	case "import":
@@ -157,8 +159,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runPackage(ctx, g, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, g, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, g, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, g, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, g, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "deling", version)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +46,14 @@ type platformOptions struct {
 	external      externalIssuers
 	rateBlockFor  time.Duration
 	tokenLifetime time.Duration
+
+	logOrigin         string
+	logKeyFile        string
+	checkpointEvery   time.Duration
+	logRetention      time.Duration
+	keepResponses     bool
+	adminTokenFile    string
+	insightCategories string
 }
 
 func (o *platformOptions) bind(fs *flag.FlagSet) {
@@ -53,6 +62,13 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.Var(&o.external, "external-issuer", "also accept tokens of this issuer: ISSUER,JWKS-URL (repeatable)")
 	fs.DurationVar(&o.rateBlockFor, "rate-block", time.Minute, "how long a consumer that keeps exceeding its rate limit is blocked")
 	fs.DurationVar(&o.tokenLifetime, "token-lifetime", 120*time.Second, "lifetime of the access tokens issued")
+	fs.StringVar(&o.logOrigin, "log-origin", DefaultLogOrigin, "the lookup log's name in its signed checkpoints")
+	fs.StringVar(&o.logKeyFile, "log-key", "", "file with the lookup log's checkpoint signing key (default DATA/lookup-log.key, made on first start; or $DELING_LOG_KEY)")
+	fs.DurationVar(&o.checkpointEvery, "checkpoint-every", 5*time.Second, "how often to sign a checkpoint of the lookup log when it has grown")
+	fs.DurationVar(&o.logRetention, "log-retention", 0, "erase the content of lookup-log records older than this (0: keep); proofs stay valid")
+	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
+	fs.StringVar(&o.adminTokenFile, "admin-token", "", "file with the staff token for the insight endpoints (default DATA/admin-token, made on first start; or $DELING_ADMIN_TOKEN)")
+	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
 }
 
 // loadCatalogue reads the package definitions: the built-in ones, or a file.
@@ -69,14 +85,16 @@ func loadCatalogue(file string) (*access.Catalogue, error) {
 
 // platform is deling's parts wired together.
 type platform struct {
-	handler http.Handler
-	keys    *token.KeySet
-	jobs    []job.Job
+	handler        http.Handler
+	keys           *token.KeySet
+	jobs           []job.Job
+	adminToken     string
+	logVerifierKey string
 }
 
 // buildPlatform wires store, packages, token server, verifier and HTTP interface.
 // ctx owns background work started here (external JWKS refresh).
-func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slog.Logger, reg *prometheus.Registry, o platformOptions) (*platform, error) {
+func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slog.Logger, reg *prometheus.Registry, o platformOptions, getenv func(string) string, dataDir string) (*platform, error) {
 	cat, err := loadCatalogue(o.packagesFile)
 	if err != nil {
 		return nil, err
@@ -98,13 +116,41 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err != nil {
 		return nil, err
 	}
-	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
-		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor})
+	if o.logOrigin == "" {
+		o.logOrigin = DefaultLogOrigin
+	}
+	if o.logKeyFile == "" {
+		o.logKeyFile = filepath.Join(dataDir, "lookup-log.key")
+	}
+	if o.adminTokenFile == "" {
+		o.adminTokenFile = filepath.Join(dataDir, "admin-token")
+	}
+	signer, vkey, err := logKeys(getenv, o.logKeyFile, o.logOrigin)
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{handler: srv.Handler(), keys: keys}
+	admin, err := adminToken(getenv, o.adminTokenFile)
+	if err != nil {
+		return nil, err
+	}
+	var categories []string
+	for _, c := range strings.Split(o.insightCategories, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			categories = append(categories, c)
+		}
+	}
+	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
+		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
+		InsightCategories: categories, KeepResponses: o.keepResponses})
+	if err != nil {
+		return nil, err
+	}
+	p := &platform{handler: srv.Handler(), keys: keys, adminToken: admin, logVerifierKey: vkey}
+	if o.checkpointEvery <= 0 {
+		o.checkpointEvery = 5 * time.Second
+	}
 	p.jobs = []job.Job{
+		checkpointJob(db, signer, o.logOrigin, o.checkpointEvery),
 		{Name: "purge used assertion ids", Interval: time.Minute, Run: func(ctx context.Context) error {
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
 			return err
@@ -117,6 +163,9 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			}
 			return keys.Replace(stored)
 		}},
+	}
+	if o.logRetention > 0 {
+		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
 	return p, nil
 }
@@ -140,7 +189,7 @@ func signingKeys(ctx context.Context, db *store.DB) (*token.KeySet, error) {
 	return token.NewKeySet(stored, time.Now)
 }
 
-func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [--addr :8080] [--demo] [--issuer URL] [--external-issuer ISSUER,JWKS-URL]", g, stderr)
 	addr := fs.String("addr", ":8080", "address to listen on")
 	demo := fs.Bool("demo", false, "seed a small synthetic register and demo consumers on first start")
@@ -187,7 +236,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
-	p, err := buildPlatform(jobCtx, db, env, log, reg, o)
+	p, err := buildPlatform(jobCtx, db, env, log, reg, o, getenv, g.data)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,8 @@ type Consumer struct {
 	Orgnr  string
 	Navn   string
 	Status Status // Active or Ceased
+	// Category groups consumers for policy, e.g. whether a person may see their lookups (Rule AA-17).
+	Category string
 }
 
 // Grant is a decision (vedtak): one consumer gets packages through one channel

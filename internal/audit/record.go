@@ -9,6 +9,8 @@ import (
 // Kinds of record.
 const (
 	KindLookup = "lookup"
+	// KindInsight is the register's staff reading the log on a person's or consumer's behalf (Rule AA-17).
+	KindInsight = "insight"
 	// Governance events.
 	KindGrantAdded        = "grant.added"
 	KindGrantStatus       = "grant.status"
@@ -23,6 +25,8 @@ const (
 const (
 	Permit = "permit"
 	Deny   = "deny"
+	// Screened is a permitted lookup whose person was withheld (Rule AA-11); the answer was the same as for an unknown person.
+	Screened = "screened"
 )
 
 // GrantRef is what the log keeps of a grant used: its id and the legal basis it rests on.

@@ -41,9 +41,9 @@ func optTime(n sql.NullInt64) *time.Time {
 func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor string) error {
 	now := micros(db.now())
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO consumers (orgnr, navn, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-			ON CONFLICT (orgnr) DO UPDATE SET navn = excluded.navn, status = excluded.status, updated_at = excluded.updated_at`,
-			c.Orgnr, c.Navn, string(c.Status), now)
+		_, err := tx.ExecContext(ctx, `INSERT INTO consumers (orgnr, navn, status, category, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+			ON CONFLICT (orgnr) DO UPDATE SET navn = excluded.navn, status = excluded.status, category = excluded.category, updated_at = excluded.updated_at`,
+			c.Orgnr, c.Navn, string(c.Status), c.Category, now)
 		if err != nil {
 			return fmt.Errorf("upsert consumer: %w", err)
 		}
@@ -55,7 +55,7 @@ func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor strin
 func (db *DB) Consumer(ctx context.Context, orgnr string) (access.Consumer, error) {
 	var c access.Consumer
 	var status string
-	err := db.queryRow(ctx, `SELECT orgnr, navn, status FROM consumers WHERE orgnr = $1`, orgnr).Scan(&c.Orgnr, &c.Navn, &status)
+	err := db.queryRow(ctx, `SELECT orgnr, navn, status, category FROM consumers WHERE orgnr = $1`, orgnr).Scan(&c.Orgnr, &c.Navn, &status, &c.Category)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("consumer %s: %w", orgnr, ErrNotFound)
 	}
@@ -68,7 +68,7 @@ func (db *DB) Consumer(ctx context.Context, orgnr string) (access.Consumer, erro
 
 // Consumers lists every consumer by orgnr.
 func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
-	rows, err := db.query(ctx, `SELECT orgnr, navn, status FROM consumers ORDER BY orgnr`)
+	rows, err := db.query(ctx, `SELECT orgnr, navn, status, category FROM consumers ORDER BY orgnr`)
 	if err != nil {
 		return nil, fmt.Errorf("list consumers: %w", err)
 	}
@@ -77,7 +77,7 @@ func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
 	for rows.Next() {
 		var c access.Consumer
 		var status string
-		if err := rows.Scan(&c.Orgnr, &c.Navn, &status); err != nil {
+		if err := rows.Scan(&c.Orgnr, &c.Navn, &status, &c.Category); err != nil {
 			return nil, err
 		}
 		c.Status = access.Status(status)

@@ -146,7 +146,13 @@ var denyText = map[access.Reason]string{
 // ok logs a permitted answer and sends it.
 func (c *call) ok(d access.Decision, body []byte, returned []string, count int) {
 	sum := sha256.Sum256(body)
-	c.rec.Decision, c.rec.Status = audit.Permit, http.StatusOK
+	if c.rec.Decision == "" {
+		c.rec.Decision = audit.Permit
+	}
+	c.rec.Status = http.StatusOK
+	if c.s.keepResponses {
+		c.rec.Response = audit.Compress(body)
+	}
 	c.rec.Returned, c.rec.ResultCount, c.rec.ResponseHash = returned, count, hex.EncodeToString(sum[:])
 	for _, g := range d.Grants {
 		c.rec.Grants = append(c.rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
@@ -369,6 +375,12 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d, body, returned, page, ok := c.lookup(access.ByArbeidstaker, f.Historikk, query); ok {
+		if len(page.Docs) == 0 {
+			// The answer is the same as for an unknown person; only the log says the person was withheld (Rule AA-11).
+			if p, err := s.db.Person(r.Context(), query.Arbeidstaker); err == nil && p.Protected() {
+				c.rec.Decision = audit.Screened
+			}
+		}
 		c.ok(d, body, returned, len(page.Docs))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/mod/sumdb/note"
 
 	"deling/internal/access"
 	"deling/internal/audit"
@@ -77,6 +78,27 @@ type harness struct {
 	persons []register.Person
 	afs     []register.Arbeidsforhold
 	pop     *register.Population
+	signer  note.Signer
+	vkey    string
+}
+
+const testAdminToken = "test-admin-token"
+
+// checkpoint signs and stores a checkpoint of the log as it is.
+func (h *harness) checkpoint() (uint64, []byte) {
+	h.t.Helper()
+	size, root, err := h.db.LogRoot(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	signed, err := audit.Checkpoint{Origin: "test.deling/log", Size: size, Root: root}.Sign(h.signer)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.db.AddCheckpoint(context.Background(), size, root, signed); err != nil {
+		h.t.Fatal(err)
+	}
+	return size, root
 }
 
 const testPersons = 400
@@ -142,9 +164,16 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	h.log = &failingLog{Log: db}
+	skey, vkey, err := audit.NewKey("test.deling/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.signer, _ = note.NewSigner(skey)
+	h.vkey = vkey
 	s, err := New(Config{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
 		Env: register.EnvTest, Catalogue: cat, Tokens: tokens, Verifier: verifier, Audit: h.log,
-		RateBlockFor: time.Minute, Now: h.clock.now})
+		RateBlockFor: time.Minute, Now: h.clock.now, LogVerifierKey: vkey, AdminToken: testAdminToken,
+		InsightCategories: []string{"privat"}})
 	if err != nil {
 		t.Fatal(err)
 	}

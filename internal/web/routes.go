@@ -16,6 +16,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v2/arbeidssted/antall", s.count)
 	mux.HandleFunc("GET /api/openapi.json", s.openAPI)
 
+	// The lookup log: checkpoints and proofs are public (hashes only); insight needs the admin token.
+	mux.HandleFunc("GET /audit/checkpoint", s.checkpoint)
+	mux.HandleFunc("GET /audit/key", s.logKey)
+	mux.HandleFunc("GET /audit/proof/inclusion", s.inclusion)
+	mux.HandleFunc("GET /audit/proof/consistency", s.consistency)
+	mux.HandleFunc("GET /api/innsyn/person", s.personInsight)
+	mux.HandleFunc("GET /api/innsyn/konsument/{orgnr}/oppslag", s.consumerLog)
+
 	// The Maskinporten-compatible authorisation server.
 	if s.tokens != nil {
 		mux.HandleFunc("POST /token", s.tokens.Token)

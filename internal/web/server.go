@@ -39,6 +39,14 @@ type Config struct {
 	Audit    audit.Log
 	// APIScope is the scope a token needs for the register API.
 	APIScope string
+	// LogVerifierKey is the note verifier key of the lookup log's checkpoints (served at /audit/key).
+	LogVerifierKey string
+	// AdminToken grants the register's staff the insight endpoints; empty turns them off.
+	AdminToken string
+	// InsightCategories are the consumer categories whose lookups a person is shown (Rule AA-17); none by default, as the real register.
+	InsightCategories []string
+	// KeepResponses keeps each answer's exact bytes, compressed, in its log record; otherwise only their SHA-256.
+	KeepResponses bool
 	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
 	RateBlockFor time.Duration
 	Now          func() time.Time
@@ -60,6 +68,11 @@ type Server struct {
 	limits       *limiter
 	rateBlockFor time.Duration
 
+	logVerifierKey    string
+	adminToken        string
+	insightCategories []string
+	keepResponses     bool
+
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	rateLimited *prometheus.CounterVec
@@ -79,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		db: cfg.DB, log: cfg.Log, registry: cfg.Registry, env: cfg.Env, catalogue: cfg.Catalogue,
 		tokens: cfg.Tokens, verifier: cfg.Verifier, audit: cfg.Audit, apiScope: cfg.APIScope,
 		now: cfg.Now, oslo: oslo, rateBlockFor: cfg.RateBlockFor,
+		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken, insightCategories: cfg.InsightCategories, keepResponses: cfg.KeepResponses,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"deling/internal/audit"
+	"deling/internal/job"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// DefaultLogOrigin names the lookup log in its checkpoints.
+const DefaultLogOrigin = "deling.local/lookup-log"
+
+// logKeys loads the lookup log's checkpoint signing key: from $DELING_LOG_KEY
+// (the note key text), or from FILE, made on first use. Several nodes on one
+// PostgreSQL must share it.
+func logKeys(getenv func(string) string, file, origin string) (note.Signer, string, error) {
+	skey := strings.TrimSpace(getenv("DELING_LOG_KEY"))
+	if skey == "" {
+		b, err := os.ReadFile(file)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			s, v, err := audit.NewKey(origin)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+				return nil, "", err
+			}
+			if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
+				return nil, "", err
+			}
+			if err := os.WriteFile(file+".pub", []byte(v+"\n"), 0o644); err != nil {
+				return nil, "", err
+			}
+			skey = s
+		case err != nil:
+			return nil, "", err
+		default:
+			skey = strings.TrimSpace(string(b))
+		}
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, "", fmt.Errorf("lookup log key: %w", err)
+	}
+	vkey, err := verifierKey(skey)
+	if err != nil {
+		return nil, "", err
+	}
+	return signer, vkey, nil
+}
+
+// verifierKey derives the public note key from a private one ("PRIVATE+KEY+name+hash+key").
+func verifierKey(skey string) (string, error) {
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+		return "", errors.New("lookup log key: not a note private key")
+	}
+	// The private key text holds the Ed25519 seed after a type byte; the public key follows from it.
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return "", errors.New("lookup log key: not an Ed25519 note key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(parts[2], pub)
+}
+
+// checkpointJob signs a checkpoint when the log has grown since the last one.
+func checkpointJob(db *store.DB, signer note.Signer, origin string, every time.Duration) job.Job {
+	return job.Job{Name: "sign lookup-log checkpoints", Interval: every, Run: func(ctx context.Context) error {
+		_, err := makeCheckpoint(ctx, db, signer, origin)
+		return err
+	}}
+}
+
+// makeCheckpoint signs and stores a checkpoint of the log as it is now, unless one of that size exists.
+func makeCheckpoint(ctx context.Context, db *store.DB, signer note.Signer, origin string) ([]byte, error) {
+	size, root, err := db.LogRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if last, signed, err := db.LatestCheckpoint(ctx); err == nil && last == size {
+		return signed, nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	signed, err := audit.Checkpoint{Origin: origin, Size: size, Root: root}.Sign(signer)
+	if err != nil {
+		return nil, err
+	}
+	return signed, db.AddCheckpoint(ctx, size, root, signed)
+}
+
+// retentionJob erases the content of records older than keep (Rule AA-16 keeps the
+// trace; the leaf hashes keep every proof valid).
+func retentionJob(db *store.DB, keep time.Duration) job.Job {
+	return job.Job{Name: "lookup-log retention", Interval: time.Hour, Run: func(ctx context.Context) error {
+		_, err := db.EraseRecordsBefore(ctx, time.Now().Add(-keep).UnixMicro())
+		return err
+	}}
+}
+
+// adminToken loads the staff token for the insight endpoints from
+// $DELING_ADMIN_TOKEN, or from FILE, made on first use.
+func adminToken(getenv func(string) string, file string) (string, error) {
+	if t := strings.TrimSpace(getenv("DELING_ADMIN_TOKEN")); t != "" {
+		return t, nil
+	}
+	b, err := os.ReadFile(file)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	t := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return "", err
+	}
+	return t, os.WriteFile(file, []byte(t+"\n"), 0o600)
+}
+
+func runAudit(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	keyFile := func() string { return filepath.Join(g.data, "lookup-log.key") }
+	return sub("audit", args, stderr, map[string]func([]string) error{
+		"verify": func(args []string) error {
+			fs := newFlagSet("audit verify", "audit verify [--json]", g, stderr)
+			asJSON := fs.Bool("json", false, "print the report as JSON")
+			origin := fs.String("log-origin", DefaultLogOrigin, "the log's origin")
+			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
+				_, vkey, err := logKeys(getenv, keyFile(), *origin)
+				if err != nil {
+					return err
+				}
+				v, err := note.NewVerifier(vkey)
+				if err != nil {
+					return err
+				}
+				size, err := db.LogSize(ctx)
+				if err != nil {
+					return err
+				}
+				bar := newProgress(stderr, "verifying the lookup log", int64(size))
+				start := time.Now()
+				var last uint64
+				rep, err := audit.Verify(ctx, db.LogSource(), v, func(done, total uint64) {
+					bar.Add(int64(done - last))
+					last = done
+				})
+				bar.Finish()
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					enc := json.NewEncoder(stdout)
+					enc.SetIndent("", "  ")
+					enc.Encode(rep)
+				} else {
+					fmt.Fprintf(stdout, "%s records (%s erased by retention), %d checkpoints, verified in %s\n",
+						thousands(int64(rep.Records)), thousands(int64(rep.Erased)), rep.Checkpoints, time.Since(start).Round(time.Millisecond))
+					for _, p := range rep.Problems {
+						where := fmt.Sprintf("record %d", p.Index)
+						switch p.Kind {
+						case audit.ProblemNode:
+							where = fmt.Sprintf("tree node %d/%d", p.Level, p.Index)
+						case audit.ProblemCheckpoint:
+							where = fmt.Sprintf("checkpoint at size %d", p.Index)
+						}
+						fmt.Fprintf(stdout, "  %s: %s: %s\n", p.Kind, where, p.Detail)
+					}
+					if len(rep.Problems) < sum(rep.Counts) {
+						fmt.Fprintf(stdout, "  … and %d more\n", sum(rep.Counts)-len(rep.Problems))
+					}
+				}
+				if !rep.OK() {
+					return fmt.Errorf("the lookup log has been tampered with: %v", rep.Counts)
+				}
+				if !*asJSON {
+					fmt.Fprintln(stdout, "the lookup log is intact")
+				}
+				return nil
+			})
+		},
+		"checkpoint": func(args []string) error {
+			fs := newFlagSet("audit checkpoint", "audit checkpoint", g, stderr)
+			origin := fs.String("log-origin", DefaultLogOrigin, "the log's origin")
+			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
+				signer, _, err := logKeys(getenv, keyFile(), *origin)
+				if err != nil {
+					return err
+				}
+				signed, err := makeCheckpoint(ctx, db, signer, *origin)
+				if err != nil {
+					return err
+				}
+				stdout.Write(signed)
+				return nil
+			})
+		},
+		"prove": func(args []string) error {
+			fs := newFlagSet("audit prove", "audit prove --receipt FILE --key VERIFIER-KEY|--key-file FILE", g, stderr)
+			file := fs.String("receipt", "", "a receipt (JSON) from the insight API")
+			key := fs.String("key", "", "the log's verifier key (GET /audit/key)")
+			keyFileFlag := fs.String("key-file", "", "file holding the verifier key")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			if *keyFileFlag != "" {
+				b, err := os.ReadFile(*keyFileFlag)
+				if err != nil {
+					return err
+				}
+				*key = strings.TrimSpace(string(b))
+			}
+			if *file == "" || *key == "" {
+				return errors.New("give --receipt and --key or --key-file")
+			}
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return err
+			}
+			var rc audit.Receipt
+			if err := json.Unmarshal(b, &rc); err != nil {
+				return fmt.Errorf("receipt: %w", err)
+			}
+			v, err := note.NewVerifier(*key)
+			if err != nil {
+				return fmt.Errorf("verifier key: %w", err)
+			}
+			cp, err := audit.VerifyReceipt(rc, v)
+			if err != nil {
+				return fmt.Errorf("the receipt does not verify: %w", err)
+			}
+			var rec audit.Record
+			json.Unmarshal(rc.Record, &rec)
+			fmt.Fprintf(stdout, "verified: record %d (%s, %s by %s) is in %s under its signed checkpoint of size %d\n",
+				rc.Index, rec.Kind, rec.Time.Format(time.RFC3339), rec.Consumer, cp.Origin, cp.Size)
+			return nil
+		},
+		"erase": func(args []string) error {
+			fs := newFlagSet("audit erase", "audit erase --before yyyy-MM-dd", g, stderr)
+			before := fs.String("before", "", "erase the content of records older than this day")
+			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
+				t, err := parseDate("before", *before)
+				if err != nil {
+					return err
+				}
+				n, err := db.EraseRecordsBefore(ctx, t.UnixMicro())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "erased the content of %s records; their leaf hashes keep every proof valid\n", thousands(n))
+				return nil
+			})
+		},
+	}, "verify|checkpoint|prove|erase …")
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
