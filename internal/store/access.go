@@ -37,6 +37,12 @@ func optTime(n sql.NullInt64) *time.Time {
 	return &t
 }
 
+// bumpAccess marks a change to who may see what, in the change's transaction.
+func bumpAccess(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE access_version SET version = version + 1 WHERE id = 1`)
+	return err
+}
+
 // UpsertConsumer registers or renames a consumer organisation, or changes its status.
 func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor string) error {
 	now := micros(db.now())
@@ -46,6 +52,9 @@ func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor strin
 			c.Orgnr, c.Navn, string(c.Status), c.Category, now)
 		if err != nil {
 			return fmt.Errorf("upsert consumer: %w", err)
+		}
+		if err := bumpAccess(ctx, tx); err != nil {
+			return err
 		}
 		return db.appendEvent(ctx, tx, audit.KindConsumerChanged, c.Orgnr, actor, c)
 	})
@@ -131,6 +140,9 @@ func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (acces
 		if err != nil {
 			return fmt.Errorf("add grant: %w", err)
 		}
+		if err := bumpAccess(ctx, tx); err != nil {
+			return err
+		}
 		return db.appendEvent(ctx, tx, audit.KindGrantAdded, g.Consumer, actor, g)
 	})
 	return g, err
@@ -193,6 +205,9 @@ func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Statu
 			return err
 		}
 		g.Status, g.StatusReason = status, reason
+		if err := bumpAccess(ctx, tx); err != nil {
+			return err
+		}
 		return db.appendEvent(ctx, tx, audit.KindGrantStatus, g.Consumer, actor,
 			map[string]string{"grant": id, "status": string(status), "reason": reason})
 	})
@@ -233,6 +248,9 @@ func (db *DB) AddDelegation(ctx context.Context, d access.Delegation, actor stri
 			d.ID, d.Consumer, d.Processor, d.DPARef, micros(d.ValidFrom), nullMicros(d.ValidTo), string(d.Status), now)
 		if err != nil {
 			return fmt.Errorf("add delegation: %w", err)
+		}
+		if err := bumpAccess(ctx, tx); err != nil {
+			return err
 		}
 		return db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
 	})
@@ -277,13 +295,44 @@ func (db *DB) EndDelegation(ctx context.Context, id, actor string) error {
 			string(access.Ended), micros(db.now()), id); err != nil {
 			return err
 		}
+		if err := bumpAccess(ctx, tx); err != nil {
+			return err
+		}
 		return db.appendEvent(ctx, tx, audit.KindDelegationEnded, consumer, actor, map[string]string{"delegation": id})
 	})
 }
 
+type cachedInputs struct {
+	version int64
+	in      access.Inputs
+}
+
 // AccessInputs loads what a decision for a consumer rests on: the consumer (nil
-// if it is none), its grants, and its delegations to processor (none when processor is "").
+// if it is none), its grants, and its delegations to processor (none when
+// processor is ""). The result is cached for as long as the access version
+// is unchanged: every change to consumers, grants and delegations bumps it in
+// its own transaction, whichever process makes it, so a suspension or an
+// ending still takes effect on the very next request. The caller must not
+// change the slices.
 func (db *DB) AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
+	var version int64
+	if err := db.queryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&version); err != nil {
+		return access.Inputs{}, fmt.Errorf("access version: %w", err)
+	}
+	key := consumer + "|" + processor
+	if c, ok := db.inputs.Load(key); ok && c.(cachedInputs).version == version {
+		return c.(cachedInputs).in, nil
+	}
+	// Loaded after the version was read: a change in between makes the next request reload.
+	in, err := db.loadAccessInputs(ctx, consumer, processor)
+	if err != nil {
+		return in, err
+	}
+	db.inputs.Store(key, cachedInputs{version: version, in: in})
+	return in, nil
+}
+
+func (db *DB) loadAccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
 	var in access.Inputs
 	c, err := db.Consumer(ctx, consumer)
 	switch {

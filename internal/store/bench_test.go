@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
 
+	"deling/internal/audit"
 	"deling/internal/register"
 )
 
@@ -130,5 +132,32 @@ func BenchmarkFindDocsByArbeidstaker(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkAppend measures durable log appends from many goroutines at once
+// (group commit): b.N appends in total, at 16 goroutines per core.
+func BenchmarkAppend(b *testing.B) {
+	for _, par := range []int{4, 64} {
+		b.Run(fmt.Sprintf("goroutines=%d", par*2), func(b *testing.B) {
+			db, err := Open(context.Background(), Config{DataDir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			before := db.logBatches.Load()
+			b.SetParallelism(par)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
+						Decision: audit.Permit, Returned: []string{"08858096031"}, ResponseHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+			b.ReportMetric(float64(b.N)/float64(db.logBatches.Load()-before), "records/commit")
+		})
 	}
 }

@@ -54,7 +54,8 @@ type DB struct {
 	now         func() time.Time
 	path        string // SQLite file
 
-	stmts sync.Map // SQL text → *sql.Stmt on the read pool
+	stmts  sync.Map // SQL text → *sql.Stmt on the read pool
+	inputs sync.Map // consumer|processor → cachedInputs (access.go)
 
 	// The lookup log's group commit (auditlog.go).
 	logReqs    chan *appendReq
