@@ -2,33 +2,50 @@ package web
 
 import "net/http"
 
-// routes is the whole route table.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metrics())
+// route is one line of the route table.
+type route struct {
+	pattern string
+	handler http.Handler
+}
 
-	// The register API (identifiers in headers and bodies, never in the URL).
-	mux.HandleFunc("GET /api/v2/arbeidstaker/arbeidsforhold", s.arbeidstaker)
-	mux.HandleFunc("POST /api/v2/arbeidsforhold/sok", s.search)
-	mux.HandleFunc("GET /api/v2/arbeidsforhold/{uuid}", s.byUUID)
-	mux.HandleFunc("POST /api/v2/arbeidssted/antall", s.count)
-	mux.HandleFunc("GET /api/openapi.json", s.openAPI)
+// routeTable is every route deling serves.
+func (s *Server) routeTable() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	table := []route{
+		f("GET /healthz", s.healthz),
+		f("GET /readyz", s.readyz),
+		{"GET /metrics", s.metrics()},
 
-	// The lookup log: checkpoints and proofs are public (hashes only); insight needs the admin token.
-	mux.HandleFunc("GET /audit/checkpoint", s.checkpoint)
-	mux.HandleFunc("GET /audit/key", s.logKey)
-	mux.HandleFunc("GET /audit/proof/inclusion", s.inclusion)
-	mux.HandleFunc("GET /audit/proof/consistency", s.consistency)
-	mux.HandleFunc("GET /api/innsyn/person", s.personInsight)
-	mux.HandleFunc("GET /api/innsyn/konsument/{orgnr}/oppslag", s.consumerLog)
+		// The register API (identifiers in headers and bodies, never in the URL).
+		f("GET /api/v2/arbeidstaker/arbeidsforhold", s.arbeidstaker),
+		f("POST /api/v2/arbeidsforhold/sok", s.search),
+		f("GET /api/v2/arbeidsforhold/{uuid}", s.byUUID),
+		f("POST /api/v2/arbeidssted/antall", s.count),
+		f("GET /api/openapi.json", s.openAPI),
 
+		// The lookup log: checkpoints and proofs are public (hashes only); insight needs the admin token.
+		f("GET /audit/checkpoint", s.checkpoint),
+		f("GET /audit/key", s.logKey),
+		f("GET /audit/proof/inclusion", s.inclusion),
+		f("GET /audit/proof/consistency", s.consistency),
+		f("GET /api/innsyn/person", s.personInsight),
+		f("GET /api/innsyn/konsument/{orgnr}/oppslag", s.consumerLog),
+	}
 	// The Maskinporten-compatible authorisation server.
 	if s.tokens != nil {
-		mux.HandleFunc("POST /token", s.tokens.Token)
-		mux.HandleFunc("GET /jwks", s.tokens.JWKS)
-		mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.tokens.Metadata)
+		table = append(table,
+			f("POST /token", s.tokens.Token),
+			f("GET /jwks", s.tokens.JWKS),
+			f("GET /.well-known/oauth-authorization-server", s.tokens.Metadata))
+	}
+	return table
+}
+
+// routes builds the mux from the route table.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.routeTable() {
+		mux.Handle(r.pattern, r.handler)
 	}
 	return problemsForUnmatched(mux)
 }
