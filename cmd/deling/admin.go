@@ -77,9 +77,10 @@ func withDB(ctx context.Context, g *globals, fs *flag.FlagSet, args []string, f 
 func runConsumer(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return sub("consumer", args, stderr, map[string]func([]string) error{
 		"add": func(args []string) error {
-			fs := newFlagSet("consumer add", "consumer add --orgnr N --name NAME", g, stderr)
+			fs := newFlagSet("consumer add", "consumer add --orgnr N --name NAME [--category C]", g, stderr)
 			orgnr := fs.String("orgnr", "", "organisation number")
 			name := fs.String("name", "", "organisation name")
+			category := fs.String("category", "", "consumer category for policy, e.g. offentlig, privat, pensjon (see serve --insight-categories)")
 			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				o, err := orgnrFlag("orgnr", *orgnr, env)
 				if err != nil {
@@ -88,7 +89,7 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 				if strings.TrimSpace(*name) == "" {
 					return errors.New("--name is required")
 				}
-				if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: o, Navn: *name, Status: access.Active}, actor(getenv)); err != nil {
+				if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: o, Navn: *name, Status: access.Active, Category: *category}, actor(getenv)); err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "consumer %s %s is registered\n", o, *name)
@@ -119,9 +120,9 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 					return err
 				}
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ORGNR\tNAME\tSTATUS")
+				fmt.Fprintln(tw, "ORGNR\tNAME\tCATEGORY\tSTATUS")
 				for _, c := range cs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Orgnr, c.Navn, c.Status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Orgnr, c.Navn, c.Category, c.Status)
 				}
 				return tw.Flush()
 			})
