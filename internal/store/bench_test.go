@@ -2,10 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"deling/internal/audit"
 	"deling/internal/register"
@@ -159,5 +165,75 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 			b.ReportMetric(float64(b.N)/float64(db.logBatches.Load()-before), "records/commit")
 		})
+	}
+}
+
+// BenchmarkVerifyLog fills a log with $DELING_VERIFY_RECORDS records (default
+// 100,000) in large batches, signs a checkpoint every 100,000 records, and
+// times audit.Verify over it once. Set $DELING_VERIFY_DATA to keep the log
+// between runs (it is filled only when empty).
+func BenchmarkVerifyLog(b *testing.B) {
+	ctx := context.Background()
+	n := 100_000
+	if s := os.Getenv("DELING_VERIFY_RECORDS"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	dir := os.Getenv("DELING_VERIFY_DATA")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	db, err := Open(ctx, Config{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	// The key is kept beside a kept log, so its checkpoints verify on the next run.
+	keyFile := filepath.Join(dir, "bench-log.key")
+	skey, vkey, _ := audit.NewKey("bench.deling/log")
+	if b, err := os.ReadFile(keyFile); err == nil {
+		parts := strings.SplitN(string(b), "\n", 2)
+		skey, vkey = parts[0], strings.TrimSpace(parts[1])
+	} else {
+		os.WriteFile(keyFile, []byte(skey+"\n"+vkey+"\n"), 0o600)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	if size, _ := db.LogSize(ctx); size == 0 {
+		start := time.Now()
+		const batch = 2000
+		for done := 0; done < n; done += batch {
+			entries := make([]audit.Entry, 0, batch)
+			for i := done; i < min(done+batch, n); i++ {
+				e, err := audit.NewEntry(&audit.Record{ID: newID(), Time: time.Now(), Kind: audit.KindLookup, Channel: "api",
+					Consumer: "310000001", ClientID: "bench", CorrelationID: fmt.Sprintf("%032d", i), Decision: audit.Permit,
+					Operation: "GET /api/v2/arbeidstaker/arbeidsforhold", Request: []byte(`{"arbeidstakerId":"08858096031"}`),
+					Returned: []string{fmt.Sprintf("0885809%04d", i%10000)}, ResultCount: 2, Status: 200,
+					ResponseHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				entries = append(entries, e)
+			}
+			if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.appendEntries(ctx, tx, entries) }); err != nil {
+				b.Fatal(err)
+			}
+			if (done+batch)%100_000 == 0 || done+batch >= n {
+				size, root, _ := db.LogRoot(ctx)
+				signed, _ := audit.Checkpoint{Origin: "bench.deling/log", Size: size, Root: root}.Sign(signer)
+				db.AddCheckpoint(ctx, size, root, signed)
+			}
+		}
+		b.Logf("filled %d records in %s", n, time.Since(start).Round(time.Second))
+	} else {
+		b.Logf("verifying the kept log of %d records", size)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		rep, err := audit.Verify(ctx, db.LogSource(), verifier, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("verified %d records, %d checkpoints in %s; problems %v", rep.Records, rep.Checkpoints, time.Since(start).Round(time.Millisecond), rep.Counts)
 	}
 }
