@@ -64,7 +64,7 @@ func (db *DB) UpsertConsumer(ctx context.Context, c access.Consumer, actor strin
 func (db *DB) Consumer(ctx context.Context, orgnr string) (access.Consumer, error) {
 	var c access.Consumer
 	var status string
-	err := db.queryRow(ctx, `SELECT orgnr, navn, status, category FROM consumers WHERE orgnr = $1`, orgnr).Scan(&c.Orgnr, &c.Navn, &status, &c.Category)
+	err := db.read.queryRow(ctx, `SELECT orgnr, navn, status, category FROM consumers WHERE orgnr = $1`, orgnr).Scan(&c.Orgnr, &c.Navn, &status, &c.Category)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("consumer %s: %w", orgnr, ErrNotFound)
 	}
@@ -77,7 +77,7 @@ func (db *DB) Consumer(ctx context.Context, orgnr string) (access.Consumer, erro
 
 // Consumers lists every consumer by orgnr.
 func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
-	rows, err := db.query(ctx, `SELECT orgnr, navn, status, category FROM consumers ORDER BY orgnr`)
+	rows, err := db.read.query(ctx, `SELECT orgnr, navn, status, category FROM consumers ORDER BY orgnr`)
 	if err != nil {
 		return nil, fmt.Errorf("list consumers: %w", err)
 	}
@@ -150,7 +150,7 @@ func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (acces
 
 // Grant loads one grant.
 func (db *DB) Grant(ctx context.Context, id string) (access.Grant, error) {
-	g, err := scanGrant(db.queryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	g, err := scanGrant(db.read.queryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, fmt.Errorf("grant %s: %w", id, ErrNotFound)
 	}
@@ -167,7 +167,7 @@ func (db *DB) Grants(ctx context.Context, consumer string) ([]access.Grant, erro
 	if consumer == "" {
 		q, args = `SELECT `+grantColumns+` FROM grants ORDER BY consumer, created_at, id`, nil
 	}
-	rows, err := db.query(ctx, q, args...)
+	rows, err := db.read.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}
@@ -264,7 +264,7 @@ func (db *DB) Delegations(ctx context.Context, consumer string) ([]access.Delega
 	if consumer == "" {
 		q, args = `SELECT `+delegationColumns+` FROM delegations ORDER BY consumer, created_at, id`, nil
 	}
-	rows, err := db.query(ctx, q, args...)
+	rows, err := db.read.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations: %w", err)
 	}
@@ -316,7 +316,7 @@ type cachedInputs struct {
 // change the slices.
 func (db *DB) AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
 	var version int64
-	if err := db.queryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&version); err != nil {
+	if err := db.read.queryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&version); err != nil {
 		return access.Inputs{}, fmt.Errorf("access version: %w", err)
 	}
 	key := consumer + "|" + processor
@@ -346,7 +346,7 @@ func (db *DB) loadAccessInputs(ctx context.Context, consumer, processor string) 
 		return in, err
 	}
 	if processor != "" {
-		rows, err := db.query(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE consumer = $1 AND processor = $2`, consumer, processor)
+		rows, err := db.read.query(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE consumer = $1 AND processor = $2`, consumer, processor)
 		if err != nil {
 			return in, fmt.Errorf("load delegations: %w", err)
 		}

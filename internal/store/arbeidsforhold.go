@@ -27,7 +27,7 @@ func (db *DB) UpsertArbeidsforhold(ctx context.Context, afs []register.Arbeidsfo
 		docs[i] = string(b)
 	}
 	now := micros(db.now())
-	n, err := db.upsert(ctx,
+	n, err := db.upsert(ctx, db.regWrite,
 		`INSERT INTO arbeidsforhold (uuid, arbeidstaker, arbeidssted, opplysningspliktig, type,
 		 rapporteringsordning, startdato, sluttdato, doc, person_employer, updated_at) VALUES `,
 		` ON CONFLICT (uuid) DO UPDATE SET arbeidstaker = excluded.arbeidstaker, arbeidssted = excluded.arbeidssted,
@@ -55,7 +55,7 @@ func (db *DB) ArbeidsforholdByUUID(ctx context.Context, uuid string) (register.A
 		a   register.Arbeidsforhold
 		doc string
 	)
-	err := db.queryRow(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, uuid).Scan(&doc)
+	err := db.regRead.queryRow(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, uuid).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("arbeidsforhold %s: %w", uuid, ErrNotFound)
 	}
@@ -122,7 +122,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
 		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
-	rows, err := db.query(ctx, query, args...)
+	rows, err := db.regRead.query(ctx, query, args...)
 	if err != nil {
 		return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
@@ -221,7 +221,7 @@ func (db *DB) CountActive(ctx context.Context, underenheter []string, at registe
 	out := make(map[string]int, len(underenheter))
 	for _, u := range underenheter {
 		var n int
-		err := db.queryRow(ctx, `SELECT COUNT(*) FROM arbeidsforhold WHERE arbeidssted = $1
+		err := db.regRead.queryRow(ctx, `SELECT COUNT(*) FROM arbeidsforhold WHERE arbeidssted = $1
 			AND startdato <= $2 AND (sluttdato IS NULL OR sluttdato >= $2) AND `+screenedSQL, u, string(at)).Scan(&n)
 		if err != nil {
 			return nil, fmt.Errorf("count arbeidsforhold: %w", err)
@@ -241,7 +241,7 @@ type Counts struct {
 // Count counts the register's rows.
 func (db *DB) Count(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := db.queryRow(ctx, `SELECT
+	err := db.regRead.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM arbeidsforhold)`).
 		Scan(&c.Persons, &c.Organisations, &c.Arbeidsforhold)
 	if err != nil {
@@ -253,7 +253,7 @@ func (db *DB) Count(ctx context.Context) (Counts, error) {
 // SampleArbeidstakere lists up to n employees whose records pass screening,
 // starting at a point of the uuid order: examples for the demo and load for benchmarks.
 func (db *DB) SampleArbeidstakere(ctx context.Context, from string, n int) ([]string, error) {
-	rows, err := db.query(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
+	rows, err := db.regRead.query(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
 	if err != nil {
 		return nil, fmt.Errorf("sample arbeidstakere: %w", err)
 	}

@@ -228,7 +228,7 @@ func joinHashes(hs [][]byte) []byte {
 // LogSize is the number of records in the log.
 func (db *DB) LogSize(ctx context.Context) (uint64, error) {
 	var size int64
-	if err := db.queryRow(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
+	if err := db.read.queryRow(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
 		return 0, fmt.Errorf("log size: %w", err)
 	}
 	return uint64(size), nil
@@ -240,7 +240,7 @@ func (db *DB) LogRoot(ctx context.Context) (uint64, []byte, error) {
 		size int64
 		rh   []byte
 	)
-	if err := db.queryRow(ctx, `SELECT size, range_hashes FROM log_state WHERE id = 1`).Scan(&size, &rh); err != nil {
+	if err := db.read.queryRow(ctx, `SELECT size, range_hashes FROM log_state WHERE id = 1`).Scan(&size, &rh); err != nil {
 		return 0, nil, fmt.Errorf("log state: %w", err)
 	}
 	if size == 0 {
@@ -279,7 +279,7 @@ func (db *DB) checkpoint(ctx context.Context, q string, args ...any) (uint64, []
 		size   int64
 		signed string
 	)
-	err := db.queryRow(ctx, q, args...).Scan(&size, &signed)
+	err := db.read.queryRow(ctx, q, args...).Scan(&size, &signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, fmt.Errorf("checkpoint: %w", ErrNotFound)
 	}
@@ -293,7 +293,7 @@ func (db *DB) checkpoint(ctx context.Context, q string, args ...any) (uint64, []
 func (db *DB) proofHashes(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
 	hashes := make([][]byte, len(nodes.IDs))
 	for i, id := range nodes.IDs {
-		if err := db.queryRow(ctx, `SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&hashes[i]); err != nil {
+		if err := db.read.queryRow(ctx, `SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&hashes[i]); err != nil {
 			return nil, fmt.Errorf("tree node %d/%d: %w", id.Level, id.Index, err)
 		}
 	}
@@ -414,7 +414,7 @@ func (db *DB) StoredRecords(ctx context.Context, q RecordQuery) ([]StoredRecord,
 		sqlText += " WHERE " + joinAnd(where)
 	}
 	sqlText += " ORDER BY seq LIMIT " + arg(q.Limit)
-	rows, err := db.query(ctx, sqlText, args...)
+	rows, err := db.read.query(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list records: %w", err)
 	}

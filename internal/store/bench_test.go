@@ -79,7 +79,7 @@ func benchDB(b *testing.B) (*DB, []string) {
 		}
 	}
 	// Persons that have arbeidsforhold, spread over the key space.
-	rows, err := db.read.QueryContext(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 LIMIT 5000`, "8")
+	rows, err := db.regRead.QueryContext(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 LIMIT 5000`, "8")
 	if err != nil {
 		b.Fatal(err)
 	}

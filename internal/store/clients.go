@@ -83,7 +83,7 @@ func (db *DB) Clients(ctx context.Context, orgnr string) ([]ClientInfo, error) {
 	if orgnr == "" {
 		q, args = `SELECT client_id, orgnr, description, status FROM clients ORDER BY orgnr, client_id`, nil
 	}
-	rows, err := db.query(ctx, q, args...)
+	rows, err := db.read.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
@@ -107,7 +107,7 @@ func (db *DB) Client(ctx context.Context, id string) (token.Client, error) {
 		c  token.Client
 		st string
 	)
-	err := db.queryRow(ctx, `SELECT client_id, orgnr, status FROM clients WHERE client_id = $1`, id).Scan(&c.ID, &c.Orgnr, &st)
+	err := db.read.queryRow(ctx, `SELECT client_id, orgnr, status FROM clients WHERE client_id = $1`, id).Scan(&c.ID, &c.Orgnr, &st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("client %s: %w", id, token.ErrUnknownClient)
 	}
@@ -115,7 +115,7 @@ func (db *DB) Client(ctx context.Context, id string) (token.Client, error) {
 		return c, fmt.Errorf("load client %s: %w", id, err)
 	}
 	c.Active = st == string(access.Active)
-	rows, err := db.query(ctx, `SELECT kid, kind, material FROM client_keys WHERE client_id = $1 ORDER BY kid`, id)
+	rows, err := db.read.query(ctx, `SELECT kid, kind, material FROM client_keys WHERE client_id = $1 ORDER BY kid`, id)
 	if err != nil {
 		return c, fmt.Errorf("load client keys: %w", err)
 	}

@@ -24,7 +24,7 @@ import (
 // ErrNotFound is returned (wrapped) when a row does not exist.
 var ErrNotFound = errors.New("not found")
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // Engine names the SQL engine behind a DB.
@@ -39,22 +39,32 @@ const (
 // Config says where the data lives: a PostgreSQL URL, or else a directory for SQLite.
 type Config struct {
 	URL     string // postgres://… or postgresql://…; empty means SQLite in DataDir
-	DataDir string // SQLite: the directory that holds deling.db
+	DataDir string // SQLite: the directory that holds deling.db and register.db
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// DB is deling's database: a write pool and a read pool over the same data.
-// On SQLite the write pool has one connection and takes the write lock at BEGIN
-// (_txlock=immediate), so writers queue instead of failing with SQLITE_BUSY; the
-// read pool is query-only. On PostgreSQL both are the same pool.
-type DB struct {
-	write, read *sql.DB
-	engine      Engine
-	now         func() time.Time
-	path        string // SQLite file
+// pool is one *sql.DB with the prepared statements kept for its SQL texts.
+type pool struct {
+	*sql.DB
+	stmts sync.Map // SQL text → *sql.Stmt
+}
 
-	stmts  sync.Map // SQL text → *sql.Stmt on the read pool
+// DB is deling's database. On SQLite it is two files: register.db holds the
+// register (persons, organisations, arbeidsforhold), deling.db everything else
+// (access, tokens, the lookup log). The log commits constantly, and SQLite
+// drops a connection's page cache whenever its file changed: apart, the
+// register's readers keep theirs. Each file has a write pool of one connection
+// that takes the write lock at BEGIN (_txlock=immediate), so writers queue
+// instead of failing with SQLITE_BUSY, and a query-only read pool. On
+// PostgreSQL all four are the same pool.
+type DB struct {
+	write, read       *pool // deling.db
+	regWrite, regRead *pool // register.db
+	engine            Engine
+	now               func() time.Time
+	dir               string // SQLite data directory
+
 	inputs sync.Map // consumer|processor → cachedInputs (access.go)
 
 	// The lookup log's group commit (auditlog.go).
@@ -63,6 +73,11 @@ type DB struct {
 	logDone    chan struct{}
 	logBatches atomic.Int64
 	closeOnce  sync.Once
+
+	// SQLite: the WAL checkpointer (startCheckpointer).
+	ckpt     []*sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -71,16 +86,17 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
-	var err error
 	switch {
 	case strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://"):
 		db.engine = Postgres
-		if db.write, err = sql.Open("pgx", cfg.URL); err != nil {
+		pg, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		db.write.SetMaxOpenConns(32)
-		db.write.SetMaxIdleConns(32)
-		db.read = db.write
+		pg.SetMaxOpenConns(32)
+		pg.SetMaxIdleConns(32)
+		p := &pool{DB: pg}
+		db.write, db.read, db.regWrite, db.regRead = p, p, p, p
 	case cfg.URL != "":
 		return nil, fmt.Errorf("database URL: want postgres://…, got scheme %q", schemeOf(cfg.URL))
 	default:
@@ -91,33 +107,53 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		db.path = filepath.Join(cfg.DataDir, "deling.db")
-		// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
-		base := "file:" + db.path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
-		// synchronous=FULL: a committed write, the lookup log's above all, survives a power cut, not only a crash.
-		if db.write, err = sql.Open("sqlite", base+"&_pragma=synchronous(FULL)&_txlock=immediate"); err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
+		db.dir = cfg.DataDir
+		var err error
+		if db.write, db.read, err = openSQLite(filepath.Join(cfg.DataDir, "deling.db")); err != nil {
+			return nil, err
 		}
-		db.write.SetMaxOpenConns(1)
-		db.write.SetMaxIdleConns(1)
-		db.write.SetConnMaxLifetime(0)
-		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(68719476736)"); err != nil {
-			db.write.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
+		if db.regWrite, db.regRead, err = openSQLite(filepath.Join(cfg.DataDir, "register.db")); err != nil {
+			db.closePools()
+			return nil, err
 		}
-		n := max(4, 2*runtime.GOMAXPROCS(0))
-		db.read.SetMaxOpenConns(n)
-		db.read.SetMaxIdleConns(n)
 	}
 	if err := db.migrate(ctx); err != nil {
-		db.write.Close()
-		if db.read != db.write {
-			db.read.Close()
-		}
+		db.closePools()
 		return nil, err
 	}
 	db.startLog()
+	if db.engine == SQLite {
+		if err := db.startCheckpointer(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// openSQLite opens one SQLite file's write and read pools.
+func openSQLite(path string) (write, read *pool, err error) {
+	// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
+	// synchronous=FULL: a committed write, the lookup log's above all, survives a power cut, not only a crash.
+	// wal_autocheckpoint(0): the writer never stops to copy the WAL into the database (which stalled every
+	// lookup waiting for its log commit); a checkpointer of its own does that (startCheckpointer).
+	w, err := sql.Open("sqlite", base+"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	if err != nil {
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(68719476736)")
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &pool{DB: w}, &pool{DB: r}, nil
 }
 
 func schemeOf(u string) string {
@@ -132,31 +168,89 @@ func (db *DB) migrate(ctx context.Context) error {
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
+	for _, set := range []struct {
+		dir, table string
+		w          *pool
+	}{{"migrations/register", "goose_register_version", db.regWrite}, {"migrations/main", "goose_db_version", db.write}} {
+		fsys, err := fs.Sub(migrations, set.dir)
+		if err != nil {
+			return err
+		}
+		p, err := goose.NewProvider(dialect, set.w.DB, fsys, goose.WithTableName(set.table))
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("migrate %s: %w", set.dir, err)
+		}
 	}
-	p, err := goose.NewProvider(dialect, db.write, fsys)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+	return nil
+}
+
+// startCheckpointer starts the goroutine that copies each file's WAL into
+// the file, on connections of its own. A PASSIVE checkpoint runs beside readers
+// and the writer, so appends to the lookup log never wait for it.
+func (db *DB) startCheckpointer() error {
+	for _, name := range []string{"deling.db", "register.db"} {
+		c, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, name)+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+		if err != nil {
+			return err
+		}
+		c.SetMaxOpenConns(1)
+		db.ckpt = append(db.ckpt, c)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(db.ckptDone)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-db.ckptStop:
+				return
+			case <-t.C:
+				for _, c := range db.ckpt {
+					// Errors (a busy database) are retried at the next tick; the WAL only grows meanwhile.
+					c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+				}
+			}
+		}
+	}()
 	return nil
 }
 
 // Engine is the SQL engine in use.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close commits what the lookup log has queued, then closes both pools.
+// Close commits what the lookup log has queued, then closes every pool.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() { close(db.logStop) })
+	db.closeOnce.Do(func() {
+		close(db.logStop)
+		if db.ckptStop != nil {
+			close(db.ckptStop)
+		}
+	})
 	<-db.logDone
-	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
-	err := db.write.Close()
-	if db.read != db.write {
-		err = errors.Join(err, db.read.Close())
+	if db.ckptDone != nil {
+		<-db.ckptDone
+	}
+	for _, c := range db.ckpt {
+		c.Close()
+	}
+	return db.closePools()
+}
+
+// closePools closes each distinct pool once.
+func (db *DB) closePools() error {
+	var err error
+	seen := map[*pool]bool{}
+	for _, p := range []*pool{db.write, db.read, db.regWrite, db.regRead} {
+		if p == nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		p.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+		err = errors.Join(err, p.DB.Close())
 	}
 	return err
 }
@@ -164,30 +258,33 @@ func (db *DB) Close() error {
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	return db.regRead.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// stmt is a prepared statement on the read pool, kept for its SQL text.
-// Parsing the SQL was a fifth of a person lookup's cost on SQLite. Callers
-// build SQL from a fixed set of fragments, so the number of texts is bounded.
-func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := db.stmts.Load(query); ok {
+// stmt is a prepared statement kept for its SQL text. Parsing the SQL was a
+// fifth of a person lookup's cost on SQLite. Callers build SQL from a fixed
+// set of fragments, so the number of texts is bounded.
+func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	prepared, err := db.read.PrepareContext(ctx, query)
+	prepared, err := p.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	st, loaded := db.stmts.LoadOrStore(query, prepared)
+	st, loaded := p.stmts.LoadOrStore(query, prepared)
 	if loaded {
 		prepared.Close()
 	}
 	return st.(*sql.Stmt), nil
 }
 
-// query runs a read query through a kept prepared statement.
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := db.stmt(ctx, query)
+// query runs a query through a kept prepared statement.
+func (p *pool) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -195,17 +292,20 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 // queryRow is query for one row.
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := db.stmt(ctx, query)
+func (p *pool) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
 	if err != nil {
-		return db.read.QueryRowContext(ctx, query, args...) // reports the same error
+		return p.QueryRowContext(ctx, query, args...) // reports the same error
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// inTx runs fn in a write transaction, committing if it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+// inTx runs fn in a write transaction on deling.db, committing if it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error { return db.write.inTx(ctx, fn) }
+
+// inTx runs fn in a transaction on the pool, committing if it returns nil.
+func (p *pool) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := p.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -250,9 +350,9 @@ func (db *DB) placeholders(rows, cols int) string {
 // upsert writes rows in batches, all in one transaction, and returns how many
 // rows were inserted or changed. head is "INSERT INTO t (cols) VALUES ", tail
 // the ON CONFLICT clause.
-func (db *DB) upsert(ctx context.Context, head, tail string, cols, rows int, args func(i int, dst []any) []any) (int64, error) {
+func (db *DB) upsert(ctx context.Context, w *pool, head, tail string, cols, rows int, args func(i int, dst []any) []any) (int64, error) {
 	var changed int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := w.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		changed, err = db.execBatch(ctx, tx, head, tail, cols, rows, args)
 		return err

@@ -12,7 +12,7 @@ import (
 // UpsertOrganisations inserts or updates organisations by number and returns how many rows changed.
 func (db *DB) UpsertOrganisations(ctx context.Context, os []register.Organisation) (int64, error) {
 	now := micros(db.now())
-	n, err := db.upsert(ctx,
+	n, err := db.upsert(ctx, db.regWrite,
 		"INSERT INTO organisations (orgnr, navn, enhetstype, organisasjonsform, overordnet, slettedato, updated_at) VALUES ",
 		` ON CONFLICT (orgnr) DO UPDATE SET navn = excluded.navn, enhetstype = excluded.enhetstype,
 		  organisasjonsform = excluded.organisasjonsform, overordnet = excluded.overordnet,
@@ -42,7 +42,7 @@ func (db *DB) Organisation(ctx context.Context, orgnr string) (register.Organisa
 		form  string
 		slett sql.NullString
 	)
-	err := db.queryRow(ctx,
+	err := db.regRead.queryRow(ctx,
 		`SELECT orgnr, navn, enhetstype, organisasjonsform, overordnet, slettedato FROM organisations WHERE orgnr = $1`, orgnr).
 		Scan(&o.Organisasjonsnummer, &o.Navn, &o.Enhetstype, &form, &o.OverordnetEnhet, &slett)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -12,7 +12,7 @@ import (
 // UpsertPersons inserts or updates persons by ident and returns how many rows changed.
 func (db *DB) UpsertPersons(ctx context.Context, ps []register.Person) (int64, error) {
 	now := micros(db.now())
-	n, err := db.upsert(ctx,
+	n, err := db.upsert(ctx, db.regWrite,
 		"INSERT INTO persons (ident, fornavn, mellomnavn, etternavn, adressebeskyttelse, status, updated_at) VALUES ",
 		` ON CONFLICT (ident) DO UPDATE SET fornavn = excluded.fornavn, mellomnavn = excluded.mellomnavn,
 		  etternavn = excluded.etternavn, adressebeskyttelse = excluded.adressebeskyttelse,
@@ -33,7 +33,7 @@ func (db *DB) UpsertPersons(ctx context.Context, ps []register.Person) (int64, e
 // Person loads one person by identity.
 func (db *DB) Person(ctx context.Context, ident string) (register.Person, error) {
 	var p register.Person
-	err := db.queryRow(ctx,
+	err := db.regRead.queryRow(ctx,
 		`SELECT ident, fornavn, mellomnavn, etternavn, adressebeskyttelse, status FROM persons WHERE ident = $1`, ident).
 		Scan(&p.Ident, &p.Fornavn, &p.Mellomnavn, &p.Etternavn, &p.Adressebeskyttelse, &p.Status)
 	if errors.Is(err, sql.ErrNoRows) {

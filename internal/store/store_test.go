@@ -94,7 +94,7 @@ func TestOpenIsIdempotent(t *testing.T) {
 		}
 		db.Close()
 	}
-	if _, err := os.Stat(dir + "/deling.db"); err != nil {
+	if _, err := os.Stat(dir + "/register.db"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -310,7 +310,7 @@ func TestScreening(t *testing.T) {
 		if _, err := db.UpsertPersons(ctx, []register.Person{p}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.write.ExecContext(ctx, `DELETE FROM persons WHERE ident = $1`, unknown.ArbeidstakerIdent()); err != nil {
+		if _, err := db.regWrite.ExecContext(ctx, `DELETE FROM persons WHERE ident = $1`, unknown.ArbeidstakerIdent()); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct {

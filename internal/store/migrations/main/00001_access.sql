@@ -1,16 +1,15 @@
 -- +goose Up
 -- Who may get what: consumers, their API clients and keys, grants (vedtak),
 -- delegations to data processors; the token server's signing keys and used
--- assertion ids; and the lookup log.
+-- assertion ids.
 
--- Whether the arbeidssted/opplysningspliktig is a person (a private employer
--- under forenklet oppgjørsordning), so screening can check that person too.
-ALTER TABLE arbeidsforhold ADD COLUMN person_employer BOOLEAN NOT NULL DEFAULT FALSE;
-
+-- category: e.g. offentlig, privat, pensjon; the register's policy on showing
+-- a person the lookups made on them is set per category (Rule AA-17).
 CREATE TABLE consumers (
     orgnr      TEXT PRIMARY KEY,
     navn       TEXT NOT NULL,
     status     TEXT NOT NULL,
+    category   TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -83,18 +82,18 @@ CREATE TABLE token_jtis (
 );
 CREATE INDEX token_jtis_expires ON token_jtis (expires_at);
 
--- The lookup log, one row per record, ids time-ordered (UUIDv7).
-CREATE TABLE audit_records (
-    id         TEXT PRIMARY KEY,
-    time       BIGINT NOT NULL,
-    kind       TEXT NOT NULL,
-    consumer   TEXT NOT NULL DEFAULT '',
-    record     TEXT NOT NULL
+
+-- Bumped in the same transaction as every change to consumers, grants and
+-- delegations, by any process: a cache of access decisions' inputs is valid
+-- exactly while this is unchanged.
+CREATE TABLE access_version (
+    id      INTEGER PRIMARY KEY,
+    version BIGINT NOT NULL
 );
-CREATE INDEX audit_records_consumer ON audit_records (consumer, time);
+INSERT INTO access_version (id, version) VALUES (1, 0);
 
 -- +goose Down
-DROP TABLE audit_records;
+DROP TABLE access_version;
 DROP TABLE token_jtis;
 DROP TABLE signing_keys;
 DROP TABLE delegations;
@@ -102,4 +101,3 @@ DROP TABLE grants;
 DROP TABLE client_keys;
 DROP TABLE clients;
 DROP TABLE consumers;
-ALTER TABLE arbeidsforhold DROP COLUMN person_employer;

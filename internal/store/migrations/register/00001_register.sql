@@ -1,6 +1,9 @@
 -- +goose Up
 -- The register's data. One SQL text for SQLite and PostgreSQL: TEXT keys,
 -- BIGINT unix-microsecond timestamps, ISO calendar dates as TEXT (they sort).
+-- On SQLite these tables have a file of their own (register.db): the lookup
+-- log's constant commits to the main file then never invalidate the page
+-- cache of the register's readers.
 
 CREATE TABLE persons (
     ident              TEXT PRIMARY KEY,
@@ -24,7 +27,9 @@ CREATE TABLE organisations (
 CREATE INDEX organisations_overordnet ON organisations (overordnet);
 
 -- One row per arbeidsforhold: the columns the queries filter on, and the whole
--- record as JSON in the API's shape.
+-- record as JSON in the API's shape. person_employer: the arbeidssted is a
+-- person (a private employer under forenklet oppgjørsordning), whom screening
+-- checks too.
 CREATE TABLE arbeidsforhold (
     uuid                 TEXT PRIMARY KEY,
     arbeidstaker         TEXT NOT NULL,
@@ -35,6 +40,7 @@ CREATE TABLE arbeidsforhold (
     startdato            TEXT NOT NULL,
     sluttdato            TEXT,
     doc                  TEXT NOT NULL,
+    person_employer      BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at           BIGINT NOT NULL
 );
 CREATE INDEX arbeidsforhold_arbeidstaker ON arbeidsforhold (arbeidstaker, uuid);

@@ -3,8 +3,6 @@
 -- tree: seq is its leaf index. The leaf hash covers a random salt and the
 -- canonical record; retention erases salt and record, and the leaf hash (in
 -- merkle_nodes, level 0) keeps every proof valid.
-DROP TABLE audit_records;
-
 CREATE TABLE audit_log (
     seq      BIGINT PRIMARY KEY,
     id       TEXT NOT NULL,
@@ -53,10 +51,3 @@ DROP TABLE log_state;
 DROP TABLE merkle_nodes;
 DROP TABLE audit_subjects;
 DROP TABLE audit_log;
-CREATE TABLE audit_records (
-    id         TEXT PRIMARY KEY,
-    time       BIGINT NOT NULL,
-    kind       TEXT NOT NULL,
-    consumer   TEXT NOT NULL DEFAULT '',
-    record     TEXT NOT NULL
-);
