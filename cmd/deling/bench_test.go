@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"deling/internal/access"
+	"deling/internal/store"
+)
+
+// TestBench runs `deling bench` end to end on a tiny register: it seeds,
+// makes its consumers, gets real tokens over HTTP, drives the mixed workload,
+// runs the baseline and reports; a second run reuses the consumers.
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the load generator for a few seconds")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(t.TempDir(), "bench.json")
+	stdout, stderr, err := runCmd(t, nil, "bench", "--data", dir, "--persons", "300", "--rate", "200", "--duration", "2s",
+		"--consumers", "2", "--json", file)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"person", "search", "uuid", "total", "baseline", "ratio API / baseline", "the lookup log grew by"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	rep := readBenchReport(t, file)
+	if rep.Register == nil || rep.Register.Persons != 300 {
+		t.Errorf("register: %+v", rep.Register)
+	}
+	kinds := map[string]*kindStats{}
+	for _, k := range rep.Result.Kinds {
+		kinds[k.Kind] = k
+	}
+	for _, k := range benchKinds {
+		s := kinds[k]
+		if s == nil {
+			t.Errorf("no %s results", k)
+			continue
+		}
+		if s.Successful == 0 || s.SuccessRatio != 1 || s.Throughput <= 0 {
+			t.Errorf("%s: %d successful, ratio %v, %v/s, codes %v, errors %v", k, s.Successful, s.SuccessRatio, s.Throughput, s.StatusCodes, s.Errors)
+		}
+		if s.Latency.P50 <= 0 || s.Latency.P50 > s.Latency.P99 || s.Latency.P99 > s.Latency.Max {
+			t.Errorf("%s latencies out of order: %+v", k, s.Latency)
+		}
+	}
+	total := rep.Result.Total
+	if got := kinds[kindPerson].Requests + kinds[kindSearch].Requests + kinds[kindUUID].Requests; got != total.Requests || total.Requests < 300 {
+		t.Errorf("total %d requests, kinds sum to %d", total.Requests, got)
+	}
+	// Every answered lookup has its record: the log grew by at least the successful requests.
+	if s := rep.Server; s == nil || s.APIRequests != int64(total.Requests) || s.AuditRecords == nil || *s.AuditRecords < int64(total.Successful) {
+		t.Errorf("server counts %+v for %d requests (%d successful)", rep.Server, total.Requests, total.Successful)
+	}
+	if bl := rep.Baseline; bl == nil || bl.Result == nil || bl.Result.Total.Successful == 0 || bl.Ratio <= 0 || bl.BodyBytes < 2 {
+		t.Errorf("baseline: %+v", rep.Baseline)
+	}
+
+	// A second run reuses the bench consumers, their grants and clients.
+	if _, stderr, err := runCmd(t, nil, "bench", "--data", dir, "--persons", "300", "--rate", "100", "--duration", "1s",
+		"--consumers", "2", "--baseline=false", "--mix", "person=1", "--json", file); err != nil {
+		t.Fatalf("second bench: %v\n%s", err, stderr)
+	}
+	if rep := readBenchReport(t, file); rep.Baseline != nil || len(rep.Result.Kinds) != 1 || rep.Result.Kinds[0].SuccessRatio != 1 {
+		t.Errorf("second run: baseline %+v, kinds %+v", rep.Baseline, rep.Result.Kinds)
+	}
+	db, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	consumers, err := db.Consumers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(consumers) != 2 {
+		t.Fatalf("consumers after two runs: got %d, want 2: %+v", len(consumers), consumers)
+	}
+	for _, c := range consumers {
+		grants, _ := db.Grants(context.Background(), c.Orgnr)
+		clients, _ := db.Clients(context.Background(), c.Orgnr)
+		if len(grants) != 1 || grants[0].RateLimit != benchRateLimit || grants[0].Status != access.Active || len(clients) != 1 {
+			t.Errorf("consumer %s: %d grants %+v, %d clients", c.Orgnr, len(grants), grants, len(clients))
+		}
+	}
+}
+
+func TestBenchRefusesProdAndBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--env", "prod", "bench", "--data", dir}, "refused with --env prod"},
+		{[]string{"bench", "--data", dir, "--mix", "person=0"}, "errUsage"},
+		{[]string{"bench", "--data", dir, "--target", "http://127.0.0.1:1"}, "needs at least one --client"},
+		{[]string{"bench", "--data", dir, "--rate", "0"}, "must be positive"},
+	} {
+		_, _, err := runCmd(t, nil, tc.args...)
+		if err == nil || (tc.want == "errUsage" && err != errUsage) || (tc.want != "errUsage" && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%v: got %v, want %s", tc.args, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deling.db")); err == nil {
+		t.Error("a refused bench created a register")
+	}
+}
+
+func readBenchReport(t *testing.T, file string) *benchReport {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Result == nil || rep.Result.Total == nil {
+		t.Fatalf("report without a result: %s", b)
+	}
+	return &rep
+}
