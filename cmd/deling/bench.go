@@ -306,7 +306,7 @@ func (b *bench) runTarget(ctx context.Context) (*benchReport, error) {
 		if persons, err = readLines(b.o.personsFile); err != nil {
 			return nil, err
 		}
-	case b.g.db != "" || fileExists(filepath.Join(b.g.data, "deling.db")):
+	case b.g.db != "" || fileExists(filepath.Join(b.g.data, "register.db")):
 		db, err := b.g.open(ctx)
 		if err != nil {
 			return nil, err
@@ -408,7 +408,8 @@ func (b *bench) attackAll(ctx context.Context, rep *benchReport, base string, cl
 			return err
 		}
 		rep.Baseline = bl
-		if bl.Result != nil && bl.Result.Total.Throughput > 0 {
+		// With --max the ratio is of the two highest passing rates' throughputs; none passing gives 0.
+		if bl.Result != nil && bl.Result.Total.Throughput > 0 && (rep.Max == nil || rep.Max.MaxRate > 0) {
 			bl.Ratio = rep.Result.Total.Throughput / bl.Result.Total.Throughput
 		}
 	}
