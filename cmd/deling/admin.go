@@ -17,7 +17,6 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
-	"deling/internal/web"
 )
 
 // actor names who made a change, for the log.
@@ -169,17 +168,13 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 					}
 					info.Keys = []store.ClientKey{{KID: "cert-" + *id, Kind: store.KeyCertificate, Material: string(b)}}
 				case *newKey != "":
-					priv, kid, jwk, err := token.NewClientKey("RS256")
+					key, file, err := newClientKey("RS256", *id)
 					if err != nil {
 						return err
 					}
-					pemText, err := token.EncodePrivateKey(priv)
-					if err != nil {
-						return err
-					}
-					info.Keys = []store.ClientKey{{KID: kid, Kind: store.KeyJWK, Material: string(jwk)}}
-					cf = &token.ClientFile{ClientID: *id, KID: kid, PrivateKeyPEM: pemText, TokenEndpoint: *issuer + "token",
-						Audience: *issuer, Scope: web.DefaultAPIScope, ConsumerOrg: *consumerOrg}
+					info.Keys = []store.ClientKey{key}
+					file.TokenEndpoint, file.Audience, file.ConsumerOrg = *issuer+"token", *issuer, *consumerOrg
+					cf = &file
 				default:
 					return errors.New("give --jwk, --cert or --new-key")
 				}

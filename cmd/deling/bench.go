@@ -557,32 +557,12 @@ func ensureBenchConsumers(ctx context.Context, db *store.DB, n int, dir string) 
 
 // benchClient keeps a bench client's key file across runs, registering the client the first time.
 func benchClient(ctx context.Context, db *store.DB, file, orgnr, id string) (token.ClientFile, error) {
-	if cf, err := token.LoadClientFile(file); err == nil {
-		if c, err := db.Client(ctx, cf.ClientID); err == nil && c.Orgnr == orgnr {
-			if !c.Active {
-				if err := db.SetClientActive(ctx, cf.ClientID, true); err != nil {
-					return cf, err
-				}
-			}
-			return cf, nil
-		}
-	}
-	priv, kid, jwk, err := token.NewClientKey("ES256")
+	cf, err := keptClient(ctx, db, file, orgnr, id, "ES256", "deling bench client", "bench")
 	if err != nil {
-		return token.ClientFile{}, err
-	}
-	pemText, err := token.EncodePrivateKey(priv)
-	if err != nil {
-		return token.ClientFile{}, err
-	}
-	id = fmt.Sprintf("%s-%d", id, time.Now().UnixNano()%1_000_000)
-	if err := db.AddClient(ctx, store.ClientInfo{ID: id, Orgnr: orgnr, Description: "deling bench client",
-		Keys: []store.ClientKey{{KID: kid, Kind: store.KeyJWK, Material: string(jwk)}}}, "bench"); err != nil {
-		return token.ClientFile{}, err
+		return cf, err
 	}
 	// The endpoint changes with every run's port; the file keeps the key.
-	cf := token.ClientFile{ClientID: id, KID: kid, PrivateKeyPEM: pemText, TokenEndpoint: "http://127.0.0.1/token",
-		Audience: "http://127.0.0.1/", Scope: web.DefaultAPIScope}
+	cf.TokenEndpoint, cf.Audience, cf.Scope = "http://127.0.0.1/token", "http://127.0.0.1/", web.DefaultAPIScope
 	return cf, cf.Write(file)
 }
 

@@ -94,7 +94,7 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 			}
 		}
 		file := filepath.Join(dir, d.file)
-		cf, err := demoClient(ctx, db, file, clientOrg, "demo-"+d.file[:len(d.file)-5])
+		cf, err := keptClient(ctx, db, file, clientOrg, "demo-"+d.file[:len(d.file)-5], "RS256", "demo client", "demo")
 		if err != nil {
 			return err
 		}
@@ -113,27 +113,43 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 	return nil
 }
 
-// demoClient keeps the client file's key across restarts, registering the client the first time.
-func demoClient(ctx context.Context, db *store.DB, file, orgnr, id string) (token.ClientFile, error) {
-	if cf, err := token.LoadClientFile(file); err == nil {
-		if c, err := db.Client(ctx, cf.ClientID); err == nil && c.Orgnr == orgnr {
-			return cf, nil
-		}
-	}
-	priv, kid, jwk, err := token.NewClientKey("RS256")
+// newClientKey makes a key pair for a client: the public key to register and
+// the client file (with the private key) its owner keeps.
+func newClientKey(alg, clientID string) (store.ClientKey, token.ClientFile, error) {
+	priv, kid, jwk, err := token.NewClientKey(alg)
 	if err != nil {
-		return token.ClientFile{}, err
+		return store.ClientKey{}, token.ClientFile{}, err
 	}
 	pemText, err := token.EncodePrivateKey(priv)
 	if err != nil {
-		return token.ClientFile{}, err
+		return store.ClientKey{}, token.ClientFile{}, err
+	}
+	return store.ClientKey{KID: kid, Kind: store.KeyJWK, Material: string(jwk)},
+		token.ClientFile{ClientID: clientID, KID: kid, PrivateKeyPEM: pemText, Scope: web.DefaultAPIScope}, nil
+}
+
+// keptClient returns the client whose key is kept in file when the store knows
+// it as a client of orgnr (reactivated if it was deactivated). Otherwise it
+// registers a new client, named id plus a number, with a fresh key, and
+// returns its file unwritten.
+func keptClient(ctx context.Context, db *store.DB, file, orgnr, id, alg, description, actor string) (token.ClientFile, error) {
+	if cf, err := token.LoadClientFile(file); err == nil {
+		if c, err := db.Client(ctx, cf.ClientID); err == nil && c.Orgnr == orgnr {
+			if !c.Active {
+				if err := db.SetClientActive(ctx, cf.ClientID, true); err != nil {
+					return cf, err
+				}
+			}
+			return cf, nil
+		}
 	}
 	id = fmt.Sprintf("%s-%d", id, time.Now().UnixNano()%1_000_000)
-	if err := db.AddClient(ctx, store.ClientInfo{ID: id, Orgnr: orgnr, Description: "demo client",
-		Keys: []store.ClientKey{{KID: kid, Kind: store.KeyJWK, Material: string(jwk)}}}, "demo"); err != nil {
-		return token.ClientFile{}, err
+	key, cf, err := newClientKey(alg, id)
+	if err != nil {
+		return cf, err
 	}
-	return token.ClientFile{ClientID: id, KID: kid, PrivateKeyPEM: pemText}, nil
+	err = db.AddClient(ctx, store.ClientInfo{ID: id, Orgnr: orgnr, Description: description, Keys: []store.ClientKey{key}}, actor)
+	return cf, err
 }
 
 // demoPerson finds a person whose arbeidsforhold a consumer may see, for the printed example.
