@@ -75,9 +75,10 @@ type DB struct {
 	closeOnce  sync.Once
 
 	// SQLite: the WAL checkpointer (startCheckpointer).
-	ckpt     []*sql.DB
-	ckptStop chan struct{}
-	ckptDone chan struct{}
+	ckpt      []*sql.DB
+	ckptFiles []string
+	ckptStop  chan struct{}
+	ckptDone  chan struct{}
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -187,17 +188,22 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// maxWAL is the size past which the checkpointer makes the WAL start over.
+var maxWAL int64 = 64 << 20
+
 // startCheckpointer starts the goroutine that copies each file's WAL into
 // the file, on connections of its own. A PASSIVE checkpoint runs beside readers
 // and the writer, so appends to the lookup log never wait for it.
 func (db *DB) startCheckpointer() error {
 	for _, name := range []string{"deling.db", "register.db"} {
-		c, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, name)+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+		path := filepath.Join(db.dir, name)
+		c, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
 		if err != nil {
 			return err
 		}
 		c.SetMaxOpenConns(1)
 		db.ckpt = append(db.ckpt, c)
+		db.ckptFiles = append(db.ckptFiles, path)
 	}
 	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
 	go func() {
@@ -209,9 +215,19 @@ func (db *DB) startCheckpointer() error {
 			case <-db.ckptStop:
 				return
 			case <-t.C:
-				for _, c := range db.ckpt {
-					// Errors (a busy database) are retried at the next tick; the WAL only grows meanwhile.
-					c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+				for i, c := range db.ckpt {
+					// A PASSIVE checkpoint never waits, but under constant writes it may never
+					// catch up. Past maxWAL a TRUNCATE checkpoint waits for the writer once and
+					// empties the WAL, so it stays bounded.
+					mode := "PASSIVE"
+					if st, err := os.Stat(db.ckptFiles[i] + "-wal"); err == nil && st.Size() > maxWAL {
+						mode = "TRUNCATE"
+					}
+					// Scan, not Exec: the pragma returns a row, and a statement left unfinished would hold
+					// a read snapshot that keeps the WAL from ever starting over. Errors (a busy
+					// database) are retried at the next tick; the WAL only grows meanwhile.
+					var busy, frames, done int
+					c.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done)
 				}
 			}
 		}
