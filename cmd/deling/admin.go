@@ -61,6 +61,11 @@ func withDB(ctx context.Context, g *globals, fs *flag.FlagSet, args []string, f 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	return openWith(ctx, g, f)
+}
+
+// openWith opens the store of the global flags, runs f and closes it.
+func openWith(ctx context.Context, g *globals, f func(db *store.DB, env register.Env) error) error {
 	env, err := g.environment()
 	if err != nil {
 		return err

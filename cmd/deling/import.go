@@ -32,21 +32,19 @@ func runImport(ctx context.Context, g *globals, args []string, stdin io.Reader, 
 	if *batch < 1 {
 		return errors.New("import: --batch must be at least 1")
 	}
-	env, err := g.environment()
-	if err != nil {
-		return err
-	}
-	db, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	im := &importer{db: db, env: env, batch: *batch, showErrors: *showErrors, stderr: stderr}
-	for _, name := range fs.Args() {
-		if err := im.file(ctx, name, stdin); err != nil {
-			return err
+	return openWith(ctx, g, func(db *store.DB, env register.Env) error {
+		im := &importer{db: db, env: env, batch: *batch, showErrors: *showErrors, stderr: stderr}
+		for _, name := range fs.Args() {
+			if err := im.file(ctx, name, stdin); err != nil {
+				return err
+			}
 		}
-	}
+		return im.report(stdout)
+	})
+}
+
+// report prints what the import did; it fails when any line was rejected.
+func (im *importer) report(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "imported %s records (%s persons, %s organisations, %s arbeidsforhold); %s changed the register; %s lines rejected\n",
 		thousands(im.accepted()), thousands(im.ok["person"]), thousands(im.ok["organisation"]), thousands(im.ok["arbeidsforhold"]),
 		thousands(im.changed), thousands(im.rejected))

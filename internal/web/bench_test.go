@@ -1,23 +1,28 @@
 package web
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	"deling/internal/access"
+	"deling/internal/register"
 )
 
-// BenchmarkLookup is one whole person lookup through the HTTP handler
-// (token check, decision, query, projection, durable log append), without the network.
-func BenchmarkLookup(b *testing.B) {
+// benchSetup is a harness with a consumer that is never throttled, its token and persons to look up.
+func benchSetup(b *testing.B) (http.Handler, string, []register.Person) {
 	h := newHarness(b)
 	g := grant(detailed, access.ByArbeidstaker)
 	g.RateLimit = 1_000_000_000
 	org, _ := h.consumer("Bench", g)
-	tok := h.token(h.client(org))
-	people := h.employed(50)
-	handler := h.srv.Config.Handler
+	return h.srv.Config.Handler, h.token(h.client(org)), h.employed(50)
+}
+
+// BenchmarkLookup is one whole person lookup through the HTTP handler
+// (token check, decision, query, projection, durable log append), without the network.
+func BenchmarkLookup(b *testing.B) {
+	handler, tok, people := benchSetup(b)
 	i := 0
 	for b.Loop() {
 		req := httptest.NewRequest("GET", "/api/v2/arbeidstaker/arbeidsforhold", nil)
@@ -34,13 +39,7 @@ func BenchmarkLookup(b *testing.B) {
 
 // BenchmarkLookupParallel is many concurrent lookups, so that log appends share commits.
 func BenchmarkLookupParallel(b *testing.B) {
-	h := newHarness(b)
-	g := grant(detailed, access.ByArbeidstaker)
-	g.RateLimit = 1_000_000_000
-	org, _ := h.consumer("Bench", g)
-	tok := h.token(h.client(org))
-	people := h.employed(50)
-	handler := h.srv.Config.Handler
+	handler, tok, people := benchSetup(b)
 	var n atomic.Int64
 	b.SetParallelism(64)
 	b.ResetTimer()
