@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -74,8 +75,27 @@ func (db *DB) logLoop() {
 			}
 		}
 		db.commitBatch(batch)
+		db.restartWAL()
 	}
 }
+
+// restartWAL starts deling.db's WAL over every walRestartEvery. Under constant
+// appends the background PASSIVE checkpoints never catch up with the newest
+// frames, so the WAL would never start over and would grow without end. This
+// goroutine is the file's only writer, so a RESTART checkpoint here waits only
+// for readers' short transactions, and copies only the frames of the last
+// moment: the checkpointer has copied the rest.
+func (db *DB) restartWAL() {
+	if db.engine != SQLite || time.Since(db.lastRestart) < walRestartEvery {
+		return
+	}
+	db.lastRestart = time.Now()
+	var busy, frames, done int
+	db.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
+}
+
+// walRestartEvery is how often the log's writer starts the WAL over.
+var walRestartEvery = 5 * time.Second
 
 func (db *DB) commitBatch(batch []*appendReq) {
 	entries := make([]audit.Entry, len(batch))

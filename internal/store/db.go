@@ -68,17 +68,17 @@ type DB struct {
 	inputs sync.Map // consumer|processor → cachedInputs (access.go)
 
 	// The lookup log's group commit (auditlog.go).
-	logReqs    chan *appendReq
-	logStop    chan struct{}
-	logDone    chan struct{}
-	logBatches atomic.Int64
-	closeOnce  sync.Once
+	logReqs     chan *appendReq
+	logStop     chan struct{}
+	logDone     chan struct{}
+	logBatches  atomic.Int64
+	lastRestart time.Time // of deling.db's WAL, by the log goroutine only
+	closeOnce   sync.Once
 
 	// SQLite: the WAL checkpointer (startCheckpointer).
-	ckpt      []*sql.DB
-	ckptFiles []string
-	ckptStop  chan struct{}
-	ckptDone  chan struct{}
+	ckpt     []*sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -188,46 +188,37 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// maxWAL is the size past which the checkpointer makes the WAL start over.
-var maxWAL int64 = 64 << 20
-
 // startCheckpointer starts the goroutine that copies each file's WAL into
 // the file, on connections of its own. A PASSIVE checkpoint runs beside readers
 // and the writer, so appends to the lookup log never wait for it.
 func (db *DB) startCheckpointer() error {
 	for _, name := range []string{"deling.db", "register.db"} {
-		path := filepath.Join(db.dir, name)
-		c, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+		c, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, name)+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
 		if err != nil {
 			return err
 		}
 		c.SetMaxOpenConns(1)
 		db.ckpt = append(db.ckpt, c)
-		db.ckptFiles = append(db.ckptFiles, path)
 	}
 	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(db.ckptDone)
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {
 			case <-db.ckptStop:
 				return
 			case <-t.C:
-				for i, c := range db.ckpt {
-					// A PASSIVE checkpoint never waits, but under constant writes it may never
-					// catch up. Past maxWAL a TRUNCATE checkpoint waits for the writer once and
-					// empties the WAL, so it stays bounded.
-					mode := "PASSIVE"
-					if st, err := os.Stat(db.ckptFiles[i] + "-wal"); err == nil && st.Size() > maxWAL {
-						mode = "TRUNCATE"
-					}
+				for _, c := range db.ckpt {
+					// PASSIVE only: it never blocks the writer or waits for readers (a RESTART or
+					// TRUNCATE checkpoint from here stalled the log's commits, and with them every
+					// lookup). The log's writer starts the WAL over itself (restartWAL).
 					// Scan, not Exec: the pragma returns a row, and a statement left unfinished would hold
 					// a read snapshot that keeps the WAL from ever starting over. Errors (a busy
-					// database) are retried at the next tick; the WAL only grows meanwhile.
+					// database) are retried at the next tick.
 					var busy, frames, done int
-					c.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done)
+					c.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
 				}
 			}
 		}
