@@ -109,7 +109,10 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 		fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(go run ./cmd/deling token --client %s)\" \\\n       -H \"Nav-Personident: %s\" %sapi/v2/arbeidstaker/arbeidsforhold\n",
 			file, person, issuer)
 	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "\ndemo: every lookup is in the signed lookup log (%saudit/checkpoint, key at %saudit/key);\n", issuer, issuer)
+	fmt.Fprintf(stdout, "      the register's staff see who has access and who looked (token in %s):\n", filepath.Join(g.data, "admin-token"))
+	fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(cat %s)\" -H \"Nav-Personident: %s\" %sapi/innsyn/person\n\n",
+		filepath.Join(g.data, "admin-token"), person, issuer)
 	return nil
 }
 
