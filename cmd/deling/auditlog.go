@@ -81,6 +81,25 @@ func verifierKey(skey string) (string, error) {
 	return note.NewEd25519VerifierKey(parts[2], pub)
 }
 
+// verifierKeyFor finds the log's public key without ever making one: a new
+// key would make every stored checkpoint look foreign.
+func verifierKeyFor(getenv func(string) string, key, file, defaultFile string) (string, error) {
+	switch {
+	case key != "":
+		return key, nil
+	case file != "":
+	case getenv("DELING_LOG_KEY") != "":
+		return verifierKey(strings.TrimSpace(getenv("DELING_LOG_KEY")))
+	default:
+		file = defaultFile
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("the log's verifier key: %w (give --key or --key-file)", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
 // checkpointJob signs a checkpoint when the log has grown since the last one.
 func checkpointJob(db *store.DB, signer note.Signer, origin string, every time.Duration) job.Job {
 	return job.Job{Name: "sign lookup-log checkpoints", Interval: every, Run: func(ctx context.Context) error {
@@ -144,11 +163,12 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 	keyFile := func() string { return filepath.Join(g.data, "lookup-log.key") }
 	return sub("audit", args, stderr, map[string]func([]string) error{
 		"verify": func(args []string) error {
-			fs := newFlagSet("audit verify", "audit verify [--json]", g, stderr)
+			fs := newFlagSet("audit verify", "audit verify [--json] [--key VERIFIER-KEY | --key-file FILE]", g, stderr)
 			asJSON := fs.Bool("json", false, "print the report as JSON")
-			origin := fs.String("log-origin", DefaultLogOrigin, "the log's origin")
+			key := fs.String("key", "", "the log's verifier key (default: from $DELING_LOG_KEY, or DATA/lookup-log.key.pub)")
+			keyFileFlag := fs.String("key-file", "", "file holding the verifier key")
 			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
-				_, vkey, err := logKeys(getenv, keyFile(), *origin)
+				vkey, err := verifierKeyFor(getenv, *key, *keyFileFlag, keyFile()+".pub")
 				if err != nil {
 					return err
 				}
@@ -225,16 +245,14 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			if err := parse(fs, args); err != nil {
 				return err
 			}
-			if *keyFileFlag != "" {
-				b, err := os.ReadFile(*keyFileFlag)
-				if err != nil {
-					return err
-				}
-				*key = strings.TrimSpace(string(b))
+			if *file == "" {
+				return errors.New("give --receipt, and --key or --key-file")
 			}
-			if *file == "" || *key == "" {
-				return errors.New("give --receipt and --key or --key-file")
+			vkey, err := verifierKeyFor(getenv, *key, *keyFileFlag, keyFile()+".pub")
+			if err != nil {
+				return err
 			}
+			*key = vkey
 			b, err := os.ReadFile(*file)
 			if err != nil {
 				return err

@@ -52,6 +52,15 @@ func TestAuditCommands(t *testing.T) {
 	if out, err := cmd("audit", "verify"); err != nil || !strings.Contains(out, "the lookup log is intact") {
 		t.Fatalf("verify intact: %v %q", err, out)
 	}
+	// Without the key, verify says so; it never makes a new one.
+	os.Rename(filepath.Join(dir, "lookup-log.key.pub"), filepath.Join(dir, "moved.pub"))
+	if out, err := cmd("audit", "verify"); err == nil || !strings.Contains(err.Error()+out, "verifier key") {
+		t.Fatalf("verify without a key: %v %q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lookup-log.key.pub")); err == nil {
+		t.Fatal("verify made a key")
+	}
+	os.Rename(filepath.Join(dir, "moved.pub"), filepath.Join(dir, "lookup-log.key.pub"))
 	// Tamper with record 3: verify names it, and the receipt's record no longer matches the log.
 	raw, err := sql.Open("sqlite", filepath.Join(dir, "deling.db"))
 	if err != nil {
