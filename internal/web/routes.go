@@ -12,6 +12,8 @@ type route struct {
 func (s *Server) routeTable() []route {
 	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
 	table := []route{
+		f("GET /{$}", s.start),
+		f("GET /static/", s.static),
 		f("GET /healthz", s.healthz),
 		f("GET /readyz", s.readyz),
 		{"GET /metrics", s.metrics()},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -73,6 +74,9 @@ type Server struct {
 	insightCategories []string
 	keepResponses     bool
 
+	assets    *assets
+	templates *template.Template
+
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	rateLimited *prometheus.CounterVec
@@ -121,6 +125,12 @@ func New(cfg Config) (*Server, error) {
 		s.apiScope = DefaultAPIScope
 	}
 	s.limits = newLimiter(s.rateBlockFor)
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	if s.templates, err = parseTemplates(s.assets); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
 	cfg.Registry.MustRegister(s.requests, s.duration, s.rateLimited, s.rateBlocked)
 	return s, nil
 }
