@@ -25,12 +25,12 @@ func TestStartPage(t *testing.T) {
 		t.Error("no Content-Security-Policy")
 	}
 	urls := regexp.MustCompile(`/static/[0-9a-f]{16}/[a-z.-]+`).FindAllString(body, -1)
-	if len(urls) != 3 {
+	if len(urls) != 4 {
 		t.Fatalf("static URLs: %v", urls)
 	}
 	for _, u := range urls {
 		s := h.do("GET", "", u, nil)
-		if s.status != 200 || !strings.Contains(s.header.Get("Cache-Control"), "immutable") || len(s.body) < 1000 {
+		if s.status != 200 || !strings.Contains(s.header.Get("Cache-Control"), "immutable") || len(s.body) < 100 {
 			t.Errorf("%s: %d %q %d bytes", u, s.status, s.header.Get("Cache-Control"), len(s.body))
 		}
 	}
