@@ -29,24 +29,8 @@ func projKodeverkLookup(list, kode string) (string, bool) {
 }
 
 // projTestCodes is every code path of the arbeidsforhold model.
-var projTestCodes = map[string]string{
-	"type":                                   register.KodeverkArbeidsforholdstyper,
-	"rapporteringsordning":                   register.KodeverkRapporteringsordninger,
-	"ansettelsesperiode.sluttaarsak":         register.KodeverkSluttaarsaker,
-	"ansettelsesperiode.varsling":            register.KodeverkVarslingskoder,
-	"ansettelsesdetaljer.yrke":               register.KodeverkYrker,
-	"ansettelsesdetaljer.ansettelsesform":    register.KodeverkAnsettelsesformer,
-	"ansettelsesdetaljer.arbeidstidsordning": register.KodeverkArbeidstidsordninger,
-	"ansettelsesdetaljer.fartsomraade":       register.KodeverkFartsomraader,
-	"ansettelsesdetaljer.skipsregister":      register.KodeverkSkipsregistre,
-	"ansettelsesdetaljer.fartoeystype":       register.KodeverkSkipstyper,
-	"permisjoner.type":                       register.KodeverkPermisjonOgPermittering,
-	"permisjoner.varsling":                   register.KodeverkVarslingskoder,
-	"permitteringer.type":                    register.KodeverkPermisjonOgPermittering,
-	"permitteringer.varsling":                register.KodeverkVarslingskoder,
-	"utenlandsopphold.land":                  register.KodeverkLandkoder,
-	"varsler.varsling":                       register.KodeverkVarslingskoder,
-}
+// projTestCodes are the package's own code paths, so the tests cover what lookups use.
+var projTestCodes = codePaths
 
 // projWholeRecord is every top-level key of an arbeidsforhold.
 var projWholeRecord = []string{"id", "uuid", "type", "arbeidstaker", "arbeidssted", "opplysningspliktig",

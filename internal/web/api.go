@@ -117,6 +117,17 @@ func (c *call) criteria(v any) {
 	}
 }
 
+// body decodes the JSON request body into req and records it as the criteria;
+// a bad body is answered (and logged) here.
+func (c *call) body(req any) bool {
+	if err := decodeBody(c.r, req); err != nil {
+		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+		return false
+	}
+	c.criteria(req)
+	return true
+}
+
 // fail logs a denial and answers with a problem. If the log cannot take the
 // record the caller gets 503 instead: no answer leaves unlogged.
 func (c *call) fail(status int, code, reason, detail string) {
@@ -484,11 +495,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req searchRequest
-	if err := decodeBody(r, &req); err != nil {
-		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+	if !c.body(&req) {
 		return
 	}
-	c.criteria(req)
 	query := register.Query{Screened: true, At: s.today(), Limit: register.DefaultPageSize}
 	if code, detail := s.checkFilters(&req.filters, &query); code != "" {
 		c.fail(http.StatusBadRequest, code, "invalid-request", detail)
@@ -621,11 +630,9 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req countRequest
-	if err := decodeBody(r, &req); err != nil {
-		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+	if !c.body(&req) {
 		return
 	}
-	c.criteria(req)
 	if len(req.ArbeidsstedIDs) == 0 || len(req.ArbeidsstedIDs) > maxCountUnits {
 		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", fmt.Sprintf("Oppgi fra 1 til %d arbeidsstedIds.", maxCountUnits))
 		return
