@@ -48,6 +48,7 @@ Commands:
   delegation add|list|end: data processors acting for a consumer
   package   list: the packages (rettighetspakker) and their data elements
   token     --client FILE: get an access token as a client would (for curl)
+  user      add|list|disable: portal accounts and their roles
   keys      rotate: make a new signing key for the token server
   audit     verify|checkpoint|prove|erase: the tamper-evident lookup log
   bench     load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
@@ -112,6 +113,13 @@ func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagS
 }
 
 // parse parses a command's flags; -h prints usage and returns errUsage.
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -161,6 +169,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, g, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, g, rest, getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, g, rest, getenv, stdin, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, g, rest, getenv, stdout, stderr)
 	case "bench":

@@ -54,6 +54,11 @@ type platformOptions struct {
 	keepResponses     bool
 	adminTokenFile    string
 	insightCategories string
+
+	baseURL       string
+	secureCookies bool
+	mail          mailOptions
+	enhet         enhetsregisteretOptions
 }
 
 func (o *platformOptions) bind(fs *flag.FlagSet) {
@@ -69,6 +74,10 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
 	fs.StringVar(&o.adminTokenFile, "admin-token", "", "file with the staff token for the insight endpoints (default DATA/admin-token, made on first start; or $DELING_ADMIN_TOKEN)")
 	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
+	fs.StringVar(&o.baseURL, "base-url", "", "where people reach deling, for links in e-mail and feeds (default http://<addr>)")
+	fs.BoolVar(&o.secureCookies, "secure-cookies", true, "send the portal's session cookie over HTTPS only (off with --demo)")
+	o.mail.bind(fs)
+	o.enhet.bind(fs)
 }
 
 // loadCatalogue reads the package definitions: the built-in ones, or a file.
@@ -141,7 +150,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
-		InsightCategories: categories, KeepResponses: o.keepResponses})
+		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL})
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +176,12 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if o.logRetention > 0 {
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
+	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
+		_, err := db.PurgeSessions(ctx)
+		return err
+	}})
+	p.jobs = append(p.jobs, mailJobs(db, log, o.mail, o.baseURL)...)
+	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
 	return p, nil
 }
 
@@ -225,10 +240,19 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if o.issuer == "" {
 		o.issuer = base + "/"
 	}
+	if o.baseURL == "" {
+		o.baseURL = base
+	}
+	if *demo && !flagSet(fs, "secure-cookies") {
+		o.secureCookies = false // the demo runs on plain HTTP
+	}
 
 	if *demo {
 		if err := setUpDemo(ctx, g, db, *demoPersons, o.issuer, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
+		}
+		if err := setUpDemoAccounts(ctx, g, db, base, stdout); err != nil {
+			return fmt.Errorf("demo accounts: %w", err)
 		}
 	}
 

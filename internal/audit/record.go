@@ -19,6 +19,15 @@ const (
 	KindConsumerChanged   = "consumer.changed"
 	KindClientAdded       = "client.added"
 	KindSigningKeyRotated = "signingkey.rotated"
+	// The portal's events (issue 5): every step of access governance is recorded.
+	KindUserAdded      = "user.added"
+	KindUserRole       = "user.role"
+	KindContactChanged = "contact.changed"
+	KindApplication    = "application.changed" // søknad: saved, submitted, signed, asked, answered, approved, refused
+	KindTerms          = "terms.changed"       // a terms version published, accepted or objected to
+	KindNotice         = "notice.published"
+	KindConsent        = "consent.changed"
+	KindConsumerEnded  = "consumer.ended" // all access ended: by the consumer, or its organisation ceased
 )
 
 // Decisions.

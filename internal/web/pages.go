@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"deling/internal/register"
 	"deling/internal/store"
 )
 
@@ -99,7 +98,7 @@ func thousands(n int64) string {
 
 // startPage is what the start page shows.
 type startPage struct {
-	Test           bool
+	frame
 	Counts         store.Counts
 	LogSize        uint64
 	CheckpointSize uint64
@@ -108,8 +107,12 @@ type startPage struct {
 
 // start answers GET /: what deling is and where its interfaces are, in Norwegian.
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	p := startPage{Test: s.env == register.EnvTest}
-	var err error
+	v, err := s.loadVisitor(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	p := startPage{frame: s.frame(r, v, "Aa-registeret")}
 	if p.Counts, err = s.db.Count(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -10,13 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
@@ -50,7 +53,13 @@ type Config struct {
 	KeepResponses bool
 	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
 	RateBlockFor time.Duration
-	Now          func() time.Time
+	// SecureCookies marks the portal's session cookie Secure (sent over HTTPS only); off for plain-HTTP demos and tests.
+	SecureCookies bool
+	// BaseURL is where people reach deling (links in e-mail and the Atom feed), e.g. https://deling.example.no.
+	BaseURL string
+	// Governance holds the rules' numbers (review intervals, notice periods); zero fields take the defaults.
+	Governance governance.Settings
+	Now        func() time.Time
 }
 
 // Server holds what the handlers need. Build one with New.
@@ -76,6 +85,11 @@ type Server struct {
 
 	assets    *assets
 	templates *template.Template
+
+	sessions    *scs.SessionManager
+	signInLimit signInLimiter
+	baseURL     string
+	rules       governance.Settings
 
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
@@ -125,6 +139,9 @@ func New(cfg Config) (*Server, error) {
 		s.apiScope = DefaultAPIScope
 	}
 	s.limits = newLimiter(s.rateBlockFor)
+	s.sessions = newSessions(cfg.DB, cfg.SecureCookies)
+	s.baseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s.rules = cfg.Governance.WithDefaults()
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
@@ -141,7 +158,9 @@ const DefaultAPIScope = "nav:aareg/v1/arbeidsforhold"
 
 // Handler is the whole HTTP interface.
 func (s *Server) Handler() http.Handler {
-	return s.middleware(s.routes())
+	// Forms are protected from cross-site requests by the browser's own
+	// Sec-Fetch-Site and Origin headers (no tokens); API clients send neither.
+	return s.middleware(http.NewCrossOriginProtection().Handler(s.withSessions(s.routes())))
 }
 
 // CorrelationHeader is echoed when the caller sends it, and made up when not,

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"flag"
+	"log/slog"
+
+	"deling/internal/job"
+	"deling/internal/store"
+)
+
+// enhetsregisteretOptions say where the daily organisation status comes from (Rule AA-26).
+type enhetsregisteretOptions struct{}
+
+func (o *enhetsregisteretOptions) bind(fs *flag.FlagSet) {}
+
+// enhetsregisteretJobs import organisation status daily and end the access of ceased organisations.
+func enhetsregisteretJobs(db *store.DB, log *slog.Logger, o enhetsregisteretOptions) []job.Job {
+	return nil
+}

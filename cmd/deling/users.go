@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"deling/internal/governance"
+	"deling/internal/ident"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// runUser is "deling user add|list|disable": portal accounts, e.g. the register's first administrator.
+func runUser(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return sub("user", args, stderr, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := newFlagSet("user add", "user add --email E --navn NAME --role ROLE [--org ORGNR] [--password-stdin]", g, stderr)
+			email := fs.String("email", "", "e-mail address, the account's name")
+			navn := fs.String("navn", "", "the person's name")
+			role := fs.String("role", "", "saksbehandler, forvalter, personvernombud; rolleinnehaver, administrator, utvikler, oppslagsbruker, databehandler (with --org); person (with --pid)")
+			org := fs.String("org", "", "orgnr the role is held for (consumer and processor roles)")
+			fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (default: make one and print it)")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				r, err := governance.ParseRole(*role)
+				if err != nil {
+					return fmt.Errorf("--role: %w", err)
+				}
+				u := governance.User{Email: strings.TrimSpace(*email), Navn: strings.TrimSpace(*navn)}
+				if !governance.ValidEmail(u.Email) || u.Navn == "" {
+					return errors.New("--email and --navn are required, and the address must be valid")
+				}
+				m := governance.Membership{Role: r}
+				switch {
+				case r.ForAuthority():
+					m.Org = governance.AuthorityOrg
+				case r.ForOrganisation():
+					if m.Org, err = orgnrFlag("org", *org, env); err != nil {
+						return err
+					}
+				case r == governance.Person:
+					pid, err := readPID(stdin, *fromStdin)
+					if err != nil {
+						return err
+					}
+					p, err := ident.ParsePerson(pid)
+					if err != nil {
+						return fmt.Errorf("fødselsnummer: %w", err)
+					}
+					if env == register.EnvTest && !p.IsSynthetic() {
+						return errors.New("a test environment takes synthetic persons only (Rule AA-14)")
+					}
+					u.PID = pid
+				}
+				pw := governance.NewPassword()
+				if *fromStdin {
+					line, err := bufio.NewReader(stdin).ReadString('\n')
+					if err != nil && !errors.Is(err, io.EOF) {
+						return err
+					}
+					pw = strings.TrimRight(line, "\r\n")
+					if msg := governance.CheckPasswordPolicy(pw); msg != "" {
+						return errors.New(msg)
+					}
+				}
+				hash, err := governance.HashPassword(pw)
+				if err != nil {
+					return err
+				}
+				if _, err := db.CreateUser(ctx, u, hash, []governance.Membership{m}, actor(getenv)); err != nil {
+					if errors.Is(err, store.ErrExists) {
+						return fmt.Errorf("an account with e-mail %s exists", u.Email)
+					}
+					return err
+				}
+				fmt.Fprintf(stdout, "added %s as %s\n", u.Email, r.Label())
+				if !*fromStdin {
+					fmt.Fprintf(stdout, "password: %s\n", pw)
+				}
+				return nil
+			})
+		},
+		"list": func(args []string) error {
+			fs := newFlagSet("user list", "user list --org ORGNR|register", g, stderr)
+			org := fs.String("org", governance.AuthorityOrg, "organisation: an orgnr, or register for the authority's staff")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				ms, err := db.OrgMembers(ctx, *org)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "E-POST\tNAVN\tROLLER\tSIST GJENNOMGÅTT")
+				for _, m := range ms {
+					var roles []string
+					for _, r := range m.Roles {
+						roles = append(roles, string(r.Role))
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.User.Email, m.User.Navn, strings.Join(roles, ","), m.Roles[0].ReviewedAt.Format("2006-01-02"))
+				}
+				return tw.Flush()
+			})
+		},
+		"disable": func(args []string) error {
+			fs := newFlagSet("user disable", "user disable --email E", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				u, _, err := db.UserByEmail(ctx, *email)
+				if err != nil {
+					return err
+				}
+				if err := db.DisableUser(ctx, u.ID, actor(getenv)); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "disabled %s: signed out at the next request\n", u.Email)
+				return nil
+			})
+		},
+	}, "add|list|disable [flags]")
+}
+
+// readPID reads a person's fødselsnummer from standard input's first line
+// (never a flag: identifiers stay out of shell history and process lists).
+func readPID(stdin io.Reader, passwordToo bool) (string, error) {
+	if passwordToo {
+		return "", errors.New("a person's account: give the fødselsnummer on standard input, and let deling make the password")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}

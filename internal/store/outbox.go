@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Mail is an e-mail in the outbox.
+type Mail struct {
+	ID        string
+	Consumer  string // the organisation it concerns, or ""
+	Kind      string // e.g. "notice", "suspension", "reminder.subscribe"
+	To        string
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+	SentAt    *time.Time
+	Attempts  int
+	LastError string
+}
+
+// QueueMail puts letters in the outbox in one transaction; a sender job delivers them.
+func (db *DB) QueueMail(ctx context.Context, ms ...Mail) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return queueMail(ctx, tx, db.now(), ms...) })
+}
+
+// queueMail is QueueMail in the caller's transaction, so that a change and the letter telling of it are stored together.
+func queueMail(ctx context.Context, tx *sql.Tx, now time.Time, ms ...Mail) error {
+	for _, m := range ms {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, consumer, kind, to_addr, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			newID(), m.Consumer, m.Kind, m.To, m.Subject, m.Body, micros(now)); err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+	}
+	return nil
+}
+
+const mailColumns = `id, consumer, kind, to_addr, subject, body, created_at, sent_at, attempts, last_error`
+
+func scanMails(rows *sql.Rows, err error) ([]Mail, error) {
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	defer rows.Close()
+	var out []Mail
+	for rows.Next() {
+		var m Mail
+		var created int64
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.Consumer, &m.Kind, &m.To, &m.Subject, &m.Body, &created, &sent, &m.Attempts, &m.LastError); err != nil {
+			return nil, err
+		}
+		m.CreatedAt, m.SentAt = fromMicros(created), optTime(sent)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// PendingMail lists up to limit unsent letters with fewer than maxAttempts tries, oldest first.
+func (db *DB) PendingMail(ctx context.Context, limit, maxAttempts int) ([]Mail, error) {
+	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY created_at, id LIMIT $2`, maxAttempts, limit))
+}
+
+// MailTo lists the letters concerning a consumer, newest first (its written notices).
+func (db *DB) MailTo(ctx context.Context, consumer string, limit int) ([]Mail, error) {
+	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit))
+}
+
+// MarkMail records a delivery attempt: sent, or failed with the error.
+func (db *DB) MarkMail(ctx context.Context, id string, sendErr error) error {
+	var err error
+	if sendErr == nil {
+		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2`, micros(db.now()), id)
+	} else {
+		msg := sendErr.Error()
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2`, msg, id)
+	}
+	return err
+}

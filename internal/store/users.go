@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"deling/internal/audit"
+	"deling/internal/governance"
+)
+
+// ErrExists is returned (wrapped) when a row with the same key already exists.
+var ErrExists = errors.New("already exists")
+
+// CreateUser adds an account with a hashed password and its memberships.
+func (db *DB) CreateUser(ctx context.Context, u governance.User, passwordHash string, ms []governance.Membership, actor string) (governance.User, error) {
+	u.ID = newID()
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	now := micros(db.now())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, u.Email).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("user: %w", ErrExists)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			u.ID, u.Email, u.Navn, passwordHash, u.PID, now); err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		for _, m := range ms {
+			if err := addMembership(ctx, tx, u.ID, m.Org, m.Role, now); err != nil {
+				return err
+			}
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserAdded, orgOf(ms), actor, map[string]any{"user": u.ID, "roles": ms})
+	})
+	return u, err
+}
+
+func orgOf(ms []governance.Membership) string {
+	for _, m := range ms {
+		if m.Role.ForOrganisation() {
+			return m.Org
+		}
+	}
+	return ""
+}
+
+func addMembership(ctx context.Context, tx *sql.Tx, user, org string, role governance.Role, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org, role, created_at, reviewed_at) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (user_id, org, role) DO NOTHING`, user, org, string(role), now)
+	if err != nil {
+		return fmt.Errorf("add membership: %w", err)
+	}
+	return nil
+}
+
+const userColumns = `id, email, navn, pid, disabled_at`
+
+func scanUser(row interface{ Scan(...any) error }) (governance.User, error) {
+	var u governance.User
+	var disabled sql.NullInt64
+	err := row.Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled)
+	u.Disabled = disabled.Valid
+	return u, err
+}
+
+// User loads an account by id.
+func (db *DB) User(ctx context.Context, id string) (governance.User, error) {
+	u, err := scanUser(db.read.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user: %w", ErrNotFound)
+	}
+	return u, err
+}
+
+// UserByEmail loads an account and its password hash by e-mail address (any case).
+func (db *DB) UserByEmail(ctx context.Context, email string) (governance.User, string, error) {
+	var hash string
+	var disabled sql.NullInt64
+	var u governance.User
+	err := db.read.queryRow(ctx, `SELECT id, email, navn, pid, disabled_at, password_hash FROM users WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, "", fmt.Errorf("user: %w", ErrNotFound)
+	}
+	u.Disabled = disabled.Valid
+	return u, hash, err
+}
+
+// SetPassword replaces an account's password hash.
+func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+	return err
+}
+
+const membershipColumns = `user_id, org, role, created_at, reviewed_at`
+
+func scanMemberships(rows *sql.Rows, err error) ([]governance.Membership, error) {
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []governance.Membership
+	for rows.Next() {
+		var m governance.Membership
+		var role string
+		var created, reviewed int64
+		if err := rows.Scan(&m.UserID, &m.Org, &role, &created, &reviewed); err != nil {
+			return nil, err
+		}
+		m.Role, m.CreatedAt, m.ReviewedAt = governance.Role(role), fromMicros(created), fromMicros(reviewed)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Memberships lists the roles a user holds, by organisation and role.
+func (db *DB) Memberships(ctx context.Context, userID string) ([]governance.Membership, error) {
+	return scanMemberships(db.read.query(ctx, `SELECT `+membershipColumns+` FROM memberships WHERE user_id = $1 ORDER BY org, role`, userID))
+}
+
+// OrgMember is a user with the roles they hold for one organisation.
+type OrgMember struct {
+	User  governance.User
+	Roles []governance.Membership
+}
+
+// OrgMembers lists the active users holding a role for org, by name.
+func (db *DB) OrgMembers(ctx context.Context, org string) ([]OrgMember, error) {
+	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, m.user_id, m.org, m.role, m.created_at, m.reviewed_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org = $1 AND u.disabled_at IS NULL ORDER BY u.navn, u.id, m.role`, org)
+	if err != nil {
+		return nil, fmt.Errorf("org members: %w", err)
+	}
+	defer rows.Close()
+	var out []OrgMember
+	for rows.Next() {
+		var u governance.User
+		var disabled sql.NullInt64
+		var m governance.Membership
+		var role string
+		var created, reviewed int64
+		if err := rows.Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &m.UserID, &m.Org, &role, &created, &reviewed); err != nil {
+			return nil, err
+		}
+		m.Role, m.CreatedAt, m.ReviewedAt = governance.Role(role), fromMicros(created), fromMicros(reviewed)
+		if n := len(out); n > 0 && out[n-1].User.ID == u.ID {
+			out[n-1].Roles = append(out[n-1].Roles, m)
+			continue
+		}
+		out = append(out, OrgMember{User: u, Roles: []governance.Membership{m}})
+	}
+	return out, rows.Err()
+}
+
+// AddMembership gives a user a role for an organisation (nothing if they hold it).
+func (db *DB) AddMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := addMembership(ctx, tx, userID, org, role, micros(db.now())); err != nil {
+			return err
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "added"})
+	})
+}
+
+// RemoveMembership takes a role away; a user holding no role any more for the organisation loses it at once.
+func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
+		if err != nil {
+			return fmt.Errorf("remove membership: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("membership: %w", ErrNotFound)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
+	})
+}
+
+// ConfirmMemberships records that org reviewed the user's roles and they still need them (Rule AA-27).
+func (db *DB) ConfirmMemberships(ctx context.Context, userID, org, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE memberships SET reviewed_at = $1 WHERE user_id = $2 AND org = $3`, micros(db.now()), userID, org)
+		if err != nil {
+			return fmt.Errorf("confirm memberships: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("membership: %w", ErrNotFound)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "change": "reviewed"})
+	})
+}
+
+// DisableUser closes an account: it signs in no more, and its sessions end on their next request.
+func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`, micros(db.now()), userID); err != nil {
+			return fmt.Errorf("disable user: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "disabled"})
+	})
+}
+
+// UsersWithRole lists the active users holding role for org.
+func (db *DB) UsersWithRole(ctx context.Context, org string, role governance.Role) ([]governance.User, error) {
+	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE m.org = $1 AND m.role = $2 AND u.disabled_at IS NULL ORDER BY u.navn`, org, string(role))
+	if err != nil {
+		return nil, fmt.Errorf("users with role: %w", err)
+	}
+	defer rows.Close()
+	var out []governance.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,449 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"deling/internal/governance"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// The portal: people sign in with an e-mail address and a password (argon2id),
+// hold roles for organisations, and act for one organisation at a time.
+// Sessions live in the database (scs); who signed in, and what they may do, is
+// read from the accounts on every request, so a removed user or role loses
+// access on the next click. Forms are protected against cross-site requests by
+// http.CrossOriginProtection (Handler).
+
+// Session keys.
+const (
+	sessionUser  = "user"
+	sessionOrg   = "org"
+	sessionFlash = "flash"
+	// sessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
+	sessionTermsOK = "terms_ok"
+)
+
+func newSessions(db *store.DB, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = db.Sessions()
+	sm.Lifetime = 12 * time.Hour
+	sm.IdleTimeout = 30 * time.Minute
+	sm.Cookie.Name = "deling_sesjon"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Persist = false
+	return sm
+}
+
+// visitor is who is signed in, and what they may do.
+type visitor struct {
+	User        governance.User
+	Memberships []governance.Membership
+	Org         string // the organisation acted for (orgnr), "" when none
+	OrgName     string
+	Orgs        []orgChoice // every organisation the user may act for
+}
+
+type orgChoice struct {
+	Orgnr, Navn string
+	Current     bool
+}
+
+// Staff reports whether the visitor holds one of roles at the register authority.
+func (v *visitor) Staff(roles ...governance.Role) bool {
+	return governance.HasAny(v.Memberships, governance.AuthorityOrg, roles...)
+}
+
+// For reports whether the visitor holds one of roles for the organisation acted for.
+func (v *visitor) For(roles ...governance.Role) bool {
+	return v.Org != "" && governance.HasAny(v.Memberships, v.Org, roles...)
+}
+
+// IsPerson reports whether the visitor signed in as a data subject.
+func (v *visitor) IsPerson() bool {
+	return v.User.PID != "" && governance.Has(v.Memberships, "", governance.Person)
+}
+
+// Actor is how the visitor is named in the log's governance events.
+func (v *visitor) Actor() string { return "user:" + v.User.ID }
+
+// guard says whether a visitor may see a page. Deny by default: every portal
+// route names its guard.
+type guard func(*visitor) bool
+
+func staff(roles ...governance.Role) guard {
+	return func(v *visitor) bool { return v.Staff(roles...) }
+}
+
+func member(roles ...governance.Role) guard {
+	return func(v *visitor) bool { return v.For(roles...) }
+}
+
+func anyOf(gs ...guard) guard {
+	return func(v *visitor) bool { return slices.ContainsFunc(gs, func(g guard) bool { return g(v) }) }
+}
+
+func signedInOnly(*visitor) bool { return true }
+
+func personOnly(v *visitor) bool { return v.IsPerson() }
+
+// portalHandler is a page for a signed-in visitor.
+type portalHandler func(http.ResponseWriter, *http.Request, *visitor)
+
+// signedIn wraps a portal page: it loads the visitor, sends those not signed
+// in to the sign-in page and answers 403 to those the guard turns away.
+func (s *Server) signedIn(g guard, h portalHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		v, err := s.loadVisitor(r)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if v == nil {
+			next := ""
+			if r.Method == http.MethodGet {
+				next = r.URL.Path // paths carry no personal identifiers
+			}
+			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
+			return
+		}
+		if !g(v) {
+			w.WriteHeader(http.StatusForbidden)
+			s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+func queryNext(next string) string {
+	if next == "" || next == "/portal" {
+		return ""
+	}
+	return "?neste=" + url.QueryEscape(next)
+}
+
+// loadVisitor reads the session and the account behind it; nil when nobody is
+// signed in, or the account or all its roles were removed (the session ends).
+func (s *Server) loadVisitor(r *http.Request) (*visitor, error) {
+	ctx := r.Context()
+	id := s.sessions.GetString(ctx, sessionUser)
+	if id == "" {
+		return nil, nil
+	}
+	u, err := s.db.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, s.sessions.Destroy(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.db.Memberships(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, s.sessions.Destroy(ctx)
+	}
+	v := &visitor{User: u, Memberships: ms}
+	orgs := governance.Orgs(ms)
+	v.Org = s.sessions.GetString(ctx, sessionOrg)
+	if !slices.Contains(orgs, v.Org) {
+		v.Org = ""
+		if len(orgs) > 0 {
+			v.Org = orgs[0]
+		}
+	}
+	for _, o := range orgs {
+		c := orgChoice{Orgnr: o, Navn: o, Current: o == v.Org}
+		if cons, err := s.db.Consumer(ctx, o); err == nil {
+			c.Navn = cons.Navn
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if c.Current {
+			v.OrgName = c.Navn
+		}
+		v.Orgs = append(v.Orgs, c)
+	}
+	return v, nil
+}
+
+// frame is what every portal page shows around its content. Page data embeds it.
+type frame struct {
+	Title string
+	V     *visitor // nil on public pages
+	Flash string
+	Test  bool
+	Nav   []navItem
+	Path  string
+}
+
+type navItem struct {
+	Label, Path string
+	Current     bool
+}
+
+// navigation is the portal's menu: each entry shown to those its guard lets in.
+var navigation = []struct {
+	label, path string
+	g           guard
+}{
+	{"Min side", "/portal", signedInOnly},
+	{"Saksbehandling", "/portal/saker", staff(governance.Saksbehandler, governance.Personvernombud)},
+	{"Konsumenter", "/portal/konsumenter", staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)},
+	{"Vilkår", "/portal/forvalter/vilkar", staff(governance.Forvalter)},
+	{"Driftsmeldinger", "/portal/forvalter/meldinger", staff(governance.Forvalter, governance.Saksbehandler)},
+	{"Enhetsregisteret", "/portal/forvalter/enhetsregisteret", staff(governance.Forvalter)},
+	{"Søknader", "/portal/soknader", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Tilganger", "/portal/tilganger", member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
+	{"Vilkår", "/portal/vilkar", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Kontaktpersoner", "/portal/kontakter", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Brukere", "/portal/brukere", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Brev", "/portal/brev", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Samtykker", "/portal/samtykker", personOnly},
+}
+
+// frame makes a page's frame; v may be nil (a public page).
+func (s *Server) frame(r *http.Request, v *visitor, title string) frame {
+	f := frame{Title: title, V: v, Test: s.env == register.EnvTest, Path: r.URL.Path}
+	if s.sessions != nil {
+		f.Flash = s.sessions.PopString(r.Context(), sessionFlash)
+	}
+	if v == nil {
+		return f
+	}
+	for _, n := range navigation {
+		if n.g(v) {
+			cur := r.URL.Path == n.path || (n.path != "/portal" && strings.HasPrefix(r.URL.Path, n.path+"/"))
+			f.Nav = append(f.Nav, navItem{Label: n.label, Path: n.path, Current: cur})
+		}
+	}
+	return f
+}
+
+// flash shows msg at the top of the next page.
+func (s *Server) flash(r *http.Request, msg string) { s.sessions.Put(r.Context(), sessionFlash, msg) }
+
+// redirect ends a form post (post/redirect/get).
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// pageError answers a portal page that failed: logged with the correlation id, shown without details.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("page failed", "err", err, "route", r.Pattern, "correlation_id", CorrelationID(r.Context()))
+	w.WriteHeader(http.StatusInternalServerError)
+	s.render(w, r, "error.html", struct {
+		frame
+		CorrelationID string
+	}{s.frame(r, nil, "Noe gikk galt"), CorrelationID(r.Context())})
+}
+
+// notFound answers a portal page for something that does not exist, or that the visitor may not see: the same answer for both.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *visitor) {
+	w.WriteHeader(http.StatusNotFound)
+	s.render(w, r, "notfound.html", s.frame(r, v, "Fant ikke siden"))
+}
+
+// signInPage is the sign-in form.
+type signInPage struct {
+	frame
+	Email, Next, Error string
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, "signin.html", signInPage{frame: s.frame(r, nil, "Logg inn"), Next: safeNext(r.URL.Query().Get("neste"))})
+}
+
+// dummyHash is verified against when the e-mail address is unknown, so that
+// the answer takes as long as for a known one (no account enumeration).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := governance.HashPassword("deling-dummy-password")
+	return h
+})
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	email, pw := strings.TrimSpace(r.PostFormValue("epost")), r.PostFormValue("passord")
+	p := signInPage{frame: s.frame(r, nil, "Logg inn"), Email: email, Next: safeNext(r.PostFormValue("neste"))}
+	fail := func(msg string, code int) {
+		p.Error = msg
+		w.WriteHeader(code)
+		s.render(w, r, "signin.html", p)
+	}
+	if email == "" || pw == "" || len(email) > 254 || len(pw) > 1024 {
+		fail("Skriv e-postadresse og passord.", http.StatusBadRequest)
+		return
+	}
+	if !s.signInLimit.allow(strings.ToLower(email), s.now()) {
+		fail("For mange mislykkede forsøk. Vent et kvarter og prøv igjen.", http.StatusTooManyRequests)
+		return
+	}
+	u, hash, err := s.db.UserByEmail(r.Context(), email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		governance.VerifyPassword(dummyHash(), pw)
+		s.signInLimit.failed(strings.ToLower(email), s.now())
+		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
+		return
+	case err != nil:
+		s.pageError(w, r, err)
+		return
+	}
+	if err := governance.VerifyPassword(hash, pw); err != nil || u.Disabled {
+		s.signInLimit.failed(strings.ToLower(email), s.now())
+		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
+		return
+	}
+	ms, err := s.db.Memberships(r.Context(), u.ID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if len(ms) == 0 {
+		fail("Brukeren har ingen roller. Kontakt administratoren i virksomheten din.", http.StatusForbidden)
+		return
+	}
+	s.signInLimit.reset(strings.ToLower(email))
+	// A new session token at sign-in (no session fixation); the terms are ticked anew at every sign-in (Rule AA-04).
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.sessions.Remove(r.Context(), sessionTermsOK)
+	s.sessions.Put(r.Context(), sessionUser, u.ID)
+	if orgs := governance.Orgs(ms); len(orgs) > 0 {
+		s.sessions.Put(r.Context(), sessionOrg, orgs[0])
+	}
+	s.log.Info("signed in", "user", u.ID)
+	next := p.Next
+	if next == "" {
+		next = "/portal"
+	}
+	redirect(w, r, next)
+}
+
+// safeNext keeps a local path to return to after sign-in, nothing else.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 200 {
+		return ""
+	}
+	return next
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	redirect(w, r, "/logg-inn")
+}
+
+// chooseOrg switches the organisation the visitor acts for, among their own.
+func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) {
+	org := r.PostFormValue("org")
+	if !slices.Contains(governance.Orgs(v.Memberships), org) {
+		s.notFound(w, r, v)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionOrg, org)
+	s.sessions.Remove(r.Context(), sessionTermsOK)
+	redirect(w, r, "/portal")
+}
+
+// home is "Min side": what the visitor can do, by role.
+func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.render(w, r, "home.html", s.frame(r, v, "Min side"))
+}
+
+// signInLimiter slows down password guessing: after maxFails failures for one
+// address within window, that address is refused until the window has passed.
+type signInLimiter struct {
+	mu    sync.Mutex
+	fails map[string][]time.Time
+}
+
+const (
+	signInMaxFails = 5
+	signInWindow   = 15 * time.Minute
+)
+
+func (l *signInLimiter) recent(key string, now time.Time) []time.Time {
+	ts := l.fails[key]
+	for len(ts) > 0 && now.Sub(ts[0]) > signInWindow {
+		ts = ts[1:]
+	}
+	return ts
+}
+
+func (l *signInLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(key, now)) < signInMaxFails
+}
+
+func (l *signInLimiter) failed(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails == nil {
+		l.fails = map[string][]time.Time{}
+	}
+	if len(l.fails) > 100_000 { // bounded memory under a flood of addresses
+		clear(l.fails)
+	}
+	l.fails[key] = append(l.recent(key, now), now)
+}
+
+func (l *signInLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}
+
+// portalRoutes are the portal's pages; each feature's file adds its own.
+func (s *Server) portalRoutes() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	table := []route{
+		f("GET /logg-inn", s.signInForm),
+		f("POST /logg-inn", s.signIn),
+		f("POST /logg-ut", s.signOut),
+		f("POST /velg-virksomhet", s.signedIn(signedInOnly, s.chooseOrg)),
+		f("GET /portal", s.signedIn(signedInOnly, s.home)),
+	}
+	for _, feature := range [][]route{
+		s.applicationRoutes(), // portal_applications.go: søknader, case handling, vedtak, grants
+		s.termsRoutes(),       // portal_terms.go: bruksvilkår, acceptance, objections
+		s.noticeRoutes(),      // portal_notices.go: driftsmeldinger, Atom, e-mail, deprecation
+		s.consumerRoutes(),    // portal_consumers.go: contacts, users, review, suspension, termination, Enhetsregisteret
+		s.consentRoutes(),     // portal_consent.go: a person's consents (Rule SK-08)
+	} {
+		table = append(table, feature...)
+	}
+	return table
+}
+
+// withSessions loads and saves the session around the portal's pages.
+func (s *Server) withSessions(next http.Handler) http.Handler {
+	api := s.sessions.LoadAndSave(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The API, the token server and the log's endpoints use no sessions.
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/audit/") || p == "/token" || p == "/jwks" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/.well-known/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"deling/internal/governance"
+)
+
+// testPassword is every test account's password (hashed once: argon2id is slow by design).
+const testPassword = "riktig hest batteri stift"
+
+var testPasswordHash = sync.OnceValue(func() string {
+	h, err := governance.HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+var accountSeq int
+
+// account makes a portal account holding role for org (governance.AuthorityOrg
+// for the register's staff, "" for a person, who also needs pid) and returns its e-mail address.
+func (h *harness) account(role governance.Role, org, pid string) string {
+	h.t.Helper()
+	accountSeq++
+	email := string(role) + itoa(accountSeq) + "@test.example"
+	u := governance.User{Email: email, Navn: role.Label() + " " + itoa(accountSeq), PID: pid}
+	if _, err := h.db.CreateUser(context.Background(), u, testPasswordHash(), []governance.Membership{{Org: org, Role: role}}, "test"); err != nil {
+		h.t.Fatal(err)
+	}
+	return email
+}
+
+// browserless is a portal user's HTTP client: a cookie jar, no JavaScript.
+type browserless struct {
+	h      *harness
+	client *http.Client
+}
+
+// page is an HTML answer.
+type page struct {
+	status int
+	body   string
+	url    string // after redirects
+}
+
+func (p page) has(s string) bool { return strings.Contains(p.body, s) }
+
+// visitor signs in as email and returns the signed-in client; it fails the test if sign-in fails.
+func (h *harness) signIn(email string) *browserless {
+	h.t.Helper()
+	b := h.anonymous()
+	p := b.post("/logg-inn", url.Values{"epost": {email}, "passord": {testPassword}})
+	if p.status != http.StatusOK || !strings.HasSuffix(p.url, "/portal") {
+		h.t.Fatalf("sign in as %s: status %d at %s", email, p.status, p.url)
+	}
+	return b
+}
+
+// anonymous is a client with an empty cookie jar.
+func (h *harness) anonymous() *browserless {
+	jar, _ := cookiejar.New(nil)
+	c := *h.srv.Client()
+	c.Jar = jar
+	return &browserless{h: h, client: &c}
+}
+
+func (b *browserless) get(path string) page {
+	b.h.t.Helper()
+	resp, err := b.client.Get(b.h.srv.URL + path)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	return readPage(b.h.t, resp)
+}
+
+// post sends a form as a same-origin browser would.
+func (b *browserless) post(path string, form url.Values, headers ...string) page {
+	b.h.t.Helper()
+	req, _ := http.NewRequest("POST", b.h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.h.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	return readPage(b.h.t, resp)
+}
+
+func readPage(t testing.TB, resp *http.Response) page {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL.String()}
+}
