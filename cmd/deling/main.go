@@ -49,6 +49,7 @@ Commands:
   package   list: the packages (rettighetspakker) and their data elements
   token     --client FILE: get an access token as a client would (for curl)
   user      add|list|disable: portal accounts and their roles
+  enhetsregisteret import FILE|URL: organisation status; ends the access of ceased consumers
   keys      rotate: make a new signing key for the token server
   audit     verify|checkpoint|prove|erase: the tamper-evident lookup log
   bench     load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
@@ -169,6 +170,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, g, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, g, rest, getenv, stdout, stderr)
+	case "enhetsregisteret":
+		return runEnhetsregisteret(ctx, g, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, g, rest, getenv, stdin, stdout, stderr)
 	case "keys":

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"deling/internal/access"
+	"deling/internal/governance"
 	"deling/internal/job"
 	"deling/internal/register"
 	"deling/internal/store"
@@ -182,6 +183,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	}})
 	p.jobs = append(p.jobs, mailJobs(db, log, o.mail, o.baseURL)...)
 	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
+	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
 	return p, nil
 }
 

@@ -95,6 +95,12 @@ type Grant struct {
 	RateLimit       int        // requests per second; 0 means the default
 	Status          Status
 	StatusReason    string
+	// Consent: the legal basis for disclosure is the data subjects' consent, so
+	// a person's data is delivered only under their valid consent for this
+	// consumer and purpose (Rules SK-01, SK-08).
+	Consent bool
+	// ApplicationID is the application (søknad) the grant was decided on, "" for grants made by the CLI.
+	ApplicationID string
 }
 
 // DefaultRateLimit is requests per second per consumer (Rule AA-15: 200/s).

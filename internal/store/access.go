@@ -96,7 +96,7 @@ func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
 }
 
 const grantColumns = `id, consumer, packages, channel, env, legal_basis, processing_basis, purpose, query_kinds,
-	valid_from, valid_to, rate_limit, status, status_reason`
+	valid_from, valid_to, rate_limit, status, status_reason, consent, application_id`
 
 func scanGrant(row interface{ Scan(...any) error }) (access.Grant, error) {
 	var (
@@ -106,7 +106,7 @@ func scanGrant(row interface{ Scan(...any) error }) (access.Grant, error) {
 		to                                sql.NullInt64
 	)
 	err := row.Scan(&g.ID, &g.Consumer, &packages, &channel, &env, &g.LegalBasis, &g.ProcessingBasis, &g.Purpose,
-		&kinds, &from, &to, &g.RateLimit, &st, &g.StatusReason)
+		&kinds, &from, &to, &g.RateLimit, &st, &g.StatusReason, &g.Consent, &g.ApplicationID)
 	if err != nil {
 		return g, err
 	}
@@ -134,9 +134,10 @@ func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (acces
 	now := micros(db.now())
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
 			g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
-			g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason, now)
+			g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason,
+			g.Consent, g.ApplicationID, now)
 		if err != nil {
 			return fmt.Errorf("add grant: %w", err)
 		}

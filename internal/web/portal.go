@@ -202,6 +202,7 @@ var navigation = []struct {
 }{
 	{"Min side", "/portal", signedInOnly},
 	{"Saksbehandling", "/portal/saker", staff(governance.Saksbehandler, governance.Personvernombud)},
+	{"Innsigelser", "/portal/innsigelser", staff(governance.Saksbehandler)},
 	{"Konsumenter", "/portal/konsumenter", staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)},
 	{"Vilkår", "/portal/forvalter/vilkar", staff(governance.Forvalter)},
 	{"Driftsmeldinger", "/portal/forvalter/meldinger", staff(governance.Forvalter, governance.Saksbehandler)},

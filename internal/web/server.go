@@ -207,6 +207,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = newCorrelationID()
 		}
 		w.Header().Set(CorrelationHeader, id)
+		s.apiHeaders(w, r)
 		r = r.WithContext(context.WithValue(r.Context(), correlationKey, id))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

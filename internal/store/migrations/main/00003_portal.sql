@@ -67,7 +67,14 @@ CREATE TABLE mail_outbox (
 CREATE INDEX mail_outbox_pending ON mail_outbox (sent_at, created_at);
 CREATE INDEX mail_outbox_consumer ON mail_outbox (consumer, created_at);
 
+-- A grant resting on the data subjects' consent (Rule SK-08), and the
+-- application it was decided on.
+ALTER TABLE grants ADD COLUMN consent BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE grants ADD COLUMN application_id TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE grants DROP COLUMN application_id;
+ALTER TABLE grants DROP COLUMN consent;
 DROP TABLE mail_outbox;
 DROP TABLE contacts;
 DROP TABLE sessions;
