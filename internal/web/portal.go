@@ -367,7 +367,25 @@ func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) {
 
 // home is "Min side": what the visitor can do, by role.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
-	s.render(w, r, "home.html", s.frame(r, v, "Min side"))
+	p := struct {
+		frame
+		Roles []string
+	}{frame: s.frame(r, v, "Min side")}
+	names := map[string]string{}
+	for _, o := range v.Orgs {
+		names[o.Orgnr] = o.Navn + " (" + o.Orgnr + ")"
+	}
+	for _, m := range v.Memberships {
+		switch {
+		case m.Org == governance.AuthorityOrg:
+			p.Roles = append(p.Roles, m.Role.Label()+" hos registerforvalteren")
+		case m.Org == "":
+			p.Roles = append(p.Roles, m.Role.Label())
+		default:
+			p.Roles = append(p.Roles, m.Role.Label()+" for "+names[m.Org])
+		}
+	}
+	s.render(w, r, "home.html", p)
 }
 
 // signInLimiter slows down password guessing: after maxFails failures for one

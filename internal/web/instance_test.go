@@ -1,0 +1,87 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"deling/internal/access"
+	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
+)
+
+// instance is another deling node over the harness's store, serving another
+// environment: the production API beside the test one, as a register runs
+// them. Grants say which environment they are for (Rule AA-03).
+type instance struct {
+	h      *harness
+	srv    *httptest.Server
+	issuer string
+}
+
+func (h *harness) instance(env register.Env) *instance {
+	h.t.Helper()
+	ctx := context.Background()
+	stored, err := h.db.SigningKeys(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	keys, err := token.NewKeySet(stored, time.Now)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	in := &instance{h: h, srv: httptest.NewUnstartedServer(nil)}
+	in.issuer = "http://" + in.srv.Listener.Addr().String() + "/"
+	tokens, err := token.NewServer(token.Config{Issuer: in.issuer, Clients: h.db, JTIs: h.db.JTIs(), Keys: keys,
+		Authorizer:      store.Scopes{DB: h.db, APIScope: DefaultAPIScope, Env: env},
+		ScopesSupported: func() []string { return []string{DefaultAPIScope} }})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	vctx, cancel := context.WithCancel(ctx)
+	h.t.Cleanup(cancel)
+	verifier, err := token.NewVerifier(vctx, token.VerifierConfig{Keys: keys, Issuer: in.issuer})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cat, err := access.ParseCatalogue(access.DefaultPackages())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s, err := New(Config{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
+		Env: env, Catalogue: cat, Tokens: tokens, Verifier: verifier, Audit: h.db, Now: h.clock.now})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	in.srv.Config.Handler = s.Handler()
+	in.srv.Start()
+	h.t.Cleanup(in.srv.Close)
+	return in
+}
+
+// lookup gets a token from this instance for cf's client and looks up a person; it returns the HTTP status.
+func (in *instance) lookup(cf token.ClientFile, ident string) int {
+	in.h.t.Helper()
+	cf.TokenEndpoint, cf.Audience = in.issuer+"token", in.issuer
+	tok, err := cf.RequestToken(context.Background(), in.srv.Client())
+	if err != nil {
+		// No grant in this environment: the token server refuses the scope.
+		return http.StatusUnauthorized
+	}
+	req, _ := http.NewRequest("GET", in.srv.URL+"/api/v2/arbeidstaker/arbeidsforhold", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set(headerPerson, ident)
+	resp, err := in.srv.Client().Do(req)
+	if err != nil {
+		in.h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
