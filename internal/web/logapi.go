@@ -125,8 +125,13 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) bool {
 
 // insightRecord logs a read of the log itself: staff looking at what was looked up is a lookup too.
 func (s *Server) insightRecord(r *http.Request, subject string, request any) error {
+	return s.insightRecordBy(r, "admin", "admin-token", "", subject, request)
+}
+
+// insightRecordBy logs a read of the log by someone on a channel ("admin", "portal"), for a consumer or none.
+func (s *Server) insightRecordBy(r *http.Request, channel, endUser, consumer, subject string, request any) error {
 	b, _ := json.Marshal(request)
-	rec := &audit.Record{Kind: audit.KindInsight, Channel: "admin", EndUser: "admin-token", CorrelationID: CorrelationID(r.Context()),
+	rec := &audit.Record{Kind: audit.KindInsight, Channel: channel, EndUser: endUser, Consumer: consumer, CorrelationID: CorrelationID(r.Context()),
 		Operation: r.Pattern, Request: b, Decision: audit.Permit}
 	if subject != "" {
 		rec.Returned = []string{subject}
@@ -155,6 +160,7 @@ type lookupSeen struct {
 	Kvittering    *audit.Receipt   `json:"kvittering,omitempty"`
 	// KvitteringKommer is set when no signed checkpoint covers the record yet.
 	KvitteringKommer bool `json:"kvitteringKommer,omitempty"`
+	seq              uint64
 }
 
 // personInsight answers GET /api/innsyn/person (Rule AA-17): the consumers
@@ -170,28 +176,45 @@ func (s *Server) personInsight(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, codeArbeidstaker, "Validering av "+headerPerson+" feilet: "+why+".")
 		return
 	}
-	ctx := r.Context()
-	consumers, err := s.db.Consumers(ctx)
+	out, err := s.personInsightFor(r, ident)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	if err := s.insightRecord(r, ident, map[string]string{"person": ident}); err != nil {
+		s.log.Error("audit append failed", "err", err)
+		writeProblem(w, r, http.StatusServiceUnavailable, "", "Innsynet kunne ikke logges, og blir derfor ikke gitt.")
+		return
+	}
+	writeJSON(w, out)
+}
+
+// personInsight is what a person is shown (Rule AA-17).
+type personInsight struct {
+	Konsumenter []consumerAccess `json:"konsumenter"`
+	Oppslag     []lookupSeen     `json:"oppslag"`
+	// OppslagVises says which consumer categories' lookups are shown, by the register's policy.
+	OppslagVises []string `json:"oppslagVisesForKategorier"`
+}
+
+// personInsightFor gathers the consumers with access to the register, and the
+// lookups on the person by consumers of the categories the policy names, each
+// with its receipt (or a note that it comes with the next checkpoint).
+func (s *Server) personInsightFor(r *http.Request, ident string) (personInsight, error) {
+	ctx := r.Context()
+	out := personInsight{Konsumenter: []consumerAccess{}, Oppslag: []lookupSeen{}, OppslagVises: s.insightCategories}
+	consumers, err := s.db.Consumers(ctx)
+	if err != nil {
+		return out, err
+	}
 	grants, err := s.db.Grants(ctx, "")
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return out, err
 	}
 	byOrg := map[string]access.Consumer{}
 	for _, c := range consumers {
 		byOrg[c.Orgnr] = c
 	}
-	var out struct {
-		Konsumenter []consumerAccess `json:"konsumenter"`
-		Oppslag     []lookupSeen     `json:"oppslag"`
-		// OppslagVises says which consumer categories' lookups are shown, by the register's policy.
-		OppslagVises []string `json:"oppslagVisesForKategorier"`
-	}
-	out.Konsumenter, out.Oppslag, out.OppslagVises = []consumerAccess{}, []lookupSeen{}, s.insightCategories
 	now := s.now()
 	seen := map[string]int{}
 	for _, g := range grants {
@@ -210,36 +233,30 @@ func (s *Server) personInsight(w http.ResponseWriter, r *http.Request) {
 		out.Konsumenter = append(out.Konsumenter, consumerAccess{Orgnr: c.Orgnr, Navn: c.Navn, Formaal: g.Purpose,
 			Hjemmel: g.LegalBasis, Behandlingsgrunnlag: g.ProcessingBasis, Kanaler: []string{string(g.Channel)}})
 	}
-	if len(s.insightCategories) > 0 {
-		recs, err := s.db.StoredRecords(ctx, store.RecordQuery{Subject: ident, Limit: 1000})
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		for _, sr := range recs {
-			rec := sr.Record
-			c := byOrg[rec.Consumer]
-			if rec.Kind != audit.KindLookup || rec.Decision != audit.Permit || !slices.Contains(s.insightCategories, c.Category) {
-				continue
-			}
-			l := lookupSeen{Tidspunkt: rec.Time, Konsument: rec.Consumer, KonsumentNavn: c.Navn, Databehandler: rec.Processor, Kanal: rec.Channel, Grunnlag: rec.Grants}
-			if receipt, err := s.receipt(r, sr); err == nil {
-				l.Kvittering = receipt
-			} else if errors.Is(err, store.ErrNotFound) {
-				l.KvitteringKommer = true
-			} else {
-				s.serverError(w, r, err)
-				return
-			}
-			out.Oppslag = append(out.Oppslag, l)
-		}
+	if len(s.insightCategories) == 0 {
+		return out, nil
 	}
-	if err := s.insightRecord(r, ident, map[string]string{"person": ident}); err != nil {
-		s.log.Error("audit append failed", "err", err)
-		writeProblem(w, r, http.StatusServiceUnavailable, "", "Innsynet kunne ikke logges, og blir derfor ikke gitt.")
-		return
+	recs, err := s.db.StoredRecords(ctx, store.RecordQuery{Subject: ident, Limit: 1000})
+	if err != nil {
+		return out, err
 	}
-	writeJSON(w, out)
+	for _, sr := range recs {
+		rec := sr.Record
+		c := byOrg[rec.Consumer]
+		if rec.Kind != audit.KindLookup || rec.Decision != audit.Permit || !slices.Contains(s.insightCategories, c.Category) {
+			continue
+		}
+		l := lookupSeen{Tidspunkt: rec.Time, Konsument: rec.Consumer, KonsumentNavn: c.Navn, Databehandler: rec.Processor, Kanal: rec.Channel, Grunnlag: rec.Grants, seq: sr.Seq}
+		if receipt, err := s.receipt(r, sr); err == nil {
+			l.Kvittering = receipt
+		} else if errors.Is(err, store.ErrNotFound) {
+			l.KvitteringKommer = true
+		} else {
+			return out, err
+		}
+		out.Oppslag = append(out.Oppslag, l)
+	}
+	return out, nil
 }
 
 // receipt proves a record's inclusion under the first signed checkpoint that covers it.

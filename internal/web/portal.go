@@ -213,6 +213,9 @@ var navigation = []struct {
 	{"Kontaktpersoner", "/portal/kontakter", member(governance.Administrator, governance.Rolleinnehaver)},
 	{"Brukere", "/portal/brukere", member(governance.Administrator, governance.Rolleinnehaver)},
 	{"Brev", "/portal/brev", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Oppslagslogg", "/portal/oppslagslogg", member(governance.Administrator, governance.Rolleinnehaver)},
+	{"Innsyn for person", "/portal/innsyn/person", staff(governance.Personvernombud, governance.Saksbehandler)},
+	{"Innsyn", "/portal/innsyn", personOnly},
 	{"Samtykker", "/portal/samtykker", personOnly},
 }
 
@@ -448,6 +451,7 @@ func (s *Server) portalRoutes() []route {
 		s.noticeRoutes(),      // portal_notices.go: driftsmeldinger, Atom, e-mail, deprecation
 		s.consumerRoutes(),    // portal_consumers.go: contacts, users, review, suspension, termination, Enhetsregisteret
 		s.consentRoutes(),     // portal_consent.go: a person's consents (Rule SK-08)
+		s.insightRoutes(),     // portal_insight.go: insight into the lookup log (Rule AA-17)
 	} {
 		table = append(table, feature...)
 	}

@@ -1,0 +1,175 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/store"
+)
+
+// Insight in the portal (Rule AA-17): a signed-in person sees which consumers
+// have access to the register and, by the register's policy, who looked them
+// up, each lookup with a receipt that checks offline against the signed log; the
+// register's data protection officer and case workers give the same insight to a
+// person who asks by letter; a consumer reads the log of its own lookups. Every
+// such read is itself a record in the log.
+
+func (s *Server) insightRoutes() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	return []route{
+		f("GET /portal/innsyn", s.signedIn(personOnly, s.myInsight)),
+		f("GET /portal/innsyn/kvittering/{index}", s.signedIn(personOnly, s.myReceipt)),
+		f("GET /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsightForm)),
+		f("POST /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsight)),
+		f("GET /portal/oppslagslogg", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLog)),
+		f("GET /portal/oppslagslogg/last-ned", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLogDownload)),
+	}
+}
+
+type insightPage struct {
+	frame
+	Insight personInsight
+	// Staff: the insight was given to a person who asked; Error is a form message.
+	Staff bool
+	Error string
+	Shown bool
+}
+
+// myInsight shows the signed-in person their insight.
+func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
+	in, err := s.personInsightFor(r, v.User.PID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.insightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"person": v.User.PID}); err != nil {
+		s.pageError(w, r, err) // fail closed: no insight that is not logged
+		return
+	}
+	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
+}
+
+// myReceipt downloads the receipt of one lookup on the signed-in person; any
+// other record answers as if it did not exist.
+func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) {
+	index, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
+	if err != nil {
+		s.notFound(w, r, v)
+		return
+	}
+	recs, err := s.db.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if len(recs) == 0 || recs[0].Seq != index || recs[0].Record.Kind != audit.KindLookup {
+		s.notFound(w, r, v)
+		return
+	}
+	receipt, err := s.receipt(r, recs[0])
+	if err != nil {
+		s.notFound(w, r, v) // no signed checkpoint covers it yet
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="kvittering-`+strconv.FormatUint(index, 10)+`.json"`)
+	json.NewEncoder(w).Encode(receipt)
+}
+
+func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true})
+}
+
+// staffInsight gives a person's insight to the register's staff, who pass it
+// on; the fødselsnummer comes in the form body, never in the URL.
+func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
+	p := insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true}
+	ident, why, ok := s.parsePerson(r.PostFormValue("fodselsnummer"))
+	if !ok {
+		p.Error = "Fødselsnummeret er ikke gyldig: " + why + "."
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "innsyn.html", p)
+		return
+	}
+	in, err := s.personInsightFor(r, ident)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.insightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"person": ident}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p.Insight, p.Shown = in, true
+	s.render(w, r, "innsyn.html", p)
+}
+
+// ownLogPage is a consumer's own lookups, a page at a time.
+type ownLogPage struct {
+	frame
+	Records []audit.Record
+	Next    string
+}
+
+// ownLog shows the organisation's newest lookups, oldest first within the page; ?side= pages on.
+func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) {
+	q := store.RecordQuery{Consumer: v.Org, Limit: 50}
+	if side := r.URL.Query().Get("side"); side != "" {
+		n, err := strconv.ParseUint(side, 10, 64)
+		if err != nil {
+			s.notFound(w, r, v)
+			return
+		}
+		q.After, q.AfterSet = n, true
+	}
+	recs, err := s.db.StoredRecords(r.Context(), q)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := ownLogPage{frame: s.frame(r, v, "Oppslagslogg")}
+	for _, sr := range recs {
+		if sr.Record.Kind == audit.KindLookup {
+			p.Records = append(p.Records, sr.Record)
+		}
+	}
+	if len(recs) == q.Limit {
+		p.Next = strconv.FormatUint(recs[len(recs)-1].Seq, 10)
+	}
+	s.render(w, r, "oppslagslogg.html", p)
+}
+
+// ownLogDownload streams every lookup of the organisation as JSON lines.
+func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visitor) {
+	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jsonl")
+	w.Header().Set("Content-Disposition", `attachment; filename="oppslag-`+v.Org+`.jsonl"`)
+	enc := json.NewEncoder(w)
+	q := store.RecordQuery{Consumer: v.Org, Limit: 1000}
+	for {
+		recs, err := s.db.StoredRecords(r.Context(), q)
+		if err != nil {
+			s.log.Error("export failed midway", "err", err, "correlation_id", CorrelationID(r.Context()))
+			return
+		}
+		for _, sr := range recs {
+			if sr.Record.Kind == audit.KindLookup {
+				enc.Encode(sr.Record)
+			}
+		}
+		if len(recs) < q.Limit {
+			return
+		}
+		q.After, q.AfterSet = recs[len(recs)-1].Seq, true
+	}
+}
