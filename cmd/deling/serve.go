@@ -60,6 +60,7 @@ type platformOptions struct {
 	secureCookies bool
 	mail          mailOptions
 	enhet         enhetsregisteretOptions
+	extract       extractOptions
 }
 
 func (o *platformOptions) bind(fs *flag.FlagSet) {
@@ -79,6 +80,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.secureCookies, "secure-cookies", true, "send the portal's session cookie over HTTPS only (off with --demo)")
 	o.mail.bind(fs)
 	o.enhet.bind(fs)
+	o.extract.bind(fs)
 }
 
 // loadCatalogue reads the package definitions: the built-in ones, or a file.
@@ -151,7 +153,8 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
-		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL})
+		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
+		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl()})
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +186,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	}})
 	p.jobs = append(p.jobs, mailJobs(db, log, o.mail, o.baseURL)...)
 	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
+	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...)
 	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
 	return p, nil
 }

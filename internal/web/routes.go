@@ -33,6 +33,8 @@ func (s *Server) routeTable() []route {
 		f("GET /api/innsyn/person", s.personInsight),
 		f("GET /api/innsyn/konsument/{orgnr}/oppslag", s.consumerLog),
 	}
+	// Extracts (uttrekk): asynchronous jobs, results fetched in batches (extract.go).
+	table = append(table, s.extractRoutes()...)
 	// The portal (portal.go and a file per feature).
 	table = append(table, s.portalRoutes()...)
 	// The Maskinporten-compatible authorisation server.

@@ -57,6 +57,10 @@ type Config struct {
 	SecureCookies bool
 	// BaseURL is where people reach deling (links in e-mail and the Atom feed), e.g. https://deling.example.no.
 	BaseURL string
+	// ExtractDir is where extract (uttrekk) results are written; empty turns extracts off.
+	ExtractDir string
+	// ExtractTTL is how long a finished extract's result is kept before it is deleted (default 7 days).
+	ExtractTTL time.Duration
 	// Governance holds the rules' numbers (review intervals, notice periods); zero fields take the defaults.
 	Governance governance.Settings
 	Now        func() time.Time
@@ -90,6 +94,8 @@ type Server struct {
 	signInLimit signInLimiter
 	baseURL     string
 	rules       governance.Settings
+	extractDir  string
+	extractTTL  time.Duration
 
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
@@ -142,6 +148,10 @@ func New(cfg Config) (*Server, error) {
 	s.sessions = newSessions(cfg.DB, cfg.SecureCookies)
 	s.baseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s.rules = cfg.Governance.WithDefaults()
+	s.extractDir, s.extractTTL = cfg.ExtractDir, cfg.ExtractTTL
+	if s.extractTTL <= 0 {
+		s.extractTTL = 7 * 24 * time.Hour
+	}
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
