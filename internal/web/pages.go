@@ -84,6 +84,7 @@ func parseTemplates(a *assets) (*template.Template, error) {
 		"static":    a.url,
 		"thousands": func(n int64) string { return thousands(n) },
 		"int64":     func(n uint64) int64 { return int64(n) },
+		"inc":       func(n int) int { return n + 1 },
 		"time":      func(t time.Time) string { return t.Format("02.01.2006 kl. 15:04:05") },
 	}).ParseFS(templateFiles, "templates/*.html")
 }

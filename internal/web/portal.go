@@ -207,6 +207,7 @@ var navigation = []struct {
 	{"Vilkår", "/portal/forvalter/vilkar", staff(governance.Forvalter)},
 	{"Driftsmeldinger", "/portal/forvalter/meldinger", staff(governance.Forvalter, governance.Saksbehandler)},
 	{"Enhetsregisteret", "/portal/forvalter/enhetsregisteret", staff(governance.Forvalter)},
+	{"Oppslag", "/portal/oppslag", member(governance.Oppslagsbruker)},
 	{"Søknader", "/portal/soknader", member(governance.Administrator, governance.Rolleinnehaver)},
 	{"Tilganger", "/portal/tilganger", member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
 	{"Vilkår", "/portal/vilkar", member(governance.Administrator, governance.Rolleinnehaver)},
@@ -452,6 +453,7 @@ func (s *Server) portalRoutes() []route {
 		s.consumerRoutes(),    // portal_consumers.go: contacts, users, review, suspension, termination, Enhetsregisteret
 		s.consentRoutes(),     // portal_consent.go: a person's consents (Rule SK-08)
 		s.insightRoutes(),     // portal_insight.go: insight into the lookup log (Rule AA-17)
+		s.lookupRoutes(),      // portal_lookup.go: web lookup (Rules AA-04, AA-11, AA-16)
 	} {
 		table = append(table, feature...)
 	}

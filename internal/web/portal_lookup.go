@@ -1,0 +1,292 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// Web lookup (web-oppslag): a consumer's web users look people up in the
+// browser. Rule AA-04: at every sign-in the user ticks that they have read the
+// terms and know their duty of confidentiality before they can search. Every
+// search and every page of results is logged with the signed-in person and the
+// consumer they act for (Rule AA-16). Persons with a protected address are never
+// shown (Rule AA-11). Identifiers travel in POST bodies, never in URLs.
+
+func (s *Server) lookupRoutes() []route {
+	g := member(governance.Oppslagsbruker)
+	return []route{
+		{"GET /portal/oppslag", s.signedIn(g, s.lookupPage)},
+		{"POST /portal/oppslag", s.signedIn(g, s.lookupSearch)},
+		{"POST /portal/oppslag/vilkar", s.signedIn(g, s.lookupTerms)},
+	}
+}
+
+// Search kinds on the page.
+const (
+	searchPerson             = "person"
+	searchArbeidssted        = "arbeidssted"
+	searchOpplysningspliktig = "opplysningspliktig"
+)
+
+// lookupPage is the web lookup page: the terms to tick, the search form, and results.
+type lookupPage struct {
+	frame
+	NeedTerms  bool
+	TermsError string
+	Kind       string
+	Ident      string
+	Error      string
+	Searched   bool
+	Rows       []lookupRow
+	Next       string // keyset cursor of the next page, sent back in a POST form
+	Page       int
+	Denied     string
+}
+
+// lookupRow is one arbeidsforhold as the web channel shows it: with names.
+type lookupRow struct {
+	Person, PersonIdent           string
+	Arbeidssted, ArbeidsstedIdent string
+	Opplysningspliktig            string
+	Type, Yrke, Stilling          string
+	Start, Slutt                  string
+	Permisjoner                   int
+}
+
+// termsOK reports whether the user ticked the terms at this sign-in, for the organisation acted for (Rule AA-04).
+func (s *Server) termsOK(r *http.Request, v *visitor) bool {
+	return s.sessions.GetString(r.Context(), sessionTermsOK) == v.Org
+}
+
+func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: !s.termsOK(r, v), Kind: searchPerson})
+}
+
+// lookupTerms records that the user read the terms and knows the duty of confidentiality (Rule AA-04).
+func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+	if r.PostFormValue("bekreft") != "ja" {
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: true,
+			TermsError: "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."})
+		return
+	}
+	rec := &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: CorrelationID(r.Context()),
+		Event: json.RawMessage(`{"change":"web-user-confirmed-terms-and-confidentiality"}`)}
+	if err := s.audit.Append(r.Context(), rec); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionTermsOK, v.Org)
+	redirect(w, r, "/portal/oppslag")
+}
+
+// lookupSearch answers a search, or the next page of one.
+func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor) {
+	p := lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), Kind: r.PostFormValue("sok"), Ident: strings.TrimSpace(r.PostFormValue("ident"))}
+	if len(p.Ident) > 64 {
+		p.Ident = p.Ident[:64]
+	}
+	if side := r.PostFormValue("side"); len(side) < 6 {
+		for _, c := range side {
+			if c >= '0' && c <= '9' {
+				p.Page = p.Page*10 + int(c-'0')
+			}
+		}
+	}
+	p.Page = max(p.Page, 1)
+	criteria, _ := json.Marshal(map[string]any{"sok": p.Kind, "ident": p.Ident, "side": p.Page})
+	rec := audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelWeb), Consumer: v.Org, EndUser: v.Actor(),
+		CorrelationID: CorrelationID(r.Context()), Operation: "POST /portal/oppslag", Request: criteria}
+	// refuse logs a search that gets no data, then shows the page with status.
+	refuse := func(status int, reason string) {
+		rec.Decision, rec.Reason, rec.Status = audit.Deny, reason, status
+		if err := s.audit.Append(r.Context(), &rec); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		w.WriteHeader(status)
+		s.render(w, r, "oppslag.html", p)
+	}
+	if !s.termsOK(r, v) {
+		// Rule AA-04: no search before the terms are ticked at this sign-in.
+		p.NeedTerms, p.TermsError = true, "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."
+		refuse(http.StatusForbidden, "terms-not-confirmed")
+		return
+	}
+	q := register.Query{Screened: true, After: r.PostFormValue("etter"), Limit: 50}
+	if len(q.After) > 64 {
+		q.After = ""
+	}
+	var kind access.QueryKind
+	var ok bool
+	var why string
+	switch p.Kind {
+	case searchPerson:
+		kind = access.ByArbeidstaker
+		q.Arbeidstaker, why, ok = s.parsePerson(p.Ident)
+	case searchArbeidssted:
+		kind = access.ByArbeidssted
+		q.Arbeidssted, why, ok = s.parseEmployer(p.Ident)
+	case searchOpplysningspliktig:
+		kind = access.ByOpplysningspliktig
+		q.Opplysningspliktig, why, ok = s.parseEmployer(p.Ident)
+	default:
+		p.Kind, why = searchPerson, "velg hva du vil søke på"
+	}
+	if !ok {
+		p.Error = "Nummeret er ikke gyldig: " + why + "."
+		refuse(http.StatusBadRequest, "invalid-request")
+		return
+	}
+	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	in.Catalogue = s.catalogue
+	d := access.Decide(access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, s.now())
+	if !d.Permit {
+		p.Denied = denyText[d.Reason]
+		refuse(http.StatusForbidden, string(d.Reason))
+		return
+	}
+	page, err := s.db.FindDocs(r.Context(), q)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	proj, err := s.catalogue.Projection(d.Packages)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var (
+		shown    []byte
+		returned []string
+		names    = nameCache{s: s, r: r}
+	)
+	for _, doc := range page.Docs {
+		b, err := proj.Append(nil, doc.Doc, access.Options{CurrentDetaljer: true})
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		shown = append(append(shown, b...), '\n')
+		var a register.Arbeidsforhold
+		if err := json.Unmarshal(b, &a); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		// Identifiers are shown as far as the grant's packages give them; names always (the web channel shows names).
+		row := lookupRow{PersonIdent: a.ArbeidstakerIdent(), ArbeidsstedIdent: a.ArbeidsstedIdent(), Type: a.Type.Beskrivelse,
+			Start: string(a.Ansettelsesperiode.Startdato), Permisjoner: len(a.Permisjoner)}
+		if row.Type == "" {
+			row.Type = a.Type.Kode
+		}
+		if a.Ansettelsesperiode.Sluttdato != nil {
+			row.Slutt = string(*a.Ansettelsesperiode.Sluttdato)
+		}
+		if det := a.GjeldendeDetaljer(); det != nil {
+			if det.Yrke != nil {
+				row.Yrke = det.Yrke.Beskrivelse
+			}
+			if det.AvtaltStillingsprosent != nil {
+				row.Stilling = formatPercent(*det.AvtaltStillingsprosent)
+			}
+		}
+		if row.Person, err = names.person(doc.Arbeidstaker); err == nil {
+			row.Arbeidssted, err = names.org(doc.Arbeidssted)
+		}
+		if err == nil {
+			row.Opplysningspliktig, err = names.org(doc.Opplysningspliktig)
+		}
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		p.Rows = append(p.Rows, row)
+		returned = append(returned, doc.Arbeidstaker)
+		if doc.PersonEmployer {
+			returned = append(returned, doc.Arbeidssted, doc.Opplysningspliktig)
+		}
+	}
+	sum := sha256.Sum256(shown)
+	rec.Decision, rec.Status, rec.Returned, rec.ResultCount, rec.ResponseHash = audit.Permit, http.StatusOK, returned, len(page.Docs), hex.EncodeToString(sum[:])
+	if s.keepResponses {
+		rec.Response = audit.Compress(shown)
+	}
+	for _, g := range d.Grants {
+		rec.Grants = append(rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
+	}
+	// Logged before a byte of the answer leaves (fail closed).
+	if err := s.audit.Append(r.Context(), &rec); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p.Searched, p.Next = true, page.Next
+	s.render(w, r, "oppslag.html", p)
+}
+
+func formatPercent(f float64) string {
+	b, _ := json.Marshal(f)
+	return strings.Replace(string(b), ".", ",", 1) + " %"
+}
+
+// nameCache looks up names of persons and organisations once per request.
+type nameCache struct {
+	s     *Server
+	r     *http.Request
+	names map[string]string
+}
+
+func (c *nameCache) person(ident string) (string, error) {
+	if n, ok := c.names[ident]; ok {
+		return n, nil
+	}
+	p, err := c.s.db.Person(c.r.Context(), ident)
+	name := ""
+	switch {
+	case err == nil:
+		name = p.Navn()
+	case !errors.Is(err, store.ErrNotFound):
+		return "", err
+	}
+	c.put(ident, name)
+	return name, nil
+}
+
+func (c *nameCache) org(ident string) (string, error) {
+	if n, ok := c.names[ident]; ok {
+		return n, nil
+	}
+	if len(ident) == 11 { // a private employer is a person
+		return c.person(ident)
+	}
+	o, err := c.s.db.Organisation(c.r.Context(), ident)
+	name := ""
+	switch {
+	case err == nil:
+		name = o.Navn
+	case !errors.Is(err, store.ErrNotFound):
+		return "", err
+	}
+	c.put(ident, name)
+	return name, nil
+}
+
+func (c *nameCache) put(k, v string) {
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
+	c.names[k] = v
+}
