@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"deling/internal/access"
@@ -140,29 +138,8 @@ func newHarness(t testing.TB) *harness {
 	if err := db.RotateSigningKey(ctx, sk, "test"); err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := db.SigningKeys(ctx)
-	keys, err := token.NewKeySet(stored, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.issuer = "http://" + h.srv.Listener.Addr().String() + "/"
-	tokens, err := token.NewServer(token.Config{Issuer: h.issuer, Clients: db, JTIs: db.JTIs(), Keys: keys,
-		Authorizer:      store.Scopes{DB: db, APIScope: DefaultAPIScope, Env: register.EnvTest},
-		ScopesSupported: func() []string { return []string{DefaultAPIScope} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	verifier, err := token.NewVerifier(vctx, token.VerifierConfig{Keys: keys, Issuer: h.issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := access.ParseCatalogue(access.DefaultPackages())
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.log = &failingLog{Log: db}
 	skey, vkey, err := audit.NewKey("test.deling/log")
 	if err != nil {
@@ -170,13 +147,8 @@ func newHarness(t testing.TB) *harness {
 	}
 	h.signer, _ = note.NewSigner(skey)
 	h.vkey = vkey
-	s, err := New(Config{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
-		Env: register.EnvTest, Catalogue: cat, Tokens: tokens, Verifier: verifier, Audit: h.log,
-		RateBlockFor: time.Minute, Now: h.clock.now, LogVerifierKey: vkey, AdminToken: testAdminToken,
-		InsightCategories: []string{"privat"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := h.server(register.EnvTest, h.issuer, Config{Audit: h.log, RateBlockFor: time.Minute, LogVerifierKey: vkey,
+		AdminToken: testAdminToken, InsightCategories: []string{"privat"}})
 	h.srv.Config.Handler = s.Handler()
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)

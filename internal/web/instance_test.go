@@ -27,6 +27,18 @@ type instance struct {
 
 func (h *harness) instance(env register.Env) *instance {
 	h.t.Helper()
+	in := &instance{h: h, srv: httptest.NewUnstartedServer(nil)}
+	in.issuer = "http://" + in.srv.Listener.Addr().String() + "/"
+	in.srv.Config.Handler = h.server(env, in.issuer, Config{Audit: h.db}).Handler()
+	in.srv.Start()
+	h.t.Cleanup(in.srv.Close)
+	return in
+}
+
+// server makes a deling Server over the harness's store for env, with its own
+// token server and verifier for issuer; cfg adds the rest (Audit is required).
+func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
+	h.t.Helper()
 	ctx := context.Background()
 	stored, err := h.db.SigningKeys(ctx)
 	if err != nil {
@@ -36,9 +48,7 @@ func (h *harness) instance(env register.Env) *instance {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	in := &instance{h: h, srv: httptest.NewUnstartedServer(nil)}
-	in.issuer = "http://" + in.srv.Listener.Addr().String() + "/"
-	tokens, err := token.NewServer(token.Config{Issuer: in.issuer, Clients: h.db, JTIs: h.db.JTIs(), Keys: keys,
+	tokens, err := token.NewServer(token.Config{Issuer: issuer, Clients: h.db, JTIs: h.db.JTIs(), Keys: keys,
 		Authorizer:      store.Scopes{DB: h.db, APIScope: DefaultAPIScope, Env: env},
 		ScopesSupported: func() []string { return []string{DefaultAPIScope} }})
 	if err != nil {
@@ -46,7 +56,7 @@ func (h *harness) instance(env register.Env) *instance {
 	}
 	vctx, cancel := context.WithCancel(ctx)
 	h.t.Cleanup(cancel)
-	verifier, err := token.NewVerifier(vctx, token.VerifierConfig{Keys: keys, Issuer: in.issuer})
+	verifier, err := token.NewVerifier(vctx, token.VerifierConfig{Keys: keys, Issuer: issuer})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -54,15 +64,13 @@ func (h *harness) instance(env register.Env) *instance {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	s, err := New(Config{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
-		Env: env, Catalogue: cat, Tokens: tokens, Verifier: verifier, Audit: h.db, Now: h.clock.now})
+	cfg.DB, cfg.Env, cfg.Catalogue, cfg.Tokens, cfg.Verifier, cfg.Now = h.db, env, cat, tokens, verifier, h.clock.now
+	cfg.Log, cfg.Registry = slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()
+	s, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	in.srv.Config.Handler = s.Handler()
-	in.srv.Start()
-	h.t.Cleanup(in.srv.Close)
-	return in
+	return s
 }
 
 // lookup gets a token from this instance for cf's client and looks up a person; it returns the HTTP status.
