@@ -92,4 +92,3 @@ func (in *instance) lookup(cf token.ClientFile, ident string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-
