@@ -184,6 +184,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		_, err := db.PurgeSessions(ctx)
 		return err
 	}})
+	o.mail.getenv = getenv
 	p.jobs = append(p.jobs, mailJobs(db, log, o.mail, o.baseURL)...)
 	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
 	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...)

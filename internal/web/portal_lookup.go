@@ -80,9 +80,19 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor)
 			TermsError: "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."})
 		return
 	}
-	rec := &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: CorrelationID(r.Context()),
-		Event: json.RawMessage(`{"change":"web-user-confirmed-terms-and-confidentiality"}`)}
-	if err := s.audit.Append(r.Context(), rec); err != nil {
+	// The acceptance is recorded per user, of the terms version in force (or, with none published yet, as an event).
+	versions, err := s.db.TermsVersions(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.now()); cur != nil {
+		err = s.db.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
+	} else {
+		err = s.audit.Append(r.Context(), &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: CorrelationID(r.Context()),
+			Event: json.RawMessage(`{"change":"user_accepted","version":""}`)})
+	}
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}

@@ -1,11 +1,323 @@
 package web
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"deling/internal/governance"
+	"deling/internal/store"
+)
 
 // noticeRoutes: driftsmeldinger as a page, an Atom feed and e-mail (issue 5, item 6).
-func (s *Server) noticeRoutes() []route { return nil }
+func (s *Server) noticeRoutes() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	publishers := staff(governance.Forvalter, governance.Saksbehandler)
+	return []route{
+		// Public: no sign-in (Rule AA-20: a channel every consumer can follow).
+		f("GET /driftsmeldinger", s.noticesPage),
+		f("GET /driftsmeldinger.atom", s.noticesAtom),
+		f("GET /portal/forvalter/meldinger", s.signedIn(publishers, s.noticeAdmin)),
+		f("POST /portal/forvalter/meldinger", s.signedIn(publishers, s.publishNotice)),
+	}
+}
+
+// noticeView is a notice as the pages show it.
+type noticeView struct {
+	governance.Notice
+	Published string
+	Details   []string
+}
+
+func (s *Server) noticeViews(ns []governance.Notice) []noticeView {
+	out := make([]noticeView, len(ns))
+	for i, n := range ns {
+		out[i] = noticeView{Notice: n, Published: governance.FormatTime(n.PublishedAt, s.oslo), Details: n.Details(s.oslo)}
+	}
+	return out
+}
+
+// noticesShown is how many notices the page and the feed show.
+const noticesShown = 100
+
+type noticesPageData struct {
+	frame
+	Notices []noticeView
+}
+
+// noticesPage is the public list of notices, newest first.
+func (s *Server) noticesPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadVisitor(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	ns, err := s.db.Notices(r.Context(), noticesShown)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "meldinger.html", noticesPageData{frame: s.frame(r, v, "Driftsmeldinger"), Notices: s.noticeViews(ns)})
+}
+
+// noticesAtom is the notices as an Atom 1.0 feed (Rule AA-20).
+func (s *Server) noticesAtom(w http.ResponseWriter, r *http.Request) {
+	ns, err := s.db.Notices(r.Context(), noticesShown)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	b, err := governance.Atom(ns, s.absoluteBase(r), s.now(), s.oslo)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	if s.baseURL != "" {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache") // the links name the request's host: not for shared caches
+	}
+	w.Write(b)
+}
+
+// absoluteBase is where people reach deling: the configured base URL, or else the request's own host.
+func (s *Server) absoluteBase(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// noticeForm is the publish form's values, as typed.
+type noticeForm struct {
+	Type, Tittel, Tekst, Start, Slutt, API, Sunset string
+}
+
+type noticeAdminPage struct {
+	frame
+	Form             noticeForm
+	Errors           map[string]string
+	ErrorList        []termsFieldError
+	Kinds            []governance.NoticeKind
+	Notices          []noticeView
+	EarliestDowntime string
+	EarliestSunset   string
+}
+
+// noticeFields are the publish form's fields, in the order the error summary lists them.
+var noticeFields = []string{"type", "tittel", "tekst", "start", "slutt", "api", "sunset"}
+
+func (s *Server) noticeAdminData(r *http.Request, v *visitor, form noticeForm, bad map[string]string) (noticeAdminPage, error) {
+	ns, err := s.db.Notices(r.Context(), noticesShown)
+	if err != nil {
+		return noticeAdminPage{}, err
+	}
+	var kinds []governance.NoticeKind
+	for _, k := range governance.NoticeKinds() {
+		if k.Manual() {
+			kinds = append(kinds, k)
+		}
+	}
+	now := s.now()
+	return noticeAdminPage{
+		frame: s.frame(r, v, "Driftsmeldinger"), Form: form, Errors: bad, ErrorList: termsErrorList(bad, noticeFields...),
+		Kinds: kinds, Notices: s.noticeViews(ns),
+		EarliestDowntime: governance.FormatTime(governance.EarliestDowntime(now, s.rules), s.oslo),
+		EarliestSunset:   governance.FormatDate(s.ceilDay(governance.EarliestSunset(now, s.rules)), s.oslo),
+	}, nil
+}
+
+// noticeAdmin is the staff's page: publish a notice, see those published.
+func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) {
+	p, err := s.noticeAdminData(r, v, noticeForm{Type: string(governance.NoticeNews)}, nil)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "melding_forvalter.html", p)
+}
+
+// publishNotice publishes a notice and queues it to every subscribed contact
+// in the same transaction (Rule AA-20), after checking each kind's lead time
+// (Rules AA-15, AA-23).
+func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) {
+	form := noticeForm{
+		Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
+		Start: strings.TrimSpace(r.PostFormValue("start")), Slutt: strings.TrimSpace(r.PostFormValue("slutt")),
+		API: strings.TrimSpace(r.PostFormValue("api")), Sunset: strings.TrimSpace(r.PostFormValue("sunset")),
+	}
+	n := governance.Notice{Kind: governance.NoticeKind(form.Type), Title: form.Tittel, Body: form.Tekst, APIPrefix: form.API, PublishedAt: s.now()}
+	parseBad := map[string]string{}
+	if n.Kind == governance.NoticeDowntime {
+		n.Start = s.parseFormTime(form.Start, "start", "når nedetiden begynner", parseBad)
+		n.End = s.parseFormTime(form.Slutt, "slutt", "når nedetiden slutter", parseBad)
+	}
+	if n.Kind == governance.NoticeNormal {
+		n.Sunset = s.parseFormDate(form.Sunset, "sunset", "datoen den gamle versjonen slutter å virke", parseBad)
+	}
+	bad := n.Validate(s.rules)
+	if !n.Kind.Manual() && bad["type"] == "" {
+		bad["type"] = "Meldinger om nye vilkår lages når vilkårene publiseres."
+	}
+	for k, msg := range parseBad {
+		bad[k] = msg
+	}
+	if len(bad) > 0 {
+		p, err := s.noticeAdminData(r, v, form, bad)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "melding_forvalter.html", p)
+		return
+	}
+	n.ID = uuid.Must(uuid.NewV7()).String()
+	if _, err := s.db.PublishNotice(r.Context(), n, s.noticeLetter(r, n), v.Actor()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if n.Kind == governance.NoticeNormal {
+		s.reloadDeprecations(r.Context())
+	}
+	s.log.Info("notice published", "notice", n.ID, "kind", n.Kind, "user", v.User.ID)
+	s.flash(r, "Meldingen er publisert og sendt til kontaktpersonene som abonnerer.")
+	redirect(w, r, "/portal/forvalter/meldinger")
+}
+
+// noticeLetter is the e-mail a subscribed contact gets of a notice.
+func (s *Server) noticeLetter(r *http.Request, n governance.Notice) store.Mail {
+	base := s.absoluteBase(r)
+	var b strings.Builder
+	b.WriteString(n.Kind.Label() + ": " + n.Title + "\n\n")
+	b.WriteString(n.Text(s.oslo) + "\n\n")
+	b.WriteString("Les meldingen på " + base + "/driftsmeldinger#" + n.ID + "\n\n")
+	b.WriteString("Du får denne e-posten fordi du er kontaktperson for en konsument av Aa-registeret og abonnerer på driftsmeldinger. " +
+		"Endre abonnementet under Kontaktpersoner i portalen: " + base + "/portal/kontakter\n")
+	return store.Mail{Kind: store.MailNotice, Subject: "Driftsmelding fra Aa-registeret: " + n.Title, Body: b.String()}
+}
+
+// parseFormTime reads an <input type="datetime-local"> value as Norwegian time; a message goes to bad.
+func (s *Server) parseFormTime(value, field, what string, bad map[string]string) *time.Time {
+	if value == "" {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "02.01.2006 15:04"} {
+		if t, err := time.ParseInLocation(layout, value, s.oslo); err == nil {
+			return &t
+		}
+	}
+	bad[field] = "Skriv " + what + " som dato og klokkeslett, for eksempel 2027-03-24T18:00."
+	return nil
+}
+
+// parseFormDate reads an <input type="date"> value as the start of that day in Norway; a message goes to bad.
+func (s *Server) parseFormDate(value, field, what string, bad map[string]string) *time.Time {
+	if value == "" {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02", "02.01.2006"} {
+		if t, err := time.ParseInLocation(layout, value, s.oslo); err == nil {
+			return &t
+		}
+	}
+	bad[field] = "Skriv " + what + " som en dato, for eksempel 2027-03-24."
+	return nil
+}
+
+// ceilDay is the start of the first day in Norway that begins at or after t.
+func (s *Server) ceilDay(t time.Time) time.Time {
+	l := t.In(s.oslo)
+	d := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, s.oslo)
+	if d.Before(t) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+// The deprecations of API versions are kept in memory: apiHeaders runs on
+// every request and must not query the database each time. They are loaded at
+// most every deprecationRefresh (a notice published on another node shows
+// within that), and at once when this process publishes one.
+const deprecationRefresh = 10 * time.Second
+
+type deprecationCache struct {
+	set atomic.Pointer[deprecationSet]
+	mu  sync.Mutex // held while loading
+}
+
+type deprecationSet struct {
+	loaded time.Time
+	list   []governance.Deprecation
+}
+
+func (s *Server) deprecationCache() *deprecationCache { return &s.deprecations }
 
 // apiHeaders sets headers every answer under a deprecated API version carries:
 // Deprecation and Sunset while the old version lives its last months (Rule AA-23).
 // It runs on every request, so it must not touch the database each time.
-func (s *Server) apiHeaders(w http.ResponseWriter, r *http.Request) {}
+func (s *Server) apiHeaders(w http.ResponseWriter, r *http.Request) {
+	c := s.deprecationCache()
+	now := s.now()
+	set := c.set.Load()
+	if set == nil || now.Sub(set.loaded) >= deprecationRefresh || now.Before(set.loaded) {
+		// One request reloads; the others go on with what is there.
+		if c.mu.TryLock() {
+			set = s.loadDeprecations(r.Context(), now)
+			c.mu.Unlock()
+		}
+	}
+	if set == nil {
+		return
+	}
+	for _, d := range set.list {
+		if d.Covers(r.URL.Path) && now.Before(d.Sunset) {
+			h := w.Header()
+			// RFC 9745: when the version was deprecated, as a structured-field date.
+			h.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
+			// RFC 8594: when it goes.
+			h.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))
+			h.Add("Link", `</driftsmeldinger#`+d.NoticeID+`>; rel="deprecation"`)
+			return
+		}
+	}
+}
+
+// reloadDeprecations loads the deprecations now, after this process published a change.
+func (s *Server) reloadDeprecations(ctx context.Context) {
+	c := s.deprecationCache()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.loadDeprecations(ctx, s.now())
+}
+
+// loadDeprecations reads the deprecations into the cache (c.mu held). On a
+// failure the old list stays and the next load is tried after deprecationRefresh.
+func (s *Server) loadDeprecations(ctx context.Context, now time.Time) *deprecationSet {
+	c := s.deprecationCache()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	next := &deprecationSet{loaded: now}
+	ns, err := s.db.DeprecationNotices(ctx)
+	if err != nil {
+		s.log.Warn("load API deprecations", "err", err)
+		if old := c.set.Load(); old != nil {
+			next.list = old.list
+		}
+	} else {
+		next.list = governance.Deprecations(ns, now)
+	}
+	c.set.Store(next)
+	return next
+}

@@ -50,8 +50,14 @@ func (s *Server) routeTable() []route {
 // routes builds the mux from the route table.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, r := range s.routeTable() {
-		mux.Handle(r.pattern, r.handler)
+	for _, rt := range s.routeTable() {
+		h := rt.handler
+		mux.Handle(rt.pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if m, ok := r.Context().Value(routeKey).(*matchedRoute); ok {
+				m.pattern = r.Pattern
+			}
+			h.ServeHTTP(w, r)
+		}))
 	}
 	return problemsForUnmatched(mux)
 }

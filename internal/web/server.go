@@ -97,6 +97,8 @@ type Server struct {
 	extractDir  string
 	extractTTL  time.Duration
 
+	deprecations deprecationCache // API deprecations for apiHeaders (portal_notices.go)
+
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	rateLimited *prometheus.CounterVec
@@ -179,7 +181,14 @@ const CorrelationHeader = "correlation-id"
 
 type ctxKey int
 
-const correlationKey ctxKey = 0
+const (
+	correlationKey ctxKey = iota
+	routeKey
+)
+
+// matchedRoute carries the route pattern the mux matched back out to the
+// middleware: handlers in between (sessions) pass on copies of the request.
+type matchedRoute struct{ pattern string }
 
 // CorrelationID is the request's correlation id.
 func CorrelationID(ctx context.Context) string {
@@ -218,19 +227,20 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set(CorrelationHeader, id)
 		s.apiHeaders(w, r)
-		r = r.WithContext(context.WithValue(r.Context(), correlationKey, id))
+		matched := &matchedRoute{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), correlationKey, id), routeKey, matched))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "correlation_id", id, "route", r.Pattern, "panic", v)
+				s.log.Error("panic", "correlation_id", id, "route", matched.pattern, "panic", v)
 				if sw.code == 0 {
 					writeProblem(sw, r, http.StatusInternalServerError, "", "Intern feil. Oppgi correlation-id ved henvendelse.")
 				}
 			}
-			route := r.Pattern
+			route := matched.pattern
 			if route == "" {
 				route = "unmatched"
 			}

@@ -1,0 +1,201 @@
+// Package mail delivers the store's outbox over SMTP: notices to subscribed
+// contacts, reminders, and the written notices a consumer gets when its
+// access changes. Letters are queued in the transaction of the change they
+// tell of (store.QueueMail); a job here sends them and marks each sent, or
+// counts the failed attempt. It also has a small SMTP server for tests (Sink).
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"deling/internal/store"
+)
+
+// Config says how to reach the SMTP server.
+type Config struct {
+	Addr     string // host:port
+	User     string // AUTH PLAIN user; empty sends no AUTH
+	Password string
+	From     string // the envelope and header sender, e.g. deling@example.no
+	// Hello is the name given in EHLO; default "localhost".
+	Hello string
+	// TLS configures STARTTLS, used whenever the server offers it; nil verifies the server's name.
+	TLS *tls.Config
+	// Timeout bounds a whole delivery round on one connection; default one minute.
+	Timeout time.Duration
+}
+
+// Outbox is where the letters wait: the store.
+type Outbox interface {
+	PendingMail(ctx context.Context, limit, maxAttempts int) ([]store.Mail, error)
+	MarkMail(ctx context.Context, id string, sendErr error) error
+}
+
+// Sender delivers letters from an outbox.
+type Sender struct {
+	cfg Config
+}
+
+// NewSender checks cfg and makes a Sender.
+func NewSender(cfg Config) (*Sender, error) {
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("smtp address %q: want host:port", cfg.Addr)
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil || from.Address != cfg.From {
+		return nil, fmt.Errorf("sender address %q: want a plain address", cfg.From)
+	}
+	if cfg.Hello == "" {
+		cfg.Hello = "localhost"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	return &Sender{cfg: cfg}, nil
+}
+
+// Deliver sends up to batch pending letters with fewer than maxAttempts tries
+// over one connection. Each letter is marked sent, or its failed attempt is
+// counted with the server's answer (it stays pending until maxAttempts).
+// When the server cannot be reached at all, no attempt is counted: the
+// letters wait for the next round. It returns how many were sent.
+func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int) (int, error) {
+	ms, err := out.PendingMail(ctx, batch, maxAttempts)
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	c, err := s.dial(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	sent := 0
+	for _, m := range ms {
+		sendErr := s.send(c, m)
+		if err := out.MarkMail(ctx, m.ID, sendErr); err != nil {
+			return sent, fmt.Errorf("mark mail %s: %w", m.ID, err)
+		}
+		if sendErr == nil {
+			sent++
+			continue
+		}
+		if errors.Is(sendErr, errBadLetter) {
+			continue // nothing was sent for it
+		}
+		// A refusal (an SMTP reply) leaves the connection usable after RSET; anything else ends the round.
+		var reply *textproto.Error
+		if !errors.As(sendErr, &reply) || c.Reset() != nil {
+			return sent, fmt.Errorf("smtp: %w", sendErr)
+		}
+	}
+	if err := c.Quit(); err != nil {
+		return sent, fmt.Errorf("smtp quit: %w", err)
+	}
+	return sent, nil
+}
+
+// dial connects, says EHLO, starts TLS when offered and authenticates when configured.
+func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
+	host, _, _ := net.SplitHostPort(s.cfg.Addr)
+	conn, err := (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	conn.SetDeadline(time.Now().Add(s.cfg.Timeout))
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	fail := func(err error) (*smtp.Client, error) {
+		c.Close()
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	if err := c.Hello(s.cfg.Hello); err != nil {
+		return fail(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		tc := s.cfg.TLS
+		if tc == nil {
+			tc = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		}
+		if err := c.StartTLS(tc); err != nil {
+			return fail(err)
+		}
+	}
+	if s.cfg.User != "" {
+		// PlainAuth refuses to send the password over an unencrypted connection to anything but localhost.
+		if err := c.Auth(smtp.PlainAuth("", s.cfg.User, s.cfg.Password, host)); err != nil {
+			return fail(err)
+		}
+	}
+	return c, nil
+}
+
+// errBadLetter is a letter that cannot be sent as it is.
+var errBadLetter = errors.New("bad letter")
+
+// send sends one letter on an open connection.
+func (s *Sender) send(c *smtp.Client, m store.Mail) error {
+	msg, err := s.Message(m)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadLetter, err)
+	}
+	if err := c.Mail(s.cfg.From); err != nil {
+		return err
+	}
+	if err := c.Rcpt(m.To); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// Message is a letter as an RFC 5322 message: UTF-8 plain text, quoted-printable.
+func (s *Sender) Message(m store.Mail) ([]byte, error) {
+	to, err := mail.ParseAddress(m.To)
+	if err != nil || to.Address != m.To {
+		return nil, fmt.Errorf("recipient %q is not a plain address", m.To)
+	}
+	subject := strings.Join(strings.Fields(m.Subject), " ") // no line breaks: no header injection
+	domain := s.cfg.From[strings.LastIndexByte(s.cfg.From, '@')+1:]
+	var b bytes.Buffer
+	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	h("From", (&mail.Address{Name: "Aa-registeret", Address: s.cfg.From}).String())
+	h("To", m.To)
+	h("Subject", mime.QEncoding.Encode("utf-8", subject))
+	h("Date", m.CreatedAt.UTC().Format(time.RFC1123Z))
+	h("Message-ID", "<"+m.ID+"@"+domain+">")
+	h("Auto-Submitted", "auto-generated")
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=utf-8")
+	h("Content-Transfer-Encoding", "quoted-printable")
+	b.WriteString("\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	body := strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")
+	if _, err := qp.Write([]byte(body)); err != nil {
+		return nil, err
+	}
+	if err := qp.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
