@@ -201,6 +201,17 @@ func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d 
 		c.deny(d)
 		return d, nil, nil, page, false
 	}
+	// Rule SK-08: grants resting on consent deliver a person's data only under
+	// the person's valid consent (consentGate, portal_consent.go). Without it the
+	// answer is the same as for an unknown person; only the log says why.
+	var oc consentOutcome
+	switch d, oc = c.consentGate(d, kind, history, q.Arbeidstaker); oc {
+	case consentMissing:
+		c.rec.Decision, c.rec.Reason = audit.Deny, reasonNoConsent
+		return d, []byte("[]"), nil, page, true
+	case consentAnswered:
+		return d, nil, nil, page, false
+	}
 	page, err := c.s.db.FindDocs(c.r.Context(), q)
 	if err == nil {
 		list, returned, err = c.project(d, page.Docs)
@@ -386,7 +397,7 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d, body, returned, page, ok := c.lookup(access.ByArbeidstaker, f.Historikk, query); ok {
-		if len(page.Docs) == 0 {
+		if len(page.Docs) == 0 && c.rec.Decision == "" { // not already withheld for want of consent (Rule SK-08)
 			// The answer is the same as for an unknown person; only the log says the person was withheld (Rule AA-11).
 			if p, err := s.db.Person(r.Context(), query.Arbeidstaker); err == nil && p.Protected() {
 				c.rec.Decision = audit.Screened

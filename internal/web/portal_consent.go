@@ -1,4 +1,238 @@
 package web
 
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/governance"
+	"deling/internal/store"
+)
+
+// Consent as legal basis (issue 5, item 7, Rule SK-08): where a grant rests
+// on the data subjects' consent, a person gives, sees and withdraws consent
+// for a consumer and purpose, with an expiry, and the API delivers that
+// person's data only under a valid consent. The person's fødselsnummer comes
+// from their account (v.User.PID); it is never shown, put in a URL or logged.
+
 // consentRoutes: a person gives, sees and withdraws consent (issue 5, item 7, Rule SK-08).
-func (s *Server) consentRoutes() []route { return nil }
+func (s *Server) consentRoutes() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	return []route{
+		f("GET /portal/samtykker", s.signedIn(personOnly, s.consents)),
+		f("POST /portal/samtykker", s.signedIn(personOnly, s.giveConsent)),
+		f("POST /portal/samtykker/{id}/trekk", s.signedIn(personOnly, s.withdrawConsent)),
+	}
+}
+
+type consentRow struct {
+	ID, ConsumerName, Consumer, Purpose string
+	Given, Expires, Withdrawn           string
+	State                               governance.ConsentState
+	StateColor                          string
+	Active                              bool
+}
+
+type consentsPage struct {
+	frame
+	Consents         []consentRow
+	Requests         []governance.ConsentRequest
+	Form             lifeForm
+	MinDate, MaxDate string // yyyy-mm-dd, for the date field
+	MaxDateText      string // MaxDate as Norwegians write it
+	MaxDays          int
+}
+
+func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, status int) {
+	ctx := r.Context()
+	now := s.now()
+	cs, err := s.db.Consents(ctx, v.User.PID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	reqs, err := s.db.ConsentRequests(ctx, now)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := consentsPage{frame: s.frame(r, v, "Samtykker"), Requests: reqs, Form: f,
+		MinDate: now.In(s.oslo).Format(time.DateOnly), MaxDate: s.lastConsentDate(now).Format(time.DateOnly),
+		MaxDateText: s.lastConsentDate(now).Format("02.01.2006"), MaxDays: int(s.rules.ConsentMaxValidity / (24 * time.Hour))}
+	for _, c := range cs {
+		row := consentRow{ID: c.ID, Consumer: c.Consumer, ConsumerName: s.consumerName(r, c.Consumer), Purpose: c.Purpose,
+			Given: s.osloDate(c.GivenAt), Expires: s.osloDate(c.ExpiresAt.Add(-time.Microsecond)), State: c.State(now)}
+		if c.WithdrawnAt != nil {
+			row.Withdrawn = s.osloDate(*c.WithdrawnAt)
+		}
+		row.Active = row.State == governance.ConsentActive
+		row.StateColor = map[governance.ConsentState]string{governance.ConsentActive: "success", governance.ConsentExpired: "neutral",
+			governance.ConsentWithdrawn: "warning"}[row.State]
+		p.Consents = append(p.Consents, row)
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "samtykker.html", p)
+}
+
+// lastConsentDate is the last day a consent given at now may be valid through:
+// the consent ends when that day does, at most ConsentMaxValidity ahead.
+func (s *Server) lastConsentDate(now time.Time) time.Time {
+	return now.Add(s.rules.ConsentMaxValidity).In(s.oslo).AddDate(0, 0, -1)
+}
+
+// endOfDay is when a date (yyyy-mm-dd) ends in Norway: the consent is valid through it.
+func (s *Server) endOfDay(date string) (time.Time, bool) {
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(date), s.oslo)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d.AddDate(0, 0, 1), true
+}
+
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) {
+	f := newLifeForm("foresporsel", "utloper")
+	f.Values["utloper"] = s.now().In(s.oslo).AddDate(0, 6, 0).Format(time.DateOnly)
+	if last := s.lastConsentDate(s.now()).Format(time.DateOnly); f.Values["utloper"] > last {
+		f.Values["utloper"] = last
+	}
+	s.renderConsents(w, r, v, f, http.StatusOK)
+}
+
+// giveConsent stores the person's consent for a consumer and purpose that asks for it (Rule SK-08).
+func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+	ctx := r.Context()
+	now := s.now()
+	f := newLifeForm("foresporsel", "utloper")
+	key, date := r.PostFormValue("foresporsel"), r.PostFormValue("utloper")
+	f.Values["foresporsel"], f.Values["utloper"] = key, date
+	consumer, purpose, _ := strings.Cut(key, "|")
+	c := governance.Consent{PersonPID: v.User.PID, Consumer: consumer, Purpose: purpose}
+	expires, ok := s.endOfDay(date)
+	if ok {
+		c.ExpiresAt = expires
+	}
+	reqs, err := s.db.ConsentRequests(ctx, now)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	bad := c.Check(now, s.rules.ConsentMaxValidity, reqs)
+	if !ok && strings.TrimSpace(date) != "" {
+		bad["utloper"] = "Skriv datoen som åååå-mm-dd, for eksempel 2027-05-31."
+	}
+	if len(bad) > 0 {
+		f.Errors = bad
+		s.renderConsents(w, r, v, f, http.StatusBadRequest)
+		return
+	}
+	given, err := s.db.GiveConsent(ctx, c, v.Actor())
+	switch {
+	case errors.Is(err, store.ErrExists):
+		f.Errors["foresporsel"] = "Du har allerede et gyldig samtykke til dette. Trekk det tilbake først om du vil gi et nytt med en annen utløpsdato."
+		s.renderConsents(w, r, v, f, http.StatusConflict)
+		return
+	case errors.Is(err, store.ErrConflict):
+		f.Errors["foresporsel"] = "Virksomheten ber ikke lenger om samtykke til dette formålet."
+		s.renderConsents(w, r, v, f, http.StatusConflict)
+		return
+	case err != nil:
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
+		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
+	redirect(w, r, "/portal/samtykker")
+}
+
+// withdrawConsent withdraws one of the person's own consents at once; another's answers as unknown.
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+	id := r.PathValue("id")
+	cs, err := s.db.Consents(r.Context(), v.User.PID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(cs, func(c governance.Consent) bool { return c.ID == id })
+	if i < 0 {
+		s.notFound(w, r, v)
+		return
+	}
+	if err := s.db.WithdrawConsent(r.Context(), v.User.PID, id, v.Actor()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.notFound(w, r, v)
+			return
+		}
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
+	redirect(w, r, "/portal/samtykker")
+}
+
+// ---- The lookup API's side of Rule SK-08 (called from api.go) ----
+
+// reasonNoConsent is the log's reason for a lookup answered as for an unknown
+// person because the consent the grants need is missing (Rule SK-08).
+const reasonNoConsent = "no-consent"
+
+// consentOutcome is what Rule SK-08 makes of a permitted decision.
+type consentOutcome int
+
+const (
+	consentOK       consentOutcome = iota // deliver under the decision returned
+	consentMissing                        // answer as for an unknown person; log deny, no-consent
+	consentAnswered                       // the call was answered (denied or failed)
+)
+
+// consentGate applies Rule SK-08 to a permitted decision for a lookup keyed
+// on person ("" when the query is not keyed on one person):
+//
+//   - no grant of the decision rests on consent: delivered as decided, at no cost;
+//   - grants on other bases (statute) allow as much alone: no consent needed;
+//   - a person-keyed lookup with a valid consent of that person for the
+//     consumer and one of the consent-based grants' purposes: delivered as
+//     decided (one indexed query);
+//   - otherwise the consent-based grants give nothing: what the other grants
+//     allow alone is delivered; with no other grant a person-keyed lookup is
+//     answered as for an unknown person, and a lookup not keyed on one person
+//     (arbeidssted, opplysningspliktig, uuid) is denied as a query kind the
+//     grants do not give, since consent is given person by person.
+func (c *call) consentGate(d access.Decision, kind access.QueryKind, history bool, person string) (access.Decision, consentOutcome) {
+	purposes := governance.ConsentPurposes(d.Grants)
+	if len(purposes) == 0 {
+		return d, consentOK
+	}
+	in := c.in
+	in.Grants = slices.DeleteFunc(slices.Clone(c.in.Grants), func(g access.Grant) bool { return g.Consent })
+	other := access.Decide(access.Request{
+		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
+		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
+	}, in, c.s.now())
+	if other.Permit && slices.Equal(other.Packages, d.Packages) && other.History == d.History {
+		return d, consentOK
+	}
+	if person != "" {
+		ok, err := c.s.db.HasValidConsent(c.r.Context(), person, c.claims.Consumer, purposes, c.s.now())
+		if err != nil {
+			c.internal(err)
+			return d, consentAnswered
+		}
+		if ok {
+			return d, consentOK
+		}
+	}
+	switch {
+	case other.Permit:
+		return other, consentOK
+	case person != "":
+		return d, consentMissing
+	}
+	c.fail(http.StatusForbidden, "", string(access.DenyQueryKind),
+		"Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen.")
+	return d, consentAnswered
+}

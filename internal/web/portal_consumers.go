@@ -1,4 +1,1079 @@
 package web
 
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/governance"
+	"deling/internal/store"
+)
+
+// Living with access (issue 5, item 5): the consumer keeps its contact
+// persons current (Rule AA-06) and reviews its users (AA-27); the register
+// suspends and resumes a consumer's access with a written notice (AA-25); the
+// consumer ends its access itself, and Enhetsregisteret's daily import ends
+// the access of organisations that ceased (AA-26).
+
 // consumerRoutes: contacts, users and their review, suspension, termination, Enhetsregisteret (issue 5, item 5).
-func (s *Server) consumerRoutes() []route { return nil }
+func (s *Server) consumerRoutes() []route {
+	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
+	manage := member(governance.Administrator, governance.Rolleinnehaver)
+	registerStaff := staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)
+	return []route{
+		// Rule AA-06: contact persons.
+		f("GET /portal/kontakter", s.signedIn(manage, s.contactList)),
+		f("POST /portal/kontakter", s.signedIn(manage, s.addContact)),
+		f("GET /portal/kontakter/{id}", s.signedIn(manage, s.contactEdit)),
+		f("POST /portal/kontakter/{id}", s.signedIn(manage, s.changeContact)),
+		f("POST /portal/kontakter/{id}/fjern", s.signedIn(manage, s.removeContact)),
+		// Rule AA-27: users and their review.
+		f("GET /portal/brukere", s.signedIn(manage, s.userList)),
+		f("POST /portal/brukere", s.signedIn(manage, s.addUser)),
+		f("GET /portal/brukere/{id}", s.signedIn(manage, s.userDetail)),
+		f("POST /portal/brukere/{id}/bekreft", s.signedIn(manage, s.confirmUser)),
+		f("POST /portal/brukere/{id}/fjern", s.signedIn(manage, s.removeUserRole)),
+		f("GET /aktiver/{token}", s.activationForm),
+		f("POST /aktiver/{token}", s.activate),
+		// Rule AA-25: the register's side.
+		f("GET /portal/konsumenter", s.signedIn(registerStaff, s.consumerList)),
+		f("GET /portal/konsumenter/{orgnr}", s.signedIn(registerStaff, s.consumerDetail)),
+		f("POST /portal/konsumenter/{orgnr}/suspender", s.signedIn(staff(governance.Saksbehandler), s.suspendConsumer)),
+		f("POST /portal/konsumenter/{orgnr}/gjenoppta", s.signedIn(staff(governance.Saksbehandler), s.resumeConsumer)),
+		f("GET /portal/brev", s.signedIn(manage, s.letterList)),
+		// Rule AA-26: ending.
+		f("GET /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminationForm)),
+		f("POST /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminate)),
+		f("GET /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.enhetsregisteret)),
+		f("POST /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.uploadEnhetsregisteret)),
+	}
+}
+
+// lifeForm is a form's values and errors by field name, shown again after a bad post.
+type lifeForm struct {
+	Values map[string]string
+	Errors map[string]string
+	order  []string // field names in page order, for the error summary
+}
+
+// lifeField is the data of the layout's "field" partial.
+type lifeField struct{ Name, Label, Value, Error, Type, Help string }
+
+func newLifeForm(order ...string) lifeForm {
+	return lifeForm{Values: map[string]string{}, Errors: map[string]string{}, order: order}
+}
+
+// Field is a text field of the form, for {{template "field" (.Form.Field "navn" "Navn")}}.
+func (f lifeForm) Field(name, label string) lifeField {
+	return lifeField{Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name]}
+}
+
+// Typed is a field of another input type (email, tel, date, password).
+func (f lifeForm) Typed(name, label, typ string) lifeField {
+	fl := f.Field(name, label)
+	fl.Type = typ
+	return fl
+}
+
+// Summary lists the errors in page order, for the summary at the top that links to each field.
+func (f lifeForm) Summary() []lifeField {
+	var out []lifeField
+	for _, n := range f.order {
+		if e := f.Errors[n]; e != "" {
+			out = append(out, lifeField{Name: n, Error: e})
+		}
+	}
+	return out
+}
+
+// Bad reports whether the form has errors.
+func (f lifeForm) Bad() bool { return len(f.Errors) > 0 }
+
+// osloTime shows a time as Norwegians read it.
+func (s *Server) osloTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.oslo).Format("02.01.2006 kl. 15:04")
+}
+
+func (s *Server) osloDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.oslo).Format("02.01.2006")
+}
+
+// consumerName is the consumer's name, or its orgnr when it has none.
+func (s *Server) consumerName(r *http.Request, orgnr string) string {
+	if c, err := s.db.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
+		return c.Navn
+	}
+	return orgnr
+}
+
+// ---- Contact persons (Rule AA-06) ----
+
+type contactsPage struct {
+	frame
+	Contacts []governance.Contact
+	Roles    []governance.ContactRole
+	Form     lifeForm
+	Problem  string
+}
+
+type contactPage struct {
+	frame
+	Contact governance.Contact
+	Roles   []governance.ContactRole
+	Form    lifeForm
+}
+
+var contactFields = []string{"navn", "epost", "telefon", "rolle"}
+
+func contactForm(c governance.Contact) lifeForm {
+	f := newLifeForm(contactFields...)
+	f.Values["navn"], f.Values["epost"], f.Values["telefon"], f.Values["rolle"] = c.Navn, c.Epost, c.Telefon, string(c.Rolle)
+	if c.Varsler {
+		f.Values["varsler"] = "on"
+	}
+	return f
+}
+
+func contactFromForm(r *http.Request, org string) governance.Contact {
+	return governance.Contact{
+		Consumer: org,
+		Navn:     r.PostFormValue("navn"),
+		Epost:    r.PostFormValue("epost"),
+		Telefon:  r.PostFormValue("telefon"),
+		Rolle:    governance.ContactRole(r.PostFormValue("rolle")),
+		Varsler:  r.PostFormValue("varsler") != "",
+	}
+}
+
+// adminContacts counts the administrative contacts other than except.
+func adminContacts(cs []governance.Contact, except string) int {
+	n := 0
+	for _, c := range cs {
+		if c.Rolle == governance.ContactAdministrative && c.ID != except {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, problem string, status int) {
+	cs, err := s.db.Contacts(r.Context(), v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "kontakter.html", contactsPage{frame: s.frame(r, v, "Kontaktpersoner"), Contacts: cs,
+		Roles: governance.ContactRoles(), Form: f, Problem: problem})
+}
+
+func (s *Server) contactList(w http.ResponseWriter, r *http.Request, v *visitor) {
+	f := contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true})
+	s.renderContacts(w, r, v, f, "", http.StatusOK)
+}
+
+// addContact adds a contact person: no new decision needed (Rule AA-06).
+func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c := contactFromForm(r, v.Org)
+	if bad := c.Validate(); len(bad) > 0 {
+		f := contactForm(c)
+		f.Errors = bad
+		s.renderContacts(w, r, v, f, "", http.StatusBadRequest)
+		return
+	}
+	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, c.Navn+" er lagt til som kontaktperson.")
+	redirect(w, r, "/portal/kontakter")
+}
+
+// ownContact finds one of the organisation's contacts; another organisation's answers as unknown.
+func (s *Server) ownContact(w http.ResponseWriter, r *http.Request, v *visitor) (governance.Contact, []governance.Contact, bool) {
+	cs, err := s.db.Contacts(r.Context(), v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return governance.Contact{}, nil, false
+	}
+	i := slices.IndexFunc(cs, func(c governance.Contact) bool { return c.ID == r.PathValue("id") })
+	if i < 0 {
+		s.notFound(w, r, v)
+		return governance.Contact{}, nil, false
+	}
+	return cs[i], cs, true
+}
+
+func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c, _, ok := s.ownContact(w, r, v)
+	if !ok {
+		return
+	}
+	s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: c,
+		Roles: governance.ContactRoles(), Form: contactForm(c)})
+}
+
+func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+	old, all, ok := s.ownContact(w, r, v)
+	if !ok {
+		return
+	}
+	c := contactFromForm(r, v.Org)
+	c.ID = old.ID
+	bad := c.Validate()
+	if old.Rolle == governance.ContactAdministrative && c.Rolle != governance.ContactAdministrative && adminContacts(all, old.ID) == 0 && bad["rolle"] == "" {
+		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
+	}
+	if len(bad) > 0 {
+		f := contactForm(c)
+		f.Errors = bad
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: old,
+			Roles: governance.ContactRoles(), Form: f})
+		return
+	}
+	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, "Endringen av "+c.Navn+" er lagret.")
+	redirect(w, r, "/portal/kontakter")
+}
+
+func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c, all, ok := s.ownContact(w, r, v)
+	if !ok {
+		return
+	}
+	if c.Rolle == governance.ContactAdministrative && adminContacts(all, c.ID) == 0 {
+		s.renderContacts(w, r, v, contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true}),
+			c.Navn+" er virksomhetens eneste administrative kontaktperson og kan ikke fjernes. Legg til en ny administrativ kontaktperson først.",
+			http.StatusConflict)
+		return
+	}
+	if err := s.db.RemoveContact(r.Context(), v.Org, c.ID, v.Actor()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, c.Navn+" er fjernet som kontaktperson.")
+	redirect(w, r, "/portal/kontakter")
+}
+
+// ---- Users and their review (Rule AA-27) ----
+
+type lifeUserRow struct {
+	ID, Navn, Email string
+	Roles           []lifeUserRole
+	LastReviewed    string
+	Due             bool
+}
+
+type lifeUserRole struct {
+	Role     governance.Role
+	Label    string
+	Given    string
+	Reviewed string
+	Due      bool
+}
+
+type usersPage struct {
+	frame
+	Users       []lifeUserRow
+	Due         int
+	ReviewDays  int
+	Roles       []governance.Role
+	Form        lifeForm
+	Problem     string
+	CanGiveLead bool // may give the role holder role
+}
+
+type userPage struct {
+	frame
+	User    lifeUserRow
+	Problem string
+}
+
+func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, error) {
+	members, err := s.db.OrgMembers(r.Context(), org)
+	if err != nil {
+		return nil, 0, err
+	}
+	now, due := s.now(), 0
+	rows := make([]lifeUserRow, 0, len(members))
+	for _, m := range members {
+		row := lifeUserRow{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email,
+			LastReviewed: s.osloDate(governance.LastReviewed(m.Roles)),
+			Due:          governance.MembershipsDue(m.Roles, now, s.rules.ReviewEvery)}
+		for _, ms := range m.Roles {
+			row.Roles = append(row.Roles, lifeUserRole{Role: ms.Role, Label: ms.Role.Label(), Given: s.osloDate(ms.CreatedAt),
+				Reviewed: s.osloDate(ms.ReviewedAt), Due: governance.ReviewDue(ms.ReviewedAt, now, s.rules.ReviewEvery)})
+		}
+		if row.Due {
+			due++
+		}
+		rows = append(rows, row)
+	}
+	return rows, due, nil
+}
+
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, problem string, status int) {
+	rows, due, err := s.userRows(r, v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "brukere.html", usersPage{frame: s.frame(r, v, "Brukere"), Users: rows, Due: due,
+		ReviewDays: int(s.rules.ReviewEvery / (24 * time.Hour)), Roles: governance.OrganisationRoles(), Form: f, Problem: problem,
+		CanGiveLead: v.For(governance.Rolleinnehaver)})
+}
+
+func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) {
+	f := newLifeForm("epost", "navn", "rolle")
+	f.Values["rolle"] = string(governance.Oppslagsbruker)
+	s.renderUsers(w, r, v, f, "", http.StatusOK)
+}
+
+// activationValidity is how long an activation link works.
+const activationValidity = 7 * 24 * time.Hour
+
+// addUser gives a person a role for the organisation: an existing account
+// gets the role; a new one is made without a password and its owner is sent
+// a single-use link to set one.
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
+	f := newLifeForm("epost", "navn", "rolle")
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("epost")))
+	navn := strings.TrimSpace(r.PostFormValue("navn"))
+	role := governance.Role(r.PostFormValue("rolle"))
+	f.Values["epost"], f.Values["navn"], f.Values["rolle"] = email, navn, string(role)
+	if !governance.ValidEmail(email) {
+		f.Errors["epost"] = "Skriv en gyldig e-postadresse, for eksempel navn@virksomhet.no."
+	}
+	switch {
+	case !slices.Contains(governance.OrganisationRoles(), role):
+		f.Errors["rolle"] = "Velg en rolle."
+	case role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver):
+		// Only a role holder makes another: the role signs for the organisation (Rule AA-01).
+		f.Errors["rolle"] = "Bare en rolleinnehaver kan gi rollen rolleinnehaver."
+	}
+	if len(navn) > 200 {
+		f.Errors["navn"] = "Navnet er for langt."
+	}
+	var existing governance.User
+	if !f.Bad() {
+		u, _, err := s.db.UserByEmail(r.Context(), email)
+		switch {
+		case err == nil && u.Disabled:
+			f.Errors["epost"] = "Kontoen med denne e-postadressen er sperret. Kontakt registerforvalteren."
+		case err == nil:
+			existing = u
+		case errors.Is(err, store.ErrNotFound):
+			if navn == "" {
+				f.Errors["navn"] = "Skriv navnet til brukeren."
+			}
+		default:
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	if f.Bad() {
+		s.renderUsers(w, r, v, f, "", http.StatusBadRequest)
+		return
+	}
+	if existing.ID != "" {
+		ms, err := s.db.Memberships(r.Context(), existing.ID)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if governance.Has(ms, v.Org, role) {
+			f.Errors["rolle"] = existing.Navn + " har allerede denne rollen."
+			s.renderUsers(w, r, v, f, "", http.StatusConflict)
+			return
+		}
+		if err := s.db.AddMembership(r.Context(), existing.ID, v.Org, role, v.Actor()); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		s.flash(r, existing.Navn+" har fått rollen "+role.Label()+".")
+		redirect(w, r, "/portal/brukere")
+		return
+	}
+	token, hash := newActivationToken()
+	expires := s.now().Add(activationValidity)
+	link := s.baseURL + "/aktiver/" + token
+	body := fmt.Sprintf("Hei %s,\n\n%s har gitt deg rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
+		"Velg et passord for å ta kontoen i bruk:\n%s\n\nLenken kan brukes én gang og virker til %s. "+
+		"Har du ikke ventet denne e-posten, kan du se bort fra den.\n",
+		navn, v.User.Navn, role.Label(), v.OrgName, v.Org, link, s.osloTime(expires))
+	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
+		TokenHash: hash, ExpiresAt: expires, Mail: store.Mail{Subject: "Du har fått tilgang til Aa-registerets portal", Body: body}}, v.Actor())
+	if errors.Is(err, store.ErrExists) { // made a moment ago by someone else: try again
+		f.Errors["epost"] = "Det finnes allerede en konto med denne e-postadressen. Prøv igjen."
+		s.renderUsers(w, r, v, f, "", http.StatusConflict)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, navn+" er lagt til som "+role.Label()+" og har fått en e-post med lenke for å velge passord.")
+	redirect(w, r, "/portal/brukere")
+}
+
+// newActivationToken makes a random single-use token and the hex SHA-256 that is stored in its place.
+func newActivationToken() (token, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, tokenHash(token)
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// ownUser finds a user holding a role for the organisation; anyone else answers as unknown.
+func (s *Server) ownUser(w http.ResponseWriter, r *http.Request, v *visitor) (lifeUserRow, []lifeUserRow, bool) {
+	rows, _, err := s.userRows(r, v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return lifeUserRow{}, nil, false
+	}
+	i := slices.IndexFunc(rows, func(u lifeUserRow) bool { return u.ID == r.PathValue("id") })
+	if i < 0 {
+		s.notFound(w, r, v)
+		return lifeUserRow{}, nil, false
+	}
+	return rows[i], rows, true
+}
+
+func (s *Server) userDetail(w http.ResponseWriter, r *http.Request, v *visitor) {
+	u, _, ok := s.ownUser(w, r, v)
+	if !ok {
+		return
+	}
+	s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u})
+}
+
+// confirmUser records that the user still needs their roles (Rule AA-27).
+func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *visitor) {
+	u, _, ok := s.ownUser(w, r, v)
+	if !ok {
+		return
+	}
+	if err := s.db.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, "Bekreftet at "+u.Navn+" fortsatt trenger tilgangen.")
+	redirect(w, r, "/portal/brukere")
+}
+
+// removeUserRole takes a role away (Rule AA-27: a user who leaves or changes
+// tasks loses access). Portal access ends at the user's next click, since
+// every request reads their roles anew.
+func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visitor) {
+	u, rows, ok := s.ownUser(w, r, v)
+	if !ok {
+		return
+	}
+	role := governance.Role(r.PostFormValue("rolle"))
+	if !slices.ContainsFunc(u.Roles, func(ur lifeUserRole) bool { return ur.Role == role }) {
+		s.notFound(w, r, v)
+		return
+	}
+	problem := ""
+	switch {
+	case role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver):
+		problem = "Bare en rolleinnehaver kan ta bort rollen rolleinnehaver."
+	case role == governance.Administrator || role == governance.Rolleinnehaver:
+		// Someone must be left who can manage the organisation's users.
+		left := 0
+		for _, row := range rows {
+			for _, ur := range row.Roles {
+				if (ur.Role == governance.Administrator || ur.Role == governance.Rolleinnehaver) && !(row.ID == u.ID && ur.Role == role) {
+					left++
+				}
+			}
+		}
+		if left == 0 {
+			problem = u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først."
+		}
+	}
+	if problem != "" {
+		w.WriteHeader(http.StatusConflict)
+		s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u, Problem: problem})
+		return
+	}
+	if err := s.db.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.notFound(w, r, v)
+			return
+		}
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, u.Navn+" har ikke lenger rollen "+role.Label()+".")
+	redirect(w, r, "/portal/brukere")
+}
+
+// ---- Activation: a new user sets a password ----
+
+type activationPage struct {
+	frame
+	Navn, Email string
+	Form        lifeForm
+}
+
+func (s *Server) activationUser(w http.ResponseWriter, r *http.Request) (governance.User, bool) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	u, err := s.db.ActivationUser(r.Context(), tokenHash(r.PathValue("token")))
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, nil)
+		return u, false
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return u, false
+	}
+	return u, true
+}
+
+func (s *Server) activationForm(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.activationUser(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, "aktiver.html", activationPage{frame: s.frame(r, nil, "Velg passord"), Navn: u.Navn, Email: u.Email,
+		Form: newLifeForm("passord", "passord2")})
+}
+
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.activationUser(w, r)
+	if !ok {
+		return
+	}
+	f := newLifeForm("passord", "passord2")
+	pw := r.PostFormValue("passord")
+	if msg := governance.CheckPasswordPolicy(pw); msg != "" {
+		f.Errors["passord"] = msg
+	} else if pw != r.PostFormValue("passord2") {
+		f.Errors["passord2"] = "Passordene er ikke like."
+	}
+	if f.Bad() {
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "aktiver.html", activationPage{frame: s.frame(r, nil, "Velg passord"), Navn: u.Navn, Email: u.Email, Form: f})
+		return
+	}
+	hash, err := governance.HashPassword(pw)
+	if err == nil {
+		_, err = s.db.Activate(r.Context(), tokenHash(r.PathValue("token")), hash)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, nil)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, "Passordet er lagret. Logg inn med e-postadressen din og det nye passordet.")
+	redirect(w, r, "/logg-inn")
+}
+
+// ---- The register's side: consumers, suspension (Rule AA-25) ----
+
+type lifeConsumerRow struct {
+	store.ConsumerSummary
+	StatusLabel, StatusColor string
+}
+
+type lifeConsumersPage struct {
+	frame
+	Consumers []lifeConsumerRow
+}
+
+// lifeStatus is a status's Norwegian label and tag colour.
+func lifeStatus(st access.Status) (string, string) {
+	switch st {
+	case access.Active:
+		return "Aktiv", "success"
+	case access.Suspended:
+		return "Suspendert", "warning"
+	case access.Ended:
+		return "Avsluttet", "neutral"
+	case access.Ceased:
+		return "Opphørt", "danger"
+	}
+	return string(st), "neutral"
+}
+
+func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor) {
+	sums, err := s.db.ConsumerSummaries(r.Context(), s.now())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := lifeConsumersPage{frame: s.frame(r, v, "Konsumenter")}
+	for _, c := range sums {
+		row := lifeConsumerRow{ConsumerSummary: c}
+		row.StatusLabel, row.StatusColor = lifeStatus(c.Status)
+		if c.Status == access.Active && c.Active == 0 && c.Suspended > 0 {
+			row.StatusLabel, row.StatusColor = lifeStatus(access.Suspended)
+		}
+		p.Consumers = append(p.Consumers, row)
+	}
+	s.render(w, r, "konsumenter.html", p)
+}
+
+type lifeGrantRow struct {
+	access.Grant
+	StatusLabel, StatusColor, From, To string
+}
+
+type lifeDelegationRow struct {
+	access.Delegation
+	ConsumerName, ProcessorName, StatusLabel, From string
+}
+
+type lifeLetter struct {
+	Subject, Kind, Sent string
+	To                  []string
+	Paragraphs          [][]string // blank-line separated paragraphs, each a list of lines
+}
+
+type lifeConsumerPage struct {
+	frame
+	Consumer              access.Consumer
+	StatusLabel           string
+	StatusColor           string
+	Grants                []lifeGrantRow
+	Delegations           []lifeDelegationRow
+	AsProcessor           []lifeDelegationRow
+	Contacts              []governance.Contact
+	Letters               []lifeLetter
+	CanAct                bool
+	CanSuspend, CanResume bool
+	Form                  lifeForm
+	Problem               string
+}
+
+func (s *Server) lifeGrantRows(gs []access.Grant) []lifeGrantRow {
+	out := make([]lifeGrantRow, 0, len(gs))
+	now := s.now()
+	for _, g := range gs {
+		row := lifeGrantRow{Grant: g, From: s.osloDate(g.ValidFrom)}
+		if g.ValidTo != nil {
+			row.To = s.osloDate(*g.ValidTo)
+		}
+		st := g.Status
+		if st == access.Active && !g.ActiveAt(now) {
+			st = access.Ended
+		}
+		row.StatusLabel, row.StatusColor = lifeStatus(st)
+		out = append(out, row)
+	}
+	return out
+}
+
+func (s *Server) lifeDelegationRows(r *http.Request, ds []access.Delegation) []lifeDelegationRow {
+	out := make([]lifeDelegationRow, 0, len(ds))
+	for _, d := range ds {
+		row := lifeDelegationRow{Delegation: d, ConsumerName: s.consumerName(r, d.Consumer), ProcessorName: s.consumerName(r, d.Processor),
+			From: s.osloDate(d.ValidFrom)}
+		row.StatusLabel, _ = lifeStatus(d.Status)
+		out = append(out, row)
+	}
+	return out
+}
+
+// lifeLetters groups the outbox's letters, one per recipient, into the letters sent, newest first.
+func (s *Server) lifeLetters(ms []store.Mail) []lifeLetter {
+	var out []lifeLetter
+	key := func(m store.Mail) string {
+		return m.Kind + "\x00" + m.Subject + "\x00" + m.Body + "\x00" + strconv.FormatInt(m.CreatedAt.UnixMicro(), 10)
+	}
+	idx := map[string]int{}
+	for _, m := range ms {
+		if m.Kind == store.MailActivation {
+			continue // carries a password link: for its recipient only
+		}
+		if i, ok := idx[key(m)]; ok {
+			out[i].To = append(out[i].To, m.To)
+			continue
+		}
+		lv := lifeLetter{Subject: m.Subject, Kind: m.Kind, Sent: s.osloTime(m.CreatedAt), To: []string{m.To}}
+		for _, para := range strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n\n") {
+			if para = strings.TrimSpace(para); para != "" {
+				lv.Paragraphs = append(lv.Paragraphs, strings.Split(para, "\n"))
+			}
+		}
+		idx[key(m)] = len(out)
+		out = append(out, lv)
+	}
+	return out
+}
+
+func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visitor, orgnr string, f lifeForm, problem string, status int) {
+	ctx := r.Context()
+	c, err := s.db.Consumer(ctx, orgnr)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, v)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	grants, err := s.db.Grants(ctx, orgnr)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	dels, err := s.db.Delegations(ctx, orgnr)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	asProc, err := s.db.ProcessorDelegations(ctx, orgnr)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	contacts, err := s.db.Contacts(ctx, orgnr)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	mails, err := s.db.MailTo(ctx, orgnr, 200)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := lifeConsumerPage{frame: s.frame(r, v, c.Navn), Consumer: c, Grants: s.lifeGrantRows(grants), Delegations: s.lifeDelegationRows(r, dels),
+		AsProcessor: s.lifeDelegationRows(r, asProc), Contacts: contacts, Letters: s.lifeLetters(mails),
+		CanAct: v.Staff(governance.Saksbehandler), Form: f, Problem: problem}
+	p.StatusLabel, p.StatusColor = lifeStatus(c.Status)
+	for _, g := range grants {
+		p.CanSuspend = p.CanSuspend || g.Status == access.Active
+		p.CanResume = p.CanResume || g.Status == access.Suspended
+	}
+	if c.Status == access.Active && p.CanResume && !p.CanSuspend {
+		p.StatusLabel, p.StatusColor = lifeStatus(access.Suspended) // as the list shows it
+	}
+	p.CanSuspend = p.CanSuspend && c.Status == access.Active
+	p.CanResume = p.CanResume && c.Status == access.Active
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "konsument.html", p)
+}
+
+func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.renderConsumer(w, r, v, r.PathValue("orgnr"), newLifeForm("brudd"), "", http.StatusOK)
+}
+
+// maxReason is the longest reason a case worker may write.
+const maxReason = 4000
+
+// suspendConsumer suspends all the consumer's access at once and writes to
+// every contact person in the same transaction (Rule AA-25): what was
+// breached, that access is suspended from now, and how to answer.
+func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visitor) {
+	orgnr := r.PathValue("orgnr")
+	c, err := s.db.Consumer(r.Context(), orgnr)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, v)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	f := newLifeForm("brudd")
+	reason := strings.TrimSpace(r.PostFormValue("brudd"))
+	f.Values["brudd"] = reason
+	switch {
+	case reason == "":
+		f.Errors["brudd"] = "Skriv hvilket vilkår som er brutt, og hvordan. Teksten står i varselet til konsumenten."
+	case len(reason) > maxReason:
+		f.Errors["brudd"] = fmt.Sprintf("Begrunnelsen kan ha høyst %d tegn.", maxReason)
+	}
+	if f.Bad() {
+		s.renderConsumer(w, r, v, orgnr, f, "", http.StatusBadRequest)
+		return
+	}
+	now := s.now()
+	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
+		"Registerforvalteren har suspendert virksomhetens tilgang til Aa-registeret fra %s, med virkning straks. "+
+		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen (regel AA-25).\n\n"+
+		"Dette er bruddet:\n%s\n\n"+
+		"Hva betyr dette?\nAlle virksomhetens tilganger er stengt til videre, også oppslag som en databehandler gjør på vegne av virksomheten. "+
+		"Oppslag i API-et blir avvist.\n\n"+
+		"Slik svarer dere:\nSvar skriftlig innen 14 dager ved å svare på denne e-posten eller skrive til saksbehandleren. "+
+		"Forklar hva som har skjedd, og hva dere har gjort for å rette forholdet og hindre at det skjer igjen. "+
+		"Registerforvalteren vurderer svaret og gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
+		"Saksbehandler: %s (%s)\n",
+		c.Navn, c.Orgnr, s.osloTime(now), reason, v.User.Navn, v.User.Email)
+	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, store.Mail{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
+	if errors.Is(err, store.ErrConflict) {
+		s.renderConsumer(w, r, v, orgnr, f, "Konsumenten har ingen aktive tilganger å suspendere.", http.StatusConflict)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	msg := fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Varselet er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
+	if res.Letters == 0 {
+		msg = fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Konsumenten har ingen kontaktpersoner: send varselet på annen måte.", res.Grants)
+	}
+	s.flash(r, msg)
+	redirect(w, r, "/portal/konsumenter/"+orgnr)
+}
+
+// resumeConsumer resumes the suspended grants and tells the contacts.
+func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visitor) {
+	orgnr := r.PathValue("orgnr")
+	c, err := s.db.Consumer(r.Context(), orgnr)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, v)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
+		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
+		c.Navn, c.Orgnr, s.osloTime(s.now()), v.User.Navn, v.User.Email)
+	res, err := s.db.ResumeConsumer(r.Context(), orgnr, store.Mail{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
+	if errors.Is(err, store.ErrConflict) {
+		s.renderConsumer(w, r, v, orgnr, newLifeForm("brudd"), "Konsumenten har ingen suspenderte tilganger.", http.StatusConflict)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, fmt.Sprintf("Tilgangen er gjenopptatt (%d vedtak). Brev er sendt til %d kontaktpersoner.", res.Grants, res.Letters))
+	redirect(w, r, "/portal/konsumenter/"+orgnr)
+}
+
+// ---- Letters: the consumer's written notices ----
+
+type lettersPage struct {
+	frame
+	Letters []lifeLetter
+}
+
+func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *visitor) {
+	ms, err := s.db.MailTo(r.Context(), v.Org, 200)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "brev.html", lettersPage{frame: s.frame(r, v, "Brev"), Letters: s.lifeLetters(ms)})
+}
+
+// ---- Termination by the consumer (Rule AA-26) ----
+
+type terminationPage struct {
+	frame
+	Grants      []lifeGrantRow
+	Delegations []lifeDelegationRow
+	Form        lifeForm
+}
+
+func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, status int) {
+	grants, err := s.db.Grants(r.Context(), v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	dels, err := s.db.Delegations(r.Context(), v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := terminationPage{frame: s.frame(r, v, "Avslutt tilgangen"), Form: f}
+	var live []access.Grant
+	for _, g := range grants {
+		if g.Status == access.Active || g.Status == access.Suspended {
+			live = append(live, g)
+		}
+	}
+	p.Grants = s.lifeGrantRows(live)
+	var liveDels []access.Delegation
+	for _, d := range dels {
+		if d.Status == access.Active {
+			liveDels = append(liveDels, d)
+		}
+	}
+	p.Delegations = s.lifeDelegationRows(r, liveDels)
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "avslutt.html", p)
+}
+
+func (s *Server) terminationForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.renderTermination(w, r, v, newLifeForm("bekreft"), http.StatusOK)
+}
+
+// terminate ends all the consumer's access at its role holder's request, in
+// one transaction with its events and a receipt (Rule AA-26).
+func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) {
+	if r.PostFormValue("bekreft") == "" {
+		f := newLifeForm("bekreft")
+		f.Errors["bekreft"] = "Kryss av for at du forstår at all tilgang avsluttes nå."
+		s.renderTermination(w, r, v, f, http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	grants, err := s.db.Grants(ctx, v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var ended []string
+	for _, g := range grants {
+		if g.Status == access.Active || g.Status == access.Suspended {
+			ended = append(ended, fmt.Sprintf("- %s: %s via %s (%s)", g.ID, g.Purpose, g.Channel, g.Env))
+		}
+	}
+	if len(ended) == 0 {
+		ended = []string{"- ingen aktive vedtak"}
+	}
+	now := s.now()
+	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen (regel AA-26).\n\n"+
+		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
+		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
+		v.OrgName, v.Org, v.User.Navn, s.osloTime(now), strings.Join(ended, "\n"))
+	receipt := store.Mail{Kind: store.MailTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
+	letters := []store.Mail{receipt} // to every contact person
+	contacts, err := s.db.Contacts(ctx, v.Org)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(contacts, func(c governance.Contact) bool { return strings.EqualFold(c.Epost, v.User.Email) }) {
+		me := receipt
+		me.To = v.User.Email
+		letters = append(letters, me)
+	}
+	res, err := s.db.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.flash(r, fmt.Sprintf("All tilgang er avsluttet: %d vedtak og %d databehandlerdelegeringer. Kvitteringen står nedenfor.", res.Grants, res.Delegations))
+	redirect(w, r, "/portal/brev")
+}
+
+// ---- Enhetsregisteret (Rule AA-26) ----
+
+type enhetRun struct {
+	Source, Started, Finished, Error string
+	Entries                          int64
+	Ceased, WindingUp                []string
+}
+
+type enhetsregisteretPage struct {
+	frame
+	Runs    []enhetRun
+	Problem string
+}
+
+func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor, problem string, status int) {
+	runs, err := s.db.EnhetsregisteretRuns(r.Context(), 30)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := enhetsregisteretPage{frame: s.frame(r, v, "Enhetsregisteret"), Problem: problem}
+	for _, run := range runs {
+		er := enhetRun{Source: run.Source, Started: s.osloTime(run.StartedAt), Finished: s.osloTime(run.FinishedAt), Error: run.Error, Entries: run.Entries}
+		for _, o := range run.Ceased {
+			er.Ceased = append(er.Ceased, s.consumerName(r, o)+" ("+o+")")
+		}
+		for _, o := range run.WindingUp {
+			er.WindingUp = append(er.WindingUp, s.consumerName(r, o)+" ("+o+")")
+		}
+		p.Runs = append(p.Runs, er)
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "enhetsregisteret.html", p)
+}
+
+func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) {
+	s.renderEnhetsregisteret(w, r, v, "", http.StatusOK)
+}
+
+// maxEnhetUpload bounds an uploaded Enhetsregisteret file (the whole register, gzip-compressed, is a few hundred MB).
+const maxEnhetUpload = 2 << 30
+
+// uploadEnhetsregisteret imports an uploaded file at once, streamed from the
+// request without storing it.
+func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxEnhetUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.renderEnhetsregisteret(w, r, v, "Filen kom ikke fram. Prøv igjen.", http.StatusBadRequest)
+			return
+		}
+		if part.FormName() != "fil" {
+			part.Close()
+			continue
+		}
+		name := part.FileName()
+		if name == "" {
+			s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
+			return
+		}
+		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
+		if err != nil {
+			s.log.Warn("enhetsregisteret upload failed", "err", err)
+			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret: "+run.Error, http.StatusBadRequest)
+			return
+		}
+		s.flash(r, fmt.Sprintf("Leste %d enheter. %d konsumenter eller databehandlere har mistet tilgangen.", run.Entries, len(run.Ceased)))
+		redirect(w, r, "/portal/forvalter/enhetsregisteret")
+		return
+	}
+	s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
+}
