@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -187,10 +188,14 @@ const (
 	consentOK       consentOutcome = iota // deliver under the decision returned
 	consentMissing                        // answer as for an unknown person; log deny, no-consent
 	consentAnswered                       // the call was answered (denied or failed)
+	consentNotKeyed                       // consent grants alone, and the lookup is not keyed on one person: deny
 )
 
-// consentGate applies Rule SK-08 to a permitted decision for a lookup keyed
-// on person ("" when the query is not keyed on one person):
+// consentNotKeyedText is the denial of a lookup not keyed on one person under consent grants alone.
+const consentNotKeyedText = "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen."
+
+// applyConsent applies Rule SK-08 to a permitted decision d for req, a lookup
+// keyed on person ("" when the query is not keyed on one person), on any channel:
 //
 //   - no grant of the decision rests on consent: delivered as decided, at no cost;
 //   - grants on other bases (statute) allow as much alone: no consent needed;
@@ -199,40 +204,51 @@ const (
 //     decided (one indexed query);
 //   - otherwise the consent-based grants give nothing: what the other grants
 //     allow alone is delivered; with no other grant a person-keyed lookup is
-//     answered as for an unknown person, and a lookup not keyed on one person
-//     (arbeidssted, opplysningspliktig, uuid) is denied as a query kind the
-//     grants do not give, since consent is given person by person.
-func (c *call) consentGate(d access.Decision, kind access.QueryKind, history bool, person string) (access.Decision, consentOutcome) {
+//     answered as for an unknown person (consentMissing), and a lookup not keyed
+//     on one person (arbeidssted, opplysningspliktig, uuid) is denied
+//     (consentNotKeyed), since consent is given person by person.
+func (s *Server) applyConsent(ctx context.Context, req access.Request, in access.Inputs, d access.Decision, person string) (access.Decision, consentOutcome, error) {
 	purposes := governance.ConsentPurposes(d.Grants)
 	if len(purposes) == 0 {
-		return d, consentOK
+		return d, consentOK, nil
 	}
-	in := c.in
-	in.Grants = slices.DeleteFunc(slices.Clone(c.in.Grants), func(g access.Grant) bool { return g.Consent })
-	other := access.Decide(access.Request{
-		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
-		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
-	}, in, c.s.now())
+	in.Grants = slices.DeleteFunc(slices.Clone(in.Grants), func(g access.Grant) bool { return g.Consent })
+	other := access.Decide(req, in, s.now())
 	if other.Permit && slices.Equal(other.Packages, d.Packages) && other.History == d.History {
-		return d, consentOK
+		return d, consentOK, nil
 	}
 	if person != "" {
-		ok, err := c.s.db.HasValidConsent(c.r.Context(), person, c.claims.Consumer, purposes, c.s.now())
+		ok, err := s.db.HasValidConsent(ctx, person, req.Consumer, purposes, s.now())
 		if err != nil {
-			c.internal(err)
-			return d, consentAnswered
+			return d, consentAnswered, err
 		}
 		if ok {
-			return d, consentOK
+			return d, consentOK, nil
 		}
 	}
 	switch {
 	case other.Permit:
-		return other, consentOK
+		return other, consentOK, nil
 	case person != "":
-		return d, consentMissing
+		return d, consentMissing, nil
 	}
-	c.fail(http.StatusForbidden, "", string(access.DenyQueryKind),
-		"Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen.")
-	return d, consentAnswered
+	return d, consentNotKeyed, nil
+}
+
+// consentGate is applyConsent for an API call; it answers the call itself when
+// the outcome is a denial or a failure (consentAnswered).
+func (c *call) consentGate(d access.Decision, kind access.QueryKind, history bool, person string) (access.Decision, consentOutcome) {
+	d2, oc, err := c.s.applyConsent(c.r.Context(), access.Request{
+		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
+		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
+	}, c.in, d, person)
+	switch {
+	case err != nil:
+		c.internal(err)
+		return d, consentAnswered
+	case oc == consentNotKeyed:
+		c.fail(http.StatusForbidden, "", string(access.DenyQueryKind), consentNotKeyedText)
+		return d, consentAnswered
+	}
+	return d2, oc
 }

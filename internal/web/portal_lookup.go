@@ -170,6 +170,22 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 		refuse(http.StatusForbidden, string(d.Reason))
 		return
 	}
+	// Rule SK-08: grants resting on consent give a person's data only under their valid consent.
+	d, oc, err := s.applyConsent(r.Context(), access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, d, q.Arbeidstaker)
+	switch {
+	case err != nil:
+		s.pageError(w, r, err)
+		return
+	case oc == consentNotKeyed:
+		p.Denied = consentNotKeyedText
+		refuse(http.StatusForbidden, string(access.DenyQueryKind))
+		return
+	case oc == consentMissing:
+		// The same page as for a person the register does not know; only the log says why.
+		p.Searched = true
+		refuse(http.StatusOK, reasonNoConsent)
+		return
+	}
 	page, err := s.db.FindDocs(r.Context(), q)
 	if err != nil {
 		s.pageError(w, r, err)
