@@ -108,8 +108,8 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 				if err != nil {
 					return err
 				}
-				c.Status = access.Ceased
-				if err := db.UpsertConsumer(ctx, c, actor(getenv)); err != nil {
+				// Rule AA-26: the status, and every grant and delegation ended, in one transaction.
+				if _, err := db.CeaseOrganisation(ctx, c.Orgnr, "ceased by the CLI", actor(getenv)); err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "consumer %s has ceased: all its access ends now (AA-26)\n", c.Orgnr)

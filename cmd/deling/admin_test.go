@@ -95,9 +95,9 @@ func TestAdminFlow(t *testing.T) {
 		{nil, 200},
 		{[]string{"grant", "suspend", "--reason", "brudd på vilkårene", grantID[1]}, 403}, // Rule AA-25
 		{[]string{"grant", "resume", grantID[1]}, 200},
-		{[]string{"consumer", "cease", "--orgnr", orgnr}, 403}, // Rule AA-26
-		{[]string{"consumer", "add", "--orgnr", orgnr, "--name", "Testetaten"}, 200},
-		{[]string{"grant", "end", "--reason", "konsumenten avsluttet", grantID[1]}, 403}, // Rule AA-26
+		{[]string{"consumer", "cease", "--orgnr", orgnr}, 403}, // Rule AA-26: every grant ends with the organisation
+		// Back in Enhetsregisteret, it has no access until a new decision.
+		{[]string{"consumer", "add", "--orgnr", orgnr, "--name", "Testetaten"}, 403},
 	} {
 		if step.args != nil {
 			cmd(step.args...)
@@ -108,6 +108,15 @@ func TestAdminFlow(t *testing.T) {
 	}
 	if _, stderr, err := runCmd(t, nil, "--data", dir, "grant", "resume", grantID[1]); err == nil {
 		t.Fatalf("an ended grant was resumed: %s", stderr)
+	}
+	regranted := regexp.MustCompile(`grant ([0-9a-f-]{36})`).FindStringSubmatch(cmd("grant", "add", "--consumer", orgnr, "--packages", "grunnopplysninger",
+		"--legal-basis", "aa-registerforskriften § 10", "--processing-basis", "GDPR art. 6 nr. 1 e", "--purpose", "test"))
+	if got := lookup(); regranted == nil || got != 200 {
+		t.Fatalf("after a new grant: %d", got)
+	}
+	cmd("grant", "end", "--reason", "konsumenten avsluttet", regranted[1]) // Rule AA-26
+	if got := lookup(); got != 403 {
+		t.Fatalf("after grant end: %d", got)
 	}
 	// Input mistakes get clear errors, not panics.
 	for _, args := range [][]string{

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
 )
@@ -284,7 +283,7 @@ func (db *DB) ResolveObjection(ctx context.Context, id string, met bool, note st
 			return err
 		}
 		if !met {
-			if err := db.endAllAccess(ctx, tx, o.Consumer, ObjectionReason, actor, now); err != nil {
+			if _, err := db.endAccess(ctx, tx, o.Consumer, ObjectionReason, actor, false); err != nil {
 				return err
 			}
 		}
@@ -295,40 +294,6 @@ func (db *DB) ResolveObjection(ctx context.Context, id string, met bool, note st
 		return queueLetters(ctx, tx, now, letter, o.Consumer, to)
 	})
 	return o, err
-}
-
-// endAllAccess ends every grant and delegation of a consumer in tx, with their events.
-func (db *DB) endAllAccess(ctx context.Context, tx *sql.Tx, consumer, reason, actor string, now time.Time) error {
-	grants, err := idsIn(ctx, tx, `SELECT id FROM grants WHERE consumer = $1 AND status <> $2 ORDER BY created_at, id`, consumer, string(access.Ended))
-	if err != nil {
-		return err
-	}
-	for _, id := range grants {
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
-			string(access.Ended), reason, micros(now), id); err != nil {
-			return fmt.Errorf("end grant %s: %w", id, err)
-		}
-		if err := db.appendEvent(ctx, tx, audit.KindGrantStatus, consumer, actor,
-			map[string]string{"grant": id, "status": string(access.Ended), "reason": reason}); err != nil {
-			return err
-		}
-	}
-	delegations, err := idsIn(ctx, tx, `SELECT id FROM delegations WHERE consumer = $1 AND status <> $2 ORDER BY created_at, id`, consumer, string(access.Ended))
-	if err != nil {
-		return err
-	}
-	for _, id := range delegations {
-		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3`, string(access.Ended), micros(now), id); err != nil {
-			return fmt.Errorf("end delegation %s: %w", id, err)
-		}
-		if err := db.appendEvent(ctx, tx, audit.KindDelegationEnded, consumer, actor, map[string]string{"delegation": id, "reason": reason}); err != nil {
-			return err
-		}
-	}
-	if err := bumpAccess(ctx, tx); err != nil {
-		return err
-	}
-	return db.appendEvent(ctx, tx, audit.KindConsumerEnded, consumer, actor, map[string]any{"reason": reason, "grants": grants, "delegations": delegations})
 }
 
 func idsIn(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
