@@ -519,7 +519,29 @@ func (db *DB) activateApplicant(ctx context.Context, tx *sql.Tx, a governance.Ap
 	if err := bumpAccess(ctx, tx); err != nil {
 		return err
 	}
-	return db.appendEvent(ctx, tx, audit.KindConsumerChanged, c.Orgnr, actor, c)
+	if err := db.appendEvent(ctx, tx, audit.KindConsumerChanged, c.Orgnr, actor, c); err != nil {
+		return err
+	}
+	// The application's contact persons become the consumer's, when it has none
+	// yet; from then on the consumer keeps them current itself (Rule AA-06).
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE consumer = $1`, a.Org).Scan(&n); err != nil {
+		return err
+	}
+	for _, k := range []governance.Contact{a.Form.Admin, a.Form.Technical} {
+		if n > 0 || k.Epost == "" {
+			continue
+		}
+		k.ID, k.Consumer = newID(), a.Org
+		if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, consumer, navn, epost, telefon, rolle, varsler, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, k.ID, k.Consumer, k.Navn, k.Epost, k.Telefon, string(k.Rolle), k.Varsler, micros(now)); err != nil {
+			return fmt.Errorf("add contact: %w", err)
+		}
+		if err := db.appendEvent(ctx, tx, audit.KindContactChanged, a.Org, actor, map[string]any{"contact": k.ID, "rolle": k.Rolle, "from": "application"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ApproveProduction gives production access after the consumer confirmed its

@@ -46,14 +46,13 @@ type LifeResult struct {
 	Letters     int // letters queued
 }
 
-// queueLetters queues letters about consumer in tx: a letter with an empty To
-// goes to every contact person of the consumer, one with To to that address.
-// Each batch is recorded as a KindLetter event (subject and count, no addresses).
+// queueLetters queues letters about consumer in tx, each with an event in the
+// log: a letter with an empty To goes to every address of letterRecipients.
 func (db *DB) queueLetters(ctx context.Context, tx *sql.Tx, consumer, actor string, letters ...Mail) (int, error) {
 	if len(letters) == 0 {
 		return 0, nil
 	}
-	contacts, err := scanContacts(tx.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE consumer = $1 ORDER BY rolle, navn, id`, consumer))
+	to, err := letterRecipients(ctx, tx, consumer)
 	if err != nil {
 		return 0, err
 	}
@@ -64,13 +63,8 @@ func (db *DB) queueLetters(ctx context.Context, tx *sql.Tx, consumer, actor stri
 			out = append(out, l)
 			continue
 		}
-		var sent []string
-		for _, c := range contacts {
-			if slices.Contains(sent, strings.ToLower(c.Epost)) {
-				continue
-			}
-			sent = append(sent, strings.ToLower(c.Epost))
-			l.To = c.Epost
+		for _, a := range to {
+			l.To = a
 			out = append(out, l)
 		}
 	}
@@ -83,6 +77,31 @@ func (db *DB) queueLetters(ctx context.Context, tx *sql.Tx, consumer, actor stri
 		}
 	}
 	return len(out), nil
+}
+
+// letterRecipients are the addresses a written notice to a consumer goes to:
+// its contact persons, or, while it has none, the organisation's
+// administrators and role holders in the portal. Each address once.
+func letterRecipients(ctx context.Context, tx *sql.Tx, consumer string) ([]string, error) {
+	to, err := idsIn(ctx, tx, `SELECT epost FROM contacts WHERE consumer = $1 ORDER BY rolle, navn, id`, consumer)
+	if err != nil {
+		return nil, fmt.Errorf("letter recipients: %w", err)
+	}
+	if len(to) == 0 {
+		to, err = idsIn(ctx, tx, `SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL ORDER BY u.email`,
+			consumer, string(governance.Administrator), string(governance.Rolleinnehaver))
+		if err != nil {
+			return nil, fmt.Errorf("letter recipients: %w", err)
+		}
+	}
+	var out []string
+	for _, a := range to {
+		if a = strings.ToLower(a); !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // grantIDs lists the ids of consumer's grants in one of statuses, in tx.

@@ -185,13 +185,10 @@ func (db *DB) RemindToSubscribe(ctx context.Context, consumer string, every time
 		if subscribed > 0 || (last.Valid && now.Sub(fromMicros(last.Int64)) < every) {
 			return nil
 		}
-		to, err := letterRecipients(ctx, tx, consumer)
-		if err != nil || len(to) == 0 {
-			return err
-		}
 		letter.Kind = MailRemindSubscribe
-		queued = true
-		return queueLetters(ctx, tx, now, letter, consumer, to)
+		n, err := db.queueLetters(ctx, tx, consumer, "deling", letter)
+		queued = n > 0
+		return err
 	})
 	return queued && err == nil, err
 }

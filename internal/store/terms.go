@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"deling/internal/audit"
@@ -287,11 +286,8 @@ func (db *DB) ResolveObjection(ctx context.Context, id string, met bool, note st
 				return err
 			}
 		}
-		to, err := letterRecipients(ctx, tx, o.Consumer)
-		if err != nil {
-			return err
-		}
-		return queueLetters(ctx, tx, now, letter, o.Consumer, to)
+		_, err = db.queueLetters(ctx, tx, o.Consumer, actor, letter)
+		return err
 	})
 	return o, err
 }
@@ -313,35 +309,3 @@ func idsIn(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string
 	return out, rows.Err()
 }
 
-// letterRecipients are the addresses a written notice to a consumer goes to:
-// its contact persons, or, with none, its active administrators.
-func letterRecipients(ctx context.Context, tx *sql.Tx, consumer string) ([]string, error) {
-	to, err := idsIn(ctx, tx, `SELECT epost FROM contacts WHERE consumer = $1 ORDER BY rolle, navn, id`, consumer)
-	if err != nil {
-		return nil, fmt.Errorf("letter recipients: %w", err)
-	}
-	if len(to) == 0 {
-		to, err = idsIn(ctx, tx, `SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id
-			WHERE m.org = $1 AND m.role = $2 AND u.disabled_at IS NULL ORDER BY u.email`, consumer, string(governance.Administrator))
-		if err != nil {
-			return nil, fmt.Errorf("letter recipients: %w", err)
-		}
-	}
-	var out []string
-	for _, a := range to {
-		if !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
-}
-
-// queueLetters queues one copy of letter to each address, concerning consumer.
-func queueLetters(ctx context.Context, tx *sql.Tx, now time.Time, letter Mail, consumer string, to []string) error {
-	ms := make([]Mail, len(to))
-	for i, a := range to {
-		ms[i] = letter
-		ms[i].Consumer, ms[i].To = consumer, a
-	}
-	return queueMail(ctx, tx, now, ms...)
-}

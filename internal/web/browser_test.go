@@ -62,13 +62,19 @@ func newBrowser(t *testing.T, base string) *browser {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	b := &browser{t: t, ctx: ctx, base: base}
-	b.run(chromedp.EmulateViewport(1280, 900))
+	// The first action starts the browser: its context must not have a timeout of its own.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
 	return b
 }
 
+// run runs actions, each step within 30 s: a missing element fails the test instead of waiting for ever.
 func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("browser: %v (at %s)", err, b.location())
 	}
 }
@@ -101,18 +107,23 @@ func (b *browser) open(path string) {
 func (b *browser) fill(id, value string) {
 	b.t.Helper()
 	eval[bool](b, fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = ""; return true })()`, id))
-	b.run(chromedp.SendKeys(chromedp.ID(id), value))
+	b.run(chromedp.SendKeys(byID(id), value))
 }
 
 // tick checks a checkbox or radio button by id.
 func (b *browser) tick(id string) {
 	b.t.Helper()
 	if !eval[bool](b, fmt.Sprintf(`document.getElementById(%q).checked`, id)) {
-		b.run(chromedp.Click(chromedp.ID(id)))
+		b.run(chromedp.Click(byID(id)))
 	}
 }
 
-// choose selects an option of a select element by its value.
+// byID selects the element with id; ids may hold characters a CSS selector would need escaped ("@").
+func byID(id string) chromedp.JSPath {
+	return chromedp.JSPath(fmt.Sprintf(`document.getElementById(%q)`, id))
+}
+
+// choose sets a select element's or a date input's value.
 func (b *browser) choose(id, value string) {
 	b.t.Helper()
 	got := eval[string](b, fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; e.dispatchEvent(new Event("change", {bubbles: true})); return e.value })()`, id, value))
