@@ -308,4 +308,3 @@ func idsIn(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string
 	}
 	return out, rows.Err()
 }
-
