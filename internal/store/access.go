@@ -121,6 +121,17 @@ func scanGrant(row interface{ Scan(...any) error }) (access.Grant, error) {
 
 // AddGrant stores a new grant (giving it an id if it has none) and returns it.
 func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (access.Grant, error) {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		g, err = db.insertGrant(ctx, tx, g, actor, db.now())
+		return err
+	})
+	return g, err
+}
+
+// insertGrant stores a new grant in tx, with its event in the log, and marks
+// the change to access (giving the grant an id and status active if it has none).
+func (db *DB) insertGrant(ctx context.Context, tx *sql.Tx, g access.Grant, actor string, now time.Time) (access.Grant, error) {
 	if g.ID == "" {
 		g.ID = newID()
 	}
@@ -131,22 +142,18 @@ func (db *DB) AddGrant(ctx context.Context, g access.Grant, actor string) (acces
 	for i, k := range g.QueryKinds {
 		kinds[i] = string(k)
 	}
-	now := micros(db.now())
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
-			g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
-			g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason,
-			g.Consent, g.ApplicationID, now)
-		if err != nil {
-			return fmt.Errorf("add grant: %w", err)
-		}
-		if err := bumpAccess(ctx, tx); err != nil {
-			return err
-		}
-		return db.appendEvent(ctx, tx, audit.KindGrantAdded, g.Consumer, actor, g)
-	})
-	return g, err
+	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
+		g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
+		g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason,
+		g.Consent, g.ApplicationID, micros(now))
+	if err != nil {
+		return g, fmt.Errorf("add grant: %w", err)
+	}
+	if err := bumpAccess(ctx, tx); err != nil {
+		return g, err
+	}
+	return g, db.appendEvent(ctx, tx, audit.KindGrantAdded, g.Consumer, actor, g)
 }
 
 // Grant loads one grant.

@@ -328,31 +328,6 @@ func (db *DB) endApplicationAccess(ctx context.Context, tx *sql.Tx, a governance
 	return bumpAccess(ctx, tx)
 }
 
-// insertApplicationGrant is AddGrant in the caller's transaction.
-func (db *DB) insertApplicationGrant(ctx context.Context, tx *sql.Tx, g access.Grant, actor string, now time.Time) (access.Grant, error) {
-	if g.ID == "" {
-		g.ID = newID()
-	}
-	if g.Status == "" {
-		g.Status = access.Active
-	}
-	kinds := make([]string, len(g.QueryKinds))
-	for i, k := range g.QueryKinds {
-		kinds[i] = string(k)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
-		g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
-		g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason,
-		g.Consent, g.ApplicationID, micros(now))
-	if err != nil {
-		return g, fmt.Errorf("add grant: %w", err)
-	}
-	if err := bumpAccess(ctx, tx); err != nil {
-		return g, err
-	}
-	return g, db.appendEvent(ctx, tx, audit.KindGrantAdded, g.Consumer, actor, g)
-}
 
 // applicationGrants are the grants a decision on a creates in env: one per channel,
 // with the application's bases, purpose and query kinds (Rule AA-02).
@@ -453,7 +428,7 @@ func (db *DB) ApproveApplication(ctx context.Context, id string, ap Approval, ac
 		h := governance.HistoryEntry{At: now, Actor: actor, Name: name, Step: governance.StepApprove, From: a.Status, To: to}
 		a.Status, a.UpdatedAt, a.Granted, a.SegmentID, a.ValidTo, a.CaseWorker = to, now, packageRefs(ap.Packages), ap.SegmentID, ap.ValidTo, name
 		for _, g := range applicationGrants(a, register.EnvTest, now) {
-			if _, err := db.insertApplicationGrant(ctx, tx, g, actor, now); err != nil {
+			if _, err := db.insertGrant(ctx, tx, g, actor, now); err != nil {
 				return err
 			}
 		}
@@ -570,7 +545,7 @@ func (db *DB) ApproveProduction(ctx context.Context, id string, packages []acces
 		h := governance.HistoryEntry{At: now, Actor: actor, Name: name, Step: governance.StepApproveProd, From: a.Status, To: to}
 		a.Status, a.UpdatedAt = to, now
 		for _, g := range applicationGrants(a, register.EnvProd, now) {
-			if _, err := db.insertApplicationGrant(ctx, tx, g, actor, now); err != nil {
+			if _, err := db.insertGrant(ctx, tx, g, actor, now); err != nil {
 				return err
 			}
 		}

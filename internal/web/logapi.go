@@ -259,6 +259,30 @@ func (s *Server) personInsightFor(r *http.Request, ident string) (personInsight,
 	return out, nil
 }
 
+// exportLookups streams every lookup record q selects as JSON lines, page by page from the store.
+func (s *Server) exportLookups(w http.ResponseWriter, r *http.Request, q store.RecordQuery) {
+	w.Header().Set("Content-Type", "application/jsonl")
+	w.Header().Set("Content-Disposition", `attachment; filename="oppslag-`+q.Consumer+`.jsonl"`)
+	enc := json.NewEncoder(w)
+	q.Limit = 1000
+	for {
+		recs, err := s.db.StoredRecords(r.Context(), q)
+		if err != nil {
+			s.log.Error("export failed midway", "err", err, "correlation_id", CorrelationID(r.Context()))
+			return
+		}
+		for _, sr := range recs {
+			if sr.Record.Kind == audit.KindLookup {
+				enc.Encode(sr.Record)
+			}
+		}
+		if len(recs) < q.Limit {
+			return
+		}
+		q.After, q.AfterSet = recs[len(recs)-1].Seq, true
+	}
+}
+
 // receipt proves a record's inclusion under the first signed checkpoint that covers it.
 func (s *Server) receipt(r *http.Request, sr store.StoredRecord) (*audit.Receipt, error) {
 	size, signed, err := s.db.CheckpointAtLeast(r.Context(), sr.Seq)
@@ -320,27 +344,8 @@ func (s *Server) consumerLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Get("format") == "jsonl" {
-		// The whole log of the consumer, one record a line, page by page from the store.
-		w.Header().Set("Content-Type", "application/jsonl")
-		w.Header().Set("Content-Disposition", `attachment; filename="oppslag-`+q.Consumer+`.jsonl"`)
-		enc := json.NewEncoder(w)
-		q.Limit = 1000
-		for {
-			recs, err := s.db.StoredRecords(r.Context(), q)
-			if err != nil {
-				s.log.Error("export failed midway", "err", err)
-				return
-			}
-			for _, sr := range recs {
-				if sr.Record.Kind == audit.KindLookup {
-					enc.Encode(sr.Record)
-				}
-			}
-			if len(recs) < q.Limit {
-				return
-			}
-			q.After, q.AfterSet = recs[len(recs)-1].Seq, true
-		}
+		s.exportLookups(w, r, q)
+		return
 	}
 	recs, err := s.db.StoredRecords(r.Context(), q)
 	if err != nil {

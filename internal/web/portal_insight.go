@@ -152,24 +152,5 @@ func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visit
 		s.pageError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/jsonl")
-	w.Header().Set("Content-Disposition", `attachment; filename="oppslag-`+v.Org+`.jsonl"`)
-	enc := json.NewEncoder(w)
-	q := store.RecordQuery{Consumer: v.Org, Limit: 1000}
-	for {
-		recs, err := s.db.StoredRecords(r.Context(), q)
-		if err != nil {
-			s.log.Error("export failed midway", "err", err, "correlation_id", CorrelationID(r.Context()))
-			return
-		}
-		for _, sr := range recs {
-			if sr.Record.Kind == audit.KindLookup {
-				enc.Encode(sr.Record)
-			}
-		}
-		if len(recs) < q.Limit {
-			return
-		}
-		q.After, q.AfterSet = recs[len(recs)-1].Seq, true
-	}
+	s.exportLookups(w, r, store.RecordQuery{Consumer: v.Org})
 }
