@@ -328,7 +328,6 @@ func (db *DB) endApplicationAccess(ctx context.Context, tx *sql.Tx, a governance
 	return bumpAccess(ctx, tx)
 }
 
-
 // applicationGrants are the grants a decision on a creates in env: one per channel,
 // with the application's bases, purpose and query kinds (Rule AA-02).
 func applicationGrants(a governance.Application, env register.Env, now time.Time) []access.Grant {
