@@ -28,11 +28,12 @@ type demoConsumer struct {
 	processorName string
 	file          string
 	says          string
+	web           bool // also a web-lookup grant
 }
 
 var demoConsumers = []demoConsumer{
 	{n: 9_100_001, name: "Demo kommune", packages: []string{"grunnopplysninger@1"},
-		kinds: []access.QueryKind{access.ByArbeidstaker}, file: "kommune.json",
+		kinds: []access.QueryKind{access.ByArbeidstaker}, file: "kommune.json", web: true,
 		says: "a narrow grant: basic facts, lookups by person only"},
 	{n: 9_100_002, name: "Demo pensjonskasse", packages: []string{"grunnopplysninger@1", "stillingsdetaljer@1", "permisjoner@1", "historikk@1"},
 		kinds:      []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig, access.Antall},
@@ -77,6 +78,15 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 				LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Demo: saksbehandling",
 				QueryKinds: d.kinds, ValidFrom: time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
 				return err
+			}
+			if d.web {
+				// Web lookup for the demo's web-lookup user (oppslag@kommune.demo).
+				if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: d.packages, Channel: access.ChannelWeb, Env: register.EnvTest,
+					LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Demo: saksbehandling",
+					QueryKinds: []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig},
+					ValidFrom: time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
+					return err
+				}
 			}
 		} else if err != nil {
 			return err
