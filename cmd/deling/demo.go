@@ -84,7 +84,7 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 				if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: d.packages, Channel: access.ChannelWeb, Env: register.EnvTest,
 					LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Demo: saksbehandling",
 					QueryKinds: []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig},
-					ValidFrom: time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
+					ValidFrom:  time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
 					return err
 				}
 			}
