@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ type Server struct {
 
 	sessions    *scs.SessionManager
 	signInLimit signInLimiter
+	hashSlots   chan struct{} // password verifications at once (portal.go)
 	baseURL     string
 	rules       governance.Settings
 	extractDir  string
@@ -148,6 +150,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.limits = newLimiter(s.rateBlockFor)
 	s.sessions = newSessions(cfg.DB, cfg.SecureCookies)
+	s.hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.baseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s.rules = cfg.Governance.WithDefaults()
 	s.extractDir, s.extractTTL = cfg.ExtractDir, cfg.ExtractTTL
