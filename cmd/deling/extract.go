@@ -21,4 +21,6 @@ func (o extractOptions) resultDir(dataDir string) string { return "" }
 func (o extractOptions) ttl() time.Duration { return 0 }
 
 // extractJobs run queued extract jobs and delete expired results.
-func extractJobs(db *store.DB, log *slog.Logger, o extractOptions, dataDir string) []job.Job { return nil }
+func extractJobs(db *store.DB, log *slog.Logger, o extractOptions, dataDir string) []job.Job {
+	return nil
+}
