@@ -181,7 +181,9 @@ func (db *DB) AmendApplication(ctx context.Context, id, actor, name string) (gov
 // answered, the fields may have changed) and its purpose, legal basis,
 // processing basis or controller differs from the approved one, the old
 // application's access ends at once, in this transaction.
-func (db *DB) StepApplication(ctx context.Context, id string, step governance.Step, form *governance.ApplicationForm, note, actor, name string) (governance.Application, error) {
+// Each of pre runs on the locked application before the step; an error from one aborts it.
+func (db *DB) StepApplication(ctx context.Context, id string, step governance.Step, form *governance.ApplicationForm, note, actor, name string,
+	pre ...func(governance.Application) error) (governance.Application, error) {
 	switch step {
 	case governance.StepSave, governance.StepSubmit, governance.StepSign, governance.StepTake, governance.StepAsk, governance.StepAnswer, governance.StepConfirmTest:
 	default:
@@ -193,6 +195,11 @@ func (db *DB) StepApplication(ctx context.Context, id string, step governance.St
 		var err error
 		if a, err = db.lockApplication(ctx, tx, id); err != nil {
 			return err
+		}
+		for _, p := range pre {
+			if err := p(a); err != nil {
+				return err
+			}
 		}
 		to, ok := governance.Next(a.Status, step)
 		if !ok {

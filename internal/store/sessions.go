@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -10,7 +12,8 @@ import (
 
 // Sessions keeps the portal's sessions (github.com/alexedwards/scs/v2's Store
 // and CtxStore). A session is only the token and the encoded data: who signed
-// in is checked against the accounts on every request.
+// in is checked against the accounts on every request. Only the token's SHA-256
+// is stored, so a copy of the database signs nobody in.
 type Sessions struct{ db *DB }
 
 // Sessions is the session store on db.
@@ -24,7 +27,7 @@ func (s Sessions) Find(token string) ([]byte, bool, error) {
 // FindCtx is Find with a context.
 func (s Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := s.db.read.queryRow(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`, token, micros(s.db.now())).Scan(&b)
+	err := s.db.read.queryRow(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`, tokenKey(token), micros(s.db.now())).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -42,7 +45,7 @@ func (s Sessions) Commit(token string, b []byte, expiry time.Time) error {
 // CommitCtx is Commit with a context.
 func (s Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	_, err := s.db.write.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
-		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, micros(expiry))
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, tokenKey(token), b, micros(expiry))
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
@@ -54,8 +57,14 @@ func (s Sessions) Delete(token string) error { return s.DeleteCtx(context.Backgr
 
 // DeleteCtx is Delete with a context.
 func (s Sessions) DeleteCtx(ctx context.Context, token string) error {
-	_, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token)
+	_, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, tokenKey(token))
 	return err
+}
+
+// tokenKey is what the sessions table keeps of a session token.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // PurgeSessions deletes expired sessions.

@@ -181,7 +181,7 @@ func (s *Server) personInsight(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if err := s.insightRecord(r, ident, map[string]string{"person": ident}); err != nil {
+	if err := s.insightRecord(r, ident, map[string]string{"innsyn": "person"}); err != nil {
 		s.log.Error("audit append failed", "err", err)
 		writeProblem(w, r, http.StatusServiceUnavailable, "", "Innsynet kunne ikke logges, og blir derfor ikke gitt.")
 		return

@@ -318,6 +318,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		// An account without a password yet (invited): take as long as a real check.
+		governance.VerifyPassword(dummyHash(), pw)
+	}
 	if err := governance.VerifyPassword(hash, pw); err != nil || u.Disabled {
 		s.signInLimit.failed(strings.ToLower(email), s.now())
 		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
@@ -351,9 +355,16 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, next)
 }
 
-// safeNext keeps a local path to return to after sign-in, nothing else.
+// safeNext keeps a local portal path to return to after sign-in, nothing else:
+// no scheme, no host, no control characters (browsers drop tabs and newlines,
+// so "/\t/evil.example" would become "//evil.example").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 200 {
+	if len(next) > 200 || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		(u.Path != "/portal" && !strings.HasPrefix(u.Path, "/portal/")) || strings.HasPrefix(next, "//") {
 		return ""
 	}
 	return next

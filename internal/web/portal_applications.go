@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,6 +200,12 @@ func (s *Server) anyApplication(w http.ResponseWriter, r *http.Request, v *visit
 // role may not, and returns to the page with a message when the status has moved on.
 func (s *Server) may(w http.ResponseWriter, r *http.Request, v *visitor, a governance.Application, step governance.Step, back string) bool {
 	_, err := governance.TransitionFor(a.Status, step, v.Memberships, a.Org)
+	// Separation of duties: nobody handles the case of an organisation they hold a role in.
+	caseStep := step == governance.StepTake || step == governance.StepAsk || step == governance.StepApprove ||
+		step == governance.StepRefuse || step == governance.StepApproveProd
+	if caseStep && (slices.ContainsFunc(v.Memberships, func(m governance.Membership) bool { return m.Org == a.Org }) || a.SignedBy == v.Actor()) {
+		err = governance.ErrNotYourStep
+	}
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
 		w.WriteHeader(http.StatusForbidden)
@@ -662,13 +669,32 @@ func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visi
 	if !s.may(w, r, v, a, governance.StepSign, back) {
 		return
 	}
-	// A form changed since submission is not signed: it is complete by construction, but check.
-	if bad := a.Form.Validate(s.env, s.catalogue); len(bad) > 0 {
+	// Rule AA-01: the role holder signs exactly what they were shown. The page
+	// carries the version it showed; a change since (the administrator sent it
+	// again) is not signed, and neither is an incomplete form. Both are checked
+	// on the locked row, in the signing transaction.
+	seen, _ := strconv.ParseInt(r.PostFormValue("versjon"), 10, 64)
+	errIncomplete := errors.New("incomplete")
+	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepSign, nil, "", v.Actor(), v.User.Navn,
+		func(locked governance.Application) error {
+			if locked.UpdatedAt.UnixMicro() != seen {
+				return store.ErrConflict
+			}
+			if bad := locked.Form.Validate(s.env, s.catalogue); len(bad) > 0 {
+				return errIncomplete
+			}
+			return nil
+		})
+	if errors.Is(err, errIncomplete) {
 		s.flash(r, "Søknaden er ikke fullstendig. Administrator må rette den før den kan signeres.")
 		redirect(w, r, back)
 		return
 	}
-	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepSign, nil, "", v.Actor(), v.User.Navn)
+	if errors.Is(err, store.ErrConflict) {
+		s.flash(r, "Søknaden er endret siden du åpnet den. Les den på nytt før du signerer.")
+		redirect(w, r, back)
+		return
+	}
 	s.stepDone(w, r, err, back, "Søknaden er signert og sendt inn til registerforvalteren.")
 }
 

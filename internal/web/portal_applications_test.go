@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -189,7 +190,11 @@ func TestApplicationFlow(t *testing.T) {
 	if p := signer.get("/portal/soknader/" + id); !p.has("Signer og send inn") {
 		t.Fatal("the role holder is not offered to sign")
 	}
-	if p := signer.post("/portal/soknader/"+id+"/signer", nil); p.status != http.StatusOK || !p.has("signert og sendt inn") {
+	// Rule AA-01: a signature on a version the signer was not shown is refused.
+	if p := signer.post("/portal/soknader/"+id+"/signer", url.Values{"versjon": {"1"}}); !p.has("endret siden du åpnet den") {
+		t.Fatalf("sign of a stale version: %d", p.status)
+	}
+	if p := signApp(t, signer, id); p.status != http.StatusOK || !p.has("signert og sendt inn") {
 		t.Fatalf("sign: %d", p.status)
 	}
 	if a := h.application(id); a.Status != governance.AppSubmitted || a.SignedByName == "" || a.SignedAt == nil {
@@ -345,7 +350,7 @@ func TestApplicationFlow(t *testing.T) {
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatalf("access ended before the change was signed: %d", a.status)
 	}
-	signer.post("/portal/soknader/"+changed+"/signer", nil)
+	signApp(t, signer, changed)
 	if a := h.person(tok, person, ""); a.status != http.StatusForbidden {
 		t.Fatalf("lookup after a substantial change: %d", a.status)
 	}
@@ -370,7 +375,7 @@ func TestApplicationSegments(t *testing.T) {
 		signer := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
 		p := admin.post("/portal/soknader/ny", with(applicationValues(""), "handling", "send", "databehandler_orgnr", "", "databehandler_navn", "", "databehandler_avtale", ""))
 		id := lastPart(p.url)
-		signer.post("/portal/soknader/"+id+"/signer", nil)
+		signApp(t, signer, id)
 		cw.post("/portal/saker/"+id+"/ta", nil)
 		return id, cw.post("/portal/saker/"+id+"/godkjenn", extra)
 	}
@@ -414,5 +419,47 @@ func TestApplicationSegments(t *testing.T) {
 	}
 	if a := h.application(id); a.Status != governance.AppRefused {
 		t.Fatalf("refused: %s", a.Status)
+	}
+}
+
+// signApp signs an application as the role holder would: from the page, with the version it shows.
+func signApp(t *testing.T, b *browserless, id string) page {
+	t.Helper()
+	m := regexp.MustCompile(`name="versjon" value="(\d+)"`).FindStringSubmatch(b.get("/portal/soknader/" + id).body)
+	if m == nil {
+		t.Fatal("no signing form on the application's page")
+	}
+	return b.post("/portal/soknader/"+id+"/signer", url.Values{"versjon": {m[1]}})
+}
+
+// Separation of duties: a case worker who also holds a role in the applicant's
+// organisation may not handle its case; another case worker may.
+func TestCaseWorkerOfOwnOrganisation(t *testing.T) {
+	h := newHarness(t)
+	org := string(syntheticOrg(8_300_001))
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	signer := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
+	p := admin.post("/portal/soknader/ny", with(applicationValues(""), "handling", "send", "databehandler_orgnr", "", "databehandler_navn", "", "databehandler_avtale", ""))
+	id := lastPart(p.url)
+	signApp(t, signer, id)
+
+	email := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	u, _, err := h.db.UserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.AddMembership(t.Context(), u.ID, org, governance.Utvikler, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.signIn(email).post("/portal/saker/"+id+"/ta", nil); p.status != http.StatusForbidden {
+		t.Fatalf("a case worker of the applicant's own organisation took the case: %d", p.status)
+	}
+	if h.application(id).Status != governance.AppSubmitted {
+		t.Fatal("the case moved")
+	}
+	cw := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	cw.post("/portal/saker/"+id+"/ta", nil)
+	if h.application(id).Status != governance.AppInReview {
+		t.Fatalf("another case worker could not take it: %s", h.application(id).Status)
 	}
 }

@@ -45,7 +45,7 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
 		s.pageError(w, r, err)
 		return
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"person": v.User.PID}); err != nil {
+	if err := s.insightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
 		s.pageError(w, r, err) // fail closed: no insight that is not logged
 		return
 	}
@@ -99,7 +99,7 @@ func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor
 		s.pageError(w, r, err)
 		return
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"person": ident}); err != nil {
+	if err := s.insightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"innsyn": "person"}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

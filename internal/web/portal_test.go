@@ -35,8 +35,19 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("after sign-in at %s", p.url)
 		}
 		// Only local paths are returned to.
-		if safeNext("//evil.example/x") != "" || safeNext("https://evil.example") != "" || safeNext("/portal") != "/portal" {
-			t.Fatal("safeNext lets an outside address through")
+		for _, bad := range []string{"//evil.example/x", "https://evil.example", "/\t/evil.example", "/%09/evil.example", "/\\evil.example",
+			"/portal\n/x", "javascript:alert(1)", "/api/v2/x", "/../evil", "///evil.example"} {
+			if got := safeNext(bad); got != "" {
+				t.Errorf("safeNext(%q) = %q", bad, got)
+			}
+		}
+		if safeNext("/portal") != "/portal" || safeNext("/portal/soknader/ny") != "/portal/soknader/ny" {
+			t.Fatal("safeNext refuses a portal path")
+		}
+		// The whole way: a tab in neste never reaches a Location header.
+		p = h.anonymous().post("/logg-inn", url.Values{"epost": {admin}, "passord": {testPassword}, "neste": {"/\t/evil.example"}})
+		if !strings.HasSuffix(p.url, "/portal") {
+			t.Fatalf("after sign-in with a bad neste: %s", p.url)
 		}
 	})
 
