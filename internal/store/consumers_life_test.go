@@ -6,10 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"deling/internal/access"
 	"deling/internal/audit"
@@ -204,8 +207,8 @@ func TestSuspendConsumer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The two suspended here and the one suspended before resume.
-		if res.Grants != 3 || res.Letters != 2 {
+		// Rule AA-25: the two suspended here resume; the one suspended before, for another reason, does not.
+		if res.Grants != 2 || res.Letters != 2 {
 			t.Fatalf("resume %+v", res)
 		}
 		if d := lifeDecide(t, db, org, ""); !d.Permit {
@@ -340,6 +343,10 @@ func TestReviewReminders(t *testing.T) {
 		if len(mails) != 2 || mails[0].Kind != MailReviewReminder {
 			t.Fatalf("letters %+v", mails)
 		}
+		// Each reminder sent is in the log, as every letter to a consumer is; a reminder not sent is not.
+		if ev := lifeEvents(t, db, org, KindLetter); len(ev) != 2 || !strings.Contains(string(ev[0].Event), MailReviewReminder) || ev[0].Actor != "deling" {
+			t.Fatalf("letter events %+v", ev)
+		}
 		// The review done, nothing is due.
 		if err := db.ConfirmMemberships(ctx, u.ID, org, "user:"+u.ID); err != nil {
 			t.Fatal(err)
@@ -350,32 +357,62 @@ func TestReviewReminders(t *testing.T) {
 	})
 }
 
-// Rule AA-27: a new user sets a password once, through a link that expires.
+// lifeLetter is an invitation's letter: the kind of link and the name greeted, for tests to read.
+func lifeLetter(setPassword bool, navn string) Mail {
+	return Mail{Subject: "Invitasjon", Body: fmt.Sprintf("Hei %s, passord: %v", navn, setPassword)}
+}
+
+// lifeInvite invites email to role for org with the token hash, a week's link and a limit of 50.
+func lifeInvite(t *testing.T, db *DB, org, email string, role governance.Role, hash string) (InviteOutcome, error) {
+	t.Helper()
+	return db.InviteUser(context.Background(), Invitation{User: governance.User{Email: email, Navn: "Ny Bruker"}, Org: org, Role: role,
+		TokenHash: hash, ExpiresAt: db.now().Add(7 * 24 * time.Hour), Limit: 50, Letter: lifeLetter}, "user:admin")
+}
+
+// lifeMail lists the pending letters to an address.
+func lifeMail(t *testing.T, db *DB, to string) []Mail {
+	t.Helper()
+	ms, err := db.PendingMail(context.Background(), 1000, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Mail
+	for _, m := range ms {
+		if m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Rule AA-27: a new user sets a password once, through a link that expires, and holds the role only then.
 func TestInviteAndActivate(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		clock := lifeMovableClock(db)
 		const org = "310000051"
-		inv := Invitation{User: governance.User{Email: "Ny@Org.test", Navn: "Ny Bruker"}, Org: org, Role: governance.Utvikler,
-			TokenHash: "hash1", ExpiresAt: clock.now().Add(7 * 24 * time.Hour), Mail: Mail{Subject: "Aktiver", Body: "Lenke"}}
-		u, err := db.InviteUser(ctx, inv, "user:admin")
-		if err != nil {
-			t.Fatal(err)
+		if out, err := lifeInvite(t, db, org, "Ny@Org.test", governance.Utvikler, "hash1"); err != nil || out != InviteSetPassword {
+			t.Fatalf("invite: %v %v", out, err)
 		}
-		if _, err := db.InviteUser(ctx, inv, "user:admin"); !errors.Is(err, ErrExists) {
-			t.Fatalf("second invitation of the address: %v", err)
+		u, hash, err := db.UserByEmail(ctx, "ny@org.test")
+		if err != nil || governance.VerifyPassword(hash, "") == nil || !strings.HasPrefix(hash, "!") {
+			t.Fatalf("an invited account has a usable password: %v", err)
 		}
-		if _, hash, _ := db.UserByEmail(ctx, "ny@org.test"); governance.VerifyPassword(hash, "") == nil || !strings.HasPrefix(hash, "!") {
-			t.Fatal("an invited account has a usable password")
+		// No role before the person takes it.
+		if ms, _ := db.Memberships(ctx, u.ID); len(ms) != 0 {
+			t.Fatalf("roles before activation: %+v", ms)
 		}
-		mails, _ := db.PendingMail(ctx, 10, 5)
-		if len(mails) != 1 || mails[0].To != "ny@org.test" || mails[0].Kind != MailActivation {
+		if ms, _ := db.OrgMembers(ctx, org); len(ms) != 0 {
+			t.Fatalf("listed before activation: %+v", ms)
+		}
+		mails := lifeMail(t, db, "ny@org.test")
+		if len(mails) != 1 || mails[0].Kind != MailActivation || mails[0].Consumer != "" || !strings.Contains(mails[0].Body, "passord: true") {
 			t.Fatalf("letters %+v", mails)
 		}
-		if got, err := db.ActivationUser(ctx, "hash1"); err != nil || got.ID != u.ID {
-			t.Fatalf("activation user %v %v", got, err)
+		if p, err := db.InvitationByToken(ctx, "hash1"); err != nil || p.User.ID != u.ID || !p.SetPassword || p.Org != org || p.Role != governance.Utvikler {
+			t.Fatalf("invitation %+v %v", p, err)
 		}
-		if _, err := db.ActivationUser(ctx, "other"); !errors.Is(err, ErrNotFound) {
+		if _, err := db.InvitationByToken(ctx, "other"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown token: %v", err)
 		}
 		if _, err := db.Activate(ctx, "hash1", "newhash"); err != nil {
@@ -384,17 +421,31 @@ func TestInviteAndActivate(t *testing.T) {
 		if _, hash, _ := db.UserByEmail(ctx, "ny@org.test"); hash != "newhash" {
 			t.Fatalf("password hash %q", hash)
 		}
+		if ms, _ := db.Memberships(ctx, u.ID); !governance.Has(ms, org, governance.Utvikler) || len(ms) != 1 {
+			t.Fatalf("roles after activation: %+v", ms)
+		}
 		if _, err := db.Activate(ctx, "hash1", "again"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("a used token worked again: %v", err)
 		}
-		// An expired link does nothing.
-		inv.User.Email, inv.TokenHash = "sen@org.test", "hash2"
-		if _, err := db.InviteUser(ctx, inv, "user:admin"); err != nil {
+		if _, err := db.InvitationByToken(ctx, "hash1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a used link still offers something: %v", err)
+		}
+		// An expired link does nothing; inviting the address again issues a new link that works.
+		if _, err := lifeInvite(t, db, org, "sen@org.test", governance.Oppslagsbruker, "hash2"); err != nil {
 			t.Fatal(err)
 		}
 		clock.advance(7 * 24 * time.Hour)
 		if _, err := db.Activate(ctx, "hash2", "late"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("an expired token worked: %v", err)
+		}
+		if out, err := lifeInvite(t, db, org, "sen@org.test", governance.Oppslagsbruker, "hash3"); err != nil || out != InviteSetPassword {
+			t.Fatalf("invite again: %v %v", out, err)
+		}
+		if n := len(lifeMail(t, db, "sen@org.test")); n != 2 {
+			t.Fatalf("%d letters after the second invitation", n)
+		}
+		if got, err := db.Activate(ctx, "hash3", "ontime"); err != nil || !governance.Has(mustMemberships(t, db, got.ID), org, governance.Oppslagsbruker) {
+			t.Fatalf("the new link: %v", err)
 		}
 		ev := lifeEvents(t, db, org, audit.KindUserAdded)
 		if len(ev) != 2 {
@@ -402,8 +453,344 @@ func TestInviteAndActivate(t *testing.T) {
 		}
 		var e map[string]any
 		json.Unmarshal(ev[0].Event, &e)
-		if e["invited"] != true {
+		if e["invited"] != true || e["role"] != string(governance.Utvikler) {
 			t.Fatalf("event %s", ev[0].Event)
 		}
 	})
+}
+
+func mustMemberships(t *testing.T, db *DB, id string) []governance.Membership {
+	t.Helper()
+	ms, err := db.Memberships(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// Rule AA-27: an activation link sets a password once, also when it is used by many requests at the same moment.
+func TestActivateConcurrently(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		if _, err := lifeInvite(t, db, "310000052", "samtidig@org.test", governance.Utvikler, "race"); err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = db.Activate(ctx, "race", fmt.Sprintf("hash%d", i))
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won >= 0:
+				t.Fatalf("requests %d and %d both set the password", won, i)
+			case err == nil:
+				won = i
+			case !errors.Is(err, ErrNotFound):
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatal("no request set the password")
+		}
+		if _, hash, _ := db.UserByEmail(ctx, "samtidig@org.test"); hash != fmt.Sprintf("hash%d", won) {
+			t.Fatalf("password hash %q, want the winner's (%d)", hash, won)
+		}
+		activated := 0
+		for _, e := range lifeEvents(t, db, "", audit.KindUserRole) {
+			if strings.Contains(string(e.Event), `"activated"`) {
+				activated++
+			}
+		}
+		if activated != 1 {
+			t.Fatalf("%d activation events", activated)
+		}
+	})
+}
+
+// Rule AA-27: an administrator cannot attach someone's existing account to
+// the organisation: the account holder accepts through the link mailed to
+// them. Blocked accounts, persons and the register's staff get nothing, and
+// every attempt counts against the daily limit.
+func TestInviteExistingAccount(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org, other = "310000061", "310000062"
+		mk := func(email string, pid string, m governance.Membership) governance.User {
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: "Lagret Navn", PID: pid}, "$argon2id$x", []governance.Membership{m}, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		dev := mk("dev@other.test", "", governance.Membership{Org: other, Role: governance.Utvikler})
+		person := mk("person@home.test", "01017012345", governance.Membership{Org: "", Role: governance.Person})
+		staff := mk("sb@register.test", "", governance.Membership{Org: governance.AuthorityOrg, Role: governance.Saksbehandler})
+		blocked := mk("blocked@other.test", "", governance.Membership{Org: other, Role: governance.Utvikler})
+		if err := db.DisableUser(ctx, blocked.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		member := mk("member@org.test", "", governance.Membership{Org: org, Role: governance.Oppslagsbruker})
+
+		if out, err := lifeInvite(t, db, org, "DEV@other.test", governance.Oppslagsbruker, "dev"); err != nil || out != InviteAccept {
+			t.Fatalf("existing account: %v %v", out, err)
+		}
+		// Not attached: no role, not listed, until its holder accepts.
+		if ms := mustMemberships(t, db, dev.ID); governance.Has(ms, org, governance.Oppslagsbruker) {
+			t.Fatal("an existing account got the role without its holder's consent")
+		}
+		if ms, _ := db.OrgMembers(ctx, org); len(ms) != 1 || ms[0].User.ID != member.ID {
+			t.Fatalf("members before acceptance: %+v", ms)
+		}
+		mails := lifeMail(t, db, "dev@other.test")
+		if len(mails) != 1 || !strings.Contains(mails[0].Body, "passord: false") || mails[0].Consumer != "" {
+			t.Fatalf("letters %+v", mails)
+		}
+		if p, err := db.InvitationByToken(ctx, "dev"); err != nil || p.SetPassword || p.Org != org || p.User.ID != dev.ID {
+			t.Fatalf("invitation %+v %v", p, err)
+		}
+		if _, err := db.Activate(ctx, "dev", "takeover"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an invitation to an account with a password set its password: %v", err)
+		}
+		if m, err := db.AcceptInvitation(ctx, "dev"); err != nil || m.UserID != dev.ID || m.Org != org || m.Role != governance.Oppslagsbruker {
+			t.Fatalf("accept: %+v %v", m, err)
+		}
+		if ms := mustMemberships(t, db, dev.ID); !governance.Has(ms, org, governance.Oppslagsbruker) || !governance.Has(ms, other, governance.Utvikler) {
+			t.Fatalf("roles after acceptance %+v", ms)
+		}
+		if _, err := db.AcceptInvitation(ctx, "dev"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("accepted twice: %v", err)
+		}
+
+		// Refused in silence: no letter, no link, no role.
+		for _, c := range []struct {
+			email string
+			id    string
+		}{{"person@home.test", person.ID}, {"sb@register.test", staff.ID}, {"blocked@other.test", blocked.ID}, {"member@org.test", member.ID}} {
+			out, err := lifeInvite(t, db, org, c.email, governance.Oppslagsbruker, "refused-"+c.email)
+			if err != nil || out != InviteRefused {
+				t.Fatalf("%s: %v %v", c.email, out, err)
+			}
+			if m := lifeMail(t, db, c.email); len(m) != 0 {
+				t.Fatalf("%s got a letter: %+v", c.email, m)
+			}
+			if _, err := db.InvitationByToken(ctx, "refused-"+c.email); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%s: a refused invitation's link works: %v", c.email, err)
+			}
+			if _, err := db.AcceptInvitation(ctx, "refused-"+c.email); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%s: a refused invitation was accepted: %v", c.email, err)
+			}
+			if ms := mustMemberships(t, db, c.id); len(ms) != 1 {
+				t.Fatalf("%s: roles %+v", c.email, ms)
+			}
+		}
+		// An account blocked after the invitation cannot accept it.
+		late := mk("late@other.test", "", governance.Membership{Org: other, Role: governance.Utvikler})
+		if _, err := lifeInvite(t, db, org, "late@other.test", governance.Utvikler, "late"); err != nil {
+			t.Fatal(err)
+		}
+		db.DisableUser(ctx, late.ID, "test")
+		if _, err := db.AcceptInvitation(ctx, "late"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a blocked account accepted: %v", err)
+		}
+
+		// The daily limit counts every attempt, refused or not (6 so far), and is per organisation.
+		for i := 6; i < 50; i++ {
+			if _, err := lifeInvite(t, db, org, fmt.Sprintf("n%d@org.test", i), governance.Utvikler, fmt.Sprintf("n%d", i)); err != nil {
+				t.Fatalf("invitation %d: %v", i, err)
+			}
+		}
+		if _, err := lifeInvite(t, db, org, "member@org.test", governance.Oppslagsbruker, "over1"); !errors.Is(err, ErrLimit) {
+			t.Fatalf("the 51st invitation (refused in silence): %v", err)
+		}
+		if _, err := lifeInvite(t, db, org, "ny51@org.test", governance.Utvikler, "over2"); !errors.Is(err, ErrLimit) {
+			t.Fatalf("the 51st invitation: %v", err)
+		}
+		if _, _, err := db.UserByEmail(ctx, "ny51@org.test"); !errors.Is(err, ErrNotFound) {
+			t.Fatal("an invitation over the limit made an account")
+		}
+		if _, err := lifeInvite(t, db, other, "ny51@org.test", governance.Utvikler, "other-org"); err != nil {
+			t.Fatalf("another organisation's invitation: %v", err)
+		}
+		lifeMovableClock(db).advance(invitationWindow)
+		if _, err := lifeInvite(t, db, org, "ny52@org.test", governance.Utvikler, "next-day"); err != nil {
+			t.Fatalf("the next day: %v", err)
+		}
+	})
+}
+
+// Rule AA-25: resuming a consumer resumes what the register suspended for a breach, not grants suspended for another reason.
+func TestResumeOnlyRegisterSuspensions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000071"
+		grants := lifeConsumer(t, db, org, "", "a@kommune.test") // active, active, suspended
+		if _, err := db.SetGrantStatus(ctx, grants[0].ID, access.Suspended, "suspendert av forvalter i CLI", "cli:ops"); err != nil {
+			t.Fatal(err)
+		}
+		// Nothing suspended by the register: nothing to resume.
+		if _, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("resumed grants the register did not suspend: %v", err)
+		}
+		if _, err := db.SuspendConsumer(ctx, org, "brudd", Mail{Subject: "Suspendert"}, "user:s"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Grants(ctx, org)
+		if !SuspendedByRegister(got[1]) || SuspendedByRegister(got[0]) || SuspendedByRegister(got[2]) {
+			t.Fatalf("suspended by the register: %+v", got)
+		}
+		res, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s")
+		if err != nil || res.Grants != 1 {
+			t.Fatalf("resume: %+v %v", res, err)
+		}
+		got, _ = db.Grants(ctx, org)
+		want := []access.Status{access.Suspended, access.Active, access.Suspended}
+		for i, g := range got {
+			if g.Status != want[i] {
+				t.Fatalf("grant %d: %s (%q), want %s", i, g.Status, g.StatusReason, want[i])
+			}
+		}
+	})
+}
+
+// lifeRuneError is a reader failing with a long message of 'ø's (two bytes each), after prefix.
+type lifeRuneError string
+
+func (e lifeRuneError) Read([]byte) (int, error) {
+	return 0, errors.New(string(e) + strings.Repeat("ø", 400))
+}
+
+var _ io.Reader = lifeRuneError("")
+
+// A long error message is cut on a character boundary: PostgreSQL refuses
+// invalid UTF-8, and the failed import or the delivery attempt would go unrecorded.
+func TestMailAndImportErrorsCutOnRuneBoundary(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		for _, prefix := range []string{"", "x"} { // one of them puts byte 500 inside an 'ø'
+			if err := db.QueueMail(ctx, Mail{To: prefix + "a@b.test", Subject: "s", Body: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			ms := lifeMail(t, db, prefix+"a@b.test")
+			if err := db.MarkMail(ctx, ms[0].ID, errors.New(prefix+strings.Repeat("ø", 400))); err != nil {
+				t.Fatalf("mark mail (prefix %q): %v", prefix, err)
+			}
+			ms = lifeMail(t, db, prefix+"a@b.test")
+			if ms[0].Attempts != 1 || !utf8.ValidString(ms[0].LastError) || len(ms[0].LastError) > 500 || len(ms[0].LastError) < 498 {
+				t.Fatalf("prefix %q: attempts %d, last error of %d bytes, valid %v", prefix, ms[0].Attempts, len(ms[0].LastError), utf8.ValidString(ms[0].LastError))
+			}
+
+			if _, err := db.ImportEnhetsregisteret(ctx, lifeRuneError(prefix), "feil", "test"); err == nil || strings.Contains(err.Error(), "record the import") {
+				t.Fatalf("import (prefix %q): %v", prefix, err)
+			}
+		}
+		runs, err := db.EnhetsregisteretRuns(ctx, 10)
+		if err != nil || len(runs) != 2 {
+			t.Fatalf("runs %d %v", len(runs), err)
+		}
+		for _, r := range runs {
+			if !utf8.ValidString(r.Error) || len(r.Error) > 500 || !strings.HasSuffix(r.Error, "ø") {
+				t.Fatalf("run error of %d bytes, valid %v", len(r.Error), utf8.ValidString(r.Error))
+			}
+		}
+	})
+}
+
+func TestTruncateMailError(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 2, "ab"},
+		{"aøb", 2, "a"},
+		{"aøb", 3, "aø"},
+		{"øøø", 5, "øø"},
+		{"a\xffb", 10, "a\uFFFDb"},
+		{"ø", 1, ""},
+	} {
+		if got := truncate(c.in, c.n); got != c.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
+
+// Rule AA-06: a consumer keeps at least one administrative contact, also
+// when two are removed or changed at the same moment.
+func TestContactKeepingOne(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000081"
+		save := func(navn string, role governance.ContactRole) governance.Contact {
+			c, err := db.SaveContact(ctx, governance.Contact{Consumer: org, Navn: navn, Epost: navn + "@k.test", Rolle: role}, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		a, b, tech := save("a", governance.ContactAdministrative), save("b", governance.ContactAdministrative), save("t", governance.ContactTechnical)
+		// Two removals at once: one of them is refused.
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, c := range []governance.Contact{a, b} {
+			wg.Go(func() { errs[i] = db.RemoveContactKeepingOne(ctx, org, c.ID, "user:x") })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrConflict) || errors.Is(errs[1], ErrConflict)) {
+			t.Fatalf("two concurrent removals: %v, %v", errs[0], errs[1])
+		}
+		left := b
+		if errs[1] == nil {
+			left = a
+		}
+		// The last one may not become technical, but may be changed otherwise.
+		c := left
+		c.Rolle = governance.ContactTechnical
+		if _, err := db.ChangeContactKeepingOne(ctx, c, "user:x"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("the last administrative contact made technical: %v", err)
+		}
+		c.Rolle, c.Navn = governance.ContactAdministrative, "Nytt navn"
+		if _, err := db.ChangeContactKeepingOne(ctx, c, "user:x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RemoveContactKeepingOne(ctx, org, tech.ID, "user:x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RemoveContactKeepingOne(ctx, "310000082", left.ID, "user:x"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("another consumer's contact: %v", err)
+		}
+		// A new administrative contact, and two changes at once: one of them is refused.
+		n := save("n", governance.ContactAdministrative)
+		for i, c := range []governance.Contact{left, n} {
+			c.Rolle = governance.ContactSecurity
+			wg.Go(func() { _, errs[i] = db.ChangeContactKeepingOne(ctx, c, "user:x") })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrConflict) || errors.Is(errs[1], ErrConflict)) {
+			t.Fatalf("two concurrent changes: %v, %v", errs[0], errs[1])
+		}
+		cs, _ := db.Contacts(ctx, org)
+		if len(cs) != 2 || adminCount(cs) != 1 {
+			t.Fatalf("contacts %+v", cs)
+		}
+	})
+}
+
+func adminCount(cs []governance.Contact) int {
+	n := 0
+	for _, c := range cs {
+		if c.Rolle == governance.ContactAdministrative {
+			n++
+		}
+	}
+	return n
 }

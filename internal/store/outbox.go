@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Mail is an e-mail in the outbox.
@@ -74,11 +76,21 @@ func (db *DB) MarkMail(ctx context.Context, id string, sendErr error) error {
 	if sendErr == nil {
 		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2`, micros(db.now()), id)
 	} else {
-		msg := sendErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2`, msg, id)
+		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2`, truncate(sendErr.Error(), 500), id)
 	}
 	return err
+}
+
+// truncate shortens s to at most n bytes without splitting a character, and
+// replaces invalid UTF-8: PostgreSQL refuses a TEXT value that is not valid
+// UTF-8, and a refused write would lose what it recorded (an attempt, a failed run).
+func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"deling/internal/audit"
 	"deling/internal/governance"
@@ -14,22 +17,49 @@ import (
 // ErrExists is returned (wrapped) when a row with the same key already exists.
 var ErrExists = errors.New("already exists")
 
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
+// failing: SQLSTATE 23505 on PostgreSQL, "UNIQUE constraint failed" on SQLite.
+// A count-then-insert that lost a race to a concurrent insert ends here, and
+// is answered as ErrExists rather than as a failure.
+func uniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// insertUser adds an account row in tx; ErrExists when the address has one (also one inserted a moment ago).
+func insertUser(ctx context.Context, tx *sql.Tx, u governance.User, passwordHash string, now int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, u.Email).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("user: %w", ErrExists)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		u.ID, u.Email, u.Navn, passwordHash, u.PID, now); err != nil {
+		if uniqueViolation(err) {
+			return fmt.Errorf("user: %w", ErrExists)
+		}
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
 // CreateUser adds an account with a hashed password and its memberships.
+// ErrExists when the e-mail address has an account, also when it was made
+// by a concurrent request a moment ago.
 func (db *DB) CreateUser(ctx context.Context, u governance.User, passwordHash string, ms []governance.Membership, actor string) (governance.User, error) {
 	u.ID = newID()
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	now := micros(db.now())
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, u.Email).Scan(&n); err != nil {
+		if err := insertUser(ctx, tx, u, passwordHash, now); err != nil {
 			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("user: %w", ErrExists)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			u.ID, u.Email, u.Navn, passwordHash, u.PID, now); err != nil {
-			return fmt.Errorf("insert user: %w", err)
 		}
 		for _, m := range ms {
 			if err := addMembership(ctx, tx, u.ID, m.Org, m.Role, now); err != nil {
@@ -169,9 +199,45 @@ func (db *DB) AddMembership(ctx context.Context, userID, org string, role govern
 	})
 }
 
-// RemoveMembership takes a role away; a user holding no role any more for the organisation loses it at once.
+// userManagerRoles are the roles that manage an organisation's users: one of them must be left (Rule AA-27).
+var userManagerRoles = []governance.Role{governance.Administrator, governance.Rolleinnehaver}
+
+// RemoveMembership takes a role away; a user holding no role any more for
+// the organisation loses it at once. ErrConflict when it is the
+// organisation's last administrator or role holder (of active accounts):
+// someone must be left who can manage its users (Rule AA-27). The check
+// locks those memberships first, so two concurrent removals cannot both pass it.
 func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if slices.Contains(userManagerRoles, role) {
+			q := `SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+				WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`
+			if db.engine == Postgres {
+				q += ` FOR UPDATE OF m`
+			}
+			rows, err := tx.QueryContext(ctx, q, org, string(userManagerRoles[0]), string(userManagerRoles[1]))
+			if err != nil {
+				return fmt.Errorf("userManagerRoles of %s: %w", org, err)
+			}
+			left := 0
+			for rows.Next() {
+				var u, r string
+				if err := rows.Scan(&u, &r); err != nil {
+					rows.Close()
+					return err
+				}
+				if u != userID || r != string(role) {
+					left++
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if left == 0 {
+				return fmt.Errorf("the last who manages the users of %s: %w", org, ErrConflict)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
 		if err != nil {
 			return fmt.Errorf("remove membership: %w", err)

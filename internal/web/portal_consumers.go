@@ -161,17 +161,6 @@ func contactFromForm(r *http.Request, org string) governance.Contact {
 	}
 }
 
-// adminContacts counts the administrative contacts other than except.
-func adminContacts(cs []governance.Contact, except string) int {
-	n := 0
-	for _, c := range cs {
-		if c.Rolle == governance.ContactAdministrative && c.ID != except {
-			n++
-		}
-	}
-	return n
-}
-
 func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, problem string, status int) {
 	cs, err := s.db.Contacts(r.Context(), v.Org)
 	if err != nil {
@@ -232,25 +221,35 @@ func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *visitor)
 }
 
 func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
-	old, all, ok := s.ownContact(w, r, v)
+	old, _, ok := s.ownContact(w, r, v)
 	if !ok {
 		return
 	}
 	c := contactFromForm(r, v.Org)
 	c.ID = old.ID
 	bad := c.Validate()
-	if old.Rolle == governance.ContactAdministrative && c.Rolle != governance.ContactAdministrative && adminContacts(all, old.ID) == 0 && bad["rolle"] == "" {
-		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
-	}
-	if len(bad) > 0 {
+	showAgain := func() {
 		f := contactForm(c)
 		f.Errors = bad
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: old,
 			Roles: governance.ContactRoles(), Form: f})
+	}
+	if len(bad) > 0 {
+		showAgain()
 		return
 	}
-	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
+	// The store keeps the last administrative contact, checked in the change's transaction (Rule AA-06).
+	_, err := s.db.ChangeContactKeepingOne(r.Context(), c, v.Actor())
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
+		showAgain()
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r, v)
+		return
+	case err != nil:
 		s.pageError(w, r, err)
 		return
 	}
@@ -259,17 +258,22 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 }
 
 func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
-	c, all, ok := s.ownContact(w, r, v)
+	c, _, ok := s.ownContact(w, r, v)
 	if !ok {
 		return
 	}
-	if c.Rolle == governance.ContactAdministrative && adminContacts(all, c.ID) == 0 {
+	// The store keeps the last administrative contact, checked in the removal's transaction (Rule AA-06).
+	err := s.db.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
+	switch {
+	case errors.Is(err, store.ErrConflict):
 		s.renderContacts(w, r, v, contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true}),
 			c.Navn+" er virksomhetens eneste administrative kontaktperson og kan ikke fjernes. Legg til en ny administrativ kontaktperson først.",
 			http.StatusConflict)
 		return
-	}
-	if err := s.db.RemoveContact(r.Context(), v.Org, c.ID, v.Actor()); err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r, v)
+		return
+	case err != nil:
 		s.pageError(w, r, err)
 		return
 	}
@@ -354,12 +358,22 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) {
 	s.renderUsers(w, r, v, f, "", http.StatusOK)
 }
 
-// activationValidity is how long an activation link works.
+// activationValidity is how long an invitation's link works.
 const activationValidity = 7 * 24 * time.Hour
 
-// addUser gives a person a role for the organisation: an existing account
-// gets the role; a new one is made without a password and its owner is sent
-// a single-use link to set one.
+// invitationsPerDay bounds the invitations an organisation sends in 24 hours
+// (Rule AA-27): plenty for taking people on, too few to probe many addresses
+// or to send mail in bulk.
+const invitationsPerDay = 50
+
+// addUser invites a person to a role for the organisation (Rule AA-27). The
+// person holds the role only after taking it through the single-use link
+// mailed to them: a new account sets a password, an existing account accepts
+// the invitation, so nobody's account is attached to an organisation without
+// their consent. The administrator gets the same answer for every address
+// (an account or none, blocked, a person's or the register's staff's, already
+// a member): the portal reveals nothing about who has an account, and never
+// shows an existing account's name.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 	f := newLifeForm("epost", "navn", "rolle")
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("epost")))
@@ -370,74 +384,48 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 		f.Errors["epost"] = "Skriv en gyldig e-postadresse, for eksempel navn@virksomhet.no."
 	}
 	switch {
+	case navn == "":
+		f.Errors["navn"] = "Skriv navnet til brukeren."
+	case len(navn) > 200:
+		f.Errors["navn"] = "Navnet er for langt."
+	}
+	switch {
 	case !slices.Contains(governance.OrganisationRoles(), role):
 		f.Errors["rolle"] = "Velg en rolle."
 	case role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver):
 		// Only a role holder makes another: the role signs for the organisation (Rule AA-01).
 		f.Errors["rolle"] = "Bare en rolleinnehaver kan gi rollen rolleinnehaver."
 	}
-	if len(navn) > 200 {
-		f.Errors["navn"] = "Navnet er for langt."
-	}
-	var existing governance.User
-	if !f.Bad() {
-		u, _, err := s.db.UserByEmail(r.Context(), email)
-		switch {
-		case err == nil && u.Disabled:
-			f.Errors["epost"] = "Kontoen med denne e-postadressen er sperret. Kontakt registerforvalteren."
-		case err == nil:
-			existing = u
-		case errors.Is(err, store.ErrNotFound):
-			if navn == "" {
-				f.Errors["navn"] = "Skriv navnet til brukeren."
-			}
-		default:
-			s.pageError(w, r, err)
-			return
-		}
-	}
 	if f.Bad() {
 		s.renderUsers(w, r, v, f, "", http.StatusBadRequest)
-		return
-	}
-	if existing.ID != "" {
-		ms, err := s.db.Memberships(r.Context(), existing.ID)
-		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		if governance.Has(ms, v.Org, role) {
-			f.Errors["rolle"] = existing.Navn + " har allerede denne rollen."
-			s.renderUsers(w, r, v, f, "", http.StatusConflict)
-			return
-		}
-		if err := s.db.AddMembership(r.Context(), existing.ID, v.Org, role, v.Actor()); err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		s.flash(r, existing.Navn+" har fått rollen "+role.Label()+".")
-		redirect(w, r, "/portal/brukere")
 		return
 	}
 	token, hash := newActivationToken()
 	expires := s.now().Add(activationValidity)
 	link := s.baseURL + "/aktiver/" + token
-	body := fmt.Sprintf("Hei %s,\n\n%s har gitt deg rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
-		"Velg et passord for å ta kontoen i bruk:\n%s\n\nLenken kan brukes én gang og virker til %s. "+
-		"Har du ikke ventet denne e-posten, kan du se bort fra den.\n",
-		navn, v.User.Navn, role.Label(), v.OrgName, v.Org, link, s.osloTime(expires))
+	letter := func(setPassword bool, name string) store.Mail {
+		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
+		if setPassword {
+			what = "Velg et passord for å ta kontoen i bruk. Da får du rollen:"
+		}
+		return store.Mail{Subject: "Invitasjon til Aa-registerets portal", Body: fmt.Sprintf("Hei %s,\n\n"+
+			"%s har invitert deg til rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
+			"%s\n%s\n\nLenken kan brukes én gang og virker til %s. "+
+			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
+			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.osloTime(expires))}
+	}
 	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
-		TokenHash: hash, ExpiresAt: expires, Mail: store.Mail{Subject: "Du har fått tilgang til Aa-registerets portal", Body: body}}, v.Actor())
-	if errors.Is(err, store.ErrExists) { // made a moment ago by someone else: try again
-		f.Errors["epost"] = "Det finnes allerede en konto med denne e-postadressen. Prøv igjen."
-		s.renderUsers(w, r, v, f, "", http.StatusConflict)
+		TokenHash: hash, ExpiresAt: expires, Limit: invitationsPerDay, Letter: letter}, v.Actor())
+	if errors.Is(err, store.ErrLimit) {
+		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", invitationsPerDay),
+			http.StatusTooManyRequests)
 		return
 	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.flash(r, navn+" er lagt til som "+role.Label()+" og har fått en e-post med lenke for å velge passord.")
+	s.flash(r, "Vi har sendt en invitasjon til "+email+". Personen får rollen når hen har tatt imot invitasjonen.")
 	redirect(w, r, "/portal/brukere")
 }
 
@@ -495,7 +483,7 @@ func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *visitor)
 // tasks loses access). Portal access ends at the user's next click, since
 // every request reads their roles anew.
 func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visitor) {
-	u, rows, ok := s.ownUser(w, r, v)
+	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
 		return
 	}
@@ -504,34 +492,25 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 		s.notFound(w, r, v)
 		return
 	}
-	problem := ""
-	switch {
-	case role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver):
-		problem = "Bare en rolleinnehaver kan ta bort rollen rolleinnehaver."
-	case role == governance.Administrator || role == governance.Rolleinnehaver:
-		// Someone must be left who can manage the organisation's users.
-		left := 0
-		for _, row := range rows {
-			for _, ur := range row.Roles {
-				if (ur.Role == governance.Administrator || ur.Role == governance.Rolleinnehaver) && !(row.ID == u.ID && ur.Role == role) {
-					left++
-				}
-			}
-		}
-		if left == 0 {
-			problem = u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først."
-		}
-	}
-	if problem != "" {
+	conflict := func(problem string) {
 		w.WriteHeader(http.StatusConflict)
 		s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u, Problem: problem})
+	}
+	if role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver) {
+		conflict("Bare en rolleinnehaver kan ta bort rollen rolleinnehaver.")
 		return
 	}
-	if err := s.db.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.notFound(w, r, v)
-			return
-		}
+	// Someone must be left who can manage the organisation's users: the store
+	// checks it in the removal's transaction, so two removals at once cannot both pass (Rule AA-27).
+	err := s.db.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor())
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		conflict(u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først.")
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r, v)
+		return
+	case err != nil:
 		s.pageError(w, r, err)
 		return
 	}
@@ -539,41 +518,77 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	redirect(w, r, "/portal/brukere")
 }
 
-// ---- Activation: a new user sets a password ----
+// ---- Invitation links: a new user sets a password, an existing one accepts (Rule AA-27) ----
 
 type activationPage struct {
 	frame
 	Navn, Email string
+	Accept      bool // an account with a password: it accepts the role, no password form
+	RoleLabel   string
+	OrgName     string
+	Org         string
 	Form        lifeForm
 }
 
-func (s *Server) activationUser(w http.ResponseWriter, r *http.Request) (governance.User, bool) {
+// pendingInvitation is what the link in the path offers; it answers not found for a link that offers nothing.
+func (s *Server) pendingInvitation(w http.ResponseWriter, r *http.Request) (store.PendingInvitation, bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
-	u, err := s.db.ActivationUser(r.Context(), tokenHash(r.PathValue("token")))
+	p, err := s.db.InvitationByToken(r.Context(), tokenHash(r.PathValue("token")))
 	if errors.Is(err, store.ErrNotFound) {
 		s.notFound(w, r, nil)
-		return u, false
+		return p, false
 	}
 	if err != nil {
 		s.pageError(w, r, err)
-		return u, false
+		return p, false
 	}
-	return u, true
+	return p, true
+}
+
+func (s *Server) renderActivation(w http.ResponseWriter, r *http.Request, p store.PendingInvitation, f lifeForm, status int) {
+	title := "Velg passord"
+	if !p.SetPassword {
+		title = "Godta invitasjonen"
+	}
+	page := activationPage{frame: s.frame(r, nil, title), Navn: p.User.Navn, Email: p.User.Email, Accept: !p.SetPassword, Form: f}
+	if p.Org != "" {
+		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.consumerName(r, p.Org)
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	s.render(w, r, "aktiver.html", page)
 }
 
 func (s *Server) activationForm(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.activationUser(w, r)
+	p, ok := s.pendingInvitation(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, r, "aktiver.html", activationPage{frame: s.frame(r, nil, "Velg passord"), Navn: u.Navn, Email: u.Email,
-		Form: newLifeForm("passord", "passord2")})
+	s.renderActivation(w, r, p, newLifeForm("passord", "passord2"), http.StatusOK)
 }
 
+// activate uses the link once: an account without a password sets one (and
+// gets the role the link offers); an existing account accepts the role. The
+// link came by e-mail, so using it shows control of the address.
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.activationUser(w, r)
+	p, ok := s.pendingInvitation(w, r)
 	if !ok {
+		return
+	}
+	if !p.SetPassword {
+		m, err := s.db.AcceptInvitation(r.Context(), tokenHash(r.PathValue("token")))
+		if errors.Is(err, store.ErrNotFound) {
+			s.notFound(w, r, nil)
+			return
+		}
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		s.flash(r, "Invitasjonen er godtatt: du har fått rollen "+m.Role.Label()+" for "+s.consumerName(r, m.Org)+".")
+		redirect(w, r, "/portal")
 		return
 	}
 	f := newLifeForm("passord", "passord2")
@@ -584,8 +599,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		f.Errors["passord2"] = "Passordene er ikke like."
 	}
 	if f.Bad() {
-		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "aktiver.html", activationPage{frame: s.frame(r, nil, "Velg passord"), Navn: u.Navn, Email: u.Email, Form: f})
+		s.renderActivation(w, r, p, f, http.StatusBadRequest)
 		return
 	}
 	hash, err := governance.HashPassword(pw)
@@ -777,11 +791,14 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visit
 		AsProcessor: s.lifeDelegationRows(r, asProc), Contacts: contacts, Letters: s.lifeLetters(mails),
 		CanAct: v.Staff(governance.Saksbehandler), Form: f, Problem: problem}
 	p.StatusLabel, p.StatusColor = lifeStatus(c.Status)
+	suspended := false
 	for _, g := range grants {
 		p.CanSuspend = p.CanSuspend || g.Status == access.Active
-		p.CanResume = p.CanResume || g.Status == access.Suspended
+		suspended = suspended || g.Status == access.Suspended
+		// Only what the register suspended for a breach is resumed here (Rule AA-25).
+		p.CanResume = p.CanResume || store.SuspendedByRegister(g)
 	}
-	if c.Status == access.Active && p.CanResume && !p.CanSuspend {
+	if c.Status == access.Active && suspended && !p.CanSuspend {
 		p.StatusLabel, p.StatusColor = lifeStatus(access.Suspended) // as the list shows it
 	}
 	p.CanSuspend = p.CanSuspend && c.Status == access.Active
@@ -997,9 +1014,10 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) {
 // ---- Enhetsregisteret (Rule AA-26) ----
 
 type enhetRun struct {
-	Source, Started, Finished, Error string
-	Entries                          int64
-	Ceased, WindingUp                []string
+	Source, Started, Finished string
+	Failed                    bool // why is in the server log only: driver and SQL text is not for the page
+	Entries                   int64
+	Ceased, WindingUp         []string
 }
 
 type enhetsregisteretPage struct {
@@ -1016,7 +1034,7 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 	}
 	p := enhetsregisteretPage{frame: s.frame(r, v, "Enhetsregisteret"), Problem: problem}
 	for _, run := range runs {
-		er := enhetRun{Source: run.Source, Started: s.osloTime(run.StartedAt), Finished: s.osloTime(run.FinishedAt), Error: run.Error, Entries: run.Entries}
+		er := enhetRun{Source: run.Source, Started: s.osloTime(run.StartedAt), Finished: s.osloTime(run.FinishedAt), Failed: run.Error != "", Entries: run.Entries}
 		for _, o := range run.Ceased {
 			er.Ceased = append(er.Ceased, s.consumerName(r, o)+" ("+o+")")
 		}
@@ -1034,6 +1052,9 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) {
 	s.renderEnhetsregisteret(w, r, v, "", http.StatusOK)
 }
+
+// enhetFailed is what the page says of a failed import.
+const enhetFailed = "Importen feilet. Se driftsloggen."
 
 // maxEnhetUpload bounds an uploaded Enhetsregisteret file (the whole register, gzip-compressed, is a few hundred MB).
 const maxEnhetUpload = 2 << 30
@@ -1067,8 +1088,9 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 		}
 		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
 		if err != nil {
-			s.log.Warn("enhetsregisteret upload failed", "err", err)
-			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret: "+run.Error, http.StatusBadRequest)
+			// The details (parser, driver or SQL text) go to the server log only.
+			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", CorrelationID(r.Context()))
+			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret. "+enhetFailed, http.StatusBadRequest)
 			return
 		}
 		s.flash(r, fmt.Sprintf("Leste %d enheter. %d konsumenter eller databehandlere har mistet tilgangen.", run.Entries, len(run.Ceased)))

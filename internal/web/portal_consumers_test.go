@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"context"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/access"
 	"deling/internal/governance"
@@ -178,7 +180,25 @@ func TestUsersAndReview(t *testing.T) {
 
 var activationLink = regexp.MustCompile(`/aktiver/([A-Za-z0-9_-]{43})`)
 
-// Rule AA-27: a new user gets an account without a password and a single-use link to set one; an existing account just gets the role.
+// lifeLink is the token of the last invitation link mailed to the address ("" when none).
+func (h *harness) lifeLink(to string) string {
+	h.t.Helper()
+	mails, err := h.db.PendingMail(context.Background(), 1000, 5)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	token := ""
+	for _, m := range mails {
+		if m.To == to {
+			if mm := activationLink.FindStringSubmatch(m.Body); mm != nil {
+				token = mm[1]
+			}
+		}
+	}
+	return token
+}
+
+// Rule AA-27: a new user gets an account without a password or role and a single-use link to set a password, which gives the role.
 func TestAddUserAndActivate(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -195,31 +215,29 @@ func TestAddUserAndActivate(t *testing.T) {
 	if _, _, err := h.db.UserByEmail(ctx, "nora@kommune.test"); err == nil {
 		t.Fatal("an account was made from a bad post")
 	}
-	if p := admin.post("/portal/brukere", url.Values{"epost": {"Nora@Kommune.test"}, "navn": {"Nora Ny"}, "rolle": {"utvikler"}}); p.status != http.StatusOK || !p.has("Nora Ny er lagt til") {
+	if p := admin.post("/portal/brukere", url.Values{"epost": {"Nora@Kommune.test"}, "navn": {"Nora Ny"}, "rolle": {"utvikler"}}); p.status != http.StatusOK || !p.has("Vi har sendt en invitasjon til nora@kommune.test") {
 		t.Fatalf("add: %d", p.status)
 	}
-	// The account exists with the role, but no password works until activation.
+	// The account exists without the role, and no password works until activation.
+	if ms, _ := h.db.Memberships(ctx, h.lifeUserID("nora@kommune.test")); len(ms) != 0 {
+		t.Fatalf("roles before activation: %+v", ms)
+	}
+	if p := admin.get("/portal/brukere"); p.has("nora@kommune.test") {
+		t.Fatal("listed before activation")
+	}
 	b := h.anonymous()
 	if p := b.post("/logg-inn", url.Values{"epost": {"nora@kommune.test"}, "passord": {testPassword}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("sign-in before activation: %d", p.status)
 	}
-	mails, _ := h.db.PendingMail(ctx, 100, 5)
-	var token string
-	for _, m := range mails {
-		if m.To == "nora@kommune.test" {
-			if mm := activationLink.FindStringSubmatch(m.Body); mm != nil {
-				token = mm[1]
-			}
-		}
-	}
+	token := h.lifeLink("nora@kommune.test")
 	if token == "" {
-		t.Fatalf("no activation link in %+v", mails)
+		t.Fatal("no activation link")
 	}
 	// The link is not shown among the organisation's letters.
 	if p := admin.get("/portal/brev"); p.has(token) {
 		t.Fatal("the activation link is shown to the organisation")
 	}
-	if p := b.get("/aktiver/" + token); p.status != http.StatusOK || !p.has("nora@kommune.test") {
+	if p := b.get("/aktiver/" + token); p.status != http.StatusOK || !p.has("nora@kommune.test") || !p.has("Lagre passordet") || !p.has("Ny kommune") {
 		t.Fatalf("activation page: %d", p.status)
 	}
 	if p := b.post("/aktiver/"+token, url.Values{"passord": {"kort"}, "passord2": {"kort"}}); p.status != http.StatusBadRequest || !p.has("minst 12 tegn") {
@@ -245,15 +263,162 @@ func TestAddUserAndActivate(t *testing.T) {
 		t.Fatalf("unknown link: %d", p.status)
 	}
 
-	// An existing account just gets the role.
-	other, _ := h.consumer("Leverandør AS")
-	existing := h.account(governance.Utvikler, other, "")
-	if p := admin.post("/portal/brukere", url.Values{"epost": {existing}, "rolle": {"oppslagsbruker"}}); p.status != http.StatusOK || !p.has("har fått rollen") {
-		t.Fatalf("existing account: %d", p.status)
+	if p := admin.get("/portal/brukere"); !p.has("nora@kommune.test") {
+		t.Fatal("the activated user is not listed")
 	}
-	ms, _ := h.db.Memberships(ctx, h.lifeUserID(existing))
+}
+
+// Rule AA-27: an administrator gets the same answer for every address, never
+// sees an existing account's name, and cannot attach someone's account to the
+// organisation: its holder accepts through the link mailed to them. Persons,
+// the register's staff and blocked accounts are never invited.
+func TestAddUserRevealsNothing(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	org, _ := h.consumer("Nysgjerrig kommune")
+	other, _ := h.consumer("Leverandør AS")
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	mk := func(email string, role governance.Role, org, pid string) {
+		navn := "Hemmelig Lagret Navn"
+		if strings.HasPrefix(email, "medlem") {
+			navn = "Kjent Medlem" // a member: the list shows them anyway
+		}
+		if _, err := h.db.CreateUser(ctx, governance.User{Email: email, Navn: navn, PID: pid}, testPasswordHash(),
+			[]governance.Membership{{Org: org, Role: role}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("dev@leverandor.test", governance.Utvikler, other, "")
+	mk("person@hjemme.test", governance.Person, "", "01017012345")
+	mk("sb@register.test", governance.Saksbehandler, governance.AuthorityOrg, "")
+	mk("sperret@leverandor.test", governance.Utvikler, other, "")
+	h.db.DisableUser(ctx, h.lifeUserID("sperret@leverandor.test"), "test")
+	mk("medlem@kommune.test", governance.Oppslagsbruker, org, "")
+
+	before, _ := h.db.PendingMail(ctx, 1000, 5)
+	answer := func(email string) page {
+		t.Helper()
+		p := admin.post("/portal/brukere", url.Values{"epost": {email}, "navn": {"Skrevet Navn"}, "rolle": {"oppslagsbruker"}})
+		if p.status != http.StatusOK || !strings.HasSuffix(p.url, "/portal/brukere") || !p.has("Vi har sendt en invitasjon til "+email) || p.has("Hemmelig Lagret Navn") {
+			t.Fatalf("%s: status %d at %s: %s", email, p.status, p.url, p.body)
+		}
+		return p
+	}
+	// The page after each is the same but for the address in the message.
+	want := strings.ReplaceAll(answer("ny@kommune.test").body, "invitasjon til ny@kommune.test", "invitasjon til ADDR")
+	for _, email := range []string{"dev@leverandor.test", "person@hjemme.test", "sb@register.test", "sperret@leverandor.test", "medlem@kommune.test"} {
+		got := strings.ReplaceAll(answer(email).body, "invitasjon til "+email, "invitasjon til ADDR")
+		if got != want {
+			t.Fatalf("%s: the answer differs from a new address's", email)
+		}
+	}
+	// Nobody got the role: the list shows only the members it had.
+	for _, email := range []string{"ny@kommune.test", "dev@leverandor.test", "person@hjemme.test", "sb@register.test", "sperret@leverandor.test"} {
+		if u, _, err := h.db.UserByEmail(ctx, email); err == nil {
+			if ms, _ := h.db.Memberships(ctx, u.ID); governance.Has(ms, org, governance.Oppslagsbruker) {
+				t.Fatalf("%s was attached to the organisation", email)
+			}
+		}
+	}
+	// Letters went to the new address and the existing consumer account only.
+	after, _ := h.db.PendingMail(ctx, 1000, 5)
+	got := map[string]bool{}
+	for _, m := range after[len(before):] {
+		got[m.To] = true
+	}
+	if len(got) != 2 || !got["ny@kommune.test"] || !got["dev@leverandor.test"] {
+		t.Fatalf("invitations sent to %v", got)
+	}
+
+	// The existing account's holder opens the link, sees no password form, and accepts.
+	token := h.lifeLink("dev@leverandor.test")
+	b := h.anonymous()
+	p := b.get("/aktiver/" + token)
+	if p.status != http.StatusOK || !p.has("Godta invitasjonen") || p.has(`name="passord"`) || !p.has("Nysgjerrig kommune") {
+		t.Fatalf("invitation page: %d", p.status)
+	}
+	if p := b.post("/aktiver/"+token, nil); p.status != http.StatusOK || !p.has("Invitasjonen er godtatt") {
+		t.Fatalf("accept: %d %s", p.status, p.url)
+	}
+	ms, _ := h.db.Memberships(ctx, h.lifeUserID("dev@leverandor.test"))
 	if !governance.Has(ms, org, governance.Oppslagsbruker) || !governance.Has(ms, other, governance.Utvikler) {
 		t.Fatalf("memberships %+v", ms)
+	}
+	if p := admin.get("/portal/brukere"); !p.has("dev@leverandor.test") {
+		t.Fatal("the member who accepted is not listed")
+	}
+	if p := h.anonymous().post("/aktiver/"+token, nil); p.status != http.StatusNotFound {
+		t.Fatalf("accepted twice: %d", p.status)
+	}
+}
+
+// Rule AA-27: a new user's expired link is replaced by adding the user again.
+func TestAddUserAgainAfterExpiry(t *testing.T) {
+	h := newHarness(t)
+	org, _ := h.consumer("Treg kommune")
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	add := func() string {
+		t.Helper()
+		if p := admin.post("/portal/brukere", url.Values{"epost": {"treg@kommune.test"}, "navn": {"Treg Bruker"}, "rolle": {"utvikler"}}); p.status != http.StatusOK || !p.has("Vi har sendt") {
+			t.Fatalf("add: %d at %s", p.status, p.url)
+		}
+		return h.lifeLink("treg@kommune.test")
+	}
+	// The first link was sent a week ago (the clock moves back for that: sessions follow the real one).
+	h.clock.advance(-activationValidity - time.Minute)
+	first := add()
+	h.clock.advance(activationValidity + time.Minute)
+	if p := h.anonymous().get("/aktiver/" + first); p.status != http.StatusNotFound {
+		t.Fatalf("expired link: %d", p.status)
+	}
+	second := add()
+	if second == "" || second == first {
+		t.Fatal("no new link")
+	}
+	b := h.anonymous()
+	if p := b.post("/aktiver/"+second, url.Values{"passord": {testPassword}, "passord2": {testPassword}}); !p.has("Passordet er lagret") {
+		t.Fatalf("activate with the new link: %d", p.status)
+	}
+	if p := h.signIn("treg@kommune.test").get("/portal"); !p.has("Utvikler") {
+		t.Fatal("the role was not given")
+	}
+}
+
+// Rule AA-27: an organisation sends a bounded number of invitations a day.
+func TestAddUserLimit(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	org, _ := h.consumer("Ivrig kommune")
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	for i := range invitationsPerDay {
+		if _, err := h.db.InviteUser(ctx, store.Invitation{User: governance.User{Email: "n" + itoa(i) + "@kommune.test", Navn: "N"}, Org: org,
+			Role: governance.Utvikler, TokenHash: "h" + itoa(i), ExpiresAt: h.clock.now().Add(time.Hour), Limit: invitationsPerDay,
+			Letter: func(bool, string) store.Mail { return store.Mail{} }}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := admin.post("/portal/brukere", url.Values{"epost": {"en.til@kommune.test"}, "navn": {"En Til"}, "rolle": {"utvikler"}})
+	if p.status != http.StatusTooManyRequests || !p.has("Prøv igjen i morgen") || !p.has(`value="en.til@kommune.test"`) {
+		t.Fatalf("over the limit: %d", p.status)
+	}
+	if _, _, err := h.db.UserByEmail(ctx, "en.til@kommune.test"); err == nil {
+		t.Fatal("an account was made over the limit")
+	}
+}
+
+// Rule AA-27: the organisation's last administrator keeps the role, checked where the role is removed.
+func TestUsersKeepLastAdministrator(t *testing.T) {
+	h := newHarness(t)
+	org, _ := h.consumer("Eneste kommune")
+	adminEmail := h.account(governance.Administrator, org, "")
+	admin := h.signIn(adminEmail)
+	id := h.lifeUserID(adminEmail)
+	if p := admin.post("/portal/brukere/"+id+"/fjern", url.Values{"rolle": {"administrator"}}); p.status != http.StatusConflict || !p.has("den eneste som kan administrere") {
+		t.Fatalf("removing the only administrator: %d", p.status)
+	}
+	second := h.account(governance.Administrator, org, "")
+	if p := admin.post("/portal/brukere/"+h.lifeUserID(second)+"/fjern", url.Values{"rolle": {"administrator"}}); p.status != http.StatusOK || p.has(second) {
+		t.Fatalf("removing the second administrator: %d", p.status)
 	}
 }
 
@@ -273,6 +438,14 @@ func TestSuspendAndResume(t *testing.T) {
 	ctx := context.Background()
 	org, tok := h.lifeAPIConsumer("Suspendert kommune")
 	person := h.employed(1)[0].Ident
+	// Rule AA-25: a grant suspended for another reason (by the CLI) is not the register's suspension to resume.
+	cli, err := h.db.AddGrant(ctx, func() access.Grant { g := grant(basic, access.ByArbeidssted); g.Consumer = org; return g }(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.SetGrantStatus(ctx, cli.ID, access.Suspended, "suspendert i CLI", "cli:ops"); err != nil {
+		t.Fatal(err)
+	}
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatalf("before: %d %s", a.status, a.body)
 	}
@@ -280,7 +453,7 @@ func TestSuspendAndResume(t *testing.T) {
 	if p := sb.get("/portal/konsumenter"); p.status != http.StatusOK || !p.has("Suspendert kommune") {
 		t.Fatalf("consumer list: %d", p.status)
 	}
-	if p := sb.get("/portal/konsumenter/" + org); p.status != http.StatusOK || !p.has("Suspender tilgangen") || !p.has("anne@"+org+".test") {
+	if p := sb.get("/portal/konsumenter/" + org); p.status != http.StatusOK || !p.has("Suspender tilgangen") || !p.has("anne@"+org+".test") || p.has("Gjenoppta tilgangen") {
 		t.Fatalf("consumer page: %d", p.status)
 	}
 	if p := sb.get("/portal/konsumenter/399999999"); p.status != http.StatusNotFound {
@@ -339,6 +512,12 @@ func TestSuspendAndResume(t *testing.T) {
 	}
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatalf("after resume: %d %s", a.status, a.body)
+	}
+	if gs, _ := h.db.Grants(ctx, org); gs[1].ID != cli.ID || gs[1].Status != access.Suspended {
+		t.Fatalf("the grant suspended by the CLI was resumed: %+v", gs[1])
+	}
+	if p := sb.get("/portal/konsumenter/" + org); p.has("Gjenoppta tilgangen") {
+		t.Fatal("offered to resume a grant the register did not suspend")
 	}
 	if p := sb.post("/portal/konsumenter/"+org+"/gjenoppta", nil); p.status != http.StatusConflict {
 		t.Fatalf("resume again: %d", p.status)
@@ -414,6 +593,7 @@ func TestTermination(t *testing.T) {
 // Rule AA-26: an Enhetsregisteret file in which the consumer has a slettedato ends its access.
 func TestEnhetsregisteretUpload(t *testing.T) {
 	h := newHarness(t)
+	ctx := context.Background()
 	org, tok := h.lifeAPIConsumer("Slettet kommune")
 	living, livingTok := h.lifeAPIConsumer("Levende kommune")
 	person := h.employed(1)[0].Ident
@@ -440,8 +620,16 @@ func TestEnhetsregisteretUpload(t *testing.T) {
 		}
 		return readPage(t, resp)
 	}
-	if p := upload(file[:40]); p.status != http.StatusBadRequest || !p.has("ingenting er endret") {
+	if p := upload(file[:40]); p.status != http.StatusBadRequest || !p.has("ingenting er endret") || !p.has("Importen feilet. Se driftsloggen.") {
 		t.Fatalf("a malformed file: %d", p.status)
+	}
+	// The failure's details (parser, driver or SQL text) are in the server log, not on the page.
+	runs, _ := h.db.EnhetsregisteretRuns(ctx, 1)
+	if len(runs) != 1 || runs[0].Error == "" {
+		t.Fatalf("runs %+v", runs)
+	}
+	if p := fv.get("/portal/forvalter/enhetsregisteret"); !p.has("Importen feilet") || p.has(html.EscapeString(runs[0].Error)) || p.has(runs[0].Error) {
+		t.Fatalf("the page shows the error's details %q", runs[0].Error)
 	}
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatal("a malformed file ended access")

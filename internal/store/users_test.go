@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"deling/internal/governance"
+)
+
+// Rule AA-27: an organisation keeps someone who manages its users, also when
+// two administrators are removed at the same moment.
+func TestRemoveLastUserManager(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000091"
+		mk := func(email string, role governance.Role) governance.User {
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", []governance.Membership{{Org: org, Role: role}}, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		a, b := mk("a@org.test", governance.Administrator), mk("b@org.test", governance.Administrator)
+		dev := mk("dev@org.test", governance.Utvikler)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, u := range []governance.User{a, b} {
+			wg.Go(func() { errs[i] = db.RemoveMembership(ctx, u.ID, org, governance.Administrator, "user:x") })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrConflict) || errors.Is(errs[1], ErrConflict)) {
+			t.Fatalf("two concurrent removals: %v, %v", errs[0], errs[1])
+		}
+		left := b
+		if errs[1] == nil {
+			left = a
+		}
+		if err := db.RemoveMembership(ctx, left.ID, org, governance.Administrator, "user:x"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("the last administrator removed: %v", err)
+		}
+		// Other roles go freely; a role holder counts as one who manages users; a blocked account does not.
+		if err := db.RemoveMembership(ctx, dev.ID, org, governance.Utvikler, "user:x"); err != nil {
+			t.Fatal(err)
+		}
+		lead := mk("lead@org.test", governance.Rolleinnehaver)
+		if err := db.RemoveMembership(ctx, left.ID, org, governance.Administrator, "user:x"); err != nil {
+			t.Fatalf("with a role holder left: %v", err)
+		}
+		admin := mk("admin2@org.test", governance.Administrator)
+		if err := db.DisableUser(ctx, admin.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RemoveMembership(ctx, lead.ID, org, governance.Rolleinnehaver, "user:x"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("the last role holder removed, with only a blocked administrator left: %v", err)
+		}
+	})
+}
+
+// Two requests making an account for one address at the same moment: one
+// succeeds, the other is told the address has an account (ErrExists), not a failure.
+func TestCreateUserConcurrently(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = db.CreateUser(ctx, governance.User{Email: "Samme@org.test", Navn: fmt.Sprint(i)}, "x",
+					[]governance.Membership{{Org: "310000092", Role: governance.Utvikler}}, "test")
+			})
+		}
+		close(start)
+		wg.Wait()
+		made := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				made++
+			case !errors.Is(err, ErrExists):
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		if made != 1 {
+			t.Fatalf("%d accounts made", made)
+		}
+	})
+}
+
+// The unique violation of either engine is recognised, so that a lost race answers ErrExists.
+func TestCreateUserUniqueViolation(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		insert := func() error {
+			_, err := db.write.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, 'dup@org.test', 'x', 'x', '', 0)`, newID())
+			return err
+		}
+		if err := insert(); err != nil || uniqueViolation(err) {
+			t.Fatal(err)
+		}
+		if err := insert(); !uniqueViolation(fmt.Errorf("wrapped: %w", err)) {
+			t.Fatalf("not recognised as a unique violation: %v", err)
+		}
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO no_such_table VALUES (1)`); uniqueViolation(err) {
+			t.Fatalf("another error taken for a unique violation: %v", err)
+		}
+	})
+}
+
+// The race itself, made to happen on PostgreSQL: the address is inserted but
+// not committed, CreateUser counts no account and waits at its INSERT; the
+// commit makes that INSERT fail with a unique violation, answered as ErrExists.
+// (SQLite's writers take turns, so there the count always sees the account.)
+func TestCreateUserLosesRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		if db.engine != Postgres {
+			t.Skip("SQLite's writers take turns")
+		}
+		ctx := context.Background()
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, 'race@org.test', 'x', 'x', '', 0)`, newID()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() {
+			_, err := db.CreateUser(ctx, governance.User{Email: "race@org.test", Navn: "y"}, "x", nil, "test")
+			done <- err
+		}()
+		// Wait until CreateUser waits for the uncommitted row's lock (it has counted no account).
+		for {
+			var waiting int
+			if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("CreateUser ended before the race: %v", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, ErrExists) {
+			t.Fatalf("the loser of the race: %v, want ErrExists", err)
+		}
+	})
+}
