@@ -154,7 +154,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
-		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl()})
+		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits})
 	if err != nil {
 		return nil, err
 	}

@@ -252,7 +252,8 @@ func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, e
 		}
 	}
 	for _, g := range in.Grants {
-		if g.Channel == access.ChannelAPI && g.Env == s.Env && g.ActiveAt(now) {
+		// The API scope covers the API's lookups and its extracts (channel extract: /api/v2/uttrekk).
+		if (g.Channel == access.ChannelAPI || g.Channel == access.ChannelExtract) && g.Env == s.Env && g.ActiveAt(now) {
 			return []string{s.APIScope}, nil
 		}
 	}

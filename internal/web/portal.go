@@ -208,6 +208,7 @@ var navigation = []struct {
 	{"Driftsmeldinger", "/portal/forvalter/meldinger", staff(governance.Forvalter, governance.Saksbehandler)},
 	{"Enhetsregisteret", "/portal/forvalter/enhetsregisteret", staff(governance.Forvalter)},
 	{"Oppslag", "/portal/oppslag", member(governance.Oppslagsbruker)},
+	{"Uttrekk", "/portal/uttrekk", member(governance.Administrator, governance.Utvikler)},
 	{"Søknader", "/portal/soknader", member(governance.Administrator, governance.Rolleinnehaver)},
 	{"Tilganger", "/portal/tilganger", member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
 	{"Vilkår", "/portal/vilkar", member(governance.Administrator, governance.Rolleinnehaver)},

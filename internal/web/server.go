@@ -60,6 +60,8 @@ type Config struct {
 	BaseURL string
 	// ExtractDir is where extract (uttrekk) results are written; empty turns extracts off.
 	ExtractDir string
+	// ExtractMaxUnits is how many persons or employers one extract may name (default extract.DefaultMaxUnits).
+	ExtractMaxUnits int
 	// ExtractTTL is how long a finished extract's result is kept before it is deleted (default 7 days).
 	ExtractTTL time.Duration
 	// Governance holds the rules' numbers (review intervals, notice periods); zero fields take the defaults.
@@ -98,6 +100,7 @@ type Server struct {
 	rules       governance.Settings
 	extractDir  string
 	extractTTL  time.Duration
+	extractMax  int
 
 	deprecations deprecationCache // API deprecations for apiHeaders (portal_notices.go)
 
@@ -153,7 +156,7 @@ func New(cfg Config) (*Server, error) {
 	s.hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.baseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s.rules = cfg.Governance.WithDefaults()
-	s.extractDir, s.extractTTL = cfg.ExtractDir, cfg.ExtractTTL
+	s.extractDir, s.extractTTL, s.extractMax = cfg.ExtractDir, cfg.ExtractTTL, cfg.ExtractMaxUnits
 	if s.extractTTL <= 0 {
 		s.extractTTL = 7 * 24 * time.Hour
 	}

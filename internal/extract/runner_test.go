@@ -1,0 +1,471 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const consumer = "310000001" // the consumer orgnr of the fixture
+
+type fixture struct {
+	db      *store.DB
+	clock   *testClock
+	dir     string
+	afs     []register.Arbeidsforhold
+	persons map[string]register.Person
+	grant   access.Grant
+	big     string // the arbeidssted with the most arbeidsforhold
+	cat     *access.Catalogue
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{clock: &testClock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}, dir: t.TempDir(), persons: map[string]register.Person{}}
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Now: f.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	pop, err := register.NewPopulation(register.PopulationConfig{Persons: 150, Seed: 5, AsOf: "2026-11-24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []register.Person
+	for i := 0; i < 150; i++ {
+		p, afs := pop.Person(i)
+		ps = append(ps, p)
+		f.persons[p.Ident] = p
+		f.afs = append(f.afs, afs...)
+	}
+	bySted := map[string]int{}
+	for i := range f.afs {
+		bySted[f.afs[i].ArbeidsstedIdent()]++
+	}
+	for s, n := range bySted {
+		if n > bySted[f.big] || (n == bySted[f.big] && s < f.big) {
+			f.big = s
+		}
+	}
+	// Rule AA-11: one of the big employer's persons has a protected address.
+	for _, a := range f.afs {
+		if a.ArbeidsstedIdent() == f.big {
+			for i := range ps {
+				if ps[i].Ident == a.ArbeidstakerIdent() {
+					ps[i].Adressebeskyttelse = register.StrengtFortrolig
+					f.persons[ps[i].Ident] = ps[i]
+				}
+			}
+			break
+		}
+	}
+	if _, err := db.UpsertOrganisations(ctx, pop.Organisations()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpsertPersons(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpsertArbeidsforhold(ctx, f.afs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: consumer, Navn: "Etat", Status: access.Active}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.grant, err = db.AddGrant(ctx, access.Grant{Consumer: consumer, Packages: []string{"grunnopplysninger@1", "stillingsdetaljer@1"},
+		Channel: access.ChannelExtract, Env: register.EnvTest, LegalBasis: "forskrift § 10", ProcessingBasis: "art. 6 e", Purpose: "kontroll",
+		QueryKinds: []access.QueryKind{access.ByArbeidssted, access.ByArbeidstaker}, ValidFrom: f.clock.now().Add(-time.Hour), Status: access.Active}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.cat, err = access.ParseCatalogue(access.DefaultPackages()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) protected(ident string) bool {
+	p := f.persons[ident]
+	return p.Protected()
+}
+
+// order stores a queued job as the web does.
+func (f *fixture) order(t *testing.T, kind access.QueryKind, format string, units ...string) store.ExtractJob {
+	t.Helper()
+	var pkgs []access.Package
+	for _, ref := range f.grant.Packages {
+		p, err := f.cat.Resolve(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	j, err := f.db.CreateExtract(context.Background(), store.ExtractJob{Consumer: consumer, Env: register.EnvTest, Kind: kind, Format: format,
+		Query: store.ExtractQuery{Units: units}, Packages: pkgs}, MaxActive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func (f *fixture) runner(batch int) *Runner {
+	return &Runner{DB: f.db, Dir: f.dir, BatchSize: batch, PageSize: 5, Now: f.clock.now}
+}
+
+// want is the uuids an extract of the big employer must hold: screened (Rule AA-11).
+func (f *fixture) want() []string {
+	var out []string
+	for _, a := range f.afs {
+		if a.ArbeidsstedIdent() == f.big && !f.protected(a.ArbeidstakerIdent()) {
+			out = append(out, a.UUID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// result reads a job's batches in order: every line, and the files found.
+func (f *fixture) result(t *testing.T, j store.ExtractJob) (lines []string, files []string) {
+	t.Helper()
+	j, err := f.db.Extract(context.Background(), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(JobDir(f.dir, j.ID))
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	for n := 0; n < j.Batches; n++ {
+		b, err := os.ReadFile(BatchFile(f.dir, j.ID, n, j.Format))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+	}
+	return lines, files
+}
+
+func uuidsOf(t *testing.T, lines []string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range lines {
+		var v struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v.UUID == "" {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		out = append(out, v.UUID)
+	}
+	return out
+}
+
+// A job streams every arbeidsforhold of the employer, minimised, into whole
+// batches, and logs its query and every person included (Rule AA-16).
+func TestRunnerWritesWholeBatches(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	ran, err := f.runner(7).RunOnce(ctx)
+	if err != nil || !ran {
+		t.Fatalf("run: %v %v", ran, err)
+	}
+	if again, _ := f.runner(7).RunOnce(ctx); again {
+		t.Fatal("a finished job ran again")
+	}
+	want := f.want()
+	got, _ := f.db.Extract(ctx, j.ID)
+	if got.Status != store.ExtractDone || got.Written != int64(len(want)) || got.Batches != (len(want)+6)/7 || got.UnitsDone != 1 ||
+		!got.ExpiresAt.Equal(f.clock.now().Add(DefaultTTL)) {
+		t.Fatalf("job: %+v, want %d arbeidsforhold", got, len(want))
+	}
+	lines, files := f.result(t, j)
+	if uuids := uuidsOf(t, lines); !slices.Equal(uuids, want) {
+		t.Fatalf("extract holds %d uuids, want %d", len(uuids), len(want))
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, ".tmp") {
+			t.Errorf("a temporary file is left: %s", name)
+		}
+	}
+	// Rules AA-02, AA-07: only the grant's elements; permisjoner are in no package granted.
+	allowed := map[string]bool{}
+	p, _ := f.cat.Projection(f.grant.Packages)
+	for _, path := range p.Paths() {
+		top, _, _ := strings.Cut(path, ".")
+		allowed[top] = true
+	}
+	for _, l := range lines {
+		var v map[string]json.RawMessage
+		json.Unmarshal([]byte(l), &v)
+		for k := range v {
+			if !allowed[k] {
+				t.Fatalf("element %q is not in the grant: %s", k, l)
+			}
+		}
+	}
+	// The log: the query, then one record per batch naming its persons, then the end.
+	recs, err := f.db.AuditRecords(ctx, consumer, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	persons := map[string]bool{}
+	for _, r := range recs {
+		if r.Kind != audit.KindLookup {
+			continue
+		}
+		ops = append(ops, r.Operation)
+		if r.Channel != "extract" || len(r.Grants) != 1 || r.Grants[0].ID != f.grant.ID {
+			t.Errorf("record %s: channel %q, grants %v", r.Operation, r.Channel, r.Grants)
+		}
+		switch r.Operation {
+		case "extract start":
+			if !bytes.Contains(r.Request, []byte(f.big)) {
+				t.Errorf("the start record does not hold the query: %s", r.Request)
+			}
+		case "extract batch":
+			for _, p := range r.Returned {
+				persons[p] = true
+			}
+		}
+	}
+	if ops[0] != "extract start" || ops[len(ops)-1] != "extract done" || len(ops) != got.Batches+2 {
+		t.Fatalf("records: %v", ops)
+	}
+	for _, a := range f.afs {
+		if a.ArbeidsstedIdent() == f.big {
+			if p := a.ArbeidstakerIdent(); persons[p] == f.protected(p) {
+				t.Fatalf("person in batch records: %v, protected: %v", persons[p], f.protected(p))
+			}
+		}
+	}
+}
+
+// A runner that stops (shutdown) puts the job back; the next resumes from
+// the last whole batch and the result is the same as an uninterrupted run.
+// A runner that died is taken over once it has been silent long enough, and
+// its half-written batch is removed, never served.
+func TestRunnerResumes(t *testing.T) {
+	f := newFixture(t)
+	straight := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	if err := f.runner(15).RunAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.result(t, straight)
+
+	stopped := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := f.runner(15)
+	r.afterCommit = func(n int) {
+		if n == 1 {
+			cancel()
+		}
+	}
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := f.db.Extract(context.Background(), stopped.ID)
+	if j.Status != store.ExtractQueued || j.Batches != 2 {
+		t.Fatalf("stopped job: status %s, %d batches; want queued with 2", j.Status, j.Batches)
+	}
+	if err := f.runner(15).RunAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.result(t, stopped); !slices.Equal(got, want) {
+		t.Fatalf("resumed job: %d lines, want %d", len(got), len(want))
+	}
+
+	// A crash: the job is claimed, a batch half written, and the runner is gone.
+	crashed := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	if _, ok, err := f.db.ClaimExtract(context.Background(), "dead", f.clock.now().Add(-time.Hour)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	os.MkdirAll(JobDir(f.dir, crashed.ID), 0o700)
+	half := filepath.Join(JobDir(f.dir, crashed.ID), "0.dead.tmp")
+	os.WriteFile(half, []byte(`{"uuid":"half`), 0o600)
+	if ran, _ := f.runner(15).RunOnce(context.Background()); ran {
+		t.Fatal("a job with a live runner was taken over")
+	}
+	f.clock.advance(DefaultStaleAfter + time.Second)
+	if ran, err := f.runner(15).RunOnce(context.Background()); !ran || err != nil {
+		t.Fatalf("takeover: %v %v", ran, err)
+	}
+	if _, err := os.Stat(half); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the dead runner's half batch is left")
+	}
+	if got, _ := f.result(t, crashed); !slices.Equal(got, want) {
+		t.Fatalf("taken-over job: %d lines, want %d", len(got), len(want))
+	}
+}
+
+// Rule AA-25: a grant suspended while a job runs stops it at the next batch;
+// the job fails with the reason, and what it wrote is deleted.
+func TestRunnerStopsWhenGrantSuspended(t *testing.T) {
+	f := newFixture(t)
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	r := f.runner(3)
+	r.afterCommit = func(n int) {
+		if n == 0 {
+			if _, err := f.db.SetGrantStatus(context.Background(), f.grant.ID, access.Suspended, "brudd", "test"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := r.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.db.Extract(context.Background(), j.ID)
+	if got.Status != store.ExtractFailed || !strings.Contains(got.Error, "grant-suspended") || got.Batches != 1 {
+		t.Fatalf("job: status %s, error %q, %d batches", got.Status, got.Error, got.Batches)
+	}
+	if _, err := os.Stat(JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a failed job's files are kept")
+	}
+	recs, _ := f.db.AuditRecords(context.Background(), consumer, 1000)
+	if last := recs[len(recs)-1]; last.Operation != "extract failed" || last.Decision != audit.Deny || last.Reason != string(access.DenyGrantSuspended) {
+		t.Fatalf("last record: %+v", last)
+	}
+}
+
+// Results expire after the TTL: files deleted, job marked expired, the
+// persons it named forgotten; a directory no job owns is deleted too.
+func TestExpire(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j := f.order(t, access.ByArbeidssted, FormatCSV, f.big)
+	r := f.runner(10)
+	r.TTL = time.Hour
+	if err := r.RunAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orphan := JobDir(f.dir, "0193a000-0000-7000-8000-000000000000")
+	os.MkdirAll(orphan, 0o700)
+	if n, err := r.Expire(ctx); err != nil || n != 0 {
+		t.Fatalf("expire before the TTL: %d %v", n, err)
+	}
+	if _, err := os.Stat(BatchFile(f.dir, j.ID, 0, FormatCSV)); err != nil {
+		t.Fatal("a result was deleted before its time")
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("an orphan directory is left")
+	}
+	f.clock.advance(time.Hour)
+	if n, err := r.Expire(ctx); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if _, err := os.Stat(JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("an expired result's files are left")
+	}
+	if got, _ := f.db.Extract(ctx, j.ID); got.Status != store.ExtractExpired {
+		t.Fatalf("status %s", got.Status)
+	}
+}
+
+// CSV: a header of the grant's element paths, one row per arbeidsforhold.
+func TestRunnerCSV(t *testing.T) {
+	f := newFixture(t)
+	j := f.order(t, access.ByArbeidssted, FormatCSV, f.big)
+	if err := f.runner(1000).RunAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := f.result(t, j)
+	p, _ := f.cat.Projection(f.grant.Packages)
+	if want := strings.Join(Columns(p.Paths()), ","); lines[0] != want || !strings.HasPrefix(want, "uuid,") {
+		t.Fatalf("header %q, want %q", lines[0], want)
+	}
+	if len(lines)-1 != len(f.want()) {
+		t.Fatalf("%d rows, want %d", len(lines)-1, len(f.want()))
+	}
+}
+
+func TestCSVRow(t *testing.T) {
+	c := newCSVColumns([]string{"uuid", "type", "ansettelsesdetaljer.yrke", "ansettelsesdetaljer.avtaltStillingsprosent", "permisjoner.prosent", "sluttdato"})
+	rec := `{"uuid":"u1","type":{"kode":"ordinaertArbeidsforhold","beskrivelse":"Ordinært"},` +
+		`"ansettelsesdetaljer":[{"yrke":{"kode":"1234567"},"avtaltStillingsprosent":100.5},{"avtaltStillingsprosent":50}],"permisjoner":[],"ok":true}`
+	got, err := c.row([]byte(rec), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"u1", `{"beskrivelse":"Ordinært","kode":"ordinaertArbeidsforhold"}`, `{"kode":"1234567"}`, `[100.5,50]`, "", ""}
+	if !slices.Equal(got, want) {
+		t.Fatalf("row:\n got %q\nwant %q", got, want)
+	}
+	if _, err := c.row([]byte(`[1]`), nil); err == nil {
+		t.Fatal("a non-object was accepted")
+	}
+}
+
+// Rules SK-01, SK-08: when every grant the extract rests on has consent as
+// its legal basis, only persons with a valid consent for its purpose are delivered.
+func TestRunnerDeliversOnlyConsentedPersons(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.db.SetGrantStatus(ctx, f.grant.ID, access.Ended, "erstattet", "test"); err != nil {
+		t.Fatal(err)
+	}
+	g := f.grant
+	g.ID, g.Consent, g.Purpose = "", true, "pensjon"
+	var err error
+	if f.grant, err = f.db.AddGrant(ctx, g, "test"); err != nil {
+		t.Fatal(err)
+	}
+	want := f.want()
+	var consenting string
+	for _, a := range f.afs {
+		if a.UUID == want[0] {
+			consenting = a.ArbeidstakerIdent()
+		}
+	}
+	if _, err := f.db.GiveConsent(ctx, governance.Consent{PersonPID: consenting, Consumer: consumer, Purpose: "pensjon",
+		ExpiresAt: f.clock.now().Add(24 * time.Hour)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	if err := f.runner(10).RunAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := f.result(t, j)
+	if len(lines) == 0 {
+		t.Fatal("the consenting person's arbeidsforhold are missing")
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, consenting) {
+			t.Fatalf("delivered without consent: %s", l)
+		}
+	}
+}

@@ -1,0 +1,575 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/register"
+)
+
+// Extracts (uttrekk): a consumer's asynchronous job that writes the
+// arbeidsforhold of many persons or employers to batch files. This file keeps
+// the jobs and reads the register for them; package extract runs them.
+
+// ExtractStatus is where a job is; stored in ASCII, shown in Norwegian by the web.
+type ExtractStatus string
+
+// The statuses of an extract job.
+const (
+	ExtractQueued  ExtractStatus = "venter"
+	ExtractRunning ExtractStatus = "kjorer"
+	ExtractDone    ExtractStatus = "ferdig"
+	ExtractFailed  ExtractStatus = "feilet"
+	ExtractExpired ExtractStatus = "utlopt"
+)
+
+// Active reports whether the job counts against its organisation's limit of running jobs.
+func (s ExtractStatus) Active() bool { return s == ExtractQueued || s == ExtractRunning }
+
+// ErrTooManyExtracts is returned by CreateExtract when the organisation already has its limit of queued or running jobs.
+var ErrTooManyExtracts = errors.New("too many extract jobs under way")
+
+// ErrLostClaim is returned when a runner's claim on a job is gone: another
+// runner took the job over, or it was deleted. The runner stops.
+var ErrLostClaim = errors.New("extract job claim lost")
+
+// ExtractQuery is what an extract contains: the arbeidsforhold of the units
+// (persons, arbeidssteder or opplysningspliktige, by the job's kind) that pass
+// the filters. Empty filters let everything through.
+type ExtractQuery struct {
+	Units    []string          `json:"enheter"`
+	Types    []string          `json:"arbeidsforholdtyper,omitempty"`
+	Statuses []register.Status `json:"arbeidsforholdstatuser,omitempty"`
+	// At is the date the statuses are evaluated at (the job's creation date).
+	At register.Date `json:"statusdato,omitempty"`
+	// From and To: only arbeidsforhold whose ansettelsesperiode overlaps [From, To]; "" is open.
+	From register.Date `json:"ansattFraOgMed,omitempty"`
+	To   register.Date `json:"ansattTilOgMed,omitempty"`
+}
+
+// ExtractJob is one extract. Query.Units is loaded only by ClaimExtract (the
+// list may hold 100,000 identities, which listings and status never need).
+type ExtractJob struct {
+	ID            string
+	Consumer      string // orgnr the extract is for
+	Processor     string // data processor that ordered it for the consumer, or ""
+	ClientID      string // API client, or "" from the portal
+	EndUser       string // portal user ("user:<id>"), or "" from the API
+	CorrelationID string
+	Env           register.Env
+	Kind          access.QueryKind
+	Query         ExtractQuery
+	Format        string // jsonl or csv
+	History       bool
+	// Packages are the definitions of the packages the decision rested on when the job was made.
+	Packages []access.Package
+	Status   ExtractStatus
+	Error    string // why a job failed, in Norwegian
+
+	UnitsTotal, UnitsDone int
+	Written               int64 // arbeidsforhold in the whole batches
+	Batches               int   // whole batches, numbered 0…Batches-1
+	ResumeUnit            int   // where the next batch starts: the unit's index …
+	ResumeAfter           string
+	Claim                 string
+
+	CreatedAt                                     time.Time
+	StartedAt, FinishedAt, ExpiresAt, HeartbeatAt time.Time // zero: not yet
+}
+
+// Expired reports whether the job's result is gone or past its time at now.
+func (j *ExtractJob) Expired(now time.Time) bool {
+	return j.Status == ExtractExpired || (!j.ExpiresAt.IsZero() && !now.Before(j.ExpiresAt))
+}
+
+// ExtractBatch is one whole batch of a job's result.
+type ExtractBatch struct {
+	N       int
+	Records int
+	SHA256  string // of the batch file
+}
+
+// ExtractProgress is where a runner is after a batch.
+type ExtractProgress struct {
+	UnitsDone   int
+	Written     int64
+	ResumeUnit  int
+	ResumeAfter string
+}
+
+const extractColumns = `id, consumer, processor, client_id, end_user, correlation_id, env, kind, format, history, packages,
+	status, error, units_total, units_done, written, batches, resume_unit, resume_after, claim,
+	heartbeat_at, created_at, started_at, finished_at, expires_at`
+
+func scanExtract(sc interface{ Scan(...any) error }, extra ...any) (ExtractJob, error) {
+	var (
+		j                                          ExtractJob
+		env, kind, status, packages                string
+		unitsTotal, unitsDone, batches, resumeUnit int64
+		created                                    int64
+		heartbeat, started, finished, expires      sql.NullInt64
+	)
+	dst := []any{&j.ID, &j.Consumer, &j.Processor, &j.ClientID, &j.EndUser, &j.CorrelationID, &env, &kind, &j.Format, &j.History, &packages,
+		&status, &j.Error, &unitsTotal, &unitsDone, &j.Written, &batches, &resumeUnit, &j.ResumeAfter, &j.Claim,
+		&heartbeat, &created, &started, &finished, &expires}
+	if err := sc.Scan(append(dst, extra...)...); err != nil {
+		return j, err
+	}
+	j.Env, j.Kind, j.Status = register.Env(env), access.QueryKind(kind), ExtractStatus(status)
+	j.UnitsTotal, j.UnitsDone, j.Batches, j.ResumeUnit = int(unitsTotal), int(unitsDone), int(batches), int(resumeUnit)
+	j.CreatedAt = fromMicros(created)
+	for _, t := range []struct {
+		dst *time.Time
+		v   sql.NullInt64
+	}{{&j.HeartbeatAt, heartbeat}, {&j.StartedAt, started}, {&j.FinishedAt, finished}, {&j.ExpiresAt, expires}} {
+		if t.v.Valid {
+			*t.dst = fromMicros(t.v.Int64)
+		}
+	}
+	if err := json.Unmarshal([]byte(packages), &j.Packages); err != nil {
+		return j, fmt.Errorf("extract %s: packages: %w", j.ID, err)
+	}
+	return j, nil
+}
+
+// appendInTx writes a lookup-log record in the caller's transaction, so that
+// a change and its record are stored together or not at all (Rule AA-16).
+func (db *DB) appendInTx(ctx context.Context, tx *sql.Tx, rec *audit.Record) error {
+	if rec == nil {
+		return nil
+	}
+	if rec.ID == "" {
+		rec.ID = newID()
+	}
+	if rec.Time.IsZero() {
+		rec.Time = db.now().UTC()
+	}
+	e, err := audit.NewEntry(rec)
+	if err != nil {
+		return err
+	}
+	return db.appendEntries(ctx, tx, []audit.Entry{e})
+}
+
+// CreateExtract stores a new queued job and its log record in one
+// transaction. An organisation has at most maxActive jobs queued or running
+// at once; one more gives ErrTooManyExtracts and stores nothing. j.ID may be
+// set by the caller (so that rec can name it); it is made if empty.
+func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, rec *audit.Record) (ExtractJob, error) {
+	if j.ID == "" {
+		j.ID = newID()
+	}
+	if j.Query.Units == nil {
+		j.Query.Units = []string{}
+	}
+	query, err := json.Marshal(j.Query)
+	if err != nil {
+		return j, err
+	}
+	packages, err := json.Marshal(j.Packages)
+	if err != nil {
+		return j, err
+	}
+	j.Status, j.CreatedAt, j.UnitsTotal = ExtractQueued, db.now().UTC(), len(j.Query.Units)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if db.engine == Postgres {
+			// Two nodes creating jobs for one organisation take turns, so the limit holds (SQLite's writer is one connection).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('extract:' || $1))`, j.Consumer); err != nil {
+				return err
+			}
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM extract_jobs WHERE consumer = $1 AND status IN ('venter', 'kjorer')`, j.Consumer).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxActive {
+			return ErrTooManyExtracts
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO extract_jobs (id, consumer, processor, client_id, end_user, correlation_id, env, kind, query,
+			format, history, packages, status, units_total, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			j.ID, j.Consumer, j.Processor, j.ClientID, j.EndUser, j.CorrelationID, string(j.Env), string(j.Kind), string(query),
+			j.Format, j.History, string(packages), string(j.Status), int64(j.UnitsTotal), micros(j.CreatedAt)); err != nil {
+			return fmt.Errorf("insert extract: %w", err)
+		}
+		return db.appendInTx(ctx, tx, rec)
+	})
+	if err != nil {
+		if errors.Is(err, ErrTooManyExtracts) {
+			return j, err
+		}
+		return j, fmt.Errorf("create extract: %w", err)
+	}
+	return j, nil
+}
+
+// Extract loads a job (without its list of units); ErrNotFound if there is none.
+func (db *DB) Extract(ctx context.Context, id string) (ExtractJob, error) {
+	j, err := scanExtract(db.read.queryRow(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, fmt.Errorf("extract %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return j, fmt.Errorf("load extract %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// Extracts lists an organisation's jobs, newest first, at most limit.
+func (db *DB) Extracts(ctx context.Context, consumer string, limit int) ([]ExtractJob, error) {
+	rows, err := db.read.query(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list extracts: %w", err)
+	}
+	defer rows.Close()
+	var out []ExtractJob
+	for rows.Next() {
+		j, err := scanExtract(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ClaimExtract takes the oldest queued job, or a running one whose runner has
+// not been heard from since staleBefore (it crashed: the job resumes), for the
+// runner holding claim. It returns false when there is none. The claim is a
+// compare-and-set on the row, so two runners on one database never hold the
+// same job.
+func (db *DB) ClaimExtract(ctx context.Context, claim string, staleBefore time.Time) (ExtractJob, bool, error) {
+	now := micros(db.now())
+	for range 5 {
+		var id, old string
+		err := db.read.queryRow(ctx, `SELECT id, claim FROM extract_jobs
+			WHERE status = 'venter' OR (status = 'kjorer' AND heartbeat_at < $1) ORDER BY created_at, id LIMIT 1`, micros(staleBefore)).Scan(&id, &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ExtractJob{}, false, nil
+		}
+		if err != nil {
+			return ExtractJob{}, false, fmt.Errorf("find extract to run: %w", err)
+		}
+		res, err := db.write.ExecContext(ctx, `UPDATE extract_jobs SET status = 'kjorer', claim = $1, heartbeat_at = $2, started_at = COALESCE(started_at, $2)
+			WHERE id = $3 AND claim = $4 AND (status = 'venter' OR (status = 'kjorer' AND heartbeat_at < $5))`,
+			claim, now, id, old, micros(staleBefore))
+		if err != nil {
+			return ExtractJob{}, false, fmt.Errorf("claim extract %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // another runner was first; look again
+		}
+		var query string
+		j, err := scanExtract(db.write.QueryRowContext(ctx, `SELECT `+extractColumns+`, query FROM extract_jobs WHERE id = $1`, id), &query)
+		if err != nil {
+			return j, false, fmt.Errorf("load extract %s: %w", id, err)
+		}
+		if err := json.Unmarshal([]byte(query), &j.Query); err != nil {
+			return j, false, fmt.Errorf("extract %s: query: %w", id, err)
+		}
+		return j, true, nil
+	}
+	return ExtractJob{}, false, nil
+}
+
+// claimed runs fn in a transaction after checking that claim still holds the running job.
+func (db *DB) claimed(ctx context.Context, id, claim string, set string, args []any, fn func(tx *sql.Tx) error) error {
+	return db.claimedOn(ctx, db.write, id, claim, set, args, fn)
+}
+
+func (db *DB) claimedOn(ctx context.Context, w *pool, id, claim string, set string, args []any, fn func(tx *sql.Tx) error) error {
+	return w.inTx(ctx, func(tx *sql.Tx) error {
+		args = append(args, id, claim)
+		n := len(args)
+		res, err := tx.ExecContext(ctx, `UPDATE extract_jobs SET `+set+fmt.Sprintf(` WHERE id = $%d AND claim = $%d AND status = 'kjorer'`, n-1, n), args...)
+		if err != nil {
+			return fmt.Errorf("update extract %s: %w", id, err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return fmt.Errorf("extract %s: %w", id, ErrLostClaim)
+		}
+		if fn != nil {
+			return fn(tx)
+		}
+		return nil
+	})
+}
+
+// ExtractHeartbeat tells other runners that the job's runner is alive, and
+// records progress for display. ErrLostClaim: stop.
+func (db *DB) ExtractHeartbeat(ctx context.Context, id, claim string, unitsDone int) error {
+	return db.claimed(ctx, id, claim, `heartbeat_at = $1, units_done = $2`, []any{micros(db.now()), int64(unitsDone)}, nil)
+}
+
+// CommitExtractBatch records a whole batch (its file already in place), the
+// point the next batch starts from, and the batch's log record, in one
+// transaction: a batch is served only once this has committed, and never
+// without its record.
+func (db *DB) CommitExtractBatch(ctx context.Context, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+	return db.commitExtractBatch(ctx, db.write, id, claim, b, p, rec)
+}
+
+func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+	return db.claimedOn(ctx, w, id, claim, `heartbeat_at = $1, units_done = $2, written = $3, batches = $4, resume_unit = $5, resume_after = $6`,
+		[]any{micros(db.now()), int64(p.UnitsDone), p.Written, int64(b.N + 1), int64(p.ResumeUnit), p.ResumeAfter},
+		func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO extract_batches (job_id, n, records, sha256) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (job_id, n) DO UPDATE SET records = excluded.records, sha256 = excluded.sha256`,
+				id, int64(b.N), int64(b.Records), b.SHA256); err != nil {
+				return fmt.Errorf("insert extract batch: %w", err)
+			}
+			return db.appendInTx(ctx, tx, rec)
+		})
+}
+
+// FinishExtract ends a running job as done or failed, with its log record.
+// The result is kept until expires.
+func (db *DB) FinishExtract(ctx context.Context, id, claim string, status ExtractStatus, reason string, unitsDone int, expires time.Time, rec *audit.Record) error {
+	now := micros(db.now())
+	return db.claimed(ctx, id, claim, `status = $1, error = $2, units_done = $3, finished_at = $4, heartbeat_at = $4, expires_at = $5, claim = ''`,
+		[]any{string(status), reason, int64(unitsDone), now, micros(expires)},
+		func(tx *sql.Tx) error { return db.appendInTx(ctx, tx, rec) })
+}
+
+// ReleaseExtract puts a running job back in the queue, keeping its progress
+// (the runner is stopping); the next runner resumes it.
+func (db *DB) ReleaseExtract(ctx context.Context, id, claim string) error {
+	return db.claimed(ctx, id, claim, `status = 'venter', claim = ''`, nil, nil)
+}
+
+// ExtractBatchInfo is a whole batch of a job; ErrNotFound if it is not (yet) whole.
+func (db *DB) ExtractBatchInfo(ctx context.Context, id string, n int) (ExtractBatch, error) {
+	b := ExtractBatch{N: n}
+	var records int64
+	err := db.read.queryRow(ctx, `SELECT records, sha256 FROM extract_batches WHERE job_id = $1 AND n = $2`, id, int64(n)).Scan(&records, &b.SHA256)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("extract %s batch %d: %w", id, n, ErrNotFound)
+	}
+	if err != nil {
+		return b, fmt.Errorf("load extract batch: %w", err)
+	}
+	b.Records = int(records)
+	return b, nil
+}
+
+// DeleteExtract removes a job (a running one's runner stops at its next
+// step) and writes rec, in one transaction; ErrNotFound if there is none.
+// The caller deletes the files.
+func (db *DB) DeleteExtract(ctx context.Context, id string, rec *audit.Record) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM extract_jobs WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("delete extract: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("extract %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM extract_batches WHERE job_id = $1`, id); err != nil {
+			return fmt.Errorf("delete extract batches: %w", err)
+		}
+		return db.appendInTx(ctx, tx, rec)
+	})
+}
+
+// DueExtracts lists finished or failed jobs whose result expired at now, at most limit.
+func (db *DB) DueExtracts(ctx context.Context, now time.Time, limit int) ([]ExtractJob, error) {
+	rows, err := db.read.query(ctx, `SELECT `+extractColumns+` FROM extract_jobs
+		WHERE status IN ('ferdig', 'feilet') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list expired extracts: %w", err)
+	}
+	defer rows.Close()
+	var out []ExtractJob
+	for rows.Next() {
+		j, err := scanExtract(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ExpireExtract marks a job's result as deleted (the caller deleted the
+// files) and forgets the persons and employers it named: the log keeps the query.
+func (db *DB) ExpireExtract(ctx context.Context, id string) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE extract_jobs SET status = 'utlopt', query = '{"enheter":[]}', claim = '' WHERE id = $1 AND status IN ('ferdig', 'feilet')`, id)
+	if err != nil {
+		return fmt.Errorf("expire extract %s: %w", id, err)
+	}
+	return nil
+}
+
+// extractColumn is the arbeidsforhold column a query kind selects on.
+func extractColumn(kind access.QueryKind) (string, error) {
+	switch kind {
+	case access.ByArbeidstaker:
+		return "arbeidstaker", nil
+	case access.ByArbeidssted:
+		return "arbeidssted", nil
+	case access.ByOpplysningspliktig:
+		return "opplysningspliktig", nil
+	}
+	return "", fmt.Errorf("extract: query kind %q selects no arbeidsforhold", kind)
+}
+
+// ExtractSession is a runner's connections for one job. On SQLite they are
+// its own: a reader of the register without memory-mapped I/O, whose small
+// page cache is emptied as it streams (shrink), and a writer for the job's
+// batches and their log records. An extract reads much of the register once
+// and writes a log record naming every person it delivers; through the shared
+// pools, the register's pages would be mapped into the process and the log
+// writer's cache filled with the extract's index pages, all counted as
+// resident memory. Measured on an extract of 1,000,000 arbeidsforhold
+// (docs/EXTRACTS.md): 2.3 GB peak through the shared reader's mmap, 0.5 GB
+// through the shared writer, 0.25 GB with connections of its own that keep
+// their pages, under 0.1 GB as it is. The session's writes also leave the
+// lookup log's hot cache alone. Its writer takes SQLite's write lock like the
+// shared one (BEGIN IMMEDIATE, waiting up to 10 s), so the log's appends stay
+// serialised. On PostgreSQL the session uses the shared pools. Close it when
+// done.
+type ExtractSession struct {
+	db          *DB
+	read, write *pool
+	own         bool
+	unshrunk    int       // rows read since the reader's cache was last emptied
+	restarted   time.Time // when the writer last started deling.db's WAL over
+}
+
+// ExtractSession opens a session for an extract job.
+func (db *DB) ExtractSession() (*ExtractSession, error) {
+	if db.engine != SQLite {
+		return &ExtractSession{db: db, read: db.regRead, write: db.write}, nil
+	}
+	r, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "register.db")+
+		"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(0)&_pragma=cache_size(-16384)")
+	if err != nil {
+		return nil, fmt.Errorf("open extract reader: %w", err)
+	}
+	w, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "deling.db")+
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-8192)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open extract writer: %w", err)
+	}
+	for _, c := range []*sql.DB{r, w} {
+		c.SetMaxOpenConns(1)
+		c.SetMaxIdleConns(1)
+	}
+	return &ExtractSession{db: db, read: &pool{DB: r}, write: &pool{DB: w}, own: true, restarted: time.Now()}, nil
+}
+
+// Close releases the session's connections.
+func (s *ExtractSession) Close() error {
+	if !s.own {
+		return nil
+	}
+	var err error
+	for _, p := range []*pool{s.read, s.write} {
+		p.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+		err = errors.Join(err, p.Close())
+	}
+	return err
+}
+
+// CommitBatch is CommitExtractBatch on the session's writer.
+func (s *ExtractSession) CommitBatch(ctx context.Context, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+	if err := s.db.commitExtractBatch(ctx, s.write, id, claim, b, p, rec); err != nil {
+		return err
+	}
+	s.restartWAL()
+	return nil
+}
+
+// restartWAL starts deling.db's WAL over every walRestartEvery, as the lookup
+// log's writer does after its commits (auditlog.go): the extract's commits do
+// not pass through the log's writer, and on a server without lookups the WAL
+// grew by some 70 MB a second for as long as an extract ran. With it, the WAL
+// stays near 30 s of writes (measured: 1.4 GB during a large extract).
+func (s *ExtractSession) restartWAL() {
+	if !s.own || time.Since(s.restarted) < walRestartEvery {
+		return
+	}
+	s.restarted = time.Now()
+	var busy, frames, done int
+	s.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
+}
+
+// shrink frees the reader's cached pages after every 1,000 rows or so.
+// modernc's SQLite is built with SQLITE_ENABLE_MEMORY_MANAGEMENT: every
+// connection's page cache draws on one process-wide pool as large as all
+// connections' cache_size together, and a connection at its own size takes
+// the least recently used page of any other. The reader, streaming through
+// the register, took the writer's pages after each batch and the writer
+// allocated new ones, batch after batch, until the pool was in use (measured:
+// 250 MB). Emptied regularly, the reader never reaches its size and takes
+// nothing; the writer keeps its index pages.
+func (s *ExtractSession) shrink(ctx context.Context) error {
+	if !s.own || s.unshrunk < 1000 {
+		return nil
+	}
+	s.unshrunk = 0
+	_, err := s.read.ExecContext(ctx, `PRAGMA shrink_memory`)
+	return err
+}
+
+// Docs reads the next page of one unit's arbeidsforhold for an
+// extract: those after the uuid after, in uuid order, at most limit,
+// appended to dst[:0]. Keyset paging, so a job streams any number of rows
+// with memory bounded by the page. Rule AA-11: protected persons are
+// screened out in SQL, exactly as for API lookups (screenedSQL).
+func (s *ExtractSession) Docs(ctx context.Context, kind access.QueryKind, q ExtractQuery, unit, after string, limit int, dst []Doc) ([]Doc, error) {
+	col, err := extractColumn(kind)
+	if err != nil {
+		return nil, err
+	}
+	rq := register.Query{Types: q.Types, Statuses: q.Statuses, At: q.At, After: after, Screened: true}
+	switch col {
+	case "arbeidstaker":
+		rq.Arbeidstaker = unit
+	case "arbeidssted":
+		rq.Arbeidssted = unit
+	default:
+		rq.Opplysningspliktig = unit
+	}
+	where, args, err := whereArbeidsforhold(rq)
+	if err != nil {
+		return nil, err
+	}
+	// Period overlap, as the OTP API's ansattFraMaaned/ansattTilMaaned: the ansettelsesperiode meets [From, To].
+	if q.To != "" {
+		args = append(args, string(q.To))
+		where += fmt.Sprintf(" AND startdato <= $%d", len(args))
+	}
+	if q.From != "" {
+		args = append(args, string(q.From))
+		where += fmt.Sprintf(" AND (sluttdato IS NULL OR sluttdato >= $%d)", len(args))
+	}
+	args = append(args, limit)
+	rows, err := s.read.query(ctx, fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
+		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
+	}
+	defer rows.Close()
+	dst = dst[:0]
+	for rows.Next() {
+		var d Doc
+		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
+			return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
+		}
+		dst = append(dst, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
+	}
+	rows.Close()
+	s.unshrunk += len(dst) + 1
+	return dst, s.shrink(ctx)
+}
