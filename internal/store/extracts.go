@@ -223,7 +223,12 @@ func (db *DB) Extract(ctx context.Context, id string) (ExtractJob, error) {
 
 // Extracts lists an organisation's jobs, newest first, at most limit.
 func (db *DB) Extracts(ctx context.Context, consumer string, limit int) ([]ExtractJob, error) {
-	rows, err := db.read.query(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit)
+	return db.extracts(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit)
+}
+
+// extracts lists the jobs a query selects.
+func (db *DB) extracts(ctx context.Context, query string, args ...any) ([]ExtractJob, error) {
+	rows, err := db.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list extracts: %w", err)
 	}
@@ -379,21 +384,8 @@ func (db *DB) DeleteExtract(ctx context.Context, id string, rec *audit.Record) e
 
 // DueExtracts lists finished or failed jobs whose result expired at now, at most limit.
 func (db *DB) DueExtracts(ctx context.Context, now time.Time, limit int) ([]ExtractJob, error) {
-	rows, err := db.read.query(ctx, `SELECT `+extractColumns+` FROM extract_jobs
+	return db.extracts(ctx, `SELECT `+extractColumns+` FROM extract_jobs
 		WHERE status IN ('ferdig', 'feilet') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, micros(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("list expired extracts: %w", err)
-	}
-	defer rows.Close()
-	var out []ExtractJob
-	for rows.Next() {
-		j, err := scanExtract(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
 }
 
 // ExpireExtract marks a job's result as deleted (the caller deleted the

@@ -438,16 +438,19 @@ type searchResponse struct {
 }
 
 // decodeBody reads a JSON body strictly: one object, no unknown fields, at most maxBody bytes.
-func decodeBody(r *http.Request, v any) error {
+func decodeBody(r *http.Request, v any) error { return decodeBodyLimit(r, v, maxBody) }
+
+// decodeBodyLimit is decodeBody with another size limit.
+func decodeBodyLimit(r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errors.New("Content-Type må være application/json")
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return errors.New("kunne ikke lese forespørselen")
 	}
-	if len(b) > maxBody {
-		return fmt.Errorf("forespørselen er større enn %d byte", maxBody)
+	if int64(len(b)) > limit {
+		return fmt.Errorf("forespørselen er større enn %d byte", limit)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -207,29 +206,6 @@ func (s *Server) parseExtract(req *extractRequest) (access.QueryKind, store.Extr
 	return kind, q, format, nil
 }
 
-// decodeExtractBody reads an order strictly, as decodeBody, with room for a long list.
-func decodeExtractBody(r *http.Request, v any, limit int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return errors.New("Content-Type må være application/json")
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return errors.New("kunne ikke lese forespørselen")
-	}
-	if int64(len(b)) > limit {
-		return fmt.Errorf("forespørselen er større enn %d byte", limit)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
-	}
-	if dec.More() {
-		return errors.New("data etter JSON-objektet")
-	}
-	return nil
-}
-
 // decideExtract is the access decision for an extract (channel extract).
 func (s *Server) decideExtract(in access.Inputs, consumer, processor string, kind access.QueryKind, history bool) access.Decision {
 	in.Catalogue = s.catalogue
@@ -271,7 +247,7 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	c.rec.Channel = string(access.ChannelExtract)
 	var req extractRequest
-	if err := decodeExtractBody(r, &req, s.maxExtractBody()); err != nil {
+	if err := decodeBodyLimit(r, &req, s.maxExtractBody()); err != nil {
 		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
 		return
 	}
