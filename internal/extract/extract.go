@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,9 +60,31 @@ func ContentType(f string) string {
 // the database (a UUID), never a caller's string.
 func JobDir(dir, id string) string { return filepath.Join(dir, id) }
 
-// BatchFile is the path of batch n of a job.
+// BatchFile is the path of batch n of a job as it was named before batch
+// files carried their runner's claim; a batch whose row names no file has it.
 func BatchFile(dir, id string, n int, format string) string {
 	return filepath.Join(JobDir(dir, id), strconv.Itoa(n)+"."+format)
+}
+
+// BatchName is the name of batch n written by the runner holding claim:
+// <n>.<claim>.<format>. Each runner writes under names of its own, so a runner
+// that lost its claim never overwrites a batch another runner committed; the
+// batch's row names the one file that is served.
+func BatchName(n int, claim, format string) string {
+	return strconv.Itoa(n) + "." + claim + "." + format
+}
+
+// CommittedFile is the path of a committed batch: the file its row names, or
+// the old name when the row names none. ok is false if the row's name is not
+// a plain file name in the job's directory.
+func CommittedFile(dir, id string, n int, format, file string) (string, bool) {
+	if file == "" {
+		return BatchFile(dir, id, n, format), true
+	}
+	if file != filepath.Base(file) || file == "." || file == ".." || strings.ContainsAny(file, `/\`) {
+		return "", false
+	}
+	return filepath.Join(JobDir(dir, id), file), true
 }
 
 // RemoveJob deletes a job's files.

@@ -23,6 +23,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/store"
 )
 
@@ -117,8 +118,17 @@ type jobRun struct {
 	paths []string // the projection's element paths, as the job was ordered
 	d     access.Decision
 	proj  *access.Projection
-	cols  csvColumns
-	sess  *store.ExtractSession
+	// Rule SK-08, as the API's applyConsent: needConsent is set when the
+	// decision rests on consent grants and the other grants alone do not give
+	// as much; then a person with a valid consent for one of purposes gets
+	// proj, and one without gets otherProj (what the other grants allow
+	// alone, under other), or nothing when otherProj is nil.
+	needConsent bool
+	purposes    []string
+	other       access.Decision
+	otherProj   *access.Projection
+	cols        csvColumns
+	sess        *store.ExtractSession
 
 	// The batch being written.
 	f        *os.File
@@ -167,19 +177,27 @@ func (r Runner) run(ctx context.Context, job store.ExtractJob, claim string) err
 }
 
 // fail ends the job as failed. Its files are deleted at once: a failed
-// extract is never served, and nothing is kept that no one may fetch.
+// extract is never served, and nothing is kept that no one may fetch. Only
+// once the job is marked failed under this runner's claim: a runner that lost
+// the job (another took it over, or it was deleted) removes only its own
+// unfinished batch, never the batches another runner committed.
 func (jr *jobRun) fail(ctx context.Context, why, decision, reason string) error {
 	ctx = context.WithoutCancel(ctx)
-	if err := RemoveJob(jr.r.Dir, jr.job.ID); err != nil {
-		jr.r.Log.Error("remove failed extract's files", "job", jr.job.ID, "err", err)
-	}
 	rec := jr.record("extract failed", map[string]any{"jobbid": jr.job.ID, "feil": why})
 	rec.Decision, rec.Reason = decision, reason
 	err := jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, store.ExtractFailed, why, jr.job.UnitsDone, jr.r.Now().Add(jr.r.TTL), rec)
 	if errors.Is(err, store.ErrLostClaim) {
+		jr.closeTemp()
+		jr.r.Log.Info("extract job claim lost while failing; its files are left to the job's runner", "job", jr.job.ID)
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if err := RemoveJob(jr.r.Dir, jr.job.ID); err != nil {
+		jr.r.Log.Error("remove failed extract's files", "job", jr.job.ID, "err", err)
+	}
+	return nil
 }
 
 // catalogueOf makes a catalogue of the package definitions the job was ordered under.
@@ -202,8 +220,10 @@ func (jr *jobRun) decide(ctx context.Context) error {
 		return err
 	}
 	in.Catalogue = jr.cat
-	d := access.Decide(access.Request{Consumer: jr.job.Consumer, Processor: jr.job.Processor, Channel: access.ChannelExtract,
-		Env: jr.job.Env, Kind: jr.job.Kind, History: jr.job.History}, in, jr.r.Now())
+	req := access.Request{Consumer: jr.job.Consumer, Processor: jr.job.Processor, Channel: access.ChannelExtract,
+		Env: jr.job.Env, Kind: jr.job.Kind, History: jr.job.History}
+	now := jr.r.Now()
+	d := access.Decide(req, in, now)
 	if !d.Permit {
 		return &deniedError{reason: d.Reason, detail: "Tilgangen til uttrekket gjelder ikke lenger (" + string(d.Reason) + ")."}
 	}
@@ -215,6 +235,25 @@ func (jr *jobRun) decide(ctx context.Context) error {
 		return &deniedError{reason: "grant-changed", detail: "Vedtaket er endret siden uttrekket ble bestilt; bestill uttrekket på nytt."}
 	}
 	jr.d, jr.proj = d, proj
+	// Rule SK-08, decided again with the grants as they are now. The decision
+	// without the consent grants (other) is what a person without consent gets.
+	jr.needConsent, jr.other, jr.otherProj = false, access.Decision{}, nil
+	jr.purposes = governance.ConsentPurposes(d.Grants)
+	if len(jr.purposes) > 0 {
+		in.Grants = slices.DeleteFunc(slices.Clone(in.Grants), func(g access.Grant) bool { return g.Consent })
+		other := access.Decide(req, in, now)
+		if !other.Permit || !slices.Equal(other.Packages, d.Packages) || other.History != d.History {
+			jr.needConsent = true
+			if other.Permit {
+				if op, err := jr.cat.Projection(other.Packages); err == nil {
+					jr.other, jr.otherProj = other, op
+				}
+			}
+		}
+	}
+	// Consents are looked up afresh in every batch: one withdrawn while a
+	// long job runs is no longer honoured from the next batch on.
+	clear(jr.consent)
 	return nil
 }
 
@@ -286,14 +325,14 @@ func (jr *jobRun) run(ctx context.Context) error {
 		for i := range docs {
 			doc := &docs[i]
 			after = doc.UUID
-			ok, err := jr.consented(ctx, doc.Arbeidstaker)
+			proj, history, err := jr.view(ctx, doc.Arbeidstaker)
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if proj == nil {
 				continue
 			}
-			if err := jr.write(doc); err != nil {
+			if err := jr.write(doc, proj, history); err != nil {
 				return err
 			}
 			if jr.count == jr.r.BatchSize {
@@ -323,41 +362,43 @@ func (jr *jobRun) run(ctx context.Context) error {
 	return jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, store.ExtractDone, "", len(units), jr.r.Now().Add(jr.r.TTL), done)
 }
 
-// consented reports whether a person's data may be delivered: always, unless
-// every grant the decision rests on has consent as its legal basis; then only
-// with the person's valid consent for one of their purposes (Rules SK-01, SK-08).
-func (jr *jobRun) consented(ctx context.Context, person string) (bool, error) {
-	var purposes []string
-	for _, g := range jr.d.Grants {
-		if !g.Consent {
-			return true, nil
+// view is what of a person's arbeidsforhold may be delivered, as the API's
+// applyConsent decides it (Rules SK-01, SK-08): the job's projection when no
+// consent is needed (no consent grant, or the other grants alone give as
+// much) or the person has a valid consent for one of the consent grants'
+// purposes; otherwise what the other grants allow alone; nil (skip the
+// person) when they allow nothing. history is the decision's historikk.
+func (jr *jobRun) view(ctx context.Context, person string) (*access.Projection, bool, error) {
+	if !jr.needConsent {
+		return jr.proj, jr.d.History, nil
+	}
+	ok, seen := jr.consent[person]
+	if !seen {
+		var err error
+		if ok, err = jr.r.DB.HasValidConsent(ctx, person, jr.job.Consumer, jr.purposes, jr.r.Now()); err != nil {
+			return nil, false, err
 		}
-		purposes = append(purposes, g.Purpose)
+		if jr.consent == nil || len(jr.consent) > 100_000 {
+			jr.consent = map[string]bool{}
+		}
+		jr.consent[person] = ok
 	}
-	if ok, seen := jr.consent[person]; seen {
-		return ok, nil
+	if ok {
+		return jr.proj, jr.d.History, nil
 	}
-	ok, err := jr.r.DB.HasValidConsent(ctx, person, jr.job.Consumer, purposes, jr.r.Now())
-	if err != nil {
-		return false, err
-	}
-	if jr.consent == nil || len(jr.consent) > 100_000 {
-		jr.consent = map[string]bool{}
-	}
-	jr.consent[person] = ok
-	return ok, nil
+	return jr.otherProj, jr.other.History, nil
 }
 
 // write adds one arbeidsforhold, minimised to the grant's elements with the
 // API's projection (Rules AA-02, AA-07), to the batch being written.
-func (jr *jobRun) write(doc *store.Doc) error {
+func (jr *jobRun) write(doc *store.Doc, proj *access.Projection, history bool) error {
 	if jr.f == nil {
 		if err := jr.open(); err != nil {
 			return err
 		}
 	}
 	var err error
-	if jr.line, err = jr.proj.Append(jr.line[:0], doc.Doc, access.Options{CurrentDetaljer: !jr.d.History}); err != nil {
+	if jr.line, err = proj.Append(jr.line[:0], doc.Doc, access.Options{CurrentDetaljer: !history}); err != nil {
 		return fmt.Errorf("project %s: %w", doc.UUID, err)
 	}
 	if jr.job.Format == FormatCSV {
@@ -422,10 +463,15 @@ func (jr *jobRun) commit(ctx context.Context, unit int, after string) error {
 	if err := jr.decide(ctx); err != nil {
 		return err
 	}
-	if err := os.Rename(jr.tmp, BatchFile(jr.r.Dir, jr.job.ID, jr.n, jr.job.Format)); err != nil {
+	// The final name is this runner's own (it holds the claim): were the claim
+	// lost, the rename cannot touch a batch another runner committed. Until
+	// the commit below succeeds the file is still ours to remove (closeTemp).
+	name := BatchName(jr.n, jr.claim, jr.job.Format)
+	final := filepath.Join(JobDir(jr.r.Dir, jr.job.ID), name)
+	if err := os.Rename(jr.tmp, final); err != nil {
 		return err
 	}
-	jr.tmp = ""
+	jr.tmp = final
 	persons := make([]string, 0, len(jr.persons))
 	for p := range jr.persons {
 		persons = append(persons, p)
@@ -435,9 +481,10 @@ func (jr *jobRun) commit(ctx context.Context, unit int, after string) error {
 	rec := jr.record("extract batch", map[string]any{"jobbid": jr.job.ID, "batch": jr.n})
 	rec.Returned, rec.ResultCount, rec.ResponseHash = persons, jr.count, sum
 	p := store.ExtractProgress{UnitsDone: unit, Written: jr.written + int64(jr.count), ResumeUnit: unit, ResumeAfter: after}
-	if err := jr.sess.CommitBatch(ctx, jr.job.ID, jr.claim, store.ExtractBatch{N: jr.n, Records: jr.count, SHA256: sum}, p, rec); err != nil {
+	if err := jr.sess.CommitBatch(ctx, jr.job.ID, jr.claim, store.ExtractBatch{N: jr.n, Records: jr.count, SHA256: sum, File: name}, p, rec); err != nil {
 		return err
 	}
+	jr.tmp = ""
 	jr.job.UnitsDone = unit
 	jr.n, jr.written, jr.count = jr.n+1, jr.written+int64(jr.count), 0
 	clear(jr.persons)
@@ -460,15 +507,26 @@ func (jr *jobRun) closeTemp() {
 	}
 }
 
-// removeOthersTemp removes half-written batches of earlier runners of this job (they died).
+// removeOthersTemp removes half-written batches of earlier runners of this
+// job (they died), and batches they renamed into place but never committed
+// (numbered from the job's first uncommitted batch on). Committed batches stay.
 func (jr *jobRun) removeOthersTemp() {
 	entries, err := os.ReadDir(JobDir(jr.r.Dir, jr.job.ID))
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") && !strings.Contains(e.Name(), jr.claim) {
-			os.Remove(filepath.Join(JobDir(jr.r.Dir, jr.job.ID), e.Name()))
+		name := e.Name()
+		if strings.Contains(name, jr.claim) {
+			continue
+		}
+		uncommitted := strings.HasSuffix(name, ".tmp")
+		if num, _, ok := strings.Cut(name, "."); ok && !uncommitted {
+			n, err := strconv.Atoi(num)
+			uncommitted = err == nil && n >= jr.job.Batches
+		}
+		if uncommitted {
+			os.Remove(filepath.Join(JobDir(jr.r.Dir, jr.job.ID), name))
 		}
 	}
 }
@@ -505,7 +563,8 @@ func (r *Runner) Expire(ctx context.Context) (int, error) {
 		return n, err
 	}
 	for _, e := range entries {
-		if _, perr := uuid.Parse(e.Name()); !e.IsDir() || perr != nil {
+		// Only canonical job directories: uuid.Parse also takes other spellings of an id.
+		if u, perr := uuid.Parse(e.Name()); !e.IsDir() || perr != nil || u.String() != e.Name() {
 			continue
 		}
 		j, err := cfg.DB.Extract(ctx, e.Name())

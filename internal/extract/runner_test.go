@@ -166,7 +166,7 @@ func (f *fixture) result(t *testing.T, j store.ExtractJob) (lines []string, file
 		files = append(files, e.Name())
 	}
 	for n := 0; n < j.Batches; n++ {
-		b, err := os.ReadFile(BatchFile(f.dir, j.ID, n, j.Format))
+		b, err := os.ReadFile(f.batchPath(t, j, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,6 +177,20 @@ func (f *fixture) result(t *testing.T, j store.ExtractJob) (lines []string, file
 		}
 	}
 	return lines, files
+}
+
+// batchPath is the file a committed batch's row names.
+func (f *fixture) batchPath(t *testing.T, j store.ExtractJob, n int) string {
+	t.Helper()
+	b, err := f.db.ExtractBatchInfo(context.Background(), j.ID, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := CommittedFile(f.dir, j.ID, n, j.Format, b.File)
+	if !ok {
+		t.Fatalf("batch %d: file %q", n, b.File)
+	}
+	return p
 }
 
 func uuidsOf(t *testing.T, lines []string) []string {
@@ -375,14 +389,21 @@ func TestExpire(t *testing.T) {
 	}
 	orphan := JobDir(f.dir, "0193a000-0000-7000-8000-000000000000")
 	os.MkdirAll(orphan, 0o700)
+	// Not a job's directory: uuid.Parse takes it, but it is no canonical id.
+	other := filepath.Join(f.dir, "{0193a000-0000-7000-8000-000000000000}")
+	os.MkdirAll(other, 0o700)
+	first := f.batchPath(t, j, 0)
 	if n, err := r.Expire(ctx); err != nil || n != 0 {
 		t.Fatalf("expire before the TTL: %d %v", n, err)
 	}
-	if _, err := os.Stat(BatchFile(f.dir, j.ID, 0, FormatCSV)); err != nil {
+	if _, err := os.Stat(first); err != nil {
 		t.Fatal("a result was deleted before its time")
 	}
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an orphan directory is left")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatal("a directory that is not a job's was deleted")
 	}
 	f.clock.advance(time.Hour)
 	if n, err := r.Expire(ctx); err != nil || n != 1 {
@@ -467,5 +488,198 @@ func TestRunnerDeliversOnlyConsentedPersons(t *testing.T) {
 		if !strings.Contains(l, consenting) {
 			t.Fatalf("delivered without consent: %s", l)
 		}
+	}
+}
+
+// lostClaim runs a job with batches of one arbeidsforhold; after its first
+// commit, another runner ("B") takes the job over and commits batch 1 as its
+// own. then is called at that point too. It returns the job and B's file.
+func (f *fixture) lostClaim(t *testing.T, then func()) (store.ExtractJob, string) {
+	t.Helper()
+	ctx := context.Background()
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	name := BatchName(1, "B", FormatJSONL)
+	bFile := filepath.Join(JobDir(f.dir, j.ID), name)
+	r := f.runner(1)
+	r.afterCommit = func(n int) {
+		if n != 0 {
+			return
+		}
+		if _, ok, err := f.db.ClaimExtract(ctx, "B", f.clock.now().Add(time.Hour)); !ok || err != nil {
+			t.Errorf("takeover: %v %v", ok, err)
+			return
+		}
+		if err := os.WriteFile(bFile, []byte("B's batch\n"), 0o600); err != nil {
+			t.Error(err)
+		}
+		if err := f.db.CommitExtractBatch(ctx, j.ID, "B", store.ExtractBatch{N: 1, Records: 1, SHA256: "b", File: name},
+			store.ExtractProgress{UnitsDone: 0, Written: 2}, nil); err != nil {
+			t.Error(err)
+		}
+		then()
+	}
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return j, bFile
+}
+
+// A runner that lost its claim neither overwrites the batch the new runner
+// committed (its final name is its own) nor leaves its uncommitted file behind.
+func TestRunnerLostClaimNeverOverwritesABatch(t *testing.T) {
+	f := newFixture(t)
+	j, bFile := f.lostClaim(t, func() {})
+	if b, err := os.ReadFile(f.batchPath(t, j, 1)); err != nil || string(b) != "B's batch\n" {
+		t.Fatalf("the committed batch 1 is %q, %v", b, err)
+	}
+	if p := f.batchPath(t, j, 1); p != bFile {
+		t.Fatalf("batch 1 is served from %s", p)
+	}
+	entries, _ := os.ReadDir(JobDir(f.dir, j.ID))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "1.") && e.Name() != filepath.Base(bFile) {
+			t.Fatalf("the lost runner left %s", e.Name())
+		}
+	}
+}
+
+// A runner that lost its claim and then fails (here: the grant was
+// suspended) does not delete the job's files: they are the new runner's.
+func TestRunnerLostClaimFailKeepsOthersFiles(t *testing.T) {
+	f := newFixture(t)
+	j, bFile := f.lostClaim(t, func() {
+		if _, err := f.db.SetGrantStatus(context.Background(), f.grant.ID, access.Suspended, "brudd", "test"); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := os.Stat(bFile); err != nil {
+		t.Fatalf("the new runner's committed batch was deleted: %v", err)
+	}
+	if got, _ := f.db.Extract(context.Background(), j.ID); got.Status != store.ExtractRunning || got.Claim != "B" {
+		t.Fatalf("the lost runner changed the job: %s %q", got.Status, got.Claim)
+	}
+}
+
+// consentGrants replaces the fixture's grant by a consent-based one for all
+// its packages and, if basic is set, a statute grant for grunnopplysninger alone.
+func (f *fixture) consentGrants(t *testing.T, basic bool) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.db.SetGrantStatus(ctx, f.grant.ID, access.Ended, "erstattet", "test"); err != nil {
+		t.Fatal(err)
+	}
+	g := f.grant
+	g.ID, g.Consent, g.Purpose = "", true, "pensjon"
+	var err error
+	if f.grant, err = f.db.AddGrant(ctx, g, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if basic {
+		s := g
+		s.Consent, s.Purpose, s.Packages = false, "kontroll", []string{"grunnopplysninger@1"}
+		if _, err := f.db.AddGrant(ctx, s, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Rule SK-08 as the API applies it: with a consent grant for more and a
+// statute grant for less, a person without consent gets what the statute
+// grant allows alone, never the consent grant's elements.
+func TestRunnerConsentWithOtherGrants(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.consentGrants(t, true)
+	want := f.want()
+	var consenting string
+	for _, a := range f.afs {
+		if a.UUID == want[0] {
+			consenting = a.ArbeidstakerIdent()
+		}
+	}
+	if _, err := f.db.GiveConsent(ctx, governance.Consent{PersonPID: consenting, Consumer: consumer, Purpose: "pensjon",
+		ExpiresAt: f.clock.now().Add(24 * time.Hour)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	if err := f.runner(10).RunAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := f.result(t, j)
+	if got := uuidsOf(t, lines); !slices.Equal(got, want) {
+		t.Fatalf("%d arbeidsforhold, want %d (the statute grant covers everyone)", len(got), len(want))
+	}
+	full, _ := f.cat.Projection([]string{"grunnopplysninger@1", "stillingsdetaljer@1"})
+	basic, _ := f.cat.Projection([]string{"grunnopplysninger@1"})
+	extra := map[string]bool{}
+	for _, p := range full.Paths() {
+		extra[strings.Split(p, ".")[0]] = true
+	}
+	for _, p := range basic.Paths() {
+		delete(extra, strings.Split(p, ".")[0])
+	}
+	if len(extra) == 0 {
+		t.Skip("the packages do not differ at the top level")
+	}
+	sawFull := false
+	for _, l := range lines {
+		var v map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatal(err)
+		}
+		has := false
+		for k := range v {
+			has = has || extra[k]
+		}
+		if has && !strings.Contains(l, consenting) {
+			t.Fatalf("the consent grant's elements delivered without consent: %s", l)
+		}
+		sawFull = sawFull || has
+	}
+	if !sawFull {
+		t.Fatal("the consenting person did not get the consent grant's elements")
+	}
+}
+
+// A consent withdrawn while a job runs is no longer honoured from the next batch on.
+func TestRunnerConsentWithdrawnDuringJob(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.consentGrants(t, false)
+	count := map[string]int{}
+	for _, a := range f.afs {
+		if a.ArbeidsstedIdent() == f.big && !f.protected(a.ArbeidstakerIdent()) {
+			count[a.ArbeidstakerIdent()]++
+		}
+	}
+	var person string
+	for p, n := range count {
+		if n >= 2 && (person == "" || p < person) {
+			person = p
+		}
+	}
+	if person == "" {
+		t.Skip("no person with two arbeidsforhold at the employer")
+	}
+	c, err := f.db.GiveConsent(ctx, governance.Consent{PersonPID: person, Consumer: consumer, Purpose: "pensjon",
+		ExpiresAt: f.clock.now().Add(24 * time.Hour)}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	r := f.runner(1)
+	r.afterCommit = func(n int) {
+		if n == 0 {
+			f.clock.advance(time.Second)
+			if err := f.db.WithdrawConsent(ctx, person, c.ID, "test"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := r.RunAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if lines, _ := f.result(t, j); len(lines) != 1 || !strings.Contains(lines[0], person) {
+		t.Fatalf("%d arbeidsforhold delivered; want only the one before the withdrawal", len(lines))
 	}
 }

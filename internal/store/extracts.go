@@ -94,6 +94,9 @@ type ExtractBatch struct {
 	N       int
 	Records int
 	SHA256  string // of the batch file
+	// File is the batch file's name in the job's directory; "" for a batch
+	// written before files were named with the runner's claim (then <n>.<format>).
+	File string
 }
 
 // ExtractProgress is where a runner is after a batch.
@@ -324,9 +327,9 @@ func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string,
 	return db.claimedOn(ctx, w, id, claim, `heartbeat_at = $1, units_done = $2, written = $3, batches = $4, resume_unit = $5, resume_after = $6`,
 		[]any{micros(db.now()), int64(p.UnitsDone), p.Written, int64(b.N + 1), int64(p.ResumeUnit), p.ResumeAfter},
 		func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO extract_batches (job_id, n, records, sha256) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (job_id, n) DO UPDATE SET records = excluded.records, sha256 = excluded.sha256`,
-				id, int64(b.N), int64(b.Records), b.SHA256); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO extract_batches (job_id, n, records, sha256, file) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (job_id, n) DO UPDATE SET records = excluded.records, sha256 = excluded.sha256, file = excluded.file`,
+				id, int64(b.N), int64(b.Records), b.SHA256, b.File); err != nil {
 				return fmt.Errorf("insert extract batch: %w", err)
 			}
 			return db.appendInTx(ctx, tx, rec)
@@ -334,12 +337,20 @@ func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string,
 }
 
 // FinishExtract ends a running job as done or failed, with its log record.
-// The result is kept until expires.
+// The result is kept until expires. A failed job's batches are forgotten at
+// once: a failed extract is never served (the runner deletes its files).
 func (db *DB) FinishExtract(ctx context.Context, id, claim string, status ExtractStatus, reason string, unitsDone int, expires time.Time, rec *audit.Record) error {
 	now := micros(db.now())
 	return db.claimed(ctx, id, claim, `status = $1, error = $2, units_done = $3, finished_at = $4, heartbeat_at = $4, expires_at = $5, claim = ''`,
 		[]any{string(status), reason, int64(unitsDone), now, micros(expires)},
-		func(tx *sql.Tx) error { return db.appendInTx(ctx, tx, rec) })
+		func(tx *sql.Tx) error {
+			if status == ExtractFailed {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM extract_batches WHERE job_id = $1`, id); err != nil {
+					return fmt.Errorf("delete extract batches: %w", err)
+				}
+			}
+			return db.appendInTx(ctx, tx, rec)
+		})
 }
 
 // ReleaseExtract puts a running job back in the queue, keeping its progress
@@ -352,7 +363,7 @@ func (db *DB) ReleaseExtract(ctx context.Context, id, claim string) error {
 func (db *DB) ExtractBatchInfo(ctx context.Context, id string, n int) (ExtractBatch, error) {
 	b := ExtractBatch{N: n}
 	var records int64
-	err := db.read.queryRow(ctx, `SELECT records, sha256 FROM extract_batches WHERE job_id = $1 AND n = $2`, id, int64(n)).Scan(&records, &b.SHA256)
+	err := db.read.queryRow(ctx, `SELECT records, sha256, file FROM extract_batches WHERE job_id = $1 AND n = $2`, id, int64(n)).Scan(&records, &b.SHA256, &b.File)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("extract %s batch %d: %w", id, n, ErrNotFound)
 	}
@@ -391,7 +402,17 @@ func (db *DB) DueExtracts(ctx context.Context, now time.Time, limit int) ([]Extr
 // ExpireExtract marks a job's result as deleted (the caller deleted the
 // files) and forgets the persons and employers it named: the log keeps the query.
 func (db *DB) ExpireExtract(ctx context.Context, id string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE extract_jobs SET status = 'utlopt', query = '{"enheter":[]}', claim = '' WHERE id = $1 AND status IN ('ferdig', 'feilet')`, id)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE extract_jobs SET status = 'utlopt', query = '{"enheter":[]}', claim = '' WHERE id = $1 AND status IN ('ferdig', 'feilet')`, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM extract_batches WHERE job_id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("expire extract %s: %w", id, err)
 	}

@@ -80,10 +80,10 @@ func TestExtractJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sess.Close()
-		if err := sess.CommitBatch(ctx, a.ID, "r1", ExtractBatch{N: 0, Records: 3, SHA256: "ab"}, ExtractProgress{UnitsDone: 1, Written: 3, ResumeUnit: 1}, brec); err != nil {
+		if err := sess.CommitBatch(ctx, a.ID, "r1", ExtractBatch{N: 0, Records: 3, SHA256: "ab", File: "0.r1.jsonl"}, ExtractProgress{UnitsDone: 1, Written: 3, ResumeUnit: 1}, brec); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := db.ExtractBatchInfo(ctx, a.ID, 0); err != nil || got.Records != 3 || got.SHA256 != "ab" {
+		if got, err := db.ExtractBatchInfo(ctx, a.ID, 0); err != nil || got.Records != 3 || got.SHA256 != "ab" || got.File != "0.r1.jsonl" {
 			t.Fatalf("batch: %+v %v", got, err)
 		}
 		if recs, _ := db.StoredRecords(ctx, RecordQuery{Subject: "22222222222"}); len(recs) != 1 {
@@ -124,6 +124,10 @@ func TestExtractJobs(t *testing.T) {
 		}
 		if j, _ := db.Extract(ctx, a.ID); j.Status != ExtractExpired || !j.Expired(fixedNow()) {
 			t.Fatalf("expired: %+v", j)
+		}
+		// An expired job's batches are forgotten with its files.
+		if _, err := db.ExtractBatchInfo(ctx, a.ID, 0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("batch of an expired job: %v", err)
 		}
 
 		// Deleting a running job takes the runner's claim away.
@@ -236,6 +240,37 @@ func TestExtractDocs(t *testing.T) {
 		}
 		if bigN < 8 {
 			t.Fatalf("biggest employer has %d arbeidsforhold; paging needs more", bigN)
+		}
+	})
+}
+
+// A failed job's batches are forgotten at once: the table does not grow for
+// ever, and nothing of a failed extract is served.
+func TestExtractFailedForgetsBatches(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a, err := db.CreateExtract(ctx, testExtract("310000001", "a"), 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := db.ClaimExtract(ctx, "r1", fixedNow().Add(-time.Hour)); !ok || err != nil {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if err := db.CommitExtractBatch(ctx, a.ID, "r1", ExtractBatch{N: 0, Records: 1, SHA256: "ab", File: "0.r1.csv"}, ExtractProgress{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		// A runner that lost its claim cannot fail the job, nor forget its batches.
+		if err := db.FinishExtract(ctx, a.ID, "r2", ExtractFailed, "x", 0, fixedNow(), nil); !errors.Is(err, ErrLostClaim) {
+			t.Fatalf("fail with another claim: %v", err)
+		}
+		if _, err := db.ExtractBatchInfo(ctx, a.ID, 0); err != nil {
+			t.Fatalf("batch after a lost runner's failure: %v", err)
+		}
+		if err := db.FinishExtract(ctx, a.ID, "r1", ExtractFailed, "x", 0, fixedNow(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExtractBatchInfo(ctx, a.ID, 0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("batch of a failed job: %v", err)
 		}
 	})
 }

@@ -332,6 +332,20 @@ func (c *call) apiExtract(extra map[string]any) (store.ExtractJob, bool) {
 	return j, true
 }
 
+// extractAccess makes the access decision for the caller's job again, right
+// after the ownership check and before anything of the job is told: a
+// suspended or ended grant stops status, batches and deletion alike
+// (Rules AA-25, AA-26). On a denial it answers (403, logged) itself.
+func (c *call) extractAccess(j store.ExtractJob) (access.Decision, bool) {
+	d := c.s.decideExtract(c.in, c.claims.Consumer, c.claims.Supplier, j.Kind, j.History)
+	if !d.Permit {
+		c.deny(d)
+		return d, false
+	}
+	c.rec.Grants = grantRefs(d)
+	return d, true
+}
+
 // extractStatusDoc is a job's status as the API gives it.
 type extractStatusDoc struct {
 	JobbID    string             `json:"jobbid"`
@@ -399,6 +413,9 @@ func (s *Server) extractStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if _, ok := c.extractAccess(j); !ok { // the record names its grants
+		return
+	}
 	body, err := json.Marshal(statusDoc(j, s.now()))
 	if err != nil {
 		c.internal(err)
@@ -454,6 +471,9 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if _, ok := c.extractAccess(j); !ok {
+		return
+	}
 	n, ok := parseBatchNumber(r.PathValue("n"))
 	if !ok {
 		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Batchnummeret må være et heltall fra 0.")
@@ -471,12 +491,7 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 		c.fail(http.StatusNotFound, "", "not-ready", fmt.Sprintf("Batch %d er ikke klar ennå. Prøv igjen senere.", n))
 		return
 	}
-	d := s.decideExtract(c.in, c.claims.Consumer, c.claims.Supplier, j.Kind, j.History)
-	if !d.Permit {
-		c.deny(d)
-		return
-	}
-	c.rec.Decision, c.rec.Grants = audit.Permit, grantRefs(d)
+	c.rec.Decision = audit.Permit
 	if batchStateOf(j, n, s.now()) == batchEnd {
 		c.rec.Status = http.StatusOK
 		if !c.append() {
@@ -507,7 +522,12 @@ func (s *Server) openBatch(ctx context.Context, j store.ExtractJob, n int) (*os.
 	if err != nil {
 		return nil, b, err
 	}
-	f, err := os.Open(extract.BatchFile(s.extractDir, j.ID, n, j.Format))
+	// Exactly the file the batch's row names: the committing runner's own.
+	path, ok := extract.CommittedFile(s.extractDir, j.ID, n, j.Format, b.File)
+	if !ok {
+		return nil, b, fmt.Errorf("extract %s batch %d: bad file name %q", j.ID, n, b.File)
+	}
+	f, err := os.Open(path)
 	return f, b, err
 }
 
@@ -531,6 +551,9 @@ func (s *Server) extractDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	j, ok := c.apiExtract(nil)
 	if !ok {
+		return
+	}
+	if _, ok := c.extractAccess(j); !ok {
 		return
 	}
 	rec := c.rec

@@ -648,3 +648,49 @@ func TestExtractOnlyGrant(t *testing.T) {
 		t.Fatalf("lookup with an extract-only grant: %d", a.status)
 	}
 }
+
+// Rules AA-25, AA-26: once the extract grant is suspended, the job's status,
+// its batches (including the answers that are not a batch: not ready, past
+// the end) and its deletion are all denied with 403, and each is logged.
+func TestExtractDeniedAfterSuspension(t *testing.T) {
+	h := newExtractHarness(t)
+	org, tok := h.extractConsumer("Suspendert", basic)
+	id := h.order(tok, map[string]any{"arbeidssteder": h.biggest(1)})
+	h.runAll()
+	grants, err := h.db.Grants(context.Background(), org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range grants {
+		if g.Channel == access.ChannelExtract {
+			if _, err := h.db.SetGrantStatus(context.Background(), g.ID, access.Suspended, "brudd", "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	before := len(h.records(org))
+	paths := []struct{ method, path string }{
+		{"GET", "/api/v2/uttrekk/" + id},
+		{"GET", "/api/v2/uttrekk/" + id + "/batch/0"},
+		{"GET", "/api/v2/uttrekk/" + id + "/batch/100000"},
+		{"DELETE", "/api/v2/uttrekk/" + id},
+	}
+	for _, p := range paths {
+		a := h.do(p.method, tok, p.path, nil)
+		if a.status != http.StatusForbidden || a.problem().Detail != denyText[access.DenyGrantSuspended] {
+			t.Fatalf("%s %s with a suspended grant: %d %s", p.method, p.path, a.status, a.body)
+		}
+	}
+	recs := h.records(org)
+	if len(recs)-before != len(paths) {
+		t.Fatalf("%d records of %d denials", len(recs)-before, len(paths))
+	}
+	for _, r := range recs[before:] {
+		if r.Decision != audit.Deny || r.Reason != string(access.DenyGrantSuspended) || r.Channel != "extract" {
+			t.Fatalf("denial logged as %+v", r)
+		}
+	}
+	if _, err := h.db.Extract(context.Background(), id); err != nil {
+		t.Fatalf("a denied delete removed the job: %v", err)
+	}
+}
