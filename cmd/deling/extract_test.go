@@ -88,7 +88,15 @@ func TestExtractJobsRun(t *testing.T) {
 	if err != nil || got.Status != store.ExtractDone || got.Batches != int((got.Written+3)/4) || got.Written == 0 {
 		t.Fatalf("job: %+v %v", got, err)
 	}
-	if _, err := os.Stat(extract.BatchFile(filepath.Join(data, "extracts"), j.ID, got.Batches-1, extract.FormatJSONL)); err != nil {
+	last, err := db.ExtractBatchInfo(ctx, j.ID, got.Batches-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, ok := extract.CommittedFile(filepath.Join(data, "extracts"), j.ID, got.Batches-1, extract.FormatJSONL, last.File)
+	if !ok {
+		t.Fatalf("batch file name %q", last.File)
+	}
+	if _, err := os.Stat(file); err != nil {
 		t.Fatal(err)
 	}
 	if err := jobs[len(jobs)-1].Run(ctx); err != nil {
