@@ -835,7 +835,13 @@ func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *
 	crit, _ := json.Marshal(map[string]string{"jobbid": j.ID})
 	rec := s.portalExtractRecord(r, v, crit)
 	rec.Status = http.StatusSeeOther
-	if !s.deleteExtract(r.Context(), j, rec, func(err error) { s.pageError(w, r, err) }) {
+	if !s.deleteExtract(r.Context(), j, rec, func(err error) {
+		if errors.Is(err, store.ErrNotFound) { // deleted meanwhile, e.g. in another tab
+			s.notFound(w, r, v)
+			return
+		}
+		s.pageError(w, r, err)
+	}) {
 		return
 	}
 	s.flash(r, "Uttrekket er slettet.")
