@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"deling/internal/audit"
 	"deling/internal/register"
 )
 
@@ -48,6 +49,15 @@ type Decision struct {
 	Grants   []Grant  // the grants used (for the log: id, legal basis, purpose)
 	Packages []string // union of the grants' package refs
 	History  bool     // historikk allowed and asked for
+}
+
+// GrantRefs are the grants the decision rests on, as the lookup log keeps them (Rule AA-16).
+func (d Decision) GrantRefs() []audit.GrantRef {
+	var out []audit.GrantRef
+	for _, g := range d.Grants {
+		out = append(out, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
+	}
+	return out
 }
 
 // Decide is the access decision. It is pure: the same inputs and time give the same decision.

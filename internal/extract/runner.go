@@ -262,9 +262,7 @@ func (jr *jobRun) record(op string, req any) *audit.Record {
 	b, _ := json.Marshal(req)
 	rec := &audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelExtract), Consumer: jr.job.Consumer, Processor: jr.job.Processor,
 		ClientID: jr.job.ClientID, EndUser: jr.job.EndUser, CorrelationID: jr.job.CorrelationID, Operation: op, Request: b, Decision: audit.Permit}
-	for _, g := range jr.d.Grants {
-		rec.Grants = append(rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
-	}
+	rec.Grants = jr.d.GrantRefs()
 	return rec
 }
 

@@ -272,6 +272,11 @@ func (db *DB) Delegations(ctx context.Context, consumer string) ([]access.Delega
 	if consumer == "" {
 		q, args = `SELECT `+delegationColumns+` FROM delegations ORDER BY consumer, created_at, id`, nil
 	}
+	return db.delegations(ctx, q, args...)
+}
+
+// delegations lists the delegations a query selects.
+func (db *DB) delegations(ctx context.Context, q string, args ...any) ([]access.Delegation, error) {
 	rows, err := db.read.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations: %w", err)

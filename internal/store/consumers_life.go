@@ -371,20 +371,7 @@ func (db *DB) ConsumerSummaries(ctx context.Context, now time.Time) ([]ConsumerS
 
 // ProcessorDelegations lists the delegations in which orgnr is the data processor.
 func (db *DB) ProcessorDelegations(ctx context.Context, orgnr string) ([]access.Delegation, error) {
-	rows, err := db.read.query(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE processor = $1 ORDER BY created_at, id`, orgnr)
-	if err != nil {
-		return nil, fmt.Errorf("processor delegations: %w", err)
-	}
-	defer rows.Close()
-	var out []access.Delegation
-	for rows.Next() {
-		d, err := scanDelegation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return db.delegations(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE processor = $1 ORDER BY created_at, id`, orgnr)
 }
 
 // lockAdminContacts lists the ids of consumer's administrative contacts in

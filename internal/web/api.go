@@ -165,9 +165,7 @@ func (c *call) ok(d access.Decision, body []byte, returned []string, count int) 
 		c.rec.Response = audit.Compress(body)
 	}
 	c.rec.Returned, c.rec.ResultCount, c.rec.ResponseHash = returned, count, hex.EncodeToString(sum[:])
-	for _, g := range d.Grants {
-		c.rec.Grants = append(c.rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
-	}
+	c.rec.Grants = d.GrantRefs()
 	if !c.append() {
 		return
 	}

@@ -225,14 +225,6 @@ func (s *Server) packagesOf(refs []string) []access.Package {
 	return out
 }
 
-func grantRefs(d access.Decision) []audit.GrantRef {
-	var out []audit.GrantRef
-	for _, g := range d.Grants {
-		out = append(out, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
-	}
-	return out
-}
-
 // newJob makes the job an order describes, with a fresh id.
 func (s *Server) newJob(consumer, processor string, d access.Decision, kind access.QueryKind, q store.ExtractQuery, format string) store.ExtractJob {
 	return store.ExtractJob{ID: uuid.Must(uuid.NewV7()).String(), Consumer: consumer, Processor: processor, Env: s.env, Kind: kind,
@@ -271,7 +263,7 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 	c.criteria(extractCriteria{JobbID: job.ID, extractRequest: req})
 	// The order and its record are stored together: no job runs that the log does not show (Rule AA-16).
 	rec := c.rec
-	rec.Decision, rec.Status, rec.Grants = audit.Permit, http.StatusAccepted, grantRefs(d)
+	rec.Decision, rec.Status, rec.Grants = audit.Permit, http.StatusAccepted, d.GrantRefs()
 	job, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, &rec)
 	switch {
 	case errors.Is(err, store.ErrTooManyExtracts):
@@ -342,7 +334,7 @@ func (c *call) extractAccess(j store.ExtractJob) (access.Decision, bool) {
 		c.deny(d)
 		return d, false
 	}
-	c.rec.Grants = grantRefs(d)
+	c.rec.Grants = d.GrantRefs()
 	return d, true
 }
 
@@ -760,7 +752,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	job.EndUser, job.CorrelationID = v.Actor(), CorrelationID(r.Context())
 	crit, _ := json.Marshal(extractCriteria{JobbID: job.ID, extractRequest: req})
 	rec := s.portalExtractRecord(r, v, crit)
-	rec.Status, rec.Grants = http.StatusSeeOther, grantRefs(d)
+	rec.Status, rec.Grants = http.StatusSeeOther, d.GrantRefs()
 	switch _, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
 	case errors.Is(err, store.ErrTooManyExtracts):
 		p.Denied = fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Vent til ett av dem er ferdig, eller slett et.", extract.MaxActive)
@@ -813,7 +805,7 @@ func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *v
 	defer f.Close()
 	crit, _ := json.Marshal(map[string]any{"jobbid": j.ID, "batch": n})
 	rec := s.portalExtractRecord(r, v, crit)
-	rec.Status, rec.Grants, rec.ResultCount, rec.ResponseHash = http.StatusOK, grantRefs(d), b.Records, b.SHA256
+	rec.Status, rec.Grants, rec.ResultCount, rec.ResponseHash = http.StatusOK, d.GrantRefs(), b.Records, b.SHA256
 	if err := s.audit.Append(r.Context(), rec); err != nil {
 		s.pageError(w, r, err) // fail closed: nothing leaves unlogged
 		return

@@ -251,9 +251,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	if s.keepResponses {
 		rec.Response = audit.Compress(shown)
 	}
-	for _, g := range d.Grants {
-		rec.Grants = append(rec.Grants, audit.GrantRef{ID: g.ID, LegalBasis: g.LegalBasis, ProcessingBasis: g.ProcessingBasis, Purpose: g.Purpose})
-	}
+	rec.Grants = d.GrantRefs()
 	// Logged before a byte of the answer leaves (fail closed).
 	if err := s.audit.Append(r.Context(), &rec); err != nil {
 		s.pageError(w, r, err)
