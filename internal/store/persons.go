@@ -44,3 +44,16 @@ func (db *DB) Person(ctx context.Context, ident string) (register.Person, error)
 	}
 	return p, nil
 }
+
+// Protected reports whether the register knows ident as a person with a
+// protected address (Rule AA-11); an unknown identity is not protected.
+func (db *DB) Protected(ctx context.Context, ident string) (bool, error) {
+	p, err := db.Person(ctx, ident)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return p.Protected(), nil
+}
