@@ -1,0 +1,119 @@
+package main
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// importGraph is every package of the module with its imports: module
+// packages by path relative to the module ("internal/store"), others as
+// they are spelled ("net/http").
+type importGraph map[string][]string
+
+// loadImports reads the non-test imports of every package below the module root.
+func loadImports(t *testing.T) importGraph {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const module = "deling/"
+	g := importGraph{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+			return filepath.SkipDir
+		}
+		pkg, err := build.ImportDir(path, 0)
+		if err != nil {
+			return nil // no Go files here
+		}
+		rel, _ := filepath.Rel(root, path)
+		for _, imp := range pkg.Imports {
+			g[filepath.ToSlash(rel)] = append(g[filepath.ToSlash(rel)], strings.TrimPrefix(imp, module))
+		}
+		if _, ok := g[filepath.ToSlash(rel)]; !ok {
+			g[filepath.ToSlash(rel)] = nil
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// deps is every package p depends on, directly or not (as `go list -deps`).
+func (g importGraph) deps(p string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(p string) {
+		for _, imp := range g[p] {
+			if !seen[imp] {
+				seen[imp] = true
+				walk(imp)
+			}
+		}
+	}
+	walk(p)
+	var out []string
+	for d := range seen {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The import direction of DESIGN.md: the domain knows no SQL and no HTTP;
+// storage and the pipeline know no HTTP; nothing imports the command.
+func TestImportDirection(t *testing.T) {
+	g := loadImports(t)
+	isWeb := func(p string) bool { return p == "internal/web" || strings.HasPrefix(p, "internal/web/") }
+	domain := []string{"internal/ident", "internal/register", "internal/access", "internal/audit", "internal/governance",
+		"internal/incident", "internal/dpa", "internal/post"}
+	for _, p := range domain {
+		if _, ok := g[p]; !ok {
+			continue // not built yet
+		}
+		for _, d := range g.deps(p) {
+			if d == "internal/store" || d == "internal/lookup" || d == "internal/extract" || isWeb(d) || d == "net/http" || d == "database/sql" {
+				t.Errorf("%s is a domain package but depends on %s", p, d)
+			}
+		}
+	}
+	for p, forbidden := range map[string][]string{
+		"internal/mail":    {"internal/store"},
+		"internal/extract": {"internal/store"},
+		"internal/store":   {"internal/token", "net/http"},
+		"internal/lookup":  {"internal/web"},
+	} {
+		if _, ok := g[p]; !ok {
+			t.Errorf("package %s is missing", p)
+			continue
+		}
+		for _, d := range g.deps(p) {
+			for _, f := range forbidden {
+				if d == f || (f == "internal/web" && isWeb(d)) {
+					t.Errorf("%s depends on %s", p, d)
+				}
+			}
+		}
+	}
+	for p := range g {
+		if p == "cmd/deling" {
+			continue
+		}
+		if slices.Contains(g.deps(p), "cmd/deling") {
+			t.Errorf("%s imports the command", p)
+		}
+	}
+}
