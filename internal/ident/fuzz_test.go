@@ -3,6 +3,7 @@ package ident
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 var personSeeds = []string{
@@ -10,6 +11,7 @@ var personSeeds = []string{
 	"01906996320", "20036914700", "15507600333", "55507608360", "27010100017",
 	"", "12345", "30108299921", "30138299920", "72108299920", "٣٠١٠٨٢٩٩٩٢٠",
 	"3010829992\xff", "30108299920 ",
+	"29029980088", "69028100094", // 29 February in a year leap in no century (issue 11, item 13)
 }
 
 var orgSeeds = []string{
@@ -66,6 +68,11 @@ func FuzzParsePerson(f *testing.F) {
 		if bd, ok := p.BirthDate(); ok && bd.Format("020106") != s[:6] && p.Synthetic() == SyntheticNone && p.Kind() == KindFodselsnummer {
 			t.Errorf("BirthDate %s does not match the digits", bd)
 		}
+		// No accepted number has an impossible date: some year with its two
+		// digits, in a century the number allows, has that day (Rule AA-14).
+		if day, month, yy, ok := p.DateParts(); ok && !possibleDate(p, day, month, yy) {
+			t.Errorf("accepted an impossible date %02d.%02d.%02d", day, month, yy)
+		}
 	})
 }
 
@@ -101,4 +108,21 @@ func BenchmarkParsePerson(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// possibleDate reports whether day.month.yy is a calendar date in some year
+// ending in yy: in the birth date's century when the number gives one, else
+// in any century from 1800 to 2000.
+func possibleDate(p Person, day, month, yy int) bool {
+	centuries := []int{1800, 1900, 2000}
+	if bd, ok := p.BirthDate(); ok {
+		centuries = []int{bd.Year() - yy}
+	}
+	for _, c := range centuries {
+		d := time.Date(c+yy, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+		if d.Day() == day && int(d.Month()) == month {
+			return true
+		}
+	}
+	return false
 }

@@ -98,7 +98,9 @@ type Person struct {
 // the rule that applies to numbers assigned from 2032 are accepted.
 //
 // The date part must be a date once the D-nummer and synthetic offsets are
-// removed. 29 February is accepted when the year cannot be known.
+// removed, in the century the individual number gives; where that cannot be
+// known, 29 February only in a two-digit year that is a leap year in some
+// century (divisible by 4).
 func ParsePerson(s string) (Person, error) {
 	if err := checkDigits(s, 11); err != nil {
 		return Person{}, err
@@ -144,11 +146,7 @@ func ParsePerson(s string) (Person, error) {
 		if month < 1 || month > 12 {
 			return Person{}, errorf(ErrDate, "month %d out of range", month)
 		}
-		year := 0
-		if p.century != 0 {
-			year = p.century + yy
-		}
-		if day < 1 || day > daysIn(month, year) {
+		if day < 1 || day > daysIn(month, p.century, yy) {
 			return Person{}, errorf(ErrDate, "day %d out of range", day)
 		}
 	}
@@ -193,12 +191,20 @@ func century(yy, iii int) int {
 	return 0
 }
 
-// daysIn is the number of days in month of year; year 0 means unknown, and
-// then February has 29.
-func daysIn(month, year int) int {
+// daysIn is the number of days in month of the year century+yy. When the
+// century is unknown (0) the number may be of any century the series allow,
+// so 29 February is a date when yy is a leap year in one of them: yy
+// divisible by 4 (00 is 2000). A 29 February in a year that is a leap year in
+// no possible century is never a date.
+func daysIn(month, century, yy int) int {
 	switch month {
 	case 2:
-		if year == 0 || year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		leap := yy%4 == 0
+		if century != 0 {
+			year := century + yy
+			leap = year%4 == 0 && (year%100 != 0 || year%400 == 0)
+		}
+		if leap {
 			return 29
 		}
 		return 28

@@ -165,22 +165,41 @@ func TestParsePersonErrors(t *testing.T) {
 	}
 }
 
+// 29 February is a date only in a leap year of the century the individual
+// number gives; where no century can be known (D-numbers, synthetic numbers,
+// individual numbers outside every series, the 2032 rule), only in a
+// two-digit year that is a leap year in some century.
 func TestParsePersonLeapDay(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
 		valid bool
 	}{
+		// Series 000–499: 1900–1999.
 		{"1980 leap year", validFrom(t, "290280", 0), true},
 		{"1981 not leap", validFrom(t, "290281", 0), false},
 		{"1900 not leap (iii 000–499)", validFrom(t, "290200", 0), false},
+		// Series 500–749: 1854–1899 (yy 54–99), 2000–2039 (yy 00–39).
+		{"1856 leap (iii 500–749)", validFrom(t, "290256", 500), true},
+		{"1899 not leap (iii 500–749)", validFrom(t, "290299", 500), false},
 		{"2000 leap (iii 500–999)", validFrom(t, "290200", 500), true},
 		{"2001 not leap", validFrom(t, "290201", 500), false},
-		{"D-nummer, century unknown", validFrom(t, "690281", 0), true},
-		{"series 750–899 in 1981, century unknown", validFrom(t, "290281", 750), true},
+		{"2004 leap (iii 750–899)", validFrom(t, "290204", 750), true},
+		// Series 750–899 with yy 40–99 belongs to no century: leap only if yy is.
+		{"series 750–899 in 1999, no century: not leap", validFrom(t, "290299", 800), false},
+		{"series 750–899 in 1981, no century: not leap", validFrom(t, "290281", 750), false},
+		{"series 750–899 in 1984, no century: leap", validFrom(t, "290284", 750), true},
+		// Series 900–999: 1940–1999 (yy 40–99), 2000–2039 (yy 00–39).
+		{"1944 leap (iii 900–999)", validFrom(t, "290244", 900), true},
+		{"1999 not leap (iii 900–999)", validFrom(t, "290299", 900), false},
+		{"2036 leap (iii 900–999)", validFrom(t, "290236", 900), true},
+		// No century is known for D-numbers and synthetic numbers.
+		{"D-nummer 1981, not leap in any century", validFrom(t, "690281", 0), false},
+		{"D-nummer 1984", validFrom(t, "690284", 0), true},
+		{"D-nummer year 00 (2000 is leap)", validFrom(t, "690200", 0), true},
 		{"Tenor 1981 not leap", validFrom(t, "298281", 0), false},
 		{"NAV 1984 leap", validFrom(t, "294284", 0), true},
-		{"30 February, century unknown", validFrom(t, "700281", 0), false},
+		{"30 February, century unknown", validFrom(t, "700284", 0), false},
 	}
 	for _, tt := range tests {
 		_, err := ParsePerson(tt.in)
@@ -192,20 +211,26 @@ func TestParsePersonLeapDay(t *testing.T) {
 		}
 	}
 
-	// Under the 2032 rule the century is unknown, so 29 February 1981 passes.
+	// Under the 2032 rule the century is unknown: 29 February 1984 passes
+	// without a birth date, 29 February 1981 never does.
+	found := false
 	for k1 := '0'; k1 <= '9'; k1++ {
 		for k2 := '0'; k2 <= '9'; k2++ {
-			s := "290281123" + string(k1) + string(k2)
-			p, err := ParsePerson(s)
+			if p, err := ParsePerson("290281123" + string(k1) + string(k2)); err == nil {
+				t.Errorf("29 February 1981 accepted under the %v rule", map[bool]string{true: "2032", false: "classic"}[p.Rule2032()])
+			}
+			p, err := ParsePerson("290284123" + string(k1) + string(k2))
 			if err == nil && p.Rule2032() {
+				found = true
 				if _, ok := p.BirthDate(); ok {
-					t.Errorf("%s: BirthDate ok under the 2032 rule", s)
+					t.Errorf("%s: BirthDate ok under the 2032 rule", p)
 				}
-				return
 			}
 		}
 	}
-	t.Errorf("no 2032-rule number found for 29 February 1981")
+	if !found {
+		t.Errorf("no 2032-rule number found for 29 February 1984")
+	}
 }
 
 // TestCheckDigitRule compares ParsePerson with the textbook rules over random
