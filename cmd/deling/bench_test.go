@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"deling/internal/access"
+	"deling/internal/bench"
 	"deling/internal/store"
 )
 
@@ -35,11 +36,11 @@ func TestBench(t *testing.T) {
 	if rep.Register == nil || rep.Register.Persons != 300 {
 		t.Errorf("register: %+v", rep.Register)
 	}
-	kinds := map[string]*kindStats{}
+	kinds := map[string]*bench.KindStats{}
 	for _, k := range rep.Result.Kinds {
 		kinds[k.Kind] = k
 	}
-	for _, k := range benchKinds {
+	for _, k := range bench.Kinds {
 		s := kinds[k]
 		if s == nil {
 			t.Errorf("no %s results", k)
@@ -53,7 +54,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	total := rep.Result.Total
-	if got := kinds[kindPerson].Requests + kinds[kindSearch].Requests + kinds[kindUUID].Requests; got != total.Requests || total.Requests < 300 {
+	if got := kinds[bench.KindPerson].Requests + kinds[bench.KindSearch].Requests + kinds[bench.KindUUID].Requests; got != total.Requests || total.Requests < 300 {
 		t.Errorf("total %d requests, kinds sum to %d", total.Requests, got)
 	}
 	// Every answered lookup has its record: the log grew by at least the successful requests.
@@ -114,13 +115,13 @@ func TestBenchRefusesProdAndBadFlags(t *testing.T) {
 	}
 }
 
-func readBenchReport(t *testing.T, file string) *benchReport {
+func readBenchReport(t *testing.T, file string) *bench.Report {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

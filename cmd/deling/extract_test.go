@@ -71,8 +71,8 @@ func TestExtractJobsRun(t *testing.T) {
 	}
 	cat, _ := access.ParseCatalogue(access.DefaultPackages())
 	p, _ := cat.Resolve(pkgs[0])
-	j, err := db.CreateExtract(ctx, store.ExtractJob{Consumer: org, Env: register.EnvTest, Kind: access.ByArbeidstaker, Format: extract.FormatJSONL,
-		Query: store.ExtractQuery{Units: persons}, Packages: []access.Package{p}}, extract.MaxActive, nil)
+	j, err := db.CreateExtract(ctx, extract.Job{Consumer: org, Env: register.EnvTest, Kind: access.ByArbeidstaker, Format: extract.FormatJSONL,
+		Query: extract.Query{Units: persons}, Packages: []access.Package{p}}, extract.MaxActive, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestExtractJobsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := db.Extract(ctx, j.ID)
-	if err != nil || got.Status != store.ExtractDone || got.Batches != int((got.Written+3)/4) || got.Written == 0 {
+	if err != nil || got.Status != extract.StatusDone || got.Batches != int((got.Written+3)/4) || got.Written == 0 {
 		t.Fatalf("job: %+v %v", got, err)
 	}
 	last, err := db.ExtractBatchInfo(ctx, j.ID, got.Batches-1)

@@ -14,7 +14,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/job"
-	"deling/internal/mail"
+	"deling/internal/mail/mailtest"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -140,7 +140,7 @@ func TestDeliverJob(t *testing.T) {
 	ctx := context.Background()
 	clock := &mailClock{t: time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)}
 	db, org := mailTestConsumer(t, clock)
-	sink, err := mail.NewSink()
+	sink, err := mailtest.NewSink()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package extract
+package extract_test
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"deling/internal/access"
+	"deling/internal/extract"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -44,7 +45,7 @@ func TestExtractMillion(t *testing.T) {
 	if v := os.Getenv("DELING_EXTRACT_BENCH_ROWS"); v != "" {
 		target, _ = strconv.Atoi(v)
 	}
-	format := FormatJSONL
+	format := extract.FormatJSONL
 	if v := os.Getenv("DELING_EXTRACT_BENCH_FORMAT"); v != "" {
 		format = v
 	}
@@ -87,8 +88,8 @@ func TestExtractMillion(t *testing.T) {
 		p, _ := cat.Resolve(ref)
 		defs = append(defs, p)
 	}
-	job, err := db.CreateExtract(ctx, store.ExtractJob{Consumer: org, Env: register.EnvTest, Kind: access.ByOpplysningspliktig, Format: format,
-		Query: store.ExtractQuery{Units: units}, Packages: defs}, 1000, nil)
+	job, err := db.CreateExtract(ctx, extract.Job{Consumer: org, Env: register.EnvTest, Kind: access.ByOpplysningspliktig, Format: format,
+		Query: extract.Query{Units: units}, Packages: defs}, 1000, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestExtractMillion(t *testing.T) {
 	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	t.Logf("before the run: VmHWM %s, VmRSS %s (peak reset: %v)", before["VmHWM"], before["VmRSS"], reset == nil)
 
-	r := &Runner{DB: db, Dir: out}
+	r := &extract.Runner{DB: db, Dir: out}
 	if v := os.Getenv("DELING_EXTRACT_BENCH_BATCH"); v != "" {
 		r.BatchSize, _ = strconv.Atoi(v)
 	}
@@ -114,11 +115,11 @@ func TestExtractMillion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.ExtractDone {
+	if got.Status != extract.StatusDone {
 		t.Fatalf("job %s: %s", got.Status, got.Error)
 	}
 	var bytes int64
-	entries, _ := os.ReadDir(JobDir(out, job.ID))
+	entries, _ := os.ReadDir(extract.JobDir(out, job.ID))
 	for _, e := range entries {
 		if fi, err := e.Info(); err == nil {
 			bytes += fi.Size()
@@ -137,7 +138,7 @@ func TestExtractMillion(t *testing.T) {
 		t.Errorf("peak resident memory %d KiB is not under 200 MB", kb)
 	}
 	// The result and the job are removed; the log keeps its records.
-	RemoveJob(out, job.ID)
+	extract.RemoveJob(out, job.ID)
 }
 
 // biggestEmployers lists opplysningspliktige, biggest first, until their

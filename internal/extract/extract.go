@@ -4,8 +4,9 @@
 // consumer then fetches batch by batch (Folkeregisteret's pattern: job id,
 // batch n, 404 until it is ready, an end marker after the last).
 //
-// What a job holds and how it is claimed is in package store; the HTTP side is
-// in package web. This package writes the files: each batch is written under a
+// What a job holds is here (job.go); how it is stored and claimed is SQL in
+// package store, which implements this package's Store; the HTTP side is in
+// package web. This package writes the files: each batch is written under a
 // temporary name and renamed into place when whole, and is served only once
 // the database has recorded it together with its log record, so a batch is
 // either whole or absent. A job whose runner died is taken over and resumes

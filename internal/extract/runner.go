@@ -24,7 +24,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
-	"deling/internal/store"
+	"deling/internal/register"
 )
 
 // Runner executes queued extract jobs. Several runners, in one process or on
@@ -32,7 +32,7 @@ import (
 // once: a job is claimed by a compare-and-set on its row, and every later
 // step checks the claim.
 type Runner struct {
-	DB  *store.DB
+	DB  Store
 	Dir string // where batch files are written
 	// BatchSize is arbeidsforhold per batch (default DefaultBatchSize).
 	BatchSize int
@@ -112,7 +112,7 @@ func (e *deniedError) Error() string { return "extract denied: " + string(e.reas
 // jobRun is one runner's pass over one job.
 type jobRun struct {
 	r     Runner
-	job   store.ExtractJob
+	job   Job
 	claim string
 	cat   *access.Catalogue
 	paths []string // the projection's element paths, as the job was ordered
@@ -128,7 +128,7 @@ type jobRun struct {
 	other       access.Decision
 	otherProj   *access.Projection
 	cols        csvColumns
-	sess        *store.ExtractSession
+	sess        Session
 
 	// The batch being written.
 	f        *os.File
@@ -146,7 +146,7 @@ type jobRun struct {
 	lastBeat time.Time
 }
 
-func (r Runner) run(ctx context.Context, job store.ExtractJob, claim string) error {
+func (r Runner) run(ctx context.Context, job Job, claim string) error {
 	jr := &jobRun{r: r, job: job, claim: claim, n: job.Batches, written: job.Written, persons: map[string]struct{}{}}
 	err := jr.run(ctx)
 	jr.closeTemp()
@@ -154,7 +154,7 @@ func (r Runner) run(ctx context.Context, job store.ExtractJob, claim string) err
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, store.ErrLostClaim):
+	case errors.Is(err, ErrLostClaim):
 		// Deleted, or taken over by another runner: that one carries on.
 		r.Log.Info("extract job claim lost; stopping", "job", job.ID)
 		return nil
@@ -162,7 +162,7 @@ func (r Runner) run(ctx context.Context, job store.ExtractJob, claim string) err
 		// Shutting down: back in the queue, to resume from the last whole batch.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := r.DB.ReleaseExtract(rctx, job.ID, claim); err != nil && !errors.Is(err, store.ErrLostClaim) {
+		if err := r.DB.ReleaseExtract(rctx, job.ID, claim); err != nil && !errors.Is(err, ErrLostClaim) {
 			return fmt.Errorf("release extract %s: %w", job.ID, err)
 		}
 		return nil
@@ -185,8 +185,8 @@ func (jr *jobRun) fail(ctx context.Context, why, decision, reason string) error 
 	ctx = context.WithoutCancel(ctx)
 	rec := jr.record("extract failed", map[string]any{"jobbid": jr.job.ID, "feil": why})
 	rec.Decision, rec.Reason = decision, reason
-	err := jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, store.ExtractFailed, why, jr.job.UnitsDone, jr.r.Now().Add(jr.r.TTL), rec)
-	if errors.Is(err, store.ErrLostClaim) {
+	err := jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, StatusFailed, why, jr.job.UnitsDone, jr.r.Now().Add(jr.r.TTL), rec)
+	if errors.Is(err, ErrLostClaim) {
 		jr.closeTemp()
 		jr.r.Log.Info("extract job claim lost while failing; its files are left to the job's runner", "job", jr.job.ID)
 		return nil
@@ -268,11 +268,11 @@ func (jr *jobRun) record(op string, req any) *audit.Record {
 
 // LogQuery is how the log records what an extract contains.
 type LogQuery struct {
-	JobbID    string             `json:"jobbid"`
-	Type      access.QueryKind   `json:"type"`
-	Kriterier store.ExtractQuery `json:"kriterier"`
-	Format    string             `json:"format"`
-	Historikk bool               `json:"historikk,omitempty"`
+	JobbID    string           `json:"jobbid"`
+	Type      access.QueryKind `json:"type"`
+	Kriterier Query            `json:"kriterier"`
+	Format    string           `json:"format"`
+	Historikk bool             `json:"historikk,omitempty"`
 }
 
 func (jr *jobRun) run(ctx context.Context) error {
@@ -315,7 +315,7 @@ func (jr *jobRun) run(ctx context.Context) error {
 	jr.lastBeat = jr.r.Now()
 	units := jr.job.Query.Units
 	unit, after := jr.job.ResumeUnit, jr.job.ResumeAfter
-	var docs []store.Doc
+	var docs []register.Doc
 	for unit < len(units) {
 		if docs, err = sess.Docs(ctx, jr.job.Kind, jr.job.Query, units[unit], after, jr.r.PageSize, docs); err != nil {
 			return err
@@ -357,7 +357,7 @@ func (jr *jobRun) run(ctx context.Context) error {
 	jr.job.UnitsDone = len(units)
 	done := jr.record("extract done", map[string]any{"jobbid": jr.job.ID, "batcher": jr.n, "arbeidsforhold": jr.written})
 	done.ResultCount = int(jr.written)
-	return jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, store.ExtractDone, "", len(units), jr.r.Now().Add(jr.r.TTL), done)
+	return jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, StatusDone, "", len(units), jr.r.Now().Add(jr.r.TTL), done)
 }
 
 // view is what of a person's arbeidsforhold may be delivered, as the API's
@@ -389,7 +389,7 @@ func (jr *jobRun) view(ctx context.Context, person string) (*access.Projection, 
 
 // write adds one arbeidsforhold, minimised to the grant's elements with the
 // API's projection (Rules AA-02, AA-07), to the batch being written.
-func (jr *jobRun) write(doc *store.Doc, proj *access.Projection, history bool) error {
+func (jr *jobRun) write(doc *register.Doc, proj *access.Projection, history bool) error {
 	if jr.f == nil {
 		if err := jr.open(); err != nil {
 			return err
@@ -478,8 +478,8 @@ func (jr *jobRun) commit(ctx context.Context, unit int, after string) error {
 	sum := hex.EncodeToString(jr.sum.Sum(nil))
 	rec := jr.record("extract batch", map[string]any{"jobbid": jr.job.ID, "batch": jr.n})
 	rec.Returned, rec.ResultCount, rec.ResponseHash = persons, jr.count, sum
-	p := store.ExtractProgress{UnitsDone: unit, Written: jr.written + int64(jr.count), ResumeUnit: unit, ResumeAfter: after}
-	if err := jr.sess.CommitBatch(ctx, jr.job.ID, jr.claim, store.ExtractBatch{N: jr.n, Records: jr.count, SHA256: sum, File: name}, p, rec); err != nil {
+	p := Progress{UnitsDone: unit, Written: jr.written + int64(jr.count), ResumeUnit: unit, ResumeAfter: after}
+	if err := jr.sess.CommitBatch(ctx, jr.job.ID, jr.claim, Batch{N: jr.n, Records: jr.count, SHA256: sum, File: name}, p, rec); err != nil {
 		return err
 	}
 	jr.tmp = ""
@@ -567,7 +567,7 @@ func (r *Runner) Expire(ctx context.Context) (int, error) {
 		}
 		j, err := cfg.DB.Extract(ctx, e.Name())
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && j.Status == store.ExtractExpired):
+		case errors.Is(err, ErrNotFound) || (err == nil && j.Status == StatusExpired):
 			if err := RemoveJob(cfg.Dir, e.Name()); err != nil {
 				return n, err
 			}

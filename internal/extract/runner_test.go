@@ -1,4 +1,4 @@
-package extract
+package extract_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/extract"
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
@@ -120,7 +121,7 @@ func (f *fixture) protected(ident string) bool {
 }
 
 // order stores a queued job as the web does.
-func (f *fixture) order(t *testing.T, kind access.QueryKind, format string, units ...string) store.ExtractJob {
+func (f *fixture) order(t *testing.T, kind access.QueryKind, format string, units ...string) extract.Job {
 	t.Helper()
 	var pkgs []access.Package
 	for _, ref := range f.grant.Packages {
@@ -130,16 +131,16 @@ func (f *fixture) order(t *testing.T, kind access.QueryKind, format string, unit
 		}
 		pkgs = append(pkgs, p)
 	}
-	j, err := f.db.CreateExtract(context.Background(), store.ExtractJob{Consumer: consumer, Env: register.EnvTest, Kind: kind, Format: format,
-		Query: store.ExtractQuery{Units: units}, Packages: pkgs}, MaxActive, nil)
+	j, err := f.db.CreateExtract(context.Background(), extract.Job{Consumer: consumer, Env: register.EnvTest, Kind: kind, Format: format,
+		Query: extract.Query{Units: units}, Packages: pkgs}, extract.MaxActive, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return j
 }
 
-func (f *fixture) runner(batch int) *Runner {
-	return &Runner{DB: f.db, Dir: f.dir, BatchSize: batch, PageSize: 5, Now: f.clock.now}
+func (f *fixture) runner(batch int) *extract.Runner {
+	return &extract.Runner{DB: f.db, Dir: f.dir, BatchSize: batch, PageSize: 5, Now: f.clock.now}
 }
 
 // want is the uuids an extract of the big employer must hold: screened (Rule AA-11).
@@ -155,13 +156,13 @@ func (f *fixture) want() []string {
 }
 
 // result reads a job's batches in order: every line, and the files found.
-func (f *fixture) result(t *testing.T, j store.ExtractJob) (lines []string, files []string) {
+func (f *fixture) result(t *testing.T, j extract.Job) (lines []string, files []string) {
 	t.Helper()
 	j, err := f.db.Extract(context.Background(), j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(JobDir(f.dir, j.ID))
+	entries, _ := os.ReadDir(extract.JobDir(f.dir, j.ID))
 	for _, e := range entries {
 		files = append(files, e.Name())
 	}
@@ -180,13 +181,13 @@ func (f *fixture) result(t *testing.T, j store.ExtractJob) (lines []string, file
 }
 
 // batchPath is the file a committed batch's row names.
-func (f *fixture) batchPath(t *testing.T, j store.ExtractJob, n int) string {
+func (f *fixture) batchPath(t *testing.T, j extract.Job, n int) string {
 	t.Helper()
 	b, err := f.db.ExtractBatchInfo(context.Background(), j.ID, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := CommittedFile(f.dir, j.ID, n, j.Format, b.File)
+	p, ok := extract.CommittedFile(f.dir, j.ID, n, j.Format, b.File)
 	if !ok {
 		t.Fatalf("batch %d: file %q", n, b.File)
 	}
@@ -213,7 +214,7 @@ func uuidsOf(t *testing.T, lines []string) []string {
 func TestRunnerWritesWholeBatches(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	ran, err := f.runner(7).RunOnce(ctx)
 	if err != nil || !ran {
 		t.Fatalf("run: %v %v", ran, err)
@@ -223,8 +224,8 @@ func TestRunnerWritesWholeBatches(t *testing.T) {
 	}
 	want := f.want()
 	got, _ := f.db.Extract(ctx, j.ID)
-	if got.Status != store.ExtractDone || got.Written != int64(len(want)) || got.Batches != (len(want)+6)/7 || got.UnitsDone != 1 ||
-		!got.ExpiresAt.Equal(f.clock.now().Add(DefaultTTL)) {
+	if got.Status != extract.StatusDone || got.Written != int64(len(want)) || got.Batches != (len(want)+6)/7 || got.UnitsDone != 1 ||
+		!got.ExpiresAt.Equal(f.clock.now().Add(extract.DefaultTTL)) {
 		t.Fatalf("job: %+v, want %d arbeidsforhold", got, len(want))
 	}
 	lines, files := f.result(t, j)
@@ -296,16 +297,16 @@ func TestRunnerWritesWholeBatches(t *testing.T) {
 // its half-written batch is removed, never served.
 func TestRunnerResumes(t *testing.T) {
 	f := newFixture(t)
-	straight := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	straight := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	if err := f.runner(15).RunAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := f.result(t, straight)
 
-	stopped := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	stopped := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := f.runner(15)
-	r.afterCommit = func(n int) {
+	*extract.AfterCommit(r) = func(n int) {
 		if n == 1 {
 			cancel()
 		}
@@ -314,7 +315,7 @@ func TestRunnerResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	j, _ := f.db.Extract(context.Background(), stopped.ID)
-	if j.Status != store.ExtractQueued || j.Batches != 2 {
+	if j.Status != extract.StatusQueued || j.Batches != 2 {
 		t.Fatalf("stopped job: status %s, %d batches; want queued with 2", j.Status, j.Batches)
 	}
 	if err := f.runner(15).RunAll(context.Background()); err != nil {
@@ -325,17 +326,17 @@ func TestRunnerResumes(t *testing.T) {
 	}
 
 	// A crash: the job is claimed, a batch half written, and the runner is gone.
-	crashed := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	crashed := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	if _, ok, err := f.db.ClaimExtract(context.Background(), "dead", f.clock.now().Add(-time.Hour)); !ok || err != nil {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
-	os.MkdirAll(JobDir(f.dir, crashed.ID), 0o700)
-	half := filepath.Join(JobDir(f.dir, crashed.ID), "0.dead.tmp")
+	os.MkdirAll(extract.JobDir(f.dir, crashed.ID), 0o700)
+	half := filepath.Join(extract.JobDir(f.dir, crashed.ID), "0.dead.tmp")
 	os.WriteFile(half, []byte(`{"uuid":"half`), 0o600)
 	if ran, _ := f.runner(15).RunOnce(context.Background()); ran {
 		t.Fatal("a job with a live runner was taken over")
 	}
-	f.clock.advance(DefaultStaleAfter + time.Second)
+	f.clock.advance(extract.DefaultStaleAfter + time.Second)
 	if ran, err := f.runner(15).RunOnce(context.Background()); !ran || err != nil {
 		t.Fatalf("takeover: %v %v", ran, err)
 	}
@@ -351,9 +352,9 @@ func TestRunnerResumes(t *testing.T) {
 // the job fails with the reason, and what it wrote is deleted.
 func TestRunnerStopsWhenGrantSuspended(t *testing.T) {
 	f := newFixture(t)
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	r := f.runner(3)
-	r.afterCommit = func(n int) {
+	*extract.AfterCommit(r) = func(n int) {
 		if n == 0 {
 			if _, err := f.db.SetGrantStatus(context.Background(), f.grant.ID, access.Suspended, "brudd", "test"); err != nil {
 				t.Error(err)
@@ -364,10 +365,10 @@ func TestRunnerStopsWhenGrantSuspended(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := f.db.Extract(context.Background(), j.ID)
-	if got.Status != store.ExtractFailed || !strings.Contains(got.Error, "grant-suspended") || got.Batches != 1 {
+	if got.Status != extract.StatusFailed || !strings.Contains(got.Error, "grant-suspended") || got.Batches != 1 {
 		t.Fatalf("job: status %s, error %q, %d batches", got.Status, got.Error, got.Batches)
 	}
-	if _, err := os.Stat(JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(extract.JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("a failed job's files are kept")
 	}
 	recs, _ := f.db.AuditRecords(context.Background(), consumer, 1000)
@@ -381,13 +382,13 @@ func TestRunnerStopsWhenGrantSuspended(t *testing.T) {
 func TestExpire(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	j := f.order(t, access.ByArbeidssted, FormatCSV, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatCSV, f.big)
 	r := f.runner(10)
 	r.TTL = time.Hour
 	if err := r.RunAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	orphan := JobDir(f.dir, "0193a000-0000-7000-8000-000000000000")
+	orphan := extract.JobDir(f.dir, "0193a000-0000-7000-8000-000000000000")
 	os.MkdirAll(orphan, 0o700)
 	// Not a job's directory: uuid.Parse takes it, but it is no canonical id.
 	other := filepath.Join(f.dir, "{0193a000-0000-7000-8000-000000000000}")
@@ -409,10 +410,10 @@ func TestExpire(t *testing.T) {
 	if n, err := r.Expire(ctx); err != nil || n != 1 {
 		t.Fatalf("expire: %d %v", n, err)
 	}
-	if _, err := os.Stat(JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(extract.JobDir(f.dir, j.ID)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an expired result's files are left")
 	}
-	if got, _ := f.db.Extract(ctx, j.ID); got.Status != store.ExtractExpired {
+	if got, _ := f.db.Extract(ctx, j.ID); got.Status != extract.StatusExpired {
 		t.Fatalf("status %s", got.Status)
 	}
 }
@@ -420,34 +421,17 @@ func TestExpire(t *testing.T) {
 // CSV: a header of the grant's element paths, one row per arbeidsforhold.
 func TestRunnerCSV(t *testing.T) {
 	f := newFixture(t)
-	j := f.order(t, access.ByArbeidssted, FormatCSV, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatCSV, f.big)
 	if err := f.runner(1000).RunAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	lines, _ := f.result(t, j)
 	p, _ := f.cat.Projection(f.grant.Packages)
-	if want := strings.Join(Columns(p.Paths()), ","); lines[0] != want || !strings.HasPrefix(want, "uuid,") {
+	if want := strings.Join(extract.Columns(p.Paths()), ","); lines[0] != want || !strings.HasPrefix(want, "uuid,") {
 		t.Fatalf("header %q, want %q", lines[0], want)
 	}
 	if len(lines)-1 != len(f.want()) {
 		t.Fatalf("%d rows, want %d", len(lines)-1, len(f.want()))
-	}
-}
-
-func TestCSVRow(t *testing.T) {
-	c := newCSVColumns([]string{"uuid", "type", "ansettelsesdetaljer.yrke", "ansettelsesdetaljer.avtaltStillingsprosent", "permisjoner.prosent", "sluttdato"})
-	rec := `{"uuid":"u1","type":{"kode":"ordinaertArbeidsforhold","beskrivelse":"Ordinært"},` +
-		`"ansettelsesdetaljer":[{"yrke":{"kode":"1234567"},"avtaltStillingsprosent":100.5},{"avtaltStillingsprosent":50}],"permisjoner":[],"ok":true}`
-	got, err := c.row([]byte(rec), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"u1", `{"beskrivelse":"Ordinært","kode":"ordinaertArbeidsforhold"}`, `{"kode":"1234567"}`, `[100.5,50]`, "", ""}
-	if !slices.Equal(got, want) {
-		t.Fatalf("row:\n got %q\nwant %q", got, want)
-	}
-	if _, err := c.row([]byte(`[1]`), nil); err == nil {
-		t.Fatal("a non-object was accepted")
 	}
 }
 
@@ -476,7 +460,7 @@ func TestRunnerDeliversOnlyConsentedPersons(t *testing.T) {
 		ExpiresAt: f.clock.now().Add(24 * time.Hour)}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	if err := f.runner(10).RunAll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -494,14 +478,14 @@ func TestRunnerDeliversOnlyConsentedPersons(t *testing.T) {
 // lostClaim runs a job with batches of one arbeidsforhold; after its first
 // commit, another runner ("B") takes the job over and commits batch 1 as its
 // own. then is called at that point too. It returns the job and B's file.
-func (f *fixture) lostClaim(t *testing.T, then func()) (store.ExtractJob, string) {
+func (f *fixture) lostClaim(t *testing.T, then func()) (extract.Job, string) {
 	t.Helper()
 	ctx := context.Background()
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
-	name := BatchName(1, "B", FormatJSONL)
-	bFile := filepath.Join(JobDir(f.dir, j.ID), name)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
+	name := extract.BatchName(1, "B", extract.FormatJSONL)
+	bFile := filepath.Join(extract.JobDir(f.dir, j.ID), name)
 	r := f.runner(1)
-	r.afterCommit = func(n int) {
+	*extract.AfterCommit(r) = func(n int) {
 		if n != 0 {
 			return
 		}
@@ -512,8 +496,8 @@ func (f *fixture) lostClaim(t *testing.T, then func()) (store.ExtractJob, string
 		if err := os.WriteFile(bFile, []byte("B's batch\n"), 0o600); err != nil {
 			t.Error(err)
 		}
-		if err := f.db.CommitExtractBatch(ctx, j.ID, "B", store.ExtractBatch{N: 1, Records: 1, SHA256: "b", File: name},
-			store.ExtractProgress{UnitsDone: 0, Written: 2}, nil); err != nil {
+		if err := f.db.CommitExtractBatch(ctx, j.ID, "B", extract.Batch{N: 1, Records: 1, SHA256: "b", File: name},
+			extract.Progress{UnitsDone: 0, Written: 2}, nil); err != nil {
 			t.Error(err)
 		}
 		then()
@@ -535,7 +519,7 @@ func TestRunnerLostClaimNeverOverwritesABatch(t *testing.T) {
 	if p := f.batchPath(t, j, 1); p != bFile {
 		t.Fatalf("batch 1 is served from %s", p)
 	}
-	entries, _ := os.ReadDir(JobDir(f.dir, j.ID))
+	entries, _ := os.ReadDir(extract.JobDir(f.dir, j.ID))
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), "1.") && e.Name() != filepath.Base(bFile) {
 			t.Fatalf("the lost runner left %s", e.Name())
@@ -555,7 +539,7 @@ func TestRunnerLostClaimFailKeepsOthersFiles(t *testing.T) {
 	if _, err := os.Stat(bFile); err != nil {
 		t.Fatalf("the new runner's committed batch was deleted: %v", err)
 	}
-	if got, _ := f.db.Extract(context.Background(), j.ID); got.Status != store.ExtractRunning || got.Claim != "B" {
+	if got, _ := f.db.Extract(context.Background(), j.ID); got.Status != extract.StatusRunning || got.Claim != "B" {
 		t.Fatalf("the lost runner changed the job: %s %q", got.Status, got.Claim)
 	}
 }
@@ -601,7 +585,7 @@ func TestRunnerConsentWithOtherGrants(t *testing.T) {
 		ExpiresAt: f.clock.now().Add(24 * time.Hour)}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	if err := f.runner(10).RunAll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -666,9 +650,9 @@ func TestRunnerConsentWithdrawnDuringJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := f.order(t, access.ByArbeidssted, FormatJSONL, f.big)
+	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
 	r := f.runner(1)
-	r.afterCommit = func(n int) {
+	*extract.AfterCommit(r) = func(n int) {
 		if n == 0 {
 			f.clock.advance(time.Second)
 			if err := f.db.WithdrawConsent(ctx, person, c.ID, "test"); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"deling/internal/mail/mailtest"
 	"deling/internal/store"
 )
 
@@ -23,9 +24,9 @@ func openStore(t *testing.T) *store.DB {
 	return db
 }
 
-func newSink(t *testing.T) *Sink {
+func newSink(t *testing.T) *mailtest.Sink {
 	t.Helper()
-	s, err := NewSink()
+	s, err := mailtest.NewSink()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // contacts, reminders, and the written notices a consumer gets when its
 // access changes. Letters are queued in the transaction of the change they
 // tell of (store.QueueMail); a job here sends them and marks each sent, or
-// counts the failed attempt. It also has a small SMTP server for tests (Sink).
+// counts the failed attempt. Tests send to mailtest.Sink, a small SMTP server.
 package mail
 
 import (

@@ -94,17 +94,9 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 	return page, nil
 }
 
-// Doc is a stored arbeidsforhold as its JSON bytes (without the code
-// descriptions the kodeverk gives), with the identities it is about.
-type Doc struct {
-	UUID, Arbeidstaker, Arbeidssted, Opplysningspliktig string
-	PersonEmployer                                      bool
-	Doc                                                 []byte
-}
-
 // DocPage is one page of stored documents.
 type DocPage struct {
-	Docs []Doc
+	Docs []register.Doc
 	Next string
 }
 
@@ -129,7 +121,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
 	defer rows.Close()
 	var page DocPage
 	for rows.Next() {
-		var d Doc
+		var d register.Doc
 		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
 			return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 		}

@@ -11,109 +11,33 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/extract"
 	"deling/internal/register"
 )
 
 // Extracts (uttrekk): a consumer's asynchronous job that writes the
 // arbeidsforhold of many persons or employers to batch files. This file keeps
-// the jobs and reads the register for them; package extract runs them.
+// the jobs and reads the register for them; package extract defines the jobs
+// and runs them.
 
-// ExtractStatus is where a job is; stored in ASCII, shown in Norwegian by the web.
-type ExtractStatus string
+// *DB is the store an extract runner needs.
+var _ extract.Store = (*DB)(nil)
 
-// The statuses of an extract job.
-const (
-	ExtractQueued  ExtractStatus = "venter"
-	ExtractRunning ExtractStatus = "kjorer"
-	ExtractDone    ExtractStatus = "ferdig"
-	ExtractFailed  ExtractStatus = "feilet"
-	ExtractExpired ExtractStatus = "utlopt"
-)
+// extractNotFound is an extract job or batch that is not there: ErrNotFound,
+// as store's callers expect, and extract.ErrNotFound, as the runner (which
+// does not import store) expects.
+type extractNotFound struct{}
 
-// Active reports whether the job counts against its organisation's limit of running jobs.
-func (s ExtractStatus) Active() bool { return s == ExtractQueued || s == ExtractRunning }
-
-// ErrTooManyExtracts is returned by CreateExtract when the organisation already has its limit of queued or running jobs.
-var ErrTooManyExtracts = errors.New("too many extract jobs under way")
-
-// ErrLostClaim is returned when a runner's claim on a job is gone: another
-// runner took the job over, or it was deleted. The runner stops.
-var ErrLostClaim = errors.New("extract job claim lost")
-
-// ExtractQuery is what an extract contains: the arbeidsforhold of the units
-// (persons, arbeidssteder or opplysningspliktige, by the job's kind) that pass
-// the filters. Empty filters let everything through.
-type ExtractQuery struct {
-	Units    []string          `json:"enheter"`
-	Types    []string          `json:"arbeidsforholdtyper,omitempty"`
-	Statuses []register.Status `json:"arbeidsforholdstatuser,omitempty"`
-	// At is the date the statuses are evaluated at (the job's creation date).
-	At register.Date `json:"statusdato,omitempty"`
-	// From and To: only arbeidsforhold whose ansettelsesperiode overlaps [From, To]; "" is open.
-	From register.Date `json:"ansattFraOgMed,omitempty"`
-	To   register.Date `json:"ansattTilOgMed,omitempty"`
-}
-
-// ExtractJob is one extract. Query.Units is loaded only by ClaimExtract (the
-// list may hold 100,000 identities, which listings and status never need).
-type ExtractJob struct {
-	ID            string
-	Consumer      string // orgnr the extract is for
-	Processor     string // data processor that ordered it for the consumer, or ""
-	ClientID      string // API client, or "" from the portal
-	EndUser       string // portal user ("user:<id>"), or "" from the API
-	CorrelationID string
-	Env           register.Env
-	Kind          access.QueryKind
-	Query         ExtractQuery
-	Format        string // jsonl or csv
-	History       bool
-	// Packages are the definitions of the packages the decision rested on when the job was made.
-	Packages []access.Package
-	Status   ExtractStatus
-	Error    string // why a job failed, in Norwegian
-
-	UnitsTotal, UnitsDone int
-	Written               int64 // arbeidsforhold in the whole batches
-	Batches               int   // whole batches, numbered 0…Batches-1
-	ResumeUnit            int   // where the next batch starts: the unit's index …
-	ResumeAfter           string
-	Claim                 string
-
-	CreatedAt                                     time.Time
-	StartedAt, FinishedAt, ExpiresAt, HeartbeatAt time.Time // zero: not yet
-}
-
-// Expired reports whether the job's result is gone or past its time at now.
-func (j *ExtractJob) Expired(now time.Time) bool {
-	return j.Status == ExtractExpired || (!j.ExpiresAt.IsZero() && !now.Before(j.ExpiresAt))
-}
-
-// ExtractBatch is one whole batch of a job's result.
-type ExtractBatch struct {
-	N       int
-	Records int
-	SHA256  string // of the batch file
-	// File is the batch file's name in the job's directory; "" for a batch
-	// written before files were named with the runner's claim (then <n>.<format>).
-	File string
-}
-
-// ExtractProgress is where a runner is after a batch.
-type ExtractProgress struct {
-	UnitsDone   int
-	Written     int64
-	ResumeUnit  int
-	ResumeAfter string
-}
+func (extractNotFound) Error() string   { return ErrNotFound.Error() }
+func (extractNotFound) Unwrap() []error { return []error{ErrNotFound, extract.ErrNotFound} }
 
 const extractColumns = `id, consumer, processor, client_id, end_user, correlation_id, env, kind, format, history, packages,
 	status, error, units_total, units_done, written, batches, resume_unit, resume_after, claim,
 	heartbeat_at, created_at, started_at, finished_at, expires_at`
 
-func scanExtract(sc interface{ Scan(...any) error }, extra ...any) (ExtractJob, error) {
+func scanExtract(sc interface{ Scan(...any) error }, extra ...any) (extract.Job, error) {
 	var (
-		j                                          ExtractJob
+		j                                          extract.Job
 		env, kind, status, packages                string
 		unitsTotal, unitsDone, batches, resumeUnit int64
 		created                                    int64
@@ -125,7 +49,7 @@ func scanExtract(sc interface{ Scan(...any) error }, extra ...any) (ExtractJob, 
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return j, err
 	}
-	j.Env, j.Kind, j.Status = register.Env(env), access.QueryKind(kind), ExtractStatus(status)
+	j.Env, j.Kind, j.Status = register.Env(env), access.QueryKind(kind), extract.Status(status)
 	j.UnitsTotal, j.UnitsDone, j.Batches, j.ResumeUnit = int(unitsTotal), int(unitsDone), int(batches), int(resumeUnit)
 	j.CreatedAt = fromMicros(created)
 	for _, t := range []struct {
@@ -163,9 +87,9 @@ func (db *DB) appendInTx(ctx context.Context, tx *sql.Tx, rec *audit.Record) err
 
 // CreateExtract stores a new queued job and its log record in one
 // transaction. An organisation has at most maxActive jobs queued or running
-// at once; one more gives ErrTooManyExtracts and stores nothing. j.ID may be
+// at once; one more gives extract.ErrTooMany and stores nothing. j.ID may be
 // set by the caller (so that rec can name it); it is made if empty.
-func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, rec *audit.Record) (ExtractJob, error) {
+func (db *DB) CreateExtract(ctx context.Context, j extract.Job, maxActive int, rec *audit.Record) (extract.Job, error) {
 	if j.ID == "" {
 		j.ID = newID()
 	}
@@ -180,7 +104,7 @@ func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, re
 	if err != nil {
 		return j, err
 	}
-	j.Status, j.CreatedAt, j.UnitsTotal = ExtractQueued, db.now().UTC(), len(j.Query.Units)
+	j.Status, j.CreatedAt, j.UnitsTotal = extract.StatusQueued, db.now().UTC(), len(j.Query.Units)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if db.engine == Postgres {
 			// Two nodes creating jobs for one organisation take turns, so the limit holds (SQLite's writer is one connection).
@@ -193,7 +117,7 @@ func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, re
 			return err
 		}
 		if n >= maxActive {
-			return ErrTooManyExtracts
+			return extract.ErrTooMany
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO extract_jobs (id, consumer, processor, client_id, end_user, correlation_id, env, kind, query,
 			format, history, packages, status, units_total, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
@@ -204,7 +128,7 @@ func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, re
 		return db.appendInTx(ctx, tx, rec)
 	})
 	if err != nil {
-		if errors.Is(err, ErrTooManyExtracts) {
+		if errors.Is(err, extract.ErrTooMany) {
 			return j, err
 		}
 		return j, fmt.Errorf("create extract: %w", err)
@@ -213,10 +137,10 @@ func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, re
 }
 
 // Extract loads a job (without its list of units); ErrNotFound if there is none.
-func (db *DB) Extract(ctx context.Context, id string) (ExtractJob, error) {
+func (db *DB) Extract(ctx context.Context, id string) (extract.Job, error) {
 	j, err := scanExtract(db.read.queryRow(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return j, fmt.Errorf("extract %s: %w", id, ErrNotFound)
+		return j, fmt.Errorf("extract %s: %w", id, extractNotFound{})
 	}
 	if err != nil {
 		return j, fmt.Errorf("load extract %s: %w", id, err)
@@ -225,18 +149,18 @@ func (db *DB) Extract(ctx context.Context, id string) (ExtractJob, error) {
 }
 
 // Extracts lists an organisation's jobs, newest first, at most limit.
-func (db *DB) Extracts(ctx context.Context, consumer string, limit int) ([]ExtractJob, error) {
+func (db *DB) Extracts(ctx context.Context, consumer string, limit int) ([]extract.Job, error) {
 	return db.extracts(ctx, `SELECT `+extractColumns+` FROM extract_jobs WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit)
 }
 
 // extracts lists the jobs a query selects.
-func (db *DB) extracts(ctx context.Context, query string, args ...any) ([]ExtractJob, error) {
+func (db *DB) extracts(ctx context.Context, query string, args ...any) ([]extract.Job, error) {
 	rows, err := db.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list extracts: %w", err)
 	}
 	defer rows.Close()
-	var out []ExtractJob
+	var out []extract.Job
 	for rows.Next() {
 		j, err := scanExtract(rows)
 		if err != nil {
@@ -252,23 +176,23 @@ func (db *DB) extracts(ctx context.Context, query string, args ...any) ([]Extrac
 // runner holding claim. It returns false when there is none. The claim is a
 // compare-and-set on the row, so two runners on one database never hold the
 // same job.
-func (db *DB) ClaimExtract(ctx context.Context, claim string, staleBefore time.Time) (ExtractJob, bool, error) {
+func (db *DB) ClaimExtract(ctx context.Context, claim string, staleBefore time.Time) (extract.Job, bool, error) {
 	now := micros(db.now())
 	for range 5 {
 		var id, old string
 		err := db.read.queryRow(ctx, `SELECT id, claim FROM extract_jobs
 			WHERE status = 'venter' OR (status = 'kjorer' AND heartbeat_at < $1) ORDER BY created_at, id LIMIT 1`, micros(staleBefore)).Scan(&id, &old)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ExtractJob{}, false, nil
+			return extract.Job{}, false, nil
 		}
 		if err != nil {
-			return ExtractJob{}, false, fmt.Errorf("find extract to run: %w", err)
+			return extract.Job{}, false, fmt.Errorf("find extract to run: %w", err)
 		}
 		res, err := db.write.ExecContext(ctx, `UPDATE extract_jobs SET status = 'kjorer', claim = $1, heartbeat_at = $2, started_at = COALESCE(started_at, $2)
 			WHERE id = $3 AND claim = $4 AND (status = 'venter' OR (status = 'kjorer' AND heartbeat_at < $5))`,
 			claim, now, id, old, micros(staleBefore))
 		if err != nil {
-			return ExtractJob{}, false, fmt.Errorf("claim extract %s: %w", id, err)
+			return extract.Job{}, false, fmt.Errorf("claim extract %s: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // another runner was first; look again
@@ -283,7 +207,7 @@ func (db *DB) ClaimExtract(ctx context.Context, claim string, staleBefore time.T
 		}
 		return j, true, nil
 	}
-	return ExtractJob{}, false, nil
+	return extract.Job{}, false, nil
 }
 
 // claimed runs fn in a transaction after checking that claim still holds the running job.
@@ -300,7 +224,7 @@ func (db *DB) claimedOn(ctx context.Context, w *pool, id, claim string, set stri
 			return fmt.Errorf("update extract %s: %w", id, err)
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			return fmt.Errorf("extract %s: %w", id, ErrLostClaim)
+			return fmt.Errorf("extract %s: %w", id, extract.ErrLostClaim)
 		}
 		if fn != nil {
 			return fn(tx)
@@ -310,7 +234,7 @@ func (db *DB) claimedOn(ctx context.Context, w *pool, id, claim string, set stri
 }
 
 // ExtractHeartbeat tells other runners that the job's runner is alive, and
-// records progress for display. ErrLostClaim: stop.
+// records progress for display. extract.ErrLostClaim: stop.
 func (db *DB) ExtractHeartbeat(ctx context.Context, id, claim string, unitsDone int) error {
 	return db.claimed(ctx, id, claim, `heartbeat_at = $1, units_done = $2`, []any{micros(db.now()), int64(unitsDone)}, nil)
 }
@@ -319,11 +243,11 @@ func (db *DB) ExtractHeartbeat(ctx context.Context, id, claim string, unitsDone 
 // point the next batch starts from, and the batch's log record, in one
 // transaction: a batch is served only once this has committed, and never
 // without its record.
-func (db *DB) CommitExtractBatch(ctx context.Context, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+func (db *DB) CommitExtractBatch(ctx context.Context, id, claim string, b extract.Batch, p extract.Progress, rec *audit.Record) error {
 	return db.commitExtractBatch(ctx, db.write, id, claim, b, p, rec)
 }
 
-func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string, b extract.Batch, p extract.Progress, rec *audit.Record) error {
 	return db.claimedOn(ctx, w, id, claim, `heartbeat_at = $1, units_done = $2, written = $3, batches = $4, resume_unit = $5, resume_after = $6`,
 		[]any{micros(db.now()), int64(p.UnitsDone), p.Written, int64(b.N + 1), int64(p.ResumeUnit), p.ResumeAfter},
 		func(tx *sql.Tx) error {
@@ -339,12 +263,12 @@ func (db *DB) commitExtractBatch(ctx context.Context, w *pool, id, claim string,
 // FinishExtract ends a running job as done or failed, with its log record.
 // The result is kept until expires. A failed job's batches are forgotten at
 // once: a failed extract is never served (the runner deletes its files).
-func (db *DB) FinishExtract(ctx context.Context, id, claim string, status ExtractStatus, reason string, unitsDone int, expires time.Time, rec *audit.Record) error {
+func (db *DB) FinishExtract(ctx context.Context, id, claim string, status extract.Status, reason string, unitsDone int, expires time.Time, rec *audit.Record) error {
 	now := micros(db.now())
 	return db.claimed(ctx, id, claim, `status = $1, error = $2, units_done = $3, finished_at = $4, heartbeat_at = $4, expires_at = $5, claim = ''`,
 		[]any{string(status), reason, int64(unitsDone), now, micros(expires)},
 		func(tx *sql.Tx) error {
-			if status == ExtractFailed {
+			if status == extract.StatusFailed {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM extract_batches WHERE job_id = $1`, id); err != nil {
 					return fmt.Errorf("delete extract batches: %w", err)
 				}
@@ -360,12 +284,12 @@ func (db *DB) ReleaseExtract(ctx context.Context, id, claim string) error {
 }
 
 // ExtractBatchInfo is a whole batch of a job; ErrNotFound if it is not (yet) whole.
-func (db *DB) ExtractBatchInfo(ctx context.Context, id string, n int) (ExtractBatch, error) {
-	b := ExtractBatch{N: n}
+func (db *DB) ExtractBatchInfo(ctx context.Context, id string, n int) (extract.Batch, error) {
+	b := extract.Batch{N: n}
 	var records int64
 	err := db.read.queryRow(ctx, `SELECT records, sha256, file FROM extract_batches WHERE job_id = $1 AND n = $2`, id, int64(n)).Scan(&records, &b.SHA256, &b.File)
 	if errors.Is(err, sql.ErrNoRows) {
-		return b, fmt.Errorf("extract %s batch %d: %w", id, n, ErrNotFound)
+		return b, fmt.Errorf("extract %s batch %d: %w", id, n, extractNotFound{})
 	}
 	if err != nil {
 		return b, fmt.Errorf("load extract batch: %w", err)
@@ -384,7 +308,7 @@ func (db *DB) DeleteExtract(ctx context.Context, id string, rec *audit.Record) e
 			return fmt.Errorf("delete extract: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("extract %s: %w", id, ErrNotFound)
+			return fmt.Errorf("extract %s: %w", id, extractNotFound{})
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM extract_batches WHERE job_id = $1`, id); err != nil {
 			return fmt.Errorf("delete extract batches: %w", err)
@@ -394,7 +318,7 @@ func (db *DB) DeleteExtract(ctx context.Context, id string, rec *audit.Record) e
 }
 
 // DueExtracts lists finished or failed jobs whose result expired at now, at most limit.
-func (db *DB) DueExtracts(ctx context.Context, now time.Time, limit int) ([]ExtractJob, error) {
+func (db *DB) DueExtracts(ctx context.Context, now time.Time, limit int) ([]extract.Job, error) {
 	return db.extracts(ctx, `SELECT `+extractColumns+` FROM extract_jobs
 		WHERE status IN ('ferdig', 'feilet') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, micros(now), limit)
 }
@@ -432,10 +356,10 @@ func extractColumn(kind access.QueryKind) (string, error) {
 	return "", fmt.Errorf("extract: query kind %q selects no arbeidsforhold", kind)
 }
 
-// ExtractSession is a runner's connections for one job. On SQLite they are
-// its own: a reader of the register without memory-mapped I/O, whose small
-// page cache is emptied as it streams (shrink), and a writer for the job's
-// batches and their log records. An extract reads much of the register once
+// extractSession is a runner's connections for one job, an extract.Session.
+// On SQLite they are its own: a reader of the register without memory-mapped
+// I/O, whose small page cache is emptied as it streams (shrink), and a
+// writer for the job's batches and their log records. An extract reads much of the register once
 // and writes a log record naming every person it delivers; through the shared
 // pools, the register's pages would be mapped into the process and the log
 // writer's cache filled with the extract's index pages, all counted as
@@ -447,7 +371,7 @@ func extractColumn(kind access.QueryKind) (string, error) {
 // shared one (BEGIN IMMEDIATE, waiting up to 10 s), so the log's appends stay
 // serialised. On PostgreSQL the session uses the shared pools. Close it when
 // done.
-type ExtractSession struct {
+type extractSession struct {
 	db          *DB
 	read, write *pool
 	own         bool
@@ -455,10 +379,11 @@ type ExtractSession struct {
 	restarted   time.Time // when the writer last started deling.db's WAL over
 }
 
-// ExtractSession opens a session for an extract job.
-func (db *DB) ExtractSession() (*ExtractSession, error) {
+// ExtractSession opens a session for an extract job. It returns the
+// interface so that *DB is an extract.Store.
+func (db *DB) ExtractSession() (extract.Session, error) {
 	if db.engine != SQLite {
-		return &ExtractSession{db: db, read: db.regRead, write: db.write}, nil
+		return &extractSession{db: db, read: db.regRead, write: db.write}, nil
 	}
 	r, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "register.db")+
 		"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(0)&_pragma=cache_size(-16384)")
@@ -475,11 +400,11 @@ func (db *DB) ExtractSession() (*ExtractSession, error) {
 		c.SetMaxOpenConns(1)
 		c.SetMaxIdleConns(1)
 	}
-	return &ExtractSession{db: db, read: &pool{DB: r}, write: &pool{DB: w}, own: true, restarted: time.Now()}, nil
+	return &extractSession{db: db, read: &pool{DB: r}, write: &pool{DB: w}, own: true, restarted: time.Now()}, nil
 }
 
 // Close releases the session's connections.
-func (s *ExtractSession) Close() error {
+func (s *extractSession) Close() error {
 	if !s.own {
 		return nil
 	}
@@ -492,7 +417,7 @@ func (s *ExtractSession) Close() error {
 }
 
 // CommitBatch is CommitExtractBatch on the session's writer.
-func (s *ExtractSession) CommitBatch(ctx context.Context, id, claim string, b ExtractBatch, p ExtractProgress, rec *audit.Record) error {
+func (s *extractSession) CommitBatch(ctx context.Context, id, claim string, b extract.Batch, p extract.Progress, rec *audit.Record) error {
 	if err := s.db.commitExtractBatch(ctx, s.write, id, claim, b, p, rec); err != nil {
 		return err
 	}
@@ -505,7 +430,7 @@ func (s *ExtractSession) CommitBatch(ctx context.Context, id, claim string, b Ex
 // not pass through the log's writer, and on a server without lookups the WAL
 // grew by some 70 MB a second for as long as an extract ran. With it, the WAL
 // stays near 30 s of writes (measured: 1.4 GB during a large extract).
-func (s *ExtractSession) restartWAL() {
+func (s *extractSession) restartWAL() {
 	if !s.own || time.Since(s.restarted) < walRestartEvery {
 		return
 	}
@@ -523,7 +448,7 @@ func (s *ExtractSession) restartWAL() {
 // allocated new ones, batch after batch, until the pool was in use (measured:
 // 250 MB). Emptied regularly, the reader never reaches its size and takes
 // nothing; the writer keeps its index pages.
-func (s *ExtractSession) shrink(ctx context.Context) error {
+func (s *extractSession) shrink(ctx context.Context) error {
 	if !s.own || s.unshrunk < 1000 {
 		return nil
 	}
@@ -537,7 +462,7 @@ func (s *ExtractSession) shrink(ctx context.Context) error {
 // appended to dst[:0]. Keyset paging, so a job streams any number of rows
 // with memory bounded by the page. Rule AA-11: protected persons are
 // screened out in SQL, exactly as for API lookups (screenedSQL).
-func (s *ExtractSession) Docs(ctx context.Context, kind access.QueryKind, q ExtractQuery, unit, after string, limit int, dst []Doc) ([]Doc, error) {
+func (s *extractSession) Docs(ctx context.Context, kind access.QueryKind, q extract.Query, unit, after string, limit int, dst []register.Doc) ([]register.Doc, error) {
 	col, err := extractColumn(kind)
 	if err != nil {
 		return nil, err
@@ -573,7 +498,7 @@ func (s *ExtractSession) Docs(ctx context.Context, kind access.QueryKind, q Extr
 	defer rows.Close()
 	dst = dst[:0]
 	for rows.Next() {
-		var d Doc
+		var d register.Doc
 		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
 			return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
 		}

@@ -10,12 +10,13 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/extract"
 	"deling/internal/register"
 )
 
-func testExtract(consumer string, units ...string) ExtractJob {
-	return ExtractJob{Consumer: consumer, Env: register.EnvTest, Kind: access.ByArbeidssted, Format: "jsonl",
-		Query:    ExtractQuery{Units: units, At: "2026-11-01"},
+func testExtract(consumer string, units ...string) extract.Job {
+	return extract.Job{Consumer: consumer, Env: register.EnvTest, Kind: access.ByArbeidssted, Format: "jsonl",
+		Query:    extract.Query{Units: units, At: "2026-11-01"},
 		Packages: []access.Package{{ID: "grunnopplysninger", Version: 1, Elements: []string{"uuid"}}}}
 }
 
@@ -29,7 +30,7 @@ func TestExtractJobs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Status != ExtractQueued || a.UnitsTotal != 2 || a.ID == "" {
+		if a.Status != extract.StatusQueued || a.UnitsTotal != 2 || a.ID == "" {
 			t.Fatalf("created: %+v", a)
 		}
 		b, err := db.CreateExtract(ctx, testExtract("310000001", "c"), 2, nil)
@@ -37,8 +38,8 @@ func TestExtractJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The limit counts queued and running jobs of the organisation, not others'.
-		if _, err := db.CreateExtract(ctx, testExtract("310000001", "d"), 2, nil); !errors.Is(err, ErrTooManyExtracts) {
-			t.Fatalf("third job: got %v, want ErrTooManyExtracts", err)
+		if _, err := db.CreateExtract(ctx, testExtract("310000001", "d"), 2, nil); !errors.Is(err, extract.ErrTooMany) {
+			t.Fatalf("third job: got %v, want extract.ErrTooMany", err)
 		}
 		if _, err := db.CreateExtract(ctx, testExtract("310000002", "d"), 2, nil); err != nil {
 			t.Fatalf("other organisation: %v", err)
@@ -53,7 +54,7 @@ func TestExtractJobs(t *testing.T) {
 		// Two runners: each gets a different job; the third finds none (the other organisation's is next).
 		past := fixedNow().Add(-time.Hour)
 		j1, ok, err := db.ClaimExtract(ctx, "r1", past)
-		if err != nil || !ok || j1.ID != a.ID || !slices.Equal(j1.Query.Units, []string{"a", "b"}) || j1.Status != ExtractRunning {
+		if err != nil || !ok || j1.ID != a.ID || !slices.Equal(j1.Query.Units, []string{"a", "b"}) || j1.Status != extract.StatusRunning {
 			t.Fatalf("first claim: %+v %v %v", j1, ok, err)
 		}
 		j2, ok, err := db.ClaimExtract(ctx, "r2", past)
@@ -66,7 +67,7 @@ func TestExtractJobs(t *testing.T) {
 		if _, ok, _ := db.ClaimExtract(ctx, "r4", past); ok {
 			t.Fatal("a running job with a live runner was claimed again")
 		}
-		if err := db.ExtractHeartbeat(ctx, a.ID, "r2", 1); !errors.Is(err, ErrLostClaim) {
+		if err := db.ExtractHeartbeat(ctx, a.ID, "r2", 1); !errors.Is(err, extract.ErrLostClaim) {
 			t.Fatalf("heartbeat with another runner's claim: %v", err)
 		}
 
@@ -80,7 +81,7 @@ func TestExtractJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sess.Close()
-		if err := sess.CommitBatch(ctx, a.ID, "r1", ExtractBatch{N: 0, Records: 3, SHA256: "ab", File: "0.r1.jsonl"}, ExtractProgress{UnitsDone: 1, Written: 3, ResumeUnit: 1}, brec); err != nil {
+		if err := sess.CommitBatch(ctx, a.ID, "r1", extract.Batch{N: 0, Records: 3, SHA256: "ab", File: "0.r1.jsonl"}, extract.Progress{UnitsDone: 1, Written: 3, ResumeUnit: 1}, brec); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := db.ExtractBatchInfo(ctx, a.ID, 0); err != nil || got.Records != 3 || got.SHA256 != "ab" || got.File != "0.r1.jsonl" {
@@ -95,21 +96,21 @@ func TestExtractJobs(t *testing.T) {
 		if err != nil || !ok || j.ID != a.ID || j.Batches != 1 || j.ResumeUnit != 1 || j.Written != 3 {
 			t.Fatalf("takeover: %+v %v %v", j, ok, err)
 		}
-		if err := db.CommitExtractBatch(ctx, a.ID, "r1", ExtractBatch{N: 1}, ExtractProgress{}, nil); !errors.Is(err, ErrLostClaim) {
+		if err := db.CommitExtractBatch(ctx, a.ID, "r1", extract.Batch{N: 1}, extract.Progress{}, nil); !errors.Is(err, extract.ErrLostClaim) {
 			t.Fatalf("commit by the runner that lost the job: %v", err)
 		}
 		if err := db.ReleaseExtract(ctx, a.ID, "r5"); err != nil {
 			t.Fatal(err)
 		}
-		if j, _ := db.Extract(ctx, a.ID); j.Status != ExtractQueued || j.Batches != 1 {
+		if j, _ := db.Extract(ctx, a.ID); j.Status != extract.StatusQueued || j.Batches != 1 {
 			t.Fatalf("released: %+v", j)
 		}
 		j, _, _ = db.ClaimExtract(ctx, "r6", past)
 		expires := fixedNow().Add(time.Hour)
-		if err := db.FinishExtract(ctx, j.ID, "r6", ExtractDone, "", 2, expires, nil); err != nil {
+		if err := db.FinishExtract(ctx, j.ID, "r6", extract.StatusDone, "", 2, expires, nil); err != nil {
 			t.Fatal(err)
 		}
-		if j, _ := db.Extract(ctx, a.ID); j.Status != ExtractDone || !j.ExpiresAt.Equal(expires) || j.UnitsDone != 2 || j.Claim != "" {
+		if j, _ := db.Extract(ctx, a.ID); j.Status != extract.StatusDone || !j.ExpiresAt.Equal(expires) || j.UnitsDone != 2 || j.Claim != "" {
 			t.Fatalf("finished: %+v", j)
 		}
 		if due, _ := db.DueExtracts(ctx, fixedNow(), 10); len(due) != 0 {
@@ -122,7 +123,7 @@ func TestExtractJobs(t *testing.T) {
 		if err := db.ExpireExtract(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if j, _ := db.Extract(ctx, a.ID); j.Status != ExtractExpired || !j.Expired(fixedNow()) {
+		if j, _ := db.Extract(ctx, a.ID); j.Status != extract.StatusExpired || !j.Expired(fixedNow()) {
 			t.Fatalf("expired: %+v", j)
 		}
 		// An expired job's batches are forgotten with its files.
@@ -134,7 +135,7 @@ func TestExtractJobs(t *testing.T) {
 		if err := db.DeleteExtract(ctx, b.ID, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.ExtractHeartbeat(ctx, b.ID, "r2", 0); !errors.Is(err, ErrLostClaim) {
+		if err := db.ExtractHeartbeat(ctx, b.ID, "r2", 0); !errors.Is(err, extract.ErrLostClaim) {
 			t.Fatalf("heartbeat of a deleted job: %v", err)
 		}
 		if _, err := db.Extract(ctx, b.ID); !errors.Is(err, ErrNotFound) {
@@ -180,9 +181,9 @@ func TestExtractDocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rd.Close()
-		all := func(kind access.QueryKind, q ExtractQuery, unit string) []string {
+		all := func(kind access.QueryKind, q extract.Query, unit string) []string {
 			var out []string
-			var docs []Doc
+			var docs []register.Doc
 			after := ""
 			for {
 				var err error
@@ -214,15 +215,15 @@ func TestExtractDocs(t *testing.T) {
 		}
 		at := register.Date("2026-11-01")
 		for name, tc := range map[string]struct {
-			q     ExtractQuery
+			q     extract.Query
 			match func(a *register.Arbeidsforhold) bool
 		}{
-			"all": {ExtractQuery{}, func(a *register.Arbeidsforhold) bool { return a.ArbeidsstedIdent() == big }},
-			"aktiv ordinaer": {ExtractQuery{Types: []string{register.TypeOrdinaer}, Statuses: []register.Status{register.StatusAktiv}, At: at},
+			"all": {extract.Query{}, func(a *register.Arbeidsforhold) bool { return a.ArbeidsstedIdent() == big }},
+			"aktiv ordinaer": {extract.Query{Types: []string{register.TypeOrdinaer}, Statuses: []register.Status{register.StatusAktiv}, At: at},
 				func(a *register.Arbeidsforhold) bool {
 					return a.ArbeidsstedIdent() == big && a.Type.Kode == register.TypeOrdinaer && a.Ansettelsesperiode.StatusAt(at) == register.StatusAktiv
 				}},
-			"period 2019–2020": {ExtractQuery{From: "2019-01-01", To: "2020-12-31"}, func(a *register.Arbeidsforhold) bool {
+			"period 2019–2020": {extract.Query{From: "2019-01-01", To: "2020-12-31"}, func(a *register.Arbeidsforhold) bool {
 				p := a.Ansettelsesperiode
 				return a.ArbeidsstedIdent() == big && p.Startdato <= "2020-12-31" && (p.Sluttdato == nil || *p.Sluttdato >= "2019-01-01")
 			}},
@@ -232,10 +233,10 @@ func TestExtractDocs(t *testing.T) {
 				t.Errorf("%s: got %d uuids, want %d", name, len(got), len(want))
 			}
 		}
-		if n := len(all(access.ByArbeidstaker, ExtractQuery{}, protected)); n != 0 {
+		if n := len(all(access.ByArbeidstaker, extract.Query{}, protected)); n != 0 {
 			t.Errorf("the protected person's own extract gave %d arbeidsforhold", n)
 		}
-		if _, err := rd.Docs(ctx, access.Antall, ExtractQuery{}, big, "", 4, nil); err == nil {
+		if _, err := rd.Docs(ctx, access.Antall, extract.Query{}, big, "", 4, nil); err == nil {
 			t.Error("a count query kind was accepted for an extract")
 		}
 		if bigN < 8 {
@@ -256,17 +257,17 @@ func TestExtractFailedForgetsBatches(t *testing.T) {
 		if _, ok, err := db.ClaimExtract(ctx, "r1", fixedNow().Add(-time.Hour)); !ok || err != nil {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		if err := db.CommitExtractBatch(ctx, a.ID, "r1", ExtractBatch{N: 0, Records: 1, SHA256: "ab", File: "0.r1.csv"}, ExtractProgress{}, nil); err != nil {
+		if err := db.CommitExtractBatch(ctx, a.ID, "r1", extract.Batch{N: 0, Records: 1, SHA256: "ab", File: "0.r1.csv"}, extract.Progress{}, nil); err != nil {
 			t.Fatal(err)
 		}
 		// A runner that lost its claim cannot fail the job, nor forget its batches.
-		if err := db.FinishExtract(ctx, a.ID, "r2", ExtractFailed, "x", 0, fixedNow(), nil); !errors.Is(err, ErrLostClaim) {
+		if err := db.FinishExtract(ctx, a.ID, "r2", extract.StatusFailed, "x", 0, fixedNow(), nil); !errors.Is(err, extract.ErrLostClaim) {
 			t.Fatalf("fail with another claim: %v", err)
 		}
 		if _, err := db.ExtractBatchInfo(ctx, a.ID, 0); err != nil {
 			t.Fatalf("batch after a lost runner's failure: %v", err)
 		}
-		if err := db.FinishExtract(ctx, a.ID, "r1", ExtractFailed, "x", 0, fixedNow(), nil); err != nil {
+		if err := db.FinishExtract(ctx, a.ID, "r1", extract.StatusFailed, "x", 0, fixedNow(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.ExtractBatchInfo(ctx, a.ID, 0); !errors.Is(err, ErrNotFound) {

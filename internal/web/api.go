@@ -223,7 +223,7 @@ func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d 
 
 // project turns stored documents into the consumer's minimised JSON array and
 // the identities they are about.
-func (c *call) project(d access.Decision, docs []store.Doc) ([]byte, []string, error) {
+func (c *call) project(d access.Decision, docs []register.Doc) ([]byte, []string, error) {
 	proj, err := c.s.catalogue.Projection(d.Packages)
 	if err != nil {
 		return nil, nil, err

@@ -96,9 +96,9 @@ func (s *Server) maxExtractUnits() int {
 func (s *Server) maxExtractBody() int64 { return 64<<10 + 32*int64(s.maxExtractUnits()) }
 
 // parseExtract checks an order and turns it into the job's query kind, query and format.
-func (s *Server) parseExtract(req *extractRequest) (access.QueryKind, store.ExtractQuery, string, *extractProblem) {
-	var q store.ExtractQuery
-	bad := func(code, field, format string, args ...any) (access.QueryKind, store.ExtractQuery, string, *extractProblem) {
+func (s *Server) parseExtract(req *extractRequest) (access.QueryKind, extract.Query, string, *extractProblem) {
+	var q extract.Query
+	bad := func(code, field, format string, args ...any) (access.QueryKind, extract.Query, string, *extractProblem) {
 		return "", q, "", &extractProblem{code: code, field: field, detail: fmt.Sprintf(format, args...), index: -1}
 	}
 	given := 0
@@ -226,8 +226,8 @@ func (s *Server) packagesOf(refs []string) []access.Package {
 }
 
 // newJob makes the job an order describes, with a fresh id.
-func (s *Server) newJob(consumer, processor string, d access.Decision, kind access.QueryKind, q store.ExtractQuery, format string) store.ExtractJob {
-	return store.ExtractJob{ID: uuid.Must(uuid.NewV7()).String(), Consumer: consumer, Processor: processor, Env: s.env, Kind: kind,
+func (s *Server) newJob(consumer, processor string, d access.Decision, kind access.QueryKind, q extract.Query, format string) extract.Job {
+	return extract.Job{ID: uuid.Must(uuid.NewV7()).String(), Consumer: consumer, Processor: processor, Env: s.env, Kind: kind,
 		Query: q, Format: format, History: d.History, Packages: s.packagesOf(d.Packages)}
 }
 
@@ -266,7 +266,7 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 	rec.Decision, rec.Status, rec.Grants = audit.Permit, http.StatusAccepted, d.GrantRefs()
 	job, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, &rec)
 	switch {
-	case errors.Is(err, store.ErrTooManyExtracts):
+	case errors.Is(err, extract.ErrTooMany):
 		w.Header().Set("Retry-After", "60")
 		c.fail(http.StatusTooManyRequests, "", "too-many-extracts",
 			fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Prøv igjen når ett av dem er ferdig.", extract.MaxActive))
@@ -285,9 +285,9 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 // ownExtract loads a job the caller may see: its own organisation's, and a
 // data processor only the jobs it ordered. Anything else answers as a job
 // that does not exist.
-func (s *Server) ownExtract(ctx context.Context, id, consumer, processor string) (store.ExtractJob, bool, error) {
+func (s *Server) ownExtract(ctx context.Context, id, consumer, processor string) (extract.Job, bool, error) {
 	if u, err := uuid.Parse(id); err != nil || u.String() != id {
-		return store.ExtractJob{}, false, nil
+		return extract.Job{}, false, nil
 	}
 	j, err := s.db.Extract(ctx, id)
 	switch {
@@ -304,7 +304,7 @@ func (s *Server) ownExtract(ctx context.Context, id, consumer, processor string)
 
 // apiExtract is the job named in the path, for the token's organisation; it
 // answers 404 itself when there is none.
-func (c *call) apiExtract(extra map[string]any) (store.ExtractJob, bool) {
+func (c *call) apiExtract(extra map[string]any) (extract.Job, bool) {
 	id := c.r.PathValue("jobbid")
 	crit := map[string]any{"jobbid": id}
 	for k, v := range extra {
@@ -328,7 +328,7 @@ func (c *call) apiExtract(extra map[string]any) (store.ExtractJob, bool) {
 // after the ownership check and before anything of the job is told: a
 // suspended or ended grant stops status, batches and deletion alike
 // (Rules AA-25, AA-26). On a denial it answers (403, logged) itself.
-func (c *call) extractAccess(j store.ExtractJob) (access.Decision, bool) {
+func (c *call) extractAccess(j extract.Job) (access.Decision, bool) {
 	d := c.s.decideExtract(c.in, c.claims.Consumer, c.claims.Supplier, j.Kind, j.History)
 	if !d.Permit {
 		c.deny(d)
@@ -362,14 +362,14 @@ type extractProgressDoc struct {
 }
 
 // Status names on the wire.
-var statusNames = map[store.ExtractStatus]string{
-	store.ExtractQueued: "venter", store.ExtractRunning: "kjører", store.ExtractDone: "ferdig",
-	store.ExtractFailed: "feilet", store.ExtractExpired: "utløpt",
+var statusNames = map[extract.Status]string{
+	extract.StatusQueued: "venter", extract.StatusRunning: "kjører", extract.StatusDone: "ferdig",
+	extract.StatusFailed: "feilet", extract.StatusExpired: "utløpt",
 }
 
-func statusText(j store.ExtractJob, now time.Time) string {
+func statusText(j extract.Job, now time.Time) string {
 	if j.Expired(now) {
-		return statusNames[store.ExtractExpired]
+		return statusNames[extract.StatusExpired]
 	}
 	return statusNames[j.Status]
 }
@@ -385,7 +385,7 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func statusDoc(j store.ExtractJob, now time.Time) extractStatusDoc {
+func statusDoc(j extract.Job, now time.Time) extractStatusDoc {
 	d := extractStatusDoc{JobbID: j.ID, Status: statusText(j, now), Format: j.Format, Opprettet: j.CreatedAt,
 		Startet: optTime(j.StartedAt), Avsluttet: optTime(j.FinishedAt), Utloeper: optTime(j.ExpiresAt), Batcher: j.Batches, Feil: j.Error,
 		Fremdrift: extractProgressDoc{Arbeidsforhold: j.Written, Enhet: unitNames[j.Kind], Ferdig: j.UnitsDone, Totalt: j.UnitsTotal}}
@@ -427,15 +427,15 @@ const (
 	batchFailed
 )
 
-func batchStateOf(j store.ExtractJob, n int, now time.Time) batchState {
+func batchStateOf(j extract.Job, n int, now time.Time) batchState {
 	switch {
 	case j.Expired(now):
 		return batchExpired
-	case j.Status == store.ExtractFailed:
+	case j.Status == extract.StatusFailed:
 		return batchFailed
 	case n < j.Batches:
 		return batchReady
-	case j.Status == store.ExtractDone:
+	case j.Status == extract.StatusDone:
 		return batchEnd
 	}
 	return batchNotReady
@@ -509,7 +509,7 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // openBatch opens a whole batch's file.
-func (s *Server) openBatch(ctx context.Context, j store.ExtractJob, n int) (*os.File, store.ExtractBatch, error) {
+func (s *Server) openBatch(ctx context.Context, j extract.Job, n int) (*os.File, extract.Batch, error) {
 	b, err := s.db.ExtractBatchInfo(ctx, j.ID, n)
 	if err != nil {
 		return nil, b, err
@@ -524,7 +524,7 @@ func (s *Server) openBatch(ctx context.Context, j store.ExtractJob, n int) (*os.
 }
 
 // sendBatch streams a batch file, after its fetch was logged.
-func (s *Server) sendBatch(w http.ResponseWriter, j store.ExtractJob, b store.ExtractBatch, f *os.File) {
+func (s *Server) sendBatch(w http.ResponseWriter, j extract.Job, b extract.Batch, f *os.File) {
 	w.Header().Set("Content-Type", extract.ContentType(j.Format))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="uttrekk-%s-%d.%s"`, j.ID, b.N, j.Format))
@@ -558,7 +558,7 @@ func (s *Server) extractDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteExtract removes a job with its record, then its files.
-func (s *Server) deleteExtract(ctx context.Context, j store.ExtractJob, rec *audit.Record, failed func(error)) bool {
+func (s *Server) deleteExtract(ctx context.Context, j extract.Job, rec *audit.Record, failed func(error)) bool {
 	if err := s.db.DeleteExtract(ctx, j.ID, rec); err != nil {
 		failed(err)
 		return false
@@ -633,7 +633,7 @@ func (s *Server) extractJobs(ctx context.Context, org string) (extractJobsData, 
 	for _, j := range jobs {
 		row := extractRow{ID: j.ID, Status: statusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.oslo).Format("02.01.2006 15:04"),
 			Error: j.Error, Enhet: unitNames[j.Kind], Written: j.Written, UnitsDone: j.UnitsDone, UnitsTotal: j.UnitsTotal,
-			Done: j.Status == store.ExtractDone && !j.Expired(now), Active: j.Status.Active()}
+			Done: j.Status == extract.StatusDone && !j.Expired(now), Active: j.Status.Active()}
 		if !j.ExpiresAt.IsZero() && !j.Expired(now) {
 			row.Expires = j.ExpiresAt.In(s.oslo).Format("02.01.2006 15:04")
 		}
@@ -754,7 +754,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	rec := s.portalExtractRecord(r, v, crit)
 	rec.Status, rec.Grants = http.StatusSeeOther, d.GrantRefs()
 	switch _, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
-	case errors.Is(err, store.ErrTooManyExtracts):
+	case errors.Is(err, extract.ErrTooMany):
 		p.Denied = fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Vent til ett av dem er ferdig, eller slett et.", extract.MaxActive)
 		s.renderExtractPage(w, r, v, p, http.StatusTooManyRequests)
 		return

@@ -1,4 +1,8 @@
-package mail
+// Package mailtest is for tests only: a small real SMTP server (Sink) that
+// keeps the letters it accepts, so that tests of package mail and of the
+// command can send real mail without a mail server. It is kept out of package
+// mail so that no production binary carries a mail server.
+package mailtest
 
 import (
 	"encoding/base64"

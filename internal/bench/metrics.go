@@ -1,0 +1,46 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// apiCounts are the server's request counters for the API routes.
+type apiCounts struct{ api, logged int64 }
+
+// scrapeAPIRequests sums deling_http_requests_total over the /api/ routes:
+// all answers, and those after authentication and rate limiting, which each
+// have a lookup record (401, 429 and 503 do not).
+func scrapeAPIRequests(ctx context.Context, hc *http.Client, base string) (apiCounts, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return apiCounts{}, err
+	}
+	body, err := doRequest(hc, req)
+	if err != nil {
+		return apiCounts{}, fmt.Errorf("metrics: %w", err)
+	}
+	var c apiCounts
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, "deling_http_requests_total{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok || !strings.Contains(labels, ` /api/v2/`) {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
+		if err != nil {
+			continue
+		}
+		c.api += int64(v)
+		if !strings.Contains(labels, `code="401"`) && !strings.Contains(labels, `code="429"`) && !strings.Contains(labels, `code="503"`) {
+			c.logged += int64(v)
+		}
+	}
+	return c, nil
+}
