@@ -14,7 +14,6 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/register"
-	"deling/internal/store"
 )
 
 // Store is what the pipeline reads; *store.DB implements it.
@@ -22,7 +21,7 @@ type Store interface {
 	// AccessInputs loads what a decision rests on, fresh for every request.
 	AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error)
 	// FindDocs finds stored arbeidsforhold; with q.Screened, persons with a protected address are left out.
-	FindDocs(ctx context.Context, q register.Query) (store.DocPage, error)
+	FindDocs(ctx context.Context, q register.Query) (register.DocPage, error)
 	// HasValidConsent reports a person's valid consent for a consumer and one of purposes.
 	HasValidConsent(ctx context.Context, person, consumer string, purposes []string, now time.Time) (bool, error)
 	// Protected reports whether a person has a protected address (Rule AA-11).
@@ -151,7 +150,7 @@ type Query struct {
 
 // Item is one arbeidsforhold delivered: the stored row and its minimised JSON.
 type Item struct {
-	Doc  store.Doc
+	Doc  register.Doc
 	JSON []byte
 }
 
@@ -285,7 +284,7 @@ func (p *Pipeline) Deliver(ctx context.Context, rec audit.Record, d access.Decis
 
 // AppendSubjects adds the identities doc is about to dst: the employee, and
 // the employer when that is a person (Rule AA-16: whose data was returned).
-func AppendSubjects(dst []string, doc *store.Doc) []string {
+func AppendSubjects(dst []string, doc *register.Doc) []string {
 	dst = append(dst, doc.Arbeidstaker)
 	if doc.PersonEmployer {
 		dst = append(dst, doc.Arbeidssted, doc.Opplysningspliktig)

@@ -10,3 +10,10 @@ type Doc struct {
 	PersonEmployer bool
 	Doc            []byte
 }
+
+// DocPage is one page of stored documents, with the keyset cursor of the next
+// page ("" on the last).
+type DocPage struct {
+	Docs []Doc
+	Next string
+}

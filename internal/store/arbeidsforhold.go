@@ -94,18 +94,12 @@ func (db *DB) FindArbeidsforhold(ctx context.Context, q register.Query) (Page, e
 	return page, nil
 }
 
-// DocPage is one page of stored documents.
-type DocPage struct {
-	Docs []register.Doc
-	Next string
-}
-
 // FindDocs is FindArbeidsforhold without decoding: the lookup path projects
 // the stored bytes straight into the answer.
-func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
+func (db *DB) FindDocs(ctx context.Context, q register.Query) (register.DocPage, error) {
 	where, args, err := whereArbeidsforhold(q)
 	if err != nil {
-		return DocPage{}, err
+		return register.DocPage{}, err
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -116,14 +110,14 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
 		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
 	rows, err := db.regRead.query(ctx, query, args...)
 	if err != nil {
-		return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
 	defer rows.Close()
-	var page DocPage
+	var page register.DocPage
 	for rows.Next() {
 		var d register.Doc
 		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
-			return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+			return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 		}
 		if len(page.Docs) == limit {
 			page.Next = page.Docs[limit-1].UUID
@@ -132,7 +126,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (DocPage, error) {
 		page.Docs = append(page.Docs, d)
 	}
 	if err := rows.Err(); err != nil {
-		return DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
 	return page, nil
 }

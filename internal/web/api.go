@@ -21,7 +21,6 @@ import (
 	"deling/internal/audit"
 	"deling/internal/ident"
 	"deling/internal/register"
-	"deling/internal/store"
 	"deling/internal/token"
 )
 
@@ -194,7 +193,7 @@ func (c *call) decide(kind access.QueryKind, history bool) access.Decision {
 
 // lookup decides, queries and projects. It answers a denial or a failure
 // itself and then returns ok=false.
-func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d access.Decision, list []byte, returned []string, page store.DocPage, ok bool) {
+func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d access.Decision, list []byte, returned []string, page register.DocPage, ok bool) {
 	if d = c.decide(kind, history); !d.Permit {
 		c.deny(d)
 		return d, nil, nil, page, false
