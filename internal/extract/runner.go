@@ -23,7 +23,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
-	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/register"
 )
 
@@ -116,19 +116,13 @@ type jobRun struct {
 	claim string
 	cat   *access.Catalogue
 	paths []string // the projection's element paths, as the job was ordered
-	d     access.Decision
-	proj  *access.Projection
-	// Rule SK-08, as the API's applyConsent: needConsent is set when the
-	// decision rests on consent grants and the other grants alone do not give
-	// as much; then a person with a valid consent for one of purposes gets
-	// proj, and one without gets otherProj (what the other grants allow
-	// alone, under other), or nothing when otherProj is nil.
-	needConsent bool
-	purposes    []string
-	other       access.Decision
-	otherProj   *access.Projection
-	cols        csvColumns
-	sess        Session
+	// plan is the access decision with consent planned (Rule SK-08), made
+	// again for every batch by the lookup pipeline's rules.
+	plan *lookup.Plan
+	cols csvColumns
+	sess Session
+	// screened counts person units withheld for a protected address (Rule AA-11).
+	screened int
 
 	// The batch being written.
 	f        *os.File
@@ -140,7 +134,7 @@ type jobRun struct {
 	persons  map[string]struct{}
 	n        int
 	written  int64
-	consent  map[string]bool
+	subjects []string
 	line     []byte
 	cells    []string
 	lastBeat time.Time
@@ -214,46 +208,30 @@ func catalogueOf(pkgs []access.Package) (*access.Catalogue, error) {
 // batch (Rules AA-25, AA-26). The elements are those of the packages the job
 // was ordered under that the consumer still has; if they changed, the job
 // fails rather than mix batches of different content (Rules AA-02, AA-07).
+// Consent (Rule SK-08) is planned as for every lookup, and consents are read
+// afresh in every batch: one withdrawn while a long job runs is no longer
+// honoured from the next batch on.
 func (jr *jobRun) decide(ctx context.Context) error {
 	in, err := jr.r.DB.AccessInputs(ctx, jr.job.Consumer, jr.job.Processor)
 	if err != nil {
 		return err
 	}
-	in.Catalogue = jr.cat
 	req := access.Request{Consumer: jr.job.Consumer, Processor: jr.job.Processor, Channel: access.ChannelExtract,
 		Env: jr.job.Env, Kind: jr.job.Kind, History: jr.job.History}
-	now := jr.r.Now()
-	d := access.Decide(req, in, now)
-	if !d.Permit {
-		return &deniedError{reason: d.Reason, detail: "Tilgangen til uttrekket gjelder ikke lenger (" + string(d.Reason) + ")."}
-	}
-	proj, err := jr.cat.Projection(d.Packages)
-	if err != nil {
+	plan, err := lookup.NewPlan(req, in, jr.cat, jr.r.Now(), func(ctx context.Context, person string, purposes []string) (bool, error) {
+		return jr.r.DB.HasValidConsent(ctx, person, jr.job.Consumer, purposes, jr.r.Now())
+	})
+	var denied *lookup.Denied
+	switch {
+	case errors.As(err, &denied):
+		return &deniedError{reason: denied.Reason, detail: "Tilgangen til uttrekket gjelder ikke lenger (" + string(denied.Reason) + ")."}
+	case err != nil:
 		return err
 	}
-	if !slices.Equal(proj.Paths(), jr.paths) {
+	if !slices.Equal(plan.Full().Projection.Paths(), jr.paths) {
 		return &deniedError{reason: "grant-changed", detail: "Vedtaket er endret siden uttrekket ble bestilt; bestill uttrekket på nytt."}
 	}
-	jr.d, jr.proj = d, proj
-	// Rule SK-08, decided again with the grants as they are now. The decision
-	// without the consent grants (other) is what a person without consent gets.
-	jr.needConsent, jr.other, jr.otherProj = false, access.Decision{}, nil
-	jr.purposes = governance.ConsentPurposes(d.Grants)
-	if len(jr.purposes) > 0 {
-		in.Grants = slices.DeleteFunc(slices.Clone(in.Grants), func(g access.Grant) bool { return g.Consent })
-		other := access.Decide(req, in, now)
-		if !other.Permit || !slices.Equal(other.Packages, d.Packages) || other.History != d.History {
-			jr.needConsent = true
-			if other.Permit {
-				if op, err := jr.cat.Projection(other.Packages); err == nil {
-					jr.other, jr.otherProj = other, op
-				}
-			}
-		}
-	}
-	// Consents are looked up afresh in every batch: one withdrawn while a
-	// long job runs is no longer honoured from the next batch on.
-	clear(jr.consent)
+	jr.plan = plan
 	return nil
 }
 
@@ -262,7 +240,7 @@ func (jr *jobRun) record(op string, req any) *audit.Record {
 	b, _ := json.Marshal(req)
 	rec := &audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelExtract), Consumer: jr.job.Consumer, Processor: jr.job.Processor,
 		ClientID: jr.job.ClientID, EndUser: jr.job.EndUser, CorrelationID: jr.job.CorrelationID, Operation: op, Request: b, Decision: audit.Permit}
-	rec.Grants = jr.d.GrantRefs()
+	rec.Grants = jr.plan.Decision().GrantRefs()
 	return rec
 }
 
@@ -316,21 +294,23 @@ func (jr *jobRun) run(ctx context.Context) error {
 	units := jr.job.Query.Units
 	unit, after := jr.job.ResumeUnit, jr.job.ResumeAfter
 	var docs []register.Doc
+	found := 0 // the unit's arbeidsforhold found so far
 	for unit < len(units) {
 		if docs, err = sess.Docs(ctx, jr.job.Kind, jr.job.Query, units[unit], after, jr.r.PageSize, docs); err != nil {
 			return err
 		}
+		found += len(docs)
 		for i := range docs {
 			doc := &docs[i]
 			after = doc.UUID
-			proj, history, err := jr.view(ctx, doc.Arbeidstaker)
+			v, ok, err := jr.plan.View(ctx, doc.Arbeidstaker)
 			if err != nil {
 				return err
 			}
-			if proj == nil {
-				continue
+			if !ok {
+				continue // Rule SK-08: no consent, and nothing without it
 			}
-			if err := jr.write(doc, proj, history); err != nil {
+			if err := jr.write(doc, v); err != nil {
 				return err
 			}
 			if jr.count == jr.r.BatchSize {
@@ -340,7 +320,16 @@ func (jr *jobRun) run(ctx context.Context) error {
 			}
 		}
 		if len(docs) < jr.r.PageSize {
-			unit, after = unit+1, ""
+			if jr.job.Kind == access.ByArbeidstaker && found == 0 {
+				screened, err := lookup.Screened(ctx, jr.r.DB, units[unit])
+				if err != nil {
+					return err
+				}
+				if screened {
+					jr.screened++
+				}
+			}
+			unit, after, found = unit+1, "", 0
 		}
 		if now := jr.r.Now(); now.Sub(jr.lastBeat) >= jr.r.HeartbeatEvery {
 			if err := jr.r.DB.ExtractHeartbeat(ctx, jr.job.ID, jr.claim, unit); err != nil {
@@ -355,48 +344,28 @@ func (jr *jobRun) run(ctx context.Context) error {
 		}
 	}
 	jr.job.UnitsDone = len(units)
-	done := jr.record("extract done", map[string]any{"jobbid": jr.job.ID, "batcher": jr.n, "arbeidsforhold": jr.written})
+	summary := map[string]any{"jobbid": jr.job.ID, "batcher": jr.n, "arbeidsforhold": jr.written}
+	done := jr.record("extract done", summary)
+	if jr.screened > 0 {
+		// Rule AA-11: persons named in the extract were withheld; the log alone says so, as for every lookup.
+		summary["skjermet"] = jr.screened
+		done = jr.record("extract done", summary)
+		done.Decision = audit.Screened
+	}
 	done.ResultCount = int(jr.written)
 	return jr.r.DB.FinishExtract(ctx, jr.job.ID, jr.claim, StatusDone, "", len(units), jr.r.Now().Add(jr.r.TTL), done)
 }
 
-// view is what of a person's arbeidsforhold may be delivered, as the API's
-// applyConsent decides it (Rules SK-01, SK-08): the job's projection when no
-// consent is needed (no consent grant, or the other grants alone give as
-// much) or the person has a valid consent for one of the consent grants'
-// purposes; otherwise what the other grants allow alone; nil (skip the
-// person) when they allow nothing. history is the decision's historikk.
-func (jr *jobRun) view(ctx context.Context, person string) (*access.Projection, bool, error) {
-	if !jr.needConsent {
-		return jr.proj, jr.d.History, nil
-	}
-	ok, seen := jr.consent[person]
-	if !seen {
-		var err error
-		if ok, err = jr.r.DB.HasValidConsent(ctx, person, jr.job.Consumer, jr.purposes, jr.r.Now()); err != nil {
-			return nil, false, err
-		}
-		if jr.consent == nil || len(jr.consent) > 100_000 {
-			jr.consent = map[string]bool{}
-		}
-		jr.consent[person] = ok
-	}
-	if ok {
-		return jr.proj, jr.d.History, nil
-	}
-	return jr.otherProj, jr.other.History, nil
-}
-
 // write adds one arbeidsforhold, minimised to the grant's elements with the
 // API's projection (Rules AA-02, AA-07), to the batch being written.
-func (jr *jobRun) write(doc *register.Doc, proj *access.Projection, history bool) error {
+func (jr *jobRun) write(doc *register.Doc, v lookup.View) error {
 	if jr.f == nil {
 		if err := jr.open(); err != nil {
 			return err
 		}
 	}
 	var err error
-	if jr.line, err = proj.Append(jr.line[:0], doc.Doc, access.Options{CurrentDetaljer: !history}); err != nil {
+	if jr.line, err = v.Projection.Append(jr.line[:0], doc.Doc, v.Options()); err != nil {
 		return fmt.Errorf("project %s: %w", doc.UUID, err)
 	}
 	if jr.job.Format == FormatCSV {
@@ -413,10 +382,9 @@ func (jr *jobRun) write(doc *register.Doc, proj *access.Projection, history bool
 		}
 	}
 	jr.count++
-	jr.persons[doc.Arbeidstaker] = struct{}{}
-	if doc.PersonEmployer {
-		jr.persons[doc.Arbeidssted] = struct{}{}
-		jr.persons[doc.Opplysningspliktig] = struct{}{}
+	jr.subjects = lookup.AppendSubjects(jr.subjects[:0], doc)
+	for _, id := range jr.subjects {
+		jr.persons[id] = struct{}{}
 	}
 	return nil
 }

@@ -667,3 +667,42 @@ func TestRunnerConsentWithdrawnDuringJob(t *testing.T) {
 		t.Fatalf("%d arbeidsforhold delivered; want only the one before the withdrawal", len(lines))
 	}
 }
+
+// Rule AA-11: an extract naming a person with a protected address delivers
+// nothing of them, and its closing record says screened, as every channel's
+// record of a lookup of that person does; an unprotected person is not.
+func TestRunnerMarksScreenedPersons(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var protected, open string
+	for _, a := range f.afs {
+		p, known := f.persons[a.ArbeidstakerIdent()]
+		switch {
+		case known && p.Protected():
+			protected = p.Ident
+		case known && open == "":
+			open = p.Ident
+		}
+	}
+	done := func(units ...string) audit.Record {
+		t.Helper()
+		f.order(t, access.ByArbeidstaker, extract.FormatJSONL, units...)
+		if err := f.runner(10).RunAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := f.db.AuditRecords(ctx, consumer, 1000)
+		last := recs[len(recs)-1]
+		if last.Operation != "extract done" {
+			t.Fatalf("last record %q", last.Operation)
+		}
+		return last
+	}
+	if rec := done(open); rec.Decision != audit.Permit {
+		t.Fatalf("unprotected person: %s", rec.Decision)
+	}
+	rec := done(open, protected)
+	var summary map[string]any
+	if err := json.Unmarshal(rec.Request, &summary); err != nil || rec.Decision != audit.Screened || summary["skjermet"] != float64(1) {
+		t.Fatalf("protected person: %s %s", rec.Decision, rec.Request)
+	}
+}

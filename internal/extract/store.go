@@ -36,6 +36,8 @@ type Store interface {
 	AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error)
 	// HasValidConsent reports whether person has a valid consent to consumer for one of purposes.
 	HasValidConsent(ctx context.Context, person, consumer string, purposes []string, now time.Time) (bool, error)
+	// Protected reports whether a person has a protected address (Rule AA-11).
+	Protected(ctx context.Context, person string) (bool, error)
 	// Append writes a record to the lookup log.
 	Append(ctx context.Context, rec *audit.Record) error
 }

@@ -229,23 +229,29 @@ func (p *Pipeline) find(ctx context.Context, plan *Plan, q Query) (*Answer, erro
 	if usedFull {
 		a.decision = plan.Decision()
 	}
-	if len(a.Items) == 0 {
-		if a.Screened, err = p.Screened(ctx, q.Register.Arbeidstaker); err != nil {
+	if len(page.Docs) == 0 {
+		if a.Screened, err = Screened(ctx, p.Store, q.Register.Arbeidstaker); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
 }
 
+// Protector reports whether a person has a protected address (Rule AA-11).
+type Protector interface {
+	Protected(ctx context.Context, person string) (bool, error)
+}
+
 // Screened reports whether a lookup keyed on person that found nothing was
-// withheld because the person has a protected address (Rule AA-11). The
-// answer is the same as for an unknown person; only the log says so. The
-// register is asked only then, so the hot path pays nothing.
-func (p *Pipeline) Screened(ctx context.Context, person string) (bool, error) {
+// withheld because the person has a protected address (Rule AA-11): the
+// answer is the same as for an unknown person, and only the log says
+// screened. Every channel asks this, and only then, so the hot path pays
+// nothing. An empty person (a lookup not keyed on one) is never screened.
+func Screened(ctx context.Context, s Protector, person string) (bool, error) {
 	if person == "" {
 		return false, nil
 	}
-	return p.Store.Protected(ctx, person)
+	return s.Protected(ctx, person)
 }
 
 // Decision is the decision the answer's data was delivered under.

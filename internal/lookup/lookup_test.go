@@ -1,4 +1,4 @@
-package lookup
+package lookup_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -20,7 +21,7 @@ const consumer = "310000001"
 
 type fixture struct {
 	db      *store.DB
-	p       *Pipeline
+	p       *lookup.Pipeline
 	now     time.Time
 	afs     []register.Arbeidsforhold
 	persons map[string]register.Person
@@ -81,7 +82,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.p = &Pipeline{Store: db, Log: db, Catalogue: cat, Env: register.EnvTest, Now: func() time.Time { return f.now }}
+	f.p = &lookup.Pipeline{Store: db, Log: db, Catalogue: cat, Env: register.EnvTest, Now: func() time.Time { return f.now }}
 	return f
 }
 
@@ -93,7 +94,7 @@ func (f *fixture) employees(arbeidssted string) []string {
 			out = append(out, a.ArbeidstakerIdent())
 		}
 	}
-	return Unique(out)
+	return lookup.Unique(out)
 }
 
 func (f *fixture) protected() string {
@@ -141,7 +142,7 @@ func (f *fixture) consent(t *testing.T, person, purpose string) {
 }
 
 // run looks up q as an API client and delivers the items joined by newlines.
-func (f *fixture) run(t *testing.T, kind access.QueryKind, q register.Query) (*Answer, audit.Record) {
+func (f *fixture) run(t *testing.T, kind access.QueryKind, q register.Query) (*lookup.Answer, audit.Record) {
 	t.Helper()
 	ctx := context.Background()
 	in, err := f.p.Inputs(ctx, consumer, "")
@@ -149,8 +150,8 @@ func (f *fixture) run(t *testing.T, kind access.QueryKind, q register.Query) (*A
 		t.Fatal(err)
 	}
 	q.Screened, q.Limit = true, 100
-	rec := Caller{Channel: access.ChannelAPI, Consumer: consumer, ClientID: "c1", CorrelationID: "k1", Operation: "test"}.Record(map[string]string{"q": "x"})
-	a, err := f.p.Lookup(ctx, in, rec, Query{Kind: kind, Register: q})
+	rec := lookup.Caller{Channel: access.ChannelAPI, Consumer: consumer, ClientID: "c1", CorrelationID: "k1", Operation: "test"}.Record(map[string]string{"q": "x"})
+	a, err := f.p.Lookup(ctx, in, rec, lookup.Query{Kind: kind, Register: q})
 	if err != nil {
 		t.Fatalf("lookup: %v", err)
 	}
@@ -199,7 +200,7 @@ func TestLookupByEmployer(t *testing.T) {
 		}
 		body = append(append(body, it.JSON...), '\n')
 	}
-	if rec.Decision != audit.Permit || rec.Status != http.StatusOK || rec.ResultCount != len(a.Items) || rec.ResponseHash != Digest(body) {
+	if rec.Decision != audit.Permit || rec.Status != http.StatusOK || rec.ResultCount != len(a.Items) || rec.ResponseHash != lookup.Digest(body) {
 		t.Fatalf("record %s %d count %d hash %s", rec.Decision, rec.Status, rec.ResultCount, rec.ResponseHash)
 	}
 	if len(rec.Grants) != 1 || rec.Grants[0].ID != g.ID || rec.ClientID != "c1" || rec.CorrelationID != "k1" || string(rec.Request) != `{"q":"x"}` {
@@ -230,7 +231,7 @@ func TestLookupConsent(t *testing.T) {
 	p := f.unprotected()
 
 	a, rec := f.run(t, access.ByArbeidstaker, register.Query{Arbeidstaker: p})
-	if !a.Withheld || len(a.Items) != 0 || rec.Decision != audit.Deny || rec.Reason != ReasonNoConsent || rec.Status != http.StatusOK {
+	if !a.Withheld || len(a.Items) != 0 || rec.Decision != audit.Deny || rec.Reason != lookup.ReasonNoConsent || rec.Status != http.StatusOK {
 		t.Fatalf("without consent: withheld %v, %d items, log %s/%s %d", a.Withheld, len(a.Items), rec.Decision, rec.Reason, rec.Status)
 	}
 	if _, rec := f.run(t, access.ByArbeidssted, register.Query{Arbeidssted: f.big}); len(rec.Returned) != 0 {
@@ -272,9 +273,9 @@ func TestLookupDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := Caller{Channel: access.ChannelAPI, Consumer: consumer}.Record(nil)
-	_, err = f.p.Lookup(context.Background(), in, rec, Query{Kind: access.ByArbeidssted, Register: register.Query{Arbeidssted: f.big, Screened: true}})
-	var denied *Denied
+	rec := lookup.Caller{Channel: access.ChannelAPI, Consumer: consumer}.Record(nil)
+	_, err = f.p.Lookup(context.Background(), in, rec, lookup.Query{Kind: access.ByArbeidssted, Register: register.Query{Arbeidssted: f.big, Screened: true}})
+	var denied *lookup.Denied
 	if !errors.As(err, &denied) || denied.Reason != access.DenyQueryKind || denied.Text == "" {
 		t.Fatalf("err %v", err)
 	}
@@ -288,7 +289,7 @@ func TestAppendOutlivesTheCaller(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rec := Caller{Channel: access.ChannelAPI, Consumer: consumer, CorrelationID: "gone"}.Record(nil)
+	rec := lookup.Caller{Channel: access.ChannelAPI, Consumer: consumer, CorrelationID: "gone"}.Record(nil)
 	if err := f.p.Refuse(ctx, rec, http.StatusBadRequest, "invalid-request"); err != nil {
 		t.Fatal(err)
 	}
