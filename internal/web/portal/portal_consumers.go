@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"crypto/rand"
@@ -17,6 +17,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // Living with access (issue 5, item 5): the consumer keeps its contact
@@ -24,40 +25,6 @@ import (
 // suspends and resumes a consumer's access with a written notice (AA-25); the
 // consumer ends its access itself, and Enhetsregisteret's daily import ends
 // the access of organisations that ceased (AA-26).
-
-// consumerRoutes: contacts, users and their review, suspension, termination, Enhetsregisteret (issue 5, item 5).
-func (s *Server) consumerRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	manage := member(governance.Administrator, governance.Rolleinnehaver)
-	registerStaff := staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)
-	return []route{
-		// Rule AA-06: contact persons.
-		f("GET /portal/kontakter", s.signedIn(manage, s.contactList)),
-		f("POST /portal/kontakter", s.signedIn(manage, s.addContact)),
-		f("GET /portal/kontakter/{id}", s.signedIn(manage, s.contactEdit)),
-		f("POST /portal/kontakter/{id}", s.signedIn(manage, s.changeContact)),
-		f("POST /portal/kontakter/{id}/fjern", s.signedIn(manage, s.removeContact)),
-		// Rule AA-27: users and their review.
-		f("GET /portal/brukere", s.signedIn(manage, s.userList)),
-		f("POST /portal/brukere", s.signedIn(manage, s.addUser)),
-		f("GET /portal/brukere/{id}", s.signedIn(manage, s.userDetail)),
-		f("POST /portal/brukere/{id}/bekreft", s.signedIn(manage, s.confirmUser)),
-		f("POST /portal/brukere/{id}/fjern", s.signedIn(manage, s.removeUserRole)),
-		f("GET /aktiver/{token}", s.activationForm),
-		f("POST /aktiver/{token}", s.activate),
-		// Rule AA-25: the register's side.
-		f("GET /portal/konsumenter", s.signedIn(registerStaff, s.consumerList)),
-		f("GET /portal/konsumenter/{orgnr}", s.signedIn(registerStaff, s.consumerDetail)),
-		f("POST /portal/konsumenter/{orgnr}/suspender", s.signedIn(staff(governance.Saksbehandler), s.suspendConsumer)),
-		f("POST /portal/konsumenter/{orgnr}/gjenoppta", s.signedIn(staff(governance.Saksbehandler), s.resumeConsumer)),
-		f("GET /portal/brev", s.signedIn(manage, s.letterList)),
-		// Rule AA-26: ending.
-		f("GET /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminationForm)),
-		f("POST /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminate)),
-		f("GET /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.enhetsregisteret)),
-		f("POST /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.uploadEnhetsregisteret)),
-	}
-}
 
 // lifeForm is a form's values and errors by field name, shown again after a bad post.
 type lifeForm struct {
@@ -358,13 +325,13 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) {
 	s.renderUsers(w, r, v, f, "", http.StatusOK)
 }
 
-// activationValidity is how long an invitation's link works.
-const activationValidity = 7 * 24 * time.Hour
+// ActivationValidity is how long an invitation's link works.
+const ActivationValidity = 7 * 24 * time.Hour
 
-// invitationsPerDay bounds the invitations an organisation sends in 24 hours
+// InvitationsPerDay bounds the invitations an organisation sends in 24 hours
 // (Rule AA-27): plenty for taking people on, too few to probe many addresses
 // or to send mail in bulk.
-const invitationsPerDay = 50
+const InvitationsPerDay = 50
 
 // addUser invites a person to a role for the organisation (Rule AA-27). The
 // person holds the role only after taking it through the single-use link
@@ -401,7 +368,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	token, hash := newActivationToken()
-	expires := s.now().Add(activationValidity)
+	expires := s.now().Add(ActivationValidity)
 	link := s.baseURL + "/aktiver/" + token
 	letter := func(setPassword bool, name string) store.Mail {
 		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
@@ -415,9 +382,9 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.osloTime(expires))}
 	}
 	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
-		TokenHash: hash, ExpiresAt: expires, Limit: invitationsPerDay, Letter: letter}, v.Actor())
+		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
 	if errors.Is(err, store.ErrLimit) {
-		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", invitationsPerDay),
+		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", InvitationsPerDay),
 			http.StatusTooManyRequests)
 		return
 	}
@@ -1089,7 +1056,7 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
 		if err != nil {
 			// The details (parser, driver or SQL text) go to the server log only.
-			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", CorrelationID(r.Context()))
+			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
 			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret. "+enhetFailed, http.StatusBadRequest)
 			return
 		}

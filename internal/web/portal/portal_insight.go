@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"deling/internal/audit"
-	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/channel"
 )
 
 // Insight in the portal (Rule AA-17): a signed-in person sees which consumers
@@ -17,21 +17,9 @@ import (
 // person who asks by letter; a consumer reads the log of its own lookups. Every
 // such read is itself a record in the log.
 
-func (s *Server) insightRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	return []route{
-		f("GET /portal/innsyn", s.signedIn(personOnly, s.myInsight)),
-		f("GET /portal/innsyn/kvittering/{index}", s.signedIn(personOnly, s.myReceipt)),
-		f("GET /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsightForm)),
-		f("POST /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsight)),
-		f("GET /portal/oppslagslogg", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLog)),
-		f("GET /portal/oppslagslogg/last-ned", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLogDownload)),
-	}
-}
-
 type insightPage struct {
 	frame
-	Insight personInsight
+	Insight channel.PersonInsight
 	// Staff: the insight was given to a person who asked; Error is a form message.
 	Staff bool
 	Error string
@@ -40,12 +28,12 @@ type insightPage struct {
 
 // myInsight shows the signed-in person their insight.
 func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
-	in, err := s.personInsightFor(r, v.User.PID)
+	in, err := s.PersonInsightFor(r, v.User.PID)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
 		s.pageError(w, r, err) // fail closed: no insight that is not logged
 		return
 	}
@@ -69,7 +57,7 @@ func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) {
 		s.notFound(w, r, v)
 		return
 	}
-	receipt, err := s.receipt(r, recs[0])
+	receipt, err := s.Receipt(r, recs[0])
 	if err != nil {
 		s.notFound(w, r, v) // no signed checkpoint covers it yet
 		return
@@ -87,19 +75,19 @@ func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *vis
 // on; the fødselsnummer comes in the form body, never in the URL.
 func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
 	p := insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true}
-	ident, why, ok := s.parsePerson(r.PostFormValue("fodselsnummer"))
+	ident, why, ok := s.ParsePerson(r.PostFormValue("fodselsnummer"))
 	if !ok {
 		p.Error = "Fødselsnummeret er ikke gyldig: " + why + "."
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "innsyn.html", p)
 		return
 	}
-	in, err := s.personInsightFor(r, ident)
+	in, err := s.PersonInsightFor(r, ident)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"innsyn": "person"}); err != nil {
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"innsyn": "person"}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -130,7 +118,7 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) {
 		s.pageError(w, r, err)
 		return
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -148,9 +136,9 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) {
 
 // ownLogDownload streams every lookup of the organisation as JSON lines.
 func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visitor) {
-	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.exportLookups(w, r, store.RecordQuery{Consumer: v.Org})
+	s.ExportLookups(w, r, store.RecordQuery{Consumer: v.Org})
 }

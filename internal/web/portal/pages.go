@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 //go:embed static/*.css static/*.js
@@ -70,7 +71,7 @@ func (a *assets) url(name string) (string, error) {
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 	as, ok := s.assets.byURL[r.URL.Path]
 	if !ok {
-		writeProblem(w, r, http.StatusNotFound, "", "Fant ikke filen.")
+		httperr.Write(w, r, http.StatusNotFound, "", "Fant ikke filen.")
 		return
 	}
 	w.Header().Set("Content-Type", as.contentType)

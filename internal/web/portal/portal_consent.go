@@ -1,14 +1,12 @@
-package web
+package portal
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
 )
@@ -18,16 +16,6 @@ import (
 // for a consumer and purpose, with an expiry, and the API delivers that
 // person's data only under a valid consent. The person's fødselsnummer comes
 // from their account (v.User.PID); it is never shown, put in a URL or logged.
-
-// consentRoutes: a person gives, sees and withdraws consent (issue 5, item 7, Rule SK-08).
-func (s *Server) consentRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	return []route{
-		f("GET /portal/samtykker", s.signedIn(personOnly, s.consents)),
-		f("POST /portal/samtykker", s.signedIn(personOnly, s.giveConsent)),
-		f("POST /portal/samtykker/{id}/trekk", s.signedIn(personOnly, s.withdrawConsent)),
-	}
-}
 
 type consentRow struct {
 	ID, ConsumerName, Consumer, Purpose string
@@ -176,79 +164,3 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // ---- The lookup API's side of Rule SK-08 (called from api.go) ----
-
-// reasonNoConsent is the log's reason for a lookup answered as for an unknown
-// person because the consent the grants need is missing (Rule SK-08).
-const reasonNoConsent = "no-consent"
-
-// consentOutcome is what Rule SK-08 makes of a permitted decision.
-type consentOutcome int
-
-const (
-	consentOK       consentOutcome = iota // deliver under the decision returned
-	consentMissing                        // answer as for an unknown person; log deny, no-consent
-	consentAnswered                       // the call was answered (denied or failed)
-	consentNotKeyed                       // consent grants alone, and the lookup is not keyed on one person: deny
-)
-
-// consentNotKeyedText is the denial of a lookup not keyed on one person under consent grants alone.
-const consentNotKeyedText = "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen."
-
-// applyConsent applies Rule SK-08 to a permitted decision d for req, a lookup
-// keyed on person ("" when the query is not keyed on one person), on any channel:
-//
-//   - no grant of the decision rests on consent: delivered as decided, at no cost;
-//   - grants on other bases (statute) allow as much alone: no consent needed;
-//   - a person-keyed lookup with a valid consent of that person for the
-//     consumer and one of the consent-based grants' purposes: delivered as
-//     decided (one indexed query);
-//   - otherwise the consent-based grants give nothing: what the other grants
-//     allow alone is delivered; with no other grant a person-keyed lookup is
-//     answered as for an unknown person (consentMissing), and a lookup not keyed
-//     on one person (arbeidssted, opplysningspliktig, uuid) is denied
-//     (consentNotKeyed), since consent is given person by person.
-func (s *Server) applyConsent(ctx context.Context, req access.Request, in access.Inputs, d access.Decision, person string) (access.Decision, consentOutcome, error) {
-	purposes := governance.ConsentPurposes(d.Grants)
-	if len(purposes) == 0 {
-		return d, consentOK, nil
-	}
-	in.Grants = slices.DeleteFunc(slices.Clone(in.Grants), func(g access.Grant) bool { return g.Consent })
-	other := access.Decide(req, in, s.now())
-	if other.Permit && slices.Equal(other.Packages, d.Packages) && other.History == d.History {
-		return d, consentOK, nil
-	}
-	if person != "" {
-		ok, err := s.db.HasValidConsent(ctx, person, req.Consumer, purposes, s.now())
-		if err != nil {
-			return d, consentAnswered, err
-		}
-		if ok {
-			return d, consentOK, nil
-		}
-	}
-	switch {
-	case other.Permit:
-		return other, consentOK, nil
-	case person != "":
-		return d, consentMissing, nil
-	}
-	return d, consentNotKeyed, nil
-}
-
-// consentGate is applyConsent for an API call; it answers the call itself when
-// the outcome is a denial or a failure (consentAnswered).
-func (c *call) consentGate(d access.Decision, kind access.QueryKind, history bool, person string) (access.Decision, consentOutcome) {
-	d2, oc, err := c.s.applyConsent(c.r.Context(), access.Request{
-		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
-		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
-	}, c.in, d, person)
-	switch {
-	case err != nil:
-		c.internal(err)
-		return d, consentAnswered
-	case oc == consentNotKeyed:
-		c.fail(http.StatusForbidden, "", string(access.DenyQueryKind), consentNotKeyedText)
-		return d, consentAnswered
-	}
-	return d2, oc
-}

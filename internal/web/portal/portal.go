@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"errors"
@@ -247,16 +247,6 @@ func redirect(w http.ResponseWriter, r *http.Request, path string) {
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
-// pageError answers a portal page that failed: logged with the correlation id, shown without details.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("page failed", "err", err, "route", r.Pattern, "correlation_id", CorrelationID(r.Context()))
-	w.WriteHeader(http.StatusInternalServerError)
-	s.render(w, r, "error.html", struct {
-		frame
-		CorrelationID string
-	}{s.frame(r, nil, "Noe gikk galt"), CorrelationID(r.Context())})
-}
-
 // notFound answers a portal page for something that does not exist, or that the visitor may not see: the same answer for both.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *visitor) {
 	w.WriteHeader(http.StatusNotFound)
@@ -422,7 +412,7 @@ type signInLimiter struct {
 }
 
 const (
-	signInMaxFails = 5
+	SignInMaxFails = 5
 	signInWindow   = 15 * time.Minute
 )
 
@@ -437,7 +427,7 @@ func (l *signInLimiter) recent(key string, now time.Time) []time.Time {
 func (l *signInLimiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key, now)) < signInMaxFails
+	return len(l.recent(key, now)) < SignInMaxFails
 }
 
 func (l *signInLimiter) failed(key string, now time.Time) {
@@ -458,39 +448,17 @@ func (l *signInLimiter) reset(key string) {
 	delete(l.fails, key)
 }
 
-// portalRoutes are the portal's pages; each feature's file adds its own.
-func (s *Server) portalRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	table := []route{
-		f("GET /logg-inn", s.signInForm),
-		f("POST /logg-inn", s.signIn),
-		f("POST /logg-ut", s.signOut),
-		f("POST /velg-virksomhet", s.signedIn(signedInOnly, s.chooseOrg)),
-		f("GET /portal", s.signedIn(signedInOnly, s.home)),
-	}
-	for _, feature := range [][]route{
-		s.applicationRoutes(), // portal_applications.go: søknader, case handling, vedtak, grants
-		s.termsRoutes(),       // portal_terms.go: bruksvilkår, acceptance, objections
-		s.noticeRoutes(),      // portal_notices.go: driftsmeldinger, Atom, e-mail, deprecation
-		s.consumerRoutes(),    // portal_consumers.go: contacts, users, review, suspension, termination, Enhetsregisteret
-		s.consentRoutes(),     // portal_consent.go: a person's consents (Rule SK-08)
-		s.insightRoutes(),     // portal_insight.go: insight into the lookup log (Rule AA-17)
-		s.lookupRoutes(),      // portal_lookup.go: web lookup (Rules AA-04, AA-11, AA-16)
-	} {
-		table = append(table, feature...)
-	}
-	return table
+// pageError answers a portal page that failed, through serveError.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.serveError(w, r, nil, err)
 }
 
-// withSessions loads and saves the session around the portal's pages.
-func (s *Server) withSessions(next http.Handler) http.Handler {
-	api := s.sessions.LoadAndSave(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The API, the token server and the log's endpoints use no sessions.
-		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/audit/") || p == "/token" || p == "/jwks" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/.well-known/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
+// serverError answers a public page that failed, through serveError.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.serveError(w, r, nil, err)
+}
+
+// publicFrame is a page's frame without a session (no visitor, no flash).
+func (s *Server) publicFrame(r *http.Request, title string) frame {
+	return frame{Title: title, Test: s.env == register.EnvTest, Path: r.URL.Path}
 }

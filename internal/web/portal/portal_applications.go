@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -24,34 +24,6 @@ import (
 // production after the consumer's integration test: Rule AA-03) or refuses
 // it. Every step is a store transaction that also writes the history and an
 // event in the log.
-
-// applicationRoutes: søknader, case handling, vedtak, grants (issue 5, items 2–3).
-func (s *Server) applicationRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	applicant := member(governance.Administrator, governance.Rolleinnehaver)
-	caseWorker := staff(governance.Saksbehandler)
-	reader := staff(governance.Saksbehandler, governance.Personvernombud)
-	return []route{
-		f("GET /portal/soknader", s.signedIn(applicant, s.applicationList)),
-		f("GET /portal/soknader/ny", s.signedIn(applicant, s.applicationNew)),
-		f("POST /portal/soknader/ny", s.signedIn(applicant, s.applicationCreate)),
-		f("GET /portal/soknader/{id}", s.signedIn(applicant, s.applicationPage)),
-		f("POST /portal/soknader/{id}", s.signedIn(applicant, s.applicationSave)),
-		f("POST /portal/soknader/{id}/signer", s.signedIn(applicant, s.applicationSign)),
-		f("POST /portal/soknader/{id}/endre", s.signedIn(applicant, s.applicationAmend)),
-		f("GET /portal/tilganger", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler), s.grantsPage)),
-		f("POST /portal/tilganger/{id}/integrasjonstest", s.signedIn(applicant, s.confirmIntegrationTest)),
-		f("GET /portal/saker", s.signedIn(reader, s.caseQueue)),
-		f("GET /portal/saker/{id}", s.signedIn(reader, s.casePage)),
-		f("POST /portal/saker/{id}/ta", s.signedIn(caseWorker, s.caseTake)),
-		f("POST /portal/saker/{id}/sporsmal", s.signedIn(caseWorker, s.caseAsk)),
-		f("POST /portal/saker/{id}/godkjenn", s.signedIn(caseWorker, s.caseApprove)),
-		f("POST /portal/saker/{id}/avslag", s.signedIn(caseWorker, s.caseRefuse)),
-		f("POST /portal/saker/{id}/produksjon", s.signedIn(caseWorker, s.caseApproveProduction)),
-		f("GET /portal/vedtak/{id}", s.signedIn(anyOf(applicant, reader), s.decisionPage)),
-		f("GET /portal/vedtak/{id}/last-ned", s.signedIn(anyOf(applicant, reader), s.decisionDownload)),
-	}
-}
 
 // maxFormBytes bounds a posted form.
 const maxFormBytes = 256 << 10
@@ -199,13 +171,8 @@ func (s *Server) anyApplication(w http.ResponseWriter, r *http.Request, v *visit
 // may checks that the visitor may take step on a now; it answers 403 when the
 // role may not, and returns to the page with a message when the status has moved on.
 func (s *Server) may(w http.ResponseWriter, r *http.Request, v *visitor, a governance.Application, step governance.Step, back string) bool {
-	_, err := governance.TransitionFor(a.Status, step, v.Memberships, a.Org)
-	// Separation of duties: nobody handles the case of an organisation they hold a role in.
-	caseStep := step == governance.StepTake || step == governance.StepAsk || step == governance.StepApprove ||
-		step == governance.StepRefuse || step == governance.StepApproveProd
-	if caseStep && (slices.ContainsFunc(v.Memberships, func(m governance.Membership) bool { return m.Org == a.Org }) || a.SignedBy == v.Actor()) {
-		err = governance.ErrNotYourStep
-	}
+	// Separation of duties is in the rule (governance.TransitionOn), so the page's buttons agree.
+	_, err := governance.TransitionOn(a, step, v.Actor(), v.Memberships)
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
 		w.WriteHeader(http.StatusForbidden)
@@ -589,7 +556,7 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visi
 	if !ok {
 		return
 	}
-	canSave := governance.May(a.Status, governance.StepSave, v.Memberships, a.Org)
+	canSave := governance.MayOn(a, governance.StepSave, v.Actor(), v.Memberships)
 	// A draft and an application asked about are shown as the form; one waiting
 	// for signature as the signer sees it, with a way back to the form.
 	if canSave && (a.Status == governance.AppDraft || a.Status == governance.AppNeedsAnswer || r.URL.Query().Get("endre") == "1") {
@@ -602,9 +569,9 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visi
 		return
 	}
 	p := applicationViewPage{frame: s.frame(r, v, "Søknad"), A: av,
-		CanSign:           governance.May(a.Status, governance.StepSign, v.Memberships, a.Org),
+		CanSign:           governance.MayOn(a, governance.StepSign, v.Actor(), v.Memberships),
 		CanEdit:           canSave,
-		CanAmend:          governance.May(a.Status, governance.StepAmend, v.Memberships, a.Org),
+		CanAmend:          governance.MayOn(a, governance.StepAmend, v.Actor(), v.Memberships),
 		AwaitingSignature: a.Status == governance.AppToSign,
 	}
 	if av.Successor != nil && av.Successor.Status.Open() {
@@ -903,9 +870,9 @@ func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application)
 		return casePage{}, err
 	}
 	p := casePage{frame: s.frame(r, v, "Sak"), A: av, Errors: map[string]string{}}
-	p.CanTake = governance.May(a.Status, governance.StepTake, v.Memberships, a.Org)
-	p.CanDecide = governance.May(a.Status, governance.StepApprove, v.Memberships, a.Org)
-	p.CanApproveProd = governance.May(a.Status, governance.StepApproveProd, v.Memberships, a.Org)
+	p.CanTake = governance.MayOn(a, governance.StepTake, v.Actor(), v.Memberships)
+	p.CanDecide = governance.MayOn(a, governance.StepApprove, v.Actor(), v.Memberships)
+	p.CanApproveProd = governance.MayOn(a, governance.StepApproveProd, v.Actor(), v.Memberships)
 	if p.CanDecide {
 		// Rule AA-07: only packages the applicant asked for all of; all preselected.
 		for _, pk := range a.Form.Grantable(s.catalogue) {

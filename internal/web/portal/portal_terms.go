@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -11,26 +11,6 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 )
-
-// termsRoutes: bruksvilkår and delingsvilkår, acceptance, objections (issue 5, item 4).
-func (s *Server) termsRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	consumer := member(governance.Administrator, governance.Rolleinnehaver)
-	forvalter := staff(governance.Forvalter)
-	caseWorker := staff(governance.Saksbehandler)
-	return []route{
-		f("GET /vilkar", s.termsPublic),
-		f("GET /portal/vilkar", s.signedIn(consumer, s.termsConsumer)),
-		f("POST /portal/vilkar/{id}/godta", s.signedIn(consumer, s.acceptTerms)),
-		f("GET /portal/vilkar/{id}/innsigelse", s.signedIn(consumer, s.objectionForm)),
-		f("POST /portal/vilkar/{id}/innsigelse", s.signedIn(consumer, s.objectToTerms)),
-		f("GET /portal/forvalter/vilkar", s.signedIn(forvalter, s.termsAdmin)),
-		f("POST /portal/forvalter/vilkar", s.signedIn(forvalter, s.publishTerms)),
-		f("GET /portal/innsigelser", s.signedIn(caseWorker, s.objectionQueue)),
-		f("GET /portal/innsigelser/{id}", s.signedIn(caseWorker, s.objectionCase)),
-		f("POST /portal/innsigelser/{id}", s.signedIn(caseWorker, s.resolveObjection)),
-	}
-}
 
 // termsFieldError is one line of a form's error summary, linking to its field.
 type termsFieldError struct{ Field, Message string }
