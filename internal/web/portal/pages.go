@@ -133,6 +133,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "start.html", p)
 }
 
+// contentSecurityPolicy is every page's: nothing but our own files.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+
 // render writes a page, or a problem if the template fails (before anything was sent).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
@@ -141,6 +144,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Write(buf.Bytes())
 }

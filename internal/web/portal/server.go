@@ -124,7 +124,10 @@ func (s *Server) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 // ErrorPage answers a browser's request that matched no route (404) or no
 // method of its route (405) with an HTML page. It needs no session.
 func (s *Server) ErrorPage(w http.ResponseWriter, r *http.Request, status int) {
+	// The mux set text/plain already; the page's headers go before the status.
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.WriteHeader(status)
 	if status == http.StatusNotFound {
 		s.render(w, r, "notfound.html", s.publicFrame(r, "Fant ikke siden"))
