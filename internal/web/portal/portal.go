@@ -14,6 +14,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // The portal: people sign in with an e-mail address and a password (argon2id),
@@ -97,8 +98,18 @@ func signedInOnly(*visitor) bool { return true }
 
 func personOnly(v *visitor) bool { return v.IsPerson() }
 
-// portalHandler is a page for a signed-in visitor.
-type portalHandler func(http.ResponseWriter, *http.Request, *visitor)
+// portalHandler is a page for a signed-in visitor. An error it returns is
+// answered by serveError: a page for the status httperr.Status maps it to.
+type portalHandler func(http.ResponseWriter, *http.Request, *visitor) error
+
+// answersItself adapts a page that answers its own errors (lookupSearch,
+// whose lookup is moving to internal/lookup as it is) to a portalHandler.
+func answersItself(h func(http.ResponseWriter, *http.Request, *visitor)) portalHandler {
+	return func(w http.ResponseWriter, r *http.Request, v *visitor) error {
+		h(w, r, v)
+		return nil
+	}
+}
 
 // signedIn wraps a portal page: it loads the visitor, sends those not signed
 // in to the sign-in page and answers 403 to those the guard turns away.
@@ -123,7 +134,9 @@ func (s *Server) signedIn(g guard, h portalHandler) http.HandlerFunc {
 			s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
 			return
 		}
-		h(w, r, v)
+		if err := h(w, r, v); err != nil {
+			s.serveError(w, r, v, err)
+		}
 	}
 }
 
@@ -370,19 +383,19 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 // chooseOrg switches the organisation the visitor acts for, among their own.
-func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	org := r.PostFormValue("org")
 	if !slices.Contains(governance.Orgs(v.Memberships), org) {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	s.sessions.Put(r.Context(), sessionOrg, org)
 	s.sessions.Remove(r.Context(), sessionTermsOK)
 	redirect(w, r, "/portal")
+	return nil
 }
 
 // home is "Min side": what the visitor can do, by role.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p := struct {
 		frame
 		Roles []string
@@ -402,6 +415,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 	}
 	s.render(w, r, "home.html", p)
+	return nil
 }
 
 // signInLimiter slows down password guessing: after maxFails failures for one

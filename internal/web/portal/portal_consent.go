@@ -9,6 +9,7 @@ import (
 
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // Consent as legal basis (issue 5, item 7, Rule SK-08): where a grant rests
@@ -83,17 +84,18 @@ func (s *Server) endOfDay(date string) (time.Time, bool) {
 	return d.AddDate(0, 0, 1), true
 }
 
-func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	f := newLifeForm("foresporsel", "utloper")
 	f.Values["utloper"] = s.now().In(s.oslo).AddDate(0, 6, 0).Format(time.DateOnly)
 	if last := s.lastConsentDate(s.now()).Format(time.DateOnly); f.Values["utloper"] > last {
 		f.Values["utloper"] = last
 	}
 	s.renderConsents(w, r, v, f, http.StatusOK)
+	return nil
 }
 
 // giveConsent stores the person's consent for a consumer and purpose that asks for it (Rule SK-08).
-func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	ctx := r.Context()
 	now := s.now()
 	f := newLifeForm("foresporsel", "utloper")
@@ -107,8 +109,7 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	}
 	reqs, err := s.db.ConsentRequests(ctx, now)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	bad := c.Check(now, s.rules.ConsentMaxValidity, reqs)
 	if !ok && strings.TrimSpace(date) != "" {
@@ -117,50 +118,47 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	if len(bad) > 0 {
 		f.Errors = bad
 		s.renderConsents(w, r, v, f, http.StatusBadRequest)
-		return
+		return nil
 	}
 	given, err := s.db.GiveConsent(ctx, c, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrExists):
 		f.Errors["foresporsel"] = "Du har allerede et gyldig samtykke til dette. Trekk det tilbake først om du vil gi et nytt med en annen utløpsdato."
 		s.renderConsents(w, r, v, f, http.StatusConflict)
-		return
+		return nil
 	case errors.Is(err, store.ErrConflict):
 		f.Errors["foresporsel"] = "Virksomheten ber ikke lenger om samtykke til dette formålet."
 		s.renderConsents(w, r, v, f, http.StatusConflict)
-		return
+		return nil
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
 		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
 	redirect(w, r, "/portal/samtykker")
+	return nil
 }
 
 // withdrawConsent withdraws one of the person's own consents at once; another's answers as unknown.
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	id := r.PathValue("id")
 	cs, err := s.db.Consents(r.Context(), v.User.PID)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	i := slices.IndexFunc(cs, func(c governance.Consent) bool { return c.ID == id })
 	if i < 0 {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	if err := s.db.WithdrawConsent(r.Context(), v.User.PID, id, v.Actor()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.notFound(w, r, v)
-			return
+			return httperr.ErrNotFound
 		}
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
 	redirect(w, r, "/portal/samtykker")
+	return nil
 }
 
 // ---- The lookup API's side of Rule SK-08 (called from api.go) ----

@@ -128,18 +128,19 @@ func (s *Server) renderExtractPage(w http.ResponseWriter, r *http.Request, v *vi
 	s.render(w, r, "uttrekk.html", p)
 }
 
-func (s *Server) extractPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) extractPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.renderExtractPage(w, r, v, extractPageData{}, http.StatusOK)
+	return nil
 }
 
 // extractJobsFragment is the job table alone, for htmx to poll while a job runs.
-func (s *Server) extractJobsFragment(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) extractJobsFragment(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	jobs, err := s.extractJobs(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "uttrekk-jobber", jobs)
+	return nil
 }
 
 // formFields maps the API's field names to the form's.
@@ -150,14 +151,14 @@ var formFields = map[string]string{
 
 // extractOrder starts an extract from the page, for the organisation acted
 // for, under the same access decision as the API (channel extract).
-func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	form := extractForm{Enhetstype: r.PostFormValue("enhetstype"), Orgnumre: r.PostFormValue("orgnumre"), Format: r.PostFormValue("format"),
 		Statuser: r.PostForm["statuser"], Fra: strings.TrimSpace(r.PostFormValue("fra")), Til: strings.TrimSpace(r.PostFormValue("til"))}
 	p := extractPageData{Form: form}
 	if len(form.Orgnumre) > 64<<10 {
 		p.Errors = append(p.Errors, formError{"orgnumre", "Listen er for lang."})
 		s.renderExtractPage(w, r, v, p, http.StatusBadRequest)
-		return
+		return nil
 	}
 	units := strings.FieldsFunc(form.Orgnumre, func(c rune) bool { return c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
 	if units == nil {
@@ -175,12 +176,12 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	default:
 		p.Errors = append(p.Errors, formError{"enhetstype", "Velg om uttrekket gjelder arbeidssteder eller opplysningspliktige."})
 		s.renderExtractPage(w, r, v, p, http.StatusBadRequest)
-		return
+		return nil
 	}
 	if !s.ExtractsOn() {
 		p.Denied = "Uttrekk er ikke slått på i denne instansen."
 		s.renderExtractPage(w, r, v, p, http.StatusServiceUnavailable)
-		return
+		return nil
 	}
 	kind, q, format, prob := s.ParseExtract(&req)
 	if prob != nil {
@@ -193,12 +194,11 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 		}
 		p.Errors = append(p.Errors, formError{formFields[prob.Field], msg})
 		s.renderExtractPage(w, r, v, p, http.StatusBadRequest)
-		return
+		return nil
 	}
 	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	d := s.DecideExtract(in, v.Org, "", kind, false)
 	if !d.Permit {
@@ -207,7 +207,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 			p.Denied = "Virksomheten har ikke vedtak om uttrekk i dette miljøet."
 		}
 		s.renderExtractPage(w, r, v, p, http.StatusForbidden)
-		return
+		return nil
 	}
 	job := s.NewJob(v.Org, "", d, kind, q, format)
 	job.EndUser, job.CorrelationID = v.Actor(), httperr.CorrelationID(r.Context())
@@ -218,13 +218,13 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	case errors.Is(err, store.ErrTooManyExtracts):
 		p.Denied = fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Vent til ett av dem er ferdig, eller slett et.", extract.MaxActive)
 		s.renderExtractPage(w, r, v, p, http.StatusTooManyRequests)
-		return
+		return nil
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Uttrekket er bestilt. Siden viser fremdriften; batchene kan lastes ned etter hvert som de blir klare.")
 	redirect(w, r, "/portal/uttrekk")
+	return nil
 }
 
 // portalExtractRecord is a log record of something the signed-in user did with an extract (Rule AA-16).
@@ -236,54 +236,48 @@ func (s *Server) portalExtractRecord(r *http.Request, v *visitor, crit []byte) *
 // extractPortalBatch downloads a batch from the page, through the same
 // checks as the API: the organisation's own job, a whole batch, the access
 // decision made again, and the fetch logged before the batch leaves.
-func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	j, ok, err := s.OwnExtract(r.Context(), r.PathValue("jobbid"), v.Org, "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	n, nok := channel.ParseBatchNumber(r.PathValue("n"))
 	if !ok || !nok || channel.BatchStateOf(j, n, s.now()) != channel.BatchReady {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	d := s.DecideExtract(in, v.Org, "", j.Kind, j.History)
 	if !d.Permit {
 		w.WriteHeader(http.StatusForbidden)
 		s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
-		return
+		return nil
 	}
 	f, b, err := s.OpenBatch(r.Context(), j, n)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	defer f.Close()
 	crit, _ := json.Marshal(map[string]any{"jobbid": j.ID, "batch": n})
 	rec := s.portalExtractRecord(r, v, crit)
 	rec.Status, rec.Grants, rec.ResultCount, rec.ResponseHash = http.StatusOK, d.GrantRefs(), b.Records, b.SHA256
 	if err := s.audit.Append(r.Context(), rec); err != nil {
-		s.pageError(w, r, err) // fail closed: nothing leaves unlogged
-		return
+		return err // fail closed: nothing leaves unlogged
 	}
 	s.SendBatch(w, j, b, f)
+	return nil
 }
 
 // extractPortalDelete deletes a job from the page.
-func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	j, ok, err := s.OwnExtract(r.Context(), r.PathValue("jobbid"), v.Org, "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if !ok {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	crit, _ := json.Marshal(map[string]string{"jobbid": j.ID})
 	rec := s.portalExtractRecord(r, v, crit)
@@ -295,8 +289,9 @@ func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *
 		}
 		s.pageError(w, r, err)
 	}) {
-		return
+		return nil
 	}
 	s.flash(r, "Uttrekket er slettet.")
 	redirect(w, r, "/portal/uttrekk")
+	return nil
 }

@@ -61,23 +61,23 @@ func (s *Server) termsOK(r *http.Request, v *visitor) bool {
 	return s.sessions.GetString(r.Context(), sessionTermsOK) == v.Org
 }
 
-func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: !s.termsOK(r, v), Kind: searchPerson})
+	return nil
 }
 
 // lookupTerms records that the user read the terms and knows the duty of confidentiality (Rule AA-04).
-func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	if r.PostFormValue("bekreft") != "ja" {
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: true,
 			TermsError: "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."})
-		return
+		return nil
 	}
 	// The acceptance is recorded per user, of the terms version in force (or, with none published yet, as an event).
 	versions, err := s.db.TermsVersions(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.now()); cur != nil {
 		err = s.db.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
@@ -86,11 +86,11 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor)
 			Event: json.RawMessage(`{"change":"user_accepted","version":""}`)})
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.sessions.Put(r.Context(), sessionTermsOK, v.Org)
 	redirect(w, r, "/portal/oppslag")
+	return nil
 }
 
 // lookupSearch answers a search, or the next page of one.

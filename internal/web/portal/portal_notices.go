@@ -122,19 +122,19 @@ func (s *Server) noticeAdminData(r *http.Request, v *visitor, form noticeForm, b
 }
 
 // noticeAdmin is the staff's page: publish a notice, see those published.
-func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.noticeAdminData(r, v, noticeForm{Type: string(governance.NoticeNews)}, nil)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "melding_forvalter.html", p)
+	return nil
 }
 
 // publishNotice publishes a notice and queues it to every subscribed contact
 // in the same transaction (Rule AA-20), after checking each kind's lead time
 // (Rules AA-15, AA-23).
-func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	form := noticeForm{
 		Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		Start: strings.TrimSpace(r.PostFormValue("start")), Slutt: strings.TrimSpace(r.PostFormValue("slutt")),
@@ -159,17 +159,15 @@ func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visito
 	if len(bad) > 0 {
 		p, err := s.noticeAdminData(r, v, form, bad)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "melding_forvalter.html", p)
-		return
+		return nil
 	}
 	n.ID = uuid.Must(uuid.NewV7()).String()
 	if _, err := s.db.PublishNotice(r.Context(), n, s.noticeLetter(r, n), v.Actor()); err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if n.Kind == governance.NoticeNormal {
 		s.deprecationsChanged(r.Context())
@@ -177,6 +175,7 @@ func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visito
 	s.log.Info("notice published", "notice", n.ID, "kind", n.Kind, "user", v.User.ID)
 	s.flash(r, "Meldingen er publisert og sendt til kontaktpersonene som abonnerer.")
 	redirect(w, r, "/portal/forvalter/meldinger")
+	return nil
 }
 
 // noticeLetter is the e-mail a subscribed contact gets of a notice.
