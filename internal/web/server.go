@@ -194,8 +194,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "correlation_id", id, "route", matched.pattern, "panic", v)
-				if sw.code == 0 {
+				switch {
+				case sw.code != 0:
+				case httperr.WantsJSON(r):
 					httperr.Write(sw, r, http.StatusInternalServerError, "", "Intern feil. Oppgi correlation-id ved henvendelse.")
+				default:
+					s.portal.ErrorPage(sw, r, http.StatusInternalServerError)
 				}
 			}
 			route := matched.pattern
