@@ -790,11 +790,8 @@ const maxReason = 4000
 func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	orgnr := r.PathValue("orgnr")
 	c, err := s.db.Consumer(r.Context(), orgnr)
-	if errors.Is(err, store.ErrNotFound) {
-		return httperr.ErrNotFound
-	}
 	if err != nil {
-		return err
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	f := newLifeForm("brudd")
 	reason := strings.TrimSpace(r.PostFormValue("brudd"))
@@ -842,11 +839,8 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	orgnr := r.PathValue("orgnr")
 	c, err := s.db.Consumer(r.Context(), orgnr)
-	if errors.Is(err, store.ErrNotFound) {
-		return httperr.ErrNotFound
-	}
 	if err != nil {
-		return err
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
 		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",

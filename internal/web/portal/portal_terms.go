@@ -10,7 +10,6 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
-	"deling/internal/web/httperr"
 )
 
 // termsFieldError is one line of a form's error summary, linking to its field.
@@ -525,11 +524,8 @@ func (s *Server) objectionCaseData(r *http.Request, v *visitor) (objectionCasePa
 // objectionCase shows one objection with the two answers a case worker can give.
 func (s *Server) objectionCase(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.objectionCaseData(r, v)
-	if errors.Is(err, store.ErrNotFound) {
-		return httperr.ErrNotFound
-	}
 	if err != nil {
-		return err
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	s.render(w, r, "innsigelse_sak.html", p)
 	return nil
@@ -546,11 +542,8 @@ const (
 // and the consumer is told in writing.
 func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.objectionCaseData(r, v)
-	if errors.Is(err, store.ErrNotFound) {
-		return httperr.ErrNotFound
-	}
 	if err != nil {
-		return err
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	p.Outcome, p.Note = r.PostFormValue("utfall"), strings.TrimSpace(r.PostFormValue("notat"))
 	bad := map[string]string{}
