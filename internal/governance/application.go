@@ -237,6 +237,36 @@ func May(from AppStatus, step Step, ms []Membership, org string) bool {
 	return err == nil
 }
 
+// ErrOwnCase is separation of duties: nobody handles the case of an
+// organisation they hold any role in, or of an application they signed. It
+// is an ErrNotYourStep.
+var ErrOwnCase = fmt.Errorf("separation of duties: %w", ErrNotYourStep)
+
+// HandlesCase reports whether step is the register's handling of a case
+// (taken by the authority's roles only), which separation of duties governs.
+func (s Step) HandlesCase() bool {
+	roles := stepRoles[s]
+	return len(roles) > 0 && !slices.ContainsFunc(roles, func(r Role) bool { return !r.ForAuthority() })
+}
+
+// TransitionOn is TransitionFor for application a, with separation of
+// duties: a case step by someone who holds any role in a's organisation, or
+// who signed a (actor, as the log names people), fails with ErrOwnCase. The
+// page that shows a step's button and the handler that takes the step both
+// ask this, so they agree.
+func TransitionOn(a Application, step Step, actor string, ms []Membership) (AppStatus, error) {
+	if step.HandlesCase() && (slices.ContainsFunc(ms, func(m Membership) bool { return m.Org == a.Org }) || (actor != "" && a.SignedBy == actor)) {
+		return "", fmt.Errorf("%s on an application of %s: %w", step, a.Org, ErrOwnCase)
+	}
+	return TransitionFor(a.Status, step, ms, a.Org)
+}
+
+// MayOn reports whether actor, holding ms, may take step on a now (TransitionOn).
+func MayOn(a Application, step Step, actor string, ms []Membership) bool {
+	_, err := TransitionOn(a, step, actor, ms)
+	return err == nil
+}
+
 // LegalBasisKind is what disclosure from the register rests on (Rule SK-01).
 type LegalBasisKind string
 

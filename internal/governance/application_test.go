@@ -319,3 +319,57 @@ func TestDecisionText(t *testing.T) {
 		t.Errorf("refusal:\n%s", text)
 	}
 }
+
+// Separation of duties: a case worker who holds any role in the applicant's
+// organisation, or who signed the application, may not handle its case; the
+// applicant's own steps are not affected.
+func TestTransitionOnSeparationOfDuties(t *testing.T) {
+	org := "310000001"
+	caseWorker := Membership{Org: AuthorityOrg, Role: Saksbehandler}
+	a := Application{Org: org, Status: AppSubmitted, SignedBy: "user:signer"}
+	for _, tc := range []struct {
+		name  string
+		step  Step
+		actor string
+		ms    []Membership
+		want  error
+	}{
+		{"a case worker takes the case", StepTake, "user:cw", []Membership{caseWorker}, nil},
+		{"a case worker who is a developer of the applicant", StepTake, "user:cw", []Membership{caseWorker, {Org: org, Role: Utvikler}}, ErrOwnCase},
+		{"a case worker who is the applicant's administrator", StepTake, "user:cw", []Membership{caseWorker, {Org: org, Role: Administrator}}, ErrOwnCase},
+		{"a case worker who signed it", StepTake, "user:signer", []Membership{caseWorker}, ErrOwnCase},
+		{"a role in another organisation is no conflict", StepTake, "user:cw", []Membership{caseWorker, {Org: "310000002", Role: Administrator}}, nil},
+	} {
+		_, err := TransitionOn(a, tc.step, tc.actor, tc.ms)
+		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+		if err != nil && !errors.Is(err, ErrNotYourStep) {
+			t.Errorf("%s: %v is not ErrNotYourStep", tc.name, err)
+		}
+		if got := MayOn(a, tc.step, tc.actor, tc.ms); got != (tc.want == nil) {
+			t.Errorf("%s: MayOn = %v", tc.name, got)
+		}
+	}
+	inReview := a
+	inReview.Status = AppInReview
+	for _, step := range []Step{StepAsk, StepApprove, StepRefuse} {
+		if MayOn(inReview, step, "user:cw", []Membership{caseWorker, {Org: org, Role: Rolleinnehaver}}) {
+			t.Errorf("%s by a case worker holding a role in the applicant", step)
+		}
+	}
+	// The applicant's own steps are theirs.
+	if !MayOn(Application{Org: org, Status: AppToSign}, StepSign, "user:rh", []Membership{{Org: org, Role: Rolleinnehaver}}) {
+		t.Error("the role holder may not sign its own organisation's application")
+	}
+	for _, s := range []Step{StepTake, StepAsk, StepApprove, StepRefuse, StepApproveProd} {
+		if !s.HandlesCase() {
+			t.Errorf("%s does not handle a case", s)
+		}
+	}
+	for _, s := range []Step{StepSave, StepSign, StepConfirmTest, StepReplace} {
+		if s.HandlesCase() {
+			t.Errorf("%s handles a case", s)
+		}
+	}
+}

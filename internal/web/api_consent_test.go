@@ -12,6 +12,7 @@ import (
 	"deling/internal/audit"
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/web/channel"
 )
 
 // consentGrant is an API grant resting on the data subjects' consent (Rules SK-01, SK-08).
@@ -51,7 +52,7 @@ func TestConsentGatesTheAPI(t *testing.T) {
 		}
 		recs := h.records(org)
 		rec := recs[len(recs)-2] // the person's, before the unknown person's
-		if rec.Decision != audit.Deny || rec.Reason != reasonNoConsent || len(rec.Returned) != 0 || rec.ResultCount != 0 {
+		if rec.Decision != audit.Deny || rec.Reason != channel.ReasonNoConsent || len(rec.Returned) != 0 || rec.ResultCount != 0 {
 			t.Fatalf("%s: log %s/%s returned %v", when, rec.Decision, rec.Reason, rec.Returned)
 		}
 		// The search by arbeidstaker answers as for an unknown person too.
@@ -60,7 +61,7 @@ func TestConsentGatesTheAPI(t *testing.T) {
 		if s.status != http.StatusOK || string(s.body) != `{"arbeidsforhold":[]}` {
 			t.Fatalf("%s: search %d %s", when, s.status, s.body)
 		}
-		if rec := h.lastRecord(org); rec.Reason != reasonNoConsent {
+		if rec := h.lastRecord(org); rec.Reason != channel.ReasonNoConsent {
 			t.Fatalf("%s: search logged %q", when, rec.Reason)
 		}
 	}

@@ -21,6 +21,9 @@ import (
 	"deling/internal/ident"
 	"deling/internal/register"
 	"deling/internal/token"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
+	"deling/internal/web/machineapi"
 )
 
 func syntheticOrg(n int) ident.Orgnr { return ident.SyntheticOrgnr(n) }
@@ -221,7 +224,7 @@ func TestProtectedPersonsAreNeverDelivered(t *testing.T) {
 					if strings.Contains(string(a.body), p.Ident) {
 						t.Fatalf("AA-11: protected person in an employer search")
 					}
-					var res searchResponse
+					var res machineapi.SearchResponse
 					json.Unmarshal(a.body, &res)
 					if res.NesteSide == "" {
 						break
@@ -309,7 +312,7 @@ func TestCountsBandSmallNumbers(t *testing.T) {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 	var res struct {
-		Antall []countAnswer `json:"antall"`
+		Antall []machineapi.CountAnswer `json:"antall"`
 	}
 	json.Unmarshal(a.body, &res)
 	if len(res.Antall) != len(units) {
@@ -317,9 +320,9 @@ func TestCountsBandSmallNumbers(t *testing.T) {
 	}
 	for _, c := range res.Antall {
 		n := counts[c.ArbeidsstedID]
-		want := Interval{n, n}
+		want := access.Interval{Fra: n, Til: n}
 		if n >= 1 && n <= 4 {
-			want = Interval{1, 4}
+			want = access.Interval{Fra: 1, Til: 4}
 		}
 		if c.Antall != want {
 			t.Errorf("unit with %d: got %+v, want %+v", n, c.Antall, want)
@@ -370,7 +373,7 @@ func TestDataProcessor(t *testing.T) {
 	}
 	// The delegation ended: refused on the very next request, with the same token.
 	h.db.EndDelegation(t.Context(), d.ID, "test")
-	if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != denyText[access.DenyNoDelegation] {
+	if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != channel.DenyText[access.DenyNoDelegation] {
 		t.Fatalf("after the delegation ended: %d %s", a.status, a.body)
 	}
 }
@@ -404,7 +407,7 @@ func TestSuspensionAndEndingTakeEffectAtOnce(t *testing.T) {
 		if a.status != st.status {
 			t.Fatalf("%s: got %d %s, want %d", st.name, a.status, a.body, st.status)
 		}
-		if st.reason != "" && a.problem().Detail != denyText[st.reason] {
+		if st.reason != "" && a.problem().Detail != channel.DenyText[st.reason] {
 			t.Fatalf("%s: detail %q", st.name, a.problem().Detail)
 		}
 	}
@@ -512,25 +515,25 @@ func TestValidation(t *testing.T) {
 		a    answer
 		code string
 	}{
-		{"no header", h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold", nil), codeNoID},
-		{"check digit", h.person(tok, string(bad), ""), codeArbeidstaker},
-		{"AA-14 real identity in test", h.person(tok, "20036914700", ""), codeArbeidstaker},
-		{"empty type list", h.person(tok, p.Ident, "?arbeidsforholdtype="), codeNoTypes},
-		{"empty ordning list", h.person(tok, p.Ident, "?rapporteringsordning="), codeNoOrdninger},
-		{"empty status list", h.person(tok, p.Ident, "?arbeidsforholdstatus="), codeNoStatuses},
-		{"unknown enum", h.person(tok, p.Ident, "?arbeidsforholdstatus=SLUTT"), codeEnum},
-		{"identifier in the URL", h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold?fnr="+p.Ident, nil), codeInvalid},
-		{"bad historikk", h.person(tok, p.Ident, "?historikk=kanskje"), codeInvalid},
-		{"search without ids", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(nil)), codeNoID},
-		{"search without types", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "arbeidsforholdtype": nil})), codeNoTypes},
-		{"search bad opplysningspliktig", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"opplysningspliktigId": "123456789"})), codeOpplysningspliktig},
-		{"search bad arbeidssted", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidsstedId": "abc"})), codeArbeidssted},
-		{"search unknown field", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "fnr": "x"})), codeInvalid},
-		{"search not JSON", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", "{arbeidstakerId:"), codeInvalid},
-		{"search bad page", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "side": "!!"})), codeInvalid},
-		{"search page size", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "sidestoerrelse": 5000})), codeInvalid},
-		{"bad uuid", h.do("GET", tok, "/api/v2/arbeidsforhold/not-a-uuid", nil), codeInvalid},
-		{"count empty", h.do("POST", tok, "/api/v2/arbeidssted/antall", map[string]any{"arbeidsstedIds": []string{}}), codeNoID},
+		{"no header", h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold", nil), httperr.CodeNoID},
+		{"check digit", h.person(tok, string(bad), ""), httperr.CodeArbeidstaker},
+		{"AA-14 real identity in test", h.person(tok, "20036914700", ""), httperr.CodeArbeidstaker},
+		{"empty type list", h.person(tok, p.Ident, "?arbeidsforholdtype="), httperr.CodeNoTypes},
+		{"empty ordning list", h.person(tok, p.Ident, "?rapporteringsordning="), httperr.CodeNoOrdninger},
+		{"empty status list", h.person(tok, p.Ident, "?arbeidsforholdstatus="), httperr.CodeNoStatuses},
+		{"unknown enum", h.person(tok, p.Ident, "?arbeidsforholdstatus=SLUTT"), httperr.CodeEnum},
+		{"identifier in the URL", h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold?fnr="+p.Ident, nil), httperr.CodeInvalid},
+		{"bad historikk", h.person(tok, p.Ident, "?historikk=kanskje"), httperr.CodeInvalid},
+		{"search without ids", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(nil)), httperr.CodeNoID},
+		{"search without types", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "arbeidsforholdtype": nil})), httperr.CodeNoTypes},
+		{"search bad opplysningspliktig", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"opplysningspliktigId": "123456789"})), httperr.CodeOpplysningspliktig},
+		{"search bad arbeidssted", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidsstedId": "abc"})), httperr.CodeArbeidssted},
+		{"search unknown field", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "fnr": "x"})), httperr.CodeInvalid},
+		{"search not JSON", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", "{arbeidstakerId:"), httperr.CodeInvalid},
+		{"search bad page", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "side": "!!"})), httperr.CodeInvalid},
+		{"search page size", h.do("POST", tok, "/api/v2/arbeidsforhold/sok", search(map[string]any{"arbeidstakerId": p.Ident, "sidestoerrelse": 5000})), httperr.CodeInvalid},
+		{"bad uuid", h.do("GET", tok, "/api/v2/arbeidsforhold/not-a-uuid", nil), httperr.CodeInvalid},
+		{"count empty", h.do("POST", tok, "/api/v2/arbeidssted/antall", map[string]any{"arbeidsstedIds": []string{}}), httperr.CodeNoID},
 	} {
 		p := tc.a.problem()
 		if tc.a.status != 400 || p.Code != tc.code || tc.a.header.Get("Content-Type") != "application/problem+json" || p.CorrelationID == "" {
@@ -642,9 +645,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	s, _ := New(Config{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
 		Catalogue: &access.Catalogue{}, Verifier: noVerifier{}, Audit: h.db})
 	var routes []string
-	for _, r := range s.routeTable() {
-		if _, path, _ := strings.Cut(r.pattern, " "); strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/audit/") {
-			routes = append(routes, r.pattern)
+	for _, p := range s.api.Patterns() {
+		if _, path, _ := strings.Cut(p, " "); strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/audit/") {
+			routes = append(routes, p)
 		}
 	}
 	if len(routes) < 11 {

@@ -8,6 +8,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/register"
+	"deling/internal/web/machineapi"
 )
 
 // benchSetup is a harness with a consumer that is never throttled, its token and persons to look up.
@@ -27,7 +28,7 @@ func BenchmarkLookup(b *testing.B) {
 	for b.Loop() {
 		req := httptest.NewRequest("GET", "/api/v2/arbeidstaker/arbeidsforhold", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set(headerPerson, people[i%len(people)].Ident)
+		req.Header.Set(machineapi.HeaderPerson, people[i%len(people)].Ident)
 		i++
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
@@ -48,7 +49,7 @@ func BenchmarkLookupParallel(b *testing.B) {
 			i := n.Add(1)
 			req := httptest.NewRequest("GET", "/api/v2/arbeidstaker/arbeidsforhold", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set(headerPerson, people[int(i)%len(people)].Ident)
+			req.Header.Set(machineapi.HeaderPerson, people[int(i)%len(people)].Ident)
 			rec := httptest.NewRecorder()
 			handler.ServeHTTP(rec, req)
 			if rec.Code != 200 {

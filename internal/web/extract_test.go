@@ -23,6 +23,9 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
+	"deling/internal/web/machineapi"
 )
 
 // extractHarness is the harness with extracts turned on: a server with a
@@ -137,7 +140,7 @@ func (h *extractHarness) batches(tok, id string) []answer {
 		if a.status != http.StatusOK {
 			h.t.Fatalf("batch %d: %d %s", n, a.status, a.body)
 		}
-		if a.header.Get(headerExtractEnd) == "true" {
+		if a.header.Get(machineapi.HeaderExtractEnd) == "true" {
 			if len(a.body) != 0 {
 				h.t.Fatalf("the end marker has a body: %q", a.body)
 			}
@@ -187,13 +190,13 @@ func (h *extractHarness) apiRecords(tok string, q map[string]any, into map[strin
 	}
 }
 
-func status(h *extractHarness, tok, id string) extractStatusDoc {
+func status(h *extractHarness, tok, id string) machineapi.ExtractStatusDoc {
 	h.t.Helper()
 	a := h.do("GET", tok, "/api/v2/uttrekk/"+id, nil)
 	if a.status != 200 {
 		h.t.Fatalf("status: %d %s", a.status, a.body)
 	}
-	var d extractStatusDoc
+	var d machineapi.ExtractStatusDoc
 	if err := json.Unmarshal(a.body, &d); err != nil {
 		h.t.Fatal(err)
 	}
@@ -403,7 +406,7 @@ func TestExtractIsTheOrganisations(t *testing.T) {
 	if a := h.do("GET", tok, "/api/v2/uttrekk/not-a-uuid", nil); a.status != 404 {
 		t.Fatalf("malformed id: %d", a.status)
 	}
-	if a := h.do("GET", tok, "/api/v2/uttrekk/"+id+"/batch/-1", nil); a.status != 400 || a.problem().Code != codeInvalid {
+	if a := h.do("GET", tok, "/api/v2/uttrekk/"+id+"/batch/-1", nil); a.status != 400 || a.problem().Code != httperr.CodeInvalid {
 		t.Fatalf("negative batch: %d %s", a.status, a.body)
 	}
 }
@@ -424,7 +427,7 @@ func TestExtractNeedsAnExtractGrant(t *testing.T) {
 		{narrow, map[string]any{"arbeidstakere": []string{h.employed(1)[0].Ident}, "historikk": true}, access.DenyHistory},
 	} {
 		a := h.do("POST", h.token(h.client(tc.org)), "/api/v2/uttrekk", tc.body)
-		if a.status != http.StatusForbidden || a.problem().Detail != denyText[tc.reason] {
+		if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[tc.reason] {
 			t.Errorf("%v: %d %s", tc.body, a.status, a.body)
 		}
 		if jobs, _ := h.db.Extracts(context.Background(), tc.org, 10); len(jobs) != 0 {
@@ -452,23 +455,23 @@ func TestExtractValidation(t *testing.T) {
 		body any
 		code string
 	}{
-		{`{}`, codeNoID},
-		{`not json`, codeInvalid},
-		{`{"arbeidssteder":["x"],"ukjent":1}`, codeInvalid},
-		{map[string]any{"arbeidstakere": []string{}}, codeNoID},
-		{map[string]any{"arbeidstakere": []string{person}, "arbeidssteder": unit}, codeNoID},
-		{map[string]any{"arbeidstakere": []string{person, "123"}}, codeArbeidstaker},
-		{map[string]any{"arbeidstakere": []string{real}}, codeArbeidstaker},
-		{map[string]any{"arbeidssteder": []string{"12345"}}, codeArbeidssted},
-		{map[string]any{"opplysningspliktige": []string{"abc"}}, codeOpplysningspliktig},
-		{map[string]any{"arbeidssteder": unit, "arbeidsforholdtyper": []string{}}, codeNoTypes},
-		{map[string]any{"arbeidssteder": unit, "arbeidsforholdtyper": []string{"x"}}, codeEnum},
-		{map[string]any{"arbeidssteder": unit, "arbeidsforholdstatuser": []string{}}, codeNoStatuses},
-		{map[string]any{"arbeidssteder": unit, "arbeidsforholdstatuser": []string{"AKTIVE"}}, codeEnum},
-		{map[string]any{"arbeidssteder": unit, "format": "xml"}, codeEnum},
-		{map[string]any{"arbeidssteder": unit, "ansattFraOgMed": "2020-13-01"}, codeInvalid},
-		{map[string]any{"arbeidssteder": unit, "ansattFraOgMed": "2021-01-01", "ansattTilOgMed": "2020-01-01"}, codeInvalid},
-		{map[string]any{"arbeidstakere": tooMany}, codeInvalid},
+		{`{}`, httperr.CodeNoID},
+		{`not json`, httperr.CodeInvalid},
+		{`{"arbeidssteder":["x"],"ukjent":1}`, httperr.CodeInvalid},
+		{map[string]any{"arbeidstakere": []string{}}, httperr.CodeNoID},
+		{map[string]any{"arbeidstakere": []string{person}, "arbeidssteder": unit}, httperr.CodeNoID},
+		{map[string]any{"arbeidstakere": []string{person, "123"}}, httperr.CodeArbeidstaker},
+		{map[string]any{"arbeidstakere": []string{real}}, httperr.CodeArbeidstaker},
+		{map[string]any{"arbeidssteder": []string{"12345"}}, httperr.CodeArbeidssted},
+		{map[string]any{"opplysningspliktige": []string{"abc"}}, httperr.CodeOpplysningspliktig},
+		{map[string]any{"arbeidssteder": unit, "arbeidsforholdtyper": []string{}}, httperr.CodeNoTypes},
+		{map[string]any{"arbeidssteder": unit, "arbeidsforholdtyper": []string{"x"}}, httperr.CodeEnum},
+		{map[string]any{"arbeidssteder": unit, "arbeidsforholdstatuser": []string{}}, httperr.CodeNoStatuses},
+		{map[string]any{"arbeidssteder": unit, "arbeidsforholdstatuser": []string{"AKTIVE"}}, httperr.CodeEnum},
+		{map[string]any{"arbeidssteder": unit, "format": "xml"}, httperr.CodeEnum},
+		{map[string]any{"arbeidssteder": unit, "ansattFraOgMed": "2020-13-01"}, httperr.CodeInvalid},
+		{map[string]any{"arbeidssteder": unit, "ansattFraOgMed": "2021-01-01", "ansattTilOgMed": "2020-01-01"}, httperr.CodeInvalid},
+		{map[string]any{"arbeidstakere": tooMany}, httperr.CodeInvalid},
 	} {
 		a := h.do("POST", tok, "/api/v2/uttrekk", tc.body)
 		if a.status != 400 || a.problem().Code != tc.code || a.header.Get("Content-Type") != "application/problem+json" {
@@ -677,7 +680,7 @@ func TestExtractDeniedAfterSuspension(t *testing.T) {
 	}
 	for _, p := range paths {
 		a := h.do(p.method, tok, p.path, nil)
-		if a.status != http.StatusForbidden || a.problem().Detail != denyText[access.DenyGrantSuspended] {
+		if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantSuspended] {
 			t.Fatalf("%s %s with a suspended grant: %d %s", p.method, p.path, a.status, a.body)
 		}
 	}

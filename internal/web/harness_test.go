@@ -20,6 +20,8 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/web/httperr"
+	"deling/internal/web/machineapi"
 )
 
 // clock is the server's clock in tests: real time plus an offset the test can move.
@@ -219,8 +221,8 @@ type answer struct {
 	header http.Header
 }
 
-func (a answer) problem() Problem {
-	var p Problem
+func (a answer) problem() httperr.Problem {
+	var p httperr.Problem
 	json.Unmarshal(a.body, &p)
 	return p
 }
@@ -256,7 +258,7 @@ func (h *harness) do(method, tok, path string, body any, headers ...string) answ
 }
 
 func (h *harness) person(tok, ident string, query string, headers ...string) answer {
-	return h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold"+query, nil, append([]string{headerPerson, ident}, headers...)...)
+	return h.do("GET", tok, "/api/v2/arbeidstaker/arbeidsforhold"+query, nil, append([]string{machineapi.HeaderPerson, ident}, headers...)...)
 }
 
 // records is the lookup log as stored.
@@ -307,3 +309,10 @@ func (h *harness) afsOf(ident string) []register.Arbeidsforhold {
 	}
 	return out
 }
+
+// Every filter value, as the API's defaults (machineapi/api.go).
+var (
+	allTypes     = []string{register.TypeOrdinaer, register.TypeMaritim, register.TypeForenklet, register.TypeFrilanser}
+	allOrdninger = []string{register.AOrdningen, register.FoerAOrdningen}
+	allStatuses  = []string{string(register.StatusAktiv), string(register.StatusAvsluttet), string(register.StatusFremtidig)}
+)

@@ -14,6 +14,7 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/web/machineapi"
 )
 
 // instance is another deling node over the harness's store, serving another
@@ -89,7 +90,7 @@ func (in *instance) lookup(cf token.ClientFile, ident string) int {
 	}
 	req, _ := http.NewRequest("GET", in.srv.URL+"/api/v2/arbeidstaker/arbeidsforhold", nil)
 	req.Header.Set("Authorization", "Bearer "+in.last)
-	req.Header.Set(headerPerson, ident)
+	req.Header.Set(machineapi.HeaderPerson, ident)
 	resp, err := in.srv.Client().Do(req)
 	if err != nil {
 		in.h.t.Fatal(err)

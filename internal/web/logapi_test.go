@@ -12,6 +12,8 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/store"
+	"deling/internal/web/channel"
+	"deling/internal/web/machineapi"
 )
 
 func TestLogEndpoints(t *testing.T) {
@@ -42,7 +44,7 @@ func TestLogEndpoints(t *testing.T) {
 	recs, _ := h.db.StoredRecords(t.Context(), store.RecordQuery{All: true, Limit: 1000})
 	for _, r := range recs {
 		a := h.do("GET", "", "/audit/proof/inclusion?index="+strconv.FormatUint(r.Seq, 10)+"&size="+strconv.FormatUint(size2, 10), nil)
-		var pa proofAnswer
+		var pa machineapi.ProofAnswer
 		json.Unmarshal(a.body, &pa)
 		var hashes [][]byte
 		for _, s := range pa.Hashes {
@@ -79,19 +81,19 @@ func TestPersonInsight(t *testing.T) {
 	h.person(h.token(h.client(privat)), p[1].Ident, "") // another person's lookup
 	h.checkpoint()
 
-	if a := h.do("GET", "", "/api/innsyn/person", nil, headerPerson, p[0].Ident); a.status != 401 {
+	if a := h.do("GET", "", "/api/innsyn/person", nil, machineapi.HeaderPerson, p[0].Ident); a.status != 401 {
 		t.Fatalf("without the admin token: %d", a.status)
 	}
-	a := h.do("GET", testAdminToken, "/api/innsyn/person", nil, headerPerson, p[0].Ident)
+	a := h.do("GET", testAdminToken, "/api/innsyn/person", nil, machineapi.HeaderPerson, p[0].Ident)
 	if a.status != 200 {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 	var out struct {
-		Konsumenter []consumerAccess `json:"konsumenter"`
-		Oppslag     []lookupSeen     `json:"oppslag"`
+		Konsumenter []channel.ConsumerAccess `json:"konsumenter"`
+		Oppslag     []channel.LookupSeen     `json:"oppslag"`
 	}
 	json.Unmarshal(a.body, &out)
-	orgs := map[string]consumerAccess{}
+	orgs := map[string]channel.ConsumerAccess{}
 	for _, c := range out.Konsumenter {
 		orgs[c.Orgnr] = c
 	}

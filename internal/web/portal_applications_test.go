@@ -463,3 +463,55 @@ func TestCaseWorkerOfOwnOrganisation(t *testing.T) {
 		t.Fatalf("another case worker could not take it: %s", h.application(id).Status)
 	}
 }
+
+// Separation of duties decides the buttons as it decides the steps: a case
+// worker who holds a role in the applicant's organisation is shown no button
+// to take or decide its case, and is refused if they post anyway; another
+// case worker is shown them.
+func TestSeparationOfDutiesOnTheCasePage(t *testing.T) {
+	h := newHarness(t)
+	org := string(syntheticOrg(8_300_002))
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	signer := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
+	p := admin.post("/portal/soknader/ny", with(applicationValues(""), "handling", "send", "databehandler_orgnr", "", "databehandler_navn", "", "databehandler_avtale", ""))
+	id := lastPart(p.url)
+	signApp(t, signer, id)
+
+	email := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	u, _, err := h.db.UserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.AddMembership(t.Context(), u.ID, org, governance.Utvikler, "test"); err != nil {
+		t.Fatal(err)
+	}
+	conflicted := h.signIn(email)
+	other := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+
+	take, approve := `action="/portal/saker/`+id+`/ta"`, `action="/portal/saker/`+id+`/godkjenn"`
+	if p := other.get("/portal/saker/" + id); p.status != http.StatusOK || !p.has(take) {
+		t.Fatalf("another case worker is not offered to take the case: %d", p.status)
+	}
+	if p := conflicted.get("/portal/saker/" + id); p.status != http.StatusOK || p.has(take) {
+		t.Fatalf("a case worker of the applicant's own organisation is offered to take the case: %d", p.status)
+	}
+	if p := conflicted.post("/portal/saker/"+id+"/ta", nil); p.status != http.StatusForbidden {
+		t.Fatalf("a case worker of the applicant's own organisation took the case: %d", p.status)
+	}
+	other.post("/portal/saker/"+id+"/ta", nil)
+	if h.application(id).Status != governance.AppInReview {
+		t.Fatalf("status %s", h.application(id).Status)
+	}
+	if p := other.get("/portal/saker/" + id); !p.has(approve) {
+		t.Fatal("the case worker handling the case is not offered to approve it")
+	}
+	if p := conflicted.get("/portal/saker/" + id); p.has(approve) {
+		t.Fatal("a case worker of the applicant's own organisation is offered to approve the case")
+	}
+	if p := conflicted.post("/portal/saker/"+id+"/godkjenn", url.Values{}); p.status != http.StatusForbidden {
+		t.Fatalf("a case worker of the applicant's own organisation approved the case: %d", p.status)
+	}
+	if h.application(id).Status != governance.AppInReview {
+		t.Fatal("the case moved")
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/channel"
+	"deling/internal/web/portal"
 )
 
 // lifeUserID is the id of the account with the e-mail address.
@@ -365,9 +367,9 @@ func TestAddUserAgainAfterExpiry(t *testing.T) {
 		return h.lifeLink("treg@kommune.test")
 	}
 	// The first link was sent a week ago (the clock moves back for that: sessions follow the real one).
-	h.clock.advance(-activationValidity - time.Minute)
+	h.clock.advance(-portal.ActivationValidity - time.Minute)
 	first := add()
-	h.clock.advance(activationValidity + time.Minute)
+	h.clock.advance(portal.ActivationValidity + time.Minute)
 	if p := h.anonymous().get("/aktiver/" + first); p.status != http.StatusNotFound {
 		t.Fatalf("expired link: %d", p.status)
 	}
@@ -390,9 +392,9 @@ func TestAddUserLimit(t *testing.T) {
 	ctx := context.Background()
 	org, _ := h.consumer("Ivrig kommune")
 	admin := h.signIn(h.account(governance.Administrator, org, ""))
-	for i := range invitationsPerDay {
+	for i := range portal.InvitationsPerDay {
 		if _, err := h.db.InviteUser(ctx, store.Invitation{User: governance.User{Email: "n" + itoa(i) + "@kommune.test", Navn: "N"}, Org: org,
-			Role: governance.Utvikler, TokenHash: "h" + itoa(i), ExpiresAt: h.clock.now().Add(time.Hour), Limit: invitationsPerDay,
+			Role: governance.Utvikler, TokenHash: "h" + itoa(i), ExpiresAt: h.clock.now().Add(time.Hour), Limit: portal.InvitationsPerDay,
 			Letter: func(bool, string) store.Mail { return store.Mail{} }}, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -481,7 +483,7 @@ func TestSuspendAndResume(t *testing.T) {
 	}
 	// The consumer's token is refused on the next request, with the suspension as the API reports it.
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != denyText[access.DenyGrantSuspended] {
+	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantSuspended] {
 		t.Fatalf("after suspension: %d %s", a.status, a.body)
 	}
 	recs := h.records(org)
@@ -562,7 +564,7 @@ func TestTermination(t *testing.T) {
 		t.Fatalf("terminate: %d %s", p.status, p.url)
 	}
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != denyText[access.DenyGrantEnded] {
+	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantEnded] {
 		t.Fatalf("after termination: %d %s", a.status, a.body)
 	}
 	grants, _ := h.db.Grants(ctx, org)
@@ -638,7 +640,7 @@ func TestEnhetsregisteretUpload(t *testing.T) {
 		t.Fatalf("upload: %d", p.status)
 	}
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != denyText[access.DenyConsumerCeased] {
+	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyConsumerCeased] {
 		t.Fatalf("ceased consumer: %d %s", a.status, a.body)
 	}
 	if a := h.person(livingTok, person, ""); a.status != http.StatusOK {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"deling/internal/governance"
+	"deling/internal/web/portal"
 )
 
 func TestSignIn(t *testing.T) {
@@ -34,16 +35,7 @@ func TestSignIn(t *testing.T) {
 		if !strings.HasSuffix(p.url, "/portal/kontakter") {
 			t.Fatalf("after sign-in at %s", p.url)
 		}
-		// Only local paths are returned to.
-		for _, bad := range []string{"//evil.example/x", "https://evil.example", "/\t/evil.example", "/%09/evil.example", "/\\evil.example",
-			"/portal\n/x", "javascript:alert(1)", "/api/v2/x", "/../evil", "///evil.example"} {
-			if got := safeNext(bad); got != "" {
-				t.Errorf("safeNext(%q) = %q", bad, got)
-			}
-		}
-		if safeNext("/portal") != "/portal" || safeNext("/portal/soknader/ny") != "/portal/soknader/ny" {
-			t.Fatal("safeNext refuses a portal path")
-		}
+		// Only local paths are returned to (safeNext itself: portal/portal_test.go).
 		// The whole way: a tab in neste never reaches a Location header.
 		p = h.anonymous().post("/logg-inn", url.Values{"epost": {admin}, "passord": {testPassword}, "neste": {"/\t/evil.example"}})
 		if !strings.HasSuffix(p.url, "/portal") {
@@ -96,11 +88,11 @@ func TestSignIn(t *testing.T) {
 		b := h.anonymous()
 		email := h.account(governance.Utvikler, org, "")
 		var last page
-		for range signInMaxFails + 1 {
+		for range portal.SignInMaxFails + 1 {
 			last = b.post("/logg-inn", url.Values{"epost": {email}, "passord": {"gjetning gjetning"}})
 		}
 		if last.status != http.StatusTooManyRequests {
-			t.Fatalf("after %d failures: %d", signInMaxFails+1, last.status)
+			t.Fatalf("after %d failures: %d", portal.SignInMaxFails+1, last.status)
 		}
 		// Even the right password waits now.
 		if p := b.post("/logg-inn", url.Values{"epost": {email}, "passord": {testPassword}}); p.status != http.StatusTooManyRequests {

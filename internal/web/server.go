@@ -6,15 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -24,12 +20,14 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
+	"deling/internal/web/machineapi"
+	"deling/internal/web/portal"
 )
 
 // Verifier checks access tokens.
-type Verifier interface {
-	Verify(raw string) (token.Claims, error)
-}
+type Verifier = machineapi.Verifier
 
 // Config is what the HTTP interface is built from.
 type Config struct {
@@ -69,48 +67,25 @@ type Config struct {
 	Now        func() time.Time
 }
 
-// Server holds what the handlers need. Build one with New.
+// Server is deling's HTTP face: the shared middleware around the token
+// server, the machine API and the portal. Build one with New.
 type Server struct {
-	db           *store.DB
-	log          *slog.Logger
-	registry     *prometheus.Registry
-	env          register.Env
-	catalogue    *access.Catalogue
-	tokens       *token.Server
-	verifier     Verifier
-	audit        audit.Log
-	apiScope     string
-	now          func() time.Time
-	oslo         *time.Location
-	limits       *limiter
-	rateBlockFor time.Duration
+	db       *store.DB
+	log      *slog.Logger
+	registry *prometheus.Registry
+	tokens   *token.Server
+	now      func() time.Time
 
-	logVerifierKey    string
-	adminToken        string
-	insightCategories []string
-	keepResponses     bool
+	api    *machineapi.Server
+	portal *portal.Server
 
-	assets    *assets
-	templates *template.Template
+	deprecations deprecationCache // API deprecations for apiHeaders (deprecation.go)
 
-	sessions    *scs.SessionManager
-	signInLimit signInLimiter
-	hashSlots   chan struct{} // password verifications at once (portal.go)
-	baseURL     string
-	rules       governance.Settings
-	extractDir  string
-	extractTTL  time.Duration
-	extractMax  int
-
-	deprecations deprecationCache // API deprecations for apiHeaders (portal_notices.go)
-
-	requests    *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
-	rateLimited *prometheus.CounterVec
-	rateBlocked *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
 }
 
-// New makes a Server and registers its metrics.
+// New makes a Server, with its machine API and portal, and registers its metrics.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Log == nil || cfg.Registry == nil || cfg.Catalogue == nil || cfg.Verifier == nil || cfg.Audit == nil {
 		return nil, errors.New("web: DB, Log, Registry, Catalogue, Verifier and Audit are required")
@@ -119,11 +94,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	s := &Server{
-		db: cfg.DB, log: cfg.Log, registry: cfg.Registry, env: cfg.Env, catalogue: cfg.Catalogue,
-		tokens: cfg.Tokens, verifier: cfg.Verifier, audit: cfg.Audit, apiScope: cfg.APIScope,
-		now: cfg.Now, oslo: oslo, rateBlockFor: cfg.RateBlockFor,
-		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken, insightCategories: cfg.InsightCategories, keepResponses: cfg.KeepResponses,
+		db: cfg.DB, log: cfg.Log, registry: cfg.Registry, tokens: cfg.Tokens, now: cfg.Now,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -133,74 +108,51 @@ func New(cfg Config) (*Server, error) {
 			Help:    "Time to answer an HTTP request, by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "deling_ratelimit_rejected_total",
-			Help: "Requests refused with 429 because the consumer exceeded its rate limit (Rule AA-15).",
-		}, []string{"consumer"}),
-		rateBlocked: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "deling_ratelimit_blocks_total",
-			Help: "Times a consumer was blocked for a while for repeatedly exceeding its rate limit.",
-		}, []string{"consumer"}),
 	}
-	if s.now == nil {
-		s.now = time.Now
+	shared := channel.New(channel.Config{DB: cfg.DB, Log: cfg.Log, Audit: cfg.Audit, Catalogue: cfg.Catalogue, Env: cfg.Env,
+		Now: cfg.Now, Oslo: oslo, InsightCategories: cfg.InsightCategories, ExtractDir: cfg.ExtractDir, ExtractMaxUnits: cfg.ExtractMaxUnits})
+	if s.api, err = machineapi.New(machineapi.Config{DB: cfg.DB, Log: cfg.Log, Registry: cfg.Registry, Env: cfg.Env, Catalogue: cfg.Catalogue,
+		Verifier: cfg.Verifier, Audit: cfg.Audit, Shared: shared, APIScope: cfg.APIScope, LogVerifierKey: cfg.LogVerifierKey,
+		AdminToken: cfg.AdminToken, InsightCategories: cfg.InsightCategories, KeepResponses: cfg.KeepResponses,
+		RateBlockFor: cfg.RateBlockFor, Now: cfg.Now, Oslo: oslo}); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
-	if s.rateBlockFor <= 0 {
-		s.rateBlockFor = time.Minute
+	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,
+		Shared: shared, KeepResponses: cfg.KeepResponses, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
+		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
+		Now: cfg.Now, Oslo: oslo}); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
-	if s.apiScope == "" {
-		s.apiScope = DefaultAPIScope
-	}
-	s.limits = newLimiter(s.rateBlockFor)
-	s.sessions = newSessions(cfg.DB, cfg.SecureCookies)
-	s.hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
-	s.baseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s.rules = cfg.Governance.WithDefaults()
-	s.extractDir, s.extractTTL, s.extractMax = cfg.ExtractDir, cfg.ExtractTTL, cfg.ExtractMaxUnits
-	if s.extractTTL <= 0 {
-		s.extractTTL = 7 * 24 * time.Hour
-	}
-	if s.assets, err = loadAssets(); err != nil {
-		return nil, fmt.Errorf("web: static files: %w", err)
-	}
-	if s.templates, err = parseTemplates(s.assets); err != nil {
-		return nil, fmt.Errorf("web: templates: %w", err)
-	}
-	cfg.Registry.MustRegister(s.requests, s.duration, s.rateLimited, s.rateBlocked)
+	cfg.Registry.MustRegister(s.requests, s.duration)
 	return s, nil
 }
 
 // DefaultAPIScope is the Maskinporten scope of the register API: the real
 // register's, so that existing clients work unchanged.
-const DefaultAPIScope = "nav:aareg/v1/arbeidsforhold"
+const DefaultAPIScope = machineapi.DefaultAPIScope
 
-// Handler is the whole HTTP interface.
+// Handler is the whole HTTP interface: the shared middleware around one mux
+// on which the token server, the machine API and the portal each register
+// their routes (routes.go). Sessions and cross-origin protection wrap the
+// portal's routes only.
 func (s *Server) Handler() http.Handler {
-	// Forms are protected from cross-site requests by the browser's own
-	// Sec-Fetch-Site and Origin headers (no tokens); API clients send neither.
-	return s.middleware(http.NewCrossOriginProtection().Handler(s.withSessions(s.routes())))
+	return s.middleware(s.routes())
 }
 
 // CorrelationHeader is echoed when the caller sends it, and made up when not,
 // on every response (as Aa-registeret does).
-const CorrelationHeader = "correlation-id"
+const CorrelationHeader = httperr.CorrelationHeader
 
 type ctxKey int
 
-const (
-	correlationKey ctxKey = iota
-	routeKey
-)
+const routeKey ctxKey = iota
 
 // matchedRoute carries the route pattern the mux matched back out to the
 // middleware: handlers in between (sessions) pass on copies of the request.
 type matchedRoute struct{ pattern string }
 
 // CorrelationID is the request's correlation id.
-func CorrelationID(ctx context.Context) string {
-	id, _ := ctx.Value(correlationKey).(string)
-	return id
-}
+func CorrelationID(ctx context.Context) string { return httperr.CorrelationID(ctx) }
 
 // statusWriter remembers the status code for metrics and the access log.
 type statusWriter struct {
@@ -234,7 +186,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set(CorrelationHeader, id)
 		s.apiHeaders(w, r)
 		matched := &matchedRoute{}
-		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), correlationKey, id), routeKey, matched))
+		r = r.WithContext(context.WithValue(httperr.WithCorrelationID(r.Context(), id), routeKey, matched))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -242,8 +194,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "correlation_id", id, "route", matched.pattern, "panic", v)
-				if sw.code == 0 {
-					writeProblem(sw, r, http.StatusInternalServerError, "", "Intern feil. Oppgi correlation-id ved henvendelse.")
+				switch {
+				case sw.code != 0:
+				case httperr.WantsJSON(r):
+					httperr.Write(sw, r, http.StatusInternalServerError, "", "Intern feil. Oppgi correlation-id ved henvendelse.")
+				default:
+					s.portal.ErrorPage(sw, r, http.StatusInternalServerError)
 				}
 			}
 			route := matched.pattern
@@ -297,7 +253,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
-		writeProblem(w, r, http.StatusServiceUnavailable, "", "Databasen svarer ikke.")
+		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Databasen svarer ikke.")
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

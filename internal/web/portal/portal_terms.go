@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -11,26 +11,6 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 )
-
-// termsRoutes: bruksvilkår and delingsvilkår, acceptance, objections (issue 5, item 4).
-func (s *Server) termsRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	consumer := member(governance.Administrator, governance.Rolleinnehaver)
-	forvalter := staff(governance.Forvalter)
-	caseWorker := staff(governance.Saksbehandler)
-	return []route{
-		f("GET /vilkar", s.termsPublic),
-		f("GET /portal/vilkar", s.signedIn(consumer, s.termsConsumer)),
-		f("POST /portal/vilkar/{id}/godta", s.signedIn(consumer, s.acceptTerms)),
-		f("GET /portal/vilkar/{id}/innsigelse", s.signedIn(consumer, s.objectionForm)),
-		f("POST /portal/vilkar/{id}/innsigelse", s.signedIn(consumer, s.objectToTerms)),
-		f("GET /portal/forvalter/vilkar", s.signedIn(forvalter, s.termsAdmin)),
-		f("POST /portal/forvalter/vilkar", s.signedIn(forvalter, s.publishTerms)),
-		f("GET /portal/innsigelser", s.signedIn(caseWorker, s.objectionQueue)),
-		f("GET /portal/innsigelser/{id}", s.signedIn(caseWorker, s.objectionCase)),
-		f("POST /portal/innsigelser/{id}", s.signedIn(caseWorker, s.resolveObjection)),
-	}
-}
 
 // termsFieldError is one line of a form's error summary, linking to its field.
 type termsFieldError struct{ Field, Message string }
@@ -179,16 +159,14 @@ type termsConsumerPage struct {
 }
 
 // termsConsumer shows the organisation's terms: in effect and announced, and where it stands with each (Rules AA-24, SK-02).
-func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	vs, err := s.db.TermsVersions(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	st, err := s.termsStanding(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	kinds := s.termsByKind(vs, false)
 	for i := range kinds {
@@ -202,6 +180,7 @@ func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *visito
 	}
 	s.render(w, r, "vilkar_konsument.html", termsConsumerPage{frame: s.frame(r, v, "Vilkår"), HasAccess: st.hasAccess,
 		Days: int(s.rules.TermsNotice.Hours() / 24), Kinds: kinds})
+	return nil
 }
 
 // versionFor loads the version in the path and the organisation's state with it; ok false when the answer was written.
@@ -226,22 +205,22 @@ func (s *Server) versionFor(w http.ResponseWriter, r *http.Request, v *visitor) 
 }
 
 // acceptTerms records the organisation's explicit acceptance (Rule SK-02).
-func (s *Server) acceptTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) acceptTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	tv, _, ok := s.versionFor(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	if !tv.CanAccept {
 		s.flash(r, "Disse vilkårene kan ikke godtas nå: "+strings.ToLower(tv.State.Label())+".")
 		redirect(w, r, "/portal/vilkar")
-		return
+		return nil
 	}
 	if err := s.db.AcceptTerms(r.Context(), v.Org, tv.ID, v.Actor()); err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, fmt.Sprintf("Dere har godtatt «%s» (versjon %d).", tv.Title, tv.Version))
 	redirect(w, r, "/portal/vilkar")
+	return nil
 }
 
 type objectionFormPage struct {
@@ -267,19 +246,20 @@ func (s *Server) objectionClosed(tv termsVersionView, st termsStanding) string {
 }
 
 // objectionForm asks for the objection's reason (Rule AA-24).
-func (s *Server) objectionForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) objectionForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	s.render(w, r, "innsigelse_ny.html", objectionFormPage{frame: s.frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Closed: s.objectionClosed(tv, st)})
+	return nil
 }
 
 // objectToTerms sends an objection to the register's case workers; allowed until the version takes effect (Rule AA-24).
-func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	o := governance.Objection{Consumer: v.Org, VersionID: tv.ID, Reason: r.PostFormValue("begrunnelse")}
 	p := objectionFormPage{frame: s.frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Reason: o.Reason, Closed: s.objectionClosed(tv, st)}
@@ -290,28 +270,28 @@ func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visito
 	}
 	if p.Closed != "" {
 		fail(http.StatusConflict, nil)
-		return
+		return nil
 	}
 	if bad := o.Validate(); len(bad) > 0 {
 		fail(http.StatusBadRequest, bad)
-		return
+		return nil
 	}
 	_, err := s.db.ObjectToTerms(r.Context(), o, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		p.Closed = "Fristen for å melde innsigelse gikk ut da vilkårene begynte å gjelde " + tv.Effective + "."
 		fail(http.StatusConflict, nil)
-		return
+		return nil
 	case errors.Is(err, store.ErrExists):
 		p.Closed = "Dere har allerede meldt innsigelse mot denne versjonen."
 		fail(http.StatusConflict, nil)
-		return
+		return nil
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Innsigelsen er sendt til registerets saksbehandlere. Dere får svar på e-post.")
 	redirect(w, r, "/portal/vilkar")
+	return nil
 }
 
 // termsForm is the publish form's values, as typed.
@@ -344,26 +324,25 @@ func (s *Server) termsAdminData(r *http.Request, v *visitor, form termsForm, bad
 }
 
 // termsAdmin is the Forvalter's page: the versions, and a form for a new one.
-func (s *Server) termsAdmin(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) termsAdmin(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.termsAdminData(r, v, termsForm{Type: string(governance.Bruksvilkar)}, nil)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "vilkar_forvalter.html", p)
+	return nil
 }
 
 // publishTerms publishes a new version and announces it as a notice and by
 // e-mail, in one transaction. Rule AA-24: a later version takes effect no
 // sooner than TermsNotice after publication; until then consumers may object.
-func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	form := termsForm{Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		GjelderFra: strings.TrimSpace(r.PostFormValue("gjelder_fra"))}
 	tv := governance.TermsVersion{Kind: governance.TermsKind(form.Type), Title: form.Tittel, Body: form.Tekst, PublishedAt: s.now()}
 	vs, err := s.db.TermsVersions(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	number := 1
 	for _, x := range vs {
@@ -393,22 +372,22 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor
 	}
 	if len(bad) > 0 {
 		fail(http.StatusBadRequest)
-		return
+		return nil
 	}
 	n, letter := s.termsAnnouncement(r, tv, number)
 	stored, _, err := s.db.PublishTerms(r.Context(), tv, s.rules.TermsNotice, n, letter, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		bad["gjelder_fra"] = fmt.Sprintf("Nye vilkår må varsles minst %d dager før de gjelder.", int(s.rules.TermsNotice.Hours()/24))
 		fail(http.StatusConflict)
-		return
+		return nil
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
 	s.flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.oslo)))
 	redirect(w, r, "/portal/forvalter/vilkar")
+	return nil
 }
 
 // termsAnnouncement is the notice and the letter that announce a new version (Rules AA-20, AA-24).
@@ -474,17 +453,15 @@ type objectionQueuePage struct {
 }
 
 // objectionQueue lists the objections for the register's case workers: pending first, then the latest decided.
-func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	ctx := r.Context()
 	all, err := s.db.Objections(ctx, "", "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	versions, err := s.versionsByID(ctx)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	p := objectionQueuePage{frame: s.frame(r, v, "Innsigelser mot vilkår")}
 	for i := len(all) - 1; i >= 0; i-- {
@@ -494,8 +471,7 @@ func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visit
 		}
 		row, err := s.objectionRow(ctx, o, versions)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		if o.Status == governance.ObjectionPending {
 			p.Pending = append([]objectionRow{row}, p.Pending...) // oldest first
@@ -504,6 +480,7 @@ func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visit
 		}
 	}
 	s.render(w, r, "innsigelser.html", p)
+	return nil
 }
 
 type objectionCasePage struct {
@@ -545,17 +522,13 @@ func (s *Server) objectionCaseData(r *http.Request, v *visitor) (objectionCasePa
 }
 
 // objectionCase shows one objection with the two answers a case worker can give.
-func (s *Server) objectionCase(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) objectionCase(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.objectionCaseData(r, v)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	s.render(w, r, "innsigelse_sak.html", p)
+	return nil
 }
 
 // Outcomes of an objection, as the form sends them.
@@ -567,15 +540,10 @@ const (
 // resolveObjection records the case worker's answer. Rule AA-24: an objection
 // that cannot be met ends all the consumer's access, in the same transaction,
 // and the consumer is told in writing.
-func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.objectionCaseData(r, v)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	p.Outcome, p.Note = r.PostFormValue("utfall"), strings.TrimSpace(r.PostFormValue("notat"))
 	bad := map[string]string{}
@@ -594,24 +562,23 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *vis
 	if p.O.Status != governance.ObjectionPending {
 		s.flash(r, "Innsigelsen er allerede behandlet.")
 		redirect(w, r, "/portal/innsigelser/"+p.O.ID)
-		return
+		return nil
 	}
 	if len(bad) > 0 {
 		p.Errors, p.ErrorList = bad, termsErrorList(bad, "utfall", "notat")
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "innsigelse_sak.html", p)
-		return
+		return nil
 	}
 	met := p.Outcome == outcomeMet
 	_, err = s.db.ResolveObjection(r.Context(), p.O.ID, met, p.Note, s.objectionLetter(r, p.O, met, p.Note), v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.flash(r, "Innsigelsen er allerede behandlet.")
 		redirect(w, r, "/portal/innsigelser/"+p.O.ID)
-		return
+		return nil
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.log.Info("objection resolved", "objection", p.O.ID, "consumer", p.O.Consumer, "met", met, "user", v.User.ID)
 	if met {
@@ -620,6 +587,7 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *vis
 		s.flash(r, "Innsigelsen kan ikke imøtekommes. All tilgang for "+p.O.ConsumerName+" er avsluttet, og kontaktpersonene har fått brev.")
 	}
 	redirect(w, r, "/portal/innsigelser")
+	return nil
 }
 
 // objectionLetter is the written answer to an objection.

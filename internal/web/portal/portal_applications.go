@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -24,34 +24,6 @@ import (
 // production after the consumer's integration test: Rule AA-03) or refuses
 // it. Every step is a store transaction that also writes the history and an
 // event in the log.
-
-// applicationRoutes: søknader, case handling, vedtak, grants (issue 5, items 2–3).
-func (s *Server) applicationRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	applicant := member(governance.Administrator, governance.Rolleinnehaver)
-	caseWorker := staff(governance.Saksbehandler)
-	reader := staff(governance.Saksbehandler, governance.Personvernombud)
-	return []route{
-		f("GET /portal/soknader", s.signedIn(applicant, s.applicationList)),
-		f("GET /portal/soknader/ny", s.signedIn(applicant, s.applicationNew)),
-		f("POST /portal/soknader/ny", s.signedIn(applicant, s.applicationCreate)),
-		f("GET /portal/soknader/{id}", s.signedIn(applicant, s.applicationPage)),
-		f("POST /portal/soknader/{id}", s.signedIn(applicant, s.applicationSave)),
-		f("POST /portal/soknader/{id}/signer", s.signedIn(applicant, s.applicationSign)),
-		f("POST /portal/soknader/{id}/endre", s.signedIn(applicant, s.applicationAmend)),
-		f("GET /portal/tilganger", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler), s.grantsPage)),
-		f("POST /portal/tilganger/{id}/integrasjonstest", s.signedIn(applicant, s.confirmIntegrationTest)),
-		f("GET /portal/saker", s.signedIn(reader, s.caseQueue)),
-		f("GET /portal/saker/{id}", s.signedIn(reader, s.casePage)),
-		f("POST /portal/saker/{id}/ta", s.signedIn(caseWorker, s.caseTake)),
-		f("POST /portal/saker/{id}/sporsmal", s.signedIn(caseWorker, s.caseAsk)),
-		f("POST /portal/saker/{id}/godkjenn", s.signedIn(caseWorker, s.caseApprove)),
-		f("POST /portal/saker/{id}/avslag", s.signedIn(caseWorker, s.caseRefuse)),
-		f("POST /portal/saker/{id}/produksjon", s.signedIn(caseWorker, s.caseApproveProduction)),
-		f("GET /portal/vedtak/{id}", s.signedIn(anyOf(applicant, reader), s.decisionPage)),
-		f("GET /portal/vedtak/{id}/last-ned", s.signedIn(anyOf(applicant, reader), s.decisionDownload)),
-	}
-}
 
 // maxFormBytes bounds a posted form.
 const maxFormBytes = 256 << 10
@@ -199,13 +171,8 @@ func (s *Server) anyApplication(w http.ResponseWriter, r *http.Request, v *visit
 // may checks that the visitor may take step on a now; it answers 403 when the
 // role may not, and returns to the page with a message when the status has moved on.
 func (s *Server) may(w http.ResponseWriter, r *http.Request, v *visitor, a governance.Application, step governance.Step, back string) bool {
-	_, err := governance.TransitionFor(a.Status, step, v.Memberships, a.Org)
-	// Separation of duties: nobody handles the case of an organisation they hold a role in.
-	caseStep := step == governance.StepTake || step == governance.StepAsk || step == governance.StepApprove ||
-		step == governance.StepRefuse || step == governance.StepApproveProd
-	if caseStep && (slices.ContainsFunc(v.Memberships, func(m governance.Membership) bool { return m.Org == a.Org }) || a.SignedBy == v.Actor()) {
-		err = governance.ErrNotYourStep
-	}
+	// Separation of duties is in the rule (governance.TransitionOn), so the page's buttons agree.
+	_, err := governance.TransitionOn(a, step, v.Actor(), v.Memberships)
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
 		w.WriteHeader(http.StatusForbidden)
@@ -263,16 +230,16 @@ func (s *Server) rows(apps []governance.Application) []applicationRow {
 	return out
 }
 
-func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	apps, err := s.db.Applications(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "soknader.html", struct {
 		frame
 		Apps []applicationRow
 	}{s.frame(r, v, "Søknader"), s.rows(apps)})
+	return nil
 }
 
 // applicationFormPage is the application form.
@@ -496,8 +463,9 @@ func (s *Server) newApplicationForm(v *visitor) governance.Application {
 	return governance.Application{Org: v.Org, Form: f}
 }
 
-func (s *Server) applicationNew(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationNew(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.render(w, r, "soknad_skjema.html", s.formPage(r, v, "Ny søknad", "/portal/soknader/ny", s.newApplicationForm(v), nil))
+	return nil
 }
 
 // showForm renders the form of an application, with its history once it has one.
@@ -538,11 +506,11 @@ func (s *Server) checkForm(f *governance.ApplicationForm, handling, answer strin
 	return map[string]string{"handling": "Velg hva du vil gjøre med søknaden."}
 }
 
-func (s *Server) applicationCreate(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationCreate(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	form, err := s.parseApplicationForm(w, r, v.Org)
 	if err != nil {
 		http.Error(w, "Skjemaet kunne ikke leses.", http.StatusBadRequest)
-		return
+		return nil
 	}
 	handling := r.PostFormValue("handling")
 	a := governance.Application{Org: v.Org, Form: form}
@@ -554,26 +522,26 @@ func (s *Server) applicationCreate(w http.ResponseWriter, r *http.Request, v *vi
 		step = governance.StepSubmit
 	}
 	if !s.may(w, r, v, a, governance.StepSave, "/portal/soknader") || (step == governance.StepSubmit && !s.may(w, r, v, governance.Application{Org: v.Org, Status: governance.AppDraft}, step, "/portal/soknader")) {
-		return
+		return nil
 	}
 	if bad := s.checkForm(&form, handling, ""); len(bad) > 0 {
 		a.Form = form
 		s.badForm(w, r, v, "Ny søknad", "/portal/soknader/ny", a, bad)
-		return
+		return nil
 	}
 	a, err = s.db.CreateApplication(r.Context(), v.Org, form, v.Actor(), v.User.Navn)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	back := "/portal/soknader/" + a.ID
 	if step == governance.StepSave {
 		s.flash(r, "Utkastet er lagret.")
 		redirect(w, r, back)
-		return
+		return nil
 	}
 	_, err = s.db.StepApplication(r.Context(), a.ID, governance.StepSubmit, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Søknaden er sendt til signering hos rolleinnehaver.")
+	return nil
 }
 
 // applicationViewPage shows an application to its organisation.
@@ -584,46 +552,46 @@ type applicationViewPage struct {
 	AwaitingSignature, OpenSuccessor bool
 }
 
-func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
-	canSave := governance.May(a.Status, governance.StepSave, v.Memberships, a.Org)
+	canSave := governance.MayOn(a, governance.StepSave, v.Actor(), v.Memberships)
 	// A draft and an application asked about are shown as the form; one waiting
 	// for signature as the signer sees it, with a way back to the form.
 	if canSave && (a.Status == governance.AppDraft || a.Status == governance.AppNeedsAnswer || r.URL.Query().Get("endre") == "1") {
 		s.showForm(w, r, v, "Søknad", "/portal/soknader/"+a.ID, a, nil, http.StatusOK)
-		return
+		return nil
 	}
 	av, err := s.appView(r.Context(), a)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	p := applicationViewPage{frame: s.frame(r, v, "Søknad"), A: av,
-		CanSign:           governance.May(a.Status, governance.StepSign, v.Memberships, a.Org),
+		CanSign:           governance.MayOn(a, governance.StepSign, v.Actor(), v.Memberships),
 		CanEdit:           canSave,
-		CanAmend:          governance.May(a.Status, governance.StepAmend, v.Memberships, a.Org),
+		CanAmend:          governance.MayOn(a, governance.StepAmend, v.Actor(), v.Memberships),
 		AwaitingSignature: a.Status == governance.AppToSign,
 	}
 	if av.Successor != nil && av.Successor.Status.Open() {
 		p.OpenSuccessor, p.CanAmend = true, false
 	}
 	s.render(w, r, "soknad.html", p)
+	return nil
 }
 
 // applicationSave saves, sends to signing, or answers the case worker.
-func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/soknader/" + a.ID
 	form, err := s.parseApplicationForm(w, r, a.Org)
 	if err != nil {
 		http.Error(w, "Skjemaet kunne ikke leses.", http.StatusBadRequest)
-		return
+		return nil
 	}
 	handling, answer := r.PostFormValue("handling"), strings.TrimSpace(r.PostFormValue("svar"))
 	var steps []governance.Step
@@ -641,13 +609,13 @@ func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visi
 		steps = []governance.Step{governance.StepSave}
 	}
 	if !s.may(w, r, v, a, steps[0], back) {
-		return
+		return nil
 	}
 	title := "Søknad"
 	if bad := s.checkForm(&form, handling, answer); len(bad) > 0 {
 		a.Form, a.Answer = form, answer
 		s.badForm(w, r, v, title, back, a, bad)
-		return
+		return nil
 	}
 	msg := map[string]string{"lagre": "Søknaden er lagret.", "send": "Søknaden er sendt til signering hos rolleinnehaver.",
 		"svar": "Svaret er sendt. Søknaden er tilbake hos saksbehandler."}[handling]
@@ -657,17 +625,18 @@ func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visi
 		}
 	}
 	s.stepDone(w, r, err, back, msg)
+	return nil
 }
 
 // applicationSign is the role holder's signature (Rule AA-01).
-func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/soknader/" + a.ID
 	if !s.may(w, r, v, a, governance.StepSign, back) {
-		return
+		return nil
 	}
 	// Rule AA-01: the role holder signs exactly what they were shown. The page
 	// carries the version it showed; a change since (the administrator sent it
@@ -688,33 +657,35 @@ func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visi
 	if errors.Is(err, errIncomplete) {
 		s.flash(r, "Søknaden er ikke fullstendig. Administrator må rette den før den kan signeres.")
 		redirect(w, r, back)
-		return
+		return nil
 	}
 	if errors.Is(err, store.ErrConflict) {
 		s.flash(r, "Søknaden er endret siden du åpnet den. Les den på nytt før du signerer.")
 		redirect(w, r, back)
-		return
+		return nil
 	}
 	s.stepDone(w, r, err, back, "Søknaden er signert og sendt inn til registerforvalteren.")
+	return nil
 }
 
 // applicationAmend makes a new application from an approved one (Rule AA-05).
-func (s *Server) applicationAmend(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) applicationAmend(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/soknader/" + a.ID
 	if !s.may(w, r, v, a, governance.StepAmend, back) {
-		return
+		return nil
 	}
 	n, err := s.db.AmendApplication(r.Context(), a.ID, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
-		return
+		return nil
 	}
 	s.flash(r, "Ny søknad er laget. Endrer dere formål, grunnlag eller behandlingsansvarlig, opphører dagens tilgang når den nye søknaden signeres.")
 	redirect(w, r, "/portal/soknader/"+n.ID)
+	return nil
 }
 
 // --- the consumer's grants (Tilganger) -----------------------------------
@@ -750,12 +721,11 @@ func grantStatusLabel(st access.Status) (string, string) {
 	return string(st), "neutral"
 }
 
-func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	ctx := r.Context()
 	gs, err := s.db.Grants(ctx, v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	p := grantsPage{frame: s.frame(r, v, "Tilganger"), CanConfirm: v.For(governance.Administrator, governance.Rolleinnehaver)}
 	for _, g := range gs {
@@ -783,8 +753,7 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) 
 	if p.CanConfirm {
 		apps, err := s.db.Applications(ctx, v.Org)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		for _, a := range apps {
 			switch a.Status {
@@ -798,8 +767,7 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) 
 	if v.For(governance.Databehandler) {
 		ds, err := s.db.ProcessorDelegations(ctx, v.Org)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		for _, d := range ds {
 			row := delegationRow{Delegation: d, ConsumerName: d.Consumer}
@@ -811,19 +779,21 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) 
 		}
 	}
 	s.render(w, r, "tilganger.html", p)
+	return nil
 }
 
 // confirmIntegrationTest asks for production access (Rule AA-03).
-func (s *Server) confirmIntegrationTest(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) confirmIntegrationTest(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	if !s.may(w, r, v, a, governance.StepConfirmTest, "/portal/tilganger") {
-		return
+		return nil
 	}
 	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepConfirmTest, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, "/portal/tilganger", "Takk. Produksjonstilgang er bestilt, og saksbehandler får saken.")
+	return nil
 }
 
 // --- the register's case handling ----------------------------------------
@@ -839,7 +809,7 @@ func caseStatuses() []governance.AppStatus {
 	})
 }
 
-func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	filter := r.URL.Query().Get("status")
 	statuses := queueStatuses
 	switch filter {
@@ -857,8 +827,7 @@ func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) {
 	}
 	apps, err := s.db.ApplicationQueue(r.Context(), statuses...)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	filters := []choice{{Value: "aktive", Label: "Venter på saksbehandler"}, {Value: "alle", Label: "Alle"}}
 	for _, st := range caseStatuses() {
@@ -872,6 +841,7 @@ func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) {
 		Filters []choice
 		Apps    []applicationRow
 	}{s.frame(r, v, "Saksbehandling"), filters, s.rows(apps)})
+	return nil
 }
 
 // casePage is a case as a case worker sees it.
@@ -903,9 +873,9 @@ func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application)
 		return casePage{}, err
 	}
 	p := casePage{frame: s.frame(r, v, "Sak"), A: av, Errors: map[string]string{}}
-	p.CanTake = governance.May(a.Status, governance.StepTake, v.Memberships, a.Org)
-	p.CanDecide = governance.May(a.Status, governance.StepApprove, v.Memberships, a.Org)
-	p.CanApproveProd = governance.May(a.Status, governance.StepApproveProd, v.Memberships, a.Org)
+	p.CanTake = governance.MayOn(a, governance.StepTake, v.Actor(), v.Memberships)
+	p.CanDecide = governance.MayOn(a, governance.StepApprove, v.Actor(), v.Memberships)
+	p.CanApproveProd = governance.MayOn(a, governance.StepApproveProd, v.Actor(), v.Memberships)
 	if p.CanDecide {
 		// Rule AA-07: only packages the applicant asked for all of; all preselected.
 		for _, pk := range a.Form.Grantable(s.catalogue) {
@@ -929,17 +899,17 @@ func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application)
 	return p, nil
 }
 
-func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	p, err := s.caseData(r, v, a)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "sak.html", p)
+	return nil
 }
 
 // badCase shows the case again with a form's errors; nothing was stored.
@@ -958,51 +928,53 @@ func (s *Server) badCase(w http.ResponseWriter, r *http.Request, v *visitor, a g
 	s.render(w, r, "sak.html", p)
 }
 
-func (s *Server) caseTake(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseTake(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/saker/" + a.ID
 	if !s.may(w, r, v, a, governance.StepTake, back) {
-		return
+		return nil
 	}
 	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepTake, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Du har tatt saken.")
+	return nil
 }
 
-func (s *Server) caseAsk(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseAsk(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/saker/" + a.ID
 	if !s.may(w, r, v, a, governance.StepAsk, back) {
-		return
+		return nil
 	}
 	q := strings.TrimSpace(r.PostFormValue("sporsmal"))
 	if q == "" || utf8.RuneCountInString(q) > 4000 {
 		s.badCase(w, r, v, a, map[string]string{"sporsmal": "Skriv hva søkeren må svare på (høyst 4000 tegn)."}, func(p *casePage) { p.Question = q })
-		return
+		return nil
 	}
 	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepAsk, nil, q, v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Spørsmålet er sendt til søkeren.")
+	return nil
 }
 
-func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/saker/" + a.ID
 	if !s.may(w, r, v, a, governance.StepApprove, back) {
-		return
+		return nil
 	}
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "Skjemaet kunne ikke leses.", http.StatusBadRequest)
-		return
+		return nil
 	}
 	bad := map[string]string{}
 	refs := r.PostForm["pakke"]
@@ -1011,8 +983,7 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 	if segID != "" {
 		segs, err := s.db.Segments(ctx)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		i := slices.IndexFunc(segs, func(sg governance.Segment) bool { return sg.ID == segID })
 		if i < 0 {
@@ -1061,52 +1032,54 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 	}
 	if len(bad) > 0 {
 		s.badCase(w, r, v, a, bad, fill)
-		return
+		return nil
 	}
 	_, d, err := s.db.ApproveApplication(ctx, a.ID, ap, v.Actor(), v.User.Navn)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		s.badCase(w, r, v, a, map[string]string{"segment_navn": "Det finnes alt et segment med det navnet."}, fill)
-		return
+		return nil
 	case err != nil:
 		s.stepDone(w, r, err, back, "")
-		return
+		return nil
 	}
 	s.flash(r, "Søknaden er godkjent, og konsumenten har fått testtilgang. Vedtaket er lagret.")
 	redirect(w, r, "/portal/vedtak/"+d.ID)
+	return nil
 }
 
-func (s *Server) caseRefuse(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseRefuse(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/saker/" + a.ID
 	if !s.may(w, r, v, a, governance.StepRefuse, back) {
-		return
+		return nil
 	}
 	reasons := strings.TrimSpace(r.PostFormValue("begrunnelse"))
 	if reasons == "" || utf8.RuneCountInString(reasons) > 8000 {
 		s.badCase(w, r, v, a, map[string]string{"begrunnelse": "Begrunn avslaget (høyst 8000 tegn)."}, func(p *casePage) { p.Reasons = reasons })
-		return
+		return nil
 	}
 	_, d, err := s.db.RefuseApplication(r.Context(), a.ID, reasons, s.oslo, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
-		return
+		return nil
 	}
 	s.flash(r, "Søknaden er avslått. Vedtaket er lagret, og søkeren kan lese det.")
 	redirect(w, r, "/portal/vedtak/"+d.ID)
+	return nil
 }
 
-func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/saker/" + a.ID
 	if !s.may(w, r, v, a, governance.StepApproveProd, back) {
-		return
+		return nil
 	}
 	var pkgs []access.Package
 	for _, ref := range a.Granted {
@@ -1117,10 +1090,11 @@ func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v
 	_, d, err := s.db.ApproveProduction(r.Context(), a.ID, pkgs, s.oslo, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
-		return
+		return nil
 	}
 	s.flash(r, "Produksjonstilgang er gitt. Vedtaket er lagret.")
 	redirect(w, r, "/portal/vedtak/"+d.ID)
+	return nil
 }
 
 // --- decisions (vedtak) --------------------------------------------------
@@ -1144,10 +1118,10 @@ func (s *Server) decision(w http.ResponseWriter, r *http.Request, v *visitor) (g
 	return d, true
 }
 
-func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	d, ok := s.decision(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	back := "/portal/soknader/" + d.ApplicationID
 	if v.Staff(governance.Saksbehandler, governance.Personvernombud) {
@@ -1159,16 +1133,18 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, v *visitor
 		D    governance.Decision
 		Back string
 	}{s.frame(r, v, d.Kind.Label()), d, back})
+	return nil
 }
 
 // decisionDownload gives the decision document as a file, exactly as stored (its SHA-256 is in the log).
-func (s *Server) decisionDownload(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) decisionDownload(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	d, ok := s.decision(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+d.Filename()+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write([]byte(d.Text))
+	return nil
 }

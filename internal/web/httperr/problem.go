@@ -1,4 +1,4 @@
-package web
+package httperr
 
 import (
 	"encoding/json"
@@ -16,8 +16,8 @@ type Problem struct {
 	CorrelationID string `json:"correlation-id,omitempty"`
 }
 
-// writeProblem answers with application/problem+json.
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+// Write answers with application/problem+json.
+func Write(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	p := Problem{
 		Type:          "about:blank",
 		Title:         http.StatusText(status),
@@ -31,3 +31,17 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }
+
+// Validation codes, as Aa-registeret's API numbers them (research/aareg-api.md §1.1).
+const (
+	CodeInternal           = "AA-000" // an error of ours
+	CodeInvalid            = "AA-001" // malformed request
+	CodeNoID               = "AA-200"
+	CodeNoTypes            = "AA-201"
+	CodeNoOrdninger        = "AA-202"
+	CodeNoStatuses         = "AA-203"
+	CodeOpplysningspliktig = "AA-204"
+	CodeArbeidssted        = "AA-205"
+	CodeArbeidstaker       = "AA-206"
+	CodeEnum               = "AA-207"
+)

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"crypto/rand"
@@ -17,6 +17,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // Living with access (issue 5, item 5): the consumer keeps its contact
@@ -24,40 +25,6 @@ import (
 // suspends and resumes a consumer's access with a written notice (AA-25); the
 // consumer ends its access itself, and Enhetsregisteret's daily import ends
 // the access of organisations that ceased (AA-26).
-
-// consumerRoutes: contacts, users and their review, suspension, termination, Enhetsregisteret (issue 5, item 5).
-func (s *Server) consumerRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	manage := member(governance.Administrator, governance.Rolleinnehaver)
-	registerStaff := staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)
-	return []route{
-		// Rule AA-06: contact persons.
-		f("GET /portal/kontakter", s.signedIn(manage, s.contactList)),
-		f("POST /portal/kontakter", s.signedIn(manage, s.addContact)),
-		f("GET /portal/kontakter/{id}", s.signedIn(manage, s.contactEdit)),
-		f("POST /portal/kontakter/{id}", s.signedIn(manage, s.changeContact)),
-		f("POST /portal/kontakter/{id}/fjern", s.signedIn(manage, s.removeContact)),
-		// Rule AA-27: users and their review.
-		f("GET /portal/brukere", s.signedIn(manage, s.userList)),
-		f("POST /portal/brukere", s.signedIn(manage, s.addUser)),
-		f("GET /portal/brukere/{id}", s.signedIn(manage, s.userDetail)),
-		f("POST /portal/brukere/{id}/bekreft", s.signedIn(manage, s.confirmUser)),
-		f("POST /portal/brukere/{id}/fjern", s.signedIn(manage, s.removeUserRole)),
-		f("GET /aktiver/{token}", s.activationForm),
-		f("POST /aktiver/{token}", s.activate),
-		// Rule AA-25: the register's side.
-		f("GET /portal/konsumenter", s.signedIn(registerStaff, s.consumerList)),
-		f("GET /portal/konsumenter/{orgnr}", s.signedIn(registerStaff, s.consumerDetail)),
-		f("POST /portal/konsumenter/{orgnr}/suspender", s.signedIn(staff(governance.Saksbehandler), s.suspendConsumer)),
-		f("POST /portal/konsumenter/{orgnr}/gjenoppta", s.signedIn(staff(governance.Saksbehandler), s.resumeConsumer)),
-		f("GET /portal/brev", s.signedIn(manage, s.letterList)),
-		// Rule AA-26: ending.
-		f("GET /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminationForm)),
-		f("POST /portal/avslutt", s.signedIn(member(governance.Rolleinnehaver), s.terminate)),
-		f("GET /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.enhetsregisteret)),
-		f("POST /portal/forvalter/enhetsregisteret", s.signedIn(staff(governance.Forvalter), s.uploadEnhetsregisteret)),
-	}
-}
 
 // lifeForm is a form's values and errors by field name, shown again after a bad post.
 type lifeForm struct {
@@ -174,26 +141,27 @@ func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *visit
 		Roles: governance.ContactRoles(), Form: f, Problem: problem})
 }
 
-func (s *Server) contactList(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) contactList(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	f := contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true})
 	s.renderContacts(w, r, v, f, "", http.StatusOK)
+	return nil
 }
 
 // addContact adds a contact person: no new decision needed (Rule AA-06).
-func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	c := contactFromForm(r, v.Org)
 	if bad := c.Validate(); len(bad) > 0 {
 		f := contactForm(c)
 		f.Errors = bad
 		s.renderContacts(w, r, v, f, "", http.StatusBadRequest)
-		return
+		return nil
 	}
 	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, c.Navn+" er lagt til som kontaktperson.")
 	redirect(w, r, "/portal/kontakter")
+	return nil
 }
 
 // ownContact finds one of the organisation's contacts; another organisation's answers as unknown.
@@ -211,19 +179,20 @@ func (s *Server) ownContact(w http.ResponseWriter, r *http.Request, v *visitor) 
 	return cs[i], cs, true
 }
 
-func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	c, _, ok := s.ownContact(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: c,
 		Roles: governance.ContactRoles(), Form: contactForm(c)})
+	return nil
 }
 
-func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	old, _, ok := s.ownContact(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	c := contactFromForm(r, v.Org)
 	c.ID = old.ID
@@ -237,7 +206,7 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 	}
 	if len(bad) > 0 {
 		showAgain()
-		return
+		return nil
 	}
 	// The store keeps the last administrative contact, checked in the change's transaction (Rule AA-06).
 	_, err := s.db.ChangeContactKeepingOne(r.Context(), c, v.Actor())
@@ -245,22 +214,21 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 	case errors.Is(err, store.ErrConflict):
 		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
 		showAgain()
-		return
+		return nil
 	case errors.Is(err, store.ErrNotFound):
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Endringen av "+c.Navn+" er lagret.")
 	redirect(w, r, "/portal/kontakter")
+	return nil
 }
 
-func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	c, _, ok := s.ownContact(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	// The store keeps the last administrative contact, checked in the removal's transaction (Rule AA-06).
 	err := s.db.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
@@ -269,16 +237,15 @@ func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visito
 		s.renderContacts(w, r, v, contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true}),
 			c.Navn+" er virksomhetens eneste administrative kontaktperson og kan ikke fjernes. Legg til en ny administrativ kontaktperson først.",
 			http.StatusConflict)
-		return
+		return nil
 	case errors.Is(err, store.ErrNotFound):
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, c.Navn+" er fjernet som kontaktperson.")
 	redirect(w, r, "/portal/kontakter")
+	return nil
 }
 
 // ---- Users and their review (Rule AA-27) ----
@@ -352,19 +319,20 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, v *visitor,
 		CanGiveLead: v.For(governance.Rolleinnehaver)})
 }
 
-func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	f := newLifeForm("epost", "navn", "rolle")
 	f.Values["rolle"] = string(governance.Oppslagsbruker)
 	s.renderUsers(w, r, v, f, "", http.StatusOK)
+	return nil
 }
 
-// activationValidity is how long an invitation's link works.
-const activationValidity = 7 * 24 * time.Hour
+// ActivationValidity is how long an invitation's link works.
+const ActivationValidity = 7 * 24 * time.Hour
 
-// invitationsPerDay bounds the invitations an organisation sends in 24 hours
+// InvitationsPerDay bounds the invitations an organisation sends in 24 hours
 // (Rule AA-27): plenty for taking people on, too few to probe many addresses
 // or to send mail in bulk.
-const invitationsPerDay = 50
+const InvitationsPerDay = 50
 
 // addUser invites a person to a role for the organisation (Rule AA-27). The
 // person holds the role only after taking it through the single-use link
@@ -374,7 +342,7 @@ const invitationsPerDay = 50
 // (an account or none, blocked, a person's or the register's staff's, already
 // a member): the portal reveals nothing about who has an account, and never
 // shows an existing account's name.
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	f := newLifeForm("epost", "navn", "rolle")
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("epost")))
 	navn := strings.TrimSpace(r.PostFormValue("navn"))
@@ -398,10 +366,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 	}
 	if f.Bad() {
 		s.renderUsers(w, r, v, f, "", http.StatusBadRequest)
-		return
+		return nil
 	}
 	token, hash := newActivationToken()
-	expires := s.now().Add(activationValidity)
+	expires := s.now().Add(ActivationValidity)
 	link := s.baseURL + "/aktiver/" + token
 	letter := func(setPassword bool, name string) store.Mail {
 		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
@@ -415,18 +383,18 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) {
 			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.osloTime(expires))}
 	}
 	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
-		TokenHash: hash, ExpiresAt: expires, Limit: invitationsPerDay, Letter: letter}, v.Actor())
+		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
 	if errors.Is(err, store.ErrLimit) {
-		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", invitationsPerDay),
+		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", InvitationsPerDay),
 			http.StatusTooManyRequests)
-		return
+		return nil
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Vi har sendt en invitasjon til "+email+". Personen får rollen når hen har tatt imot invitasjonen.")
 	redirect(w, r, "/portal/brukere")
+	return nil
 }
 
 // newActivationToken makes a random single-use token and the hex SHA-256 that is stored in its place.
@@ -457,40 +425,40 @@ func (s *Server) ownUser(w http.ResponseWriter, r *http.Request, v *visitor) (li
 	return rows[i], rows, true
 }
 
-func (s *Server) userDetail(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) userDetail(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u})
+	return nil
 }
 
 // confirmUser records that the user still needs their roles (Rule AA-27).
-func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	if err := s.db.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Bekreftet at "+u.Navn+" fortsatt trenger tilgangen.")
 	redirect(w, r, "/portal/brukere")
+	return nil
 }
 
 // removeUserRole takes a role away (Rule AA-27: a user who leaves or changes
 // tasks loses access). Portal access ends at the user's next click, since
 // every request reads their roles anew.
-func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
-		return
+		return nil
 	}
 	role := governance.Role(r.PostFormValue("rolle"))
 	if !slices.ContainsFunc(u.Roles, func(ur lifeUserRole) bool { return ur.Role == role }) {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	conflict := func(problem string) {
 		w.WriteHeader(http.StatusConflict)
@@ -498,7 +466,7 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	if role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver) {
 		conflict("Bare en rolleinnehaver kan ta bort rollen rolleinnehaver.")
-		return
+		return nil
 	}
 	// Someone must be left who can manage the organisation's users: the store
 	// checks it in the removal's transaction, so two removals at once cannot both pass (Rule AA-27).
@@ -506,16 +474,15 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		conflict(u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først.")
-		return
+		return nil
 	case errors.Is(err, store.ErrNotFound):
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, u.Navn+" har ikke lenger rollen "+role.Label()+".")
 	redirect(w, r, "/portal/brukere")
+	return nil
 }
 
 // ---- Invitation links: a new user sets a password, an existing one accepts (Rule AA-27) ----
@@ -645,11 +612,10 @@ func lifeStatus(st access.Status) (string, string) {
 	return string(st), "neutral"
 }
 
-func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	sums, err := s.db.ConsumerSummaries(r.Context(), s.now())
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	p := lifeConsumersPage{frame: s.frame(r, v, "Konsumenter")}
 	for _, c := range sums {
@@ -661,6 +627,7 @@ func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor
 		p.Consumers = append(p.Consumers, row)
 	}
 	s.render(w, r, "konsumenter.html", p)
+	return nil
 }
 
 type lifeGrantRow struct {
@@ -809,8 +776,9 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visit
 	s.render(w, r, "konsument.html", p)
 }
 
-func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.renderConsumer(w, r, v, r.PathValue("orgnr"), newLifeForm("brudd"), "", http.StatusOK)
+	return nil
 }
 
 // maxReason is the longest reason a case worker may write.
@@ -819,16 +787,11 @@ const maxReason = 4000
 // suspendConsumer suspends all the consumer's access at once and writes to
 // every contact person in the same transaction (Rule AA-25): what was
 // breached, that access is suspended from now, and how to answer.
-func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	orgnr := r.PathValue("orgnr")
 	c, err := s.db.Consumer(r.Context(), orgnr)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	f := newLifeForm("brudd")
 	reason := strings.TrimSpace(r.PostFormValue("brudd"))
@@ -841,7 +804,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	if f.Bad() {
 		s.renderConsumer(w, r, v, orgnr, f, "", http.StatusBadRequest)
-		return
+		return nil
 	}
 	now := s.now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
@@ -858,11 +821,10 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, store.Mail{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, f, "Konsumenten har ingen aktive tilganger å suspendere.", http.StatusConflict)
-		return
+		return nil
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	msg := fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Varselet er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 	if res.Letters == 0 {
@@ -870,19 +832,15 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	s.flash(r, msg)
 	redirect(w, r, "/portal/konsumenter/"+orgnr)
+	return nil
 }
 
 // resumeConsumer resumes the suspended grants and tells the contacts.
-func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	orgnr := r.PathValue("orgnr")
 	c, err := s.db.Consumer(r.Context(), orgnr)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
 		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
@@ -890,14 +848,14 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visit
 	res, err := s.db.ResumeConsumer(r.Context(), orgnr, store.Mail{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, newLifeForm("brudd"), "Konsumenten har ingen suspenderte tilganger.", http.StatusConflict)
-		return
+		return nil
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, fmt.Sprintf("Tilgangen er gjenopptatt (%d vedtak). Brev er sendt til %d kontaktpersoner.", res.Grants, res.Letters))
 	redirect(w, r, "/portal/konsumenter/"+orgnr)
+	return nil
 }
 
 // ---- Letters: the consumer's written notices ----
@@ -907,13 +865,13 @@ type lettersPage struct {
 	Letters []lifeLetter
 }
 
-func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	ms, err := s.db.MailTo(r.Context(), v.Org, 200)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "brev.html", lettersPage{frame: s.frame(r, v, "Brev"), Letters: s.lifeLetters(ms)})
+	return nil
 }
 
 // ---- Termination by the consumer (Rule AA-26) ----
@@ -957,24 +915,24 @@ func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *vi
 	s.render(w, r, "avslutt.html", p)
 }
 
-func (s *Server) terminationForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) terminationForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.renderTermination(w, r, v, newLifeForm("bekreft"), http.StatusOK)
+	return nil
 }
 
 // terminate ends all the consumer's access at its role holder's request, in
 // one transaction with its events and a receipt (Rule AA-26).
-func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	if r.PostFormValue("bekreft") == "" {
 		f := newLifeForm("bekreft")
 		f.Errors["bekreft"] = "Kryss av for at du forstår at all tilgang avsluttes nå."
 		s.renderTermination(w, r, v, f, http.StatusBadRequest)
-		return
+		return nil
 	}
 	ctx := r.Context()
 	grants, err := s.db.Grants(ctx, v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	var ended []string
 	for _, g := range grants {
@@ -994,8 +952,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) {
 	letters := []store.Mail{receipt} // to every contact person
 	contacts, err := s.db.Contacts(ctx, v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if !slices.ContainsFunc(contacts, func(c governance.Contact) bool { return strings.EqualFold(c.Epost, v.User.Email) }) {
 		me := receipt
@@ -1004,11 +961,11 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) {
 	}
 	res, err := s.db.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, fmt.Sprintf("All tilgang er avsluttet: %d vedtak og %d databehandlerdelegeringer. Kvitteringen står nedenfor.", res.Grants, res.Delegations))
 	redirect(w, r, "/portal/brev")
+	return nil
 }
 
 // ---- Enhetsregisteret (Rule AA-26) ----
@@ -1049,8 +1006,9 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 	s.render(w, r, "enhetsregisteret.html", p)
 }
 
-func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.renderEnhetsregisteret(w, r, v, "", http.StatusOK)
+	return nil
 }
 
 // enhetFailed is what the page says of a failed import.
@@ -1061,12 +1019,12 @@ const maxEnhetUpload = 2 << 30
 
 // uploadEnhetsregisteret imports an uploaded file at once, streamed from the
 // request without storing it.
-func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxEnhetUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
-		return
+		return nil
 	}
 	for {
 		part, err := mr.NextPart()
@@ -1075,7 +1033,7 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 		}
 		if err != nil {
 			s.renderEnhetsregisteret(w, r, v, "Filen kom ikke fram. Prøv igjen.", http.StatusBadRequest)
-			return
+			return nil
 		}
 		if part.FormName() != "fil" {
 			part.Close()
@@ -1084,18 +1042,19 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 		name := part.FileName()
 		if name == "" {
 			s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
-			return
+			return nil
 		}
 		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
 		if err != nil {
 			// The details (parser, driver or SQL text) go to the server log only.
-			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", CorrelationID(r.Context()))
+			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
 			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret. "+enhetFailed, http.StatusBadRequest)
-			return
+			return nil
 		}
 		s.flash(r, fmt.Sprintf("Leste %d enheter. %d konsumenter eller databehandlere har mistet tilgangen.", run.Entries, len(run.Ceased)))
 		redirect(w, r, "/portal/forvalter/enhetsregisteret")
-		return
+		return nil
 	}
 	s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
+	return nil
 }

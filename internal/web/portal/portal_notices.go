@@ -1,12 +1,8 @@
-package web
+package portal
 
 import (
-	"context"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,19 +10,6 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 )
-
-// noticeRoutes: driftsmeldinger as a page, an Atom feed and e-mail (issue 5, item 6).
-func (s *Server) noticeRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	publishers := staff(governance.Forvalter, governance.Saksbehandler)
-	return []route{
-		// Public: no sign-in (Rule AA-20: a channel every consumer can follow).
-		f("GET /driftsmeldinger", s.noticesPage),
-		f("GET /driftsmeldinger.atom", s.noticesAtom),
-		f("GET /portal/forvalter/meldinger", s.signedIn(publishers, s.noticeAdmin)),
-		f("POST /portal/forvalter/meldinger", s.signedIn(publishers, s.publishNotice)),
-	}
-}
 
 // noticeView is a notice as the pages show it.
 type noticeView struct {
@@ -139,19 +122,19 @@ func (s *Server) noticeAdminData(r *http.Request, v *visitor, form noticeForm, b
 }
 
 // noticeAdmin is the staff's page: publish a notice, see those published.
-func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p, err := s.noticeAdminData(r, v, noticeForm{Type: string(governance.NoticeNews)}, nil)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "melding_forvalter.html", p)
+	return nil
 }
 
 // publishNotice publishes a notice and queues it to every subscribed contact
 // in the same transaction (Rule AA-20), after checking each kind's lead time
 // (Rules AA-15, AA-23).
-func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	form := noticeForm{
 		Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		Start: strings.TrimSpace(r.PostFormValue("start")), Slutt: strings.TrimSpace(r.PostFormValue("slutt")),
@@ -176,24 +159,23 @@ func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visito
 	if len(bad) > 0 {
 		p, err := s.noticeAdminData(r, v, form, bad)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "melding_forvalter.html", p)
-		return
+		return nil
 	}
 	n.ID = uuid.Must(uuid.NewV7()).String()
 	if _, err := s.db.PublishNotice(r.Context(), n, s.noticeLetter(r, n), v.Actor()); err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if n.Kind == governance.NoticeNormal {
-		s.reloadDeprecations(r.Context())
+		s.deprecationsChanged(r.Context())
 	}
 	s.log.Info("notice published", "notice", n.ID, "kind", n.Kind, "user", v.User.ID)
 	s.flash(r, "Meldingen er publisert og sendt til kontaktpersonene som abonnerer.")
 	redirect(w, r, "/portal/forvalter/meldinger")
+	return nil
 }
 
 // noticeLetter is the e-mail a subscribed contact gets of a notice.
@@ -244,80 +226,4 @@ func (s *Server) ceilDay(t time.Time) time.Time {
 		d = d.AddDate(0, 0, 1)
 	}
 	return d
-}
-
-// The deprecations of API versions are kept in memory: apiHeaders runs on
-// every request and must not query the database each time. They are loaded at
-// most every deprecationRefresh (a notice published on another node shows
-// within that), and at once when this process publishes one.
-const deprecationRefresh = 10 * time.Second
-
-type deprecationCache struct {
-	set atomic.Pointer[deprecationSet]
-	mu  sync.Mutex // held while loading
-}
-
-type deprecationSet struct {
-	loaded time.Time
-	list   []governance.Deprecation
-}
-
-func (s *Server) deprecationCache() *deprecationCache { return &s.deprecations }
-
-// apiHeaders sets headers every answer under a deprecated API version carries:
-// Deprecation and Sunset while the old version lives its last months (Rule AA-23).
-// It runs on every request, so it must not touch the database each time.
-func (s *Server) apiHeaders(w http.ResponseWriter, r *http.Request) {
-	c := s.deprecationCache()
-	now := s.now()
-	set := c.set.Load()
-	if set == nil || now.Sub(set.loaded) >= deprecationRefresh || now.Before(set.loaded) {
-		// One request reloads; the others go on with what is there.
-		if c.mu.TryLock() {
-			set = s.loadDeprecations(r.Context(), now)
-			c.mu.Unlock()
-		}
-	}
-	if set == nil {
-		return
-	}
-	for _, d := range set.list {
-		if d.Covers(r.URL.Path) && now.Before(d.Sunset) {
-			h := w.Header()
-			// RFC 9745: when the version was deprecated, as a structured-field date.
-			h.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
-			// RFC 8594: when it goes.
-			h.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))
-			h.Add("Link", `</driftsmeldinger#`+d.NoticeID+`>; rel="deprecation"`)
-			return
-		}
-	}
-}
-
-// reloadDeprecations loads the deprecations now, after this process published a change.
-func (s *Server) reloadDeprecations(ctx context.Context) {
-	c := s.deprecationCache()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s.loadDeprecations(ctx, s.now())
-}
-
-// loadDeprecations reads the deprecations into the cache (c.mu held). On a
-// failure the old list stays and the next load is tried after deprecationRefresh.
-func (s *Server) loadDeprecations(ctx context.Context, now time.Time) *deprecationSet {
-	c := s.deprecationCache()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	next := &deprecationSet{loaded: now}
-	ns, err := s.db.DeprecationNotices(ctx)
-	if err != nil {
-		s.log.Warn("load API deprecations", "err", err)
-		if old := c.set.Load(); old != nil {
-			next.list = old.list
-		}
-	} else {
-		next.list = governance.Deprecations(ns, now)
-	}
-	c.set.Store(next)
-	return next
 }

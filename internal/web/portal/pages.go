@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 //go:embed static/*.css static/*.js
@@ -70,7 +71,7 @@ func (a *assets) url(name string) (string, error) {
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 	as, ok := s.assets.byURL[r.URL.Path]
 	if !ok {
-		writeProblem(w, r, http.StatusNotFound, "", "Fant ikke filen.")
+		httperr.Write(w, r, http.StatusNotFound, "", "Fant ikke filen.")
 		return
 	}
 	w.Header().Set("Content-Type", as.contentType)
@@ -132,6 +133,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "start.html", p)
 }
 
+// contentSecurityPolicy is every page's: nothing but our own files.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+
 // render writes a page, or a problem if the template fails (before anything was sent).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
@@ -140,6 +144,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Write(buf.Bytes())
 }

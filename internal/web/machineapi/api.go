@@ -1,4 +1,4 @@
-package web
+package machineapi
 
 import (
 	"bytes"
@@ -22,26 +22,15 @@ import (
 	"deling/internal/ident"
 	"deling/internal/register"
 	"deling/internal/token"
-)
-
-// Validation codes, as Aa-registeret's API numbers them (research/aareg-api.md §1.1).
-const (
-	codeInvalid            = "AA-001" // malformed request
-	codeNoID               = "AA-200"
-	codeNoTypes            = "AA-201"
-	codeNoOrdninger        = "AA-202"
-	codeNoStatuses         = "AA-203"
-	codeOpplysningspliktig = "AA-204"
-	codeArbeidssted        = "AA-205"
-	codeArbeidstaker       = "AA-206"
-	codeEnum               = "AA-207"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
 )
 
 // Headers that carry identifiers, so that they never reach a URL or an access log.
 const (
-	headerPerson             = "Nav-Personident"
-	headerArbeidssted        = "Nav-Arbeidsstedident"
-	headerOpplysningspliktig = "Nav-Opplysningspliktigident"
+	HeaderPerson             = "Nav-Personident"
+	HeaderArbeidssted        = "Nav-Arbeidsstedident"
+	HeaderOpplysningspliktig = "Nav-Opplysningspliktigident"
 )
 
 // maxBody is the largest API request body accepted.
@@ -64,13 +53,13 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="deling"`)
-		writeProblem(w, r, http.StatusUnauthorized, "", "Mangler tilgangstoken (Authorization: Bearer …).")
+		httperr.Write(w, r, http.StatusUnauthorized, "", "Mangler tilgangstoken (Authorization: Bearer …).")
 		return nil, false
 	}
 	claims, err := s.verifier.Verify(strings.TrimSpace(raw))
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="deling", error="invalid_token"`)
-		writeProblem(w, r, http.StatusUnauthorized, "", "Ugyldig eller utløpt tilgangstoken.")
+		httperr.Write(w, r, http.StatusUnauthorized, "", "Ugyldig eller utløpt tilgangstoken.")
 		return nil, false
 	}
 	c := &call{s: s, w: w, r: r, claims: claims, rec: audit.Record{
@@ -79,7 +68,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		Consumer:      claims.Consumer,
 		Processor:     claims.Supplier,
 		ClientID:      claims.ClientID,
-		CorrelationID: CorrelationID(r.Context()),
+		CorrelationID: httperr.CorrelationID(r.Context()),
 		Operation:     r.Pattern,
 	}}
 	if !claims.HasScope(s.apiScope) {
@@ -89,7 +78,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 	// Loaded fresh for every request: a suspension or an ending takes effect on the next one (Rules AA-25, AA-26).
 	if c.in, err = s.db.AccessInputs(r.Context(), claims.Consumer, claims.Supplier); err != nil {
 		s.log.Error("load access inputs", "err", err, "correlation_id", c.rec.CorrelationID)
-		writeProblem(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
+		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
 		return nil, false
 	}
 	c.in.Catalogue = s.catalogue
@@ -102,7 +91,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 			s.log.Warn("consumer blocked for exceeding its rate limit", "consumer", claims.Consumer, "for", s.rateBlockFor)
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((v.retryAfter+time.Second-1)/time.Second))))
-		writeProblem(w, r, http.StatusTooManyRequests, "", "For mange forespørsler. Prøv igjen senere.")
+		httperr.Write(w, r, http.StatusTooManyRequests, "", "For mange forespørsler. Prøv igjen senere.")
 		return nil, false
 	}
 	return c, true
@@ -120,7 +109,7 @@ func (c *call) criteria(v any) {
 // a bad body is answered (and logged) here.
 func (c *call) body(req any) bool {
 	if err := decodeBody(c.r, req); err != nil {
-		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
+		c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", "Ugyldig forespørsel: "+err.Error()+".")
 		return false
 	}
 	c.criteria(req)
@@ -134,23 +123,12 @@ func (c *call) fail(status int, code, reason, detail string) {
 	if !c.append() {
 		return
 	}
-	writeProblem(c.w, c.r, status, code, detail)
+	httperr.Write(c.w, c.r, status, code, detail)
 }
 
 // deny answers a denied decision.
 func (c *call) deny(d access.Decision) {
-	c.fail(http.StatusForbidden, "", string(d.Reason), denyText[d.Reason])
-}
-
-var denyText = map[access.Reason]string{
-	access.DenyUnknownConsumer: "Organisasjonen har ikke tilgang til registeret.",
-	access.DenyConsumerCeased:  "Organisasjonen er opphørt, og tilgangen er avsluttet.",
-	access.DenyNoDelegation:    "Databehandleren har ingen aktiv delegering fra konsumenten.",
-	access.DenyNoGrant:         "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
-	access.DenyGrantSuspended:  "Tilgangen er suspendert.",
-	access.DenyGrantEnded:      "Tilgangen er avsluttet.",
-	access.DenyQueryKind:       "Vedtaket gir ikke tilgang til denne typen oppslag.",
-	access.DenyHistory:         "Vedtaket gir ikke tilgang til historikk.",
+	c.fail(http.StatusForbidden, "", string(d.Reason), channel.DenyText[d.Reason])
 }
 
 // ok logs a permitted answer and sends it.
@@ -177,7 +155,7 @@ func (c *call) ok(d access.Decision, body []byte, returned []string, count int) 
 func (c *call) append() bool {
 	if err := c.s.audit.Append(c.r.Context(), &c.rec); err != nil {
 		c.s.log.Error("audit append failed; answering 503", "err", err, "correlation_id", c.rec.CorrelationID)
-		writeProblem(c.w, c.r, http.StatusServiceUnavailable, "", "Oppslaget kunne ikke logges, og blir derfor ikke besvart.")
+		httperr.Write(c.w, c.r, http.StatusServiceUnavailable, "", "Oppslaget kunne ikke logges, og blir derfor ikke besvart.")
 		return false
 	}
 	return true
@@ -201,12 +179,12 @@ func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d 
 	// Rule SK-08: grants resting on consent deliver a person's data only under
 	// the person's valid consent (consentGate, portal_consent.go). Without it the
 	// answer is the same as for an unknown person; only the log says why.
-	var oc consentOutcome
+	var oc channel.ConsentOutcome
 	switch d, oc = c.consentGate(d, kind, history, q.Arbeidstaker); oc {
-	case consentMissing:
-		c.rec.Decision, c.rec.Reason = audit.Deny, reasonNoConsent
+	case channel.ConsentMissing:
+		c.rec.Decision, c.rec.Reason = audit.Deny, channel.ReasonNoConsent
 		return d, []byte("[]"), nil, page, true
-	case consentAnswered:
+	case channel.ConsentAnswered:
 		return d, nil, nil, page, false
 	}
 	page, err := c.s.db.FindDocs(c.r.Context(), q)
@@ -253,46 +231,6 @@ func (c *call) internal(err error) {
 	c.fail(http.StatusInternalServerError, "AA-000", "error", "Det oppsto en feil under behandlingen av forespørselen. Oppgi correlation-id ved henvendelse.")
 }
 
-// parsePerson checks an employee identifier. Rule AA-14: a test environment
-// takes synthetic identities only; production refuses H-numbers.
-func (s *Server) parsePerson(v string) (string, string, bool) {
-	p, err := ident.ParsePerson(v)
-	switch {
-	case err != nil:
-		return "", strings.TrimPrefix(err.Error(), "ident: "), false
-	case s.env == register.EnvTest && !p.IsSynthetic():
-		return "", "testmiljøet har bare syntetiske identiteter", false
-	case s.env == register.EnvProd && p.MaybeHNummer():
-		return "", "et H-nummer er ikke en identitet i registeret", false
-	}
-	return p.String(), "", true
-}
-
-// parseEmployer checks an arbeidssted or opplysningspliktig: an organisation
-// number, a person (a private employer), or a legacy employer number.
-func (s *Server) parseEmployer(v string) (string, string, bool) {
-	if o, err := ident.ParseOrgnr(v); err == nil {
-		if s.env == register.EnvTest && !o.IsSynthetic() {
-			return "", "testmiljøet har bare syntetiske organisasjonsnumre", false
-		}
-		return string(o), "", true
-	}
-	if len(v) == 11 {
-		if id, _, ok := s.parsePerson(v); ok {
-			return id, "", true
-		}
-	}
-	if l, err := ident.ParseLegacyEmployer(v); err == nil {
-		return l, "", true
-	}
-	return "", "ugyldig organisasjonsnummer eller identitet", false
-}
-
-// today is the date in Norway, which statuses are evaluated at.
-func (s *Server) today() register.Date {
-	return register.Date(s.now().In(s.oslo).Format(time.DateOnly))
-}
-
 // filters are the three filter lists of a search, with the real API's codes for empty lists.
 type filters struct {
 	Types     []string `json:"arbeidsforholdtype"`
@@ -305,18 +243,18 @@ type filters struct {
 func (f *filters) apply(q *register.Query) (string, string) {
 	for _, t := range f.Types {
 		if _, ok := register.Kodeverk.Lookup(register.KodeverkArbeidsforholdstyper, t); !ok {
-			return codeEnum, fmt.Sprintf("Ukjent arbeidsforholdtype %q.", t)
+			return httperr.CodeEnum, fmt.Sprintf("Ukjent arbeidsforholdtype %q.", t)
 		}
 	}
 	for _, o := range f.Ordninger {
 		if _, ok := register.Kodeverk.Lookup(register.KodeverkRapporteringsordninger, o); !ok {
-			return codeEnum, fmt.Sprintf("Ukjent rapporteringsordning %q.", o)
+			return httperr.CodeEnum, fmt.Sprintf("Ukjent rapporteringsordning %q.", o)
 		}
 	}
 	for _, st := range f.Statuses {
 		s, err := register.ParseStatus(st)
 		if err != nil {
-			return codeEnum, fmt.Sprintf("Ukjent arbeidsforholdstatus %q.", st)
+			return httperr.CodeEnum, fmt.Sprintf("Ukjent arbeidsforholdstatus %q.", st)
 		}
 		q.Statuses = append(q.Statuses, s)
 	}
@@ -342,7 +280,7 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 		ArbeidsstedID  string `json:"arbeidsstedId,omitempty"`
 		filters
 	}
-	crit := criteria{ArbeidstakerID: r.Header.Get(headerPerson), ArbeidsstedID: r.Header.Get(headerArbeidssted)}
+	crit := criteria{ArbeidstakerID: r.Header.Get(HeaderPerson), ArbeidsstedID: r.Header.Get(HeaderArbeidssted)}
 	f := filters{Types: allTypes, Ordninger: allOrdninger, Statuses: allStatuses}
 	q := r.URL.Query()
 	for key, vals := range q {
@@ -361,35 +299,35 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 			b, err := strconv.ParseBool(q.Get(key))
 			if err != nil {
 				c.criteria(crit)
-				c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "historikk må være true eller false.")
+				c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", "historikk må være true eller false.")
 				return
 			}
 			f.Historikk = b
 		default:
 			// Identifiers never travel in the URL; refuse what we do not know rather than ignore it.
-			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q. Identifikatorer sendes i headere, aldri i URL-en.", key))
+			c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q. Identifikatorer sendes i headere, aldri i URL-en.", key))
 			return
 		}
 	}
 	crit.filters = f
 	c.criteria(crit)
-	query := register.Query{Limit: register.MaxPageSize, Screened: true, At: s.today()}
+	query := register.Query{Limit: register.MaxPageSize, Screened: true, At: s.Today()}
 	if code, detail := s.checkFilters(&f, &query); code != "" {
 		c.fail(http.StatusBadRequest, code, "invalid-request", detail)
 		return
 	}
 	if crit.ArbeidstakerID == "" {
-		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", "Mangler "+headerPerson+".")
+		c.fail(http.StatusBadRequest, httperr.CodeNoID, "invalid-request", "Mangler "+HeaderPerson+".")
 		return
 	}
 	var why string
-	if query.Arbeidstaker, why, ok = s.parsePerson(crit.ArbeidstakerID); !ok {
-		c.fail(http.StatusBadRequest, codeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
+	if query.Arbeidstaker, why, ok = s.ParsePerson(crit.ArbeidstakerID); !ok {
+		c.fail(http.StatusBadRequest, httperr.CodeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
 		return
 	}
 	if crit.ArbeidsstedID != "" {
-		if query.Arbeidssted, why, ok = s.parseEmployer(crit.ArbeidsstedID); !ok {
-			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
+		if query.Arbeidssted, why, ok = s.ParseEmployer(crit.ArbeidsstedID); !ok {
+			c.fail(http.StatusBadRequest, httperr.CodeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
 			return
 		}
 	}
@@ -408,11 +346,11 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 func (s *Server) checkFilters(f *filters, q *register.Query) (string, string) {
 	switch {
 	case len(f.Types) == 0:
-		return codeNoTypes, "arbeidsforholdtype må ha minst én verdi."
+		return httperr.CodeNoTypes, "arbeidsforholdtype må ha minst én verdi."
 	case len(f.Ordninger) == 0:
-		return codeNoOrdninger, "rapporteringsordning må ha minst én verdi."
+		return httperr.CodeNoOrdninger, "rapporteringsordning må ha minst én verdi."
 	case len(f.Statuses) == 0:
-		return codeNoStatuses, "arbeidsforholdstatus må ha minst én verdi."
+		return httperr.CodeNoStatuses, "arbeidsforholdstatus må ha minst én verdi."
 	}
 	return f.apply(q)
 }
@@ -428,8 +366,8 @@ type searchRequest struct {
 	Sidestoerrelse int    `json:"sidestoerrelse,omitempty"`
 }
 
-// searchResponse is one page of results.
-type searchResponse struct {
+// SearchResponse is one page of results.
+type SearchResponse struct {
 	Arbeidsforhold json.RawMessage `json:"arbeidsforhold"`
 	NesteSide      string          `json:"nesteSide,omitempty"`
 }
@@ -509,7 +447,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if !c.body(&req) {
 		return
 	}
-	query := register.Query{Screened: true, At: s.today(), Limit: register.DefaultPageSize}
+	query := register.Query{Screened: true, At: s.Today(), Limit: register.DefaultPageSize}
 	if code, detail := s.checkFilters(&req.filters, &query); code != "" {
 		c.fail(http.StatusBadRequest, code, "invalid-request", detail)
 		return
@@ -518,7 +456,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	kind := access.ByArbeidstaker
 	switch {
 	case req.ArbeidstakerID == "" && req.ArbeidsstedID == "" && req.OpplysningspliktigID == "":
-		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", "Oppgi minst én av arbeidstakerId, arbeidsstedId og opplysningspliktigId.")
+		c.fail(http.StatusBadRequest, httperr.CodeNoID, "invalid-request", "Oppgi minst én av arbeidstakerId, arbeidsstedId og opplysningspliktigId.")
 		return
 	case req.ArbeidsstedID != "" && req.ArbeidstakerID == "":
 		kind = access.ByArbeidssted
@@ -526,32 +464,32 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		kind = access.ByOpplysningspliktig
 	}
 	if req.ArbeidstakerID != "" {
-		if query.Arbeidstaker, why, ok = s.parsePerson(req.ArbeidstakerID); !ok {
-			c.fail(http.StatusBadRequest, codeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
+		if query.Arbeidstaker, why, ok = s.ParsePerson(req.ArbeidstakerID); !ok {
+			c.fail(http.StatusBadRequest, httperr.CodeArbeidstaker, "invalid-request", "Validering av arbeidstakerId feilet: "+why+".")
 			return
 		}
 	}
 	if req.ArbeidsstedID != "" {
-		if query.Arbeidssted, why, ok = s.parseEmployer(req.ArbeidsstedID); !ok {
-			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
+		if query.Arbeidssted, why, ok = s.ParseEmployer(req.ArbeidsstedID); !ok {
+			c.fail(http.StatusBadRequest, httperr.CodeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
 			return
 		}
 	}
 	if req.OpplysningspliktigID != "" {
-		if query.Opplysningspliktig, why, ok = s.parseEmployer(req.OpplysningspliktigID); !ok {
-			c.fail(http.StatusBadRequest, codeOpplysningspliktig, "invalid-request", "Validering av opplysningspliktigId feilet: "+why+".")
+		if query.Opplysningspliktig, why, ok = s.ParseEmployer(req.OpplysningspliktigID); !ok {
+			c.fail(http.StatusBadRequest, httperr.CodeOpplysningspliktig, "invalid-request", "Validering av opplysningspliktigId feilet: "+why+".")
 			return
 		}
 	}
 	if req.Side != "" {
 		if query.After, ok = parsePageToken(req.Side); !ok {
-			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig side.")
+			c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", "Ugyldig side.")
 			return
 		}
 	}
 	switch {
 	case req.Sidestoerrelse < 0 || req.Sidestoerrelse > register.MaxPageSize:
-		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("sidestoerrelse må være mellom 1 og %d.", register.MaxPageSize))
+		c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", fmt.Sprintf("sidestoerrelse må være mellom 1 og %d.", register.MaxPageSize))
 		return
 	case req.Sidestoerrelse > 0:
 		query.Limit = req.Sidestoerrelse
@@ -560,7 +498,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := json.Marshal(searchResponse{Arbeidsforhold: list, NesteSide: pageToken(page.Next)})
+	body, err := json.Marshal(SearchResponse{Arbeidsforhold: list, NesteSide: pageToken(page.Next)})
 	if err != nil {
 		c.internal(err)
 		return
@@ -579,17 +517,17 @@ func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
 	c.criteria(map[string]string{"uuid": id})
 	u, err := uuid.Parse(id)
 	if err != nil || len(id) != 36 {
-		c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "Ugyldig uuid.")
+		c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", "Ugyldig uuid.")
 		return
 	}
 	historikk := false
 	for key := range r.URL.Query() {
 		if key != "historikk" {
-			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q.", key))
+			c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", fmt.Sprintf("Ukjent parameter %q.", key))
 			return
 		}
 		if historikk, err = strconv.ParseBool(r.URL.Query().Get(key)); err != nil {
-			c.fail(http.StatusBadRequest, codeInvalid, "invalid-request", "historikk må være true eller false.")
+			c.fail(http.StatusBadRequest, httperr.CodeInvalid, "invalid-request", "historikk må være true eller false.")
 			return
 		}
 	}
@@ -609,27 +547,13 @@ type countRequest struct {
 	ArbeidsstedIDs []string `json:"arbeidsstedIds"`
 }
 
-// Interval is a count given as a range: exact when Fra == Til.
-type Interval struct {
-	Fra int `json:"fra"`
-	Til int `json:"til"`
-}
-
-type countAnswer struct {
-	ArbeidsstedID string   `json:"arbeidsstedId"`
-	Antall        Interval `json:"antall"`
+type CountAnswer struct {
+	ArbeidsstedID string          `json:"arbeidsstedId"`
+	Antall        access.Interval `json:"antall"`
 }
 
 // maxCountUnits is how many underenheter one count request may name.
 const maxCountUnits = 100
-
-// band is Rule AA-10: a number from 1 to 4 is never given exactly, only as the band 1–4.
-func band(n int) Interval {
-	if n >= 1 && n <= 4 {
-		return Interval{Fra: 1, Til: 4}
-	}
-	return Interval{Fra: n, Til: n}
-}
 
 // count answers POST /api/v2/arbeidssted/antall: active arbeidsforhold today
 // per underenhet. Rule AA-10: counts from 1 to 4 are given as the band 1-4.
@@ -645,14 +569,14 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(req.ArbeidsstedIDs) == 0 || len(req.ArbeidsstedIDs) > maxCountUnits {
-		c.fail(http.StatusBadRequest, codeNoID, "invalid-request", fmt.Sprintf("Oppgi fra 1 til %d arbeidsstedIds.", maxCountUnits))
+		c.fail(http.StatusBadRequest, httperr.CodeNoID, "invalid-request", fmt.Sprintf("Oppgi fra 1 til %d arbeidsstedIds.", maxCountUnits))
 		return
 	}
 	units := make([]string, 0, len(req.ArbeidsstedIDs))
 	for _, id := range req.ArbeidsstedIDs {
 		o, err := ident.ParseOrgnr(id)
 		if err != nil || (s.env == register.EnvTest && !o.IsSynthetic()) {
-			c.fail(http.StatusBadRequest, codeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: ugyldig organisasjonsnummer.")
+			c.fail(http.StatusBadRequest, httperr.CodeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: ugyldig organisasjonsnummer.")
 			return
 		}
 		if !slices.Contains(units, string(o)) {
@@ -664,16 +588,16 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 		c.deny(d)
 		return
 	}
-	counts, err := s.db.CountActive(r.Context(), units, s.today())
+	counts, err := s.db.CountActive(r.Context(), units, s.Today())
 	if err != nil {
 		c.internal(err)
 		return
 	}
 	out := struct {
-		Antall []countAnswer `json:"antall"`
-	}{Antall: make([]countAnswer, 0, len(units))}
+		Antall []CountAnswer `json:"antall"`
+	}{Antall: make([]CountAnswer, 0, len(units))}
 	for _, u := range units {
-		out.Antall = append(out.Antall, countAnswer{ArbeidsstedID: u, Antall: band(counts[u])})
+		out.Antall = append(out.Antall, CountAnswer{ArbeidsstedID: u, Antall: access.Band(counts[u])})
 	}
 	body, err := json.Marshal(out)
 	if err != nil {

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // The portal: people sign in with an e-mail address and a password (argon2id),
@@ -97,8 +98,18 @@ func signedInOnly(*visitor) bool { return true }
 
 func personOnly(v *visitor) bool { return v.IsPerson() }
 
-// portalHandler is a page for a signed-in visitor.
-type portalHandler func(http.ResponseWriter, *http.Request, *visitor)
+// portalHandler is a page for a signed-in visitor. An error it returns is
+// answered by serveError: a page for the status httperr.Status maps it to.
+type portalHandler func(http.ResponseWriter, *http.Request, *visitor) error
+
+// answersItself adapts a page that answers its own errors (lookupSearch,
+// whose lookup is moving to internal/lookup as it is) to a portalHandler.
+func answersItself(h func(http.ResponseWriter, *http.Request, *visitor)) portalHandler {
+	return func(w http.ResponseWriter, r *http.Request, v *visitor) error {
+		h(w, r, v)
+		return nil
+	}
+}
 
 // signedIn wraps a portal page: it loads the visitor, sends those not signed
 // in to the sign-in page and answers 403 to those the guard turns away.
@@ -123,7 +134,9 @@ func (s *Server) signedIn(g guard, h portalHandler) http.HandlerFunc {
 			s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
 			return
 		}
-		h(w, r, v)
+		if err := h(w, r, v); err != nil {
+			s.serveError(w, r, v, err)
+		}
 	}
 }
 
@@ -245,16 +258,6 @@ func (s *Server) flash(r *http.Request, msg string) { s.sessions.Put(r.Context()
 // redirect ends a form post (post/redirect/get).
 func redirect(w http.ResponseWriter, r *http.Request, path string) {
 	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-// pageError answers a portal page that failed: logged with the correlation id, shown without details.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("page failed", "err", err, "route", r.Pattern, "correlation_id", CorrelationID(r.Context()))
-	w.WriteHeader(http.StatusInternalServerError)
-	s.render(w, r, "error.html", struct {
-		frame
-		CorrelationID string
-	}{s.frame(r, nil, "Noe gikk galt"), CorrelationID(r.Context())})
 }
 
 // notFound answers a portal page for something that does not exist, or that the visitor may not see: the same answer for both.
@@ -380,19 +383,19 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 // chooseOrg switches the organisation the visitor acts for, among their own.
-func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	org := r.PostFormValue("org")
 	if !slices.Contains(governance.Orgs(v.Memberships), org) {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	s.sessions.Put(r.Context(), sessionOrg, org)
 	s.sessions.Remove(r.Context(), sessionTermsOK)
 	redirect(w, r, "/portal")
+	return nil
 }
 
 // home is "Min side": what the visitor can do, by role.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p := struct {
 		frame
 		Roles []string
@@ -412,6 +415,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 	}
 	s.render(w, r, "home.html", p)
+	return nil
 }
 
 // signInLimiter slows down password guessing: after maxFails failures for one
@@ -422,7 +426,7 @@ type signInLimiter struct {
 }
 
 const (
-	signInMaxFails = 5
+	SignInMaxFails = 5
 	signInWindow   = 15 * time.Minute
 )
 
@@ -437,7 +441,7 @@ func (l *signInLimiter) recent(key string, now time.Time) []time.Time {
 func (l *signInLimiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key, now)) < signInMaxFails
+	return len(l.recent(key, now)) < SignInMaxFails
 }
 
 func (l *signInLimiter) failed(key string, now time.Time) {
@@ -458,39 +462,17 @@ func (l *signInLimiter) reset(key string) {
 	delete(l.fails, key)
 }
 
-// portalRoutes are the portal's pages; each feature's file adds its own.
-func (s *Server) portalRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	table := []route{
-		f("GET /logg-inn", s.signInForm),
-		f("POST /logg-inn", s.signIn),
-		f("POST /logg-ut", s.signOut),
-		f("POST /velg-virksomhet", s.signedIn(signedInOnly, s.chooseOrg)),
-		f("GET /portal", s.signedIn(signedInOnly, s.home)),
-	}
-	for _, feature := range [][]route{
-		s.applicationRoutes(), // portal_applications.go: søknader, case handling, vedtak, grants
-		s.termsRoutes(),       // portal_terms.go: bruksvilkår, acceptance, objections
-		s.noticeRoutes(),      // portal_notices.go: driftsmeldinger, Atom, e-mail, deprecation
-		s.consumerRoutes(),    // portal_consumers.go: contacts, users, review, suspension, termination, Enhetsregisteret
-		s.consentRoutes(),     // portal_consent.go: a person's consents (Rule SK-08)
-		s.insightRoutes(),     // portal_insight.go: insight into the lookup log (Rule AA-17)
-		s.lookupRoutes(),      // portal_lookup.go: web lookup (Rules AA-04, AA-11, AA-16)
-	} {
-		table = append(table, feature...)
-	}
-	return table
+// pageError answers a portal page that failed, through serveError.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.serveError(w, r, nil, err)
 }
 
-// withSessions loads and saves the session around the portal's pages.
-func (s *Server) withSessions(next http.Handler) http.Handler {
-	api := s.sessions.LoadAndSave(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The API, the token server and the log's endpoints use no sessions.
-		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/audit/") || p == "/token" || p == "/jwks" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/.well-known/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
+// serverError answers a public page that failed, through serveError.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.serveError(w, r, nil, err)
+}
+
+// publicFrame is a page's frame without a session (no visitor, no flash).
+func (s *Server) publicFrame(r *http.Request, title string) frame {
+	return frame{Title: title, Test: s.env == register.EnvTest, Path: r.URL.Path}
 }

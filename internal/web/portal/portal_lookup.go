@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"crypto/sha256"
@@ -13,6 +13,8 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
 )
 
 // Web lookup (web-oppslag): a consumer's web users look people up in the
@@ -21,15 +23,6 @@ import (
 // search and every page of results is logged with the signed-in person and the
 // consumer they act for (Rule AA-16). Persons with a protected address are never
 // shown (Rule AA-11). Identifiers travel in POST bodies, never in URLs.
-
-func (s *Server) lookupRoutes() []route {
-	g := member(governance.Oppslagsbruker)
-	return []route{
-		{"GET /portal/oppslag", s.signedIn(g, s.lookupPage)},
-		{"POST /portal/oppslag", s.signedIn(g, s.lookupSearch)},
-		{"POST /portal/oppslag/vilkar", s.signedIn(g, s.lookupTerms)},
-	}
-}
 
 // Search kinds on the page.
 const (
@@ -68,36 +61,36 @@ func (s *Server) termsOK(r *http.Request, v *visitor) bool {
 	return s.sessions.GetString(r.Context(), sessionTermsOK) == v.Org
 }
 
-func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: !s.termsOK(r, v), Kind: searchPerson})
+	return nil
 }
 
 // lookupTerms records that the user read the terms and knows the duty of confidentiality (Rule AA-04).
-func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	if r.PostFormValue("bekreft") != "ja" {
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: true,
 			TermsError: "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."})
-		return
+		return nil
 	}
 	// The acceptance is recorded per user, of the terms version in force (or, with none published yet, as an event).
 	versions, err := s.db.TermsVersions(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.now()); cur != nil {
 		err = s.db.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
 	} else {
-		err = s.audit.Append(r.Context(), &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: CorrelationID(r.Context()),
+		err = s.audit.Append(r.Context(), &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: httperr.CorrelationID(r.Context()),
 			Event: json.RawMessage(`{"change":"user_accepted","version":""}`)})
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.sessions.Put(r.Context(), sessionTermsOK, v.Org)
 	redirect(w, r, "/portal/oppslag")
+	return nil
 }
 
 // lookupSearch answers a search, or the next page of one.
@@ -116,7 +109,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	p.Page = max(p.Page, 1)
 	criteria, _ := json.Marshal(map[string]any{"sok": p.Kind, "ident": p.Ident, "side": p.Page})
 	rec := audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelWeb), Consumer: v.Org, EndUser: v.Actor(),
-		CorrelationID: CorrelationID(r.Context()), Operation: "POST /portal/oppslag", Request: criteria}
+		CorrelationID: httperr.CorrelationID(r.Context()), Operation: "POST /portal/oppslag", Request: criteria}
 	// refuse logs a search that gets no data, then shows the page with status.
 	refuse := func(status int, reason string) {
 		rec.Decision, rec.Reason, rec.Status = audit.Deny, reason, status
@@ -143,13 +136,13 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	switch p.Kind {
 	case searchPerson:
 		kind = access.ByArbeidstaker
-		q.Arbeidstaker, why, ok = s.parsePerson(p.Ident)
+		q.Arbeidstaker, why, ok = s.ParsePerson(p.Ident)
 	case searchArbeidssted:
 		kind = access.ByArbeidssted
-		q.Arbeidssted, why, ok = s.parseEmployer(p.Ident)
+		q.Arbeidssted, why, ok = s.ParseEmployer(p.Ident)
 	case searchOpplysningspliktig:
 		kind = access.ByOpplysningspliktig
-		q.Opplysningspliktig, why, ok = s.parseEmployer(p.Ident)
+		q.Opplysningspliktig, why, ok = s.ParseEmployer(p.Ident)
 	default:
 		p.Kind, why = searchPerson, "velg hva du vil søke på"
 	}
@@ -166,24 +159,24 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	in.Catalogue = s.catalogue
 	d := access.Decide(access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, s.now())
 	if !d.Permit {
-		p.Denied = denyText[d.Reason]
+		p.Denied = channel.DenyText[d.Reason]
 		refuse(http.StatusForbidden, string(d.Reason))
 		return
 	}
 	// Rule SK-08: grants resting on consent give a person's data only under their valid consent.
-	d, oc, err := s.applyConsent(r.Context(), access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, d, q.Arbeidstaker)
+	d, oc, err := s.ApplyConsent(r.Context(), access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, d, q.Arbeidstaker)
 	switch {
 	case err != nil:
 		s.pageError(w, r, err)
 		return
-	case oc == consentNotKeyed:
-		p.Denied = consentNotKeyedText
+	case oc == channel.ConsentNotKeyed:
+		p.Denied = channel.ConsentNotKeyedText
 		refuse(http.StatusForbidden, string(access.DenyQueryKind))
 		return
-	case oc == consentMissing:
+	case oc == channel.ConsentMissing:
 		// The same page as for a person the register does not know; only the log says why.
 		p.Searched = true
-		refuse(http.StatusOK, reasonNoConsent)
+		refuse(http.StatusOK, channel.ReasonNoConsent)
 		return
 	}
 	page, err := s.db.FindDocs(r.Context(), q)

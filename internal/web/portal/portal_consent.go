@@ -1,16 +1,15 @@
-package web
+package portal
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // Consent as legal basis (issue 5, item 7, Rule SK-08): where a grant rests
@@ -18,16 +17,6 @@ import (
 // for a consumer and purpose, with an expiry, and the API delivers that
 // person's data only under a valid consent. The person's fødselsnummer comes
 // from their account (v.User.PID); it is never shown, put in a URL or logged.
-
-// consentRoutes: a person gives, sees and withdraws consent (issue 5, item 7, Rule SK-08).
-func (s *Server) consentRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	return []route{
-		f("GET /portal/samtykker", s.signedIn(personOnly, s.consents)),
-		f("POST /portal/samtykker", s.signedIn(personOnly, s.giveConsent)),
-		f("POST /portal/samtykker/{id}/trekk", s.signedIn(personOnly, s.withdrawConsent)),
-	}
-}
 
 type consentRow struct {
 	ID, ConsumerName, Consumer, Purpose string
@@ -95,17 +84,18 @@ func (s *Server) endOfDay(date string) (time.Time, bool) {
 	return d.AddDate(0, 0, 1), true
 }
 
-func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	f := newLifeForm("foresporsel", "utloper")
 	f.Values["utloper"] = s.now().In(s.oslo).AddDate(0, 6, 0).Format(time.DateOnly)
 	if last := s.lastConsentDate(s.now()).Format(time.DateOnly); f.Values["utloper"] > last {
 		f.Values["utloper"] = last
 	}
 	s.renderConsents(w, r, v, f, http.StatusOK)
+	return nil
 }
 
 // giveConsent stores the person's consent for a consumer and purpose that asks for it (Rule SK-08).
-func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	ctx := r.Context()
 	now := s.now()
 	f := newLifeForm("foresporsel", "utloper")
@@ -119,8 +109,7 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	}
 	reqs, err := s.db.ConsentRequests(ctx, now)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	bad := c.Check(now, s.rules.ConsentMaxValidity, reqs)
 	if !ok && strings.TrimSpace(date) != "" {
@@ -129,126 +118,47 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	if len(bad) > 0 {
 		f.Errors = bad
 		s.renderConsents(w, r, v, f, http.StatusBadRequest)
-		return
+		return nil
 	}
 	given, err := s.db.GiveConsent(ctx, c, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrExists):
 		f.Errors["foresporsel"] = "Du har allerede et gyldig samtykke til dette. Trekk det tilbake først om du vil gi et nytt med en annen utløpsdato."
 		s.renderConsents(w, r, v, f, http.StatusConflict)
-		return
+		return nil
 	case errors.Is(err, store.ErrConflict):
 		f.Errors["foresporsel"] = "Virksomheten ber ikke lenger om samtykke til dette formålet."
 		s.renderConsents(w, r, v, f, http.StatusConflict)
-		return
+		return nil
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
 		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
 	redirect(w, r, "/portal/samtykker")
+	return nil
 }
 
 // withdrawConsent withdraws one of the person's own consents at once; another's answers as unknown.
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	id := r.PathValue("id")
 	cs, err := s.db.Consents(r.Context(), v.User.PID)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	i := slices.IndexFunc(cs, func(c governance.Consent) bool { return c.ID == id })
 	if i < 0 {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	if err := s.db.WithdrawConsent(r.Context(), v.User.PID, id, v.Actor()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.notFound(w, r, v)
-			return
+			return httperr.ErrNotFound
 		}
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
 	redirect(w, r, "/portal/samtykker")
+	return nil
 }
 
 // ---- The lookup API's side of Rule SK-08 (called from api.go) ----
-
-// reasonNoConsent is the log's reason for a lookup answered as for an unknown
-// person because the consent the grants need is missing (Rule SK-08).
-const reasonNoConsent = "no-consent"
-
-// consentOutcome is what Rule SK-08 makes of a permitted decision.
-type consentOutcome int
-
-const (
-	consentOK       consentOutcome = iota // deliver under the decision returned
-	consentMissing                        // answer as for an unknown person; log deny, no-consent
-	consentAnswered                       // the call was answered (denied or failed)
-	consentNotKeyed                       // consent grants alone, and the lookup is not keyed on one person: deny
-)
-
-// consentNotKeyedText is the denial of a lookup not keyed on one person under consent grants alone.
-const consentNotKeyedText = "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen."
-
-// applyConsent applies Rule SK-08 to a permitted decision d for req, a lookup
-// keyed on person ("" when the query is not keyed on one person), on any channel:
-//
-//   - no grant of the decision rests on consent: delivered as decided, at no cost;
-//   - grants on other bases (statute) allow as much alone: no consent needed;
-//   - a person-keyed lookup with a valid consent of that person for the
-//     consumer and one of the consent-based grants' purposes: delivered as
-//     decided (one indexed query);
-//   - otherwise the consent-based grants give nothing: what the other grants
-//     allow alone is delivered; with no other grant a person-keyed lookup is
-//     answered as for an unknown person (consentMissing), and a lookup not keyed
-//     on one person (arbeidssted, opplysningspliktig, uuid) is denied
-//     (consentNotKeyed), since consent is given person by person.
-func (s *Server) applyConsent(ctx context.Context, req access.Request, in access.Inputs, d access.Decision, person string) (access.Decision, consentOutcome, error) {
-	purposes := governance.ConsentPurposes(d.Grants)
-	if len(purposes) == 0 {
-		return d, consentOK, nil
-	}
-	in.Grants = slices.DeleteFunc(slices.Clone(in.Grants), func(g access.Grant) bool { return g.Consent })
-	other := access.Decide(req, in, s.now())
-	if other.Permit && slices.Equal(other.Packages, d.Packages) && other.History == d.History {
-		return d, consentOK, nil
-	}
-	if person != "" {
-		ok, err := s.db.HasValidConsent(ctx, person, req.Consumer, purposes, s.now())
-		if err != nil {
-			return d, consentAnswered, err
-		}
-		if ok {
-			return d, consentOK, nil
-		}
-	}
-	switch {
-	case other.Permit:
-		return other, consentOK, nil
-	case person != "":
-		return d, consentMissing, nil
-	}
-	return d, consentNotKeyed, nil
-}
-
-// consentGate is applyConsent for an API call; it answers the call itself when
-// the outcome is a denial or a failure (consentAnswered).
-func (c *call) consentGate(d access.Decision, kind access.QueryKind, history bool, person string) (access.Decision, consentOutcome) {
-	d2, oc, err := c.s.applyConsent(c.r.Context(), access.Request{
-		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
-		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
-	}, c.in, d, person)
-	switch {
-	case err != nil:
-		c.internal(err)
-		return d, consentAnswered
-	case oc == consentNotKeyed:
-		c.fail(http.StatusForbidden, "", string(access.DenyQueryKind), consentNotKeyedText)
-		return d, consentAnswered
-	}
-	return d2, oc
-}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"encoding/json"
@@ -6,8 +6,9 @@ import (
 	"strconv"
 
 	"deling/internal/audit"
-	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
 )
 
 // Insight in the portal (Rule AA-17): a signed-in person sees which consumers
@@ -17,21 +18,9 @@ import (
 // person who asks by letter; a consumer reads the log of its own lookups. Every
 // such read is itself a record in the log.
 
-func (s *Server) insightRoutes() []route {
-	f := func(p string, h http.HandlerFunc) route { return route{p, h} }
-	return []route{
-		f("GET /portal/innsyn", s.signedIn(personOnly, s.myInsight)),
-		f("GET /portal/innsyn/kvittering/{index}", s.signedIn(personOnly, s.myReceipt)),
-		f("GET /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsightForm)),
-		f("POST /portal/innsyn/person", s.signedIn(staff(governance.Personvernombud, governance.Saksbehandler), s.staffInsight)),
-		f("GET /portal/oppslagslogg", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLog)),
-		f("GET /portal/oppslagslogg/last-ned", s.signedIn(member(governance.Administrator, governance.Rolleinnehaver), s.ownLogDownload)),
-	}
-}
-
 type insightPage struct {
 	frame
-	Insight personInsight
+	Insight channel.PersonInsight
 	// Staff: the insight was given to a person who asked; Error is a form message.
 	Staff bool
 	Error string
@@ -39,72 +28,68 @@ type insightPage struct {
 }
 
 // myInsight shows the signed-in person their insight.
-func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
-	in, err := s.personInsightFor(r, v.User.PID)
+func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) error {
+	in, err := s.PersonInsightFor(r, v.User.PID)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
-		s.pageError(w, r, err) // fail closed: no insight that is not logged
-		return
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
+		return err // fail closed: no insight that is not logged
 	}
 	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
+	return nil
 }
 
 // myReceipt downloads the receipt of one lookup on the signed-in person; any
 // other record answers as if it did not exist.
-func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	index, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
 	if err != nil {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
 	recs, err := s.db.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	if len(recs) == 0 || recs[0].Seq != index || recs[0].Record.Kind != audit.KindLookup {
-		s.notFound(w, r, v)
-		return
+		return httperr.ErrNotFound
 	}
-	receipt, err := s.receipt(r, recs[0])
+	receipt, err := s.Receipt(r, recs[0])
 	if err != nil {
-		s.notFound(w, r, v) // no signed checkpoint covers it yet
-		return
+		return httperr.ErrNotFound // no signed checkpoint covers it yet
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="kvittering-`+strconv.FormatUint(index, 10)+`.json"`)
 	json.NewEncoder(w).Encode(receipt)
+	return nil
 }
 
-func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true})
+	return nil
 }
 
 // staffInsight gives a person's insight to the register's staff, who pass it
 // on; the fødselsnummer comes in the form body, never in the URL.
-func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	p := insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true}
-	ident, why, ok := s.parsePerson(r.PostFormValue("fodselsnummer"))
+	ident, why, ok := s.ParsePerson(r.PostFormValue("fodselsnummer"))
 	if !ok {
 		p.Error = "Fødselsnummeret er ikke gyldig: " + why + "."
 		w.WriteHeader(http.StatusBadRequest)
 		s.render(w, r, "innsyn.html", p)
-		return
+		return nil
 	}
-	in, err := s.personInsightFor(r, ident)
+	in, err := s.PersonInsightFor(r, ident)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"innsyn": "person"}); err != nil {
-		s.pageError(w, r, err)
-		return
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", ident, map[string]string{"innsyn": "person"}); err != nil {
+		return err
 	}
 	p.Insight, p.Shown = in, true
 	s.render(w, r, "innsyn.html", p)
+	return nil
 }
 
 // ownLogPage is a consumer's own lookups, a page at a time.
@@ -115,24 +100,21 @@ type ownLogPage struct {
 }
 
 // ownLog shows the organisation's newest lookups, oldest first within the page; ?side= pages on.
-func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) {
+func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	q := store.RecordQuery{Consumer: v.Org, Limit: 50}
 	if side := r.URL.Query().Get("side"); side != "" {
 		n, err := strconv.ParseUint(side, 10, 64)
 		if err != nil {
-			s.notFound(w, r, v)
-			return
+			return httperr.ErrNotFound
 		}
 		q.After, q.AfterSet = n, true
 	}
 	recs, err := s.db.StoredRecords(r.Context(), q)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
-	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
-		s.pageError(w, r, err)
-		return
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
+		return err
 	}
 	p := ownLogPage{frame: s.frame(r, v, "Oppslagslogg")}
 	for _, sr := range recs {
@@ -144,13 +126,14 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) {
 		p.Next = strconv.FormatUint(recs[len(recs)-1].Seq, 10)
 	}
 	s.render(w, r, "oppslagslogg.html", p)
+	return nil
 }
 
 // ownLogDownload streams every lookup of the organisation as JSON lines.
-func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visitor) {
-	if err := s.insightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
-		s.pageError(w, r, err)
-		return
+func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visitor) error {
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
+		return err
 	}
-	s.exportLookups(w, r, store.RecordQuery{Consumer: v.Org})
+	s.ExportLookups(w, r, store.RecordQuery{Consumer: v.Org})
+	return nil
 }

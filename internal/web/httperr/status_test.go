@@ -1,0 +1,71 @@
+package httperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"deling/internal/extract"
+	"deling/internal/store"
+)
+
+func TestStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, http.StatusOK},
+		{errors.New("disk on fire"), http.StatusInternalServerError},
+		{store.ErrNotFound, http.StatusNotFound},
+		{fmt.Errorf("load grant g1: %w", store.ErrNotFound), http.StatusNotFound},
+		{store.ErrConflict, http.StatusConflict},
+		{store.ErrExists, http.StatusConflict},
+		{store.ErrLimit, http.StatusTooManyRequests},
+		{extract.ErrTooMany, http.StatusTooManyRequests},
+		{ErrNotFound, http.StatusNotFound},
+		{ErrForbidden, http.StatusForbidden},
+		{fmt.Errorf("step: %w", ErrForbidden), http.StatusForbidden},
+		{WithStatus(http.StatusGone, store.ErrNotFound), http.StatusGone},
+	} {
+		if got := Status(tc.err); got != tc.want {
+			t.Errorf("Status(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestWantsJSON(t *testing.T) {
+	for _, tc := range []struct {
+		path, accept string
+		want         bool
+	}{
+		{"/finnes-ikke", "text/html,application/xhtml+xml,*/*;q=0.8", false},
+		{"/finnes-ikke", "application/json", true},
+		{"/finnes-ikke", "", true},
+		{"/api/v2/x", "text/html", true},
+		{"/audit/x", "text/html", true},
+		{"/portal/x", "*/*", false},
+	} {
+		r := httptest.NewRequest("GET", tc.path, nil)
+		if tc.accept != "" {
+			r.Header.Set("Accept", tc.accept)
+		}
+		if got := WantsJSON(r); got != tc.want {
+			t.Errorf("WantsJSON(%s, %q) = %v, want %v", tc.path, tc.accept, got, tc.want)
+		}
+	}
+}
+
+func TestWrite(t *testing.T) {
+	r := httptest.NewRequest("GET", "/api/v2/x", nil)
+	r = r.WithContext(WithCorrelationID(r.Context(), "k-1"))
+	w := httptest.NewRecorder()
+	Write(w, r, http.StatusNotFound, "", "Fant ikke ressursen.")
+	if w.Code != 404 || w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	if want := `{"type":"about:blank","title":"Not Found","status":404,"detail":"Fant ikke ressursen.","correlation-id":"k-1"}` + "\n"; w.Body.String() != want {
+		t.Errorf("body %s, want %s", w.Body, want)
+	}
+}

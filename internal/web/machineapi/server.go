@@ -1,0 +1,129 @@
+package machineapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/register"
+	"deling/internal/store"
+	"deling/internal/token"
+	"deling/internal/web/channel"
+	"deling/internal/web/httperr"
+)
+
+// Verifier checks access tokens.
+type Verifier interface {
+	Verify(raw string) (token.Claims, error)
+}
+
+// DefaultAPIScope is the Maskinporten scope of the register API: the real
+// register's, so that existing clients work unchanged.
+const DefaultAPIScope = "nav:aareg/v1/arbeidsforhold"
+
+// Config is what the machine API is built from.
+type Config struct {
+	DB        *store.DB
+	Log       *slog.Logger
+	Registry  *prometheus.Registry
+	Env       register.Env
+	Catalogue *access.Catalogue
+	Verifier  Verifier
+	Audit     audit.Log
+	Shared    *channel.Shared
+	// APIScope is the scope a token needs for the register API (default DefaultAPIScope).
+	APIScope string
+	// LogVerifierKey is the note verifier key of the lookup log's checkpoints (served at /audit/key).
+	LogVerifierKey string
+	// AdminToken grants the register's staff the insight endpoints; empty turns them off.
+	AdminToken string
+	// InsightCategories are the consumer categories whose lookups a person is shown (Rule AA-17).
+	InsightCategories []string
+	// KeepResponses keeps each answer's exact bytes, compressed, in its log record; otherwise only their SHA-256.
+	KeepResponses bool
+	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
+	RateBlockFor time.Duration
+	Now          func() time.Time
+	Oslo         *time.Location
+}
+
+// Server holds what the machine API's handlers need. Build one with New.
+type Server struct {
+	*channel.Shared
+	db           *store.DB
+	log          *slog.Logger
+	env          register.Env
+	catalogue    *access.Catalogue
+	verifier     Verifier
+	audit        audit.Log
+	apiScope     string
+	now          func() time.Time
+	oslo         *time.Location
+	limits       *limiter
+	rateBlockFor time.Duration
+
+	logVerifierKey    string
+	adminToken        string
+	insightCategories []string
+	keepResponses     bool
+
+	rateLimited *prometheus.CounterVec
+	rateBlocked *prometheus.CounterVec
+}
+
+// New makes the machine API and registers its metrics.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Log == nil || cfg.Registry == nil || cfg.Catalogue == nil || cfg.Verifier == nil || cfg.Audit == nil || cfg.Shared == nil || cfg.Now == nil || cfg.Oslo == nil {
+		return nil, errors.New("machineapi: DB, Log, Registry, Catalogue, Verifier, Audit, Shared, Now and Oslo are required")
+	}
+	s := &Server{
+		Shared: cfg.Shared,
+		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue,
+		verifier: cfg.Verifier, audit: cfg.Audit, apiScope: cfg.APIScope,
+		now: cfg.Now, oslo: cfg.Oslo, rateBlockFor: cfg.RateBlockFor,
+		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken, insightCategories: cfg.InsightCategories, keepResponses: cfg.KeepResponses,
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deling_ratelimit_rejected_total",
+			Help: "Requests refused with 429 because the consumer exceeded its rate limit (Rule AA-15).",
+		}, []string{"consumer"}),
+		rateBlocked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deling_ratelimit_blocks_total",
+			Help: "Times a consumer was blocked for a while for repeatedly exceeding its rate limit.",
+		}, []string{"consumer"}),
+	}
+	if s.rateBlockFor <= 0 {
+		s.rateBlockFor = time.Minute
+	}
+	if s.apiScope == "" {
+		s.apiScope = DefaultAPIScope
+	}
+	s.limits = newLimiter(s.rateBlockFor)
+	cfg.Registry.MustRegister(s.rateLimited, s.rateBlocked)
+	return s, nil
+}
+
+// serverError answers a request that failed, through the one mapping
+// (httperr.Status): logged with the correlation id when it is ours, shown
+// without details.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	status := httperr.Status(err)
+	if status >= http.StatusInternalServerError {
+		s.log.Error("request failed", "err", err, "route", r.Pattern, "correlation_id", httperr.CorrelationID(r.Context()))
+		httperr.Write(w, r, status, httperr.CodeInternal, "Det oppsto en feil. Oppgi correlation-id ved henvendelse.")
+		return
+	}
+	httperr.Write(w, r, status, "", problemDetail[status])
+}
+
+// problemDetail is what an answer that is not a failure of ours says, by status.
+var problemDetail = map[int]string{
+	http.StatusNotFound:        "Fant ikke ressursen.",
+	http.StatusForbidden:       "Ingen tilgang.",
+	http.StatusConflict:        "Ressursen er endret eller finnes allerede.",
+	http.StatusTooManyRequests: "For mange forespørsler. Prøv igjen senere.",
+}
