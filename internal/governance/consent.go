@@ -90,18 +90,6 @@ func ConsentRequests(grants []access.Grant, now time.Time) []ConsentRequest {
 	return out
 }
 
-// ConsentPurposes are the purposes of the grants that rest on consent, sorted, once each.
-func ConsentPurposes(grants []access.Grant) []string {
-	var out []string
-	for _, g := range grants {
-		if g.Consent {
-			out = append(out, g.Purpose)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // Check lists what is wrong with a consent a person is about to give, by form
 // field, in Norwegian (Rule SK-08): it must be for a consumer and purpose that
 // asks for consent, and expire in the future, at most maxValidity ahead.

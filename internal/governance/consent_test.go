@@ -87,9 +87,6 @@ func TestConsentRequests(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	if got := ConsentPurposes(grants); !reflect.DeepEqual(got, []string{"bolig", "forsikring", "lån"}) {
-		t.Fatalf("purposes %v", got)
-	}
 }
 
 // Rule AA-27: a role is due for review when its last confirmation is ReviewEvery old; reminders at most every RemindEvery.

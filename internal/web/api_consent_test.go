@@ -12,7 +12,7 @@ import (
 	"deling/internal/audit"
 	"deling/internal/governance"
 	"deling/internal/ident"
-	"deling/internal/web/channel"
+	"deling/internal/lookup"
 )
 
 // consentGrant is an API grant resting on the data subjects' consent (Rules SK-01, SK-08).
@@ -52,7 +52,7 @@ func TestConsentGatesTheAPI(t *testing.T) {
 		}
 		recs := h.records(org)
 		rec := recs[len(recs)-2] // the person's, before the unknown person's
-		if rec.Decision != audit.Deny || rec.Reason != channel.ReasonNoConsent || len(rec.Returned) != 0 || rec.ResultCount != 0 {
+		if rec.Decision != audit.Deny || rec.Reason != lookup.ReasonNoConsent || len(rec.Returned) != 0 || rec.ResultCount != 0 {
 			t.Fatalf("%s: log %s/%s returned %v", when, rec.Decision, rec.Reason, rec.Returned)
 		}
 		// The search by arbeidstaker answers as for an unknown person too.
@@ -61,19 +61,29 @@ func TestConsentGatesTheAPI(t *testing.T) {
 		if s.status != http.StatusOK || string(s.body) != `{"arbeidsforhold":[]}` {
 			t.Fatalf("%s: search %d %s", when, s.status, s.body)
 		}
-		if rec := h.lastRecord(org); rec.Reason != channel.ReasonNoConsent {
+		if rec := h.lastRecord(org); rec.Reason != lookup.ReasonNoConsent {
 			t.Fatalf("%s: search logged %q", when, rec.Reason)
 		}
 	}
 	withheld("before consent")
 
-	// Consent is given person by person: searches not keyed on one person, and uuid lookups, get nothing.
+	// Consent is given person by person, whatever a lookup is keyed on: a
+	// search by employer delivers only the persons who consented, and a uuid
+	// lookup of a person who did not answers as a uuid that does not exist.
 	af := h.afsOf(p.Ident)[0]
-	if a := h.do("POST", tok, "/api/v2/arbeidsforhold/sok", map[string]any{"arbeidsstedId": af.ArbeidsstedIdent(),
-		"arbeidsforholdtype": allTypes, "rapporteringsordning": allOrdninger, "arbeidsforholdstatus": allStatuses}); a.status != http.StatusForbidden {
-		t.Fatalf("employer search on consent: %d %s", a.status, a.body)
+	employerSearch := func() []string {
+		t.Helper()
+		a := h.do("POST", tok, "/api/v2/arbeidsforhold/sok", map[string]any{"arbeidsstedId": af.ArbeidsstedIdent(),
+			"arbeidsforholdtype": allTypes, "rapporteringsordning": allOrdninger, "arbeidsforholdstatus": allStatuses})
+		if a.status != http.StatusOK {
+			t.Fatalf("employer search on consent: %d %s", a.status, a.body)
+		}
+		return h.lastRecord(org).Returned
 	}
-	if a := h.do("GET", tok, "/api/v2/arbeidsforhold/"+af.UUID, nil); a.status != http.StatusForbidden {
+	if got := employerSearch(); len(got) != 0 {
+		t.Fatalf("employer search without consents delivered %d persons", len(got))
+	}
+	if a := h.do("GET", tok, "/api/v2/arbeidsforhold/"+af.UUID, nil); a.status != http.StatusNotFound {
 		t.Fatalf("uuid lookup on consent: %d", a.status)
 	}
 
@@ -95,6 +105,12 @@ func TestConsentGatesTheAPI(t *testing.T) {
 	}
 	if rec := h.lastRecord(org); rec.Decision != audit.Permit || len(rec.Returned) == 0 {
 		t.Fatalf("with consent, log %s/%s", rec.Decision, rec.Reason)
+	}
+	if got := employerSearch(); len(got) != 1 || got[0] != p.Ident {
+		t.Fatalf("employer search with one consent delivered %d persons", len(got))
+	}
+	if a := h.do("GET", tok, "/api/v2/arbeidsforhold/"+af.UUID, nil); a.status != http.StatusOK {
+		t.Fatalf("uuid lookup with consent: %d", a.status)
 	}
 	// The consent is for this consumer: another consumer on consent for the same purpose gets nothing.
 	org2, _ := h.consumer("Annen bank", consentGrant(basic, "kredittvurdering", access.ByArbeidstaker))

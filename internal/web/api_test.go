@@ -19,9 +19,9 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/ident"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/token"
-	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 )
@@ -373,7 +373,7 @@ func TestDataProcessor(t *testing.T) {
 	}
 	// The delegation ended: refused on the very next request, with the same token.
 	h.db.EndDelegation(t.Context(), d.ID, "test")
-	if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != channel.DenyText[access.DenyNoDelegation] {
+	if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != lookup.Deny(access.DenyNoDelegation).Text {
 		t.Fatalf("after the delegation ended: %d %s", a.status, a.body)
 	}
 }
@@ -407,7 +407,7 @@ func TestSuspensionAndEndingTakeEffectAtOnce(t *testing.T) {
 		if a.status != st.status {
 			t.Fatalf("%s: got %d %s, want %d", st.name, a.status, a.body, st.status)
 		}
-		if st.reason != "" && a.problem().Detail != channel.DenyText[st.reason] {
+		if st.reason != "" && a.problem().Detail != lookup.Deny(st.reason).Text {
 			t.Fatalf("%s: detail %q", st.name, a.problem().Detail)
 		}
 	}

@@ -21,9 +21,9 @@ import (
 	"deling/internal/audit"
 	"deling/internal/extract"
 	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/store"
-	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 )
@@ -427,7 +427,7 @@ func TestExtractNeedsAnExtractGrant(t *testing.T) {
 		{narrow, map[string]any{"arbeidstakere": []string{h.employed(1)[0].Ident}, "historikk": true}, access.DenyHistory},
 	} {
 		a := h.do("POST", h.token(h.client(tc.org)), "/api/v2/uttrekk", tc.body)
-		if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[tc.reason] {
+		if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(tc.reason).Text {
 			t.Errorf("%v: %d %s", tc.body, a.status, a.body)
 		}
 		if jobs, _ := h.db.Extracts(context.Background(), tc.org, 10); len(jobs) != 0 {
@@ -680,7 +680,7 @@ func TestExtractDeniedAfterSuspension(t *testing.T) {
 	}
 	for _, p := range paths {
 		a := h.do(p.method, tok, p.path, nil)
-		if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantSuspended] {
+		if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(access.DenyGrantSuspended).Text {
 			t.Fatalf("%s %s with a suspended grant: %d %s", p.method, p.path, a.status, a.body)
 		}
 	}

@@ -14,8 +14,8 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/store"
-	"deling/internal/web/channel"
 	"deling/internal/web/portal"
 )
 
@@ -483,7 +483,7 @@ func TestSuspendAndResume(t *testing.T) {
 	}
 	// The consumer's token is refused on the next request, with the suspension as the API reports it.
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantSuspended] {
+	if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(access.DenyGrantSuspended).Text {
 		t.Fatalf("after suspension: %d %s", a.status, a.body)
 	}
 	recs := h.records(org)
@@ -564,7 +564,7 @@ func TestTermination(t *testing.T) {
 		t.Fatalf("terminate: %d %s", p.status, p.url)
 	}
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantEnded] {
+	if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(access.DenyGrantEnded).Text {
 		t.Fatalf("after termination: %d %s", a.status, a.body)
 	}
 	grants, _ := h.db.Grants(ctx, org)
@@ -640,7 +640,7 @@ func TestEnhetsregisteretUpload(t *testing.T) {
 		t.Fatalf("upload: %d", p.status)
 	}
 	a := h.person(tok, person, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyConsumerCeased] {
+	if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(access.DenyConsumerCeased).Text {
 		t.Fatalf("ceased consumer: %d %s", a.status, a.body)
 	}
 	if a := h.person(livingTok, person, ""); a.status != http.StatusOK {

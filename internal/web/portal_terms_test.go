@@ -11,8 +11,8 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/store"
-	"deling/internal/web/channel"
 )
 
 // termsContact gives a consumer a contact person.
@@ -148,7 +148,7 @@ func TestTermsObjectionEndsAccess(t *testing.T) {
 
 	// Rule AA-24: access has ended; the same token is refused on the next request.
 	a := h.person(tok, person.Ident, "")
-	if a.status != http.StatusForbidden || a.problem().Detail != channel.DenyText[access.DenyGrantEnded] {
+	if a.status != http.StatusForbidden || a.problem().Detail != lookup.Deny(access.DenyGrantEnded).Text {
 		t.Fatalf("after the objection: %d %s", a.status, a.body)
 	}
 	if g, _ := h.db.Grant(context.Background(), grants[0].ID); g.Status != access.Ended || g.StatusReason != store.ObjectionReason {

@@ -110,7 +110,8 @@ func New(cfg Config) (*Server, error) {
 		}, []string{"route"}),
 	}
 	shared := channel.New(channel.Config{DB: cfg.DB, Log: cfg.Log, Audit: cfg.Audit, Catalogue: cfg.Catalogue, Env: cfg.Env,
-		Now: cfg.Now, Oslo: oslo, InsightCategories: cfg.InsightCategories, ExtractDir: cfg.ExtractDir, ExtractMaxUnits: cfg.ExtractMaxUnits})
+		Now: cfg.Now, Oslo: oslo, InsightCategories: cfg.InsightCategories, ExtractDir: cfg.ExtractDir, ExtractMaxUnits: cfg.ExtractMaxUnits,
+		KeepResponses: cfg.KeepResponses})
 	if s.api, err = machineapi.New(machineapi.Config{DB: cfg.DB, Log: cfg.Log, Registry: cfg.Registry, Env: cfg.Env, Catalogue: cfg.Catalogue,
 		Verifier: cfg.Verifier, Audit: cfg.Audit, Shared: shared, APIScope: cfg.APIScope, LogVerifierKey: cfg.LogVerifierKey,
 		AdminToken: cfg.AdminToken, InsightCategories: cfg.InsightCategories, KeepResponses: cfg.KeepResponses,

@@ -1,23 +1,12 @@
 package channel
 
 import (
-	"deling/internal/access"
-	"deling/internal/ident"
-	"deling/internal/register"
 	"strings"
 	"time"
-)
 
-var DenyText = map[access.Reason]string{
-	access.DenyUnknownConsumer: "Organisasjonen har ikke tilgang til registeret.",
-	access.DenyConsumerCeased:  "Organisasjonen er opphørt, og tilgangen er avsluttet.",
-	access.DenyNoDelegation:    "Databehandleren har ingen aktiv delegering fra konsumenten.",
-	access.DenyNoGrant:         "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
-	access.DenyGrantSuspended:  "Tilgangen er suspendert.",
-	access.DenyGrantEnded:      "Tilgangen er avsluttet.",
-	access.DenyQueryKind:       "Vedtaket gir ikke tilgang til denne typen oppslag.",
-	access.DenyHistory:         "Vedtaket gir ikke tilgang til historikk.",
-}
+	"deling/internal/ident"
+	"deling/internal/register"
+)
 
 // ParsePerson checks an employee identifier. Rule AA-14: a test environment
 // takes synthetic identities only; production refuses H-numbers.

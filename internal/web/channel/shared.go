@@ -6,6 +6,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -25,6 +26,8 @@ type Config struct {
 	ExtractDir string
 	// ExtractMaxUnits is how many persons or employers one extract may name (default extract.DefaultMaxUnits).
 	ExtractMaxUnits int
+	// KeepResponses keeps each answer's exact bytes, compressed, in its log record; otherwise only their SHA-256.
+	KeepResponses bool
 }
 
 // Shared holds what both sides need for the rules they share. Build one with New.
@@ -39,12 +42,15 @@ type Shared struct {
 	insightCategories []string
 	extractDir        string
 	extractMax        int
+	// Lookup is the one lookup pipeline both sides answer lookups through.
+	Lookup *lookup.Pipeline
 }
 
 // New makes a Shared.
 func New(cfg Config) *Shared {
 	return &Shared{db: cfg.DB, log: cfg.Log, audit: cfg.Audit, catalogue: cfg.Catalogue, env: cfg.Env, now: cfg.Now, oslo: cfg.Oslo,
-		insightCategories: cfg.InsightCategories, extractDir: cfg.ExtractDir, extractMax: cfg.ExtractMaxUnits}
+		insightCategories: cfg.InsightCategories, extractDir: cfg.ExtractDir, extractMax: cfg.ExtractMaxUnits,
+		Lookup: &lookup.Pipeline{Store: cfg.DB, Log: cfg.Audit, Catalogue: cfg.Catalogue, Env: cfg.Env, Now: cfg.Now, KeepResponses: cfg.KeepResponses}}
 }
 
 // ExtractsOn reports whether this instance runs extracts.

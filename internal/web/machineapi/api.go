@@ -2,9 +2,7 @@ package machineapi
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +18,9 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/ident"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/token"
-	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 )
 
@@ -116,34 +114,55 @@ func (c *call) body(req any) bool {
 	return true
 }
 
-// fail logs a denial and answers with a problem. If the log cannot take the
+// fail logs a refusal and answers with a problem. If the log cannot take the
 // record the caller gets 503 instead: no answer leaves unlogged.
 func (c *call) fail(status int, code, reason, detail string) {
-	c.rec.Decision, c.rec.Reason, c.rec.Status = audit.Deny, reason, status
-	if !c.append() {
+	if err := c.s.Lookup.Refuse(c.r.Context(), c.rec, status, reason); err != nil {
+		c.notLogged(err)
 		return
 	}
 	httperr.Write(c.w, c.r, status, code, detail)
 }
 
-// deny answers a denied decision.
+// deny answers a denied decision (logged).
 func (c *call) deny(d access.Decision) {
-	c.fail(http.StatusForbidden, "", string(d.Reason), channel.DenyText[d.Reason])
+	c.fail(http.StatusForbidden, "", string(d.Reason), lookup.Deny(d.Reason).Text)
 }
 
-// ok logs a permitted answer and sends it.
+// ok logs a permitted answer that is not a lookup of arbeidsforhold (counts,
+// extract status and batches) and sends it.
 func (c *call) ok(d access.Decision, body []byte, returned []string, count int) {
-	sum := sha256.Sum256(body)
-	if c.rec.Decision == "" {
-		c.rec.Decision = audit.Permit
+	c.send(func() error { return c.s.Lookup.Deliver(c.r.Context(), c.rec, d, body, returned, count) }, body)
+}
+
+// notLogged answers 503: the lookup's record could not be written (fail closed).
+func (c *call) notLogged(err error) {
+	c.s.log.Error("audit append failed; answering 503", "err", err, "correlation_id", c.rec.CorrelationID)
+	httperr.Write(c.w, c.r, http.StatusServiceUnavailable, "", "Oppslaget kunne ikke logges, og blir derfor ikke besvart.")
+}
+
+// failed answers a lookup the pipeline refused or could not run; the
+// pipeline has logged it already.
+func (c *call) failed(err error) {
+	var denied *lookup.Denied
+	switch {
+	case errors.As(err, &denied):
+		httperr.Write(c.w, c.r, http.StatusForbidden, "", denied.Text)
+	case errors.Is(err, lookup.ErrNotLogged):
+		c.notLogged(err)
+	default:
+		c.s.log.Error("lookup failed", "err", err, "correlation_id", c.rec.CorrelationID)
+		httperr.Write(c.w, c.r, http.StatusInternalServerError, httperr.CodeInternal, internalText)
 	}
-	c.rec.Status = http.StatusOK
-	if c.s.keepResponses {
-		c.rec.Response = audit.Compress(body)
-	}
-	c.rec.Returned, c.rec.ResultCount, c.rec.ResponseHash = returned, count, hex.EncodeToString(sum[:])
-	c.rec.Grants = d.GrantRefs()
-	if !c.append() {
+}
+
+const internalText = "Det oppsto en feil under behandlingen av forespørselen. Oppgi correlation-id ved henvendelse."
+
+// send delivers body: its record is appended first (Rule AA-16), and only
+// then does a byte leave.
+func (c *call) send(deliver func() error, body []byte) {
+	if err := deliver(); err != nil {
+		c.notLogged(err)
 		return
 	}
 	c.w.Header().Set("Content-Type", "application/json")
@@ -151,84 +170,34 @@ func (c *call) ok(d access.Decision, body []byte, returned []string, count int) 
 	c.w.Write(body)
 }
 
-// append writes the record; on failure it answers 503 and returns false (fail closed).
-func (c *call) append() bool {
-	if err := c.s.audit.Append(c.r.Context(), &c.rec); err != nil {
-		c.s.log.Error("audit append failed; answering 503", "err", err, "correlation_id", c.rec.CorrelationID)
-		httperr.Write(c.w, c.r, http.StatusServiceUnavailable, "", "Oppslaget kunne ikke logges, og blir derfor ikke besvart.")
-		return false
-	}
-	return true
-}
-
-// decide runs the access decision for a query kind.
-func (c *call) decide(kind access.QueryKind, history bool) access.Decision {
-	return access.Decide(access.Request{
-		Consumer: c.claims.Consumer, Processor: c.claims.Supplier,
-		Channel: access.ChannelAPI, Env: c.s.env, Kind: kind, History: history,
-	}, c.in, c.s.now())
-}
-
-// lookup decides, queries and projects. It answers a denial or a failure
-// itself and then returns ok=false.
-func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (d access.Decision, list []byte, returned []string, page register.DocPage, ok bool) {
-	if d = c.decide(kind, history); !d.Permit {
-		c.deny(d)
-		return d, nil, nil, page, false
-	}
-	// Rule SK-08: grants resting on consent deliver a person's data only under
-	// the person's valid consent (consentGate, portal_consent.go). Without it the
-	// answer is the same as for an unknown person; only the log says why.
-	var oc channel.ConsentOutcome
-	switch d, oc = c.consentGate(d, kind, history, q.Arbeidstaker); oc {
-	case channel.ConsentMissing:
-		c.rec.Decision, c.rec.Reason = audit.Deny, channel.ReasonNoConsent
-		return d, []byte("[]"), nil, page, true
-	case channel.ConsentAnswered:
-		return d, nil, nil, page, false
-	}
-	page, err := c.s.db.FindDocs(c.r.Context(), q)
-	if err == nil {
-		list, returned, err = c.project(d, page.Docs)
-	}
+// lookup runs the lookup pipeline (package lookup) and returns the answer
+// with its items as a JSON array. It answers a denial or a failure itself
+// and then returns nil.
+func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (*lookup.Answer, []byte) {
+	a, err := c.s.Lookup.Lookup(c.r.Context(), c.in, c.rec, lookup.Query{Kind: kind, History: history, Register: q})
 	if err != nil {
-		c.internal(err)
-		return d, nil, nil, page, false
+		c.failed(err)
+		return nil, nil
 	}
-	return d, list, returned, page, true
-}
-
-// project turns stored documents into the consumer's minimised JSON array and
-// the identities they are about.
-func (c *call) project(d access.Decision, docs []register.Doc) ([]byte, []string, error) {
-	proj, err := c.s.catalogue.Projection(d.Packages)
-	if err != nil {
-		return nil, nil, err
+	n := 2
+	for _, it := range a.Items {
+		n += len(it.JSON) + 1
 	}
-	opts := access.Options{CurrentDetaljer: !d.History}
-	buf := make([]byte, 0, 256+len(docs)*1024)
-	buf = append(buf, '[')
-	var returned []string
-	for i, doc := range docs {
+	list := make([]byte, 0, n)
+	list = append(list, '[')
+	for i, it := range a.Items {
 		if i > 0 {
-			buf = append(buf, ',')
+			list = append(list, ',')
 		}
-		if buf, err = proj.Append(buf, doc.Doc, opts); err != nil {
-			return nil, nil, fmt.Errorf("project %s: %w", doc.UUID, err)
-		}
-		returned = append(returned, doc.Arbeidstaker)
-		if doc.PersonEmployer {
-			returned = append(returned, doc.Arbeidssted, doc.Opplysningspliktig)
-		}
+		list = append(list, it.JSON...)
 	}
-	buf = append(buf, ']')
-	slices.Sort(returned)
-	return buf, slices.Compact(returned), nil
+	return a, append(list, ']')
 }
 
+// internal answers a failure outside the pipeline, logged.
 func (c *call) internal(err error) {
 	c.s.log.Error("lookup failed", "err", err, "correlation_id", c.rec.CorrelationID)
-	c.fail(http.StatusInternalServerError, "AA-000", "error", "Det oppsto en feil under behandlingen av forespørselen. Oppgi correlation-id ved henvendelse.")
+	c.fail(http.StatusInternalServerError, httperr.CodeInternal, lookup.ReasonError, internalText)
 }
 
 // filters are the three filter lists of a search, with the real API's codes for empty lists.
@@ -331,14 +300,8 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if d, body, returned, page, ok := c.lookup(access.ByArbeidstaker, f.Historikk, query); ok {
-		if len(page.Docs) == 0 && c.rec.Decision == "" { // not already withheld for want of consent (Rule SK-08)
-			// The answer is the same as for an unknown person; only the log says the person was withheld (Rule AA-11).
-			if p, err := s.db.Person(r.Context(), query.Arbeidstaker); err == nil && p.Protected() {
-				c.rec.Decision = audit.Screened
-			}
-		}
-		c.ok(d, body, returned, len(page.Docs))
+	if a, body := c.lookup(access.ByArbeidstaker, f.Historikk, query); a != nil {
+		c.send(func() error { return a.Deliver(r.Context(), body) }, body)
 	}
 }
 
@@ -494,16 +457,16 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	case req.Sidestoerrelse > 0:
 		query.Limit = req.Sidestoerrelse
 	}
-	d, list, returned, page, ok := c.lookup(kind, req.Historikk, query)
-	if !ok {
+	a, list := c.lookup(kind, req.Historikk, query)
+	if a == nil {
 		return
 	}
-	body, err := json.Marshal(SearchResponse{Arbeidsforhold: list, NesteSide: pageToken(page.Next)})
+	body, err := json.Marshal(SearchResponse{Arbeidsforhold: list, NesteSide: pageToken(a.Next)})
 	if err != nil {
 		c.internal(err)
 		return
 	}
-	c.ok(d, body, returned, len(page.Docs))
+	c.send(func() error { return a.Deliver(r.Context(), body) }, body)
 }
 
 // byUUID answers GET /api/v2/arbeidsforhold/{uuid}. A record the caller may
@@ -532,13 +495,15 @@ func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Looking up one record reveals the person it is about: it needs the person query kind.
-	d, list, returned, page, ok := c.lookup(access.ByArbeidstaker, historikk, register.Query{UUID: u.String(), Screened: true, Limit: 1})
+	a, list := c.lookup(access.ByArbeidstaker, historikk, register.Query{UUID: u.String(), Screened: true, Limit: 1})
 	switch {
-	case !ok:
-	case len(page.Docs) == 0:
+	case a == nil:
+	case len(a.Items) == 0:
+		// Not there, screened (Rule AA-11), or not consented to (Rule SK-08): the same answer.
 		c.fail(http.StatusNotFound, "", "not-found", "Fant ikke arbeidsforholdet.")
 	default:
-		c.ok(d, list[1:len(list)-1], returned, 1) // the object inside "[…]"
+		body := list[1 : len(list)-1] // the object inside "[…]"
+		c.send(func() error { return a.Deliver(r.Context(), body) }, body)
 	}
 }
 
@@ -583,11 +548,12 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 			units = append(units, string(o))
 		}
 	}
-	d := c.decide(access.Antall, false)
-	if !d.Permit {
-		c.deny(d)
+	plan, err := s.Lookup.Decide(r.Context(), c.in, c.rec, access.Antall, false)
+	if err != nil {
+		c.failed(err)
 		return
 	}
+	d := plan.Decision()
 	counts, err := s.db.CountActive(r.Context(), units, s.Today())
 	if err != nil {
 		c.internal(err)

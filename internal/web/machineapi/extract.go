@@ -216,7 +216,8 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 	c.rec.Decision = audit.Permit
 	if channel.BatchStateOf(j, n, s.now()) == channel.BatchEnd {
 		c.rec.Status = http.StatusOK
-		if !c.append() {
+		if err := c.s.Lookup.Append(r.Context(), &c.rec); err != nil {
+			c.notLogged(err)
 			return
 		}
 		w.Header().Set(HeaderExtractEnd, "true")
@@ -232,7 +233,8 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	c.rec.Status, c.rec.ResultCount, c.rec.ResponseHash = http.StatusOK, b.Records, b.SHA256
-	if !c.append() {
+	if err := c.s.Lookup.Append(r.Context(), &c.rec); err != nil {
+		c.notLogged(err)
 		return
 	}
 	s.SendBatch(w, j, b, f)

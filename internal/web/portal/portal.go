@@ -102,15 +102,6 @@ func personOnly(v *visitor) bool { return v.IsPerson() }
 // answered by serveError: a page for the status httperr.Status maps it to.
 type portalHandler func(http.ResponseWriter, *http.Request, *visitor) error
 
-// answersItself adapts a page that answers its own errors (lookupSearch,
-// whose lookup is moving to internal/lookup as it is) to a portalHandler.
-func answersItself(h func(http.ResponseWriter, *http.Request, *visitor)) portalHandler {
-	return func(w http.ResponseWriter, r *http.Request, v *visitor) error {
-		h(w, r, v)
-		return nil
-	}
-}
-
 // signedIn wraps a portal page: it loads the visitor, sends those not signed
 // in to the sign-in page and answers 403 to those the guard turns away.
 func (s *Server) signedIn(g guard, h portalHandler) http.HandlerFunc {

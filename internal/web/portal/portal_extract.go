@@ -13,6 +13,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/extract"
+	"deling/internal/lookup"
 	"deling/internal/store"
 	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
@@ -202,7 +203,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	}
 	d := s.DecideExtract(in, v.Org, "", kind, false)
 	if !d.Permit {
-		p.Denied = channel.DenyText[d.Reason]
+		p.Denied = lookup.Deny(d.Reason).Text
 		if d.Reason == access.DenyNoGrant {
 			p.Denied = "Virksomheten har ikke vedtak om uttrekk i dette miljøet."
 		}

@@ -1,8 +1,6 @@
 package portal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -11,9 +9,9 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/store"
-	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 )
 
@@ -93,8 +91,10 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor)
 	return nil
 }
 
-// lookupSearch answers a search, or the next page of one.
-func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor) {
+// lookupSearch answers a search, or the next page of one, through the lookup
+// pipeline (package lookup) as every channel does.
+func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor) error {
+	ctx := r.Context()
 	p := lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), Kind: r.PostFormValue("sok"), Ident: strings.TrimSpace(r.PostFormValue("ident"))}
 	if len(p.Ident) > 64 {
 		p.Ident = p.Ident[:64]
@@ -107,24 +107,21 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 		}
 	}
 	p.Page = max(p.Page, 1)
-	criteria, _ := json.Marshal(map[string]any{"sok": p.Kind, "ident": p.Ident, "side": p.Page})
-	rec := audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelWeb), Consumer: v.Org, EndUser: v.Actor(),
-		CorrelationID: httperr.CorrelationID(r.Context()), Operation: "POST /portal/oppslag", Request: criteria}
+	rec := lookup.Caller{Channel: access.ChannelWeb, Consumer: v.Org, EndUser: v.Actor(), CorrelationID: httperr.CorrelationID(ctx),
+		Operation: "POST /portal/oppslag"}.Record(map[string]any{"sok": p.Kind, "ident": p.Ident, "side": p.Page})
 	// refuse logs a search that gets no data, then shows the page with status.
-	refuse := func(status int, reason string) {
-		rec.Decision, rec.Reason, rec.Status = audit.Deny, reason, status
-		if err := s.audit.Append(r.Context(), &rec); err != nil {
-			s.pageError(w, r, err)
-			return
+	refuse := func(status int, reason string) error {
+		if err := s.Lookup.Refuse(ctx, rec, status, reason); err != nil {
+			return httperr.WithStatus(http.StatusServiceUnavailable, err)
 		}
 		w.WriteHeader(status)
 		s.render(w, r, "oppslag.html", p)
+		return nil
 	}
 	if !s.termsOK(r, v) {
 		// Rule AA-04: no search before the terms are ticked at this sign-in.
 		p.NeedTerms, p.TermsError = true, "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."
-		refuse(http.StatusForbidden, "terms-not-confirmed")
-		return
+		return refuse(http.StatusForbidden, "terms-not-confirmed")
 	}
 	q := register.Query{Screened: true, After: r.PostFormValue("etter"), Limit: 50}
 	if len(q.After) > 64 {
@@ -148,110 +145,81 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	}
 	if !ok {
 		p.Error = "Nummeret er ikke gyldig: " + why + "."
-		refuse(http.StatusBadRequest, "invalid-request")
-		return
+		return refuse(http.StatusBadRequest, "invalid-request")
 	}
-	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	in, err := s.Lookup.Inputs(ctx, v.Org, "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
-	in.Catalogue = s.catalogue
-	d := access.Decide(access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, s.now())
-	if !d.Permit {
-		p.Denied = channel.DenyText[d.Reason]
-		refuse(http.StatusForbidden, string(d.Reason))
-		return
-	}
-	// Rule SK-08: grants resting on consent give a person's data only under their valid consent.
-	d, oc, err := s.ApplyConsent(r.Context(), access.Request{Consumer: v.Org, Channel: access.ChannelWeb, Env: s.env, Kind: kind}, in, d, q.Arbeidstaker)
+	a, err := s.Lookup.Lookup(ctx, in, rec, lookup.Query{Kind: kind, Register: q})
+	var denied *lookup.Denied
 	switch {
+	case errors.As(err, &denied): // logged by the pipeline
+		p.Denied = denied.Text
+		w.WriteHeader(http.StatusForbidden)
+		s.render(w, r, "oppslag.html", p)
+		return nil
+	case errors.Is(err, lookup.ErrNotLogged):
+		return httperr.WithStatus(http.StatusServiceUnavailable, err)
 	case err != nil:
-		s.pageError(w, r, err)
-		return
-	case oc == channel.ConsentNotKeyed:
-		p.Denied = channel.ConsentNotKeyedText
-		refuse(http.StatusForbidden, string(access.DenyQueryKind))
-		return
-	case oc == channel.ConsentMissing:
-		// The same page as for a person the register does not know; only the log says why.
-		p.Searched = true
-		refuse(http.StatusOK, channel.ReasonNoConsent)
-		return
+		return err
 	}
-	page, err := s.db.FindDocs(r.Context(), q)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	proj, err := s.catalogue.Projection(d.Packages)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+	// A person withheld for want of consent (Rule SK-08) or a protected
+	// address (Rule AA-11) gets the page of a person the register does not
+	// know; only the log says why.
 	var (
-		shown    []byte
-		returned []string
-		names    = nameCache{s: s, r: r}
+		shown []byte
+		names = nameCache{s: s, r: r}
 	)
-	for _, doc := range page.Docs {
-		b, err := proj.Append(nil, doc.Doc, access.Options{CurrentDetaljer: true})
+	for _, it := range a.Items {
+		shown = append(append(shown, it.JSON...), '\n')
+		row, err := s.lookupRow(it, &names)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		shown = append(append(shown, b...), '\n')
-		var a register.Arbeidsforhold
-		if err := json.Unmarshal(b, &a); err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		// Identifiers are shown as far as the grant's packages give them; names always (the web channel shows names).
-		row := lookupRow{PersonIdent: a.ArbeidstakerIdent(), ArbeidsstedIdent: a.ArbeidsstedIdent(), Type: a.Type.Beskrivelse,
-			Start: string(a.Ansettelsesperiode.Startdato), Permisjoner: len(a.Permisjoner)}
-		if row.Type == "" {
-			row.Type = a.Type.Kode
-		}
-		if a.Ansettelsesperiode.Sluttdato != nil {
-			row.Slutt = string(*a.Ansettelsesperiode.Sluttdato)
-		}
-		if det := a.GjeldendeDetaljer(); det != nil {
-			if det.Yrke != nil {
-				row.Yrke = det.Yrke.Beskrivelse
-			}
-			if det.AvtaltStillingsprosent != nil {
-				row.Stilling = formatPercent(*det.AvtaltStillingsprosent)
-			}
-		}
-		if row.Person, err = names.person(doc.Arbeidstaker); err == nil {
-			row.Arbeidssted, err = names.org(doc.Arbeidssted)
-		}
-		if err == nil {
-			row.Opplysningspliktig, err = names.org(doc.Opplysningspliktig)
-		}
-		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 		p.Rows = append(p.Rows, row)
-		returned = append(returned, doc.Arbeidstaker)
-		if doc.PersonEmployer {
-			returned = append(returned, doc.Arbeidssted, doc.Opplysningspliktig)
+	}
+	// Logged before a byte of the answer leaves (fail closed).
+	if err := a.Deliver(ctx, shown); err != nil {
+		return httperr.WithStatus(http.StatusServiceUnavailable, err)
+	}
+	p.Searched, p.Next = true, a.Next
+	s.render(w, r, "oppslag.html", p)
+	return nil
+}
+
+// lookupRow is one delivered arbeidsforhold as the page shows it: identifiers
+// as far as the grant's packages give them, names always (the web channel
+// shows names).
+func (s *Server) lookupRow(it lookup.Item, names *nameCache) (lookupRow, error) {
+	var a register.Arbeidsforhold
+	if err := json.Unmarshal(it.JSON, &a); err != nil {
+		return lookupRow{}, err
+	}
+	row := lookupRow{PersonIdent: a.ArbeidstakerIdent(), ArbeidsstedIdent: a.ArbeidsstedIdent(), Type: a.Type.Beskrivelse,
+		Start: string(a.Ansettelsesperiode.Startdato), Permisjoner: len(a.Permisjoner)}
+	if row.Type == "" {
+		row.Type = a.Type.Kode
+	}
+	if a.Ansettelsesperiode.Sluttdato != nil {
+		row.Slutt = string(*a.Ansettelsesperiode.Sluttdato)
+	}
+	if det := a.GjeldendeDetaljer(); det != nil {
+		if det.Yrke != nil {
+			row.Yrke = det.Yrke.Beskrivelse
+		}
+		if det.AvtaltStillingsprosent != nil {
+			row.Stilling = formatPercent(*det.AvtaltStillingsprosent)
 		}
 	}
-	sum := sha256.Sum256(shown)
-	rec.Decision, rec.Status, rec.Returned, rec.ResultCount, rec.ResponseHash = audit.Permit, http.StatusOK, returned, len(page.Docs), hex.EncodeToString(sum[:])
-	if s.keepResponses {
-		rec.Response = audit.Compress(shown)
+	var err error
+	if row.Person, err = names.person(it.Doc.Arbeidstaker); err == nil {
+		row.Arbeidssted, err = names.org(it.Doc.Arbeidssted)
 	}
-	rec.Grants = d.GrantRefs()
-	// Logged before a byte of the answer leaves (fail closed).
-	if err := s.audit.Append(r.Context(), &rec); err != nil {
-		s.pageError(w, r, err)
-		return
+	if err == nil {
+		row.Opplysningspliktig, err = names.org(it.Doc.Opplysningspliktig)
 	}
-	p.Searched, p.Next = true, page.Next
-	s.render(w, r, "oppslag.html", p)
+	return row, err
 }
 
 func formatPercent(f float64) string {

@@ -122,7 +122,7 @@ func (s *Server) routeTable() []route {
 
 		// Web lookup (portal_lookup.go; Rules AA-04, AA-11, AA-16).
 		f("GET /portal/oppslag", s.signedIn(looker, s.lookupPage)),
-		f("POST /portal/oppslag", s.signedIn(looker, answersItself(s.lookupSearch))),
+		f("POST /portal/oppslag", s.signedIn(looker, s.lookupSearch)),
 		f("POST /portal/oppslag/vilkar", s.signedIn(looker, s.lookupTerms)),
 
 		// The consumer's extract jobs (portal_extract.go; issue 6, item 3).
