@@ -29,6 +29,7 @@ func at(t testing.TB, y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, oslo(t))
 }
 
+// Rule AA-19: working days follow the Norwegian calendar.
 func TestCalendarHolidays_AA19(t *testing.T) {
 	c := norway(t)
 	for _, tc := range []struct {

@@ -10,6 +10,7 @@ import (
 // the same night summer time starts (02:00 CET → 03:00 CEST).
 func maundy2027(t testing.TB) time.Time { return at(t, 2027, 3, 25, 16, 50) } // 15:50 UTC
 
+// Rule AV-05: 72 elapsed hours from awareness.
 func TestNotifyDeadline_AV05(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -78,6 +79,7 @@ func TestAwareness_AV03(t *testing.T) {
 	}
 }
 
+// Rule DPA-07: the processor tells the controller within 24 hours of its awareness.
 func TestProcessorDeadline_DPA07(t *testing.T) {
 	aware := maundy2027(t)
 	for _, tc := range []struct {

@@ -5,6 +5,7 @@ import (
 	"time"
 )
 
+// Rule AA-19: first notice and reaction per priority, in the Norwegian working calendar.
 func TestServiceClocks_AA19(t *testing.T) {
 	c := norway(t)
 	for _, tc := range []struct {
@@ -71,6 +72,7 @@ func TestServiceClocks_AA19(t *testing.T) {
 	}
 }
 
+// Rule AA-19: the A/B/C targets.
 func TestPriorityTargets_AA19(t *testing.T) {
 	for _, tc := range []struct {
 		p               Priority
@@ -96,6 +98,7 @@ func TestPriorityTargets_AA19(t *testing.T) {
 	}
 }
 
+// Rule AA-18: consumers and staff report faults.
 func TestServiceIncidentValidate_AA18(t *testing.T) {
 	s := ServiceIncident{Title: "  ", Priority: "X"}
 	bad := s.Validate()
@@ -110,6 +113,7 @@ func TestServiceIncidentValidate_AA18(t *testing.T) {
 	}
 }
 
+// Rule AA-19: SLA compliance per quarter.
 func TestCompliancePerQuarter_AA19(t *testing.T) {
 	c := norway(t)
 	now := at(t, 2027, 7, 1, 12, 0)
