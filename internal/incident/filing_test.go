@@ -1,0 +1,227 @@
+package incident
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fullContent() Content {
+	return Content{Nature: "Lønnsopplysninger sendt til feil konsument", SubjectCategories: []string{"arbeidstakere"},
+		Subjects: Approx{Min: 100, Max: 500}, RecordCategories: []string{"arbeidsforhold"}, Records: Exact(740),
+		Contact: Contact{Name: "Personvernombudet", Email: "pvo@example.no"}, Consequences: "Risiko for svindel",
+		Measures: "Klienten er suspendert"}
+}
+
+func TestFilingValidate_AV05(t *testing.T) {
+	aware := maundy2027(t)
+	hour70 := at(t, 2027, 3, 28, 15, 50)
+	late := at(t, 2027, 3, 29, 9, 0)
+	initial := Filing{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Nature: "n", Contact: Contact{Name: "PVO"}}, At: hour70}
+	for _, tc := range []struct {
+		name  string
+		f     Filing
+		prior []Filing
+		field string
+		want  string
+	}{
+		{"initial at hour 70 with more to follow is enough", initial, nil, "", ""},
+		{"complete initial", Filing{Phase: PhaseInitial, Content: fullContent(), At: hour70}, nil, "", ""},
+		{"art. 33(3)(a): nature", Filing{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Contact: Contact{Name: "PVO"}}, At: hour70}, nil,
+			FieldNature, "Beskriv avviket."},
+		{"art. 33(3)(b): contact point", Filing{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Nature: "n"}, At: hour70}, nil,
+			FieldContactName, "Oppgi personvernombudet eller et annet kontaktpunkt."},
+		{"art. 33(3)(c): without 'more to follow' consequences are required", Filing{Phase: PhaseInitial, Content: Content{Nature: "n", Contact: Contact{Name: "PVO"}}, At: hour70}, nil,
+			FieldConsequences, "Beskriv de sannsynlige konsekvensene."},
+		{"Rule AV-05: late initial needs the reasons", Filing{Phase: PhaseInitial, Content: fullContent(), At: late}, nil,
+			FieldLateReason, "Meldingen sendes etter fristen på 72 timer: oppgi årsaken til forsinkelsen."},
+		{"a late supplement needs no late reason", Filing{Phase: PhaseSupplement, Content: Content{Measures: "nye tiltak"}, At: late}, []Filing{initial}, "", ""},
+		{"art. 33(4): supplement only after the initial", Filing{Phase: PhaseSupplement, Content: Content{Measures: "m"}, At: hour70}, nil,
+			FieldPhase, "Send første melding før en tilleggsmelding."},
+		{"one initial only", initial, []Filing{initial}, FieldPhase, "Første melding er allerede sendt; send en tilleggsmelding."},
+		{"an empty supplement", Filing{Phase: PhaseSupplement, At: late}, []Filing{initial}, FieldNature, "En tilleggsmelding må inneholde ny informasjon."},
+		{"bad e-mail", Filing{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Nature: "n", Contact: Contact{Name: "PVO", Email: "pvo@"}}, At: hour70}, nil,
+			FieldContactEmail, "Skriv en gyldig e-postadresse."},
+		{"bad range", Filing{Phase: PhaseSupplement, Content: Content{Subjects: Approx{Min: 9, Max: 1}}, At: late}, []Filing{initial},
+			FieldSubjects, "Oppgi et tall, et intervall (100–500) eller «ukjent»."},
+	} {
+		f := tc.f
+		bad := f.Validate(tc.prior, aware)
+		if tc.field == "" {
+			if len(bad) != 0 {
+				t.Errorf("%s: got %v, want none", tc.name, bad)
+			}
+			continue
+		}
+		if got := bad[tc.field]; got != tc.want {
+			t.Errorf("%s: got %q, want %q (all: %v)", tc.name, got, tc.want, bad)
+		}
+	}
+}
+
+func TestPhases_AV05(t *testing.T) {
+	initial := Filing{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Nature: "Første beskrivelse", Contact: Contact{Name: "PVO"}, Subjects: Approx{Unknown: true}}}
+	if Complete([]Filing{initial}) {
+		t.Error("an initial notice with more to follow: Complete = true")
+	}
+	sup := Filing{Phase: PhaseSupplement, Content: Content{SubjectCategories: []string{"arbeidstakere"}, Subjects: Exact(312),
+		RecordCategories: []string{"arbeidsforhold"}, Consequences: "c", Measures: "m"}}
+	all := []Filing{initial, sup}
+	if !Complete(all) {
+		t.Error("initial plus a supplement with the rest: Complete = false")
+	}
+	m := Merged(all)
+	if m.Nature != "Første beskrivelse" || m.Subjects != Exact(312) || m.Contact.Name != "PVO" {
+		t.Errorf("Merged: got %+v", m)
+	}
+}
+
+func TestMayFile_DPA08(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a    Actor
+		err  error
+	}{
+		{"the register's case worker", caseWorker, nil},
+		{"the register's DPO", dpo, nil},
+		{"a processor's staff", processor, ErrNotController},
+		{"a consumer's user calling itself saksbehandler", fakeWorker, ErrNotController},
+		{"a register user without a handling role", Actor{Org: ControllerOrg, Role: Reporter}, ErrNotController},
+	} {
+		if err := MayFile(tc.a); !errors.Is(err, tc.err) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.err)
+		}
+	}
+}
+
+func TestPersonLetter_AV06(t *testing.T) {
+	n, err := PersonLetter("Registeret", fullContent(), "Vær oppmerksom på e-post som ber om BankID.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Hva har skjedd?\nLønnsopplysninger sendt til feil konsument", "Hva kan dette bety for deg?\nRisiko for svindel",
+		"Hva har vi gjort?\nKlienten er suspendert", "Hva kan du gjøre?\nVær oppmerksom", "Personvernombudet, pvo@example.no", "Vennlig hilsen\nRegisteret"} {
+		if !strings.Contains(n.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, n.Body)
+		}
+	}
+	if n.Subject == "" || strings.Contains(n.Body, "ukjent") {
+		t.Errorf("subject %q", n.Subject)
+	}
+	c := fullContent()
+	c.Consequences = " "
+	if _, err := PersonLetter("Registeret", c, ""); !errors.Is(err, ErrNoNotice) {
+		t.Errorf("art. 34(2)(c) missing: got %v, want ErrNoNotice", err)
+	}
+	for _, e := range Exemptions() {
+		if !strings.HasPrefix(e.Label(), "Art. 34 nr. 3") {
+			t.Errorf("exemption %s: label %q", e, e.Label())
+		}
+	}
+}
+
+func TestFollowUp_AV08(t *testing.T) {
+	now := at(t, 2027, 6, 1, 12, 0)
+	items := []FollowUpItem{
+		{Area: LessonTraining, Action: "Kurs", Owner: "HR", Due: at(t, 2027, 5, 20, 16, 0)},
+		{Area: LessonSystems, Action: "Tilgangsstyring", Owner: "IT", Due: at(t, 2027, 5, 10, 16, 0)},
+		{Area: LessonSuppliers, Action: "Bytte", Owner: "Innkjøp", Due: at(t, 2027, 5, 1, 16, 0), DoneAt: at(t, 2027, 4, 30, 9, 0)},
+		{Area: LessonControls, Action: "Kontroll", Owner: "IK", Due: at(t, 2027, 6, 30, 16, 0)},
+	}
+	got := Overdue(items, now)
+	if len(got) != 2 || got[0].Action != "Tilgangsstyring" || got[1].Action != "Kurs" {
+		t.Errorf("Overdue: got %+v, want Tilgangsstyring then Kurs", got)
+	}
+	if AllDone(items) {
+		t.Error("AllDone = true with open items")
+	}
+	it := FollowUpItem{Area: "x", Due: at(t, 2027, 5, 1, 0, 0)}
+	bad := it.Validate(now)
+	for f, want := range map[string]string{FieldArea: "Velg område fra listen.", FieldFinding: "Skriv hva vurderingen viste.",
+		FieldAction: "Skriv hvilket tiltak som skal gjennomføres.", FieldOwner: "Oppgi hvem som er ansvarlig.", FieldDue: "Fristen kan ikke ha passert."} {
+		if bad[f] != want {
+			t.Errorf("field %s: got %q, want %q", f, bad[f], want)
+		}
+	}
+}
+
+func TestSortDue_AV05_AA19_AV08(t *testing.T) {
+	c := norway(t)
+	b := Breach{ID: "avvik-1", Status: StatusAssessing, Report: Report{ByProcessor: true, ProcessorAwareAt: maundy2027(t)},
+		FollowUp: []FollowUpItem{{Action: "Kurs", Due: at(t, 2027, 4, 30, 16, 0)}, {Action: "ferdig", Due: at(t, 2027, 3, 1, 0, 0), DoneAt: at(t, 2027, 3, 1, 0, 0)}}}
+	s := ServiceIncident{ID: "drift-7", Priority: PriorityB, ReportedAt: maundy2027(t)}
+	ds := append(b.Due(), s.Due(c)...)
+	SortDue(ds)
+	want := []struct {
+		id   string
+		what DueKind
+		at   time.Time
+	}{
+		{"drift-7", DueFirstNotice, at(t, 2027, 3, 25, 17, 50)},
+		{"avvik-1", DueNotifyDT, at(t, 2027, 3, 28, 17, 50)},
+		{"drift-7", DueReaction, at(t, 2027, 3, 30, 16, 0)},
+		{"avvik-1", DueFollowUp, at(t, 2027, 4, 30, 16, 0)},
+	}
+	if len(ds) != len(want) {
+		t.Fatalf("got %+v", ds)
+	}
+	for i, w := range want {
+		if ds[i].CaseID != w.id || ds[i].What != w.what || !ds[i].At.Equal(w.at) {
+			t.Errorf("%d: got %s %s %v, want %s %s %v", i, ds[i].CaseID, ds[i].What, ds[i].At, w.id, w.what, w.at)
+		}
+	}
+	if !ds[0].Overdue(at(t, 2027, 3, 25, 17, 51)) || ds[0].Overdue(at(t, 2027, 3, 25, 17, 50)) {
+		t.Error("Overdue: due at 17:50 is overdue from 17:50:00+")
+	}
+	b.Status = StatusNotified
+	if got := b.Due(); len(got) != 1 || got[0].What != DueFollowUp {
+		t.Errorf("notified: got %+v, want only the follow-up", got)
+	}
+}
+
+func TestApprox(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Approx
+		ok   bool
+	}{
+		{"120", Exact(120), true},
+		{"1 200", Exact(1200), true},
+		{"1.200", Exact(1200), true},
+		{"100-500", Approx{Min: 100, Max: 500}, true},
+		{"100–500", Approx{Min: 100, Max: 500}, true},
+		{" Ukjent ", Approx{Unknown: true}, true},
+		{"500-100", Approx{}, false},
+		{"-5", Approx{}, false},
+		{"+5", Approx{}, false},
+		{"mange", Approx{}, false},
+		{"", Approx{}, false},
+		{"1000000000", Approx{}, false},
+	} {
+		got, err := ParseApprox(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseApprox(%q) = %+v, %v; want %+v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzParseApprox: whatever a person types, an accepted number is valid and reads back the same.
+func FuzzParseApprox(f *testing.F) {
+	for _, s := range []string{"120", "1 200", "100-500", "100–500", "ukjent", "?", "-", "1-", "99999999-100000000", "\u00a0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseApprox(s)
+		if err != nil {
+			return
+		}
+		if !a.Valid() {
+			t.Fatalf("ParseApprox(%q) = %+v, not valid", s, a)
+		}
+		b, err := ParseApprox(a.String())
+		if err != nil || b != a {
+			t.Fatalf("round trip of %q: %+v → %q → %+v, %v", s, a, a.String(), b, err)
+		}
+	})
+}

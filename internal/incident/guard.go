@@ -1,0 +1,42 @@
+package incident
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNotReady is Ready's error: the case lacks what the step needs.
+var ErrNotReady = errors.New("the case is not ready for the step")
+
+// Ready checks what a step needs from the case beyond its status and the
+// actor's role: a decision rests on a recorded risk assessment (Rule AV-04),
+// the decision recorded matches the step, only the controller files (Rule
+// DPA-08), a case is closed only once the persons are dealt with, and the
+// follow-up is done only when every item is (Rule AV-08).
+func (b *Breach) Ready(step Step, actor Actor) error {
+	switch step {
+	case StepDecideNotify, StepDecideNoNotif:
+		if b.Risk == nil {
+			return fmt.Errorf("%s: no risk assessment: %w", step, ErrNotReady)
+		}
+		if b.Decision == nil || b.Decision.Step() != step || len(b.Decision.Validate()) > 0 {
+			return fmt.Errorf("%s: no valid decision of this kind: %w", step, ErrNotReady)
+		}
+	case StepFileInitial, StepFileSupplement:
+		if err := MayFile(actor); err != nil {
+			return err
+		}
+	case StepClose:
+		if len(b.Measures) == 0 {
+			return fmt.Errorf("%s: no immediate measure recorded: %w", step, ErrNotReady)
+		}
+		if b.Status == StatusNotified && !Complete(b.Filings) {
+			return fmt.Errorf("%s: Datatilsynet still owed a supplement: %w", step, ErrNotReady)
+		}
+	case StepFollowUpDone:
+		if !AllDone(b.FollowUp) {
+			return fmt.Errorf("%s: follow-up items open: %w", step, ErrNotReady)
+		}
+	}
+	return nil
+}
