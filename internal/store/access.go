@@ -15,9 +15,6 @@ import (
 	"deling/internal/register"
 )
 
-// ErrConflict is returned (wrapped) when a change is not allowed in the row's current state.
-var ErrConflict = errors.New("conflict")
-
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -15,9 +15,6 @@ import (
 	"deling/internal/audit"
 )
 
-// ErrClosed is returned by Append after Close.
-var ErrClosed = errors.New("store is closed")
-
 // maxBatch bounds how many records one commit of the log takes.
 const maxBatch = 2048
 

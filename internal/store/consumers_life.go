@@ -50,9 +50,6 @@ func SuspendedByRegister(g access.Grant) bool {
 	return g.Status == access.Suspended && strings.HasPrefix(g.StatusReason, ReasonSuspended)
 }
 
-// ErrLimit is returned (wrapped) when an organisation has reached a limit, such as its invitations per day.
-var ErrLimit = errors.New("limit reached")
-
 // LifeResult counts what a change touched.
 type LifeResult struct {
 	Grants      int // grants suspended, resumed or ended

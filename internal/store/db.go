@@ -21,9 +21,6 @@ import (
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
 
-// ErrNotFound is returned (wrapped) when a row does not exist.
-var ErrNotFound = errors.New("not found")
-
 //go:embed migrations
 var migrations embed.FS
 

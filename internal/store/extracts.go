@@ -33,13 +33,6 @@ const (
 // Active reports whether the job counts against its organisation's limit of running jobs.
 func (s ExtractStatus) Active() bool { return s == ExtractQueued || s == ExtractRunning }
 
-// ErrTooManyExtracts is returned by CreateExtract when the organisation already has its limit of queued or running jobs.
-var ErrTooManyExtracts = errors.New("too many extract jobs under way")
-
-// ErrLostClaim is returned when a runner's claim on a job is gone: another
-// runner took the job over, or it was deleted. The runner stops.
-var ErrLostClaim = errors.New("extract job claim lost")
-
 // ExtractQuery is what an extract contains: the arbeidsforhold of the units
 // (persons, arbeidssteder or opplysningspliktige, by the job's kind) that pass
 // the filters. Empty filters let everything through.

@@ -14,9 +14,6 @@ import (
 	"deling/internal/governance"
 )
 
-// ErrExists is returned (wrapped) when a row with the same key already exists.
-var ErrExists = errors.New("already exists")
-
 // uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
 // failing: SQLSTATE 23505 on PostgreSQL, "UNIQUE constraint failed" on SQLite.
 // A count-then-insert that lost a race to a concurrent insert ends here, and
