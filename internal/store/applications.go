@@ -65,10 +65,7 @@ type applicationEvent struct {
 // lockApplication loads an application in tx, locking its row on PostgreSQL
 // (SQLite's write transaction holds the whole database already).
 func (db *DB) lockApplication(ctx context.Context, tx *sql.Tx, id string) (governance.Application, error) {
-	q := `SELECT ` + applicationColumns + ` FROM applications WHERE id = $1`
-	if db.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := db.forUpdate(`SELECT ` + applicationColumns + ` FROM applications WHERE id = $1`)
 	a, err := scanApplication(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("application %s: %w", id, ErrNotFound)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -75,27 +74,6 @@ func (db *DB) logLoop() {
 		db.restartWAL()
 	}
 }
-
-// restartWAL starts deling.db's WAL over every walRestartEvery. Under constant
-// appends the background PASSIVE checkpoints never catch up with the newest
-// frames, so the WAL would never start over and would grow without end. This
-// goroutine is the file's only writer, so a RESTART checkpoint here waits only
-// for readers' short transactions, and copies only the frames of the last
-// moment: the checkpointer has copied the rest.
-func (db *DB) restartWAL() {
-	if db.engine != SQLite || time.Since(db.lastRestart) < walRestartEvery {
-		return
-	}
-	db.lastRestart = time.Now()
-	var busy, frames, done int
-	db.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
-}
-
-// walRestartEvery is how often the log's writer starts the WAL over. Each
-// restart stalls the log's commits briefly (measured: up to ~120 ms on the
-// 1M-person bench at 2,000 lookups/s); every 5 s put 19 of 61 seconds over a
-// 10 ms p99, every 30 s 7, and keeps the WAL near 30 s of writes.
-var walRestartEvery = 30 * time.Second
 
 func (db *DB) commitBatch(batch []*appendReq) {
 	entries := make([]audit.Entry, len(batch))
@@ -174,10 +152,7 @@ type node struct {
 // new tree nodes and the tree state. The state row is locked, so appends from
 // several nodes on one PostgreSQL take turns.
 func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
-	q := `SELECT size, range_hashes FROM log_state WHERE id = 1`
-	if db.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := db.forUpdate(`SELECT size, range_hashes FROM log_state WHERE id = 1`)
 	var (
 		size uint64
 		rh   []byte

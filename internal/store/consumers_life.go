@@ -375,10 +375,7 @@ func (db *DB) ProcessorDelegations(ctx context.Context, orgnr string) ([]access.
 // tx, locking their rows on PostgreSQL (SQLite's writers take turns anyway),
 // so that two concurrent changes cannot both leave the consumer without one.
 func (db *DB) lockAdminContacts(ctx context.Context, tx *sql.Tx, consumer string) ([]string, error) {
-	q := `SELECT id FROM contacts WHERE consumer = $1 AND rolle = $2 ORDER BY id`
-	if db.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := db.forUpdate(`SELECT id FROM contacts WHERE consumer = $1 AND rolle = $2 ORDER BY id`)
 	ids, err := idsIn(ctx, tx, q, consumer, string(governance.ContactAdministrative))
 	if err != nil {
 		return nil, fmt.Errorf("administrative contacts of %s: %w", consumer, err)

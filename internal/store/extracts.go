@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"deling/internal/access"
@@ -175,11 +174,9 @@ func (db *DB) CreateExtract(ctx context.Context, j ExtractJob, maxActive int, re
 	}
 	j.Status, j.CreatedAt, j.UnitsTotal = ExtractQueued, db.now().UTC(), len(j.Query.Units)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if db.engine == Postgres {
-			// Two nodes creating jobs for one organisation take turns, so the limit holds (SQLite's writer is one connection).
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('extract:' || $1))`, j.Consumer); err != nil {
-				return err
-			}
+		// Two nodes creating jobs for one organisation take turns, so the limit holds.
+		if err := db.takeTurns(ctx, tx, "extract:"+j.Consumer); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM extract_jobs WHERE consumer = $1 AND status IN ('venter', 'kjorer')`, j.Consumer).Scan(&n); err != nil {
@@ -453,22 +450,11 @@ func (db *DB) ExtractSession() (*ExtractSession, error) {
 	if db.engine != SQLite {
 		return &ExtractSession{db: db, read: db.regRead, write: db.write}, nil
 	}
-	r, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "register.db")+
-		"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(0)&_pragma=cache_size(-16384)")
+	r, w, err := openExtractSQLite(db.dir)
 	if err != nil {
-		return nil, fmt.Errorf("open extract reader: %w", err)
+		return nil, err
 	}
-	w, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "deling.db")+
-		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-8192)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
-	if err != nil {
-		r.Close()
-		return nil, fmt.Errorf("open extract writer: %w", err)
-	}
-	for _, c := range []*sql.DB{r, w} {
-		c.SetMaxOpenConns(1)
-		c.SetMaxIdleConns(1)
-	}
-	return &ExtractSession{db: db, read: &pool{DB: r}, write: &pool{DB: w}, own: true, restarted: time.Now()}, nil
+	return &ExtractSession{db: db, read: r, write: w, own: true, restarted: time.Now()}, nil
 }
 
 // Close releases the session's connections.
@@ -503,8 +489,7 @@ func (s *ExtractSession) restartWAL() {
 		return
 	}
 	s.restarted = time.Now()
-	var busy, frames, done int
-	s.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
+	checkpointRestart(s.write)
 }
 
 // shrink frees the reader's cached pages after every 1,000 rows or so.
