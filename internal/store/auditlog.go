@@ -14,82 +14,24 @@ import (
 	"deling/internal/audit"
 )
 
-// maxBatch bounds how many records one commit of the log takes.
+// maxBatch bounds how many records one commit of the log takes (logQueue).
 const maxBatch = 2048
 
 var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
-type appendReq struct {
-	entry audit.Entry
-	done  chan error
-}
-
-// startLog starts the goroutine that group-commits appends. It is owned by the
-// DB: Close stops it after it has committed what was queued.
-func (db *DB) startLog() {
-	db.logReqs = make(chan *appendReq, maxBatch)
-	db.logStop = make(chan struct{})
-	db.logDone = make(chan struct{})
-	go db.logLoop()
-}
-
-// logLoop commits queued appends. While one commit waits for its fsync, new
-// appends queue up, and the next commit takes them all: many concurrent
-// lookups share one durable commit, without waiting for a timer.
-func (db *DB) logLoop() {
-	defer close(db.logDone)
-	batch := make([]*appendReq, 0, maxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case r := <-db.logReqs:
-			batch = append(batch, r)
-		case <-db.logStop:
-			for {
-				select {
-				case r := <-db.logReqs:
-					batch = append(batch, r)
-					if len(batch) < maxBatch {
-						continue
-					}
-				default:
-				}
-				if len(batch) == 0 {
-					return
-				}
-				db.commitBatch(batch)
-				batch = batch[:0]
-			}
-		}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-db.logReqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.commitBatch(batch)
-		db.restartWAL()
+// commitLog is the log queue's flush: it appends entries in one
+// transaction, durable when it returns (synchronous=FULL on SQLite).
+func (db *DB) commitLog(entries []audit.Entry) error {
+	ctx := context.Background() // a client that goes away does not cancel an append
+	if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.appendEntries(ctx, tx, entries) }); err != nil {
+		return fmt.Errorf("append to the lookup log: %w", err)
 	}
-}
-
-func (db *DB) commitBatch(batch []*appendReq) {
-	entries := make([]audit.Entry, len(batch))
-	for i, r := range batch {
-		entries[i] = r.entry
-	}
-	err := db.inTx(context.Background(), func(tx *sql.Tx) error { return db.appendEntries(context.Background(), tx, entries) })
-	db.logBatches.Add(1)
-	for _, r := range batch {
-		r.done <- err
-	}
+	return nil
 }
 
 // Append writes a record to the log and returns when it is durable: committed
 // with synchronous=FULL on SQLite, or committed on PostgreSQL. Concurrent
-// appends are group-committed.
+// appends are group-committed (logQueue). ErrClosed after Close.
 func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if r.ID == "" {
 		r.ID = newID()
@@ -101,31 +43,7 @@ func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if err != nil {
 		return err
 	}
-	req := &appendReq{entry: e, done: make(chan error, 1)}
-	select {
-	case db.logReqs <- req:
-	case <-db.logDone:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		if err != nil {
-			return fmt.Errorf("append to the lookup log: %w", err)
-		}
-		return nil
-	case <-db.logDone:
-		// The loop drains the queue before it ends; a request still here was not taken.
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return ErrClosed
-		}
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return db.log.add(ctx, e)
 }
 
 // appendEvent writes a governance event in the caller's transaction, so that a

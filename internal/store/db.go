@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -59,13 +58,8 @@ type DB struct {
 
 	inputs sync.Map // consumer|processor → cachedInputs (access.go)
 
-	// The lookup log's group commit (auditlog.go).
-	logReqs     chan *appendReq
-	logStop     chan struct{}
-	logDone     chan struct{}
-	logBatches  atomic.Int64
-	lastRestart time.Time // of deling.db's WAL, by the log goroutine only (sqlite.go)
-	closeOnce   sync.Once
+	log         *logQueue // the lookup log's group commit (logqueue.go, auditlog.go)
+	lastRestart time.Time // of deling.db's WAL, by the log's goroutine only (sqlite.go)
 
 	ckpt *checkpointer // SQLite: copies the WALs into the files (sqlite.go)
 }
@@ -96,7 +90,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.closePools()
 		return nil, err
 	}
-	db.startLog()
+	db.log = newLogQueue(maxBatch, db.commitLog, db.restartWAL)
 	if db.engine == SQLite {
 		var err error
 		if db.ckpt, err = startCheckpointer(db.dir); err != nil {
@@ -143,8 +137,7 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close commits what the lookup log has queued, then closes every pool.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() { close(db.logStop) })
-	<-db.logDone
+	db.log.close()
 	db.ckpt.close()
 	return db.closePools()
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
@@ -93,9 +94,10 @@ func sqliteUniqueViolation(err error) bool {
 // connections of its own. A PASSIVE checkpoint runs beside readers and the
 // writer, so appends to the lookup log never wait for it.
 type checkpointer struct {
-	conns []*sql.DB
-	stop  chan struct{}
-	done  chan struct{}
+	conns    []*sql.DB
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 }
 
 // startCheckpointer starts the checkpointer of the files in dir. Close stops it.
@@ -144,7 +146,7 @@ func (c *checkpointer) close() {
 	if c == nil {
 		return
 	}
-	close(c.stop)
+	c.stopOnce.Do(func() { close(c.stop) })
 	<-c.done
 	for _, conn := range c.conns {
 		conn.Close()
