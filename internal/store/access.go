@@ -92,6 +92,45 @@ func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
 	return out, rows.Err()
 }
 
+// ConsumerSummary is a consumer with its grants counted.
+type ConsumerSummary struct {
+	access.Consumer
+	Active, Suspended, Ended int // grants by status (active: in force now)
+}
+
+// ConsumerSummaries lists every consumer with the number of its grants in force at now, suspended and ended.
+func (db *DB) ConsumerSummaries(ctx context.Context, now time.Time) ([]ConsumerSummary, error) {
+	cs, err := db.Consumers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := db.Grants(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConsumerSummary, len(cs))
+	at := map[string]int{}
+	for i, c := range cs {
+		out[i].Consumer = c
+		at[c.Orgnr] = i
+	}
+	for _, g := range grants {
+		i, ok := at[g.Consumer]
+		if !ok {
+			continue
+		}
+		switch {
+		case g.ActiveAt(now):
+			out[i].Active++
+		case g.Status == access.Suspended:
+			out[i].Suspended++
+		case g.Status == access.Ended:
+			out[i].Ended++
+		}
+	}
+	return out, nil
+}
+
 const grantColumns = `id, consumer, packages, channel, env, legal_basis, processing_basis, purpose, query_kinds,
 	valid_from, valid_to, rate_limit, status, status_reason, consent, application_id`
 
@@ -260,6 +299,11 @@ func (db *DB) AddDelegation(ctx context.Context, d access.Delegation, actor stri
 		return db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
 	})
 	return d, err
+}
+
+// ProcessorDelegations lists the delegations in which orgnr is the data processor.
+func (db *DB) ProcessorDelegations(ctx context.Context, orgnr string) ([]access.Delegation, error) {
+	return db.delegations(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE processor = $1 ORDER BY created_at, id`, orgnr)
 }
 
 // Delegations lists the delegations of a consumer, or all when consumer is "".

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"deling/internal/access"
+)
+
+// ReasonSuspended begins the status reason of every grant SuspendConsumer
+// suspends (Rule AA-25), followed by what was breached. ResumeConsumer resumes
+// those grants only: a grant suspended for another reason (by the CLI, say)
+// stays suspended.
+const ReasonSuspended = "suspendert (AA-25): "
+
+// SuspendedByRegister reports whether g was suspended by SuspendConsumer, and so is resumed by ResumeConsumer (Rule AA-25).
+func SuspendedByRegister(g access.Grant) bool {
+	return g.Status == access.Suspended && strings.HasPrefix(g.StatusReason, ReasonSuspended)
+}
+
+// SuspendConsumer suspends every active grant of the consumer at once (Rule
+// AA-25: on a breach of the terms) and queues the written notice to every
+// contact person (letter with an empty To) in the same transaction. The
+// reason is what was breached. ErrConflict when nothing is active.
+func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter Mail, actor string) (LifeResult, error) {
+	var res LifeResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		ids, err := grantIDs(ctx, tx, orgnr, access.Active)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
+		}
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, ReasonSuspended+reason, actor); err != nil {
+			return err
+		}
+		res.Grants = len(ids)
+		letter.Kind = MailSuspension
+		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+		return err
+	})
+	if err != nil {
+		return LifeResult{}, fmt.Errorf("suspend %s: %w", orgnr, err)
+	}
+	return res, nil
+}
+
+// ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:
+// status reason ReasonSuspended…) and queues the letter telling its contacts,
+// in one transaction. Grants suspended for another reason stay suspended.
+// ErrConflict when none is suspended by the register.
+func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter Mail, actor string) (LifeResult, error) {
+	var res LifeResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var st string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM consumers WHERE orgnr = $1`, orgnr).Scan(&st); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("consumer %s: %w", orgnr, ErrNotFound)
+			}
+			return err
+		}
+		if access.Status(st) != access.Active {
+			return fmt.Errorf("consumer %s has ceased: %w", orgnr, ErrConflict)
+		}
+		ids, err := idsIn(ctx, tx, `SELECT id FROM grants WHERE consumer = $1 AND status = $2 AND substr(status_reason, 1, $3) = $4
+			ORDER BY created_at, id`, orgnr, string(access.Suspended), len(ReasonSuspended), ReasonSuspended)
+		if err != nil {
+			return fmt.Errorf("suspended grants of %s: %w", orgnr, err)
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, ErrConflict)
+		}
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", actor); err != nil {
+			return err
+		}
+		res.Grants = len(ids)
+		letter.Kind = MailResumption
+		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+		return err
+	})
+	if err != nil {
+		return LifeResult{}, fmt.Errorf("resume %s: %w", orgnr, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"deling/internal/access"
+)
+
+// Rule AA-25: a suspension and its written notice to every contact are one transaction.
+func TestSuspendConsumer(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000021"
+		lifeConsumer(t, db, org, "", "a@kommune.test", "b@kommune.test")
+		letter := Mail{Subject: "Tilgangen er suspendert", Body: "Brudd på vilkårene."}
+
+		// If the letters cannot be stored, nothing is suspended.
+		if _, err := db.write.ExecContext(ctx, `ALTER TABLE mail_outbox RENAME TO mail_outbox_away`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SuspendConsumer(ctx, org, "brukt data utenfor formålet", letter, "user:s"); err == nil {
+			t.Fatal("suspended without a place for the letters")
+		}
+		if _, err := db.write.ExecContext(ctx, `ALTER TABLE mail_outbox_away RENAME TO mail_outbox`); err != nil {
+			t.Fatal(err)
+		}
+		if d := lifeDecide(t, db, org, ""); !d.Permit {
+			t.Fatalf("a failed suspension took effect: %v", d.Reason)
+		}
+
+		res, err := db.SuspendConsumer(ctx, org, "brukt data utenfor formålet", letter, "user:s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Grants != 2 || res.Letters != 2 {
+			t.Fatalf("result %+v", res)
+		}
+		if d := lifeDecide(t, db, org, ""); d.Permit || d.Reason != access.DenyGrantSuspended {
+			t.Fatalf("after: %v %v", d.Permit, d.Reason)
+		}
+		mails, _ := db.MailTo(ctx, org, 10)
+		got := map[string]bool{}
+		for _, m := range mails {
+			if m.Kind != MailSuspension || m.Subject != letter.Subject {
+				t.Fatalf("letter %+v", m)
+			}
+			got[m.To] = true
+		}
+		if !got["a@kommune.test"] || !got["b@kommune.test"] {
+			t.Fatalf("letters to %v", got)
+		}
+		if n := len(lifeEvents(t, db, org, KindLetter)); n != 1 {
+			t.Fatalf("%d letter events", n)
+		}
+		if _, err := db.SuspendConsumer(ctx, org, "igjen", letter, "user:s"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("suspending nothing: %v", err)
+		}
+
+		res, err = db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt", Body: "Tilgangen er gjenopptatt."}, "user:s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Rule AA-25: the two suspended here resume; the one suspended before, for another reason, does not.
+		if res.Grants != 2 || res.Letters != 2 {
+			t.Fatalf("resume %+v", res)
+		}
+		if d := lifeDecide(t, db, org, ""); !d.Permit {
+			t.Fatalf("after resume: %v", d.Reason)
+		}
+	})
+}
+
+// Rule AA-25: resuming a consumer resumes what the register suspended for a breach, not grants suspended for another reason.
+func TestResumeOnlyRegisterSuspensions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000071"
+		grants := lifeConsumer(t, db, org, "", "a@kommune.test") // active, active, suspended
+		if _, err := db.SetGrantStatus(ctx, grants[0].ID, access.Suspended, "suspendert av forvalter i CLI", "cli:ops"); err != nil {
+			t.Fatal(err)
+		}
+		// Nothing suspended by the register: nothing to resume.
+		if _, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("resumed grants the register did not suspend: %v", err)
+		}
+		if _, err := db.SuspendConsumer(ctx, org, "brudd", Mail{Subject: "Suspendert"}, "user:s"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Grants(ctx, org)
+		if !SuspendedByRegister(got[1]) || SuspendedByRegister(got[0]) || SuspendedByRegister(got[2]) {
+			t.Fatalf("suspended by the register: %+v", got)
+		}
+		res, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s")
+		if err != nil || res.Grants != 1 {
+			t.Fatalf("resume: %+v %v", res, err)
+		}
+		got, _ = db.Grants(ctx, org)
+		want := []access.Status{access.Suspended, access.Active, access.Suspended}
+		for i, g := range got {
+			if g.Status != want[i] {
+				t.Fatalf("grant %d: %s (%q), want %s", i, g.Status, g.StatusReason, want[i])
+			}
+		}
+	})
+}
