@@ -28,7 +28,7 @@ type Invitation struct {
 	Limit     int // at most this many invitations by Org in 24 hours, else ErrLimit; 0: no limit
 	// Letter makes the letter with the link, to an account without a
 	// password yet (setPassword) or to one that has one; navn is the account's name.
-	Letter func(setPassword bool, navn string) Mail
+	Letter func(setPassword bool, navn string) governance.Letter
 }
 
 // InviteOutcome is what an invitation did. The administrator is told the
@@ -140,7 +140,7 @@ func (db *DB) invite(ctx context.Context, tx *sql.Tx, inv Invitation, actor stri
 	if outcome != InviteRefused {
 		// Consumer "": the letter carries the link, so it is not shown among the organisation's letters.
 		m := inv.Letter(outcome == InviteSetPassword, u.Navn)
-		m.Kind, m.To, m.Consumer = MailActivation, u.Email, ""
+		m.Kind, m.To, m.Consumer = governance.LetterActivation, u.Email, ""
 		if err := queueMail(ctx, tx, now, m); err != nil {
 			return "", err
 		}

@@ -15,8 +15,8 @@ import (
 )
 
 // lifeLetter is an invitation's letter: the kind of link and the name greeted, for tests to read.
-func lifeLetter(setPassword bool, navn string) Mail {
-	return Mail{Subject: "Invitasjon", Body: fmt.Sprintf("Hei %s, passord: %v", navn, setPassword)}
+func lifeLetter(setPassword bool, navn string) governance.Letter {
+	return governance.Letter{Subject: "Invitasjon", Body: fmt.Sprintf("Hei %s, passord: %v", navn, setPassword)}
 }
 
 // lifeInvite invites email to role for org with the token hash, a week's link and a limit of 50.
@@ -27,13 +27,13 @@ func lifeInvite(t *testing.T, db *DB, org, email string, role governance.Role, h
 }
 
 // lifeMail lists the pending letters to an address.
-func lifeMail(t *testing.T, db *DB, to string) []Mail {
+func lifeMail(t *testing.T, db *DB, to string) []governance.Letter {
 	t.Helper()
 	ms, err := db.PendingMail(context.Background(), 1000, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Mail
+	var out []governance.Letter
 	for _, m := range ms {
 		if m.To == to {
 			out = append(out, m)
@@ -63,7 +63,7 @@ func TestInviteAndActivate(t *testing.T) {
 			t.Fatalf("listed before activation: %+v", ms)
 		}
 		mails := lifeMail(t, db, "ny@org.test")
-		if len(mails) != 1 || mails[0].Kind != MailActivation || mails[0].Consumer != "" || !strings.Contains(mails[0].Body, "passord: true") {
+		if len(mails) != 1 || mails[0].Kind != governance.LetterActivation || mails[0].Consumer != "" || !strings.Contains(mails[0].Body, "passord: true") {
 			t.Fatalf("letters %+v", mails)
 		}
 		if p, err := db.InvitationByToken(ctx, "hash1"); err != nil || p.User.ID != u.ID || !p.SetPassword || p.Org != org || p.Role != governance.Utvikler {

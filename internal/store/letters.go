@@ -14,32 +14,23 @@ import (
 // contacts (Rules AA-25, AA-26, AA-27): queued in the outbox in the change's
 // transaction, each with an event in the log.
 
-// Kinds of letter (Mail.Kind) queued here.
-const (
-	MailSuspension     = "suspension"
-	MailResumption     = "resumption"
-	MailTermination    = "termination"
-	MailReviewReminder = "reminder.review"
-	MailActivation     = "activation"
-)
-
 // KindLetter is the event of a written notice queued to a consumer's contacts (Rule AA-25).
 const KindLetter = "letter.queued"
 
 // queueLetters queues letters about consumer in tx, each with an event in the
 // log: a letter with an empty To goes to every address of letterRecipients.
-func (db *DB) queueLetters(ctx context.Context, tx *sql.Tx, consumer, actor string, letters ...Mail) (int, error) {
+func (db *DB) queueLetters(ctx context.Context, tx *sql.Tx, consumer, actor string, letters ...governance.Letter) (int, error) {
 	if len(letters) == 0 {
 		return 0, nil
 	}
 	var to []string
-	if slices.ContainsFunc(letters, func(l Mail) bool { return l.To == "" }) {
+	if slices.ContainsFunc(letters, func(l governance.Letter) bool { return l.To == "" }) {
 		var err error
 		if to, err = letterRecipients(ctx, tx, consumer); err != nil {
 			return 0, err
 		}
 	}
-	var out []Mail
+	var out []governance.Letter
 	for _, l := range letters {
 		l.Consumer = consumer
 		if l.To != "" {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"deling/internal/governance"
 )
 
 // lifeRuneError is a reader failing with a long message of 'ø's (two bytes each), after prefix.
@@ -24,7 +26,7 @@ func TestMailAndImportErrorsCutOnRuneBoundary(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		for _, prefix := range []string{"", "x"} { // one of them puts byte 500 inside an 'ø'
-			if err := db.QueueMail(ctx, Mail{To: prefix + "a@b.test", Subject: "s", Body: "b"}); err != nil {
+			if err := db.QueueMail(ctx, governance.Letter{To: prefix + "a@b.test", Subject: "s", Body: "b"}); err != nil {
 				t.Fatal(err)
 			}
 			ms := lifeMail(t, db, prefix+"a@b.test")

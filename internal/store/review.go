@@ -42,7 +42,7 @@ func (db *DB) ReviewsDue(ctx context.Context, cutoff time.Time) ([]ReviewDue, er
 // every ago (governance.ReminderDue), and remembers when, in one transaction.
 // It reports whether it queued them. The check and the update are one
 // conditional upsert, so two nodes never both remind.
-func (db *DB) RemindReview(ctx context.Context, org string, every time.Duration, letters ...Mail) (bool, error) {
+func (db *DB) RemindReview(ctx context.Context, org string, every time.Duration, letters ...governance.Letter) (bool, error) {
 	now := db.now()
 	sent := false
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -56,7 +56,7 @@ func (db *DB) RemindReview(ctx context.Context, org string, every time.Duration,
 			return nil
 		}
 		for i := range letters {
-			letters[i].Kind = MailReviewReminder
+			letters[i].Kind = governance.LetterReviewReminder
 		}
 		sent = true
 		_, err = db.queueLetters(ctx, tx, org, "deling", letters...)

@@ -37,7 +37,7 @@ func TestReviewReminders(t *testing.T) {
 		if ds := due(); len(ds) != 1 || ds[0].Org != org || ds[0].Users != 1 {
 			t.Fatalf("due after the interval: %+v (the register's staff are not reviewed by a consumer)", ds)
 		}
-		letter := Mail{To: "admin@org.test", Subject: "Gjennomgang", Body: "Gå gjennom brukerne."}
+		letter := governance.Letter{To: "admin@org.test", Subject: "Gjennomgang", Body: "Gå gjennom brukerne."}
 		for i, want := range []bool{true, false} {
 			sent, err := db.RemindReview(ctx, org, remind, letter)
 			if err != nil || sent != want {
@@ -56,11 +56,11 @@ func TestReviewReminders(t *testing.T) {
 			t.Fatalf("last reminder %v", last)
 		}
 		mails, _ := db.MailTo(ctx, org, 10)
-		if len(mails) != 2 || mails[0].Kind != MailReviewReminder {
+		if len(mails) != 2 || mails[0].Kind != governance.LetterReviewReminder {
 			t.Fatalf("letters %+v", mails)
 		}
 		// Each reminder sent is in the log, as every letter to a consumer is; a reminder not sent is not.
-		if ev := lifeEvents(t, db, org, KindLetter); len(ev) != 2 || !strings.Contains(string(ev[0].Event), MailReviewReminder) || ev[0].Actor != "deling" {
+		if ev := lifeEvents(t, db, org, KindLetter); len(ev) != 2 || !strings.Contains(string(ev[0].Event), governance.LetterReviewReminder) || ev[0].Actor != "deling" {
 			t.Fatalf("letter events %+v", ev)
 		}
 		// The review done, nothing is due.

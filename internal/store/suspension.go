@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"deling/internal/access"
+	"deling/internal/governance"
 )
 
 // ReasonSuspended begins the status reason of every grant SuspendConsumer
@@ -25,7 +26,7 @@ func SuspendedByRegister(g access.Grant) bool {
 // AA-25: on a breach of the terms) and queues the written notice to every
 // contact person (letter with an empty To) in the same transaction. The
 // reason is what was breached. ErrConflict when nothing is active.
-func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter Mail, actor string) (LifeResult, error) {
+func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		ids, err := grantIDs(ctx, tx, orgnr, access.Active)
@@ -39,7 +40,7 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 			return err
 		}
 		res.Grants = len(ids)
-		letter.Kind = MailSuspension
+		letter.Kind = governance.LetterSuspension
 		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
 		return err
 	})
@@ -53,7 +54,7 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 // status reason ReasonSuspended…) and queues the letter telling its contacts,
 // in one transaction. Grants suspended for another reason stay suspended.
 // ErrConflict when none is suspended by the register.
-func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter Mail, actor string) (LifeResult, error) {
+func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var st string
@@ -78,7 +79,7 @@ func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter Mail, act
 			return err
 		}
 		res.Grants = len(ids)
-		letter.Kind = MailResumption
+		letter.Kind = governance.LetterResumption
 		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"deling/internal/access"
+	"deling/internal/governance"
 )
 
 // Rule AA-25: a suspension and its written notice to every contact are one transaction.
@@ -14,7 +15,7 @@ func TestSuspendConsumer(t *testing.T) {
 		ctx := context.Background()
 		const org = "310000021"
 		lifeConsumer(t, db, org, "", "a@kommune.test", "b@kommune.test")
-		letter := Mail{Subject: "Tilgangen er suspendert", Body: "Brudd på vilkårene."}
+		letter := governance.Letter{Subject: "Tilgangen er suspendert", Body: "Brudd på vilkårene."}
 
 		// If the letters cannot be stored, nothing is suspended.
 		if _, err := db.write.ExecContext(ctx, `ALTER TABLE mail_outbox RENAME TO mail_outbox_away`); err != nil {
@@ -43,7 +44,7 @@ func TestSuspendConsumer(t *testing.T) {
 		mails, _ := db.MailTo(ctx, org, 10)
 		got := map[string]bool{}
 		for _, m := range mails {
-			if m.Kind != MailSuspension || m.Subject != letter.Subject {
+			if m.Kind != governance.LetterSuspension || m.Subject != letter.Subject {
 				t.Fatalf("letter %+v", m)
 			}
 			got[m.To] = true
@@ -58,7 +59,7 @@ func TestSuspendConsumer(t *testing.T) {
 			t.Fatalf("suspending nothing: %v", err)
 		}
 
-		res, err = db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt", Body: "Tilgangen er gjenopptatt."}, "user:s")
+		res, err = db.ResumeConsumer(ctx, org, governance.Letter{Subject: "Gjenopptatt", Body: "Tilgangen er gjenopptatt."}, "user:s")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,17 +83,17 @@ func TestResumeOnlyRegisterSuspensions(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Nothing suspended by the register: nothing to resume.
-		if _, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s"); !errors.Is(err, ErrConflict) {
+		if _, err := db.ResumeConsumer(ctx, org, governance.Letter{Subject: "Gjenopptatt"}, "user:s"); !errors.Is(err, ErrConflict) {
 			t.Fatalf("resumed grants the register did not suspend: %v", err)
 		}
-		if _, err := db.SuspendConsumer(ctx, org, "brudd", Mail{Subject: "Suspendert"}, "user:s"); err != nil {
+		if _, err := db.SuspendConsumer(ctx, org, "brudd", governance.Letter{Subject: "Suspendert"}, "user:s"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Grants(ctx, org)
 		if !SuspendedByRegister(got[1]) || SuspendedByRegister(got[0]) || SuspendedByRegister(got[2]) {
 			t.Fatalf("suspended by the register: %+v", got)
 		}
-		res, err := db.ResumeConsumer(ctx, org, Mail{Subject: "Gjenopptatt"}, "user:s")
+		res, err := db.ResumeConsumer(ctx, org, governance.Letter{Subject: "Gjenopptatt"}, "user:s")
 		if err != nil || res.Grants != 1 {
 			t.Fatalf("resume: %+v %v", res, err)
 		}

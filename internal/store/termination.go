@@ -7,6 +7,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 )
 
 // ReasonTerminated is the status reason of grants a consumer ended itself (Rule AA-26).
@@ -20,7 +21,7 @@ const ReasonCeased = "opphørt i Enhetsregisteret (AA-26)"
 // to a data processor ends (Rule AA-13: a processor's access derives from the
 // consumer's), and letters are queued (an empty To: to every contact person),
 // with audit.KindConsumerEnded, all in one transaction. Ending nothing is no error.
-func (db *DB) EndConsumerAccess(ctx context.Context, orgnr, reason, actor string, letters ...Mail) (LifeResult, error) {
+func (db *DB) EndConsumerAccess(ctx context.Context, orgnr, reason, actor string, letters ...governance.Letter) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -29,7 +30,7 @@ func (db *DB) EndConsumerAccess(ctx context.Context, orgnr, reason, actor string
 		}
 		for i := range letters {
 			if letters[i].Kind == "" {
-				letters[i].Kind = MailTermination
+				letters[i].Kind = governance.LetterTermination
 			}
 		}
 		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letters...)

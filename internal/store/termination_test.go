@@ -7,6 +7,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 )
 
 // Rule AA-26: ending a consumer's access ends every grant and delegation at once, and the API's inputs show it on the next request.
@@ -18,7 +19,7 @@ func TestEndConsumerAccess(t *testing.T) {
 		if d := lifeDecide(t, db, org, proc); !d.Permit {
 			t.Fatalf("before: %v", d.Reason)
 		}
-		res, err := db.EndConsumerAccess(ctx, org, ReasonTerminated, "user:x", Mail{Subject: "Kvittering", Body: "Tilgangen er avsluttet."})
+		res, err := db.EndConsumerAccess(ctx, org, ReasonTerminated, "user:x", governance.Letter{Subject: "Kvittering", Body: "Tilgangen er avsluttet."})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +48,7 @@ func TestEndConsumerAccess(t *testing.T) {
 			t.Fatalf("consumer.ended events: %+v", ended)
 		}
 		mails, _ := db.MailTo(ctx, org, 10)
-		if len(mails) != 2 || mails[0].Kind != MailTermination {
+		if len(mails) != 2 || mails[0].Kind != governance.LetterTermination {
 			t.Fatalf("letters %+v", mails)
 		}
 		// Ending again ends nothing and is no error.
