@@ -301,7 +301,7 @@ func (db *DB) endApplicationAccess(ctx context.Context, tx *sql.Tx, a governance
 		return err
 	}
 	for _, g := range gs {
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, suspension = '', updated_at = $3 WHERE id = $4`,
 			string(access.Ended), reason, micros(now), g.ID); err != nil {
 			return err
 		}

@@ -44,11 +44,13 @@ func grantIDs(ctx context.Context, tx *sql.Tx, consumer string, statuses ...acce
 	return ids, rows.Err()
 }
 
-// setGrantsStatus changes grants' status in tx, one event each.
-func (db *DB) setGrantsStatus(ctx context.Context, tx *sql.Tx, consumer string, ids []string, status access.Status, reason, actor string) error {
+// setGrantsStatus changes grants' status in tx, one event each; cause is
+// who suspends them when status is Suspended.
+func (db *DB) setGrantsStatus(ctx context.Context, tx *sql.Tx, consumer string, ids []string, status access.Status, cause access.SuspensionCause, reason, actor string) error {
+	cause = suspensionOf(status, cause, access.SuspendedByOperator)
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
-			string(status), reason, micros(db.now()), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, suspension = $3, updated_at = $4 WHERE id = $5`,
+			string(status), reason, string(cause), micros(db.now()), id); err != nil {
 			return fmt.Errorf("grant %s: %w", id, err)
 		}
 		if err := db.appendEvent(ctx, tx, audit.KindGrantStatus, consumer, actor,
@@ -57,4 +59,16 @@ func (db *DB) setGrantsStatus(ctx context.Context, tx *sql.Tx, consumer string, 
 		}
 	}
 	return bumpAccess(ctx, tx)
+}
+
+// suspensionOf is the suspension cause a grant with status keeps: cause, or
+// otherwise when cause is "", while it is suspended; "" when it is not.
+func suspensionOf(status access.Status, cause, otherwise access.SuspensionCause) access.SuspensionCause {
+	switch {
+	case status != access.Suspended:
+		return ""
+	case cause == "":
+		return otherwise
+	}
+	return cause
 }

@@ -5,27 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"deling/internal/access"
 	"deling/internal/governance"
 )
 
-// ReasonSuspended begins the status reason of every grant SuspendConsumer
-// suspends (Rule AA-25), followed by what was breached. ResumeConsumer resumes
-// those grants only: a grant suspended for another reason (by the CLI, say)
-// stays suspended.
+// ReasonSuspended begins the status reason, text for people, of every grant
+// SuspendConsumer suspends (Rule AA-25), followed by what was breached. What
+// ResumeConsumer resumes is told by the grant's suspension cause
+// (access.SuspendedByRegister), never by this text.
 const ReasonSuspended = "suspendert (AA-25): "
-
-// SuspendedByRegister reports whether g was suspended by SuspendConsumer, and so is resumed by ResumeConsumer (Rule AA-25).
-func SuspendedByRegister(g access.Grant) bool {
-	return g.Status == access.Suspended && strings.HasPrefix(g.StatusReason, ReasonSuspended)
-}
 
 // SuspendConsumer suspends every active grant of the consumer at once (Rule
 // AA-25: on a breach of the terms) and queues the written notice to every
 // contact person (letter with an empty To) in the same transaction. The
-// reason is what was breached. ErrConflict when nothing is active.
+// reason is what was breached; the grants are suspended by the register
+// (access.SuspendedByRegister). ErrConflict when nothing is active.
 func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -36,7 +31,7 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 		if len(ids) == 0 {
 			return fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
 		}
-		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, ReasonSuspended+reason, actor); err != nil {
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, access.SuspendedByRegister, ReasonSuspended+reason, actor); err != nil {
 			return err
 		}
 		res.Grants = len(ids)
@@ -51,8 +46,8 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 }
 
 // ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:
-// status reason ReasonSuspended…) and queues the letter telling its contacts,
-// in one transaction. Grants suspended for another reason stay suspended.
+// access.SuspendedByRegister) and queues the letter telling its contacts, in
+// one transaction. Grants suspended for another cause stay suspended.
 // ErrConflict when none is suspended by the register.
 func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
@@ -67,15 +62,15 @@ func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governanc
 		if access.Status(st) != access.Active {
 			return fmt.Errorf("consumer %s has ceased: %w", orgnr, ErrConflict)
 		}
-		ids, err := idsIn(ctx, tx, `SELECT id FROM grants WHERE consumer = $1 AND status = $2 AND substr(status_reason, 1, $3) = $4
-			ORDER BY created_at, id`, orgnr, string(access.Suspended), len(ReasonSuspended), ReasonSuspended)
+		ids, err := idsIn(ctx, tx, `SELECT id FROM grants WHERE consumer = $1 AND status = $2 AND suspension = $3
+			ORDER BY created_at, id`, orgnr, string(access.Suspended), string(access.SuspendedByRegister))
 		if err != nil {
 			return fmt.Errorf("suspended grants of %s: %w", orgnr, err)
 		}
 		if len(ids) == 0 {
 			return fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, ErrConflict)
 		}
-		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", actor); err != nil {
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", "", actor); err != nil {
 			return err
 		}
 		res.Grants = len(ids)

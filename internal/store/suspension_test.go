@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"testing"
+
+	"github.com/pressly/goose/v3"
 
 	"deling/internal/access"
 	"deling/internal/governance"
@@ -90,7 +93,7 @@ func TestResumeOnlyRegisterSuspensions(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := db.Grants(ctx, org)
-		if !SuspendedByRegister(got[1]) || SuspendedByRegister(got[0]) || SuspendedByRegister(got[2]) {
+		if !got[1].SuspendedBy(access.SuspendedByRegister) || got[0].SuspendedBy(access.SuspendedByRegister) || got[2].SuspendedBy(access.SuspendedByRegister) {
 			t.Fatalf("suspended by the register: %+v", got)
 		}
 		res, err := db.ResumeConsumer(ctx, org, governance.Letter{Subject: "Gjenopptatt"}, "user:s")
@@ -103,6 +106,67 @@ func TestResumeOnlyRegisterSuspensions(t *testing.T) {
 			if g.Status != want[i] {
 				t.Fatalf("grant %d: %s (%q), want %s", i, g.Status, g.StatusReason, want[i])
 			}
+		}
+	})
+}
+
+// Migration 10 gives grants suspended before it their cause from the old
+// prefix of the status reason (Rule AA-25), on both engines; the reason stays.
+func TestMigrateSuspensionCause(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		fsys, err := fs.Sub(migrations, "migrations/main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dialect := goose.DialectSQLite3
+		if db.Engine() == Postgres {
+			dialect = goose.DialectPostgres
+		}
+		p, err := goose.NewProvider(dialect, db.write.DB, fsys, goose.WithTableName("goose_db_version"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 9); err != nil {
+			t.Fatal(err)
+		}
+		rows := []struct{ id, status, reason string }{
+			{"g1", "suspended", ReasonSuspended + "brudd på vilkår"},
+			{"g2", "suspended", "suspendert av forvalter i CLI"},
+			{"g3", "active", ""},
+			{"g4", "ended", ReasonSuspended + "brudd"},
+			{"g5", "suspended", "Suspendert (AA-25): med stor S"},
+		}
+		for _, r := range rows {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO grants (id, consumer, packages, channel, env, legal_basis, processing_basis,
+				purpose, query_kinds, valid_from, rate_limit, status, status_reason, created_at, updated_at)
+				VALUES ($1, '310000091', 'p@1', 'api', 'test', 'l', 'b', 'f', 'arbeidstaker', 0, 0, $2, $3, 0, 0)`, r.id, r.status, r.reason); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]access.SuspensionCause{"g1": access.SuspendedByRegister, "g2": access.SuspendedByOperator, "g3": "", "g4": "", "g5": access.SuspendedByOperator}
+		gs, err := db.Grants(ctx, "310000091")
+		if err != nil || len(gs) != len(rows) {
+			t.Fatalf("grants: %d, %v", len(gs), err)
+		}
+		for i, g := range gs {
+			if g.Suspension != want[g.ID] || g.StatusReason != rows[i].reason {
+				t.Errorf("grant %s: cause %q, reason %q; want %q, %q", g.ID, g.Suspension, g.StatusReason, want[g.ID], rows[i].reason)
+			}
+		}
+		// And the register resumes what it suspended before the migration, only that.
+		if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: "310000091", Navn: "Før", Status: access.Active}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.ResumeConsumer(ctx, "310000091", governance.Letter{To: "a@b.test", Subject: "Gjenopptatt"}, "test")
+		if err != nil || res.Grants != 1 {
+			t.Fatalf("resume: %+v %v", res, err)
+		}
+		if g, _ := db.Grant(ctx, "g1"); g.Status != access.Active || g.Suspension != "" {
+			t.Fatalf("g1 after resuming: %s %q", g.Status, g.Suspension)
 		}
 	})
 }

@@ -50,7 +50,7 @@ func (db *DB) endAccess(ctx context.Context, tx *sql.Tx, orgnr, reason, actor st
 	if err != nil {
 		return res, err
 	}
-	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Ended, reason, actor); err != nil {
+	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Ended, "", reason, actor); err != nil {
 		return res, err
 	}
 	q := `SELECT id, consumer FROM delegations WHERE consumer = $1 AND status = 'active' ORDER BY created_at, id`

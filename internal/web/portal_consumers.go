@@ -796,7 +796,7 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visit
 		p.CanSuspend = p.CanSuspend || g.Status == access.Active
 		suspended = suspended || g.Status == access.Suspended
 		// Only what the register suspended for a breach is resumed here (Rule AA-25).
-		p.CanResume = p.CanResume || store.SuspendedByRegister(g)
+		p.CanResume = p.CanResume || g.SuspendedBy(access.SuspendedByRegister)
 	}
 	if c.Status == access.Active && suspended && !p.CanSuspend {
 		p.StatusLabel, p.StatusColor = lifeStatus(access.Suspended) // as the list shows it
