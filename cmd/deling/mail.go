@@ -111,7 +111,7 @@ func subscribeReminderJob(db *store.DB, log *slog.Logger, every time.Duration, b
 }
 
 // subscribeReminder is the reminder letter (Rule AA-20).
-func subscribeReminder(navn, orgnr, base string, every time.Duration) store.Mail {
+func subscribeReminder(navn, orgnr, base string, every time.Duration) governance.Letter {
 	body := fmt.Sprintf(`Hei,
 
 %s (%s) har tilgang til Aa-registeret, men ingen av kontaktpersonene deres abonnerer på driftsmeldinger.
@@ -127,5 +127,5 @@ Dere får denne påminnelsen hver %d. dag til dere abonnerer.
 Vennlig hilsen
 Aa-registeret
 `, navn, orgnr, base, base, base, max(1, int(every.Hours()/24)))
-	return store.Mail{Kind: store.MailRemindSubscribe, Subject: "Påminnelse: abonner på driftsmeldinger fra Aa-registeret", Body: body}
+	return governance.Letter{Kind: governance.LetterRemindSubscribe, Subject: "Påminnelse: abonner på driftsmeldinger fra Aa-registeret", Body: body}
 }

@@ -69,15 +69,15 @@ func mailJob(t *testing.T, jobs []job.Job, name string) job.Job {
 	return job.Job{}
 }
 
-func reminders(t *testing.T, db *store.DB, org string) []store.Mail {
+func reminders(t *testing.T, db *store.DB, org string) []governance.Letter {
 	t.Helper()
 	ms, err := db.MailTo(context.Background(), org, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []store.Mail
+	var out []governance.Letter
 	for _, m := range ms {
-		if m.Kind == store.MailRemindSubscribe {
+		if m.Kind == governance.LetterRemindSubscribe {
 			out = append(out, m)
 		}
 	}
@@ -146,7 +146,7 @@ func TestDeliverJob(t *testing.T) {
 	}
 	defer sink.Close()
 	sink.RequireAuth("deling", "hemmelig")
-	if err := db.QueueMail(ctx, store.Mail{Consumer: org, Kind: "notice", To: "kari@kommune.example", Subject: "Driftsmelding", Body: "Tekst."}); err != nil {
+	if err := db.QueueMail(ctx, governance.Letter{Consumer: org, Kind: "notice", To: "kari@kommune.example", Subject: "Driftsmelding", Body: "Tekst."}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -182,7 +182,7 @@ func TestDeliverJob(t *testing.T) {
 		t.Fatalf("not marked sent: %+v", ms)
 	}
 	// A wrong password: nothing is sent, and the job says why.
-	db.QueueMail(ctx, store.Mail{Consumer: org, Kind: "notice", To: "kari@kommune.example", Subject: "Igjen", Body: "."})
+	db.QueueMail(ctx, governance.Letter{Consumer: org, Kind: "notice", To: "kari@kommune.example", Subject: "Igjen", Body: "."})
 	o.getenv = func(string) string { return "feil" }
 	deliver = mailJob(t, mailJobs(db, slog.New(slog.NewTextHandler(io.Discard, nil)), o, ""), "deliver")
 	if err := deliver.Run(ctx); err == nil || len(sink.Messages()) != 1 {

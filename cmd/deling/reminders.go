@@ -52,9 +52,9 @@ func remindReviews(ctx context.Context, db *store.DB, rules governance.Settings,
 		if d.Users != 1 {
 			users = fmt.Sprintf("%d brukere", d.Users)
 		}
-		var letters []store.Mail
+		var letters []governance.Letter
 		for _, u := range to {
-			letters = append(letters, store.Mail{To: u.Email, Subject: "Påminnelse: gå gjennom hvem som har tilgang",
+			letters = append(letters, governance.Letter{To: u.Email, Subject: "Påminnelse: gå gjennom hvem som har tilgang",
 				Body: fmt.Sprintf("Hei %s,\n\n%s i virksomheten (org.nr. %s) har ikke fått tilgangen sin bekreftet på %d dager. "+
 					"Virksomheten skal jevnlig gå gjennom hvem som har tilgang, og ta bort tilgangen til dem som har sluttet eller fått andre oppgaver (regel AA-27).\n\n"+
 					"Gå gjennom brukerne her:\n%s/portal/brukere\n\nDu får en ny påminnelse om %d dager hvis gjennomgangen ikke er gjort.\n",

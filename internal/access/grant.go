@@ -94,7 +94,10 @@ type Grant struct {
 	ValidTo         *time.Time // nil: until ended
 	RateLimit       int        // requests per second; 0 means the default
 	Status          Status
-	StatusReason    string
+	StatusReason    string // why the status is what it is, for people
+	// Suspension is who suspended the grant while it is Suspended, and so
+	// what resumes it (Rule AA-25); "" otherwise.
+	Suspension SuspensionCause `json:",omitempty"`
 	// Consent: the legal basis for disclosure is the data subjects' consent, so
 	// a person's data is delivered only under their valid consent for this
 	// consumer and purpose (Rules SK-01, SK-08).

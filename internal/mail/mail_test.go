@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"deling/internal/governance"
 	"deling/internal/mail/mailtest"
 	"deling/internal/store"
 )
@@ -46,7 +47,7 @@ func newSender(t *testing.T, cfg Config) *Sender {
 	return s
 }
 
-func pending(t *testing.T, db *store.DB) []store.Mail {
+func pending(t *testing.T, db *store.DB) []governance.Letter {
 	t.Helper()
 	ms, err := db.PendingMail(context.Background(), 100, 100)
 	if err != nil {
@@ -62,8 +63,8 @@ func TestDeliver(t *testing.T) {
 	sink := newSink(t)
 	body := "Hei,\n\nplanlagt nedetid fra 01.12.2026 kl. 18:00 – «vedlikehold».\n.\nEn linje med punktum over.\n"
 	if err := db.QueueMail(ctx,
-		store.Mail{Consumer: "310000001", Kind: "notice", To: "a@a.example", Subject: "Planlagt nedetid: øvelse\r\nBcc: x@evil.example", Body: body},
-		store.Mail{Consumer: "310000001", Kind: "notice", To: "b@a.example", Subject: "Nyhet", Body: "Kort."},
+		governance.Letter{Consumer: "310000001", Kind: "notice", To: "a@a.example", Subject: "Planlagt nedetid: øvelse\r\nBcc: x@evil.example", Body: body},
+		governance.Letter{Consumer: "310000001", Kind: "notice", To: "b@a.example", Subject: "Nyhet", Body: "Kort."},
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +113,8 @@ func TestDeliverRefused(t *testing.T) {
 	db := openStore(t)
 	sink := newSink(t)
 	sink.Refuse("550 5.1.1 Ingen slik mottaker")
-	if err := db.QueueMail(ctx, store.Mail{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"},
-		store.Mail{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
+	if err := db.QueueMail(ctx, governance.Letter{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"},
+		governance.Letter{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
 		t.Fatal(err)
 	}
 	s := newSender(t, Config{Addr: sink.Addr})
@@ -148,8 +149,8 @@ func TestDeliverUnreachableAndBadLetter(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	if err := db.QueueMail(ctx, store.Mail{Kind: "notice", To: "ikke en adresse", Subject: "S", Body: "B"},
-		store.Mail{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
+	if err := db.QueueMail(ctx, governance.Letter{Kind: "notice", To: "ikke en adresse", Subject: "S", Body: "B"},
+		governance.Letter{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := newSender(t, Config{Addr: closed}).Deliver(ctx, db, 50, 10); err == nil {
@@ -175,7 +176,7 @@ func TestDeliverWithAuth(t *testing.T) {
 	db := openStore(t)
 	sink := newSink(t)
 	sink.RequireAuth("deling", "hemmelig")
-	if err := db.QueueMail(ctx, store.Mail{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"}); err != nil {
+	if err := db.QueueMail(ctx, governance.Letter{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := newSender(t, Config{Addr: sink.Addr, User: "deling", Password: "feil"}).Deliver(ctx, db, 50, 10); err == nil {

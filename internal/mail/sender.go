@@ -1,8 +1,9 @@
 // Package mail delivers the store's outbox over SMTP: notices to subscribed
 // contacts, reminders, and the written notices a consumer gets when its
-// access changes. Letters are queued in the transaction of the change they
-// tell of (store.QueueMail); a job here sends them and marks each sent, or
-// counts the failed attempt. Tests send to mailtest.Sink, a small SMTP server.
+// access changes (governance.Letter). Letters are queued in the transaction
+// of the change they tell of; a job here takes them from an Outbox (the
+// store), sends them and marks each sent, or counts the failed attempt. Tests
+// send to mailtest.Sink, a small SMTP server.
 package mail
 
 import (
@@ -20,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"deling/internal/store"
+	"deling/internal/governance"
 )
 
 // Config says how to reach the SMTP server.
@@ -37,9 +38,10 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Outbox is where the letters wait: the store.
+// Outbox is where the letters wait; *store.DB is one. Declared here so that
+// mail needs nothing of the store but these two methods.
 type Outbox interface {
-	PendingMail(ctx context.Context, limit, maxAttempts int) ([]store.Mail, error)
+	PendingMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error)
 	MarkMail(ctx context.Context, id string, sendErr error) error
 }
 
@@ -148,7 +150,7 @@ func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
 var errBadLetter = errors.New("bad letter")
 
 // send sends one letter on an open connection.
-func (s *Sender) send(c *smtp.Client, m store.Mail) error {
+func (s *Sender) send(c *smtp.Client, m governance.Letter) error {
 	msg, err := s.Message(m)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBadLetter, err)
@@ -170,7 +172,7 @@ func (s *Sender) send(c *smtp.Client, m store.Mail) error {
 }
 
 // Message is a letter as an RFC 5322 message: UTF-8 plain text, quoted-printable.
-func (s *Sender) Message(m store.Mail) ([]byte, error) {
+func (s *Sender) Message(m governance.Letter) ([]byte, error) {
 	to, err := mail.ParseAddress(m.To)
 	if err != nil || to.Address != m.To {
 		return nil, fmt.Errorf("recipient %q is not a plain address", m.To)

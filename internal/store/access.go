@@ -15,9 +15,6 @@ import (
 	"deling/internal/register"
 )
 
-// ErrConflict is returned (wrapped) when a change is not allowed in the row's current state.
-var ErrConflict = errors.New("conflict")
-
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
@@ -95,23 +92,64 @@ func (db *DB) Consumers(ctx context.Context) ([]access.Consumer, error) {
 	return out, rows.Err()
 }
 
+// ConsumerSummary is a consumer with its grants counted.
+type ConsumerSummary struct {
+	access.Consumer
+	Active, Suspended, Ended int // grants by status (active: in force now)
+}
+
+// ConsumerSummaries lists every consumer with the number of its grants in force at now, suspended and ended.
+func (db *DB) ConsumerSummaries(ctx context.Context, now time.Time) ([]ConsumerSummary, error) {
+	cs, err := db.Consumers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := db.Grants(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConsumerSummary, len(cs))
+	at := map[string]int{}
+	for i, c := range cs {
+		out[i].Consumer = c
+		at[c.Orgnr] = i
+	}
+	for _, g := range grants {
+		i, ok := at[g.Consumer]
+		if !ok {
+			continue
+		}
+		switch {
+		case g.ActiveAt(now):
+			out[i].Active++
+		case g.Status == access.Suspended:
+			out[i].Suspended++
+		case g.Status == access.Ended:
+			out[i].Ended++
+		}
+	}
+	return out, nil
+}
+
 const grantColumns = `id, consumer, packages, channel, env, legal_basis, processing_basis, purpose, query_kinds,
-	valid_from, valid_to, rate_limit, status, status_reason, consent, application_id`
+	valid_from, valid_to, rate_limit, status, status_reason, consent, application_id, suspension`
 
 func scanGrant(row interface{ Scan(...any) error }) (access.Grant, error) {
 	var (
 		g                                 access.Grant
 		packages, channel, env, kinds, st string
+		suspension                        string
 		from                              int64
 		to                                sql.NullInt64
 	)
 	err := row.Scan(&g.ID, &g.Consumer, &packages, &channel, &env, &g.LegalBasis, &g.ProcessingBasis, &g.Purpose,
-		&kinds, &from, &to, &g.RateLimit, &st, &g.StatusReason, &g.Consent, &g.ApplicationID)
+		&kinds, &from, &to, &g.RateLimit, &st, &g.StatusReason, &g.Consent, &g.ApplicationID, &suspension)
 	if err != nil {
 		return g, err
 	}
 	g.Packages = strings.Split(packages, ",")
 	g.Channel, g.Env, g.Status = access.Channel(channel), register.Env(env), access.Status(st)
+	g.Suspension = access.SuspensionCause(suspension)
 	for _, k := range strings.Split(kinds, ",") {
 		g.QueryKinds = append(g.QueryKinds, access.QueryKind(k))
 	}
@@ -138,15 +176,16 @@ func (db *DB) insertGrant(ctx context.Context, tx *sql.Tx, g access.Grant, actor
 	if g.Status == "" {
 		g.Status = access.Active
 	}
+	g.Suspension = suspensionOf(g.Status, g.Suspension, access.SuspendedByOperator)
 	kinds := make([]string, len(g.QueryKinds))
 	for i, k := range g.QueryKinds {
 		kinds[i] = string(k)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
 		g.ID, g.Consumer, strings.Join(g.Packages, ","), string(g.Channel), string(g.Env), g.LegalBasis, g.ProcessingBasis,
 		g.Purpose, strings.Join(kinds, ","), micros(g.ValidFrom), nullMicros(g.ValidTo), g.RateLimit, string(g.Status), g.StatusReason,
-		g.Consent, g.ApplicationID, micros(now))
+		g.Consent, g.ApplicationID, string(g.Suspension), micros(now))
 	if err != nil {
 		return g, fmt.Errorf("add grant: %w", err)
 	}
@@ -193,7 +232,8 @@ func (db *DB) Grants(ctx context.Context, consumer string) ([]access.Grant, erro
 
 // SetGrantStatus suspends, resumes or ends a grant, with the reason, and logs
 // the change in the same transaction. An ended grant stays ended: access after
-// an ending needs a new grant.
+// an ending needs a new grant. A grant suspended here is suspended by an
+// operator (access.SuspendedByOperator): resuming its consumer leaves it so.
 func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Status, reason, actor string) (access.Grant, error) {
 	var g access.Grant
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -208,11 +248,12 @@ func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Statu
 		if g.Status == access.Ended {
 			return fmt.Errorf("grant %s has ended and cannot change: %w", id, ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
-			string(status), reason, micros(db.now()), id); err != nil {
+		cause := suspensionOf(status, "", access.SuspendedByOperator)
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, suspension = $3, updated_at = $4 WHERE id = $5`,
+			string(status), reason, string(cause), micros(db.now()), id); err != nil {
 			return err
 		}
-		g.Status, g.StatusReason = status, reason
+		g.Status, g.StatusReason, g.Suspension = status, reason, cause
 		if err := bumpAccess(ctx, tx); err != nil {
 			return err
 		}
@@ -263,6 +304,11 @@ func (db *DB) AddDelegation(ctx context.Context, d access.Delegation, actor stri
 		return db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
 	})
 	return d, err
+}
+
+// ProcessorDelegations lists the delegations in which orgnr is the data processor.
+func (db *DB) ProcessorDelegations(ctx context.Context, orgnr string) ([]access.Delegation, error) {
+	return db.delegations(ctx, `SELECT `+delegationColumns+` FROM delegations WHERE processor = $1 ORDER BY created_at, id`, orgnr)
 }
 
 // Delegations lists the delegations of a consumer, or all when consumer is "".

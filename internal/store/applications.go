@@ -65,10 +65,7 @@ type applicationEvent struct {
 // lockApplication loads an application in tx, locking its row on PostgreSQL
 // (SQLite's write transaction holds the whole database already).
 func (db *DB) lockApplication(ctx context.Context, tx *sql.Tx, id string) (governance.Application, error) {
-	q := `SELECT ` + applicationColumns + ` FROM applications WHERE id = $1`
-	if db.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := db.forUpdate(`SELECT ` + applicationColumns + ` FROM applications WHERE id = $1`)
 	a, err := scanApplication(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("application %s: %w", id, ErrNotFound)
@@ -304,7 +301,7 @@ func (db *DB) endApplicationAccess(ctx context.Context, tx *sql.Tx, a governance
 		return err
 	}
 	for _, g := range gs {
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4`,
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, suspension = '', updated_at = $3 WHERE id = $4`,
 			string(access.Ended), reason, micros(now), g.ID); err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -15,106 +14,24 @@ import (
 	"deling/internal/audit"
 )
 
-// ErrClosed is returned by Append after Close.
-var ErrClosed = errors.New("store is closed")
-
-// maxBatch bounds how many records one commit of the log takes.
+// maxBatch bounds how many records one commit of the log takes (logQueue).
 const maxBatch = 2048
 
 var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
-type appendReq struct {
-	entry audit.Entry
-	done  chan error
-}
-
-// startLog starts the goroutine that group-commits appends. It is owned by the
-// DB: Close stops it after it has committed what was queued.
-func (db *DB) startLog() {
-	db.logReqs = make(chan *appendReq, maxBatch)
-	db.logStop = make(chan struct{})
-	db.logDone = make(chan struct{})
-	go db.logLoop()
-}
-
-// logLoop commits queued appends. While one commit waits for its fsync, new
-// appends queue up, and the next commit takes them all: many concurrent
-// lookups share one durable commit, without waiting for a timer.
-func (db *DB) logLoop() {
-	defer close(db.logDone)
-	batch := make([]*appendReq, 0, maxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case r := <-db.logReqs:
-			batch = append(batch, r)
-		case <-db.logStop:
-			for {
-				select {
-				case r := <-db.logReqs:
-					batch = append(batch, r)
-					if len(batch) < maxBatch {
-						continue
-					}
-				default:
-				}
-				if len(batch) == 0 {
-					return
-				}
-				db.commitBatch(batch)
-				batch = batch[:0]
-			}
-		}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-db.logReqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.commitBatch(batch)
-		db.restartWAL()
+// commitLog is the log queue's flush: it appends entries in one
+// transaction, durable when it returns (synchronous=FULL on SQLite).
+func (db *DB) commitLog(entries []audit.Entry) error {
+	ctx := context.Background() // a client that goes away does not cancel an append
+	if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.appendEntries(ctx, tx, entries) }); err != nil {
+		return fmt.Errorf("append to the lookup log: %w", err)
 	}
-}
-
-// restartWAL starts deling.db's WAL over every walRestartEvery. Under constant
-// appends the background PASSIVE checkpoints never catch up with the newest
-// frames, so the WAL would never start over and would grow without end. This
-// goroutine is the file's only writer, so a RESTART checkpoint here waits only
-// for readers' short transactions, and copies only the frames of the last
-// moment: the checkpointer has copied the rest.
-func (db *DB) restartWAL() {
-	if db.engine != SQLite || time.Since(db.lastRestart) < walRestartEvery {
-		return
-	}
-	db.lastRestart = time.Now()
-	var busy, frames, done int
-	db.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
-}
-
-// walRestartEvery is how often the log's writer starts the WAL over. Each
-// restart stalls the log's commits briefly (measured: up to ~120 ms on the
-// 1M-person bench at 2,000 lookups/s); every 5 s put 19 of 61 seconds over a
-// 10 ms p99, every 30 s 7, and keeps the WAL near 30 s of writes.
-var walRestartEvery = 30 * time.Second
-
-func (db *DB) commitBatch(batch []*appendReq) {
-	entries := make([]audit.Entry, len(batch))
-	for i, r := range batch {
-		entries[i] = r.entry
-	}
-	err := db.inTx(context.Background(), func(tx *sql.Tx) error { return db.appendEntries(context.Background(), tx, entries) })
-	db.logBatches.Add(1)
-	for _, r := range batch {
-		r.done <- err
-	}
+	return nil
 }
 
 // Append writes a record to the log and returns when it is durable: committed
 // with synchronous=FULL on SQLite, or committed on PostgreSQL. Concurrent
-// appends are group-committed.
+// appends are group-committed (logQueue). ErrClosed after Close.
 func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if r.ID == "" {
 		r.ID = newID()
@@ -126,31 +43,7 @@ func (db *DB) Append(ctx context.Context, r *audit.Record) error {
 	if err != nil {
 		return err
 	}
-	req := &appendReq{entry: e, done: make(chan error, 1)}
-	select {
-	case db.logReqs <- req:
-	case <-db.logDone:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		if err != nil {
-			return fmt.Errorf("append to the lookup log: %w", err)
-		}
-		return nil
-	case <-db.logDone:
-		// The loop drains the queue before it ends; a request still here was not taken.
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return ErrClosed
-		}
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return db.log.add(ctx, e)
 }
 
 // appendEvent writes a governance event in the caller's transaction, so that a
@@ -177,10 +70,7 @@ type node struct {
 // new tree nodes and the tree state. The state row is locked, so appends from
 // several nodes on one PostgreSQL take turns.
 func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
-	q := `SELECT size, range_hashes FROM log_state WHERE id = 1`
-	if db.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := db.forUpdate(`SELECT size, range_hashes FROM log_state WHERE id = 1`)
 	var (
 		size uint64
 		rh   []byte

@@ -79,9 +79,9 @@ func TestLogAppendsProofsAndVerify(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, v := logKey(t)
-		before := db.logBatches.Load()
+		before := db.log.batches.Load()
 		appendN(t, db, 300, 16)
-		if got := db.logBatches.Load() - before; got >= 300 {
+		if got := db.log.batches.Load() - before; got >= 300 {
 			t.Errorf("300 concurrent appends took %d commits: no group commit", got)
 		}
 		size1, root1 := checkpoint(t, db, s)

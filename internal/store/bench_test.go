@@ -151,7 +151,7 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			before := db.logBatches.Load()
+			before := db.log.batches.Load()
 			b.SetParallelism(par)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -163,7 +163,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-			b.ReportMetric(float64(b.N)/float64(db.logBatches.Load()-before), "records/commit")
+			b.ReportMetric(float64(b.N)/float64(db.log.batches.Load()-before), "records/commit")
 		})
 	}
 }

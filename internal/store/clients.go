@@ -11,7 +11,6 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
-	"deling/internal/register"
 	"deling/internal/token"
 )
 
@@ -220,42 +219,4 @@ func (db *DB) RotateSigningKey(ctx context.Context, k token.SigningKey, actor st
 		}
 		return db.appendEvent(ctx, tx, audit.KindSigningKeyRotated, "", actor, map[string]string{"kid": k.KID})
 	})
-}
-
-// Scopes is the token server's Authorizer: the scopes a consumer's active API
-// grants allow, and for a data processor only under an active delegation
-// (Rules AA-13, SK-04). Every active API grant gives the API scope; the grant
-// decides the rest at each request.
-type Scopes struct {
-	DB       *DB
-	APIScope string
-	Env      register.Env
-}
-
-// Scopes implements token.Authorizer.
-func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, error) {
-	in, err := s.DB.AccessInputs(ctx, consumer, asker)
-	if err != nil {
-		return nil, err
-	}
-	now := s.DB.now()
-	if in.Consumer == nil || in.Consumer.Status != access.Active {
-		return nil, nil
-	}
-	if asker != consumer {
-		ok := false
-		for _, d := range in.Delegations {
-			ok = ok || d.ActiveAt(now)
-		}
-		if !ok {
-			return nil, fmt.Errorf("consumer %s, processor %s: %w", consumer, asker, token.ErrNotDelegated)
-		}
-	}
-	for _, g := range in.Grants {
-		// The API scope covers the API's lookups and its extracts (channel extract: /api/v2/uttrekk).
-		if (g.Channel == access.ChannelAPI || g.Channel == access.ChannelExtract) && g.Env == s.Env && g.ActiveAt(now) {
-			return []string{s.APIScope}, nil
-		}
-	}
-	return nil, nil
 }

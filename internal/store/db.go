@@ -8,21 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
-
-// ErrNotFound is returned (wrapped) when a row does not exist.
-var ErrNotFound = errors.New("not found")
 
 //go:embed migrations
 var migrations embed.FS
@@ -67,18 +58,10 @@ type DB struct {
 
 	inputs sync.Map // consumer|processor → cachedInputs (access.go)
 
-	// The lookup log's group commit (auditlog.go).
-	logReqs     chan *appendReq
-	logStop     chan struct{}
-	logDone     chan struct{}
-	logBatches  atomic.Int64
-	lastRestart time.Time // of deling.db's WAL, by the log goroutine only
-	closeOnce   sync.Once
+	log         *logQueue // the lookup log's group commit (logqueue.go, auditlog.go)
+	lastRestart time.Time // of deling.db's WAL, by the log's goroutine only (sqlite.go)
 
-	// SQLite: the WAL checkpointer (startCheckpointer).
-	ckpt     []*sql.DB
-	ckptStop chan struct{}
-	ckptDone chan struct{}
+	ckpt *checkpointer // SQLite: copies the WALs into the files (sqlite.go)
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -88,33 +71,18 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.now = time.Now
 	}
 	switch {
-	case strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://"):
+	case isPostgresURL(cfg.URL):
 		db.engine = Postgres
-		pg, err := sql.Open("pgx", cfg.URL)
+		p, err := openPostgres(cfg.URL)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, err
 		}
-		pg.SetMaxOpenConns(32)
-		pg.SetMaxIdleConns(32)
-		p := &pool{DB: pg}
 		db.write, db.read, db.regWrite, db.regRead = p, p, p, p
 	case cfg.URL != "":
 		return nil, fmt.Errorf("database URL: want postgres://…, got scheme %q", schemeOf(cfg.URL))
 	default:
 		db.engine = SQLite
-		if cfg.DataDir == "" {
-			return nil, errors.New("no data directory and no database URL")
-		}
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		db.dir = cfg.DataDir
-		var err error
-		if db.write, db.read, err = openSQLite(filepath.Join(cfg.DataDir, "deling.db")); err != nil {
-			return nil, err
-		}
-		if db.regWrite, db.regRead, err = openSQLite(filepath.Join(cfg.DataDir, "register.db")); err != nil {
-			db.closePools()
+		if err := db.openSQLite(cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -122,39 +90,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.closePools()
 		return nil, err
 	}
-	db.startLog()
+	db.log = newLogQueue(maxBatch, db.commitLog, db.restartWAL)
 	if db.engine == SQLite {
-		if err := db.startCheckpointer(); err != nil {
+		var err error
+		if db.ckpt, err = startCheckpointer(db.dir); err != nil {
 			db.Close()
 			return nil, err
 		}
 	}
 	return db, nil
-}
-
-// openSQLite opens one SQLite file's write and read pools.
-func openSQLite(path string) (write, read *pool, err error) {
-	// busy_timeout first, so that the pragmas after it wait for a lock instead of failing.
-	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
-	// synchronous=FULL: a committed write, the lookup log's above all, survives a power cut, not only a crash.
-	// wal_autocheckpoint(0): the writer never stops to copy the WAL into the database (which stalled every
-	// lookup waiting for its log commit); a checkpointer of its own does that (startCheckpointer).
-	w, err := sql.Open("sqlite", base+"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
-	if err != nil {
-		return nil, nil, fmt.Errorf("open sqlite: %w", err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(68719476736)")
-	if err != nil {
-		w.Close()
-		return nil, nil, fmt.Errorf("open sqlite: %w", err)
-	}
-	n := max(4, 2*runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	return &pool{DB: w}, &pool{DB: r}, nil
 }
 
 func schemeOf(u string) string {
@@ -188,62 +132,13 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// startCheckpointer starts the goroutine that copies each file's WAL into
-// the file, on connections of its own. A PASSIVE checkpoint runs beside readers
-// and the writer, so appends to the lookup log never wait for it.
-func (db *DB) startCheckpointer() error {
-	for _, name := range []string{"deling.db", "register.db"} {
-		c, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, name)+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
-		if err != nil {
-			return err
-		}
-		c.SetMaxOpenConns(1)
-		db.ckpt = append(db.ckpt, c)
-	}
-	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(db.ckptDone)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-db.ckptStop:
-				return
-			case <-t.C:
-				for _, c := range db.ckpt {
-					// PASSIVE only: it never blocks the writer or waits for readers (a RESTART or
-					// TRUNCATE checkpoint from here stalled the log's commits, and with them every
-					// lookup). The log's writer starts the WAL over itself (restartWAL).
-					// Scan, not Exec: the pragma returns a row, and a statement left unfinished would hold
-					// a read snapshot that keeps the WAL from ever starting over. Errors (a busy
-					// database) are retried at the next tick.
-					var busy, frames, done int
-					c.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
-				}
-			}
-		}
-	}()
-	return nil
-}
-
 // Engine is the SQL engine in use.
 func (db *DB) Engine() Engine { return db.engine }
 
 // Close commits what the lookup log has queued, then closes every pool.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() {
-		close(db.logStop)
-		if db.ckptStop != nil {
-			close(db.ckptStop)
-		}
-	})
-	<-db.logDone
-	if db.ckptDone != nil {
-		<-db.ckptDone
-	}
-	for _, c := range db.ckpt {
-		c.Close()
-	}
+	db.log.close()
+	db.ckpt.close()
 	return db.closePools()
 }
 

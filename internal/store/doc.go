@@ -3,6 +3,10 @@
 // here, one file per concept, written once for both engines ($N placeholders,
 // portable types); the migrations are embedded and run by goose at Open.
 //
-// Store methods take a context first and return ErrNotFound, wrapped, for a
-// missing row. They never decide access: that is package access.
+// What differs between the engines is in sqlite.go and postgres.go; the
+// sentinel errors are in errors.go. Store methods take a context first and
+// return ErrNotFound, wrapped, for a missing row. They never decide access:
+// that is package access (access.Decide, access.Scopes); the store loads
+// what a decision rests on, and stores a change with its events and letters
+// in one transaction.
 package store

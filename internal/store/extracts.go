@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"deling/internal/access"
@@ -106,11 +105,9 @@ func (db *DB) CreateExtract(ctx context.Context, j extract.Job, maxActive int, r
 	}
 	j.Status, j.CreatedAt, j.UnitsTotal = extract.StatusQueued, db.now().UTC(), len(j.Query.Units)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if db.engine == Postgres {
-			// Two nodes creating jobs for one organisation take turns, so the limit holds (SQLite's writer is one connection).
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('extract:' || $1))`, j.Consumer); err != nil {
-				return err
-			}
+		// Two nodes creating jobs for one organisation take turns, so the limit holds.
+		if err := db.takeTurns(ctx, tx, "extract:"+j.Consumer); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM extract_jobs WHERE consumer = $1 AND status IN ('venter', 'kjorer')`, j.Consumer).Scan(&n); err != nil {
@@ -385,22 +382,11 @@ func (db *DB) ExtractSession() (extract.Session, error) {
 	if db.engine != SQLite {
 		return &extractSession{db: db, read: db.regRead, write: db.write}, nil
 	}
-	r, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "register.db")+
-		"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(0)&_pragma=cache_size(-16384)")
+	r, w, err := openExtractSQLite(db.dir)
 	if err != nil {
-		return nil, fmt.Errorf("open extract reader: %w", err)
+		return nil, err
 	}
-	w, err := sql.Open("sqlite", "file:"+filepath.Join(db.dir, "deling.db")+
-		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-8192)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
-	if err != nil {
-		r.Close()
-		return nil, fmt.Errorf("open extract writer: %w", err)
-	}
-	for _, c := range []*sql.DB{r, w} {
-		c.SetMaxOpenConns(1)
-		c.SetMaxIdleConns(1)
-	}
-	return &extractSession{db: db, read: &pool{DB: r}, write: &pool{DB: w}, own: true, restarted: time.Now()}, nil
+	return &extractSession{db: db, read: r, write: w, own: true, restarted: time.Now()}, nil
 }
 
 // Close releases the session's connections.
@@ -423,38 +409,6 @@ func (s *extractSession) CommitBatch(ctx context.Context, id, claim string, b ex
 	}
 	s.restartWAL()
 	return nil
-}
-
-// restartWAL starts deling.db's WAL over every walRestartEvery, as the lookup
-// log's writer does after its commits (auditlog.go): the extract's commits do
-// not pass through the log's writer, and on a server without lookups the WAL
-// grew by some 70 MB a second for as long as an extract ran. With it, the WAL
-// stays near 30 s of writes (measured: 1.4 GB during a large extract).
-func (s *extractSession) restartWAL() {
-	if !s.own || time.Since(s.restarted) < walRestartEvery {
-		return
-	}
-	s.restarted = time.Now()
-	var busy, frames, done int
-	s.write.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done)
-}
-
-// shrink frees the reader's cached pages after every 1,000 rows or so.
-// modernc's SQLite is built with SQLITE_ENABLE_MEMORY_MANAGEMENT: every
-// connection's page cache draws on one process-wide pool as large as all
-// connections' cache_size together, and a connection at its own size takes
-// the least recently used page of any other. The reader, streaming through
-// the register, took the writer's pages after each batch and the writer
-// allocated new ones, batch after batch, until the pool was in use (measured:
-// 250 MB). Emptied regularly, the reader never reaches its size and takes
-// nothing; the writer keeps its index pages.
-func (s *extractSession) shrink(ctx context.Context) error {
-	if !s.own || s.unshrunk < 1000 {
-		return nil
-	}
-	s.unshrunk = 0
-	_, err := s.read.ExecContext(ctx, `PRAGMA shrink_memory`)
-	return err
 }
 
 // Docs reads the next page of one unit's arbeidsforhold for an

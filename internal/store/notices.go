@@ -12,12 +12,6 @@ import (
 	"deling/internal/governance"
 )
 
-// Kinds of letter in the outbox that this file queues.
-const (
-	MailNotice          = "notice"             // a notice to a subscribed contact (Rule AA-20)
-	MailRemindSubscribe = "reminder.subscribe" // a consumer without a subscription is reminded (Rule AA-20)
-)
-
 const noticeColumns = `id, kind, title, body, published_at, published_by, starts_at, ends_at, api_prefix, sunset_at`
 
 func scanNotices(rows *sql.Rows, err error) ([]governance.Notice, error) {
@@ -52,8 +46,8 @@ func scanNotice(row interface{ Scan(...any) error }) (governance.Notice, error) 
 // PublishNotice stores a notice and, in the same transaction, queues a copy
 // of letter to every contact who subscribes to notices, of every active
 // consumer (Rule AA-20). n.ID (a UUID, so that the letter can link to the
-// notice) and n.PublishedAt default to a new one and now; letter.Kind to MailNotice.
-func (db *DB) PublishNotice(ctx context.Context, n governance.Notice, letter Mail, actor string) (governance.Notice, error) {
+// notice) and n.PublishedAt default to a new one and now; letter.Kind to governance.LetterNotice.
+func (db *DB) PublishNotice(ctx context.Context, n governance.Notice, letter governance.Letter, actor string) (governance.Notice, error) {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		n, err = db.publishNotice(ctx, tx, n, letter, actor)
@@ -62,7 +56,7 @@ func (db *DB) PublishNotice(ctx context.Context, n governance.Notice, letter Mai
 	return n, err
 }
 
-func (db *DB) publishNotice(ctx context.Context, tx *sql.Tx, n governance.Notice, letter Mail, actor string) (governance.Notice, error) {
+func (db *DB) publishNotice(ctx context.Context, tx *sql.Tx, n governance.Notice, letter governance.Letter, actor string) (governance.Notice, error) {
 	n.PublishedBy = actor
 	if n.ID == "" {
 		n.ID = newID()
@@ -81,11 +75,11 @@ func (db *DB) publishNotice(ctx context.Context, tx *sql.Tx, n governance.Notice
 		return n, err
 	}
 	if letter.Kind == "" {
-		letter.Kind = MailNotice
+		letter.Kind = governance.LetterNotice
 	}
 	type key struct{ consumer, to string }
 	seen := map[key]bool{}
-	var ms []Mail
+	var ms []governance.Letter
 	for _, c := range contacts {
 		if k := (key{c.Consumer, c.Epost}); !seen[k] {
 			seen[k] = true
@@ -148,7 +142,7 @@ func (db *DB) UnsubscribedConsumers(ctx context.Context) ([]Unsubscribed, error)
 		WHERE c.status = $2
 			AND EXISTS (SELECT 1 FROM grants g WHERE g.consumer = c.orgnr AND g.status = $2)
 			AND NOT EXISTS (SELECT 1 FROM contacts k WHERE k.consumer = c.orgnr AND k.varsler)
-		ORDER BY c.orgnr`, MailRemindSubscribe, string(access.Active))
+		ORDER BY c.orgnr`, governance.LetterRemindSubscribe, string(access.Active))
 	if err != nil {
 		return nil, fmt.Errorf("unsubscribed consumers: %w", err)
 	}
@@ -167,11 +161,11 @@ func (db *DB) UnsubscribedConsumers(ctx context.Context) ([]Unsubscribed, error)
 	return out, rows.Err()
 }
 
-// RemindToSubscribe queues letter (of kind MailRemindSubscribe) to a
+// RemindToSubscribe queues letter (of kind governance.LetterRemindSubscribe) to a
 // consumer's contacts, or with none to its administrators, unless it
 // subscribes to notices by now or was reminded less than every ago (Rule
 // AA-20: reminded until it subscribes). It reports whether it queued any.
-func (db *DB) RemindToSubscribe(ctx context.Context, consumer string, every time.Duration, letter Mail) (bool, error) {
+func (db *DB) RemindToSubscribe(ctx context.Context, consumer string, every time.Duration, letter governance.Letter) (bool, error) {
 	queued := false
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -179,13 +173,13 @@ func (db *DB) RemindToSubscribe(ctx context.Context, consumer string, every time
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT
 				(SELECT COUNT(*) FROM contacts WHERE consumer = $1 AND varsler),
-				(SELECT MAX(created_at) FROM mail_outbox WHERE consumer = $1 AND kind = $2)`, consumer, MailRemindSubscribe).Scan(&subscribed, &last); err != nil {
+				(SELECT MAX(created_at) FROM mail_outbox WHERE consumer = $1 AND kind = $2)`, consumer, governance.LetterRemindSubscribe).Scan(&subscribed, &last); err != nil {
 			return fmt.Errorf("reminder: %w", err)
 		}
 		if subscribed > 0 || (last.Valid && now.Sub(fromMicros(last.Int64)) < every) {
 			return nil
 		}
-		letter.Kind = MailRemindSubscribe
+		letter.Kind = governance.LetterRemindSubscribe
 		n, err := db.queueLetters(ctx, tx, consumer, "deling", letter)
 		queued = n > 0
 		return err

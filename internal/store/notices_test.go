@@ -27,7 +27,7 @@ func TestPublishNotice(t *testing.T) {
 
 		start, end := fixedNow().Add(8*24*time.Hour), fixedNow().Add(8*24*time.Hour+time.Hour)
 		n, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticeDowntime, Title: "Vedlikehold", Body: "Tekst.", Start: &start, End: &end},
-			Mail{Subject: "Planlagt nedetid", Body: "..."}, "user:forvalter")
+			governance.Letter{Subject: "Planlagt nedetid", Body: "..."}, "user:forvalter")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestPublishNotice(t *testing.T) {
 			t.Fatalf("notice: %+v", n)
 		}
 		ms := outbox(t, db)
-		if got := addresses(ms, MailNotice); !slices.Equal(got, []string{"a1@a.example", "b1@b.example"}) {
+		if got := addresses(ms, governance.LetterNotice); !slices.Equal(got, []string{"a1@a.example", "b1@b.example"}) {
 			t.Fatalf("letters to %v", got)
 		}
 		for _, m := range ms {
@@ -53,12 +53,12 @@ func TestPublishNotice(t *testing.T) {
 
 		// Rule AA-23: normal changes whose old version still lives.
 		sunset, gone := fixedNow().AddDate(0, 4, 0), fixedNow().Add(-time.Hour)
-		live, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticeNormal, Title: "v3", Body: ".", APIPrefix: "/api/v2", Sunset: &sunset}, Mail{}, "user:forvalter")
+		live, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticeNormal, Title: "v3", Body: ".", APIPrefix: "/api/v2", Sunset: &sunset}, governance.Letter{}, "user:forvalter")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticeNormal, Title: "v2", Body: ".", APIPrefix: "/api/v1", Sunset: &gone,
-			PublishedAt: fixedNow().AddDate(-1, 0, 0)}, Mail{}, "user:forvalter"); err != nil {
+			PublishedAt: fixedNow().AddDate(-1, 0, 0)}, governance.Letter{}, "user:forvalter"); err != nil {
 			t.Fatal(err)
 		}
 		deps, err := db.DeprecationNotices(ctx)
@@ -106,13 +106,13 @@ func TestRemindToSubscribe(t *testing.T) {
 		if !slices.Equal(orgs, []string{"310000001", "310000002"}) {
 			t.Fatalf("unsubscribed: %v", orgs)
 		}
-		letter := Mail{Subject: "Abonner på driftsmeldinger", Body: "..."}
+		letter := governance.Letter{Subject: "Abonner på driftsmeldinger", Body: "..."}
 		for _, org := range orgs {
 			if ok, err := db.RemindToSubscribe(ctx, org, 7*24*time.Hour, letter); err != nil || !ok {
 				t.Fatalf("remind %s: %v %v", org, ok, err)
 			}
 		}
-		if got := addresses(outbox(t, db), MailRemindSubscribe); !slices.Equal(got, []string{"admin@a.example", "b@b.example"}) {
+		if got := addresses(outbox(t, db), governance.LetterRemindSubscribe); !slices.Equal(got, []string{"admin@a.example", "b@b.example"}) {
 			t.Fatalf("reminders to %v", got)
 		}
 		// Not again within the interval.

@@ -7,29 +7,17 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"deling/internal/governance"
 )
 
-// Mail is an e-mail in the outbox.
-type Mail struct {
-	ID        string
-	Consumer  string // the organisation it concerns, or ""
-	Kind      string // e.g. "notice", "suspension", "reminder.subscribe"
-	To        string
-	Subject   string
-	Body      string
-	CreatedAt time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
-}
-
 // QueueMail puts letters in the outbox in one transaction; a sender job delivers them.
-func (db *DB) QueueMail(ctx context.Context, ms ...Mail) error {
+func (db *DB) QueueMail(ctx context.Context, ms ...governance.Letter) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error { return queueMail(ctx, tx, db.now(), ms...) })
 }
 
 // queueMail is QueueMail in the caller's transaction, so that a change and the letter telling of it are stored together.
-func queueMail(ctx context.Context, tx *sql.Tx, now time.Time, ms ...Mail) error {
+func queueMail(ctx context.Context, tx *sql.Tx, now time.Time, ms ...governance.Letter) error {
 	for _, m := range ms {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, consumer, kind, to_addr, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			newID(), m.Consumer, m.Kind, m.To, m.Subject, m.Body, micros(now)); err != nil {
@@ -41,14 +29,14 @@ func queueMail(ctx context.Context, tx *sql.Tx, now time.Time, ms ...Mail) error
 
 const mailColumns = `id, consumer, kind, to_addr, subject, body, created_at, sent_at, attempts, last_error`
 
-func scanMails(rows *sql.Rows, err error) ([]Mail, error) {
+func scanMails(rows *sql.Rows, err error) ([]governance.Letter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
 	}
 	defer rows.Close()
-	var out []Mail
+	var out []governance.Letter
 	for rows.Next() {
-		var m Mail
+		var m governance.Letter
 		var created int64
 		var sent sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.Consumer, &m.Kind, &m.To, &m.Subject, &m.Body, &created, &sent, &m.Attempts, &m.LastError); err != nil {
@@ -61,12 +49,12 @@ func scanMails(rows *sql.Rows, err error) ([]Mail, error) {
 }
 
 // PendingMail lists up to limit unsent letters with fewer than maxAttempts tries, oldest first.
-func (db *DB) PendingMail(ctx context.Context, limit, maxAttempts int) ([]Mail, error) {
+func (db *DB) PendingMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error) {
 	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY created_at, id LIMIT $2`, maxAttempts, limit))
 }
 
 // MailTo lists the letters concerning a consumer, newest first (its written notices).
-func (db *DB) MailTo(ctx context.Context, consumer string, limit int) ([]Mail, error) {
+func (db *DB) MailTo(ctx context.Context, consumer string, limit int) ([]governance.Letter, error) {
 	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit))
 }
 

@@ -68,7 +68,7 @@ func termsVersion(row *sql.Row, id string) (governance.TermsVersion, error) {
 // kind. The kind's first version takes effect at once; a later one no sooner
 // than minNotice after publication (Rule AA-24), or ErrConflict. v.PublishedAt
 // and n.PublishedAt default to now.
-func (db *DB) PublishTerms(ctx context.Context, v governance.TermsVersion, minNotice time.Duration, n governance.Notice, letter Mail, actor string) (governance.TermsVersion, governance.Notice, error) {
+func (db *DB) PublishTerms(ctx context.Context, v governance.TermsVersion, minNotice time.Duration, n governance.Notice, letter governance.Letter, actor string) (governance.TermsVersion, governance.Notice, error) {
 	if v.PublishedAt.IsZero() {
 		v.PublishedAt = db.now()
 	}
@@ -252,7 +252,7 @@ func (db *DB) Objection(ctx context.Context, id string) (governance.Objection, e
 // objection that cannot be met (met false) ends all the consumer's access in
 // the same transaction — every grant ends with ObjectionReason, every
 // delegation ends; the consumer stays, without access.
-func (db *DB) ResolveObjection(ctx context.Context, id string, met bool, note string, letter Mail, actor string) (governance.Objection, error) {
+func (db *DB) ResolveObjection(ctx context.Context, id string, met bool, note string, letter governance.Letter, actor string) (governance.Objection, error) {
 	var o governance.Objection
 	status := governance.ObjectionRejected
 	if met {

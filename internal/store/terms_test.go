@@ -39,13 +39,13 @@ func termsContact(t *testing.T, db *DB, orgnr, email string, varsler bool) {
 }
 
 // outbox lists every letter, of any consumer, sorted by address.
-func outbox(t *testing.T, db *DB) []Mail {
+func outbox(t *testing.T, db *DB) []governance.Letter {
 	t.Helper()
 	ms, err := db.PendingMail(context.Background(), 1000, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(ms, func(a, b Mail) int {
+	slices.SortFunc(ms, func(a, b governance.Letter) int {
 		if a.To < b.To {
 			return -1
 		}
@@ -57,7 +57,7 @@ func outbox(t *testing.T, db *DB) []Mail {
 	return ms
 }
 
-func addresses(ms []Mail, kind string) []string {
+func addresses(ms []governance.Letter, kind string) []string {
 	var out []string
 	for _, m := range ms {
 		if m.Kind == kind {
@@ -90,7 +90,7 @@ func events(t *testing.T, db *DB, consumer, kind string) []map[string]any {
 func publishTerms(t *testing.T, db *DB, kind governance.TermsKind, effective time.Time, minNotice time.Duration) (governance.TermsVersion, error) {
 	t.Helper()
 	v, _, err := db.PublishTerms(context.Background(), governance.TermsVersion{Kind: kind, Title: "Bruksvilkår", Body: "Første ledd.\n\nAndre ledd.", EffectiveFrom: effective},
-		minNotice, governance.Notice{Title: "Nye bruksvilkår", Body: "Se vilkårene."}, Mail{Subject: "Nye vilkår", Body: "Nye vilkår er publisert."}, "user:forvalter")
+		minNotice, governance.Notice{Title: "Nye bruksvilkår", Body: "Se vilkårene."}, governance.Letter{Subject: "Nye vilkår", Body: "Nye vilkår er publisert."}, "user:forvalter")
 	return v, err
 }
 
@@ -116,7 +116,7 @@ func TestTermsPublishAndAccept(t *testing.T) {
 			t.Fatalf("v1: %+v", v1)
 		}
 		// Announced as a notice and by letter to subscribed contacts of active consumers only (Rule AA-20).
-		if got := addresses(outbox(t, db), MailNotice); !slices.Equal(got, []string{"varsler@a.example"}) {
+		if got := addresses(outbox(t, db), governance.LetterNotice); !slices.Equal(got, []string{"varsler@a.example"}) {
 			t.Fatalf("letters to %v", got)
 		}
 		ns, err := db.Notices(ctx, 10)
@@ -228,7 +228,7 @@ func TestObjectionEndsAccess(t *testing.T) {
 		before := len(outbox(t, db))
 
 		// Not meetable: every grant and delegation ends, with events, and the consumer's contacts get a letter.
-		res, err := db.ResolveObjection(ctx, o.ID, false, "Vilkårene gjelder alle.", Mail{Kind: "terms.objection", Subject: "Innsigelsen kan ikke imøtekommes", Body: "Tilgangen er avsluttet."}, "user:saksbehandler")
+		res, err := db.ResolveObjection(ctx, o.ID, false, "Vilkårene gjelder alle.", governance.Letter{Kind: "terms.objection", Subject: "Innsigelsen kan ikke imøtekommes", Body: "Tilgangen er avsluttet."}, "user:saksbehandler")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,10 +259,10 @@ func TestObjectionEndsAccess(t *testing.T) {
 		if got := addresses(ms, "terms.objection"); len(ms)-before != 2 || !slices.Equal(got, []string{"stille@a.example", "varsler@a.example"}) {
 			t.Fatalf("letters: %v", got)
 		}
-		if _, err := db.ResolveObjection(ctx, o.ID, true, "likevel", Mail{Kind: "x"}, "user:saksbehandler"); !errors.Is(err, ErrConflict) {
+		if _, err := db.ResolveObjection(ctx, o.ID, true, "likevel", governance.Letter{Kind: "x"}, "user:saksbehandler"); !errors.Is(err, ErrConflict) {
 			t.Fatalf("deciding twice: %v", err)
 		}
-		if _, err := db.ResolveObjection(ctx, "nope", true, "", Mail{Kind: "x"}, "user:saksbehandler"); !errors.Is(err, ErrNotFound) {
+		if _, err := db.ResolveObjection(ctx, "nope", true, "", governance.Letter{Kind: "x"}, "user:saksbehandler"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown objection: %v", err)
 		}
 
@@ -271,7 +271,7 @@ func TestObjectionEndsAccess(t *testing.T) {
 			[]governance.Membership{{Org: "310000002", Role: governance.Administrator}}, "test"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ResolveObjection(ctx, o2.ID, true, "Dere får til 1. juni.", Mail{Kind: "terms.met", Subject: "Imøtekommet", Body: "."}, "user:saksbehandler"); err != nil {
+		if _, err := db.ResolveObjection(ctx, o2.ID, true, "Dere får til 1. juni.", governance.Letter{Kind: "terms.met", Subject: "Imøtekommet", Body: "."}, "user:saksbehandler"); err != nil {
 			t.Fatal(err)
 		}
 		if g, _ := db.Grant(ctx, other.ID); g.Status != access.Active {

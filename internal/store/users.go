@@ -8,14 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"deling/internal/audit"
 	"deling/internal/governance"
 )
-
-// ErrExists is returned (wrapped) when a row with the same key already exists.
-var ErrExists = errors.New("already exists")
 
 // uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
 // failing: SQLSTATE 23505 on PostgreSQL, "UNIQUE constraint failed" on SQLite.
@@ -25,10 +20,10 @@ func uniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
-	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return pe.Code == "23505"
+	if v, isPG := pgUniqueViolation(err); isPG {
+		return v
 	}
-	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+	return sqliteUniqueViolation(err)
 }
 
 // insertUser adds an account row in tx; ErrExists when the address has one (also one inserted a moment ago).
@@ -210,11 +205,8 @@ var userManagerRoles = []governance.Role{governance.Administrator, governance.Ro
 func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if slices.Contains(userManagerRoles, role) {
-			q := `SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-				WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`
-			if db.engine == Postgres {
-				q += ` FOR UPDATE OF m`
-			}
+			q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+				WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
 			rows, err := tx.QueryContext(ctx, q, org, string(userManagerRoles[0]), string(userManagerRoles[1]))
 			if err != nil {
 				return fmt.Errorf("userManagerRoles of %s: %w", org, err)

@@ -395,7 +395,7 @@ func TestAddUserLimit(t *testing.T) {
 	for i := range portal.InvitationsPerDay {
 		if _, err := h.db.InviteUser(ctx, store.Invitation{User: governance.User{Email: "n" + itoa(i) + "@kommune.test", Navn: "N"}, Org: org,
 			Role: governance.Utvikler, TokenHash: "h" + itoa(i), ExpiresAt: h.clock.now().Add(time.Hour), Limit: portal.InvitationsPerDay,
-			Letter: func(bool, string) store.Mail { return store.Mail{} }}, "test"); err != nil {
+			Letter: func(bool, string) governance.Letter { return governance.Letter{} }}, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -494,7 +494,7 @@ func TestSuspendAndResume(t *testing.T) {
 	mails, _ := h.db.MailTo(ctx, org, 10)
 	to := map[string]bool{}
 	for _, m := range mails {
-		if m.Kind == store.MailSuspension {
+		if m.Kind == governance.LetterSuspension {
 			to[m.To] = true
 			if !strings.Contains(m.Body, breach) || !strings.Contains(m.Body, "suspendert virksomhetens tilgang") || !strings.Contains(m.Body, "Slik svarer dere") {
 				t.Fatalf("letter: %s", m.Body)
@@ -580,7 +580,7 @@ func TestTermination(t *testing.T) {
 	mails, _ := h.db.MailTo(ctx, org, 10)
 	to := map[string]bool{}
 	for _, m := range mails {
-		if m.Kind == store.MailTermination {
+		if m.Kind == governance.LetterTermination {
 			to[m.To] = true
 		}
 	}

@@ -13,7 +13,6 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/governance"
-	"deling/internal/store"
 )
 
 // Rule AA-23: while an old API version lives its last months, its answers say so.
@@ -86,7 +85,7 @@ func TestDowntimeNoticeLeadTime(t *testing.T) {
 	if ns, _ := h.db.Notices(context.Background(), 10); len(ns) != 0 {
 		t.Fatalf("stored: %+v", ns)
 	}
-	if got := h.letters(org, store.MailNotice); len(got) != 0 {
+	if got := h.letters(org, governance.LetterNotice); len(got) != 0 {
 		t.Fatalf("letters: %v", got)
 	}
 	// Garbage is a form message too.
@@ -122,10 +121,10 @@ func TestNoticeLettersOnlyToSubscribers(t *testing.T) {
 	}
 	forvalter := h.signIn(h.account(governance.Forvalter, governance.AuthorityOrg, ""))
 	forvalter.post("/portal/forvalter/meldinger", url.Values{"type": {"nyhet"}, "tittel": {"Ny funksjon"}, "tekst": {"Søk på arbeidssted."}})
-	if got := h.letters(active, store.MailNotice); !slices.Equal(got, []string{"abonnent@aktiv.example"}) {
+	if got := h.letters(active, governance.LetterNotice); !slices.Equal(got, []string{"abonnent@aktiv.example"}) {
 		t.Fatalf("active consumer's letters: %v", got)
 	}
-	if got := h.letters(ceased, store.MailNotice); len(got) != 0 {
+	if got := h.letters(ceased, governance.LetterNotice); len(got) != 0 {
 		t.Fatalf("ceased consumer's letters: %v", got)
 	}
 	ms, _ := h.db.MailTo(context.Background(), active, 10)

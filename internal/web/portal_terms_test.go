@@ -91,7 +91,7 @@ func TestTermsObjectionEndsAccess(t *testing.T) {
 		t.Fatalf("v2: %+v", v2)
 	}
 	// Announced: a notice, and a letter to the subscribed contact only.
-	if got := h.letters(org, store.MailNotice); !slices.Equal(got, []string{"drift@objekt.example", "drift@objekt.example"}) {
+	if got := h.letters(org, governance.LetterNotice); !slices.Equal(got, []string{"drift@objekt.example", "drift@objekt.example"}) {
 		t.Fatalf("notice letters: %v", got)
 	}
 	if p := h.anonymous().get("/driftsmeldinger"); !p.has("Nye vilkår: Bruksvilkår 2027") {

@@ -371,12 +371,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) err
 	token, hash := newActivationToken()
 	expires := s.now().Add(ActivationValidity)
 	link := s.baseURL + "/aktiver/" + token
-	letter := func(setPassword bool, name string) store.Mail {
+	letter := func(setPassword bool, name string) governance.Letter {
 		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
 		if setPassword {
 			what = "Velg et passord for å ta kontoen i bruk. Da får du rollen:"
 		}
-		return store.Mail{Subject: "Invitasjon til Aa-registerets portal", Body: fmt.Sprintf("Hei %s,\n\n"+
+		return governance.Letter{Subject: "Invitasjon til Aa-registerets portal", Body: fmt.Sprintf("Hei %s,\n\n"+
 			"%s har invitert deg til rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
 			"%s\n%s\n\nLenken kan brukes én gang og virker til %s. "+
 			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
@@ -692,14 +692,14 @@ func (s *Server) lifeDelegationRows(r *http.Request, ds []access.Delegation) []l
 }
 
 // lifeLetters groups the outbox's letters, one per recipient, into the letters sent, newest first.
-func (s *Server) lifeLetters(ms []store.Mail) []lifeLetter {
+func (s *Server) lifeLetters(ms []governance.Letter) []lifeLetter {
 	var out []lifeLetter
-	key := func(m store.Mail) string {
+	key := func(m governance.Letter) string {
 		return m.Kind + "\x00" + m.Subject + "\x00" + m.Body + "\x00" + strconv.FormatInt(m.CreatedAt.UnixMicro(), 10)
 	}
 	idx := map[string]int{}
 	for _, m := range ms {
-		if m.Kind == store.MailActivation {
+		if m.Kind == governance.LetterActivation {
 			continue // carries a password link: for its recipient only
 		}
 		if i, ok := idx[key(m)]; ok {
@@ -763,7 +763,7 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visit
 		p.CanSuspend = p.CanSuspend || g.Status == access.Active
 		suspended = suspended || g.Status == access.Suspended
 		// Only what the register suspended for a breach is resumed here (Rule AA-25).
-		p.CanResume = p.CanResume || store.SuspendedByRegister(g)
+		p.CanResume = p.CanResume || g.SuspendedBy(access.SuspendedByRegister)
 	}
 	if c.Status == access.Active && suspended && !p.CanSuspend {
 		p.StatusLabel, p.StatusColor = lifeStatus(access.Suspended) // as the list shows it
@@ -818,7 +818,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 		"Registerforvalteren vurderer svaret og gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
 		"Saksbehandler: %s (%s)\n",
 		c.Navn, c.Orgnr, s.osloTime(now), reason, v.User.Navn, v.User.Email)
-	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, store.Mail{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
+	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, governance.Letter{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, f, "Konsumenten har ingen aktive tilganger å suspendere.", http.StatusConflict)
 		return nil
@@ -845,7 +845,7 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visit
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
 		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
 		c.Navn, c.Orgnr, s.osloTime(s.now()), v.User.Navn, v.User.Email)
-	res, err := s.db.ResumeConsumer(r.Context(), orgnr, store.Mail{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
+	res, err := s.db.ResumeConsumer(r.Context(), orgnr, governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, newLifeForm("brudd"), "Konsumenten har ingen suspenderte tilganger.", http.StatusConflict)
 		return nil
@@ -948,8 +948,8 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) e
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
 		v.OrgName, v.Org, v.User.Navn, s.osloTime(now), strings.Join(ended, "\n"))
-	receipt := store.Mail{Kind: store.MailTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
-	letters := []store.Mail{receipt} // to every contact person
+	receipt := governance.Letter{Kind: governance.LetterTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
+	letters := []governance.Letter{receipt} // to every contact person
 	contacts, err := s.db.Contacts(ctx, v.Org)
 	if err != nil {
 		return err

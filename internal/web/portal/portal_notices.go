@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"deling/internal/governance"
-	"deling/internal/store"
 )
 
 // noticeView is a notice as the pages show it.
@@ -179,7 +178,7 @@ func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visito
 }
 
 // noticeLetter is the e-mail a subscribed contact gets of a notice.
-func (s *Server) noticeLetter(r *http.Request, n governance.Notice) store.Mail {
+func (s *Server) noticeLetter(r *http.Request, n governance.Notice) governance.Letter {
 	base := s.absoluteBase(r)
 	var b strings.Builder
 	b.WriteString(n.Kind.Label() + ": " + n.Title + "\n\n")
@@ -187,7 +186,7 @@ func (s *Server) noticeLetter(r *http.Request, n governance.Notice) store.Mail {
 	b.WriteString("Les meldingen på " + base + "/driftsmeldinger#" + n.ID + "\n\n")
 	b.WriteString("Du får denne e-posten fordi du er kontaktperson for en konsument av Aa-registeret og abonnerer på driftsmeldinger. " +
 		"Endre abonnementet under Kontaktpersoner i portalen: " + base + "/portal/kontakter\n")
-	return store.Mail{Kind: store.MailNotice, Subject: "Driftsmelding fra Aa-registeret: " + n.Title, Body: b.String()}
+	return governance.Letter{Kind: governance.LetterNotice, Subject: "Driftsmelding fra Aa-registeret: " + n.Title, Body: b.String()}
 }
 
 // parseFormTime reads an <input type="datetime-local"> value as Norwegian time; a message goes to bad.

@@ -391,7 +391,7 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor
 }
 
 // termsAnnouncement is the notice and the letter that announce a new version (Rules AA-20, AA-24).
-func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, store.Mail) {
+func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, governance.Letter) {
 	base := s.absoluteBase(r)
 	label := tv.Kind.Label()
 	var b strings.Builder
@@ -407,7 +407,7 @@ func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, 
 	body := b.String() + "\n\nLes vilkårene: " + base + "/vilkar\nGodta dem eller meld innsigelse: " + base + "/portal/vilkar\n\n" +
 		"Du får denne e-posten fordi du er kontaktperson for en konsument av Aa-registeret og abonnerer på driftsmeldinger. " +
 		"Endre abonnementet under Kontaktpersoner i portalen: " + base + "/portal/kontakter\n"
-	return n, store.Mail{Kind: store.MailNotice, Subject: "Nye vilkår for Aa-registeret: " + tv.Title, Body: body}
+	return n, governance.Letter{Kind: governance.LetterNotice, Subject: "Nye vilkår for Aa-registeret: " + tv.Title, Body: body}
 }
 
 // objectionRow is an objection in the case workers' lists.
@@ -591,7 +591,7 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *vis
 }
 
 // objectionLetter is the written answer to an objection.
-func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note string) store.Mail {
+func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note string) governance.Letter {
 	base := s.absoluteBase(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Registerforvalteren har behandlet innsigelsen fra %s (%s) mot %s, versjon %d («%s»), meldt %s.\n\n",
@@ -609,5 +609,5 @@ func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note
 		b.WriteString("For å få tilgang igjen må dere godta vilkårene og søke på nytt: " + base + "/portal/soknader\n\n")
 	}
 	b.WriteString("Se vilkårene og svaret i portalen: " + base + "/portal/vilkar\n")
-	return store.Mail{Kind: "terms.objection", Subject: subject, Body: b.String()}
+	return governance.Letter{Kind: "terms.objection", Subject: subject, Body: b.String()}
 }

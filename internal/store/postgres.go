@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+)
+
+// PostgreSQL's part of the store: the pool, and the locks that make several
+// nodes on one database take turns where SQLite's single writer does so by
+// itself. Everything else is shared with SQLite.
+
+// isPostgresURL reports whether u names a PostgreSQL database.
+func isPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// openPostgres opens the one pool that reads and writes everything on PostgreSQL.
+func openPostgres(url string) (*pool, error) {
+	pg, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	pg.SetMaxOpenConns(32)
+	pg.SetMaxIdleConns(32)
+	return &pool{DB: pg}, nil
+}
+
+// forUpdate is the SELECT q locking the rows it reads on PostgreSQL (of: only
+// those of the given table aliases), so that concurrent transactions on other
+// nodes wait for this one; on SQLite it is q as it is, since a write
+// transaction there holds the whole database already.
+func (db *DB) forUpdate(q string, of ...string) string {
+	if db.engine != Postgres {
+		return q
+	}
+	if len(of) > 0 {
+		return q + ` FOR UPDATE OF ` + strings.Join(of, ", ")
+	}
+	return q + ` FOR UPDATE`
+}
+
+// takeTurns makes transactions passing the same key take turns until tx ends:
+// a PostgreSQL advisory transaction lock, for a check that reads rows not yet
+// there (a count before an insert). On SQLite it does nothing: its writer is
+// one connection.
+func (db *DB) takeTurns(ctx context.Context, tx *sql.Tx, key string) error {
+	if db.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, key)
+	return err
+}
+
+// pgUniqueViolation reports whether err is PostgreSQL's UNIQUE or PRIMARY KEY constraint failing (SQLSTATE 23505).
+func pgUniqueViolation(err error) (violation, isPG bool) {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "23505", true
+	}
+	return false, false
+}

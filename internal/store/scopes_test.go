@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"deling/internal/register"
+	"deling/internal/token"
+)
+
+// The token server's Authorizer loads what access.Scopes decides on, and
+// answers a processor without a delegation with token.ErrNotDelegated (Rules AA-13, SK-04).
+func TestScopesAuthorizer(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org, processor, stranger = "310000081", "310000082", "310000083"
+		lifeConsumer(t, db, org, processor)
+		var authz token.Authorizer = Scopes{DB: db, APIScope: "api", Env: register.EnvTest}
+		for _, asker := range []string{org, processor} {
+			if got, err := authz.Scopes(ctx, org, asker); err != nil || !slices.Equal(got, []string{"api"}) {
+				t.Fatalf("asked by %s: %v %v", asker, got, err)
+			}
+		}
+		if got, err := authz.Scopes(ctx, org, stranger); !errors.Is(err, token.ErrNotDelegated) || got != nil {
+			t.Fatalf("asked by a stranger: %v %v, want token.ErrNotDelegated", got, err)
+		}
+		if got, err := (Scopes{DB: db, APIScope: "api", Env: register.EnvProd}).Scopes(ctx, org, org); err != nil || got != nil {
+			t.Fatalf("in prod without a grant there: %v %v", got, err)
+		}
+		if got, err := authz.Scopes(ctx, "310000089", "310000089"); err != nil || got != nil {
+			t.Fatalf("not a consumer: %v %v", got, err)
+		}
+	})
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"deling/internal/access"
+	"deling/internal/governance"
+)
+
+// ReasonSuspended begins the status reason, text for people, of every grant
+// SuspendConsumer suspends (Rule AA-25), followed by what was breached. What
+// ResumeConsumer resumes is told by the grant's suspension cause
+// (access.SuspendedByRegister), never by this text.
+const ReasonSuspended = "suspendert (AA-25): "
+
+// SuspendConsumer suspends every active grant of the consumer at once (Rule
+// AA-25: on a breach of the terms) and queues the written notice to every
+// contact person (letter with an empty To) in the same transaction. The
+// reason is what was breached; the grants are suspended by the register
+// (access.SuspendedByRegister). ErrConflict when nothing is active.
+func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
+	var res LifeResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		ids, err := grantIDs(ctx, tx, orgnr, access.Active)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
+		}
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, access.SuspendedByRegister, ReasonSuspended+reason, actor); err != nil {
+			return err
+		}
+		res.Grants = len(ids)
+		letter.Kind = governance.LetterSuspension
+		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+		return err
+	})
+	if err != nil {
+		return LifeResult{}, fmt.Errorf("suspend %s: %w", orgnr, err)
+	}
+	return res, nil
+}
+
+// ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:
+// access.SuspendedByRegister) and queues the letter telling its contacts, in
+// one transaction. Grants suspended for another cause stay suspended.
+// ErrConflict when none is suspended by the register.
+func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governance.Letter, actor string) (LifeResult, error) {
+	var res LifeResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var st string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM consumers WHERE orgnr = $1`, orgnr).Scan(&st); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("consumer %s: %w", orgnr, ErrNotFound)
+			}
+			return err
+		}
+		if access.Status(st) != access.Active {
+			return fmt.Errorf("consumer %s has ceased: %w", orgnr, ErrConflict)
+		}
+		ids, err := idsIn(ctx, tx, `SELECT id FROM grants WHERE consumer = $1 AND status = $2 AND suspension = $3
+			ORDER BY created_at, id`, orgnr, string(access.Suspended), string(access.SuspendedByRegister))
+		if err != nil {
+			return fmt.Errorf("suspended grants of %s: %w", orgnr, err)
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, ErrConflict)
+		}
+		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", "", actor); err != nil {
+			return err
+		}
+		res.Grants = len(ids)
+		letter.Kind = governance.LetterResumption
+		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+		return err
+	})
+	if err != nil {
+		return LifeResult{}, fmt.Errorf("resume %s: %w", orgnr, err)
+	}
+	return res, nil
+}
