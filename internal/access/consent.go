@@ -54,6 +54,13 @@ func PlanConsent(req Request, in Inputs, d Decision, now time.Time) ConsentPlan 
 	return p
 }
 
+// PersonByPerson reports whether the plan delivers nothing without a
+// person's consent: the consent-based grants give something and the others
+// give nothing alone. Then only a lookup keyed on one person may be answered
+// (Rule SK-08): a search by employer or a uuid would page through, count or
+// confirm persons who never consented, even if their data were left out.
+func (p ConsentPlan) PersonByPerson() bool { return p.Needed && !p.Other.Permit }
+
 // Consented reports whether person has a valid, unexpired, unrevoked consent
 // for the consumer and one of purposes (Rule SK-08).
 type Consented func(person string, purposes []string) (bool, error)

@@ -40,6 +40,9 @@ const (
 	DenyGrantEnded      Reason = "grant-ended"
 	DenyQueryKind       Reason = "query-kind-not-granted"
 	DenyHistory         Reason = "history-not-granted"
+	// DenyConsentPerPerson: the grants rest on consent, which is given person
+	// by person, and the lookup is not keyed on one person (Rule SK-08).
+	DenyConsentPerPerson Reason = "consent-per-person"
 )
 
 // Decision is the outcome: permit with the grants and packages it rests on, or deny with a reason.

@@ -75,6 +75,18 @@ type Record struct {
 	Actor    string          `json:"actor,omitempty"` // governance: who changed it
 }
 
+// ForConsumer is the record as the consumer it names may read it (Rule
+// AA-17): a lookup whose person was withheld for a protected address reads as
+// the permitted lookup it was answered as. The screened marker is for the
+// register; shown to the consumer, beside the identifier it asked for, it
+// would tell that the person has a protected address (Rule AA-11).
+func (r Record) ForConsumer() Record {
+	if r.Decision == Screened {
+		r.Decision = Permit
+	}
+	return r
+}
+
 // RecordVersion is the version of the canonical encoding.
 const RecordVersion = 1
 

@@ -6,7 +6,9 @@
 //
 // What a job holds is here (job.go); how it is stored and claimed is SQL in
 // package store, which implements this package's Store; the HTTP side is in
-// package web. This package writes the files: each batch is written under a
+// packages web/machineapi and web/portal (order, status, batches) with what
+// they share in web/channel. Access and consent are decided by the lookup
+// pipeline's plan (package lookup), as for every channel. This package writes the files: each batch is written under a
 // temporary name and renamed into place when whole, and is served only once
 // the database has recorded it together with its log record, so a batch is
 // either whole or absent. A job whose runner died is taken over and resumes

@@ -228,6 +228,12 @@ func (jr *jobRun) decide(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
+	if jr.job.Kind != access.ByArbeidstaker {
+		// Rule SK-08: on consent alone, only persons, one by one.
+		if err := plan.KeyedOn(""); errors.As(err, &denied) {
+			return &deniedError{reason: denied.Reason, detail: denied.Text}
+		}
+	}
 	if !slices.Equal(plan.Full().Projection.Paths(), jr.paths) {
 		return &deniedError{reason: "grant-changed", detail: "Vedtaket er endret siden uttrekket ble bestilt; bestill uttrekket på nytt."}
 	}
@@ -240,7 +246,9 @@ func (jr *jobRun) record(op string, req any) *audit.Record {
 	b, _ := json.Marshal(req)
 	rec := &audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelExtract), Consumer: jr.job.Consumer, Processor: jr.job.Processor,
 		ClientID: jr.job.ClientID, EndUser: jr.job.EndUser, CorrelationID: jr.job.CorrelationID, Operation: op, Request: b, Decision: audit.Permit}
-	rec.Grants = jr.plan.Decision().GrantRefs()
+	if jr.plan != nil { // nil: denied before the job was ever planned
+		rec.Grants = jr.plan.Decision().GrantRefs()
+	}
 	return rec
 }
 
@@ -296,7 +304,19 @@ func (jr *jobRun) run(ctx context.Context) error {
 	var docs []register.Doc
 	found := 0 // the unit's arbeidsforhold found so far
 	for unit < len(units) {
-		if docs, err = sess.Docs(ctx, jr.job.Kind, jr.job.Query, units[unit], after, jr.r.PageSize, docs); err != nil {
+		// A person the plan gives nothing of (Rule SK-08) is not read at all,
+		// as in every lookup keyed on a person; nor is it screened.
+		withheld := false
+		if jr.job.Kind == access.ByArbeidstaker && after == "" {
+			_, ok, err := jr.plan.View(ctx, units[unit])
+			if err != nil {
+				return err
+			}
+			withheld = !ok
+		}
+		if withheld {
+			docs = docs[:0]
+		} else if docs, err = sess.Docs(ctx, jr.job.Kind, jr.job.Query, units[unit], after, jr.r.PageSize, docs); err != nil {
 			return err
 		}
 		found += len(docs)
@@ -320,7 +340,7 @@ func (jr *jobRun) run(ctx context.Context) error {
 			}
 		}
 		if len(docs) < jr.r.PageSize {
-			if jr.job.Kind == access.ByArbeidstaker && found == 0 {
+			if jr.job.Kind == access.ByArbeidstaker && found == 0 && !withheld {
 				screened, err := lookup.Screened(ctx, jr.r.DB, units[unit])
 				if err != nil {
 					return err
@@ -344,12 +364,9 @@ func (jr *jobRun) run(ctx context.Context) error {
 		}
 	}
 	jr.job.UnitsDone = len(units)
-	summary := map[string]any{"jobbid": jr.job.ID, "batcher": jr.n, "arbeidsforhold": jr.written}
-	done := jr.record("extract done", summary)
+	done := jr.record("extract done", map[string]any{"jobbid": jr.job.ID, "batcher": jr.n, "arbeidsforhold": jr.written})
 	if jr.screened > 0 {
 		// Rule AA-11: persons named in the extract were withheld; the log alone says so, as for every lookup.
-		summary["skjermet"] = jr.screened
-		done = jr.record("extract done", summary)
 		done.Decision = audit.Screened
 	}
 	done.ResultCount = int(jr.written)

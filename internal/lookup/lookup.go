@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -40,6 +39,14 @@ type Pipeline struct {
 	// AppendTimeout bounds one append, which the caller's leaving does not cancel (default 10 s).
 	AppendTimeout time.Duration
 }
+
+// The statuses the log records for the pipeline's own answers (HTTP's, which
+// every channel answers in; an extract's records use them too).
+const (
+	statusOK            = 200
+	statusForbidden     = 403
+	statusInternalError = 500
+)
 
 // ErrNotLogged is returned (wrapped) when a record could not be appended: the
 // caller gets no data (fail closed), answered as unavailable.
@@ -121,13 +128,17 @@ func (p *Pipeline) Refuse(ctx context.Context, rec audit.Record, status int, rea
 	return p.Append(ctx, &rec)
 }
 
-// Decide makes the access decision for rec's caller and plans consent. A
-// denial is logged (403) and returned as *Denied.
-func (p *Pipeline) Decide(ctx context.Context, in access.Inputs, rec audit.Record, kind access.QueryKind, history bool) (*Plan, error) {
+// Decide makes the access decision for rec's caller and plans consent for a
+// request keyed on person ("" when it is not keyed on one). A denial is
+// logged (403) and returned as *Denied.
+func (p *Pipeline) Decide(ctx context.Context, in access.Inputs, rec audit.Record, kind access.QueryKind, history bool, person string) (*Plan, error) {
 	plan, err := NewPlan(p.Request(&rec, kind, history), in, p.Catalogue, p.now(), p.consented(rec.Consumer))
+	if err == nil {
+		err = plan.KeyedOn(person)
+	}
 	var denied *Denied
 	if errors.As(err, &denied) {
-		if lerr := p.Refuse(ctx, rec, http.StatusForbidden, string(denied.Reason)); lerr != nil {
+		if lerr := p.Refuse(ctx, rec, statusForbidden, string(denied.Reason)); lerr != nil {
 			return nil, lerr
 		}
 	}
@@ -176,13 +187,13 @@ type Answer struct {
 // (500) and returned. Otherwise the channel renders the Answer and calls its
 // Deliver, which digests and appends.
 func (p *Pipeline) Lookup(ctx context.Context, in access.Inputs, rec audit.Record, q Query) (*Answer, error) {
-	plan, err := p.Decide(ctx, in, rec, q.Kind, q.History)
+	plan, err := p.Decide(ctx, in, rec, q.Kind, q.History, q.Register.Arbeidstaker)
 	if err != nil {
 		return nil, err
 	}
 	a, err := p.find(ctx, plan, q)
 	if err != nil {
-		return nil, errors.Join(err, p.Refuse(ctx, rec, http.StatusInternalServerError, ReasonError))
+		return nil, errors.Join(err, p.Refuse(ctx, rec, statusInternalError, ReasonError))
 	}
 	a.p, a.rec = p, rec
 	return a, nil
@@ -277,7 +288,7 @@ func (p *Pipeline) Deliver(ctx context.Context, rec audit.Record, d access.Decis
 	if rec.Decision == "" {
 		rec.Decision = audit.Permit
 	}
-	rec.Status = http.StatusOK
+	rec.Status = statusOK
 	rec.Returned, rec.ResultCount, rec.ResponseHash = Unique(subjects), count, Digest(body)
 	if p.KeepResponses {
 		rec.Response = audit.Compress(body)

@@ -19,14 +19,15 @@ func (e *Denied) Error() string { return "lookup denied: " + string(e.Reason) }
 
 // denyText is what a caller is told for each deny reason.
 var denyText = map[access.Reason]string{
-	access.DenyUnknownConsumer: "Organisasjonen har ikke tilgang til registeret.",
-	access.DenyConsumerCeased:  "Organisasjonen er opphørt, og tilgangen er avsluttet.",
-	access.DenyNoDelegation:    "Databehandleren har ingen aktiv delegering fra konsumenten.",
-	access.DenyNoGrant:         "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
-	access.DenyGrantSuspended:  "Tilgangen er suspendert.",
-	access.DenyGrantEnded:      "Tilgangen er avsluttet.",
-	access.DenyQueryKind:       "Vedtaket gir ikke tilgang til denne typen oppslag.",
-	access.DenyHistory:         "Vedtaket gir ikke tilgang til historikk.",
+	access.DenyUnknownConsumer:  "Organisasjonen har ikke tilgang til registeret.",
+	access.DenyConsumerCeased:   "Organisasjonen er opphørt, og tilgangen er avsluttet.",
+	access.DenyNoDelegation:     "Databehandleren har ingen aktiv delegering fra konsumenten.",
+	access.DenyNoGrant:          "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
+	access.DenyGrantSuspended:   "Tilgangen er suspendert.",
+	access.DenyGrantEnded:       "Tilgangen er avsluttet.",
+	access.DenyQueryKind:        "Vedtaket gir ikke tilgang til denne typen oppslag.",
+	access.DenyHistory:          "Vedtaket gir ikke tilgang til historikk.",
+	access.DenyConsentPerPerson: "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen.",
 }
 
 // Deny is the Denied for reason r.
@@ -96,8 +97,16 @@ func (p *Plan) Decision() access.Decision { return p.full.Decision }
 // Full is the view of a person whose consent is not needed or is given.
 func (p *Plan) Full() View { return p.full }
 
-// ConsentNeeded reports whether some persons' data depends on their consent.
-func (p *Plan) ConsentNeeded() bool { return p.consent.Needed }
+// KeyedOn checks that a lookup keyed on person ("" for one that is not, such
+// as a search by employer or a uuid) may be answered under the plan: when
+// nothing is delivered without consent, only one keyed on a person may
+// (Rule SK-08, access.ConsentPlan.PersonByPerson).
+func (p *Plan) KeyedOn(person string) error {
+	if person == "" && p.consent.PersonByPerson() {
+		return Deny(access.DenyConsentPerPerson)
+	}
+	return nil
+}
 
 // View is what of person's data may be delivered, and false when nothing
 // may (Rule SK-08). The person's consents are read only when they matter.

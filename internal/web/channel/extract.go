@@ -174,8 +174,13 @@ func (s *Shared) ParseExtract(req *ExtractRequest) (access.QueryKind, extract.Qu
 // DecideExtract is the access decision for an extract (channel extract).
 func (s *Shared) DecideExtract(in access.Inputs, consumer, processor string, kind access.QueryKind, history bool) access.Decision {
 	in.Catalogue = s.catalogue
-	return access.Decide(access.Request{Consumer: consumer, Processor: processor, Channel: access.ChannelExtract,
-		Env: s.env, Kind: kind, History: history}, in, s.now())
+	req := access.Request{Consumer: consumer, Processor: processor, Channel: access.ChannelExtract, Env: s.env, Kind: kind, History: history}
+	d := access.Decide(req, in, s.now())
+	// Rule SK-08: on consent alone, an extract names persons, never employers (lookup.Plan.KeyedOn).
+	if d.Permit && kind != access.ByArbeidstaker && access.PlanConsent(req, in, d, s.now()).PersonByPerson() {
+		return access.Decision{Reason: access.DenyConsentPerPerson}
+	}
+	return d
 }
 
 // PackagesOf is the definitions of the packages a decision rests on: the job

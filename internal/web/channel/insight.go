@@ -117,7 +117,8 @@ func (s *Shared) PersonInsightFor(r *http.Request, ident string) (PersonInsight,
 	return out, nil
 }
 
-// ExportLookups streams every lookup record q selects as JSON lines, page by page from the store.
+// ExportLookups streams every lookup record q selects as JSON lines, page by
+// page from the store, as the consumer may read them (audit.Record.ForConsumer).
 func (s *Shared) ExportLookups(w http.ResponseWriter, r *http.Request, q store.RecordQuery) {
 	w.Header().Set("Content-Type", "application/jsonl")
 	w.Header().Set("Content-Disposition", `attachment; filename="oppslag-`+q.Consumer+`.jsonl"`)
@@ -131,7 +132,7 @@ func (s *Shared) ExportLookups(w http.ResponseWriter, r *http.Request, q store.R
 		}
 		for _, sr := range recs {
 			if sr.Record.Kind == audit.KindLookup {
-				enc.Encode(sr.Record)
+				enc.Encode(sr.Record.ForConsumer())
 			}
 		}
 		if len(recs) < q.Limit {

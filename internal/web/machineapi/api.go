@@ -60,15 +60,8 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		httperr.Write(w, r, http.StatusUnauthorized, "", "Ugyldig eller utløpt tilgangstoken.")
 		return nil, false
 	}
-	c := &call{s: s, w: w, r: r, claims: claims, rec: audit.Record{
-		Kind:          audit.KindLookup,
-		Channel:       string(access.ChannelAPI),
-		Consumer:      claims.Consumer,
-		Processor:     claims.Supplier,
-		ClientID:      claims.ClientID,
-		CorrelationID: httperr.CorrelationID(r.Context()),
-		Operation:     r.Pattern,
-	}}
+	c := &call{s: s, w: w, r: r, claims: claims, rec: lookup.Caller{Channel: access.ChannelAPI, Consumer: claims.Consumer,
+		Processor: claims.Supplier, ClientID: claims.ClientID, CorrelationID: httperr.CorrelationID(r.Context()), Operation: r.Pattern}.Record(nil)}
 	if !claims.HasScope(s.apiScope) {
 		c.fail(http.StatusForbidden, "", "missing-scope", "Tilgangstokenet mangler scope "+s.apiScope+".")
 		return nil, false
@@ -548,7 +541,7 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 			units = append(units, string(o))
 		}
 	}
-	plan, err := s.Lookup.Decide(r.Context(), c.in, c.rec, access.Antall, false)
+	plan, err := s.Lookup.Decide(r.Context(), c.in, c.rec, access.Antall, false, "")
 	if err != nil {
 		c.failed(err)
 		return

@@ -168,7 +168,8 @@ func (s *Server) extractStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, ok := c.extractAccess(j); !ok { // the record names its grants
+	d, ok := c.extractAccess(j)
+	if !ok {
 		return
 	}
 	body, err := json.Marshal(statusDoc(j, s.now()))
@@ -176,7 +177,7 @@ func (s *Server) extractStatus(w http.ResponseWriter, r *http.Request) {
 		c.internal(err)
 		return
 	}
-	c.ok(access.Decision{}, body, nil, 0)
+	c.ok(d, body, nil, 0) // the record names the grants the status is told under
 }
 
 // extractBatch answers GET /api/v2/uttrekk/{jobbid}/batch/{n}: batch n

@@ -160,5 +160,3 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visi
 	redirect(w, r, "/portal/samtykker")
 	return nil
 }
-
-// ---- The lookup API's side of Rule SK-08 (called from api.go) ----

@@ -119,7 +119,7 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) erro
 	p := ownLogPage{frame: s.frame(r, v, "Oppslagslogg")}
 	for _, sr := range recs {
 		if sr.Record.Kind == audit.KindLookup {
-			p.Records = append(p.Records, sr.Record)
+			p.Records = append(p.Records, sr.Record.ForConsumer())
 		}
 	}
 	if len(recs) == q.Limit {
