@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -121,13 +120,22 @@ func (p *Pipeline) Refuse(ctx context.Context, rec audit.Record, status int, rea
 	return p.Append(ctx, &rec)
 }
 
+// The HTTP statuses a lookup is logged with, the same for the API, the
+// portal and extracts. They are spelt out so that the pipeline, and the
+// store that runs it for extracts, need no net/http.
+const (
+	statusOK          = 200 // http.StatusOK
+	statusForbidden   = 403 // http.StatusForbidden
+	statusServerError = 500 // http.StatusInternalServerError
+)
+
 // Decide makes the access decision for rec's caller and plans consent. A
 // denial is logged (403) and returned as *Denied.
 func (p *Pipeline) Decide(ctx context.Context, in access.Inputs, rec audit.Record, kind access.QueryKind, history bool) (*Plan, error) {
 	plan, err := NewPlan(p.Request(&rec, kind, history), in, p.Catalogue, p.now(), p.consented(rec.Consumer))
 	var denied *Denied
 	if errors.As(err, &denied) {
-		if lerr := p.Refuse(ctx, rec, http.StatusForbidden, string(denied.Reason)); lerr != nil {
+		if lerr := p.Refuse(ctx, rec, statusForbidden, string(denied.Reason)); lerr != nil {
 			return nil, lerr
 		}
 	}
@@ -182,7 +190,7 @@ func (p *Pipeline) Lookup(ctx context.Context, in access.Inputs, rec audit.Recor
 	}
 	a, err := p.find(ctx, plan, q)
 	if err != nil {
-		return nil, errors.Join(err, p.Refuse(ctx, rec, http.StatusInternalServerError, ReasonError))
+		return nil, errors.Join(err, p.Refuse(ctx, rec, statusServerError, ReasonError))
 	}
 	a.p, a.rec = p, rec
 	return a, nil
@@ -277,7 +285,7 @@ func (p *Pipeline) Deliver(ctx context.Context, rec audit.Record, d access.Decis
 	if rec.Decision == "" {
 		rec.Decision = audit.Permit
 	}
-	rec.Status = http.StatusOK
+	rec.Status = statusOK
 	rec.Returned, rec.ResultCount, rec.ResponseHash = Unique(subjects), count, Digest(body)
 	if p.KeepResponses {
 		rec.Response = audit.Compress(body)
