@@ -17,6 +17,7 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/token/authserver"
 )
 
 // actor names who made a change, for the log.
@@ -445,7 +446,7 @@ func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	tok, err := cf.RequestToken(ctx, &http.Client{Timeout: 10 * time.Second})
+	tok, err := authserver.RequestToken(ctx, cf, &http.Client{Timeout: 10 * time.Second})
 	if err != nil {
 		return err
 	}

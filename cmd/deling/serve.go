@@ -23,11 +23,13 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/token/authserver"
+	"deling/internal/token/bearer"
 	"deling/internal/web"
 )
 
 // externalIssuers is the repeatable --external-issuer ISSUER,JWKS-URL flag.
-type externalIssuers []token.ExternalIssuer
+type externalIssuers []bearer.ExternalIssuer
 
 func (e *externalIssuers) String() string { return fmt.Sprint(*e) }
 
@@ -36,7 +38,7 @@ func (e *externalIssuers) Set(v string) error {
 	if !ok || iss == "" || !strings.HasPrefix(jwks, "http") {
 		return errors.New("want ISSUER,JWKS-URL, e.g. https://maskinporten.no/,https://maskinporten.no/jwk")
 	}
-	*e = append(*e, token.ExternalIssuer{Issuer: iss, JWKSURL: jwks})
+	*e = append(*e, bearer.ExternalIssuer{Issuer: iss, JWKSURL: jwks})
 	return nil
 }
 
@@ -116,7 +118,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		return nil, err
 	}
 	scopes := func() []string { return []string{web.DefaultAPIScope} }
-	tokens, err := token.NewServer(token.Config{
+	tokens, err := authserver.New(authserver.Config{
 		Issuer: o.issuer, TokenLifetime: o.tokenLifetime, Clients: db, JTIs: db.JTIs(), Keys: keys,
 		Authorizer:      store.Scopes{DB: db, APIScope: web.DefaultAPIScope, Env: env},
 		ScopesSupported: scopes, Log: log,
@@ -124,7 +126,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := token.NewVerifier(ctx, token.VerifierConfig{Keys: keys, Issuer: o.issuer, External: o.external})
+	verifier, err := bearer.NewVerifier(ctx, bearer.Config{Keys: keys, Issuer: o.issuer, External: o.external})
 	if err != nil {
 		return nil, err
 	}

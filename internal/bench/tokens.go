@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"deling/internal/token"
+	"deling/internal/token/authserver"
 )
 
 // tokenSource holds one access token per client, renewed at half their lifetime.
@@ -28,7 +29,7 @@ type tokenSource struct {
 func (ts *tokenSource) start(ctx context.Context) (wait func(), err error) {
 	ts.toks = make([]atomic.Pointer[string], len(ts.clients))
 	for i, c := range ts.clients {
-		t, err := c.RequestToken(ctx, ts.hc)
+		t, err := authserver.RequestToken(ctx, c, ts.hc)
 		if err != nil {
 			return nil, fmt.Errorf("token for client %s: %w", c.ClientID, err)
 		}
@@ -49,7 +50,7 @@ func (ts *tokenSource) renew(ctx context.Context, i int) {
 			return
 		case <-time.After(max(wait, time.Second)):
 		}
-		t, err := ts.clients[i].RequestToken(ctx, ts.hc)
+		t, err := authserver.RequestToken(ctx, ts.clients[i], ts.hc)
 		if err != nil {
 			if ctx.Err() == nil {
 				ts.log.Warn("bench: renewing a token failed; trying again", "client", ts.clients[i].ClientID, "err", err)

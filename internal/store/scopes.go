@@ -10,8 +10,8 @@ import (
 	"deling/internal/token"
 )
 
-// Scopes is the token server's Authorizer. It only loads: the consumer, its
-// grants and its delegations to the asker, fresh for each request (so a
+// Scopes is the authorisation server's Authorizer (authserver.Authorizer).
+// It only loads: the consumer, its grants and its delegations to the asker, fresh for each request (so a
 // suspension or an ending takes effect at once); access.Scopes decides
 // (Rules AA-13, SK-04).
 type Scopes struct {
@@ -20,7 +20,7 @@ type Scopes struct {
 	Env      register.Env
 }
 
-// Scopes implements token.Authorizer.
+// Scopes implements authserver.Authorizer; cmd/deling wires it in.
 func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, error) {
 	in, err := s.DB.AccessInputs(ctx, consumer, asker)
 	if err != nil {

@@ -10,14 +10,14 @@ import (
 	"deling/internal/token"
 )
 
-// The token server's Authorizer loads what access.Scopes decides on, and
+// The authorisation server's Authorizer loads what access.Scopes decides on, and
 // answers a processor without a delegation with token.ErrNotDelegated (Rules AA-13, SK-04).
 func TestScopesAuthorizer(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		const org, processor, stranger = "310000081", "310000082", "310000083"
 		lifeConsumer(t, db, org, processor)
-		var authz token.Authorizer = Scopes{DB: db, APIScope: "api", Env: register.EnvTest}
+		authz := Scopes{DB: db, APIScope: "api", Env: register.EnvTest}
 		for _, asker := range []string{org, processor} {
 			if got, err := authz.Scopes(ctx, org, asker); err != nil || !slices.Equal(got, []string{"api"}) {
 				t.Fatalf("asked by %s: %v %v", asker, got, err)

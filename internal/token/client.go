@@ -1,23 +1,31 @@
 package token
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
+
+// Client is a registered API client of an organisation. The register
+// authorises the organisation, not its internal systems (Rule SK-03): the
+// client only proves which organisation asks.
+type Client struct {
+	ID           string              // client_id, the "iss" of its assertions
+	Orgnr        string              // the organisation the client belongs to
+	Keys         []PublicKey         // registered public keys, for "kid" assertions
+	Certificates []*x509.Certificate // registered enterprise certificates (virksomhetssertifikat), for "x5c" assertions
+	Active       bool
+}
 
 // ClientFile is what a consumer keeps to get tokens, written by
 // `deling client add` and the demo. It holds a private key: keep it
@@ -147,62 +155,4 @@ func x5cFromPEM(s string) ([]string, error) {
 		return nil, errors.New("certificate_pem: no CERTIFICATE block")
 	}
 	return out, nil
-}
-
-// OAuthError is a refusal from a token endpoint (RFC 6749 §5.2).
-type OAuthError struct {
-	Status      int    `json:"-"`
-	Code        string `json:"error"`
-	Description string `json:"error_description"`
-}
-
-func (e *OAuthError) Error() string {
-	if e.Description == "" {
-		return fmt.Sprintf("token endpoint: %s (HTTP %d)", e.Code, e.Status)
-	}
-	return fmt.Sprintf("token endpoint: %s: %s (HTTP %d)", e.Code, e.Description, e.Status)
-}
-
-// RequestToken gets an access token from TokenEndpoint with a fresh
-// assertion. A refusal is an [*OAuthError]. hc nil means a client with a
-// 30 s timeout.
-func (c ClientFile) RequestToken(ctx context.Context, hc *http.Client) (accessToken string, err error) {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	a, err := c.Assertion(time.Now())
-	if err != nil {
-		return "", err
-	}
-	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {a}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.TokenEndpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", fmt.Errorf("token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("token request: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("token response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		oe := &OAuthError{Status: resp.StatusCode}
-		if json.Unmarshal(body, oe) != nil || oe.Code == "" {
-			return "", fmt.Errorf("token endpoint: %s", resp.Status)
-		}
-		return "", oe
-	}
-	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("token response: %w", err)
-	}
-	if tr.AccessToken == "" || !strings.EqualFold(tr.TokenType, "Bearer") {
-		return "", errors.New("token response: no bearer access_token")
-	}
-	return tr.AccessToken, nil
 }

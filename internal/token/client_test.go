@@ -1,4 +1,4 @@
-package token
+package token_test
 
 import (
 	"crypto/x509"
@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/token"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestClientFileWriteLoad(t *testing.T) {
 	w := world()
-	want := ClientFile{
-		ClientID: "rs-client", KID: w.rsaKID, PrivateKeyPEM: privPEM(t, w.rsaKey),
+	want := token.ClientFile{
+		ClientID: "rs-client", KID: w.RSAKID, PrivateKeyPEM: privPEM(t, w.RSAKey),
 		TokenEndpoint: "http://localhost:8080/token", Audience: "http://localhost:8080/", Scope: scopeLookup, ConsumerOrg: orgC,
 	}
 	path := filepath.Join(t.TempDir(), "client.json")
@@ -30,12 +32,12 @@ func TestClientFileWriteLoad(t *testing.T) {
 	if got, wantMode := fi.Mode().Perm(), os.FileMode(0o600); got != wantMode {
 		t.Errorf("mode %v, want %v", got, wantMode)
 	}
-	got, err := LoadClientFile(path)
+	got, err := token.LoadClientFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("LoadClientFile = %+v, want %+v", got, want)
+		t.Errorf("token.LoadClientFile = %+v, want %+v", got, want)
 	}
 
 	bad := []struct {
@@ -51,19 +53,19 @@ func TestClientFileWriteLoad(t *testing.T) {
 		if err := os.WriteFile(p, []byte(tt.json), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadClientFile(p); err == nil {
+		if _, err := token.LoadClientFile(p); err == nil {
 			t.Errorf("%s: want an error", tt.name)
 		}
 	}
-	if _, err := LoadClientFile(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+	if _, err := token.LoadClientFile(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("missing file: want an error")
 	}
 }
 
 func TestAssertion(t *testing.T) {
 	w := world()
-	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(w.rsaKey)}))
-	sec1DER, err := x509.MarshalECPrivateKey(w.ecKey)
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(w.RSAKey)}))
+	sec1DER, err := x509.MarshalECPrivateKey(w.ECKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,19 +73,19 @@ func TestAssertion(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	tests := []struct {
 		name      string
-		file      ClientFile
+		file      token.ClientFile
 		alg       string
 		header    map[string]any
 		wantClaim map[string]any
 	}{
-		{"RSA PKCS#8 kid", ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: privPEM(t, w.rsaKey), Audience: "aud", Scope: "s1 s2"},
+		{"RSA PKCS#8 kid", token.ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: privPEM(t, w.RSAKey), Audience: "aud", Scope: "s1 s2"},
 			"RS256", map[string]any{"kid": "k"}, map[string]any{"iss": "c", "aud": "aud", "scope": "s1 s2"}},
-		{"RSA PKCS#1", ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: pkcs1, Audience: "aud", Scope: "s"},
+		{"RSA PKCS#1", token.ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: pkcs1, Audience: "aud", Scope: "s"},
 			"RS256", map[string]any{"kid": "k"}, map[string]any{"iss": "c"}},
-		{"EC SEC 1 with consumer_org", ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: sec1, Audience: "aud", Scope: "s", ConsumerOrg: orgC},
+		{"EC SEC 1 with consumer_org", token.ClientFile{ClientID: "c", KID: "k", PrivateKeyPEM: sec1, Audience: "aud", Scope: "s", ConsumerOrg: orgC},
 			"ES256", map[string]any{"kid": "k"}, map[string]any{"consumer_org": orgC}},
-		{"certificate chain as x5c", ClientFile{ClientID: "c", KID: "ignored", PrivateKeyPEM: privPEM(t, w.rsaKey2), Audience: "aud", Scope: "s", Certificate: certPEM(w.chained, w.root)},
-			"RS256", map[string]any{"x5c": []any{base64.StdEncoding.EncodeToString(w.chained.Raw), base64.StdEncoding.EncodeToString(w.root.Raw)}}, nil},
+		{"certificate chain as x5c", token.ClientFile{ClientID: "c", KID: "ignored", PrivateKeyPEM: privPEM(t, w.RSAKey2), Audience: "aud", Scope: "s", Certificate: certPEM(w.Chained, w.Root)},
+			"RS256", map[string]any{"x5c": []any{base64.StdEncoding.EncodeToString(w.Chained.Raw), base64.StdEncoding.EncodeToString(w.Root.Raw)}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,25 +1,26 @@
-// Package token is deling's authorisation server and access-token check.
+// Package token is the model of deling's access tokens: who may ask for
+// them and with which keys, what a verified token says, and how it is
+// signed.
 //
 // Consumer organisations get access tokens the way they get them from
-// Maskinporten: a registered client signs a JWT (RFC 7523 JWT-bearer grant)
-// with a registered key ("kid") or its enterprise certificate ("x5c"), posts it
-// to the token endpoint, and receives a short-lived RS256 access token whose
-// claims have Maskinporten's shape ("consumer", and "supplier" when a data
-// processor asks on a consumer's behalf). An existing Maskinporten client
-// therefore works by changing its URLs. [Verifier] checks these tokens, and
-// those of configured external issuers such as the real Maskinporten, on every
-// API request.
+// Maskinporten: a registered [Client] signs a JWT (RFC 7523 JWT-bearer
+// grant) with a registered key ("kid", a [PublicKey]) or its enterprise
+// certificate ("x5c"), and receives a short-lived RS256 access token whose
+// [AccessClaims] have Maskinporten's shape ("consumer", and "supplier" when
+// a data processor asks on a consumer's behalf). An API request relies on
+// the token's [Claims].
 //
 // The register authorises organisations, not their internal systems
 // (Rule SK-03): a client only proves which organisation is asking. A data
-// processor gets a token for a consumer only while the consumer has delegated
-// to it (Rules AA-13, SK-04); the [Authorizer] decides that and which scopes
-// the consumer's grants allow.
+// processor gets a token for a consumer only while the consumer has
+// delegated to it (Rules AA-13, SK-04).
 //
-// The package holds the protocol, the checks and the HTTP handlers of the
-// token endpoints. It does not store anything: clients, used assertion IDs,
-// grants and signing keys arrive through [ClientSource], [JTIStore],
-// [Authorizer] and [KeySet]. It does not decide what a scope lets a consumer
-// see, does not route requests, and does not check certificate revocation
+// The package holds the types, key parsing and checks, our [KeySet], the
+// client's [ClientFile] and the sentinel errors storage returns. It imports
+// no net/http, so that storage can implement what the token endpoint needs
+// without depending on HTTP. It does not serve or fetch anything: the token
+// endpoint is package authserver, the check of bearer tokens on API
+// requests (which fetches external issuers' JWKS) is package bearer. It
+// does not store anything and does not check certificate revocation
 // (OCSP/CRL).
 package token

@@ -31,7 +31,7 @@ type PublicKey struct {
 // JWK is the key as a public JWK (RFC 7517), the inverse of [ParsePublicJWK]:
 // a form to store it in.
 func (k PublicKey) JWK() ([]byte, error) {
-	if err := checkKey(k.Key); err != nil {
+	if err := CheckKey(k.Key); err != nil {
 		return nil, err
 	}
 	j, err := jwkset.NewJWKFromKey(k.Key, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
@@ -79,17 +79,18 @@ func ParsePublicJWK(b []byte) (PublicKey, error) {
 		return PublicKey{}, fmt.Errorf("JWK: %w", err)
 	}
 	k := PublicKey{KID: head.KID, Alg: head.Alg, Key: j.Key()}
-	if err := checkKey(k.Key); err != nil {
+	if err := CheckKey(k.Key); err != nil {
 		return PublicKey{}, err
 	}
-	if k.Alg != "" && !algFits(k.Key, k.Alg) {
-		return PublicKey{}, fmt.Errorf("JWK: alg %q does not fit the key; want %s", k.Alg, algsFor(k.Key))
+	if k.Alg != "" && !AlgFits(k.Key, k.Alg) {
+		return PublicKey{}, fmt.Errorf("JWK: alg %q does not fit the key; want %s", k.Alg, AlgsFor(k.Key))
 	}
 	return k, nil
 }
 
-// checkKey accepts the public keys assertions may be signed with.
-func checkKey(pub crypto.PublicKey) error {
+// CheckKey accepts the public keys client assertions may be signed with:
+// RSA of at least 2048 bits, or EC P-256.
+func CheckKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < minRSABits {
@@ -106,10 +107,10 @@ func checkKey(pub crypto.PublicKey) error {
 	}
 }
 
-// algFits reports whether alg may be used with the key's type: RS* only with
+// AlgFits reports whether alg may be used with the key's type: RS* only with
 // RSA, ES256 only with EC P-256. This pins the algorithm per key and stops
 // algorithm confusion.
-func algFits(pub crypto.PublicKey, alg string) bool {
+func AlgFits(pub crypto.PublicKey, alg string) bool {
 	switch pub.(type) {
 	case *rsa.PublicKey:
 		return alg == "RS256" || alg == "RS384" || alg == "RS512"
@@ -119,7 +120,8 @@ func algFits(pub crypto.PublicKey, alg string) bool {
 	return false
 }
 
-func algsFor(pub crypto.PublicKey) string {
+// AlgsFor names the algorithms that fit the key, for error messages.
+func AlgsFor(pub crypto.PublicKey) string {
 	if _, ok := pub.(*ecdsa.PublicKey); ok {
 		return "ES256"
 	}
@@ -189,7 +191,7 @@ func parsePrivateKey(pemText string) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("private key: type %T not supported", key)
 	}
-	if err := checkKey(s.Public()); err != nil {
+	if err := CheckKey(s.Public()); err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
 	return s, nil

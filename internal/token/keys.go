@@ -96,8 +96,8 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 
 // KeySet holds our signing keys. It signs with the newest key that is not
 // retired and publishes, and trusts, every key not retired longer ago than
-// [RetiredKeyGrace]. One KeySet is shared by the [Server] and the
-// [Verifier]; rotate with [KeySet.Replace], which is safe to call while both
+// [RetiredKeyGrace]. One KeySet is shared by the authorisation
+// server, which signs with it, and the bearer-token verifier; rotate with [KeySet.Replace], which is safe to call while both
 // are in use.
 type KeySet struct {
 	now   func() time.Time
@@ -142,7 +142,7 @@ func NewKeySet(keys []SigningKey, now func() time.Time) (*KeySet, error) {
 
 // Replace swaps in a new list of keys, e.g. after a rotation job added a key
 // and retired the old one. Tokens signed by a key that is no longer
-// published stop verifying at once, also those already in a [Verifier]'s
+// published stop verifying at once, also those already in a verifier's
 // cache. On error the KeySet is unchanged.
 func (ks *KeySet) Replace(keys []SigningKey) error {
 	st := &keyState{byKID: make(map[string]*ourKey, len(keys))}
@@ -213,8 +213,8 @@ func (ks *KeySet) JWKS() ([]byte, error) {
 	return json.Marshal(set)
 }
 
-// sign signs claims RS256 with the current signing key.
-func (ks *KeySet) sign(claims jwt.Claims) (string, error) {
+// Sign signs claims RS256 with the current signing key, naming it by kid.
+func (ks *KeySet) Sign(claims jwt.Claims) (string, error) {
 	st, now := ks.state.Load(), ks.now()
 	for _, k := range st.keys {
 		if k.signs(now) {
@@ -226,8 +226,8 @@ func (ks *KeySet) sign(claims jwt.Claims) (string, error) {
 	return "", errors.New("signing keys: every key is retired")
 }
 
-// verificationKey is the public key for kid if that key is published now.
-func (ks *KeySet) verificationKey(kid string) (*rsa.PublicKey, bool) {
+// VerificationKey is the public key for kid if that key is published now.
+func (ks *KeySet) VerificationKey(kid string) (*rsa.PublicKey, bool) {
 	k, ok := ks.state.Load().byKID[kid]
 	if !ok || !k.published(ks.now()) {
 		return nil, false

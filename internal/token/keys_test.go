@@ -1,4 +1,4 @@
-package token
+package token_test
 
 import (
 	"crypto"
@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/token"
+	"deling/internal/token/tokentest"
+
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -23,12 +26,12 @@ func TestThumbprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Thumbprint(&rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537})
+	got, err := token.Thumbprint(&rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"; got != want {
-		t.Errorf("Thumbprint = %q, want %q", got, want)
+		t.Errorf("token.Thumbprint = %q, want %q", got, want)
 	}
 }
 
@@ -36,30 +39,30 @@ func TestNewKeySet(t *testing.T) {
 	w := world()
 	now := time.Now()
 	past := now.Add(-time.Hour)
-	retired := func(k SigningKey, at time.Time) SigningKey { k.Retired = &at; return k }
-	older := w.signing[1]
+	retired := func(k token.SigningKey, at time.Time) token.SigningKey { k.Retired = &at; return k }
+	older := w.Signing[1]
 	older.Created = now.Add(-time.Hour)
 	tests := []struct {
 		name    string
-		keys    []SigningKey
-		signer  string   // kid that signs; "" when NewKeySet fails
+		keys    []token.SigningKey
+		signer  string   // kid that signs; "" when token.NewKeySet fails
 		publish []string // kids in the JWKS
 	}{
 		{"none", nil, "", nil},
-		{"only retired", []SigningKey{retired(w.signing[0], past)}, "", nil},
-		{"same kid twice", []SigningKey{w.signing[0], w.signing[0]}, "", nil},
-		{"no kid", []SigningKey{{PrivatePEM: w.signing[0].PrivatePEM}}, "", nil},
-		{"not PEM", []SigningKey{{KID: "x", PrivatePEM: []byte("x")}}, "", nil},
-		{"EC key", []SigningKey{{KID: "x", PrivatePEM: []byte(privPEM(t, w.ecKey))}}, "", nil},
-		{"one", []SigningKey{w.signing[0]}, w.signing[0].KID, []string{w.signing[0].KID}},
-		{"newest signs", []SigningKey{older, w.signing[0]}, w.signing[0].KID, []string{w.signing[0].KID, older.KID}},
-		{"newest retired", []SigningKey{older, retired(w.signing[0], past)}, older.KID, []string{w.signing[0].KID, older.KID}},
-		{"retirement ahead", []SigningKey{older, retired(w.signing[0], now.Add(time.Hour))}, w.signing[0].KID, []string{w.signing[0].KID, older.KID}},
-		{"retired beyond grace", []SigningKey{older, retired(w.signing[0], now.Add(-RetiredKeyGrace))}, older.KID, []string{older.KID}},
+		{"only retired", []token.SigningKey{retired(w.Signing[0], past)}, "", nil},
+		{"same kid twice", []token.SigningKey{w.Signing[0], w.Signing[0]}, "", nil},
+		{"no kid", []token.SigningKey{{PrivatePEM: w.Signing[0].PrivatePEM}}, "", nil},
+		{"not PEM", []token.SigningKey{{KID: "x", PrivatePEM: []byte("x")}}, "", nil},
+		{"EC key", []token.SigningKey{{KID: "x", PrivatePEM: []byte(privPEM(t, w.ECKey))}}, "", nil},
+		{"one", []token.SigningKey{w.Signing[0]}, w.Signing[0].KID, []string{w.Signing[0].KID}},
+		{"newest signs", []token.SigningKey{older, w.Signing[0]}, w.Signing[0].KID, []string{w.Signing[0].KID, older.KID}},
+		{"newest retired", []token.SigningKey{older, retired(w.Signing[0], past)}, older.KID, []string{w.Signing[0].KID, older.KID}},
+		{"retirement ahead", []token.SigningKey{older, retired(w.Signing[0], now.Add(time.Hour))}, w.Signing[0].KID, []string{w.Signing[0].KID, older.KID}},
+		{"retired beyond grace", []token.SigningKey{older, retired(w.Signing[0], now.Add(-token.RetiredKeyGrace))}, older.KID, []string{older.KID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ks, err := NewKeySet(tt.keys, func() time.Time { return now })
+			ks, err := token.NewKeySet(tt.keys, func() time.Time { return now })
 			if tt.signer == "" {
 				if err == nil {
 					t.Fatal("want an error")
@@ -69,7 +72,7 @@ func TestNewKeySet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, err := ks.sign(jwt.MapClaims{"x": 1})
+			raw, err := ks.Sign(jwt.MapClaims{"x": 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +96,7 @@ func TestNewKeySet(t *testing.T) {
 			var kids []string
 			for _, k := range set.Keys {
 				kids = append(kids, k["kid"].(string))
-				for _, m := range privateMembers {
+				for _, m := range tokentest.PrivateJWKMembers {
 					if _, ok := k[m]; ok {
 						t.Errorf("JWKS has private member %q", m)
 					}
@@ -109,11 +112,11 @@ func TestNewKeySet(t *testing.T) {
 func TestNewClientKey(t *testing.T) {
 	for _, alg := range []string{"RS256", "ES256"} {
 		t.Run(alg, func(t *testing.T) {
-			priv, kid, pub, err := NewClientKey(alg)
+			priv, kid, pub, err := token.NewClientKey(alg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want, _ := Thumbprint(priv.Public()); kid != want {
+			if want, _ := token.Thumbprint(priv.Public()); kid != want {
 				t.Errorf("kid = %q, want the thumbprint %q", kid, want)
 			}
 			var m map[string]any
@@ -123,16 +126,16 @@ func TestNewClientKey(t *testing.T) {
 			if m["kid"] != kid || m["alg"] != alg || m["use"] != "sig" || m["d"] != nil {
 				t.Errorf("JWK %s: want kid %s, alg %s, use sig and no d", pub, kid, alg)
 			}
-			k, err := ParsePublicJWK(pub)
+			k, err := token.ParsePublicJWK(pub)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if k.KID != kid || k.Alg != alg || !priv.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(k.Key) {
-				t.Errorf("ParsePublicJWK gives %+v, want the generated key", k)
+				t.Errorf("token.ParsePublicJWK gives %+v, want the generated key", k)
 			}
 		})
 	}
-	if _, _, _, err := NewClientKey("HS256"); err == nil {
+	if _, _, _, err := token.NewClientKey("HS256"); err == nil {
 		t.Error("HS256: want an error")
 	}
 }
@@ -163,24 +166,24 @@ func TestParsePublicJWK(t *testing.T) {
 		name, in string
 		ok       bool
 	}{
-		{"RSA", jwk(&w.rsaKey.PublicKey, k1, false), true},
-		{"RSA with alg RS512", jwk(&w.rsaKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS512, USE: jwkset.UseSig}, false), true},
-		{"EC P-256", jwk(&w.ecKey.PublicKey, k1, false), true},
-		{"RSA private", jwk(w.rsaKey, k1, true), false},
-		{"EC private", jwk(w.ecKey, k1, true), false},
-		{"no kid", jwk(&w.rsaKey.PublicKey, jwkset.JWKMetadataOptions{}, false), false},
+		{"RSA", jwk(&w.RSAKey.PublicKey, k1, false), true},
+		{"RSA with alg RS512", jwk(&w.RSAKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS512, USE: jwkset.UseSig}, false), true},
+		{"EC P-256", jwk(&w.ECKey.PublicKey, k1, false), true},
+		{"RSA private", jwk(w.RSAKey, k1, true), false},
+		{"EC private", jwk(w.ECKey, k1, true), false},
+		{"no kid", jwk(&w.RSAKey.PublicKey, jwkset.JWKMetadataOptions{}, false), false},
 		{"RSA 1024", jwk(&small.PublicKey, k1, false), false},
 		{"EC P-384", jwk(&p384.PublicKey, k1, false), false},
-		{"RSA with alg ES256", jwk(&w.rsaKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgES256}, false), false},
-		{"EC with alg RS256", jwk(&w.ecKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS256}, false), false},
-		{"use enc", jwk(&w.rsaKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", USE: jwkset.UseEnc}, false), false},
+		{"RSA with alg ES256", jwk(&w.RSAKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgES256}, false), false},
+		{"EC with alg RS256", jwk(&w.ECKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS256}, false), false},
+		{"use enc", jwk(&w.RSAKey.PublicKey, jwkset.JWKMetadataOptions{KID: "k1", USE: jwkset.UseEnc}, false), false},
 		{"symmetric", `{"kty":"oct","kid":"k1","k":"c2VjcmV0"}`, false},
 		{"not JSON", `RSA`, false},
 		{"array", `[]`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := ParsePublicJWK([]byte(tt.in))
+			k, err := token.ParsePublicJWK([]byte(tt.in))
 			if got := err == nil; got != tt.ok {
 				t.Fatalf("err = %v, want ok %v", err, tt.ok)
 			}
@@ -189,7 +192,7 @@ func TestParsePublicJWK(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				again, err := ParsePublicJWK(back)
+				again, err := token.ParsePublicJWK(back)
 				if err != nil || again.KID != k.KID || again.Alg != k.Alg {
 					t.Errorf("JWK round trip: %+v, %v", again, err)
 				}

@@ -22,6 +22,7 @@ import (
 	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/token"
+	"deling/internal/token/authserver"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 )
@@ -264,14 +265,14 @@ func TestQueryKindsOutsideTheGrant(t *testing.T) {
 	}
 	// Deny by default: an organisation with a valid client but no grant gets no token at all.
 	none, _ := h.consumer("Uten vedtak")
-	if _, err := h.client(none).RequestToken(t.Context(), h.srv.Client()); err == nil || !strings.Contains(err.Error(), "invalid_scope") {
+	if _, err := authserver.RequestToken(t.Context(), h.client(none), h.srv.Client()); err == nil || !strings.Contains(err.Error(), "invalid_scope") {
 		t.Errorf("token without a grant: %v", err)
 	}
 	// A test-environment grant does not open a production instance, nor a web grant the API.
 	webGrant := grant(basic, access.ByArbeidstaker)
 	webGrant.Channel = access.ChannelWeb
 	webOrg, _ := h.consumer("Bare web", webGrant)
-	if _, err := h.client(webOrg).RequestToken(t.Context(), h.srv.Client()); err == nil {
+	if _, err := authserver.RequestToken(t.Context(), h.client(webOrg), h.srv.Client()); err == nil {
 		t.Error("a web grant gave an API token")
 	}
 }
@@ -341,7 +342,7 @@ func TestDataProcessor(t *testing.T) {
 	processor, _ := h.consumer("Systemleverandør") // registered as an organisation, no grants of its own
 	cf := h.client(processor)
 	cf.ConsumerOrg = consumer
-	if _, err := cf.RequestToken(t.Context(), h.srv.Client()); err == nil {
+	if _, err := authserver.RequestToken(t.Context(), cf, h.srv.Client()); err == nil {
 		t.Fatal("AA-13: a token without a delegation")
 	}
 	d, err := h.db.AddDelegation(t.Context(), access.Delegation{Consumer: consumer, Processor: processor, DPARef: "DBA-2026-1", ValidFrom: time.Now().Add(-time.Minute)}, "test")
@@ -359,7 +360,7 @@ func TestDataProcessor(t *testing.T) {
 	}
 	// The processor's own organisation gets nothing with its own token: it has no grant.
 	own := h.client(processor)
-	if _, err := own.RequestToken(t.Context(), h.srv.Client()); err == nil {
+	if _, err := authserver.RequestToken(t.Context(), own, h.srv.Client()); err == nil {
 		t.Error("SK-04: the processor got a token of its own")
 	}
 	// The consumer's grant suspended: the processor is refused on the next request (AA-13: access derives from the consumer's).

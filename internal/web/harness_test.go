@@ -20,6 +20,7 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/token/authserver"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 )
@@ -208,7 +209,7 @@ func (h *harness) client(orgnr string) token.ClientFile {
 // token gets an access token over HTTP, as a Maskinporten client would.
 func (h *harness) token(cf token.ClientFile) string {
 	h.t.Helper()
-	tok, err := cf.RequestToken(context.Background(), h.srv.Client())
+	tok, err := authserver.RequestToken(context.Background(), cf, h.srv.Client())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
+	"deling/internal/token/authserver"
+	"deling/internal/token/bearer"
 	"deling/internal/web/machineapi"
 )
 
@@ -50,7 +52,7 @@ func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	tokens, err := token.NewServer(token.Config{Issuer: issuer, Clients: h.db, JTIs: h.db.JTIs(), Keys: keys,
+	tokens, err := authserver.New(authserver.Config{Issuer: issuer, Clients: h.db, JTIs: h.db.JTIs(), Keys: keys,
 		Authorizer:      store.Scopes{DB: h.db, APIScope: DefaultAPIScope, Env: env},
 		ScopesSupported: func() []string { return []string{DefaultAPIScope} }})
 	if err != nil {
@@ -58,7 +60,7 @@ func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
 	}
 	vctx, cancel := context.WithCancel(ctx)
 	h.t.Cleanup(cancel)
-	verifier, err := token.NewVerifier(vctx, token.VerifierConfig{Keys: keys, Issuer: issuer})
+	verifier, err := bearer.NewVerifier(vctx, bearer.Config{Keys: keys, Issuer: issuer})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
 func (in *instance) lookup(cf token.ClientFile, ident string) int {
 	in.h.t.Helper()
 	cf.TokenEndpoint, cf.Audience = in.issuer+"token", in.issuer
-	if tok, err := cf.RequestToken(context.Background(), in.srv.Client()); err == nil {
+	if tok, err := authserver.RequestToken(context.Background(), cf, in.srv.Client()); err == nil {
 		in.last = tok
 	}
 	if in.last == "" {

@@ -9,6 +9,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
+	"deling/internal/token/authserver"
 )
 
 // foreignOrigin adds the headers a browser on another site would send.
@@ -33,7 +34,7 @@ func TestForeignOriginReachesTheAPI(t *testing.T) {
 	// /token answers a client that sends a foreign Origin.
 	foreign := *h.srv.Client()
 	foreign.Transport = foreignOrigin{next: h.srv.Client().Transport}
-	tok, err := cf.RequestToken(t.Context(), &foreign)
+	tok, err := authserver.RequestToken(t.Context(), cf, &foreign)
 	if err != nil {
 		t.Fatalf("/token with a foreign Origin: %v", err)
 	}

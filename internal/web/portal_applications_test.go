@@ -14,6 +14,7 @@ import (
 	"deling/internal/audit"
 	"deling/internal/governance"
 	"deling/internal/register"
+	"deling/internal/token/authserver"
 )
 
 // applicationValues is a complete application form as a browser posts it.
@@ -241,7 +242,7 @@ func TestApplicationFlow(t *testing.T) {
 
 	// No access before the decision (Rule AA-01).
 	cf := h.client(org)
-	if _, err := cf.RequestToken(ctx, h.srv.Client()); err == nil {
+	if _, err := authserver.RequestToken(ctx, cf, h.srv.Client()); err == nil {
 		t.Fatal("a token before any decision")
 	}
 

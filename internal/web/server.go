@@ -19,7 +19,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
-	"deling/internal/token"
+	"deling/internal/token/authserver"
 	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
@@ -37,7 +37,7 @@ type Config struct {
 	Env       register.Env
 	Catalogue *access.Catalogue
 	// Tokens is the authorisation server; nil leaves /token, /jwks and the metadata out.
-	Tokens   *token.Server
+	Tokens   *authserver.Server
 	Verifier Verifier
 	Audit    audit.Log
 	// APIScope is the scope a token needs for the register API.
@@ -73,7 +73,7 @@ type Server struct {
 	db       *store.DB
 	log      *slog.Logger
 	registry *prometheus.Registry
-	tokens   *token.Server
+	tokens   *authserver.Server
 	now      func() time.Time
 
 	api    *machineapi.Server

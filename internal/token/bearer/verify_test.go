@@ -1,4 +1,4 @@
-package token
+package bearer
 
 import (
 	"context"
@@ -13,29 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/token"
+
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 const testIssuer = "https://deling.test/"
 
@@ -49,16 +31,16 @@ func ourClaims(now time.Time) jwt.MapClaims {
 }
 
 // newKeySet makes a KeySet of one of the world's signing keys (0 or 1).
-func newKeySet(t testing.TB, now func() time.Time, which int) *KeySet {
+func newKeySet(t testing.TB, now func() time.Time, which int) *token.KeySet {
 	t.Helper()
-	ks, err := NewKeySet([]SigningKey{world().signing[which]}, now)
+	ks, err := token.NewKeySet([]token.SigningKey{world().Signing[which]}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ks
 }
 
-func newVerifier(t testing.TB, cfg VerifierConfig) *Verifier {
+func newVerifier(t testing.TB, cfg Config) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(t.Context(), cfg)
 	if err != nil {
@@ -70,21 +52,21 @@ func newVerifier(t testing.TB, cfg VerifierConfig) *Verifier {
 func TestVerifyRefused(t *testing.T) {
 	ks := newKeySet(t, time.Now, 0)
 	other := newKeySet(t, time.Now, 1)
-	v := newVerifier(t, VerifierConfig{Keys: ks, Issuer: testIssuer})
+	v := newVerifier(t, Config{Keys: ks, Issuer: testIssuer})
 	now := time.Now()
-	good, err := ks.sign(ourClaims(now))
+	good, err := ks.Sign(ourClaims(now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Verify(good); err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	st := ks.state.Load().keys[0]
-	kid := map[string]any{"kid": st.kid}
+	kid := map[string]any{"kid": world().Signing[0].KID}
+	ourPriv := world().SigningRSA[0]
 	edited := func(edit func(c jwt.MapClaims)) string {
 		c := ourClaims(now)
 		edit(c)
-		s, err := ks.sign(c)
+		s, err := ks.Sign(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +91,7 @@ func TestVerifyRefused(t *testing.T) {
 		{"tampered signature", tampered, "signature"},
 		{"payload of another token", parts[0] + "." + otherPayload + "." + parts[2], "signature"},
 		{"signed by a key not in the KeySet", func() string {
-			s, err := other.sign(ourClaims(now))
+			s, err := other.Sign(ourClaims(now))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,21 +114,29 @@ func TestVerifyRefused(t *testing.T) {
 		}), "supplier"},
 		{"alg none", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, ourClaims(now)), "signature or alg"},
 		{"HS256 keyed with our public key", func() string {
-			pub, err := json.Marshal(st.jwk)
+			b, err := ks.JWKS()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var set jwkset.JWKSMarshal
+			if err := json.Unmarshal(b, &set); err != nil {
+				t.Fatal(err)
+			}
+			pub, err := json.Marshal(set.Keys[0])
 			if err != nil {
 				t.Fatal(err)
 			}
 			return sign(t, jwt.SigningMethodHS256, pub, kid, ourClaims(now))
 		}(), "signature or alg"},
-		{"RS512 with our key", sign(t, jwt.SigningMethodRS512, st.priv, kid, ourClaims(now)), "alg does not fit"},
+		{"RS512 with our key", sign(t, jwt.SigningMethodRS512, ourPriv, kid, ourClaims(now)), "alg does not fit"},
 		{"over 16 KiB", good + strings.Repeat("A", 16<<10), "malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 2 { // the second time would hit the cache if the first had succeeded
 				c, err := v.Verify(tt.raw)
-				if !errors.Is(err, ErrInvalidToken) {
-					t.Fatalf("got %+v, %v; want ErrInvalidToken", c, err)
+				if !errors.Is(err, token.ErrInvalidToken) {
+					t.Fatalf("got %+v, %v; want token.ErrInvalidToken", c, err)
 				}
 				if !strings.Contains(err.Error(), tt.why) {
 					t.Errorf("error %q, want it to say %q", err, tt.why)
@@ -160,8 +150,8 @@ func TestVerifyRefused(t *testing.T) {
 func TestVerifyCacheExpiry(t *testing.T) {
 	clk := newClock()
 	ks := newKeySet(t, clk.Now, 0)
-	v := newVerifier(t, VerifierConfig{Keys: ks, Issuer: testIssuer, Now: clk.Now})
-	raw, err := ks.sign(ourClaims(clk.Now()))
+	v := newVerifier(t, Config{Keys: ks, Issuer: testIssuer, Now: clk.Now})
+	raw, err := ks.Sign(ourClaims(clk.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +178,8 @@ func TestVerifyCacheExpiry(t *testing.T) {
 
 func TestVerifyScopesNotShared(t *testing.T) {
 	ks := newKeySet(t, time.Now, 0)
-	v := newVerifier(t, VerifierConfig{Keys: ks, Issuer: testIssuer})
-	raw, err := ks.sign(ourClaims(time.Now()))
+	v := newVerifier(t, Config{Keys: ks, Issuer: testIssuer})
+	raw, err := ks.Sign(ourClaims(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,12 +197,12 @@ func TestVerifyScopesNotShared(t *testing.T) {
 
 func TestVerifyCacheBounded(t *testing.T) {
 	ks := newKeySet(t, time.Now, 0)
-	v := newVerifier(t, VerifierConfig{Keys: ks, Issuer: testIssuer, CacheSize: 8})
+	v := newVerifier(t, Config{Keys: ks, Issuer: testIssuer, CacheSize: 8})
 	var raws []string
 	for i := range 40 {
 		c := ourClaims(time.Now())
 		c["jti"] = string(rune('a' + i))
-		raw, err := ks.sign(c)
+		raw, err := ks.Sign(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,103 +220,6 @@ func TestVerifyCacheBounded(t *testing.T) {
 	v.cache.mu.RUnlock()
 	if n > 8 {
 		t.Errorf("cache holds %d entries, want at most 8", n)
-	}
-}
-
-// TestKeyRotation: a new key signs and verifies at once; the old one keeps
-// verifying through the grace period and stops after it, cached or not.
-func TestKeyRotation(t *testing.T) {
-	clk := newClock()
-	k1, err := NewSigningKey(clk.Now().Add(-48 * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := NewKeySet([]SigningKey{k1}, clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(Config{Issuer: testIssuer, Clients: world().clients, JTIs: &memJTIs{}, Authorizer: world().authz, Keys: ks, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := newVerifier(t, VerifierConfig{Keys: ks, Issuer: testIssuer, Now: clk.Now})
-	issue := func() string {
-		resp, err := srv.issue(grant{client: world().clients["rs-client"], scopes: []string{scopeLookup}, consumer: orgA, asker: orgA})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.AccessToken
-	}
-	kidOf := func(raw string) string {
-		tok, _, err := jwt.NewParser().ParseUnverified(raw, jwt.MapClaims{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok.Header["kid"].(string)
-	}
-	jwksKIDs := func() []string {
-		b, err := ks.JWKS()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var set jwkset.JWKSMarshal
-		if err := json.Unmarshal(b, &set); err != nil {
-			t.Fatal(err)
-		}
-		var kids []string
-		for _, k := range set.Keys {
-			kids = append(kids, k.KID)
-		}
-		return kids
-	}
-
-	old := issue()
-	if _, err := v.Verify(old); err != nil { // now cached
-		t.Fatal(err)
-	}
-	k2, err := NewSigningKey(clk.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	retired := clk.Now()
-	k1.Retired = &retired
-	if err := ks.Replace([]SigningKey{k1, k2}); err != nil {
-		t.Fatal(err)
-	}
-	fresh := issue()
-	if got, want := kidOf(fresh), k2.KID; got != want {
-		t.Errorf("new token signed by %s, want %s", got, want)
-	}
-	for _, raw := range []string{old, fresh} {
-		if _, err := v.Verify(raw); err != nil {
-			t.Errorf("in grace period: %v", err)
-		}
-	}
-	if got, want := jwksKIDs(), []string{k2.KID, k1.KID}; !slices.Equal(got, want) {
-		t.Errorf("JWKS kids = %q, want %q", got, want)
-	}
-
-	longAgo := clk.Now().Add(-RetiredKeyGrace - time.Hour)
-	k1.Retired = &longAgo
-	if err := ks.Replace([]SigningKey{k1, k2}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Verify(old); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("token of a key retired beyond grace: got %v, want ErrInvalidToken", err)
-	}
-	if _, err := v.Verify(fresh); err != nil {
-		t.Errorf("token of the new key: %v", err)
-	}
-	if got, want := jwksKIDs(), []string{k2.KID}; !slices.Equal(got, want) {
-		t.Errorf("JWKS kids = %q, want %q", got, want)
-	}
-
-	// A failed Replace leaves the KeySet as it was.
-	if err := ks.Replace([]SigningKey{k1}); err == nil {
-		t.Error("Replace with only retired keys: want an error")
-	}
-	if got, want := kidOf(issue()), k2.KID; got != want {
-		t.Errorf("after failed Replace, signed by %s, want %s", got, want)
 	}
 }
 
@@ -360,13 +253,13 @@ func TestExternalIssuer(t *testing.T) {
 	const ext = "https://maskinporten.test/"
 	w := world()
 	js := &jwksServer{}
-	js.add(t, "ext-1", w.otherRSA)
+	js.add(t, "ext-1", w.OtherRSA)
 	hs := httptest.NewServer(js)
 	t.Cleanup(hs.Close)
 	ks := newKeySet(t, time.Now, 0)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	v, err := NewVerifier(ctx, VerifierConfig{Keys: ks, Issuer: testIssuer, External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk"}}})
+	v, err := NewVerifier(ctx, Config{Keys: ks, Issuer: testIssuer, External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,19 +269,19 @@ func TestExternalIssuer(t *testing.T) {
 		c["iss"] = iss
 		return c
 	}
-	ourKID := map[string]any{"kid": ks.state.Load().keys[0].kid}
+	ourKID := map[string]any{"kid": world().Signing[0].KID}
 	tests := []struct {
 		name string
 		raw  string
 		ok   bool
 	}{
-		{"external issuer's token", sign(t, jwt.SigningMethodRS256, w.otherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext)), true},
-		{"without kid", sign(t, jwt.SigningMethodRS256, w.otherRSA, nil, extClaims(ext)), true},
-		{"unknown issuer", sign(t, jwt.SigningMethodRS256, w.otherRSA, map[string]any{"kid": "ext-1"}, extClaims("https://evil.test/")), false},
-		{"external iss, signed by another key", sign(t, jwt.SigningMethodRS256, w.rsaKey, map[string]any{"kid": "ext-1"}, extClaims(ext)), false},
-		{"external iss, our key", sign(t, jwt.SigningMethodRS256, ks.state.Load().keys[0].priv, ourKID, extClaims(ext)), false},
-		{"our iss, external key", sign(t, jwt.SigningMethodRS256, w.otherRSA, map[string]any{"kid": "ext-1"}, extClaims(testIssuer)), false},
-		{"external iss, RS512 against an RS256 JWK", sign(t, jwt.SigningMethodRS512, w.otherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext)), false},
+		{"external issuer's token", sign(t, jwt.SigningMethodRS256, w.OtherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext)), true},
+		{"without kid", sign(t, jwt.SigningMethodRS256, w.OtherRSA, nil, extClaims(ext)), true},
+		{"unknown issuer", sign(t, jwt.SigningMethodRS256, w.OtherRSA, map[string]any{"kid": "ext-1"}, extClaims("https://evil.test/")), false},
+		{"external iss, signed by another key", sign(t, jwt.SigningMethodRS256, w.RSAKey, map[string]any{"kid": "ext-1"}, extClaims(ext)), false},
+		{"external iss, our key", sign(t, jwt.SigningMethodRS256, world().SigningRSA[0], ourKID, extClaims(ext)), false},
+		{"our iss, external key", sign(t, jwt.SigningMethodRS256, w.OtherRSA, map[string]any{"kid": "ext-1"}, extClaims(testIssuer)), false},
+		{"external iss, RS512 against an RS256 JWK", sign(t, jwt.SigningMethodRS512, w.OtherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,8 +289,8 @@ func TestExternalIssuer(t *testing.T) {
 			if got := err == nil; got != tt.ok {
 				t.Fatalf("err = %v, want ok %v", err, tt.ok)
 			}
-			if err != nil && !errors.Is(err, ErrInvalidToken) {
-				t.Errorf("err = %v, want ErrInvalidToken", err)
+			if err != nil && !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("err = %v, want token.ErrInvalidToken", err)
 			}
 			if tt.ok && (c.Issuer != ext || c.Consumer != orgA) {
 				t.Errorf("issuer, consumer = %q, %q; want %q, %q", c.Issuer, c.Consumer, ext, orgA)
@@ -408,17 +301,17 @@ func TestExternalIssuer(t *testing.T) {
 	// The issuer rotates: a token with a new kid verifies after keyfunc
 	// refreshes on the unknown kid. (A fresh Verifier: the unknown kids
 	// above used up the refresh allowance, one per 5 minutes.)
-	vr := newVerifier(t, VerifierConfig{External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk"}}})
-	if _, err := vr.Verify(sign(t, jwt.SigningMethodRS256, w.otherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext))); err != nil {
+	vr := newVerifier(t, Config{External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk"}}})
+	if _, err := vr.Verify(sign(t, jwt.SigningMethodRS256, w.OtherRSA, map[string]any{"kid": "ext-1"}, extClaims(ext))); err != nil {
 		t.Fatal(err)
 	}
-	js.add(t, "ext-2", w.rsaKey2)
-	if _, err := vr.Verify(sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"kid": "ext-2"}, extClaims(ext))); err != nil {
+	js.add(t, "ext-2", w.RSAKey2)
+	if _, err := vr.Verify(sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"kid": "ext-2"}, extClaims(ext))); err != nil {
 		t.Errorf("token with the issuer's new key: %v", err)
 	}
 
 	// With Audience set, aud must name us.
-	va := newVerifier(t, VerifierConfig{External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk", Audience: "https://deling.test/api"}}})
+	va := newVerifier(t, Config{External: []ExternalIssuer{{Issuer: ext, JWKSURL: hs.URL + "/jwk", Audience: "https://deling.test/api"}}})
 	for _, tt := range []struct {
 		aud any
 		ok  bool
@@ -427,16 +320,16 @@ func TestExternalIssuer(t *testing.T) {
 		if tt.aud != nil {
 			c["aud"] = tt.aud
 		}
-		_, err := va.Verify(sign(t, jwt.SigningMethodRS256, w.otherRSA, map[string]any{"kid": "ext-1"}, c))
+		_, err := va.Verify(sign(t, jwt.SigningMethodRS256, w.OtherRSA, map[string]any{"kid": "ext-1"}, c))
 		if got := err == nil; got != tt.ok {
 			t.Errorf("aud %v: err = %v, want ok %v", tt.aud, err, tt.ok)
 		}
 	}
 }
 
-func TestNewVerifierConfig(t *testing.T) {
+func TestNewConfig(t *testing.T) {
 	ks := newKeySet(t, time.Now, 0)
-	for _, cfg := range []VerifierConfig{
+	for _, cfg := range []Config{
 		{},
 		{Keys: ks},
 		{Keys: ks, Issuer: testIssuer, External: []ExternalIssuer{{Issuer: testIssuer, JWKSURL: "http://x/"}}},

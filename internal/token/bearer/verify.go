@@ -1,4 +1,4 @@
-package token
+package bearer
 
 import (
 	"context"
@@ -12,21 +12,9 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"deling/internal/token"
 )
-
-// Claims is what an API request may rely on from a verified access token.
-type Claims struct {
-	Issuer   string
-	ClientID string
-	JTI      string
-	Scopes   []string
-	Consumer string // orgnr of the organisation the token is for
-	Supplier string // orgnr of the data processor that asked for it; "" unless delegated
-	Expiry   time.Time
-}
-
-// HasScope reports whether the token carries scope sc.
-func (c Claims) HasScope(sc string) bool { return slices.Contains(c.Scopes, sc) }
 
 // ExternalIssuer is another authorisation server whose tokens we accept,
 // such as Maskinporten (issuer "https://maskinporten.no/", JWKS
@@ -39,9 +27,9 @@ type ExternalIssuer struct {
 	Audience string
 }
 
-// VerifierConfig configures a [Verifier].
-type VerifierConfig struct {
-	Keys     *KeySet // our own keys; tokens with iss == Issuer are checked against them
+// Config configures a [Verifier].
+type Config struct {
+	Keys     *token.KeySet // our own keys; tokens with iss == Issuer are checked against them
 	Issuer   string
 	External []ExternalIssuer
 	Now      func() time.Time // default time.Now
@@ -63,11 +51,11 @@ const maxAccessToken = 16 << 10
 var verifyAlgs = []string{"RS256", "RS384", "RS512", "ES256"}
 
 // Verifier checks access tokens on every API request: ours, signed by the
-// [KeySet], and those of the configured external issuers. Successful checks
+// [token.KeySet], and those of the configured external issuers. Successful checks
 // are cached until the token expires, so a token used again costs about a
 // microsecond. It is safe for concurrent use.
 type Verifier struct {
-	keys     *KeySet
+	keys     *token.KeySet
 	issuer   string
 	external map[string]externalIssuer
 	now      func() time.Time
@@ -84,7 +72,7 @@ type externalIssuer struct {
 // external JWKS (hourly, and on an unknown kid at most every 5 minutes);
 // cancel it to stop them. An external JWKS that cannot be fetched now is
 // retried later rather than failing NewVerifier.
-func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
+func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Keys == nil && len(cfg.External) == 0 {
 		return nil, errors.New("token verifier: no Keys and no External issuers")
 	}
@@ -145,11 +133,11 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 const maxCacheTTL = 5 * time.Minute
 
 // Verify checks an access token and returns its claims. Any failure is an
-// error wrapping [ErrInvalidToken] whose message is safe to return to the
+// error wrapping [token.ErrInvalidToken] whose message is safe to return to the
 // caller (it never contains the token).
-func (v *Verifier) Verify(raw string) (Claims, error) {
+func (v *Verifier) Verify(raw string) (token.Claims, error) {
 	if len(raw) == 0 || len(raw) > maxAccessToken {
-		return Claims{}, invalid("malformed token")
+		return token.Claims{}, invalid("malformed token")
 	}
 	now := v.now()
 	var key [sha256.Size]byte
@@ -168,7 +156,7 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 	}
 	c, kid, err := v.verify(raw)
 	if err != nil {
-		return Claims{}, err
+		return token.Claims{}, err
 	}
 	if v.cache != nil {
 		until := c.Expiry.Add(verifyLeeway)
@@ -185,13 +173,13 @@ func (v *Verifier) ownKeyPublished(kid string) bool {
 	if v.keys == nil {
 		return false
 	}
-	_, ok := v.keys.verificationKey(kid)
+	_, ok := v.keys.VerificationKey(kid)
 	return ok
 }
 
 // verify does the full check. kid is set for our own tokens.
-func (v *Verifier) verify(raw string) (Claims, string, error) {
-	var ac accessClaims
+func (v *Verifier) verify(raw string) (token.Claims, string, error) {
+	var ac token.AccessClaims
 	var ownKID string
 	var ext *externalIssuer
 	var keyErr error
@@ -199,7 +187,7 @@ func (v *Verifier) verify(raw string) (Claims, string, error) {
 		switch iss := ac.Issuer; {
 		case v.keys != nil && iss == v.issuer:
 			kid, _ := t.Header["kid"].(string)
-			pub, ok := v.keys.verificationKey(kid)
+			pub, ok := v.keys.VerificationKey(kid)
 			if !ok {
 				keyErr = invalid("signed with an unknown key")
 				return nil, keyErr
@@ -227,32 +215,32 @@ func (v *Verifier) verify(raw string) (Claims, string, error) {
 	})
 	switch {
 	case keyErr != nil:
-		return Claims{}, "", keyErr
+		return token.Claims{}, "", keyErr
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return Claims{}, "", invalid("token has expired")
+		return token.Claims{}, "", invalid("token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return Claims{}, "", invalid("token is not valid yet")
+		return token.Claims{}, "", invalid("token is not valid yet")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return Claims{}, "", invalid("token has no exp")
+		return token.Claims{}, "", invalid("token has no exp")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return Claims{}, "", invalid("signature or alg is not valid")
+		return token.Claims{}, "", invalid("signature or alg is not valid")
 	case err != nil:
-		return Claims{}, "", invalid("malformed token")
+		return token.Claims{}, "", invalid("malformed token")
 	}
 	if ext != nil && ext.Audience != "" && !slices.Contains(ac.Audience, ext.Audience) {
-		return Claims{}, "", invalid("token is not for this audience")
+		return token.Claims{}, "", invalid("token is not for this audience")
 	}
-	consumer, ok := orgFromClaim(ac.Consumer)
+	consumer, ok := ac.Consumer.Orgnr()
 	if !ok {
-		return Claims{}, "", invalid("token has no valid consumer claim")
+		return token.Claims{}, "", invalid("token has no valid consumer claim")
 	}
 	var supplier string
 	if ac.Supplier != nil {
-		if supplier, ok = orgFromClaim(ac.Supplier); !ok {
-			return Claims{}, "", invalid("token has an invalid supplier claim")
+		if supplier, ok = ac.Supplier.Orgnr(); !ok {
+			return token.Claims{}, "", invalid("token has an invalid supplier claim")
 		}
 	}
-	return Claims{
+	return token.Claims{
 		Issuer:   ac.Issuer,
 		ClientID: ac.ClientID,
 		JTI:      ac.ID,
@@ -263,17 +251,4 @@ func (v *Verifier) verify(raw string) (Claims, string, error) {
 	}, ownKID, nil
 }
 
-// orgFromClaim reads the orgnr from a Maskinporten consumer or supplier
-// claim: {"authority":"iso6523-actorid-upis","ID":"0192:<9 digits>"}.
-func orgFromClaim(o *orgID) (string, bool) {
-	if o == nil || o.Authority != orgAuthority {
-		return "", false
-	}
-	org, ok := strings.CutPrefix(o.ID, orgICD)
-	if !ok || !isOrgnr(org) {
-		return "", false
-	}
-	return org, true
-}
-
-func invalid(reason string) error { return fmt.Errorf("%w: %s", ErrInvalidToken, reason) }
+func invalid(reason string) error { return fmt.Errorf("%w: %s", token.ErrInvalidToken, reason) }

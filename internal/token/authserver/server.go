@@ -1,4 +1,4 @@
-package token
+package authserver
 
 import (
 	"context"
@@ -14,28 +14,19 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"deling/internal/token"
 )
 
-// Client is a registered API client of an organisation. The register
-// authorises the organisation, not its internal systems (Rule SK-03): the
-// client only proves which organisation asks.
-type Client struct {
-	ID           string              // client_id, the "iss" of its assertions
-	Orgnr        string              // the organisation the client belongs to
-	Keys         []PublicKey         // registered public keys, for "kid" assertions
-	Certificates []*x509.Certificate // registered enterprise certificates (virksomhetssertifikat), for "x5c" assertions
-	Active       bool
-}
-
 // ClientSource looks up clients. It returns an error wrapping
-// [ErrUnknownClient] when there is no client with the id.
+// [token.ErrUnknownClient] when there is no client with the id.
 type ClientSource interface {
-	Client(ctx context.Context, id string) (Client, error)
+	Client(ctx context.Context, id string) (token.Client, error)
 }
 
 // JTIStore remembers the jti of every accepted assertion so that none is
 // used twice. Use records (clientID, jti) and returns an error wrapping
-// [ErrReplay] if it was recorded before; the record may be dropped after exp,
+// [token.ErrReplay] if it was recorded before; the record may be dropped after exp,
 // when the assertion can no longer be accepted anyway.
 type JTIStore interface {
 	Use(ctx context.Context, clientID, jti string, exp time.Time) error
@@ -46,7 +37,7 @@ type JTIStore interface {
 // the same, unless the client is a data processor asking on a consumer's
 // behalf (the "consumer_org" claim). Then an active delegation from
 // consumer to asker is required (Rules AA-13, SK-04), otherwise Scopes
-// returns an error wrapping [ErrNotDelegated]. It returns the scopes the
+// returns an error wrapping [token.ErrNotDelegated]. It returns the scopes the
 // consumer's active grants allow.
 type Authorizer interface {
 	Scopes(ctx context.Context, consumer, asker string) ([]string, error)
@@ -67,7 +58,7 @@ type Config struct {
 	Clients    ClientSource
 	JTIs       JTIStore
 	Authorizer Authorizer
-	Keys       *KeySet
+	Keys       *token.KeySet
 
 	// TrustedRoots, when set, are the roots an x5c chain must verify to.
 	// Either way the leaf must be a certificate registered for the client.
@@ -87,8 +78,8 @@ type Server struct {
 	log    *slog.Logger
 }
 
-// NewServer checks cfg, fills in defaults and returns a Server.
-func NewServer(cfg Config) (*Server, error) {
+// New checks cfg, fills in defaults and returns a Server.
+func New(cfg Config) (*Server, error) {
 	switch {
 	case cfg.Issuer == "":
 		return nil, errors.New("token server: Issuer is required")
@@ -195,35 +186,11 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, e *grantError) {
 	}{e.code, e.desc})
 }
 
-// accessClaims are the claims of our access tokens, Maskinporten's shape.
-type accessClaims struct {
-	jwt.RegisteredClaims
-	ClientID  string `json:"client_id,omitempty"`
-	Scope     string `json:"scope"`
-	Consumer  *orgID `json:"consumer,omitempty"`
-	Supplier  *orgID `json:"supplier,omitempty"`
-	ClientAMR string `json:"client_amr,omitempty"`
-}
-
-// orgID names an organisation as Maskinporten does: ISO 6523 ICD 0192 is
-// Enhetsregisteret.
-type orgID struct {
-	Authority string `json:"authority"`
-	ID        string `json:"ID"`
-}
-
-const (
-	orgAuthority = "iso6523-actorid-upis"
-	orgICD       = "0192:"
-)
-
-func newOrgID(orgnr string) *orgID { return &orgID{Authority: orgAuthority, ID: orgICD + orgnr} }
-
 // issue makes the access token for a checked grant.
 func (s *Server) issue(g grant) (tokenResponse, error) {
 	now := s.cfg.Now()
 	scope := strings.Join(g.scopes, " ")
-	c := accessClaims{
+	c := token.AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.cfg.Issuer,
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -232,13 +199,13 @@ func (s *Server) issue(g grant) (tokenResponse, error) {
 		},
 		ClientID:  g.client.ID,
 		Scope:     scope,
-		Consumer:  newOrgID(g.consumer),
+		Consumer:  token.NewOrgID(g.consumer),
 		ClientAMR: g.amr,
 	}
 	if g.consumer != g.asker {
-		c.Supplier = newOrgID(g.asker)
+		c.Supplier = token.NewOrgID(g.asker)
 	}
-	raw, err := s.cfg.Keys.sign(c)
+	raw, err := s.cfg.Keys.Sign(c)
 	if err != nil {
 		return tokenResponse{}, err
 	}

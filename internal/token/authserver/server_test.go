@@ -1,4 +1,4 @@
-package token
+package authserver
 
 import (
 	"crypto/x509"
@@ -12,6 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/token"
+	"deling/internal/token/bearer"
+	"deling/internal/token/tokentest"
+
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -23,18 +28,18 @@ func TestTokenFlow(t *testing.T) {
 	tests := []struct {
 		name string
 		f    *fixture
-		file func(f *fixture) ClientFile
+		file func(f *fixture) token.ClientFile
 	}{
-		{"RS256 kid", plain, func(f *fixture) ClientFile { return f.clientFile(t, "rs-client", w.rsaKey, w.rsaKID) }},
-		{"ES256 kid", plain, func(f *fixture) ClientFile { return f.clientFile(t, "es-client", w.ecKey, w.ecKID) }},
-		{"x5c self-signed registered certificate", plain, func(f *fixture) ClientFile {
-			c := f.clientFile(t, "cert-client", w.rsaKey2, "")
-			c.Certificate = certPEM(w.selfSigned)
+		{"RS256 kid", plain, func(f *fixture) token.ClientFile { return f.clientFile(t, "rs-client", w.RSAKey, w.RSAKID) }},
+		{"ES256 kid", plain, func(f *fixture) token.ClientFile { return f.clientFile(t, "es-client", w.ECKey, w.ECKID) }},
+		{"x5c self-signed registered certificate", plain, func(f *fixture) token.ClientFile {
+			c := f.clientFile(t, "cert-client", w.RSAKey2, "")
+			c.Certificate = certPEM(w.SelfSigned)
 			return c
 		}},
-		{"x5c chain to a trusted root", rooted, func(f *fixture) ClientFile {
-			c := f.clientFile(t, "chain-client", w.rsaKey2, "")
-			c.Certificate = certPEM(w.chained, w.root)
+		{"x5c chain to a trusted root", rooted, func(f *fixture) token.ClientFile {
+			c := f.clientFile(t, "chain-client", w.RSAKey2, "")
+			c.Certificate = certPEM(w.Chained, w.Root)
 			return c
 		}},
 	}
@@ -42,7 +47,7 @@ func TestTokenFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cf := tt.file(tt.f)
 			cf.Scope = scopeLookup + " " + scopeExtract
-			raw, err := cf.RequestToken(t.Context(), tt.f.http.Client())
+			raw, err := RequestToken(t.Context(), cf, tt.f.http.Client())
 			if err != nil {
 				t.Fatalf("RequestToken: %v", err)
 			}
@@ -79,7 +84,7 @@ func TestTokenFlow(t *testing.T) {
 // Maskinporten's.
 func TestTokenResponse(t *testing.T) {
 	f := newFixture(t, nil)
-	r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().rsaKey, map[string]any{"kid": world().rsaKID}, f.claims("rs-client")))
+	r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().RSAKey, map[string]any{"kid": world().RSAKID}, f.claims("rs-client")))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d %s: %s", r.status, r.Error, r.Description)
 	}
@@ -123,9 +128,9 @@ func TestTokenResponse(t *testing.T) {
 func TestTokenRefused(t *testing.T) {
 	w := world()
 	plain, rooted := newFixture(t, nil), newFixture(t, rootPool())
-	rsKID := map[string]any{"kid": w.rsaKID}
+	rsKID := map[string]any{"kid": w.RSAKID}
 	now := time.Now()
-	pubDER, err := x509.MarshalPKIXPublicKey(&w.rsaKey.PublicKey)
+	pubDER, err := x509.MarshalPKIXPublicKey(&w.RSAKey.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,68 +146,68 @@ func TestTokenRefused(t *testing.T) {
 		{"wrong aud", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["aud"] = "https://maskinporten.no/"
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "aud must be"},
 		{"aud array of two", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["aud"] = []string{f.issuer, "https://other/"}
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "aud must be"},
 		{"no aud", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			delete(c, "aud")
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "aud must be"},
 		{"unknown iss", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, f.claims("nobody"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, f.claims("nobody"))
 		}, "invalid_grant", "client authentication failed"},
 		{"no iss", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			delete(c, "iss")
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "iss (the client_id) is required"},
 		{"inactive client", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, f.claims("inactive-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, f.claims("inactive-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"exp − iat over 120 s", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["iat"], c["exp"] = now.Unix(), now.Add(121*time.Second).Unix()
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "exp − iat is more than 120 s"},
 		{"expired", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["iat"], c["exp"] = now.Add(-100*time.Second).Unix(), now.Add(-20*time.Second).Unix()
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "has expired"},
 		{"iat in the future", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["iat"], c["exp"] = now.Add(30*time.Second).Unix(), now.Add(60*time.Second).Unix()
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "iat is in the future"},
 		{"nbf in the future", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["nbf"] = now.Add(60 * time.Second).Unix()
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "nbf"},
 		{"no iat", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			delete(c, "iat")
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "iat is required"},
 		{"exp a string", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["exp"] = "tomorrow"
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "exp is required"},
 		{"no jti", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			delete(c, "jti")
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "jti is required"},
 		{"unknown claim", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["sub"] = "someone"
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_request", "unknown claim"},
 		{"alg none", plain, func(f *fixture) string {
 			return sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, rsKID, f.claims("rs-client"))
@@ -211,87 +216,87 @@ func TestTokenRefused(t *testing.T) {
 			return sign(t, jwt.SigningMethodHS256, pubPEM, rsKID, f.claims("rs-client"))
 		}, "invalid_grant", "alg must be one of"},
 		{"PS256", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodPS256, w.rsaKey, rsKID, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodPS256, w.RSAKey, rsKID, f.claims("rs-client"))
 		}, "invalid_grant", "alg must be one of"},
 		{"RS256 header naming an EC key", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, map[string]any{"kid": w.ecKID}, f.claims("es-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, map[string]any{"kid": w.ECKID}, f.claims("es-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"ES256 header naming an RSA key", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodES256, w.ecKey, rsKID, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodES256, w.ECKey, rsKID, f.claims("rs-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"RS256 with a key pinned to RS512", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, f.claims("pinned-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, f.claims("pinned-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"signed by another key", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.otherRSA, rsKID, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodRS256, w.OtherRSA, rsKID, f.claims("rs-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"unregistered kid", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, map[string]any{"kid": "nope"}, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, map[string]any{"kid": "nope"}, f.claims("rs-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"neither kid nor x5c", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, nil, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, nil, f.claims("rs-client"))
 		}, "invalid_grant", "exactly one of kid and x5c"},
 		{"both kid and x5c", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"kid": w.rsaKID, "x5c": x5c(w.selfSigned)}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"kid": w.RSAKID, "x5c": x5c(w.SelfSigned)}, f.claims("cert-client"))
 		}, "invalid_grant", "exactly one of kid and x5c"},
 		{"crit header", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, map[string]any{"kid": w.rsaKID, "crit": []string{"exp"}}, f.claims("rs-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, map[string]any{"kid": w.RSAKID, "crit": []string{"exp"}}, f.claims("rs-client"))
 		}, "invalid_grant", "crit"},
 		{"x5c with an unregistered certificate", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.unregistered)}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.Unregistered)}, f.claims("cert-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"x5c of another client", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.selfSigned)}, f.claims("chain-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.SelfSigned)}, f.claims("chain-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"x5c not base64", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": []string{"!!"}}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": []string{"!!"}}, f.claims("cert-client"))
 		}, "invalid_grant", "x5c must be an array"},
 		{"x5c a string", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.selfSigned)[0]}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.SelfSigned)[0]}, f.claims("cert-client"))
 		}, "invalid_grant", "x5c must be an array"},
 		{"x5c certificate of another organisation", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.wrongOrg)}, f.claims("wrongorg-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.WrongOrg)}, f.claims("wrongorg-client"))
 		}, "invalid_grant", "does not carry the client's organisation number"},
 		{"x5c signed with a key other than the certificate's", plain, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, map[string]any{"x5c": x5c(w.selfSigned)}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, map[string]any{"x5c": x5c(w.SelfSigned)}, f.claims("cert-client"))
 		}, "invalid_grant", "client authentication failed"},
 		{"x5c registered but self-signed when roots are required", rooted, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.selfSigned)}, f.claims("cert-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.SelfSigned)}, f.claims("cert-client"))
 		}, "invalid_grant", "trusted root"},
 		{"x5c registered but chained to an untrusted root", rooted, func(f *fixture) string {
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey2, map[string]any{"x5c": x5c(w.untrusted, w.otherRoot)}, f.claims("chain-client"))
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey2, map[string]any{"x5c": x5c(w.Untrusted, w.OtherRoot)}, f.claims("chain-client"))
 		}, "invalid_grant", "trusted root"},
 		{"scope not granted", plain, func(f *fixture) string {
 			c := f.claims("processor")
 			c["scope"] = scopeExtract
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_scope", "scope deling:uttrekk is not granted"},
 		{"one of two scopes not granted", plain, func(f *fixture) string {
 			c := f.claims("processor")
 			c["scope"] = scopeLookup + " " + scopeExtract
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_scope", "scope deling:uttrekk is not granted"},
 		{"no scope", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			delete(c, "scope")
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_scope", "scope is required"},
 		{"malformed scope", plain, func(f *fixture) string {
 			c := f.claims("rs-client")
 			c["scope"] = "deling:\"oppslag\""
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_scope", "scope is malformed"},
 		// Rules AA-13, SK-04: a data processor gets a token for a consumer
 		// only when that consumer has delegated to it.
 		{"consumer_org without delegation", plain, func(f *fixture) string {
 			c := f.claims("processor")
 			c["consumer_org"] = orgD
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "has not delegated"},
 		{"consumer_org not an orgnr", plain, func(f *fixture) string {
 			c := f.claims("processor")
 			c["consumer_org"] = "0192:" + orgC
-			return sign(t, jwt.SigningMethodRS256, w.rsaKey, rsKID, c)
+			return sign(t, jwt.SigningMethodRS256, w.RSAKey, rsKID, c)
 		}, "invalid_grant", "consumer_org must be an organisation number"},
 		{"not a JWT", plain, func(f *fixture) string { return "not.a.jwt" }, "invalid_grant", "not a well-formed"},
 	}
@@ -354,7 +359,7 @@ func TestTokenRequestForm(t *testing.T) {
 
 func TestReplayRefused(t *testing.T) {
 	f := newFixture(t, nil)
-	a := sign(t, jwt.SigningMethodRS256, world().rsaKey, map[string]any{"kid": world().rsaKID}, f.claims("rs-client"))
+	a := sign(t, jwt.SigningMethodRS256, world().RSAKey, map[string]any{"kid": world().RSAKID}, f.claims("rs-client"))
 	for i, want := range []int{http.StatusOK, http.StatusBadRequest, http.StatusBadRequest} {
 		if got := f.postAssertion(t, a); got.status != want {
 			t.Errorf("use %d: status %d (%s), want %d", i+1, got.status, got.Description, want)
@@ -368,11 +373,11 @@ func TestRefusalDoesNotUseJTI(t *testing.T) {
 	f := newFixture(t, nil)
 	c := f.claims("processor")
 	c["scope"] = scopeExtract
-	if r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().rsaKey, map[string]any{"kid": world().rsaKID}, c)); r.Error != "invalid_scope" {
+	if r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().RSAKey, map[string]any{"kid": world().RSAKID}, c)); r.Error != "invalid_scope" {
 		t.Fatalf("got %q, want invalid_scope", r.Error)
 	}
 	c["scope"] = scopeLookup
-	if r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().rsaKey, map[string]any{"kid": world().rsaKID}, c)); r.status != http.StatusOK {
+	if r := f.postAssertion(t, sign(t, jwt.SigningMethodRS256, world().RSAKey, map[string]any{"kid": world().RSAKID}, c)); r.status != http.StatusOK {
 		t.Fatalf("got %d %q, want 200", r.status, r.Description)
 	}
 }
@@ -381,9 +386,9 @@ func TestRefusalDoesNotUseJTI(t *testing.T) {
 // consumer that has delegated to it gets a token naming both.
 func TestDelegatedToken(t *testing.T) {
 	f := newFixture(t, nil)
-	cf := f.clientFile(t, "processor", world().rsaKey, world().rsaKID)
+	cf := f.clientFile(t, "processor", world().RSAKey, world().RSAKID)
 	cf.ConsumerOrg = orgC
-	raw, err := cf.RequestToken(t.Context(), f.http.Client())
+	raw, err := RequestToken(t.Context(), cf, f.http.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +407,7 @@ func TestDelegatedToken(t *testing.T) {
 
 	// Rules AA-13, SK-04: without a delegation, RequestToken reports the OAuth error.
 	cf.ConsumerOrg = orgD
-	_, err = cf.RequestToken(t.Context(), f.http.Client())
+	_, err = RequestToken(t.Context(), cf, f.http.Client())
 	var oe *OAuthError
 	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || oe.Status != http.StatusBadRequest {
 		t.Fatalf("got %v, want an invalid_grant OAuthError", err)
@@ -467,7 +472,7 @@ func TestJWKSEndpoint(t *testing.T) {
 			t.Errorf("key lacks %q", m)
 		}
 	}
-	for _, m := range privateMembers {
+	for _, m := range tokentest.PrivateJWKMembers {
 		if _, ok := k[m]; ok {
 			t.Errorf("JWKS key has private member %q", m)
 		}
@@ -481,7 +486,7 @@ func TestJWKSEndpoint(t *testing.T) {
 func TestTokenAccepted(t *testing.T) {
 	w := world()
 	f := newFixture(t, nil)
-	rsKID := map[string]any{"kid": w.rsaKID}
+	rsKID := map[string]any{"kid": w.RSAKID}
 	tests := []struct {
 		name         string
 		method       jwt.SigningMethod
@@ -508,7 +513,7 @@ func TestTokenAccepted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := f.claims(tt.iss)
 			tt.edit(c)
-			r := f.postAssertion(t, sign(t, tt.method, w.rsaKey, rsKID, c))
+			r := f.postAssertion(t, sign(t, tt.method, w.RSAKey, rsKID, c))
 			if r.status != http.StatusOK {
 				t.Fatalf("status %d %s: %s", r.status, r.Error, r.Description)
 			}
@@ -523,5 +528,105 @@ func TestTokenAccepted(t *testing.T) {
 				t.Errorf("consumer, supplier = %q, %q; want %q, \"\"", claims.Consumer, claims.Supplier, tt.wantConsumer)
 			}
 		})
+	}
+}
+
+// TestKeyRotation: a new key signs and verifies at once; the old one keeps
+// verifying through the grace period and stops after it, cached or not.
+func TestKeyRotation(t *testing.T) {
+	clk := newClock()
+	k1, err := token.NewSigningKey(clk.Now().Add(-48 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := token.NewKeySet([]token.SigningKey{k1}, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Issuer: testIssuer, Clients: world().Clients, JTIs: &memJTIs{}, Authorizer: world().Authz, Keys: ks, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := bearer.NewVerifier(t.Context(), bearer.Config{Keys: ks, Issuer: testIssuer, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func() string {
+		resp, err := srv.issue(grant{client: world().Clients["rs-client"], scopes: []string{scopeLookup}, consumer: orgA, asker: orgA})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.AccessToken
+	}
+	kidOf := func(raw string) string {
+		tok, _, err := jwt.NewParser().ParseUnverified(raw, jwt.MapClaims{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Header["kid"].(string)
+	}
+	jwksKIDs := func() []string {
+		b, err := ks.JWKS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var set jwkset.JWKSMarshal
+		if err := json.Unmarshal(b, &set); err != nil {
+			t.Fatal(err)
+		}
+		var kids []string
+		for _, k := range set.Keys {
+			kids = append(kids, k.KID)
+		}
+		return kids
+	}
+
+	old := issue()
+	if _, err := v.Verify(old); err != nil { // now cached
+		t.Fatal(err)
+	}
+	k2, err := token.NewSigningKey(clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	retired := clk.Now()
+	k1.Retired = &retired
+	if err := ks.Replace([]token.SigningKey{k1, k2}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := issue()
+	if got, want := kidOf(fresh), k2.KID; got != want {
+		t.Errorf("new token signed by %s, want %s", got, want)
+	}
+	for _, raw := range []string{old, fresh} {
+		if _, err := v.Verify(raw); err != nil {
+			t.Errorf("in grace period: %v", err)
+		}
+	}
+	if got, want := jwksKIDs(), []string{k2.KID, k1.KID}; !slices.Equal(got, want) {
+		t.Errorf("JWKS kids = %q, want %q", got, want)
+	}
+
+	longAgo := clk.Now().Add(-token.RetiredKeyGrace - time.Hour)
+	k1.Retired = &longAgo
+	if err := ks.Replace([]token.SigningKey{k1, k2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(old); !errors.Is(err, token.ErrInvalidToken) {
+		t.Errorf("token of a key retired beyond grace: got %v, want ErrInvalidToken", err)
+	}
+	if _, err := v.Verify(fresh); err != nil {
+		t.Errorf("token of the new key: %v", err)
+	}
+	if got, want := jwksKIDs(), []string{k2.KID}; !slices.Equal(got, want) {
+		t.Errorf("JWKS kids = %q, want %q", got, want)
+	}
+
+	// A failed Replace leaves the KeySet as it was.
+	if err := ks.Replace([]token.SigningKey{k1}); err == nil {
+		t.Error("Replace with only retired keys: want an error")
+	}
+	if got, want := kidOf(issue()), k2.KID; got != want {
+		t.Errorf("after failed Replace, signed by %s, want %s", got, want)
 	}
 }

@@ -1,9 +1,11 @@
-package token
+package bearer
 
 import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"deling/internal/token"
 )
 
 // cache holds verified tokens by the SHA-256 of the raw token. It is
@@ -16,7 +18,7 @@ type cache struct {
 }
 
 type cacheEntry struct {
-	claims Claims
+	claims token.Claims
 	kid    string    // our signing key, "" for external tokens
 	until  time.Time // use before this
 }

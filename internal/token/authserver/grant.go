@@ -1,4 +1,4 @@
-package token
+package authserver
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"deling/internal/token"
 )
 
 const grantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -36,7 +38,7 @@ const maxX5C = 8
 
 // grant is a checked assertion: who asks, for whom, for what.
 type grant struct {
-	client   Client
+	client   token.Client
 	amr      string   // how the client authenticated: "private_key_jwt" or "virksomhetssertifikat"
 	scopes   []string // requested and allowed
 	consumer string   // orgnr the token is for
@@ -77,7 +79,7 @@ func (s *Server) checkAssertion(ctx context.Context, raw string) (grant, *grantE
 	}
 	allowed, err := s.cfg.Authorizer.Scopes(ctx, g.consumer, g.asker)
 	switch {
-	case errors.Is(err, ErrNotDelegated):
+	case errors.Is(err, token.ErrNotDelegated):
 		// Rules AA-13, SK-04: a data processor's access derives from an
 		// active delegation by the consumer.
 		return grant{}, invalidGrant("consumer_org has not delegated access to the client's organisation")
@@ -91,7 +93,7 @@ func (s *Server) checkAssertion(ctx context.Context, raw string) (grant, *grantE
 	}
 	// Last, so that a refused request does not use up its jti.
 	switch err := s.cfg.JTIs.Use(ctx, g.client.ID, g.jti, g.exp.Add(s.cfg.ClockSkew)); {
-	case errors.Is(err, ErrReplay):
+	case errors.Is(err, token.ErrReplay):
 		return grant{}, invalidGrant("jti has been used before; make a new assertion for every request")
 	case err != nil:
 		return grant{}, serverError("jti store: " + err.Error())
@@ -122,7 +124,7 @@ func (s *Server) assertionKey(ctx context.Context, t *jwt.Token, claims jwt.MapC
 	}
 	c, err := s.cfg.Clients.Client(ctx, iss)
 	switch {
-	case errors.Is(err, ErrUnknownClient):
+	case errors.Is(err, token.ErrUnknownClient):
 		return nil, clientAuthFailed("unknown client")
 	case err != nil:
 		return nil, serverError("client source: " + err.Error())
@@ -139,7 +141,7 @@ func (s *Server) assertionKey(ctx context.Context, t *jwt.Token, claims jwt.MapC
 			if k.KID != kid || kid == "" {
 				continue
 			}
-			if checkKey(k.Key) != nil || !algFits(k.Key, alg) || (k.Alg != "" && k.Alg != alg) {
+			if token.CheckKey(k.Key) != nil || !token.AlgFits(k.Key, alg) || (k.Alg != "" && k.Alg != alg) {
 				return nil, clientAuthFailed("alg " + alg + " does not fit key " + kid + " of client " + c.ID)
 			}
 			return k.Key, nil
@@ -153,7 +155,7 @@ func (s *Server) assertionKey(ctx context.Context, t *jwt.Token, claims jwt.MapC
 // certificateKey checks an x5c chain: the leaf must be a certificate
 // registered for the client, valid now, chained to a trusted root when
 // roots are configured, and issued to the client's organisation.
-func (s *Server) certificateKey(t *jwt.Token, c Client, alg string) (crypto.PublicKey, *grantError) {
+func (s *Server) certificateKey(t *jwt.Token, c token.Client, alg string) (crypto.PublicKey, *grantError) {
 	list, ok := t.Header["x5c"].([]any)
 	if !ok || len(list) == 0 || len(list) > maxX5C {
 		return nil, invalidGrant("x5c must be an array of 1 to 8 base64 DER certificates")
@@ -198,11 +200,11 @@ func (s *Server) certificateKey(t *jwt.Token, c Client, alg string) (crypto.Publ
 	if !certCarriesOrgnr(leaf, c.Orgnr) {
 		return nil, invalidGrant("the x5c certificate's subject does not carry the client's organisation number")
 	}
-	if checkKey(leaf.PublicKey) != nil {
+	if token.CheckKey(leaf.PublicKey) != nil {
 		return nil, invalidGrant("the x5c certificate's key must be RSA of at least 2048 bits or EC P-256")
 	}
-	if !algFits(leaf.PublicKey, alg) {
-		return nil, invalidGrant("alg does not fit the x5c certificate's key; want " + algsFor(leaf.PublicKey))
+	if !token.AlgFits(leaf.PublicKey, alg) {
+		return nil, invalidGrant("alg does not fit the x5c certificate's key; want " + token.AlgsFor(leaf.PublicKey))
 	}
 	return leaf.PublicKey, nil
 }
@@ -217,7 +219,7 @@ var (
 // SEID 2 "NTRNO-<orgnr>" in organizationIdentifier. Either form is accepted
 // in either attribute.
 func certCarriesOrgnr(cert *x509.Certificate, orgnr string) bool {
-	if !isOrgnr(orgnr) {
+	if !token.IsOrgnr(orgnr) {
 		return false
 	}
 	for _, n := range cert.Subject.Names {
@@ -283,7 +285,7 @@ func (s *Server) checkClaims(claims jwt.MapClaims, g *grant) *grantError {
 	g.consumer = g.asker
 	if v, present := claims["consumer_org"]; present {
 		org, _ := v.(string)
-		if !isOrgnr(org) {
+		if !token.IsOrgnr(org) {
 			return invalidGrant("consumer_org must be an organisation number of 9 digits")
 		}
 		// Rules AA-13, SK-04: a data processor asks for the consumer; the
@@ -337,19 +339,6 @@ func parseScope(scope string) ([]string, *grantError) {
 		return nil, invalidScope("scope is required")
 	}
 	return out, nil
-}
-
-// isOrgnr reports whether s has the form of an organisation number: 9 ASCII digits.
-func isOrgnr(s string) bool {
-	if len(s) != 9 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // headerString is a string header parameter, or "".
