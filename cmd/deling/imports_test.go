@@ -93,12 +93,17 @@ func TestImportDirection(t *testing.T) {
 			}
 		}
 	}
+	// "x/..." forbids x and every package below it.
 	for p, forbidden := range map[string][]string{
-		"internal/mail":    {"internal/store"},
-		"internal/extract": {"internal/store"},
-		"internal/store":   {"internal/token/authserver", "internal/token/bearer", "net/http"},
-		"internal/token":   {"net/http"},
-		"internal/lookup":  {"internal/web"},
+		"internal/mail":           {"internal/store"},
+		"internal/extract":        {"internal/store", "internal/web/...", "net/http"},
+		"internal/store":          {"internal/token/authserver", "internal/token/bearer", "internal/web/...", "net/http"},
+		"internal/token":          {"net/http"},
+		"internal/lookup":         {"internal/store", "internal/web/...", "net/http"},
+		"internal/web/httperr":    {"internal/web", "internal/web/channel", "internal/web/machineapi", "internal/web/portal"},
+		"internal/web/channel":    {"internal/web", "internal/web/machineapi", "internal/web/portal"},
+		"internal/web/machineapi": {"internal/web", "internal/web/portal"},
+		"internal/web/portal":     {"internal/web", "internal/web/machineapi"},
 	} {
 		if _, ok := g[p]; !ok {
 			t.Errorf("package %s is missing", p)
@@ -106,7 +111,7 @@ func TestImportDirection(t *testing.T) {
 		}
 		for _, d := range g.deps(p) {
 			for _, f := range forbidden {
-				if d == f || (f == "internal/web" && isWeb(d)) {
+				if d == f || (strings.HasSuffix(f, "/...") && (d == strings.TrimSuffix(f, "/...") || strings.HasPrefix(d, strings.TrimSuffix(f, "...")))) {
 					t.Errorf("%s depends on %s", p, d)
 				}
 			}
@@ -118,6 +123,37 @@ func TestImportDirection(t *testing.T) {
 		}
 		if slices.Contains(g.deps(p), "cmd/deling") {
 			t.Errorf("%s imports the command", p)
+		}
+	}
+}
+
+// No package is over ~3,000 lines of non-test code unless its doc.go says
+// why (the house limit, docs/ARCHITECTURE.md).
+func TestPackageSize(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range loadImports(t) {
+		dir := filepath.Join(root, filepath.FromSlash(p))
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		lines := 0
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += strings.Count(string(b), "\n")
+		}
+		if lines <= 3000 {
+			continue
+		}
+		doc, _ := os.ReadFile(filepath.Join(dir, "doc.go"))
+		if !strings.Contains(string(doc), "house limit") {
+			t.Errorf("%s has %d lines of non-test code and its doc.go does not say why it is over the house limit of ~3,000", p, lines)
 		}
 	}
 }
