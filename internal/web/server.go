@@ -181,10 +181,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(CorrelationHeader)
-		if !validCorrelationID(id) {
+		if !httperr.AcceptCorrelationID(id) {
 			id = newCorrelationID()
 		}
 		w.Header().Set(CorrelationHeader, id)
+		securityHeaders(w.Header())
 		s.apiHeaders(w, r)
 		matched := &matchedRoute{}
 		r = r.WithContext(context.WithValue(httperr.WithCorrelationID(r.Context(), id), routeKey, matched))
@@ -221,17 +222,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// validCorrelationID accepts what a caller may send back to us: short, printable ASCII.
-func validCorrelationID(id string) bool {
-	if id == "" || len(id) > 100 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c < 0x21 || c > 0x7e {
-			return false
-		}
-	}
-	return true
+// securityHeaders go on every answer — page, API, error, file — before the
+// handler runs; the portal's pages replace the Content-Security-Policy with
+// their own (portal/pages.go), which forbids framing too.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 func newCorrelationID() string {
