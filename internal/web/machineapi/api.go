@@ -409,13 +409,17 @@ func pageToken(uuid string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(uuid))
 }
 
+// parsePageToken takes back a token pageToken made: the canonical form of a
+// uuid other than the nil one. Anything else — a page number, a token made up
+// to point before the first record — is refused rather than answered with
+// the first page.
 func parsePageToken(tok string) (string, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return "", false
 	}
 	u, err := uuid.Parse(string(b))
-	if err != nil || len(b) != 36 {
+	if err != nil || u == uuid.Nil || u.String() != string(b) {
 		return "", false
 	}
 	return u.String(), true
