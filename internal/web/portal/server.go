@@ -112,13 +112,22 @@ func (s *Server) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 	for _, rt := range s.routeTable() {
 		h := rt.handler
 		if !strings.HasPrefix(rt.pattern, "GET /static/") {
-			h = cop.Handler(s.sessions.LoadAndSave(h))
+			h = pageHeaders(cop.Handler(s.sessions.LoadAndSave(h)))
 		}
 		if wrap != nil {
 			h = wrap(h)
 		}
 		mux.Handle(rt.pattern, h)
 	}
+}
+
+// pageHeaders sets the pages' Content-Security-Policy before the handler
+// runs, so that a page written after its status (403, 404, errors) has it too.
+func pageHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ErrorPage answers a browser's request that matched no route (404) or no
