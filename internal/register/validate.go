@@ -41,10 +41,10 @@ type Refusal int
 
 // The refusals.
 const (
-	Admitted          Refusal = iota
-	RealInTest                // a real identity or organisation number in a test environment
-	SyntheticInProd           // a synthetic identity or organisation number in production
-	HNummerInProd             // an H-nummer (FH-nummer) in production: never a register identity
+	Admitted        Refusal = iota
+	RealInTest              // a real identity or organisation number in a test environment
+	SyntheticInProd         // a synthetic identity or organisation number in production
+	HNummerInProd           // an H-nummer (FH-nummer) in production: never a register identity
 )
 
 // AdmitPerson applies the environment's rule to a person identity.
