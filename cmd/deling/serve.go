@@ -182,7 +182,10 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
 	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
-		_, err := db.PurgeSessions(ctx)
+		if _, err := db.PurgeSessions(ctx); err != nil {
+			return err
+		}
+		_, err := db.PurgeSignInFailures(ctx, time.Now().Add(-governance.DefaultThrottle.Window))
 		return err
 	}})
 	o.mail.getenv = getenv

@@ -62,8 +62,8 @@ type Server struct {
 	templates *template.Template
 
 	sessions            *scs.SessionManager
-	signInLimit         signInLimiter
-	hashSlots           chan struct{} // password verifications at once (portal.go)
+	throttle            governance.Throttle // sign-in throttling (portal.go)
+	hashSlots           chan struct{}       // password verifications at once (portal.go)
 	baseURL             string
 	rules               governance.Settings
 	extractTTL          time.Duration
@@ -83,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		hashSlots:           make(chan struct{}, runtime.GOMAXPROCS(0)),
 		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
 		rules:               cfg.Governance.WithDefaults(),
+		throttle:            governance.DefaultThrottle,
 		extractTTL:          cfg.ExtractTTL,
 		deprecationsChanged: cfg.DeprecationsChanged,
 	}
