@@ -27,7 +27,7 @@ func TestAdminFlow(t *testing.T) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, noEnv, nil, &out, io.Discard)
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", ""}, noEnv, nil, &out, io.Discard)
 	}()
 	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 	var base string

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"deling/internal/access"
 	"deling/internal/bench"
@@ -76,6 +77,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	fs.DurationVar(&o.Warmup, "warmup", 0, "run the workload this long before measuring, uncounted (warms caches and connections)")
 	fs.StringVar(&o.target, "target", "", "benchmark a running server at this base URL instead of an in-process one (needs --client)")
 	fs.Var(&o.clients, "client", "client file of a consumer of the --target server (repeatable)")
+	fs.StringVar(&o.MetricsURL, "target-metrics", "", "with --target: the server's /metrics URL (its --metrics-addr), to count what it answered and logged")
 	fs.StringVar(&o.personsFile, "persons-file", "", "with --target and no local register: identities to look up, one a line")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&o.Baseline, "baseline", true, "also attack a bare net/http handler serving a fixed JSON body, and print the ratio")
@@ -185,7 +187,8 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 	po := platformOptions{issuer: base + "/", rateBlockFor: time.Minute, tokenLifetime: 120 * time.Second}
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
-	p, err := buildPlatform(srvCtx, db, b.env, b.log, prometheus.NewRegistry(), po, b.getenv, b.g.data)
+	reg := prometheus.NewRegistry()
+	p, err := buildPlatform(srvCtx, db, b.env, b.log, reg, po, b.getenv, b.g.data)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -201,6 +204,15 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 		defer cancel()
 		hs.Shutdown(sctx)
 	}()
+	// The platform's metrics on a listener of their own, as `deling serve` has them.
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ms := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), ReadHeaderTimeout: 10 * time.Second}
+	go ms.Serve(mln)
+	defer ms.Close()
+	b.runner.MetricsURL = "http://" + mln.Addr().String() + "/metrics"
 	for i := range clients {
 		clients[i].TokenEndpoint, clients[i].Audience, clients[i].Scope = base+"/token", base+"/", web.DefaultAPIScope
 	}

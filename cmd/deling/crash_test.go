@@ -100,7 +100,7 @@ func TestCrashLosesNoAnsweredLookup(t *testing.T) {
 	}
 	serve := func() *server {
 		t.Helper()
-		args := []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}
+		args := []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", ""}
 		if issuer != "" {
 			args = append(args, "--issuer", issuer)
 		}

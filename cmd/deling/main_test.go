@@ -168,7 +168,7 @@ func TestServe(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--demo", "--demo-persons", "150"}, noEnv, nil, &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--demo", "--demo-persons", "150"}, noEnv, nil, &stdout, &stderr)
 	}()
 	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 	var base string
@@ -220,8 +220,22 @@ func TestServe(t *testing.T) {
 	if json.Unmarshal([]byte(body), &p); p.Status != 404 || p.CorrelationID != resp.Header.Get("correlation-id") {
 		t.Errorf("problem body: %q", body)
 	}
-	if _, body := get("/metrics"); !strings.Contains(body, `deling_http_requests_total{code="200",route="GET /healthz"} 1`) {
-		t.Errorf("metrics lack the healthz request:\n%s", body)
+	// /metrics is not on the public listener (issue 11, item 10) but on its own, loopback by default.
+	if resp, _ := get("/metrics"); resp.StatusCode != 404 {
+		t.Errorf("/metrics on the public listener: %d", resp.StatusCode)
+	}
+	m := regexp.MustCompile(`metrics on (http://[0-9.:]+/metrics)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no metrics listener in %q", stdout.String())
+	}
+	if resp, err := http.Get(m[1]); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `deling_http_requests_total{code="200",route="GET /healthz"} 1`) {
+			t.Errorf("metrics lack the healthz request:\n%s", b)
+		}
 	}
 
 	cancel()
@@ -238,7 +252,7 @@ func TestServe(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	var out2 syncBuffer
 	go func() {
-		done <- run(ctx2, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--demo"}, noEnv, nil, &out2, io.Discard)
+		done <- run(ctx2, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "", "--demo"}, noEnv, nil, &out2, io.Discard)
 	}()
 	for i := 0; i < 3000 && !strings.Contains(out2.String(), "listening"); i++ {
 		time.Sleep(10 * time.Millisecond)

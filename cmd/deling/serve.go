@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"deling/internal/access"
 	"deling/internal/governance"
@@ -183,7 +184,10 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
 	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
-		_, err := db.PurgeSessions(ctx)
+		if _, err := db.PurgeSessions(ctx); err != nil {
+			return err
+		}
+		_, err := db.PurgeSignInFailures(ctx, time.Now().Add(-governance.DefaultThrottle.Window))
 		return err
 	}})
 	o.mail.getenv = getenv
@@ -216,6 +220,7 @@ func signingKeys(ctx context.Context, db *store.DB) (*token.KeySet, error) {
 func runServe(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [--addr :8080] [--demo] [--issuer URL] [--external-issuer ISSUER,JWKS-URL]", g, stderr)
 	addr := fs.String("addr", ":8080", "address to listen on")
+	metricsAddr := fs.String("metrics-addr", DefaultMetricsAddr, "address of the Prometheus /metrics listener, kept apart from the public one (empty: off)")
 	demo := fs.Bool("demo", false, "seed a small synthetic register and demo consumers on first start")
 	demoPersons := fs.Int("demo-persons", 2000, "persons in the demo register")
 	var o platformOptions
@@ -285,6 +290,20 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Metrics on a listener of their own (loopback by default), never on the public one.
+	var ms *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		defer mln.Close()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go ms.Serve(mln)
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr())
+	}
 	fmt.Fprintf(stdout, "deling %s is listening on %s (env %s, data in %s, token issuer %s)\n", version, base, env, g.where(), o.issuer)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -296,6 +315,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	log.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if ms != nil {
+		defer ms.Close()
+	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -304,6 +326,10 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	}
 	return nil
 }
+
+// DefaultMetricsAddr is where /metrics is served unless --metrics-addr says
+// otherwise: loopback, for a local Prometheus agent or an SSH tunnel.
+const DefaultMetricsAddr = "127.0.0.1:9090"
 
 // displayAddr turns a wildcard listen address into one a browser can open.
 func displayAddr(a net.Addr) string {

@@ -14,8 +14,8 @@ type apiCounts struct{ api, logged int64 }
 // scrapeAPIRequests sums deling_http_requests_total over the /api/ routes:
 // all answers, and those after authentication and rate limiting, which each
 // have a lookup record (401, 429 and 503 do not).
-func scrapeAPIRequests(ctx context.Context, hc *http.Client, base string) (apiCounts, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+func scrapeAPIRequests(ctx context.Context, hc *http.Client, metricsURL string) (apiCounts, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
 		return apiCounts{}, err
 	}

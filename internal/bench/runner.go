@@ -51,6 +51,9 @@ type Options struct {
 	Bisect   int
 	Step     time.Duration
 	MaxP99   time.Duration
+	// MetricsURL is the server's Prometheus endpoint (its own listener,
+	// `deling serve --metrics-addr`); empty leaves the server's counts out.
+	MetricsURL string
 }
 
 // Runner is one benchmark: it drives the workload against a platform it is
@@ -104,7 +107,11 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		}
 		runAttack(ctx, warm, b.Progress)
 	}
-	before, metricsErr := scrapeAPIRequests(ctx, b.HTTP, base)
+	metricsErr := errors.New("no metrics URL")
+	var before apiCounts
+	if b.MetricsURL != "" {
+		before, metricsErr = scrapeAPIRequests(ctx, b.HTTP, b.MetricsURL)
+	}
 	var logBefore int64
 	if logSize != nil {
 		if logBefore, err = logSize(ctx); err != nil {
@@ -128,7 +135,7 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 	}
 	if metricsErr == nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		after, err := scrapeAPIRequests(sctx, b.HTTP, base)
+		after, err := scrapeAPIRequests(sctx, b.HTTP, b.MetricsURL)
 		if err == nil {
 			rep.Server = &ServerInfo{APIRequests: after.api - before.api, LoggedEstimate: after.logged - before.logged}
 			if logSize != nil {

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"deling/internal/ident"
 )
 
 func TestDecodeRecord(t *testing.T) {
@@ -59,6 +62,29 @@ func TestValidateRefusesRealIdentitiesInTest(t *testing.T) {
 	}
 	if strings.Contains(p.Validate(EnvTest).Error(), p.Ident) {
 		t.Fatal("the validation error repeats the identifier")
+	}
+}
+
+// Rule AA-14, the other way (issue 11, item 14): production refuses synthetic
+// identities of both styles and synthetic organisation numbers on the way in.
+func TestValidateRefusesSyntheticIdentitiesInProd(t *testing.T) {
+	born := time.Date(1980, 5, 17, 0, 0, 0, 0, time.UTC)
+	for _, style := range []ident.Synthetic{ident.SyntheticTenor, ident.SyntheticNAV} {
+		id, err := ident.SyntheticPerson(born, 7, style, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := Person{Ident: id.String(), Fornavn: "Kari", Etternavn: "Nordmann"}
+		if err := p.Validate(EnvProd); err == nil || !strings.Contains(err.Error(), "AA-14") {
+			t.Errorf("prod, %s number: got %v, want an AA-14 refusal", style, err)
+		}
+		if err := p.Validate(EnvTest); err != nil {
+			t.Errorf("test, %s number: %v", style, err)
+		}
+	}
+	o := Organisation{Organisasjonsnummer: string(ident.SyntheticOrgnr(5_000_000)), Navn: "Syntetisk AS", Enhetstype: EnhetHovedenhet}
+	if err := o.Validate(EnvProd); err == nil {
+		t.Error("prod accepted a synthetic organisation number")
 	}
 }
 

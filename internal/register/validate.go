@@ -30,6 +30,47 @@ func ParseEnv(s string) (Env, error) {
 	return "", fmt.Errorf("unknown environment %q (want test or prod)", s)
 }
 
+// Refusal says why an environment does not take an identifier (Rule AA-14),
+// or Admitted. It is the one rule for both environments, used wherever an
+// identifier arrives (the API, the portal, extracts, import):
+//   - a test environment takes synthetic identities and organisation numbers only;
+//   - production takes real ones only: no synthetic number of either style
+//     (Tenor, month + 80; NAV, month + 40 — in production a month + 40 number
+//     is an H-nummer), no FH-nummer, no synthetic organisation number.
+type Refusal int
+
+// The refusals.
+const (
+	Admitted        Refusal = iota
+	RealInTest              // a real identity or organisation number in a test environment
+	SyntheticInProd         // a synthetic identity or organisation number in production
+	HNummerInProd           // an H-nummer (FH-nummer) in production: never a register identity
+)
+
+// AdmitPerson applies the environment's rule to a person identity.
+func (e Env) AdmitPerson(p ident.Person) Refusal {
+	switch {
+	case e == EnvTest && !p.IsSynthetic():
+		return RealInTest
+	case e == EnvProd && p.Kind() == ident.KindHNummer:
+		return HNummerInProd
+	case e == EnvProd && p.IsSynthetic():
+		return SyntheticInProd
+	}
+	return Admitted
+}
+
+// AdmitOrgnr applies the environment's rule to an organisation number.
+func (e Env) AdmitOrgnr(o ident.Orgnr) Refusal {
+	switch {
+	case e == EnvTest && !o.IsSynthetic():
+		return RealInTest
+	case e == EnvProd && o.IsSynthetic():
+		return SyntheticInProd
+	}
+	return Admitted
+}
+
 // Problem is one thing wrong with a record: the JSON path of the field and why.
 // Reasons never repeat an identifier's value, so problems are safe to log.
 type Problem struct {
@@ -67,18 +108,21 @@ func (c *checker) err() error {
 	return &ValidationError{Problems: c.problems}
 }
 
-// person checks a person identifier. Rule AA-14: in a test environment only
-// synthetic identities are accepted. In production a number with month+40 is an
-// H-nummer (a health-care help number), never a register identity.
+// person checks a person identifier by the environment's rule (Env.AdmitPerson, Rule AA-14).
 func (c *checker) person(field, s string) {
 	p, err := ident.ParsePerson(s)
 	switch {
 	case err != nil:
 		c.add(field, "%s", strings.TrimPrefix(err.Error(), "ident: "))
-	case c.env == EnvTest && !p.IsSynthetic():
-		c.add(field, "not a synthetic identity; a test environment holds synthetic data only (AA-14)")
-	case c.env == EnvProd && p.MaybeHNummer():
-		c.add(field, "an H-nummer is not a register identity")
+	default:
+		switch c.env.AdmitPerson(p) {
+		case RealInTest:
+			c.add(field, "not a synthetic identity; a test environment holds synthetic data only (AA-14)")
+		case SyntheticInProd:
+			c.add(field, "a synthetic identity (or, month + 40, an H-nummer); production holds real identities only (AA-14)")
+		case HNummerInProd:
+			c.add(field, "an H-nummer is not a register identity")
+		}
 	}
 }
 
@@ -94,8 +138,14 @@ func (c *checker) orgnr(field, s string, legacy bool) {
 		c.add(field, "%s", strings.TrimPrefix(err.Error(), "ident: "))
 		return
 	}
-	if c.env == EnvTest && !o.IsSynthetic() {
+	switch c.env.AdmitOrgnr(o) {
+	case RealInTest:
 		c.add(field, "not a synthetic organisation number; a test environment holds synthetic data only (AA-14)")
+	case SyntheticInProd:
+		if _, lerr := ident.ParseLegacyEmployer(s); legacy && lerr == nil {
+			return // a legacy employer number that happens to pass the check digit
+		}
+		c.add(field, "a synthetic organisation number; production holds real data only (AA-14)")
 	}
 }
 

@@ -41,7 +41,7 @@ func TestBrowserWalk(t *testing.T) {
 		if got := test.lookup(cf, person); got != wantTest {
 			t.Fatalf("%s: the test API answered %d, want %d", b.location(), got, wantTest)
 		}
-		if got := prod.lookup(cf, person); got != wantProd {
+		if got := prod.lookup(cf, realPerson); got != wantProd {
 			t.Fatalf("%s: the production API answered %d, want %d", b.location(), got, wantProd)
 		}
 	}

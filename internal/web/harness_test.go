@@ -81,6 +81,26 @@ type harness struct {
 	pop     *register.Population
 	signer  note.Signer
 	vkey    string
+	// logs is everything the servers logged, at debug level and up.
+	logs *logBuffer
+}
+
+// logBuffer collects the server's log output for a test to search.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 const testAdminToken = "test-admin-token"
@@ -107,7 +127,7 @@ const testPersons = 400
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
-	h := &harness{t: t, clock: &clock{}}
+	h := &harness{t: t, clock: &clock{}, logs: &logBuffer{}}
 	oslo, _ := time.LoadLocation("Europe/Oslo")
 	h.today = register.Date(time.Now().In(oslo).Format(time.DateOnly))
 	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Now: h.clock.now})

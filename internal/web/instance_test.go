@@ -69,7 +69,11 @@ func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
 		h.t.Fatal(err)
 	}
 	cfg.DB, cfg.Env, cfg.Catalogue, cfg.Tokens, cfg.Verifier, cfg.Now = h.db, env, cat, tokens, verifier, h.clock.now
-	cfg.Log, cfg.Registry = slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()
+	var out io.Writer = io.Discard
+	if h.logs != nil {
+		out = h.logs
+	}
+	cfg.Log, cfg.Registry = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})), prometheus.NewRegistry()
 	s, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -100,3 +104,8 @@ func (in *instance) lookup(cf token.ClientFile, ident string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// realPerson is a valid fødselsnummer of the ordinary kind, not in the
+// synthetic register: production takes real identities only (Rule AA-14), so
+// its lookups use this one and answer as for an unknown person.
+const realPerson = "20036914700"

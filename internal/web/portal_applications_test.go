@@ -265,7 +265,7 @@ func TestApplicationFlow(t *testing.T) {
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatalf("lookup with the test grant: %d %s", a.status, a.body)
 	}
-	if st := prod.lookup(cf, person); st == http.StatusOK {
+	if st := prod.lookup(cf, realPerson); st == http.StatusOK {
 		t.Fatal("production access before the integration test")
 	}
 	if gs, _ := h.db.Grants(ctx, org); len(gs) != 1 || gs[0].Env != register.EnvTest || gs[0].ApplicationID != id || gs[0].Packages[0] != "grunnopplysninger@1" {
@@ -337,7 +337,7 @@ func TestApplicationFlow(t *testing.T) {
 	if prodGrants != 1 {
 		t.Fatalf("%d production grants", prodGrants)
 	}
-	if st := prod.lookup(cf, person); st != http.StatusOK {
+	if st := prod.lookup(cf, realPerson); st != http.StatusOK {
 		t.Fatalf("production lookup: %d", st)
 	}
 
@@ -355,7 +355,7 @@ func TestApplicationFlow(t *testing.T) {
 	if a := h.person(tok, person, ""); a.status != http.StatusForbidden {
 		t.Fatalf("lookup after a substantial change: %d", a.status)
 	}
-	if st := prod.lookup(cf, person); st == http.StatusOK {
+	if st := prod.lookup(cf, realPerson); st == http.StatusOK {
 		t.Fatal("production access survived a substantial change")
 	}
 	if p := admin.get("/portal/soknader/" + id); !p.has(governance.AppReplaced.Label()) || !p.has("AA-05") {

@@ -43,6 +43,14 @@ func (h *harness) account(role governance.Role, org, pid string) string {
 type browserless struct {
 	h      *harness
 	client *http.Client
+	base   string // the server's URL, when not the harness's
+}
+
+func (b *browserless) url() string {
+	if b.base != "" {
+		return b.base
+	}
+	return b.h.srv.URL
 }
 
 // page is an HTML answer.
@@ -75,7 +83,7 @@ func (h *harness) anonymous() *browserless {
 
 func (b *browserless) get(path string) page {
 	b.h.t.Helper()
-	resp, err := b.client.Get(b.h.srv.URL + path)
+	resp, err := b.client.Get(b.url() + path)
 	if err != nil {
 		b.h.t.Fatal(err)
 	}
@@ -85,9 +93,9 @@ func (b *browserless) get(path string) page {
 // post sends a form as a same-origin browser would.
 func (b *browserless) post(path string, form url.Values, headers ...string) page {
 	b.h.t.Helper()
-	req, _ := http.NewRequest("POST", b.h.srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", b.url()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", b.h.srv.URL)
+	req.Header.Set("Origin", b.url())
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

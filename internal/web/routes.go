@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	own := map[string]http.Handler{
 		"GET /healthz": http.HandlerFunc(s.healthz),
 		"GET /readyz":  http.HandlerFunc(s.readyz),
-		"GET /metrics": s.metrics(),
+		// No /metrics here: it is served on its own listener (deling serve --metrics-addr).
 	}
 	// The Maskinporten-compatible authorisation server: no sessions, no cross-origin check.
 	if s.tokens != nil {

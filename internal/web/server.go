@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"deling/internal/access"
 	"deling/internal/audit"
@@ -181,10 +180,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(CorrelationHeader)
-		if !validCorrelationID(id) {
+		if !httperr.AcceptCorrelationID(id) {
 			id = newCorrelationID()
 		}
 		w.Header().Set(CorrelationHeader, id)
+		securityHeaders(w.Header())
 		s.apiHeaders(w, r)
 		matched := &matchedRoute{}
 		r = r.WithContext(context.WithValue(httperr.WithCorrelationID(r.Context(), id), routeKey, matched))
@@ -221,17 +221,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// validCorrelationID accepts what a caller may send back to us: short, printable ASCII.
-func validCorrelationID(id string) bool {
-	if id == "" || len(id) > 100 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c < 0x21 || c > 0x7e {
-			return false
-		}
-	}
-	return true
+// securityHeaders go on every answer — page, API, error, file — before the
+// handler runs; the portal's pages replace the Content-Security-Policy with
+// their own (portal/pages.go), which forbids framing too.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 func newCorrelationID() string {
@@ -259,8 +256,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
-}
-
-func (s *Server) metrics() http.Handler {
-	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
 }

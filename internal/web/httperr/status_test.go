@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"deling/internal/extract"
@@ -67,5 +68,33 @@ func TestWrite(t *testing.T) {
 	}
 	if want := `{"type":"about:blank","title":"Not Found","status":404,"detail":"Fant ikke ressursen.","correlation-id":"k-1"}` + "\n"; w.Body.String() != want {
 		t.Errorf("body %s, want %s", w.Body, want)
+	}
+}
+
+// A correlation id is echoed and logged only when it is a bounded token that
+// cannot be a person's number (issue 11, item 7).
+func TestAcceptCorrelationID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"k-1", true},
+		{"3f2a9c1e-7b4d-4e8a-9f00-1c2d3e4f5a6b", true},
+		{"batch_2024.07.01-run-12345678", true}, // 8 digits in a row at most
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{strings.Repeat("a", 65), false},
+		{"01017000027", false},          // a synthetic fødselsnummer (11 digits)
+		{"req-01017000027", false},      // one inside a token
+		{"123456789", false},            // an organisation number
+		{"0101700002", false},           // ten digits
+		{"id with space", false},        //
+		{"id/../x", false},              //
+		{"\u00f8-ctrl", false},          // not ASCII
+		{"a\nlevel=ERROR msg=x", false}, // log injection
+	} {
+		if got := AcceptCorrelationID(tc.id); got != tc.want {
+			t.Errorf("AcceptCorrelationID(%q) = %v, want %v", tc.id, got, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package machineapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,7 +18,6 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
-	"deling/internal/ident"
 	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/token"
@@ -39,11 +39,22 @@ const maxBody = 64 << 10
 type call struct {
 	s      *Server
 	w      http.ResponseWriter
-	r      *http.Request
+	r      *http.Request // with the call's own context (begin), not the client's
 	claims token.Claims
 	in     access.Inputs
 	rec    audit.Record
+	cancel context.CancelFunc
 }
+
+// callTimeout bounds an authenticated call's work once it is detached from
+// the client's connection (begin).
+const callTimeout = 15 * time.Second
+
+// ctx is the call's context: detached from the client, bounded by callTimeout.
+func (c *call) ctx() context.Context { return c.r.Context() }
+
+// done releases the call's context; every handler defers it after begin.
+func (c *call) done() { c.cancel() }
 
 // begin authenticates the caller and applies its rate limit. It answers and
 // returns false when the request goes no further.
@@ -60,16 +71,24 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		httperr.Write(w, r, http.StatusUnauthorized, "", "Ugyldig eller utløpt tilgangstoken.")
 		return nil, false
 	}
-	c := &call{s: s, w: w, r: r, claims: claims, rec: lookup.Caller{Channel: access.ChannelAPI, Consumer: claims.Consumer,
-		Processor: claims.Supplier, ClientID: claims.ClientID, CorrelationID: httperr.CorrelationID(r.Context()), Operation: r.Pattern}.Record(nil)}
+	// From here on every answer is logged, so the work does not stop when the
+	// client closes its side of the connection (a half-close cancels the
+	// request's context): a decided answer is always appended. It has its own
+	// bound instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
+	c := &call{s: s, w: w, r: r.WithContext(ctx), cancel: cancel, claims: claims, rec: lookup.Caller{Channel: access.ChannelAPI,
+		Consumer: claims.Consumer, Processor: claims.Supplier, ClientID: claims.ClientID, CorrelationID: httperr.CorrelationID(r.Context()),
+		Operation: r.Pattern}.Record(nil)}
 	if !claims.HasScope(s.apiScope) {
 		c.fail(http.StatusForbidden, "", "missing-scope", "Tilgangstokenet mangler scope "+s.apiScope+".")
+		c.done()
 		return nil, false
 	}
 	// Loaded fresh for every request: a suspension or an ending takes effect on the next one (Rules AA-25, AA-26).
-	if c.in, err = s.db.AccessInputs(r.Context(), claims.Consumer, claims.Supplier); err != nil {
+	if c.in, err = s.db.AccessInputs(ctx, claims.Consumer, claims.Supplier); err != nil {
 		s.log.Error("load access inputs", "err", err, "correlation_id", c.rec.CorrelationID)
 		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
+		c.done()
 		return nil, false
 	}
 	c.in.Catalogue = s.catalogue
@@ -83,6 +102,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((v.retryAfter+time.Second-1)/time.Second))))
 		httperr.Write(w, r, http.StatusTooManyRequests, "", "For mange forespørsler. Prøv igjen senere.")
+		c.done()
 		return nil, false
 	}
 	return c, true
@@ -110,7 +130,7 @@ func (c *call) body(req any) bool {
 // fail logs a refusal and answers with a problem. If the log cannot take the
 // record the caller gets 503 instead: no answer leaves unlogged.
 func (c *call) fail(status int, code, reason, detail string) {
-	if err := c.s.Lookup.Refuse(c.r.Context(), c.rec, status, reason); err != nil {
+	if err := c.s.Lookup.Refuse(c.ctx(), c.rec, status, reason); err != nil {
 		c.notLogged(err)
 		return
 	}
@@ -125,7 +145,7 @@ func (c *call) deny(d access.Decision) {
 // ok logs a permitted answer that is not a lookup of arbeidsforhold (counts,
 // extract status and batches) and sends it.
 func (c *call) ok(d access.Decision, body []byte, returned []string, count int) {
-	c.send(func() error { return c.s.Lookup.Deliver(c.r.Context(), c.rec, d, body, returned, count) }, body)
+	c.send(func() error { return c.s.Lookup.Deliver(c.ctx(), c.rec, d, body, returned, count) }, body)
 }
 
 // notLogged answers 503: the lookup's record could not be written (fail closed).
@@ -167,7 +187,7 @@ func (c *call) send(deliver func() error, body []byte) {
 // with its items as a JSON array. It answers a denial or a failure itself
 // and then returns nil.
 func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (*lookup.Answer, []byte) {
-	a, err := c.s.Lookup.Lookup(c.r.Context(), c.in, c.rec, lookup.Query{Kind: kind, History: history, Register: q})
+	a, err := c.s.Lookup.Lookup(c.ctx(), c.in, c.rec, lookup.Query{Kind: kind, History: history, Register: q})
 	if err != nil {
 		c.failed(err)
 		return nil, nil
@@ -237,6 +257,7 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	type criteria struct {
 		ArbeidstakerID string `json:"arbeidstakerId"`
 		ArbeidsstedID  string `json:"arbeidsstedId,omitempty"`
@@ -294,7 +315,7 @@ func (s *Server) arbeidstaker(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if a, body := c.lookup(access.ByArbeidstaker, f.Historikk, query); a != nil {
-		c.send(func() error { return a.Deliver(r.Context(), body) }, body)
+		c.send(func() error { return a.Deliver(c.ctx(), body) }, body)
 	}
 }
 
@@ -381,13 +402,17 @@ func pageToken(uuid string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(uuid))
 }
 
+// parsePageToken takes back a token pageToken made: the canonical form of a
+// uuid other than the nil one. Anything else — a page number, a token made up
+// to point before the first record — is refused rather than answered with
+// the first page.
 func parsePageToken(tok string) (string, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return "", false
 	}
 	u, err := uuid.Parse(string(b))
-	if err != nil || len(b) != 36 {
+	if err != nil || u == uuid.Nil || u.String() != string(b) {
 		return "", false
 	}
 	return u.String(), true
@@ -399,6 +424,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	var req searchRequest
 	if !c.body(&req) {
 		return
@@ -459,7 +485,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		c.internal(err)
 		return
 	}
-	c.send(func() error { return a.Deliver(r.Context(), body) }, body)
+	c.send(func() error { return a.Deliver(c.ctx(), body) }, body)
 }
 
 // byUUID answers GET /api/v2/arbeidsforhold/{uuid}. A record the caller may
@@ -469,6 +495,7 @@ func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	id := r.PathValue("uuid")
 	c.criteria(map[string]string{"uuid": id})
 	u, err := uuid.Parse(id)
@@ -496,7 +523,7 @@ func (s *Server) byUUID(w http.ResponseWriter, r *http.Request) {
 		c.fail(http.StatusNotFound, "", "not-found", "Fant ikke arbeidsforholdet.")
 	default:
 		body := list[1 : len(list)-1] // the object inside "[…]"
-		c.send(func() error { return a.Deliver(r.Context(), body) }, body)
+		c.send(func() error { return a.Deliver(c.ctx(), body) }, body)
 	}
 }
 
@@ -522,6 +549,7 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	var req countRequest
 	if !c.body(&req) {
 		return
@@ -532,22 +560,22 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) {
 	}
 	units := make([]string, 0, len(req.ArbeidsstedIDs))
 	for _, id := range req.ArbeidsstedIDs {
-		o, err := ident.ParseOrgnr(id)
-		if err != nil || (s.env == register.EnvTest && !o.IsSynthetic()) {
-			c.fail(http.StatusBadRequest, httperr.CodeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: ugyldig organisasjonsnummer.")
+		o, why, ok := s.ParseOrgnr(id)
+		if !ok {
+			c.fail(http.StatusBadRequest, httperr.CodeArbeidssted, "invalid-request", "Validering av arbeidsstedId feilet: "+why+".")
 			return
 		}
-		if !slices.Contains(units, string(o)) {
-			units = append(units, string(o))
+		if !slices.Contains(units, o) {
+			units = append(units, o)
 		}
 	}
-	plan, err := s.Lookup.Decide(r.Context(), c.in, c.rec, access.Antall, false, "")
+	plan, err := s.Lookup.Decide(c.ctx(), c.in, c.rec, access.Antall, false, "")
 	if err != nil {
 		c.failed(err)
 		return
 	}
 	d := plan.Decision()
-	counts, err := s.db.CountActive(r.Context(), units, s.Today())
+	counts, err := s.db.CountActive(c.ctx(), units, s.Today())
 	if err != nil {
 		c.internal(err)
 		return

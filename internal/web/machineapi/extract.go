@@ -37,6 +37,7 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	c.rec.Channel = string(access.ChannelExtract)
 	var req channel.ExtractRequest
 	if err := decodeBodyLimit(r, &req, s.MaxExtractBody()); err != nil {
@@ -64,7 +65,7 @@ func (s *Server) extractCreate(w http.ResponseWriter, r *http.Request) {
 	// The order and its record are stored together: no job runs that the log does not show (Rule AA-16).
 	rec := c.rec
 	rec.Decision, rec.Status, rec.Grants = audit.Permit, http.StatusAccepted, d.GrantRefs()
-	job, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, &rec)
+	job, err := s.db.CreateExtract(c.ctx(), job, extract.MaxActive, &rec)
 	switch {
 	case errors.Is(err, extract.ErrTooMany):
 		w.Header().Set("Retry-After", "60")
@@ -92,7 +93,7 @@ func (c *call) apiExtract(extra map[string]any) (extract.Job, bool) {
 	}
 	c.rec.Channel = string(access.ChannelExtract)
 	c.criteria(crit)
-	j, ok, err := c.s.OwnExtract(c.r.Context(), id, c.claims.Consumer, c.claims.Supplier)
+	j, ok, err := c.s.OwnExtract(c.ctx(), id, c.claims.Consumer, c.claims.Supplier)
 	switch {
 	case err != nil:
 		c.internal(err)
@@ -164,6 +165,7 @@ func (s *Server) extractStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	j, ok := c.apiExtract(nil)
 	if !ok {
 		return
@@ -190,6 +192,7 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	j, ok := c.apiExtract(map[string]any{"batch": r.PathValue("n")})
 	if !ok {
 		return
@@ -217,7 +220,7 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 	c.rec.Decision = audit.Permit
 	if channel.BatchStateOf(j, n, s.now()) == channel.BatchEnd {
 		c.rec.Status = http.StatusOK
-		if err := c.s.Lookup.Append(r.Context(), &c.rec); err != nil {
+		if err := c.s.Lookup.Append(c.ctx(), &c.rec); err != nil {
 			c.notLogged(err)
 			return
 		}
@@ -227,14 +230,14 @@ func (s *Server) extractBatch(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	f, b, err := s.OpenBatch(r.Context(), j, n)
+	f, b, err := s.OpenBatch(c.ctx(), j, n)
 	if err != nil {
 		c.internal(err)
 		return
 	}
 	defer f.Close()
 	c.rec.Status, c.rec.ResultCount, c.rec.ResponseHash = http.StatusOK, b.Records, b.SHA256
-	if err := c.s.Lookup.Append(r.Context(), &c.rec); err != nil {
+	if err := c.s.Lookup.Append(c.ctx(), &c.rec); err != nil {
 		c.notLogged(err)
 		return
 	}
@@ -247,6 +250,7 @@ func (s *Server) extractDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer c.done()
 	j, ok := c.apiExtract(nil)
 	if !ok {
 		return
@@ -256,7 +260,7 @@ func (s *Server) extractDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := c.rec
 	rec.Decision, rec.Status = audit.Permit, http.StatusNoContent
-	if !s.DeleteExtract(r.Context(), j, &rec, func(err error) { c.internal(err) }) {
+	if !s.DeleteExtract(c.ctx(), j, &rec, func(err error) { c.internal(err) }) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -176,12 +176,19 @@ func (s *Server) consumerLog(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if side := v.Get("side"); side != "" {
-		n, err := strconv.ParseUint(side, 10, 64)
+		// 63 bits: the store compares seq as a signed integer, where a larger value would wrap to the first page.
+		n, err := strconv.ParseUint(side, 10, 63)
 		if err != nil {
 			httperr.Write(w, r, http.StatusBadRequest, httperr.CodeInvalid, "Ugyldig side.")
 			return
 		}
 		q.After, q.AfterSet = n, true
+	}
+	switch v.Get("format") {
+	case "", "json", "jsonl":
+	default:
+		httperr.Write(w, r, http.StatusBadRequest, httperr.CodeEnum, "Ukjent format "+strconv.Quote(v.Get("format"))+" (json eller jsonl).")
+		return
 	}
 	if a := v.Get("antall"); a != "" {
 		n, err := strconv.Atoi(a)

@@ -1,10 +1,15 @@
 package portal
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -288,9 +293,30 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		fail("Skriv e-postadresse og passord.", http.StatusBadRequest)
 		return
 	}
-	if !s.signInLimit.allow(strings.ToLower(email), s.now()) {
-		fail("For mange mislykkede forsøk. Vent et kvarter og prøv igjen.", http.StatusTooManyRequests)
+	keys, source := signInKeys(r, email)
+	// Throttled, never locked (governance.Throttle): the wait falls on the
+	// account and source that failed, so another source — the owner's — still signs in.
+	attempts, err := s.db.SignInAttempts(r.Context(), keys, s.now())
+	if err != nil {
+		s.pageError(w, r, err)
 		return
+	}
+	if wait := s.throttle.Wait(attempts, s.now()); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		s.log.Info("sign-in throttled", "source", source, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		fail(fmt.Sprintf("For mange mislykkede forsøk. Vent %d sekunder og prøv igjen.", secs), http.StatusTooManyRequests)
+		return
+	}
+	failed := func(user string) {
+		// Counted with a context of its own: a guesser who hangs up is counted all the same.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		if err := s.db.SignInFailed(ctx, keys, s.now(), s.throttle.Window); err != nil {
+			s.log.Error("count failed sign-in", "err", err)
+		}
+		s.log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
+		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
 	}
 	// argon2id takes 64 MiB and ~0.16 s a try: a few at a time, so that a flood of sign-ins cannot exhaust memory.
 	select {
@@ -306,8 +332,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		governance.VerifyPassword(dummyHash(), pw)
-		s.signInLimit.failed(strings.ToLower(email), s.now())
-		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
+		failed("")
 		return
 	case err != nil:
 		s.pageError(w, r, err)
@@ -318,8 +343,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		governance.VerifyPassword(dummyHash(), pw)
 	}
 	if err := governance.VerifyPassword(hash, pw); err != nil || u.Disabled {
-		s.signInLimit.failed(strings.ToLower(email), s.now())
-		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
+		failed(u.ID)
 		return
 	}
 	ms, err := s.db.Memberships(r.Context(), u.ID)
@@ -331,7 +355,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		fail("Brukeren har ingen roller. Kontakt administratoren i virksomheten din.", http.StatusForbidden)
 		return
 	}
-	s.signInLimit.reset(strings.ToLower(email))
+	if err := s.db.SignInSucceeded(r.Context(), keys); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	// A new session token at sign-in (no session fixation); the terms are ticked anew at every sign-in (Rule AA-04).
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		s.pageError(w, r, err)
@@ -409,48 +436,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error 
 	return nil
 }
 
-// signInLimiter slows down password guessing: after maxFails failures for one
-// address within window, that address is refused until the window has passed.
-type signInLimiter struct {
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-const (
-	SignInMaxFails = 5
-	signInWindow   = 15 * time.Minute
-)
-
-func (l *signInLimiter) recent(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	for len(ts) > 0 && now.Sub(ts[0]) > signInWindow {
-		ts = ts[1:]
+// signInKeys are the throttle's keys for an attempt to sign in as email from
+// r's source address, and the part of the address that may be logged.
+// The address is the connection's: deling does not trust X-Forwarded-For.
+func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
 	}
-	return ts
-}
-
-func (l *signInLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(key, now)) < SignInMaxFails
-}
-
-func (l *signInLimiter) failed(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fails == nil {
-		l.fails = map[string][]time.Time{}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return store.SignInKeys{Account: strings.ToLower(email), Source: "unknown"}, "unknown"
 	}
-	if len(l.fails) > 100_000 { // bounded memory under a flood of addresses
-		clear(l.fails)
-	}
-	l.fails[key] = append(l.recent(key, now), now)
-}
-
-func (l *signInLimiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
+	return store.SignInKeys{Account: strings.ToLower(email), Source: governance.SourceKey(addr)}, governance.SourcePrefix(addr)
 }
 
 // pageError answers a portal page that failed, through serveError.

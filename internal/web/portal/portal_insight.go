@@ -103,7 +103,7 @@ type ownLogPage struct {
 func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	q := store.RecordQuery{Consumer: v.Org, Limit: 50}
 	if side := r.URL.Query().Get("side"); side != "" {
-		n, err := strconv.ParseUint(side, 10, 64)
+		n, err := strconv.ParseUint(side, 10, 63) // beyond int64 the store's comparison would wrap to the first page
 		if err != nil {
 			return httperr.ErrNotFound
 		}

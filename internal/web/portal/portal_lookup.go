@@ -1,10 +1,12 @@
 package portal
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"deling/internal/access"
 	"deling/internal/audit"
@@ -91,10 +93,16 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor)
 	return nil
 }
 
+// lookupTimeout bounds a web lookup's work once detached from the browser.
+const lookupTimeout = 15 * time.Second
+
 // lookupSearch answers a search, or the next page of one, through the lookup
 // pipeline (package lookup) as every channel does.
 func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	ctx := r.Context()
+	// Every search is logged, whether or not the browser stays for the answer:
+	// the work is detached from the connection, with a bound of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), lookupTimeout)
+	defer cancel()
 	p := lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), Kind: r.PostFormValue("sok"), Ident: strings.TrimSpace(r.PostFormValue("ident"))}
 	if len(p.Ident) > 64 {
 		p.Ident = p.Ident[:64]
@@ -169,7 +177,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	// know; only the log says why.
 	var (
 		shown []byte
-		names = nameCache{s: s, r: r}
+		names = nameCache{s: s, r: r.WithContext(ctx)}
 	)
 	for _, it := range a.Items {
 		shown = append(append(shown, it.JSON...), '\n')

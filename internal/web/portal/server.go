@@ -62,8 +62,8 @@ type Server struct {
 	templates *template.Template
 
 	sessions            *scs.SessionManager
-	signInLimit         signInLimiter
-	hashSlots           chan struct{} // password verifications at once (portal.go)
+	throttle            governance.Throttle // sign-in throttling (portal.go)
+	hashSlots           chan struct{}       // password verifications at once (portal.go)
 	baseURL             string
 	rules               governance.Settings
 	extractTTL          time.Duration
@@ -83,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		hashSlots:           make(chan struct{}, runtime.GOMAXPROCS(0)),
 		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
 		rules:               cfg.Governance.WithDefaults(),
+		throttle:            governance.DefaultThrottle,
 		extractTTL:          cfg.ExtractTTL,
 		deprecationsChanged: cfg.DeprecationsChanged,
 	}
@@ -112,13 +113,22 @@ func (s *Server) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 	for _, rt := range s.routeTable() {
 		h := rt.handler
 		if !strings.HasPrefix(rt.pattern, "GET /static/") {
-			h = cop.Handler(s.sessions.LoadAndSave(h))
+			h = pageHeaders(cop.Handler(s.sessions.LoadAndSave(h)))
 		}
 		if wrap != nil {
 			h = wrap(h)
 		}
 		mux.Handle(rt.pattern, h)
 	}
+}
+
+// pageHeaders sets the pages' Content-Security-Policy before the handler
+// runs, so that a page written after its status (403, 404, errors) has it too.
+func pageHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ErrorPage answers a browser's request that matched no route (404) or no
