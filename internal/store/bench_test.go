@@ -230,7 +230,7 @@ func BenchmarkVerifyLog(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		rep, err := audit.Verify(ctx, db.LogSource(), verifier, nil)
+		rep, err := verifyLog(ctx, db, verifier)
 		if err != nil {
 			b.Fatal(err)
 		}
