@@ -47,7 +47,7 @@ type LookupSeen struct {
 	// KvitteringHoldesTilbake is set for an old (version-1) record that names
 	// other persons in the clear: its receipt would disclose them (Rule AA-17).
 	KvitteringHoldesTilbake bool `json:"kvitteringHoldesTilbake,omitempty"`
-	seq              uint64
+	seq                     uint64
 }
 
 // PersonInsight is what a person is shown (Rule AA-17).
