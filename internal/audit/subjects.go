@@ -245,3 +245,35 @@ func NamesOthers(canonical []byte, ident string) bool {
 	}
 	return others
 }
+
+// EncodeSubjects packs a record's subjects for keeping beside it, one blob
+// per record: for each, a flag byte (1: returned), the identity's length and
+// bytes, and the salt.
+func EncodeSubjects(subjects []Subject) []byte {
+	if len(subjects) == 0 {
+		return nil
+	}
+	out := make([]byte, 0, len(subjects)*(2+11+SubjectSaltSize))
+	for _, s := range subjects {
+		var flag byte
+		if s.Returned {
+			flag = 1
+		}
+		out = append(append(append(out, flag, byte(len(s.Ident))), s.Ident...), s.Salt...)
+	}
+	return out
+}
+
+// DecodeSubjects unpacks EncodeSubjects.
+func DecodeSubjects(b []byte) ([]Subject, error) {
+	var out []Subject
+	for len(b) > 0 {
+		if len(b) < 2 || len(b) < 2+int(b[1])+SubjectSaltSize {
+			return nil, errors.New("record subjects: truncated")
+		}
+		n := int(b[1])
+		out = append(out, Subject{Returned: b[0] == 1, Ident: string(b[2 : 2+n]), Salt: b[2+n : 2+n+SubjectSaltSize : 2+n+SubjectSaltSize]})
+		b = b[2+n+SubjectSaltSize:]
+	}
+	return out, nil
+}

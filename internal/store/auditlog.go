@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -69,12 +68,6 @@ type node struct {
 	hash  []byte
 }
 
-// Roles of an identity in audit_subjects.
-const (
-	roleReturned = "returned" // the record returned their data: the insight index
-	roleNamed    = "named"    // named in the request or event only
-)
-
 // appendEntries adds entries to the log in tx: records, their subjects, the
 // new tree nodes and the tree state. The state row is locked, so appends from
 // several nodes on one PostgreSQL take turns.
@@ -94,8 +87,8 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 	var nodes []node
 	visit := func(id compact.NodeID, hash []byte) { nodes = append(nodes, node{id.Level, id.Index, hash}) }
 	type subject struct {
-		s   *audit.Subject
-		seq uint64
+		ident string
+		seq   uint64
 	}
 	var subjects []subject
 	for i := range entries {
@@ -103,29 +96,25 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 			return err
 		}
 		seq := size + uint64(i)
-		for k := range entries[i].Subjects {
-			subjects = append(subjects, subject{&entries[i].Subjects[k], seq})
+		for _, s := range entries[i].Subjects {
+			if s.Returned {
+				subjects = append(subjects, subject{s.Ident, seq})
+			}
 		}
 	}
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, response) VALUES `, "", 8, len(entries),
+	// Rule AA-17: each identity a record names, with its salt, lies beside
+	// the leaf in one blob per record (the leaf holds only its commitment).
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 9, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
-			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical, e.Response)
+			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
+				audit.EncodeSubjects(e.Subjects), e.Response)
 		}); err != nil {
 		return fmt.Errorf("append records: %w", err)
 	}
-	// Rule AA-17: each identity a record names, with its salt, beside the
-	// record (the leaf holds only its commitment); one multi-row insert per
-	// batch, never a query per identity.
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_subjects (ident, seq, salt, role) VALUES `, " ON CONFLICT DO NOTHING", 4, len(subjects),
-		func(i int, dst []any) []any {
-			sub := subjects[i]
-			role := roleNamed
-			if sub.s.Returned {
-				role = roleReturned
-			}
-			return append(dst, sub.s.Ident, int64(sub.seq), sub.s.Salt, role)
-		}); err != nil {
+	// The insight index: the persons returned.
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_subjects (ident, seq) VALUES `, " ON CONFLICT DO NOTHING", 2, len(subjects),
+		func(i int, dst []any) []any { return append(dst, subjects[i].ident, int64(subjects[i].seq)) }); err != nil {
 		return fmt.Errorf("append record subjects: %w", err)
 	}
 	if _, err := db.execBatch(ctx, tx, `INSERT INTO merkle_nodes (level, idx, hash) VALUES `, "", 3, len(nodes),
@@ -271,6 +260,7 @@ type StoredRecord struct {
 	Salt      []byte
 	Record    audit.Record
 	Subjects  []audit.Subject
+	subjects  []byte
 	response  []byte
 }
 
@@ -299,7 +289,7 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 		id, kind, cons  string
 		salt, canonical []byte
 	)
-	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical, &s.response); err != nil {
+	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
 		return s, err
 	}
 	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
@@ -307,56 +297,25 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 	return s, nil
 }
 
-const storedColumns = `seq, id, time, kind, consumer, salt, record, response`
+const storedColumns = `seq, id, time, kind, consumer, salt, record, subjects, response`
 
 // openRecords decodes recs and opens their version-2 records with the
-// subjects kept beside them: one query for the whole page.
-func (db *DB) openRecords(ctx context.Context, recs []StoredRecord) error {
-	var (
-		seqs []any
-		at   = map[uint64]int{}
-	)
-	for i := range recs {
-		if recs[i].Canonical != nil && !bytes.HasPrefix(recs[i].Canonical, []byte(`{"v":1,`)) {
-			at[recs[i].Seq] = i
-			seqs = append(seqs, int64(recs[i].Seq))
-		}
-	}
-	for start := 0; start < len(seqs); start += 1000 {
-		part := seqs[start:min(start+1000, len(seqs))]
-		q := `SELECT seq, ident, salt, role FROM audit_subjects WHERE salt IS NOT NULL AND seq IN ` + db.placeholders(1, len(part))
-		rows, err := db.read.QueryContext(ctx, q, part...)
-		if err != nil {
-			return fmt.Errorf("load record subjects: %w", err)
-		}
-		for rows.Next() {
-			var (
-				seq         int64
-				ident, role string
-				salt        []byte
-			)
-			if err := rows.Scan(&seq, &ident, &salt, &role); err != nil {
-				rows.Close()
-				return err
-			}
-			r := &recs[at[uint64(seq)]]
-			r.Subjects = append(r.Subjects, audit.Subject{Ident: ident, Salt: salt, Returned: role == roleReturned})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
+// subjects kept beside them.
+func openRecords(recs []StoredRecord) error {
 	for i := range recs {
 		r := &recs[i]
 		if r.Canonical == nil {
 			continue
 		}
-		rec, err := audit.Open(r.Canonical, r.response, r.Subjects)
+		subjects, err := audit.DecodeSubjects(r.subjects)
 		if err != nil {
 			return fmt.Errorf("record %d: %w", r.Seq, err)
 		}
-		r.Record = rec
+		rec, err := audit.Open(r.Canonical, r.response, subjects)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Seq, err)
+		}
+		r.Record, r.Subjects = rec, subjects
 	}
 	return nil
 }
@@ -394,7 +353,7 @@ func (db *DB) StoredRecords(ctx context.Context, q RecordQuery) ([]StoredRecord,
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	switch {
 	case q.Subject != "":
-		where = append(where, "seq IN (SELECT seq FROM audit_subjects WHERE ident = "+arg(q.Subject)+" AND role = 'returned')")
+		where = append(where, "seq IN (SELECT seq FROM audit_subjects WHERE ident = "+arg(q.Subject)+")")
 	case !q.All:
 		where = append(where, "consumer = "+arg(q.Consumer))
 	}
@@ -432,7 +391,7 @@ func (db *DB) StoredRecords(ctx context.Context, q RecordQuery) ([]StoredRecord,
 		return nil, err
 	}
 	rows.Close()
-	return out, db.openRecords(ctx, out)
+	return out, openRecords(out)
 }
 
 func joinAnd(parts []string) string {
@@ -444,7 +403,7 @@ func joinAnd(parts []string) string {
 }
 
 // EraseRecordsBefore applies retention: records older than before lose their
-// content, salt and kept response, and their subjects' salts and index
+// content, salt, subjects' salts and kept response, and their insight index
 // entries; their leaf hashes stay, so every proof stays valid. An erasure that
 // erased anything is itself recorded in the log (audit.KindLogErased: who,
 // before what time, how many), in the same transaction. Which times may be
@@ -457,7 +416,7 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL)`, t); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, response = NULL WHERE time < $1 AND record IS NOT NULL`, t)
+		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL WHERE time < $1 AND record IS NOT NULL`, t)
 		if err != nil {
 			return err
 		}

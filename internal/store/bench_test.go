@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -166,6 +167,32 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportMetric(float64(b.N)/float64(db.log.batches.Load()-before), "records/commit")
 		})
 	}
+}
+
+// BenchmarkAppendPage measures appends of records that return a page of 50
+// persons (a web employer search): with record version 2, 50 commitments and
+// 50 salted subject rows each.
+func BenchmarkAppendPage(b *testing.B) {
+	db, err := Open(context.Background(), Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	page := make([]string, 50)
+	for i := range page {
+		page[i] = fmt.Sprintf("088580%05d", i)
+	}
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
+				Request: []byte(`{"sok":"arbeidssted","ident":"910000001"}`), Decision: audit.Permit, Returned: slices.Clone(page)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 }
 
 // BenchmarkVerifyLog fills a log with $DELING_VERIFY_RECORDS records (default
