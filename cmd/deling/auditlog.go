@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -126,13 +127,32 @@ func makeCheckpoint(ctx context.Context, db *store.DB, signer note.Signer, origi
 	return signed, db.AddCheckpoint(ctx, size, root, signed)
 }
 
+// DefaultLogMinRetention is how long a lookup-log record's content is kept at
+// least (Rules AA-16, AA-17: a person's insight covers at least the last
+// year): `audit erase` refuses a date inside it, and `serve --log-retention`
+// may not be shorter. --log-min-retention changes it.
+const DefaultLogMinRetention = 365 * 24 * time.Hour
+
 // retentionJob erases the content of records older than keep (Rule AA-16 keeps the
-// trace; the leaf hashes keep every proof valid).
+// trace; the leaf hashes keep every proof valid). Each erasure is recorded in the log.
 func retentionJob(db *store.DB, keep time.Duration) job.Job {
 	return job.Job{Name: "lookup-log retention", Interval: time.Hour, Run: func(ctx context.Context) error {
-		_, err := db.EraseRecordsBefore(ctx, time.Now().Add(-keep).UnixMicro())
+		_, err := db.EraseRecordsBefore(ctx, time.Now().Add(-keep), "retention")
 		return err
 	}}
+}
+
+// checkRetention refuses to erase records of the last min: before must lie
+// at least min before now.
+func checkRetention(before, now time.Time, min time.Duration) error {
+	if min < 24*time.Hour {
+		return fmt.Errorf("--log-min-retention %s: must be at least 24h", min)
+	}
+	if latest := now.Add(-min); before.After(latest) {
+		return fmt.Errorf("--before %s is inside the minimum retention of %s: the latest date that may be erased is %s",
+			before.Format(time.DateOnly), min, latest.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // adminToken loads the staff token for the insight endpoints from
@@ -159,7 +179,7 @@ func adminToken(getenv func(string) string, file string) (string, error) {
 	return t, os.WriteFile(file, []byte(t+"\n"), 0o600)
 }
 
-func runAudit(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runAudit(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	keyFile := func() string { return filepath.Join(g.data, "lookup-log.key") }
 	return sub("audit", args, stderr, map[string]func([]string) error{
 		"verify": func(args []string) error {
@@ -176,14 +196,20 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 				if err != nil {
 					return err
 				}
-				size, err := db.LogSize(ctx)
+				// One consistent snapshot: appends go on while a live log is verified.
+				snap, err := db.LogSnapshot(ctx)
+				if err != nil {
+					return err
+				}
+				defer snap.Close()
+				size, err := snap.Size(ctx)
 				if err != nil {
 					return err
 				}
 				bar := newProgress(stderr, "verifying the lookup log", int64(size))
 				start := time.Now()
 				var last uint64
-				rep, err := audit.Verify(ctx, db.LogSource(), v, func(done, total uint64) {
+				rep, err := audit.Verify(ctx, snap, v, func(done, total uint64) {
 					bar.Add(int64(done - last))
 					last = done
 				})
@@ -208,8 +234,8 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 						}
 						fmt.Fprintf(stdout, "  %s: %s: %s\n", p.Kind, where, p.Detail)
 					}
-					if len(rep.Problems) < sum(rep.Counts) {
-						fmt.Fprintf(stdout, "  … and %d more\n", sum(rep.Counts)-len(rep.Problems))
+					if rep.Omitted > 0 {
+						fmt.Fprintf(stdout, "  … and %d more\n", rep.Omitted)
 					}
 				}
 				if !rep.OK() {
@@ -273,31 +299,63 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			json.Unmarshal(rc.Record, &rec)
 			fmt.Fprintf(stdout, "verified: record %d (%s, %s by %s) is in %s under its signed checkpoint of size %d\n",
 				rc.Index, rec.Kind, rec.Time.Format(time.RFC3339), rec.Consumer, cp.Origin, cp.Size)
+			// Rule AA-17: a person's receipt proves their own appearance (by their commitment in a version-2 record).
+			if rc.Subject != nil {
+				a, _ := audit.AppearanceOf(rc.Record, rc.Subject.Ident, rc.Subject.Salt)
+				how := "named in its request"
+				if a.Returned {
+					how = "returned by it"
+				}
+				fmt.Fprintf(stdout, "verified: the receipt's person is %s (record version %d)\n", how, rec.V)
+			}
 			return nil
 		},
 		"erase": func(args []string) error {
-			fs := newFlagSet("audit erase", "audit erase --before yyyy-MM-dd", g, stderr)
+			fs := newFlagSet("audit erase", "audit erase --before yyyy-MM-dd [--yes] [--log-min-retention D]", g, stderr)
 			before := fs.String("before", "", "erase the content of records older than this day")
-			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
-				t, err := parseDate("before", *before)
+			yes := fs.Bool("yes", false, "erase without asking for confirmation")
+			minKeep := fs.Duration("log-min-retention", DefaultLogMinRetention, "refuse to erase records younger than this")
+			if err := parse(fs, args); err != nil {
+				return err
+			}
+			t, err := parseDate("before", *before)
+			if err != nil {
+				return err
+			}
+			if err := checkRetention(t, time.Now(), *minKeep); err != nil {
+				return err
+			}
+			return openWith(ctx, g, func(db *store.DB, _ register.Env) error {
+				if !*yes {
+					fmt.Fprintf(stderr, "Erase the content of every lookup-log record before %s? The erasure cannot be undone. Type yes to go on: ", t.Format(time.DateOnly))
+					answer, _ := bufio.NewReader(orEmpty(stdin)).ReadString('\n')
+					if strings.TrimSpace(answer) != "yes" {
+						return errors.New("not confirmed: nothing was erased (give --yes to erase without asking)")
+					}
+				}
+				actor := "operator"
+				if u := getenv("USER"); u != "" {
+					actor += ":" + u
+				}
+				n, err := db.EraseRecordsBefore(ctx, t, actor)
 				if err != nil {
 					return err
 				}
-				n, err := db.EraseRecordsBefore(ctx, t.UnixMicro())
-				if err != nil {
-					return err
+				fmt.Fprintf(stdout, "erased the content of %s records; their leaf hashes keep every proof valid", thousands(n))
+				if n > 0 {
+					fmt.Fprint(stdout, "; the erasure is recorded in the log")
 				}
-				fmt.Fprintf(stdout, "erased the content of %s records; their leaf hashes keep every proof valid\n", thousands(n))
+				fmt.Fprintln(stdout)
 				return nil
 			})
 		},
 	}, "verify|checkpoint|prove|erase …")
 }
 
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
+// orEmpty is r, or an empty reader for none.
+func orEmpty(r io.Reader) io.Reader {
+	if r == nil {
+		return strings.NewReader("")
 	}
-	return n
+	return r
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/store"
@@ -42,12 +43,21 @@ func TestAuditCommands(t *testing.T) {
 	size, signed, _ := db.LatestCheckpoint(ctx)
 	hashes, _ := db.InclusionProof(ctx, 3, size)
 	db.Close()
-	rc := audit.Receipt{Record: recs[3].Canonical, Salt: recs[3].Salt, Index: 3, Proof: audit.TLogProof(3, hashes, signed)}
+	// A person's receipt (Rule AA-17): their own opening, which `prove` checks too.
+	rc := audit.Receipt{Record: recs[3].Canonical, Salt: recs[3].Salt, Index: 3, Proof: audit.TLogProof(3, hashes, signed), Subject: recs[3].SubjectOpening("08858096031")}
 	b, _ := json.Marshal(rc)
 	file := filepath.Join(dir, "receipt.json")
 	os.WriteFile(file, b, 0o600)
-	if out, err := cmd("audit", "prove", "--receipt", file, "--key-file", filepath.Join(dir, "lookup-log.key.pub")); err != nil || !strings.Contains(out, "verified: record 3") {
+	if out, err := cmd("audit", "prove", "--receipt", file, "--key-file", filepath.Join(dir, "lookup-log.key.pub")); err != nil ||
+		!strings.Contains(out, "verified: record 3") || !strings.Contains(out, "person is returned by it (record version 2)") {
 		t.Fatalf("prove: %v %q", err, out)
+	}
+	// Another person's identity with this person's salt does not prove.
+	rc.Subject.Ident = "01010100003"
+	b, _ = json.Marshal(rc)
+	os.WriteFile(file, b, 0o600)
+	if out, err := cmd("audit", "prove", "--receipt", file, "--key-file", filepath.Join(dir, "lookup-log.key.pub")); err == nil {
+		t.Fatalf("prove with another person: %q", out)
 	}
 	if out, err := cmd("audit", "verify"); err != nil || !strings.Contains(out, "the lookup log is intact") {
 		t.Fatalf("verify intact: %v %q", err, out)
@@ -66,7 +76,7 @@ func TestAuditCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Exec(`UPDATE audit_log SET record = ? WHERE seq = 3`, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`)); err != nil {
+	if _, err := raw.Exec(`UPDATE audit_log SET record = ? WHERE seq = 3`, []byte(`{"v":2,"kind":"lookup","decision":"deny"}`)); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
@@ -75,10 +85,37 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("verify tampered: %v %q", err, out)
 	}
 	// Retention: content erased, proofs still valid, the log verifies again once the tampered record is erased too.
-	if out, err := cmd("audit", "erase", "--before", "2999-01-01"); err != nil || !strings.Contains(out, "erased the content of 40 records") {
-		t.Fatalf("erase: %v %q", err, out)
+	// Issue 11, item 6: a date inside the minimum retention is refused, today's records above all.
+	for _, before := range []string{"2099-01-01", time.Now().AddDate(0, 0, 1).Format(time.DateOnly), time.Now().AddDate(0, -6, 0).Format(time.DateOnly)} {
+		if out, err := cmd("audit", "erase", "--before", before, "--yes"); err == nil || !strings.Contains(err.Error(), "inside the minimum retention") {
+			t.Fatalf("erase --before %s: %v %q", before, err, out)
+		}
 	}
-	if out, err := cmd("audit", "verify"); err != nil || !strings.Contains(out, "40 erased") {
+	// Records two years old, so that they may be erased; a lowered minimum may not go under a day.
+	raw, _ = sql.Open("sqlite", filepath.Join(dir, "deling.db"))
+	raw.Exec(`UPDATE audit_log SET time = ?`, time.Now().AddDate(-2, 0, 0).UnixMicro())
+	raw.Close()
+	if _, err := cmd("audit", "erase", "--before", time.Now().Format(time.DateOnly), "--yes", "--log-min-retention", "1h"); err == nil {
+		t.Fatal("a minimum retention under a day was taken")
+	}
+	cutoff := time.Now().AddDate(-1, 0, -2).Format(time.DateOnly)
+	// Without --yes it asks on stdin, and anything but "yes" erases nothing.
+	stdout, stderr, err := runCmd(t, strings.NewReader("no\n"), "--data", dir, "audit", "erase", "--before", cutoff)
+	if err == nil || !strings.Contains(stderr, "Type yes to go on") || !strings.Contains(err.Error(), "nothing was erased") {
+		t.Fatalf("erase unconfirmed: %v %q %q", err, stdout, stderr)
+	}
+	stdout, _, err = runCmd(t, strings.NewReader("yes\n"), "--data", dir, "audit", "erase", "--before", cutoff)
+	if err != nil || !strings.Contains(stdout, "erased the content of 40 records") || !strings.Contains(stdout, "recorded in the log") {
+		t.Fatalf("erase: %v %q", err, stdout)
+	}
+	if out, err := cmd("audit", "verify"); err != nil || !strings.Contains(out, "41 records (40 erased") {
 		t.Fatalf("verify after retention: %v %q", err, out)
+	}
+	db, _ = store.Open(ctx, store.Config{DataDir: dir})
+	defer db.Close()
+	recs, _ = db.StoredRecords(ctx, store.RecordQuery{All: true, Limit: 100})
+	var ev audit.Erasure
+	if last := recs[len(recs)-1].Record; last.Kind != audit.KindLogErased || json.Unmarshal(last.Event, &ev) != nil || ev.Records != 40 || ev.Before.In(time.Local).Format(time.DateOnly) != cutoff {
+		t.Fatalf("the erasure is not in the log: %+v", last)
 	}
 }

@@ -169,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "token":
 		return runToken(ctx, g, rest, stdout, stderr)
 	case "audit":
-		return runAudit(ctx, g, rest, getenv, stdout, stderr)
+		return runAudit(ctx, g, rest, getenv, stdin, stdout, stderr)
 	case "enhetsregisteret":
 		return runEnhetsregisteret(ctx, g, rest, getenv, stdout, stderr)
 	case "user":

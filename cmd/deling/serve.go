@@ -55,6 +55,7 @@ type platformOptions struct {
 	logKeyFile        string
 	checkpointEvery   time.Duration
 	logRetention      time.Duration
+	logMinRetention   time.Duration
 	keepResponses     bool
 	adminTokenFile    string
 	insightCategories string
@@ -76,6 +77,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.logKeyFile, "log-key", "", "file with the lookup log's checkpoint signing key (default DATA/lookup-log.key, made on first start; or $DELING_LOG_KEY)")
 	fs.DurationVar(&o.checkpointEvery, "checkpoint-every", 5*time.Second, "how often to sign a checkpoint of the lookup log when it has grown")
 	fs.DurationVar(&o.logRetention, "log-retention", 0, "erase the content of lookup-log records older than this (0: keep); proofs stay valid")
+	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed; `audit erase` refuses dates inside it too")
 	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
 	fs.StringVar(&o.adminTokenFile, "admin-token", "", "file with the staff token for the insight endpoints (default DATA/admin-token, made on first start; or $DELING_ADMIN_TOKEN)")
 	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
@@ -181,6 +183,9 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		}},
 	}
 	if o.logRetention > 0 {
+		if o.logRetention < o.logMinRetention {
+			return nil, fmt.Errorf("--log-retention %s is shorter than the minimum retention %s (--log-min-retention)", o.logRetention, o.logMinRetention)
+		}
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
 	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {

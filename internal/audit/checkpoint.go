@@ -63,11 +63,26 @@ func NewKey(origin string) (skey, vkey string, err error) {
 // Receipt is what a person or consumer gets for one record: the record with
 // its salt, and a C2SP tlog-proof that its leaf is in the log under a signed
 // checkpoint. Anyone with the log's verifier key can check it offline.
+//
+// A person's receipt for a version-2 record (Rule AA-17) also carries
+// Subject: their own identity and subject salt, which open their own
+// commitment in the record and no one else's. To check it without deling:
+// leaf = SHA-256(0x00 ‖ salt ‖ record), the inclusion proof of leaf at index
+// under the signed checkpoint, and base64(SHA-256(subject.salt ‖
+// subject.ident)) among the record's "returnedCommitments" (or as
+// "person:"+that string in its request).
 type Receipt struct {
-	Record []byte `json:"record"` // canonical bytes, as base64 in JSON
-	Salt   []byte `json:"salt"`
-	Index  uint64 `json:"index"`
-	Proof  string `json:"tlogProof"` // c2sp.org/tlog-proof@v1
+	Record  []byte          `json:"record"` // canonical bytes, as base64 in JSON
+	Salt    []byte          `json:"salt"`
+	Index   uint64          `json:"index"`
+	Proof   string          `json:"tlogProof"` // c2sp.org/tlog-proof@v1
+	Subject *SubjectOpening `json:"subject,omitempty"`
+}
+
+// SubjectOpening is the person a receipt was given to, with their own subject salt.
+type SubjectOpening struct {
+	Ident string `json:"ident"`
+	Salt  []byte `json:"salt,omitempty"` // absent for a version-1 record
 }
 
 // TLogProof formats a C2SP tlog-proof: header, index, the inclusion proof
@@ -131,6 +146,15 @@ func VerifyReceipt(r Receipt, v note.Verifier) (Checkpoint, error) {
 	}
 	if err := VerifyInclusion(index, cp.Size, LeafHash(r.Salt, r.Record), hashes, cp.Root); err != nil {
 		return Checkpoint{}, err
+	}
+	if r.Subject != nil {
+		a, err := AppearanceOf(r.Record, r.Subject.Ident, r.Subject.Salt)
+		if err != nil {
+			return Checkpoint{}, err
+		}
+		if !a.Returned && !a.Named {
+			return Checkpoint{}, errors.New("receipt: its subject does not appear in the record")
+		}
 	}
 	return cp, nil
 }

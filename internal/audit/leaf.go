@@ -14,21 +14,32 @@ import (
 // SaltSize is the size of each record's random salt.
 const SaltSize = 32
 
-// Entry is a record ready for the tree: its canonical bytes, salt and leaf hash.
+// Entry is a record ready for the tree: its canonical bytes, salt and leaf
+// hash, and what is kept beside the leaf.
 type Entry struct {
-	Record    *Record
-	Canonical []byte
+	Record    *Record // as given: identities in the clear
+	Canonical []byte  // the leaf's record: commitments only
 	Salt      []byte
 	LeafHash  []byte
+	// Subjects are the identities the record names, each with its salt; kept
+	// beside the record, never in the leaf.
+	Subjects []Subject
+	// Response is the kept answer, outside the leaf (ResponseHash covers it).
+	Response []byte
 }
 
-// NewEntry encodes a record canonically and salts it. The leaf hash is the
-// RFC 6962 leaf hash of salt ‖ canonical record: the tree reveals nothing about
-// the record, and erasing the record and salt later (retention) leaves every
-// proof valid.
+// NewEntry encodes a record canonically as version RecordVersion and salts
+// it. The leaf hash is the RFC 6962 leaf hash of salt ‖ canonical record: the
+// tree reveals nothing about the record, and erasing the record and salt
+// later (retention) leaves every proof valid. The canonical record names no
+// one in the clear (seal): each identity is a salted commitment.
 func NewEntry(r *Record) (Entry, error) {
 	r.V = RecordVersion
-	b, err := Canonical(r)
+	sealed, subjects, err := seal(r, func(b []byte) error { _, err := rand.Read(b); return err })
+	if err != nil {
+		return Entry{}, err
+	}
+	b, err := Canonical(&sealed)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -36,7 +47,7 @@ func NewEntry(r *Record) (Entry, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return Entry{}, err
 	}
-	return Entry{Record: r, Canonical: b, Salt: salt, LeafHash: LeafHash(salt, b)}, nil
+	return Entry{Record: r, Canonical: b, Salt: salt, LeafHash: LeafHash(salt, b), Subjects: subjects, Response: r.Response}, nil
 }
 
 // Canonical is the record's canonical bytes: compact JSON in the struct's

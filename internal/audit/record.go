@@ -28,6 +28,8 @@ const (
 	KindNotice         = "notice.published"
 	KindConsent        = "consent.changed"
 	KindConsumerEnded  = "consumer.ended" // all access ended: by the consumer, or its organisation ceased
+	// KindLogErased is retention applied to the log itself: its Event is an Erasure.
+	KindLogErased = "log.erased"
 )
 
 // Decisions.
@@ -44,6 +46,14 @@ type GrantRef struct {
 	LegalBasis      string `json:"hjemmel"`
 	ProcessingBasis string `json:"behandlingsgrunnlag"`
 	Purpose         string `json:"formaal"`
+}
+
+// Erasure is the event of a KindLogErased record: the content of the
+// records older than Before was erased, Records of them (their leaf hashes
+// stay).
+type Erasure struct {
+	Before  time.Time `json:"before"`
+	Records int64     `json:"records"`
 }
 
 // Record is one entry of the log. Rule AA-16: who asked (consumer, data
@@ -66,10 +76,18 @@ type Record struct {
 	Decision      string          `json:"decision,omitempty"`
 	Reason        string          `json:"reason,omitempty"`
 	Status        int             `json:"status,omitempty"` // the HTTP status answered
-	Returned      []string        `json:"returned,omitempty"`
-	ResultCount   int             `json:"resultCount"`
-	ResponseHash  string          `json:"responseSha256,omitempty"`
-	// Response is the exact answer, deflate-compressed, when the log is configured to keep it.
+	// Returned are the persons whose data was returned. In the leaf of a
+	// version-1 record; a version-2 record holds ReturnedCommitments there
+	// instead, and Returned is filled only when it is opened (Open).
+	Returned []string `json:"returned,omitempty"`
+	// ReturnedCommitments (version 2, Rule AA-17) are the returned persons'
+	// commitments (Commitment), sorted.
+	ReturnedCommitments []string `json:"returnedCommitments,omitempty"`
+	ResultCount         int      `json:"resultCount"`
+	ResponseHash        string   `json:"responseSha256,omitempty"`
+	// Response is the exact answer, deflate-compressed, when the log is
+	// configured to keep it. In the leaf of a version-1 record; a version-2
+	// record keeps it beside the leaf, covered by ResponseHash only.
 	Response []byte          `json:"responseDeflate,omitempty"`
 	Event    json.RawMessage `json:"event,omitempty"` // governance: what changed
 	Actor    string          `json:"actor,omitempty"` // governance: who changed it
@@ -87,11 +105,11 @@ func (r Record) ForConsumer() Record {
 	return r
 }
 
-// RecordVersion is the version of the canonical encoding.
-const RecordVersion = 1
-
-// Subjects are the identities a record is about: the ones whose data was returned.
-func (r *Record) Subjects() []string { return r.Returned }
+// RecordVersion is the version of the canonical encoding new records get.
+// Version 1 holds everything in the leaf, identities in the clear; version 2
+// (Rules AA-16, AA-17) holds a commitment for each identity, and keeps the
+// per-subject salts and the kept response beside the leaf (subjects.go).
+const RecordVersion = 2
 
 // Log appends records durably: Append returns only when the record would survive a crash.
 type Log interface {

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Source is a stored log as Verify reads it.
+// Source is a stored log as Verify reads it: one consistent snapshot (a log
+// read while appends go on would show records without their leaves).
 type Source interface {
 	// Size is the number of leaves the log says it has.
 	Size(ctx context.Context) (uint64, error)
@@ -21,7 +23,13 @@ type Source interface {
 	// Level 0 is the leaf hashes.
 	Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error
 	// Checkpoints is every stored signed checkpoint, in size order.
-	Checkpoints(ctx context.Context) ([][]byte, error)
+	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
+}
+
+// StoredCheckpoint is a signed checkpoint and the size it is stored under.
+type StoredCheckpoint struct {
+	Size   uint64
+	Signed []byte
 }
 
 // Problem kinds Verify reports.
@@ -30,16 +38,52 @@ const (
 	ProblemDeleted    = "deleted"    // the tree has a leaf whose record is gone
 	ProblemInserted   = "inserted"   // a record has no leaf in the tree
 	ProblemReordered  = "reordered"  // the record's content belongs to another index
-	ProblemNode       = "node"       // a stored tree node does not match its children
+	ProblemNode       = "node"       // a stored tree node (a leaf hash too) does not match
 	ProblemCheckpoint = "checkpoint" // a checkpoint is not signed by the log or does not match the tree
 )
 
 // Problem is one thing Verify found.
 type Problem struct {
 	Kind   string `json:"kind"`
-	Index  uint64 `json:"index"`           // record index, or the checkpoint's size
+	Index  uint64 `json:"index"`           // record index, node index at Level, or the checkpoint's stored size
 	Level  uint   `json:"level,omitempty"` // for node problems
 	Detail string `json:"detail"`
+}
+
+// position is where a problem is in log order: the first record it concerns.
+func (p Problem) position() uint64 {
+	if p.Kind == ProblemNode {
+		return p.Index << p.Level
+	}
+	return p.Index
+}
+
+var kindOrder = map[string]int{ProblemInserted: 0, ProblemDeleted: 1, ProblemReordered: 2, ProblemChanged: 3, ProblemNode: 4, ProblemCheckpoint: 5}
+
+func compareProblems(a, b Problem) int {
+	if c := cmpU(a.position(), b.position()); c != 0 {
+		return c
+	}
+	if c := kindOrder[a.Kind] - kindOrder[b.Kind]; c != 0 {
+		return c
+	}
+	if a.Level != b.Level {
+		return int(a.Level) - int(b.Level)
+	}
+	if c := cmpU(a.Index, b.Index); c != 0 {
+		return c
+	}
+	return bytes.Compare([]byte(a.Detail), []byte(b.Detail))
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Report is the outcome of Verify.
@@ -49,7 +93,10 @@ type Report struct {
 	Erased      uint64         `json:"erased"`
 	Checkpoints int            `json:"checkpoints"`
 	Counts      map[string]int `json:"counts"`
-	Problems    []Problem      `json:"problems"` // the first MaxProblems
+	// Problems are the first MaxProblems in log order (by the first record
+	// each concerns), the same on every run; Omitted counts the rest.
+	Problems []Problem `json:"problems"`
+	Omitted  int       `json:"omitted,omitempty"`
 }
 
 // MaxProblems is how many problems a report lists in full; all are counted.
@@ -63,20 +110,44 @@ func (r *Report) add(p Problem) {
 		r.Counts = map[string]int{}
 	}
 	r.Counts[p.Kind]++
-	if len(r.Problems) < MaxProblems {
-		r.Problems = append(r.Problems, p)
+	r.Problems = append(r.Problems, p)
+	if len(r.Problems) >= 4*MaxProblems {
+		r.trim()
 	}
 }
 
-// Verify recomputes the log from storage: each record's leaf from its salt and
-// content, every stored tree node from its children, and the root at every
-// checkpoint, whose signature it checks with the log's verifier key. It names
-// each record that was changed, deleted, inserted or reordered, each node that
-// does not match, and each checkpoint that is not the log's. progress, if not
-// nil, is called with records done out of the size as it goes.
+// trim keeps the first MaxProblems in log order.
+func (r *Report) trim() {
+	slices.SortFunc(r.Problems, compareProblems)
+	if len(r.Problems) > MaxProblems {
+		r.Problems = slices.Clip(r.Problems[:MaxProblems])
+	}
+	n := 0
+	for _, c := range r.Counts {
+		n += c
+	}
+	r.Omitted = n - len(r.Problems)
+}
+
+// Verify recomputes the log from one snapshot of its storage: each record's
+// leaf from its salt and content, every stored tree node from its children,
+// and the root at every checkpoint, whose signature it checks with the log's
+// verifier key. It names each record that was changed, deleted, inserted or
+// reordered, each node that does not match (a leaf hash changed apart from
+// its record is a bad node: the tree above still holds the record's), and
+// each checkpoint that is not the log's, by its stored size. Records of
+// version 1 and 2 alike: the leaf covers the canonical bytes either way.
+// progress, if not nil, is called with records done out of the size as it
+// goes.
 //
 // Memory is about 48 bytes per leaf (10 million records: under 500 MB).
 func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done, total uint64)) (Report, error) {
+	rep, err := verify(ctx, src, v, progress)
+	rep.trim()
+	return rep, err
+}
+
+func verify(ctx context.Context, src Source, v note.Verifier, progress func(done, total uint64)) (Report, error) {
 	var rep Report
 	size, err := src.Size(ctx)
 	if err != nil {
@@ -98,9 +169,10 @@ func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 	if err != nil {
 		return rep, err
 	}
+	leaf := func(i uint64) []byte { return leaves[i*32 : i*32+32] }
 	// Records against their leaves.
 	seen := make([]bool, size)
-	mismatched := map[[32]byte]uint64{} // recomputed leaf hash → record seq
+	mismatched := map[uint64][32]byte{} // record seq → its recomputed leaf hash
 	err = src.Records(ctx, func(seq uint64, salt, record []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -119,8 +191,8 @@ func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 			return nil
 		}
 		h := LeafHash(salt, record)
-		if !bytes.Equal(h, leaves[seq*32:seq*32+32]) {
-			mismatched[[32]byte(h)] = seq
+		if !bytes.Equal(h, leaf(seq)) {
+			mismatched[seq] = [32]byte(h)
 		}
 		return nil
 	})
@@ -130,14 +202,6 @@ func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 	if progress != nil {
 		progress(rep.Records, size)
 	}
-	moved := map[uint64]uint64{} // seq of a record → the index whose leaf it matches
-	if len(mismatched) > 0 {
-		for j := uint64(0); j < size; j++ {
-			if i, ok := mismatched[[32]byte(leaves[j*32:j*32+32])]; ok && i != j {
-				moved[i] = j
-			}
-		}
-	}
 	for seq := uint64(0); seq < size; seq++ {
 		switch {
 		case !present[seq]:
@@ -146,14 +210,14 @@ func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 			rep.add(Problem{Kind: ProblemDeleted, Index: seq, Detail: "the tree has this leaf but its record is gone"})
 		}
 	}
-	for _, seq := range mismatched {
-		if j, ok := moved[seq]; ok {
-			rep.add(Problem{Kind: ProblemReordered, Index: seq, Detail: fmt.Sprintf("content belongs at index %d", j)})
-		} else {
-			rep.add(Problem{Kind: ProblemChanged, Index: seq, Detail: "content does not match its leaf hash"})
-		}
+	cps, err := src.Checkpoints(ctx)
+	if err != nil {
+		return rep, err
 	}
-	// Every stored node above the leaves, level by level, from the stored leaves.
+	if err := resolveMismatches(ctx, src, &rep, leaves, present, mismatched, cps, v); err != nil {
+		return rep, err
+	}
+	// Every stored node above the leaves, level by level, from the leaves.
 	level := leaves
 	for l := uint(1); uint64(len(level)/32) >= 2; l++ {
 		n := len(level) / 32 / 2
@@ -184,43 +248,121 @@ func Verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 		}
 		level = next
 	}
-	// The root at every checkpoint, from the stored leaves.
-	cps, err := src.Checkpoints(ctx)
-	if err != nil {
-		return rep, err
-	}
+	// The root at every checkpoint, from the leaves.
 	rep.Checkpoints = len(cps)
-	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
-	rng := rf.NewEmptyRange(0)
-	for _, signed := range cps {
-		cp, err := OpenCheckpoint(signed, v)
-		if err != nil {
-			rep.add(Problem{Kind: ProblemCheckpoint, Detail: err.Error()})
+	for _, sc := range cps {
+		cp, err := OpenCheckpoint(sc.Signed, v)
+		switch {
+		case err != nil:
+			rep.add(Problem{Kind: ProblemCheckpoint, Index: sc.Size, Detail: err.Error()})
 			continue
-		}
-		if cp.Size > size {
+		case cp.Size != sc.Size:
+			rep.add(Problem{Kind: ProblemCheckpoint, Index: sc.Size, Detail: fmt.Sprintf("stored under size %d but signed for size %d", sc.Size, cp.Size)})
+			continue
+		case cp.Size > size:
 			rep.add(Problem{Kind: ProblemCheckpoint, Index: cp.Size, Detail: "checkpoint is larger than the log: records were removed from its end"})
 			continue
 		}
-		if cp.Size < rng.End() {
-			rng = rf.NewEmptyRange(0)
-		}
-		for rng.End() < cp.Size {
-			i := rng.End()
-			if err := rng.Append(leaves[i*32:i*32+32], nil); err != nil {
-				return rep, err
-			}
-		}
-		root, err := rng.GetRootHash(nil)
-		if err != nil {
-			return rep, err
-		}
-		if cp.Size == 0 {
-			root = rfc6962.DefaultHasher.EmptyRoot()
-		}
-		if !bytes.Equal(root, cp.Root) {
+		if root := rootAt(leaves, cp.Size, noSwap); !bytes.Equal(root, cp.Root) {
 			rep.add(Problem{Kind: ProblemCheckpoint, Index: cp.Size, Detail: "the signed root does not match the tree: the log was changed before this size"})
 		}
 	}
 	return rep, nil
+}
+
+var noSwap = ^uint64(0)
+
+// rootAt is the RFC 6962 root of the first n leaves, with leaf swapAt read as swap.
+func rootAt(leaves []byte, n, swapAt uint64, swap ...[]byte) []byte {
+	if n == 0 {
+		return rfc6962.DefaultHasher.EmptyRoot()
+	}
+	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	rng := rf.NewEmptyRange(0)
+	for i := uint64(0); i < n; i++ {
+		h := leaves[i*32 : i*32+32]
+		if i == swapAt {
+			h = swap[0]
+		}
+		rng.Append(h, nil)
+	}
+	root, _ := rng.GetRootHash(nil)
+	return root
+}
+
+// resolveMismatches names each record whose content does not match its
+// stored leaf hash: reordered when its content is another index's leaf;
+// otherwise the tree above decides which one changed. When the stored parent
+// node (or, for the last unpaired leaf, the checkpoint at the log's size)
+// holds the record's own leaf hash, the leaf hash is what was changed: a bad
+// node, and the record's hash takes its place for the nodes above. Else the
+// record was changed.
+func resolveMismatches(ctx context.Context, src Source, rep *Report, leaves []byte, present []bool, mismatched map[uint64][32]byte, cps []StoredCheckpoint, v note.Verifier) error {
+	if len(mismatched) == 0 {
+		return nil
+	}
+	size := uint64(len(present))
+	leaf := func(i uint64) []byte { return leaves[i*32 : i*32+32] }
+	seqs := make([]uint64, 0, len(mismatched))
+	byHash := make(map[[32]byte]uint64, len(mismatched))
+	for seq, h := range mismatched {
+		seqs = append(seqs, seq)
+		byHash[h] = seq
+	}
+	slices.Sort(seqs)
+	moved := map[uint64]uint64{} // seq of a record → the index whose leaf it matches
+	for j := uint64(0); j < size; j++ {
+		if i, ok := byHash[[32]byte(leaf(j))]; ok && i != j {
+			moved[i] = j
+		}
+	}
+	// The stored parents of the mismatched leaves that have a sibling.
+	parents := map[uint64][]byte{}
+	for _, seq := range seqs {
+		if seq^1 < size && present[seq^1] {
+			parents[seq>>1] = nil
+		}
+	}
+	if len(parents) > 0 {
+		err := src.Nodes(ctx, 1, func(idx uint64, hash []byte) error {
+			if _, ok := parents[idx]; ok {
+				parents[idx] = bytes.Clone(hash)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// The checkpoint at the log's size, for an unpaired last leaf.
+	var last *Checkpoint
+	if n := len(cps); n > 0 && cps[n-1].Size == size {
+		if cp, err := OpenCheckpoint(cps[n-1].Signed, v); err == nil && cp.Size == size {
+			last = &cp
+		}
+	}
+	for _, seq := range seqs {
+		h := mismatched[seq]
+		if j, ok := moved[seq]; ok {
+			rep.add(Problem{Kind: ProblemReordered, Index: seq, Detail: fmt.Sprintf("content belongs at index %d", j)})
+			continue
+		}
+		leafChanged := false
+		if p, ok := parents[seq>>1]; ok && p != nil {
+			l, r := h[:], leaf(seq^1)
+			if seq&1 == 1 {
+				l, r = r, l
+			}
+			leafChanged = bytes.Equal(p, rfc6962.DefaultHasher.HashChildren(l, r))
+		} else if seq == size-1 && seq&1 == 0 && last != nil {
+			leafChanged = bytes.Equal(last.Root, rootAt(leaves, size, seq, h[:]))
+		}
+		if leafChanged {
+			rep.add(Problem{Kind: ProblemNode, Index: seq, Detail: "the leaf hash was changed: it does not match its record, which the tree above holds"})
+			copy(leaves[seq*32:], h[:])
+			continue
+		}
+		rep.add(Problem{Kind: ProblemChanged, Index: seq, Detail: "content does not match its leaf hash"})
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package lookup_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -205,6 +206,25 @@ func TestLookupByEmployer(t *testing.T) {
 	}
 	if len(rec.Grants) != 1 || rec.Grants[0].ID != g.ID || rec.ClientID != "c1" || rec.CorrelationID != "k1" || string(rec.Request) != `{"q":"x"}` {
 		t.Fatalf("record %+v", rec)
+	}
+	// Rules AA-16, AA-17 (issue 11, item 1): the leaf's record names none of
+	// the persons returned, nor holds the kept answer; one commitment each.
+	f.p.KeepResponses = true
+	_, rec = f.run(t, access.ByArbeidssted, register.Query{Arbeidssted: f.big})
+	recs, err := f.db.StoredRecords(context.Background(), store.RecordQuery{Consumer: consumer, Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := recs[len(recs)-1].Canonical
+	for _, id := range want {
+		if strings.Contains(string(leaf), id) {
+			t.Fatalf("a returned person is in the leaf's record: %s", leaf)
+		}
+	}
+	var sealed audit.Record
+	json.Unmarshal(leaf, &sealed)
+	if sealed.V != 2 || len(sealed.ReturnedCommitments) != len(want) || sealed.Response != nil || len(rec.Response) == 0 {
+		t.Fatalf("leaf record v%d, %d commitments for %d persons, response in leaf %v, kept %v", sealed.V, len(sealed.ReturnedCommitments), len(want), sealed.Response != nil, len(rec.Response))
 	}
 }
 

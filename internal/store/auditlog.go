@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -94,17 +96,23 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 			return err
 		}
 		seq := size + uint64(i)
-		for _, s := range entries[i].Record.Subjects() {
-			subjects = append(subjects, subject{s, seq})
+		for _, s := range entries[i].Subjects {
+			if s.Returned {
+				subjects = append(subjects, subject{s.Ident, seq})
+			}
 		}
 	}
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record) VALUES `, "", 7, len(entries),
+	// Rule AA-17: each identity a record names, with its salt, lies beside
+	// the leaf in one blob per record (the leaf holds only its commitment).
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 9, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
-			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical)
+			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
+				audit.EncodeSubjects(e.Subjects), e.Response)
 		}); err != nil {
 		return fmt.Errorf("append records: %w", err)
 	}
+	// The insight index: the persons returned.
 	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_subjects (ident, seq) VALUES `, " ON CONFLICT DO NOTHING", 2, len(subjects),
 		func(i int, dst []any) []any { return append(dst, subjects[i].ident, int64(subjects[i].seq)) }); err != nil {
 		return fmt.Errorf("append record subjects: %w", err)
@@ -242,12 +250,36 @@ func (db *DB) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]by
 }
 
 // StoredRecord is a record as the log keeps it: its index, and its canonical
-// bytes and salt unless retention erased them.
+// bytes and salt unless retention erased them. Record is the record opened:
+// for version 2 its identities and kept response restored from beside the
+// leaf (audit.Open). Subjects are the identities kept beside a version-2
+// record, with their salts.
 type StoredRecord struct {
 	Seq       uint64
 	Canonical []byte
 	Salt      []byte
 	Record    audit.Record
+	Subjects  []audit.Subject
+	subjects  []byte
+	response  []byte
+}
+
+// SubjectOpening is the receipt's opening for ident: their identity and, for
+// a version-2 record, their own subject salt; nil when the record does not
+// name them.
+func (s *StoredRecord) SubjectOpening(ident string) *audit.SubjectOpening {
+	if s.Record.V < 2 {
+		if slices.Contains(s.Record.Returned, ident) {
+			return &audit.SubjectOpening{Ident: ident}
+		}
+		return nil
+	}
+	for _, sub := range s.Subjects {
+		if sub.Ident == ident {
+			return &audit.SubjectOpening{Ident: ident, Salt: sub.Salt}
+		}
+	}
+	return nil
 }
 
 func scanStored(rows *sql.Rows) (StoredRecord, error) {
@@ -257,21 +289,36 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 		id, kind, cons  string
 		salt, canonical []byte
 	)
-	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical); err != nil {
+	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
 		return s, err
 	}
 	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
-	if canonical == nil {
-		s.Record = audit.Record{ID: id, Time: fromMicros(t), Kind: kind, Consumer: cons}
-		return s, nil
-	}
-	if err := json.Unmarshal(canonical, &s.Record); err != nil {
-		return s, fmt.Errorf("decode record %d: %w", seq, err)
-	}
+	s.Record = audit.Record{ID: id, Time: fromMicros(t), Kind: kind, Consumer: cons}
 	return s, nil
 }
 
-const storedColumns = `seq, id, time, kind, consumer, salt, record`
+const storedColumns = `seq, id, time, kind, consumer, salt, record, subjects, response`
+
+// openRecords decodes recs and opens their version-2 records with the
+// subjects kept beside them.
+func openRecords(recs []StoredRecord) error {
+	for i := range recs {
+		r := &recs[i]
+		if r.Canonical == nil {
+			continue
+		}
+		subjects, err := audit.DecodeSubjects(r.subjects)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Seq, err)
+		}
+		rec, err := audit.Open(r.Canonical, r.response, subjects)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Seq, err)
+		}
+		r.Record, r.Subjects = rec, subjects
+	}
+	return nil
+}
 
 // AuditRecords lists a consumer's records (all when consumer is ""), oldest first, at most limit.
 func (db *DB) AuditRecords(ctx context.Context, consumer string, limit int) ([]audit.Record, error) {
@@ -340,7 +387,11 @@ func (db *DB) StoredRecords(ctx context.Context, q RecordQuery) ([]StoredRecord,
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, openRecords(out)
 }
 
 func joinAnd(parts []string) string {
@@ -351,22 +402,28 @@ func joinAnd(parts []string) string {
 	return s
 }
 
-// EraseRecordsBefore applies retention: records older than t lose their
-// content and salt, and their subjects' index entries; their leaf hashes stay,
-// so every proof stays valid.
-func (db *DB) EraseRecordsBefore(ctx context.Context, t int64) (int64, error) {
+// EraseRecordsBefore applies retention: records older than before lose their
+// content, salt, subjects' salts and kept response, and their insight index
+// entries; their leaf hashes stay, so every proof stays valid. An erasure that
+// erased anything is itself recorded in the log (audit.KindLogErased: who,
+// before what time, how many), in the same transaction. Which times may be
+// erased is the caller's rule (cmd/deling: the minimum retention).
+func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor string) (int64, error) {
 	var n int64
+	t := micros(before)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
 			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL)`, t); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL WHERE time < $1 AND record IS NOT NULL`, t)
+		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL WHERE time < $1 AND record IS NOT NULL`, t)
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
-		return nil
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvent(ctx, tx, audit.KindLogErased, "", actor, audit.Erasure{Before: before.UTC(), Records: n})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("erase records: %w", err)
@@ -374,18 +431,42 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, t int64) (int64, error) {
 	return n, nil
 }
 
-// LogSource is the stored log as audit.Verify reads it.
-type LogSource struct{ db *DB }
+// LogSnapshot is the stored log as audit.Verify reads it: one consistent
+// snapshot, however many appends go on meanwhile (issue 11: verifying a live
+// log from several reads saw records without their nodes and nodes beyond
+// the tree). On SQLite it is a read transaction of one connection (WAL: the
+// snapshot of its first read); on PostgreSQL a REPEATABLE READ transaction.
+// Close it when done.
+type LogSnapshot struct{ tx *sql.Tx }
 
-// LogSource returns the log for verification.
-func (db *DB) LogSource() LogSource { return LogSource{db} }
+// LogSnapshot begins a snapshot of the log for verification.
+func (db *DB) LogSnapshot(ctx context.Context) (*LogSnapshot, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.engine == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("log snapshot: %w", err)
+	}
+	return &LogSnapshot{tx}, nil
+}
+
+// Close ends the snapshot.
+func (s *LogSnapshot) Close() error { return s.tx.Rollback() }
 
 // Size implements audit.Source.
-func (s LogSource) Size(ctx context.Context) (uint64, error) { return s.db.LogSize(ctx) }
+func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
+	var size int64
+	if err := s.tx.QueryRowContext(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
+		return 0, fmt.Errorf("log size: %w", err)
+	}
+	return uint64(size), nil
+}
 
 // Records implements audit.Source.
-func (s LogSource) Records(ctx context.Context, fn func(seq uint64, salt, record []byte) error) error {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT seq, salt, record FROM audit_log ORDER BY seq`)
+func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record []byte) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return err
 	}
@@ -406,8 +487,8 @@ func (s LogSource) Records(ctx context.Context, fn func(seq uint64, salt, record
 }
 
 // Nodes implements audit.Source.
-func (s LogSource) Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, hash FROM merkle_nodes WHERE level = $1 ORDER BY idx`, int(level))
+func (s *LogSnapshot) Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT idx, hash FROM merkle_nodes WHERE level = $1 ORDER BY idx`, int(level))
 	if err != nil {
 		return err
 	}
@@ -428,19 +509,22 @@ func (s LogSource) Nodes(ctx context.Context, level uint, fn func(idx uint64, ha
 }
 
 // Checkpoints implements audit.Source.
-func (s LogSource) Checkpoints(ctx context.Context) ([][]byte, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT signed FROM checkpoints ORDER BY size`)
+func (s *LogSnapshot) Checkpoints(ctx context.Context) ([]audit.StoredCheckpoint, error) {
+	rows, err := s.tx.QueryContext(ctx, `SELECT size, signed FROM checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out [][]byte
+	var out []audit.StoredCheckpoint
 	for rows.Next() {
-		var signed string
-		if err := rows.Scan(&signed); err != nil {
+		var (
+			size   int64
+			signed string
+		)
+		if err := rows.Scan(&size, &signed); err != nil {
 			return nil, err
 		}
-		out = append(out, []byte(signed))
+		out = append(out, audit.StoredCheckpoint{Size: uint64(size), Signed: []byte(signed)})
 	}
 	return out, rows.Err()
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -142,7 +143,7 @@ func TestLogAppendsProofsAndVerify(t *testing.T) {
 		if len(mine) < 40 {
 			t.Fatalf("subject query: %d records", len(mine))
 		}
-		rep, err := audit.Verify(ctx, db.LogSource(), v, nil)
+		rep, err := verifyLog(ctx, db, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 9`, rec5, salt5)
 		// inserted: a record with no leaf
 		exec(`INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record) VALUES (1000, 'x', 0, 'lookup', '', $1, $2)`, salt5, rec5)
-		rep, err := audit.Verify(ctx, db.LogSource(), v, nil)
+		rep, err := verifyLog(ctx, db, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +205,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		// A consistent rewrite of record and leaf is caught by the tree and the signed checkpoint.
 		exec(`UPDATE merkle_nodes SET hash = $1 WHERE level = 0 AND idx = 3`, audit.LeafHash(salt5, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`)))
 		exec(`UPDATE audit_log SET salt = $1 WHERE seq = 3`, salt5)
-		rep, err = audit.Verify(ctx, db.LogSource(), v, nil)
+		rep, err = verifyLog(ctx, db, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +216,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		other, _ := logKey(t)
 		signed, _ := audit.Checkpoint{Origin: "test.deling/log", Size: 10, Root: make([]byte, 32)}.Sign(other)
 		db.AddCheckpoint(ctx, 10, make([]byte, 32), signed)
-		rep, _ = audit.Verify(ctx, db.LogSource(), v, nil)
+		rep, _ = verifyLog(ctx, db, v)
 		if rep.Counts[audit.ProblemCheckpoint] < 2 {
 			t.Errorf("a foreign checkpoint was accepted: %+v", rep.Counts)
 		}
@@ -229,15 +230,21 @@ func TestRetentionKeepsProofs(t *testing.T) {
 		s, v := logKey(t)
 		appendN(t, db, 20, 2)
 		size, root := checkpoint(t, db, s)
-		n, err := db.EraseRecordsBefore(ctx, micros(fixedNow().Add(time.Hour)))
+		n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test")
 		if err != nil || n != 20 {
 			t.Fatalf("erase: %d, %v", n, err)
 		}
 		recs, _ := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 100})
-		for _, r := range recs {
-			if r.Canonical != nil || r.Salt != nil || r.Record.Returned != nil {
+		for _, r := range recs[:20] {
+			if r.Canonical != nil || r.Salt != nil || r.Record.Returned != nil || r.Subjects != nil {
 				t.Fatal("content survived retention")
 			}
+		}
+		// Issue 11, item 6: the erasure is itself a record: who, before what, how many.
+		var ev audit.Erasure
+		if len(recs) != 21 || recs[20].Record.Kind != audit.KindLogErased || recs[20].Record.Actor != "test" ||
+			json.Unmarshal(recs[20].Record.Event, &ev) != nil || ev.Records != 20 || !ev.Before.Equal(fixedNow().Add(time.Hour)) {
+			t.Fatalf("the erasure was not recorded: %d records, last %+v", len(recs), recs[len(recs)-1].Record)
 		}
 		if mine, _ := db.StoredRecords(ctx, RecordQuery{Subject: "01010100003", Limit: 100}); len(mine) != 0 {
 			t.Fatal("the subject index survived retention")
@@ -251,7 +258,7 @@ func TestRetentionKeepsProofs(t *testing.T) {
 		if err := audit.VerifyInclusion(4, size, leaf, hashes, root); err != nil {
 			t.Fatal(err)
 		}
-		rep, _ := audit.Verify(ctx, db.LogSource(), v, nil)
+		rep, _ := verifyLog(ctx, db, v)
 		if !rep.OK() || rep.Erased != 20 {
 			t.Fatalf("after retention: %+v", rep)
 		}
@@ -298,4 +305,14 @@ func TestCloseDrainsTheLog(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// verifyLog verifies one snapshot of db's log.
+func verifyLog(ctx context.Context, db *DB, v note.Verifier) (audit.Report, error) {
+	snap, err := db.LogSnapshot(ctx)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	defer snap.Close()
+	return audit.Verify(ctx, snap, v, nil)
 }

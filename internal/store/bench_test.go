@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -168,6 +169,32 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendPage measures appends of records that return a page of 50
+// persons (a web employer search): with record version 2, 50 commitments and
+// 50 salted subject rows each.
+func BenchmarkAppendPage(b *testing.B) {
+	db, err := Open(context.Background(), Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	page := make([]string, 50)
+	for i := range page {
+		page[i] = fmt.Sprintf("088580%05d", i)
+	}
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
+				Request: []byte(`{"sok":"arbeidssted","ident":"910000001"}`), Decision: audit.Permit, Returned: slices.Clone(page)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
 // BenchmarkVerifyLog fills a log with $DELING_VERIFY_RECORDS records (default
 // 100,000) in large batches, signs a checkpoint every 100,000 records, and
 // times audit.Verify over it once. Set $DELING_VERIFY_DATA to keep the log
@@ -230,7 +257,7 @@ func BenchmarkVerifyLog(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		rep, err := audit.Verify(ctx, db.LogSource(), verifier, nil)
+		rep, err := verifyLog(ctx, db, verifier)
 		if err != nil {
 			b.Fatal(err)
 		}

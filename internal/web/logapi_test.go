@@ -111,8 +111,12 @@ func TestPersonInsight(t *testing.T) {
 	}
 	var rec audit.Record
 	json.Unmarshal(rc.Record, &rec)
-	if rec.Returned[0] != p[0].Ident || rec.Consumer != privat {
-		t.Fatalf("the receipt is for another record: %+v", rec)
+	// Rule AA-17: the receipt proves the person's own appearance by their commitment; no identity is in the clear.
+	if a, err := audit.AppearanceOf(rc.Record, p[0].Ident, rc.Subject.Salt); err != nil || !a.Returned || rec.Consumer != privat || rec.V != 2 {
+		t.Fatalf("the receipt is for another record: %+v %v", rec, err)
+	}
+	if strings.Contains(string(rc.Record), p[0].Ident) || len(rec.Returned) != 0 {
+		t.Fatalf("the receipt's record names the person in the clear: %s", rc.Record)
 	}
 	// A tampered receipt fails.
 	rc.Record = []byte(strings.Replace(string(rc.Record), `"permit"`, `"deny"`, 1))

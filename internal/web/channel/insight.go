@@ -44,7 +44,10 @@ type LookupSeen struct {
 	Kvittering    *audit.Receipt   `json:"kvittering,omitempty"`
 	// KvitteringKommer is set when no signed checkpoint covers the record yet.
 	KvitteringKommer bool `json:"kvitteringKommer,omitempty"`
-	seq              uint64
+	// KvitteringHoldesTilbake is set for an old (version-1) record that names
+	// other persons in the clear: its receipt would disclose them (Rule AA-17).
+	KvitteringHoldesTilbake bool `json:"kvitteringHoldesTilbake,omitempty"`
+	seq                     uint64
 }
 
 // PersonInsight is what a person is shown (Rule AA-17).
@@ -105,11 +108,14 @@ func (s *Shared) PersonInsightFor(r *http.Request, ident string) (PersonInsight,
 			continue
 		}
 		l := LookupSeen{Tidspunkt: rec.Time, Konsument: rec.Consumer, KonsumentNavn: c.Navn, Databehandler: rec.Processor, Kanal: rec.Channel, Grunnlag: rec.Grants, seq: sr.Seq}
-		if receipt, err := s.Receipt(r, sr); err == nil {
+		switch receipt, err := s.Receipt(r, sr, ident); {
+		case err == nil:
 			l.Kvittering = receipt
-		} else if errors.Is(err, store.ErrNotFound) {
+		case errors.Is(err, ErrReceiptWithheld):
+			l.KvitteringHoldesTilbake = true
+		case errors.Is(err, store.ErrNotFound):
 			l.KvitteringKommer = true
-		} else {
+		default:
 			return out, err
 		}
 		out.Oppslag = append(out.Oppslag, l)
@@ -142,8 +148,24 @@ func (s *Shared) ExportLookups(w http.ResponseWriter, r *http.Request, q store.R
 	}
 }
 
-// receipt proves a record's inclusion under the first signed checkpoint that covers it.
-func (s *Shared) Receipt(r *http.Request, sr store.StoredRecord) (*audit.Receipt, error) {
+// ErrReceiptWithheld is the answer for a receipt that would show other
+// persons: a version-1 record that names anyone but the person in the clear.
+var ErrReceiptWithheld = errors.New("receipt withheld: the record names others in the clear")
+
+// Receipt is the person ident's receipt for a record: it proves the record's
+// inclusion under the first signed checkpoint that covers it and, with their
+// own subject salt, their appearance in it, and discloses no one else (Rule
+// AA-17): a version-2 record holds only commitments; a version-1 record that
+// names others gets no receipt (ErrReceiptWithheld). store.ErrNotFound when no
+// checkpoint covers the record yet or it does not name ident.
+func (s *Shared) Receipt(r *http.Request, sr store.StoredRecord, ident string) (*audit.Receipt, error) {
+	opening := sr.SubjectOpening(ident)
+	if opening == nil || sr.Canonical == nil {
+		return nil, store.ErrNotFound
+	}
+	if audit.NamesOthers(sr.Canonical, ident) {
+		return nil, ErrReceiptWithheld
+	}
 	size, signed, err := s.db.CheckpointAtLeast(r.Context(), sr.Seq)
 	if err != nil {
 		return nil, err
@@ -152,5 +174,5 @@ func (s *Shared) Receipt(r *http.Request, sr store.StoredRecord) (*audit.Receipt
 	if err != nil {
 		return nil, err
 	}
-	return &audit.Receipt{Record: sr.Canonical, Salt: sr.Salt, Index: sr.Seq, Proof: audit.TLogProof(sr.Seq, hashes, signed)}, nil
+	return &audit.Receipt{Record: sr.Canonical, Salt: sr.Salt, Index: sr.Seq, Proof: audit.TLogProof(sr.Seq, hashes, signed), Subject: opening}, nil
 }

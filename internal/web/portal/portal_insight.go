@@ -41,7 +41,9 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) e
 }
 
 // myReceipt downloads the receipt of one lookup on the signed-in person; any
-// other record answers as if it did not exist.
+// other record answers as if it did not exist. The receipt discloses the
+// person's own subject salt and no one else's (Rule AA-17), and the download
+// is itself a record in the log, appended before the receipt leaves.
 func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) error {
 	index, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
 	if err != nil {
@@ -54,9 +56,12 @@ func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) e
 	if len(recs) == 0 || recs[0].Seq != index || recs[0].Record.Kind != audit.KindLookup {
 		return httperr.ErrNotFound
 	}
-	receipt, err := s.Receipt(r, recs[0])
+	receipt, err := s.Receipt(r, recs[0], v.User.PID)
 	if err != nil {
-		return httperr.ErrNotFound // no signed checkpoint covers it yet
+		return httperr.ErrNotFound // no signed checkpoint covers it yet, or it would show others
+	}
+	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]any{"innsyn": "kvittering", "index": index}); err != nil {
+		return err // fail closed: no receipt that is not logged
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="kvittering-`+strconv.FormatUint(index, 10)+`.json"`)
