@@ -202,6 +202,17 @@ func SignatureLines(sigs []note.Signature) []byte {
 	return b.Bytes()
 }
 
+// CosignatureLines checks a witness's add-checkpoint answer against the
+// checkpoint it was asked to cosign and returns only the lines by w: the
+// client ignores cosignatures from keys it does not know.
+func CosignatureLines(signed, answer []byte, w note.Verifier) ([]byte, error) {
+	n, err := note.Open(append(bytes.Clone(signed), answer...), note.VerifierList(w))
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: no valid cosignature in its answer: %w", w.Name(), err)
+	}
+	return SignatureLines(n.Sigs), nil
+}
+
 // Cosignature is one witness's verified cosignature on a checkpoint.
 type Cosignature struct {
 	Witness string    // the witness key's name
