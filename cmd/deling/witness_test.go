@@ -251,3 +251,47 @@ func TestWitnessCosignsAndTrustedCatchesTruncation(t *testing.T) {
 	}
 	stopWitness()
 }
+
+// TestProdRefusesLogKeyInDataDir (Rule AA-16): with --env prod the lookup
+// log's signing key may not live in the data directory; a key file elsewhere
+// (--log-key) or $DELING_LOG_KEY is taken.
+func TestProdRefusesLogKeyInDataDir(t *testing.T) {
+	data, keys := t.TempDir(), t.TempDir()
+	_, _, err := runCmd(t, nil, "--env", "prod", "--data", data, "audit", "checkpoint")
+	if err == nil || !strings.Contains(err.Error(), "refuses the lookup log's signing key inside the data directory") || !strings.Contains(err.Error(), "DELING_LOG_KEY") {
+		t.Fatalf("prod, key in the data directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "lookup-log.key")); err == nil {
+		t.Error("a key was made in the data directory")
+	}
+	_, _, err = runCmd(t, nil, "--env", "prod", "--data", data, "audit", "checkpoint", "--log-key", filepath.Join(data, "sub", "..", "keys", "log.key"))
+	if err == nil || !strings.Contains(err.Error(), "inside the data directory") {
+		t.Fatalf("prod, key below the data directory by another path: %v", err)
+	}
+	out, _, err := runCmd(t, nil, "--env", "prod", "--data", data, "audit", "checkpoint", "--log-key", filepath.Join(keys, "log.key"))
+	if err != nil || !strings.HasPrefix(out, DefaultLogOrigin+"\n0\n") {
+		t.Fatalf("prod, key elsewhere: %v %q", err, out)
+	}
+	skey, _ := os.ReadFile(filepath.Join(keys, "log.key"))
+	env := func(k string) string {
+		if k == "DELING_LOG_KEY" {
+			return string(skey)
+		}
+		return ""
+	}
+	var stdout, stderr syncBuffer
+	if err := run(context.Background(), []string{"--env", "prod", "--data", data, "audit", "checkpoint"}, env, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("prod, key from the environment: %v", err)
+	}
+	// serve refuses too, before it serves anything.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"serve", "--env", "prod", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, noEnv, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--log-key FILE outside") {
+		t.Fatalf("serve --env prod with the key in the data directory: %v", err)
+	}
+	// In test, the key in the data directory stays the default.
+	if _, _, err := runCmd(t, nil, "--data", t.TempDir(), "audit", "checkpoint"); err != nil {
+		t.Fatalf("test env: %v", err)
+	}
+}
