@@ -183,8 +183,11 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 	keyFile := func() string { return filepath.Join(g.data, "lookup-log.key") }
 	return sub("audit", args, stderr, map[string]func([]string) error{
 		"verify": func(args []string) error {
-			fs := newFlagSet("audit verify", "audit verify [--json] [--key VERIFIER-KEY | --key-file FILE]", g, stderr)
+			fs := newFlagSet("audit verify", "audit verify [--json] [--key VERIFIER-KEY | --key-file FILE] [--trusted FILE [--witness-key VKEY …]]", g, stderr)
 			asJSON := fs.Bool("json", false, "print the report as JSON")
+			trusted := fs.String("trusted", "", "a checkpoint kept outside the data directory (saved earlier, or a witness's): prove the log extends it, not truncated or forked")
+			var witnessKeys witnessKeyFlags
+			fs.Var(&witnessKeys, "witness-key", "a witness's key whose cosignature the --trusted checkpoint must carry (repeatable)")
 			key := fs.String("key", "", "the log's verifier key (default: from $DELING_LOG_KEY, or DATA/lookup-log.key.pub)")
 			keyFileFlag := fs.String("key-file", "", "file holding the verifier key")
 			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
@@ -238,6 +241,11 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 						fmt.Fprintf(stdout, "  … and %d more\n", rep.Omitted)
 					}
 				}
+				if *trusted != "" {
+					if err := checkTrusted(ctx, db, v, *trusted, witnessKeys, stdout); err != nil {
+						return err
+					}
+				}
 				if !rep.OK() {
 					return fmt.Errorf("the lookup log has been tampered with: %v", rep.Counts)
 				}
@@ -250,8 +258,15 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 		"checkpoint": func(args []string) error {
 			fs := newFlagSet("audit checkpoint", "audit checkpoint", g, stderr)
 			origin := fs.String("log-origin", DefaultLogOrigin, "the log's origin")
-			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
-				signer, _, err := logKeys(getenv, keyFile(), *origin)
+			logKey := fs.String("log-key", "", "file with the log's signing key (default DATA/lookup-log.key; or $DELING_LOG_KEY)")
+			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if *logKey == "" {
+					*logKey = keyFile()
+				}
+				if err := checkLogKeyPlace(env, getenv, *logKey, g.data); err != nil {
+					return err
+				}
+				signer, _, err := logKeys(getenv, *logKey, *origin)
 				if err != nil {
 					return err
 				}

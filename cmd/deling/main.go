@@ -52,6 +52,7 @@ Commands:
   enhetsregisteret import FILE|URL: organisation status; ends the access of ceased consumers
   keys      rotate: make a new signing key for the token server
   audit     verify|checkpoint|prove|erase: the tamper-evident lookup log
+  witness   run a C2SP tlog-witness that cosigns a lookup log's checkpoints (docs/WITNESS.md)
   bench     load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
   version   print the version
 
@@ -170,6 +171,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, g, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, g, rest, getenv, stdin, stdout, stderr)
+	case "witness":
+		return runWitness(ctx, g, rest, getenv, stdout, stderr)
 	case "enhetsregisteret":
 		return runEnhetsregisteret(ctx, g, rest, getenv, stdout, stderr)
 	case "user":

@@ -59,6 +59,8 @@ type platformOptions struct {
 	keepResponses     bool
 	adminTokenFile    string
 	insightCategories string
+	witnesses         witnessTargets // witness.go
+	witnessFile       string
 
 	baseURL       string
 	secureCookies bool
@@ -79,6 +81,8 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&o.logRetention, "log-retention", 0, "erase the content of lookup-log records older than this (0: keep); proofs stay valid")
 	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed; `audit erase` refuses dates inside it too")
 	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
+	fs.Var(&o.witnesses, "witness", "a C2SP tlog-witness to cosign the lookup log's checkpoints: URL=VKEY (repeatable; docs/WITNESS.md)")
+	fs.StringVar(&o.witnessFile, "witnesses", "", "file of witnesses, one a line: witness NAME VKEY URL (C2SP tlog-policy)")
 	fs.StringVar(&o.adminTokenFile, "admin-token", "", "file with the staff token for the insight endpoints (default DATA/admin-token, made on first start; or $DELING_ADMIN_TOKEN)")
 	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
 	fs.StringVar(&o.baseURL, "base-url", "", "where people reach deling, for links in e-mail and feeds (default http://<addr>)")
@@ -142,6 +146,9 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if o.adminTokenFile == "" {
 		o.adminTokenFile = filepath.Join(dataDir, "admin-token")
 	}
+	if err := checkLogKeyPlace(env, getenv, o.logKeyFile, dataDir); err != nil {
+		return nil, err
+	}
 	signer, vkey, err := logKeys(getenv, o.logKeyFile, o.logOrigin)
 	if err != nil {
 		return nil, err
@@ -187,6 +194,20 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			return nil, fmt.Errorf("--log-retention %s is shorter than the minimum retention %s (--log-min-retention)", o.logRetention, o.logMinRetention)
 		}
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
+	}
+	if o.witnessFile != "" {
+		more, err := readWitnessFile(o.witnessFile)
+		if err != nil {
+			return nil, err
+		}
+		o.witnesses = append(o.witnesses, more...)
+	}
+	if len(o.witnesses) > 0 {
+		j, err := witnessJob(db, log, vkey, o.witnesses, o.checkpointEvery)
+		if err != nil {
+			return nil, err
+		}
+		p.jobs = append(p.jobs, j)
 	}
 	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
 		if _, err := db.PurgeSessions(ctx); err != nil {

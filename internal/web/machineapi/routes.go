@@ -27,6 +27,7 @@ func (s *Server) routeTable() []route {
 
 		// The lookup log (logapi.go): checkpoints and proofs are public (hashes only); insight needs the admin token.
 		{"GET /audit/checkpoint", s.checkpoint},
+		{"GET /audit/checkpoint/cosigned", s.cosignedCheckpoint}, // witnessapi.go
 		{"GET /audit/key", s.logKey},
 		{"GET /audit/proof/inclusion", s.inclusion},
 		{"GET /audit/proof/consistency", s.consistency},

@@ -1,0 +1,72 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/merkle/testonly"
+)
+
+// leaves is a stored log's leaf hashes, as CheckExtends reads them.
+type leaves [][]byte
+
+func (l leaves) Size(context.Context) (uint64, error) { return uint64(len(l)), nil }
+func (l leaves) Nodes(_ context.Context, level uint, fn func(uint64, []byte) error) error {
+	for i, h := range l {
+		if err := fn(uint64(i), h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestTrustedCheckpoint (Rule AA-16): a log that extends a trusted checkpoint
+// passes; one cut below it is truncated; one with a changed leaf before it is forked.
+func TestTrustedCheckpoint(t *testing.T) {
+	tree := testonly.New(rfc6962.DefaultHasher)
+	var log leaves
+	for i := 0; i < 40; i++ {
+		tree.AppendData([]byte(fmt.Sprint(i)))
+		log = append(log, tree.LeafHash(uint64(i)))
+	}
+	trusted := Checkpoint{Origin: "o", Size: 30, Root: tree.HashAt(30)}
+	ctx := context.Background()
+	if err := CheckExtends(ctx, log, trusted); err != nil {
+		t.Fatalf("extension: %v", err)
+	}
+	if err := CheckExtends(ctx, log[:30], trusted); err != nil {
+		t.Fatalf("the same size: %v", err)
+	}
+	if err := CheckExtends(ctx, log[:29], trusted); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("truncated: got %v", err)
+	}
+	forked := append(leaves{}, log...)
+	forked[7] = rfc6962.DefaultHasher.HashLeaf([]byte("other"))
+	if err := CheckExtends(ctx, forked, trusted); !errors.Is(err, ErrForked) {
+		t.Fatalf("forked: got %v", err)
+	}
+	if err := CheckExtends(ctx, forked, Checkpoint{Origin: "o", Size: 5, Root: tree.HashAt(5)}); err != nil {
+		t.Fatalf("a change after the trusted size is not a fork of it: %v", err)
+	}
+}
+
+// The add-checkpoint body of c2sp.org/tlog-witness round-trips.
+func TestAddCheckpointWire(t *testing.T) {
+	a := AddCheckpoint{OldSize: 20852014, Proof: [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)}, Checkpoint: []byte("o\n3\nroot\n\n— o sig\n")}
+	b := a.Marshal()
+	want := "old 20852014\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n\no\n3\nroot\n\n— o sig\n"
+	if string(b) != want {
+		t.Fatalf("got %q, want %q", b, want)
+	}
+	got, err := ParseAddCheckpoint(b)
+	if err != nil || got.OldSize != a.OldSize || len(got.Proof) != 2 || !bytes.Equal(got.Checkpoint, a.Checkpoint) {
+		t.Fatalf("parse: %v %+v", err, got)
+	}
+	if a, err := ParseAddCheckpoint([]byte("old 0\n\nx")); err != nil || a.OldSize != 0 || a.Proof != nil {
+		t.Fatalf("old 0: %v %+v", err, a)
+	}
+}
