@@ -231,12 +231,6 @@ func TransitionFor(from AppStatus, step Step, ms []Membership, org string) (AppS
 	return "", err
 }
 
-// May reports whether someone holding ms may take step on an application of org in status from.
-func May(from AppStatus, step Step, ms []Membership, org string) bool {
-	_, err := TransitionFor(from, step, ms, org)
-	return err == nil
-}
-
 // ErrOwnCase is separation of duties: nobody handles the case of an
 // organisation they hold any role in, or of an application they signed. It
 // is an ErrNotYourStep.

@@ -112,13 +112,12 @@ func New(cfg Config) (*Server, error) {
 		Now: cfg.Now, Oslo: oslo, InsightCategories: cfg.InsightCategories, ExtractDir: cfg.ExtractDir, ExtractMaxUnits: cfg.ExtractMaxUnits,
 		KeepResponses: cfg.KeepResponses})
 	if s.api, err = machineapi.New(machineapi.Config{DB: cfg.DB, Log: cfg.Log, Registry: cfg.Registry, Env: cfg.Env, Catalogue: cfg.Catalogue,
-		Verifier: cfg.Verifier, Audit: cfg.Audit, Shared: shared, APIScope: cfg.APIScope, LogVerifierKey: cfg.LogVerifierKey,
-		AdminToken: cfg.AdminToken, InsightCategories: cfg.InsightCategories, KeepResponses: cfg.KeepResponses,
-		RateBlockFor: cfg.RateBlockFor, Now: cfg.Now, Oslo: oslo}); err != nil {
+		Verifier: cfg.Verifier, Shared: shared, APIScope: cfg.APIScope, LogVerifierKey: cfg.LogVerifierKey,
+		AdminToken: cfg.AdminToken, RateBlockFor: cfg.RateBlockFor, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,
-		Shared: shared, KeepResponses: cfg.KeepResponses, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
+		Shared: shared, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
 		Now: cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

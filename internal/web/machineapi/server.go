@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"deling/internal/access"
-	"deling/internal/audit"
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
@@ -34,7 +33,6 @@ type Config struct {
 	Env       register.Env
 	Catalogue *access.Catalogue
 	Verifier  Verifier
-	Audit     audit.Log
 	Shared    *channel.Shared
 	// APIScope is the scope a token needs for the register API (default DefaultAPIScope).
 	APIScope string
@@ -42,14 +40,9 @@ type Config struct {
 	LogVerifierKey string
 	// AdminToken grants the register's staff the insight endpoints; empty turns them off.
 	AdminToken string
-	// InsightCategories are the consumer categories whose lookups a person is shown (Rule AA-17).
-	InsightCategories []string
-	// KeepResponses keeps each answer's exact bytes, compressed, in its log record; otherwise only their SHA-256.
-	KeepResponses bool
 	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
 	RateBlockFor time.Duration
 	Now          func() time.Time
-	Oslo         *time.Location
 }
 
 // Server holds what the machine API's handlers need. Build one with New.
@@ -60,17 +53,13 @@ type Server struct {
 	env          register.Env
 	catalogue    *access.Catalogue
 	verifier     Verifier
-	audit        audit.Log
 	apiScope     string
 	now          func() time.Time
-	oslo         *time.Location
 	limits       *limiter
 	rateBlockFor time.Duration
 
-	logVerifierKey    string
-	adminToken        string
-	insightCategories []string
-	keepResponses     bool
+	logVerifierKey string
+	adminToken     string
 
 	rateLimited *prometheus.CounterVec
 	rateBlocked *prometheus.CounterVec
@@ -78,15 +67,14 @@ type Server struct {
 
 // New makes the machine API and registers its metrics.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Log == nil || cfg.Registry == nil || cfg.Catalogue == nil || cfg.Verifier == nil || cfg.Audit == nil || cfg.Shared == nil || cfg.Now == nil || cfg.Oslo == nil {
-		return nil, errors.New("machineapi: DB, Log, Registry, Catalogue, Verifier, Audit, Shared, Now and Oslo are required")
+	if cfg.DB == nil || cfg.Log == nil || cfg.Registry == nil || cfg.Catalogue == nil || cfg.Verifier == nil || cfg.Shared == nil || cfg.Now == nil {
+		return nil, errors.New("machineapi: DB, Log, Registry, Catalogue, Verifier, Shared and Now are required")
 	}
 	s := &Server{
 		Shared: cfg.Shared,
 		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue,
-		verifier: cfg.Verifier, audit: cfg.Audit, apiScope: cfg.APIScope,
-		now: cfg.Now, oslo: cfg.Oslo, rateBlockFor: cfg.RateBlockFor,
-		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken, insightCategories: cfg.InsightCategories, keepResponses: cfg.KeepResponses,
+		verifier: cfg.Verifier, apiScope: cfg.APIScope, now: cfg.Now, rateBlockFor: cfg.RateBlockFor,
+		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken,
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_ratelimit_rejected_total",
 			Help: "Requests refused with 429 because the consumer exceeded its rate limit (Rule AA-15).",

@@ -111,23 +111,23 @@ type startPage struct {
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	v, err := s.loadVisitor(r)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	p := startPage{frame: s.frame(r, v, "Aa-registeret")}
 	if p.Counts, err = s.db.Count(r.Context()); err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	if p.LogSize, err = s.db.LogSize(r.Context()); err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	switch size, _, err := s.db.LatestCheckpoint(r.Context()); {
 	case err == nil:
 		p.CheckpointSize, p.HasCheckpoint = size, true
 	case !errors.Is(err, store.ErrNotFound):
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	s.render(w, r, "start.html", p)
@@ -142,7 +142,7 @@ const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-s
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
 	if err := s.templates.ExecuteTemplate(&buf, name, data); err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -456,11 +456,6 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	s.serveError(w, r, nil, err)
 }
 
-// serverError answers a public page that failed, through serveError.
-func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	s.serveError(w, r, nil, err)
-}
-
 // publicFrame is a page's frame without a session (no visitor, no flash).
 func (s *Server) publicFrame(r *http.Request, title string) frame {
 	return frame{Title: title, Test: s.env == register.EnvTest, Path: r.URL.Path}

@@ -52,12 +52,12 @@ func (s *Server) noticesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) noticesAtom(w http.ResponseWriter, r *http.Request) {
 	ns, err := s.db.Notices(r.Context(), noticesShown)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	b, err := governance.Atom(ns, s.absoluteBase(r), s.now(), s.oslo)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")

@@ -29,8 +29,6 @@ type Config struct {
 	Catalogue *access.Catalogue
 	Audit     audit.Log
 	Shared    *channel.Shared
-	// KeepResponses keeps each web lookup's exact answer, compressed, in its log record.
-	KeepResponses bool
 	// SecureCookies marks the session cookie Secure (sent over HTTPS only).
 	SecureCookies bool
 	// BaseURL is where people reach deling (links in e-mail and the Atom feed).
@@ -49,14 +47,13 @@ type Config struct {
 // Server holds what the portal's handlers need. Build one with New.
 type Server struct {
 	*channel.Shared
-	db            *store.DB
-	log           *slog.Logger
-	env           register.Env
-	catalogue     *access.Catalogue
-	audit         audit.Log
-	now           func() time.Time
-	oslo          *time.Location
-	keepResponses bool
+	db        *store.DB
+	log       *slog.Logger
+	env       register.Env
+	catalogue *access.Catalogue
+	audit     audit.Log
+	now       func() time.Time
+	oslo      *time.Location
 
 	assets    *assets
 	templates *template.Template
@@ -78,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		Shared: cfg.Shared,
 		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue, audit: cfg.Audit,
-		now: cfg.Now, oslo: cfg.Oslo, keepResponses: cfg.KeepResponses,
+		now: cfg.Now, oslo: cfg.Oslo,
 		sessions:            newSessions(cfg.DB, cfg.SecureCookies),
 		hashSlots:           make(chan struct{}, runtime.GOMAXPROCS(0)),
 		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
