@@ -1,0 +1,110 @@
+package post
+
+import (
+	"testing"
+	"time"
+)
+
+// Rule DPV-03: the reading-rights matrix.
+func TestMayRead_DPV03(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	leader := Party{Kind: PartyPerson, Person: "01010112345"}
+	employee := Party{Kind: PartyPerson, Person: "02020212345"}
+	firm := Party{Kind: PartyOrganisation, Orgnr: orgB}
+	robot := Party{Kind: PartyEnterpriseUser, Orgnr: orgC, Username: "arkiv"}
+	deleg := func(to Party, r Right) Delegation {
+		return Delegation{Org: orgA, To: to, Right: r, From: at.AddDate(0, 0, -1)}
+	}
+	revoked := at.Add(-time.Hour)
+	ordinary := Readable{Recipient: orgA, Status: StatusPublished}
+	confidential := Readable{Recipient: orgA, Status: StatusRead, Confidential: true}
+	for _, tc := range []struct {
+		name       string
+		v          Viewer
+		ordinary   bool
+		confidentl bool
+	}{
+		{"daglig leder", Viewer{Party: leader, Roles: []RoleCode{"DAGL"}}, true, true},
+		{"styreleder", Viewer{Party: leader, Roles: []RoleCode{"LEDE"}}, true, true},
+		{"innehaver", Viewer{Party: leader, Roles: []RoleCode{"INNH"}}, true, true},
+		{"bostyrer: key role, not for confidential", Viewer{Party: leader, Roles: []RoleCode{"BOBE"}}, true, false},
+		{"styremedlem is no key role", Viewer{Party: employee, Roles: []RoleCode{"MEDL"}}, false, false},
+		{"employee without anything", Viewer{Party: employee}, false, false},
+		{"employee with Post/Arkiv", Viewer{Party: employee, Delegations: []Delegation{deleg(employee, RightPostArkiv)}}, true, false},
+		{"employee with confidential", Viewer{Party: employee, Delegations: []Delegation{deleg(employee, RightConfidential)}}, true, true},
+		{"revoked delegation", Viewer{Party: employee, Delegations: []Delegation{{Org: orgA, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -2), RevokedAt: &revoked}}}, false, false},
+		{"delegation for another org", Viewer{Party: employee, Delegations: []Delegation{{Org: orgB, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, false, false},
+		{"delegation to someone else", Viewer{Party: employee, Delegations: []Delegation{deleg(leader, RightPostArkiv)}}, false, false},
+		{"other organisation", Viewer{Party: firm, Delegations: []Delegation{deleg(firm, RightPostArkiv)}}, true, false},
+		{"enterprise user", Viewer{Party: robot, Delegations: []Delegation{deleg(robot, RightPostArkiv)}}, true, false},
+		{"access management alone does not read", Viewer{Party: employee, Delegations: []Delegation{deleg(employee, RightAccessManagement)}}, false, false},
+		{"organisation cannot hold an ER role", Viewer{Party: firm, Roles: []RoleCode{"DAGL"}}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.v.At = at
+			if got := MayRead(tc.v, orgA, ordinary); got != tc.ordinary {
+				t.Errorf("ordinary = %v, want %v", got, tc.ordinary)
+			}
+			if got := MayRead(tc.v, orgA, confidential); got != tc.confidentl {
+				t.Errorf("confidential = %v, want %v", got, tc.confidentl)
+			}
+		})
+	}
+	v := Viewer{Party: leader, Roles: []RoleCode{"DAGL"}, At: at}
+	if MayRead(v, orgA, Readable{Recipient: orgA, Status: StatusReadyForPublish}) {
+		t.Error("unpublished readable")
+	}
+	if MayRead(v, orgA, Readable{Recipient: orgA, Status: StatusPurgedByRecipient}) {
+		t.Error("purged readable")
+	}
+	if MayRead(v, orgB, ordinary) {
+		t.Error("another organisation's post readable")
+	}
+}
+
+// Rule DPV-03: only key role holders and holders of Tilgangsstyring delegate.
+func TestMayDelegate_DPV03(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	employee := Party{Kind: PartyPerson, Person: "02020212345"}
+	admin := Party{Kind: PartyPerson, Person: "03030312345"}
+	to := Party{Kind: PartyPerson, Person: "04040412345"}
+	mgmt := Delegation{Org: orgA, To: admin, Right: RightAccessManagement, From: at.AddDate(0, 0, -1)}
+	for _, tc := range []struct {
+		name string
+		v    Viewer
+		r    Right
+		to   Party
+		ok   bool
+	}{
+		{"daglig leder delegates Post/Arkiv", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightPostArkiv, to, true},
+		{"daglig leder delegates confidential", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightConfidential, to, true},
+		{"Tilgangsstyring delegates Post/Arkiv", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightPostArkiv, to, true},
+		{"Tilgangsstyring without confidential", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightConfidential, to, false},
+		{"Post/Arkiv holder may not delegate", Viewer{Party: employee, Delegations: []Delegation{{Org: orgA, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, RightPostArkiv, to, false},
+		{"to an organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, true},
+		{"to itself as organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgA}, false},
+		{"to an enterprise user", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyEnterpriseUser, Orgnr: orgC, Username: "arkiv"}, true},
+		{"to nobody", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.v.At = at
+			to := tc.to
+			if to.Kind == PartyPerson {
+				to.Person = validFnr(t)
+			}
+			bad := MayDelegate(tc.v, orgA, tc.r, to)
+			if (len(bad) == 0) != tc.ok {
+				t.Fatalf("MayDelegate = %v, want ok %v", bad, tc.ok)
+			}
+		})
+	}
+}
+
+func TestConfidentialRecipient(t *testing.T) {
+	if p := ConfidentialRecipientOK([]RoleCode{"MEDL", "DAGL"}); p != nil {
+		t.Error(p)
+	}
+	if p := ConfidentialRecipientOK([]RoleCode{"BOBE", "REGN"}); p == nil || p.Code != CodeConfidentialNoKeyRole {
+		t.Errorf("no key role: %v", p)
+	}
+}
