@@ -1,7 +1,3 @@
-// Command deling is the whole platform in one binary: the register API, the
-// token server, the web UI and the background jobs (serve), and the tools to
-// load the register (seed, import) and manage who may see what (consumer,
-// client, grant, delegation).
 package main
 
 import (
