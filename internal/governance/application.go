@@ -752,6 +752,9 @@ type Country struct {
 type CountryGroup struct {
 	Label     string
 	Countries []Country
+	// EEA: Norway and the rest of the EU/EEA, where processing is no
+	// transfer to a third country (Rule DPA-06).
+	EEA bool
 }
 
 func names(ns ...string) []Country {
@@ -768,13 +771,13 @@ func names(ns ...string) []Country {
 // other country is refused.
 func Countries() []CountryGroup {
 	return []CountryGroup{
-		{"Norge", names("Norge")},
+		{"Norge", names("Norge"), true},
 		{"EU/EØS", names("Belgia", "Bulgaria", "Danmark", "Estland", "Finland", "Frankrike", "Hellas", "Irland", "Island", "Italia",
 			"Kroatia", "Kypros", "Latvia", "Liechtenstein", "Litauen", "Luxembourg", "Malta", "Nederland", "Polen", "Portugal",
-			"Romania", "Slovakia", "Slovenia", "Spania", "Sverige", "Tsjekkia", "Tyskland", "Ungarn", "Østerrike")},
+			"Romania", "Slovakia", "Slovenia", "Spania", "Sverige", "Tsjekkia", "Tyskland", "Ungarn", "Østerrike"), true},
 		{"Land utenfor EU/EØS med beslutning om tilstrekkelig beskyttelsesnivå", append(names("Andorra", "Argentina", "Canada",
 			"Færøyene", "Guernsey", "Isle of Man", "Israel", "Japan", "Jersey", "New Zealand", "Storbritannia", "Sveits",
-			"Sør-Korea"), Country{Navn: "USA", DPF: true}, Country{Navn: "Uruguay"})},
+			"Sør-Korea"), Country{Navn: "USA", DPF: true}, Country{Navn: "Uruguay"}), false},
 	}
 }
 
@@ -787,6 +790,24 @@ func findCountry(name string) (Country, bool) {
 		}
 	}
 	return Country{}, false
+}
+
+// CountryName is the list's spelling of name ("usa" → "USA"); ok is false when the list does not have it.
+func CountryName(name string) (canonical string, ok bool) {
+	c, ok := findCountry(name)
+	return c.Navn, ok
+}
+
+// InEEA reports whether name is Norway or another EU/EEA country of the
+// list: processing there is no transfer to a third country, and needs no
+// instruction from the controller (Rule DPA-06).
+func InEEA(name string) bool {
+	for _, g := range Countries() {
+		if g.EEA && slices.ContainsFunc(g.Countries, func(c Country) bool { return strings.EqualFold(c.Navn, strings.TrimSpace(name)) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // CountryKnown reports whether name is a country the list allows (perhaps on a condition).
