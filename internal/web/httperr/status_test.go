@@ -92,6 +92,14 @@ func TestAcceptCorrelationID(t *testing.T) {
 		{"id/../x", false},              //
 		{"\u00f8-ctrl", false},          // not ASCII
 		{"a\nlevel=ERROR msg=x", false}, // log injection
+		// Written with separators, as people write them (found by review).
+		{"010170-00027", false},        // a synthetic fødselsnummer as ddmmyy-nnnnn
+		{"0101.7000027", false},        //
+		{"01017_000027", false},        //
+		{"fnr-010170-00027", false},    //
+		{"974-760-673", false},         // an organisation number with valid check digits
+		{"974-760-674", true},          // not one: the check digit is wrong
+		{"2024-07-01.run-12-34", true}, // dates and counters are fine
 	} {
 		if got := AcceptCorrelationID(tc.id); got != tc.want {
 			t.Errorf("AcceptCorrelationID(%q) = %v, want %v", tc.id, got, tc.want)
