@@ -464,22 +464,46 @@ func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
 	return uint64(size), nil
 }
 
-// Records implements audit.Source.
-func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record []byte) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record FROM audit_log ORDER BY seq`)
+// Records implements audit.Source: one ordered scan, each record with the
+// subjects blob kept beside it.
+func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record, subjects []byte) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record, subjects FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			seq          int64
-			salt, record []byte
+			seq                    int64
+			salt, record, subjects []byte
 		)
-		if err := rows.Scan(&seq, &salt, &record); err != nil {
+		if err := rows.Scan(&seq, &salt, &record, &subjects); err != nil {
 			return err
 		}
-		if err := fn(uint64(seq), salt, record); err != nil {
+		if err := fn(uint64(seq), salt, record, subjects); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Index implements audit.Source: the insight index (audit_subjects), in one
+// scan of the snapshot.
+func (s *LogSnapshot) Index(ctx context.Context, fn func(seq uint64, ident string) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, ident FROM audit_subjects`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq   int64
+			ident string
+		)
+		if err := rows.Scan(&seq, &ident); err != nil {
+			return err
+		}
+		if err := fn(uint64(seq), ident); err != nil {
 			return err
 		}
 	}
