@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,8 +131,21 @@ func makeCheckpoint(ctx context.Context, db *store.DB, signer note.Signer, origi
 // DefaultLogMinRetention is how long a lookup-log record's content is kept at
 // least (Rules AA-16, AA-17: a person's insight covers at least the last
 // year): `audit erase` refuses a date inside it, and `serve --log-retention`
-// may not be shorter. --log-min-retention changes it.
+// may not be shorter. --log-min-retention changes it, down to
+// LogRetentionFloor.
 const DefaultLogMinRetention = 365 * 24 * time.Hour
+
+// LogRetentionFloor is the shortest minimum retention deling takes, whatever
+// --log-min-retention says; no setting lowers it. Rule AA-16 wants every
+// lookup traceable afterwards: a person who learns of a lookup, or a
+// supervisory authority that is told of a misuse, must still find its record
+// when they ask, which takes weeks (a request for insight is answered within
+// a month, GDPR Art. 12(3)). A retention of a day, or of a second, would let
+// a lookup vanish before anyone could ask about it.
+const LogRetentionFloor = 30 * 24 * time.Hour
+
+// forever is the retention of a log whose records are never erased.
+const forever = time.Duration(math.MaxInt64)
 
 // retentionJob erases the content of records older than keep (Rule AA-16 keeps the
 // trace; the leaf hashes keep every proof valid). Each erasure is recorded in the log.
@@ -142,15 +156,17 @@ func retentionJob(db *store.DB, keep time.Duration) job.Job {
 	}}
 }
 
-// checkRetention refuses to erase records of the last min: before must lie
-// at least min before now.
-func checkRetention(before, now time.Time, min time.Duration) error {
-	if min < 24*time.Hour {
-		return fmt.Errorf("--log-min-retention %s: must be at least 24h", min)
+// checkRetention is the one check of both `serve` (--log-retention) and
+// `audit erase` (--before): minKeep (--log-min-retention) must be at least
+// LogRetentionFloor, and keep, the age from which records would be erased
+// (forever for none), at least minKeep.
+func checkRetention(keep, minKeep time.Duration) error {
+	if minKeep < LogRetentionFloor {
+		return fmt.Errorf("--log-min-retention %s is under the floor of %s (30 days), which no setting lowers: Rule AA-16 keeps every lookup traceable afterwards",
+			minKeep, LogRetentionFloor)
 	}
-	if latest := now.Add(-min); before.After(latest) {
-		return fmt.Errorf("--before %s is inside the minimum retention of %s: the latest date that may be erased is %s",
-			before.Format(time.DateOnly), min, latest.Format(time.DateOnly))
+	if keep < minKeep {
+		return fmt.Errorf("a retention of %s is inside the minimum retention of %s (--log-min-retention)", keep, minKeep)
 	}
 	return nil
 }
@@ -329,7 +345,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			fs := newFlagSet("audit erase", "audit erase --before yyyy-MM-dd [--yes] [--log-min-retention D]", g, stderr)
 			before := fs.String("before", "", "erase the content of records older than this day")
 			yes := fs.Bool("yes", false, "erase without asking for confirmation")
-			minKeep := fs.Duration("log-min-retention", DefaultLogMinRetention, "refuse to erase records younger than this")
+			minKeep := fs.Duration("log-min-retention", DefaultLogMinRetention, "refuse to erase records younger than this (at least 720h, 30 days)")
 			if err := parse(fs, args); err != nil {
 				return err
 			}
@@ -337,8 +353,10 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			if err != nil {
 				return err
 			}
-			if err := checkRetention(t, time.Now(), *minKeep); err != nil {
-				return err
+			now := time.Now()
+			if err := checkRetention(now.Sub(t), *minKeep); err != nil {
+				return fmt.Errorf("--before %s: %w; the latest date that may be erased is %s",
+					t.Format(time.DateOnly), err, now.Add(-max(*minKeep, LogRetentionFloor)).Format(time.DateOnly))
 			}
 			return openWith(ctx, g, func(db *store.DB, _ register.Env) error {
 				if !*yes {

@@ -184,7 +184,7 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 		return nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	po := platformOptions{issuer: base + "/", rateBlockFor: time.Minute, tokenLifetime: 120 * time.Second}
+	po := platformOptions{issuer: base + "/", rateBlockFor: time.Minute, tokenLifetime: 120 * time.Second, logMinRetention: DefaultLogMinRetention}
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
 	reg := prometheus.NewRegistry()

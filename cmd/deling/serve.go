@@ -79,7 +79,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.logKeyFile, "log-key", "", "file with the lookup log's checkpoint signing key (default DATA/lookup-log.key, made on first start; or $DELING_LOG_KEY)")
 	fs.DurationVar(&o.checkpointEvery, "checkpoint-every", 5*time.Second, "how often to sign a checkpoint of the lookup log when it has grown")
 	fs.DurationVar(&o.logRetention, "log-retention", 0, "erase the content of lookup-log records older than this (0: keep); proofs stay valid")
-	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed; `audit erase` refuses dates inside it too")
+	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed, at least 720h (30 days); audit erase refuses dates inside it too")
 	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
 	fs.Var(&o.witnesses, "witness", "a C2SP tlog-witness to cosign the lookup log's checkpoints: URL=VKEY (repeatable; docs/WITNESS.md)")
 	fs.StringVar(&o.witnessFile, "witnesses", "", "file of witnesses, one a line: witness NAME VKEY URL (C2SP tlog-policy)")
@@ -90,6 +90,19 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	o.mail.bind(fs)
 	o.enhet.bind(fs)
 	o.extract.bind(fs)
+}
+
+// checkRetention checks --log-retention (0: keep every record) and
+// --log-min-retention with the check `audit erase` makes (checkRetention).
+func (o *platformOptions) checkRetention() error {
+	keep := o.logRetention
+	if keep == 0 {
+		keep = forever
+	}
+	if err := checkRetention(keep, o.logMinRetention); err != nil {
+		return fmt.Errorf("--log-retention %s: %w", o.logRetention, err)
+	}
+	return nil
 }
 
 // loadCatalogue reads the package definitions: the built-in ones, or a file.
@@ -189,10 +202,10 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			return keys.Replace(stored)
 		}},
 	}
+	if err := o.checkRetention(); err != nil {
+		return nil, err
+	}
 	if o.logRetention > 0 {
-		if o.logRetention < o.logMinRetention {
-			return nil, fmt.Errorf("--log-retention %s is shorter than the minimum retention %s (--log-min-retention)", o.logRetention, o.logMinRetention)
-		}
 		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
 	}
 	if o.witnessFile != "" {
@@ -252,6 +265,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	var o platformOptions
 	o.bind(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := o.checkRetention(); err != nil {
 		return err
 	}
 	env, err := g.environment()

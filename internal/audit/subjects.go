@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
+	"strings"
 )
 
 // A version-2 record names no one in the clear (Rules AA-16, AA-17). Each
@@ -276,4 +278,105 @@ func DecodeSubjects(b []byte) ([]Subject, error) {
 		b = b[2+n+SubjectSaltSize:]
 	}
 	return out, nil
+}
+
+// isCommitmentString reports whether a JSON string's content is a commitment
+// as seal writes it in a request or event: CommitmentPrefix and the base64 of
+// a SHA-256 hash.
+func isCommitmentString(s []byte) ([]byte, bool) {
+	cm, ok := bytes.CutPrefix(s, []byte(CommitmentPrefix))
+	if !ok || len(cm) != base64.StdEncoding.EncodedLen(sha256.Size) {
+		return nil, false
+	}
+	var h [sha256.Size + 2]byte
+	n, err := base64.StdEncoding.Decode(h[:], cm)
+	return cm, err == nil && n == sha256.Size
+}
+
+// checkSubjects checks what is kept beside a version-2 record against its
+// commitments (Rules AA-16, AA-17): each commitment in returnedCommitments
+// and each commitment in its request and event is opened by exactly one
+// stored subject, no stored subject is extra or says otherwise whether it was
+// returned, and indexed (the digest of the record's insight index entries,
+// the sum of maphash.String(seed, ident)) is the digest of the persons it
+// returned. It returns what does not match, naming no one, or "". A
+// version-1 record (identities in the clear, nothing beside it) and an erased
+// one pass.
+func checkSubjects(record, blob []byte, indexed uint64, seed maphash.Seed) string {
+	if record == nil {
+		return ""
+	}
+	var r struct {
+		V                   int             `json:"v"`
+		ReturnedCommitments []string        `json:"returnedCommitments"`
+		Request             json.RawMessage `json:"request"`
+		Event               json.RawMessage `json:"event"`
+	}
+	if json.Unmarshal(record, &r) != nil || r.V < 2 {
+		return "" // a record that does not decode is not one seal made; its leaf decides
+	}
+	// commitment → whether it stands for a returned person
+	want := make(map[string]bool, len(r.ReturnedCommitments))
+	for _, cm := range r.ReturnedCommitments {
+		want[cm] = true
+	}
+	for _, b := range [][]byte{r.Request, r.Event} {
+		rewriteStrings(b, func(s []byte) (string, bool) {
+			if cm, ok := isCommitmentString(s); ok {
+				if _, seen := want[string(cm)]; !seen {
+					want[string(cm)] = false
+				}
+			}
+			return "", false
+		})
+	}
+	subjects, err := DecodeSubjects(blob)
+	if err != nil {
+		return "the subjects kept beside it do not decode"
+	}
+	var (
+		problems             []string
+		extra, flag, tooMany int
+		digest               uint64
+		opened               = make(map[string]int, len(subjects))
+	)
+	for _, s := range subjects {
+		cm := Commitment(s.Salt, s.Ident)
+		returned, ok := want[cm]
+		switch {
+		case !ok:
+			extra++
+			continue
+		case s.Returned != returned:
+			flag++
+		}
+		if opened[cm]++; opened[cm] == 1 && returned {
+			digest += maphash.String(seed, s.Ident)
+		}
+	}
+	missing := 0
+	for cm := range want {
+		switch n := opened[cm]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			tooMany++
+		}
+	}
+	if missing > 0 {
+		problems = append(problems, fmt.Sprintf("%d of its %d commitments opened by no stored subject", missing, len(want)))
+	}
+	if tooMany > 0 {
+		problems = append(problems, fmt.Sprintf("%d of its commitments opened by more than one stored subject", tooMany))
+	}
+	if extra > 0 {
+		problems = append(problems, fmt.Sprintf("%d stored subjects that open none of its commitments", extra))
+	}
+	if flag > 0 {
+		problems = append(problems, fmt.Sprintf("%d stored subjects marked returned or not against its commitments", flag))
+	}
+	if digest != indexed {
+		problems = append(problems, "its insight index entries (audit_subjects) are not the persons it returned")
+	}
+	return strings.Join(problems, "; ")
 }

@@ -114,6 +114,14 @@ func CheckAdd(a AddCheckpoint, cp Checkpoint, latest Checkpoint) error {
 	if a.OldSize > cp.Size {
 		return fmt.Errorf("%w: old size %d is larger than the checkpoint's %d", ErrBadRequest, a.OldSize, cp.Size)
 	}
+	if cp.Size == 0 && !bytes.Equal(cp.Root, rfc6962.DefaultHasher.EmptyRoot()) {
+		// RFC 6962: the empty tree has one root, SHA-256 of the empty string.
+		return fmt.Errorf("%w: a size-0 checkpoint must carry the empty tree's root", ErrBadProof)
+	}
+	if latest.Root == nil && latest.Size == 0 {
+		// Nothing cosigned yet: the witness holds the empty tree.
+		latest.Root = rfc6962.DefaultHasher.EmptyRoot()
+	}
 	switch {
 	case cp.Size < latest.Size:
 		return &ConflictError{Size: latest.Size, Evidence: true,
@@ -129,7 +137,11 @@ func CheckAdd(a AddCheckpoint, cp Checkpoint, latest Checkpoint) error {
 			return fmt.Errorf("%w: a proof from size 0 must be empty", ErrBadProof)
 		}
 	case a.OldSize == cp.Size:
-		// The same checkpoint again (the root was compared above).
+		// The same checkpoint again (the root was compared above): RFC 6962
+		// proves a tree consistent with itself by an empty proof.
+		if len(a.Proof) != 0 {
+			return fmt.Errorf("%w: a proof from a size to the same size must be empty", ErrBadProof)
+		}
 	default:
 		if err := VerifyConsistency(a.OldSize, cp.Size, a.Proof, latest.Root, cp.Root); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadProof, err)

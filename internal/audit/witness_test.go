@@ -70,3 +70,38 @@ func TestAddCheckpointWire(t *testing.T) {
 		t.Fatalf("old 0: %v %+v", err, a)
 	}
 }
+
+// Security review, item 2: a witness that cosigned nothing holds the empty
+// tree, so the size-0 checkpoint of an empty log (the empty tree's root) is
+// cosigned, not refused as a fork; a size-0 checkpoint with any other root is
+// a bad checkpoint. A repeat of the checkpoint last cosigned must come with
+// an empty proof, as RFC 6962 proves a tree consistent with itself.
+func TestCheckAddEmptyTreeAndRepeats(t *testing.T) {
+	empty := rfc6962.DefaultHasher.EmptyRoot()
+	none := Checkpoint{Origin: "o"}
+	zero := Checkpoint{Origin: "o", Size: 0, Root: empty}
+	if err := CheckAdd(AddCheckpoint{}, zero, none); err != nil {
+		t.Fatalf("the empty log's first checkpoint: %v", err)
+	}
+	if err := CheckAdd(AddCheckpoint{}, zero, zero); err != nil {
+		t.Fatalf("the empty log's checkpoint again: %v", err)
+	}
+	bad := Checkpoint{Origin: "o", Size: 0, Root: bytes.Repeat([]byte{1}, 32)}
+	if err := CheckAdd(AddCheckpoint{}, bad, none); !errors.Is(err, ErrBadProof) {
+		t.Fatalf("a size-0 checkpoint with another root: %v", err)
+	}
+	tree := testonly.New(rfc6962.DefaultHasher)
+	for i := 0; i < 7; i++ {
+		tree.AppendData([]byte(fmt.Sprint(i)))
+	}
+	seven := Checkpoint{Origin: "o", Size: 7, Root: tree.Hash()}
+	if err := CheckAdd(AddCheckpoint{OldSize: 0}, seven, zero); err != nil {
+		t.Fatalf("from the empty tree: %v", err)
+	}
+	if err := CheckAdd(AddCheckpoint{OldSize: 7}, seven, seven); err != nil {
+		t.Fatalf("the same checkpoint again: %v", err)
+	}
+	if err := CheckAdd(AddCheckpoint{OldSize: 7, Proof: [][]byte{bytes.Repeat([]byte{2}, 32)}}, seven, seven); !errors.Is(err, ErrBadProof) {
+		t.Fatalf("the same checkpoint again with a proof: %v", err)
+	}
+}

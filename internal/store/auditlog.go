@@ -406,17 +406,21 @@ func joinAnd(parts []string) string {
 // content, salt, subjects' salts and kept response, and their insight index
 // entries; their leaf hashes stay, so every proof stays valid. An erasure that
 // erased anything is itself recorded in the log (audit.KindLogErased: who,
-// before what time, how many), in the same transaction. Which times may be
+// before what time, how many), in the same transaction, and those records are
+// never erased. Which times may be
 // erased is the caller's rule (cmd/deling: the minimum retention).
 func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor string) (int64, error) {
 	var n int64
 	t := micros(before)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The erasure events themselves are kept: they are what tells the
+		// log's readers that a gap is retention, not tampering.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL)`, t); err != nil {
+			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2)`, t, audit.KindLogErased); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL WHERE time < $1 AND record IS NOT NULL`, t)
+		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL
+			WHERE time < $1 AND record IS NOT NULL AND kind <> $2`, t, audit.KindLogErased)
 		if err != nil {
 			return err
 		}
@@ -464,22 +468,46 @@ func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
 	return uint64(size), nil
 }
 
-// Records implements audit.Source.
-func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record []byte) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record FROM audit_log ORDER BY seq`)
+// Records implements audit.Source: one ordered scan, each record with the
+// subjects blob kept beside it.
+func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record, subjects []byte) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record, subjects FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			seq          int64
-			salt, record []byte
+			seq                    int64
+			salt, record, subjects []byte
 		)
-		if err := rows.Scan(&seq, &salt, &record); err != nil {
+		if err := rows.Scan(&seq, &salt, &record, &subjects); err != nil {
 			return err
 		}
-		if err := fn(uint64(seq), salt, record); err != nil {
+		if err := fn(uint64(seq), salt, record, subjects); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Index implements audit.Source: the insight index (audit_subjects), in one
+// scan of the snapshot.
+func (s *LogSnapshot) Index(ctx context.Context, fn func(seq uint64, ident string) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, ident FROM audit_subjects`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq   int64
+			ident string
+		)
+		if err := rows.Scan(&seq, &ident); err != nil {
+			return err
+		}
+		if err := fn(uint64(seq), ident); err != nil {
 			return err
 		}
 	}

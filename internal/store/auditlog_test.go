@@ -316,3 +316,38 @@ func verifyLog(ctx context.Context, db *DB, v note.Verifier) (audit.Report, erro
 	defer snap.Close()
 	return audit.Verify(ctx, snap, v, nil)
 }
+
+// Security review, item 3: an erasure's own record is never erased, by any
+// later erasure: it is what tells that a gap in the log is retention.
+func TestEraseKeepsErasureEvents(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		appendN(t, db, 5, 1)
+		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "first"); err != nil || n != 5 {
+			t.Fatalf("first erasure: %d %v", n, err)
+		}
+		appendN(t, db, 3, 1)
+		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(2*time.Hour), "second"); err != nil || n != 3 {
+			t.Fatalf("second erasure: %d %v, want the 3 lookups only", n, err)
+		}
+		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(3*time.Hour), "third"); err != nil || n != 0 {
+			t.Fatalf("third erasure: %d %v, want nothing left to erase", n, err)
+		}
+		recs, err := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actors []string
+		for _, r := range recs {
+			if r.Canonical != nil {
+				if r.Record.Kind != audit.KindLogErased {
+					t.Errorf("record %d (%s) kept", r.Seq, r.Record.Kind)
+				}
+				actors = append(actors, r.Record.Actor)
+			}
+		}
+		if fmt.Sprint(actors) != "[first second]" {
+			t.Fatalf("erasure events kept: %v", actors)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"deling/internal/audit"
 )
@@ -181,6 +182,97 @@ func TestVerifyReportsInLogOrder(t *testing.T) {
 		}
 		if !found {
 			t.Fatal("the foreign checkpoint is not named by its stored size 10")
+		}
+	})
+}
+
+// Security review, item 1 (Rules AA-16, AA-17): what is kept beside a
+// version-2 record — the subjects blob and the insight index — is checked
+// against its commitments. Deleting a person's index entry or their subject,
+// adding one, or dropping the blob makes the person's lookups vanish from
+// their insight (or show others'), and verify names each such record by its
+// index, never by the person.
+func TestVerifySubjectsBesideRecords(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		mine, other, unit := "01010100003", "02020200005", "03030300007"
+		req := json.RawMessage(`{"enheter":["` + unit + `"],"ident":"` + mine + `"}`)
+		for i := 0; i < 8; i++ {
+			r := &audit.Record{Kind: audit.KindLookup, Consumer: "310000001", Decision: audit.Permit, Request: req, Returned: []string{mine, other}}
+			if i == 7 {
+				r = &audit.Record{Kind: audit.KindConsent, Actor: "x", Event: json.RawMessage(`{"person":"` + mine + `"}`)}
+			}
+			if err := db.Append(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkpoint(t, db, s)
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() {
+			t.Fatalf("untouched: %v %+v", err, rep)
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.write.ExecContext(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// without returns record seq's subjects blob less the subject ident, or with extra added.
+		blob := func(seq int, drop string, extra ...audit.Subject) []byte {
+			t.Helper()
+			var b []byte
+			if err := db.write.QueryRowContext(ctx, `SELECT subjects FROM audit_log WHERE seq = $1`, seq).Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			subs, err := audit.DecodeSubjects(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subs = slices.DeleteFunc(subs, func(s audit.Subject) bool { return s.Ident == drop })
+			return audit.EncodeSubjects(append(subs, extra...))
+		}
+		salt := bytes.Repeat([]byte{9}, audit.SubjectSaltSize)
+		// 0: the person's insight index entry deleted.
+		exec(`DELETE FROM audit_subjects WHERE seq = 0 AND ident = $1`, mine)
+		// 1: the person's subject deleted from the blob (index entry kept).
+		exec(`UPDATE audit_log SET subjects = $1 WHERE seq = 1`, blob(1, mine))
+		// 2: both: the person vanishes from the record and from their insight.
+		exec(`UPDATE audit_log SET subjects = $1 WHERE seq = 2`, blob(2, mine))
+		exec(`DELETE FROM audit_subjects WHERE seq = 2 AND ident = $1`, mine)
+		// 3: a person only named in the request removed from the blob.
+		exec(`UPDATE audit_log SET subjects = $1 WHERE seq = 3`, blob(3, unit))
+		// 4: an extra subject, and an index entry for someone the record did not return.
+		exec(`UPDATE audit_log SET subjects = $1 WHERE seq = 4`, blob(4, "", audit.Subject{Ident: "04040400001", Salt: salt, Returned: true}))
+		exec(`INSERT INTO audit_subjects (ident, seq) VALUES ($1, 5)`, "04040400001")
+		// 6: the whole blob gone; 7: the event's person's subject gone.
+		exec(`UPDATE audit_log SET subjects = NULL WHERE seq = 6`)
+		exec(`UPDATE audit_log SET subjects = $1 WHERE seq = 7`, blob(7, mine))
+		rep, err := verifyLog(ctx, db, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, p := range rep.Problems {
+			if p.Kind != audit.ProblemSubjects {
+				t.Errorf("other problem: %+v", p)
+			}
+			for _, id := range []string{mine, other, unit, "04040400001"} {
+				if strings.Contains(p.Detail, id) {
+					t.Errorf("a problem names a person: %+v", p)
+				}
+			}
+			got = append(got, p.Index)
+		}
+		if want := []uint64{0, 1, 2, 3, 4, 5, 6, 7}; !slices.Equal(got, want) {
+			t.Fatalf("subjects problems at %v, want %v: %+v", got, want, rep.Problems)
+		}
+		// Retention erases the records with what lies beside them: nothing left to check.
+		if _, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test"); err != nil {
+			t.Fatal(err)
+		}
+		exec(`DELETE FROM audit_subjects WHERE seq = 5`) // left by the tampering above: not the record's
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Erased != 8 {
+			t.Fatalf("after retention: %v %+v", err, rep)
 		}
 	})
 }

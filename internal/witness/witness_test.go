@@ -181,3 +181,61 @@ func TestWitness(t *testing.T) {
 		t.Errorf("the witness's size: %d, want %d", cp.Size, lg.tree.Size())
 	}
 }
+
+// Security review, item 2: over HTTP, a fresh witness cosigns an empty log's
+// size-0 checkpoint (it was refused as a fork and kept as evidence), then the
+// log as it grows; the checkpoint it cosigned sent again with a non-empty
+// proof is a bad proof (422); the same checkpoint with an empty proof is
+// cosigned again.
+func TestWitnessEmptyLogAndRepeats(t *testing.T) {
+	ctx := context.Background()
+	skey, vkey, err := audit.NewKey(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logV, _ := note.NewVerifier(vkey)
+	wskey, _, err := audit.NewWitnessKey("witness.test/dpo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigner, _ := audit.NewCosigner(wskey)
+	st, err := OpenState(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(NewServer(map[string]note.Verifier{origin: logV}, cosigner, st, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+	defer srv.Close()
+	lg := newTestLog(t, skey)
+	if _, err := Submit(ctx, srv.Client(), srv.URL, audit.AddCheckpoint{OldSize: 0, Checkpoint: lg.checkpoint(t)}); err != nil {
+		t.Fatalf("the empty log's checkpoint: %v", err)
+	}
+	if cp, _, ok, _ := st.Latest(ctx, origin); !ok || cp.Size != 0 || !bytes.Equal(cp.Root, rfc6962.DefaultHasher.EmptyRoot()) {
+		t.Fatalf("the witness's state after the empty log: %v %+v", ok, cp)
+	}
+	if n, _ := st.RefusedCount(ctx, origin); n != 0 {
+		t.Fatalf("the empty log's checkpoint kept as evidence: %d", n)
+	}
+	lg.grow(6, "a")
+	if _, err := Submit(ctx, srv.Client(), srv.URL, audit.AddCheckpoint{OldSize: 0, Checkpoint: lg.checkpoint(t)}); err != nil {
+		t.Fatalf("from the empty log to 6: %v", err)
+	}
+	post := func(a audit.AddCheckpoint) int {
+		resp, err := srv.Client().Post(srv.URL+"/add-checkpoint", "text/plain", bytes.NewReader(a.Marshal()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	junk := [][]byte{bytes.Repeat([]byte{3}, 32)}
+	if code := post(audit.AddCheckpoint{OldSize: 6, Proof: junk, Checkpoint: lg.checkpoint(t)}); code != 422 {
+		t.Errorf("the same checkpoint with a proof: %d, want 422", code)
+	}
+	if code := post(audit.AddCheckpoint{OldSize: 6, Checkpoint: lg.checkpoint(t)}); code != 200 {
+		t.Errorf("the same checkpoint with an empty proof: %d, want 200", code)
+	}
+	if n, _ := st.RefusedCount(ctx, origin); n != 1 {
+		t.Errorf("%d refused checkpoints kept, want the one with a bad proof", n)
+	}
+}
