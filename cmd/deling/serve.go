@@ -79,7 +79,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.logKeyFile, "log-key", "", "file with the lookup log's checkpoint signing key (default DATA/lookup-log.key, made on first start; or $DELING_LOG_KEY)")
 	fs.DurationVar(&o.checkpointEvery, "checkpoint-every", 5*time.Second, "how often to sign a checkpoint of the lookup log when it has grown")
 	fs.DurationVar(&o.logRetention, "log-retention", 0, "erase the content of lookup-log records older than this (0: keep); proofs stay valid")
-	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed; `audit erase` refuses dates inside it too")
+	fs.DurationVar(&o.logMinRetention, "log-min-retention", DefaultLogMinRetention, "the shortest --log-retention allowed; audit erase refuses dates inside it too")
 	fs.BoolVar(&o.keepResponses, "log-responses", false, "keep each answer's exact bytes, compressed, in its log record (default: only its SHA-256)")
 	fs.Var(&o.witnesses, "witness", "a C2SP tlog-witness to cosign the lookup log's checkpoints: URL=VKEY (repeatable; docs/WITNESS.md)")
 	fs.StringVar(&o.witnessFile, "witnesses", "", "file of witnesses, one a line: witness NAME VKEY URL (C2SP tlog-policy)")
@@ -285,6 +285,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	}
 	if *demo && !flagSet(fs, "secure-cookies") {
 		o.secureCookies = false // the demo runs on plain HTTP
+	}
+	if *demo && !flagSet(fs, "insight-categories") {
+		o.insightCategories = DemoInsightCategory // persons see the demo kommune's lookups of them (Rule AA-17)
 	}
 
 	if *demo {
