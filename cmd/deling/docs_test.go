@@ -302,3 +302,42 @@ func TestREADMEServeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsStayInside: README and docs point only at files in the repository,
+// and every rule ID they name is explained in docs/RULES.md.
+func TestDocsStayInside(t *testing.T) {
+	rules, err := os.ReadFile("../../docs/RULES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append([]string{"../../README.md"}, docs...)
+	link := regexp.MustCompile(`\]\(([^)#]+)(#[^)]*)?\)`)
+	ruleID := regexp.MustCompile(`\b(AA|SK|DPA|DPV|AV)-[0-9]{2}\b`)
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		for _, outside := range []string{"../shared", "research/", "DESIGN.md", "/work/", "shared/RULES.md"} {
+			if strings.Contains(text, outside) {
+				t.Errorf("%s points outside the repository: %q", doc, outside)
+			}
+		}
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(doc), target)); err != nil {
+				t.Errorf("%s links to %s, which is not in the repository", doc, target)
+			}
+		}
+		for _, id := range ruleID.FindAllString(text, -1) {
+			if !regexp.MustCompile(`\*\*` + id + `\*\*`).Match(rules) {
+				t.Errorf("%s names rule %s, which docs/RULES.md does not explain", doc, id)
+			}
+		}
+	}
+}
