@@ -18,9 +18,9 @@ package main
 // fresh data directory), with background jobs (`deling serve &`) killed when
 // the script ends and the process group killed by the test after that. The
 // test binary itself is `deling` on PATH (TestMain runs main when invoked
-// under that name), so nothing is compiled for it; `go run ./cmd/deling …`
-// and `go build -o X ./cmd/deling` in a block map to that binary; any other
-// `go` or `make` in a run block fails. On Linux each script runs in a network
+// under that name), so nothing is compiled for it; small `go` and `make`
+// scripts first on PATH map `go run ./cmd/deling …` and `go build -o X
+// ./cmd/deling` to that binary and fail for anything else. On Linux each script runs in a network
 // namespace of its own, so the documented ports (8080, 9090, 7380) are the
 // script's alone; where that is not possible the documented ports must be
 // free, or the test is skipped (and fails with CI set).
