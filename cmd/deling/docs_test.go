@@ -180,6 +180,9 @@ func TestDocs(t *testing.T) {
 	for _, doc := range docs {
 		name := filepath.Base(doc)
 		t.Run(name, func(t *testing.T) {
+			if isolated {
+				t.Parallel() // each script has a network of its own
+			}
 			blocks, err := shellBlocks(doc)
 			if err != nil {
 				t.Fatal(err)
