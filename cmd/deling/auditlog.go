@@ -296,7 +296,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 		},
 		"prove": func(args []string) error {
 			fs := newFlagSet("audit prove", "audit prove --receipt FILE --key VERIFIER-KEY|--key-file FILE", g, stderr)
-			file := fs.String("receipt", "", "a receipt (JSON) from the insight API")
+			file := fs.String("receipt", "", "a receipt (JSON) from the portal's insight page, or a whole answer of the insight API (GET /api/innsyn/person), whose receipts are all checked")
 			key := fs.String("key", "", "the log's verifier key (GET /audit/key)")
 			keyFileFlag := fs.String("key-file", "", "file holding the verifier key")
 			if err := parse(fs, args); err != nil {
@@ -314,30 +314,32 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			if err != nil {
 				return err
 			}
-			var rc audit.Receipt
-			if err := json.Unmarshal(b, &rc); err != nil {
-				return fmt.Errorf("receipt: %w", err)
+			receipts, err := readReceipts(b)
+			if err != nil {
+				return err
 			}
 			v, err := note.NewVerifier(*key)
 			if err != nil {
 				return fmt.Errorf("verifier key: %w", err)
 			}
-			cp, err := audit.VerifyReceipt(rc, v)
-			if err != nil {
-				return fmt.Errorf("the receipt does not verify: %w", err)
-			}
-			var rec audit.Record
-			json.Unmarshal(rc.Record, &rec)
-			fmt.Fprintf(stdout, "verified: record %d (%s, %s by %s) is in %s under its signed checkpoint of size %d\n",
-				rc.Index, rec.Kind, rec.Time.Format(time.RFC3339), rec.Consumer, cp.Origin, cp.Size)
-			// Rule AA-17: a person's receipt proves their own appearance (by their commitment in a version-2 record).
-			if rc.Subject != nil {
-				a, _ := audit.AppearanceOf(rc.Record, rc.Subject.Ident, rc.Subject.Salt)
-				how := "named in its request"
-				if a.Returned {
-					how = "returned by it"
+			for _, rc := range receipts {
+				cp, err := audit.VerifyReceipt(rc, v)
+				if err != nil {
+					return fmt.Errorf("the receipt of record %d does not verify: %w", rc.Index, err)
 				}
-				fmt.Fprintf(stdout, "verified: the receipt's person is %s (record version %d)\n", how, rec.V)
+				var rec audit.Record
+				json.Unmarshal(rc.Record, &rec)
+				fmt.Fprintf(stdout, "verified: record %d (%s, %s by %s) is in %s under its signed checkpoint of size %d\n",
+					rc.Index, rec.Kind, rec.Time.Format(time.RFC3339), rec.Consumer, cp.Origin, cp.Size)
+				// Rule AA-17: a person's receipt proves their own appearance (by their commitment in a version-2 record).
+				if rc.Subject != nil {
+					a, _ := audit.AppearanceOf(rc.Record, rc.Subject.Ident, rc.Subject.Salt)
+					how := "named in its request"
+					if a.Returned {
+						how = "returned by it"
+					}
+					fmt.Fprintf(stdout, "verified: the receipt's person is %s (record version %d)\n", how, rec.V)
+				}
 			}
 			return nil
 		},
@@ -391,4 +393,34 @@ func orEmpty(r io.Reader) io.Reader {
 		return strings.NewReader("")
 	}
 	return r
+}
+
+// readReceipts reads a receipt, or every receipt in an answer of the insight
+// API (GET /api/innsyn/person: "oppslag", each with its "kvittering").
+func readReceipts(b []byte) ([]audit.Receipt, error) {
+	var insight struct {
+		Oppslag *[]struct {
+			Kvittering *audit.Receipt `json:"kvittering"`
+		} `json:"oppslag"`
+	}
+	if err := json.Unmarshal(b, &insight); err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	if insight.Oppslag == nil {
+		var rc audit.Receipt
+		if err := json.Unmarshal(b, &rc); err != nil {
+			return nil, fmt.Errorf("receipt: %w", err)
+		}
+		return []audit.Receipt{rc}, nil
+	}
+	var out []audit.Receipt
+	for _, l := range *insight.Oppslag {
+		if l.Kvittering != nil {
+			out = append(out, *l.Kvittering)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the insight answer holds no receipt (no lookups shown, or none under a signed checkpoint yet: try again in a few seconds)")
+	}
+	return out, nil
 }

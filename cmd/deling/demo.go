@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"deling/internal/access"
+	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/register"
 	"deling/internal/store"
@@ -29,16 +33,24 @@ type demoConsumer struct {
 	file          string
 	says          string
 	web           bool // also a web-lookup grant
+	extract       bool // also an extract grant
+	// category is the consumer category (serve --insight-categories): the
+	// demo shows persons the lookups of consumers in DemoInsightCategory.
+	category string
 }
+
+// DemoInsightCategory is the consumer category whose lookups persons see in the
+// demo (serve --demo sets --insight-categories to it unless given).
+const DemoInsightCategory = "kommune"
 
 var demoConsumers = []demoConsumer{
 	{n: 9_100_001, name: "Demo kommune", packages: []string{"grunnopplysninger@1"},
-		kinds: []access.QueryKind{access.ByArbeidstaker}, file: "kommune.json", web: true,
-		says: "a narrow grant: basic facts, lookups by person only"},
+		kinds: []access.QueryKind{access.ByArbeidstaker}, file: "kommune.json", web: true, category: DemoInsightCategory,
+		says: "a narrow grant: basic facts, lookups by person only; persons see its lookups of them"},
 	{n: 9_100_002, name: "Demo pensjonskasse", packages: []string{"grunnopplysninger@1", "stillingsdetaljer@1", "permisjoner@1", "historikk@1"},
 		kinds:      []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig, access.Antall},
-		processorN: 9_100_003, processorName: "Demo systemleverandør AS", file: "leverandor-for-pensjonskasse.json",
-		says: "a wider grant, used through its data processor Demo systemleverandør AS"},
+		processorN: 9_100_003, processorName: "Demo systemleverandør AS", file: "leverandor-for-pensjonskasse.json", extract: true, category: "pensjon",
+		says: "a wider grant and an extract grant (docs/EXTRACTS.md), used through its data processor Demo systemleverandør AS"},
 }
 
 // setUpDemo seeds a small register on first start, makes the demo consumers,
@@ -68,10 +80,13 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 	if err != nil {
 		return err
 	}
+	if err := demoTerms(ctx, db); err != nil {
+		return err
+	}
 	for _, d := range demoConsumers {
 		orgnr := string(ident.SyntheticOrgnr(d.n))
 		if _, err := db.Consumer(ctx, orgnr); errors.Is(err, store.ErrNotFound) {
-			if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: orgnr, Navn: d.name, Status: access.Active}, "demo"); err != nil {
+			if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: orgnr, Navn: d.name, Status: access.Active, Category: d.category}, "demo"); err != nil {
 				return err
 			}
 			if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: d.packages, Channel: access.ChannelAPI, Env: register.EnvTest,
@@ -83,6 +98,15 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 				// Web lookup for the demo's web-lookup user (oppslag@kommune.demo).
 				if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: d.packages, Channel: access.ChannelWeb, Env: register.EnvTest,
 					LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Demo: saksbehandling",
+					QueryKinds: []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig},
+					ValidFrom:  time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
+					return err
+				}
+			}
+			if d.extract {
+				// Extracts (docs/EXTRACTS.md) of persons or employers.
+				if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: []string{"grunnopplysninger@1", "stillingsdetaljer@1"}, Channel: access.ChannelExtract, Env: register.EnvTest,
+					LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Demo: kontroll av pensjonsopptjening",
 					QueryKinds: []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig},
 					ValidFrom:  time.Now().Add(-time.Minute), Status: access.Active}, "demo"); err != nil {
 					return err
@@ -103,16 +127,8 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 				}
 			}
 		}
-		file := filepath.Join(dir, d.file)
-		cf, err := keptClient(ctx, db, file, clientOrg, "demo-"+d.file[:len(d.file)-5], "RS256", "demo client", "demo")
+		file, err := demoClient(ctx, db, dir, d, orgnr, clientOrg, issuer)
 		if err != nil {
-			return err
-		}
-		cf.TokenEndpoint, cf.Audience, cf.Scope = issuer+"token", issuer, web.DefaultAPIScope
-		if d.processorN != 0 {
-			cf.ConsumerOrg = orgnr
-		}
-		if err := cf.Write(file); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\ndemo: %s (%s), %s. Its client file is %s. Try:\n", d.name, orgnr, d.says, file)
@@ -121,8 +137,76 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 	}
 	fmt.Fprintf(stdout, "\ndemo: every lookup is in the signed lookup log (%saudit/checkpoint, key at %saudit/key);\n", issuer, issuer)
 	fmt.Fprintf(stdout, "      the register's staff see who has access and who looked (token in %s):\n", filepath.Join(g.data, "admin-token"))
-	fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(cat %s)\" -H \"Nav-Personident: %s\" %sapi/innsyn/person\n\n",
+	fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(cat %s)\" -H \"Nav-Personident: %s\" %sapi/innsyn/person\n",
 		filepath.Join(g.data, "admin-token"), person, issuer)
+	fmt.Fprintf(stdout, "      persons see the lookups of consumers in the category %q (Demo kommune), with receipts for 'deling audit prove'\n\n", DemoInsightCategory)
+	return nil
+}
+
+// demoClient returns the client file of a demo consumer's client for this
+// address: DIR/<file> when it is new or already points at issuer. A file that
+// points at another address (a demo started with another --addr on the same
+// data) is never rewritten: this address gets a file of its own,
+// <name>-<port>.json, so both demos' files keep working.
+func demoClient(ctx context.Context, db *store.DB, dir string, d demoConsumer, consumer, clientOrg, issuer string) (string, error) {
+	name := strings.TrimSuffix(d.file, ".json")
+	candidates := []string{filepath.Join(dir, d.file)}
+	if u, err := url.Parse(issuer); err == nil && u.Port() != "" {
+		candidates = append(candidates, filepath.Join(dir, name+"-"+u.Port()+".json"))
+	}
+	for _, file := range candidates {
+		cf, err := token.LoadClientFile(file)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			cf, err := keptClient(ctx, db, "", clientOrg, "demo-"+name, "RS256", "demo client", "demo")
+			if err != nil {
+				return "", err
+			}
+			cf.TokenEndpoint, cf.Audience, cf.Scope = issuer+"token", issuer, web.DefaultAPIScope
+			if d.processorN != 0 {
+				cf.ConsumerOrg = consumer
+			}
+			return file, cf.Write(file)
+		case err != nil || cf.TokenEndpoint != issuer+"token":
+			continue // another demo's file, or not a client file: left as it is
+		}
+		// The file is this address's: keep it, with its client active.
+		c, err := db.Client(ctx, cf.ClientID)
+		if err != nil || c.Orgnr != clientOrg {
+			return "", fmt.Errorf("%s names client %s, which this register does not know as %s's; remove the file to make a new one", file, cf.ClientID, clientOrg)
+		}
+		if !c.Active {
+			if err := db.SetClientActive(ctx, cf.ClientID, true); err != nil {
+				return "", err
+			}
+		}
+		return file, nil
+	}
+	return "", fmt.Errorf("%s belong to demos on other addresses; remove them to make new ones", strings.Join(candidates, " and "))
+}
+
+// demoTerms publishes the first version of each kind of terms when none is
+// published yet, so that /vilkar has the terms an application asks the
+// applicant to accept (Rules AA-24, SK-02).
+func demoTerms(ctx context.Context, db *store.DB) error {
+	versions, err := db.TermsVersions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, kind := range governance.TermsKinds() {
+		if slices.ContainsFunc(versions, func(v governance.TermsVersion) bool { return v.Kind == kind }) {
+			continue
+		}
+		title := "Demo: " + kind.Label()
+		body := "Dette er demoens " + kind.Label() + ". De er ikke ekte vilkår.\n\n" +
+			"Konsumenten bruker opplysningene bare til formålet i vedtaket, innenfor vedtakets hjemmel, og sørger for at bare de som trenger dem i arbeidet sitt får tilgang.\n\n" +
+			"Hvert oppslag logges, og registeret kan stanse tilgangen ved brudd på vilkårene."
+		n := governance.Notice{Title: "Nye vilkår: " + title, Body: "Registerforvalteren har publisert " + kind.Label() + ". Vilkårene gjelder fra i dag."}
+		letter := governance.Letter{Subject: "Nye vilkår for Aa-registeret: " + title, Body: n.Body}
+		if _, _, err := db.PublishTerms(ctx, governance.TermsVersion{Kind: kind, Title: title, Body: body}, 0, n, letter, "demo"); err != nil {
+			return fmt.Errorf("publish demo terms: %w", err)
+		}
+	}
 	return nil
 }
 

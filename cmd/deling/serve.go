@@ -302,6 +302,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if *demo && !flagSet(fs, "secure-cookies") {
 		o.secureCookies = false // the demo runs on plain HTTP
 	}
+	if *demo && !flagSet(fs, "insight-categories") {
+		o.insightCategories = DemoInsightCategory // persons see the demo kommune's lookups of them (Rule AA-17)
+	}
 
 	if *demo {
 		if err := setUpDemo(ctx, g, db, *demoPersons, o.issuer, stdout); err != nil {
