@@ -67,11 +67,14 @@ type platformOptions struct {
 	mail          mailOptions
 	enhet         enhetsregisteretOptions
 	extract       extractOptions
+
+	breachReminders reminderPoints // incidents.go
 }
 
 func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.issuer, "issuer", "", "the token server's issuer identifier and the audience of client assertions (default http://<addr>/)")
 	fs.StringVar(&o.packagesFile, "packages", "", "package (rettighetspakke) definitions file instead of the built-in one")
+	fs.Var(&o.breachReminders, "breach-reminders", "when, after awareness, an open breach's owner and the DPO are reminded of the 72-hour deadline (default 24h,48h,66h; and when overdue)")
 	fs.Var(&o.external, "external-issuer", "also accept tokens of this issuer: ISSUER,JWKS-URL (repeatable)")
 	fs.DurationVar(&o.rateBlockFor, "rate-block", time.Minute, "how long a consumer that keeps exceeding its rate limit is blocked")
 	fs.DurationVar(&o.tokenLifetime, "token-lifetime", 120*time.Second, "lifetime of the access tokens issued")
@@ -234,6 +237,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
 	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...)
 	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
+	p.jobs = append(p.jobs, breachReminderJob(db, log, o.breachReminders, o.baseURL))
 	return p, nil
 }
 

@@ -28,6 +28,8 @@ const (
 	KindNotice         = "notice.published"
 	KindConsent        = "consent.changed"
 	KindConsumerEnded  = "consumer.ended" // all access ended: by the consumer, or its organisation ceased
+	// KindIncident is a step on a breach case (Rule AV-07): reported, taken, a measure, the assessment, the decision, a filing, a reminder.
+	KindIncident = "incident.changed"
 	// KindLogErased is retention applied to the log itself: its Event is an Erasure.
 	KindLogErased = "log.erased"
 )

@@ -24,25 +24,34 @@ const ReasonSuspended = "suspendert (AA-25): "
 func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := grantIDs(ctx, tx, orgnr, access.Active)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
-		}
-		if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, access.SuspendedByRegister, ReasonSuspended+reason, actor); err != nil {
-			return err
-		}
-		res.Grants = len(ids)
-		letter.Kind = governance.LetterSuspension
-		res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+		var err error
+		res, err = db.suspendConsumer(ctx, tx, orgnr, reason, letter, actor)
 		return err
 	})
 	if err != nil {
 		return LifeResult{}, fmt.Errorf("suspend %s: %w", orgnr, err)
 	}
 	return res, nil
+}
+
+// suspendConsumer is SuspendConsumer in the caller's transaction, so that a
+// breach case's "stop access" measure and the suspension are one change (Rule AV-02).
+func (db *DB) suspendConsumer(ctx context.Context, tx *sql.Tx, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
+	var res LifeResult
+	ids, err := grantIDs(ctx, tx, orgnr, access.Active)
+	if err != nil {
+		return res, err
+	}
+	if len(ids) == 0 {
+		return res, fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
+	}
+	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, access.SuspendedByRegister, ReasonSuspended+reason, actor); err != nil {
+		return res, err
+	}
+	res.Grants = len(ids)
+	letter.Kind = governance.LetterSuspension
+	res.Letters, err = db.queueLetters(ctx, tx, orgnr, actor, letter)
+	return res, err
 }
 
 // ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:

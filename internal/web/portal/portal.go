@@ -227,6 +227,7 @@ var navigation = []struct {
 	{"Oppslagslogg", "/portal/oppslagslogg", member(governance.Administrator, governance.Rolleinnehaver)},
 	{"Innsyn for person", "/portal/innsyn/person", staff(governance.Personvernombud, governance.Saksbehandler)},
 	{"Innsyn", "/portal/innsyn", personOnly},
+	{"Avvik", "/portal/avvik", signedInOnly},
 	{"Samtykker", "/portal/samtykker", personOnly},
 }
 

@@ -125,6 +125,25 @@ func (s *Server) routeTable() []route {
 		f("POST /portal/oppslag", s.signedIn(looker, s.lookupSearch)),
 		f("POST /portal/oppslag/vilkar", s.signedIn(looker, s.lookupTerms)),
 
+		// Breaches (portal_incidents.go; issue 12, Rules AV-01..AV-07, AA-21, DPA-08).
+		// Public: anyone reports without an account, and follows the report with its reference.
+		f("GET /avvik", s.publicReportForm),
+		f("POST /avvik", s.publicReport),
+		f("GET /avvik/mottatt", s.publicReceived),
+		f("GET /avvik/folg", s.publicFollowForm),
+		f("POST /avvik/folg", s.publicFollow),
+		f("GET /portal/avvik", s.signedIn(signedInOnly, s.incidentList)),
+		f("GET /portal/avvik/ny", s.signedIn(signedInOnly, s.incidentNew)),
+		f("POST /portal/avvik/ny", s.signedIn(signedInOnly, s.incidentReport)),
+		f("GET /portal/avvik/{id}", s.signedIn(signedInOnly, s.incidentPage)),
+		f("POST /portal/avvik/{id}/ta", s.signedIn(reader, s.incidentTake)),
+		f("POST /portal/avvik/{id}/tiltak", s.signedIn(reader, s.incidentMeasure)),
+		f("POST /portal/avvik/{id}/risiko", s.signedIn(reader, s.incidentAssess)),
+		f("POST /portal/avvik/{id}/beslutning", s.signedIn(reader, s.incidentDecide)),
+		f("POST /portal/avvik/{id}/melding", s.signedIn(reader, s.incidentFile)),
+		f("GET /portal/avvik/{id}/melding/last-ned", s.signedIn(reader, s.incidentDocument)),
+		f("POST /portal/avvik/{id}/lukk", s.signedIn(reader, s.incidentClose)),
+
 		// The consumer's extract jobs (portal_extract.go; issue 6, item 3).
 		f("GET /portal/uttrekk", s.signedIn(extracts, s.extractPage)),
 		f("GET /portal/uttrekk/jobber", s.signedIn(extracts, s.extractJobsFragment)),

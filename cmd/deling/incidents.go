@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"deling/internal/governance"
+	"deling/internal/incident"
+	"deling/internal/job"
+	"deling/internal/store"
+)
+
+// reminderPoints is --breach-reminders: when, after awareness, the owner of an
+// open breach case and the DPO are reminded of the 72-hour deadline (Rule AV-05).
+type reminderPoints []time.Duration
+
+func (p *reminderPoints) String() string {
+	var out []string
+	for _, d := range *p {
+		out = append(out, d.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func (p *reminderPoints) Set(s string) error {
+	var out reminderPoints
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 || d >= incident.NotifyWithin {
+			return fmt.Errorf("want durations between 0 and 72h, e.g. 24h,48h,66h: %q", part)
+		}
+		out = append(out, d)
+	}
+	*p = out
+	return nil
+}
+
+// breachReminderJob reminds of open breach cases' Datatilsynet deadline (Rule
+// AV-05): at each point after awareness, and once when overdue, the case's
+// owner (or, while nobody has taken it, every case worker) and the register's
+// data protection officers get an e-mail. It looks every minute; each
+// reminder goes out once, also over restarts and on several nodes
+// (store.RemindIncident). It also forgets the public form's old counts.
+func breachReminderJob(db *store.DB, log *slog.Logger, points []time.Duration, baseURL string) job.Job {
+	if len(points) == 0 {
+		points = incident.DefaultReminderPoints()
+	}
+	return job.Job{Name: "breach deadline reminders", Interval: time.Minute, Run: func(ctx context.Context) error {
+		n, err := remindBreaches(ctx, db, points, baseURL, time.Now())
+		if n > 0 {
+			log.Info("breach reminders sent", "cases", n)
+		}
+		return errors.Join(err, db.PurgeIncidentThrottle(ctx, time.Now().Add(-2*time.Hour)))
+	}}
+}
+
+// remindBreaches sends the reminders due at now and returns for how many cases.
+func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, baseURL string, now time.Time) (int, error) {
+	cases, err := db.Incidents(ctx, store.IncidentFilter{All: true, Open: true})
+	if err != nil {
+		return 0, err
+	}
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		return 0, err
+	}
+	dpos, err := db.UsersWithRole(ctx, governance.AuthorityOrg, governance.Personvernombud)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, c := range cases {
+		due := c.RemindersDue(points, c.RemindedTo, now)
+		if len(due) == 0 {
+			continue
+		}
+		to, err := breachOwners(ctx, db, c.Owner)
+		if err != nil {
+			return sent, err
+		}
+		for _, u := range dpos {
+			if !slices.ContainsFunc(to, func(x governance.User) bool { return x.Email == u.Email }) {
+				to = append(to, u)
+			}
+		}
+		rem := due[0]
+		deadline := incident.NotifyDeadline(c.Awareness())
+		subject := fmt.Sprintf("Påminnelse: avvik må meldes til Datatilsynet innen %s", governance.FormatTime(deadline, oslo))
+		state := fmt.Sprintf("Det er %d timer siden registerforvalteren ble kjent med avviket. Fristen på 72 timer går ut %s.", int(rem.After.Hours()), governance.FormatTime(deadline, oslo))
+		if rem.Overdue {
+			subject = "Fristen er passert: avvik er ikke meldt til Datatilsynet"
+			state = fmt.Sprintf("Fristen på 72 timer gikk ut %s. Meldingen må nå begrunne forsinkelsen (regel AV-05).", governance.FormatTime(deadline, oslo))
+		}
+		var letters []governance.Letter
+		for _, u := range to {
+			letters = append(letters, governance.Letter{Kind: "reminder.breach", To: u.Email, Subject: subject,
+				Body: fmt.Sprintf("Hei %s,\n\nEt avvik på personopplysningssikkerheten er ikke avgjort eller meldt til Datatilsynet ennå. %s\n\n"+
+					"Avviket: %s\nStatus: %s\n\nSe saken her:\n%s/portal/avvik/%s\n",
+					u.Navn, state, c.Report.What, c.Status.Label(), baseURL, c.ID)})
+		}
+		note := fmt.Sprintf("%d timer", int(rem.After.Hours()))
+		if rem.Overdue {
+			note = "fristen er passert"
+		}
+		ok, err := db.RemindIncident(ctx, c.ID, c.RemindedTo, now, letters, note)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// breachOwners are who a case's reminder goes to besides the DPO: its owner, or every case worker while nobody owns it.
+func breachOwners(ctx context.Context, db *store.DB, owner string) ([]governance.User, error) {
+	if owner != "" {
+		u, err := db.User(ctx, owner)
+		if err == nil && !u.Disabled {
+			return []governance.User{u}, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return db.UsersWithRole(ctx, governance.AuthorityOrg, governance.Saksbehandler)
+}

@@ -1,0 +1,445 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/incident"
+)
+
+// Breach cases (avvik; issue 12). internal/incident decides what may happen
+// to a case and when things are due; this file keeps the case and carries out
+// each step in one transaction with its history entry, its event in the
+// lookup log (audit.KindIncident, Rule AV-07) and whatever letters and
+// suspension go with it.
+
+// IncidentCase is a breach case as stored.
+type IncidentCase struct {
+	incident.Breach
+	Version    int // changes with every step; a step on an older version is refused (ErrConflict)
+	UpdatedAt  time.Time
+	RemindedTo time.Time      // the deadline reminders are sent up to here
+	History    []IncidentStep // oldest first; only Incident fills it
+}
+
+// IncidentStep is one entry of a case's history: who did what, when.
+type IncidentStep struct {
+	At     time.Time
+	Step   string
+	Status incident.Status
+	By     string // the actor's name as shown
+	Note   string
+}
+
+// Steps of the history beside incident's transitions.
+const (
+	StepMeasure  = "tiltak"          // an immediate measure recorded (Rule AV-02)
+	StepRisk     = "risikovurdering" // the risk assessment recorded (Rule AV-04)
+	StepDecision = "beslutning"      // the decision on notifying recorded (Rules AV-04, AV-06)
+	StepReminder = "paminnelse"      // a deadline reminder sent (Rule AV-05)
+)
+
+// IncidentFilter says which cases to list.
+type IncidentFilter struct {
+	All       bool   // every case: the register's staff
+	User, Org string // else the reports User made and those of Org (never the controller's own org)
+	Open      bool   // only cases whose Datatilsynet clock runs (incident.Status.Open)
+}
+
+const incidentColumns = `id, status, reported_at, aware_at, owner, report, risk, decision, reminded_to, version, updated_at`
+
+func scanIncident(row interface{ Scan(...any) error }) (IncidentCase, error) {
+	var (
+		c                       IncidentCase
+		reported, reminded, upd int64
+		aware                   sql.NullInt64
+		report                  string
+		risk, decision          sql.NullString
+		status                  string
+	)
+	if err := row.Scan(&c.ID, &status, &reported, &aware, &c.Owner, &report, &risk, &decision, &reminded, &c.Version, &upd); err != nil {
+		return c, err
+	}
+	c.Status = incident.Status(status)
+	if err := json.Unmarshal([]byte(report), &c.Report); err != nil {
+		return c, fmt.Errorf("incident %s report: %w", c.ID, err)
+	}
+	c.Report.ReportedAt = fromMicros(reported)
+	if aware.Valid {
+		c.AwareAt = fromMicros(aware.Int64)
+	}
+	if risk.Valid {
+		c.Risk = new(incident.Assessment)
+		if err := json.Unmarshal([]byte(risk.String), c.Risk); err != nil {
+			return c, fmt.Errorf("incident %s risk: %w", c.ID, err)
+		}
+	}
+	if decision.Valid {
+		c.Decision = new(incident.Decision)
+		if err := json.Unmarshal([]byte(decision.String), c.Decision); err != nil {
+			return c, fmt.Errorf("incident %s decision: %w", c.ID, err)
+		}
+	}
+	if reminded > 0 {
+		c.RemindedTo = fromMicros(reminded)
+	}
+	c.UpdatedAt = fromMicros(upd)
+	return c, nil
+}
+
+// ReportIncident stores a new report (Rule AV-01) as a case in status
+// incident.StatusReported, with its history entry and its event in the log,
+// and queues letters (the DPO's notice, Rule AA-21) in the same transaction.
+// refHash is the SHA-256 of a public report's reference (see
+// IncidentReferenceHash), "" for a signed-in report. It returns the case's id.
+func (db *DB) ReportIncident(ctx context.Context, r incident.Report, refHash string, letters []governance.Letter, actor string) (string, error) {
+	id := newID()
+	body, err := json.Marshal(r)
+	if err != nil {
+		return "", err
+	}
+	var ref any
+	if refHash != "" {
+		ref = refHash
+	}
+	now := db.now()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
+			return err
+		}
+		if err := queueMail(ctx, tx, now, letters...); err != nil {
+			return err
+		}
+		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, string(incident.StepReport), incident.StatusReported, body, len(letters)))
+	})
+	if err != nil {
+		return "", fmt.Errorf("report incident: %w", err)
+	}
+	return id, nil
+}
+
+// incidentEvent is a step's event in the log: the case, the step, the status
+// after it, and the SHA-256 of what the step recorded, so that the log
+// proves the content without holding it.
+func incidentEvent(id, step string, status incident.Status, content []byte, letters int) map[string]any {
+	sum := sha256.Sum256(content)
+	ev := map[string]any{"incident": id, "step": step, "status": status, "sha256": hex.EncodeToString(sum[:])}
+	if letters > 0 {
+		ev["letters"] = letters
+	}
+	return ev
+}
+
+func (db *DB) incidentHistory(ctx context.Context, tx *sql.Tx, id, step string, status incident.Status, by, note string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_history (id, incident, at, step, status, actor, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		newID(), id, micros(db.now()), step, string(status), by, truncate(note, 2000)); err != nil {
+		return fmt.Errorf("incident history: %w", err)
+	}
+	return nil
+}
+
+// Incidents lists cases as f says, without their measures, filings and history.
+func (db *DB) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentCase, error) {
+	q := `SELECT ` + incidentColumns + ` FROM incidents`
+	var args []any
+	switch {
+	case f.All:
+		q += ` WHERE 1 = 1`
+	default:
+		q += ` WHERE (reporter_user = $1 AND reporter_user <> '' OR reporter_org = $2 AND reporter_org <> '' AND reporter_org <> $3)`
+		args = append(args, f.User, f.Org, incident.ControllerOrg)
+	}
+	if f.Open {
+		q += fmt.Sprintf(` AND status IN ($%d, $%d, $%d)`, len(args)+1, len(args)+2, len(args)+3)
+		args = append(args, string(incident.StatusReported), string(incident.StatusAssessing), string(incident.StatusDecidedNotify))
+	}
+	rows, err := db.read.query(ctx, q+` ORDER BY reported_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []IncidentCase
+	for rows.Next() {
+		c, err := scanIncident(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Incident is one case with its measures, filings and history. ErrNotFound when there is none.
+func (db *DB) Incident(ctx context.Context, id string) (IncidentCase, error) {
+	return db.incident(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`, id)
+}
+
+// IncidentByReference is the case a public report's reference names, by its
+// hash. ErrNotFound when none does.
+func (db *DB) IncidentByReference(ctx context.Context, refHash string) (IncidentCase, error) {
+	return db.incident(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE ref_hash = $1`, refHash)
+}
+
+func (db *DB) incident(ctx context.Context, q string, arg string) (IncidentCase, error) {
+	c, err := scanIncident(db.read.queryRow(ctx, q, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("incident: %w", ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("incident: %w", err)
+	}
+	if err := db.incidentEntries(ctx, `SELECT body FROM incident_measures WHERE incident = $1 ORDER BY at, id`, c.ID, func() any {
+		c.Measures = append(c.Measures, incident.Measure{})
+		return &c.Measures[len(c.Measures)-1]
+	}); err != nil {
+		return c, err
+	}
+	if err := db.incidentEntries(ctx, `SELECT body FROM incident_filings WHERE incident = $1 ORDER BY at, id`, c.ID, func() any {
+		c.Filings = append(c.Filings, incident.Filing{})
+		return &c.Filings[len(c.Filings)-1]
+	}); err != nil {
+		return c, err
+	}
+	rows, err := db.read.query(ctx, `SELECT at, step, status, actor, note FROM incident_history WHERE incident = $1 ORDER BY at, id`, c.ID)
+	if err != nil {
+		return c, fmt.Errorf("incident history: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			h      IncidentStep
+			at     int64
+			status string
+		)
+		if err := rows.Scan(&at, &h.Step, &status, &h.By, &h.Note); err != nil {
+			return c, err
+		}
+		h.At, h.Status = fromMicros(at), incident.Status(status)
+		c.History = append(c.History, h)
+	}
+	return c, rows.Err()
+}
+
+func (db *DB) incidentEntries(ctx context.Context, q, id string, next func() any) error {
+	rows, err := db.read.query(ctx, q, id)
+	if err != nil {
+		return fmt.Errorf("incident entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(body), next()); err != nil {
+			return fmt.Errorf("incident entry: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// IncidentChange is one step on a case: the case's fields after it, and
+// what the step adds. The caller decides with internal/incident that the
+// step may be taken; ChangeIncident carries it out.
+type IncidentChange struct {
+	Step     string // an incident.Step or one of the Step… constants here
+	Status   incident.Status
+	Owner    string
+	AwareAt  time.Time
+	Risk     *incident.Assessment
+	Decision *incident.Decision
+	Measure  *incident.Measure // appended (Rule AV-02)
+	Filing   *incident.Filing  // appended (Rule AV-05)
+	By       string            // the actor's name, for the history
+	Note     string            // for the history
+	// Suspend, when set, suspends the consumer's access in the same
+	// transaction (a stop-access measure, Rule AV-02, with its written notice, Rule AA-25).
+	Suspend *IncidentSuspension
+	Letters []governance.Letter
+}
+
+// IncidentSuspension is the consumer a stop-access measure suspends, why, and the written notice.
+type IncidentSuspension struct {
+	Consumer, Reason string
+	Letter           governance.Letter
+}
+
+// ChangeIncident carries out one step on case id, which must still be at
+// version (else ErrConflict: someone else changed it since the page was
+// read): the case's fields, the measure or filing it adds, a suspension, the
+// letters, the history entry and the event in the log, in one transaction.
+func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch IncidentChange, actor string) (LifeResult, error) {
+	var res LifeResult
+	risk, err := optJSON(ch.Risk)
+	if err != nil {
+		return res, err
+	}
+	decision, err := optJSON(ch.Decision)
+	if err != nil {
+		return res, err
+	}
+	content, err := json.Marshal(struct {
+		Status   incident.Status
+		Owner    string
+		AwareAt  time.Time
+		Risk     *incident.Assessment
+		Decision *incident.Decision
+		Measure  *incident.Measure
+		Filing   *incident.Filing
+		Note     string
+	}{ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision, ch.Measure, ch.Filing, ch.Note})
+	if err != nil {
+		return res, err
+	}
+	var aware any
+	if !ch.AwareAt.IsZero() {
+		aware = micros(ch.AwareAt)
+	}
+	now := db.now()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $1, owner = $2, aware_at = $3, risk = $4, decision = $5,
+			version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8`,
+			string(ch.Status), ch.Owner, aware, risk, decision, micros(now), id, version)
+		if err != nil {
+			return fmt.Errorf("update incident: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("incident %s changed since version %d: %w", id, version, ErrConflict)
+		}
+		if m := ch.Measure; m != nil {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_measures (id, incident, at, body) VALUES ($1, $2, $3, $4)`,
+				newID(), id, micros(m.At), string(b)); err != nil {
+				return fmt.Errorf("incident measure: %w", err)
+			}
+		}
+		if f := ch.Filing; f != nil {
+			b, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_filings (id, incident, phase, at, body) VALUES ($1, $2, $3, $4, $5)`,
+				newID(), id, string(f.Phase), micros(f.At), string(b)); err != nil {
+				return fmt.Errorf("incident filing: %w", err)
+			}
+		}
+		if s := ch.Suspend; s != nil {
+			if res, err = db.suspendConsumer(ctx, tx, s.Consumer, s.Reason, s.Letter, actor); err != nil {
+				return err
+			}
+		}
+		if err := queueMail(ctx, tx, now, ch.Letters...); err != nil {
+			return err
+		}
+		if err := db.incidentHistory(ctx, tx, id, ch.Step, ch.Status, ch.By, ch.Note); err != nil {
+			return err
+		}
+		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, ch.Step, ch.Status, content, len(ch.Letters)))
+	})
+	if err != nil {
+		return LifeResult{}, fmt.Errorf("change incident %s (%s): %w", id, ch.Step, err)
+	}
+	return res, nil
+}
+
+func optJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case *incident.Assessment:
+		if x == nil {
+			return nil, nil
+		}
+	case *incident.Decision:
+		if x == nil {
+			return nil, nil
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// RemindIncident records that case id's deadline reminders are sent up to
+// now, queues the letters and writes the history entry and the event, in one
+// transaction — only if the reminders were still sent up to sentUpTo, so that
+// two nodes never both remind. It reports whether it did.
+func (db *DB) RemindIncident(ctx context.Context, id string, sentUpTo, now time.Time, letters []governance.Letter, note string) (bool, error) {
+	done := false
+	var prev int64
+	if !sentUpTo.IsZero() {
+		prev = micros(sentUpTo)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE incidents SET reminded_to = $1 WHERE id = $2 AND reminded_to = $3`, micros(now), id, prev)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return nil
+		}
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM incidents WHERE id = $1`, id).Scan(&status); err != nil {
+			return err
+		}
+		if err := queueMail(ctx, tx, db.now(), letters...); err != nil {
+			return err
+		}
+		if err := db.incidentHistory(ctx, tx, id, StepReminder, incident.Status(status), "deling", note); err != nil {
+			return err
+		}
+		done = true
+		return db.appendEvent(ctx, tx, audit.KindIncident, "", "deling", incidentEvent(id, StepReminder, incident.Status(status), []byte(note), len(letters)))
+	})
+	if err != nil {
+		return false, fmt.Errorf("remind incident %s: %w", id, err)
+	}
+	return done, nil
+}
+
+// IncidentReferenceHash is what is stored of a public report's reference: its SHA-256.
+func IncidentReferenceHash(ref string) string {
+	sum := sha256.Sum256([]byte(ref))
+	return hex.EncodeToString(sum[:])
+}
+
+// CountIncidentAttempt counts one use of the public report form or of the
+// reference look-up (kind) from source at now, in a fixed window, and
+// returns the count in the window so far, this one included. Only a hash of
+// kind and source is stored.
+func (db *DB) CountIncidentAttempt(ctx context.Context, kind, source string, now time.Time, window time.Duration) (int, error) {
+	var n int64
+	err := db.write.QueryRowContext(ctx, `INSERT INTO incident_throttle (key, count, since) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN incident_throttle.since < $3 THEN 1 ELSE incident_throttle.count + 1 END,
+			since = CASE WHEN incident_throttle.since < $3 THEN excluded.since ELSE incident_throttle.since END
+		RETURNING count`, throttleKey("incident", kind, source), micros(now), micros(now.Add(-window))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count incident attempt: %w", err)
+	}
+	return int(n), nil
+}
+
+// PurgeIncidentThrottle forgets counts whose window began before before.
+func (db *DB) PurgeIncidentThrottle(ctx context.Context, before time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM incident_throttle WHERE since < $1`, micros(before)); err != nil {
+		return fmt.Errorf("purge incident throttle: %w", err)
+	}
+	return nil
+}
