@@ -229,7 +229,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		if _, err := db.PurgeSessions(ctx); err != nil {
 			return err
 		}
-		_, err := db.PurgeSignInFailures(ctx, time.Now().Add(-governance.DefaultThrottle.Window))
+		_, err := db.PurgeSignInFailures(ctx, time.Now(), governance.DefaultThrottle)
 		return err
 	}})
 	o.mail.getenv = getenv

@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -296,38 +298,52 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	keys, source := signInKeys(r, email)
 	// Throttled, never locked (governance.Throttle): the wait falls on the
-	// account and source that failed, so another source — the owner's — still signs in.
-	attempts, err := s.db.SignInAttempts(r.Context(), keys, s.now())
+	// account and source that failed, and never on a source or device the
+	// account signed in from before. The attempt is counted here, before its
+	// password is checked, so that parallel attempts cannot share the free ones.
+	res, err := s.db.ReserveSignIn(r.Context(), keys, s.now(), s.throttle)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if wait := s.throttle.Wait(attempts, s.now()); wait > 0 {
+	tooMany := func(wait time.Duration, msg, text string) {
 		secs := int((wait + time.Second - 1) / time.Second)
-		s.log.Info("sign-in throttled", "source", source, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		fail(fmt.Sprintf("For mange mislykkede forsøk. Vent %d sekunder og prøv igjen.", secs), http.StatusTooManyRequests)
+		fail(fmt.Sprintf(text, secs), http.StatusTooManyRequests)
+	}
+	if res.Wait > 0 {
+		tooMany(res.Wait, "sign-in throttled", "For mange mislykkede forsøk. Vent %d sekunder og prøv igjen.")
+		return
+	}
+	// argon2id takes 64 MiB and ~0.16 s a try: a few at a time, so that a
+	// flood of sign-ins cannot exhaust memory; attempts the throttle knows
+	// come first, so that a flood from strangers cannot keep owners out.
+	switch err := s.takeHashSlot(r.Context(), res.Attempts.Known); {
+	case err == nil:
+		defer s.releaseHashSlot(res.Attempts.Known)
+	case r.Context().Err() != nil:
+		s.releaseSignIn(r, res)
+		return
+	case res.Attempts.Known:
+		s.releaseSignIn(r, res)
+		fail("Innloggingen er travel akkurat nå. Prøv igjen om litt.", http.StatusServiceUnavailable)
+		return
+	default:
+		// Not counted against the attempt: it was not tried.
+		s.releaseSignIn(r, res)
+		tooMany(strangerRetry, "sign-in busy", "Innloggingen er travel akkurat nå. Vent %d sekunder og prøv igjen.")
 		return
 	}
 	failed := func(user string) {
-		// Counted with a context of its own: a guesser who hangs up is counted all the same.
+		// With a context of its own: a guesser who hangs up is counted all the same.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		if err := s.db.SignInFailed(ctx, keys, s.now(), s.throttle.Window); err != nil {
+		if err := s.db.SignInFailed(ctx, res, s.now()); err != nil {
 			s.log.Error("count failed sign-in", "err", err)
 		}
 		s.log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
 		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
-	}
-	// argon2id takes 64 MiB and ~0.16 s a try: a few at a time, so that a flood of sign-ins cannot exhaust memory.
-	select {
-	case s.hashSlots <- struct{}{}:
-		defer func() { <-s.hashSlots }()
-	case <-time.After(5 * time.Second):
-		fail("Innloggingen er travel akkurat nå. Prøv igjen om litt.", http.StatusServiceUnavailable)
-		return
-	case <-r.Context().Done():
-		return
 	}
 	u, hash, err := s.db.UserByEmail(r.Context(), email)
 	switch {
@@ -356,10 +372,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		fail("Brukeren har ingen roller. Kontakt administratoren i virksomheten din.", http.StatusForbidden)
 		return
 	}
-	if err := s.db.SignInSucceeded(r.Context(), keys); err != nil {
+	// The device cookie is kept if it is known for this account, else a new one is issued.
+	device := keys.Device
+	if !res.DeviceKnown {
+		device = rand.Text()
+	}
+	if err := s.db.SignInSucceeded(r.Context(), res, s.now(), device); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: device, Path: "/", MaxAge: int(s.throttle.KnownFor / time.Second),
+		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
 	// A new session token at sign-in (no session fixation); the terms are ticked anew at every sign-in (Rule AA-04).
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		s.pageError(w, r, err)
@@ -437,19 +460,83 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error 
 	return nil
 }
 
+// deviceCookie holds a browser's device id (crypto/rand.Text: 26 characters
+// of base32), given at a successful sign-in; the database remembers its hash
+// for each account that signed in with it (governance.Throttle: "known").
+const deviceCookie = "deling_enhet"
+
+// strangerRetry is how long an attempt not known to the throttle is told to
+// wait when every hash slot it may take is busy.
+const strangerRetry = 2 * time.Second
+
+// takeHashSlot waits for a slot to verify a password in. An attempt known to
+// the throttle waits up to 10 s for any slot; another waits up to
+// strangerRetry for one of the slots strangers may hold, one fewer than all.
+func (s *Server) takeHashSlot(ctx context.Context, known bool) error {
+	wait := 10 * time.Second
+	if !known {
+		t := time.NewTimer(strangerRetry)
+		defer t.Stop()
+		select {
+		case s.strangerSlots <- struct{}{}:
+		case <-t.C:
+			return errors.New("busy")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = strangerRetry
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.hashSlots <- struct{}{}:
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	if !known {
+		<-s.strangerSlots
+	}
+	return cmp.Or(ctx.Err(), errors.New("busy"))
+}
+
+func (s *Server) releaseHashSlot(known bool) {
+	<-s.hashSlots
+	if !known {
+		<-s.strangerSlots
+	}
+}
+
+// releaseSignIn takes back the reservation of an attempt that was not tried,
+// with a context of its own (the client may have hung up).
+func (s *Server) releaseSignIn(r *http.Request, res store.SignInReservation) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if err := s.db.ReleaseSignIn(ctx, res); err != nil {
+		s.log.Error("release sign-in", "err", err)
+	}
+}
+
 // signInKeys are the throttle's keys for an attempt to sign in as email from
-// r's source address, and the part of the address that may be logged.
-// The address is the connection's: deling does not trust X-Forwarded-For.
+// r's source address and device cookie, and the part of the address that may
+// be logged. The address is the connection's: deling does not trust X-Forwarded-For.
 func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
+	keys := store.SignInKeys{Account: strings.ToLower(email), Source: "unknown", Network: "unknown"}
+	if c, err := r.Cookie(deviceCookie); err == nil && len(c.Value) == 26 && !strings.ContainsFunc(c.Value, func(r rune) bool {
+		return !('A' <= r && r <= 'Z' || '2' <= r && r <= '7')
+	}) {
+		keys.Device = c.Value
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return store.SignInKeys{Account: strings.ToLower(email), Source: "unknown"}, "unknown"
+		return keys, "unknown"
 	}
-	return store.SignInKeys{Account: strings.ToLower(email), Source: governance.SourceKey(addr)}, governance.SourcePrefix(addr)
+	keys.Source, keys.Network = governance.SourceKey(addr), governance.NetworkKey(addr)
+	return keys, governance.SourcePrefix(addr)
 }
 
 // pageError answers a portal page that failed, through serveError.

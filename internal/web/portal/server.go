@@ -61,6 +61,8 @@ type Server struct {
 	sessions            *scs.SessionManager
 	throttle            governance.Throttle // sign-in throttling (portal.go)
 	hashSlots           chan struct{}       // password verifications at once (portal.go)
+	strangerSlots       chan struct{}       // of which attempts not known to the throttle may hold these (portal.go)
+	secureCookies       bool
 	baseURL             string
 	rules               governance.Settings
 	extractTTL          time.Duration
@@ -77,13 +79,16 @@ func New(cfg Config) (*Server, error) {
 		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue, audit: cfg.Audit,
 		now: cfg.Now, oslo: cfg.Oslo,
 		sessions:            newSessions(cfg.DB, cfg.SecureCookies),
-		hashSlots:           make(chan struct{}, runtime.GOMAXPROCS(0)),
+		secureCookies:       cfg.SecureCookies,
 		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
 		rules:               cfg.Governance.WithDefaults(),
 		throttle:            governance.DefaultThrottle,
 		extractTTL:          cfg.ExtractTTL,
 		deprecationsChanged: cfg.DeprecationsChanged,
 	}
+	// At least one slot is kept for known attempts (portal.go, takeHashSlot).
+	slots := max(2, runtime.GOMAXPROCS(0))
+	s.hashSlots, s.strangerSlots = make(chan struct{}, slots), make(chan struct{}, slots-1)
 	if s.extractTTL <= 0 {
 		s.extractTTL = 7 * 24 * time.Hour
 	}
