@@ -10,7 +10,6 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/governance"
-	"deling/internal/ident"
 	"deling/internal/register"
 )
 
@@ -247,13 +246,13 @@ func (c *Content) ValidateDraft(cat *access.Catalogue) map[string]string {
 func (c *Content) ValidateController(env register.Env, cat *access.Catalogue) map[string]string {
 	bad := c.ValidateDraft(cat)
 	put := setter(bad)
-	if msg := checkOrgnr(c.Controller.Orgnr, env); msg != "" {
+	if msg := governance.CheckOrgnr(c.Controller.Orgnr, env); msg != "" {
 		put(FieldControllerOrgnr, msg)
 	}
 	if c.Controller.Navn == "" {
 		put(FieldControllerNavn, "Skriv navnet til behandlingsansvarlig.")
 	}
-	if msg := checkOrgnr(c.Processor.Orgnr, env); msg != "" {
+	if msg := governance.CheckOrgnr(c.Processor.Orgnr, env); msg != "" {
 		put(FieldProcessorOrgnr, msg)
 	} else if c.Processor.Orgnr == c.Controller.Orgnr {
 		put(FieldProcessorOrgnr, "Databehandleren må være en annen virksomhet enn behandlingsansvarlig.")
@@ -381,7 +380,7 @@ func (e SubProcessorEntry) validate(env register.Env) map[string]string {
 	case e.Orgnr == "" && e.ForeignID == "":
 		bad[FieldSubOrgnr] = "Oppgi organisasjonsnummer, eller utenlandsk registreringsnummer for en utenlandsk virksomhet."
 	case e.Orgnr != "":
-		if msg := checkOrgnr(e.Orgnr, env); msg != "" {
+		if msg := governance.CheckOrgnr(e.Orgnr, env); msg != "" {
 			bad[FieldSubOrgnr] = msg
 		}
 	}
@@ -395,19 +394,4 @@ func (e SubProcessorEntry) validate(env register.Env) map[string]string {
 		bad[FieldSubTask] = "Beskriv hva underdatabehandleren gjør."
 	}
 	return bad
-}
-
-// checkOrgnr says what is wrong with an organisation number, or "".
-func checkOrgnr(s string, env register.Env) string {
-	o, err := ident.ParseOrgnr(s)
-	switch {
-	case s == "":
-		return "Skriv organisasjonsnummeret (9 siffer)."
-	case err != nil:
-		return "Organisasjonsnummeret er ikke gyldig. Det har 9 siffer."
-	case env == register.EnvTest && !o.IsSynthetic():
-		// Rule AA-14: the test environment holds synthetic data only.
-		return "Testmiljøet har bare syntetiske data: bruk et syntetisk organisasjonsnummer (det begynner på 2 eller 3)."
-	}
-	return ""
 }

@@ -520,7 +520,7 @@ func (f *ApplicationForm) Validate(env register.Env, cat *access.Catalogue) map[
 	if f.Navn == "" {
 		set(FieldNavn, "Skriv navnet til virksomheten.")
 	}
-	if msg := checkOrgnr(f.Orgnr, env); msg != "" {
+	if msg := CheckOrgnr(f.Orgnr, env); msg != "" {
 		set(FieldOrgnr, msg)
 	}
 	if f.Purpose == "" {
@@ -547,7 +547,7 @@ func (f *ApplicationForm) Validate(env register.Env, cat *access.Catalogue) map[
 	}
 	// Rules AA-13, SK-04: a data processor is named with its agreement.
 	if f.Processor.Named() {
-		if msg := checkOrgnr(f.Processor.Orgnr, env); msg != "" {
+		if msg := CheckOrgnr(f.Processor.Orgnr, env); msg != "" {
 			set(FieldProcOrgnr, msg)
 		} else if f.Processor.Orgnr == f.Orgnr {
 			set(FieldProcOrgnr, "Databehandleren må være en annen virksomhet enn dere selv.")
@@ -593,17 +593,23 @@ func (f *ApplicationForm) Validate(env register.Env, cat *access.Catalogue) map[
 	return bad
 }
 
-// checkOrgnr says what is wrong with an organisation number, or "".
-func checkOrgnr(s string, env register.Env) string {
+// CheckOrgnr says in Norwegian what is wrong with an organisation number on a
+// form, or "": its form, and the environment's rule (Rule AA-14,
+// register.Env.AdmitOrgnr) — the test environment takes synthetic numbers
+// only, production real ones only.
+func CheckOrgnr(s string, env register.Env) string {
 	o, err := ident.ParseOrgnr(s)
 	switch {
 	case s == "":
 		return "Skriv organisasjonsnummeret (9 siffer)."
 	case err != nil:
 		return "Organisasjonsnummeret er ikke gyldig. Det har 9 siffer."
-	case env == register.EnvTest && !o.IsSynthetic():
-		// Rule AA-14: the test environment holds synthetic data only.
+	}
+	switch env.AdmitOrgnr(o) {
+	case register.RealInTest:
 		return "Testmiljøet har bare syntetiske data: bruk et syntetisk organisasjonsnummer (det begynner på 2 eller 3)."
+	case register.SyntheticInProd:
+		return "Produksjonsmiljøet tar bare ekte organisasjonsnumre, ikke syntetiske."
 	}
 	return ""
 }

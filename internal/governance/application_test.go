@@ -377,3 +377,25 @@ func TestTransitionOnSeparationOfDuties(t *testing.T) {
 		}
 	}
 }
+
+// Rule AA-14, one rule per environment on forms too: the test environment
+// takes synthetic organisation numbers only, production real ones only.
+func TestCheckOrgnrByEnvironment(t *testing.T) {
+	synthetic, real := string(ident.SyntheticOrgnr(7)), "974760673"
+	for _, tc := range []struct {
+		orgnr string
+		env   register.Env
+		ok    bool
+	}{
+		{synthetic, register.EnvTest, true},
+		{real, register.EnvTest, false},
+		{real, register.EnvProd, true},
+		{synthetic, register.EnvProd, false},
+		{"123456789", register.EnvProd, false},
+		{"", register.EnvTest, false},
+	} {
+		if got := CheckOrgnr(tc.orgnr, tc.env) == ""; got != tc.ok {
+			t.Errorf("CheckOrgnr(%s, %s): accepted %v, want %v (%q)", tc.orgnr, tc.env, got, tc.ok, CheckOrgnr(tc.orgnr, tc.env))
+		}
+	}
+}
