@@ -99,9 +99,10 @@ func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, b
 		var letters []governance.Letter
 		for _, u := range to {
 			letters = append(letters, governance.Letter{Kind: "reminder.breach", To: u.Email, Subject: subject,
+				// The reporter's own words stay in the portal: a public report's text is anyone's.
 				Body: fmt.Sprintf("Hei %s,\n\nEt avvik på personopplysningssikkerheten er ikke avgjort eller meldt til Datatilsynet ennå. %s\n\n"+
-					"Avviket: %s\nStatus: %s\n\nSe saken her:\n%s/portal/avvik/%s\n",
-					u.Navn, state, c.Report.What, c.Status.Label(), baseURL, c.ID)})
+					"Meldt: %s\nStatus: %s\n\nSe saken her:\n%s/portal/avvik/%s\n",
+					u.Navn, state, governance.FormatTime(c.Report.ReportedAt, oslo), c.Status.Label(), baseURL, c.ID)})
 		}
 		note := fmt.Sprintf("%d timer", int(rem.After.Hours()))
 		if rem.Overdue {

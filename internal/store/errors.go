@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The store's sentinel errors. Methods return them wrapped with what they
 // were doing (fmt.Errorf("…: %w", ErrNotFound)); callers test with errors.Is,
@@ -24,11 +27,11 @@ var (
 	// the lookup that asked fails closed.
 	ErrClosed = errors.New("store is closed")
 
-	// ErrTooManyExtracts: CreateExtract when the organisation already has its
-	// limit of queued or running jobs.
-	ErrTooManyExtracts = errors.New("too many extract jobs under way")
+	// ErrNoActiveGrant: a suspension found no active grant to suspend. It is
+	// an ErrConflict, so callers that only ask for that keep working.
+	ErrNoActiveGrant = fmt.Errorf("no active grant: %w", ErrConflict)
 
-	// ErrLostClaim: a runner's claim on an extract job is gone: another runner
-	// took the job over, or it was deleted. The runner stops, and writes nothing more.
-	ErrLostClaim = errors.New("extract job claim lost")
+	// The extract sentinels (too many jobs under way, a lost claim) are
+	// package extract's: extract.ErrTooMany and extract.ErrLostClaim, which
+	// store returns.
 )

@@ -43,7 +43,7 @@ func (db *DB) suspendConsumer(ctx context.Context, tx *sql.Tx, orgnr, reason str
 		return res, err
 	}
 	if len(ids) == 0 {
-		return res, fmt.Errorf("consumer %s has no active grant to suspend: %w", orgnr, ErrConflict)
+		return res, fmt.Errorf("consumer %s has nothing to suspend: %w", orgnr, ErrNoActiveGrant)
 	}
 	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Suspended, access.SuspendedByRegister, ReasonSuspended+reason, actor); err != nil {
 		return res, err

@@ -19,6 +19,11 @@ func TestBrowserIncident(t *testing.T) {
 	b := newBrowser(t, h.srv.URL)
 	consumer, _ := h.consumer("Nettleserkommune", grant([]string{"grunndata@1"}, access.ByArbeidstaker))
 	proc := h.account(governance.Databehandler, "999777555", "")
+	// The processor acts for the consumer, so the case may stop the consumer's access.
+	if _, err := h.db.AddDelegation(t.Context(), access.Delegation{Consumer: consumer, Processor: "999777555", DPARef: "DBA-1",
+		ValidFrom: h.clock.now().Add(-time.Hour)}, "test"); err != nil {
+		t.Fatal(err)
+	}
 	cw := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
 	now := h.clock.now()
 

@@ -81,6 +81,11 @@ func TestIncidentCase(t *testing.T) {
 	proc := h.signIn(h.account(governance.Databehandler, processorOrg, ""))
 	cw := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
 	h.account(governance.Personvernombud, governance.AuthorityOrg, "")
+	// The processor acts for Avvikskommune: the case may stop that consumer's access.
+	if _, err := h.db.AddDelegation(ctx, access.Delegation{Consumer: consumer, Processor: processorOrg, DPARef: "DBA-1",
+		ValidFrom: h.clock.now().Add(-time.Hour)}, "test"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Rule AV-01: a report needs what happened and when; bad input is shown again.
 	if p := proc.post("/portal/avvik/ny", url.Values{"hva": {""}}); p.status != http.StatusBadRequest || !p.has("Beskriv hva som har skjedd") ||
@@ -135,8 +140,23 @@ func TestIncidentCase(t *testing.T) {
 	if g := cw.post("/portal/avvik/"+id+"/ta", url.Values{"kjent": {formTime(now.Add(-time.Hour))}}); g.status != http.StatusOK || !g.has("Du har tatt saken") {
 		t.Fatalf("take: %d", g.status)
 	}
-	if g := cw.post("/portal/avvik/"+id+"/tiltak", url.Values{"tiltak": {"stanse_tilgang"}, "utfort": {"ja"}, "tiltak_merknad": {"Stanset konsumentens tilgang"}, "konsument": {"000000000"}}); g.status != http.StatusBadRequest || !g.has("Fant ingen konsument") {
-		t.Fatalf("stop access for an unknown consumer: %d", g.status)
+	// Only the organisations the breach concerns (the reporting processor's consumers), only by case
+	// workers: the data protection officer, or a case worker aiming at an unrelated consumer, is refused
+	// (found by review: the case was a side door around the consumer page's suspension).
+	stop := func(b *browserless, target string) page {
+		return b.post("/portal/avvik/"+id+"/tiltak", url.Values{"tiltak": {"stanse_tilgang"}, "utfort": {"ja"}, "tiltak_merknad": {"Stanset konsumentens tilgang"}, "konsument": {target}})
+	}
+	for _, target := range []string{"000000000", other} {
+		if g := stop(cw, target); g.status != http.StatusBadRequest || !g.has("Fra en avvikssak kan du bare stanse") {
+			t.Fatalf("stop access for %s: %d", target, g.status)
+		}
+	}
+	dpo := h.signIn(h.account(governance.Personvernombud, governance.AuthorityOrg, ""))
+	if g := stop(dpo, consumer); g.status != http.StatusForbidden {
+		t.Fatalf("the DPO stops access: %d", g.status)
+	}
+	if grants, _ := h.db.Grants(ctx, other); len(grants) > 0 && grants[0].Status != access.Active {
+		t.Fatal("an unrelated consumer was suspended")
 	}
 	g := cw.post("/portal/avvik/"+id+"/tiltak", url.Values{"tiltak": {"stanse_tilgang"}, "utfort": {"ja"}, "tiltak_merknad": {"Stanset konsumentens tilgang"}, "konsument": {consumer}})
 	if g.status != http.StatusOK || !g.has("Tilgangen er suspendert (2 vedtak)") || !g.has("Stanset konsumentens tilgang") {

@@ -726,7 +726,7 @@ func (s *Server) incidentChange(w http.ResponseWriter, r *http.Request, c store.
 	}
 	res, err := s.db.ChangeIncident(r.Context(), c.ID, c.Version, ch, v.Actor())
 	switch {
-	case errors.Is(err, store.ErrConflict) && ch.Suspend != nil:
+	case errors.Is(err, store.ErrNoActiveGrant):
 		s.flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
 	case errors.Is(err, store.ErrConflict):
 		s.flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
@@ -757,18 +757,44 @@ func (s *Server) incidentTake(w http.ResponseWriter, r *http.Request, v *visitor
 	}
 	values := map[string]string{"kjent": r.PostFormValue("kjent")}
 	bad := map[string]string{}
-	aware := s.now()
+	// The register is aware at the latest when the report reached it: taking
+	// the case later does not move the 72-hour clock (Rule AV-05).
+	aware := c.Report.ReportedAt
 	if t := s.parseFormTime(strings.TrimSpace(values["kjent"]), "kjent", "når registerforvalteren ble kjent med avviket", bad); t != nil {
 		aware = *t
 	}
-	if aware.After(s.now()) {
+	switch {
+	case aware.After(s.now()):
 		bad["kjent"] = "Tidspunktet kan ikke være frem i tid."
+	case !c.Report.ReportedAt.IsZero() && aware.After(c.Report.ReportedAt):
+		bad["kjent"] = "Registerforvalteren ble kjent med avviket senest da meldingen kom inn, " + s.osloTime(c.Report.ReportedAt) + "."
 	}
 	if len(bad) > 0 {
 		return s.incidentFail(w, r, v, c, "ta", values, bad, []string{"kjent"})
 	}
+	taken := c.Breach
+	taken.AwareAt = aware
 	return s.incidentChange(w, r, c, store.IncidentChange{Step: string(incident.StepAssess), Status: to, Owner: v.User.ID, AwareAt: aware}, v,
-		"Du har tatt saken. Fristen for melding til Datatilsynet løper fra "+s.osloTime(c.Breach.Awareness())+".")
+		"Du har tatt saken. Fristen for melding til Datatilsynet løper fra "+s.osloTime(taken.Awareness())+".")
+}
+
+// stopTargets are the consumers whose access a case reported by org may stop:
+// org itself, and the consumers a processor org acts for under a delegation.
+func (s *Server) stopTargets(r *http.Request, org string) ([]string, error) {
+	if org == "" || org == governance.AuthorityOrg {
+		return nil, nil
+	}
+	ds, err := s.db.ProcessorDelegations(r.Context(), org)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{org}
+	for _, d := range ds {
+		if d.ActiveAt(s.now()) {
+			out = append(out, d.Consumer)
+		}
+	}
+	return out, nil
 }
 
 // incidentMeasure records an immediate measure, done or considered and set
@@ -797,10 +823,21 @@ func (s *Server) incidentMeasure(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	ch := store.IncidentChange{Step: store.StepMeasure, Measure: &m, Note: m.Kind.Label()}
 	if m.Kind == incident.MeasureStopAccess && m.Done && values["konsument"] != "" {
+		// Stopping access from a case is suspension (Rule AA-25): the case
+		// workers' power, as on the consumer's page, on a case that is being
+		// handled, and only for the organisations the breach concerns.
+		if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
+			return httperr.ErrForbidden
+		}
+		targets, err := s.stopTargets(r, c.Report.ReportedBy.Org)
+		if err != nil {
+			return err
+		}
 		cons, err := s.db.Consumer(r.Context(), values["konsument"])
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			bad["konsument"] = "Fant ingen konsument med dette organisasjonsnummeret."
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(targets, cons.Orgnr)):
+			bad["konsument"] = "Fra en avvikssak kan du bare stanse tilgangen til virksomheten som meldte avviket, eller konsumentene en " +
+				"databehandler som meldte det, handler for. Andre konsumenter suspenderes fra konsumentens side."
 		case err != nil:
 			return err
 		default:
