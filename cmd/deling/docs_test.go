@@ -126,10 +126,12 @@ trap stop_jobs EXIT
 
 // docsShims are the go and make the scripts find on PATH: 'go run
 // ./cmd/deling' and 'go build -o X ./cmd/deling' map to the deling under
-// test (exec, so that 'kill %1' stops deling itself); anything else fails.
+// test; anything else fails. 'go run' runs deling as a child, as the real
+// one does, so a document that stops a 'go run' job with 'kill %1' leaves
+// deling running here too, and the next step that needs its port fails.
 var docsShims = map[string]string{
 	"go": `#!/usr/bin/env bash
-if [ "$1 $2" = "run ./cmd/deling" ]; then shift 2; exec deling "$@"; fi
+if [ "$1 $2" = "run ./cmd/deling" ]; then shift 2; deling "$@"; exit $?; fi
 if [ "$1 $2" = "build -o" ] && [ "$4" = ./cmd/deling ] && [ $# = 4 ]; then exec ln -sf "$(command -v deling)" "$3"; fi
 echo "docs test: 'go $*' is not run here; mark its block as not run" >&2
 exit 1
