@@ -433,8 +433,9 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 }
 
 func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "token --client FILE", g, stderr)
+	fs := newFlagSet("token", "token --client FILE [--assertion]", g, stderr)
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
+	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -445,6 +446,14 @@ func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	cf, err := token.LoadClientFile(*file)
 	if err != nil {
 		return err
+	}
+	if *assertionOnly {
+		a, err := cf.Assertion(time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, a)
+		return nil
 	}
 	tok, err := authserver.RequestToken(ctx, cf, &http.Client{Timeout: 10 * time.Second})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/machineapi"
 )
 
 //go:embed static/*.css static/*.js
@@ -148,4 +149,24 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Write(buf.Bytes())
+}
+
+// developerPage is what the developer page shows besides its frame.
+type developerPage struct {
+	frame
+	Scope string
+}
+
+// developer answers GET /utvikler: the API for developers, in Norwegian — how
+// to get a client, the token flow with examples that run on the demo,
+// identifiers in headers, problems — and the OpenAPI document rendered by
+// Swagger UI (static/apidok.js). Without JavaScript the text and the link to
+// /api/openapi.json are the page.
+func (s *Server) developer(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadVisitor(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "utvikler.html", developerPage{frame: s.frame(r, v, "API for utviklere"), Scope: machineapi.DefaultAPIScope})
 }

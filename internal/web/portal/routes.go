@@ -33,6 +33,7 @@ func (s *Server) routeTable() []route {
 		// Public pages (pages.go).
 		f("GET /{$}", s.start),
 		f("GET /static/", s.static),
+		f("GET /utvikler", s.developer), // the API for developers, with the OpenAPI viewer (issue 16, item 12)
 
 		// Sign-in and the visitor's own page (portal.go).
 		f("GET /logg-inn", s.signInForm),
