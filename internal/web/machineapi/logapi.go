@@ -1,6 +1,7 @@
 package machineapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -17,9 +18,14 @@ import (
 
 // checkpoint answers GET /audit/checkpoint: the newest signed checkpoint (C2SP tlog-checkpoint).
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) {
-	_, signed, err := s.db.LatestCheckpoint(r.Context())
+	s.serveCheckpoint(w, r, s.db.LatestCheckpoint, "Loggen har ikke noe signert sjekkpunkt ennå.")
+}
+
+// serveCheckpoint answers with the signed note load gives, or 404 with none yet.
+func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request, load func(context.Context) (uint64, []byte, error), none string) {
+	_, signed, err := load(r.Context())
 	if errors.Is(err, store.ErrNotFound) {
-		httperr.Write(w, r, http.StatusNotFound, "", "Loggen har ikke noe signert sjekkpunkt ennå.")
+		httperr.Write(w, r, http.StatusNotFound, "", none)
 		return
 	}
 	if err != nil {

@@ -1,11 +1,7 @@
 package machineapi
 
 import (
-	"errors"
 	"net/http"
-
-	"deling/internal/store"
-	"deling/internal/web/httperr"
 )
 
 // cosignedCheckpoint answers GET /audit/checkpoint/cosigned: the newest
@@ -14,16 +10,5 @@ import (
 // keeps it can later prove that the log was not truncated or forked
 // (`deling audit verify --trusted FILE --witness-key VKEY`).
 func (s *Server) cosignedCheckpoint(w http.ResponseWriter, r *http.Request) {
-	_, signed, err := s.db.CosignedCheckpoint(r.Context())
-	if errors.Is(err, store.ErrNotFound) {
-		httperr.Write(w, r, http.StatusNotFound, "", "Ingen vitner har kosignert et sjekkpunkt ennå.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(signed)
+	s.serveCheckpoint(w, r, s.db.CosignedCheckpoint, "Ingen vitner har kosignert et sjekkpunkt ennå.")
 }
