@@ -58,8 +58,8 @@ func TestAffectedFromLog(t *testing.T) {
 			Request: json.RawMessage(`{"ident":"` + p(5) + `"}`)}) // denied: nothing returned
 		add(audit.Record{Kind: audit.KindLookup, Channel: "api", Consumer: a, Time: t0.Add(2 * time.Hour), Decision: audit.Screened,
 			Request: json.RawMessage(`{"ident":"` + p(11) + `"}`)}) // screened: nothing returned
-		add(lookup(b, access.ChannelAPI, t0.Add(2*time.Hour), p(6)))  // another consumer
-		add(lookup(a, access.ChannelAPI, t0.Add(3*time.Hour), p(7)))  // at the window's end: after it
+		add(lookup(b, access.ChannelAPI, t0.Add(2*time.Hour), p(6))) // another consumer
+		add(lookup(a, access.ChannelAPI, t0.Add(3*time.Hour), p(7))) // at the window's end: after it
 		add(lookup(a, access.ChannelExtract, t0.Add(150*time.Minute), p(8), p(2)))
 		add(audit.Record{Kind: audit.KindInsight, Channel: "portal", Consumer: a, Time: t0.Add(2 * time.Hour), Decision: audit.Permit, Returned: []string{p(9)}})
 		size, root, err := db.LogRoot(ctx)

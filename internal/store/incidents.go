@@ -273,8 +273,8 @@ type IncidentChange struct {
 	// Affected is a computation of who was affected, from the lookup log,
 	// appended: its counts and checkpoint, never the identities.
 	Affected *incident.AffectedCount
-	By       string            // the actor's name, for the history
-	Note     string            // for the history
+	By       string // the actor's name, for the history
+	Note     string // for the history
 	// Suspend, when set, suspends the consumer's access in the same
 	// transaction (a stop-access measure, Rule AV-02, with its written notice, Rule AA-25).
 	Suspend *IncidentSuspension
