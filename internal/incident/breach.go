@@ -197,6 +197,8 @@ type Breach struct {
 	Risk     *Assessment
 	Decision *Decision
 	Filings  []Filing
+	// Affected are the computations of who was affected, from the lookup log, oldest first.
+	Affected []AffectedCount
 	FollowUp []FollowUpItem
 	// ProcessorNoticeHours is the processor's duty to the controller from
 	// the data processing agreement; 0 means DefaultProcessorNoticeHours (Rule DPA-07).

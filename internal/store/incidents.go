@@ -45,6 +45,7 @@ const (
 	StepRisk     = "risikovurdering" // the risk assessment recorded (Rule AV-04)
 	StepDecision = "beslutning"      // the decision on notifying recorded (Rules AV-04, AV-06)
 	StepReminder = "paminnelse"      // a deadline reminder sent (Rule AV-05)
+	StepAffected = "berorte"         // who was affected computed from the lookup log (issue 12 item 6)
 )
 
 // IncidentFilter says which cases to list.
@@ -213,6 +214,12 @@ func (db *DB) incident(ctx context.Context, q string, arg string) (IncidentCase,
 	}); err != nil {
 		return c, err
 	}
+	if err := db.incidentEntries(ctx, `SELECT body FROM incident_affected WHERE incident = $1 ORDER BY at, id`, c.ID, func() any {
+		c.Affected = append(c.Affected, incident.AffectedCount{})
+		return &c.Affected[len(c.Affected)-1]
+	}); err != nil {
+		return c, err
+	}
 	rows, err := db.read.query(ctx, `SELECT at, step, status, actor, note FROM incident_history WHERE incident = $1 ORDER BY at, id`, c.ID)
 	if err != nil {
 		return c, fmt.Errorf("incident history: %w", err)
@@ -263,8 +270,11 @@ type IncidentChange struct {
 	Decision *incident.Decision
 	Measure  *incident.Measure // appended (Rule AV-02)
 	Filing   *incident.Filing  // appended (Rule AV-05)
-	By       string            // the actor's name, for the history
-	Note     string            // for the history
+	// Affected is a computation of who was affected, from the lookup log,
+	// appended: its counts and checkpoint, never the identities.
+	Affected *incident.AffectedCount
+	By       string // the actor's name, for the history
+	Note     string // for the history
 	// Suspend, when set, suspends the consumer's access in the same
 	// transaction (a stop-access measure, Rule AV-02, with its written notice, Rule AA-25).
 	Suspend *IncidentSuspension
@@ -299,8 +309,9 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 		Decision *incident.Decision
 		Measure  *incident.Measure
 		Filing   *incident.Filing
+		Affected *incident.AffectedCount `json:",omitempty"`
 		Note     string
-	}{ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision, ch.Measure, ch.Filing, ch.Note})
+	}{ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision, ch.Measure, ch.Filing, ch.Affected, ch.Note})
 	if err != nil {
 		return res, err
 	}
@@ -337,6 +348,19 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_filings (id, incident, phase, at, body) VALUES ($1, $2, $3, $4, $5)`,
 				newID(), id, string(f.Phase), micros(f.At), string(b)); err != nil {
 				return fmt.Errorf("incident filing: %w", err)
+			}
+		}
+		if a := ch.Affected; a != nil {
+			if a.ID == "" {
+				a.ID = newID()
+			}
+			b, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_affected (id, incident, at, body) VALUES ($1, $2, $3, $4)`,
+				a.ID, id, micros(a.At), string(b)); err != nil {
+				return fmt.Errorf("incident affected: %w", err)
 			}
 		}
 		if s := ch.Suspend; s != nil {

@@ -478,6 +478,7 @@ type incidentPage struct {
 	Risk                              *riskView
 	Decision                          *decisionView
 	Filings                           []filingView
+	Affected                          []affectedView
 	History                           []historyView
 	CanTake, CanMeasure, CanAssess    bool
 	CanDecide, CanFile, CanClose      bool
@@ -526,7 +527,8 @@ var stepLabels = map[string]string{
 	string(incident.StepDecideNotify): "Besluttet å melde til Datatilsynet", string(incident.StepDecideNoNotif): "Besluttet å ikke melde",
 	string(incident.StepReconsider): "Vurderes på nytt", string(incident.StepFileInitial): "Første melding sendt til Datatilsynet",
 	string(incident.StepFileSupplement): "Tilleggsmelding sendt til Datatilsynet", string(incident.StepClose): "Lukket",
-	store.StepMeasure: "Tiltak registrert", store.StepRisk: "Risikovurdering registrert", store.StepReminder: "Påminnelse sendt",
+	store.StepAffected: "Berørte beregnet fra oppslagsloggen",
+	store.StepMeasure:  "Tiltak registrert", store.StepRisk: "Risikovurdering registrert", store.StepReminder: "Påminnelse sendt",
 }
 
 func fmtScore(f float64) string {
@@ -601,6 +603,7 @@ func (s *Server) incidentPageData(r *http.Request, v *visitor, c store.IncidentC
 		p.History = append(p.History, historyView{At: s.osloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: h.Note})
 	}
 	if p.Staff {
+		p.Affected = s.affectedViews(b)
 		_, errTake := incident.Transition(b.Status, incident.StepAssess, a)
 		p.CanTake = errTake == nil
 		p.CanMeasure = b.Status != incident.StatusFollowedUp
@@ -676,6 +679,14 @@ func (p *incidentPage) fillChoices(b *incident.Breach) {
 			v["konsument"] = b.Report.ReportedBy.Org
 		}
 		v["kanal"] = "altinn"
+		v[fieldAffConsumer] = v["konsument"]
+		// The numbers for the filing and the assessment, from the newest
+		// computation of who was affected (issue 12 item 6).
+		if a := b.LatestAffected(); a != nil {
+			v[incident.FieldSubjects] = a.SubjectsApprox().String()
+			v[incident.FieldRecords] = a.RecordsApprox().String()
+			v[incident.FieldPersonsCount] = a.SubjectsApprox().String()
+		}
 	}
 }
 

@@ -144,6 +144,10 @@ func (s *Server) routeTable() []route {
 		f("POST /portal/avvik/{id}/melding", s.signedIn(reader, s.incidentFile)),
 		f("GET /portal/avvik/{id}/melding/last-ned", s.signedIn(reader, s.incidentDocument)),
 		f("POST /portal/avvik/{id}/lukk", s.signedIn(reader, s.incidentClose)),
+		// Who was affected, from the lookup log (portal_affected.go; issue 12 item 6, Rules AV-05, AA-16, AA-22).
+		f("POST /portal/avvik/{id}/berorte", s.signedIn(reader, s.incidentAffected)),
+		f("GET /portal/avvik/{id}/berorte/{beregning}", s.signedIn(reader, s.incidentAffectedPage)),
+		f("GET /portal/avvik/{id}/berorte/{beregning}/last-ned", s.signedIn(reader, s.incidentAffectedDownload)),
 
 		// The consumer's extract jobs (portal_extract.go; issue 6, item 3).
 		f("GET /portal/uttrekk", s.signedIn(extracts, s.extractPage)),
