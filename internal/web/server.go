@@ -117,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,
-		Shared: shared, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
+		Shared: shared, APIScope: s.api.Scope(), SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
 		Now: cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

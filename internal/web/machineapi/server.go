@@ -95,6 +95,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Scope is the scope a token needs for the register API.
+func (s *Server) Scope() string { return s.apiScope }
+
 // serverError answers a request that failed, through the one mapping
 // (httperr.Status): logged with the correlation id when it is ours, shown
 // without details.

@@ -16,7 +16,6 @@ import (
 
 	"deling/internal/store"
 	"deling/internal/web/httperr"
-	"deling/internal/web/machineapi"
 )
 
 //go:embed static/*.css static/*.js
@@ -168,5 +167,5 @@ func (s *Server) developer(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "utvikler.html", developerPage{frame: s.frame(r, v, "API for utviklere"), Scope: machineapi.DefaultAPIScope})
+	s.render(w, r, "utvikler.html", developerPage{frame: s.frame(r, v, "API for utviklere"), Scope: s.apiScope})
 }

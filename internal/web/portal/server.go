@@ -29,6 +29,8 @@ type Config struct {
 	Catalogue *access.Catalogue
 	Audit     audit.Log
 	Shared    *channel.Shared
+	// APIScope is the scope a token needs for the register API, shown to developers (/utvikler).
+	APIScope string
 	// SecureCookies marks the session cookie Secure (sent over HTTPS only).
 	SecureCookies bool
 	// BaseURL is where people reach deling (links in e-mail and the Atom feed).
@@ -46,6 +48,7 @@ type Config struct {
 
 // Server holds what the portal's handlers need. Build one with New.
 type Server struct {
+	apiScope string // shown on the developers' page
 	*channel.Shared
 	db        *store.DB
 	log       *slog.Logger
@@ -77,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		Shared: cfg.Shared,
 		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue, audit: cfg.Audit,
-		now: cfg.Now, oslo: cfg.Oslo,
+		now: cfg.Now, oslo: cfg.Oslo, apiScope: cfg.APIScope,
 		sessions:            newSessions(cfg.DB, cfg.SecureCookies),
 		secureCookies:       cfg.SecureCookies,
 		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
