@@ -3,6 +3,7 @@ package portal
 import (
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -287,7 +288,8 @@ func (s *Server) incidentAffectedDownload(w http.ResponseWriter, r *http.Request
 		for i, q := range p.Records {
 			seqs[i] = strconv.FormatUint(q, 10)
 		}
-		cw.Write([]string{p.Ident, strings.Join(p.Channels, " "), strings.Join(seqs, " "), strconv.FormatUint(a.CheckpointSize, 10), a.CheckpointRoot})
+		// The root in hex: a base64 root may start with '+', which a spreadsheet takes for a formula.
+		cw.Write([]string{p.Ident, strings.Join(p.Channels, " "), strings.Join(seqs, " "), strconv.FormatUint(a.CheckpointSize, 10), hex.EncodeToString(root)})
 	}
 	cw.Flush()
 	return cw.Error()
