@@ -11,9 +11,13 @@
 // It is not the API: no bearer tokens and no problem+json (but for a missing
 // static file). It does not import package web or package machineapi.
 //
-// At about 4,900 lines of non-test code it is over the house limit of ~3,000:
+// At about 6,500 lines of non-test code it is over the house limit of ~3,000:
 // it is one side with one authentication model (sessions) and one route
 // table, and its features (portal_*.go, a file each) share the visitor, the
 // guards, the frame and the templates; splitting them further would put
-// those in yet another package every feature imports.
+// those in yet another package every feature imports. It grows by a feature
+// at a time (breaches added some 1,600 lines); when data processing
+// agreements and digital post land, the visitor, guards, frame and rendering
+// move to a small package of their own and each feature becomes a package
+// beside it, mounted by this one's route table.
 package portal
