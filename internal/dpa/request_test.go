@@ -6,6 +6,7 @@ import (
 	"time"
 )
 
+// Rule DPA-09: a processor records each authority's request for data, and the controller is told at once.
 func TestAuthorityRequest_DPA09(t *testing.T) {
 	now := t0
 	ok := AuthorityRequest{Authority: "Politiet", ReceivedAt: now.Add(-time.Hour), What: "Arbeidsforhold for én person",
@@ -41,6 +42,7 @@ func TestAuthorityRequest_DPA09(t *testing.T) {
 	}
 }
 
+// Rule DPA-09: audit reports kept with the agreement are type-checked and size-limited.
 func TestCheckAuditFile_DPA09(t *testing.T) {
 	pdf := []byte("%PDF-1.7\n...")
 	zip := []byte("PK\x03\x04....")
