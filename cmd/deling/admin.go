@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,13 +30,36 @@ func actor(getenv func(string) string) string {
 	return "cli"
 }
 
-// sub dispatches "deling NOUN VERB …" to its verb.
-func sub(noun string, args []string, stderr io.Writer, verbs map[string]func([]string) error, usageLine string) error {
+// sub dispatches "deling NOUN VERB …" to its verb; about says in a line
+// what each verb does, for the noun's help.
+func sub(noun string, args []string, stderr io.Writer, verbs map[string]func([]string) error, about map[string]string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpText(subUsage(noun, verbs, about))
+	}
 	if len(args) == 0 || verbs[args[0]] == nil {
-		fmt.Fprintf(stderr, "Usage: deling %s %s\n", noun, usageLine)
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "deling %s: unknown command %q\n\n", noun, args[0])
+		}
+		fmt.Fprint(stderr, subUsage(noun, verbs, about))
 		return errUsage
 	}
 	return verbs[args[0]](args[1:])
+}
+
+// subUsage lists a noun's verbs, a line each.
+func subUsage(noun string, verbs map[string]func([]string) error, about map[string]string) string {
+	names := slices.Sorted(maps.Keys(verbs))
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: deling %s <command> [flags]\n\nCommands:\n", noun)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, n, about[n])
+	}
+	fmt.Fprintf(&b, "\nRun 'deling %s <command> -h' for a command's flags.\n", noun)
+	return b.String()
 }
 
 // orgnrFlag checks an organisation number flag; in a test environment it must be synthetic (Rule AA-14).
@@ -65,13 +90,35 @@ func withDB(ctx context.Context, g *globals, fs *flag.FlagSet, args []string, f 
 	return openWith(ctx, g, f)
 }
 
+// withExistingDB is withDB for a command that reads or changes what is
+// there: it refuses a data directory or database deling has not made, where
+// withDB would make one.
+func withExistingDB(ctx context.Context, g *globals, fs *flag.FlagSet, args []string, f func(db *store.DB, env register.Env) error) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return openExistingWith(ctx, g, f)
+}
+
 // openWith opens the store of the global flags, runs f and closes it.
 func openWith(ctx context.Context, g *globals, f func(db *store.DB, env register.Env) error) error {
+	return openAndRun(ctx, g, false, f)
+}
+
+// openExistingWith is openWith refusing a database deling has not made.
+func openExistingWith(ctx context.Context, g *globals, f func(db *store.DB, env register.Env) error) error {
+	return openAndRun(ctx, g, true, f)
+}
+
+func openAndRun(ctx context.Context, g *globals, existing bool, f func(db *store.DB, env register.Env) error) error {
 	env, err := g.environment()
 	if err != nil {
 		return err
 	}
-	db, err := g.open(ctx)
+	if _, err := g.logger(io.Discard); err != nil {
+		return err
+	}
+	db, err := g.openDB(ctx, existing)
 	if err != nil {
 		return err
 	}
@@ -104,7 +151,7 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 		"cease": func(args []string) error {
 			fs := newFlagSet("consumer cease", "consumer cease --orgnr N", g, stderr)
 			orgnr := fs.String("orgnr", "", "organisation number")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				c, err := db.Consumer(ctx, *orgnr)
 				if err != nil {
 					return err
@@ -119,7 +166,7 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 		},
 		"list": func(args []string) error {
 			fs := newFlagSet("consumer list", "consumer list", g, stderr)
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				cs, err := db.Consumers(ctx)
 				if err != nil {
 					return err
@@ -132,7 +179,11 @@ func runConsumer(ctx context.Context, g *globals, args []string, getenv func(str
 				return tw.Flush()
 			})
 		},
-	}, "add|cease|list …")
+	}, map[string]string{
+		"add":   "register a consumer organisation (or rename it)",
+		"cease": "end a consumer: every grant and delegation ends at once (AA-26)",
+		"list":  "list the consumer organisations",
+	})
 }
 
 func runClient(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -201,7 +252,7 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 		"list": func(args []string) error {
 			fs := newFlagSet("client list", "client list [--orgnr N]", g, stderr)
 			orgnr := fs.String("orgnr", "", "only this organisation's clients")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				cs, err := db.Clients(ctx, *orgnr)
 				if err != nil {
 					return err
@@ -214,7 +265,10 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 				return tw.Flush()
 			})
 		},
-	}, "add|list …")
+	}, map[string]string{
+		"add":  "register an API client of an organisation, with its public key",
+		"list": "list an organisation's API clients and their keys",
+	})
 }
 
 func runGrant(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -222,7 +276,7 @@ func runGrant(ctx context.Context, g *globals, args []string, getenv func(string
 		return func(args []string) error {
 			fs := newFlagSet("grant "+verb, "grant "+verb+" [--reason TEXT] GRANT-ID", g, stderr)
 			reason := fs.String("reason", "", "why (goes to the log and the consumer's notice)")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				if fs.NArg() != 1 {
 					return errors.New("name one grant id")
 				}
@@ -312,7 +366,7 @@ func runGrant(ctx context.Context, g *globals, args []string, getenv func(string
 		"list": func(args []string) error {
 			fs := newFlagSet("grant list", "grant list [--consumer N]", g, stderr)
 			consumer := fs.String("consumer", "", "only this consumer's grants")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				gs, err := db.Grants(ctx, *consumer)
 				if err != nil {
 					return err
@@ -337,7 +391,13 @@ func runGrant(ctx context.Context, g *globals, args []string, getenv func(string
 		"suspend": status("suspend", access.Suspended),
 		"resume":  status("resume", access.Active),
 		"end":     status("end", access.Ended),
-	}, "add|list|suspend|resume|end …")
+	}, map[string]string{
+		"add":     "record a decision (vedtak) giving a consumer packages",
+		"list":    "list a consumer's grants",
+		"suspend": "suspend a grant: the consumer's next request is refused",
+		"resume":  "resume a suspended grant",
+		"end":     "end a grant for good",
+	})
 }
 
 func runDelegation(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -380,7 +440,7 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 		"list": func(args []string) error {
 			fs := newFlagSet("delegation list", "delegation list [--consumer N]", g, stderr)
 			consumer := fs.String("consumer", "", "only this consumer's delegations")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				ds, err := db.Delegations(ctx, *consumer)
 				if err != nil {
 					return err
@@ -395,7 +455,7 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 		},
 		"end": func(args []string) error {
 			fs := newFlagSet("delegation end", "delegation end DELEGATION-ID", g, stderr)
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				if fs.NArg() != 1 {
 					return errors.New("name one delegation id")
 				}
@@ -406,7 +466,11 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 				return nil
 			})
 		},
-	}, "add|list|end …")
+	}, map[string]string{
+		"add":  "let a data processor act for a consumer",
+		"list": "list a consumer's or a processor's delegations",
+		"end":  "end a delegation",
+	})
 }
 
 func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
@@ -479,5 +543,7 @@ func runKeys(ctx context.Context, g *globals, args []string, getenv func(string)
 				return nil
 			})
 		},
-	}, "rotate")
+	}, map[string]string{
+		"rotate": "make a new signing key for the token server (the old one stays published)",
+	})
 }

@@ -206,7 +206,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			fs.Var(&witnessKeys, "witness-key", "a witness's key whose cosignature the --trusted checkpoint must carry (repeatable)")
 			key := fs.String("key", "", "the log's verifier key (default: from $DELING_LOG_KEY, or DATA/lookup-log.key.pub)")
 			keyFileFlag := fs.String("key-file", "", "file holding the verifier key")
-			return withDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, _ register.Env) error {
 				vkey, err := verifierKeyFor(getenv, *key, *keyFileFlag, keyFile()+".pub")
 				if err != nil {
 					return err
@@ -241,8 +241,8 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 					enc.SetIndent("", "  ")
 					enc.Encode(rep)
 				} else {
-					fmt.Fprintf(stdout, "%s records (%s erased by retention), %d checkpoints, verified in %s\n",
-						thousands(int64(rep.Records)), thousands(int64(rep.Erased)), rep.Checkpoints, time.Since(start).Round(time.Millisecond))
+					fmt.Fprintf(stdout, "%s (%s erased by retention), %s, verified in %s\n",
+						count(rep.Records, "record", "records"), thousands(int64(rep.Erased)), count(rep.Checkpoints, "checkpoint", "checkpoints"), time.Since(start).Round(time.Millisecond))
 					for _, p := range rep.Problems {
 						where := fmt.Sprintf("record %d", p.Index)
 						switch p.Kind {
@@ -275,7 +275,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 			fs := newFlagSet("audit checkpoint", "audit checkpoint", g, stderr)
 			origin := fs.String("log-origin", DefaultLogOrigin, "the log's origin")
 			logKey := fs.String("log-key", "", "file with the log's signing key (default DATA/lookup-log.key; or $DELING_LOG_KEY)")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				if *logKey == "" {
 					*logKey = keyFile()
 				}
@@ -360,7 +360,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 				return fmt.Errorf("--before %s: %w; the latest date that may be erased is %s",
 					t.Format(time.DateOnly), err, now.Add(-max(*minKeep, LogRetentionFloor)).Format(time.DateOnly))
 			}
-			return openWith(ctx, g, func(db *store.DB, _ register.Env) error {
+			return openExistingWith(ctx, g, func(db *store.DB, _ register.Env) error {
 				if !*yes {
 					fmt.Fprintf(stderr, "Erase the content of every lookup-log record before %s? The erasure cannot be undone. Type yes to go on: ", t.Format(time.DateOnly))
 					answer, _ := bufio.NewReader(orEmpty(stdin)).ReadString('\n')
@@ -376,7 +376,7 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "erased the content of %s records; their leaf hashes keep every proof valid", thousands(n))
+				fmt.Fprintf(stdout, "erased the content of %s; their leaf hashes keep every proof valid\n", count(n, "record", "records"))
 				if n > 0 {
 					fmt.Fprint(stdout, "; the erasure is recorded in the log")
 				}
@@ -384,7 +384,12 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 				return nil
 			})
 		},
-	}, "verify|checkpoint|prove|erase …")
+	}, map[string]string{
+		"verify":     "check every record, the tree and the signed checkpoints of the lookup log",
+		"checkpoint": "sign and print a checkpoint of the lookup log now",
+		"prove":      "check a person's receipt against the log's key",
+		"erase":      "erase the identifiers of records past their retention (the log stays verifiable)",
+	})
 }
 
 // orEmpty is r, or an empty reader for none.
@@ -393,6 +398,25 @@ func orEmpty(r io.Reader) io.Reader {
 		return strings.NewReader("")
 	}
 	return r
+}
+
+// receiptError says in a line what is wrong with a receipt file, without
+// Go's type names.
+func receiptError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var b64 base64.CorruptInputError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("not a receipt: not JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return errors.New("not a receipt: want a JSON object")
+	case errors.As(err, &typ):
+		return fmt.Errorf("not a receipt: the field %q has the wrong type", typ.Field)
+	case errors.As(err, &b64):
+		return fmt.Errorf("not a receipt: a base64 field is broken at byte %d", int64(b64))
+	}
+	return errors.New("not a receipt: the JSON does not hold one")
 }
 
 // readReceipts reads a receipt, or every receipt in an answer of the insight
@@ -404,12 +428,15 @@ func readReceipts(b []byte) ([]audit.Receipt, error) {
 		} `json:"oppslag"`
 	}
 	if err := json.Unmarshal(b, &insight); err != nil {
-		return nil, fmt.Errorf("receipt: %w", err)
+		return nil, receiptError(err)
 	}
 	if insight.Oppslag == nil {
 		var rc audit.Receipt
 		if err := json.Unmarshal(b, &rc); err != nil {
-			return nil, fmt.Errorf("receipt: %w", err)
+			return nil, receiptError(err)
+		}
+		if len(rc.Record) == 0 || rc.Proof == "" {
+			return nil, errors.New("not a receipt: it has no \"record\" and \"tlogProof\" (save the receipt from the portal's insight page, or the insight API's answer)")
 		}
 		return []audit.Receipt{rc}, nil
 	}

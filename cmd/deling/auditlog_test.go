@@ -167,8 +167,8 @@ func TestRetentionFloor(t *testing.T) {
 		t.Errorf("audit erase 20 days ago: %v", err)
 	}
 	// serve -h shows the flag with its type, not a back-quoted word of its text.
-	_, stderr, _ := runCmd(t, nil, "serve", "-h")
-	if !strings.Contains(stderr, "-log-min-retention duration") || strings.Contains(stderr, "-log-min-retention audit") {
-		t.Errorf("serve -h: %q", stderr)
+	stdout, _, _ := runCmd(t, nil, "serve", "-h")
+	if !strings.Contains(stdout, "-log-min-retention duration") || strings.Contains(stdout, "-log-min-retention audit") {
+		t.Errorf("serve -h: %q", stdout)
 	}
 }

@@ -66,11 +66,11 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "demo: seeded %s synthetic persons, %s organisations and %s arbeidsforhold into %s\n",
-			thousands(int64(res.persons)), thousands(int64(res.organisations)), thousands(res.arbeidsforhold), g.where())
+		fmt.Fprintf(stdout, "demo: seeded %s, %s and %s arbeidsforhold into %s\n",
+			count(res.persons, "synthetic person", "synthetic persons"), count(res.organisations, "organisation", "organisations"), thousands(res.arbeidsforhold), g.where())
 	} else {
-		fmt.Fprintf(stdout, "demo: the register in %s already holds %s persons and %s arbeidsforhold\n",
-			g.where(), thousands(counts.Persons), thousands(counts.Arbeidsforhold))
+		fmt.Fprintf(stdout, "demo: the register in %s already holds %s and %s arbeidsforhold\n",
+			g.where(), count(counts.Persons, "person", "persons"), thousands(counts.Arbeidsforhold))
 	}
 	dir := filepath.Join(g.data, "demo-clients")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

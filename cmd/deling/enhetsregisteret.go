@@ -162,17 +162,19 @@ func runEnhetsregisteret(ctx context.Context, g *globals, args []string, getenv 
 				if err != nil {
 					return fmt.Errorf("enhetsregisteret import (nothing was changed): %w", err)
 				}
-				fmt.Fprintf(stdout, "read %s entries; %d consumers or data processors ceased, all their access ended (AA-26)\n",
-					thousands(run.Entries), len(run.Ceased))
+				fmt.Fprintf(stdout, "read %s; %s ceased, all their access ended (AA-26)\n",
+					count(run.Entries, "entry", "entries"), count(len(run.Ceased), "consumer or data processor", "consumers or data processors"))
 				for _, o := range run.Ceased {
 					fmt.Fprintf(stdout, "  ceased: %s\n", o)
 				}
 				if len(run.WindingUp) > 0 {
-					fmt.Fprintf(stdout, "%d consumers are winding up (access kept, for a case worker to follow): %s\n",
-						len(run.WindingUp), strings.Join(run.WindingUp, ", "))
+					fmt.Fprintf(stdout, "%s winding up (access kept, for a case worker to follow): %s\n",
+						count(len(run.WindingUp), "consumer is", "consumers are"), strings.Join(run.WindingUp, ", "))
 				}
 				return nil
 			})
 		},
-	}, "import FILE|URL")
+	}, map[string]string{
+		"import": "read organisation statuses from a file or URL; ends the access of ceased consumers",
+	})
 }

@@ -92,7 +92,7 @@ func TestEnhetsregisteretImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout, "read 3 entries; 1 consumers or data processors ceased") || !strings.Contains(stdout, "ceased: 310000101") ||
+	if !strings.Contains(stdout, "read 3 entries; 1 consumer or data processor ceased") || !strings.Contains(stdout, "ceased: 310000101") ||
 		!strings.Contains(stdout, "winding up") {
 		t.Fatalf("stdout: %q", stdout)
 	}

@@ -31,6 +31,21 @@ func (o *extractOptions) bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxUnits, "extract-max-units", extract.DefaultMaxUnits, "persons or employers one extract may name")
 }
 
+// check refuses sizes and counts that cannot work.
+func (o *extractOptions) check() error {
+	switch {
+	case o.batchSize < 1:
+		return fmt.Errorf("--extract-batch-size %d: want at least 1", o.batchSize)
+	case o.workers < 0:
+		return fmt.Errorf("--extract-workers %d: want 0 (no extract jobs on this node) or more", o.workers)
+	case o.maxUnits < 1:
+		return fmt.Errorf("--extract-max-units %d: want at least 1", o.maxUnits)
+	case o.keep < 0:
+		return fmt.Errorf("--extract-ttl %s: want a positive duration", o.keep)
+	}
+	return nil
+}
+
 // resultDir is the directory extract results are written to ("" turns extracts off).
 func (o extractOptions) resultDir(dataDir string) string {
 	if o.dir != "" {

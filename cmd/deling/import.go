@@ -45,9 +45,9 @@ func runImport(ctx context.Context, g *globals, args []string, stdin io.Reader, 
 
 // report prints what the import did; it fails when any line was rejected.
 func (im *importer) report(stdout io.Writer) error {
-	fmt.Fprintf(stdout, "imported %s records (%s persons, %s organisations, %s arbeidsforhold); %s changed the register; %s lines rejected\n",
-		thousands(im.accepted()), thousands(im.ok["person"]), thousands(im.ok["organisation"]), thousands(im.ok["arbeidsforhold"]),
-		thousands(im.changed), thousands(im.rejected))
+	fmt.Fprintf(stdout, "imported %s (%s, %s, %s arbeidsforhold); %s changed the register; %s rejected\n",
+		count(im.accepted(), "record", "records"), count(im.ok["person"], "person", "persons"), count(im.ok["organisation"], "organisation", "organisations"),
+		thousands(im.ok["arbeidsforhold"]), thousands(im.changed), count(im.rejected, "line", "lines"))
 	if im.rejected > 0 {
 		return fmt.Errorf("import: %s lines were rejected (see above); the other lines were imported", thousands(im.rejected))
 	}

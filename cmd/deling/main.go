@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // dates are Norway's (Europe/Oslo) even on a machine without a zone database
 
@@ -29,6 +32,12 @@ func main() {
 
 // errUsage means the usage was already printed.
 var errUsage = errors.New("usage")
+
+// helpText is asked-for help (-h, --help, help): run prints it on standard
+// output and succeeds, where a usage error goes to standard error and fails.
+type helpText string
+
+func (h helpText) Error() string { return string(h) }
 
 const usage = `deling shares register data with the organisations entitled to it.
 
@@ -56,6 +65,8 @@ Global flags (also accepted after the command):
   --data DIR     SQLite data directory (default ./deling-data, or $DELING_DATA)
   --db URL       PostgreSQL URL postgres://… instead of SQLite (or $DELING_DB)
   --env ENV      test or prod (default test, or $DELING_ENV); test holds synthetic data only
+  --log-level L  debug, info, warn or error (default info)
+  --log-format F text or json (default text)
 
 Run 'deling <command> -h' for a command's flags.
 `
@@ -64,6 +75,7 @@ Run 'deling <command> -h' for a command's flags.
 type globals struct {
 	data, db, env string
 	logLevel      string
+	logFormat     string
 }
 
 func (g *globals) bind(fs *flag.FlagSet) {
@@ -71,15 +83,19 @@ func (g *globals) bind(fs *flag.FlagSet) {
 	fs.StringVar(&g.db, "db", g.db, "PostgreSQL URL (postgres://…) instead of SQLite")
 	fs.StringVar(&g.env, "env", g.env, "environment: test or prod")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: text (key=value) or json (one JSON object a line)")
 }
 
 func (g *globals) environment() (register.Env, error) { return register.ParseEnv(g.env) }
 
-func (g *globals) open(ctx context.Context) (*store.DB, error) {
+func (g *globals) open(ctx context.Context) (*store.DB, error) { return g.openDB(ctx, false) }
+
+// openDB opens the store; existing refuses one deling has not made.
+func (g *globals) openDB(ctx context.Context, existing bool) (*store.DB, error) {
 	if g.db == "" && g.data == "" {
 		return nil, errors.New("no --data directory and no --db URL")
 	}
-	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data})
+	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing})
 }
 
 // where says where the data lives, without a password.
@@ -93,9 +109,16 @@ func (g *globals) where() string {
 func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})), nil
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 }
 
 // newFlagSet makes a command's flag set, with the global flags bound too.
@@ -103,7 +126,7 @@ func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagS
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: deling %s\n\nFlags:\n", synopsis)
+		fmt.Fprintf(fs.Output(), "Usage: deling %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	g.bind(fs)
@@ -119,15 +142,45 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints the usage before it says why; keep it until
+	// it is known whether help was asked for (stdout) or a flag was wrong.
+	var buf bytes.Buffer
+	out := fs.Output()
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return helpText(buf.String())
+	case err != nil:
+		io.Copy(out, &buf)
 		return errUsage
 	}
 	return nil
 }
 
+// isHelp reports whether a command's first argument asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h", "help":
+		return true
+	}
+	return false
+}
+
 // run is the whole program, with its environment passed in so that tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	g := &globals{data: getenv("DELING_DATA"), db: getenv("DELING_DB"), env: getenv("DELING_ENV"), logLevel: "info"}
+	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
+	var help helpText
+	if errors.As(err, &help) {
+		_, err = fmt.Fprint(stdout, string(help))
+		return err
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	g := &globals{data: getenv("DELING_DATA"), db: getenv("DELING_DB"), env: getenv("DELING_ENV"), logLevel: "info", logFormat: "text"}
 	if g.data == "" {
 		g.data = "./deling-data"
 	}
@@ -136,10 +189,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	top := flag.NewFlagSet("deling", flag.ContinueOnError)
 	top.SetOutput(stderr)
-	top.Usage = func() { fmt.Fprint(stderr, usage) }
+	top.Usage = func() { fmt.Fprint(top.Output(), usage) }
 	g.bind(top)
-	if err := top.Parse(args); err != nil {
-		return errUsage
+	if err := parse(top, args); err != nil {
+		return err
 	}
 	if top.NArg() == 0 {
 		fmt.Fprint(stderr, usage)
@@ -178,15 +231,51 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		return runBench(ctx, g, rest, getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "deling", version)
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return helpText(usage)
 	}
 	fmt.Fprintf(stderr, "deling: unknown command %q\n\n%s", cmd, usage)
 	return errUsage
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; without
+// it, the module version and VCS revision come from the build info.
 var version = "dev"
+
+// versionLine is what 'deling version' prints: the version, and the VCS
+// revision and time the binary was built from, when Go recorded them.
+func versionLine() string {
+	v, rev, at, dirty := version, "", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	line := "deling " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		line += " (revision " + rev
+		if dirty {
+			line += ", modified"
+		}
+		if at != "" {
+			line += ", " + at
+		}
+		line += ")"
+	}
+	return line + " " + runtime.Version()
+}

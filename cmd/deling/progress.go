@@ -84,6 +84,15 @@ func (p *progress) line(now time.Time) string {
 	return fmt.Sprintf("%s %s %3.0f%% %s/%s (%s%s)", p.what, bar, frac*100, thousands(p.done), thousands(p.total), elapsed.Round(time.Second), eta)
 }
 
+// count writes n with the noun's singular or plural form: "1 record",
+// "1,234 records".
+func count[N int | int64 | uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(int64(n)) + " " + many
+}
+
 // thousands writes 1234567 as 1,234,567.
 func thousands(n int64) string {
 	s := fmt.Sprint(n)

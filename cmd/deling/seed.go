@@ -39,8 +39,8 @@ func runSeed(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "seeded %s persons, %s organisations and %s arbeidsforhold into %s in %s\n",
-		thousands(int64(res.persons)), thousands(int64(res.organisations)), thousands(res.arbeidsforhold), g.where(), res.elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seeded %s, %s and %s arbeidsforhold into %s in %s\n",
+		count(res.persons, "person", "persons"), count(res.organisations, "organisation", "organisations"), thousands(res.arbeidsforhold), g.where(), res.elapsed.Round(time.Millisecond))
 	return nil
 }
 

@@ -95,6 +95,26 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	o.extract.bind(fs)
 }
 
+// check refuses flag values that would make no sense at run time (a zero
+// batch size, a negative count, a zero interval), with the flag named.
+func (o *platformOptions) check() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"token-lifetime", o.tokenLifetime}, {"checkpoint-every", o.checkpointEvery}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s %s: want a positive duration", d.flag, d.v)
+		}
+	}
+	if o.rateBlockFor < 0 {
+		return fmt.Errorf("--rate-block %s: want zero or a positive duration", o.rateBlockFor)
+	}
+	if err := o.extract.check(); err != nil {
+		return err
+	}
+	return o.checkRetention()
+}
+
 // checkRetention checks --log-retention (0: keep every record) and
 // --log-min-retention with the check `audit erase` makes (checkRetention).
 func (o *platformOptions) checkRetention() error {
@@ -271,8 +291,11 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := o.checkRetention(); err != nil {
+	if err := o.check(); err != nil {
 		return err
+	}
+	if *demoPersons < 1 {
+		return fmt.Errorf("--demo-persons %d: want at least 1", *demoPersons)
 	}
 	env, err := g.environment()
 	if err != nil {

@@ -22,7 +22,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 			fs := newFlagSet("user add", "user add --email E --navn NAME --role ROLE [--org ORGNR] [--password-stdin]", g, stderr)
 			email := fs.String("email", "", "e-mail address, the account's name")
 			navn := fs.String("navn", "", "the person's name")
-			role := fs.String("role", "", "saksbehandler, forvalter, personvernombud; rolleinnehaver, administrator, utvikler, oppslagsbruker, databehandler (with --org); person (with --pid)")
+			role := fs.String("role", "", "saksbehandler, forvalter, personvernombud; rolleinnehaver, administrator, utvikler, oppslagsbruker, databehandler (with --org); person (fødselsnummer on standard input)")
 			org := fs.String("org", "", "orgnr the role is held for (consumer and processor roles)")
 			fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (default: make one and print it)")
 			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
@@ -87,7 +87,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 		"list": func(args []string) error {
 			fs := newFlagSet("user list", "user list --org ORGNR|register", g, stderr)
 			org := fs.String("org", governance.AuthorityOrg, "organisation: an orgnr, or register for the authority's staff")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				ms, err := db.OrgMembers(ctx, *org)
 				if err != nil {
 					return err
@@ -107,7 +107,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 		"disable": func(args []string) error {
 			fs := newFlagSet("user disable", "user disable --email E", g, stderr)
 			email := fs.String("email", "", "the account's e-mail address")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				u, _, err := db.UserByEmail(ctx, *email)
 				if err != nil {
 					return err
@@ -119,7 +119,11 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				return nil
 			})
 		},
-	}, "add|list|disable [flags]")
+	}, map[string]string{
+		"add":     "make a portal account with a role",
+		"list":    "list portal accounts and their roles",
+		"disable": "disable a portal account: it cannot sign in",
+	})
 }
 
 // readPID reads a person's fødselsnummer from standard input's first line

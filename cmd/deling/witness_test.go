@@ -257,7 +257,12 @@ func TestWitnessCosignsAndTrustedCatchesTruncation(t *testing.T) {
 // (--log-key) or $DELING_LOG_KEY is taken.
 func TestProdRefusesLogKeyInDataDir(t *testing.T) {
 	data, keys := t.TempDir(), t.TempDir()
-	_, _, err := runCmd(t, nil, "--env", "prod", "--data", data, "audit", "checkpoint")
+	db, err := store.Open(context.Background(), store.Config{DataDir: data}) // the database, made as serve would
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, _, err = runCmd(t, nil, "--env", "prod", "--data", data, "audit", "checkpoint")
 	if err == nil || !strings.Contains(err.Error(), "refuses the lookup log's signing key inside the data directory") || !strings.Contains(err.Error(), "DELING_LOG_KEY") {
 		t.Fatalf("prod, key in the data directory: %v", err)
 	}
@@ -291,7 +296,13 @@ func TestProdRefusesLogKeyInDataDir(t *testing.T) {
 		t.Fatalf("serve --env prod with the key in the data directory: %v", err)
 	}
 	// In test, the key in the data directory stays the default.
-	if _, _, err := runCmd(t, nil, "--data", t.TempDir(), "audit", "checkpoint"); err != nil {
+	testData := t.TempDir()
+	if db, err := store.Open(context.Background(), store.Config{DataDir: testData}); err != nil {
+		t.Fatal(err)
+	} else {
+		db.Close()
+	}
+	if _, _, err := runCmd(t, nil, "--data", testData, "audit", "checkpoint"); err != nil {
 		t.Fatalf("test env: %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +33,9 @@ const (
 type Config struct {
 	URL     string // postgres://… or postgresql://…; empty means SQLite in DataDir
 	DataDir string // SQLite: the directory that holds deling.db and register.db
+	// Existing refuses a database that deling has not made before, instead of
+	// making one: for commands that only read (consumer list, audit verify…).
+	Existing bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -73,15 +78,26 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	switch {
 	case isPostgresURL(cfg.URL):
 		db.engine = Postgres
-		p, err := openPostgres(cfg.URL)
+		p, err := openPostgres(ctx, cfg.URL)
 		if err != nil {
 			return nil, err
 		}
 		db.write, db.read, db.regWrite, db.regRead = p, p, p, p
+		if cfg.Existing {
+			if err := db.mustHoldSchema(ctx); err != nil {
+				db.closePools()
+				return nil, err
+			}
+		}
 	case cfg.URL != "":
 		return nil, fmt.Errorf("database URL: want postgres://…, got scheme %q", schemeOf(cfg.URL))
 	default:
 		db.engine = SQLite
+		if cfg.Existing {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, "deling.db")); err != nil {
+				return nil, fmt.Errorf("%s holds no deling database (start with 'deling serve --data %s', or give the right --data)", cfg.DataDir, cfg.DataDir)
+			}
+		}
 		if err := db.openSQLite(cfg.DataDir); err != nil {
 			return nil, err
 		}

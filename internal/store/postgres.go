@@ -20,15 +20,45 @@ func isPostgresURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
-// openPostgres opens the one pool that reads and writes everything on PostgreSQL.
-func openPostgres(url string) (*pool, error) {
+// openPostgres opens the one pool that reads and writes everything on
+// PostgreSQL, and checks that the server answers.
+func openPostgres(ctx context.Context, url string) (*pool, error) {
 	pg, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	pg.SetMaxOpenConns(32)
 	pg.SetMaxIdleConns(32)
+	if err := pg.PingContext(ctx); err != nil {
+		pg.Close()
+		return nil, fmt.Errorf("PostgreSQL: %s", oneLine(err))
+	}
 	return &pool{DB: pg}, nil
+}
+
+// oneLine is an error's message on one line: pgx lists every address it
+// tried on a line of its own; the last line says why.
+func oneLine(err error) string {
+	msg := strings.TrimSpace(err.Error())
+	lines := strings.Split(msg, "\n")
+	if len(lines) == 1 {
+		return msg
+	}
+	first := strings.TrimSuffix(strings.TrimSpace(lines[0]), ":")
+	return first + ": " + strings.TrimSpace(lines[len(lines)-1])
+}
+
+// mustHoldSchema refuses a PostgreSQL database that deling's migrations have
+// never run on (Config.Existing).
+func (db *DB) mustHoldSchema(ctx context.Context) error {
+	var ok bool
+	if err := db.read.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&ok); err != nil {
+		return fmt.Errorf("PostgreSQL: %s", oneLine(err))
+	}
+	if !ok {
+		return fmt.Errorf("the PostgreSQL database holds no deling database (start 'deling serve --db URL' once to make it)")
+	}
+	return nil
 }
 
 // forUpdate is the SELECT q locking the rows it reads on PostgreSQL (of: only
