@@ -142,11 +142,14 @@ type jobRun struct {
 
 func (r Runner) run(ctx context.Context, job Job, claim string) error {
 	jr := &jobRun{r: r, job: job, claim: claim, n: job.Batches, written: job.Written, persons: map[string]struct{}{}}
+	r.Log.Info("extract job started", "job", job.ID, "consumer", job.Consumer, "resumed_at_batch", job.Batches)
+	start := time.Now()
 	err := jr.run(ctx)
 	jr.closeTemp()
 	var denied *deniedError
 	switch {
 	case err == nil:
+		r.Log.Info("extract job done", "job", job.ID, "consumer", job.Consumer, "batches", jr.n, "bytes", jr.written, "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	case errors.Is(err, ErrLostClaim):
 		// Deleted, or taken over by another runner: that one carries on.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,9 +216,16 @@ func TestRunnerWritesWholeBatches(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	j := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
-	ran, err := f.runner(7).RunOnce(ctx)
+	var logged strings.Builder
+	r := f.runner(7)
+	r.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ran, err := r.RunOnce(ctx)
 	if err != nil || !ran {
 		t.Fatalf("run: %v %v", ran, err)
+	}
+	// An operator sees each job start and end at info.
+	if !strings.Contains(logged.String(), `msg="extract job started" job=`+j.ID) || !strings.Contains(logged.String(), `msg="extract job done" job=`+j.ID) {
+		t.Errorf("log:\n%s", logged.String())
 	}
 	if again, _ := f.runner(7).RunOnce(ctx); again {
 		t.Fatal("a finished job ran again")
