@@ -1,0 +1,1067 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/dpa"
+	"deling/internal/governance"
+	"deling/internal/register"
+)
+
+// Data processing agreements (issue 13). internal/dpa decides what may
+// happen to an agreement; this file keeps it and carries out each step in
+// one transaction with its history entry, its event in the lookup log
+// (KindDPA, with the SHA-256 of what the step recorded and, for a version,
+// of its document), the letters that go with it, and — for a stop order, a
+// resumption and an end — the change to the delegations resting on it
+// (Rules SK-04, DPA-10, DPA-11). Who may take a step is decided from the
+// memberships the store itself holds for the acting user, never from what
+// a caller says they hold.
+
+// KindDPA is the event of a step on a data processing agreement.
+const KindDPA = "dpa.changed"
+
+// DPAActor is the person taking a step: a portal user.
+type DPAActor struct {
+	UserID string
+	Name   string // as shown, and as signatures record it
+}
+
+// actor is a as the log names people; the system itself is "deling".
+func (a DPAActor) actor() string {
+	if a.UserID == "" {
+		return "deling"
+	}
+	return "user:" + a.UserID
+}
+
+// DPARules are what validation needs: the environment the portal serves
+// (the test environment has synthetic organisations only) and the package
+// catalogue an agreement's packages are checked against.
+type DPARules struct {
+	Env register.Env
+	Cat *access.Catalogue
+}
+
+// InvalidError is bad input, by form field, in Norwegian; nothing was stored.
+type InvalidError struct{ Fields map[string]string }
+
+func (e *InvalidError) Error() string {
+	keys := slices.Sorted(maps.Keys(e.Fields))
+	return "invalid input: " + strings.Join(keys, ", ")
+}
+
+// invalid is an *InvalidError for bad, or nil when bad is empty.
+func invalid(bad map[string]string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return &InvalidError{Fields: bad}
+}
+
+// AgreementRecord is an agreement as stored.
+type AgreementRecord struct {
+	dpa.Agreement
+	RemindedTo time.Time // the deletion reminders are sent up to here (Rule DPA-10)
+	UpdatedAt  time.Time
+}
+
+// AgreementEntry is one entry of an agreement's history.
+type AgreementEntry struct {
+	At     time.Time
+	Step   string
+	Status dpa.Status
+	Actor  string
+	Name   string
+	Note   string
+	SHA256 string // of what the step recorded
+}
+
+// Steps of the history beside dpa's.
+const (
+	StepDPASubProcessor = "underdatabehandler"    // a sub-processor proposed, approved, refused or removed (Rule DPA-05)
+	StepDPARequest      = "myndighetsforesporsel" // an authority's request recorded (Rule DPA-09)
+	StepDPAAuditReport  = "revisjonsrapport"      // an audit report filed (Rule DPA-09)
+	StepDPAReminder     = "paminnelse_sletting"   // a deletion reminder sent (Rule DPA-10)
+)
+
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+const agreementColumns = `id, controller, processor, status, stop_order, ending, deletion, reminded_to, created_at, updated_at`
+
+func scanAgreement(row interface{ Scan(...any) error }) (AgreementRecord, error) {
+	var (
+		r                      AgreementRecord
+		status                 string
+		stop, ending, deletion sql.NullString
+		reminded, created, upd int64
+	)
+	if err := row.Scan(&r.ID, &r.Controller, &r.Processor, &status, &stop, &ending, &deletion, &reminded, &created, &upd); err != nil {
+		return r, err
+	}
+	r.Status, r.CreatedAt, r.UpdatedAt = dpa.Status(status), fromMicros(created), fromMicros(upd)
+	if reminded > 0 {
+		r.RemindedTo = fromMicros(reminded)
+	}
+	for _, f := range []struct {
+		s   sql.NullString
+		dst any
+	}{{stop, &r.Stop}, {ending, &r.Ending}, {deletion, &r.Deletion}} {
+		if f.s.Valid {
+			if err := json.Unmarshal([]byte(f.s.String), f.dst); err != nil {
+				return r, fmt.Errorf("agreement %s: %w", r.ID, err)
+			}
+		}
+	}
+	return r, nil
+}
+
+// loadAgreement loads agreement id with its versions through q (a
+// transaction locks its row on PostgreSQL when lock is set).
+func (db *DB) loadAgreement(ctx context.Context, q queryer, id string, lock bool) (AgreementRecord, error) {
+	sel := `SELECT ` + agreementColumns + ` FROM dpa_agreements WHERE id = $1`
+	if lock {
+		sel = db.forUpdate(sel)
+	}
+	r, err := scanAgreement(q.QueryRowContext(ctx, sel, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("agreement %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("load agreement %s: %w", id, err)
+	}
+	r.Versions, err = loadVersions(ctx, q, id)
+	return r, err
+}
+
+func loadVersions(ctx context.Context, q queryer, id string) ([]dpa.Version, error) {
+	rows, err := q.QueryContext(ctx, `SELECT number, content, status, controller_sig, processor_sig, in_force_at, note, created_at
+		FROM dpa_versions WHERE agreement = $1 ORDER BY number`, id)
+	if err != nil {
+		return nil, fmt.Errorf("versions of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []dpa.Version
+	for rows.Next() {
+		var (
+			v               dpa.Version
+			content, status string
+			csig, psig      sql.NullString
+			inForce         sql.NullInt64
+			created         int64
+		)
+		if err := rows.Scan(&v.Number, &content, &status, &csig, &psig, &inForce, &v.Note, &created); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(content), &v.Content); err != nil {
+			return nil, fmt.Errorf("version %d of %s: %w", v.Number, id, err)
+		}
+		for _, s := range []struct {
+			s   sql.NullString
+			dst **dpa.Signature
+		}{{csig, &v.ControllerSig}, {psig, &v.ProcessorSig}} {
+			if s.s.Valid {
+				*s.dst = new(dpa.Signature)
+				if err := json.Unmarshal([]byte(s.s.String), *s.dst); err != nil {
+					return nil, err
+				}
+			}
+		}
+		v.Status, v.CreatedAt = dpa.VersionStatus(status), fromMicros(created)
+		if inForce.Valid {
+			v.InForceAt = fromMicros(inForce.Int64)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ptrJSON is *p as JSON text, or NULL for a nil p.
+func ptrJSON[T any](p *T) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return optJSON(p)
+}
+
+// saveAgreement writes the agreement's row and every version in tx.
+func saveAgreement(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, now time.Time) error {
+	stop, err := ptrJSON(a.Stop)
+	if err != nil {
+		return err
+	}
+	ending, err := ptrJSON(a.Ending)
+	if err != nil {
+		return err
+	}
+	deletion, err := ptrJSON(a.Deletion)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE dpa_agreements SET status = $1, stop_order = $2, ending = $3, deletion = $4, updated_at = $5 WHERE id = $6`,
+		string(a.Status), stop, ending, deletion, micros(now), a.ID); err != nil {
+		return fmt.Errorf("save agreement %s: %w", a.ID, err)
+	}
+	for i := range a.Versions {
+		v := &a.Versions[i]
+		content, err := json.Marshal(v.Content)
+		if err != nil {
+			return err
+		}
+		csig, err := ptrJSON(v.ControllerSig)
+		if err != nil {
+			return err
+		}
+		psig, err := ptrJSON(v.ProcessorSig)
+		if err != nil {
+			return err
+		}
+		var inForce any
+		if !v.InForceAt.IsZero() {
+			inForce = micros(v.InForceAt)
+		}
+		if v.CreatedAt.IsZero() {
+			v.CreatedAt = now
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_versions (agreement, number, content, status, controller_sig, processor_sig, in_force_at, note, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (agreement, number) DO UPDATE SET content = excluded.content, status = excluded.status,
+				controller_sig = excluded.controller_sig, processor_sig = excluded.processor_sig, in_force_at = excluded.in_force_at, note = excluded.note`,
+			a.ID, v.Number, string(content), string(v.Status), csig, psig, inForce, v.Note, micros(v.CreatedAt)); err != nil {
+			return fmt.Errorf("save version %d of %s: %w", v.Number, a.ID, err)
+		}
+	}
+	return nil
+}
+
+// dpaStep records a step: its history entry and its event in the log, which
+// holds the SHA-256 of what the step recorded (content) and, when the step
+// concerns a version, the version's content hash and its document's SHA-256.
+func (db *DB) dpaStep(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, step, note string, content []byte, by DPAActor, v *dpa.Version, extra map[string]any) error {
+	sum := sha256.Sum256(content)
+	digest := hex.EncodeToString(sum[:])
+	if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_history (id, agreement, at, step, status, actor, name, note, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		newID(), a.ID, micros(db.now()), step, string(a.Status), by.actor(), by.Name, note, digest); err != nil {
+		return fmt.Errorf("agreement history: %w", err)
+	}
+	ev := map[string]any{"agreement": a.ID, "controller": a.Controller, "processor": a.Processor, "step": step,
+		"status": a.Status, "sha256": digest}
+	if v != nil {
+		ev["version"], ev["versionStatus"] = v.Number, v.Status
+		ev["contentSha256"], ev["documentSha256"] = v.Hash(), dpa.DocumentDigest(v)
+	}
+	maps.Copy(ev, extra)
+	return db.appendEvent(ctx, tx, KindDPA, a.Controller, by.actor(), ev)
+}
+
+// memberships are the roles by holds, read in tx.
+func memberships(ctx context.Context, tx *sql.Tx, by DPAActor) ([]governance.Membership, error) {
+	if by.UserID == "" {
+		return nil, fmt.Errorf("no user: %w", dpa.ErrNotYourStep)
+	}
+	return scanMemberships(tx.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships m WHERE user_id = $1
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = m.user_id AND u.disabled_at IS NOT NULL) ORDER BY org, role`, by.UserID))
+}
+
+// CreateAgreement stores a new agreement drafted by the controller's
+// administrator or role holder (Rule DPA-01): version 1 as a draft with
+// content c, whose controller is by's organisation. It returns the id.
+func (db *DB) CreateAgreement(ctx context.Context, rules DPARules, c dpa.Content, by DPAActor) (string, error) {
+	now := db.now()
+	a := dpa.Agreement{ID: newID(), Controller: strings.TrimSpace(c.Controller.Orgnr), Processor: strings.TrimSpace(c.Processor.Orgnr), CreatedAt: now}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		to, err := dpa.TransitionOn(&a, dpa.StepSave, by.actor(), ms)
+		if err != nil {
+			return err
+		}
+		if err := invalid(c.ValidateDraft(rules.Cat)); err != nil {
+			return err
+		}
+		if a.Controller == "" || a.Processor == "" || a.Controller == a.Processor {
+			return invalid(map[string]string{dpa.FieldProcessorOrgnr: "Oppgi en databehandler som er en annen virksomhet enn behandlingsansvarlig."})
+		}
+		a.Status = to.Agreement
+		a.Versions = []dpa.Version{{Number: 1, Content: c, Status: to.Version, CreatedAt: now}}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_agreements (id, controller, processor, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+			a.ID, a.Controller, a.Processor, string(a.Status), micros(now)); err != nil {
+			return err
+		}
+		if err := saveAgreement(ctx, tx, &a, now); err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &a, string(dpa.StepSave), "", dpa.Canonical(c), by, &a.Versions[0], nil)
+	})
+	if err != nil {
+		return "", fmt.Errorf("create agreement: %w", err)
+	}
+	return a.ID, nil
+}
+
+// StepInput is what a step carries; each step reads its own part.
+type StepInput struct {
+	Content     *dpa.Content             // StepSave, StepProcessorSave
+	Seen        string                   // the signing steps: the content hash the page showed (Rule DPA-01)
+	Note        string                   // StepReturn, StepReopen, StepRevise, StepDiscard
+	Reason      string                   // StepStop, StepResume (Rule DPA-11)
+	Ending      *dpa.Ending              // StepEnd: reason and choice (Rule DPA-10)
+	Certificate *dpa.DeletionCertificate // StepConfirmDeletion (Rule DPA-10)
+	Letters     []governance.Letter      // letters to queue with the step; To "" goes to the party's contacts (Consumer names the party)
+}
+
+// StepAgreement takes step on agreement id for by, in one transaction:
+// who may take it (dpa.TransitionOn, from the memberships stored for by),
+// what it needs (dpa.Agreement.Ready and the Validate functions), the
+// change, its history entry and event, and its letters. A stop order
+// suspends the agreement's active delegations and a resumption resumes them
+// (Rule DPA-11); an end ends them (Rules SK-04, DPA-10) — each bumping the
+// access version, so the processor's next token request and API call see it.
+// Bad input is an *InvalidError and changes nothing.
+func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step dpa.Step, in StepInput, by DPAActor) (AgreementRecord, error) {
+	var rec AgreementRecord
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if rec, err = db.loadAgreement(ctx, tx, id, true); err != nil {
+			return err
+		}
+		a := &rec.Agreement
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		to, err := dpa.TransitionOn(a, step, by.actor(), ms)
+		if err != nil {
+			return err
+		}
+		if err := a.Ready(step, rules.Env, rules.Cat); err != nil {
+			return err
+		}
+		v := a.Newest()
+		var recorded []byte
+		note := in.Note
+		switch step {
+		case dpa.StepSave, dpa.StepProcessorSave:
+			if in.Content == nil {
+				return invalid(map[string]string{dpa.FieldMainAgreement: "Skjemaet mangler."})
+			}
+			if step == dpa.StepSave {
+				v.Content = v.Content.WithControllerPart(*in.Content)
+			} else {
+				v.Content = v.Content.WithProcessorPart(*in.Content)
+			}
+			if v.Content.Controller.Orgnr != a.Controller || v.Content.Processor.Orgnr != a.Processor {
+				return invalid(map[string]string{dpa.FieldProcessorOrgnr: "Partene i avtalen kan ikke endres. Opprett en ny avtale."})
+			}
+			if err := invalid(v.Content.ValidateDraft(rules.Cat)); err != nil {
+				return err
+			}
+			recorded = dpa.Canonical(v.Content)
+		case dpa.StepReopen, dpa.StepRevise:
+			v.ControllerSig, v.ProcessorSig = nil, nil // the signatures lapse
+		case dpa.StepSignController, dpa.StepSignProcessor:
+			// Rule DPA-01: exactly the version shown.
+			if err := v.CheckSeen(in.Seen); err != nil {
+				return fmt.Errorf("%w: %w", err, ErrConflict)
+			}
+			sig := &dpa.Signature{Actor: by.actor(), Name: by.Name, At: now, Hash: v.Hash()}
+			if step == dpa.StepSignController {
+				v.ControllerSig = sig
+			} else {
+				v.ProcessorSig = sig
+			}
+			recorded = []byte(sig.Hash)
+			if to.Version == dpa.VersionSigned {
+				v.InForceAt = now
+				for i := range a.Versions[:len(a.Versions)-1] {
+					if a.Versions[i].Status == dpa.VersionSigned {
+						a.Versions[i].Status = dpa.VersionSuperseded
+					}
+				}
+			}
+		case dpa.StepAmend:
+			subs, err := subProcessors(ctx, tx, a.ID)
+			if err != nil {
+				return err
+			}
+			a.Versions = append(a.Versions, dpa.Version{Number: v.Number + 1, Content: a.AmendFrom(subs, now), CreatedAt: now})
+			v = a.Newest()
+			recorded = dpa.Canonical(v.Content)
+		case dpa.StepStop:
+			if err := invalid(dpa.ValidateStop(in.Reason)); err != nil {
+				return err
+			}
+			a.Stop = &dpa.StopOrder{OrderedBy: by.actor(), OrderedByName: by.Name, OrderedAt: now, Reason: strings.TrimSpace(in.Reason)}
+			note = a.Stop.Reason
+			if err := db.setDelegations(ctx, tx, a, access.Active, access.Suspended, by, now); err != nil {
+				return err
+			}
+		case dpa.StepResume:
+			if err := invalid(dpa.ValidateResume(in.Reason)); err != nil {
+				return err
+			}
+			if a.Stop == nil {
+				return fmt.Errorf("no stop order to resume: %w", ErrConflict)
+			}
+			a.Stop.ResumedBy, a.Stop.ResumedAt, a.Stop.ResumeReason = by.actor(), now, strings.TrimSpace(in.Reason)
+			note = a.Stop.ResumeReason
+			// Rule DPA-11: only the controller's new decision resumes, and
+			// only what the stop order suspended.
+			if err := db.setDelegations(ctx, tx, a, access.Suspended, access.Active, by, now); err != nil {
+				return err
+			}
+		case dpa.StepEnd:
+			if in.Ending == nil {
+				return invalid(map[string]string{dpa.FieldEndReason: "Skriv hvorfor avtalen avsluttes."})
+			}
+			e := *in.Ending
+			e.Side = sideOf(dpa.Hats(ms, a.Controller, a.Processor))
+			if err := invalid(dpa.ValidateEnd(&e)); err != nil {
+				return err
+			}
+			days := 0
+			if cur := a.Current(); cur != nil {
+				days = cur.Content.DeletionDays
+			}
+			e.EndedBy, e.EndedByName, e.EndedAt, e.Reason = by.actor(), by.Name, now, strings.TrimSpace(e.Reason)
+			e.DeletionDue = dpa.DeletionDue(now, days)
+			a.Ending, note = &e, e.Reason
+			// Rules SK-04, DPA-10: the delegations end with the agreement, in this transaction.
+			if err := db.setDelegations(ctx, tx, a, "", access.Ended, by, now); err != nil {
+				return err
+			}
+		case dpa.StepConfirmDeletion:
+			if in.Certificate == nil {
+				return invalid(map[string]string{dpa.FieldCertWhat: "Fyll ut slettebekreftelsen."})
+			}
+			c := *in.Certificate
+			if err := invalid(c.Validate(a.Ending.EndedAt, now)); err != nil {
+				return err
+			}
+			c.SignedBy, c.SignedByName, c.SignedAt = by.actor(), by.Name, now
+			a.Deletion = &c
+			if recorded, err = json.Marshal(c); err != nil {
+				return err
+			}
+		}
+		a.Status, v.Status = to.Agreement, to.Version
+		if note != "" && step != dpa.StepStop && step != dpa.StepResume && step != dpa.StepEnd {
+			v.Note = note
+		}
+		if recorded == nil {
+			recorded = []byte(note)
+		}
+		if err := saveAgreement(ctx, tx, a, now); err != nil {
+			return err
+		}
+		if _, err := db.queueLettersTo(ctx, tx, by, in.Letters); err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, a, string(step), note, recorded, by, v, nil)
+	})
+	if err != nil {
+		return AgreementRecord{}, fmt.Errorf("%s agreement %s: %w", step, id, err)
+	}
+	return rec, nil
+}
+
+// queueLettersTo queues letters, each to the party its Consumer names.
+func (db *DB) queueLettersTo(ctx context.Context, tx *sql.Tx, by DPAActor, ls []governance.Letter) (int, error) {
+	n := 0
+	for _, l := range ls {
+		k, err := db.queueLetters(ctx, tx, l.Consumer, by.actor(), l)
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// sideOf is the party side among hats.
+func sideOf(hats []dpa.Hat) dpa.Side {
+	for _, h := range hats {
+		if h.Side == dpa.Controller || h.Side == dpa.Processor {
+			return h.Side
+		}
+	}
+	return ""
+}
+
+// setDelegations moves the delegations resting on a from status from ("":
+// any not ended) to status to, bumping the access version, each with its
+// event in the log (Rules SK-04, DPA-10, DPA-11).
+func (db *DB) setDelegations(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, from, to access.Status, by DPAActor, now time.Time) error {
+	q, args := `SELECT id FROM delegations WHERE agreement_id = $1 AND status = $2 ORDER BY id`, []any{a.ID, string(from)}
+	if from == "" {
+		q, args = `SELECT id FROM delegations WHERE agreement_id = $1 AND status <> $2 ORDER BY id`, []any{a.ID, string(access.Ended)}
+	}
+	ids, err := idsIn(ctx, tx, q, args...)
+	if err != nil {
+		return fmt.Errorf("delegations of %s: %w", a.ID, err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3`, string(to), micros(now), id); err != nil {
+			return err
+		}
+		if err := db.appendEvent(ctx, tx, KindDelegationStatus, a.Controller, by.actor(),
+			map[string]string{"delegation": id, "agreement": a.ID, "status": string(to)}); err != nil {
+			return err
+		}
+	}
+	return bumpAccess(ctx, tx)
+}
+
+// KindDelegationStatus is the event of a delegation suspended, resumed or
+// ended with its agreement (Rules DPA-10, DPA-11).
+const KindDelegationStatus = "delegation.status"
+
+// Agreement loads one agreement with its versions.
+func (db *DB) Agreement(ctx context.Context, id string) (AgreementRecord, error) {
+	return db.loadAgreement(ctx, db.read, id, false)
+}
+
+// Agreements lists the agreements org is a party to (as controller or
+// processor), or every agreement when org is "" (the register's case
+// workers), oldest first, each with its versions.
+func (db *DB) Agreements(ctx context.Context, org string) ([]AgreementRecord, error) {
+	return db.agreements(ctx, db.read, org, "")
+}
+
+func (db *DB) agreements(ctx context.Context, q queryer, org, processor string) ([]AgreementRecord, error) {
+	sel, args := `SELECT `+agreementColumns+` FROM dpa_agreements ORDER BY created_at, id`, []any(nil)
+	switch {
+	case processor != "":
+		sel, args = `SELECT `+agreementColumns+` FROM dpa_agreements WHERE controller = $1 AND processor = $2 ORDER BY created_at, id`, []any{org, processor}
+	case org != "":
+		sel, args = `SELECT `+agreementColumns+` FROM dpa_agreements WHERE controller = $1 OR processor = $1 ORDER BY created_at, id`, []any{org}
+	}
+	rows, err := q.QueryContext(ctx, sel, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list agreements: %w", err)
+	}
+	var out []AgreementRecord
+	for rows.Next() {
+		r, err := scanAgreement(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Versions, err = loadVersions(ctx, q, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AgreementHistory is the history of agreement id, oldest first.
+func (db *DB) AgreementHistory(ctx context.Context, id string) ([]AgreementEntry, error) {
+	rows, err := db.read.query(ctx, `SELECT at, step, status, actor, name, note, sha256 FROM dpa_history WHERE agreement = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("agreement history: %w", err)
+	}
+	defer rows.Close()
+	var out []AgreementEntry
+	for rows.Next() {
+		var e AgreementEntry
+		var at int64
+		var st string
+		if err := rows.Scan(&at, &e.Step, &st, &e.Actor, &e.Name, &e.Note, &e.SHA256); err != nil {
+			return nil, err
+		}
+		e.At, e.Status = fromMicros(at), dpa.Status(st)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// subProcessors are agreement id's proposals, oldest first.
+func subProcessors(ctx context.Context, q queryer, id string) ([]dpa.SubProcessor, error) {
+	rows, err := q.QueryContext(ctx, `SELECT body FROM dpa_subprocessors WHERE agreement = $1 ORDER BY proposed_at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sub-processors of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []dpa.SubProcessor
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var s dpa.SubProcessor
+		if err := json.Unmarshal([]byte(body), &s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// SubProcessors lists agreement id's sub-processor proposals, oldest first
+// (Rule DPA-05): annex 3 at a date is dpa.Annex3At over them.
+func (db *DB) SubProcessors(ctx context.Context, id string) ([]dpa.SubProcessor, error) {
+	return subProcessors(ctx, db.read, id)
+}
+
+// ProposeSubProcessor records the processor's proposal of a sub-processor
+// under agreement id (Rule DPA-05): it has no effect until the controller
+// approves it. Letters go with it (the controller's notice). It returns the proposal's id.
+func (db *DB) ProposeSubProcessor(ctx context.Context, rules DPARules, id string, e dpa.SubProcessorEntry, letters []governance.Letter, by DPAActor) (string, error) {
+	s := dpa.SubProcessor{ID: newID(), AgreementID: id, Entry: e, ProposedBy: by.actor(), ProposedAt: db.now()}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if s.Status, err = dpa.TransitionSub(&rec.Agreement, &s, dpa.SubStepPropose, ms); err != nil {
+			return err
+		}
+		if err := invalid(s.Validate(rules.Env)); err != nil {
+			return err
+		}
+		body, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_subprocessors (id, agreement, status, body, proposed_at) VALUES ($1, $2, $3, $4, $5)`,
+			s.ID, id, string(s.Status), string(body), micros(s.ProposedAt)); err != nil {
+			return err
+		}
+		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(dpa.SubStepPropose)+": "+s.Entry.Navn, body, by, nil,
+			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
+	})
+	if err != nil {
+		return "", fmt.Errorf("propose sub-processor: %w", err)
+	}
+	return s.ID, nil
+}
+
+// DecideSubProcessor takes step (approve, refuse, remove) on proposal subID
+// (Rule DPA-05): the controller approves in writing — outside the EU/EEA
+// with its documented transfer instruction (Rule DPA-06, dpa.ReadyToApprove)
+// — or refuses with reasons. Letters go with it (the processor's notice).
+func (db *DB) DecideSubProcessor(ctx context.Context, rules DPARules, subID string, step dpa.SubStep, transfer *dpa.Transfer, reason string,
+	letters []governance.Letter, by DPAActor) (dpa.SubProcessor, error) {
+	var s dpa.SubProcessor
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var agreement string
+		err := tx.QueryRowContext(ctx, `SELECT agreement FROM dpa_subprocessors WHERE id = $1`, subID).Scan(&agreement)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sub-processor %s: %w", subID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		rec, err := db.loadAgreement(ctx, tx, agreement, true)
+		if err != nil {
+			return err
+		}
+		subs, err := subProcessors(ctx, tx, agreement)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(subs, func(x dpa.SubProcessor) bool { return x.ID == subID })
+		s = subs[i]
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		to, err := dpa.TransitionSub(&rec.Agreement, &s, step, ms)
+		if err != nil {
+			return err
+		}
+		switch step {
+		case dpa.SubStepApprove:
+			s.Transfer = transfer
+			if err := invalid(dpa.ReadyToApprove(&rec.Agreement, subs, &s, rules.Env, now)); err != nil {
+				return err
+			}
+			s.ApprovedBy, s.ApprovedByName, s.ApprovedAt = by.actor(), by.Name, now
+		case dpa.SubStepRefuse:
+			if err := invalid(dpa.CheckRefusal(reason)); err != nil {
+				return err
+			}
+			s.RefusedBy, s.RefusedAt, s.Reason = by.actor(), now, strings.TrimSpace(reason)
+		case dpa.SubStepRemove:
+			s.RemovedBy, s.RemovedAt = by.actor(), now
+		}
+		s.Status = to
+		body, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE dpa_subprocessors SET status = $1, body = $2 WHERE id = $3`, string(s.Status), string(body), s.ID); err != nil {
+			return err
+		}
+		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(step)+": "+s.Entry.Navn, body, by, nil,
+			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
+	})
+	if err != nil {
+		return s, fmt.Errorf("%s sub-processor %s: %w", step, subID, err)
+	}
+	return s, nil
+}
+
+// partyHat checks that by may act on a for side (either side when side is
+// ""): a hat on that side, never on both (separation of parties).
+func partyHat(ms []governance.Membership, a *dpa.Agreement, side dpa.Side) error {
+	hats := dpa.Hats(ms, a.Controller, a.Processor)
+	s := sideOf(hats)
+	for _, h := range hats {
+		if (h.Side == dpa.Controller || h.Side == dpa.Processor) && h.Side != s {
+			return dpa.ErrBothParties
+		}
+	}
+	if s == "" || (side != "" && s != side) {
+		return dpa.ErrNotYourStep
+	}
+	return nil
+}
+
+// RecordAuthorityRequest records, for the processor's people, a request from
+// an authority for data processed under agreement id (Rule DPA-09) and, in
+// the same transaction, queues the notice to the controller's contacts at
+// once — unless the law forbids the notice for now. It returns the request's id.
+func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.AuthorityRequest, by DPAActor) (string, error) {
+	now := db.now()
+	r.ID, r.AgreementID, r.RecordedBy, r.RecordedByName, r.RecordedAt = newID(), id, by.actor(), by.Name, now
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		if err := invalid(r.Validate(now)); err != nil {
+			return err
+		}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_requests (id, agreement, body, recorded_at) VALUES ($1, $2, $3, $4)`,
+			r.ID, id, string(body), micros(now)); err != nil {
+			return err
+		}
+		letters := 0
+		if r.NotifyNow() {
+			// Rule DPA-09: the controller is told at once, through the outbox.
+			if letters, err = db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPARequest,
+				Subject: "Databehandler har mottatt en forespørsel fra en myndighet",
+				Body: fmt.Sprintf("Databehandleren (org.nr. %s) har registrert en forespørsel fra %s om opplysninger som behandles etter databehandleravtalen %s.\n\n"+
+					"Mottatt: %s\nHva: %s\nHjemmel: %s\n\nDatabehandleren utleverer ikke opplysningene uten skriftlig forhåndsgodkjenning fra dere, med mindre loven krever det.\n",
+					rec.Processor, r.Authority, id, governance.FormatTime(r.ReceivedAt, osloLocation()), r.What, r.LegalBasis)}); err != nil {
+				return err
+			}
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPARequest, r.Authority, body, by, nil,
+			map[string]any{"request": r.ID, "notified": letters})
+	})
+	if err != nil {
+		return "", fmt.Errorf("record authority request: %w", err)
+	}
+	return r.ID, nil
+}
+
+// LetterDPARequest is the letter telling the controller of an authority's request (Rule DPA-09).
+const LetterDPARequest = "dpa.request"
+
+func osloLocation() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Oslo"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CET", 3600)
+}
+
+// AuthorityRequests lists the authority requests recorded under agreement id, oldest first.
+func (db *DB) AuthorityRequests(ctx context.Context, id string) ([]dpa.AuthorityRequest, error) {
+	rows, err := db.read.query(ctx, `SELECT body FROM dpa_requests WHERE agreement = $1 ORDER BY recorded_at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("authority requests: %w", err)
+	}
+	defer rows.Close()
+	var out []dpa.AuthorityRequest
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var r dpa.AuthorityRequest
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AddAuditReport files an audit report under agreement id (Rule DPA-09),
+// for either party's people. It reads at most dpa.MaxAuditFileSize+1 bytes
+// of r — a longer file is refused without being read to its end — checks
+// the name, the size and the type by the file's first bytes
+// (dpa.CheckAuditFile), and stores the file in the database.
+func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.Reader, by DPAActor) (dpa.AuditReport, error) {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, io.LimitReader(r, dpa.MaxAuditFileSize+1)); err != nil {
+		return dpa.AuditReport{}, fmt.Errorf("read audit report: %w", err)
+	}
+	data := buf.Bytes()
+	bad := dpa.ValidateTitle(title)
+	clean, ft, fileBad := dpa.CheckAuditFile(name, data[:min(len(data), 512)], int64(len(data)))
+	maps.Copy(bad, fileBad)
+	if err := invalid(bad); err != nil {
+		return dpa.AuditReport{}, err
+	}
+	sum := sha256.Sum256(data)
+	rep := dpa.AuditReport{ID: newID(), AgreementID: id, Title: strings.TrimSpace(title), Name: clean, Type: ft, Size: int64(len(data)),
+		SHA256: hex.EncodeToString(sum[:]), UploadedBy: by.actor(), UploadedAt: db.now()}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_audit_reports (id, agreement, title, name, type, size, sha256, data, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			rep.ID, id, rep.Title, rep.Name, string(rep.Type), rep.Size, rep.SHA256, data, rep.UploadedBy, micros(rep.UploadedAt)); err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPAAuditReport, rep.Title, data, by, nil, map[string]any{"auditReport": rep.ID})
+	})
+	if err != nil {
+		return dpa.AuditReport{}, fmt.Errorf("add audit report: %w", err)
+	}
+	return rep, nil
+}
+
+const auditReportColumns = `id, agreement, title, name, type, size, sha256, uploaded_by, uploaded_at`
+
+func scanAuditReport(row interface{ Scan(...any) error }) (dpa.AuditReport, error) {
+	var r dpa.AuditReport
+	var ft string
+	var at int64
+	err := row.Scan(&r.ID, &r.AgreementID, &r.Title, &r.Name, &ft, &r.Size, &r.SHA256, &r.UploadedBy, &at)
+	r.Type, r.UploadedAt = dpa.FileType(ft), fromMicros(at)
+	return r, err
+}
+
+// AuditReports lists the audit reports of agreement id (without their files), oldest first.
+func (db *DB) AuditReports(ctx context.Context, id string) ([]dpa.AuditReport, error) {
+	rows, err := db.read.query(ctx, `SELECT `+auditReportColumns+` FROM dpa_audit_reports WHERE agreement = $1 ORDER BY uploaded_at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("audit reports: %w", err)
+	}
+	defer rows.Close()
+	var out []dpa.AuditReport
+	for rows.Next() {
+		r, err := scanAuditReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AuditReportFile writes audit report id's file to w and returns its record.
+// The file is at most dpa.MaxAuditFileSize, as stored.
+func (db *DB) AuditReportFile(ctx context.Context, id string, w io.Writer) (dpa.AuditReport, error) {
+	var data []byte
+	var r dpa.AuditReport
+	var ft string
+	var at int64
+	err := db.read.queryRow(ctx, `SELECT `+auditReportColumns+`, data FROM dpa_audit_reports WHERE id = $1`, id).
+		Scan(&r.ID, &r.AgreementID, &r.Title, &r.Name, &ft, &r.Size, &r.SHA256, &r.UploadedBy, &at, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("audit report %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("audit report %s: %w", id, err)
+	}
+	r.Type, r.UploadedAt = dpa.FileType(ft), fromMicros(at)
+	_, err = w.Write(data)
+	return r, err
+}
+
+// UncoveredDelegations lists the delegations not ended that lack a covering
+// agreement at now, for the register's case workers (Rule SK-04). Those made
+// before agreements were records name none: they stay in force until a case
+// worker resolves them (a migration never invents the agreement they rest
+// on), and each lists the agreements between its parties that would cover
+// it as candidates.
+func (db *DB) UncoveredDelegations(ctx context.Context, now time.Time) ([]dpa.Gap, error) {
+	ds, err := db.Delegations(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	recs, err := db.agreements(ctx, db.read, "", "")
+	if err != nil {
+		return nil, err
+	}
+	as := make([]dpa.Agreement, len(recs))
+	for i := range recs {
+		as[i] = recs[i].Agreement
+	}
+	var open []dpa.Delegated
+	for _, d := range ds {
+		if d.Status != access.Ended {
+			open = append(open, delegated(d))
+		}
+	}
+	gaps := dpa.Uncovered(open, as, now)
+	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].Delegation.Consumer < gaps[j].Delegation.Consumer })
+	return gaps, nil
+}
+
+// delegated is d as dpa checks it.
+func delegated(d access.Delegation) dpa.Delegated {
+	return dpa.Delegated{ID: d.ID, Consumer: d.Consumer, Processor: d.Processor, Channels: d.Channels, Packages: d.Packages, AgreementID: d.AgreementID}
+}
+
+// checkCovered checks, in tx, that agreement d.AgreementID covers d at now
+// (Rule SK-04), locking the agreement's row so that an end or a stop in
+// another transaction waits for this one, or this one sees it.
+func (db *DB) checkCovered(ctx context.Context, tx *sql.Tx, d access.Delegation, now time.Time) error {
+	if d.AgreementID == "" {
+		return dpa.ErrNoAgreement
+	}
+	rec, err := db.loadAgreement(ctx, tx, d.AgreementID, true)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("agreement %s: %w", d.AgreementID, dpa.ErrNoAgreement)
+	}
+	if err != nil {
+		return err
+	}
+	return dpa.Check(&rec.Agreement, delegated(d), now)
+}
+
+// EndedAgreements lists the ended agreements whose deletion is not yet
+// confirmed: those the deletion reminders look at (Rule DPA-10).
+func (db *DB) EndedAgreements(ctx context.Context) ([]AgreementRecord, error) {
+	rows, err := db.read.query(ctx, `SELECT `+agreementColumns+` FROM dpa_agreements WHERE status = $1 ORDER BY created_at, id`, string(dpa.StatusEnded))
+	if err != nil {
+		return nil, fmt.Errorf("ended agreements: %w", err)
+	}
+	defer rows.Close()
+	var out []AgreementRecord
+	for rows.Next() {
+		r, err := scanAgreement(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RemindDeletion records that agreement id's deletion reminders are sent up
+// to now, queues the letters, and writes the history entry and the event,
+// in one transaction — only if the reminders were still sent up to
+// sentUpTo, so that two nodes never both remind (Rule DPA-10). It reports
+// whether it did.
+func (db *DB) RemindDeletion(ctx context.Context, id string, sentUpTo, now time.Time, letters []governance.Letter, note string) (bool, error) {
+	done := false
+	var prev int64
+	if !sentUpTo.IsZero() {
+		prev = micros(sentUpTo)
+	}
+	system := DPAActor{UserID: "", Name: "deling"}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE dpa_agreements SET reminded_to = $1 WHERE id = $2 AND reminded_to = $3`, micros(now), id, prev)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return nil
+		}
+		rec, err := db.loadAgreement(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := queueMail(ctx, tx, db.now(), letters...); err != nil {
+			return err
+		}
+		done = true
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPAReminder, note, []byte(note), system, nil, map[string]any{"letters": len(letters)})
+	})
+	if err != nil {
+		return false, fmt.Errorf("remind deletion %s: %w", id, err)
+	}
+	return done, nil
+}
+
+// NegotiateAgreement takes an agreement with content c from draft to both
+// signatures in one call, each step through StepAgreement as the portal
+// takes it: the controller's role holder drafts and sends it, the
+// processor's completes it, and each signs exactly the version it is shown
+// (Rule DPA-01). It is for the demo and for tests that need an agreement
+// in force; both people must hold the role holder's role on their side.
+func (db *DB) NegotiateAgreement(ctx context.Context, rules DPARules, c dpa.Content, controller, processor DPAActor) (AgreementRecord, error) {
+	id, err := db.CreateAgreement(ctx, rules, c, controller)
+	if err != nil {
+		return AgreementRecord{}, err
+	}
+	var rec AgreementRecord
+	for _, s := range []struct {
+		step dpa.Step
+		by   DPAActor
+	}{{dpa.StepSend, controller}, {dpa.StepComplete, processor}, {dpa.StepSignController, controller}, {dpa.StepSignProcessor, processor}} {
+		in := StepInput{}
+		if rec.ID != "" {
+			in.Seen = rec.Newest().Hash()
+		}
+		if rec, err = db.StepAgreement(ctx, rules, id, s.step, in, s.by); err != nil {
+			return rec, err
+		}
+	}
+	return rec, nil
+}
