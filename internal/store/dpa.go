@@ -1004,7 +1004,8 @@ func (db *DB) EndedAgreements(ctx context.Context) ([]AgreementRecord, error) {
 }
 
 // RemindDeletion records that agreement id's deletion reminders are sent up
-// to now, queues the letters, and writes the history entry and the event,
+// to now, queues the letters (one with an empty To goes to the contacts of
+// the party its Consumer names), and writes the history entry and the event,
 // in one transaction — only if the reminders were still sent up to
 // sentUpTo, so that two nodes never both remind (Rule DPA-10). It reports
 // whether it did.
@@ -1027,7 +1028,7 @@ func (db *DB) RemindDeletion(ctx context.Context, id string, sentUpTo, now time.
 		if err != nil {
 			return err
 		}
-		if err := queueMail(ctx, tx, db.now(), letters...); err != nil {
+		if _, err := db.queueLettersTo(ctx, tx, system, letters); err != nil {
 			return err
 		}
 		done = true
