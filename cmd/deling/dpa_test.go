@@ -70,12 +70,12 @@ func TestDeletionReminderJob(t *testing.T) {
 		at               time.Time
 		sent, proc, ctrl int
 	}{
-		{t0.Add(time.Hour), 0, 0, 0},
-		{due.Add(-14*24*time.Hour + time.Minute), 1, 1, 0},
-		{due.Add(-14*24*time.Hour + 2*time.Minute), 0, 1, 0}, // once
-		{due.Add(-time.Hour), 1, 2, 0},                       // the 7-day one missed: only the latest
-		{due.Add(time.Minute), 1, 2, 2},                      // overdue: the controller's contact and the case worker
-		{due.Add(time.Hour), 0, 2, 2},
+		{t0.Add(time.Hour), 0, 1, 0}, // the end's own notice
+		{due.Add(-14*24*time.Hour + time.Minute), 1, 2, 0},
+		{due.Add(-14*24*time.Hour + 2*time.Minute), 0, 2, 0}, // once
+		{due.Add(-time.Hour), 1, 3, 0},                       // the 7-day one missed: only the latest
+		{due.Add(time.Minute), 1, 3, 2},                      // overdue: the controller's contact and the case worker
+		{due.Add(time.Hour), 0, 3, 2},
 	} {
 		n, err := remindDeletions(ctx, db, dpa.DefaultDeletionReminders(), "https://deling.test", c.at)
 		if err != nil {

@@ -326,7 +326,10 @@ type StepInput struct {
 	Reason      string                   // StepStop, StepResume (Rule DPA-11)
 	Ending      *dpa.Ending              // StepEnd: reason and choice (Rule DPA-10)
 	Certificate *dpa.DeletionCertificate // StepConfirmDeletion (Rule DPA-10)
-	Letters     []governance.Letter      // letters to queue with the step; To "" goes to the party's contacts (Consumer names the party)
+	// Letters are queued with the step besides the notices the store sends
+	// itself (a stop order, a resumption and an end tell the processor); To
+	// "" goes to the contacts of the party Consumer names.
+	Letters []governance.Letter
 }
 
 // StepAgreement takes step on agreement id for by, in one transaction:
@@ -413,6 +416,12 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 			}
 			a.Stop = &dpa.StopOrder{OrderedBy: by.actor(), OrderedByName: by.Name, OrderedAt: now, Reason: strings.TrimSpace(in.Reason)}
 			note = a.Stop.Reason
+			// Rule DPA-11: the processor is told at once.
+			in.Letters = append(in.Letters, governance.Letter{Consumer: a.Processor, Kind: LetterDPAStop,
+				Subject: "Pålegg om stans av behandlingen etter databehandleravtale",
+				Body: fmt.Sprintf("Behandlingsansvarlig (org.nr. %s) har pålagt dere å stanse all behandling etter databehandleravtalen %s straks.\n\n"+
+					"Begrunnelse: %s\n\nTilgangen til registeret er stanset til behandlingsansvarlig beslutter å gjenoppta behandlingen.\n",
+					a.Controller, a.ID, a.Stop.Reason)})
 			if err := db.setDelegations(ctx, tx, a, access.Active, access.Suspended, by, now); err != nil {
 				return err
 			}
@@ -425,6 +434,10 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 			}
 			a.Stop.ResumedBy, a.Stop.ResumedAt, a.Stop.ResumeReason = by.actor(), now, strings.TrimSpace(in.Reason)
 			note = a.Stop.ResumeReason
+			in.Letters = append(in.Letters, governance.Letter{Consumer: a.Processor, Kind: LetterDPAResume,
+				Subject: "Behandlingen etter databehandleravtale kan gjenopptas",
+				Body: fmt.Sprintf("Behandlingsansvarlig (org.nr. %s) har besluttet å gjenoppta behandlingen etter databehandleravtalen %s.\n\nBeslutning: %s\n",
+					a.Controller, a.ID, a.Stop.ResumeReason)})
 			// Rule DPA-11: only the controller's new decision resumes, and
 			// only what the stop order suspended.
 			if err := db.setDelegations(ctx, tx, a, access.Suspended, access.Active, by, now); err != nil {
@@ -446,6 +459,17 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 			e.EndedBy, e.EndedByName, e.EndedAt, e.Reason = by.actor(), by.Name, now, strings.TrimSpace(e.Reason)
 			e.DeletionDue = dpa.DeletionDue(now, days)
 			a.Ending, note = &e, e.Reason
+			// Rule DPA-10: the processor is told what to do and by when; the other party that it ended.
+			in.Letters = append(in.Letters, governance.Letter{Consumer: a.Processor, Kind: LetterDPAEnd,
+				Subject: "Databehandleravtalen er avsluttet – frist for sletting " + governance.FormatTime(e.DeletionDue, osloLocation()),
+				Body: fmt.Sprintf("Databehandleravtalen %s mellom %s og %s er avsluttet.\n\nBegrunnelse: %s\n\n"+
+					"Databehandleren skal slette eller tilbakelevere alle personopplysninger, også sikkerhetskopier, og bekrefte det skriftlig innen %s.\n",
+					a.ID, a.Controller, a.Processor, e.Reason, governance.FormatTime(e.DeletionDue, osloLocation()))})
+			if e.Side == dpa.Processor {
+				l := in.Letters[len(in.Letters)-1]
+				l.Consumer = a.Controller
+				in.Letters = append(in.Letters, l)
+			}
 			// Rules SK-04, DPA-10: the delegations end with the agreement, in this transaction.
 			if err := db.setDelegations(ctx, tx, a, "", access.Ended, by, now); err != nil {
 				return err
@@ -805,6 +829,13 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 	}
 	return r.ID, nil
 }
+
+// Letters of a stop order, a resumption and an end (Rules DPA-10, DPA-11).
+const (
+	LetterDPAStop   = "dpa.stop"
+	LetterDPAResume = "dpa.resume"
+	LetterDPAEnd    = "dpa.end"
+)
 
 // LetterDPARequest is the letter telling the controller of an authority's request (Rule DPA-09).
 const LetterDPARequest = "dpa.request"
