@@ -586,3 +586,40 @@ func TestEndDeletionCertificateAndReminders(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPA-06: processing outside the EU/EEA needs the controller's
+// documented instruction naming the country and the basis, checked against
+// the register's country list, before the draft goes to the processor.
+func TestThirdCountryNeedsInstruction(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 10)
+		c := p.content()
+		c.Annex1.Locations = []string{"Norge", "USA"}
+		id, err := db.CreateAgreement(ctx, p.rules, c, p.controller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, id, dpa.StepSend, StepInput{}, p.controller); !errors.Is(err, dpa.ErrNotReady) {
+			t.Fatalf("sent without an instruction for the USA: %v", err)
+		}
+		c.Transfers = []dpa.Transfer{{Country: "USA", Basis: dpa.BasisSCC, SCCModule: 2}} // the USA only under the DPF (Rule AA-09)
+		if _, err := db.StepAgreement(ctx, p.rules, id, dpa.StepSave, StepInput{Content: &c}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, id, dpa.StepSend, StepInput{}, p.controller); !errors.Is(err, dpa.ErrNotReady) {
+			t.Fatalf("sent with SCC for the USA: %v", err)
+		}
+		c.Transfers = []dpa.Transfer{{Country: "USA", Basis: dpa.BasisDPF}}
+		if _, err := db.StepAgreement(ctx, p.rules, id, dpa.StepSave, StepInput{Content: &c}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := db.StepAgreement(ctx, p.rules, id, dpa.StepSend, StepInput{}, p.controller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr := rec.Newest().Content.Transfers; len(tr) != 1 || tr[0].Basis != dpa.BasisDPF || rec.Newest().Status != dpa.VersionWithProcessor {
+			t.Fatalf("sent: %+v", rec.Newest())
+		}
+	})
+}
