@@ -263,9 +263,14 @@ func demoPerson(ctx context.Context, db *store.DB) (string, error) {
 
 // demoDelegation puts a data processing agreement in force between the
 // demo consumer and its processor — drafted, completed and signed by a role
-// holder of each side, as in the portal (Rule DPA-01) — and delegates the
-// API under it (Rule SK-04).
+// holder of each side, as in the portal (Rule DPA-01) — and delegates every
+// channel and the packages under it (Rule SK-04).
 func demoDelegation(ctx context.Context, db *store.DB, name, consumer, processor string, packages []string) error {
+	for _, p := range []string{"grunnopplysninger@1", "stillingsdetaljer@1"} { // the demo's extracts
+		if !slices.Contains(packages, p) {
+			packages = append(slices.Clone(packages), p)
+		}
+	}
 	cat, err := access.ParseCatalogue(access.DefaultPackages())
 	if err != nil {
 		return err
@@ -284,7 +289,8 @@ func demoDelegation(ctx context.Context, db *store.DB, name, consumer, processor
 		MainAgreement: "Demo driftsavtale", MainAgreementDate: time.Now().Format(time.DateOnly),
 		ControllerContact: dpa.Contact{Navn: "Demo kontakt", Stilling: "Personvernrådgiver", Epost: "dba-" + consumer + "@demo.example"},
 		ProcessorContact:  dpa.Contact{Navn: "Demo kontakt", Stilling: "Sikkerhetsleder", Epost: "dba-" + processor + "@demo.example"},
-		Channels:          []access.Channel{access.ChannelAPI}, Packages: packages, BreachNoticeHours: 24, DeletionDays: 30,
+		Channels:          []access.Channel{access.ChannelAPI, access.ChannelWeb, access.ChannelExtract}, Packages: packages,
+		BreachNoticeHours: 24, DeletionDays: 30,
 		Annex1: dpa.Annex1{Purpose: "Demo: saksbehandling.", Nature: "Drift av fagsystem.", SubjectCategories: "Arbeidstakere",
 			DataTypes: "Arbeidsforhold", Locations: []string{"Norge"}},
 		Annex2: dpa.Annex2{Pseudonymisation: "ikke relevant", Encryption: "TLS", Confidentiality: "Tilgangsstyring", Integrity: "Endringslogg",
