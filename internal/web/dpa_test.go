@@ -36,10 +36,25 @@ func (h *harness) dpaRules() store.DPARules {
 }
 
 // delegate puts a data processing agreement in force between consumer and
-// processor, signed by a role holder of each (Rule DPA-01), covering the API
-// and the web portal and packages, and delegates them under it (Rule
+// processor (agreement) and delegates under it what it covers (Rule
 // SK-04). It returns the delegation, the agreement and the controller's role holder.
 func (h *harness) delegate(consumer, processor string, packages ...string) (access.Delegation, store.AgreementRecord, store.DPAActor) {
+	h.t.Helper()
+	a, ctrl := h.agreement(consumer, processor, packages...)
+	c := a.Current().Content
+	d, err := h.db.AddDelegation(context.Background(), access.Delegation{Consumer: consumer, Processor: processor, AgreementID: a.ID, DPARef: a.ID,
+		Channels: c.Channels, Packages: c.Packages, ValidFrom: h.clock.now().Add(-time.Minute)}, "test")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d, a, ctrl
+}
+
+// agreement puts a data processing agreement in force between consumer
+// and processor, signed by a role holder of each (Rule DPA-01), covering
+// the API and the web portal and packages (default: basic). It returns the
+// agreement and the controller's role holder.
+func (h *harness) agreement(consumer, processor string, packages ...string) (store.AgreementRecord, store.DPAActor) {
 	h.t.Helper()
 	if len(packages) == 0 {
 		packages = basic
@@ -62,12 +77,7 @@ func (h *harness) delegate(consumer, processor string, packages ...string) (acce
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	d, err := h.db.AddDelegation(context.Background(), access.Delegation{Consumer: consumer, Processor: processor, AgreementID: a.ID, DPARef: a.ID,
-		Channels: c.Channels, Packages: packages, ValidFrom: h.clock.now().Add(-time.Minute)}, "test")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return d, a, ctrl
+	return a, ctrl
 }
 
 // Rule DPA-11: the controller's stop order refuses the processor's next API
