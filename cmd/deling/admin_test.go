@@ -124,7 +124,7 @@ func TestAdminFlow(t *testing.T) {
 		{"grant", "add", "--consumer", orgnr, "--packages", "alt", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
 		{"grant", "add", "--consumer", orgnr}, // Rules AA-01, SK-01: no grant without legal basis, processing basis and purpose
 		{"grant", "add", "--consumer", orgnr, "--query-kinds", "alle", "--legal-basis", "x", "--processing-basis", "y", "--purpose", "z"},
-		{"delegation", "add", "--consumer", orgnr, "--processor", orgnr, "--dpa-ref", "x"},
+		{"delegation", "add", "--agreement", "finnes-ikke"}, // Rule SK-04: no agreement, no delegation
 		{"client", "add", "--orgnr", orgnr, "--id", "x"},
 		{"grant"},
 	} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"deling/internal/access"
+	"deling/internal/dpa"
 	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/register"
@@ -121,8 +122,7 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 			if ds, err := db.Delegations(ctx, orgnr); err != nil {
 				return err
 			} else if len(ds) == 0 {
-				if _, err := db.AddDelegation(ctx, access.Delegation{Consumer: orgnr, Processor: clientOrg, DPARef: "Demo databehandleravtale 1",
-					ValidFrom: time.Now().Add(-time.Minute)}, "demo"); err != nil {
+				if err := demoDelegation(ctx, db, d.name, orgnr, clientOrg, d.packages); err != nil {
 					return err
 				}
 			}
@@ -259,4 +259,48 @@ func demoPerson(ctx context.Context, db *store.DB) (string, error) {
 		return "", errors.New("no person with arbeidsforhold to show")
 	}
 	return ids[0], nil
+}
+
+// demoDelegation puts a data processing agreement in force between the
+// demo consumer and its processor — drafted, completed and signed by a role
+// holder of each side, as in the portal (Rule DPA-01) — and delegates every
+// channel and the packages under it (Rule SK-04).
+func demoDelegation(ctx context.Context, db *store.DB, name, consumer, processor string, packages []string) error {
+	for _, p := range []string{"grunnopplysninger@1", "stillingsdetaljer@1"} { // the demo's extracts
+		if !slices.Contains(packages, p) {
+			packages = append(slices.Clone(packages), p)
+		}
+	}
+	cat, err := access.ParseCatalogue(access.DefaultPackages())
+	if err != nil {
+		return err
+	}
+	people := make([]store.DPAActor, 2)
+	for i, org := range []string{consumer, processor} {
+		u, err := db.CreateUser(ctx, governance.User{Email: "dba-" + org + "@demo.example", Navn: "Demo rolleinnehaver " + org}, "",
+			[]governance.Membership{{Org: org, Role: governance.Rolleinnehaver}}, "demo")
+		if err != nil {
+			return err
+		}
+		people[i] = store.DPAActor{UserID: u.ID, Name: u.Navn}
+	}
+	c := dpa.Content{
+		Controller: dpa.Party{Orgnr: consumer, Navn: name}, Processor: dpa.Party{Orgnr: processor, Navn: "Demo systemleverandør"},
+		MainAgreement: "Demo driftsavtale", MainAgreementDate: time.Now().Format(time.DateOnly),
+		ControllerContact: dpa.Contact{Navn: "Demo kontakt", Stilling: "Personvernrådgiver", Epost: "dba-" + consumer + "@demo.example"},
+		ProcessorContact:  dpa.Contact{Navn: "Demo kontakt", Stilling: "Sikkerhetsleder", Epost: "dba-" + processor + "@demo.example"},
+		Channels:          []access.Channel{access.ChannelAPI, access.ChannelWeb, access.ChannelExtract}, Packages: packages,
+		BreachNoticeHours: 24, DeletionDays: 30,
+		Annex1: dpa.Annex1{Purpose: "Demo: saksbehandling.", Nature: "Drift av fagsystem.", SubjectCategories: "Arbeidstakere",
+			DataTypes: "Arbeidsforhold", Locations: []string{"Norge"}},
+		Annex2: dpa.Annex2{Pseudonymisation: "ikke relevant", Encryption: "TLS", Confidentiality: "Tilgangsstyring", Integrity: "Endringslogg",
+			Availability: "Backup", Resilience: "To datasentre", Physical: "Adgangskontroll", Other: "ikke relevant"},
+	}
+	a, err := db.NegotiateAgreement(ctx, store.DPARules{Env: register.EnvTest, Cat: cat}, c, people[0], people[1])
+	if err != nil {
+		return fmt.Errorf("demo agreement: %w", err)
+	}
+	_, err = db.AddDelegation(ctx, access.Delegation{Consumer: consumer, Processor: processor, AgreementID: a.ID, DPARef: a.ID,
+		Channels: c.Channels, Packages: packages, ValidFrom: time.Now().Add(-time.Minute)}, "demo")
+	return err
 }

@@ -6,7 +6,7 @@
 //
 // It is wiring only: each verb has a file with its flags, and builds what it
 // needs from the internal packages; run(ctx, args, getenv, stdin, stdout,
-// stderr) is the whole command, tested end to end. At about 3,900 lines of
+// stderr) is the whole command, tested end to end. At about 4,000 lines of
 // non-test code it is over the house limit of ~3,000: one file per verb
 // (fifteen verbs), none over 500 lines, and the rules they apply live in the
 // internal packages; a verb that grows logic of its own moves it there, as

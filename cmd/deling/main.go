@@ -50,7 +50,7 @@ Commands:
   consumer  add|cease|list: consumer organisations
   client    add|list: API clients of an organisation and their keys
   grant     add|list|suspend|resume|end: decisions (vedtak) giving a consumer packages
-  delegation add|list|end: data processors acting for a consumer
+  delegation add|list|uncovered|end: data processors acting for a consumer under an agreement
   package   list: the packages (rettighetspakker) and their data elements
   token     --client FILE: get an access token as a client would (for curl)
   user      add|list|disable: portal accounts and their roles

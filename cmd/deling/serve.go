@@ -258,6 +258,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...)
 	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
 	p.jobs = append(p.jobs, breachReminderJob(db, log, o.breachReminders, o.baseURL))
+	p.jobs = append(p.jobs, deletionReminderJob(db, log, o.baseURL))
 	return p, nil
 }
 

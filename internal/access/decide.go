@@ -75,10 +75,13 @@ func Decide(req Request, in Inputs, now time.Time) Decision {
 		return deny(DenyConsumerCeased)
 	}
 	// Rules AA-13, SK-04: a data processor acts only under an active
-	// delegation from this consumer; its access derives from the consumer's.
+	// delegation from this consumer, for a channel it delegates (one made
+	// before delegations named channels delegates all); its access derives
+	// from the consumer's.
 	if req.Processor != "" && req.Processor != req.Consumer {
 		ok := slices.ContainsFunc(in.Delegations, func(d Delegation) bool {
-			return d.Consumer == req.Consumer && d.Processor == req.Processor && d.ActiveAt(now)
+			return d.Consumer == req.Consumer && d.Processor == req.Processor && d.ActiveAt(now) &&
+				(len(d.Channels) == 0 || slices.Contains(d.Channels, req.Channel))
 		})
 		if !ok {
 			return deny(DenyNoDelegation)

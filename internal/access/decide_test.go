@@ -52,6 +52,10 @@ func TestDecide(t *testing.T) {
 	endedDelegation.Status = Ended
 	otherDelegation := delegation
 	otherDelegation.Consumer = kommune.Orgnr
+	webDelegation := delegation
+	webDelegation.Channels = []Channel{ChannelWeb}
+	suspendedDelegation := delegation
+	suspendedDelegation.Status = Suspended
 
 	req := Request{Consumer: kommune.Orgnr, Channel: ChannelAPI, Env: register.EnvTest, Kind: ByArbeidstaker}
 	proc := Request{Consumer: pensjon.Orgnr, Processor: supplier, Channel: ChannelAPI, Env: register.EnvTest, Kind: ByArbeidstaker}
@@ -85,6 +89,8 @@ func TestDecide(t *testing.T) {
 		{"AA-13 processor with delegation", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}, Delegations: []Delegation{delegation}}, "", []string{"gp"}},
 		{"AA-13 processor without delegation", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}}, DenyNoDelegation, nil},
 		{"AA-13 delegation ended", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}, Delegations: []Delegation{endedDelegation}}, DenyNoDelegation, nil},
+		{"SK-04 delegation of another channel", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}, Delegations: []Delegation{webDelegation}}, DenyNoDelegation, nil},
+		{"DPA-11 delegation suspended by a stop order", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}, Delegations: []Delegation{suspendedDelegation}}, DenyNoDelegation, nil},
 		{"SK-04 delegation from another consumer", proc, Inputs{Consumer: &pensjon, Grants: []Grant{apiGrant("gp", pensjon.Orgnr, ByArbeidstaker)}, Delegations: []Delegation{otherDelegation}}, DenyNoDelegation, nil},
 		{"AA-13 processor's access ends with the consumer's", proc, Inputs{Consumer: &pensjon, Grants: []Grant{suspended}, Delegations: []Delegation{delegation}}, DenyNoGrant, nil},
 		// Rule AA-07: history only with a package that allows it.

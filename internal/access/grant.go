@@ -121,10 +121,20 @@ type Delegation struct {
 	ID        string
 	Consumer  string // orgnr of the controller
 	Processor string // orgnr of the data processor
-	DPARef    string // reference to the data processing agreement
+	DPARef    string // reference to the data processing agreement, as text (before agreements were records)
+	// AgreementID is the data processing agreement the delegation rests on
+	// (Rule SK-04); "" only for a delegation made before agreements were
+	// records, which the register's case workers resolve.
+	AgreementID string `json:",omitempty"`
+	// Channels and Packages are what is delegated; the agreement covers
+	// them. Empty only for a delegation made before agreements were records.
+	Channels  []Channel `json:",omitempty"`
+	Packages  []string  `json:",omitempty"` // refs "id@version"
 	ValidFrom time.Time
 	ValidTo   *time.Time
-	Status    Status // Active or Ended
+	// Status is Active, Suspended (its agreement is under a stop order,
+	// Rule DPA-11) or Ended.
+	Status Status
 }
 
 // ActiveAt reports whether the delegation is in force at t.

@@ -266,44 +266,71 @@ func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Statu
 	return g, nil
 }
 
-const delegationColumns = `id, consumer, processor, dpa_ref, valid_from, valid_to, status`
+const delegationColumns = `id, consumer, processor, dpa_ref, valid_from, valid_to, status, agreement_id, channels, packages`
 
 func scanDelegation(row interface{ Scan(...any) error }) (access.Delegation, error) {
 	var (
-		d    access.Delegation
-		from int64
-		to   sql.NullInt64
-		st   string
+		d               access.Delegation
+		from            int64
+		to              sql.NullInt64
+		st, chans, pkgs string
 	)
-	if err := row.Scan(&d.ID, &d.Consumer, &d.Processor, &d.DPARef, &from, &to, &st); err != nil {
+	if err := row.Scan(&d.ID, &d.Consumer, &d.Processor, &d.DPARef, &from, &to, &st, &d.AgreementID, &chans, &pkgs); err != nil {
 		return d, err
 	}
 	d.ValidFrom, d.ValidTo, d.Status = fromMicros(from), optTime(to), access.Status(st)
+	for _, c := range strings.Split(chans, ",") {
+		if c != "" {
+			d.Channels = append(d.Channels, access.Channel(c))
+		}
+	}
+	if pkgs != "" {
+		d.Packages = strings.Split(pkgs, ",")
+	}
 	return d, nil
 }
 
-// AddDelegation stores a delegation from a consumer to a data processor.
+// AddDelegation stores a delegation from a consumer to a data processor
+// under the agreement d.AgreementID, for d.Channels and d.Packages. Rule
+// SK-04: only an active agreement signed by both, between exactly these
+// parties, that covers every channel and package delegated; checked in the
+// transaction that inserts the delegation, with the agreement's row locked,
+// so that an end or a stop order is never missed. Otherwise the error wraps
+// ErrConflict and dpa's reason (dpa.ErrNoAgreement, dpa.ErrNotInForce, …).
 func (db *DB) AddDelegation(ctx context.Context, d access.Delegation, actor string) (access.Delegation, error) {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = db.insertDelegation(ctx, tx, d, actor, db.now())
+		return err
+	})
+	return d, err
+}
+
+// insertDelegation is AddDelegation in tx.
+func (db *DB) insertDelegation(ctx context.Context, tx *sql.Tx, d access.Delegation, actor string, now time.Time) (access.Delegation, error) {
 	if d.ID == "" {
 		d.ID = newID()
 	}
-	if d.Status == "" {
-		d.Status = access.Active
+	d.Status = access.Active
+	// Rule SK-04: no agreement, no delegation.
+	if err := db.checkCovered(ctx, tx, d, now); err != nil {
+		return d, fmt.Errorf("add delegation: %w: %w", ErrConflict, err)
 	}
-	now := micros(db.now())
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			d.ID, d.Consumer, d.Processor, d.DPARef, micros(d.ValidFrom), nullMicros(d.ValidTo), string(d.Status), now)
-		if err != nil {
-			return fmt.Errorf("add delegation: %w", err)
-		}
-		if err := bumpAccess(ctx, tx); err != nil {
-			return err
-		}
-		return db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
-	})
-	return d, err
+	chans := make([]string, len(d.Channels))
+	for i, c := range d.Channels {
+		chans[i] = string(c)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		d.ID, d.Consumer, d.Processor, d.DPARef, micros(d.ValidFrom), nullMicros(d.ValidTo), string(d.Status),
+		d.AgreementID, strings.Join(chans, ","), strings.Join(d.Packages, ","), micros(now))
+	if err != nil {
+		return d, fmt.Errorf("add delegation: %w", err)
+	}
+	if err := bumpAccess(ctx, tx); err != nil {
+		return d, err
+	}
+	return d, db.appendEvent(ctx, tx, audit.KindDelegationAdded, d.Consumer, actor, d)
 }
 
 // ProcessorDelegations lists the delegations in which orgnr is the data processor.

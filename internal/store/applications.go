@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/dpa"
 	"deling/internal/governance"
 	"deling/internal/register"
 )
@@ -382,11 +384,49 @@ func insertDecision(ctx context.Context, tx *sql.Tx, f governance.DecisionFacts,
 	return d, nil
 }
 
+// delegateUnderAgreement makes the delegation to the processor an approved
+// application names, when an active agreement between the applicant and the
+// processor covers the channels and packages granted, and returns its id;
+// it returns "" when none does (Rule SK-04: no agreement, no delegation —
+// the case worker delegates later, once the agreement is signed).
+func (db *DB) delegateUnderAgreement(ctx context.Context, tx *sql.Tx, a governance.Application, p governance.Processor, actor string, now time.Time) (string, error) {
+	if p.Orgnr == "" {
+		return "", nil
+	}
+	dl := access.Delegation{Consumer: a.Org, Processor: p.Orgnr, DPARef: p.DPARef, Packages: a.Granted, ValidFrom: now, ValidTo: a.ValidTo}
+	for _, g := range applicationGrants(a, register.EnvTest, now) {
+		if !slices.Contains(dl.Channels, g.Channel) {
+			dl.Channels = append(dl.Channels, g.Channel)
+		}
+	}
+	recs, err := db.agreements(ctx, tx, a.Org, p.Orgnr)
+	if err != nil {
+		return "", err
+	}
+	as := make([]dpa.Agreement, len(recs))
+	for i := range recs {
+		as[i] = recs[i].Agreement
+	}
+	ag, err := dpa.Covering(as, delegated(dl), now)
+	if errors.Is(err, dpa.ErrNoAgreement) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	dl.AgreementID = ag.ID
+	if dl, err = db.insertDelegation(ctx, tx, dl, actor, now); err != nil {
+		return "", err
+	}
+	return dl.ID, nil
+}
+
 // ApproveApplication decides an application in the applicant's favour, in
 // one transaction: the consumer is registered (active), the decision
 // document is stored (its SHA-256 in the log's event), test grants are
 // created, one per channel (Rule AA-03: test before production), and the
-// delegation to the named data processor (Rule AA-13). A change of an
+// delegation to the named data processor (Rule AA-13) when an agreement
+// covers it (Rule SK-04, delegateUnderAgreement). A change of an
 // approved application takes over from it: the old test access ends.
 func (db *DB) ApproveApplication(ctx context.Context, id string, ap Approval, actor, name string) (governance.Application, governance.Decision, error) {
 	now := db.now().UTC()
@@ -436,16 +476,9 @@ func (db *DB) ApproveApplication(ctx context.Context, id string, ap Approval, ac
 			}
 		}
 		if p := a.Form.Processor; p.Named() {
-			dl := access.Delegation{ID: newID(), Consumer: a.Org, Processor: p.Orgnr, DPARef: p.DPARef, ValidFrom: now, ValidTo: a.ValidTo, Status: access.Active}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-				dl.ID, dl.Consumer, dl.Processor, dl.DPARef, micros(dl.ValidFrom), nullMicros(dl.ValidTo), string(dl.Status), micros(now)); err != nil {
-				return fmt.Errorf("add delegation: %w", err)
-			}
-			if err := db.appendEvent(ctx, tx, audit.KindDelegationAdded, a.Org, actor, dl); err != nil {
+			if a.DelegationID, err = db.delegateUnderAgreement(ctx, tx, a, p, actor, now); err != nil {
 				return err
 			}
-			a.DelegationID = dl.ID
 		}
 		d, err = insertDecision(ctx, tx, governance.DecisionFacts{ID: newID(), ApplicationID: a.ID, Kind: governance.DecisionApproval, At: now,
 			Location: ap.Location, CaseWorker: name, Application: a, Packages: ap.Packages, Segment: segment, Env: register.EnvTest,

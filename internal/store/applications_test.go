@@ -30,6 +30,19 @@ func applicationForm(org string) governance.ApplicationForm {
 	}
 }
 
+// agreeWithProcessor puts an agreement in force between org and the
+// processor applicationForm names, covering what it applies for: without
+// one, an approval makes no delegation (Rule SK-04).
+func agreeWithProcessor(t *testing.T, db *DB, org string) {
+	t.Helper()
+	p := dpaPartiesFor(t, db, org, applicationForm(org).Processor.Orgnr)
+	c := p.content()
+	c.Channels = []access.Channel{access.ChannelAPI, access.ChannelWeb}
+	if _, err := db.NegotiateAgreement(context.Background(), p.rules, c, p.controller, p.processor); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func grunn(t *testing.T) []access.Package {
 	t.Helper()
 	cat, err := access.ParseCatalogue(access.DefaultPackages())
@@ -98,6 +111,7 @@ func TestApplicationLifecycle(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		org := string(ident.SyntheticOrgnr(4242))
+		agreeWithProcessor(t, db, org)
 		draft := governance.ApplicationForm{Navn: "Testkommune", Orgnr: org}
 		a, err := db.CreateApplication(ctx, org, draft, "user:admin", "Ada Admin")
 		if err != nil {
@@ -293,6 +307,7 @@ func TestSubstantialChangeEndsAccess(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		org := string(ident.SyntheticOrgnr(4444))
+		agreeWithProcessor(t, db, org)
 		old := approved(t, db, applicationForm(org))
 		a, err := db.AmendApplication(ctx, old.ID, "user:admin", "Ada")
 		if err != nil {
@@ -352,6 +367,7 @@ func TestOtherChangeKeepsAccess(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		org := string(ident.SyntheticOrgnr(4545))
+		agreeWithProcessor(t, db, org)
 		old := approved(t, db, applicationForm(org))
 		a, err := db.AmendApplication(ctx, old.ID, "user:admin", "Ada")
 		if err != nil {

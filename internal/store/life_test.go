@@ -56,9 +56,7 @@ func lifeConsumer(t *testing.T, db *DB, orgnr, processor string, contacts ...str
 		out = append(out, g)
 	}
 	if processor != "" {
-		if _, err := db.AddDelegation(ctx, access.Delegation{Consumer: orgnr, Processor: processor, DPARef: "DBA-1", ValidFrom: fixedNow().Add(-time.Hour)}, "test"); err != nil {
-			t.Fatal(err)
-		}
+		legacyDelegation(t, db, orgnr, processor) // in force without an agreement record, as before migration 00016
 	}
 	for i, e := range contacts {
 		role := governance.ContactTechnical

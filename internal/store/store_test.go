@@ -395,10 +395,9 @@ func TestGrantsAndDelegations(t *testing.T) {
 		if _, err := db.SetGrantStatus(ctx, g.ID, access.Active, "", "test"); !errors.Is(err, ErrConflict) {
 			t.Fatalf("resume after end: got %v, want ErrConflict", err)
 		}
-		d, err := db.AddDelegation(ctx, access.Delegation{Consumer: c.Orgnr, Processor: "310000003", DPARef: "DBA-7", ValidFrom: fixedNow()}, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		// A delegation from before agreements were records (migration 00016);
+		// AddDelegation's rule SK-04 is TestDelegationNeedsCoveringAgreement's.
+		dID := legacyDelegation(t, db, c.Orgnr, "310000003")
 		in, err := db.AccessInputs(ctx, c.Orgnr, "310000003")
 		if err != nil {
 			t.Fatal(err)
@@ -406,7 +405,7 @@ func TestGrantsAndDelegations(t *testing.T) {
 		if in.Consumer == nil || len(in.Grants) != 1 || in.Grants[0].Status != access.Ended || len(in.Delegations) != 1 {
 			t.Fatalf("inputs: %+v", in)
 		}
-		if err := db.EndDelegation(ctx, d.ID, "test"); err != nil {
+		if err := db.EndDelegation(ctx, dID, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if in, _ := db.AccessInputs(ctx, c.Orgnr, "310000003"); in.Delegations[0].Status != access.Ended {
@@ -424,7 +423,7 @@ func TestGrantsAndDelegations(t *testing.T) {
 		for _, r := range recs {
 			kinds = append(kinds, r.Kind)
 		}
-		want := []string{"consumer.changed", "grant.added", "grant.status", "grant.status", "delegation.added", "delegation.ended"}
+		want := []string{"consumer.changed", "grant.added", "grant.status", "grant.status", "delegation.ended"}
 		if !slices.Equal(kinds, want) {
 			t.Fatalf("audit kinds: got %v, want %v", kinds, want)
 		}

@@ -184,10 +184,7 @@ func TestObjectionEndsAccess(t *testing.T) {
 		ctx := context.Background()
 		notice := 30 * 24 * time.Hour
 		g := termsConsumer(t, db, "310000001")
-		d, err := db.AddDelegation(ctx, access.Delegation{Consumer: "310000001", Processor: "310000009", DPARef: "DBA-1", ValidFrom: fixedNow()}, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		dID := legacyDelegation(t, db, "310000001", "310000009") // in force without an agreement record, as before migration 00016
 		termsContact(t, db, "310000001", "varsler@a.example", true)
 		termsContact(t, db, "310000001", "stille@a.example", false)
 		other := termsConsumer(t, db, "310000002")
@@ -249,7 +246,7 @@ func TestObjectionEndsAccess(t *testing.T) {
 		if st := events(t, db, "310000001", audit.KindGrantStatus); len(st) != 1 || st[0]["grant"] != g.ID || st[0]["status"] != "ended" {
 			t.Fatalf("grant events: %v", st)
 		}
-		if ev := events(t, db, "310000001", audit.KindDelegationEnded); len(ev) != 1 || ev[0]["delegation"] != d.ID {
+		if ev := events(t, db, "310000001", audit.KindDelegationEnded); len(ev) != 1 || ev[0]["delegation"] != dID {
 			t.Fatalf("delegation events: %v", ev)
 		}
 		if ev := events(t, db, "310000001", audit.KindConsumerEnded); len(ev) != 1 || ev[0]["reason"] != ObjectionReason {

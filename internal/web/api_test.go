@@ -345,10 +345,7 @@ func TestDataProcessor(t *testing.T) {
 	if _, err := authserver.RequestToken(t.Context(), cf, h.srv.Client()); err == nil {
 		t.Fatal("AA-13: a token without a delegation")
 	}
-	d, err := h.db.AddDelegation(t.Context(), access.Delegation{Consumer: consumer, Processor: processor, DPARef: "DBA-2026-1", ValidFrom: time.Now().Add(-time.Minute)}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _, _ := h.delegate(consumer, processor) // under an agreement (Rule SK-04)
 	tok := h.token(cf)
 	p := h.employed(1)[0]
 	if a := h.person(tok, p.Ident, ""); a.status != 200 {

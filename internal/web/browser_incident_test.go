@@ -18,12 +18,10 @@ func TestBrowserIncident(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, h.srv.URL)
 	consumer, _ := h.consumer("Nettleserkommune", grant([]string{"grunndata@1"}, access.ByArbeidstaker))
-	proc := h.account(governance.Databehandler, "999777555", "")
-	// The processor acts for the consumer, so the case may stop the consumer's access.
-	if _, err := h.db.AddDelegation(t.Context(), access.Delegation{Consumer: consumer, Processor: "999777555", DPARef: "DBA-1",
-		ValidFrom: h.clock.now().Add(-time.Hour)}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	processorOrg := string(syntheticOrg(8_100_002))
+	proc := h.account(governance.Databehandler, processorOrg, "")
+	// The processor acts for the consumer under an agreement, so the case may stop the consumer's access.
+	h.delegate(consumer, processorOrg)
 	cw := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
 	now := h.clock.now()
 

@@ -109,6 +109,7 @@ func TestApplicationFlow(t *testing.T) {
 	dpo := h.signIn(h.account(governance.Personvernombud, governance.AuthorityOrg, ""))
 	proc := h.signIn(h.account(governance.Databehandler, processor, ""))
 	form := applicationValues(processor)
+	h.agreement(org, processor) // the approval delegates under it (Rule SK-04)
 	person := h.employed(1)[0].Ident
 	prod := h.instance(register.EnvProd)
 

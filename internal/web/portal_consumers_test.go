@@ -532,9 +532,7 @@ func TestTermination(t *testing.T) {
 	ctx := context.Background()
 	org, tok := h.lifeAPIConsumer("Avsluttende AS")
 	proc, _ := h.consumer("Leverandøren AS")
-	if _, err := h.db.AddDelegation(ctx, access.Delegation{Consumer: org, Processor: proc, DPARef: "DBA-7", ValidFrom: h.clock.now().Add(-60e9)}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	d, _, _ := h.delegate(org, proc)
 	person := h.employed(1)[0].Ident
 
 	admin := h.signIn(h.account(governance.Administrator, org, ""))
@@ -550,7 +548,7 @@ func TestTermination(t *testing.T) {
 
 	leaderEmail := h.account(governance.Rolleinnehaver, org, "")
 	leader := h.signIn(leaderEmail)
-	if p := leader.get("/portal/avslutt"); p.status != http.StatusOK || !p.has("Avslutt all tilgang") || !p.has("DBA-7") {
+	if p := leader.get("/portal/avslutt"); p.status != http.StatusOK || !p.has("Avslutt all tilgang") || !p.has(d.DPARef) {
 		t.Fatalf("termination page: %d", p.status)
 	}
 	if p := leader.post("/portal/avslutt", nil); p.status != http.StatusBadRequest || !p.has(`href="#f-bekreft"`) {

@@ -77,15 +77,12 @@ func TestIncidentCase(t *testing.T) {
 	consumer, _ := h.consumer("Avvikskommune", grant([]string{"grunndata@1"}, access.ByArbeidstaker), grant([]string{"grunndata@1"}, access.ByArbeidstaker))
 	h.lifeContact(consumer, "Kari Kontakt", "kari@avvikskommune.test", governance.ContactAdministrative)
 	other, _ := h.consumer("Annen kommune")
-	const processorOrg = "999888777"
+	processorOrg := string(syntheticOrg(8_100_003))
 	proc := h.signIn(h.account(governance.Databehandler, processorOrg, ""))
 	cw := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
 	h.account(governance.Personvernombud, governance.AuthorityOrg, "")
 	// The processor acts for Avvikskommune: the case may stop that consumer's access.
-	if _, err := h.db.AddDelegation(ctx, access.Delegation{Consumer: consumer, Processor: processorOrg, DPARef: "DBA-1",
-		ValidFrom: h.clock.now().Add(-time.Hour)}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	h.delegate(consumer, processorOrg)
 
 	// Rule AV-01: a report needs what happened and when; bad input is shown again.
 	if p := proc.post("/portal/avvik/ny", url.Values{"hva": {""}}); p.status != http.StatusBadRequest || !p.has("Beskriv hva som har skjedd") ||
