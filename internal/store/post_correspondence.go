@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 )
@@ -103,6 +104,13 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		out.Quota = q
 		if p != nil {
 			return p
+		}
+		// Rule DPV-10: the service lead is told once, when this request crosses the notice share.
+		if threshold := int(float64(in.Quota.FreePerYear) * in.Quota.NoticeAt); q.Notice != "" && sent < threshold {
+			if err := queueMail(ctx, tx, now, governance.Letter{Consumer: string(sender.Orgnr), Kind: LetterPost,
+				To: sender.ServiceLead.Email, Subject: "Digital post: nær grensen for gratis meldinger", Body: q.Notice}); err != nil {
+				return err
+			}
 		}
 		publish := now
 		if t := req.Correspondence.RequestedPublishTime; t != nil && t.After(now) {

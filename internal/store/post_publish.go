@@ -32,12 +32,15 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("publish due: %w", err)
 	}
-	for _, id := range ids {
-		if err := db.inTx(ctx, func(tx *sql.Tx) error {
-			return setStatus(ctx, tx, id, post.StatusPublished, now, post.BySystem)
-		}); err != nil {
-			return 0, fmt.Errorf("publish: %w", err)
+	if err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if err := setStatus(ctx, tx, id, post.StatusPublished, now, post.BySystem); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("publish: %w", err)
 	}
 	return len(ids), db.notifyDue(ctx, rules, now)
 }

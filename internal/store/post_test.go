@@ -7,13 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/ident"
 	"deling/internal/post"
+	"deling/internal/register"
 )
 
 var (
@@ -185,7 +188,12 @@ func TestPostQuota_DPV10(t *testing.T) {
 		if _, err := initPost(t, db, self(postSenderOrg), postRequest("a", postRecipA, postRecipB), rules); err != nil {
 			t.Fatal(err)
 		}
-		_, err := initPost(t, db, self(postSenderOrg), postRequest("b", postRecipA, postRecipB), rules)
+		// The request that crossed the notice share (90 % of 3) told the service lead.
+		mails, err := db.PendingMail(ctx, 10, 5)
+		if err != nil || len(mails) != 1 || mails[0].To != "leder@example.no" {
+			t.Fatalf("notice to the service lead: %+v, %v", mails, err)
+		}
+		_, err = initPost(t, db, self(postSenderOrg), postRequest("b", postRecipA, postRecipB), rules)
 		if problemCode(err) != post.CodeQuotaExceeded {
 			t.Fatalf("over the free volume: %v", err)
 		}
@@ -524,6 +532,36 @@ func TestPostReadingDelegations_DPV03(t *testing.T) {
 		recs, err := db.StoredRecords(ctx, RecordQuery{Consumer: string(postRecipA), Limit: 100})
 		if err != nil || len(recs) != 2 || bytes.Contains(recs[0].Canonical, []byte(employee.Person)) {
 			t.Fatalf("log: %d records, %v", len(recs), err)
+		}
+	})
+}
+
+// The token server's post scopes: read for every active organisation,
+// write only for a registered sender (Rule DPV-01) or one it delegated to (DPV-04).
+func TestPostScopes_DPV01_DPV04(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		for _, o := range []ident.Orgnr{postSenderOrg, postVendorOrg, postRecipA} {
+			if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: string(o), Navn: "Org", Status: access.Active}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		if err := db.AddSenderDelegation(ctx, post.SenderDelegation{Actual: postSenderOrg, Technical: postVendorOrg, From: clock.t.Add(-time.Minute)}, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		sc := Scopes{DB: db, APIScope: "nav:aareg/v1/arbeidsforhold", Env: register.EnvTest}
+		for org, want := range map[ident.Orgnr]bool{postSenderOrg: true, postVendorOrg: true, postRecipA: false} {
+			got, err := sc.Scopes(ctx, string(org), string(org))
+			if err != nil || !slices.Contains(got, post.ScopeRead) || slices.Contains(got, post.ScopeWrite) != want {
+				t.Fatalf("%s: %v, %v; write %v", org, got, err, want)
+			}
+		}
+		if _, err := db.PostSenderLeaves(ctx, postSenderOrg, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := sc.Scopes(ctx, string(postSenderOrg), string(postSenderOrg)); slices.Contains(got, post.ScopeWrite) {
+			t.Fatalf("a sender that left writes: %v", got)
 		}
 	})
 }
