@@ -279,6 +279,18 @@ func TestPostOnBehalf_DPV04(t *testing.T) {
 		if n, _ := db.PostSent(ctx, postSenderOrg, clock.t.Add(-time.Hour), clock.t.Add(time.Hour)); n != 1 {
 			t.Fatalf("counted against the actual sender: %d", n)
 		}
+		// Both are logged.
+		recs, err := db.StoredRecords(ctx, RecordQuery{Consumer: string(postSenderOrg), Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logged := slices.ContainsFunc(recs, func(r StoredRecord) bool {
+			return r.Record.Kind == audit.KindPost && bytes.Contains(r.Canonical, []byte(`"technical":"`+string(postVendorOrg)+`"`)) &&
+				bytes.Contains(r.Canonical, []byte(`"sender":"`+string(postSenderOrg)+`"`))
+		})
+		if !logged {
+			t.Fatal("the log does not name both the technical and the actual sender")
+		}
 	})
 }
 
