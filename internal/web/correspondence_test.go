@@ -219,6 +219,11 @@ func TestCorrespondenceRefusals_DPV01_DPV05(t *testing.T) {
 		{"unknown field", h.senderTok, `{"correspondence":{},"recipients":[],"x":1}`, 400, post.CodeMalformedRequest},
 		{"duplicate recipients", h.senderTok, valid(urn, urn), 400, post.CodeDuplicateRecipients},
 		{"no recipients", h.senderTok, valid(), 400, 0},
+		{"file type", h.senderTok, map[string]any{"correspondence": map[string]any{"resourceId": "dpv-administrasjon", "sendersReference": "r",
+			"content": map[string]any{"messageTitle": "T", "messageBody": "B",
+				"attachments": []any{map[string]any{"fileName": "program.exe", "sendersReference": "a"}}}}, "recipients": []string{urn}}, 400, post.CodeFiletypeNotAllowed},
+		{"not a category", h.senderTok, map[string]any{"correspondence": map[string]any{"resourceId": "dpv-ukjent", "sendersReference": "r",
+			"content": map[string]any{"messageTitle": "T", "messageBody": "B"}}, "recipients": []string{urn}}, 400, 0},
 	}
 	for _, c := range cases {
 		a := h.do("POST", c.tok, "/correspondence/api/v1/correspondence", c.body)
