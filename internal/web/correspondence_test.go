@@ -13,6 +13,7 @@ import (
 
 	"deling/internal/ident"
 	"deling/internal/post"
+	"deling/internal/token/authserver"
 )
 
 // postHarness is a harness with an eligible sender and a recipient
@@ -250,5 +251,55 @@ func TestCorrespondenceRefusals_DPV01_DPV05(t *testing.T) {
 	}
 	if n := h.correspondences(); n != 0 {
 		t.Fatalf("refused requests stored %d correspondences", n)
+	}
+}
+
+// Rule DPV-04: a system vendor sends for the sender only under its
+// delegation; the recipient's system sees the actual sender, not the vendor.
+func TestCorrespondenceOnBehalf_DPV04(t *testing.T) {
+	h := newPostHarness(t)
+	ctx := context.Background()
+	vendor, _ := h.consumer("Systemleverandør AS")
+	cv := h.client(vendor)
+	cv.Scope = post.ScopeWrite
+	if _, err := authserver.RequestToken(ctx, cv, h.srv.Client()); err == nil {
+		t.Fatal("a vendor without a delegation got the write scope")
+	}
+	if err := h.db.AddSenderDelegation(ctx, post.SenderDelegation{Actual: ident.Orgnr(h.sender), Technical: ident.Orgnr(vendor),
+		From: time.Now().Add(-time.Minute)}, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	vendorTok := h.token(cv)
+	req := func(actual string) map[string]any {
+		return map[string]any{"correspondence": map[string]any{"resourceId": "dpv-administrasjon", "sendersReference": "ob-1",
+			"propertyList": map[string]string{"senderOrgNumber": actual},
+			"content":      map[string]any{"messageTitle": "Vedtak", "messageBody": "Hei."}},
+			"recipients": []string{"urn:altinn:organization:identifier-no:" + h.recipient}}
+	}
+	// For an organisation that has not delegated to it: refused, nothing stored.
+	if a := h.do("POST", vendorTok, "/correspondence/api/v1/correspondence", req(h.recipient)); a.status != 403 || a.altinn(t).ErrorCode != post.CodeNotDelegated {
+		t.Fatalf("without a delegation: %d %s", a.status, a.body)
+	}
+	a := h.do("POST", vendorTok, "/correspondence/api/v1/correspondence", req(h.sender))
+	if a.status != 200 {
+		t.Fatalf("on behalf: %d %s", a.status, a.body)
+	}
+	var init struct {
+		Correspondences []struct{ CorrespondenceID string }
+	}
+	json.Unmarshal(a.body, &init)
+	id := init.Correspondences[0].CorrespondenceID
+	c, err := h.db.Correspondence(ctx, id)
+	if err != nil || string(c.Sender) != h.sender || string(c.Technical) != vendor {
+		t.Fatalf("stored: sender %s technical %s, %v", c.Sender, c.Technical, err)
+	}
+	if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: post.RightPostArkiv,
+		To: post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient},
+		By: post.Party{Kind: post.PartyPerson, Person: "01010112345"}, From: time.Now().Add(-time.Second)}, "leder"); err != nil {
+		t.Fatal(err)
+	}
+	r := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+id, nil)
+	if r.status != 200 || strings.Contains(string(r.body), vendor) || !strings.Contains(string(r.body), h.sender) {
+		t.Fatalf("the recipient's view: %d %s", r.status, r.body)
 	}
 }
