@@ -216,7 +216,7 @@ func addStatus(ctx context.Context, tx *sql.Tx, id string, seq int, s post.Statu
 
 // setStatus appends s to the history and keeps the current status.
 func setStatus(ctx context.Context, tx *sql.Tx, id string, s post.Status, at time.Time, by post.Actor) error {
-	hist, err := txHistory(ctx, tx, id)
+	hist, err := history(ctx, tx.QueryContext, id)
 	if err != nil {
 		return fmt.Errorf("post status: %w", err)
 	}
@@ -250,7 +250,7 @@ type Correspondence struct {
 const correspondenceColumns = `id, sender, technical, recipient, senders_reference, resource_id, message_sender,
 	created_at, publish_at, due_at, confirmation, confidential, current, body`
 
-func scanCorrespondence(row interface{ Scan(...any) error }, withBody bool) (Correspondence, error) {
+func scanCorrespondence(row interface{ Scan(...any) error }) (Correspondence, error) {
 	var (
 		c                          Correspondence
 		snd, tech, rcp, body       string
@@ -268,10 +268,8 @@ func scanCorrespondence(row interface{ Scan(...any) error }, withBody bool) (Cor
 	c.Sender, c.Technical, c.Recipient = ident.Orgnr(snd), ident.Orgnr(tech), ident.Orgnr(rcp)
 	c.Created, c.Publish, c.Due = fromMicros(created), fromMicros(publish), optTime(due)
 	c.ConfirmationNeeded, c.Confidential, c.Status = confirmation != 0, confidential != 0, post.Status(cur)
-	if withBody {
-		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-			return c, fmt.Errorf("correspondence: %w", err)
-		}
+	if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
+		return c, fmt.Errorf("correspondence: %w", err)
 	}
 	return c, nil
 }
@@ -279,7 +277,7 @@ func scanCorrespondence(row interface{ Scan(...any) error }, withBody bool) (Cor
 type rowQuerier func(ctx context.Context, query string, args ...any) *sql.Row
 
 func (db *DB) correspondence(ctx context.Context, q rowQuerier, id string) (Correspondence, error) {
-	return scanCorrespondence(q(ctx, `SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`, id), true)
+	return scanCorrespondence(q(ctx, `SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`, id))
 }
 
 // Correspondence is one correspondence with its history, attachments and
@@ -290,7 +288,7 @@ func (db *DB) Correspondence(ctx context.Context, id string) (Correspondence, er
 	if err != nil {
 		return c, err
 	}
-	if c.History, err = db.postHistory(ctx, id); err != nil {
+	if c.History, err = history(ctx, db.read.query, id); err != nil {
 		return c, err
 	}
 	if c.Attachments, err = db.PostAttachments(ctx, id); err != nil {
@@ -300,8 +298,10 @@ func (db *DB) Correspondence(ctx context.Context, id string) (Correspondence, er
 	return c, err
 }
 
-func (db *DB) postHistory(ctx context.Context, id string) ([]post.StatusEvent, error) {
-	rows, err := db.read.query(ctx, `SELECT status, at, actor FROM post_status WHERE correspondence = $1 ORDER BY seq`, id)
+// history is a correspondence's status history, oldest first, through q:
+// the read pool's or a transaction's.
+func history(ctx context.Context, q func(context.Context, string, ...any) (*sql.Rows, error), id string) ([]post.StatusEvent, error) {
+	rows, err := q(ctx, `SELECT status, at, actor FROM post_status WHERE correspondence = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("post history: %w", err)
 	}
@@ -354,7 +354,7 @@ func (db *DB) ChangeCorrespondence(ctx context.Context, id string, by post.Actor
 		} else if err != nil {
 			return err
 		}
-		hist, err := txHistory(ctx, tx, id)
+		hist, err := history(ctx, tx.QueryContext, id)
 		if err != nil {
 			return err
 		}
@@ -375,19 +375,36 @@ func (db *DB) FetchCorrespondence(ctx context.Context, id, actor string) error {
 	return db.ChangeCorrespondence(ctx, id, post.ByRecipient, post.StatusFetched, actor)
 }
 
-func txHistory(ctx context.Context, tx *sql.Tx, id string) ([]post.StatusEvent, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT status, at FROM post_status WHERE correspondence = $1 ORDER BY seq`, id)
+// PostStatuses is the current status of each of ids that exists.
+func (db *DB) PostStatuses(ctx context.Context, ids []string) (map[string]post.Status, error) {
+	b, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := db.read.query(ctx, `SELECT id, current FROM post_correspondences WHERE id IN (`+db.jsonArray("$1")+`)`, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("post statuses: %w", err)
+	}
 	defer rows.Close()
-	var out []post.StatusEvent
+	out := make(map[string]post.Status, len(ids))
 	for rows.Next() {
-		var st, at int64
-		if err := rows.Scan(&st, &at); err != nil {
+		var (
+			id  string
+			cur int64
+		)
+		if err := rows.Scan(&id, &cur); err != nil {
 			return nil, err
 		}
-		out = append(out, post.StatusEvent{Status: post.Status(st), Changed: fromMicros(at)})
+		out[id] = post.Status(cur)
 	}
 	return out, rows.Err()
+}
+
+// jsonArray is a subquery of the strings in the JSON array parameter p: one
+// parameter for thousands of values.
+func (db *DB) jsonArray(p string) string {
+	if db.engine == Postgres {
+		return `SELECT jsonb_array_elements_text(` + p + `::jsonb)`
+	}
+	return `SELECT value FROM json_each(` + p + `)`
 }

@@ -87,7 +87,7 @@ func (db *DB) notifyOne(ctx context.Context, id string, rules post.NotifyRules, 
 		if err != nil {
 			return err
 		}
-		hist, err := txHistory(ctx, tx, id)
+		hist, err := history(ctx, tx.QueryContext, id)
 		if err != nil {
 			return err
 		}
@@ -230,10 +230,7 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err != nil {
 		return post.BulkStatusResponse{}, err
 	}
-	refTable := `SELECT value FROM json_each($2)`
-	if db.engine == Postgres {
-		refTable = `SELECT jsonb_array_elements_text($2::jsonb)`
-	}
+	refTable := db.jsonArray("$2")
 	sel := `SELECT c.id, c.senders_reference, c.recipient, c.current FROM post_correspondences c
 		WHERE (c.sender = $1 OR c.technical = $1) AND c.senders_reference IN (` + refTable + `)
 		ORDER BY c.senders_reference, c.id LIMIT $3`

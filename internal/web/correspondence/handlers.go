@@ -65,11 +65,21 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.publish(r.Context())
+	ids := make([]string, len(got.Correspondences))
+	for i, c := range got.Correspondences {
+		ids[i] = c.ID
+	}
+	// As they stand after publication, which may have run just now.
+	current, err := s.cfg.DB.PostStatuses(r.Context(), ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	out := initialized{Correspondences: []initializedOne{}, AttachmentIDs: []string{}}
 	for _, c := range got.Correspondences {
-		st := c.Status
-		if cur, err := s.cfg.DB.Correspondence(r.Context(), c.ID); err == nil {
-			st = cur.Status
+		st, ok := current[c.ID]
+		if !ok {
+			st = c.Status
 		}
 		out.Correspondences = append(out.Correspondences, initializedOne{CorrespondenceID: c.ID, Status: st,
 			Recipient: post.RecipientURN(c.Recipient), Notifications: []struct{}{}})
