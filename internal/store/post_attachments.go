@@ -151,6 +151,10 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 	}
 	now := db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		// Uploads to one correspondence take turns, so that the last one sees the others' and makes it ready.
+		if _, err := db.lockCorrespondence(ctx, tx, a.Correspondence); err != nil {
+			return err
+		}
 		if db.engine == Postgres {
 			if size, err = streamToChunks(ctx, tx, id, limited, sum); err != nil {
 				return err

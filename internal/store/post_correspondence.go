@@ -280,6 +280,13 @@ func (db *DB) correspondence(ctx context.Context, q rowQuerier, id string) (Corr
 	return scanCorrespondence(q(ctx, `SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`, id))
 }
 
+// lockCorrespondence reads a correspondence in tx, locked until the end of
+// tx on PostgreSQL (SQLite's writers take turns anyway), so that two steps
+// on it do not both build on the same history.
+func (db *DB) lockCorrespondence(ctx context.Context, tx *sql.Tx, id string) (Correspondence, error) {
+	return scanCorrespondence(tx.QueryRowContext(ctx, db.forUpdate(`SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`), id))
+}
+
 // Correspondence is one correspondence with its history, attachments and
 // notifications, ErrNotFound if none. Who may see it is the caller's to
 // decide (sender: Sender or Technical; recipient: post.MayRead).
@@ -348,7 +355,7 @@ func (db *DB) postNotifications(ctx context.Context, id string) ([]post.BulkNoti
 func (db *DB) ChangeCorrespondence(ctx context.Context, id string, by post.Actor, to post.Status, actor string) error {
 	now := db.now().UTC()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		c, err := db.correspondence(ctx, tx.QueryRowContext, id)
+		c, err := db.lockCorrespondence(ctx, tx, id)
 		if errors.Is(err, ErrNotFound) {
 			return post.Lifecycle{}.Check(by, to) // not found, as Altinn says it
 		} else if err != nil {

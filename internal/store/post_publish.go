@@ -34,7 +34,20 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 	}
 	if err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if err := setStatus(ctx, tx, id, post.StatusPublished, now, post.BySystem); err != nil {
+			// Only once, when another run (the job, a request) published it meanwhile.
+			res, err := tx.ExecContext(ctx, `UPDATE post_correspondences SET current = $1 WHERE id = $2 AND current = $3`,
+				int64(post.StatusPublished), id, int64(post.StatusReadyForPublish))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue
+			}
+			hist, err := history(ctx, tx.QueryContext, id)
+			if err != nil {
+				return err
+			}
+			if err := addStatus(ctx, tx, id, len(hist), post.StatusPublished, now, post.BySystem); err != nil {
 				return err
 			}
 		}
@@ -117,11 +130,13 @@ func (db *DB) notifyOne(ctx context.Context, id string, rules post.NotifyRules, 
 				to = []string{""}
 			}
 			for _, addr := range to {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO post_notifications (correspondence, kind, recipient, sent_at) VALUES ($1, $2, $3, $4)`,
-					id, string(d.Kind), addr, micros(now)); err != nil {
+				res, err := tx.ExecContext(ctx, `INSERT INTO post_notifications (correspondence, kind, recipient, sent_at) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (correspondence, kind, recipient) DO NOTHING`, id, string(d.Kind), addr, micros(now))
+				if err != nil {
 					return fmt.Errorf("post notification: %w", err)
 				}
-				if addr == "" {
+				// Another run sent it meanwhile, or there is no address.
+				if k, _ := res.RowsAffected(); k == 0 || addr == "" {
 					continue
 				}
 				if err := queueMail(ctx, tx, now, postLetter(c, d.Kind, addr)); err != nil {

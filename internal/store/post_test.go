@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -574,6 +575,55 @@ func TestPostScopes_DPV01_DPV04(t *testing.T) {
 		}
 		if got, _ := sc.Scopes(ctx, string(postSenderOrg), string(postSenderOrg)); slices.Contains(got, post.ScopeWrite) {
 			t.Fatalf("a sender that left writes: %v", got)
+		}
+	})
+}
+
+// Publication and its notification happen once when the job and requests
+// run PublishDue at the same time (Rule DPV-06).
+func TestPostPublishOnce_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		recips := make([]ident.Orgnr, 20)
+		for i := range recips {
+			recips[i] = ident.SyntheticOrgnr(300_000 + i)
+		}
+		req := postRequest("once", recips...)
+		req.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: "Email",
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+		got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				// A run that loses a race on PostgreSQL may fail; the others publish.
+				db.PublishDue(ctx, post.DefaultNotify())
+			})
+		}
+		wg.Wait()
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range got.Correspondences {
+			full, err := db.Correspondence(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range full.History {
+				if e.Status == post.StatusPublished {
+					n++
+				}
+			}
+			if n != 1 || len(full.NotificationsHistory) != 1 {
+				t.Fatalf("%s: published %d times, %d notifications", c.ID, n, len(full.NotificationsHistory))
+			}
+		}
+		if mails, err := db.PendingMail(ctx, 100, 5); err != nil || len(mails) != 20 {
+			t.Fatalf("%d mails, want 20: %v", len(mails), err)
 		}
 	})
 }
