@@ -143,6 +143,11 @@ func TestCorrespondenceAltinnIntegration_DPV03_DPV05(t *testing.T) {
 	if a := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+id, nil); a.status != 404 || a.altinn(t).ErrorCode != post.CodeNotFound {
 		t.Fatalf("without Post/Arkiv: %d %s", a.status, a.body)
 	}
+	for _, role := range []string{"Recipient", "RecipientAndSender"} {
+		if a := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence?resourceId=dpv-administrasjon&role="+role, nil); a.status != 200 || strings.Contains(string(a.body), id) {
+			t.Fatalf("listed without Post/Arkiv (%s): %d %s", role, a.status, a.body)
+		}
+	}
 	if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: post.RightPostArkiv,
 		To: post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient},
 		By: post.Party{Kind: post.PartyPerson, Person: "01010112345"}, From: time.Now().Add(-time.Second)}, "leder"); err != nil {
@@ -301,5 +306,37 @@ func TestCorrespondenceOnBehalf_DPV04(t *testing.T) {
 	r := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+id, nil)
 	if r.status != 200 || strings.Contains(string(r.body), vendor) || !strings.Contains(string(r.body), h.sender) {
 		t.Fatalf("the recipient's view: %d %s", r.status, r.body)
+	}
+}
+
+// Rule DPV-03, research §1.10: confidential post needs its own right; Post/Arkiv is not enough.
+func TestCorrespondenceConfidential_DPV03(t *testing.T) {
+	h := newPostHarness(t)
+	ctx := context.Background()
+	a := h.do("POST", h.senderTok, "/correspondence/api/v1/correspondence", map[string]any{
+		"correspondence": map[string]any{"resourceId": "dpv-helse-sosial-omsorg", "sendersReference": "t-1", "isConfidential": true,
+			"content": map[string]any{"messageTitle": "Taushetsbelagt", "messageBody": "Hei."}},
+		"recipients": []string{"urn:altinn:organization:identifier-no:" + h.recipient}})
+	if a.status != 200 {
+		t.Fatalf("initialize: %d %s", a.status, a.body)
+	}
+	var init struct {
+		Correspondences []struct{ CorrespondenceID string }
+	}
+	json.Unmarshal(a.body, &init)
+	path := "/correspondence/api/v1/correspondence/" + init.Correspondences[0].CorrespondenceID
+	to := post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient}
+	by := post.Party{Kind: post.PartyPerson, Person: "01010112345"}
+	for _, c := range []struct {
+		right  post.Right
+		status int
+	}{{post.RightPostArkiv, 404}, {post.RightConfidential, 200}} {
+		if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: c.right, To: to, By: by,
+			From: time.Now().Add(-time.Second)}, "leder"); err != nil {
+			t.Fatal(err)
+		}
+		if a := h.do("GET", h.recipTok, path, nil); a.status != c.status {
+			t.Fatalf("with %s: %d %s", c.right, a.status, a.body)
+		}
 	}
 }

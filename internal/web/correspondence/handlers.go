@@ -324,21 +324,22 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if q.Role == post.RoleRecipient {
-		ids = s.readable(r.Context(), cl, ids)
+	if q.Role != post.RoleSender {
+		ids = s.visible(r.Context(), cl, ids)
 	}
 	writeJSON(w, map[string][]string{"ids": ids})
 }
 
-// readable keeps the ids the caller may read (Rule DPV-03).
-func (s *Server) readable(ctx context.Context, cl caller, ids []string) []string {
+// visible keeps the ids the caller may see: as their sender, or as a
+// reader of the recipient's post (Rule DPV-03).
+func (s *Server) visible(ctx context.Context, cl caller, ids []string) []string {
 	out := []string{}
 	for _, id := range ids {
 		c, err := s.cfg.DB.Correspondence(ctx, id)
 		if err != nil {
 			continue
 		}
-		if by, ok, err := s.side(ctx, cl, c); err == nil && ok && by == post.ByRecipient {
+		if _, ok, err := s.side(ctx, cl, c); err == nil && ok {
 			out = append(out, id)
 		}
 	}
