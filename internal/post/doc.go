@@ -24,9 +24,3 @@
 // details say it, for the API; Melding in Norwegian (Bokmål) for the portal,
 // beside the form field it is about, as internal/governance does.
 package post
-
-// The API's scopes, Altinn's names: a sender's and a recipient's.
-const (
-	ScopeWrite = "altinn:correspondence.write"
-	ScopeRead  = "altinn:correspondence.read"
-)
