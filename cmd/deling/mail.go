@@ -12,6 +12,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/job"
 	"deling/internal/mail"
+	"deling/internal/post"
 	"deling/internal/store"
 )
 
@@ -128,4 +129,13 @@ Vennlig hilsen
 Aa-registeret
 `, navn, orgnr, base, base, base, max(1, int(every.Hours()/24)))
 	return governance.Letter{Kind: governance.LetterRemindSubscribe, Subject: "Påminnelse: abonner på driftsmeldinger fra Aa-registeret", Body: body}
+}
+
+// postJob publishes digital post whose publish time has come and sends its
+// notifications and re-notifications through the outbox (Rule DPV-06).
+func postJob(db *store.DB) job.Job {
+	return job.Job{Name: "publish digital post and notify", Interval: time.Minute, Run: func(ctx context.Context) error {
+		_, err := db.PublishDue(ctx, post.DefaultNotify())
+		return err
+	}}
 }

@@ -21,6 +21,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/job"
+	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
@@ -160,7 +161,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err != nil {
 		return nil, err
 	}
-	scopes := func() []string { return []string{web.DefaultAPIScope} }
+	scopes := func() []string { return []string{web.DefaultAPIScope, post.ScopeWrite, post.ScopeRead} }
 	tokens, err := authserver.New(authserver.Config{
 		Issuer: o.issuer, TokenLifetime: o.tokenLifetime, Clients: db, JTIs: db.JTIs(), Keys: keys,
 		Authorizer:      store.Scopes{DB: db, APIScope: web.DefaultAPIScope, Env: env},
@@ -259,6 +260,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
 	p.jobs = append(p.jobs, breachReminderJob(db, log, o.breachReminders, o.baseURL))
 	p.jobs = append(p.jobs, deletionReminderJob(db, log, o.baseURL))
+	p.jobs = append(p.jobs, postJob(db))
 	return p, nil
 }
 

@@ -32,6 +32,8 @@ const (
 	KindIncident = "incident.changed"
 	// KindLogErased is retention applied to the log itself: its Event is an Erasure.
 	KindLogErased = "log.erased"
+	// KindPost is a step of digital post (issue 14): a sender registered or leaving, correspondences initialized, a status added.
+	KindPost = "post.changed"
 )
 
 // Decisions.

@@ -1,7 +1,11 @@
 package post
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -83,4 +87,33 @@ func CapBulk(found []BulkStatus) BulkStatusResponse {
 		found = []BulkStatus{}
 	}
 	return BulkStatusResponse{Correspondences: found}
+}
+
+// MaxBulkRequestBytes bounds a bulk status request: 10,000 references of
+// up to 4,096 characters would be 40 MB; real ones are short, so 4 MB.
+const MaxBulkRequestBytes = 4 << 20
+
+// DecodeBulkStatus reads a bulk status request from outside as
+// DecodeInitialize reads its request: bounded, strict, one object.
+func DecodeBulkStatus(r io.Reader) (*BulkStatusRequest, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBulkRequestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("post: read request: %w", err)
+	}
+	if len(data) > MaxBulkRequestBytes {
+		p := problem(CodeRequestTooLarge, "", fmt.Sprintf("Request body exceeds %d bytes", MaxBulkRequestBytes),
+			fmt.Sprintf("Forespørselen er større enn %d byte.", MaxBulkRequestBytes))
+		p.Status = 413
+		return nil, p
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var req BulkStatusRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed(errors.New("data after the JSON object"))
+	}
+	return &req, nil
 }

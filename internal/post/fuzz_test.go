@@ -56,3 +56,31 @@ func FuzzInitialize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBulkStatus: a bulk status body from outside never panics; what
+// decodes and validates holds 1–BulkLimit distinct, non-empty references.
+func FuzzBulkStatus(f *testing.F) {
+	f.Add([]byte(`{"sendersReferences":["a","b","a"]}`))
+	f.Add([]byte(`{"sendersReferences":[""]}`))
+	f.Add([]byte(`{"sendersReferences":null}`))
+	f.Add([]byte(`{"x":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := DecodeBulkStatus(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if ps := req.Validate(); ps != nil {
+			return
+		}
+		seen := map[string]bool{}
+		if n := len(req.SendersReferences); n == 0 || n > BulkLimit {
+			t.Fatalf("%d references passed", n)
+		}
+		for _, s := range req.SendersReferences {
+			if s == "" || seen[s] {
+				t.Fatalf("empty or repeated reference %q passed", s)
+			}
+			seen[s] = true
+		}
+	})
+}

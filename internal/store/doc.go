@@ -10,12 +10,13 @@
 // what a decision rests on, and stores a change with its events and letters
 // in one transaction.
 //
-// At about 7,900 lines of non-test code it is over the house limit of ~3,000
+// At about 9,300 lines of non-test code it is over the house limit of ~3,000
 // lines: it is every concept's SQL, one file each (access.go, applications.go,
-// extracts.go, …), and what ties them together — one *DB with its pools, one
-// transaction helper, one migration set, the lookup log's append queue —
-// would have to be exported to a package per concept, and a change that
-// spans concepts (an approval writes grants, letters and log events in one
-// transaction) would then span packages. New features add files here, not
-// packages; a file over ~800 lines is split by concept.
+// extracts.go, post*.go for digital post, …), and what ties them together —
+// one *DB with its pools, one transaction helper, one migration set, the
+// lookup log's append queue — would have to be exported to a package per
+// concept, and a change that spans concepts (an approval writes grants,
+// letters and log events in one transaction) would then span packages. New
+// features add files here, not packages; a file over ~800 lines is split by
+// concept.
 package store

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"deling/internal/access"
+	"deling/internal/ident"
+	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/token"
 )
@@ -30,5 +32,33 @@ func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, e
 	if errors.Is(err, access.ErrNotDelegated) {
 		return nil, fmt.Errorf("consumer %s, processor %s: %w", consumer, asker, token.ErrNotDelegated)
 	}
-	return scopes, err
+	if err != nil || asker != consumer || in.Consumer == nil || in.Consumer.Status != access.Active {
+		return scopes, err
+	}
+	more, err := s.postScopes(ctx, consumer)
+	return append(scopes, more...), err
+}
+
+// postScopes are an active consumer's own digital post scopes: every
+// organisation may read its post (Post/Arkiv decides what, Rule DPV-03);
+// writing needs a registration as an eligible sender that has not ended
+// (Rule DPV-01) or a sender's delegation to it (Rule DPV-04).
+func (s Scopes) postScopes(ctx context.Context, consumer string) ([]string, error) {
+	out := []string{post.ScopeRead}
+	now := s.DB.now()
+	if snd, err := s.DB.PostSender(ctx, ident.Orgnr(consumer)); err == nil && (snd.LeftAt == nil || now.Before(*snd.LeftAt)) {
+		return append(out, post.ScopeWrite), nil
+	} else if !errors.Is(err, ErrNotFound) && err != nil {
+		return nil, err
+	}
+	dels, err := s.DB.SenderDelegations(ctx, ident.Orgnr(consumer))
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dels {
+		if d.InForce(now) {
+			return append(out, post.ScopeWrite), nil
+		}
+	}
+	return out, nil
 }

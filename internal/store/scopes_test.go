@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/token"
 )
@@ -19,14 +20,19 @@ func TestScopesAuthorizer(t *testing.T) {
 		lifeConsumer(t, db, org, processor)
 		authz := Scopes{DB: db, APIScope: "api", Env: register.EnvTest}
 		for _, asker := range []string{org, processor} {
-			if got, err := authz.Scopes(ctx, org, asker); err != nil || !slices.Equal(got, []string{"api"}) {
+			// Digital post's read scope is the consumer's own, not a processor's (TestPostScopes_DPV01_DPV04).
+			want := []string{"api"}
+			if asker == org {
+				want = append(want, post.ScopeRead)
+			}
+			if got, err := authz.Scopes(ctx, org, asker); err != nil || !slices.Equal(got, want) {
 				t.Fatalf("asked by %s: %v %v", asker, got, err)
 			}
 		}
 		if got, err := authz.Scopes(ctx, org, stranger); !errors.Is(err, token.ErrNotDelegated) || got != nil {
 			t.Fatalf("asked by a stranger: %v %v, want token.ErrNotDelegated", got, err)
 		}
-		if got, err := (Scopes{DB: db, APIScope: "api", Env: register.EnvProd}).Scopes(ctx, org, org); err != nil || got != nil {
+		if got, err := (Scopes{DB: db, APIScope: "api", Env: register.EnvProd}).Scopes(ctx, org, org); err != nil || !slices.Equal(got, []string{post.ScopeRead}) {
 			t.Fatalf("in prod without a grant there: %v %v", got, err)
 		}
 		if got, err := authz.Scopes(ctx, "310000089", "310000089"); err != nil || got != nil {

@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(p, record(h))
 	}
 	s.api.Register(mux, record)
+	s.post.Register(mux, record) // digital post: /correspondence/api/v1/… (correspondence/server.go)
 	s.portal.Register(mux, record)
 	return s.unmatched(mux)
 }

@@ -20,6 +20,7 @@ import (
 	"deling/internal/store"
 	"deling/internal/token/authserver"
 	"deling/internal/web/channel"
+	"deling/internal/web/correspondence"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 	"deling/internal/web/portal"
@@ -77,6 +78,7 @@ type Server struct {
 
 	api    *machineapi.Server
 	portal *portal.Server
+	post   *correspondence.Server // digital post (issue 14)
 
 	deprecations deprecationCache // API deprecations for apiHeaders (deprecation.go)
 
@@ -120,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 		Shared: shared, APIScope: s.api.Scope(), SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
 		Now: cfg.Now, Oslo: oslo}); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.post, err = correspondence.New(correspondence.Config{DB: cfg.DB, Log: cfg.Log, Verifier: cfg.Verifier, Now: cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	cfg.Registry.MustRegister(s.requests, s.duration)

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"context"
+	"crypto/md5"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"deling/internal/audit"
+	"deling/internal/post"
+)
+
+// Attachments' bytes are streamed, never held whole: on SQLite to a file in
+// the data directory (post-attachments/<id>), written to a temporary name and
+// renamed once complete and checked; on PostgreSQL into
+// post_attachment_chunks, one row per chunk, in the upload's transaction.
+// Either way a failed upload (too large, wrong checksum, a broken stream)
+// leaves nothing behind.
+
+// attachmentChunk is the size of one chunk, read and written at a time.
+const attachmentChunk = 256 << 10
+
+// PostAttachment is an attachment's metadata.
+type PostAttachment struct {
+	ID               string
+	Correspondence   string
+	FileName         string
+	DisplayName      string
+	SendersReference string
+	Checksum         string // MD5, hex: the sender's, or computed at upload
+	Size             int64
+	Uploaded         bool
+}
+
+const attachmentColumns = `id, correspondence, file_name, display_name, senders_reference, checksum, size, uploaded_at`
+
+func scanAttachment(row interface{ Scan(...any) error }) (PostAttachment, error) {
+	var (
+		a  PostAttachment
+		up sql.NullInt64
+	)
+	err := row.Scan(&a.ID, &a.Correspondence, &a.FileName, &a.DisplayName, &a.SendersReference, &a.Checksum, &a.Size, &up)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("attachment: %w", ErrNotFound)
+	}
+	a.Uploaded = up.Valid
+	return a, err
+}
+
+// PostAttachment is one attachment's metadata, ErrNotFound if none.
+func (db *DB) PostAttachment(ctx context.Context, id string) (PostAttachment, error) {
+	return scanAttachment(db.read.queryRow(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE id = $1`, id))
+}
+
+// PostAttachments lists a correspondence's attachments in the order initialized.
+func (db *DB) PostAttachments(ctx context.Context, correspondence string) ([]PostAttachment, error) {
+	rows, err := db.read.query(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	if err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	defer rows.Close()
+	out := []PostAttachment{}
+	for rows.Next() {
+		a, err := scanAttachment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func attachmentIDs(ctx context.Context, tx *sql.Tx, correspondence string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) attachmentPath(id string) string {
+	return filepath.Join(db.dir, "post-attachments", id)
+}
+
+func (db *DB) removeAttachmentFile(id string) {
+	if db.engine == SQLite {
+		os.Remove(db.attachmentPath(id))
+	}
+}
+
+// UploadAttachment stores an attachment's bytes from r, streamed, at most
+// max bytes, checked against the checksum given at initialize (2008) or
+// recording the one computed. Only the correspondence's sender uploads, and
+// only while it is Initialized and the attachment has no bytes yet; the
+// caller checks who. When the last attachment is in, the correspondence is
+// ReadyForPublish. A refusal is a *post.Problem and leaves nothing stored.
+func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max int64, actor string) error {
+	a, err := db.PostAttachment(ctx, id)
+	if err != nil {
+		return err
+	}
+	c, err := db.correspondence(ctx, db.read.queryRow, a.Correspondence)
+	if err != nil {
+		return err
+	}
+	if a.Uploaded || c.Status != post.StatusInitialized {
+		return post.AttachmentNotUploadable()
+	}
+	sum := md5.New()
+	var (
+		size int64
+		tmp  string
+	)
+	// check reads the stream's end and decides on its size and checksum.
+	check := func() error {
+		if size > max {
+			return post.AttachmentTooLarge(max)
+		}
+		got := hex.EncodeToString(sum.Sum(nil))
+		if a.Checksum != "" && !strings.EqualFold(a.Checksum, got) {
+			return post.ChecksumMismatch()
+		}
+		a.Checksum = got
+		return nil
+	}
+	limited := io.LimitReader(r, max+1)
+	if db.engine == SQLite {
+		if tmp, size, err = db.streamToFile(id, limited, sum); err != nil {
+			return err
+		}
+		defer os.Remove(tmp) // a no-op once renamed
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	now := db.now().UTC()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		// Uploads to one correspondence take turns, so that the last one sees the others' and makes it ready.
+		if _, err := db.lockCorrespondence(ctx, tx, a.Correspondence); err != nil {
+			return err
+		}
+		if db.engine == Postgres {
+			if size, err = streamToChunks(ctx, tx, id, limited, sum); err != nil {
+				return err
+			}
+			if err := check(); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE post_attachments SET checksum = $1, size = $2, uploaded_at = $3 WHERE id = $4 AND uploaded_at IS NULL`,
+			a.Checksum, size, micros(now), id)
+		if err != nil {
+			return fmt.Errorf("upload attachment: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return post.AttachmentNotUploadable() // a concurrent upload won
+		}
+		var missing int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_attachments WHERE correspondence = $1 AND uploaded_at IS NULL`,
+			a.Correspondence).Scan(&missing); err != nil {
+			return err
+		}
+		if missing == 0 {
+			if err := setStatus(ctx, tx, a.Correspondence, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+				return err
+			}
+		}
+		if tmp != "" {
+			if err := os.Rename(tmp, db.attachmentPath(id)); err != nil {
+				return fmt.Errorf("upload attachment: %w", err)
+			}
+		}
+		ev := map[string]any{"step": "attachment.uploaded", "correspondence": a.Correspondence, "attachment": id, "size": size, "md5": a.Checksum}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(c.Sender), actor, ev)
+	})
+	if err != nil && tmp != "" {
+		os.Remove(db.attachmentPath(id))
+	}
+	return err
+}
+
+// streamToFile copies r to a temporary file beside the attachment's and
+// returns its name and size.
+func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64, error) {
+	dir := filepath.Dir(db.attachmentPath(id))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, fmt.Errorf("upload attachment: %w", err)
+	}
+	f, err := os.CreateTemp(dir, id+".*.part")
+	if err != nil {
+		return "", 0, fmt.Errorf("upload attachment: %w", err)
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(f, sum), r, make([]byte, attachmentChunk))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", 0, fmt.Errorf("upload attachment: %w", err)
+	}
+	return f.Name(), n, nil
+}
+
+// streamToChunks writes r into post_attachment_chunks in tx and returns the size.
+func streamToChunks(ctx context.Context, tx *sql.Tx, id string, r io.Reader, sum hash.Hash) (int64, error) {
+	buf := make([]byte, attachmentChunk)
+	var size int64
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			sum.Write(buf[:n])
+			size += int64(n)
+			if _, werr := tx.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
+				return size, fmt.Errorf("upload attachment: %w", werr)
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return size, nil
+		}
+		if err != nil {
+			return size, fmt.Errorf("upload attachment: %w", err)
+		}
+	}
+}
+
+// WriteAttachment streams an uploaded attachment's bytes to w, chunk by
+// chunk; ErrNotFound if it has none. Who may download is the caller's to decide.
+func (db *DB) WriteAttachment(ctx context.Context, id string, w io.Writer) error {
+	a, err := db.PostAttachment(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !a.Uploaded {
+		return fmt.Errorf("attachment bytes: %w", ErrNotFound)
+	}
+	if db.engine == SQLite {
+		f, err := os.Open(db.attachmentPath(id))
+		if err != nil {
+			return fmt.Errorf("attachment bytes: %w", err)
+		}
+		defer f.Close()
+		_, err = io.CopyBuffer(w, f, make([]byte, attachmentChunk))
+		return err
+	}
+	// One chunk at a time, by key: never the whole file.
+	for seq := 0; ; seq++ {
+		var data []byte
+		err := db.read.queryRow(ctx, `SELECT data FROM post_attachment_chunks WHERE attachment = $1 AND seq = $2`, id, seq).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("attachment bytes: %w", err)
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,417 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/ident"
+	"deling/internal/post"
+)
+
+// PostInit is what InitializeCorrespondences is asked to make: a request
+// post validated, from the origin post.ResolveOrigin decided (Rule DPV-04).
+type PostInit struct {
+	Origin  post.Origin
+	Request *post.InitializeRequest
+	Quota   post.QuotaRules
+	Loc     *time.Location // the quota year's zone (Europe/Oslo)
+}
+
+// PostInitialized is what initializing made: one correspondence per
+// recipient, in the request's order, each with its attachments' ids in the
+// request's order. Replay is set when an idempotentKey with the same
+// content answered with what it made before.
+type PostInitialized struct {
+	Correspondences []InitializedCorrespondence
+	Replay          bool
+	Quota           post.Quota
+}
+
+// InitializedCorrespondence is one recipient's correspondence.
+type InitializedCorrespondence struct {
+	ID          string
+	Recipient   ident.Orgnr
+	Status      post.Status
+	Attachments []string
+}
+
+// InitializeCorrespondences stores one correspondence per recipient, all or
+// none, after the store-side rules: the actual sender is eligible and open
+// for the category (Rules DPV-01, DPV-02, DPV-09, DPV-11), the year's free
+// volume holds them unless a full agreement is in force (DPV-10), and an
+// idempotentKey is new or replays the same content (research §1.7). A
+// refusal is a *post.Problem and nothing is stored. Correspondences without
+// attachments to upload are ReadyForPublish at once; PublishDue publishes.
+func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor string) (PostInitialized, error) {
+	req, now := in.Request, db.now().UTC()
+	cat, p := post.ParseCategory(req.Correspondence.ResourceID)
+	if p != nil {
+		return PostInitialized{}, p
+	}
+	body, err := json.Marshal(req.Correspondence)
+	if err != nil {
+		return PostInitialized{}, err
+	}
+	var out PostInitialized
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		out = PostInitialized{}
+		sender, err := postSender(ctx, tx.QueryRowContext(ctx, db.forUpdate(`SELECT body, left_at FROM post_senders WHERE orgnr = $1`), string(in.Origin.Actual)))
+		if errors.Is(err, ErrNotFound) {
+			sender = nil
+		} else if err != nil {
+			return err
+		}
+		// Rules DPV-01, DPV-02, DPV-09, DPV-11.
+		if p := sender.MaySend(cat, now); p != nil {
+			return p
+		}
+		if req.IdempotentKey != nil {
+			prev, err := idempotency(ctx, tx, in.Origin.Actual, *req.IdempotentKey)
+			if err != nil {
+				return err
+			}
+			outcome, p := post.CheckIdempotency(prev, post.ContentHash(req))
+			if p != nil {
+				return p
+			}
+			if outcome == post.IdemReplay {
+				c, err := db.correspondence(ctx, tx.QueryRowContext, prev.CorrespondenceID)
+				if err != nil {
+					return err
+				}
+				atts, err := attachmentIDs(ctx, tx, c.ID)
+				if err != nil {
+					return err
+				}
+				out.Replay = true
+				out.Correspondences = []InitializedCorrespondence{{ID: c.ID, Recipient: c.Recipient, Status: c.Status, Attachments: atts}}
+				return nil
+			}
+		}
+		// Rule DPV-10: counted in the Norwegian calendar year, all or nothing.
+		start, end := post.YearSpan(post.QuotaYear(now, in.Loc), in.Loc)
+		sent, err := postSent(ctx, tx.QueryRowContext, in.Origin.Actual, start, end)
+		if err != nil {
+			return err
+		}
+		q, p := post.CheckQuota(sender, sent, len(req.Recipients), now, in.Loc, in.Quota)
+		out.Quota = q
+		if p != nil {
+			return p
+		}
+		// Rule DPV-10: the service lead is told once, when this request crosses the notice share.
+		if threshold := int(float64(in.Quota.FreePerYear) * in.Quota.NoticeAt); q.Notice != "" && sent < threshold {
+			if err := queueMail(ctx, tx, now, governance.Letter{Consumer: string(sender.Orgnr), Kind: LetterPost,
+				To: sender.ServiceLead.Email, Subject: "Digital post: nær grensen for gratis meldinger", Body: q.Notice}); err != nil {
+				return err
+			}
+		}
+		publish := now
+		if t := req.Correspondence.RequestedPublishTime; t != nil && t.After(now) {
+			publish = t.UTC()
+		}
+		c := &req.Correspondence
+		var atts []post.Attachment
+		if c.Content != nil {
+			atts = c.Content.Attachments
+		}
+		for _, org := range req.RecipientOrgs() {
+			id := newID()
+			status := post.StatusInitialized
+			if _, err := tx.ExecContext(ctx, `INSERT INTO post_correspondences (id, sender, technical, recipient, senders_reference, resource_id,
+				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, c.ResourceID,
+				c.MessageSender, micros(now), micros(publish), nullMicros(c.DueDateTime), boolInt(c.IsConfirmationNeeded),
+				boolInt(c.IsConfidential), int64(status), string(body)); err != nil {
+				return fmt.Errorf("insert correspondence: %w", err)
+			}
+			if err := addStatus(ctx, tx, id, 0, post.StatusInitialized, now, post.BySystem); err != nil {
+				return err
+			}
+			ic := InitializedCorrespondence{ID: id, Recipient: org, Status: status}
+			for _, a := range atts {
+				aid := newID()
+				if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachments (id, correspondence, file_name, display_name, senders_reference, checksum)
+					VALUES ($1, $2, $3, $4, $5, $6)`, aid, id, a.FileName, a.DisplayName, a.SendersReference, a.Checksum); err != nil {
+					return fmt.Errorf("insert attachment: %w", err)
+				}
+				ic.Attachments = append(ic.Attachments, aid)
+			}
+			if len(atts) == 0 {
+				if err := setStatus(ctx, tx, id, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+					return err
+				}
+				ic.Status = post.StatusReadyForPublish
+			}
+			out.Correspondences = append(out.Correspondences, ic)
+		}
+		if req.IdempotentKey != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO post_idempotency (sender, key, hash, correspondence, first_used) VALUES ($1, $2, $3, $4, $5)`,
+				string(in.Origin.Actual), *req.IdempotentKey, post.ContentHash(req), out.Correspondences[0].ID, micros(now)); err != nil {
+				if uniqueViolation(err) {
+					// A concurrent request with the same key won: 409 (1034), as Altinn answers every reuse.
+					_, p := post.CheckIdempotency(&post.Idempotency{Hash: "taken"}, "")
+					return p
+				}
+				return fmt.Errorf("idempotency: %w", err)
+			}
+		}
+		// Rule DPV-04: both the technical and the actual sender are logged.
+		ev := map[string]any{"step": "initialized", "sender": in.Origin.Actual, "technical": in.Origin.Technical,
+			"recipients": len(out.Correspondences), "resourceId": c.ResourceID, "first": out.Correspondences[0].ID}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(in.Origin.Actual), actor, ev)
+	})
+	return out, err
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func idempotency(ctx context.Context, tx *sql.Tx, sender ident.Orgnr, key string) (*post.Idempotency, error) {
+	var (
+		i    post.Idempotency
+		used int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT key, hash, correspondence, first_used FROM post_idempotency WHERE sender = $1 AND key = $2`,
+		string(sender), key).Scan(&i.Key, &i.Hash, &i.CorrespondenceID, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: %w", err)
+	}
+	i.FirstUsed = fromMicros(used)
+	return &i, nil
+}
+
+// CorrespondenceByKey is the correspondence sender's idempotentKey made, ErrNotFound if none.
+func (db *DB) CorrespondenceByKey(ctx context.Context, sender ident.Orgnr, key string) (string, error) {
+	var id string
+	err := db.read.queryRow(ctx, `SELECT correspondence FROM post_idempotency WHERE sender = $1 AND key = $2`, string(sender), key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("idempotency: %w", ErrNotFound)
+	}
+	return id, err
+}
+
+// addStatus appends an entry to a correspondence's history.
+func addStatus(ctx context.Context, tx *sql.Tx, id string, seq int, s post.Status, at time.Time, by post.Actor) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO post_status (correspondence, seq, status, at, actor) VALUES ($1, $2, $3, $4, $5)`,
+		id, seq, int64(s), micros(at), string(by)); err != nil {
+		return fmt.Errorf("post status: %w", err)
+	}
+	return nil
+}
+
+// setStatus appends s to the history and keeps the current status.
+func setStatus(ctx context.Context, tx *sql.Tx, id string, s post.Status, at time.Time, by post.Actor) error {
+	hist, err := history(ctx, tx.QueryContext, id)
+	if err != nil {
+		return fmt.Errorf("post status: %w", err)
+	}
+	if err := addStatus(ctx, tx, id, len(hist), s, at, by); err != nil {
+		return err
+	}
+	cur, _ := post.Current(append(hist, post.StatusEvent{Status: s, Changed: at}))
+	_, err = tx.ExecContext(ctx, `UPDATE post_correspondences SET current = $1 WHERE id = $2`, int64(cur), id)
+	return err
+}
+
+// Correspondence is a correspondence as stored, with its history (oldest first).
+type Correspondence struct {
+	ID                   string
+	Sender, Technical    ident.Orgnr
+	Recipient            ident.Orgnr
+	SendersReference     string
+	ResourceID           string
+	MessageSender        string
+	Created, Publish     time.Time
+	Due                  *time.Time
+	ConfirmationNeeded   bool
+	Confidential         bool
+	Status               post.Status // current (post.Current)
+	Body                 post.Correspondence
+	History              []post.StatusEvent
+	Attachments          []PostAttachment
+	NotificationsHistory []post.BulkNotification
+}
+
+const correspondenceColumns = `id, sender, technical, recipient, senders_reference, resource_id, message_sender,
+	created_at, publish_at, due_at, confirmation, confidential, current, body`
+
+func scanCorrespondence(row interface{ Scan(...any) error }) (Correspondence, error) {
+	var (
+		c                          Correspondence
+		snd, tech, rcp, body       string
+		created, publish, cur      int64
+		due                        sql.NullInt64
+		confirmation, confidential int64
+	)
+	if err := row.Scan(&c.ID, &snd, &tech, &rcp, &c.SendersReference, &c.ResourceID, &c.MessageSender,
+		&created, &publish, &due, &confirmation, &confidential, &cur, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return c, fmt.Errorf("correspondence: %w", ErrNotFound)
+		}
+		return c, fmt.Errorf("correspondence: %w", err)
+	}
+	c.Sender, c.Technical, c.Recipient = ident.Orgnr(snd), ident.Orgnr(tech), ident.Orgnr(rcp)
+	c.Created, c.Publish, c.Due = fromMicros(created), fromMicros(publish), optTime(due)
+	c.ConfirmationNeeded, c.Confidential, c.Status = confirmation != 0, confidential != 0, post.Status(cur)
+	if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
+		return c, fmt.Errorf("correspondence: %w", err)
+	}
+	return c, nil
+}
+
+type rowQuerier func(ctx context.Context, query string, args ...any) *sql.Row
+
+func (db *DB) correspondence(ctx context.Context, q rowQuerier, id string) (Correspondence, error) {
+	return scanCorrespondence(q(ctx, `SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`, id))
+}
+
+// lockCorrespondence reads a correspondence in tx, locked until the end of
+// tx on PostgreSQL (SQLite's writers take turns anyway), so that two steps
+// on it do not both build on the same history.
+func (db *DB) lockCorrespondence(ctx context.Context, tx *sql.Tx, id string) (Correspondence, error) {
+	return scanCorrespondence(tx.QueryRowContext(ctx, db.forUpdate(`SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id = $1`), id))
+}
+
+// Correspondence is one correspondence with its history, attachments and
+// notifications, ErrNotFound if none. Who may see it is the caller's to
+// decide (sender: Sender or Technical; recipient: post.MayRead).
+func (db *DB) Correspondence(ctx context.Context, id string) (Correspondence, error) {
+	c, err := db.correspondence(ctx, db.read.queryRow, id)
+	if err != nil {
+		return c, err
+	}
+	if c.History, err = history(ctx, db.read.query, id); err != nil {
+		return c, err
+	}
+	if c.Attachments, err = db.PostAttachments(ctx, id); err != nil {
+		return c, err
+	}
+	c.NotificationsHistory, err = db.postNotifications(ctx, id)
+	return c, err
+}
+
+// history is a correspondence's status history, oldest first, through q:
+// the read pool's or a transaction's.
+func history(ctx context.Context, q func(context.Context, string, ...any) (*sql.Rows, error), id string) ([]post.StatusEvent, error) {
+	rows, err := q(ctx, `SELECT status, at, actor FROM post_status WHERE correspondence = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("post history: %w", err)
+	}
+	defer rows.Close()
+	var out []post.StatusEvent
+	for rows.Next() {
+		var (
+			st, at int64
+			by     string
+		)
+		if err := rows.Scan(&st, &at, &by); err != nil {
+			return nil, err
+		}
+		out = append(out, post.StatusEvent{Status: post.Status(st), Changed: fromMicros(at), By: post.Actor(by)})
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) postNotifications(ctx context.Context, id string) ([]post.BulkNotification, error) {
+	rows, err := db.read.query(ctx, `SELECT kind, recipient, sent_at FROM post_notifications WHERE correspondence = $1 ORDER BY sent_at`, id)
+	if err != nil {
+		return nil, fmt.Errorf("post notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []post.BulkNotification{}
+	for rows.Next() {
+		var (
+			kind, to string
+			at       int64
+		)
+		if err := rows.Scan(&kind, &to, &at); err != nil {
+			return nil, err
+		}
+		t := fromMicros(at)
+		out = append(out, post.BulkNotification{Recipient: to, SentDate: &t, TransportType: "Email", IsReminder: kind != string(post.NotifyMain)})
+	}
+	return out, rows.Err()
+}
+
+// ChangeCorrespondence adds status to a correspondence as by does it, after
+// post.Lifecycle.Check (a refusal is a *post.Problem, nothing changed): a
+// recipient's Fetched, Read, Confirmed or purge, a sender's purge before
+// publication. It logs the step.
+func (db *DB) ChangeCorrespondence(ctx context.Context, id string, by post.Actor, to post.Status, actor string) error {
+	now := db.now().UTC()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := db.lockCorrespondence(ctx, tx, id)
+		if errors.Is(err, ErrNotFound) {
+			return post.Lifecycle{}.Check(by, to) // not found, as Altinn says it
+		} else if err != nil {
+			return err
+		}
+		hist, err := history(ctx, tx.QueryContext, id)
+		if err != nil {
+			return err
+		}
+		if p := (post.Lifecycle{History: hist, ConfirmationNeeded: c.ConfirmationNeeded}).Check(by, to); p != nil {
+			return p
+		}
+		if err := setStatus(ctx, tx, id, to, now, by); err != nil {
+			return err
+		}
+		ev := map[string]any{"step": "status", "correspondence": id, "status": to.String(), "by": by}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(c.Recipient), actor, ev)
+	})
+}
+
+// FetchCorrespondence records that the recipient opened a correspondence
+// (Fetched; Rule DPV-03: reading is recorded). Repeats are recorded too, as Altinn does.
+func (db *DB) FetchCorrespondence(ctx context.Context, id, actor string) error {
+	return db.ChangeCorrespondence(ctx, id, post.ByRecipient, post.StatusFetched, actor)
+}
+
+// PostStatuses is the current status of each of ids that exists.
+func (db *DB) PostStatuses(ctx context.Context, ids []string) (map[string]post.Status, error) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.query(ctx, `SELECT id, current FROM post_correspondences WHERE id IN (`+db.jsonArray("$1")+`)`, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("post statuses: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]post.Status, len(ids))
+	for rows.Next() {
+		var (
+			id  string
+			cur int64
+		)
+		if err := rows.Scan(&id, &cur); err != nil {
+			return nil, err
+		}
+		out[id] = post.Status(cur)
+	}
+	return out, rows.Err()
+}
+
+// jsonArray is a subquery of the strings in the JSON array parameter p: one
+// parameter for thousands of values.
+func (db *DB) jsonArray(p string) string {
+	if db.engine == Postgres {
+		return `SELECT jsonb_array_elements_text(` + p + `::jsonb)`
+	}
+	return `SELECT value FROM json_each(` + p + `)`
+}

@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"deling/internal/governance"
+	"deling/internal/ident"
+	"deling/internal/post"
+)
+
+// LetterPost is the kind of the outbox's notifications of digital post (Rule DPV-06).
+const LetterPost = "post.notification"
+
+// PublishDue publishes the correspondences that are ReadyForPublish and
+// whose publish time has come, and sends what notifications are due (Rule
+// DPV-06): the main one at publication, a reminder when unread after the
+// rules' delay (7 days; confidential post as research §1.10). Each
+// notification is mail in the outbox to the recipient's notification
+// addresses (its contacts, and the sender's custom e-mail recipients),
+// recorded so that it goes once. It returns how many were published.
+func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, error) {
+	now := db.now().UTC()
+	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND publish_at <= $2 ORDER BY publish_at LIMIT 1000`,
+		int64(post.StatusReadyForPublish), micros(now))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return 0, fmt.Errorf("publish due: %w", err)
+	}
+	if err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			// Only once, when another run (the job, a request) published it meanwhile.
+			res, err := tx.ExecContext(ctx, `UPDATE post_correspondences SET current = $1 WHERE id = $2 AND current = $3`,
+				int64(post.StatusPublished), id, int64(post.StatusReadyForPublish))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue
+			}
+			hist, err := history(ctx, tx.QueryContext, id)
+			if err != nil {
+				return err
+			}
+			if err := addStatus(ctx, tx, id, len(hist), post.StatusPublished, now, post.BySystem); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("publish: %w", err)
+	}
+	return len(ids), db.notifyDue(ctx, rules, now)
+}
+
+func scanIDs(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// notifyDue sends the notifications due on published, unread, unpurged correspondences.
+func (db *DB) notifyDue(ctx context.Context, rules post.NotifyRules, now time.Time) error {
+	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c WHERE c.current IN ($1, $2)
+		AND (NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id)
+		  OR (c.publish_at <= $3 AND (c.confidential = 1 OR c.body LIKE '%"sendReminder":true%') AND NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind <> $4)))
+		LIMIT 1000`,
+		int64(post.StatusPublished), int64(post.StatusAttachmentsDownloaded), micros(now.Add(-min(rules.ReminderAfter, rules.ConfidentialReminderAfter))),
+		string(post.NotifyMain))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return fmt.Errorf("notify due: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.notifyOne(ctx, id, rules, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) notifyOne(ctx context.Context, id string, rules post.NotifyRules, now time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := db.correspondence(ctx, tx.QueryRowContext, id)
+		if err != nil {
+			return err
+		}
+		hist, err := history(ctx, tx.QueryContext, id)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT kind FROM post_notifications WHERE correspondence = $1`, id)
+		kinds, err := scanIDs(rows, err)
+		if err != nil {
+			return err
+		}
+		m := post.Notifiable{History: hist, Confidential: c.Confidential}
+		for _, k := range kinds {
+			m.Sent = append(m.Sent, post.NotificationKind(k))
+		}
+		n := c.Body.Notification
+		m.SendReminder = n != nil && n.SendReminder
+		due := post.NotificationsDue(m, rules, now)
+		if len(due) == 0 {
+			return nil
+		}
+		to, err := notificationAddresses(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			// Recorded even with no address, so that it is not tried again; the
+			// bulk status then shows no notification sent.
+			if len(to) == 0 {
+				to = []string{""}
+			}
+			for _, addr := range to {
+				res, err := tx.ExecContext(ctx, `INSERT INTO post_notifications (correspondence, kind, recipient, sent_at) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (correspondence, kind, recipient) DO NOTHING`, id, string(d.Kind), addr, micros(now))
+				if err != nil {
+					return fmt.Errorf("post notification: %w", err)
+				}
+				// Another run sent it meanwhile, or there is no address.
+				if k, _ := res.RowsAffected(); k == 0 || addr == "" {
+					continue
+				}
+				if err := queueMail(ctx, tx, now, postLetter(c, d.Kind, addr)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// notificationAddresses are the recipient organisation's contacts' e-mail
+// addresses and the sender's custom e-mail recipients, each once.
+func notificationAddresses(ctx context.Context, tx *sql.Tx, c Correspondence) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT epost FROM contacts WHERE consumer = $1 ORDER BY epost`, string(c.Recipient))
+	addrs, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("notification addresses: %w", err)
+	}
+	if n := c.Body.Notification; n != nil {
+		for _, r := range n.CustomRecipients {
+			if r.EmailAddress != "" {
+				addrs = append(addrs, r.EmailAddress)
+			}
+		}
+	}
+	slices.Sort(addrs)
+	return slices.Compact(addrs), nil
+}
+
+// postLetter is a notification's e-mail. It never carries the message
+// itself: confidential or not, the recipient signs in to read it.
+func postLetter(c Correspondence, kind post.NotificationKind, to string) governance.Letter {
+	from := c.MessageSender
+	if from == "" {
+		from = string(c.Sender)
+	}
+	subject := "Ny digital post fra " + from
+	body := fmt.Sprintf("Virksomheten %s har fått en melding fra %s i deling. Logg inn i portalen og åpne innboksen for å lese den.", c.Recipient, from)
+	switch kind {
+	case post.NotifyReminder:
+		subject = "Påminnelse: uåpnet digital post fra " + from
+	case post.NotifyConfidentialReminder:
+		subject = fmt.Sprintf("Din virksomhet %s har uåpnet taushetsbelagt post.", c.Recipient)
+		body += " Meldingen er taushetsbelagt: den kan bare leses av innehavere av nøkkelroller eller den som har fått rettigheten delegert."
+	}
+	return governance.Letter{Consumer: string(c.Recipient), Kind: LetterPost, To: to, Subject: subject, Body: body}
+}
+
+// ListCorrespondences is the ids of the correspondences q matches that org
+// sent (role Sender) or received (Recipient), newest publish time first, at
+// most post.ListLimit (research §1.8). Purged ones are left out for the recipient.
+func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.ListQuery) ([]string, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	o := arg(string(org))
+	switch q.Role {
+	case post.RoleSender:
+		where = append(where, "(c.sender = "+o+" OR c.technical = "+o+")")
+	case post.RoleRecipient:
+		where = append(where, "c.recipient = "+o, "c.current NOT IN ("+arg(int64(post.StatusPurgedByRecipient))+", "+arg(int64(post.StatusPurgedByAltinn))+")",
+			"c.publish_at <= "+arg(micros(db.now())), "c.current >= "+arg(int64(post.StatusPublished)))
+	default:
+		where = append(where, "(c.sender = "+o+" OR c.technical = "+o+" OR c.recipient = "+o+")")
+	}
+	if q.ResourceID != "" {
+		where = append(where, "c.resource_id = "+arg(q.ResourceID))
+	}
+	if q.SendersReference != "" {
+		where = append(where, "c.senders_reference = "+arg(q.SendersReference))
+	}
+	if q.From != nil {
+		where = append(where, "c.publish_at > "+arg(micros(*q.From)))
+	}
+	if q.To != nil {
+		where = append(where, "c.publish_at < "+arg(micros(*q.To)))
+	}
+	if q.Status != nil {
+		where = append(where, "EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = "+arg(int64(*q.Status))+")")
+	}
+	if q.IdempotentKey != "" {
+		where = append(where, "c.id IN (SELECT correspondence FROM post_idempotency WHERE key = "+arg(q.IdempotentKey)+" AND sender = "+o+")")
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT c.id FROM post_correspondences c WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY c.publish_at DESC, c.id DESC LIMIT %d`, post.ListLimit), args...)
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("list correspondences: %w", err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// BulkStatus is the status and notification history of sender's
+// correspondences with the references given, at most post.BulkLimit, with
+// LimitReached when more matched (Rule DPV-05). The references go in as one
+// JSON array parameter, not 10,000 placeholders; the histories come in one
+// query each for statuses and notifications.
+func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string) (post.BulkStatusResponse, error) {
+	refsJSON, err := json.Marshal(refs)
+	if err != nil {
+		return post.BulkStatusResponse{}, err
+	}
+	refTable := db.jsonArray("$2")
+	sel := `SELECT c.id, c.senders_reference, c.recipient, c.current FROM post_correspondences c
+		WHERE (c.sender = $1 OR c.technical = $1) AND c.senders_reference IN (` + refTable + `)
+		ORDER BY c.senders_reference, c.id LIMIT $3`
+	rows, err := db.read.query(ctx, sel, string(sender), string(refsJSON), post.BulkLimit+1)
+	if err != nil {
+		return post.BulkStatusResponse{}, fmt.Errorf("bulk status: %w", err)
+	}
+	var found []post.BulkStatus
+	at := map[string]int{}
+	for rows.Next() {
+		var (
+			b   post.BulkStatus
+			cur int64
+		)
+		if err := rows.Scan(&b.CorrespondenceID, &b.SendersReference, &b.Recipient, &cur); err != nil {
+			rows.Close()
+			return post.BulkStatusResponse{}, err
+		}
+		b.Status = post.Status(cur)
+		b.Recipient = post.RecipientURN(ident.Orgnr(b.Recipient))
+		b.StatusChanges, b.Notifications = []post.StatusEvent{}, []post.BulkNotification{}
+		at[b.CorrespondenceID] = len(found)
+		found = append(found, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return post.BulkStatusResponse{}, err
+	}
+	resp := post.CapBulk(found)
+	if len(resp.Correspondences) == 0 {
+		return resp, nil
+	}
+	// The histories of the same set, by a join on the same condition.
+	join := `FROM post_correspondences c JOIN %s x ON x.correspondence = c.id
+		WHERE (c.sender = $1 OR c.technical = $1) AND c.senders_reference IN (` + refTable + `)`
+	hist, err := db.read.query(ctx, `SELECT x.correspondence, x.status, x.at, x.actor `+fmt.Sprintf(join, "post_status")+` ORDER BY x.correspondence, x.seq`,
+		string(sender), string(refsJSON))
+	if err != nil {
+		return resp, fmt.Errorf("bulk status: %w", err)
+	}
+	for hist.Next() {
+		var (
+			id, by string
+			st, t  int64
+		)
+		if err := hist.Scan(&id, &st, &t, &by); err != nil {
+			hist.Close()
+			return resp, err
+		}
+		if i, ok := at[id]; ok && i < len(resp.Correspondences) {
+			e := post.StatusEvent{Status: post.Status(st), Changed: fromMicros(t), By: post.Actor(by)}
+			resp.Correspondences[i].StatusChanges = append(resp.Correspondences[i].StatusChanges, e)
+		}
+	}
+	hist.Close()
+	notes, err := db.read.query(ctx, `SELECT x.correspondence, x.kind, x.recipient, x.sent_at `+fmt.Sprintf(join, "post_notifications")+` ORDER BY x.sent_at`,
+		string(sender), string(refsJSON))
+	if err != nil {
+		return resp, fmt.Errorf("bulk status: %w", err)
+	}
+	defer notes.Close()
+	for notes.Next() {
+		var (
+			id, kind, to string
+			t            int64
+		)
+		if err := notes.Scan(&id, &kind, &to, &t); err != nil {
+			return resp, err
+		}
+		if i, ok := at[id]; ok && i < len(resp.Correspondences) && to != "" {
+			sent := fromMicros(t)
+			resp.Correspondences[i].Notifications = append(resp.Correspondences[i].Notifications,
+				post.BulkNotification{Recipient: to, SentDate: &sent, TransportType: "Email", IsReminder: kind != string(post.NotifyMain)})
+		}
+	}
+	for i := range resp.Correspondences {
+		resp.Correspondences[i].StatusChanges = post.HistoryFor(post.BySender, resp.Correspondences[i].StatusChanges)
+	}
+	return resp, notes.Err()
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"deling/internal/audit"
+	"deling/internal/ident"
+	"deling/internal/post"
+)
+
+// Post/Arkiv delegations (Rule DPV-03). post.MayDelegate decides who may
+// give what to whom; these keep what was given. The delegating and
+// receiving parties are stored as JSON of post.Party; the log's event names
+// the kinds and organisations, never a person's identifier.
+
+// DelegatePost records d and returns its id. The caller has checked it
+// with post.MayDelegate.
+func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string) (string, error) {
+	to, err := json.Marshal(d.To)
+	if err != nil {
+		return "", err
+	}
+	by, err := json.Marshal(d.By)
+	if err != nil {
+		return "", err
+	}
+	if d.From.IsZero() {
+		d.From = db.now().UTC()
+	}
+	id := newID()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_reading_delegations (id, org, party_kind, party, rights, by_party, from_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, string(d.Org), string(d.To.Kind), string(to), string(d.Right), string(by), micros(d.From)); err != nil {
+			return fmt.Errorf("delegate post: %w", err)
+		}
+		ev := map[string]any{"step": "reading.delegated", "org": d.Org, "delegation": id, "right": d.Right, "to": d.To.Kind}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(d.Org), actor, ev)
+	})
+	return id, err
+}
+
+// RevokePostDelegation ends one of org's delegations now.
+func (db *DB) RevokePostDelegation(ctx context.Context, org ident.Orgnr, id, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE post_reading_delegations SET revoked_at = $1 WHERE id = $2 AND org = $3 AND revoked_at IS NULL`,
+			micros(db.now()), id, string(org))
+		if err != nil {
+			return fmt.Errorf("revoke post delegation: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return fmt.Errorf("revoke post delegation: %w", ErrNotFound)
+		}
+		ev := map[string]any{"step": "reading.revoked", "org": org, "delegation": id}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(org), actor, ev)
+	})
+}
+
+// PostDelegation is a stored delegation with its id.
+type PostDelegation struct {
+	ID string
+	post.Delegation
+}
+
+// PostDelegations lists the delegations over org's post, revoked ones too
+// (post.Delegation.InForce tells).
+func (db *DB) PostDelegations(ctx context.Context, org ident.Orgnr) ([]PostDelegation, error) {
+	return db.postDelegations(ctx, `SELECT id, org, party, rights, by_party, from_at, revoked_at FROM post_reading_delegations WHERE org = $1 ORDER BY from_at, id`, string(org))
+}
+
+// PostDelegationsTo lists the delegations in force or not that name party,
+// over any organisation's post: what a Viewer is built from.
+func (db *DB) PostDelegationsTo(ctx context.Context, party post.Party) ([]PostDelegation, error) {
+	b, err := json.Marshal(party)
+	if err != nil {
+		return nil, err
+	}
+	return db.postDelegations(ctx, `SELECT id, org, party, rights, by_party, from_at, revoked_at FROM post_reading_delegations WHERE party = $1 ORDER BY from_at, id`, string(b))
+}
+
+func (db *DB) postDelegations(ctx context.Context, q string, arg string) ([]PostDelegation, error) {
+	rows, err := db.read.query(ctx, q, arg)
+	if err != nil {
+		return nil, fmt.Errorf("post delegations: %w", err)
+	}
+	defer rows.Close()
+	var out []PostDelegation
+	for rows.Next() {
+		var (
+			d                  PostDelegation
+			org, to, right, by string
+			from               int64
+			revoked            sql.NullInt64
+		)
+		if err := rows.Scan(&d.ID, &org, &to, &right, &by, &from, &revoked); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(to), &d.To); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(by), &d.By); err != nil {
+			return nil, err
+		}
+		d.Org, d.Right, d.From, d.RevokedAt = ident.Orgnr(org), post.Right(right), fromMicros(from), optTime(revoked)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,471 @@
+package correspondence
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"deling/internal/post"
+	"deling/internal/store"
+)
+
+// initialized is Altinn's InitializeCorrespondencesResponseExt.
+type initialized struct {
+	Correspondences []initializedOne `json:"correspondences"`
+	AttachmentIDs   []string         `json:"attachmentIds"`
+}
+
+type initializedOne struct {
+	CorrespondenceID string      `json:"correspondenceId"`
+	Status           post.Status `json:"status"`
+	Recipient        string      `json:"recipient"`
+	Notifications    []struct{}  `json:"notifications"`
+}
+
+// initialize is POST /correspondence: one correspondence per recipient.
+func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
+	cl, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if !cl.write {
+		writeProblem(w, r, noAccess())
+		return
+	}
+	req, err := post.DecodeInitialize(r.Body, post.MaxRequestBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Normalize()
+	now := s.cfg.Now()
+	if ps := req.Validate(now, s.cfg.Limits); len(ps) > 0 {
+		writeProblem(w, r, ps...)
+		return
+	}
+	// Rule DPV-04: the actual sender, under its delegation to the caller.
+	dels, err := s.cfg.DB.SenderDelegations(r.Context(), cl.org)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	origin, p := post.ResolveOrigin(cl.org, req, dels, now)
+	if p != nil {
+		writeProblem(w, r, p)
+		return
+	}
+	got, err := s.cfg.DB.InitializeCorrespondences(r.Context(),
+		store.PostInit{Origin: origin, Request: req, Quota: s.cfg.Quota, Loc: s.cfg.Oslo}, cl.clientID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.publish(r.Context())
+	ids := make([]string, len(got.Correspondences))
+	for i, c := range got.Correspondences {
+		ids[i] = c.ID
+	}
+	// As they stand after publication, which may have run just now.
+	current, err := s.cfg.DB.PostStatuses(r.Context(), ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := initialized{Correspondences: []initializedOne{}, AttachmentIDs: []string{}}
+	for _, c := range got.Correspondences {
+		st, ok := current[c.ID]
+		if !ok {
+			st = c.Status
+		}
+		out.Correspondences = append(out.Correspondences, initializedOne{CorrespondenceID: c.ID, Status: st,
+			Recipient: post.RecipientURN(c.Recipient), Notifications: []struct{}{}})
+		out.AttachmentIDs = append(out.AttachmentIDs, c.Attachments...)
+	}
+	writeJSON(w, out)
+}
+
+// side is how the caller stands to c: its sender (or the technical sender,
+// Rule DPV-04) with the write scope, or a reader of the recipient's post
+// with the read scope (Rule DPV-03). ok is false for anyone else, who is
+// answered as if it did not exist.
+func (s *Server) side(ctx context.Context, cl caller, c store.Correspondence) (post.Actor, bool, error) {
+	if cl.write && (c.Sender == cl.org || c.Technical == cl.org) {
+		return post.BySender, true, nil
+	}
+	if !cl.read || c.Recipient != cl.org {
+		return "", false, nil
+	}
+	// Rule DPV-03: the recipient's system reads as an enterprise user of the
+	// organisation, named by its client id, with Post/Arkiv delegated to it
+	// (and confidential post explicitly).
+	party := post.Party{Kind: post.PartyEnterpriseUser, Orgnr: cl.org, Username: cl.clientID}
+	dels, err := s.cfg.DB.PostDelegationsTo(ctx, party)
+	if err != nil {
+		return "", false, err
+	}
+	v := post.Viewer{Party: party, At: s.cfg.Now()}
+	for _, d := range dels {
+		v.Delegations = append(v.Delegations, d.Delegation)
+	}
+	ok := post.MayRead(v, cl.org, post.Readable{Recipient: c.Recipient, Confidential: c.Confidential, Status: c.Status}) &&
+		!c.Publish.After(s.cfg.Now())
+	return post.ByRecipient, ok, nil
+}
+
+// load authenticates, loads {id} and decides the caller's side; it answers
+// and returns false when the request goes no further.
+func (s *Server) load(w http.ResponseWriter, r *http.Request) (caller, store.Correspondence, post.Actor, bool) {
+	cl, ok := s.authenticate(w, r)
+	if !ok {
+		return cl, store.Correspondence{}, "", false
+	}
+	c, err := s.cfg.DB.Correspondence(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return cl, c, "", false
+	}
+	by, ok, err := s.side(r.Context(), cl, c)
+	if err != nil {
+		s.fail(w, r, err)
+		return cl, c, "", false
+	}
+	if !ok {
+		writeProblem(w, r, post.NotFound())
+		return cl, c, "", false
+	}
+	return cl, c, by, true
+}
+
+// overviewExt is Altinn's CorrespondenceOverviewExt; details add statusHistory.
+type overviewExt struct {
+	CorrespondenceID     string                   `json:"correspondenceId"`
+	Recipient            string                   `json:"recipient"`
+	Sender               string                   `json:"sender"`
+	SendersReference     string                   `json:"sendersReference"`
+	MessageSender        string                   `json:"messageSender,omitempty"`
+	ResourceID           string                   `json:"resourceId"`
+	Content              *post.Content            `json:"content,omitempty"`
+	Created              time.Time                `json:"created"`
+	RequestedPublishTime time.Time                `json:"requestedPublishTime"`
+	Published            *time.Time               `json:"published,omitempty"`
+	Read                 *time.Time               `json:"read,omitempty"`
+	DueDateTime          *time.Time               `json:"dueDateTime,omitempty"`
+	IsConfirmationNeeded bool                     `json:"isConfirmationNeeded"`
+	IsConfidential       bool                     `json:"isConfidential"`
+	Status               post.Status              `json:"status"`
+	StatusText           string                   `json:"statusText"`
+	StatusChanged        time.Time                `json:"statusChanged"`
+	ExternalReferences   []post.ExternalReference `json:"externalReferences,omitempty"`
+	PropertyList         map[string]string        `json:"propertyList,omitempty"`
+	Attachments          []attachmentExt          `json:"attachments"`
+	Notifications        []post.BulkNotification  `json:"notifications"`
+	StatusHistory        []statusExt              `json:"statusHistory,omitempty"`
+}
+
+type statusExt struct {
+	Status        post.Status `json:"status"`
+	StatusText    string      `json:"statusText"`
+	StatusChanged time.Time   `json:"statusChanged"`
+}
+
+type attachmentExt struct {
+	ID               string `json:"id"`
+	FileName         string `json:"fileName"`
+	DisplayName      string `json:"displayName,omitempty"`
+	SendersReference string `json:"sendersReference"`
+	Checksum         string `json:"checksum,omitempty"`
+	Size             int64  `json:"size"`
+	Status           string `json:"status"`
+}
+
+func attachmentOf(a store.PostAttachment) attachmentExt {
+	st := "Initialized"
+	if a.Uploaded {
+		st = "Published"
+	}
+	return attachmentExt{ID: a.ID, FileName: a.FileName, DisplayName: a.DisplayName, SendersReference: a.SendersReference,
+		Checksum: a.Checksum, Size: a.Size, Status: st}
+}
+
+// view is c as by sees it: the recipient sees the actual sender only (Rule
+// DPV-04) and not the propertyList that names it; the sender no longer sees
+// the content once published (research §1.4).
+func view(c store.Correspondence, by post.Actor, withHistory bool) overviewExt {
+	hist := post.HistoryFor(by, c.History)
+	o := overviewExt{CorrespondenceID: c.ID, Recipient: post.RecipientURN(c.Recipient), Sender: post.RecipientURN(c.Sender),
+		SendersReference: c.SendersReference, MessageSender: c.MessageSender, ResourceID: c.ResourceID,
+		Created: c.Created, RequestedPublishTime: c.Publish, DueDateTime: c.Due, IsConfirmationNeeded: c.ConfirmationNeeded,
+		IsConfidential: c.Confidential, Status: c.Status, StatusText: c.Status.Label(),
+		ExternalReferences: c.Body.ExternalReferences, Attachments: []attachmentExt{}, Notifications: c.NotificationsHistory}
+	if by == post.BySender {
+		o.PropertyList = c.Body.PropertyList
+	}
+	if by == post.ByRecipient || !post.Has(c.History, post.StatusPublished) {
+		o.Content = c.Body.Content
+	}
+	if o.Content != nil {
+		cc := *o.Content
+		cc.Attachments = nil
+		o.Content = &cc
+	}
+	if t := post.At(c.History, post.StatusPublished); !t.IsZero() {
+		o.Published = &t
+	}
+	if t := post.At(c.History, post.StatusRead); !t.IsZero() {
+		o.Read = &t
+	}
+	for _, e := range hist {
+		if e.Status == c.Status {
+			o.StatusChanged = e.Changed
+		}
+		if withHistory {
+			o.StatusHistory = append(o.StatusHistory, statusExt{Status: e.Status, StatusText: e.Status.Label(), StatusChanged: e.Changed})
+		}
+	}
+	for _, a := range c.Attachments {
+		o.Attachments = append(o.Attachments, attachmentOf(a))
+	}
+	return o
+}
+
+// overview is GET /correspondence/{id}; a recipient's call records Fetched.
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) { s.show(w, r, false) }
+
+// details is GET /correspondence/{id}/details, with the status history.
+func (s *Server) details(w http.ResponseWriter, r *http.Request) { s.show(w, r, true) }
+
+func (s *Server) show(w http.ResponseWriter, r *http.Request, withHistory bool) {
+	cl, c, by, ok := s.load(w, r)
+	if !ok {
+		return
+	}
+	if by == post.ByRecipient {
+		// Rule DPV-03: reading is recorded.
+		if err := s.cfg.DB.FetchCorrespondence(r.Context(), c.ID, cl.clientID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var err error
+		if c, err = s.cfg.DB.Correspondence(r.Context(), c.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, view(c, by, withHistory))
+}
+
+func (s *Server) markAsRead(w http.ResponseWriter, r *http.Request) {
+	s.recipientStep(w, r, post.StatusRead)
+}
+
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	s.recipientStep(w, r, post.StatusConfirmed)
+}
+
+// recipientStep records Read or Confirmed and answers with the id, as Altinn does.
+func (s *Server) recipientStep(w http.ResponseWriter, r *http.Request, to post.Status) {
+	cl, c, by, ok := s.load(w, r)
+	if !ok {
+		return
+	}
+	if by != post.ByRecipient {
+		writeProblem(w, r, post.NotFound())
+		return
+	}
+	if err := s.cfg.DB.ChangeCorrespondence(r.Context(), c.ID, by, to, cl.clientID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, c.ID)
+}
+
+// purge is DELETE /correspondence/{id}/purge: the recipient's own, or the
+// sender's before publication (research §1.5).
+func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
+	cl, c, by, ok := s.load(w, r)
+	if !ok {
+		return
+	}
+	if err := s.cfg.DB.ChangeCorrespondence(r.Context(), c.ID, by, post.PurgeStatus(by), cl.clientID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, c.ID)
+}
+
+// list is GET /correspondence: ids, newest first, at most 1000 (research §1.8).
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	cl, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	q, ps := post.ParseListQuery(r.URL.Query())
+	if len(ps) > 0 {
+		writeProblem(w, r, ps...)
+		return
+	}
+	// The scopes limit the roles: a sender lists what it sent, a recipient what it got.
+	switch {
+	case q.Role == post.RoleSender && !cl.write, q.Role == post.RoleRecipient && !cl.read:
+		writeProblem(w, r, noAccess())
+		return
+	case q.Role == post.RoleRecipientAndSender && !(cl.write && cl.read):
+		q.Role = post.RoleSender
+		if cl.read {
+			q.Role = post.RoleRecipient
+		}
+	}
+	ids, err := s.cfg.DB.ListCorrespondences(r.Context(), cl.org, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if q.Role != post.RoleSender {
+		ids = s.visible(r.Context(), cl, ids)
+	}
+	writeJSON(w, map[string][]string{"ids": ids})
+}
+
+// visible keeps the ids the caller may see: as their sender, or as a
+// reader of the recipient's post (Rule DPV-03).
+func (s *Server) visible(ctx context.Context, cl caller, ids []string) []string {
+	out := []string{}
+	for _, id := range ids {
+		c, err := s.cfg.DB.Correspondence(ctx, id)
+		if err != nil {
+			continue
+		}
+		if _, ok, err := s.side(ctx, cl, c); err == nil && ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// bulkStatus is POST /correspondence/statushistory (Rule DPV-05): the
+// status and notification history of up to 10,000 of the sender's
+// correspondences by their references, LimitReached when more matched.
+func (s *Server) bulkStatus(w http.ResponseWriter, r *http.Request) {
+	cl, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if !cl.write {
+		writeProblem(w, r, noAccess())
+		return
+	}
+	req, err := post.DecodeBulkStatus(r.Body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ps := req.Validate(); len(ps) > 0 {
+		writeProblem(w, r, ps...)
+		return
+	}
+	resp, err := s.cfg.DB.BulkStatus(r.Context(), cl.org, req.SendersReferences)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, resp)
+}
+
+// senderAttachment loads {attachmentId} for its correspondence's sender.
+func (s *Server) senderAttachment(w http.ResponseWriter, r *http.Request) (caller, store.PostAttachment, bool) {
+	cl, ok := s.authenticate(w, r)
+	if !ok {
+		return cl, store.PostAttachment{}, false
+	}
+	a, err := s.cfg.DB.PostAttachment(r.Context(), r.PathValue("attachmentId"))
+	if err != nil {
+		s.fail(w, r, err)
+		return cl, a, false
+	}
+	c, err := s.cfg.DB.Correspondence(r.Context(), a.Correspondence)
+	if err != nil {
+		s.fail(w, r, err)
+		return cl, a, false
+	}
+	if by, ok, err := s.side(r.Context(), cl, c); err != nil || !ok || by != post.BySender {
+		writeProblem(w, r, post.NotFound())
+		return cl, a, false
+	}
+	return cl, a, true
+}
+
+// upload is POST /attachment/{attachmentId}/upload: the bytes, streamed
+// (application/octet-stream), checked against checksum and size.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	cl, a, ok := s.senderAttachment(w, r)
+	if !ok {
+		return
+	}
+	if n := r.ContentLength; n > s.cfg.MaxAttachmentBytes {
+		writeProblem(w, r, post.AttachmentTooLarge(s.cfg.MaxAttachmentBytes))
+		return
+	}
+	if err := s.cfg.DB.UploadAttachment(r.Context(), a.ID, r.Body, s.cfg.MaxAttachmentBytes, cl.clientID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.publish(r.Context())
+	if a, err := s.cfg.DB.PostAttachment(r.Context(), a.ID); err == nil {
+		writeJSON(w, attachmentOf(a))
+		return
+	}
+	writeJSON(w, attachmentOf(a))
+}
+
+// attachmentOverview is GET /attachment/{attachmentId} for the sender.
+func (s *Server) attachmentOverview(w http.ResponseWriter, r *http.Request) {
+	_, a, ok := s.senderAttachment(w, r)
+	if ok {
+		writeJSON(w, attachmentOf(a))
+	}
+}
+
+// senderDownload is GET /attachment/{attachmentId}/download for the sender.
+func (s *Server) senderDownload(w http.ResponseWriter, r *http.Request) {
+	if _, a, ok := s.senderAttachment(w, r); ok {
+		s.stream(w, r, a)
+	}
+}
+
+// recipientDownload is GET /correspondence/{id}/attachment/{attachmentId}/download;
+// it records AttachmentsDownloaded.
+func (s *Server) recipientDownload(w http.ResponseWriter, r *http.Request) {
+	cl, c, by, ok := s.load(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.cfg.DB.PostAttachment(r.Context(), r.PathValue("attachmentId"))
+	if err != nil || a.Correspondence != c.ID || by != post.ByRecipient {
+		writeProblem(w, r, post.NotFound())
+		return
+	}
+	if err := s.cfg.DB.ChangeCorrespondence(r.Context(), c.ID, by, post.StatusAttachmentsDownloaded, cl.clientID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.stream(w, r, a)
+}
+
+// stream writes an attachment's bytes as they come from the store.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, a store.PostAttachment) {
+	if !a.Uploaded {
+		writeProblem(w, r, post.NotFound())
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	w.Header().Set("Content-Disposition", `attachment; filename*=UTF-8''`+url.PathEscape(a.FileName))
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.cfg.DB.WriteAttachment(r.Context(), a.ID, w); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		s.cfg.Log.Error("attachment download", "err", err)
+	}
+}
