@@ -10,6 +10,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Consent as legal basis (issue 5, item 7, Rule SK-08): where a grant rests
@@ -27,7 +28,7 @@ type consentRow struct {
 }
 
 type consentsPage struct {
-	frame
+	site.Frame
 	Consents         []consentRow
 	Requests         []governance.ConsentRequest
 	Form             lifeForm
@@ -36,20 +37,20 @@ type consentsPage struct {
 	MaxDays          int
 }
 
-func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, status int) {
+func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, status int) {
 	ctx := r.Context()
 	now := s.now()
 	cs, err := s.db.Consents(ctx, v.User.PID)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	reqs, err := s.db.ConsentRequests(ctx, now)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p := consentsPage{frame: s.frame(r, v, "Samtykker"), Requests: reqs, Form: f,
+	p := consentsPage{Frame: s.Frame(r, v, "Samtykker"), Requests: reqs, Form: f,
 		MinDate: now.In(s.oslo).Format(time.DateOnly), MaxDate: s.lastConsentDate(now).Format(time.DateOnly),
 		MaxDateText: s.lastConsentDate(now).Format("02.01.2006"), MaxDays: int(s.rules.ConsentMaxValidity / (24 * time.Hour))}
 	for _, c := range cs {
@@ -66,7 +67,7 @@ func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *visit
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "samtykker.html", p)
+	s.Render(w, r, "samtykker.html", p)
 }
 
 // lastConsentDate is the last day a consent given at now may be valid through:
@@ -84,7 +85,7 @@ func (s *Server) endOfDay(date string) (time.Time, bool) {
 	return d.AddDate(0, 0, 1), true
 }
 
-func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	f := newLifeForm("foresporsel", "utloper")
 	f.Values["utloper"] = s.now().In(s.oslo).AddDate(0, 6, 0).Format(time.DateOnly)
 	if last := s.lastConsentDate(s.now()).Format(time.DateOnly); f.Values["utloper"] > last {
@@ -95,7 +96,7 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) er
 }
 
 // giveConsent stores the person's consent for a consumer and purpose that asks for it (Rule SK-08).
-func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	ctx := r.Context()
 	now := s.now()
 	f := newLifeForm("foresporsel", "utloper")
@@ -133,14 +134,14 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	case err != nil:
 		return err
 	}
-	s.flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
+	s.Flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
 		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
-	redirect(w, r, "/portal/samtykker")
+	site.Redirect(w, r, "/portal/samtykker")
 	return nil
 }
 
 // withdrawConsent withdraws one of the person's own consents at once; another's answers as unknown.
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	id := r.PathValue("id")
 	cs, err := s.db.Consents(r.Context(), v.User.PID)
 	if err != nil {
@@ -156,7 +157,7 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visi
 		}
 		return err
 	}
-	s.flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
-	redirect(w, r, "/portal/samtykker")
+	s.Flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
+	site.Redirect(w, r, "/portal/samtykker")
 	return nil
 }
