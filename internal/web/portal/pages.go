@@ -29,15 +29,15 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := startPage{Frame: s.Frame(r, v, "Aa-registeret")}
-	if p.Counts, err = s.db.Count(r.Context()); err != nil {
+	if p.Counts, err = s.DB.Count(r.Context()); err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	if p.LogSize, err = s.db.LogSize(r.Context()); err != nil {
+	if p.LogSize, err = s.DB.LogSize(r.Context()); err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	switch size, _, err := s.db.LatestCheckpoint(r.Context()); {
+	switch size, _, err := s.DB.LatestCheckpoint(r.Context()); {
 	case err == nil:
 		p.CheckpointSize, p.HasCheckpoint = size, true
 	case !errors.Is(err, store.ErrNotFound):

@@ -22,12 +22,9 @@ import (
 	"deling/internal/web/portal/site"
 )
 
-// The portal: people sign in with an e-mail address and a password (argon2id),
-// hold roles for organisations, and act for one organisation at a time.
-// Sessions live in the database (scs); who signed in, and what they may do, is
-// read from the accounts on every request, so a removed user or role loses
-// access on the next click. Forms are protected against cross-site requests by
-// http.CrossOriginProtection (Handler).
+// Sign-in: people sign in with an e-mail address and a password (argon2id),
+// hold roles for organisations, and act for one organisation at a time. The
+// session and the visitor read from it on every request are package site's.
 
 // sessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
 const sessionTermsOK = "terms_ok"
@@ -68,14 +65,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	// account and source that failed, and never on a source or device the
 	// account signed in from before. The attempt is counted here, before its
 	// password is checked, so that parallel attempts cannot share the free ones.
-	res, err := s.db.ReserveSignIn(r.Context(), keys, s.now(), s.throttle)
+	res, err := s.DB.ReserveSignIn(r.Context(), keys, s.Now(), s.throttle)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
 	tooMany := func(wait time.Duration, msg, text string) {
 		secs := int((wait + time.Second - 1) / time.Second)
-		s.log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.Log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		fail(fmt.Sprintf(text, secs), http.StatusTooManyRequests)
 	}
@@ -106,13 +103,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// With a context of its own: a guesser who hangs up is counted all the same.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		if err := s.db.SignInFailed(ctx, res, s.now()); err != nil {
-			s.log.Error("count failed sign-in", "err", err)
+		if err := s.DB.SignInFailed(ctx, res, s.Now()); err != nil {
+			s.Log.Error("count failed sign-in", "err", err)
 		}
-		s.log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.Log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
 		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
 	}
-	u, hash, err := s.db.UserByEmail(r.Context(), email)
+	u, hash, err := s.DB.UserByEmail(r.Context(), email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		governance.VerifyPassword(dummyHash(), pw)
@@ -130,7 +127,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		failed(u.ID)
 		return
 	}
-	ms, err := s.db.Memberships(r.Context(), u.ID)
+	ms, err := s.DB.Memberships(r.Context(), u.ID)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -144,7 +141,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if !res.DeviceKnown {
 		device = rand.Text()
 	}
-	if err := s.db.SignInSucceeded(r.Context(), res, s.now(), device); err != nil {
+	if err := s.DB.SignInSucceeded(r.Context(), res, s.Now(), device); err != nil {
 		s.PageError(w, r, err)
 		return
 	}
@@ -160,7 +157,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if orgs := governance.Orgs(ms); len(orgs) > 0 {
 		s.Sessions.Put(r.Context(), site.SessionOrg, orgs[0])
 	}
-	s.log.Info("signed in", "user", u.ID)
+	s.Log.Info("signed in", "user", u.ID)
 	next := p.Next
 	if next == "" {
 		next = "/portal"
@@ -279,8 +276,8 @@ func (s *Server) releaseHashSlot(known bool) {
 func (s *Server) releaseSignIn(r *http.Request, res store.SignInReservation) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
-	if err := s.db.ReleaseSignIn(ctx, res); err != nil {
-		s.log.Error("release sign-in", "err", err)
+	if err := s.DB.ReleaseSignIn(ctx, res); err != nil {
+		s.Log.Error("release sign-in", "err", err)
 	}
 }
 

@@ -68,12 +68,12 @@ func (s *Server) osloDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(s.oslo).Format("02.01.2006")
+	return t.In(s.Oslo).Format("02.01.2006")
 }
 
 // consumerName is the consumer's name, or its orgnr when it has none.
 func (s *Server) consumerName(r *http.Request, orgnr string) string {
-	if c, err := s.db.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
+	if c, err := s.DB.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
 		return c.Navn
 	}
 	return orgnr
@@ -119,7 +119,7 @@ func contactFromForm(r *http.Request, org string) governance.Contact {
 }
 
 func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, problem string, status int) {
-	cs, err := s.db.Contacts(r.Context(), v.Org)
+	cs, err := s.DB.Contacts(r.Context(), v.Org)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -146,7 +146,7 @@ func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *site.Visi
 		s.renderContacts(w, r, v, f, "", http.StatusBadRequest)
 		return nil
 	}
-	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
+	if _, err := s.DB.SaveContact(r.Context(), c, v.Actor()); err != nil {
 		return err
 	}
 	s.Flash(r, c.Navn+" er lagt til som kontaktperson.")
@@ -156,7 +156,7 @@ func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *site.Visi
 
 // ownContact finds one of the organisation's contacts; another organisation's answers as unknown.
 func (s *Server) ownContact(w http.ResponseWriter, r *http.Request, v *site.Visitor) (governance.Contact, []governance.Contact, bool) {
-	cs, err := s.db.Contacts(r.Context(), v.Org)
+	cs, err := s.DB.Contacts(r.Context(), v.Org)
 	if err != nil {
 		s.PageError(w, r, err)
 		return governance.Contact{}, nil, false
@@ -199,7 +199,7 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *site.V
 		return nil
 	}
 	// The store keeps the last administrative contact, checked in the change's transaction (Rule AA-06).
-	_, err := s.db.ChangeContactKeepingOne(r.Context(), c, v.Actor())
+	_, err := s.DB.ChangeContactKeepingOne(r.Context(), c, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
@@ -221,7 +221,7 @@ func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *site.V
 		return nil
 	}
 	// The store keeps the last administrative contact, checked in the removal's transaction (Rule AA-06).
-	err := s.db.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
+	err := s.DB.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.renderContacts(w, r, v, contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true}),
@@ -273,11 +273,11 @@ type userPage struct {
 }
 
 func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, error) {
-	members, err := s.db.OrgMembers(r.Context(), org)
+	members, err := s.DB.OrgMembers(r.Context(), org)
 	if err != nil {
 		return nil, 0, err
 	}
-	now, due := s.now(), 0
+	now, due := s.Now(), 0
 	rows := make([]lifeUserRow, 0, len(members))
 	for _, m := range members {
 		row := lifeUserRow{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email,
@@ -359,8 +359,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *site.Visitor
 		return nil
 	}
 	token, hash := newActivationToken()
-	expires := s.now().Add(ActivationValidity)
-	link := s.baseURL + "/aktiver/" + token
+	expires := s.Now().Add(ActivationValidity)
+	link := s.BaseURL + "/aktiver/" + token
 	letter := func(setPassword bool, name string) governance.Letter {
 		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
 		if setPassword {
@@ -372,7 +372,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *site.Visitor
 			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
 			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.OsloTime(expires))}
 	}
-	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
+	_, err := s.DB.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
 		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
 	if errors.Is(err, store.ErrLimit) {
 		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", InvitationsPerDay),
@@ -430,7 +430,7 @@ func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *site.Vis
 	if !ok {
 		return nil
 	}
-	if err := s.db.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
+	if err := s.DB.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
 		return err
 	}
 	s.Flash(r, "Bekreftet at "+u.Navn+" fortsatt trenger tilgangen.")
@@ -460,7 +460,7 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *site.
 	}
 	// Someone must be left who can manage the organisation's users: the store
 	// checks it in the removal's transaction, so two removals at once cannot both pass (Rule AA-27).
-	err := s.db.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor())
+	err := s.DB.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		conflict(u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først.")
@@ -491,7 +491,7 @@ type activationPage struct {
 func (s *Server) pendingInvitation(w http.ResponseWriter, r *http.Request) (store.PendingInvitation, bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
-	p, err := s.db.InvitationByToken(r.Context(), tokenHash(r.PathValue("token")))
+	p, err := s.DB.InvitationByToken(r.Context(), tokenHash(r.PathValue("token")))
 	if errors.Is(err, store.ErrNotFound) {
 		s.NotFound(w, r, nil)
 		return p, false
@@ -535,7 +535,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.SetPassword {
-		m, err := s.db.AcceptInvitation(r.Context(), tokenHash(r.PathValue("token")))
+		m, err := s.DB.AcceptInvitation(r.Context(), tokenHash(r.PathValue("token")))
 		if errors.Is(err, store.ErrNotFound) {
 			s.NotFound(w, r, nil)
 			return
@@ -561,7 +561,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := governance.HashPassword(pw)
 	if err == nil {
-		_, err = s.db.Activate(r.Context(), tokenHash(r.PathValue("token")), hash)
+		_, err = s.DB.Activate(r.Context(), tokenHash(r.PathValue("token")), hash)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.NotFound(w, r, nil)
@@ -603,7 +603,7 @@ func lifeStatus(st access.Status) (string, string) {
 }
 
 func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	sums, err := s.db.ConsumerSummaries(r.Context(), s.now())
+	sums, err := s.DB.ConsumerSummaries(r.Context(), s.Now())
 	if err != nil {
 		return err
 	}
@@ -654,7 +654,7 @@ type lifeConsumerPage struct {
 
 func (s *Server) lifeGrantRows(gs []access.Grant) []lifeGrantRow {
 	out := make([]lifeGrantRow, 0, len(gs))
-	now := s.now()
+	now := s.Now()
 	for _, g := range gs {
 		row := lifeGrantRow{Grant: g, From: s.osloDate(g.ValidFrom)}
 		if g.ValidTo != nil {
@@ -710,7 +710,7 @@ func (s *Server) lifeLetters(ms []governance.Letter) []lifeLetter {
 
 func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor, orgnr string, f lifeForm, problem string, status int) {
 	ctx := r.Context()
-	c, err := s.db.Consumer(ctx, orgnr)
+	c, err := s.DB.Consumer(ctx, orgnr)
 	if errors.Is(err, store.ErrNotFound) {
 		s.NotFound(w, r, v)
 		return
@@ -719,27 +719,27 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *site.
 		s.PageError(w, r, err)
 		return
 	}
-	grants, err := s.db.Grants(ctx, orgnr)
+	grants, err := s.DB.Grants(ctx, orgnr)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	dels, err := s.db.Delegations(ctx, orgnr)
+	dels, err := s.DB.Delegations(ctx, orgnr)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	asProc, err := s.db.ProcessorDelegations(ctx, orgnr)
+	asProc, err := s.DB.ProcessorDelegations(ctx, orgnr)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	contacts, err := s.db.Contacts(ctx, orgnr)
+	contacts, err := s.DB.Contacts(ctx, orgnr)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	mails, err := s.db.MailTo(ctx, orgnr, 200)
+	mails, err := s.DB.MailTo(ctx, orgnr, 200)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -779,7 +779,7 @@ const maxReason = 4000
 // breached, that access is suspended from now, and how to answer.
 func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	orgnr := r.PathValue("orgnr")
-	c, err := s.db.Consumer(r.Context(), orgnr)
+	c, err := s.DB.Consumer(r.Context(), orgnr)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
 	}
@@ -796,7 +796,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 		s.renderConsumer(w, r, v, orgnr, f, "", http.StatusBadRequest)
 		return nil
 	}
-	now := s.now()
+	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
 		"Registerforvalteren har suspendert virksomhetens tilgang til Aa-registeret fra %s, med virkning straks. "+
 		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen (regel AA-25).\n\n"+
@@ -808,7 +808,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 		"Registerforvalteren vurderer svaret og gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
 		"Saksbehandler: %s (%s)\n",
 		c.Navn, c.Orgnr, s.OsloTime(now), reason, v.User.Navn, v.User.Email)
-	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, governance.Letter{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
+	res, err := s.DB.SuspendConsumer(r.Context(), orgnr, reason, governance.Letter{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, f, "Konsumenten har ingen aktive tilganger å suspendere.", http.StatusConflict)
 		return nil
@@ -828,14 +828,14 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 // resumeConsumer resumes the suspended grants and tells the contacts.
 func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	orgnr := r.PathValue("orgnr")
-	c, err := s.db.Consumer(r.Context(), orgnr)
+	c, err := s.DB.Consumer(r.Context(), orgnr)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
 		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
-		c.Navn, c.Orgnr, s.OsloTime(s.now()), v.User.Navn, v.User.Email)
-	res, err := s.db.ResumeConsumer(r.Context(), orgnr, governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
+		c.Navn, c.Orgnr, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)
+	res, err := s.DB.ResumeConsumer(r.Context(), orgnr, governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, newLifeForm("brudd"), "Konsumenten har ingen suspenderte tilganger.", http.StatusConflict)
 		return nil
@@ -856,7 +856,7 @@ type lettersPage struct {
 }
 
 func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	ms, err := s.db.MailTo(r.Context(), v.Org, 200)
+	ms, err := s.DB.MailTo(r.Context(), v.Org, 200)
 	if err != nil {
 		return err
 	}
@@ -874,12 +874,12 @@ type terminationPage struct {
 }
 
 func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, status int) {
-	grants, err := s.db.Grants(r.Context(), v.Org)
+	grants, err := s.DB.Grants(r.Context(), v.Org)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	dels, err := s.db.Delegations(r.Context(), v.Org)
+	dels, err := s.DB.Delegations(r.Context(), v.Org)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -920,7 +920,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 		return nil
 	}
 	ctx := r.Context()
-	grants, err := s.db.Grants(ctx, v.Org)
+	grants, err := s.DB.Grants(ctx, v.Org)
 	if err != nil {
 		return err
 	}
@@ -933,14 +933,14 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 	if len(ended) == 0 {
 		ended = []string{"- ingen aktive vedtak"}
 	}
-	now := s.now()
+	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen (regel AA-26).\n\n"+
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
 		v.OrgName, v.Org, v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
 	receipt := governance.Letter{Kind: governance.LetterTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
 	letters := []governance.Letter{receipt} // to every contact person
-	contacts, err := s.db.Contacts(ctx, v.Org)
+	contacts, err := s.DB.Contacts(ctx, v.Org)
 	if err != nil {
 		return err
 	}
@@ -949,7 +949,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 		me.To = v.User.Email
 		letters = append(letters, me)
 	}
-	res, err := s.db.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
+	res, err := s.DB.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
 	if err != nil {
 		return err
 	}
@@ -974,7 +974,7 @@ type enhetsregisteretPage struct {
 }
 
 func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *site.Visitor, problem string, status int) {
-	runs, err := s.db.EnhetsregisteretRuns(r.Context(), 30)
+	runs, err := s.DB.EnhetsregisteretRuns(r.Context(), 30)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -1034,10 +1034,10 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 			s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
 			return nil
 		}
-		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
+		run, err := s.DB.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
 		if err != nil {
 			// The details (parser, driver or SQL text) go to the server log only.
-			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
+			s.Log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
 			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret. "+enhetFailed, http.StatusBadRequest)
 			return nil
 		}

@@ -87,18 +87,18 @@ func (p extractPageData) ErrorFor(field string) string {
 }
 
 func (s *Server) extractJobs(ctx context.Context, org string) (extractJobsData, error) {
-	jobs, err := s.db.Extracts(ctx, org, 50)
+	jobs, err := s.DB.Extracts(ctx, org, 50)
 	if err != nil {
 		return extractJobsData{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	var out extractJobsData
 	for _, j := range jobs {
-		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.oslo).Format("02.01.2006 15:04"),
+		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.Oslo).Format("02.01.2006 15:04"),
 			Error: j.Error, Enhet: channel.UnitNames[j.Kind], Written: j.Written, UnitsDone: j.UnitsDone, UnitsTotal: j.UnitsTotal,
 			Done: j.Status == extract.StatusDone && !j.Expired(now), Active: j.Status.Active()}
 		if !j.ExpiresAt.IsZero() && !j.Expired(now) {
-			row.Expires = j.ExpiresAt.In(s.oslo).Format("02.01.2006 15:04")
+			row.Expires = j.ExpiresAt.In(s.Oslo).Format("02.01.2006 15:04")
 		}
 		if channel.BatchStateOf(j, 0, now) == channel.BatchReady {
 			for n := range j.Batches {
@@ -198,7 +198,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *site.Vi
 		s.renderExtractPage(w, r, v, p, http.StatusBadRequest)
 		return nil
 	}
-	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	in, err := s.DB.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *site.Vi
 	crit, _ := json.Marshal(channel.ExtractCriteria{JobbID: job.ID, ExtractRequest: req})
 	rec := s.portalExtractRecord(r, v, crit)
 	rec.Status, rec.Grants = http.StatusSeeOther, d.GrantRefs()
-	switch _, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
+	switch _, err := s.DB.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
 	case errors.Is(err, extract.ErrTooMany):
 		p.Denied = fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Vent til ett av dem er ferdig, eller slett et.", extract.MaxActive)
 		s.renderExtractPage(w, r, v, p, http.StatusTooManyRequests)
@@ -244,10 +244,10 @@ func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *s
 		return err
 	}
 	n, nok := channel.ParseBatchNumber(r.PathValue("n"))
-	if !ok || !nok || channel.BatchStateOf(j, n, s.now()) != channel.BatchReady {
+	if !ok || !nok || channel.BatchStateOf(j, n, s.Now()) != channel.BatchReady {
 		return httperr.ErrNotFound
 	}
-	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	in, err := s.DB.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
 		return err
 	}

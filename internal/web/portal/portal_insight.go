@@ -50,7 +50,7 @@ func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *site.Visit
 	if err != nil {
 		return httperr.ErrNotFound
 	}
-	recs, err := s.db.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
+	recs, err := s.DB.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *site.Visitor)
 		}
 		q.After, q.AfterSet = n, true
 	}
-	recs, err := s.db.StoredRecords(r.Context(), q)
+	recs, err := s.DB.StoredRecords(r.Context(), q)
 	if err != nil {
 		return err
 	}

@@ -76,12 +76,12 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *site.Vis
 		return nil
 	}
 	// The acceptance is recorded per user, of the terms version in force (or, with none published yet, as an event).
-	versions, err := s.db.TermsVersions(r.Context())
+	versions, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
-	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.now()); cur != nil {
-		err = s.db.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
+	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.Now()); cur != nil {
+		err = s.DB.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
 	} else {
 		err = s.audit.Append(r.Context(), &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: httperr.CorrelationID(r.Context()),
 			Event: json.RawMessage(`{"change":"user_accepted","version":""}`)})
@@ -247,7 +247,7 @@ func (c *nameCache) person(ident string) (string, error) {
 	if n, ok := c.names[ident]; ok {
 		return n, nil
 	}
-	p, err := c.s.db.Person(c.r.Context(), ident)
+	p, err := c.s.DB.Person(c.r.Context(), ident)
 	name := ""
 	switch {
 	case err == nil:
@@ -266,7 +266,7 @@ func (c *nameCache) org(ident string) (string, error) {
 	if len(ident) == 11 { // a private employer is a person
 		return c.person(ident)
 	}
-	o, err := c.s.db.Organisation(c.r.Context(), ident)
+	o, err := c.s.DB.Organisation(c.r.Context(), ident)
 	name := ""
 	switch {
 	case err == nil:

@@ -4,8 +4,10 @@ import (
 	"net/http"
 
 	"deling/internal/governance"
+	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
 	"deling/internal/web/portal/site"
+	"deling/internal/web/portal/terms"
 )
 
 // features are the parts of the portal in packages of their own, each built
@@ -13,7 +15,9 @@ import (
 // entries to navigation.
 func features(st *site.Site, cfg Config) []site.Feature {
 	return []site.Feature{
-		breach.New(st, cfg.Shared), // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
+		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
+		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
 	}
 }
 
@@ -23,15 +27,12 @@ func features(st *site.Site, cfg Config) []site.Feature {
 func (s *Server) routeTable() []site.Route {
 	f := func(p string, h http.HandlerFunc) site.Route { return site.Route{Pattern: p, Handler: h} }
 	var (
-		applicant     = site.Member(governance.Administrator, governance.Rolleinnehaver)
-		consumer      = applicant
-		manage        = applicant
+		manage        = site.Member(governance.Administrator, governance.Rolleinnehaver)
 		extracts      = site.Member(governance.Administrator, governance.Utvikler)
 		looker        = site.Member(governance.Oppslagsbruker)
 		caseWorker    = site.Staff(governance.Saksbehandler)
 		reader        = site.Staff(governance.Saksbehandler, governance.Personvernombud)
 		forvalter     = site.Staff(governance.Forvalter)
-		publishers    = site.Staff(governance.Forvalter, governance.Saksbehandler)
 		registerStaff = site.Staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)
 	)
 	routes := []site.Route{
@@ -46,45 +47,6 @@ func (s *Server) routeTable() []site.Route {
 		f("POST /logg-ut", s.signOut),
 		f("POST /velg-virksomhet", s.SignedIn(site.SignedInOnly, s.chooseOrg)),
 		f("GET /portal", s.SignedIn(site.SignedInOnly, s.home)),
-
-		// Søknader, case handling, vedtak, grants (portal_applications.go; issue 5, items 2–3).
-		f("GET /portal/soknader", s.SignedIn(applicant, s.applicationList)),
-		f("GET /portal/soknader/ny", s.SignedIn(applicant, s.applicationNew)),
-		f("POST /portal/soknader/ny", s.SignedIn(applicant, s.applicationCreate)),
-		f("GET /portal/soknader/{id}", s.SignedIn(applicant, s.applicationPage)),
-		f("POST /portal/soknader/{id}", s.SignedIn(applicant, s.applicationSave)),
-		f("POST /portal/soknader/{id}/signer", s.SignedIn(applicant, s.applicationSign)),
-		f("POST /portal/soknader/{id}/endre", s.SignedIn(applicant, s.applicationAmend)),
-		f("GET /portal/tilganger", s.SignedIn(site.Member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler), s.grantsPage)),
-		f("POST /portal/tilganger/{id}/integrasjonstest", s.SignedIn(applicant, s.confirmIntegrationTest)),
-		f("GET /portal/saker", s.SignedIn(reader, s.caseQueue)),
-		f("GET /portal/saker/{id}", s.SignedIn(reader, s.casePage)),
-		f("POST /portal/saker/{id}/ta", s.SignedIn(caseWorker, s.caseTake)),
-		f("POST /portal/saker/{id}/sporsmal", s.SignedIn(caseWorker, s.caseAsk)),
-		f("POST /portal/saker/{id}/godkjenn", s.SignedIn(caseWorker, s.caseApprove)),
-		f("POST /portal/saker/{id}/avslag", s.SignedIn(caseWorker, s.caseRefuse)),
-		f("POST /portal/saker/{id}/produksjon", s.SignedIn(caseWorker, s.caseApproveProduction)),
-		f("GET /portal/vedtak/{id}", s.SignedIn(site.AnyOf(applicant, reader), s.decisionPage)),
-		f("GET /portal/vedtak/{id}/last-ned", s.SignedIn(site.AnyOf(applicant, reader), s.decisionDownload)),
-
-		// Bruksvilkår and delingsvilkår, acceptance, objections (portal_terms.go; issue 5, item 4).
-		f("GET /vilkar", s.termsPublic),
-		f("GET /portal/vilkar", s.SignedIn(consumer, s.termsConsumer)),
-		f("POST /portal/vilkar/{id}/godta", s.SignedIn(consumer, s.acceptTerms)),
-		f("GET /portal/vilkar/{id}/innsigelse", s.SignedIn(consumer, s.objectionForm)),
-		f("POST /portal/vilkar/{id}/innsigelse", s.SignedIn(consumer, s.objectToTerms)),
-		f("GET /portal/forvalter/vilkar", s.SignedIn(forvalter, s.termsAdmin)),
-		f("POST /portal/forvalter/vilkar", s.SignedIn(forvalter, s.publishTerms)),
-		f("GET /portal/innsigelser", s.SignedIn(caseWorker, s.objectionQueue)),
-		f("GET /portal/innsigelser/{id}", s.SignedIn(caseWorker, s.objectionCase)),
-		f("POST /portal/innsigelser/{id}", s.SignedIn(caseWorker, s.resolveObjection)),
-
-		// Driftsmeldinger as a page, an Atom feed and e-mail (portal_notices.go; issue 5, item 6).
-		// Public: no sign-in (Rule AA-20: a channel every consumer can follow).
-		f("GET /driftsmeldinger", s.noticesPage),
-		f("GET /driftsmeldinger.atom", s.noticesAtom),
-		f("GET /portal/forvalter/meldinger", s.SignedIn(publishers, s.noticeAdmin)),
-		f("POST /portal/forvalter/meldinger", s.SignedIn(publishers, s.publishNotice)),
 
 		// Contacts, users and their review, suspension, termination, Enhetsregisteret (portal_consumers.go; issue 5, item 5).
 		// Rule AA-06: contact persons.

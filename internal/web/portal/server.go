@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
-	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -46,26 +45,19 @@ type Config struct {
 
 // Server holds what the portal's handlers need. Build one with New.
 type Server struct {
-	*site.Site        // the visitor, guards, frame, rendering, sessions (package site)
-	apiScope   string // shown on the developers' page
-	*channel.Shared
-	db        *store.DB
-	log       *slog.Logger
-	env       register.Env
-	catalogue *access.Catalogue
-	audit     audit.Log
-	now       func() time.Time
-	oslo      *time.Location
-	features  []site.Feature // each mounted by the route table (routes.go)
+	*site.Site             // the store, the visitor, guards, frame, rendering, sessions (package site)
+	*channel.Shared        // what the API does alike: identifiers, extracts, insight
+	apiScope        string // shown on the developers' page
+	catalogue       *access.Catalogue
+	audit           audit.Log
+	features        []site.Feature // each mounted by the route table (routes.go)
 
-	throttle            governance.Throttle // sign-in throttling (portal.go)
-	hashSlots           chan struct{}       // password verifications at once (portal.go)
-	strangerSlots       chan struct{}       // of which attempts not known to the throttle may hold these (portal.go)
-	secureCookies       bool
-	baseURL             string
-	rules               governance.Settings
-	extractTTL          time.Duration
-	deprecationsChanged func(context.Context)
+	throttle      governance.Throttle // sign-in throttling (portal.go)
+	hashSlots     chan struct{}       // password verifications at once (portal.go)
+	strangerSlots chan struct{}       // of which attempts not known to the throttle may hold these (portal.go)
+	secureCookies bool
+	rules         governance.Settings
+	extractTTL    time.Duration
 }
 
 // New makes the portal and its features, parsing their templates (failing fast).
@@ -80,23 +72,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		Site: st, Shared: cfg.Shared,
-		db: cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue, audit: cfg.Audit,
-		now: cfg.Now, oslo: cfg.Oslo, apiScope: cfg.APIScope,
-		secureCookies:       cfg.SecureCookies,
-		baseURL:             strings.TrimRight(cfg.BaseURL, "/"),
-		rules:               cfg.Governance.WithDefaults(),
-		throttle:            governance.DefaultThrottle,
-		extractTTL:          cfg.ExtractTTL,
-		deprecationsChanged: cfg.DeprecationsChanged,
+		catalogue: cfg.Catalogue, audit: cfg.Audit, apiScope: cfg.APIScope,
+		secureCookies: cfg.SecureCookies,
+		rules:         cfg.Governance.WithDefaults(),
+		throttle:      governance.DefaultThrottle,
+		extractTTL:    cfg.ExtractTTL,
 	}
 	// At least one slot is kept for known attempts (portal.go, takeHashSlot).
 	slots := max(2, runtime.GOMAXPROCS(0))
 	s.hashSlots, s.strangerSlots = make(chan struct{}, slots), make(chan struct{}, slots-1)
 	if s.extractTTL <= 0 {
 		s.extractTTL = 7 * 24 * time.Hour
-	}
-	if s.deprecationsChanged == nil {
-		s.deprecationsChanged = func(context.Context) {}
 	}
 	s.features = features(st, cfg)
 	templates := []fs.FS{templateFiles}

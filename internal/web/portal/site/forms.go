@@ -46,8 +46,8 @@ func (s *Site) ParseFormTime(value, field, what string, bad map[string]string) *
 
 // AbsoluteBase is where people reach deling: the configured base URL, or else the request's own host.
 func (s *Site) AbsoluteBase(r *http.Request) string {
-	if s.baseURL != "" {
-		return s.baseURL
+	if s.BaseURL != "" {
+		return s.BaseURL
 	}
 	scheme := "http"
 	if r.TLS != nil {

@@ -53,8 +53,9 @@ type Site struct {
 	Now      func() time.Time
 	Oslo     *time.Location
 	Sessions *scs.SessionManager
+	// BaseURL is where people reach deling, without a trailing slash; "" for the request's own host (AbsoluteBase).
+	BaseURL string
 
-	baseURL   string
 	nav       []NavEntry
 	assets    *assets
 	templates *template.Template
@@ -66,7 +67,7 @@ func New(cfg Config) (*Site, error) {
 		return nil, errors.New("site: DB, Log, Now and Oslo are required")
 	}
 	s := &Site{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Now: cfg.Now, Oslo: cfg.Oslo,
-		Sessions: newSessions(cfg.DB, cfg.SecureCookies), baseURL: strings.TrimRight(cfg.BaseURL, "/"), nav: cfg.Nav}
+		Sessions: newSessions(cfg.DB, cfg.SecureCookies), BaseURL: strings.TrimRight(cfg.BaseURL, "/"), nav: cfg.Nav}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, errors.Join(errors.New("site: static files"), err)

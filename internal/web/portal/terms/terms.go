@@ -1,4 +1,4 @@
-package portal
+package terms
 
 import (
 	"context"
@@ -33,14 +33,14 @@ type termsKindView struct {
 	Earlier  []termsVersionView // the staff's page only
 }
 
-func (s *Server) termsView(v governance.TermsVersion) termsVersionView {
-	return termsVersionView{TermsVersion: v, Published: governance.FormatDate(v.PublishedAt, s.oslo),
-		Effective: governance.FormatDate(v.EffectiveFrom, s.oslo), Paragraphs: v.Paragraphs()}
+func (s *Feature) termsView(v governance.TermsVersion) termsVersionView {
+	return termsVersionView{TermsVersion: v, Published: governance.FormatDate(v.PublishedAt, s.Oslo),
+		Effective: governance.FormatDate(v.EffectiveFrom, s.Oslo), Paragraphs: v.Paragraphs()}
 }
 
 // termsByKind groups versions by kind: in effect, upcoming and (when earlier) those replaced.
-func (s *Server) termsByKind(vs []governance.TermsVersion, earlier bool) []termsKindView {
-	now := s.now()
+func (s *Feature) termsByKind(vs []governance.TermsVersion, earlier bool) []termsKindView {
+	now := s.Now()
 	var out []termsKindView
 	for _, k := range governance.TermsKinds() {
 		kv := termsKindView{Kind: k}
@@ -70,13 +70,13 @@ type termsPublicPage struct {
 }
 
 // termsPublic shows the terms in effect and those announced, to anyone.
-func (s *Server) termsPublic(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) termsPublic(w http.ResponseWriter, r *http.Request) {
 	v, err := s.LoadVisitor(r)
 	if err != nil {
 		s.PageError(w, r, err)
 		return
 	}
-	vs, err := s.db.TermsVersions(r.Context())
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		s.PageError(w, r, err)
 		return
@@ -92,16 +92,16 @@ type termsStanding struct {
 	objections []governance.Objection
 }
 
-func (s *Server) termsStanding(ctx context.Context, org string) (termsStanding, error) {
+func (s *Feature) termsStanding(ctx context.Context, org string) (termsStanding, error) {
 	st := termsStanding{accepted: map[string]*governance.Acceptance{}}
-	c, err := s.db.Consumer(ctx, org)
+	c, err := s.DB.Consumer(ctx, org)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return st, err
 	default:
 		st.consumer = &c
-		grants, err := s.db.Grants(ctx, org)
+		grants, err := s.DB.Grants(ctx, org)
 		if err != nil {
 			return st, err
 		}
@@ -111,29 +111,29 @@ func (s *Server) termsStanding(ctx context.Context, org string) (termsStanding, 
 			}
 		}
 	}
-	acc, err := s.db.TermsAcceptances(ctx, org)
+	acc, err := s.DB.TermsAcceptances(ctx, org)
 	if err != nil {
 		return st, err
 	}
 	for i := range acc {
 		st.accepted[acc[i].VersionID] = &acc[i]
 	}
-	if st.objections, err = s.db.Objections(ctx, org, ""); err != nil {
+	if st.objections, err = s.DB.Objections(ctx, org, ""); err != nil {
 		return st, err
 	}
 	return st, nil
 }
 
 // judge fills in the organisation's state for a version, and what it may do (Rule AA-24).
-func (s *Server) judge(tv *termsVersionView, st termsStanding) {
-	now := s.now()
+func (s *Feature) judge(tv *termsVersionView, st termsStanding) {
+	now := s.Now()
 	tv.State = governance.StateOf(tv.TermsVersion, st.hasAccess, st.accepted[tv.ID], st.objections, now)
 	tv.CanAccept = governance.CanAccept(tv.State)
 	tv.CanObject = st.consumer != nil && governance.CanObject(tv.TermsVersion, tv.State, now)
 	for i := range st.objections {
 		if o := &st.objections[i]; o.VersionID == tv.ID && (tv.Objection == nil || o.CreatedAt.After(tv.Objection.CreatedAt)) {
 			tv.Objection = o
-			tv.ObjectionCreated = governance.FormatDate(o.CreatedAt, s.oslo)
+			tv.ObjectionCreated = governance.FormatDate(o.CreatedAt, s.Oslo)
 		}
 	}
 }
@@ -146,8 +146,8 @@ type termsConsumerPage struct {
 }
 
 // termsConsumer shows the organisation's terms: in effect and announced, and where it stands with each (Rules AA-24, SK-02).
-func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	vs, err := s.db.TermsVersions(r.Context())
+func (s *Feature) termsConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
@@ -171,9 +171,9 @@ func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *site.V
 }
 
 // versionFor loads the version in the path and the organisation's state with it; ok false when the answer was written.
-func (s *Server) versionFor(w http.ResponseWriter, r *http.Request, v *site.Visitor) (termsVersionView, termsStanding, bool) {
-	tv, err := s.db.TermsVersion(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && tv.PublishedAt.After(s.now())) {
+func (s *Feature) versionFor(w http.ResponseWriter, r *http.Request, v *site.Visitor) (termsVersionView, termsStanding, bool) {
+	tv, err := s.DB.TermsVersion(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && tv.PublishedAt.After(s.Now())) {
 		s.NotFound(w, r, v)
 		return termsVersionView{}, termsStanding{}, false
 	}
@@ -192,7 +192,7 @@ func (s *Server) versionFor(w http.ResponseWriter, r *http.Request, v *site.Visi
 }
 
 // acceptTerms records the organisation's explicit acceptance (Rule SK-02).
-func (s *Server) acceptTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) acceptTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, _, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
@@ -202,7 +202,7 @@ func (s *Server) acceptTerms(w http.ResponseWriter, r *http.Request, v *site.Vis
 		site.Redirect(w, r, "/portal/vilkar")
 		return nil
 	}
-	if err := s.db.AcceptTerms(r.Context(), v.Org, tv.ID, v.Actor()); err != nil {
+	if err := s.DB.AcceptTerms(r.Context(), v.Org, tv.ID, v.Actor()); err != nil {
 		return err
 	}
 	s.Flash(r, fmt.Sprintf("Dere har godtatt «%s» (versjon %d).", tv.Title, tv.Version))
@@ -219,7 +219,7 @@ type objectionFormPage struct {
 	Closed    string // why no objection can be made, when so
 }
 
-func (s *Server) objectionClosed(tv termsVersionView, st termsStanding) string {
+func (s *Feature) objectionClosed(tv termsVersionView, st termsStanding) string {
 	switch {
 	case st.consumer == nil:
 		return "Bare konsumenter av Aa-registeret kan melde innsigelse mot vilkårene."
@@ -233,7 +233,7 @@ func (s *Server) objectionClosed(tv termsVersionView, st termsStanding) string {
 }
 
 // objectionForm asks for the objection's reason (Rule AA-24).
-func (s *Server) objectionForm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) objectionForm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
@@ -243,7 +243,7 @@ func (s *Server) objectionForm(w http.ResponseWriter, r *http.Request, v *site.V
 }
 
 // objectToTerms sends an objection to the register's case workers; allowed until the version takes effect (Rule AA-24).
-func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) objectToTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
@@ -263,7 +263,7 @@ func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *site.V
 		fail(http.StatusBadRequest, bad)
 		return nil
 	}
-	_, err := s.db.ObjectToTerms(r.Context(), o, v.Actor())
+	_, err := s.DB.ObjectToTerms(r.Context(), o, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		p.Closed = "Fristen for å melde innsigelse gikk ut da vilkårene begynte å gjelde " + tv.Effective + "."
@@ -299,19 +299,19 @@ type termsAdminPage struct {
 
 var termsFields = []string{"type", "tittel", "tekst", "gjelder_fra"}
 
-func (s *Server) termsAdminData(r *http.Request, v *site.Visitor, form termsForm, bad map[string]string) (termsAdminPage, error) {
-	vs, err := s.db.TermsVersions(r.Context())
+func (s *Feature) termsAdminData(r *http.Request, v *site.Visitor, form termsForm, bad map[string]string) (termsAdminPage, error) {
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return termsAdminPage{}, err
 	}
 	return termsAdminPage{Frame: s.Frame(r, v, "Vilkår"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, termsFields...),
 		Kinds: s.termsByKind(vs, true), AllKinds: governance.TermsKinds(),
-		Earliest: governance.FormatDate(s.ceilDay(s.now().Add(s.rules.TermsNotice)), s.oslo),
+		Earliest: governance.FormatDate(s.ceilDay(s.Now().Add(s.rules.TermsNotice)), s.Oslo),
 		Days:     int(s.rules.TermsNotice.Hours() / 24)}, nil
 }
 
 // termsAdmin is the Forvalter's page: the versions, and a form for a new one.
-func (s *Server) termsAdmin(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) termsAdmin(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.termsAdminData(r, v, termsForm{Type: string(governance.Bruksvilkar)}, nil)
 	if err != nil {
 		return err
@@ -323,11 +323,11 @@ func (s *Server) termsAdmin(w http.ResponseWriter, r *http.Request, v *site.Visi
 // publishTerms publishes a new version and announces it as a notice and by
 // e-mail, in one transaction. Rule AA-24: a later version takes effect no
 // sooner than TermsNotice after publication; until then consumers may object.
-func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) publishTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	form := termsForm{Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		GjelderFra: strings.TrimSpace(r.PostFormValue("gjelder_fra"))}
-	tv := governance.TermsVersion{Kind: governance.TermsKind(form.Type), Title: form.Tittel, Body: form.Tekst, PublishedAt: s.now()}
-	vs, err := s.db.TermsVersions(r.Context())
+	tv := governance.TermsVersion{Kind: governance.TermsKind(form.Type), Title: form.Tittel, Body: form.Tekst, PublishedAt: s.Now()}
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *site.Vi
 		return nil
 	}
 	n, letter := s.termsAnnouncement(r, tv, number)
-	stored, _, err := s.db.PublishTerms(r.Context(), tv, s.rules.TermsNotice, n, letter, v.Actor())
+	stored, _, err := s.DB.PublishTerms(r.Context(), tv, s.rules.TermsNotice, n, letter, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		bad["gjelder_fra"] = fmt.Sprintf("Nye vilkår må varsles minst %d dager før de gjelder.", int(s.rules.TermsNotice.Hours()/24))
 		fail(http.StatusConflict)
@@ -371,14 +371,14 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *site.Vi
 	if err != nil {
 		return err
 	}
-	s.log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
-	s.Flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.oslo)))
+	s.Log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
+	s.Flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.Oslo)))
 	site.Redirect(w, r, "/portal/forvalter/vilkar")
 	return nil
 }
 
 // termsAnnouncement is the notice and the letter that announce a new version (Rules AA-20, AA-24).
-func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, governance.Letter) {
+func (s *Feature) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, governance.Letter) {
 	base := s.AbsoluteBase(r)
 	label := tv.Kind.Label()
 	var b strings.Builder
@@ -386,7 +386,7 @@ func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, 
 		fmt.Fprintf(&b, "Registerforvalteren har publisert %s: «%s». Vilkårene gjelder fra i dag.\n\n", label, tv.Title)
 		b.WriteString("Vilkårene står på siden Vilkår, og konsumentene godtar dem i portalen.")
 	} else {
-		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, governance.FormatDate(tv.EffectiveFrom, s.oslo))
+		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, governance.FormatDate(tv.EffectiveFrom, s.Oslo))
 		b.WriteString("De nye vilkårene regnes som godtatt av konsumenter som ikke har meldt innsigelse i portalen før de begynner å gjelde. " +
 			"Kan en innsigelse ikke imøtekommes, avsluttes tilgangen.")
 	}
@@ -406,12 +406,12 @@ type objectionRow struct {
 	Resolved     string
 }
 
-func (s *Server) objectionRow(ctx context.Context, o governance.Objection, versions map[string]governance.TermsVersion) (objectionRow, error) {
-	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: governance.FormatTime(o.CreatedAt, s.oslo)}
+func (s *Feature) objectionRow(ctx context.Context, o governance.Objection, versions map[string]governance.TermsVersion) (objectionRow, error) {
+	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: governance.FormatTime(o.CreatedAt, s.Oslo)}
 	if o.ResolvedAt != nil {
-		row.Resolved = governance.FormatTime(*o.ResolvedAt, s.oslo)
+		row.Resolved = governance.FormatTime(*o.ResolvedAt, s.Oslo)
 	}
-	if c, err := s.db.Consumer(ctx, o.Consumer); err == nil {
+	if c, err := s.DB.Consumer(ctx, o.Consumer); err == nil {
 		row.ConsumerName = c.Navn
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return row, err
@@ -422,8 +422,8 @@ func (s *Server) objectionRow(ctx context.Context, o governance.Objection, versi
 	return row, nil
 }
 
-func (s *Server) versionsByID(ctx context.Context) (map[string]governance.TermsVersion, error) {
-	vs, err := s.db.TermsVersions(ctx)
+func (s *Feature) versionsByID(ctx context.Context) (map[string]governance.TermsVersion, error) {
+	vs, err := s.DB.TermsVersions(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -440,9 +440,9 @@ type objectionQueuePage struct {
 }
 
 // objectionQueue lists the objections for the register's case workers: pending first, then the latest decided.
-func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) objectionQueue(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	ctx := r.Context()
-	all, err := s.db.Objections(ctx, "", "")
+	all, err := s.DB.Objections(ctx, "", "")
 	if err != nil {
 		return err
 	}
@@ -481,9 +481,9 @@ type objectionCasePage struct {
 	ErrorList  []site.FieldError
 }
 
-func (s *Server) objectionCaseData(r *http.Request, v *site.Visitor) (objectionCasePage, error) {
+func (s *Feature) objectionCaseData(r *http.Request, v *site.Visitor) (objectionCasePage, error) {
 	ctx := r.Context()
-	o, err := s.db.Objection(ctx, r.PathValue("id"))
+	o, err := s.DB.Objection(ctx, r.PathValue("id"))
 	if err != nil {
 		return objectionCasePage{}, err
 	}
@@ -496,7 +496,7 @@ func (s *Server) objectionCaseData(r *http.Request, v *site.Visitor) (objectionC
 		return objectionCasePage{}, err
 	}
 	p := objectionCasePage{Frame: s.Frame(r, v, "Innsigelse fra "+row.ConsumerName), O: row, Paragraphs: governance.Paragraphs(o.Reason)}
-	grants, err := s.db.Grants(ctx, o.Consumer)
+	grants, err := s.DB.Grants(ctx, o.Consumer)
 	if err != nil {
 		return p, err
 	}
@@ -509,7 +509,7 @@ func (s *Server) objectionCaseData(r *http.Request, v *site.Visitor) (objectionC
 }
 
 // objectionCase shows one objection with the two answers a case worker can give.
-func (s *Server) objectionCase(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) objectionCase(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.objectionCaseData(r, v)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
@@ -527,7 +527,7 @@ const (
 // resolveObjection records the case worker's answer. Rule AA-24: an objection
 // that cannot be met ends all the consumer's access, in the same transaction,
 // and the consumer is told in writing.
-func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+func (s *Feature) resolveObjection(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.objectionCaseData(r, v)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
@@ -558,7 +558,7 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *sit
 		return nil
 	}
 	met := p.Outcome == outcomeMet
-	_, err = s.db.ResolveObjection(r.Context(), p.O.ID, met, p.Note, s.objectionLetter(r, p.O, met, p.Note), v.Actor())
+	_, err = s.DB.ResolveObjection(r.Context(), p.O.ID, met, p.Note, s.objectionLetter(r, p.O, met, p.Note), v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.Flash(r, "Innsigelsen er allerede behandlet.")
 		site.Redirect(w, r, "/portal/innsigelser/"+p.O.ID)
@@ -567,7 +567,7 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *sit
 	if err != nil {
 		return err
 	}
-	s.log.Info("objection resolved", "objection", p.O.ID, "consumer", p.O.Consumer, "met", met, "user", v.User.ID)
+	s.Log.Info("objection resolved", "objection", p.O.ID, "consumer", p.O.Consumer, "met", met, "user", v.User.ID)
 	if met {
 		s.Flash(r, "Innsigelsen er imøtekommet, og "+p.O.ConsumerName+" har fått svar.")
 	} else {
@@ -578,7 +578,7 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *sit
 }
 
 // objectionLetter is the written answer to an objection.
-func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note string) governance.Letter {
+func (s *Feature) objectionLetter(r *http.Request, o objectionRow, met bool, note string) governance.Letter {
 	base := s.AbsoluteBase(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Registerforvalteren har behandlet innsigelsen fra %s (%s) mot %s, versjon %d («%s»), meldt %s.\n\n",
@@ -588,7 +588,7 @@ func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note
 		b.WriteString("Innsigelsen imøtekommes.\n\n" + note + "\n\nDere beholder tilgangen til Aa-registeret.\n\n")
 	} else {
 		subject = "Innsigelsen mot nye vilkår kan ikke imøtekommes – tilgangen er avsluttet"
-		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + governance.FormatTime(s.now(), s.oslo) +
+		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + governance.FormatTime(s.Now(), s.Oslo) +
 			" er alle vedtak om tilgang for virksomheten avsluttet, og databehandlere kan ikke lenger hente opplysninger for dere.\n\n")
 		if note != "" {
 			b.WriteString("Begrunnelse: " + note + "\n\n")
