@@ -9,6 +9,8 @@ import (
 	"deling/internal/web/portal/site"
 )
 
+// templateFiles are the portal's own pages, parsed with the site's layout and the features' (New).
+//
 //go:embed templates/*.html
 var templateFiles embed.FS
 

@@ -20,7 +20,7 @@
 // Templates, the package's templates/*.html embedded. The portal's route
 // table (portal/routes.go) lists the features and the menu; Parse parses
 // every feature's templates with the layout once at start-up, and refuses a
-// page's file name defined twice.
+// name — a page's file or a {{define}} — that is already taken.
 //
 // It imports no feature, and not package web, portal or machineapi.
 package site

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -77,20 +76,21 @@ func New(cfg Config) (*Site, error) {
 
 // Parse parses the site's templates (the layout, its partials and the error
 // pages) with every feature's templates/*.html, once at start-up, failing
-// fast. A page's file name must be unique across the features.
+// fast. A name — a page's file name or a {{define}} — must be unique across
+// the site and the features: none may replace another's.
 func (s *Site) Parse(features ...fs.FS) error {
-	t := template.New("").Funcs(s.funcs())
-	if _, err := t.ParseFS(templateFiles, "templates/*.html"); err != nil {
+	t, err := template.New("").Funcs(s.funcs()).ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
 		return errors.Join(errors.New("site: templates"), err)
 	}
 	for _, f := range features {
-		names, err := fs.Glob(f, "templates/*.html")
+		own, err := template.New("").Funcs(s.funcs()).ParseFS(f, "templates/*.html")
 		if err != nil {
-			return err
+			return errors.Join(errors.New("site: templates"), err)
 		}
-		for _, n := range names {
-			if t.Lookup(path.Base(n)) != nil {
-				return fmt.Errorf("site: template %s is defined twice", path.Base(n))
+		for _, o := range own.Templates() {
+			if o.Name() != "" && t.Lookup(o.Name()) != nil {
+				return fmt.Errorf("site: template %q is defined twice", o.Name())
 			}
 		}
 		if _, err := t.ParseFS(f, "templates/*.html"); err != nil {
