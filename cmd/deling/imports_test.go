@@ -95,15 +95,16 @@ func TestImportDirection(t *testing.T) {
 	}
 	// "x/..." forbids x and every package below it.
 	for p, forbidden := range map[string][]string{
-		"internal/mail":           {"internal/store"},
-		"internal/extract":        {"internal/store", "internal/web/...", "net/http"},
-		"internal/store":          {"internal/token/authserver", "internal/token/bearer", "internal/web/...", "net/http"},
-		"internal/token":          {"net/http"},
-		"internal/lookup":         {"internal/store", "internal/web/...", "net/http"},
-		"internal/web/httperr":    {"internal/web", "internal/web/channel", "internal/web/machineapi", "internal/web/portal"},
-		"internal/web/channel":    {"internal/web", "internal/web/machineapi", "internal/web/portal"},
-		"internal/web/machineapi": {"internal/web", "internal/web/portal"},
-		"internal/web/portal":     {"internal/web", "internal/web/machineapi"},
+		"internal/mail":            {"internal/store"},
+		"internal/extract":         {"internal/store", "internal/web/...", "net/http"},
+		"internal/store":           {"internal/token/authserver", "internal/token/bearer", "internal/web/...", "net/http"},
+		"internal/token":           {"net/http"},
+		"internal/lookup":          {"internal/store", "internal/web/...", "net/http"},
+		"internal/web/httperr":     {"internal/web", "internal/web/channel", "internal/web/machineapi", "internal/web/portal/..."},
+		"internal/web/channel":     {"internal/web", "internal/web/machineapi", "internal/web/portal/..."},
+		"internal/web/machineapi":  {"internal/web", "internal/web/portal/..."},
+		"internal/web/portal":      {"internal/web", "internal/web/machineapi"},
+		"internal/web/portal/site": {"internal/web", "internal/web/machineapi", "internal/web/portal/..."},
 	} {
 		if _, ok := g[p]; !ok {
 			t.Errorf("package %s is missing", p)
@@ -114,6 +115,20 @@ func TestImportDirection(t *testing.T) {
 				if d == f || (strings.HasSuffix(f, "/...") && (d == strings.TrimSuffix(f, "/...") || strings.HasPrefix(d, strings.TrimSuffix(f, "...")))) {
 					t.Errorf("%s depends on %s", p, d)
 				}
+			}
+		}
+	}
+	// The portal's features (docs/ARCHITECTURE.md): each a package under
+	// internal/web/portal that may import site, but no other feature, nor
+	// the portal, package web or machineapi.
+	for p := range g {
+		if !strings.HasPrefix(p, "internal/web/portal/") || p == "internal/web/portal/site" {
+			continue
+		}
+		for _, d := range g.deps(p) {
+			if d == "internal/web" || d == "internal/web/machineapi" || d == "internal/web/portal" ||
+				(strings.HasPrefix(d, "internal/web/portal/") && d != "internal/web/portal/site") {
+				t.Errorf("%s is a feature of the portal but depends on %s", p, d)
 			}
 		}
 	}

@@ -227,7 +227,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 // securityHeaders go on every answer — page, API, error, file — before the
 // handler runs; the portal's pages replace the Content-Security-Policy with
-// their own (portal/pages.go), which forbids framing too.
+// their own (portal/site/site.go), which forbids framing too.
 func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")

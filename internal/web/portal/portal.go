@@ -16,264 +16,28 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
 	"deling/internal/governance"
-	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
-// The portal: people sign in with an e-mail address and a password (argon2id),
-// hold roles for organisations, and act for one organisation at a time.
-// Sessions live in the database (scs); who signed in, and what they may do, is
-// read from the accounts on every request, so a removed user or role loses
-// access on the next click. Forms are protected against cross-site requests by
-// http.CrossOriginProtection (Handler).
+// Sign-in: people sign in with an e-mail address and a password (argon2id),
+// hold roles for organisations, and act for one organisation at a time. The
+// session and the visitor read from it on every request are package site's.
 
-// Session keys.
-const (
-	sessionUser  = "user"
-	sessionOrg   = "org"
-	sessionFlash = "flash"
-	// sessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
-	sessionTermsOK = "terms_ok"
-)
-
-func newSessions(db *store.DB, secure bool) *scs.SessionManager {
-	sm := scs.New()
-	sm.Store = db.Sessions()
-	sm.Lifetime = 12 * time.Hour
-	sm.IdleTimeout = 30 * time.Minute
-	sm.Cookie.Name = "deling_sesjon"
-	sm.Cookie.HttpOnly = true
-	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = secure
-	sm.Cookie.Persist = false
-	return sm
-}
-
-// visitor is who is signed in, and what they may do.
-type visitor struct {
-	User        governance.User
-	Memberships []governance.Membership
-	Org         string // the organisation acted for (orgnr), "" when none
-	OrgName     string
-	Orgs        []orgChoice // every organisation the user may act for
-}
-
-type orgChoice struct {
-	Orgnr, Navn string
-	Current     bool
-}
-
-// Staff reports whether the visitor holds one of roles at the register authority.
-func (v *visitor) Staff(roles ...governance.Role) bool {
-	return governance.HasAny(v.Memberships, governance.AuthorityOrg, roles...)
-}
-
-// For reports whether the visitor holds one of roles for the organisation acted for.
-func (v *visitor) For(roles ...governance.Role) bool {
-	return v.Org != "" && governance.HasAny(v.Memberships, v.Org, roles...)
-}
-
-// IsPerson reports whether the visitor signed in as a data subject.
-func (v *visitor) IsPerson() bool {
-	return v.User.PID != "" && governance.Has(v.Memberships, "", governance.Person)
-}
-
-// Actor is how the visitor is named in the log's governance events.
-func (v *visitor) Actor() string { return "user:" + v.User.ID }
-
-// guard says whether a visitor may see a page. Deny by default: every portal
-// route names its guard.
-type guard func(*visitor) bool
-
-func staff(roles ...governance.Role) guard {
-	return func(v *visitor) bool { return v.Staff(roles...) }
-}
-
-func member(roles ...governance.Role) guard {
-	return func(v *visitor) bool { return v.For(roles...) }
-}
-
-func anyOf(gs ...guard) guard {
-	return func(v *visitor) bool { return slices.ContainsFunc(gs, func(g guard) bool { return g(v) }) }
-}
-
-func signedInOnly(*visitor) bool { return true }
-
-func personOnly(v *visitor) bool { return v.IsPerson() }
-
-// portalHandler is a page for a signed-in visitor. An error it returns is
-// answered by serveError: a page for the status httperr.Status maps it to.
-type portalHandler func(http.ResponseWriter, *http.Request, *visitor) error
-
-// signedIn wraps a portal page: it loads the visitor, sends those not signed
-// in to the sign-in page and answers 403 to those the guard turns away.
-func (s *Server) signedIn(g guard, h portalHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		v, err := s.loadVisitor(r)
-		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		if v == nil {
-			next := ""
-			if r.Method == http.MethodGet {
-				next = r.URL.Path // paths carry no personal identifiers
-			}
-			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
-			return
-		}
-		if !g(v) {
-			w.WriteHeader(http.StatusForbidden)
-			s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
-			return
-		}
-		if err := h(w, r, v); err != nil {
-			s.serveError(w, r, v, err)
-		}
-	}
-}
-
-func queryNext(next string) string {
-	if next == "" || next == "/portal" {
-		return ""
-	}
-	return "?neste=" + url.QueryEscape(next)
-}
-
-// loadVisitor reads the session and the account behind it; nil when nobody is
-// signed in, or the account or all its roles were removed (the session ends).
-func (s *Server) loadVisitor(r *http.Request) (*visitor, error) {
-	ctx := r.Context()
-	id := s.sessions.GetString(ctx, sessionUser)
-	if id == "" {
-		return nil, nil
-	}
-	u, err := s.db.User(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return nil, s.sessions.Destroy(ctx)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ms, err := s.db.Memberships(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ms) == 0 {
-		return nil, s.sessions.Destroy(ctx)
-	}
-	v := &visitor{User: u, Memberships: ms}
-	orgs := governance.Orgs(ms)
-	v.Org = s.sessions.GetString(ctx, sessionOrg)
-	if !slices.Contains(orgs, v.Org) {
-		v.Org = ""
-		if len(orgs) > 0 {
-			v.Org = orgs[0]
-		}
-	}
-	for _, o := range orgs {
-		c := orgChoice{Orgnr: o, Navn: o, Current: o == v.Org}
-		if cons, err := s.db.Consumer(ctx, o); err == nil {
-			c.Navn = cons.Navn
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if c.Current {
-			v.OrgName = c.Navn
-		}
-		v.Orgs = append(v.Orgs, c)
-	}
-	return v, nil
-}
-
-// frame is what every portal page shows around its content. Page data embeds it.
-type frame struct {
-	Title string
-	V     *visitor // nil on public pages
-	Flash string
-	Test  bool
-	Nav   []navItem
-	Path  string
-}
-
-type navItem struct {
-	Label, Path string
-	Current     bool
-}
-
-// navigation is the portal's menu: each entry shown to those its guard lets in.
-var navigation = []struct {
-	label, path string
-	g           guard
-}{
-	{"Min side", "/portal", signedInOnly},
-	{"Saksbehandling", "/portal/saker", staff(governance.Saksbehandler, governance.Personvernombud)},
-	{"Innsigelser", "/portal/innsigelser", staff(governance.Saksbehandler)},
-	{"Konsumenter", "/portal/konsumenter", staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud)},
-	{"Vilkår", "/portal/forvalter/vilkar", staff(governance.Forvalter)},
-	{"Driftsmeldinger", "/portal/forvalter/meldinger", staff(governance.Forvalter, governance.Saksbehandler)},
-	{"Enhetsregisteret", "/portal/forvalter/enhetsregisteret", staff(governance.Forvalter)},
-	{"Oppslag", "/portal/oppslag", member(governance.Oppslagsbruker)},
-	{"Uttrekk", "/portal/uttrekk", member(governance.Administrator, governance.Utvikler)},
-	{"Søknader", "/portal/soknader", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Tilganger", "/portal/tilganger", member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
-	{"Vilkår", "/portal/vilkar", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Kontaktpersoner", "/portal/kontakter", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Brukere", "/portal/brukere", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Brev", "/portal/brev", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Oppslagslogg", "/portal/oppslagslogg", member(governance.Administrator, governance.Rolleinnehaver)},
-	{"Innsyn for person", "/portal/innsyn/person", staff(governance.Personvernombud, governance.Saksbehandler)},
-	{"Innsyn", "/portal/innsyn", personOnly},
-	{"Avvik", "/portal/avvik", signedInOnly},
-	{"Samtykker", "/portal/samtykker", personOnly},
-}
-
-// frame makes a page's frame; v may be nil (a public page).
-func (s *Server) frame(r *http.Request, v *visitor, title string) frame {
-	f := frame{Title: title, V: v, Test: s.env == register.EnvTest, Path: r.URL.Path}
-	if s.sessions != nil {
-		f.Flash = s.sessions.PopString(r.Context(), sessionFlash)
-	}
-	if v == nil {
-		return f
-	}
-	for _, n := range navigation {
-		if n.g(v) {
-			cur := r.URL.Path == n.path || (n.path != "/portal" && strings.HasPrefix(r.URL.Path, n.path+"/"))
-			f.Nav = append(f.Nav, navItem{Label: n.label, Path: n.path, Current: cur})
-		}
-	}
-	return f
-}
-
-// flash shows msg at the top of the next page.
-func (s *Server) flash(r *http.Request, msg string) { s.sessions.Put(r.Context(), sessionFlash, msg) }
-
-// redirect ends a form post (post/redirect/get).
-func redirect(w http.ResponseWriter, r *http.Request, path string) {
-	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-// notFound answers a portal page for something that does not exist, or that the visitor may not see: the same answer for both.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *visitor) {
-	w.WriteHeader(http.StatusNotFound)
-	s.render(w, r, "notfound.html", s.frame(r, v, "Fant ikke siden"))
-}
+// sessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
+const sessionTermsOK = "terms_ok"
 
 // signInPage is the sign-in form.
 type signInPage struct {
-	frame
+	site.Frame
 	Email, Next, Error string
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, "signin.html", signInPage{frame: s.frame(r, nil, "Logg inn"), Next: safeNext(r.URL.Query().Get("neste"))})
+	s.Render(w, r, "signin.html", signInPage{Frame: s.Frame(r, nil, "Logg inn"), Next: safeNext(r.URL.Query().Get("neste"))})
 }
 
 // dummyHash is verified against when the e-mail address is unknown, so that
@@ -286,11 +50,11 @@ var dummyHash = sync.OnceValue(func() string {
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	email, pw := strings.TrimSpace(r.PostFormValue("epost")), r.PostFormValue("passord")
-	p := signInPage{frame: s.frame(r, nil, "Logg inn"), Email: email, Next: safeNext(r.PostFormValue("neste"))}
+	p := signInPage{Frame: s.Frame(r, nil, "Logg inn"), Email: email, Next: safeNext(r.PostFormValue("neste"))}
 	fail := func(msg string, code int) {
 		p.Error = msg
 		w.WriteHeader(code)
-		s.render(w, r, "signin.html", p)
+		s.Render(w, r, "signin.html", p)
 	}
 	if email == "" || pw == "" || len(email) > 254 || len(pw) > 1024 {
 		fail("Skriv e-postadresse og passord.", http.StatusBadRequest)
@@ -301,14 +65,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	// account and source that failed, and never on a source or device the
 	// account signed in from before. The attempt is counted here, before its
 	// password is checked, so that parallel attempts cannot share the free ones.
-	res, err := s.db.ReserveSignIn(r.Context(), keys, s.now(), s.throttle)
+	res, err := s.DB.ReserveSignIn(r.Context(), keys, s.Now(), s.throttle)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	tooMany := func(wait time.Duration, msg, text string) {
 		secs := int((wait + time.Second - 1) / time.Second)
-		s.log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.Log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		fail(fmt.Sprintf(text, secs), http.StatusTooManyRequests)
 	}
@@ -339,20 +103,20 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// With a context of its own: a guesser who hangs up is counted all the same.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		if err := s.db.SignInFailed(ctx, res, s.now()); err != nil {
-			s.log.Error("count failed sign-in", "err", err)
+		if err := s.DB.SignInFailed(ctx, res, s.Now()); err != nil {
+			s.Log.Error("count failed sign-in", "err", err)
 		}
-		s.log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.Log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
 		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
 	}
-	u, hash, err := s.db.UserByEmail(r.Context(), email)
+	u, hash, err := s.DB.UserByEmail(r.Context(), email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		governance.VerifyPassword(dummyHash(), pw)
 		failed("")
 		return
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if !strings.HasPrefix(hash, "$argon2id$") {
@@ -363,9 +127,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		failed(u.ID)
 		return
 	}
-	ms, err := s.db.Memberships(r.Context(), u.ID)
+	ms, err := s.DB.Memberships(r.Context(), u.ID)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if len(ms) == 0 {
@@ -377,28 +141,28 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if !res.DeviceKnown {
 		device = rand.Text()
 	}
-	if err := s.db.SignInSucceeded(r.Context(), res, s.now(), device); err != nil {
-		s.pageError(w, r, err)
+	if err := s.DB.SignInSucceeded(r.Context(), res, s.Now(), device); err != nil {
+		s.PageError(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: device, Path: "/", MaxAge: int(s.throttle.KnownFor / time.Second),
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
 	// A new session token at sign-in (no session fixation); the terms are ticked anew at every sign-in (Rule AA-04).
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
-		s.pageError(w, r, err)
+	if err := s.Sessions.RenewToken(r.Context()); err != nil {
+		s.PageError(w, r, err)
 		return
 	}
-	s.sessions.Remove(r.Context(), sessionTermsOK)
-	s.sessions.Put(r.Context(), sessionUser, u.ID)
+	s.Sessions.Remove(r.Context(), sessionTermsOK)
+	s.Sessions.Put(r.Context(), site.SessionUser, u.ID)
 	if orgs := governance.Orgs(ms); len(orgs) > 0 {
-		s.sessions.Put(r.Context(), sessionOrg, orgs[0])
+		s.Sessions.Put(r.Context(), site.SessionOrg, orgs[0])
 	}
-	s.log.Info("signed in", "user", u.ID)
+	s.Log.Info("signed in", "user", u.ID)
 	next := p.Next
 	if next == "" {
 		next = "/portal"
 	}
-	redirect(w, r, next)
+	site.Redirect(w, r, next)
 }
 
 // safeNext keeps a local portal path to return to after sign-in, nothing else:
@@ -417,31 +181,31 @@ func safeNext(next string) string {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.sessions.Destroy(r.Context()); err != nil {
-		s.pageError(w, r, err)
+	if err := s.Sessions.Destroy(r.Context()); err != nil {
+		s.PageError(w, r, err)
 		return
 	}
-	redirect(w, r, "/logg-inn")
+	site.Redirect(w, r, "/logg-inn")
 }
 
 // chooseOrg switches the organisation the visitor acts for, among their own.
-func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) chooseOrg(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	org := r.PostFormValue("org")
 	if !slices.Contains(governance.Orgs(v.Memberships), org) {
 		return httperr.ErrNotFound
 	}
-	s.sessions.Put(r.Context(), sessionOrg, org)
-	s.sessions.Remove(r.Context(), sessionTermsOK)
-	redirect(w, r, "/portal")
+	s.Sessions.Put(r.Context(), site.SessionOrg, org)
+	s.Sessions.Remove(r.Context(), sessionTermsOK)
+	site.Redirect(w, r, "/portal")
 	return nil
 }
 
 // home is "Min side": what the visitor can do, by role.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) home(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p := struct {
-		frame
+		site.Frame
 		Roles []string
-	}{frame: s.frame(r, v, "Min side")}
+	}{Frame: s.Frame(r, v, "Min side")}
 	names := map[string]string{}
 	for _, o := range v.Orgs {
 		names[o.Orgnr] = o.Navn + " (" + o.Orgnr + ")"
@@ -456,7 +220,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visitor) error 
 			p.Roles = append(p.Roles, m.Role.Label()+" for "+names[m.Org])
 		}
 	}
-	s.render(w, r, "home.html", p)
+	s.Render(w, r, "home.html", p)
 	return nil
 }
 
@@ -512,8 +276,8 @@ func (s *Server) releaseHashSlot(known bool) {
 func (s *Server) releaseSignIn(r *http.Request, res store.SignInReservation) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
-	if err := s.db.ReleaseSignIn(ctx, res); err != nil {
-		s.log.Error("release sign-in", "err", err)
+	if err := s.DB.ReleaseSignIn(ctx, res); err != nil {
+		s.Log.Error("release sign-in", "err", err)
 	}
 }
 
@@ -537,14 +301,4 @@ func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
 	}
 	keys.Source, keys.Network = governance.SourceKey(addr), governance.NetworkKey(addr)
 	return keys, governance.SourcePrefix(addr)
-}
-
-// pageError answers a portal page that failed, through serveError.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	s.serveError(w, r, nil, err)
-}
-
-// publicFrame is a page's frame without a session (no visitor, no flash).
-func (s *Server) publicFrame(r *http.Request, title string) frame {
-	return frame{Title: title, Test: s.env == register.EnvTest, Path: r.URL.Path}
 }

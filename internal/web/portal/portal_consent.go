@@ -10,6 +10,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Consent as legal basis (issue 5, item 7, Rule SK-08): where a grant rests
@@ -27,7 +28,7 @@ type consentRow struct {
 }
 
 type consentsPage struct {
-	frame
+	site.Frame
 	Consents         []consentRow
 	Requests         []governance.ConsentRequest
 	Form             lifeForm
@@ -36,21 +37,21 @@ type consentsPage struct {
 	MaxDays          int
 }
 
-func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, status int) {
+func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, status int) {
 	ctx := r.Context()
-	now := s.now()
-	cs, err := s.db.Consents(ctx, v.User.PID)
+	now := s.Now()
+	cs, err := s.DB.Consents(ctx, v.User.PID)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	reqs, err := s.db.ConsentRequests(ctx, now)
+	reqs, err := s.DB.ConsentRequests(ctx, now)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p := consentsPage{frame: s.frame(r, v, "Samtykker"), Requests: reqs, Form: f,
-		MinDate: now.In(s.oslo).Format(time.DateOnly), MaxDate: s.lastConsentDate(now).Format(time.DateOnly),
+	p := consentsPage{Frame: s.Frame(r, v, "Samtykker"), Requests: reqs, Form: f,
+		MinDate: now.In(s.Oslo).Format(time.DateOnly), MaxDate: s.lastConsentDate(now).Format(time.DateOnly),
 		MaxDateText: s.lastConsentDate(now).Format("02.01.2006"), MaxDays: int(s.rules.ConsentMaxValidity / (24 * time.Hour))}
 	for _, c := range cs {
 		row := consentRow{ID: c.ID, Consumer: c.Consumer, ConsumerName: s.consumerName(r, c.Consumer), Purpose: c.Purpose,
@@ -66,28 +67,28 @@ func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *visit
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "samtykker.html", p)
+	s.Render(w, r, "samtykker.html", p)
 }
 
 // lastConsentDate is the last day a consent given at now may be valid through:
 // the consent ends when that day does, at most ConsentMaxValidity ahead.
 func (s *Server) lastConsentDate(now time.Time) time.Time {
-	return now.Add(s.rules.ConsentMaxValidity).In(s.oslo).AddDate(0, 0, -1)
+	return now.Add(s.rules.ConsentMaxValidity).In(s.Oslo).AddDate(0, 0, -1)
 }
 
 // endOfDay is when a date (yyyy-mm-dd) ends in Norway: the consent is valid through it.
 func (s *Server) endOfDay(date string) (time.Time, bool) {
-	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(date), s.oslo)
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(date), s.Oslo)
 	if err != nil {
 		return time.Time{}, false
 	}
 	return d.AddDate(0, 0, 1), true
 }
 
-func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	f := newLifeForm("foresporsel", "utloper")
-	f.Values["utloper"] = s.now().In(s.oslo).AddDate(0, 6, 0).Format(time.DateOnly)
-	if last := s.lastConsentDate(s.now()).Format(time.DateOnly); f.Values["utloper"] > last {
+	f.Values["utloper"] = s.Now().In(s.Oslo).AddDate(0, 6, 0).Format(time.DateOnly)
+	if last := s.lastConsentDate(s.Now()).Format(time.DateOnly); f.Values["utloper"] > last {
 		f.Values["utloper"] = last
 	}
 	s.renderConsents(w, r, v, f, http.StatusOK)
@@ -95,9 +96,9 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request, v *visitor) er
 }
 
 // giveConsent stores the person's consent for a consumer and purpose that asks for it (Rule SK-08).
-func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	ctx := r.Context()
-	now := s.now()
+	now := s.Now()
 	f := newLifeForm("foresporsel", "utloper")
 	key, date := r.PostFormValue("foresporsel"), r.PostFormValue("utloper")
 	f.Values["foresporsel"], f.Values["utloper"] = key, date
@@ -107,7 +108,7 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	if ok {
 		c.ExpiresAt = expires
 	}
-	reqs, err := s.db.ConsentRequests(ctx, now)
+	reqs, err := s.DB.ConsentRequests(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 		s.renderConsents(w, r, v, f, http.StatusBadRequest)
 		return nil
 	}
-	given, err := s.db.GiveConsent(ctx, c, v.Actor())
+	given, err := s.DB.GiveConsent(ctx, c, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrExists):
 		f.Errors["foresporsel"] = "Du har allerede et gyldig samtykke til dette. Trekk det tilbake først om du vil gi et nytt med en annen utløpsdato."
@@ -133,16 +134,16 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *visitor)
 	case err != nil:
 		return err
 	}
-	s.flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
+	s.Flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
 		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
-	redirect(w, r, "/portal/samtykker")
+	site.Redirect(w, r, "/portal/samtykker")
 	return nil
 }
 
 // withdrawConsent withdraws one of the person's own consents at once; another's answers as unknown.
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	id := r.PathValue("id")
-	cs, err := s.db.Consents(r.Context(), v.User.PID)
+	cs, err := s.DB.Consents(r.Context(), v.User.PID)
 	if err != nil {
 		return err
 	}
@@ -150,13 +151,13 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, v *visi
 	if i < 0 {
 		return httperr.ErrNotFound
 	}
-	if err := s.db.WithdrawConsent(r.Context(), v.User.PID, id, v.Actor()); err != nil {
+	if err := s.DB.WithdrawConsent(r.Context(), v.User.PID, id, v.Actor()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return httperr.ErrNotFound
 		}
 		return err
 	}
-	s.flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
-	redirect(w, r, "/portal/samtykker")
+	s.Flash(r, "Samtykket er trukket tilbake. "+s.consumerName(r, cs[i].Consumer)+" får ikke lenger opplysninger om deg på grunnlag av det.")
+	site.Redirect(w, r, "/portal/samtykker")
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Living with access (issue 5, item 5): the consumer keeps its contact
@@ -33,31 +34,28 @@ type lifeForm struct {
 	order  []string // field names in page order, for the error summary
 }
 
-// lifeField is the data of the layout's "field" partial.
-type lifeField struct{ Name, Label, Value, Error, Type, Help string }
-
 func newLifeForm(order ...string) lifeForm {
 	return lifeForm{Values: map[string]string{}, Errors: map[string]string{}, order: order}
 }
 
 // Field is a text field of the form, for {{template "field" (.Form.Field "navn" "Navn")}}.
-func (f lifeForm) Field(name, label string) lifeField {
-	return lifeField{Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name]}
+func (f lifeForm) Field(name, label string) site.Field {
+	return site.Field{Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name]}
 }
 
 // Typed is a field of another input type (email, tel, date, password).
-func (f lifeForm) Typed(name, label, typ string) lifeField {
+func (f lifeForm) Typed(name, label, typ string) site.Field {
 	fl := f.Field(name, label)
 	fl.Type = typ
 	return fl
 }
 
 // Summary lists the errors in page order, for the summary at the top that links to each field.
-func (f lifeForm) Summary() []lifeField {
-	var out []lifeField
+func (f lifeForm) Summary() []site.Field {
+	var out []site.Field
 	for _, n := range f.order {
 		if e := f.Errors[n]; e != "" {
-			out = append(out, lifeField{Name: n, Error: e})
+			out = append(out, site.Field{Name: n, Error: e})
 		}
 	}
 	return out
@@ -66,24 +64,16 @@ func (f lifeForm) Summary() []lifeField {
 // Bad reports whether the form has errors.
 func (f lifeForm) Bad() bool { return len(f.Errors) > 0 }
 
-// osloTime shows a time as Norwegians read it.
-func (s *Server) osloTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(s.oslo).Format("02.01.2006 kl. 15:04")
-}
-
 func (s *Server) osloDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(s.oslo).Format("02.01.2006")
+	return t.In(s.Oslo).Format("02.01.2006")
 }
 
 // consumerName is the consumer's name, or its orgnr when it has none.
 func (s *Server) consumerName(r *http.Request, orgnr string) string {
-	if c, err := s.db.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
+	if c, err := s.DB.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
 		return c.Navn
 	}
 	return orgnr
@@ -92,7 +82,7 @@ func (s *Server) consumerName(r *http.Request, orgnr string) string {
 // ---- Contact persons (Rule AA-06) ----
 
 type contactsPage struct {
-	frame
+	site.Frame
 	Contacts []governance.Contact
 	Roles    []governance.ContactRole
 	Form     lifeForm
@@ -100,7 +90,7 @@ type contactsPage struct {
 }
 
 type contactPage struct {
-	frame
+	site.Frame
 	Contact governance.Contact
 	Roles   []governance.ContactRole
 	Form    lifeForm
@@ -128,27 +118,27 @@ func contactFromForm(r *http.Request, org string) governance.Contact {
 	}
 }
 
-func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, problem string, status int) {
-	cs, err := s.db.Contacts(r.Context(), v.Org)
+func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, problem string, status int) {
+	cs, err := s.DB.Contacts(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "kontakter.html", contactsPage{frame: s.frame(r, v, "Kontaktpersoner"), Contacts: cs,
+	s.Render(w, r, "kontakter.html", contactsPage{Frame: s.Frame(r, v, "Kontaktpersoner"), Contacts: cs,
 		Roles: governance.ContactRoles(), Form: f, Problem: problem})
 }
 
-func (s *Server) contactList(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) contactList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	f := contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true})
 	s.renderContacts(w, r, v, f, "", http.StatusOK)
 	return nil
 }
 
 // addContact adds a contact person: no new decision needed (Rule AA-06).
-func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c := contactFromForm(r, v.Org)
 	if bad := c.Validate(); len(bad) > 0 {
 		f := contactForm(c)
@@ -156,40 +146,40 @@ func (s *Server) addContact(w http.ResponseWriter, r *http.Request, v *visitor) 
 		s.renderContacts(w, r, v, f, "", http.StatusBadRequest)
 		return nil
 	}
-	if _, err := s.db.SaveContact(r.Context(), c, v.Actor()); err != nil {
+	if _, err := s.DB.SaveContact(r.Context(), c, v.Actor()); err != nil {
 		return err
 	}
-	s.flash(r, c.Navn+" er lagt til som kontaktperson.")
-	redirect(w, r, "/portal/kontakter")
+	s.Flash(r, c.Navn+" er lagt til som kontaktperson.")
+	site.Redirect(w, r, "/portal/kontakter")
 	return nil
 }
 
 // ownContact finds one of the organisation's contacts; another organisation's answers as unknown.
-func (s *Server) ownContact(w http.ResponseWriter, r *http.Request, v *visitor) (governance.Contact, []governance.Contact, bool) {
-	cs, err := s.db.Contacts(r.Context(), v.Org)
+func (s *Server) ownContact(w http.ResponseWriter, r *http.Request, v *site.Visitor) (governance.Contact, []governance.Contact, bool) {
+	cs, err := s.DB.Contacts(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return governance.Contact{}, nil, false
 	}
 	i := slices.IndexFunc(cs, func(c governance.Contact) bool { return c.ID == r.PathValue("id") })
 	if i < 0 {
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return governance.Contact{}, nil, false
 	}
 	return cs[i], cs, true
 }
 
-func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, _, ok := s.ownContact(w, r, v)
 	if !ok {
 		return nil
 	}
-	s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: c,
+	s.Render(w, r, "kontakt.html", contactPage{Frame: s.Frame(r, v, "Endre kontaktperson"), Contact: c,
 		Roles: governance.ContactRoles(), Form: contactForm(c)})
 	return nil
 }
 
-func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	old, _, ok := s.ownContact(w, r, v)
 	if !ok {
 		return nil
@@ -201,7 +191,7 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 		f := contactForm(c)
 		f.Errors = bad
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "kontakt.html", contactPage{frame: s.frame(r, v, "Endre kontaktperson"), Contact: old,
+		s.Render(w, r, "kontakt.html", contactPage{Frame: s.Frame(r, v, "Endre kontaktperson"), Contact: old,
 			Roles: governance.ContactRoles(), Form: f})
 	}
 	if len(bad) > 0 {
@@ -209,7 +199,7 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 		return nil
 	}
 	// The store keeps the last administrative contact, checked in the change's transaction (Rule AA-06).
-	_, err := s.db.ChangeContactKeepingOne(r.Context(), c, v.Actor())
+	_, err := s.DB.ChangeContactKeepingOne(r.Context(), c, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		bad["rolle"] = "Virksomheten må ha minst én administrativ kontaktperson. Legg til en ny før du endrer denne."
@@ -220,18 +210,18 @@ func (s *Server) changeContact(w http.ResponseWriter, r *http.Request, v *visito
 	case err != nil:
 		return err
 	}
-	s.flash(r, "Endringen av "+c.Navn+" er lagret.")
-	redirect(w, r, "/portal/kontakter")
+	s.Flash(r, "Endringen av "+c.Navn+" er lagret.")
+	site.Redirect(w, r, "/portal/kontakter")
 	return nil
 }
 
-func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, _, ok := s.ownContact(w, r, v)
 	if !ok {
 		return nil
 	}
 	// The store keeps the last administrative contact, checked in the removal's transaction (Rule AA-06).
-	err := s.db.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
+	err := s.DB.RemoveContactKeepingOne(r.Context(), v.Org, c.ID, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.renderContacts(w, r, v, contactForm(governance.Contact{Rolle: governance.ContactTechnical, Varsler: true}),
@@ -243,8 +233,8 @@ func (s *Server) removeContact(w http.ResponseWriter, r *http.Request, v *visito
 	case err != nil:
 		return err
 	}
-	s.flash(r, c.Navn+" er fjernet som kontaktperson.")
-	redirect(w, r, "/portal/kontakter")
+	s.Flash(r, c.Navn+" er fjernet som kontaktperson.")
+	site.Redirect(w, r, "/portal/kontakter")
 	return nil
 }
 
@@ -266,7 +256,7 @@ type lifeUserRole struct {
 }
 
 type usersPage struct {
-	frame
+	site.Frame
 	Users       []lifeUserRow
 	Due         int
 	ReviewDays  int
@@ -277,17 +267,17 @@ type usersPage struct {
 }
 
 type userPage struct {
-	frame
+	site.Frame
 	User    lifeUserRow
 	Problem string
 }
 
 func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, error) {
-	members, err := s.db.OrgMembers(r.Context(), org)
+	members, err := s.DB.OrgMembers(r.Context(), org)
 	if err != nil {
 		return nil, 0, err
 	}
-	now, due := s.now(), 0
+	now, due := s.Now(), 0
 	rows := make([]lifeUserRow, 0, len(members))
 	for _, m := range members {
 		row := lifeUserRow{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email,
@@ -305,21 +295,21 @@ func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, erro
 	return rows, due, nil
 }
 
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, problem string, status int) {
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, problem string, status int) {
 	rows, due, err := s.userRows(r, v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "brukere.html", usersPage{frame: s.frame(r, v, "Brukere"), Users: rows, Due: due,
+	s.Render(w, r, "brukere.html", usersPage{Frame: s.Frame(r, v, "Brukere"), Users: rows, Due: due,
 		ReviewDays: int(s.rules.ReviewEvery / (24 * time.Hour)), Roles: governance.OrganisationRoles(), Form: f, Problem: problem,
 		CanGiveLead: v.For(governance.Rolleinnehaver)})
 }
 
-func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) userList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	f := newLifeForm("epost", "navn", "rolle")
 	f.Values["rolle"] = string(governance.Oppslagsbruker)
 	s.renderUsers(w, r, v, f, "", http.StatusOK)
@@ -342,7 +332,7 @@ const InvitationsPerDay = 50
 // (an account or none, blocked, a person's or the register's staff's, already
 // a member): the portal reveals nothing about who has an account, and never
 // shows an existing account's name.
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	f := newLifeForm("epost", "navn", "rolle")
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("epost")))
 	navn := strings.TrimSpace(r.PostFormValue("navn"))
@@ -369,8 +359,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) err
 		return nil
 	}
 	token, hash := newActivationToken()
-	expires := s.now().Add(ActivationValidity)
-	link := s.baseURL + "/aktiver/" + token
+	expires := s.Now().Add(ActivationValidity)
+	link := s.BaseURL + "/aktiver/" + token
 	letter := func(setPassword bool, name string) governance.Letter {
 		what := "Du har allerede en konto. Åpne lenken og godta invitasjonen for å få rollen:"
 		if setPassword {
@@ -380,9 +370,9 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) err
 			"%s har invitert deg til rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
 			"%s\n%s\n\nLenken kan brukes én gang og virker til %s. "+
 			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
-			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.osloTime(expires))}
+			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.OsloTime(expires))}
 	}
-	_, err := s.db.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
+	_, err := s.DB.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
 		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
 	if errors.Is(err, store.ErrLimit) {
 		s.renderUsers(w, r, v, f, fmt.Sprintf("Virksomheten har sendt %d invitasjoner det siste døgnet, som er det meste som er lov. Prøv igjen i morgen.", InvitationsPerDay),
@@ -392,8 +382,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *visitor) err
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Vi har sendt en invitasjon til "+email+". Personen får rollen når hen har tatt imot invitasjonen.")
-	redirect(w, r, "/portal/brukere")
+	s.Flash(r, "Vi har sendt en invitasjon til "+email+". Personen får rollen når hen har tatt imot invitasjonen.")
+	site.Redirect(w, r, "/portal/brukere")
 	return nil
 }
 
@@ -411,47 +401,47 @@ func tokenHash(token string) string {
 }
 
 // ownUser finds a user holding a role for the organisation; anyone else answers as unknown.
-func (s *Server) ownUser(w http.ResponseWriter, r *http.Request, v *visitor) (lifeUserRow, []lifeUserRow, bool) {
+func (s *Server) ownUser(w http.ResponseWriter, r *http.Request, v *site.Visitor) (lifeUserRow, []lifeUserRow, bool) {
 	rows, _, err := s.userRows(r, v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return lifeUserRow{}, nil, false
 	}
 	i := slices.IndexFunc(rows, func(u lifeUserRow) bool { return u.ID == r.PathValue("id") })
 	if i < 0 {
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return lifeUserRow{}, nil, false
 	}
 	return rows[i], rows, true
 }
 
-func (s *Server) userDetail(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) userDetail(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
 		return nil
 	}
-	s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u})
+	s.Render(w, r, "bruker.html", userPage{Frame: s.Frame(r, v, u.Navn), User: u})
 	return nil
 }
 
 // confirmUser records that the user still needs their roles (Rule AA-27).
-func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) confirmUser(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
 		return nil
 	}
-	if err := s.db.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
+	if err := s.DB.ConfirmMemberships(r.Context(), u.ID, v.Org, v.Actor()); err != nil {
 		return err
 	}
-	s.flash(r, "Bekreftet at "+u.Navn+" fortsatt trenger tilgangen.")
-	redirect(w, r, "/portal/brukere")
+	s.Flash(r, "Bekreftet at "+u.Navn+" fortsatt trenger tilgangen.")
+	site.Redirect(w, r, "/portal/brukere")
 	return nil
 }
 
 // removeUserRole takes a role away (Rule AA-27: a user who leaves or changes
 // tasks loses access). Portal access ends at the user's next click, since
 // every request reads their roles anew.
-func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	u, _, ok := s.ownUser(w, r, v)
 	if !ok {
 		return nil
@@ -462,7 +452,7 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	conflict := func(problem string) {
 		w.WriteHeader(http.StatusConflict)
-		s.render(w, r, "bruker.html", userPage{frame: s.frame(r, v, u.Navn), User: u, Problem: problem})
+		s.Render(w, r, "bruker.html", userPage{Frame: s.Frame(r, v, u.Navn), User: u, Problem: problem})
 	}
 	if role == governance.Rolleinnehaver && !v.For(governance.Rolleinnehaver) {
 		conflict("Bare en rolleinnehaver kan ta bort rollen rolleinnehaver.")
@@ -470,7 +460,7 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	// Someone must be left who can manage the organisation's users: the store
 	// checks it in the removal's transaction, so two removals at once cannot both pass (Rule AA-27).
-	err := s.db.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor())
+	err := s.DB.RemoveMembership(r.Context(), u.ID, v.Org, role, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		conflict(u.Navn + " er den eneste som kan administrere virksomhetens brukere. Gi en annen rollen administrator først.")
@@ -480,15 +470,15 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, v *visit
 	case err != nil:
 		return err
 	}
-	s.flash(r, u.Navn+" har ikke lenger rollen "+role.Label()+".")
-	redirect(w, r, "/portal/brukere")
+	s.Flash(r, u.Navn+" har ikke lenger rollen "+role.Label()+".")
+	site.Redirect(w, r, "/portal/brukere")
 	return nil
 }
 
 // ---- Invitation links: a new user sets a password, an existing one accepts (Rule AA-27) ----
 
 type activationPage struct {
-	frame
+	site.Frame
 	Navn, Email string
 	Accept      bool // an account with a password: it accepts the role, no password form
 	RoleLabel   string
@@ -501,13 +491,13 @@ type activationPage struct {
 func (s *Server) pendingInvitation(w http.ResponseWriter, r *http.Request) (store.PendingInvitation, bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
-	p, err := s.db.InvitationByToken(r.Context(), tokenHash(r.PathValue("token")))
+	p, err := s.DB.InvitationByToken(r.Context(), tokenHash(r.PathValue("token")))
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, nil)
+		s.NotFound(w, r, nil)
 		return p, false
 	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return p, false
 	}
 	return p, true
@@ -518,14 +508,14 @@ func (s *Server) renderActivation(w http.ResponseWriter, r *http.Request, p stor
 	if !p.SetPassword {
 		title = "Godta invitasjonen"
 	}
-	page := activationPage{frame: s.frame(r, nil, title), Navn: p.User.Navn, Email: p.User.Email, Accept: !p.SetPassword, Form: f}
+	page := activationPage{Frame: s.Frame(r, nil, title), Navn: p.User.Navn, Email: p.User.Email, Accept: !p.SetPassword, Form: f}
 	if p.Org != "" {
 		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.consumerName(r, p.Org)
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "aktiver.html", page)
+	s.Render(w, r, "aktiver.html", page)
 }
 
 func (s *Server) activationForm(w http.ResponseWriter, r *http.Request) {
@@ -545,17 +535,17 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.SetPassword {
-		m, err := s.db.AcceptInvitation(r.Context(), tokenHash(r.PathValue("token")))
+		m, err := s.DB.AcceptInvitation(r.Context(), tokenHash(r.PathValue("token")))
 		if errors.Is(err, store.ErrNotFound) {
-			s.notFound(w, r, nil)
+			s.NotFound(w, r, nil)
 			return
 		}
 		if err != nil {
-			s.pageError(w, r, err)
+			s.PageError(w, r, err)
 			return
 		}
-		s.flash(r, "Invitasjonen er godtatt: du har fått rollen "+m.Role.Label()+" for "+s.consumerName(r, m.Org)+".")
-		redirect(w, r, "/portal")
+		s.Flash(r, "Invitasjonen er godtatt: du har fått rollen "+m.Role.Label()+" for "+s.consumerName(r, m.Org)+".")
+		site.Redirect(w, r, "/portal")
 		return
 	}
 	f := newLifeForm("passord", "passord2")
@@ -571,18 +561,18 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := governance.HashPassword(pw)
 	if err == nil {
-		_, err = s.db.Activate(r.Context(), tokenHash(r.PathValue("token")), hash)
+		_, err = s.DB.Activate(r.Context(), tokenHash(r.PathValue("token")), hash)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, nil)
+		s.NotFound(w, r, nil)
 		return
 	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	s.flash(r, "Passordet er lagret. Logg inn med e-postadressen din og det nye passordet.")
-	redirect(w, r, "/logg-inn")
+	s.Flash(r, "Passordet er lagret. Logg inn med e-postadressen din og det nye passordet.")
+	site.Redirect(w, r, "/logg-inn")
 }
 
 // ---- The register's side: consumers, suspension (Rule AA-25) ----
@@ -593,7 +583,7 @@ type lifeConsumerRow struct {
 }
 
 type lifeConsumersPage struct {
-	frame
+	site.Frame
 	Consumers []lifeConsumerRow
 }
 
@@ -612,12 +602,12 @@ func lifeStatus(st access.Status) (string, string) {
 	return string(st), "neutral"
 }
 
-func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	sums, err := s.db.ConsumerSummaries(r.Context(), s.now())
+func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	sums, err := s.DB.ConsumerSummaries(r.Context(), s.Now())
 	if err != nil {
 		return err
 	}
-	p := lifeConsumersPage{frame: s.frame(r, v, "Konsumenter")}
+	p := lifeConsumersPage{Frame: s.Frame(r, v, "Konsumenter")}
 	for _, c := range sums {
 		row := lifeConsumerRow{ConsumerSummary: c}
 		row.StatusLabel, row.StatusColor = lifeStatus(c.Status)
@@ -626,7 +616,7 @@ func (s *Server) consumerList(w http.ResponseWriter, r *http.Request, v *visitor
 		}
 		p.Consumers = append(p.Consumers, row)
 	}
-	s.render(w, r, "konsumenter.html", p)
+	s.Render(w, r, "konsumenter.html", p)
 	return nil
 }
 
@@ -647,7 +637,7 @@ type lifeLetter struct {
 }
 
 type lifeConsumerPage struct {
-	frame
+	site.Frame
 	Consumer              access.Consumer
 	StatusLabel           string
 	StatusColor           string
@@ -664,7 +654,7 @@ type lifeConsumerPage struct {
 
 func (s *Server) lifeGrantRows(gs []access.Grant) []lifeGrantRow {
 	out := make([]lifeGrantRow, 0, len(gs))
-	now := s.now()
+	now := s.Now()
 	for _, g := range gs {
 		row := lifeGrantRow{Grant: g, From: s.osloDate(g.ValidFrom)}
 		if g.ValidTo != nil {
@@ -706,7 +696,7 @@ func (s *Server) lifeLetters(ms []governance.Letter) []lifeLetter {
 			out[i].To = append(out[i].To, m.To)
 			continue
 		}
-		lv := lifeLetter{Subject: m.Subject, Kind: m.Kind, Sent: s.osloTime(m.CreatedAt), To: []string{m.To}}
+		lv := lifeLetter{Subject: m.Subject, Kind: m.Kind, Sent: s.OsloTime(m.CreatedAt), To: []string{m.To}}
 		for _, para := range strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n\n") {
 			if para = strings.TrimSpace(para); para != "" {
 				lv.Paragraphs = append(lv.Paragraphs, strings.Split(para, "\n"))
@@ -718,43 +708,43 @@ func (s *Server) lifeLetters(ms []governance.Letter) []lifeLetter {
 	return out
 }
 
-func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visitor, orgnr string, f lifeForm, problem string, status int) {
+func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor, orgnr string, f lifeForm, problem string, status int) {
 	ctx := r.Context()
-	c, err := s.db.Consumer(ctx, orgnr)
+	c, err := s.DB.Consumer(ctx, orgnr)
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return
 	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	grants, err := s.db.Grants(ctx, orgnr)
+	grants, err := s.DB.Grants(ctx, orgnr)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	dels, err := s.db.Delegations(ctx, orgnr)
+	dels, err := s.DB.Delegations(ctx, orgnr)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	asProc, err := s.db.ProcessorDelegations(ctx, orgnr)
+	asProc, err := s.DB.ProcessorDelegations(ctx, orgnr)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	contacts, err := s.db.Contacts(ctx, orgnr)
+	contacts, err := s.DB.Contacts(ctx, orgnr)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	mails, err := s.db.MailTo(ctx, orgnr, 200)
+	mails, err := s.DB.MailTo(ctx, orgnr, 200)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p := lifeConsumerPage{frame: s.frame(r, v, c.Navn), Consumer: c, Grants: s.lifeGrantRows(grants), Delegations: s.lifeDelegationRows(r, dels),
+	p := lifeConsumerPage{Frame: s.Frame(r, v, c.Navn), Consumer: c, Grants: s.lifeGrantRows(grants), Delegations: s.lifeDelegationRows(r, dels),
 		AsProcessor: s.lifeDelegationRows(r, asProc), Contacts: contacts, Letters: s.lifeLetters(mails),
 		CanAct: v.Staff(governance.Saksbehandler), Form: f, Problem: problem}
 	p.StatusLabel, p.StatusColor = lifeStatus(c.Status)
@@ -773,10 +763,10 @@ func (s *Server) renderConsumer(w http.ResponseWriter, r *http.Request, v *visit
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "konsument.html", p)
+	s.Render(w, r, "konsument.html", p)
 }
 
-func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	s.renderConsumer(w, r, v, r.PathValue("orgnr"), newLifeForm("brudd"), "", http.StatusOK)
 	return nil
 }
@@ -787,9 +777,9 @@ const maxReason = 4000
 // suspendConsumer suspends all the consumer's access at once and writes to
 // every contact person in the same transaction (Rule AA-25): what was
 // breached, that access is suspended from now, and how to answer.
-func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	orgnr := r.PathValue("orgnr")
-	c, err := s.db.Consumer(r.Context(), orgnr)
+	c, err := s.DB.Consumer(r.Context(), orgnr)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
 	}
@@ -806,7 +796,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 		s.renderConsumer(w, r, v, orgnr, f, "", http.StatusBadRequest)
 		return nil
 	}
-	now := s.now()
+	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
 		"Registerforvalteren har suspendert virksomhetens tilgang til Aa-registeret fra %s, med virkning straks. "+
 		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen (regel AA-25).\n\n"+
@@ -817,8 +807,8 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 		"Forklar hva som har skjedd, og hva dere har gjort for å rette forholdet og hindre at det skjer igjen. "+
 		"Registerforvalteren vurderer svaret og gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
 		"Saksbehandler: %s (%s)\n",
-		c.Navn, c.Orgnr, s.osloTime(now), reason, v.User.Navn, v.User.Email)
-	res, err := s.db.SuspendConsumer(r.Context(), orgnr, reason, governance.Letter{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
+		c.Navn, c.Orgnr, s.OsloTime(now), reason, v.User.Navn, v.User.Email)
+	res, err := s.DB.SuspendConsumer(r.Context(), orgnr, reason, governance.Letter{Subject: "Varsel: tilgangen til Aa-registeret er suspendert", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, f, "Konsumenten har ingen aktive tilganger å suspendere.", http.StatusConflict)
 		return nil
@@ -830,22 +820,22 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *visi
 	if res.Letters == 0 {
 		msg = fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Konsumenten har ingen kontaktpersoner: send varselet på annen måte.", res.Grants)
 	}
-	s.flash(r, msg)
-	redirect(w, r, "/portal/konsumenter/"+orgnr)
+	s.Flash(r, msg)
+	site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
 	return nil
 }
 
 // resumeConsumer resumes the suspended grants and tells the contacts.
-func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	orgnr := r.PathValue("orgnr")
-	c, err := s.db.Consumer(r.Context(), orgnr)
+	c, err := s.DB.Consumer(r.Context(), orgnr)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
 	}
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
 		"Tilgangene som ble suspendert, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
-		c.Navn, c.Orgnr, s.osloTime(s.now()), v.User.Navn, v.User.Email)
-	res, err := s.db.ResumeConsumer(r.Context(), orgnr, governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
+		c.Navn, c.Orgnr, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)
+	res, err := s.DB.ResumeConsumer(r.Context(), orgnr, governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt", Body: body}, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		s.renderConsumer(w, r, v, orgnr, newLifeForm("brudd"), "Konsumenten har ingen suspenderte tilganger.", http.StatusConflict)
 		return nil
@@ -853,48 +843,48 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *visit
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Tilgangen er gjenopptatt (%d vedtak). Brev er sendt til %d kontaktpersoner.", res.Grants, res.Letters))
-	redirect(w, r, "/portal/konsumenter/"+orgnr)
+	s.Flash(r, fmt.Sprintf("Tilgangen er gjenopptatt (%d vedtak). Brev er sendt til %d kontaktpersoner.", res.Grants, res.Letters))
+	site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
 	return nil
 }
 
 // ---- Letters: the consumer's written notices ----
 
 type lettersPage struct {
-	frame
+	site.Frame
 	Letters []lifeLetter
 }
 
-func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	ms, err := s.db.MailTo(r.Context(), v.Org, 200)
+func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	ms, err := s.DB.MailTo(r.Context(), v.Org, 200)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "brev.html", lettersPage{frame: s.frame(r, v, "Brev"), Letters: s.lifeLetters(ms)})
+	s.Render(w, r, "brev.html", lettersPage{Frame: s.Frame(r, v, "Brev"), Letters: s.lifeLetters(ms)})
 	return nil
 }
 
 // ---- Termination by the consumer (Rule AA-26) ----
 
 type terminationPage struct {
-	frame
+	site.Frame
 	Grants      []lifeGrantRow
 	Delegations []lifeDelegationRow
 	Form        lifeForm
 }
 
-func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *visitor, f lifeForm, status int) {
-	grants, err := s.db.Grants(r.Context(), v.Org)
+func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *site.Visitor, f lifeForm, status int) {
+	grants, err := s.DB.Grants(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	dels, err := s.db.Delegations(r.Context(), v.Org)
+	dels, err := s.DB.Delegations(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p := terminationPage{frame: s.frame(r, v, "Avslutt tilgangen"), Form: f}
+	p := terminationPage{Frame: s.Frame(r, v, "Avslutt tilgangen"), Form: f}
 	var live []access.Grant
 	for _, g := range grants {
 		if g.Status == access.Active || g.Status == access.Suspended {
@@ -912,17 +902,17 @@ func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *vi
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "avslutt.html", p)
+	s.Render(w, r, "avslutt.html", p)
 }
 
-func (s *Server) terminationForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) terminationForm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	s.renderTermination(w, r, v, newLifeForm("bekreft"), http.StatusOK)
 	return nil
 }
 
 // terminate ends all the consumer's access at its role holder's request, in
 // one transaction with its events and a receipt (Rule AA-26).
-func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	if r.PostFormValue("bekreft") == "" {
 		f := newLifeForm("bekreft")
 		f.Errors["bekreft"] = "Kryss av for at du forstår at all tilgang avsluttes nå."
@@ -930,7 +920,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) e
 		return nil
 	}
 	ctx := r.Context()
-	grants, err := s.db.Grants(ctx, v.Org)
+	grants, err := s.DB.Grants(ctx, v.Org)
 	if err != nil {
 		return err
 	}
@@ -943,14 +933,14 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) e
 	if len(ended) == 0 {
 		ended = []string{"- ingen aktive vedtak"}
 	}
-	now := s.now()
+	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen (regel AA-26).\n\n"+
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
-		v.OrgName, v.Org, v.User.Navn, s.osloTime(now), strings.Join(ended, "\n"))
+		v.OrgName, v.Org, v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
 	receipt := governance.Letter{Kind: governance.LetterTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
 	letters := []governance.Letter{receipt} // to every contact person
-	contacts, err := s.db.Contacts(ctx, v.Org)
+	contacts, err := s.DB.Contacts(ctx, v.Org)
 	if err != nil {
 		return err
 	}
@@ -959,12 +949,12 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *visitor) e
 		me.To = v.User.Email
 		letters = append(letters, me)
 	}
-	res, err := s.db.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
+	res, err := s.DB.EndConsumerAccess(ctx, v.Org, store.ReasonTerminated, v.Actor(), letters...)
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("All tilgang er avsluttet: %d vedtak og %d databehandlerdelegeringer. Kvitteringen står nedenfor.", res.Grants, res.Delegations))
-	redirect(w, r, "/portal/brev")
+	s.Flash(r, fmt.Sprintf("All tilgang er avsluttet: %d vedtak og %d databehandlerdelegeringer. Kvitteringen står nedenfor.", res.Grants, res.Delegations))
+	site.Redirect(w, r, "/portal/brev")
 	return nil
 }
 
@@ -978,20 +968,20 @@ type enhetRun struct {
 }
 
 type enhetsregisteretPage struct {
-	frame
+	site.Frame
 	Runs    []enhetRun
 	Problem string
 }
 
-func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor, problem string, status int) {
-	runs, err := s.db.EnhetsregisteretRuns(r.Context(), 30)
+func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *site.Visitor, problem string, status int) {
+	runs, err := s.DB.EnhetsregisteretRuns(r.Context(), 30)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p := enhetsregisteretPage{frame: s.frame(r, v, "Enhetsregisteret"), Problem: problem}
+	p := enhetsregisteretPage{Frame: s.Frame(r, v, "Enhetsregisteret"), Problem: problem}
 	for _, run := range runs {
-		er := enhetRun{Source: run.Source, Started: s.osloTime(run.StartedAt), Finished: s.osloTime(run.FinishedAt), Failed: run.Error != "", Entries: run.Entries}
+		er := enhetRun{Source: run.Source, Started: s.OsloTime(run.StartedAt), Finished: s.OsloTime(run.FinishedAt), Failed: run.Error != "", Entries: run.Entries}
 		for _, o := range run.Ceased {
 			er.Ceased = append(er.Ceased, s.consumerName(r, o)+" ("+o+")")
 		}
@@ -1003,10 +993,10 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "enhetsregisteret.html", p)
+	s.Render(w, r, "enhetsregisteret.html", p)
 }
 
-func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) enhetsregisteret(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	s.renderEnhetsregisteret(w, r, v, "", http.StatusOK)
 	return nil
 }
@@ -1019,7 +1009,7 @@ const maxEnhetUpload = 2 << 30
 
 // uploadEnhetsregisteret imports an uploaded file at once, streamed from the
 // request without storing it.
-func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxEnhetUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -1044,15 +1034,15 @@ func (s *Server) uploadEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 			s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)
 			return nil
 		}
-		run, err := s.db.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
+		run, err := s.DB.ImportEnhetsregisteret(r.Context(), part, "opplastet fil "+name, v.Actor())
 		if err != nil {
 			// The details (parser, driver or SQL text) go to the server log only.
-			s.log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
+			s.Log.Warn("enhetsregisteret upload failed", "err", err, "run", run.ID, "correlation_id", httperr.CorrelationID(r.Context()))
 			s.renderEnhetsregisteret(w, r, v, "Filen kunne ikke leses, og ingenting er endret. "+enhetFailed, http.StatusBadRequest)
 			return nil
 		}
-		s.flash(r, fmt.Sprintf("Leste %d enheter. %d konsumenter eller databehandlere har mistet tilgangen.", run.Entries, len(run.Ceased)))
-		redirect(w, r, "/portal/forvalter/enhetsregisteret")
+		s.Flash(r, fmt.Sprintf("Leste %d enheter. %d konsumenter eller databehandlere har mistet tilgangen.", run.Entries, len(run.Ceased)))
+		site.Redirect(w, r, "/portal/forvalter/enhetsregisteret")
 		return nil
 	}
 	s.renderEnhetsregisteret(w, r, v, "Velg en fil å lese inn.", http.StatusBadRequest)

@@ -17,6 +17,7 @@ import (
 	"deling/internal/store"
 	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Extracts (uttrekk): a consumer with an extract grant orders an asynchronous
@@ -52,7 +53,7 @@ type formError struct {
 }
 
 type extractPageData struct {
-	frame
+	site.Frame
 	Enabled bool
 	Jobs    extractJobsData
 	Form    extractForm
@@ -86,18 +87,18 @@ func (p extractPageData) ErrorFor(field string) string {
 }
 
 func (s *Server) extractJobs(ctx context.Context, org string) (extractJobsData, error) {
-	jobs, err := s.db.Extracts(ctx, org, 50)
+	jobs, err := s.DB.Extracts(ctx, org, 50)
 	if err != nil {
 		return extractJobsData{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	var out extractJobsData
 	for _, j := range jobs {
-		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.oslo).Format("02.01.2006 15:04"),
+		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.Oslo).Format("02.01.2006 15:04"),
 			Error: j.Error, Enhet: channel.UnitNames[j.Kind], Written: j.Written, UnitsDone: j.UnitsDone, UnitsTotal: j.UnitsTotal,
 			Done: j.Status == extract.StatusDone && !j.Expired(now), Active: j.Status.Active()}
 		if !j.ExpiresAt.IsZero() && !j.Expired(now) {
-			row.Expires = j.ExpiresAt.In(s.oslo).Format("02.01.2006 15:04")
+			row.Expires = j.ExpiresAt.In(s.Oslo).Format("02.01.2006 15:04")
 		}
 		if channel.BatchStateOf(j, 0, now) == channel.BatchReady {
 			for n := range j.Batches {
@@ -110,13 +111,13 @@ func (s *Server) extractJobs(ctx context.Context, org string) (extractJobsData, 
 	return out, nil
 }
 
-func (s *Server) renderExtractPage(w http.ResponseWriter, r *http.Request, v *visitor, p extractPageData, status int) {
+func (s *Server) renderExtractPage(w http.ResponseWriter, r *http.Request, v *site.Visitor, p extractPageData, status int) {
 	var err error
 	if p.Jobs, err = s.extractJobs(r.Context(), v.Org); err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	p.frame, p.Enabled, p.TTLDays = s.frame(r, v, "Uttrekk"), s.ExtractsOn(), int(s.extractTTL/(24*time.Hour))
+	p.Frame, p.Enabled, p.TTLDays = s.Frame(r, v, "Uttrekk"), s.ExtractsOn(), int(s.extractTTL/(24*time.Hour))
 	if p.Form.Format == "" {
 		p.Form.Format = extract.FormatJSONL
 	}
@@ -126,21 +127,21 @@ func (s *Server) renderExtractPage(w http.ResponseWriter, r *http.Request, v *vi
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
-	s.render(w, r, "uttrekk.html", p)
+	s.Render(w, r, "uttrekk.html", p)
 }
 
-func (s *Server) extractPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) extractPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	s.renderExtractPage(w, r, v, extractPageData{}, http.StatusOK)
 	return nil
 }
 
 // extractJobsFragment is the job table alone, for htmx to poll while a job runs.
-func (s *Server) extractJobsFragment(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) extractJobsFragment(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	jobs, err := s.extractJobs(r.Context(), v.Org)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "uttrekk-jobber", jobs)
+	s.Render(w, r, "uttrekk-jobber", jobs)
 	return nil
 }
 
@@ -152,7 +153,7 @@ var formFields = map[string]string{
 
 // extractOrder starts an extract from the page, for the organisation acted
 // for, under the same access decision as the API (channel extract).
-func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	form := extractForm{Enhetstype: r.PostFormValue("enhetstype"), Orgnumre: r.PostFormValue("orgnumre"), Format: r.PostFormValue("format"),
 		Statuser: r.PostForm["statuser"], Fra: strings.TrimSpace(r.PostFormValue("fra")), Til: strings.TrimSpace(r.PostFormValue("til"))}
 	p := extractPageData{Form: form}
@@ -197,7 +198,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 		s.renderExtractPage(w, r, v, p, http.StatusBadRequest)
 		return nil
 	}
-	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	in, err := s.DB.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	crit, _ := json.Marshal(channel.ExtractCriteria{JobbID: job.ID, ExtractRequest: req})
 	rec := s.portalExtractRecord(r, v, crit)
 	rec.Status, rec.Grants = http.StatusSeeOther, d.GrantRefs()
-	switch _, err := s.db.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
+	switch _, err := s.DB.CreateExtract(r.Context(), job, extract.MaxActive, rec); {
 	case errors.Is(err, extract.ErrTooMany):
 		p.Denied = fmt.Sprintf("Virksomheten har allerede %d uttrekk som venter eller kjører. Vent til ett av dem er ferdig, eller slett et.", extract.MaxActive)
 		s.renderExtractPage(w, r, v, p, http.StatusTooManyRequests)
@@ -223,13 +224,13 @@ func (s *Server) extractOrder(w http.ResponseWriter, r *http.Request, v *visitor
 	case err != nil:
 		return err
 	}
-	s.flash(r, "Uttrekket er bestilt. Siden viser fremdriften; batchene kan lastes ned etter hvert som de blir klare.")
-	redirect(w, r, "/portal/uttrekk")
+	s.Flash(r, "Uttrekket er bestilt. Siden viser fremdriften; batchene kan lastes ned etter hvert som de blir klare.")
+	site.Redirect(w, r, "/portal/uttrekk")
 	return nil
 }
 
 // portalExtractRecord is a log record of something the signed-in user did with an extract (Rule AA-16).
-func (s *Server) portalExtractRecord(r *http.Request, v *visitor, crit []byte) *audit.Record {
+func (s *Server) portalExtractRecord(r *http.Request, v *site.Visitor, crit []byte) *audit.Record {
 	return &audit.Record{Kind: audit.KindLookup, Channel: string(access.ChannelExtract), Consumer: v.Org, EndUser: v.Actor(),
 		CorrelationID: httperr.CorrelationID(r.Context()), Operation: r.Pattern, Request: crit, Decision: audit.Permit}
 }
@@ -237,23 +238,23 @@ func (s *Server) portalExtractRecord(r *http.Request, v *visitor, crit []byte) *
 // extractPortalBatch downloads a batch from the page, through the same
 // checks as the API: the organisation's own job, a whole batch, the access
 // decision made again, and the fetch logged before the batch leaves.
-func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	j, ok, err := s.OwnExtract(r.Context(), r.PathValue("jobbid"), v.Org, "")
 	if err != nil {
 		return err
 	}
 	n, nok := channel.ParseBatchNumber(r.PathValue("n"))
-	if !ok || !nok || channel.BatchStateOf(j, n, s.now()) != channel.BatchReady {
+	if !ok || !nok || channel.BatchStateOf(j, n, s.Now()) != channel.BatchReady {
 		return httperr.ErrNotFound
 	}
-	in, err := s.db.AccessInputs(r.Context(), v.Org, "")
+	in, err := s.DB.AccessInputs(r.Context(), v.Org, "")
 	if err != nil {
 		return err
 	}
 	d := s.DecideExtract(in, v.Org, "", j.Kind, j.History)
 	if !d.Permit {
 		w.WriteHeader(http.StatusForbidden)
-		s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
+		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
 		return nil
 	}
 	f, b, err := s.OpenBatch(r.Context(), j, n)
@@ -272,7 +273,7 @@ func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *v
 }
 
 // extractPortalDelete deletes a job from the page.
-func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	j, ok, err := s.OwnExtract(r.Context(), r.PathValue("jobbid"), v.Org, "")
 	if err != nil {
 		return err
@@ -285,14 +286,14 @@ func (s *Server) extractPortalDelete(w http.ResponseWriter, r *http.Request, v *
 	rec.Status = http.StatusSeeOther
 	if !s.DeleteExtract(r.Context(), j, rec, func(err error) {
 		if errors.Is(err, store.ErrNotFound) { // deleted meanwhile, e.g. in another tab
-			s.notFound(w, r, v)
+			s.NotFound(w, r, v)
 			return
 		}
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 	}) {
 		return nil
 	}
-	s.flash(r, "Uttrekket er slettet.")
-	redirect(w, r, "/portal/uttrekk")
+	s.Flash(r, "Uttrekket er slettet.")
+	site.Redirect(w, r, "/portal/uttrekk")
 	return nil
 }

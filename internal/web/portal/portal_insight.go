@@ -9,6 +9,7 @@ import (
 	"deling/internal/store"
 	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Insight in the portal (Rule AA-17): a signed-in person sees which consumers
@@ -19,7 +20,7 @@ import (
 // such read is itself a record in the log.
 
 type insightPage struct {
-	frame
+	site.Frame
 	Insight channel.PersonInsight
 	// Staff: the insight was given to a person who asked; Error is a form message.
 	Staff bool
@@ -28,7 +29,7 @@ type insightPage struct {
 }
 
 // myInsight shows the signed-in person their insight.
-func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	in, err := s.PersonInsightFor(r, v.User.PID)
 	if err != nil {
 		return err
@@ -36,7 +37,7 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) e
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
 		return err // fail closed: no insight that is not logged
 	}
-	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
+	s.Render(w, r, "innsyn.html", insightPage{Frame: s.Frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
 	return nil
 }
 
@@ -44,12 +45,12 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *visitor) e
 // other record answers as if it did not exist. The receipt discloses the
 // person's own subject salt and no one else's (Rule AA-17), and the download
 // is itself a record in the log, appended before the receipt leaves.
-func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	index, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
 	if err != nil {
 		return httperr.ErrNotFound
 	}
-	recs, err := s.db.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
+	recs, err := s.DB.StoredRecords(r.Context(), store.RecordQuery{Subject: v.User.PID, After: index - 1, AfterSet: index > 0, Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -69,20 +70,20 @@ func (s *Server) myReceipt(w http.ResponseWriter, r *http.Request, v *visitor) e
 	return nil
 }
 
-func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	s.render(w, r, "innsyn.html", insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true})
+func (s *Server) staffInsightForm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	s.Render(w, r, "innsyn.html", insightPage{Frame: s.Frame(r, v, "Innsyn for en person"), Staff: true})
 	return nil
 }
 
 // staffInsight gives a person's insight to the register's staff, who pass it
 // on; the fødselsnummer comes in the form body, never in the URL.
-func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	p := insightPage{frame: s.frame(r, v, "Innsyn for en person"), Staff: true}
+func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	p := insightPage{Frame: s.Frame(r, v, "Innsyn for en person"), Staff: true}
 	ident, why, ok := s.ParsePerson(r.PostFormValue("fodselsnummer"))
 	if !ok {
 		p.Error = "Fødselsnummeret er ikke gyldig: " + why + "."
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "innsyn.html", p)
+		s.Render(w, r, "innsyn.html", p)
 		return nil
 	}
 	in, err := s.PersonInsightFor(r, ident)
@@ -93,19 +94,19 @@ func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *visitor
 		return err
 	}
 	p.Insight, p.Shown = in, true
-	s.render(w, r, "innsyn.html", p)
+	s.Render(w, r, "innsyn.html", p)
 	return nil
 }
 
 // ownLogPage is a consumer's own lookups, a page at a time.
 type ownLogPage struct {
-	frame
+	site.Frame
 	Records []audit.Record
 	Next    string
 }
 
 // ownLog shows the organisation's newest lookups, oldest first within the page; ?side= pages on.
-func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	q := store.RecordQuery{Consumer: v.Org, Limit: 50}
 	if side := r.URL.Query().Get("side"); side != "" {
 		n, err := strconv.ParseUint(side, 10, 63) // beyond int64 the store's comparison would wrap to the first page
@@ -114,14 +115,14 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) erro
 		}
 		q.After, q.AfterSet = n, true
 	}
-	recs, err := s.db.StoredRecords(r.Context(), q)
+	recs, err := s.DB.StoredRecords(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org}); err != nil {
 		return err
 	}
-	p := ownLogPage{frame: s.frame(r, v, "Oppslagslogg")}
+	p := ownLogPage{Frame: s.Frame(r, v, "Oppslagslogg")}
 	for _, sr := range recs {
 		if sr.Record.Kind == audit.KindLookup {
 			p.Records = append(p.Records, sr.Record.ForConsumer())
@@ -130,12 +131,12 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *visitor) erro
 	if len(recs) == q.Limit {
 		p.Next = strconv.FormatUint(recs[len(recs)-1].Seq, 10)
 	}
-	s.render(w, r, "oppslagslogg.html", p)
+	s.Render(w, r, "oppslagslogg.html", p)
 	return nil
 }
 
 // ownLogDownload streams every lookup of the organisation as JSON lines.
-func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) ownLogDownload(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), v.Org, "", map[string]string{"consumer": v.Org, "format": "jsonl"}); err != nil {
 		return err
 	}

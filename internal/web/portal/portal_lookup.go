@@ -15,6 +15,7 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Web lookup (web-oppslag): a consumer's web users look people up in the
@@ -33,7 +34,7 @@ const (
 
 // lookupPage is the web lookup page: the terms to tick, the search form, and results.
 type lookupPage struct {
-	frame
+	site.Frame
 	NeedTerms  bool
 	TermsError string
 	Kind       string
@@ -57,30 +58,30 @@ type lookupRow struct {
 }
 
 // termsOK reports whether the user ticked the terms at this sign-in, for the organisation acted for (Rule AA-04).
-func (s *Server) termsOK(r *http.Request, v *visitor) bool {
-	return s.sessions.GetString(r.Context(), sessionTermsOK) == v.Org
+func (s *Server) termsOK(r *http.Request, v *site.Visitor) bool {
+	return s.Sessions.GetString(r.Context(), sessionTermsOK) == v.Org
 }
 
-func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: !s.termsOK(r, v), Kind: searchPerson})
+func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	s.Render(w, r, "oppslag.html", lookupPage{Frame: s.Frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: !s.termsOK(r, v), Kind: searchPerson})
 	return nil
 }
 
 // lookupTerms records that the user read the terms and knows the duty of confidentiality (Rule AA-04).
-func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	if r.PostFormValue("bekreft") != "ja" {
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "oppslag.html", lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: true,
+		s.Render(w, r, "oppslag.html", lookupPage{Frame: s.Frame(r, v, "Oppslag i Aa-registeret"), NeedTerms: true,
 			TermsError: "Du må bekrefte at du har lest vilkårene og kjenner taushetsplikten før du kan søke."})
 		return nil
 	}
 	// The acceptance is recorded per user, of the terms version in force (or, with none published yet, as an event).
-	versions, err := s.db.TermsVersions(r.Context())
+	versions, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
-	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.now()); cur != nil {
-		err = s.db.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
+	if cur, _ := governance.InEffect(versions, governance.Bruksvilkar, s.Now()); cur != nil {
+		err = s.DB.RecordUserAcceptance(r.Context(), v.User.ID, v.Org, cur.ID)
 	} else {
 		err = s.audit.Append(r.Context(), &audit.Record{Kind: audit.KindTerms, Consumer: v.Org, Actor: v.Actor(), CorrelationID: httperr.CorrelationID(r.Context()),
 			Event: json.RawMessage(`{"change":"user_accepted","version":""}`)})
@@ -88,8 +89,8 @@ func (s *Server) lookupTerms(w http.ResponseWriter, r *http.Request, v *visitor)
 	if err != nil {
 		return err
 	}
-	s.sessions.Put(r.Context(), sessionTermsOK, v.Org)
-	redirect(w, r, "/portal/oppslag")
+	s.Sessions.Put(r.Context(), sessionTermsOK, v.Org)
+	site.Redirect(w, r, "/portal/oppslag")
 	return nil
 }
 
@@ -98,12 +99,12 @@ const lookupTimeout = 15 * time.Second
 
 // lookupSearch answers a search, or the next page of one, through the lookup
 // pipeline (package lookup) as every channel does.
-func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	// Every search is logged, whether or not the browser stays for the answer:
 	// the work is detached from the connection, with a bound of its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), lookupTimeout)
 	defer cancel()
-	p := lookupPage{frame: s.frame(r, v, "Oppslag i Aa-registeret"), Kind: r.PostFormValue("sok"), Ident: strings.TrimSpace(r.PostFormValue("ident"))}
+	p := lookupPage{Frame: s.Frame(r, v, "Oppslag i Aa-registeret"), Kind: r.PostFormValue("sok"), Ident: strings.TrimSpace(r.PostFormValue("ident"))}
 	if len(p.Ident) > 64 {
 		p.Ident = p.Ident[:64]
 	}
@@ -123,7 +124,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 			return httperr.WithStatus(http.StatusServiceUnavailable, err)
 		}
 		w.WriteHeader(status)
-		s.render(w, r, "oppslag.html", p)
+		s.Render(w, r, "oppslag.html", p)
 		return nil
 	}
 	if !s.termsOK(r, v) {
@@ -165,7 +166,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 	case errors.As(err, &denied): // logged by the pipeline
 		p.Denied = denied.Text
 		w.WriteHeader(http.StatusForbidden)
-		s.render(w, r, "oppslag.html", p)
+		s.Render(w, r, "oppslag.html", p)
 		return nil
 	case errors.Is(err, lookup.ErrNotLogged):
 		return httperr.WithStatus(http.StatusServiceUnavailable, err)
@@ -192,7 +193,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *visitor
 		return httperr.WithStatus(http.StatusServiceUnavailable, err)
 	}
 	p.Searched, p.Next = true, a.Next
-	s.render(w, r, "oppslag.html", p)
+	s.Render(w, r, "oppslag.html", p)
 	return nil
 }
 
@@ -246,7 +247,7 @@ func (c *nameCache) person(ident string) (string, error) {
 	if n, ok := c.names[ident]; ok {
 		return n, nil
 	}
-	p, err := c.s.db.Person(c.r.Context(), ident)
+	p, err := c.s.DB.Person(c.r.Context(), ident)
 	name := ""
 	switch {
 	case err == nil:
@@ -265,7 +266,7 @@ func (c *nameCache) org(ident string) (string, error) {
 	if len(ident) == 11 { // a private employer is a person
 		return c.person(ident)
 	}
-	o, err := c.s.db.Organisation(c.r.Context(), ident)
+	o, err := c.s.DB.Organisation(c.r.Context(), ident)
 	name := ""
 	switch {
 	case err == nil:

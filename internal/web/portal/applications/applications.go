@@ -1,4 +1,4 @@
-package portal
+package applications
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/portal/site"
 )
 
 // Applications (søknad), case handling, decisions (vedtak) and the grants
@@ -65,9 +66,9 @@ type appView struct {
 	Successor *governance.Application
 }
 
-func (s *Server) inOslo(t time.Time) time.Time { return t.In(s.oslo) }
+func (s *Feature) inOslo(t time.Time) time.Time { return t.In(s.Oslo) }
 
-func (s *Server) appView(ctx context.Context, a governance.Application) (appView, error) {
+func (s *Feature) appView(ctx context.Context, a governance.Application) (appView, error) {
 	v := appView{Application: a}
 	if a.SignedAt != nil {
 		t := s.inOslo(*a.SignedAt)
@@ -106,7 +107,7 @@ func (s *Server) appView(ctx context.Context, a governance.Application) (appView
 	}
 	var err error
 	if a.SegmentID != "" {
-		segs, err := s.db.Segments(ctx)
+		segs, err := s.DB.Segments(ctx)
 		if err != nil {
 			return v, err
 		}
@@ -116,19 +117,19 @@ func (s *Server) appView(ctx context.Context, a governance.Application) (appView
 			}
 		}
 	}
-	if v.History, err = s.db.ApplicationHistory(ctx, a.ID); err != nil {
+	if v.History, err = s.DB.ApplicationHistory(ctx, a.ID); err != nil {
 		return v, err
 	}
 	for i := range v.History {
 		v.History[i].At = s.inOslo(v.History[i].At)
 	}
-	if v.Decisions, err = s.db.Decisions(ctx, a.ID); err != nil {
+	if v.Decisions, err = s.DB.Decisions(ctx, a.ID); err != nil {
 		return v, err
 	}
 	for i := range v.Decisions {
 		v.Decisions[i].CreatedAt = s.inOslo(v.Decisions[i].CreatedAt)
 	}
-	succ, err := s.db.Successors(ctx, a.ID)
+	succ, err := s.DB.Successors(ctx, a.ID)
 	if err != nil {
 		return v, err
 	}
@@ -140,29 +141,29 @@ func (s *Server) appView(ctx context.Context, a governance.Application) (appView
 
 // ownApplication loads an application of the organisation the visitor acts
 // for; any other answers as if it did not exist.
-func (s *Server) ownApplication(w http.ResponseWriter, r *http.Request, v *visitor) (governance.Application, bool) {
-	a, err := s.db.Application(r.Context(), r.PathValue("id"))
+func (s *Feature) ownApplication(w http.ResponseWriter, r *http.Request, v *site.Visitor) (governance.Application, bool) {
+	a, err := s.DB.Application(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && a.Org != v.Org):
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return a, false
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return a, false
 	}
 	return a, true
 }
 
 // anyApplication loads an application for the register's staff.
-func (s *Server) anyApplication(w http.ResponseWriter, r *http.Request, v *visitor) (governance.Application, bool) {
-	a, err := s.db.Application(r.Context(), r.PathValue("id"))
+func (s *Feature) anyApplication(w http.ResponseWriter, r *http.Request, v *site.Visitor) (governance.Application, bool) {
+	a, err := s.DB.Application(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(caseStatuses(), a.Status)):
 		// Drafts and applications waiting for signature are the applicant's own.
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return a, false
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return a, false
 	}
 	return a, true
@@ -170,13 +171,13 @@ func (s *Server) anyApplication(w http.ResponseWriter, r *http.Request, v *visit
 
 // may checks that the visitor may take step on a now; it answers 403 when the
 // role may not, and returns to the page with a message when the status has moved on.
-func (s *Server) may(w http.ResponseWriter, r *http.Request, v *visitor, a governance.Application, step governance.Step, back string) bool {
+func (s *Feature) may(w http.ResponseWriter, r *http.Request, v *site.Visitor, a governance.Application, step governance.Step, back string) bool {
 	// Separation of duties is in the rule (governance.TransitionOn), so the page's buttons agree.
 	_, err := governance.TransitionOn(a, step, v.Actor(), v.Memberships)
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
 		w.WriteHeader(http.StatusForbidden)
-		s.render(w, r, "forbidden.html", s.frame(r, v, "Ingen tilgang"))
+		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
 		return false
 	case err != nil:
 		s.stale(w, r, back)
@@ -186,21 +187,21 @@ func (s *Server) may(w http.ResponseWriter, r *http.Request, v *visitor, a gover
 }
 
 // stale returns to a page whose application has moved on since it was shown.
-func (s *Server) stale(w http.ResponseWriter, r *http.Request, back string) {
-	s.flash(r, "Søknaden har endret status siden siden ble vist. Se hvor den står nå.")
-	redirect(w, r, back)
+func (s *Feature) stale(w http.ResponseWriter, r *http.Request, back string) {
+	s.Flash(r, "Søknaden har endret status siden siden ble vist. Se hvor den står nå.")
+	site.Redirect(w, r, back)
 }
 
 // stepDone ends a step: a conflict means the status moved on under us.
-func (s *Server) stepDone(w http.ResponseWriter, r *http.Request, err error, back, msg string) {
+func (s *Feature) stepDone(w http.ResponseWriter, r *http.Request, err error, back, msg string) {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.stale(w, r, back)
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 	default:
-		s.flash(r, msg)
-		redirect(w, r, back)
+		s.Flash(r, msg)
+		site.Redirect(w, r, back)
 	}
 }
 
@@ -218,7 +219,7 @@ type applicationRow struct {
 	Short string
 }
 
-func (s *Server) rows(apps []governance.Application) []applicationRow {
+func (s *Feature) rows(apps []governance.Application) []applicationRow {
 	out := make([]applicationRow, len(apps))
 	for i, a := range apps {
 		a.CreatedAt, a.UpdatedAt = s.inOslo(a.CreatedAt), s.inOslo(a.UpdatedAt)
@@ -230,21 +231,21 @@ func (s *Server) rows(apps []governance.Application) []applicationRow {
 	return out
 }
 
-func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	apps, err := s.db.Applications(r.Context(), v.Org)
+func (s *Feature) applicationList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	apps, err := s.DB.Applications(r.Context(), v.Org)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "soknader.html", struct {
-		frame
+	s.Render(w, r, "soknader.html", struct {
+		site.Frame
 		Apps []applicationRow
-	}{s.frame(r, v, "Søknader"), s.rows(apps)})
+	}{s.Frame(r, v, "Søknader"), s.rows(apps)})
 	return nil
 }
 
 // applicationFormPage is the application form.
 type applicationFormPage struct {
-	frame
+	site.Frame
 	App       governance.Application
 	Action    string
 	Values    map[string]string
@@ -329,7 +330,7 @@ func summary(bad map[string]string, order []string) []fieldError {
 
 // offered are the packages the chooser lists: the latest version of each,
 // and any other version the application already asks for.
-func (s *Server) offered(f governance.ApplicationForm) []access.Package {
+func (s *Feature) offered(f governance.ApplicationForm) []access.Package {
 	var out []access.Package
 	for _, p := range s.catalogue.Packages() {
 		latest, err := s.catalogue.Resolve(p.ID)
@@ -341,9 +342,9 @@ func (s *Server) offered(f governance.ApplicationForm) []access.Package {
 	return out
 }
 
-func (s *Server) formPage(r *http.Request, v *visitor, title, action string, a governance.Application, bad map[string]string) applicationFormPage {
+func (s *Feature) formPage(r *http.Request, v *site.Visitor, title, action string, a governance.Application, bad map[string]string) applicationFormPage {
 	f := a.Form
-	p := applicationFormPage{frame: s.frame(r, v, title), App: a, Action: action, Errors: bad, DPF: f.DPFConfirmed, Terms: f.TermsAccepted,
+	p := applicationFormPage{Frame: s.Frame(r, v, title), App: a, Action: action, Errors: bad, DPF: f.DPFConfirmed, Terms: f.TermsAccepted,
 		Answering: a.Status == governance.AppNeedsAnswer, Answer: a.Answer, Replaces: a.Replaces}
 	p.Values = map[string]string{
 		governance.FieldNavn: f.Navn, governance.FieldOrgnr: f.Orgnr, governance.FieldPurpose: f.Purpose,
@@ -393,7 +394,7 @@ func (s *Server) formPage(r *http.Request, v *visitor, title, action string, a g
 
 // parseApplicationForm reads the application form. The contracting
 // organisation is the one the visitor acts for, never a posted number.
-func (s *Server) parseApplicationForm(w http.ResponseWriter, r *http.Request, org string) (governance.ApplicationForm, error) {
+func (s *Feature) parseApplicationForm(w http.ResponseWriter, r *http.Request, org string) (governance.ApplicationForm, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		return governance.ApplicationForm{}, err
@@ -454,7 +455,7 @@ func (s *Server) parseApplicationForm(w http.ResponseWriter, r *http.Request, or
 }
 
 // newApplicationForm is the form of a new application, filled in with what the portal knows.
-func (s *Server) newApplicationForm(v *visitor) governance.Application {
+func (s *Feature) newApplicationForm(v *site.Visitor) governance.Application {
 	f := governance.ApplicationForm{Orgnr: v.Org, Navn: v.OrgName}
 	if f.Navn == v.Org {
 		f.Navn = ""
@@ -463,41 +464,41 @@ func (s *Server) newApplicationForm(v *visitor) governance.Application {
 	return governance.Application{Org: v.Org, Form: f}
 }
 
-func (s *Server) applicationNew(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	s.render(w, r, "soknad_skjema.html", s.formPage(r, v, "Ny søknad", "/portal/soknader/ny", s.newApplicationForm(v), nil))
+func (s *Feature) applicationNew(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	s.Render(w, r, "soknad_skjema.html", s.formPage(r, v, "Ny søknad", "/portal/soknader/ny", s.newApplicationForm(v), nil))
 	return nil
 }
 
 // showForm renders the form of an application, with its history once it has one.
-func (s *Server) showForm(w http.ResponseWriter, r *http.Request, v *visitor, title, action string, a governance.Application, bad map[string]string, status int) {
+func (s *Feature) showForm(w http.ResponseWriter, r *http.Request, v *site.Visitor, title, action string, a governance.Application, bad map[string]string, status int) {
 	p := s.formPage(r, v, title, action, a, bad)
 	if a.ID != "" {
 		av, err := s.appView(r.Context(), a)
 		if err != nil {
-			s.pageError(w, r, err)
+			s.PageError(w, r, err)
 			return
 		}
 		p.History, p.Decisions = av.History, av.Decisions
 	}
 	w.WriteHeader(status)
-	s.render(w, r, "soknad_skjema.html", p)
+	s.Render(w, r, "soknad_skjema.html", p)
 }
 
 // badForm shows the form again with its errors; nothing was stored.
-func (s *Server) badForm(w http.ResponseWriter, r *http.Request, v *visitor, title, action string, a governance.Application, bad map[string]string) {
+func (s *Feature) badForm(w http.ResponseWriter, r *http.Request, v *site.Visitor, title, action string, a governance.Application, bad map[string]string) {
 	s.showForm(w, r, v, title, action, a, bad, http.StatusBadRequest)
 }
 
 // checkForm validates the form for the action: a draft need only be well
 // formed; an application sent to signing, or answered, must be complete.
-func (s *Server) checkForm(f *governance.ApplicationForm, handling, answer string) map[string]string {
+func (s *Feature) checkForm(f *governance.ApplicationForm, handling, answer string) map[string]string {
 	switch handling {
 	case "lagre":
 		return f.ValidateDraft(s.catalogue)
 	case "send":
-		return f.Validate(s.env, s.catalogue)
+		return f.Validate(s.Env, s.catalogue)
 	case "svar":
-		bad := f.Validate(s.env, s.catalogue)
+		bad := f.Validate(s.Env, s.catalogue)
 		if strings.TrimSpace(answer) == "" || utf8.RuneCountInString(answer) > 4000 {
 			bad["svar"] = "Skriv svaret til saksbehandleren (høyst 4000 tegn)."
 		}
@@ -506,7 +507,7 @@ func (s *Server) checkForm(f *governance.ApplicationForm, handling, answer strin
 	return map[string]string{"handling": "Velg hva du vil gjøre med søknaden."}
 }
 
-func (s *Server) applicationCreate(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) applicationCreate(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	form, err := s.parseApplicationForm(w, r, v.Org)
 	if err != nil {
 		http.Error(w, "Skjemaet kunne ikke leses.", http.StatusBadRequest)
@@ -529,30 +530,30 @@ func (s *Server) applicationCreate(w http.ResponseWriter, r *http.Request, v *vi
 		s.badForm(w, r, v, "Ny søknad", "/portal/soknader/ny", a, bad)
 		return nil
 	}
-	a, err = s.db.CreateApplication(r.Context(), v.Org, form, v.Actor(), v.User.Navn)
+	a, err = s.DB.CreateApplication(r.Context(), v.Org, form, v.Actor(), v.User.Navn)
 	if err != nil {
 		return err
 	}
 	back := "/portal/soknader/" + a.ID
 	if step == governance.StepSave {
-		s.flash(r, "Utkastet er lagret.")
-		redirect(w, r, back)
+		s.Flash(r, "Utkastet er lagret.")
+		site.Redirect(w, r, back)
 		return nil
 	}
-	_, err = s.db.StepApplication(r.Context(), a.ID, governance.StepSubmit, nil, "", v.Actor(), v.User.Navn)
+	_, err = s.DB.StepApplication(r.Context(), a.ID, governance.StepSubmit, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Søknaden er sendt til signering hos rolleinnehaver.")
 	return nil
 }
 
 // applicationViewPage shows an application to its organisation.
 type applicationViewPage struct {
-	frame
+	site.Frame
 	A                                appView
 	CanSign, CanEdit, CanAmend       bool
 	AwaitingSignature, OpenSuccessor bool
 }
 
-func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) applicationPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
 		return nil
@@ -568,7 +569,7 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visi
 	if err != nil {
 		return err
 	}
-	p := applicationViewPage{frame: s.frame(r, v, "Søknad"), A: av,
+	p := applicationViewPage{Frame: s.Frame(r, v, "Søknad"), A: av,
 		CanSign:           governance.MayOn(a, governance.StepSign, v.Actor(), v.Memberships),
 		CanEdit:           canSave,
 		CanAmend:          governance.MayOn(a, governance.StepAmend, v.Actor(), v.Memberships),
@@ -577,12 +578,12 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, v *visi
 	if av.Successor != nil && av.Successor.Status.Open() {
 		p.OpenSuccessor, p.CanAmend = true, false
 	}
-	s.render(w, r, "soknad.html", p)
+	s.Render(w, r, "soknad.html", p)
 	return nil
 }
 
 // applicationSave saves, sends to signing, or answers the case worker.
-func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) applicationSave(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
 		return nil
@@ -620,7 +621,7 @@ func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visi
 	msg := map[string]string{"lagre": "Søknaden er lagret.", "send": "Søknaden er sendt til signering hos rolleinnehaver.",
 		"svar": "Svaret er sendt. Søknaden er tilbake hos saksbehandler."}[handling]
 	for _, step := range steps {
-		if _, err = s.db.StepApplication(r.Context(), a.ID, step, &form, answer, v.Actor(), v.User.Navn); err != nil {
+		if _, err = s.DB.StepApplication(r.Context(), a.ID, step, &form, answer, v.Actor(), v.User.Navn); err != nil {
 			break
 		}
 	}
@@ -629,7 +630,7 @@ func (s *Server) applicationSave(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // applicationSign is the role holder's signature (Rule AA-01).
-func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) applicationSign(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
 		return nil
@@ -644,24 +645,24 @@ func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visi
 	// on the locked row, in the signing transaction.
 	seen, _ := strconv.ParseInt(r.PostFormValue("versjon"), 10, 64)
 	errIncomplete := errors.New("incomplete")
-	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepSign, nil, "", v.Actor(), v.User.Navn,
+	_, err := s.DB.StepApplication(r.Context(), a.ID, governance.StepSign, nil, "", v.Actor(), v.User.Navn,
 		func(locked governance.Application) error {
 			if locked.UpdatedAt.UnixMicro() != seen {
 				return store.ErrConflict
 			}
-			if bad := locked.Form.Validate(s.env, s.catalogue); len(bad) > 0 {
+			if bad := locked.Form.Validate(s.Env, s.catalogue); len(bad) > 0 {
 				return errIncomplete
 			}
 			return nil
 		})
 	if errors.Is(err, errIncomplete) {
-		s.flash(r, "Søknaden er ikke fullstendig. Administrator må rette den før den kan signeres.")
-		redirect(w, r, back)
+		s.Flash(r, "Søknaden er ikke fullstendig. Administrator må rette den før den kan signeres.")
+		site.Redirect(w, r, back)
 		return nil
 	}
 	if errors.Is(err, store.ErrConflict) {
-		s.flash(r, "Søknaden er endret siden du åpnet den. Les den på nytt før du signerer.")
-		redirect(w, r, back)
+		s.Flash(r, "Søknaden er endret siden du åpnet den. Les den på nytt før du signerer.")
+		site.Redirect(w, r, back)
 		return nil
 	}
 	s.stepDone(w, r, err, back, "Søknaden er signert og sendt inn til registerforvalteren.")
@@ -669,7 +670,7 @@ func (s *Server) applicationSign(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // applicationAmend makes a new application from an approved one (Rule AA-05).
-func (s *Server) applicationAmend(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) applicationAmend(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
 		return nil
@@ -678,13 +679,13 @@ func (s *Server) applicationAmend(w http.ResponseWriter, r *http.Request, v *vis
 	if !s.may(w, r, v, a, governance.StepAmend, back) {
 		return nil
 	}
-	n, err := s.db.AmendApplication(r.Context(), a.ID, v.Actor(), v.User.Navn)
+	n, err := s.DB.AmendApplication(r.Context(), a.ID, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
 		return nil
 	}
-	s.flash(r, "Ny søknad er laget. Endrer dere formål, grunnlag eller behandlingsansvarlig, opphører dagens tilgang når den nye søknaden signeres.")
-	redirect(w, r, "/portal/soknader/"+n.ID)
+	s.Flash(r, "Ny søknad er laget. Endrer dere formål, grunnlag eller behandlingsansvarlig, opphører dagens tilgang når den nye søknaden signeres.")
+	site.Redirect(w, r, "/portal/soknader/"+n.ID)
 	return nil
 }
 
@@ -701,7 +702,7 @@ type delegationRow struct {
 }
 
 type grantsPage struct {
-	frame
+	site.Frame
 	Test, Prod  []grantRow
 	Ready       []governance.Application // approved: test access, the integration test to confirm (Rule AA-03)
 	Waiting     []governance.Application // production access asked for
@@ -721,13 +722,13 @@ func grantStatusLabel(st access.Status) (string, string) {
 	return string(st), "neutral"
 }
 
-func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) grantsPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	ctx := r.Context()
-	gs, err := s.db.Grants(ctx, v.Org)
+	gs, err := s.DB.Grants(ctx, v.Org)
 	if err != nil {
 		return err
 	}
-	p := grantsPage{frame: s.frame(r, v, "Tilganger"), CanConfirm: v.For(governance.Administrator, governance.Rolleinnehaver)}
+	p := grantsPage{Frame: s.Frame(r, v, "Tilganger"), CanConfirm: v.For(governance.Administrator, governance.Rolleinnehaver)}
 	for _, g := range gs {
 		row := grantRow{Grant: g, Kanal: governance.ChannelLabel(g.Channel)}
 		row.ValidFrom = s.inOslo(g.ValidFrom)
@@ -751,7 +752,7 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) 
 		}
 	}
 	if p.CanConfirm {
-		apps, err := s.db.Applications(ctx, v.Org)
+		apps, err := s.DB.Applications(ctx, v.Org)
 		if err != nil {
 			return err
 		}
@@ -765,25 +766,25 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *visitor) 
 		}
 	}
 	if v.For(governance.Databehandler) {
-		ds, err := s.db.ProcessorDelegations(ctx, v.Org)
+		ds, err := s.DB.ProcessorDelegations(ctx, v.Org)
 		if err != nil {
 			return err
 		}
 		for _, d := range ds {
 			row := delegationRow{Delegation: d, ConsumerName: d.Consumer}
 			row.ValidFrom = s.inOslo(d.ValidFrom)
-			if c, err := s.db.Consumer(ctx, d.Consumer); err == nil {
+			if c, err := s.DB.Consumer(ctx, d.Consumer); err == nil {
 				row.ConsumerName = c.Navn
 			}
 			p.Delegations = append(p.Delegations, row)
 		}
 	}
-	s.render(w, r, "tilganger.html", p)
+	s.Render(w, r, "tilganger.html", p)
 	return nil
 }
 
 // confirmIntegrationTest asks for production access (Rule AA-03).
-func (s *Server) confirmIntegrationTest(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) confirmIntegrationTest(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.ownApplication(w, r, v)
 	if !ok {
 		return nil
@@ -791,7 +792,7 @@ func (s *Server) confirmIntegrationTest(w http.ResponseWriter, r *http.Request, 
 	if !s.may(w, r, v, a, governance.StepConfirmTest, "/portal/tilganger") {
 		return nil
 	}
-	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepConfirmTest, nil, "", v.Actor(), v.User.Navn)
+	_, err := s.DB.StepApplication(r.Context(), a.ID, governance.StepConfirmTest, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, "/portal/tilganger", "Takk. Produksjonstilgang er bestilt, og saksbehandler får saken.")
 	return nil
 }
@@ -809,7 +810,7 @@ func caseStatuses() []governance.AppStatus {
 	})
 }
 
-func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseQueue(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	filter := r.URL.Query().Get("status")
 	statuses := queueStatuses
 	switch filter {
@@ -825,7 +826,7 @@ func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) e
 			statuses = []governance.AppStatus{st}
 		}
 	}
-	apps, err := s.db.ApplicationQueue(r.Context(), statuses...)
+	apps, err := s.DB.ApplicationQueue(r.Context(), statuses...)
 	if err != nil {
 		return err
 	}
@@ -836,17 +837,17 @@ func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, v *visitor) e
 	for i := range filters {
 		filters[i].Checked = filters[i].Value == filter
 	}
-	s.render(w, r, "saker.html", struct {
-		frame
+	s.Render(w, r, "saker.html", struct {
+		site.Frame
 		Filters []choice
 		Apps    []applicationRow
-	}{s.frame(r, v, "Saksbehandling"), filters, s.rows(apps)})
+	}{s.Frame(r, v, "Saksbehandling"), filters, s.rows(apps)})
 	return nil
 }
 
 // casePage is a case as a case worker sees it.
 type casePage struct {
-	frame
+	site.Frame
 	A                                      appView
 	CanTake, CanDecide, CanApproveProd     bool
 	Grantable                              []packageOption
@@ -867,12 +868,12 @@ type segmentOption struct {
 	Selected           bool
 }
 
-func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application) (casePage, error) {
+func (s *Feature) caseData(r *http.Request, v *site.Visitor, a governance.Application) (casePage, error) {
 	av, err := s.appView(r.Context(), a)
 	if err != nil {
 		return casePage{}, err
 	}
-	p := casePage{frame: s.frame(r, v, "Sak"), A: av, Errors: map[string]string{}}
+	p := casePage{Frame: s.Frame(r, v, "Sak"), A: av, Errors: map[string]string{}}
 	p.CanTake = governance.MayOn(a, governance.StepTake, v.Actor(), v.Memberships)
 	p.CanDecide = governance.MayOn(a, governance.StepApprove, v.Actor(), v.Memberships)
 	p.CanApproveProd = governance.MayOn(a, governance.StepApproveProd, v.Actor(), v.Memberships)
@@ -881,11 +882,11 @@ func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application)
 		for _, pk := range a.Form.Grantable(s.catalogue) {
 			p.Grantable = append(p.Grantable, packageOption{Ref: pk.Ref(), Navn: pk.Navn, Elements: strings.Join(pk.Elements, ", "), Checked: true})
 		}
-		segs, err := s.db.Segments(r.Context())
+		segs, err := s.DB.Segments(r.Context())
 		if err != nil {
 			return p, err
 		}
-		members, err := s.db.SegmentMembers(r.Context())
+		members, err := s.DB.SegmentMembers(r.Context())
 		if err != nil {
 			return p, err
 		}
@@ -899,7 +900,7 @@ func (s *Server) caseData(r *http.Request, v *visitor, a governance.Application)
 	return p, nil
 }
 
-func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) casePage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -908,15 +909,15 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v *visitor) er
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "sak.html", p)
+	s.Render(w, r, "sak.html", p)
 	return nil
 }
 
 // badCase shows the case again with a form's errors; nothing was stored.
-func (s *Server) badCase(w http.ResponseWriter, r *http.Request, v *visitor, a governance.Application, bad map[string]string, fill func(*casePage)) {
+func (s *Feature) badCase(w http.ResponseWriter, r *http.Request, v *site.Visitor, a governance.Application, bad map[string]string, fill func(*casePage)) {
 	p, err := s.caseData(r, v, a)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	p.Errors = bad
@@ -925,10 +926,10 @@ func (s *Server) badCase(w http.ResponseWriter, r *http.Request, v *visitor, a g
 		fill(&p)
 	}
 	w.WriteHeader(http.StatusBadRequest)
-	s.render(w, r, "sak.html", p)
+	s.Render(w, r, "sak.html", p)
 }
 
-func (s *Server) caseTake(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseTake(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -937,12 +938,12 @@ func (s *Server) caseTake(w http.ResponseWriter, r *http.Request, v *visitor) er
 	if !s.may(w, r, v, a, governance.StepTake, back) {
 		return nil
 	}
-	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepTake, nil, "", v.Actor(), v.User.Navn)
+	_, err := s.DB.StepApplication(r.Context(), a.ID, governance.StepTake, nil, "", v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Du har tatt saken.")
 	return nil
 }
 
-func (s *Server) caseAsk(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseAsk(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -956,12 +957,12 @@ func (s *Server) caseAsk(w http.ResponseWriter, r *http.Request, v *visitor) err
 		s.badCase(w, r, v, a, map[string]string{"sporsmal": "Skriv hva søkeren må svare på (høyst 4000 tegn)."}, func(p *casePage) { p.Question = q })
 		return nil
 	}
-	_, err := s.db.StepApplication(r.Context(), a.ID, governance.StepAsk, nil, q, v.Actor(), v.User.Navn)
+	_, err := s.DB.StepApplication(r.Context(), a.ID, governance.StepAsk, nil, q, v.Actor(), v.User.Navn)
 	s.stepDone(w, r, err, back, "Spørsmålet er sendt til søkeren.")
 	return nil
 }
 
-func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseApprove(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -979,9 +980,9 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 	bad := map[string]string{}
 	refs := r.PostForm["pakke"]
 	segID, newSeg, validTo := r.PostFormValue("segment"), strings.TrimSpace(r.PostFormValue("segment_navn")), strings.TrimSpace(r.PostFormValue("gyldig_til"))
-	ap := store.Approval{Location: s.oslo}
+	ap := store.Approval{Location: s.Oslo}
 	if segID != "" {
-		segs, err := s.db.Segments(ctx)
+		segs, err := s.DB.Segments(ctx)
 		if err != nil {
 			return err
 		}
@@ -1014,8 +1015,8 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 		ap.NewSegment = &sg
 	}
 	if validTo != "" {
-		t, err := time.ParseInLocation(time.DateOnly, validTo, s.oslo)
-		if err != nil || !t.After(s.now()) {
+		t, err := time.ParseInLocation(time.DateOnly, validTo, s.Oslo)
+		if err != nil || !t.After(s.Now()) {
 			bad["gyldig_til"] = "Skriv en dato fram i tid som ÅÅÅÅ-MM-DD, eller la feltet stå tomt."
 		} else {
 			ap.ValidTo = &t
@@ -1034,7 +1035,7 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 		s.badCase(w, r, v, a, bad, fill)
 		return nil
 	}
-	_, d, err := s.db.ApproveApplication(ctx, a.ID, ap, v.Actor(), v.User.Navn)
+	_, d, err := s.DB.ApproveApplication(ctx, a.ID, ap, v.Actor(), v.User.Navn)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		s.badCase(w, r, v, a, map[string]string{"segment_navn": "Det finnes alt et segment med det navnet."}, fill)
@@ -1043,12 +1044,12 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, v *visitor)
 		s.stepDone(w, r, err, back, "")
 		return nil
 	}
-	s.flash(r, "Søknaden er godkjent, og konsumenten har fått testtilgang. Vedtaket er lagret.")
-	redirect(w, r, "/portal/vedtak/"+d.ID)
+	s.Flash(r, "Søknaden er godkjent, og konsumenten har fått testtilgang. Vedtaket er lagret.")
+	site.Redirect(w, r, "/portal/vedtak/"+d.ID)
 	return nil
 }
 
-func (s *Server) caseRefuse(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseRefuse(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -1062,17 +1063,17 @@ func (s *Server) caseRefuse(w http.ResponseWriter, r *http.Request, v *visitor) 
 		s.badCase(w, r, v, a, map[string]string{"begrunnelse": "Begrunn avslaget (høyst 8000 tegn)."}, func(p *casePage) { p.Reasons = reasons })
 		return nil
 	}
-	_, d, err := s.db.RefuseApplication(r.Context(), a.ID, reasons, s.oslo, v.Actor(), v.User.Navn)
+	_, d, err := s.DB.RefuseApplication(r.Context(), a.ID, reasons, s.Oslo, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
 		return nil
 	}
-	s.flash(r, "Søknaden er avslått. Vedtaket er lagret, og søkeren kan lese det.")
-	redirect(w, r, "/portal/vedtak/"+d.ID)
+	s.Flash(r, "Søknaden er avslått. Vedtaket er lagret, og søkeren kan lese det.")
+	site.Redirect(w, r, "/portal/vedtak/"+d.ID)
 	return nil
 }
 
-func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) caseApproveProduction(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a, ok := s.anyApplication(w, r, v)
 	if !ok {
 		return nil
@@ -1087,13 +1088,13 @@ func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v
 			pkgs = append(pkgs, pk)
 		}
 	}
-	_, d, err := s.db.ApproveProduction(r.Context(), a.ID, pkgs, s.oslo, v.Actor(), v.User.Navn)
+	_, d, err := s.DB.ApproveProduction(r.Context(), a.ID, pkgs, s.Oslo, v.Actor(), v.User.Navn)
 	if err != nil {
 		s.stepDone(w, r, err, back, "")
 		return nil
 	}
-	s.flash(r, "Produksjonstilgang er gitt. Vedtaket er lagret.")
-	redirect(w, r, "/portal/vedtak/"+d.ID)
+	s.Flash(r, "Produksjonstilgang er gitt. Vedtaket er lagret.")
+	site.Redirect(w, r, "/portal/vedtak/"+d.ID)
 	return nil
 }
 
@@ -1101,24 +1102,24 @@ func (s *Server) caseApproveProduction(w http.ResponseWriter, r *http.Request, v
 
 // decision loads a decision the visitor may read: the register's staff any,
 // an organisation's administrator and role holder their own.
-func (s *Server) decision(w http.ResponseWriter, r *http.Request, v *visitor) (governance.Decision, bool) {
-	d, err := s.db.Decision(r.Context(), r.PathValue("id"))
+func (s *Feature) decision(w http.ResponseWriter, r *http.Request, v *site.Visitor) (governance.Decision, bool) {
+	d, err := s.DB.Decision(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return d, false
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return d, false
 	}
 	if !v.Staff(governance.Saksbehandler, governance.Personvernombud) && !(d.Org == v.Org && v.For(governance.Administrator, governance.Rolleinnehaver)) {
-		s.notFound(w, r, v)
+		s.NotFound(w, r, v)
 		return d, false
 	}
 	return d, true
 }
 
-func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) decisionPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	d, ok := s.decision(w, r, v)
 	if !ok {
 		return nil
@@ -1128,16 +1129,16 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, v *visitor
 		back = "/portal/saker/" + d.ApplicationID
 	}
 	d.CreatedAt = s.inOslo(d.CreatedAt)
-	s.render(w, r, "vedtak.html", struct {
-		frame
+	s.Render(w, r, "vedtak.html", struct {
+		site.Frame
 		D    governance.Decision
 		Back string
-	}{s.frame(r, v, d.Kind.Label()), d, back})
+	}{s.Frame(r, v, d.Kind.Label()), d, back})
 	return nil
 }
 
 // decisionDownload gives the decision document as a file, exactly as stored (its SHA-256 is in the log).
-func (s *Server) decisionDownload(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) decisionDownload(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	d, ok := s.decision(w, r, v)
 	if !ok {
 		return nil

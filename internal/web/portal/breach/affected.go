@@ -1,4 +1,4 @@
-package portal
+package breach
 
 import (
 	"encoding/base64"
@@ -15,6 +15,7 @@ import (
 	"deling/internal/incident"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Who was affected, from the log (issue 12 item 6; Rules AV-05, AA-16,
@@ -52,7 +53,7 @@ func channelLabel(c string) string {
 }
 
 // loadStaffIncident is the case for the register's staff only; anyone else gets 404 (loadIncident).
-func (s *Server) loadStaffIncident(r *http.Request, v *visitor) (store.IncidentCase, error) {
+func (s *Feature) loadStaffIncident(r *http.Request, v *site.Visitor) (store.IncidentCase, error) {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return c, err
@@ -67,7 +68,7 @@ func (s *Server) loadStaffIncident(r *http.Request, v *visitor) (store.IncidentC
 // at the newest signed checkpoint (or the one the form names, to reproduce
 // an earlier list), keeps the counts on the case as a step, and shows the
 // result.
-func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentAffected(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
 		return err
@@ -79,10 +80,10 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 	}
 	bad := map[string]string{}
 	scope := audit.Scope{Consumer: values[fieldAffConsumer], ClientID: values[fieldAffClient], EndUser: values[fieldAffEndUser]}
-	if t := s.parseFormTime(values[fieldAffFrom], fieldAffFrom, "fra-tidspunktet", bad); t != nil {
+	if t := s.ParseFormTime(values[fieldAffFrom], fieldAffFrom, "fra-tidspunktet", bad); t != nil {
 		scope.From = *t
 	}
-	if t := s.parseFormTime(values[fieldAffTo], fieldAffTo, "til-tidspunktet", bad); t != nil {
+	if t := s.ParseFormTime(values[fieldAffTo], fieldAffTo, "til-tidspunktet", bad); t != nil {
 		scope.To = *t
 	}
 	switch {
@@ -94,7 +95,7 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 	}
 	// A web user is named in the log as "user:" and their id; the form takes their e-mail address too.
 	if strings.Contains(scope.EndUser, "@") {
-		u, _, err := s.db.UserByEmail(ctx, scope.EndUser)
+		u, _, err := s.DB.UserByEmail(ctx, scope.EndUser)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			bad[fieldAffEndUser] = "Fant ingen bruker med denne e-postadressen."
@@ -105,7 +106,7 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 		}
 	}
 	if scope.Consumer != "" {
-		if _, err := s.db.Consumer(ctx, scope.Consumer); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.DB.Consumer(ctx, scope.Consumer); errors.Is(err, store.ErrNotFound) {
 			bad[fieldAffConsumer] = "Fant ingen konsument med dette organisasjonsnummeret."
 		} else if err != nil {
 			return err
@@ -115,7 +116,7 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 	if cp := values[fieldAffCheckpoint]; cp != "" {
 		size, perr := strconv.ParseUint(cp, 10, 63)
 		if perr == nil {
-			root, err = s.db.CheckpointRoot(ctx, size)
+			root, err = s.DB.CheckpointRoot(ctx, size)
 		}
 		switch {
 		case perr != nil || errors.Is(err, store.ErrNotFound):
@@ -125,7 +126,7 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 		}
 		scope.Size = size
 	} else {
-		scope.Size, root, err = s.db.LatestCheckpointRoot(ctx)
+		scope.Size, root, err = s.DB.LatestCheckpointRoot(ctx)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			bad[fieldAffCheckpoint] = "Oppslagsloggen har ikke et signert kontrollpunkt ennå. Prøv igjen om litt."
@@ -136,30 +137,30 @@ func (s *Server) incidentAffected(w http.ResponseWriter, r *http.Request, v *vis
 	if len(bad) > 0 {
 		return s.incidentFail(w, r, v, c, "berorte", values, bad, affectedFields)
 	}
-	l, err := s.db.Affected(ctx, scope)
+	l, err := s.DB.Affected(ctx, scope)
 	if err != nil {
 		return err
 	}
 	ac := incident.AffectedCount{ID: newAffectedID(), Consumer: scope.Consumer, ClientID: scope.ClientID, EndUser: scope.EndUser,
 		From: scope.From, To: scope.To, CheckpointSize: scope.Size, CheckpointRoot: base64.StdEncoding.EncodeToString(root),
 		Persons: len(l.Persons), Records: l.Records, Items: l.Items, Consumers: l.Consumers, Erased: l.Erased,
-		By: incidentActor(v), At: s.now()}
+		By: incidentActor(v), At: s.Now()}
 	for _, ch := range l.ByChannel {
 		ac.ByChannel = append(ac.ByChannel, incident.ChannelCount{Channel: ch.Channel, Persons: ch.Persons, Records: ch.Records})
 	}
 	ch := store.IncidentChange{Step: store.StepAffected, Affected: &ac,
 		Note: fmt.Sprintf("%d personer i %d oppslag, kontrollpunkt %d", ac.Persons, ac.Records, ac.CheckpointSize)}
 	ch.By, ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision = v.User.Navn, c.Status, c.Owner, c.AwareAt, c.Risk, c.Decision
-	if _, err := s.db.ChangeIncident(ctx, c.ID, c.Version, ch, v.Actor()); errors.Is(err, store.ErrConflict) {
-		s.flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
-		redirect(w, r, "/portal/avvik/"+c.ID)
+	if _, err := s.DB.ChangeIncident(ctx, c.ID, c.Version, ch, v.Actor()); errors.Is(err, store.ErrConflict) {
+		s.Flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
+		site.Redirect(w, r, "/portal/avvik/"+c.ID)
 		return nil
 	} else if err != nil {
 		return err
 	}
-	s.log.Info("breach case: affected computed", "incident", c.ID, "checkpoint", ac.CheckpointSize, "user", v.User.ID)
-	s.flash(r, "Berørte personer er beregnet fra oppslagsloggen.")
-	redirect(w, r, "/portal/avvik/"+c.ID+"/berorte/"+ac.ID)
+	s.Log.Info("breach case: affected computed", "incident", c.ID, "checkpoint", ac.CheckpointSize, "user", v.User.ID)
+	s.Flash(r, "Berørte personer er beregnet fra oppslagsloggen.")
+	site.Redirect(w, r, "/portal/avvik/"+c.ID+"/berorte/"+ac.ID)
 	return nil
 }
 
@@ -192,7 +193,7 @@ type consumerContacts struct {
 }
 
 type affectedPage struct {
-	frame
+	site.Frame
 	C                       store.IncidentCase
 	A                       incident.AffectedCount
 	ConsumerName            string
@@ -205,7 +206,7 @@ type affectedPage struct {
 
 // incidentAffectedPage shows a computation: the scope, the checkpoint, the
 // counts by channel, and the affected consumers' contact persons (Rule AA-22).
-func (s *Server) incidentAffectedPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentAffectedPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
 		return err
@@ -215,31 +216,31 @@ func (s *Server) incidentAffectedPage(w http.ResponseWriter, r *http.Request, v 
 		return err
 	}
 	ctx := r.Context()
-	p := affectedPage{frame: s.frame(r, v, "Berørte personer"), C: c, A: a, From: s.osloTime(a.From), To: s.osloTime(a.To), At: s.osloTime(a.At),
+	p := affectedPage{Frame: s.Frame(r, v, "Berørte personer"), C: c, A: a, From: s.OsloTime(a.From), To: s.OsloTime(a.To), At: s.OsloTime(a.At),
 		CaseURL: "/portal/avvik/" + c.ID, DownloadURL: "/portal/avvik/" + c.ID + "/berorte/" + a.ID + "/last-ned"}
 	for _, ch := range a.ByChannel {
 		p.Channels = append(p.Channels, channelRow{Label: channelLabel(ch.Channel), Persons: ch.Persons, Records: ch.Records})
 	}
 	for _, orgnr := range a.Consumers {
 		cc := consumerContacts{Orgnr: orgnr, Navn: orgnr}
-		if cons, err := s.db.Consumer(ctx, orgnr); err == nil {
+		if cons, err := s.DB.Consumer(ctx, orgnr); err == nil {
 			cc.Navn = cons.Navn
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if cc.Contacts, err = s.db.Contacts(ctx, orgnr); err != nil {
+		if cc.Contacts, err = s.DB.Contacts(ctx, orgnr); err != nil {
 			return err
 		}
 		p.Consumers = append(p.Consumers, cc)
 	}
 	if a.Consumer != "" {
 		p.ConsumerName = a.Consumer
-		if cons, err := s.db.Consumer(ctx, a.Consumer); err == nil {
+		if cons, err := s.DB.Consumer(ctx, a.Consumer); err == nil {
 			p.ConsumerName = cons.Navn + " (" + a.Consumer + ")"
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, "avvik_berorte.html", p)
+	s.Render(w, r, "avvik_berorte.html", p)
 	return nil
 }
 
@@ -248,7 +249,7 @@ func (s *Server) incidentAffectedPage(w http.ResponseWriter, r *http.Request, v 
 // the list the counts were made from, or an error if the log no longer gives
 // it (retention erased records since). The download is a reading of the log,
 // and is itself a record in it (without the identities).
-func (s *Server) incidentAffectedDownload(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentAffectedDownload(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
 		return err
@@ -258,14 +259,14 @@ func (s *Server) incidentAffectedDownload(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	ctx := r.Context()
-	root, err := s.db.CheckpointRoot(ctx, a.CheckpointSize)
+	root, err := s.DB.CheckpointRoot(ctx, a.CheckpointSize)
 	if err != nil {
 		return err
 	}
 	if base64.StdEncoding.EncodeToString(root) != a.CheckpointRoot {
 		return fmt.Errorf("affected %s: checkpoint %d has another root than when computed", a.ID, a.CheckpointSize)
 	}
-	l, err := s.db.Affected(ctx, scopeOf(a))
+	l, err := s.DB.Affected(ctx, scopeOf(a))
 	if err != nil {
 		return err
 	}
@@ -303,7 +304,7 @@ type affectedView struct {
 }
 
 // affectedViews lists the case's computations, newest first.
-func (s *Server) affectedViews(c *incident.Breach) []affectedView {
+func (s *Feature) affectedViews(c *incident.Breach) []affectedView {
 	var out []affectedView
 	for i := len(c.Affected) - 1; i >= 0; i-- {
 		a := c.Affected[i]
@@ -318,9 +319,9 @@ func (s *Server) affectedViews(c *incident.Breach) []affectedView {
 			parts = append(parts, "bruker "+a.EndUser)
 		}
 		if !a.From.IsZero() || !a.To.IsZero() {
-			parts = append(parts, "fra "+orDash(s.osloTime(a.From))+" til "+orDash(s.osloTime(a.To)))
+			parts = append(parts, "fra "+orDash(s.OsloTime(a.From))+" til "+orDash(s.OsloTime(a.To)))
 		}
-		out = append(out, affectedView{ID: a.ID, At: s.osloTime(a.At), By: a.By.Name, Scope: strings.Join(parts, ", "),
+		out = append(out, affectedView{ID: a.ID, At: s.OsloTime(a.At), By: a.By.Name, Scope: strings.Join(parts, ", "),
 			Checkpoint: a.CheckpointSize, Persons: a.Persons, Records: a.Records})
 	}
 	return out

@@ -1,4 +1,4 @@
-package portal
+package terms
 
 import (
 	"net/http"
@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"deling/internal/governance"
+	"deling/internal/web/portal/site"
 )
 
 // noticeView is a notice as the pages show it.
@@ -17,10 +18,10 @@ type noticeView struct {
 	Details   []string
 }
 
-func (s *Server) noticeViews(ns []governance.Notice) []noticeView {
+func (s *Feature) noticeViews(ns []governance.Notice) []noticeView {
 	out := make([]noticeView, len(ns))
 	for i, n := range ns {
-		out[i] = noticeView{Notice: n, Published: governance.FormatTime(n.PublishedAt, s.oslo), Details: n.Details(s.oslo)}
+		out[i] = noticeView{Notice: n, Published: governance.FormatTime(n.PublishedAt, s.Oslo), Details: n.Details(s.Oslo)}
 	}
 	return out
 }
@@ -29,56 +30,44 @@ func (s *Server) noticeViews(ns []governance.Notice) []noticeView {
 const noticesShown = 100
 
 type noticesPageData struct {
-	frame
+	site.Frame
 	Notices []noticeView
 }
 
 // noticesPage is the public list of notices, newest first.
-func (s *Server) noticesPage(w http.ResponseWriter, r *http.Request) {
-	v, err := s.loadVisitor(r)
+func (s *Feature) noticesPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.LoadVisitor(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	ns, err := s.db.Notices(r.Context(), noticesShown)
+	ns, err := s.DB.Notices(r.Context(), noticesShown)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, "meldinger.html", noticesPageData{frame: s.frame(r, v, "Driftsmeldinger"), Notices: s.noticeViews(ns)})
+	s.Render(w, r, "meldinger.html", noticesPageData{Frame: s.Frame(r, v, "Driftsmeldinger"), Notices: s.noticeViews(ns)})
 }
 
 // noticesAtom is the notices as an Atom 1.0 feed (Rule AA-20).
-func (s *Server) noticesAtom(w http.ResponseWriter, r *http.Request) {
-	ns, err := s.db.Notices(r.Context(), noticesShown)
+func (s *Feature) noticesAtom(w http.ResponseWriter, r *http.Request) {
+	ns, err := s.DB.Notices(r.Context(), noticesShown)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	b, err := governance.Atom(ns, s.absoluteBase(r), s.now(), s.oslo)
+	b, err := governance.Atom(ns, s.AbsoluteBase(r), s.Now(), s.Oslo)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	if s.baseURL != "" {
+	if s.BaseURL != "" {
 		w.Header().Set("Cache-Control", "public, max-age=60")
 	} else {
 		w.Header().Set("Cache-Control", "no-cache") // the links name the request's host: not for shared caches
 	}
 	w.Write(b)
-}
-
-// absoluteBase is where people reach deling: the configured base URL, or else the request's own host.
-func (s *Server) absoluteBase(r *http.Request) string {
-	if s.baseURL != "" {
-		return s.baseURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // noticeForm is the publish form's values, as typed.
@@ -87,10 +76,10 @@ type noticeForm struct {
 }
 
 type noticeAdminPage struct {
-	frame
+	site.Frame
 	Form             noticeForm
 	Errors           map[string]string
-	ErrorList        []termsFieldError
+	ErrorList        []site.FieldError
 	Kinds            []governance.NoticeKind
 	Notices          []noticeView
 	EarliestDowntime string
@@ -100,8 +89,8 @@ type noticeAdminPage struct {
 // noticeFields are the publish form's fields, in the order the error summary lists them.
 var noticeFields = []string{"type", "tittel", "tekst", "start", "slutt", "api", "sunset"}
 
-func (s *Server) noticeAdminData(r *http.Request, v *visitor, form noticeForm, bad map[string]string) (noticeAdminPage, error) {
-	ns, err := s.db.Notices(r.Context(), noticesShown)
+func (s *Feature) noticeAdminData(r *http.Request, v *site.Visitor, form noticeForm, bad map[string]string) (noticeAdminPage, error) {
+	ns, err := s.DB.Notices(r.Context(), noticesShown)
 	if err != nil {
 		return noticeAdminPage{}, err
 	}
@@ -111,39 +100,39 @@ func (s *Server) noticeAdminData(r *http.Request, v *visitor, form noticeForm, b
 			kinds = append(kinds, k)
 		}
 	}
-	now := s.now()
+	now := s.Now()
 	return noticeAdminPage{
-		frame: s.frame(r, v, "Driftsmeldinger"), Form: form, Errors: bad, ErrorList: termsErrorList(bad, noticeFields...),
+		Frame: s.Frame(r, v, "Driftsmeldinger"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, noticeFields...),
 		Kinds: kinds, Notices: s.noticeViews(ns),
-		EarliestDowntime: governance.FormatTime(governance.EarliestDowntime(now, s.rules), s.oslo),
-		EarliestSunset:   governance.FormatDate(s.ceilDay(governance.EarliestSunset(now, s.rules)), s.oslo),
+		EarliestDowntime: governance.FormatTime(governance.EarliestDowntime(now, s.rules), s.Oslo),
+		EarliestSunset:   governance.FormatDate(s.ceilDay(governance.EarliestSunset(now, s.rules)), s.Oslo),
 	}, nil
 }
 
 // noticeAdmin is the staff's page: publish a notice, see those published.
-func (s *Server) noticeAdmin(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) noticeAdmin(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.noticeAdminData(r, v, noticeForm{Type: string(governance.NoticeNews)}, nil)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "melding_forvalter.html", p)
+	s.Render(w, r, "melding_forvalter.html", p)
 	return nil
 }
 
 // publishNotice publishes a notice and queues it to every subscribed contact
 // in the same transaction (Rule AA-20), after checking each kind's lead time
 // (Rules AA-15, AA-23).
-func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) publishNotice(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	form := noticeForm{
 		Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		Start: strings.TrimSpace(r.PostFormValue("start")), Slutt: strings.TrimSpace(r.PostFormValue("slutt")),
 		API: strings.TrimSpace(r.PostFormValue("api")), Sunset: strings.TrimSpace(r.PostFormValue("sunset")),
 	}
-	n := governance.Notice{Kind: governance.NoticeKind(form.Type), Title: form.Tittel, Body: form.Tekst, APIPrefix: form.API, PublishedAt: s.now()}
+	n := governance.Notice{Kind: governance.NoticeKind(form.Type), Title: form.Tittel, Body: form.Tekst, APIPrefix: form.API, PublishedAt: s.Now()}
 	parseBad := map[string]string{}
 	if n.Kind == governance.NoticeDowntime {
-		n.Start = s.parseFormTime(form.Start, "start", "når nedetiden begynner", parseBad)
-		n.End = s.parseFormTime(form.Slutt, "slutt", "når nedetiden slutter", parseBad)
+		n.Start = s.ParseFormTime(form.Start, "start", "når nedetiden begynner", parseBad)
+		n.End = s.ParseFormTime(form.Slutt, "slutt", "når nedetiden slutter", parseBad)
 	}
 	if n.Kind == governance.NoticeNormal {
 		n.Sunset = s.parseFormDate(form.Sunset, "sunset", "datoen den gamle versjonen slutter å virke", parseBad)
@@ -161,55 +150,41 @@ func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request, v *visito
 			return err
 		}
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "melding_forvalter.html", p)
+		s.Render(w, r, "melding_forvalter.html", p)
 		return nil
 	}
 	n.ID = uuid.Must(uuid.NewV7()).String()
-	if _, err := s.db.PublishNotice(r.Context(), n, s.noticeLetter(r, n), v.Actor()); err != nil {
+	if _, err := s.DB.PublishNotice(r.Context(), n, s.noticeLetter(r, n), v.Actor()); err != nil {
 		return err
 	}
 	if n.Kind == governance.NoticeNormal {
 		s.deprecationsChanged(r.Context())
 	}
-	s.log.Info("notice published", "notice", n.ID, "kind", n.Kind, "user", v.User.ID)
-	s.flash(r, "Meldingen er publisert og sendt til kontaktpersonene som abonnerer.")
-	redirect(w, r, "/portal/forvalter/meldinger")
+	s.Log.Info("notice published", "notice", n.ID, "kind", n.Kind, "user", v.User.ID)
+	s.Flash(r, "Meldingen er publisert og sendt til kontaktpersonene som abonnerer.")
+	site.Redirect(w, r, "/portal/forvalter/meldinger")
 	return nil
 }
 
 // noticeLetter is the e-mail a subscribed contact gets of a notice.
-func (s *Server) noticeLetter(r *http.Request, n governance.Notice) governance.Letter {
-	base := s.absoluteBase(r)
+func (s *Feature) noticeLetter(r *http.Request, n governance.Notice) governance.Letter {
+	base := s.AbsoluteBase(r)
 	var b strings.Builder
 	b.WriteString(n.Kind.Label() + ": " + n.Title + "\n\n")
-	b.WriteString(n.Text(s.oslo) + "\n\n")
+	b.WriteString(n.Text(s.Oslo) + "\n\n")
 	b.WriteString("Les meldingen på " + base + "/driftsmeldinger#" + n.ID + "\n\n")
 	b.WriteString("Du får denne e-posten fordi du er kontaktperson for en konsument av Aa-registeret og abonnerer på driftsmeldinger. " +
 		"Endre abonnementet under Kontaktpersoner i portalen: " + base + "/portal/kontakter\n")
 	return governance.Letter{Kind: governance.LetterNotice, Subject: "Driftsmelding fra Aa-registeret: " + n.Title, Body: b.String()}
 }
 
-// parseFormTime reads an <input type="datetime-local"> value as Norwegian time; a message goes to bad.
-func (s *Server) parseFormTime(value, field, what string, bad map[string]string) *time.Time {
-	if value == "" {
-		return nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "02.01.2006 15:04"} {
-		if t, err := time.ParseInLocation(layout, value, s.oslo); err == nil {
-			return &t
-		}
-	}
-	bad[field] = "Skriv " + what + " som dato og klokkeslett, for eksempel 2027-03-24T18:00."
-	return nil
-}
-
 // parseFormDate reads an <input type="date"> value as the start of that day in Norway; a message goes to bad.
-func (s *Server) parseFormDate(value, field, what string, bad map[string]string) *time.Time {
+func (s *Feature) parseFormDate(value, field, what string, bad map[string]string) *time.Time {
 	if value == "" {
 		return nil
 	}
 	for _, layout := range []string{"2006-01-02", "02.01.2006"} {
-		if t, err := time.ParseInLocation(layout, value, s.oslo); err == nil {
+		if t, err := time.ParseInLocation(layout, value, s.Oslo); err == nil {
 			return &t
 		}
 	}
@@ -218,9 +193,9 @@ func (s *Server) parseFormDate(value, field, what string, bad map[string]string)
 }
 
 // ceilDay is the start of the first day in Norway that begins at or after t.
-func (s *Server) ceilDay(t time.Time) time.Time {
-	l := t.In(s.oslo)
-	d := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, s.oslo)
+func (s *Feature) ceilDay(t time.Time) time.Time {
+	l := t.In(s.Oslo)
+	d := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, s.Oslo)
 	if d.Before(t) {
 		d = d.AddDate(0, 0, 1)
 	}

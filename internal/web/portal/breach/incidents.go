@@ -1,4 +1,4 @@
-package portal
+package breach
 
 import (
 	"crypto/rand"
@@ -17,6 +17,7 @@ import (
 	"deling/internal/incident"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
 )
 
 // Breaches (avvik; issue 12). Anyone reports — signed in, or on the public
@@ -38,7 +39,7 @@ const (
 // incidentActor is the visitor as internal/incident sees them: the
 // register's case worker or DPO acting for the controller, or a reporter
 // acting for the organisation they act for.
-func incidentActor(v *visitor) incident.Actor {
+func incidentActor(v *site.Visitor) incident.Actor {
 	a := incident.Actor{UserID: v.User.ID, Name: v.User.Navn, Role: incident.Reporter, Org: v.Org}
 	switch {
 	case v.Staff(governance.Saksbehandler):
@@ -62,18 +63,18 @@ var reportFields = []string{incident.FieldWhat, incident.FieldDiscoveredAt, inci
 type incidentForm struct{ Values, Errors map[string]string }
 
 // Field is a field of the form: {{template "field" (.Field "navn" "Navn" "" "")}}; typ "" is text.
-func (f incidentForm) Field(name, label, typ, help string) lifeField {
-	return lifeField{Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name], Type: typ, Help: help}
+func (f incidentForm) Field(name, label, typ, help string) site.Field {
+	return site.Field{Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name], Type: typ, Help: help}
 }
 
 type reportPage struct {
-	frame
+	site.Frame
 	incidentForm
 	Action    string // where the form posts
 	Public    bool
 	Processor bool // the visitor reports as a data processor (Rule AV-03)
 	KindsSet  map[incident.Kind]bool
-	ErrorList []termsFieldError
+	ErrorList []site.FieldError
 	Kinds     []incident.Kind
 	Causes    []incident.Cause
 	Reference string // the public report's reference, once received
@@ -81,8 +82,8 @@ type reportPage struct {
 	Received  string
 }
 
-func (s *Server) reportPageData(r *http.Request, v *visitor, public bool) reportPage {
-	p := reportPage{frame: s.frame(r, v, "Meld avvik"), Action: "/portal/avvik/ny", Public: public,
+func (s *Feature) reportPageData(r *http.Request, v *site.Visitor, public bool) reportPage {
+	p := reportPage{Frame: s.Frame(r, v, "Meld avvik"), Action: "/portal/avvik/ny", Public: public,
 		incidentForm: incidentForm{Values: map[string]string{}, Errors: map[string]string{}}, KindsSet: map[incident.Kind]bool{},
 		Kinds: incident.Kinds(), Causes: incident.Causes()}
 	if public {
@@ -95,7 +96,7 @@ func (s *Server) reportPageData(r *http.Request, v *visitor, public bool) report
 }
 
 // readReport reads the report form; messages of unreadable times go to bad.
-func (s *Server) readReport(r *http.Request, p *reportPage, bad map[string]string) incident.Report {
+func (s *Feature) readReport(r *http.Request, p *reportPage, bad map[string]string) incident.Report {
 	for _, f := range reportFields {
 		p.Values[f] = r.PostFormValue(f)
 	}
@@ -106,19 +107,19 @@ func (s *Server) readReport(r *http.Request, p *reportPage, bad map[string]strin
 		rep.Kinds = append(rep.Kinds, incident.Kind(k))
 		p.KindsSet[incident.Kind(k)] = true
 	}
-	if t := s.parseFormTime(strings.TrimSpace(p.Values[incident.FieldDiscoveredAt]), incident.FieldDiscoveredAt, "når avviket ble oppdaget", bad); t != nil {
+	if t := s.ParseFormTime(strings.TrimSpace(p.Values[incident.FieldDiscoveredAt]), incident.FieldDiscoveredAt, "når avviket ble oppdaget", bad); t != nil {
 		rep.DiscoveredAt = *t
 	}
 	if p.Processor {
 		rep.ByProcessor = true
-		if t := s.parseFormTime(strings.TrimSpace(p.Values[incident.FieldProcessorAwareAt]), incident.FieldProcessorAwareAt, "når dere fikk kjennskap til avviket", bad); t != nil {
+		if t := s.ParseFormTime(strings.TrimSpace(p.Values[incident.FieldProcessorAwareAt]), incident.FieldProcessorAwareAt, "når dere fikk kjennskap til avviket", bad); t != nil {
 			rep.ProcessorAwareAt = *t
 		}
 	}
 	if !p.Public {
 		p.Values["meldt"] = r.PostFormValue("meldt")
 		if rep.ConsumerNotifiedDT = p.Values["meldt"] == "ja"; rep.ConsumerNotifiedDT {
-			if t := s.parseFormTime(strings.TrimSpace(p.Values[incident.FieldConsumerDTAt]), incident.FieldConsumerDTAt, "når dere meldte avviket til Datatilsynet", bad); t != nil {
+			if t := s.ParseFormTime(strings.TrimSpace(p.Values[incident.FieldConsumerDTAt]), incident.FieldConsumerDTAt, "når dere meldte avviket til Datatilsynet", bad); t != nil {
 				rep.ConsumerNotifiedDTAt = *t
 			}
 		}
@@ -133,28 +134,28 @@ func validReport(rep *incident.Report, now time.Time, p *reportPage, bad map[str
 			bad[k] = v
 		}
 	}
-	p.Errors, p.ErrorList = bad, termsErrorList(bad, reportFields...)
+	p.Errors, p.ErrorList = bad, site.ErrorList(bad, reportFields...)
 	return len(bad) == 0
 }
 
 // incidentNew is the signed-in report form.
-func (s *Server) incidentNew(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	s.render(w, r, "avvik_meld.html", s.reportPageData(r, v, false))
+func (s *Feature) incidentNew(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	s.Render(w, r, "avvik_meld.html", s.reportPageData(r, v, false))
 	return nil
 }
 
 // incidentReport receives a signed-in report (Rule AV-01). A consumer that
 // has notified Datatilsynet says so, and the register's DPO is told by
 // e-mail in the same transaction (Rule AA-21).
-func (s *Server) incidentReport(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentReport(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p := s.reportPageData(r, v, false)
 	bad := map[string]string{}
 	rep := s.readReport(r, &p, bad)
-	now := s.now()
+	now := s.Now()
 	rep.ReportedBy, rep.ReportedAt = incidentActor(v), now
 	if !validReport(&rep, now, &p, bad) {
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "avvik_meld.html", p)
+		s.Render(w, r, "avvik_meld.html", p)
 		return nil
 	}
 	var letters []governance.Letter
@@ -164,24 +165,24 @@ func (s *Server) incidentReport(w http.ResponseWriter, r *http.Request, v *visit
 			return err
 		}
 	}
-	id, err := s.db.ReportIncident(r.Context(), rep, "", letters, v.Actor())
+	id, err := s.DB.ReportIncident(r.Context(), rep, "", letters, v.Actor())
 	if err != nil {
 		return err
 	}
-	s.log.Info("breach reported", "incident", id, "user", v.User.ID)
+	s.Log.Info("breach reported", "incident", id, "user", v.User.ID)
 	msg := "Avviket er meldt. Registerforvalteren behandler det."
 	if len(letters) > 0 {
 		msg += " Personvernombudet er varslet om at dere har meldt avviket til Datatilsynet."
 	}
-	s.flash(r, msg)
-	redirect(w, r, "/portal/avvik/"+id)
+	s.Flash(r, msg)
+	site.Redirect(w, r, "/portal/avvik/"+id)
 	return nil
 }
 
 // dpoLetters are the e-mails to the register's data protection officers
 // that a consumer has notified Datatilsynet of a breach (Rule AA-21).
-func (s *Server) dpoLetters(r *http.Request, rep incident.Report, v *visitor) ([]governance.Letter, error) {
-	dpos, err := s.db.UsersWithRole(r.Context(), governance.AuthorityOrg, governance.Personvernombud)
+func (s *Feature) dpoLetters(r *http.Request, rep incident.Report, v *site.Visitor) ([]governance.Letter, error) {
+	dpos, err := s.DB.UsersWithRole(r.Context(), governance.AuthorityOrg, governance.Personvernombud)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (s *Server) dpoLetters(r *http.Request, rep incident.Report, v *visitor) ([
 			Subject: "Avvik meldt til Datatilsynet av " + org,
 			Body: fmt.Sprintf("Hei %s,\n\n%s har meldt et avvik til registerforvalteren og opplyser at de har meldt avviket til Datatilsynet %s (regel AA-21).\n\n"+
 				"Hva skjedde:\n%s\n\nMeldt av: %s (%s)\n\nSe avviket i portalen: %s/portal/avvik\n",
-				u.Navn, org, s.osloTime(rep.ConsumerNotifiedDTAt), rep.What, v.User.Navn, v.User.Email, s.absoluteBase(r))})
+				u.Navn, org, s.OsloTime(rep.ConsumerNotifiedDTAt), rep.What, v.User.Navn, v.User.Email, s.AbsoluteBase(r))})
 	}
 	return out, nil
 }
@@ -214,66 +215,66 @@ func sourceOf(r *http.Request) string {
 }
 
 // overLimit counts an attempt of kind from the request's source and reports whether it is over limit in the hour.
-func (s *Server) overLimit(r *http.Request, kind string, limit int) (bool, error) {
-	n, err := s.db.CountIncidentAttempt(r.Context(), kind, sourceOf(r), s.now(), time.Hour)
+func (s *Feature) overLimit(r *http.Request, kind string, limit int) (bool, error) {
+	n, err := s.DB.CountIncidentAttempt(r.Context(), kind, sourceOf(r), s.Now(), time.Hour)
 	return n > limit, err
 }
 
 // publicReportForm is the report form for anyone, without an account (Rule AV-01).
-func (s *Server) publicReportForm(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) publicReportForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, "avvik_meld.html", s.reportPageData(r, nil, true))
+	s.Render(w, r, "avvik_meld.html", s.reportPageData(r, nil, true))
 }
 
 // publicReport receives a report without an account, limited per source
 // address, and shows the reference to follow it with once: only its hash is
 // kept, and it is long enough that nobody guesses another's.
-func (s *Server) publicReport(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) publicReport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p := s.reportPageData(r, nil, true)
 	over, err := s.overLimit(r, "meld", publicReportsPerHour)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if over {
 		w.Header().Set("Retry-After", "3600")
 		w.WriteHeader(http.StatusTooManyRequests)
-		p.ErrorList = []termsFieldError{{Field: incident.FieldWhat, Message: "Det er sendt for mange meldinger herfra den siste timen. Prøv igjen senere, eller kontakt registerforvalteren."}}
-		s.render(w, r, "avvik_meld.html", p)
+		p.ErrorList = []site.FieldError{{Field: incident.FieldWhat, Message: "Det er sendt for mange meldinger herfra den siste timen. Prøv igjen senere, eller kontakt registerforvalteren."}}
+		s.Render(w, r, "avvik_meld.html", p)
 		return
 	}
 	bad := map[string]string{}
 	rep := s.readReport(r, &p, bad)
-	now := s.now()
+	now := s.Now()
 	rep.ReportedBy, rep.ReportedAt = incident.Actor{Role: incident.Reporter, Name: "Meldt uten innlogging"}, now
 	if !validReport(&rep, now, &p, bad) {
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "avvik_meld.html", p)
+		s.Render(w, r, "avvik_meld.html", p)
 		return
 	}
 	ref := newIncidentReference()
-	id, err := s.db.ReportIncident(r.Context(), rep, store.IncidentReferenceHash(ref), nil, "public")
+	id, err := s.DB.ReportIncident(r.Context(), rep, store.IncidentReferenceHash(ref), nil, "public")
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	s.log.Info("breach reported on the public form", "incident", id)
-	s.sessions.Put(r.Context(), "avvik_referanse", ref)
-	redirect(w, r, "/avvik/mottatt")
+	s.Log.Info("breach reported on the public form", "incident", id)
+	s.Sessions.Put(r.Context(), "avvik_referanse", ref)
+	site.Redirect(w, r, "/avvik/mottatt")
 }
 
 // publicReceived shows the reference of the report just sent, once.
-func (s *Server) publicReceived(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) publicReceived(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p := s.reportPageData(r, nil, true)
 	p.Title = "Avviket er mottatt"
-	p.Reference = s.sessions.PopString(r.Context(), "avvik_referanse")
+	p.Reference = s.Sessions.PopString(r.Context(), "avvik_referanse")
 	if p.Reference == "" {
-		redirect(w, r, "/avvik/folg")
+		site.Redirect(w, r, "/avvik/folg")
 		return
 	}
-	s.render(w, r, "avvik_mottatt.html", p)
+	s.Render(w, r, "avvik_mottatt.html", p)
 }
 
 // newIncidentReference is a public report's reference: 120 random bits in
@@ -305,46 +306,46 @@ func normalReference(s string) string {
 
 // publicFollowForm asks for a reference. It is a form, not a link: the
 // reference never travels in a URL.
-func (s *Server) publicFollowForm(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) publicFollowForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p := s.reportPageData(r, nil, true)
 	p.Title = "Følg et avvik"
-	s.render(w, r, "avvik_folg.html", p)
+	s.Render(w, r, "avvik_folg.html", p)
 }
 
 // publicFollow shows a public report's status to whoever holds its
 // reference. Every look-up counts against the source's limit, found or not,
 // and an unknown reference gets the same answer as a mistyped one.
-func (s *Server) publicFollow(w http.ResponseWriter, r *http.Request) {
+func (s *Feature) publicFollow(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p := s.reportPageData(r, nil, true)
 	p.Title = "Følg et avvik"
 	over, err := s.overLimit(r, "folg", publicLookupsPerHour)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
 	if over {
 		w.Header().Set("Retry-After", "3600")
 		w.WriteHeader(http.StatusTooManyRequests)
 		p.Errors["referanse"] = "For mange oppslag herfra den siste timen. Prøv igjen senere."
-		s.render(w, r, "avvik_folg.html", p)
+		s.Render(w, r, "avvik_folg.html", p)
 		return
 	}
 	ref := normalReference(r.PostFormValue("referanse"))
 	p.Values["referanse"] = r.PostFormValue("referanse")
-	c, err := s.db.IncidentByReference(r.Context(), store.IncidentReferenceHash(ref))
+	c, err := s.DB.IncidentByReference(r.Context(), store.IncidentReferenceHash(ref))
 	switch {
 	case ref == "" || errors.Is(err, store.ErrNotFound):
 		w.WriteHeader(http.StatusNotFound)
 		p.Errors["referanse"] = "Fant ikke et avvik med denne referansen. Sjekk at du har skrevet den riktig."
 	case err != nil:
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	default:
-		p.Status, p.Received = c.Status.Label(), s.osloTime(c.Report.ReportedAt)
+		p.Status, p.Received = c.Status.Label(), s.OsloTime(c.Report.ReportedAt)
 	}
-	s.render(w, r, "avvik_folg.html", p)
+	s.Render(w, r, "avvik_folg.html", p)
 }
 
 // ---- The list (Rule AV-05: clocks, sorted by what is due first) ----
@@ -357,31 +358,31 @@ type incidentRow struct {
 }
 
 type incidentListPage struct {
-	frame
+	site.Frame
 	Staff bool
 	Rows  []incidentRow
 }
 
-func (s *Server) incidentList(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a := incidentActor(v)
 	f := store.IncidentFilter{All: a.Staff(), User: a.UserID, Org: a.Org}
-	cases, err := s.db.Incidents(r.Context(), f)
+	cases, err := s.DB.Incidents(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	p := incidentListPage{frame: s.frame(r, v, "Avvik"), Staff: a.Staff()}
+	now := s.Now()
+	p := incidentListPage{Frame: s.Frame(r, v, "Avvik"), Staff: a.Staff()}
 	for _, c := range cases {
 		if !incident.CanSee(a, c.Report.ReportedBy) {
 			continue
 		}
 		row := incidentRow{ID: c.ID, What: shorten(c.Report.What, 80), Status: c.Status.Label(),
-			Reported: s.osloTime(c.Report.ReportedAt), Reporter: s.reporterName(r, c.Report.ReportedBy)}
+			Reported: s.OsloTime(c.Report.ReportedAt), Reporter: s.reporterName(r, c.Report.ReportedBy)}
 		due := c.Due()
 		incident.SortDue(due)
 		if len(due) > 0 {
 			row.due = due[0].At
-			row.Deadline = due[0].What.Label() + ": " + s.osloTime(due[0].At)
+			row.Deadline = due[0].What.Label() + ": " + s.OsloTime(due[0].At)
 			row.Left, row.Overdue = leftText(due[0].Left(now)), due[0].Overdue(now)
 		}
 		p.Rows = append(p.Rows, row)
@@ -398,16 +399,16 @@ func (s *Server) incidentList(w http.ResponseWriter, r *http.Request, v *visitor
 		}
 		return x.due.Compare(y.due)
 	})
-	s.render(w, r, "avvik_liste.html", p)
+	s.Render(w, r, "avvik_liste.html", p)
 	return nil
 }
 
-func (s *Server) reporterName(r *http.Request, a incident.Actor) string {
+func (s *Feature) reporterName(r *http.Request, a incident.Actor) string {
 	switch {
 	case a.Org == incident.ControllerOrg:
 		return "Registerforvalteren (" + a.Name + ")"
 	case a.Org != "":
-		if c, err := s.db.Consumer(r.Context(), a.Org); err == nil {
+		if c, err := s.DB.Consumer(r.Context(), a.Org); err == nil {
 			return c.Navn + " (" + a.Name + ")"
 		}
 		return a.Org + " (" + a.Name + ")"
@@ -440,8 +441,8 @@ func shorten(s string, n int) string {
 
 // loadIncident is the case id if the visitor may see it; store.ErrNotFound
 // (404) when it does not exist or they may not: the same answer for both.
-func (s *Server) loadIncident(r *http.Request, v *visitor) (store.IncidentCase, error) {
-	c, err := s.db.Incident(r.Context(), r.PathValue("id"))
+func (s *Feature) loadIncident(r *http.Request, v *site.Visitor) (store.IncidentCase, error) {
+	c, err := s.DB.Incident(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return c, err
 	}
@@ -462,7 +463,7 @@ type factorRow struct {
 }
 
 type incidentPage struct {
-	frame
+	site.Frame
 	C                                 store.IncidentCase
 	Staff                             bool
 	Reporter, Reported, Discovered    string
@@ -486,7 +487,7 @@ type incidentPage struct {
 	LateReasonNeeded                  bool
 	Form                              string // the form that failed, whose errors are shown
 	incidentForm
-	ErrorList                          []termsFieldError
+	ErrorList                          []site.FieldError
 	MeasureKinds, DataCategories, EIs  []labelled
 	CBLevels                           []labelled
 	CBFields                           []string
@@ -536,15 +537,15 @@ func fmtScore(f float64) string {
 }
 
 // incidentPageData builds the case page; form, values and bad are a failed form's.
-func (s *Server) incidentPageData(r *http.Request, v *visitor, c store.IncidentCase, form string, values, bad map[string]string, fields []string) incidentPage {
+func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.IncidentCase, form string, values, bad map[string]string, fields []string) incidentPage {
 	a := incidentActor(v)
-	now := s.now()
+	now := s.Now()
 	b := &c.Breach
-	p := incidentPage{frame: s.frame(r, v, "Avvik"), C: c, Staff: a.Staff(),
-		Reporter: s.reporterName(r, b.Report.ReportedBy), Reported: s.osloTime(b.Report.ReportedAt),
-		Discovered: s.osloTime(b.Report.DiscoveredAt), Aware: s.osloTime(b.Awareness()),
+	p := incidentPage{Frame: s.Frame(r, v, "Avvik"), C: c, Staff: a.Staff(),
+		Reporter: s.reporterName(r, b.Report.ReportedBy), Reported: s.OsloTime(b.Report.ReportedAt),
+		Discovered: s.OsloTime(b.Report.DiscoveredAt), Aware: s.OsloTime(b.Awareness()),
 		Cause: b.Report.Cause.Label(), Open: b.Status.Open(),
-		Form: form, incidentForm: incidentForm{Values: values, Errors: bad}, ErrorList: termsErrorList(bad, fields...)}
+		Form: form, incidentForm: incidentForm{Values: values, Errors: bad}, ErrorList: site.ErrorList(bad, fields...)}
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
@@ -552,20 +553,20 @@ func (s *Server) incidentPageData(r *http.Request, v *visitor, c store.IncidentC
 		p.Errors = map[string]string{}
 	}
 	deadline := incident.NotifyDeadline(b.Awareness())
-	p.Deadline = s.osloTime(deadline)
+	p.Deadline = s.OsloTime(deadline)
 	p.Left, p.Overdue = leftText(deadline.Sub(now)), now.After(deadline)
 	if b.Report.ByProcessor {
 		pd := incident.ProcessorDeadline(b.Report.ProcessorAwareAt, b.ProcessorNoticeHours)
-		p.ProcessorAware, p.ProcessorDeadline, p.ProcessorLate = s.osloTime(b.Report.ProcessorAwareAt), s.osloTime(pd), !b.ProcessorOnTime()
+		p.ProcessorAware, p.ProcessorDeadline, p.ProcessorLate = s.OsloTime(b.Report.ProcessorAwareAt), s.OsloTime(pd), !b.ProcessorOnTime()
 	}
 	if b.Report.ConsumerNotifiedDT {
-		p.ConsumerDT = s.osloTime(b.Report.ConsumerNotifiedDTAt)
+		p.ConsumerDT = s.OsloTime(b.Report.ConsumerNotifiedDTAt)
 	}
 	for _, k := range b.Report.Kinds {
 		p.Kinds = append(p.Kinds, k.Label())
 	}
 	for _, m := range b.Measures {
-		p.Measures = append(p.Measures, measureView{Label: m.Kind.Label(), Note: m.Note, Target: m.Target, By: m.By.Name, At: s.osloTime(m.At), Done: m.Done})
+		p.Measures = append(p.Measures, measureView{Label: m.Kind.Label(), Note: m.Note, Target: m.Target, By: m.By.Name, At: s.OsloTime(m.At), Done: m.Done})
 	}
 	for _, k := range incident.Considered(b.Measures) {
 		p.Missing = append(p.Missing, k.Label())
@@ -585,13 +586,13 @@ func (s *Server) incidentPageData(r *http.Request, v *visitor, c store.IncidentC
 	}
 	if d := b.Decision; d != nil {
 		p.Decision = &decisionView{NotifyDT: d.NotifyDT, Reason: d.Reason, Persons: personsLabel(d.Persons), PersonsReason: d.PersonsReason,
-			By: d.By.Name, At: s.osloTime(d.At), PublicNotice: d.PublicNotice}
+			By: d.By.Name, At: s.OsloTime(d.At), PublicNotice: d.PublicNotice}
 		if d.Exemption != "" {
 			p.Decision.Exemption = d.Exemption.Label()
 		}
 	}
 	for _, f := range b.Filings {
-		fv := filingView{Phase: phaseLabel(f.Phase), At: s.osloTime(f.At), By: f.By.Name, LateReason: f.LateReason, Channel: f.Channel,
+		fv := filingView{Phase: phaseLabel(f.Phase), At: s.OsloTime(f.At), By: f.By.Name, LateReason: f.LateReason, Channel: f.Channel,
 			MoreToFollow: f.MoreToFollow, Content: f.Content}
 		p.Filings = append(p.Filings, fv)
 	}
@@ -600,7 +601,7 @@ func (s *Server) incidentPageData(r *http.Request, v *visitor, c store.IncidentC
 		if label == "" {
 			label = h.Step
 		}
-		p.History = append(p.History, historyView{At: s.osloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: h.Note})
+		p.History = append(p.History, historyView{At: s.OsloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: h.Note})
 	}
 	if p.Staff {
 		p.Affected = s.affectedViews(b)
@@ -701,24 +702,24 @@ var factorFields = []struct{ field, label string }{
 	{incident.FieldUnintelligible, "Opplysningene var uleselige for uvedkommende (f.eks. kryptert)"},
 }
 
-func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentPage(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "avvik.html", s.incidentPageData(r, v, c, "", nil, nil, nil))
+	s.Render(w, r, "avvik.html", s.incidentPageData(r, v, c, "", nil, nil, nil))
 	return nil
 }
 
 // incidentFail shows the case page again with a form's messages.
-func (s *Server) incidentFail(w http.ResponseWriter, r *http.Request, v *visitor, c store.IncidentCase, form string, values, bad map[string]string, fields []string) error {
+func (s *Feature) incidentFail(w http.ResponseWriter, r *http.Request, v *site.Visitor, c store.IncidentCase, form string, values, bad map[string]string, fields []string) error {
 	w.WriteHeader(http.StatusBadRequest)
-	s.render(w, r, "avvik.html", s.incidentPageData(r, v, c, form, values, bad, fields))
+	s.Render(w, r, "avvik.html", s.incidentPageData(r, v, c, form, values, bad, fields))
 	return nil
 }
 
 // incidentChange carries out a step, answering a case changed meanwhile with a message instead of an error.
-func (s *Server) incidentChange(w http.ResponseWriter, r *http.Request, c store.IncidentCase, ch store.IncidentChange, v *visitor, done string) error {
+func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store.IncidentCase, ch store.IncidentChange, v *site.Visitor, done string) error {
 	ch.By = v.User.Navn
 	if ch.Status == "" {
 		ch.Status = c.Status
@@ -735,29 +736,29 @@ func (s *Server) incidentChange(w http.ResponseWriter, r *http.Request, c store.
 	if ch.Decision == nil {
 		ch.Decision = c.Decision
 	}
-	res, err := s.db.ChangeIncident(r.Context(), c.ID, c.Version, ch, v.Actor())
+	res, err := s.DB.ChangeIncident(r.Context(), c.ID, c.Version, ch, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrNoActiveGrant):
-		s.flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
+		s.Flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
 	case errors.Is(err, store.ErrConflict):
-		s.flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
+		s.Flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
 	case err != nil:
 		return err
 	default:
 		if ch.Suspend != nil {
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 		}
-		s.log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
-		s.flash(r, done)
+		s.Log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
+		s.Flash(r, done)
 	}
-	redirect(w, r, "/portal/avvik/"+c.ID)
+	site.Redirect(w, r, "/portal/avvik/"+c.ID)
 	return nil
 }
 
 // incidentTake takes a reported case: the case worker owns it and records
 // when the register became aware (WP250: a recorded decision); a
 // processor's awareness still starts the clock (Rule AV-03).
-func (s *Server) incidentTake(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentTake(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -771,14 +772,14 @@ func (s *Server) incidentTake(w http.ResponseWriter, r *http.Request, v *visitor
 	// The register is aware at the latest when the report reached it: taking
 	// the case later does not move the 72-hour clock (Rule AV-05).
 	aware := c.Report.ReportedAt
-	if t := s.parseFormTime(strings.TrimSpace(values["kjent"]), "kjent", "når registerforvalteren ble kjent med avviket", bad); t != nil {
+	if t := s.ParseFormTime(strings.TrimSpace(values["kjent"]), "kjent", "når registerforvalteren ble kjent med avviket", bad); t != nil {
 		aware = *t
 	}
 	switch {
-	case aware.After(s.now()):
+	case aware.After(s.Now()):
 		bad["kjent"] = "Tidspunktet kan ikke være frem i tid."
 	case !c.Report.ReportedAt.IsZero() && aware.After(c.Report.ReportedAt):
-		bad["kjent"] = "Registerforvalteren ble kjent med avviket senest da meldingen kom inn, " + s.osloTime(c.Report.ReportedAt) + "."
+		bad["kjent"] = "Registerforvalteren ble kjent med avviket senest da meldingen kom inn, " + s.OsloTime(c.Report.ReportedAt) + "."
 	}
 	if len(bad) > 0 {
 		return s.incidentFail(w, r, v, c, "ta", values, bad, []string{"kjent"})
@@ -786,22 +787,22 @@ func (s *Server) incidentTake(w http.ResponseWriter, r *http.Request, v *visitor
 	taken := c.Breach
 	taken.AwareAt = aware
 	return s.incidentChange(w, r, c, store.IncidentChange{Step: string(incident.StepAssess), Status: to, Owner: v.User.ID, AwareAt: aware}, v,
-		"Du har tatt saken. Fristen for melding til Datatilsynet løper fra "+s.osloTime(taken.Awareness())+".")
+		"Du har tatt saken. Fristen for melding til Datatilsynet løper fra "+s.OsloTime(taken.Awareness())+".")
 }
 
 // stopTargets are the consumers whose access a case reported by org may stop:
 // org itself, and the consumers a processor org acts for under a delegation.
-func (s *Server) stopTargets(r *http.Request, org string) ([]string, error) {
+func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 	if org == "" || org == governance.AuthorityOrg {
 		return nil, nil
 	}
-	ds, err := s.db.ProcessorDelegations(r.Context(), org)
+	ds, err := s.DB.ProcessorDelegations(r.Context(), org)
 	if err != nil {
 		return nil, err
 	}
 	out := []string{org}
 	for _, d := range ds {
-		if d.ActiveAt(s.now()) {
+		if d.ActiveAt(s.Now()) {
 			out = append(out, d.Consumer)
 		}
 	}
@@ -811,7 +812,7 @@ func (s *Server) stopTargets(r *http.Request, org string) ([]string, error) {
 // incidentMeasure records an immediate measure, done or considered and set
 // aside (Rule AV-02); "stop access" with a consumer suspends it in the same
 // transaction, with the written notice to its contacts (Rule AA-25).
-func (s *Server) incidentMeasure(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentMeasure(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -823,11 +824,11 @@ func (s *Server) incidentMeasure(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	bad := map[string]string{}
 	m := incident.Measure{Kind: incident.MeasureKind(values[incident.FieldMeasureKind]), Done: values["utfort"] != "nei",
-		Note: values[incident.FieldMeasureNote], By: incidentActor(v), At: s.now()}
-	if t := s.parseFormTime(values[incident.FieldMeasureAt], incident.FieldMeasureAt, "når tiltaket ble gjort", bad); t != nil {
+		Note: values[incident.FieldMeasureNote], By: incidentActor(v), At: s.Now()}
+	if t := s.ParseFormTime(values[incident.FieldMeasureAt], incident.FieldMeasureAt, "når tiltaket ble gjort", bad); t != nil {
 		m.At = *t
 	}
-	for k, msg := range m.Validate(s.now()) {
+	for k, msg := range m.Validate(s.Now()) {
 		if _, ok := bad[k]; !ok {
 			bad[k] = msg
 		}
@@ -844,7 +845,7 @@ func (s *Server) incidentMeasure(w http.ResponseWriter, r *http.Request, v *visi
 		if err != nil {
 			return err
 		}
-		cons, err := s.db.Consumer(r.Context(), values["konsument"])
+		cons, err := s.DB.Consumer(r.Context(), values["konsument"])
 		switch {
 		case errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(targets, cons.Orgnr)):
 			bad["konsument"] = "Fra en avvikssak kan du bare stanse tilgangen til virksomheten som meldte avviket, eller konsumentene en " +
@@ -860,7 +861,7 @@ func (s *Server) incidentMeasure(w http.ResponseWriter, r *http.Request, v *visi
 					"for å stanse ytterligere tilgang etter et avvik på personopplysningssikkerheten (regel AV-02). "+
 					"Et brudd på konfidensialiteten stanser utvekslingen til forholdet er rettet (regel AA-25).\n\n"+
 					"Dette er gjort:\n%s\n\nRegisterforvalteren gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
-					"Saksbehandler: %s (%s)\n", cons.Navn, cons.Orgnr, s.osloTime(s.now()), m.Note, v.User.Navn, v.User.Email)}}
+					"Saksbehandler: %s (%s)\n", cons.Navn, cons.Orgnr, s.OsloTime(s.Now()), m.Note, v.User.Navn, v.User.Email)}}
 		}
 	}
 	if len(bad) > 0 {
@@ -878,7 +879,7 @@ var assessmentFields = []string{incident.FieldData, incident.FieldDataReason(0),
 
 // incidentAssess records the risk assessment: ENISA's inputs with a reason
 // for each, and the seed's factors (Rule AV-04).
-func (s *Server) incidentAssess(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentAssess(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -945,7 +946,7 @@ var decisionFields = []string{incident.FieldNotifyDT, incident.FieldReason, inci
 // incidentDecide records the decision on notifying Datatilsynet and the
 // persons, with a written reason when not notifying (Rules AV-04, AV-06),
 // and moves the case on; it rests on a recorded risk assessment.
-func (s *Server) incidentDecide(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentDecide(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -957,7 +958,7 @@ func (s *Server) incidentDecide(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	d := incident.Decision{NotifyDT: values[incident.FieldNotifyDT] == "ja", Reason: values[incident.FieldReason],
 		Persons: incident.PersonsChoice(values[incident.FieldPersons]), PersonsReason: values[incident.FieldPersonsReason],
-		Exemption: incident.Exemption(values[incident.FieldExemption]), PublicNotice: values[incident.FieldPublicNotice], By: a, At: s.now()}
+		Exemption: incident.Exemption(values[incident.FieldExemption]), PublicNotice: values[incident.FieldPublicNotice], By: a, At: s.Now()}
 	bad := d.Validate()
 	if values[incident.FieldNotifyDT] == "" {
 		bad[incident.FieldNotifyDT] = "Velg om avviket skal meldes til Datatilsynet."
@@ -997,7 +998,7 @@ func splitList(s string) []string {
 // whether more will follow, or a supplement, each kept with its time and
 // content; after the 72 hours the first gives the reasons for the delay
 // (Rule AV-05). Only the register's staff file, as the controller (Rule DPA-08).
-func (s *Server) incidentFile(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentFile(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -1027,7 +1028,7 @@ func (s *Server) incidentFile(w http.ResponseWriter, r *http.Request, v *visitor
 			Records: approx(incident.FieldRecords), Contact: incident.Contact{Name: values[incident.FieldContactName],
 				Email: values[incident.FieldContactEmail], Phone: values["kontakt_telefon"]},
 			Consequences: values[incident.FieldConsequences], Measures: values[incident.FieldMeasures]},
-		LateReason: values[incident.FieldLateReason], Channel: values["kanal"], Reference: values["dt_referanse"], By: a, At: s.now()}
+		LateReason: values[incident.FieldLateReason], Channel: values["kanal"], Reference: values["dt_referanse"], By: a, At: s.Now()}
 	for k, msg := range f.Validate(c.Filings, c.Breach.Awareness()) {
 		if _, ok := bad[k]; !ok {
 			bad[k] = msg
@@ -1054,7 +1055,7 @@ func (s *Server) incidentFile(w http.ResponseWriter, r *http.Request, v *visitor
 
 // incidentClose closes a handled case (Rule AV-07): it needs a measure
 // recorded, and a notified case a complete notice (incident.Breach.Ready).
-func (s *Server) incidentClose(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentClose(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -1065,8 +1066,8 @@ func (s *Server) incidentClose(w http.ResponseWriter, r *http.Request, v *visito
 		return httperr.ErrNotFound
 	}
 	if err := c.Ready(incident.StepClose, a); err != nil {
-		s.flash(r, "Saken kan ikke lukkes ennå: registrer minst ett tiltak, og send tilleggsmelding til Datatilsynet til meldingen er komplett.")
-		redirect(w, r, "/portal/avvik/"+c.ID)
+		s.Flash(r, "Saken kan ikke lukkes ennå: registrer minst ett tiltak, og send tilleggsmelding til Datatilsynet til meldingen er komplett.")
+		site.Redirect(w, r, "/portal/avvik/"+c.ID)
 		return nil
 	}
 	return s.incidentChange(w, r, c, store.IncidentChange{Step: string(incident.StepClose), Status: to}, v, "Saken er lukket.")
@@ -1074,7 +1075,7 @@ func (s *Server) incidentClose(w http.ResponseWriter, r *http.Request, v *visito
 
 // incidentDocument is the notice to Datatilsynet as a document to download:
 // what has been told so far (art. 33(3)), and each filing with its time (Rule AV-05).
-func (s *Server) incidentDocument(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) incidentDocument(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
 		return err
@@ -1089,7 +1090,7 @@ func (s *Server) incidentDocument(w http.ResponseWriter, r *http.Request, v *vis
 }
 
 // filingDocument writes the art. 33(3) content in Norwegian.
-func (s *Server) filingDocument(c store.IncidentCase) string {
+func (s *Feature) filingDocument(c store.IncidentCase) string {
 	var b strings.Builder
 	line := func(label, value string) {
 		if value == "" {
@@ -1100,7 +1101,7 @@ func (s *Server) filingDocument(c store.IncidentCase) string {
 	m := incident.Merged(c.Filings)
 	b.WriteString("MELDING OM BRUDD PÅ PERSONOPPLYSNINGSSIKKERHETEN\n(personvernforordningen artikkel 33)\n\n")
 	fmt.Fprintf(&b, "Behandlingsansvarlig: registerforvalteren for Aa-registeret\nSak: %s\n", c.ID)
-	fmt.Fprintf(&b, "Kjent med avviket: %s\nFrist (72 timer): %s\n\n", s.osloTime(c.Awareness()), s.osloTime(incident.NotifyDeadline(c.Awareness())))
+	fmt.Fprintf(&b, "Kjent med avviket: %s\nFrist (72 timer): %s\n\n", s.OsloTime(c.Awareness()), s.OsloTime(incident.NotifyDeadline(c.Awareness())))
 	line("a) Avvikets art", m.Nature)
 	line("a) Kategorier av registrerte", strings.Join(m.SubjectCategories, ", "))
 	line("a) Omtrentlig antall registrerte", approxText(m.Subjects))
@@ -1117,7 +1118,7 @@ func (s *Server) filingDocument(c store.IncidentCase) string {
 	line("d) Tiltak som er truffet eller foreslås", m.Measures)
 	b.WriteString("MELDINGER SENDT\n\n")
 	for _, f := range c.Filings {
-		fmt.Fprintf(&b, "- %s, %s, av %s", phaseLabel(f.Phase), s.osloTime(f.At), f.By.Name)
+		fmt.Fprintf(&b, "- %s, %s, av %s", phaseLabel(f.Phase), s.OsloTime(f.At), f.By.Name)
 		if f.MoreToFollow {
 			b.WriteString(" – mer informasjon følger (trinnvis melding)")
 		}

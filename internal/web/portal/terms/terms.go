@@ -1,4 +1,4 @@
-package portal
+package terms
 
 import (
 	"context"
@@ -10,21 +10,8 @@ import (
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/store"
+	"deling/internal/web/portal/site"
 )
-
-// termsFieldError is one line of a form's error summary, linking to its field.
-type termsFieldError struct{ Field, Message string }
-
-// termsErrorList orders a form's messages by its fields.
-func termsErrorList(bad map[string]string, fields ...string) []termsFieldError {
-	var out []termsFieldError
-	for _, f := range fields {
-		if msg, ok := bad[f]; ok {
-			out = append(out, termsFieldError{f, msg})
-		}
-	}
-	return out
-}
 
 // termsVersionView is a terms version as the pages show it, with an organisation's standing when one is acting.
 type termsVersionView struct {
@@ -46,14 +33,14 @@ type termsKindView struct {
 	Earlier  []termsVersionView // the staff's page only
 }
 
-func (s *Server) termsView(v governance.TermsVersion) termsVersionView {
-	return termsVersionView{TermsVersion: v, Published: governance.FormatDate(v.PublishedAt, s.oslo),
-		Effective: governance.FormatDate(v.EffectiveFrom, s.oslo), Paragraphs: v.Paragraphs()}
+func (s *Feature) termsView(v governance.TermsVersion) termsVersionView {
+	return termsVersionView{TermsVersion: v, Published: governance.FormatDate(v.PublishedAt, s.Oslo),
+		Effective: governance.FormatDate(v.EffectiveFrom, s.Oslo), Paragraphs: v.Paragraphs()}
 }
 
 // termsByKind groups versions by kind: in effect, upcoming and (when earlier) those replaced.
-func (s *Server) termsByKind(vs []governance.TermsVersion, earlier bool) []termsKindView {
-	now := s.now()
+func (s *Feature) termsByKind(vs []governance.TermsVersion, earlier bool) []termsKindView {
+	now := s.Now()
 	var out []termsKindView
 	for _, k := range governance.TermsKinds() {
 		kv := termsKindView{Kind: k}
@@ -78,23 +65,23 @@ func (s *Server) termsByKind(vs []governance.TermsVersion, earlier bool) []terms
 }
 
 type termsPublicPage struct {
-	frame
+	site.Frame
 	Kinds []termsKindView
 }
 
 // termsPublic shows the terms in effect and those announced, to anyone.
-func (s *Server) termsPublic(w http.ResponseWriter, r *http.Request) {
-	v, err := s.loadVisitor(r)
+func (s *Feature) termsPublic(w http.ResponseWriter, r *http.Request) {
+	v, err := s.LoadVisitor(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	vs, err := s.db.TermsVersions(r.Context())
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, "vilkar.html", termsPublicPage{frame: s.frame(r, v, "Vilkår"), Kinds: s.termsByKind(vs, false)})
+	s.Render(w, r, "vilkar.html", termsPublicPage{Frame: s.Frame(r, v, "Vilkår"), Kinds: s.termsByKind(vs, false)})
 }
 
 // termsStanding is an organisation's standing with the terms.
@@ -105,16 +92,16 @@ type termsStanding struct {
 	objections []governance.Objection
 }
 
-func (s *Server) termsStanding(ctx context.Context, org string) (termsStanding, error) {
+func (s *Feature) termsStanding(ctx context.Context, org string) (termsStanding, error) {
 	st := termsStanding{accepted: map[string]*governance.Acceptance{}}
-	c, err := s.db.Consumer(ctx, org)
+	c, err := s.DB.Consumer(ctx, org)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return st, err
 	default:
 		st.consumer = &c
-		grants, err := s.db.Grants(ctx, org)
+		grants, err := s.DB.Grants(ctx, org)
 		if err != nil {
 			return st, err
 		}
@@ -124,43 +111,43 @@ func (s *Server) termsStanding(ctx context.Context, org string) (termsStanding, 
 			}
 		}
 	}
-	acc, err := s.db.TermsAcceptances(ctx, org)
+	acc, err := s.DB.TermsAcceptances(ctx, org)
 	if err != nil {
 		return st, err
 	}
 	for i := range acc {
 		st.accepted[acc[i].VersionID] = &acc[i]
 	}
-	if st.objections, err = s.db.Objections(ctx, org, ""); err != nil {
+	if st.objections, err = s.DB.Objections(ctx, org, ""); err != nil {
 		return st, err
 	}
 	return st, nil
 }
 
 // judge fills in the organisation's state for a version, and what it may do (Rule AA-24).
-func (s *Server) judge(tv *termsVersionView, st termsStanding) {
-	now := s.now()
+func (s *Feature) judge(tv *termsVersionView, st termsStanding) {
+	now := s.Now()
 	tv.State = governance.StateOf(tv.TermsVersion, st.hasAccess, st.accepted[tv.ID], st.objections, now)
 	tv.CanAccept = governance.CanAccept(tv.State)
 	tv.CanObject = st.consumer != nil && governance.CanObject(tv.TermsVersion, tv.State, now)
 	for i := range st.objections {
 		if o := &st.objections[i]; o.VersionID == tv.ID && (tv.Objection == nil || o.CreatedAt.After(tv.Objection.CreatedAt)) {
 			tv.Objection = o
-			tv.ObjectionCreated = governance.FormatDate(o.CreatedAt, s.oslo)
+			tv.ObjectionCreated = governance.FormatDate(o.CreatedAt, s.Oslo)
 		}
 	}
 }
 
 type termsConsumerPage struct {
-	frame
+	site.Frame
 	HasAccess bool
 	Days      int // the notice period in days (Rule AA-24)
 	Kinds     []termsKindView
 }
 
 // termsConsumer shows the organisation's terms: in effect and announced, and where it stands with each (Rules AA-24, SK-02).
-func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *visitor) error {
-	vs, err := s.db.TermsVersions(r.Context())
+func (s *Feature) termsConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
@@ -178,25 +165,25 @@ func (s *Server) termsConsumer(w http.ResponseWriter, r *http.Request, v *visito
 			s.judge(&kinds[i].Upcoming[j], st)
 		}
 	}
-	s.render(w, r, "vilkar_konsument.html", termsConsumerPage{frame: s.frame(r, v, "Vilkår"), HasAccess: st.hasAccess,
+	s.Render(w, r, "vilkar_konsument.html", termsConsumerPage{Frame: s.Frame(r, v, "Vilkår"), HasAccess: st.hasAccess,
 		Days: int(s.rules.TermsNotice.Hours() / 24), Kinds: kinds})
 	return nil
 }
 
 // versionFor loads the version in the path and the organisation's state with it; ok false when the answer was written.
-func (s *Server) versionFor(w http.ResponseWriter, r *http.Request, v *visitor) (termsVersionView, termsStanding, bool) {
-	tv, err := s.db.TermsVersion(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && tv.PublishedAt.After(s.now())) {
-		s.notFound(w, r, v)
+func (s *Feature) versionFor(w http.ResponseWriter, r *http.Request, v *site.Visitor) (termsVersionView, termsStanding, bool) {
+	tv, err := s.DB.TermsVersion(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && tv.PublishedAt.After(s.Now())) {
+		s.NotFound(w, r, v)
 		return termsVersionView{}, termsStanding{}, false
 	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return termsVersionView{}, termsStanding{}, false
 	}
 	st, err := s.termsStanding(r.Context(), v.Org)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.PageError(w, r, err)
 		return termsVersionView{}, termsStanding{}, false
 	}
 	view := s.termsView(tv)
@@ -205,34 +192,34 @@ func (s *Server) versionFor(w http.ResponseWriter, r *http.Request, v *visitor) 
 }
 
 // acceptTerms records the organisation's explicit acceptance (Rule SK-02).
-func (s *Server) acceptTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) acceptTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, _, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
 	}
 	if !tv.CanAccept {
-		s.flash(r, "Disse vilkårene kan ikke godtas nå: "+strings.ToLower(tv.State.Label())+".")
-		redirect(w, r, "/portal/vilkar")
+		s.Flash(r, "Disse vilkårene kan ikke godtas nå: "+strings.ToLower(tv.State.Label())+".")
+		site.Redirect(w, r, "/portal/vilkar")
 		return nil
 	}
-	if err := s.db.AcceptTerms(r.Context(), v.Org, tv.ID, v.Actor()); err != nil {
+	if err := s.DB.AcceptTerms(r.Context(), v.Org, tv.ID, v.Actor()); err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Dere har godtatt «%s» (versjon %d).", tv.Title, tv.Version))
-	redirect(w, r, "/portal/vilkar")
+	s.Flash(r, fmt.Sprintf("Dere har godtatt «%s» (versjon %d).", tv.Title, tv.Version))
+	site.Redirect(w, r, "/portal/vilkar")
 	return nil
 }
 
 type objectionFormPage struct {
-	frame
+	site.Frame
 	Version   termsVersionView
 	Reason    string
 	Errors    map[string]string
-	ErrorList []termsFieldError
+	ErrorList []site.FieldError
 	Closed    string // why no objection can be made, when so
 }
 
-func (s *Server) objectionClosed(tv termsVersionView, st termsStanding) string {
+func (s *Feature) objectionClosed(tv termsVersionView, st termsStanding) string {
 	switch {
 	case st.consumer == nil:
 		return "Bare konsumenter av Aa-registeret kan melde innsigelse mot vilkårene."
@@ -246,27 +233,27 @@ func (s *Server) objectionClosed(tv termsVersionView, st termsStanding) string {
 }
 
 // objectionForm asks for the objection's reason (Rule AA-24).
-func (s *Server) objectionForm(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) objectionForm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
 	}
-	s.render(w, r, "innsigelse_ny.html", objectionFormPage{frame: s.frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Closed: s.objectionClosed(tv, st)})
+	s.Render(w, r, "innsigelse_ny.html", objectionFormPage{Frame: s.Frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Closed: s.objectionClosed(tv, st)})
 	return nil
 }
 
 // objectToTerms sends an objection to the register's case workers; allowed until the version takes effect (Rule AA-24).
-func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) objectToTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	tv, st, ok := s.versionFor(w, r, v)
 	if !ok {
 		return nil
 	}
 	o := governance.Objection{Consumer: v.Org, VersionID: tv.ID, Reason: r.PostFormValue("begrunnelse")}
-	p := objectionFormPage{frame: s.frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Reason: o.Reason, Closed: s.objectionClosed(tv, st)}
+	p := objectionFormPage{Frame: s.Frame(r, v, "Meld innsigelse mot vilkår"), Version: tv, Reason: o.Reason, Closed: s.objectionClosed(tv, st)}
 	fail := func(code int, bad map[string]string) {
-		p.Errors, p.ErrorList = bad, termsErrorList(bad, "begrunnelse")
+		p.Errors, p.ErrorList = bad, site.ErrorList(bad, "begrunnelse")
 		w.WriteHeader(code)
-		s.render(w, r, "innsigelse_ny.html", p)
+		s.Render(w, r, "innsigelse_ny.html", p)
 	}
 	if p.Closed != "" {
 		fail(http.StatusConflict, nil)
@@ -276,7 +263,7 @@ func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visito
 		fail(http.StatusBadRequest, bad)
 		return nil
 	}
-	_, err := s.db.ObjectToTerms(r.Context(), o, v.Actor())
+	_, err := s.DB.ObjectToTerms(r.Context(), o, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		p.Closed = "Fristen for å melde innsigelse gikk ut da vilkårene begynte å gjelde " + tv.Effective + "."
@@ -289,8 +276,8 @@ func (s *Server) objectToTerms(w http.ResponseWriter, r *http.Request, v *visito
 	case err != nil:
 		return err
 	}
-	s.flash(r, "Innsigelsen er sendt til registerets saksbehandlere. Dere får svar på e-post.")
-	redirect(w, r, "/portal/vilkar")
+	s.Flash(r, "Innsigelsen er sendt til registerets saksbehandlere. Dere får svar på e-post.")
+	site.Redirect(w, r, "/portal/vilkar")
 	return nil
 }
 
@@ -300,10 +287,10 @@ type termsForm struct {
 }
 
 type termsAdminPage struct {
-	frame
+	site.Frame
 	Form      termsForm
 	Errors    map[string]string
-	ErrorList []termsFieldError
+	ErrorList []site.FieldError
 	Kinds     []termsKindView
 	AllKinds  []governance.TermsKind
 	Earliest  string // the earliest date a later version may take effect
@@ -312,35 +299,35 @@ type termsAdminPage struct {
 
 var termsFields = []string{"type", "tittel", "tekst", "gjelder_fra"}
 
-func (s *Server) termsAdminData(r *http.Request, v *visitor, form termsForm, bad map[string]string) (termsAdminPage, error) {
-	vs, err := s.db.TermsVersions(r.Context())
+func (s *Feature) termsAdminData(r *http.Request, v *site.Visitor, form termsForm, bad map[string]string) (termsAdminPage, error) {
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return termsAdminPage{}, err
 	}
-	return termsAdminPage{frame: s.frame(r, v, "Vilkår"), Form: form, Errors: bad, ErrorList: termsErrorList(bad, termsFields...),
+	return termsAdminPage{Frame: s.Frame(r, v, "Vilkår"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, termsFields...),
 		Kinds: s.termsByKind(vs, true), AllKinds: governance.TermsKinds(),
-		Earliest: governance.FormatDate(s.ceilDay(s.now().Add(s.rules.TermsNotice)), s.oslo),
+		Earliest: governance.FormatDate(s.ceilDay(s.Now().Add(s.rules.TermsNotice)), s.Oslo),
 		Days:     int(s.rules.TermsNotice.Hours() / 24)}, nil
 }
 
 // termsAdmin is the Forvalter's page: the versions, and a form for a new one.
-func (s *Server) termsAdmin(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) termsAdmin(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.termsAdminData(r, v, termsForm{Type: string(governance.Bruksvilkar)}, nil)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "vilkar_forvalter.html", p)
+	s.Render(w, r, "vilkar_forvalter.html", p)
 	return nil
 }
 
 // publishTerms publishes a new version and announces it as a notice and by
 // e-mail, in one transaction. Rule AA-24: a later version takes effect no
 // sooner than TermsNotice after publication; until then consumers may object.
-func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) publishTerms(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	form := termsForm{Type: r.PostFormValue("type"), Tittel: r.PostFormValue("tittel"), Tekst: r.PostFormValue("tekst"),
 		GjelderFra: strings.TrimSpace(r.PostFormValue("gjelder_fra"))}
-	tv := governance.TermsVersion{Kind: governance.TermsKind(form.Type), Title: form.Tittel, Body: form.Tekst, PublishedAt: s.now()}
-	vs, err := s.db.TermsVersions(r.Context())
+	tv := governance.TermsVersion{Kind: governance.TermsKind(form.Type), Title: form.Tittel, Body: form.Tekst, PublishedAt: s.Now()}
+	vs, err := s.DB.TermsVersions(r.Context())
 	if err != nil {
 		return err
 	}
@@ -364,18 +351,18 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor
 	fail := func(code int) {
 		p, err := s.termsAdminData(r, v, form, bad)
 		if err != nil {
-			s.pageError(w, r, err)
+			s.PageError(w, r, err)
 			return
 		}
 		w.WriteHeader(code)
-		s.render(w, r, "vilkar_forvalter.html", p)
+		s.Render(w, r, "vilkar_forvalter.html", p)
 	}
 	if len(bad) > 0 {
 		fail(http.StatusBadRequest)
 		return nil
 	}
 	n, letter := s.termsAnnouncement(r, tv, number)
-	stored, _, err := s.db.PublishTerms(r.Context(), tv, s.rules.TermsNotice, n, letter, v.Actor())
+	stored, _, err := s.DB.PublishTerms(r.Context(), tv, s.rules.TermsNotice, n, letter, v.Actor())
 	if errors.Is(err, store.ErrConflict) {
 		bad["gjelder_fra"] = fmt.Sprintf("Nye vilkår må varsles minst %d dager før de gjelder.", int(s.rules.TermsNotice.Hours()/24))
 		fail(http.StatusConflict)
@@ -384,22 +371,22 @@ func (s *Server) publishTerms(w http.ResponseWriter, r *http.Request, v *visitor
 	if err != nil {
 		return err
 	}
-	s.log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
-	s.flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.oslo)))
-	redirect(w, r, "/portal/forvalter/vilkar")
+	s.Log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
+	s.Flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.Oslo)))
+	site.Redirect(w, r, "/portal/forvalter/vilkar")
 	return nil
 }
 
 // termsAnnouncement is the notice and the letter that announce a new version (Rules AA-20, AA-24).
-func (s *Server) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, governance.Letter) {
-	base := s.absoluteBase(r)
+func (s *Feature) termsAnnouncement(r *http.Request, tv governance.TermsVersion, number int) (governance.Notice, governance.Letter) {
+	base := s.AbsoluteBase(r)
 	label := tv.Kind.Label()
 	var b strings.Builder
 	if number == 1 {
 		fmt.Fprintf(&b, "Registerforvalteren har publisert %s: «%s». Vilkårene gjelder fra i dag.\n\n", label, tv.Title)
 		b.WriteString("Vilkårene står på siden Vilkår, og konsumentene godtar dem i portalen.")
 	} else {
-		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, governance.FormatDate(tv.EffectiveFrom, s.oslo))
+		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, governance.FormatDate(tv.EffectiveFrom, s.Oslo))
 		b.WriteString("De nye vilkårene regnes som godtatt av konsumenter som ikke har meldt innsigelse i portalen før de begynner å gjelde. " +
 			"Kan en innsigelse ikke imøtekommes, avsluttes tilgangen.")
 	}
@@ -419,12 +406,12 @@ type objectionRow struct {
 	Resolved     string
 }
 
-func (s *Server) objectionRow(ctx context.Context, o governance.Objection, versions map[string]governance.TermsVersion) (objectionRow, error) {
-	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: governance.FormatTime(o.CreatedAt, s.oslo)}
+func (s *Feature) objectionRow(ctx context.Context, o governance.Objection, versions map[string]governance.TermsVersion) (objectionRow, error) {
+	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: governance.FormatTime(o.CreatedAt, s.Oslo)}
 	if o.ResolvedAt != nil {
-		row.Resolved = governance.FormatTime(*o.ResolvedAt, s.oslo)
+		row.Resolved = governance.FormatTime(*o.ResolvedAt, s.Oslo)
 	}
-	if c, err := s.db.Consumer(ctx, o.Consumer); err == nil {
+	if c, err := s.DB.Consumer(ctx, o.Consumer); err == nil {
 		row.ConsumerName = c.Navn
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return row, err
@@ -435,8 +422,8 @@ func (s *Server) objectionRow(ctx context.Context, o governance.Objection, versi
 	return row, nil
 }
 
-func (s *Server) versionsByID(ctx context.Context) (map[string]governance.TermsVersion, error) {
-	vs, err := s.db.TermsVersions(ctx)
+func (s *Feature) versionsByID(ctx context.Context) (map[string]governance.TermsVersion, error) {
+	vs, err := s.DB.TermsVersions(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -448,14 +435,14 @@ func (s *Server) versionsByID(ctx context.Context) (map[string]governance.TermsV
 }
 
 type objectionQueuePage struct {
-	frame
+	site.Frame
 	Pending, Decided []objectionRow
 }
 
 // objectionQueue lists the objections for the register's case workers: pending first, then the latest decided.
-func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) objectionQueue(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	ctx := r.Context()
-	all, err := s.db.Objections(ctx, "", "")
+	all, err := s.DB.Objections(ctx, "", "")
 	if err != nil {
 		return err
 	}
@@ -463,7 +450,7 @@ func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visit
 	if err != nil {
 		return err
 	}
-	p := objectionQueuePage{frame: s.frame(r, v, "Innsigelser mot vilkår")}
+	p := objectionQueuePage{Frame: s.Frame(r, v, "Innsigelser mot vilkår")}
 	for i := len(all) - 1; i >= 0; i-- {
 		o := all[i]
 		if o.Status != governance.ObjectionPending && len(p.Decided) >= 20 {
@@ -479,24 +466,24 @@ func (s *Server) objectionQueue(w http.ResponseWriter, r *http.Request, v *visit
 			p.Decided = append(p.Decided, row)
 		}
 	}
-	s.render(w, r, "innsigelser.html", p)
+	s.Render(w, r, "innsigelser.html", p)
 	return nil
 }
 
 type objectionCasePage struct {
-	frame
+	site.Frame
 	O          objectionRow
 	Paragraphs []string
 	Grants     int // the consumer's grants that have not ended
 	Outcome    string
 	Note       string
 	Errors     map[string]string
-	ErrorList  []termsFieldError
+	ErrorList  []site.FieldError
 }
 
-func (s *Server) objectionCaseData(r *http.Request, v *visitor) (objectionCasePage, error) {
+func (s *Feature) objectionCaseData(r *http.Request, v *site.Visitor) (objectionCasePage, error) {
 	ctx := r.Context()
-	o, err := s.db.Objection(ctx, r.PathValue("id"))
+	o, err := s.DB.Objection(ctx, r.PathValue("id"))
 	if err != nil {
 		return objectionCasePage{}, err
 	}
@@ -508,8 +495,8 @@ func (s *Server) objectionCaseData(r *http.Request, v *visitor) (objectionCasePa
 	if err != nil {
 		return objectionCasePage{}, err
 	}
-	p := objectionCasePage{frame: s.frame(r, v, "Innsigelse fra "+row.ConsumerName), O: row, Paragraphs: governance.Paragraphs(o.Reason)}
-	grants, err := s.db.Grants(ctx, o.Consumer)
+	p := objectionCasePage{Frame: s.Frame(r, v, "Innsigelse fra "+row.ConsumerName), O: row, Paragraphs: governance.Paragraphs(o.Reason)}
+	grants, err := s.DB.Grants(ctx, o.Consumer)
 	if err != nil {
 		return p, err
 	}
@@ -522,12 +509,12 @@ func (s *Server) objectionCaseData(r *http.Request, v *visitor) (objectionCasePa
 }
 
 // objectionCase shows one objection with the two answers a case worker can give.
-func (s *Server) objectionCase(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) objectionCase(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.objectionCaseData(r, v)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
 	}
-	s.render(w, r, "innsigelse_sak.html", p)
+	s.Render(w, r, "innsigelse_sak.html", p)
 	return nil
 }
 
@@ -540,7 +527,7 @@ const (
 // resolveObjection records the case worker's answer. Rule AA-24: an objection
 // that cannot be met ends all the consumer's access, in the same transaction,
 // and the consumer is told in writing.
-func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *visitor) error {
+func (s *Feature) resolveObjection(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	p, err := s.objectionCaseData(r, v)
 	if err != nil {
 		return err // store.ErrNotFound answers 404 (serveError)
@@ -560,39 +547,39 @@ func (s *Server) resolveObjection(w http.ResponseWriter, r *http.Request, v *vis
 		bad["notat"] = "Svaret er for langt."
 	}
 	if p.O.Status != governance.ObjectionPending {
-		s.flash(r, "Innsigelsen er allerede behandlet.")
-		redirect(w, r, "/portal/innsigelser/"+p.O.ID)
+		s.Flash(r, "Innsigelsen er allerede behandlet.")
+		site.Redirect(w, r, "/portal/innsigelser/"+p.O.ID)
 		return nil
 	}
 	if len(bad) > 0 {
-		p.Errors, p.ErrorList = bad, termsErrorList(bad, "utfall", "notat")
+		p.Errors, p.ErrorList = bad, site.ErrorList(bad, "utfall", "notat")
 		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "innsigelse_sak.html", p)
+		s.Render(w, r, "innsigelse_sak.html", p)
 		return nil
 	}
 	met := p.Outcome == outcomeMet
-	_, err = s.db.ResolveObjection(r.Context(), p.O.ID, met, p.Note, s.objectionLetter(r, p.O, met, p.Note), v.Actor())
+	_, err = s.DB.ResolveObjection(r.Context(), p.O.ID, met, p.Note, s.objectionLetter(r, p.O, met, p.Note), v.Actor())
 	if errors.Is(err, store.ErrConflict) {
-		s.flash(r, "Innsigelsen er allerede behandlet.")
-		redirect(w, r, "/portal/innsigelser/"+p.O.ID)
+		s.Flash(r, "Innsigelsen er allerede behandlet.")
+		site.Redirect(w, r, "/portal/innsigelser/"+p.O.ID)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.log.Info("objection resolved", "objection", p.O.ID, "consumer", p.O.Consumer, "met", met, "user", v.User.ID)
+	s.Log.Info("objection resolved", "objection", p.O.ID, "consumer", p.O.Consumer, "met", met, "user", v.User.ID)
 	if met {
-		s.flash(r, "Innsigelsen er imøtekommet, og "+p.O.ConsumerName+" har fått svar.")
+		s.Flash(r, "Innsigelsen er imøtekommet, og "+p.O.ConsumerName+" har fått svar.")
 	} else {
-		s.flash(r, "Innsigelsen kan ikke imøtekommes. All tilgang for "+p.O.ConsumerName+" er avsluttet, og kontaktpersonene har fått brev.")
+		s.Flash(r, "Innsigelsen kan ikke imøtekommes. All tilgang for "+p.O.ConsumerName+" er avsluttet, og kontaktpersonene har fått brev.")
 	}
-	redirect(w, r, "/portal/innsigelser")
+	site.Redirect(w, r, "/portal/innsigelser")
 	return nil
 }
 
 // objectionLetter is the written answer to an objection.
-func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note string) governance.Letter {
-	base := s.absoluteBase(r)
+func (s *Feature) objectionLetter(r *http.Request, o objectionRow, met bool, note string) governance.Letter {
+	base := s.AbsoluteBase(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Registerforvalteren har behandlet innsigelsen fra %s (%s) mot %s, versjon %d («%s»), meldt %s.\n\n",
 		o.ConsumerName, o.Consumer, o.Version.Kind.Label(), o.Version.Version, o.Version.Title, o.Created)
@@ -601,7 +588,7 @@ func (s *Server) objectionLetter(r *http.Request, o objectionRow, met bool, note
 		b.WriteString("Innsigelsen imøtekommes.\n\n" + note + "\n\nDere beholder tilgangen til Aa-registeret.\n\n")
 	} else {
 		subject = "Innsigelsen mot nye vilkår kan ikke imøtekommes – tilgangen er avsluttet"
-		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + governance.FormatTime(s.now(), s.oslo) +
+		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + governance.FormatTime(s.Now(), s.Oslo) +
 			" er alle vedtak om tilgang for virksomheten avsluttet, og databehandlere kan ikke lenger hente opplysninger for dere.\n\n")
 		if note != "" {
 			b.WriteString("Begrunnelse: " + note + "\n\n")

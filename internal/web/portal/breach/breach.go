@@ -1,0 +1,57 @@
+package breach
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+
+	"deling/internal/governance"
+	"deling/internal/web/channel"
+	"deling/internal/web/portal/site"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Feature is the breach pages. Build one with New.
+type Feature struct {
+	*site.Site
+	*channel.Shared // the lookup log's insight records (affected.go)
+}
+
+// New makes the breach pages on st.
+func New(st *site.Site, shared *channel.Shared) *Feature {
+	return &Feature{Site: st, Shared: shared}
+}
+
+// Templates are the breach pages' templates (avvik*.html).
+func (s *Feature) Templates() fs.FS { return templateFiles }
+
+// Routes are the breach pages, each signed-in route with its guard (deny by default).
+func (s *Feature) Routes() []site.Route {
+	f := func(p string, h http.HandlerFunc) site.Route { return site.Route{Pattern: p, Handler: h} }
+	reader := site.Staff(governance.Saksbehandler, governance.Personvernombud) // the register's case workers and DPO
+	return []site.Route{
+		// Public: anyone reports without an account, and follows the report with its reference (Rule AV-01).
+		f("GET /avvik", s.publicReportForm),
+		f("POST /avvik", s.publicReport),
+		f("GET /avvik/mottatt", s.publicReceived),
+		f("GET /avvik/folg", s.publicFollowForm),
+		f("POST /avvik/folg", s.publicFollow),
+		f("GET /portal/avvik", s.SignedIn(site.SignedInOnly, s.incidentList)),
+		f("GET /portal/avvik/ny", s.SignedIn(site.SignedInOnly, s.incidentNew)),
+		f("POST /portal/avvik/ny", s.SignedIn(site.SignedInOnly, s.incidentReport)),
+		f("GET /portal/avvik/{id}", s.SignedIn(site.SignedInOnly, s.incidentPage)),
+		f("POST /portal/avvik/{id}/ta", s.SignedIn(reader, s.incidentTake)),
+		f("POST /portal/avvik/{id}/tiltak", s.SignedIn(reader, s.incidentMeasure)),
+		f("POST /portal/avvik/{id}/risiko", s.SignedIn(reader, s.incidentAssess)),
+		f("POST /portal/avvik/{id}/beslutning", s.SignedIn(reader, s.incidentDecide)),
+		f("POST /portal/avvik/{id}/melding", s.SignedIn(reader, s.incidentFile)),
+		f("GET /portal/avvik/{id}/melding/last-ned", s.SignedIn(reader, s.incidentDocument)),
+		f("POST /portal/avvik/{id}/lukk", s.SignedIn(reader, s.incidentClose)),
+		// Who was affected, from the lookup log (affected.go; issue 12 item 6, Rules AV-05, AA-16, AA-22).
+		f("POST /portal/avvik/{id}/berorte", s.SignedIn(reader, s.incidentAffected)),
+		f("GET /portal/avvik/{id}/berorte/{beregning}", s.SignedIn(reader, s.incidentAffectedPage)),
+		f("GET /portal/avvik/{id}/berorte/{beregning}/last-ned", s.SignedIn(reader, s.incidentAffectedDownload)),
+	}
+}

@@ -1,0 +1,57 @@
+package site
+
+import (
+	"net/http"
+	"time"
+)
+
+// Field is the data of the layout's "field" partial.
+type Field struct{ Name, Label, Value, Error, Type, Help string }
+
+// FieldError is one line of a form's error summary (the "vilkar-feiloppsummering" partial), linking to its field.
+type FieldError struct{ Field, Message string }
+
+// ErrorList orders a form's messages by its fields.
+func ErrorList(bad map[string]string, fields ...string) []FieldError {
+	var out []FieldError
+	for _, f := range fields {
+		if msg, ok := bad[f]; ok {
+			out = append(out, FieldError{f, msg})
+		}
+	}
+	return out
+}
+
+// OsloTime shows a time as Norwegians read it.
+func (s *Site) OsloTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.Oslo).Format("02.01.2006 kl. 15:04")
+}
+
+// ParseFormTime reads an <input type="datetime-local"> value as Norwegian time; a message goes to bad.
+func (s *Site) ParseFormTime(value, field, what string, bad map[string]string) *time.Time {
+	if value == "" {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "02.01.2006 15:04"} {
+		if t, err := time.ParseInLocation(layout, value, s.Oslo); err == nil {
+			return &t
+		}
+	}
+	bad[field] = "Skriv " + what + " som dato og klokkeslett, for eksempel 2027-03-24T18:00."
+	return nil
+}
+
+// AbsoluteBase is where people reach deling: the configured base URL, or else the request's own host.
+func (s *Site) AbsoluteBase(r *http.Request) string {
+	if s.BaseURL != "" {
+		return s.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

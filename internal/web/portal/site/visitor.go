@@ -1,0 +1,228 @@
+package site
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"deling/internal/governance"
+	"deling/internal/register"
+	"deling/internal/store"
+)
+
+// People sign in with an e-mail address and a password (the portal's sign-in
+// pages) and act for one organisation at a time. Sessions live in the
+// database (scs); who signed in, and what they may do, is read from the
+// accounts on every request, so a removed user or role loses access on the
+// next click.
+
+// Session keys.
+const (
+	SessionUser  = "user"
+	SessionOrg   = "org"
+	sessionFlash = "flash"
+)
+
+func newSessions(db *store.DB, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = db.Sessions()
+	sm.Lifetime = 12 * time.Hour
+	sm.IdleTimeout = 30 * time.Minute
+	sm.Cookie.Name = "deling_sesjon"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Persist = false
+	return sm
+}
+
+// Visitor is who is signed in, and what they may do.
+type Visitor struct {
+	User        governance.User
+	Memberships []governance.Membership
+	Org         string // the organisation acted for (orgnr), "" when none
+	OrgName     string
+	Orgs        []OrgChoice // every organisation the user may act for
+}
+
+// OrgChoice is an organisation the visitor may act for.
+type OrgChoice struct {
+	Orgnr, Navn string
+	Current     bool
+}
+
+// Staff reports whether the visitor holds one of roles at the register authority.
+func (v *Visitor) Staff(roles ...governance.Role) bool {
+	return governance.HasAny(v.Memberships, governance.AuthorityOrg, roles...)
+}
+
+// For reports whether the visitor holds one of roles for the organisation acted for.
+func (v *Visitor) For(roles ...governance.Role) bool {
+	return v.Org != "" && governance.HasAny(v.Memberships, v.Org, roles...)
+}
+
+// IsPerson reports whether the visitor signed in as a data subject.
+func (v *Visitor) IsPerson() bool {
+	return v.User.PID != "" && governance.Has(v.Memberships, "", governance.Person)
+}
+
+// Actor is how the visitor is named in the log's governance events.
+func (v *Visitor) Actor() string { return "user:" + v.User.ID }
+
+// Guard says whether a visitor may see a page. Deny by default: every
+// signed-in route names its guard.
+type Guard func(*Visitor) bool
+
+// Staff lets in the register authority's staff holding one of roles.
+func Staff(roles ...governance.Role) Guard {
+	return func(v *Visitor) bool { return v.Staff(roles...) }
+}
+
+// Member lets in those holding one of roles for the organisation they act for.
+func Member(roles ...governance.Role) Guard {
+	return func(v *Visitor) bool { return v.For(roles...) }
+}
+
+// AnyOf lets in whoever one of gs lets in.
+func AnyOf(gs ...Guard) Guard {
+	return func(v *Visitor) bool { return slices.ContainsFunc(gs, func(g Guard) bool { return g(v) }) }
+}
+
+// SignedInOnly lets in everyone signed in.
+func SignedInOnly(*Visitor) bool { return true }
+
+// PersonOnly lets in data subjects.
+func PersonOnly(v *Visitor) bool { return v.IsPerson() }
+
+// Handler is a page for a signed-in visitor. An error it returns is
+// answered by ServeError: a page for the status httperr.Status maps it to.
+type Handler func(http.ResponseWriter, *http.Request, *Visitor) error
+
+// SignedIn wraps a page: it loads the visitor, sends those not signed in to
+// the sign-in page and answers 403 to those the guard turns away.
+func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		v, err := s.LoadVisitor(r)
+		if err != nil {
+			s.PageError(w, r, err)
+			return
+		}
+		if v == nil {
+			next := ""
+			if r.Method == http.MethodGet {
+				next = r.URL.Path // paths carry no personal identifiers
+			}
+			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
+			return
+		}
+		if !g(v) {
+			w.WriteHeader(http.StatusForbidden)
+			s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+			return
+		}
+		if err := h(w, r, v); err != nil {
+			s.ServeError(w, r, v, err)
+		}
+	}
+}
+
+func queryNext(next string) string {
+	if next == "" || next == "/portal" {
+		return ""
+	}
+	return "?neste=" + url.QueryEscape(next)
+}
+
+// LoadVisitor reads the session and the account behind it; nil when nobody is
+// signed in, or the account or all its roles were removed (the session ends).
+func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
+	ctx := r.Context()
+	id := s.Sessions.GetString(ctx, SessionUser)
+	if id == "" {
+		return nil, nil
+	}
+	u, err := s.DB.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, s.Sessions.Destroy(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.DB.Memberships(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, s.Sessions.Destroy(ctx)
+	}
+	v := &Visitor{User: u, Memberships: ms}
+	orgs := governance.Orgs(ms)
+	v.Org = s.Sessions.GetString(ctx, SessionOrg)
+	if !slices.Contains(orgs, v.Org) {
+		v.Org = ""
+		if len(orgs) > 0 {
+			v.Org = orgs[0]
+		}
+	}
+	for _, o := range orgs {
+		c := OrgChoice{Orgnr: o, Navn: o, Current: o == v.Org}
+		if cons, err := s.DB.Consumer(ctx, o); err == nil {
+			c.Navn = cons.Navn
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if c.Current {
+			v.OrgName = c.Navn
+		}
+		v.Orgs = append(v.Orgs, c)
+	}
+	return v, nil
+}
+
+// Frame is what every page shows around its content. Page data embeds it.
+type Frame struct {
+	Title string
+	V     *Visitor // nil on public pages
+	Flash string
+	Test  bool
+	Nav   []NavItem
+	Path  string
+}
+
+// NavItem is a menu entry as a page shows it.
+type NavItem struct {
+	Label, Path string
+	Current     bool
+}
+
+// Frame makes a page's frame; v may be nil (a public page).
+func (s *Site) Frame(r *http.Request, v *Visitor, title string) Frame {
+	f := Frame{Title: title, V: v, Test: s.Env == register.EnvTest, Path: r.URL.Path}
+	if s.Sessions != nil {
+		f.Flash = s.Sessions.PopString(r.Context(), sessionFlash)
+	}
+	if v == nil {
+		return f
+	}
+	for _, n := range s.nav {
+		if n.Guard(v) {
+			cur := r.URL.Path == n.Path || (n.Path != "/portal" && strings.HasPrefix(r.URL.Path, n.Path+"/"))
+			f.Nav = append(f.Nav, NavItem{Label: n.Label, Path: n.Path, Current: cur})
+		}
+	}
+	return f
+}
+
+// PublicFrame is a page's frame without a session (no visitor, no flash).
+func (s *Site) PublicFrame(r *http.Request, title string) Frame {
+	return Frame{Title: title, Test: s.Env == register.EnvTest, Path: r.URL.Path}
+}
+
+// Flash shows msg at the top of the next page.
+func (s *Site) Flash(r *http.Request, msg string) { s.Sessions.Put(r.Context(), sessionFlash, msg) }
