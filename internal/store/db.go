@@ -52,6 +52,7 @@ type pool struct {
 type DB struct {
 	write, read       *pool // deling.db
 	regWrite, regRead *pool // register.db
+	version           *pool // reads the access version: deling.db's own on SQLite (access_cache.go)
 	engine            Engine
 	now               func() time.Time
 	dir               string // SQLite data directory
@@ -77,7 +78,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.write, db.read, db.regWrite, db.regRead = p, p, p, p
+		db.write, db.read, db.regWrite, db.regRead, db.version = p, p, p, p, p
 	case cfg.URL != "":
 		return nil, fmt.Errorf("database URL: want postgres://…, got scheme %q", schemeOf(cfg.URL))
 	default:
@@ -146,7 +147,7 @@ func (db *DB) Close() error {
 func (db *DB) closePools() error {
 	var err error
 	seen := map[*pool]bool{}
-	for _, p := range []*pool{db.write, db.read, db.regWrite, db.regRead} {
+	for _, p := range []*pool{db.write, db.read, db.regWrite, db.regRead, db.version} {
 		if p == nil || seen[p] {
 			continue
 		}
