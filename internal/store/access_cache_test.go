@@ -60,16 +60,21 @@ func BenchmarkAccessInputsWhileLogging(b *testing.B) {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}()
-	b.SetParallelism(8)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if in, err := db.AccessInputs(context.Background(), "310000001", "310000003"); err != nil || len(in.Grants) != 1 {
-				b.Fatalf("inputs %+v: %v", in, err)
-			}
-		}
-	})
-	b.StopTimer()
+	for _, bench := range []struct {
+		name string
+		load func(ctx context.Context, consumer, processor string) (access.Inputs, error)
+	}{{"cached", db.AccessInputs}, {"uncached", db.loadAccessInputs}} {
+		b.Run(bench.name, func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if in, err := bench.load(context.Background(), "310000001", "310000003"); err != nil || len(in.Grants) != 1 {
+						b.Fatalf("inputs %+v: %v", in, err)
+					}
+				}
+			})
+		})
+	}
 	close(stop)
 	wg.Wait()
 }
@@ -141,5 +146,43 @@ func TestAccessInputsCacheSeesOtherNodes(t *testing.T) {
 		if d := lifeDecide(t, two, "310000001", ""); d.Permit {
 			t.Fatal("ended grant still permits on node two")
 		}
+	})
+}
+
+// BenchmarkAccessInputsPostgres compares, on PostgreSQL, what a request pays
+// with the cache warm (the version row) with what it paid before (the whole
+// inputs: consumer, grants, delegations).
+func BenchmarkAccessInputsPostgres(b *testing.B) {
+	if pg == nil {
+		b.Skip("PostgreSQL is not installed")
+	}
+	dsn, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := Open(context.Background(), Config{URL: dsn, Now: fixedNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	addAccess(b, db, "310000001", "310000003")
+	ctx := context.Background()
+	b.Run("cached", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.AccessInputs(ctx, "310000001", "310000003"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("uncached", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.loadAccessInputs(ctx, "310000001", "310000003"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	})
 }
