@@ -58,7 +58,7 @@ func TestClusterOnPostgreSQL(t *testing.T) {
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
-		cmd.Env = env
+		cmd.Env, cmd.Dir = env, tmp // a default data directory would land in tmp, not in the source tree
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
