@@ -259,7 +259,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, single(breachReminderJob(db, log, o.breachReminders, o.baseURL))...)
 	// Several nodes on one PostgreSQL: the Single jobs run on the one that leads (store.Lead).
 	p.leader = db.Lead(ctx, leaderInterval)
-	p.jobs = job.OnLeader(p.leader.Leading, p.jobs)
+	p.jobs = job.OnLeader(p.leader.Confirm, p.jobs)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "deling_jobs_leader",
 		Help: "1 while this node runs the jobs that run on one node at a time (on PostgreSQL: holds their advisory lock)."},
 		func() float64 {

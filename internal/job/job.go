@@ -20,16 +20,16 @@ type Job struct {
 	Single bool
 }
 
-// OnLeader returns jobs with every Single job made to run only while leading
-// reports true; a tick while another node leads does nothing. The others run
-// on every node.
-func OnLeader(leading func() bool, jobs []Job) []Job {
+// OnLeader returns jobs with every Single job made to run only when leading
+// reports true just before; a tick while another node leads does nothing.
+// The others run on every node.
+func OnLeader(leading func(context.Context) bool, jobs []Job) []Job {
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
 		if j.Single {
 			run := j.Run
 			j.Run = func(ctx context.Context) error {
-				if !leading() {
+				if !leading(ctx) {
 					return nil
 				}
 				return run(ctx)

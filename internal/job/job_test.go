@@ -37,7 +37,7 @@ func TestJobsRunAndStop(t *testing.T) {
 func TestOnLeader(t *testing.T) {
 	var leading atomic.Bool
 	var single, every int
-	jobs := OnLeader(leading.Load, []Job{
+	jobs := OnLeader(func(context.Context) bool { return leading.Load() }, []Job{
 		{Name: "single", Single: true, Run: func(context.Context) error { single++; return nil }},
 		{Name: "every", Run: func(context.Context) error { every++; return nil }},
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,12 +29,33 @@ type Leader struct {
 	checks   atomic.Int64 // checks of the session while leading, for tests
 	pid      atomic.Int64 // PostgreSQL: the backend holding the lock while leading, for tests
 	done     chan struct{}
+
+	postgres bool
+	interval time.Duration
+	mu       sync.Mutex
+	conn     *sql.Conn // PostgreSQL: the session that holds the lock while leading
 }
 
-// Leading reports whether this node runs the single-run jobs now. A node that
-// loses its session (the database restarted, the network cut) stops leading
-// at its next check, within an interval.
+// Leading reports whether this node runs the single-run jobs now, as last
+// checked. A node that loses its session (the database restarted, the
+// network cut, its backend ended) stops leading at its next check, within an
+// interval; Confirm checks at once.
 func (l *Leader) Leading() bool { return l.leading.Load() }
+
+// Confirm reports whether this node leads, checking its session first: the
+// check before a single-run job runs, so that a node that lost the lock since
+// its last check does not run the job beside the new leader.
+func (l *Leader) Confirm(ctx context.Context) bool {
+	if !l.postgres {
+		return l.Leading()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		l.check(ctx)
+	}
+	return l.Leading()
+}
 
 // Done is closed when the leadership loop has stopped and released the lock.
 func (l *Leader) Done() <-chan struct{} { return l.done }
@@ -41,42 +63,33 @@ func (l *Leader) Done() <-chan struct{} { return l.done }
 // Lead starts claiming leadership until ctx ends, trying (and, once leading,
 // checking the session) every interval.
 func (db *DB) Lead(ctx context.Context, interval time.Duration) *Leader {
-	l := &Leader{done: make(chan struct{})}
-	if db.engine != Postgres {
+	l := &Leader{done: make(chan struct{}), postgres: db.engine == Postgres, interval: interval}
+	if !l.postgres {
 		l.leading.Store(true)
 		go func() { <-ctx.Done(); l.leading.Store(false); close(l.done) }()
 		return l
 	}
-	go l.run(ctx, db.write.DB, interval)
+	go l.run(ctx, db.write.DB)
 	return l
 }
 
-func (l *Leader) run(ctx context.Context, pool *sql.DB, interval time.Duration) {
+func (l *Leader) run(ctx context.Context, pool *sql.DB) {
 	defer close(l.done)
-	var conn *sql.Conn // the session that holds the lock while leading
-	drop := func() {
-		l.leading.Store(false)
-		l.pid.Store(0)
-		if conn != nil {
-			// Never back into the pool with the lock possibly still held: discard the connection,
-			// which ends the session and with it the lock.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-			conn.Close()
-			conn = nil
-		}
-	}
-	defer drop()
-	t := time.NewTicker(interval)
+	defer func() {
+		l.mu.Lock()
+		l.drop()
+		l.mu.Unlock()
+	}()
+	t := time.NewTicker(l.interval)
 	defer t.Stop()
 	for {
-		if conn == nil {
-			conn = l.try(ctx, pool, interval)
+		l.mu.Lock()
+		if l.conn == nil {
+			l.try(ctx, pool)
 		} else {
-			l.checks.Add(1)
-			if err := check(ctx, conn, interval); err != nil {
-				drop()
-			}
+			l.check(ctx)
 		}
+		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
@@ -85,29 +98,46 @@ func (l *Leader) run(ctx context.Context, pool *sql.DB, interval time.Duration) 
 	}
 }
 
-// try takes the lock on a session of its own; it returns that session when it did.
-func (l *Leader) try(ctx context.Context, pool *sql.DB, interval time.Duration) *sql.Conn {
+// try takes the lock on a session of its own, and leads if it did. l.mu is held.
+func (l *Leader) try(ctx context.Context, pool *sql.DB) {
 	l.attempts.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, interval)
+	ctx, cancel := context.WithTimeout(ctx, l.interval)
 	defer cancel()
 	conn, err := pool.Conn(ctx)
 	if err != nil {
-		return nil
+		return
 	}
 	var got bool
 	var pid int64
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1), pg_backend_pid()`, leaderLockKey).Scan(&got, &pid); err != nil || !got {
 		conn.Close() // no lock taken on this session: it may go back to the pool
-		return nil
+		return
 	}
+	l.conn = conn
 	l.pid.Store(pid)
 	l.leading.Store(true)
-	return conn
 }
 
-// check tells whether the leader's session is still there, and with it the lock.
-func check(ctx context.Context, conn *sql.Conn, interval time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, interval)
+// check makes sure the leader's session, and with it the lock, is still
+// there, and stops leading if it is not. l.mu is held.
+func (l *Leader) check(ctx context.Context) {
+	l.checks.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, l.interval)
 	defer cancel()
-	return conn.PingContext(ctx)
+	if err := l.conn.PingContext(ctx); err != nil {
+		l.drop()
+	}
+}
+
+// drop stops leading and ends the session. l.mu is held.
+func (l *Leader) drop() {
+	l.leading.Store(false)
+	l.pid.Store(0)
+	if l.conn != nil {
+		// Never back into the pool with the lock possibly still held: discard the connection,
+		// which ends the session and with it the lock.
+		l.conn.Raw(func(any) error { return driver.ErrBadConn })
+		l.conn.Close()
+		l.conn = nil
+	}
 }

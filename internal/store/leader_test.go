@@ -109,13 +109,19 @@ func TestLeaderOneNodeAndTakeover(t *testing.T) {
 	}
 	settle()
 	old := leader()
+	if !old.Confirm(context.Background()) {
+		t.Fatal("the leader does not confirm its lock")
+	}
 
 	// Kill the leader's session from outside, as the end of a killed process would.
 	var killed bool
 	if err := nodes[0].write.QueryRow(`SELECT pg_terminate_backend($1)`, old.pid.Load()).Scan(&killed); err != nil || !killed {
 		t.Fatalf("terminate the leader's backend: %v %v", killed, err)
 	}
-	waitFor(t, "the old leader to notice", func() bool { return !old.Leading() })
+	// Confirm, the check before each single-run job, sees the loss at once.
+	if old.Confirm(context.Background()) {
+		t.Fatal("the old leader confirms a lock its ended session held")
+	}
 	waitFor(t, "another node to lead", func() bool {
 		for _, l := range ls {
 			if l != old && l.Leading() {
