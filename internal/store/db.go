@@ -47,8 +47,9 @@ type pool struct {
 // drops a connection's page cache whenever its file changed: apart, the
 // register's readers keep theirs. Each file has a write pool of one connection
 // that takes the write lock at BEGIN (_txlock=immediate), so writers queue
-// instead of failing with SQLITE_BUSY, and a query-only read pool. On
-// PostgreSQL all four are the same pool.
+// instead of failing with SQLITE_BUSY, and a query-only read pool; deling.db
+// has small readers of the access version besides (access_cache.go). On
+// PostgreSQL all five are the same pool.
 type DB struct {
 	write, read       *pool // deling.db
 	regWrite, regRead *pool // register.db
