@@ -70,14 +70,14 @@ func (o extractOptions) runner(db *store.DB, log *slog.Logger, dataDir string) *
 // extractJobs run queued extract jobs and delete expired results. Each worker
 // takes one job at a time and runs it to its end; a job whose node died is
 // taken over by a worker here or on another node and resumes from its last
-// whole batch.
+// whole batch. The expiry runs on one node at a time (Single).
 func extractJobs(db *store.DB, log *slog.Logger, o extractOptions, dataDir string) []job.Job {
 	r := o.runner(db, log, dataDir)
 	var jobs []job.Job
 	for i := range max(0, o.workers) {
 		jobs = append(jobs, job.Job{Name: fmt.Sprintf("extract worker %d", i+1), Interval: 2 * time.Second, Run: r.RunAll})
 	}
-	jobs = append(jobs, job.Job{Name: "expire extracts", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
+	jobs = append(jobs, job.Job{Name: "expire extracts", Interval: 10 * time.Minute, Single: true, Run: func(ctx context.Context) error {
 		n, err := r.Expire(ctx)
 		if n > 0 {
 			log.Info("deleted expired extract results", "jobs", n)

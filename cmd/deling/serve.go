@@ -146,8 +146,22 @@ type platform struct {
 	handler        http.Handler
 	keys           *token.KeySet
 	jobs           []job.Job
+	leader         *store.Leader // whether this node runs the Single jobs
 	adminToken     string
 	logVerifierKey string
+}
+
+// leaderInterval is how often a node tries to lead the Single jobs, and how
+// often the leader checks that it still does: a dead leader's jobs move to
+// another node within about this long.
+const leaderInterval = 2 * time.Second
+
+// single marks jobs that must run on one node at a time (job.OnLeader).
+func single(jobs ...job.Job) []job.Job {
+	for i := range jobs {
+		jobs[i].Single = true
+	}
+	return jobs
 }
 
 // buildPlatform wires store, packages, token server, verifier and HTTP interface.
@@ -212,9 +226,14 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		o.checkpointEvery = 5 * time.Second
 	}
 	p.jobs = []job.Job{
-		checkpointJob(db, signer, o.logOrigin, o.checkpointEvery),
+		single(checkpointJob(db, signer, o.logOrigin, o.checkpointEvery))[0],
 		{Name: "purge used assertion ids", Interval: time.Minute, Run: func(ctx context.Context) error {
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
+			return err
+		}},
+		// The windows of the rate limits shared across nodes (Rule AA-15), once past.
+		{Name: "purge rate-limit windows", Interval: time.Minute, Run: func(ctx context.Context) error {
+			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-time.Minute).Unix())
 			return err
 		}},
 		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
@@ -230,7 +249,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		return nil, err
 	}
 	if o.logRetention > 0 {
-		p.jobs = append(p.jobs, retentionJob(db, o.logRetention))
+		p.jobs = append(p.jobs, single(retentionJob(db, o.logRetention))...)
 	}
 	if o.witnessFile != "" {
 		more, err := readWitnessFile(o.witnessFile)
@@ -244,7 +263,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		if err != nil {
 			return nil, err
 		}
-		p.jobs = append(p.jobs, j)
+		p.jobs = append(p.jobs, single(j)...)
 	}
 	p.jobs = append(p.jobs, job.Job{Name: "purge expired sessions", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
 		if _, err := db.PurgeSessions(ctx); err != nil {
@@ -254,13 +273,24 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		return err
 	}})
 	o.mail.getenv = getenv
-	p.jobs = append(p.jobs, mailJobs(db, log, o.mail, o.baseURL)...)
-	p.jobs = append(p.jobs, enhetsregisteretJobs(db, log, o.enhet)...)
-	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...)
-	p.jobs = append(p.jobs, reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)
-	p.jobs = append(p.jobs, breachReminderJob(db, log, o.breachReminders, o.baseURL))
-	p.jobs = append(p.jobs, deletionReminderJob(db, log, o.baseURL))
-	p.jobs = append(p.jobs, postJob(db))
+	p.jobs = append(p.jobs, single(mailJobs(db, log, o.mail, o.baseURL)...)...)
+	p.jobs = append(p.jobs, single(enhetsregisteretJobs(db, log, o.enhet)...)...)
+	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...) // the workers claim jobs; the expiry is Single
+	p.jobs = append(p.jobs, single(reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)...)
+	p.jobs = append(p.jobs, single(breachReminderJob(db, log, o.breachReminders, o.baseURL))...)
+	p.jobs = append(p.jobs, single(deletionReminderJob(db, log, o.baseURL))...)
+	p.jobs = append(p.jobs, single(postJob(db))...)
+	// Several nodes on one PostgreSQL: the Single jobs run on the one that leads (store.Lead).
+	p.leader = db.Lead(ctx, leaderInterval)
+	p.jobs = job.OnLeader(p.leader.Confirm, p.jobs)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "deling_jobs_leader",
+		Help: "1 while this node runs the jobs that run on one node at a time (on PostgreSQL: holds their advisory lock)."},
+		func() float64 {
+			if p.leader.Leading() {
+				return 1
+			}
+			return 0
+		}))
 	return p, nil
 }
 

@@ -14,6 +14,30 @@ type Job struct {
 	Name     string
 	Interval time.Duration
 	Run      func(ctx context.Context) error
+	// Single marks a job that must run on one node of a cluster at a time
+	// (signing checkpoints, sending mail): OnLeader runs it only while this
+	// node leads.
+	Single bool
+}
+
+// OnLeader returns jobs with every Single job made to run only when leading
+// reports true just before; a tick while another node leads does nothing.
+// The others run on every node.
+func OnLeader(leading func(context.Context) bool, jobs []Job) []Job {
+	out := make([]Job, len(jobs))
+	for i, j := range jobs {
+		if j.Single {
+			run := j.Run
+			j.Run = func(ctx context.Context) error {
+				if !leading(ctx) {
+					return nil
+				}
+				return run(ctx)
+			}
+		}
+		out[i] = j
+	}
+	return out
 }
 
 // Start runs each job in its own goroutine, owned by ctx. The returned

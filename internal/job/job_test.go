@@ -32,3 +32,24 @@ func TestJobsRunAndStop(t *testing.T) {
 		t.Fatal("a job ran after its context was cancelled")
 	}
 }
+
+// A Single job runs only while its node leads; the others run regardless.
+func TestOnLeader(t *testing.T) {
+	var leading atomic.Bool
+	var single, every int
+	jobs := OnLeader(func(context.Context) bool { return leading.Load() }, []Job{
+		{Name: "single", Single: true, Run: func(context.Context) error { single++; return nil }},
+		{Name: "every", Run: func(context.Context) error { every++; return nil }},
+	})
+	for _, lead := range []bool{false, true, false} {
+		leading.Store(lead)
+		for _, j := range jobs {
+			if err := j.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if single != 1 || every != 3 {
+		t.Fatalf("single ran %d times (want 1, while leading), every %d (want 3)", single, every)
+	}
+}

@@ -388,36 +388,6 @@ func (db *DB) EndDelegation(ctx context.Context, id, actor string) error {
 	})
 }
 
-type cachedInputs struct {
-	version int64
-	in      access.Inputs
-}
-
-// AccessInputs loads what a decision for a consumer rests on: the consumer (nil
-// if it is none), its grants, and its delegations to processor (none when
-// processor is ""). The result is cached for as long as the access version
-// is unchanged: every change to consumers, grants and delegations bumps it in
-// its own transaction, whichever process makes it, so a suspension or an
-// ending still takes effect on the very next request. The caller must not
-// change the slices.
-func (db *DB) AccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
-	var version int64
-	if err := db.read.queryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&version); err != nil {
-		return access.Inputs{}, fmt.Errorf("access version: %w", err)
-	}
-	key := consumer + "|" + processor
-	if c, ok := db.inputs.Load(key); ok && c.(cachedInputs).version == version {
-		return c.(cachedInputs).in, nil
-	}
-	// Loaded after the version was read: a change in between makes the next request reload.
-	in, err := db.loadAccessInputs(ctx, consumer, processor)
-	if err != nil {
-		return in, err
-	}
-	db.inputs.Store(key, cachedInputs{version: version, in: in})
-	return in, nil
-}
-
 func (db *DB) loadAccessInputs(ctx context.Context, consumer, processor string) (access.Inputs, error) {
 	var in access.Inputs
 	c, err := db.Consumer(ctx, consumer)

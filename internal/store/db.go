@@ -52,11 +52,13 @@ type pool struct {
 // drops a connection's page cache whenever its file changed: apart, the
 // register's readers keep theirs. Each file has a write pool of one connection
 // that takes the write lock at BEGIN (_txlock=immediate), so writers queue
-// instead of failing with SQLITE_BUSY, and a query-only read pool. On
-// PostgreSQL all four are the same pool.
+// instead of failing with SQLITE_BUSY, and a query-only read pool; deling.db
+// has small readers of the access version besides (access_cache.go). On
+// PostgreSQL all five are the same pool.
 type DB struct {
 	write, read       *pool // deling.db
 	regWrite, regRead *pool // register.db
+	version           *pool // reads the access version: deling.db's own on SQLite (access_cache.go)
 	engine            Engine
 	now               func() time.Time
 	dir               string // SQLite data directory
@@ -82,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.write, db.read, db.regWrite, db.regRead = p, p, p, p
+		db.write, db.read, db.regWrite, db.regRead, db.version = p, p, p, p, p
 		if cfg.Existing {
 			if err := db.mustHoldSchema(ctx); err != nil {
 				db.closePools()
@@ -162,7 +164,7 @@ func (db *DB) Close() error {
 func (db *DB) closePools() error {
 	var err error
 	seen := map[*pool]bool{}
-	for _, p := range []*pool{db.write, db.read, db.regWrite, db.regRead} {
+	for _, p := range []*pool{db.write, db.read, db.regWrite, db.regRead, db.version} {
 		if p == nil || seen[p] {
 			continue
 		}

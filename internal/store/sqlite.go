@@ -35,6 +35,10 @@ func (db *DB) openSQLite(dir string) error {
 		db.closePools()
 		return err
 	}
+	if db.version, err = openVersionPool(dir, max(4, 2*runtime.GOMAXPROCS(0))); err != nil {
+		db.closePools()
+		return err
+	}
 	return nil
 }
 

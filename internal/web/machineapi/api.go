@@ -93,7 +93,13 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 	}
 	c.in.Catalogue = s.catalogue
 	// Rule AA-15: the consumer's rate limit, with a block for one that keeps exceeding it.
-	v := s.limits.allow(claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
+	v := s.limits.allow(ctx, claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
+	if v.err != nil {
+		s.log.Error("rate limit", "err", v.err, "correlation_id", c.rec.CorrelationID)
+		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
+		c.done()
+		return nil, false
+	}
 	if !v.ok {
 		s.rateLimited.WithLabelValues(claims.Consumer).Inc()
 		if v.newlyBlocked {

@@ -91,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 		s.apiScope = DefaultAPIScope
 	}
 	s.limits = newLimiter(s.rateBlockFor)
+	if cfg.DB.Engine() == store.Postgres {
+		s.limits.shared = newSharedBudget(cfg.DB.TakeRate) // Rule AA-15 across the nodes on one database
+	}
 	cfg.Registry.MustRegister(s.rateLimited, s.rateBlocked)
 	return s, nil
 }
