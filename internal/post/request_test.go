@@ -173,3 +173,30 @@ func TestValidRequestPasses(t *testing.T) {
 		t.Fatalf("500 recipients refused: %v", ps)
 	}
 }
+
+// Rule DPV-06: every custom address is notified for every recipient, so a
+// request's custom addresses are capped (review finding 1), as is the
+// length of an external reference's value.
+func TestValidateCapsCustomRecipientsAndReferenceValue(t *testing.T) {
+	lim := DefaultLimits()
+	r := validRequest()
+	r.Correspondence.Notification = &NotificationRequest{NotificationChannel: ChannelEmail, EmailSubject: "s", EmailBody: "b"}
+	for i := range lim.MaxCustomRecipients {
+		r.Correspondence.Notification.CustomRecipients = append(r.Correspondence.Notification.CustomRecipients,
+			CustomRecipient{EmailAddress: "v" + strings.Repeat("x", i) + "@example.org"})
+	}
+	r.Normalize()
+	if ps := r.Validate(now, lim); len(ps) != 0 {
+		t.Fatalf("%d custom recipients refused: %v", lim.MaxCustomRecipients, ps)
+	}
+	r.Correspondence.Notification.CustomRecipients = append(r.Correspondence.Notification.CustomRecipients, CustomRecipient{EmailAddress: "one@example.org"})
+	if ps := r.Validate(now, lim); len(ps) == 0 {
+		t.Errorf("%d custom recipients accepted", lim.MaxCustomRecipients+1)
+	}
+	r = validRequest()
+	r.Correspondence.ExternalReferences = []ExternalReference{{ReferenceValue: strings.Repeat("x", lim.MaxReferenceValue+1), ReferenceType: "Generic"}}
+	r.Normalize()
+	if ps := r.Validate(now, lim); len(ps) == 0 {
+		t.Errorf("a %d-character referenceValue accepted", lim.MaxReferenceValue+1)
+	}
+}

@@ -34,13 +34,17 @@ type Limits struct {
 	MaxSmsBody         int // 2,144
 	MaxFileName        int // 255
 	MaxReplyOptionLink int // 255
+	// Not Altinn's: deling's caps on what one request can make it do.
+	MaxCustomRecipients int // 50 notification addresses per request, sent to for every recipient
+	MaxReferenceValue   int // 1,000 characters in an external reference's value
 }
 
 // DefaultLimits are Altinn 3's production limits.
 func DefaultLimits() Limits {
 	return Limits{MaxRecipients: 500, MaxAttachments: 100, MaxTitle: 255, MaxSummary: 255, MaxBody: 30000,
 		MaxSendersRef: 4096, MaxMessageSender: 255, MaxProperties: 10, MaxExternalRefs: 10, MinExpirationDays: 14,
-		MaxEmailSubject: 512, MaxEmailBody: 10000, MaxSmsBody: 2144, MaxFileName: 255, MaxReplyOptionLink: 255}
+		MaxEmailSubject: 512, MaxEmailBody: 10000, MaxSmsBody: 2144, MaxFileName: 255, MaxReplyOptionLink: 255,
+		MaxCustomRecipients: 50, MaxReferenceValue: 1000}
 }
 
 // AllowedFileTypes are the attachment file extensions Altinn accepts.
@@ -233,6 +237,12 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 				"En ekstern referanse må ha både verdi og type."))
 			break
 		}
+		// Bounded, so that one request cannot store without limit (no rule: review finding 1).
+		if runes(e.ReferenceValue) > lim.MaxReferenceValue {
+			add(problem(0, "correspondence.externalReferences", fmt.Sprintf("referenceValue is at most %d characters", lim.MaxReferenceValue),
+				fmt.Sprintf("En ekstern referanse har høyst %d tegn.", lim.MaxReferenceValue)))
+			break
+		}
 	}
 	if len(c.PropertyList) > lim.MaxProperties {
 		add(problem(0, "correspondence.propertyList", fmt.Sprintf("At most %d properties", lim.MaxProperties),
@@ -378,6 +388,14 @@ func (n *NotificationRequest) validate(lim Limits, recipients int) Problems {
 		add(problem(CodeOverrideWithoutCustom, f+"overrideRegisteredContactInformation",
 			"OverrideRegisteredContactInformation flag can only be used when CustomRecipients is provided",
 			"Egne varslingsadresser må oppgis når registrerte adresser skal overstyres."))
+	}
+	// Rule DPV-06: each custom address is notified for every recipient, so a
+	// request's addresses are capped: otherwise one request to 500
+	// recipients queues e-mail by the hundred thousand.
+	if len(n.CustomRecipients) > lim.MaxCustomRecipients {
+		add(problem(0, f+"customRecipients", fmt.Sprintf("At most %d custom recipients", lim.MaxCustomRecipients),
+			fmt.Sprintf("Høyst %d ekstra varslingsmottakere.", lim.MaxCustomRecipients)))
+		return ps
 	}
 	for _, cr := range n.CustomRecipients {
 		ids := 0

@@ -127,6 +127,9 @@ func (db *DB) PostSenderLeaves(ctx context.Context, org ident.Orgnr, actor strin
 				return fmt.Errorf("sender leaves: %w", err)
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_bodies WHERE id IN (SELECT body_id FROM post_correspondences WHERE sender = $1)`, string(org)); err != nil {
+			return fmt.Errorf("sender leaves: %w", err)
+		}
 		res, err = tx.ExecContext(ctx, `DELETE FROM post_correspondences WHERE sender = $1`, string(org))
 		if err != nil {
 			return fmt.Errorf("sender leaves: %w", err)

@@ -37,20 +37,21 @@ type PostAttachment struct {
 	Checksum         string // MD5, hex: the sender's, or computed at upload
 	Size             int64
 	Uploaded         bool
+	Purged           bool // its bytes were deleted with the correspondence's purge
 }
 
-const attachmentColumns = `id, correspondence, file_name, display_name, senders_reference, checksum, size, uploaded_at`
+const attachmentColumns = `id, correspondence, file_name, display_name, senders_reference, checksum, size, uploaded_at, purged_at`
 
 func scanAttachment(row interface{ Scan(...any) error }) (PostAttachment, error) {
 	var (
-		a  PostAttachment
-		up sql.NullInt64
+		a          PostAttachment
+		up, purged sql.NullInt64
 	)
-	err := row.Scan(&a.ID, &a.Correspondence, &a.FileName, &a.DisplayName, &a.SendersReference, &a.Checksum, &a.Size, &up)
+	err := row.Scan(&a.ID, &a.Correspondence, &a.FileName, &a.DisplayName, &a.SendersReference, &a.Checksum, &a.Size, &up, &purged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("attachment: %w", ErrNotFound)
 	}
-	a.Uploaded = up.Valid
+	a.Uploaded, a.Purged = up.Valid, purged.Valid
 	return a, err
 }
 
@@ -150,10 +151,18 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		}
 	}
 	now := db.now().UTC()
+	renamed := false
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		// Uploads to one correspondence take turns, so that the last one sees the others' and makes it ready.
 		if _, err := db.lockCorrespondence(ctx, tx, a.Correspondence); err != nil {
 			return err
+		}
+		// Another upload of the same attachment may have committed while this
+		// one waited for the lock: 409, before this one writes anything.
+		if cur, err := scanAttachment(tx.QueryRowContext(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE id = $1`, id)); err != nil {
+			return err
+		} else if cur.Uploaded {
+			return post.AttachmentNotUploadable()
 		}
 		if db.engine == Postgres {
 			if size, err = streamToChunks(ctx, tx, id, limited, sum); err != nil {
@@ -185,11 +194,14 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 			if err := os.Rename(tmp, db.attachmentPath(id)); err != nil {
 				return fmt.Errorf("upload attachment: %w", err)
 			}
+			renamed = true
 		}
 		ev := map[string]any{"step": "attachment.uploaded", "correspondence": a.Correspondence, "attachment": id, "size": size, "md5": a.Checksum}
 		return db.appendEvent(ctx, tx, audit.KindPost, string(c.Sender), actor, ev)
 	})
-	if err != nil && tmp != "" {
+	// Only the file this call put in place: a losing concurrent upload must
+	// not remove the winner's (review finding 2).
+	if err != nil && renamed {
 		os.Remove(db.attachmentPath(id))
 	}
 	return err
@@ -246,7 +258,8 @@ func (db *DB) WriteAttachment(ctx context.Context, id string, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	if !a.Uploaded {
+	// Review finding 8: a purge deleted the bytes; nobody downloads them after it.
+	if !a.Uploaded || a.Purged {
 		return fmt.Errorf("attachment bytes: %w", ErrNotFound)
 	}
 	if db.engine == SQLite {

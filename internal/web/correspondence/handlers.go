@@ -64,11 +64,11 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.publish(r.Context())
 	ids := make([]string, len(got.Correspondences))
 	for i, c := range got.Correspondences {
 		ids[i] = c.ID
 	}
+	s.publish(r.Context(), ids)
 	// As they stand after publication, which may have run just now.
 	current, err := s.cfg.DB.PostStatuses(r.Context(), ids)
 	if err != nil {
@@ -93,8 +93,20 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 // with the read scope (Rule DPV-03). ok is false for anyone else, who is
 // answered as if it did not exist.
 func (s *Server) side(ctx context.Context, cl caller, c store.Correspondence) (post.Actor, bool, error) {
-	if cl.write && (c.Sender == cl.org || c.Technical == cl.org) {
+	if cl.write && c.Sender == cl.org {
 		return post.BySender, true, nil
+	}
+	if cl.write && c.Technical == cl.org {
+		// Rule DPV-04: the technical sender only while the actual sender's delegation is in force.
+		dels, err := s.cfg.DB.SenderDelegations(ctx, cl.org)
+		if err != nil {
+			return "", false, err
+		}
+		for _, d := range dels {
+			if d.Actual == c.Sender && d.InForce(s.cfg.Now()) {
+				return post.BySender, true, nil
+			}
+		}
 	}
 	if !cl.read || c.Recipient != cl.org {
 		return "", false, nil
@@ -184,7 +196,10 @@ type attachmentExt struct {
 
 func attachmentOf(a store.PostAttachment) attachmentExt {
 	st := "Initialized"
-	if a.Uploaded {
+	switch {
+	case a.Purged:
+		st = "Purged"
+	case a.Uploaded:
 		st = "Published"
 	}
 	return attachmentExt{ID: a.ID, FileName: a.FileName, DisplayName: a.DisplayName, SendersReference: a.SendersReference,
@@ -413,7 +428,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.publish(r.Context())
+	s.publish(r.Context(), []string{a.Correspondence})
 	if a, err := s.cfg.DB.PostAttachment(r.Context(), a.ID); err == nil {
 		writeJSON(w, attachmentOf(a))
 		return
@@ -457,7 +472,8 @@ func (s *Server) recipientDownload(w http.ResponseWriter, r *http.Request) {
 
 // stream writes an attachment's bytes as they come from the store.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, a store.PostAttachment) {
-	if !a.Uploaded {
+	// Review finding 8: a purged attachment's bytes are gone.
+	if !a.Uploaded || a.Purged {
 		writeProblem(w, r, post.NotFound())
 		return
 	}

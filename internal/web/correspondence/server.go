@@ -190,11 +190,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// publish runs publication and its notifications after a change that may
-// have made something ready; the job does the same on its schedule. A
-// failure is logged: the job tries again.
-func (s *Server) publish(ctx context.Context) {
-	if _, err := s.cfg.DB.PublishDue(context.WithoutCancel(ctx), s.cfg.Notify); err != nil {
+// publish publishes those of ids a request made ready whose time has come,
+// so that the sender sees Published at once; the notifications (Rule
+// DPV-06) are the job's alone (PublishDue), off the request path. A
+// failure is logged: the job publishes them on its schedule.
+func (s *Server) publish(ctx context.Context, ids []string) {
+	if err := s.cfg.DB.PublishReady(context.WithoutCancel(ctx), ids); err != nil {
 		s.cfg.Log.Error("publish post", "err", err)
 	}
 }
