@@ -183,6 +183,10 @@ func TestCorrespondenceAltinnIntegration_DPV03_DPV05(t *testing.T) {
 	if d["content"] != nil {
 		t.Fatal("the sender sees the content after publication")
 	}
+	// Rule DPV-06: the notifications are the job's, off the request path.
+	if _, err := h.db.PublishDue(context.Background(), post.DefaultNotify()); err != nil {
+		t.Fatal(err)
+	}
 	// Rule DPV-05: bulk status by the sender's references.
 	bs := h.do("POST", h.senderTok, "/correspondence/api/v1/correspondence/statushistory", `{"sendersReferences":["sak-2026-17","ukjent"]}`)
 	var bulk post.BulkStatusResponse
@@ -306,6 +310,22 @@ func TestCorrespondenceOnBehalf_DPV04(t *testing.T) {
 	r := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+id, nil)
 	if r.status != 200 || strings.Contains(string(r.body), vendor) || !strings.Contains(string(r.body), h.sender) {
 		t.Fatalf("the recipient's view: %d %s", r.status, r.body)
+	}
+	// Rule DPV-04: the vendor sees what it sent while the delegation is in
+	// force, and no longer once it ended, though its token has not expired.
+	if a := h.do("GET", vendorTok, "/correspondence/api/v1/correspondence/"+id, nil); a.status != 200 {
+		t.Fatalf("the vendor under its delegation: %d %s", a.status, a.body)
+	}
+	ended := time.Now().Add(-time.Second)
+	if err := h.db.AddSenderDelegation(ctx, post.SenderDelegation{Actual: ident.Orgnr(h.sender), Technical: ident.Orgnr(vendor),
+		From: time.Now().Add(-time.Minute), Until: &ended}, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.do("GET", vendorTok, "/correspondence/api/v1/correspondence/"+id, nil); a.status != 404 {
+		t.Errorf("the vendor after its delegation ended: %d %s, want 404", a.status, a.body)
+	}
+	if a := h.do("POST", vendorTok, "/correspondence/api/v1/correspondence/statushistory", `{"sendersReferences":["ob-1"]}`); a.status != 200 || strings.Contains(string(a.body), id) {
+		t.Errorf("the vendor's bulk status after its delegation ended: %d %s", a.status, a.body)
 	}
 }
 
