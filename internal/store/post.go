@@ -120,6 +120,7 @@ func (db *DB) PostSenderLeaves(ctx context.Context, org ident.Orgnr, actor strin
 		for _, q := range []string{
 			`DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT id FROM post_attachments WHERE correspondence IN ` + sub + `)`,
 			`DELETE FROM post_attachments WHERE correspondence IN ` + sub,
+			`DELETE FROM post_attachment_links WHERE correspondence IN ` + sub,
 			`DELETE FROM post_status WHERE correspondence IN ` + sub,
 			`DELETE FROM post_notifications WHERE correspondence IN ` + sub,
 		} {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/post"
@@ -62,7 +63,8 @@ func (db *DB) PostAttachment(ctx context.Context, id string) (PostAttachment, er
 
 // PostAttachments lists a correspondence's attachments in the order initialized.
 func (db *DB) PostAttachments(ctx context.Context, correspondence string) ([]PostAttachment, error) {
-	rows, err := db.read.query(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	rows, err := db.read.query(ctx, `SELECT `+attachmentColumns+` FROM post_attachments
+		WHERE id IN (SELECT attachment FROM post_attachment_links WHERE correspondence = $1) ORDER BY id`, correspondence)
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
@@ -79,7 +81,7 @@ func (db *DB) PostAttachments(ctx context.Context, correspondence string) ([]Pos
 }
 
 func attachmentIDs(ctx context.Context, tx *sql.Tx, correspondence string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	rows, err := tx.QueryContext(ctx, `SELECT attachment FROM post_attachment_links WHERE correspondence = $1 ORDER BY attachment`, correspondence)
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +109,15 @@ func (db *DB) removeAttachmentFile(id string) {
 
 // UploadAttachment stores an attachment's bytes from r, streamed, at most
 // max bytes, checked against the checksum given at initialize (2008) or
-// recording the one computed. Only the correspondence's sender uploads, and
-// only while it is Initialized and the attachment has no bytes yet; the
-// caller checks who. When the last attachment is in, the correspondence is
-// ReadyForPublish. A refusal is a *post.Problem and leaves nothing stored.
+// recording the one computed. Only the correspondences' sender uploads, and
+// only while one of the correspondences that share the attachment is
+// Initialized and the attachment has no bytes yet; the caller checks who.
+// When the last attachment is in, each Initialized correspondence that
+// shares it is ReadyForPublish. A refusal is a *post.Problem and leaves
+// nothing stored.
+//
+// An attachment belongs to the request that made it (review finding 5):
+// a.Correspondence is its first correspondence, whose row uploads lock.
 func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max int64, actor string) error {
 	a, err := db.PostAttachment(ctx, id)
 	if err != nil {
@@ -120,7 +127,11 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 	if err != nil {
 		return err
 	}
-	if a.Uploaded || c.Status != post.StatusInitialized {
+	open, err := db.awaitingUpload(ctx, db.read.query, id)
+	if err != nil {
+		return err
+	}
+	if a.Uploaded || len(open) == 0 {
 		return post.AttachmentNotUploadable()
 	}
 	sum := md5.New()
@@ -180,14 +191,20 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		if k, _ := res.RowsAffected(); k != 1 {
 			return post.AttachmentNotUploadable() // a concurrent upload won
 		}
-		var missing int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_attachments WHERE correspondence = $1 AND uploaded_at IS NULL`,
-			a.Correspondence).Scan(&missing); err != nil {
+		open, err := db.awaitingUpload(ctx, tx.QueryContext, id)
+		if err != nil {
 			return err
 		}
-		if missing == 0 {
-			if err := setStatus(ctx, tx, a.Correspondence, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+		for _, cid := range open {
+			var missing int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_attachment_links l JOIN post_attachments a ON a.id = l.attachment
+				WHERE l.correspondence = $1 AND a.uploaded_at IS NULL`, cid).Scan(&missing); err != nil {
 				return err
+			}
+			if missing == 0 {
+				if err := setStatus(ctx, tx, cid, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+					return err
+				}
 			}
 		}
 		if tmp != "" {
@@ -205,6 +222,60 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		os.Remove(db.attachmentPath(id))
 	}
 	return err
+}
+
+// UploadWindow is how long a correspondence may wait for its attachments:
+// one still Initialized after it is Failed (review finding 5), so that an
+// upload that never comes does not leave it waiting for ever.
+const UploadWindow = 24 * time.Hour
+
+// failUnuploaded marks Failed the correspondences Initialized before now
+// less UploadWindow, at most 1000 a run, and logs each.
+func (db *DB) failUnuploaded(ctx context.Context, now time.Time) error {
+	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND created_at < $2 ORDER BY created_at LIMIT 1000`,
+		int64(post.StatusInitialized), micros(now.Add(-UploadWindow)))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return fmt.Errorf("fail unuploaded: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+			c, err := db.lockCorrespondence(ctx, tx, id)
+			if err != nil || c.Status != post.StatusInitialized {
+				return err // an upload made it ready meanwhile
+			}
+			if err := setStatus(ctx, tx, id, post.StatusFailed, now, post.BySystem); err != nil {
+				return err
+			}
+			ev := map[string]any{"step": "failed", "correspondence": id, "reason": "attachments not uploaded"}
+			return db.appendEvent(ctx, tx, audit.KindPost, string(c.Sender), "deling", ev)
+		}); err != nil {
+			return fmt.Errorf("fail unuploaded: %w", err)
+		}
+	}
+	return nil
+}
+
+// AttachmentCorrespondences lists the correspondences that share attachment
+// id: those of the request that made it.
+func (db *DB) AttachmentCorrespondences(ctx context.Context, id string) ([]string, error) {
+	rows, err := db.read.query(ctx, `SELECT correspondence FROM post_attachment_links WHERE attachment = $1 ORDER BY correspondence`, id)
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("attachment correspondences: %w", err)
+	}
+	return ids, nil
+}
+
+// awaitingUpload lists the Initialized correspondences that share attachment id.
+func (db *DB) awaitingUpload(ctx context.Context, q func(context.Context, string, ...any) (*sql.Rows, error), id string) ([]string, error) {
+	rows, err := q(ctx, `SELECT l.correspondence FROM post_attachment_links l JOIN post_correspondences c ON c.id = l.correspondence
+		WHERE l.attachment = $1 AND c.current = $2 ORDER BY l.correspondence`, id, int64(post.StatusInitialized))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("upload attachment: %w", err)
+	}
+	return ids, nil
 }
 
 // streamToFile copies r to a temporary file beside the attachment's and

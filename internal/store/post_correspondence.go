@@ -126,6 +126,13 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		if _, err := tx.ExecContext(ctx, `INSERT INTO post_bodies (id, body) VALUES ($1, $2)`, bodyID, string(body)); err != nil {
 			return fmt.Errorf("insert correspondence body: %w", err)
 		}
+		// Review finding 5: one attachment per request, as in Altinn 3, its id
+		// shared by every recipient's correspondence: uploaded once, it makes
+		// them all ready.
+		attIDs := make([]string, len(atts))
+		for i := range atts {
+			attIDs[i] = newID()
+		}
 		for _, org := range req.RecipientOrgs() {
 			id := newID()
 			status := post.StatusInitialized
@@ -141,10 +148,15 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 				return err
 			}
 			ic := InitializedCorrespondence{ID: id, Recipient: org, Status: status}
-			for _, a := range atts {
-				aid := newID()
-				if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachments (id, correspondence, file_name, display_name, senders_reference, checksum)
-					VALUES ($1, $2, $3, $4, $5, $6)`, aid, id, a.FileName, a.DisplayName, a.SendersReference, a.Checksum); err != nil {
+			for i, a := range atts {
+				aid := attIDs[i]
+				if len(out.Correspondences) == 0 {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachments (id, correspondence, file_name, display_name, senders_reference, checksum)
+						VALUES ($1, $2, $3, $4, $5, $6)`, aid, id, a.FileName, a.DisplayName, a.SendersReference, a.Checksum); err != nil {
+						return fmt.Errorf("insert attachment: %w", err)
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachment_links (correspondence, attachment) VALUES ($1, $2)`, id, aid); err != nil {
 					return fmt.Errorf("insert attachment: %w", err)
 				}
 				ic.Attachments = append(ic.Attachments, aid)
@@ -419,16 +431,23 @@ func (db *DB) purgeContent(ctx context.Context, tx *sql.Tx, id string, now time.
 			return nil, fmt.Errorf("purge: %w", err)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM post_attachments WHERE correspondence = $1 AND purged_at IS NULL`, id)
+	// The attachments no correspondence that is not purged shares any more.
+	rows, err := tx.QueryContext(ctx, `SELECT l.attachment FROM post_attachment_links l JOIN post_attachments a ON a.id = l.attachment
+		WHERE l.correspondence = $1 AND a.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM post_attachment_links o
+		  JOIN post_correspondences oc ON oc.id = o.correspondence
+		  WHERE o.attachment = l.attachment AND o.correspondence <> $1 AND oc.current NOT IN ($2, $3))`,
+		id, int64(post.StatusPurgedByRecipient), int64(post.StatusPurgedByAltinn))
 	files, err := scanIDs(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("purge: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT id FROM post_attachments WHERE correspondence = $1)`, id); err != nil {
-		return nil, fmt.Errorf("purge: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE post_attachments SET purged_at = $1 WHERE correspondence = $2 AND purged_at IS NULL`, micros(now), id); err != nil {
-		return nil, fmt.Errorf("purge: %w", err)
+	for _, a := range files {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_attachment_chunks WHERE attachment = $1`, a); err != nil {
+			return nil, fmt.Errorf("purge: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE post_attachments SET purged_at = $1 WHERE id = $2`, micros(now), a); err != nil {
+			return nil, fmt.Errorf("purge: %w", err)
+		}
 	}
 	return files, nil
 }

@@ -333,9 +333,9 @@ func sorted(s []string) []string {
 	return out
 }
 
-// Review finding 8: a purge deletes the content: the attachment's bytes
-// (file or chunks) and the body, while another recipient of the same
-// request keeps both.
+// Review finding 8: a purge deletes the content: the body at once, the
+// attachment's bytes (file or chunks) once no recipient of the request
+// that shares them is left; another recipient keeps both until then.
 func TestPostPurgeDeletesContent(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
@@ -347,10 +347,9 @@ func TestPostPurgeDeletesContent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range got.Correspondences {
-			if err := db.UploadAttachment(ctx, c.Attachments[0], bytes.NewReader(data), 1<<20, "s"); err != nil {
-				t.Fatal(err)
-			}
+		aid := got.Correspondences[0].Attachments[0]
+		if err := db.UploadAttachment(ctx, aid, bytes.NewReader(data), 1<<20, "s"); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
 			t.Fatal(err)
@@ -359,7 +358,24 @@ func TestPostPurgeDeletesContent(t *testing.T) {
 		if err := db.ChangeCorrespondence(ctx, purged.ID, post.ByRecipient, post.StatusPurgedByRecipient, "r"); err != nil {
 			t.Fatal(err)
 		}
-		aid := purged.Attachments[0]
+		if c, err := db.Correspondence(ctx, purged.ID); err != nil || c.Body.Content != nil {
+			t.Errorf("purged correspondence's content: %+v, %v; want none", c.Body.Content, err)
+		}
+		k, err := db.Correspondence(ctx, kept.ID)
+		if err != nil || k.Body.Content == nil || k.Body.Content.MessageBody != "Hei." {
+			t.Fatalf("the other recipient's content after the purge: %+v, %v", k.Body.Content, err)
+		}
+		var out bytes.Buffer
+		if err := db.WriteAttachment(ctx, aid, &out); err != nil || !bytes.Equal(out.Bytes(), data) {
+			t.Errorf("the other recipient's attachment: %q, %v", out.Bytes(), err)
+		}
+		// The last purge drops the shared body and the bytes.
+		if err := db.ChangeCorrespondence(ctx, kept.ID, post.ByRecipient, post.StatusPurgedByRecipient, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if own, shared := storedBodyBytes(t, db, "purge"); shared != 0 || own > 10 {
+			t.Errorf("after both purges %d bytes own and %d shared body are stored", own, shared)
+		}
 		if err := db.WriteAttachment(ctx, aid, io.Discard); !errors.Is(err, ErrNotFound) {
 			t.Errorf("download after purge: %v, want ErrNotFound", err)
 		}
@@ -374,24 +390,6 @@ func TestPostPurgeDeletesContent(t *testing.T) {
 			if _, err := os.Stat(db.attachmentPath(aid)); !os.IsNotExist(err) {
 				t.Errorf("the attachment's file is still there after purge: %v", err)
 			}
-		}
-		if c, err := db.Correspondence(ctx, purged.ID); err != nil || c.Body.Content != nil {
-			t.Errorf("purged correspondence's content: %+v, %v; want none", c.Body.Content, err)
-		}
-		k, err := db.Correspondence(ctx, kept.ID)
-		if err != nil || k.Body.Content == nil || k.Body.Content.MessageBody != "Hei." {
-			t.Fatalf("the other recipient's content after the purge: %+v, %v", k.Body.Content, err)
-		}
-		var out bytes.Buffer
-		if err := db.WriteAttachment(ctx, kept.Attachments[0], &out); err != nil || !bytes.Equal(out.Bytes(), data) {
-			t.Errorf("the other recipient's attachment: %q, %v", out.Bytes(), err)
-		}
-		// The last purge drops the shared body.
-		if err := db.ChangeCorrespondence(ctx, kept.ID, post.ByRecipient, post.StatusPurgedByRecipient, "r"); err != nil {
-			t.Fatal(err)
-		}
-		if own, shared := storedBodyBytes(t, db, "purge"); shared != 0 || own > 10 {
-			t.Errorf("after both purges %d bytes own and %d shared body are stored", own, shared)
 		}
 	})
 }
@@ -433,4 +431,86 @@ func TestPostTechnicalSenderAccessEndsWithDelegation(t *testing.T) {
 			t.Errorf("the actual sender lists %d, %v; want 1", len(ids), err)
 		}
 	})
+}
+
+// Review finding 5: an attachment is the request's, one id shared by every
+// recipient's correspondence as in Altinn 3: one upload makes them all
+// ready and each recipient reads the same bytes; a purge by one leaves the
+// others'. A correspondence whose attachment never came fails after
+// UploadWindow.
+func TestPostAttachmentSharedByRequest(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		req := postRequest("shared", postRecipA, postRecipB)
+		req.Correspondence.Content.Attachments = []post.Attachment{{FileName: "v.pdf", SendersReference: "v1"}}
+		got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := got.Correspondences[0], got.Correspondences[1]
+		if len(a.Attachments) != 1 || fmt.Sprint(a.Attachments) != fmt.Sprint(b.Attachments) {
+			t.Fatalf("attachment ids %v and %v, want one shared", a.Attachments, b.Attachments)
+		}
+		if err := db.UploadAttachment(ctx, a.Attachments[0], strings.NewReader("vedlegg"), 1<<20, "s"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := db.PostStatuses(ctx, []string{a.ID, b.ID})
+		if err != nil || st[a.ID] != post.StatusReadyForPublish || st[b.ID] != post.StatusReadyForPublish {
+			t.Fatalf("after one upload: %v, %v; want both ReadyForPublish", st, err)
+		}
+		if ids, err := db.AttachmentCorrespondences(ctx, a.Attachments[0]); err != nil || fmt.Sprint(ids) != fmt.Sprint(sorted([]string{a.ID, b.ID})) {
+			t.Errorf("AttachmentCorrespondences: %v, %v", ids, err)
+		}
+		for _, id := range []string{a.ID, b.ID} {
+			c, err := db.Correspondence(ctx, id)
+			if err != nil || len(c.Attachments) != 1 || c.Attachments[0].ID != a.Attachments[0] || !c.Attachments[0].Uploaded {
+				t.Errorf("%s: attachments %+v, %v", id, c.Attachments, err)
+			}
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ChangeCorrespondence(ctx, a.ID, post.ByRecipient, post.StatusPurgedByRecipient, "r"); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := db.WriteAttachment(ctx, a.Attachments[0], &out); err != nil || out.String() != "vedlegg" {
+			t.Errorf("after one recipient's purge the other reads %q, %v", out.String(), err)
+		}
+
+		// Never uploaded: Failed after UploadWindow, not Initialized for ever.
+		late := postRequest("never", postRecipA)
+		late.Correspondence.Content.Attachments = []post.Attachment{{FileName: "v.pdf", SendersReference: "v1"}}
+		never, err := initPost(t, db, self(postSenderOrg), late, post.DefaultQuota())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := never.Correspondences[0].ID
+		clock.t = clock.t.Add(UploadWindow - time.Minute)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := db.PostStatuses(ctx, []string{id}); st[id] != post.StatusInitialized {
+			t.Errorf("within the upload window: %s, want Initialized", st[id])
+		}
+		clock.t = clock.t.Add(2 * time.Minute)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := db.PostStatuses(ctx, []string{id}); st[id] != post.StatusFailed {
+			t.Errorf("after the upload window: %s, want Failed", st[id])
+		}
+		if err := db.UploadAttachment(ctx, never.Correspondences[0].Attachments[0], strings.NewReader("x"), 1<<20, "s"); problemStatus(err) != 409 {
+			t.Errorf("upload to a failed correspondence: %v, want 409", err)
+		}
+	})
+}
+
+func problemStatus(err error) int {
+	var p *post.Problem
+	if errors.As(err, &p) {
+		return p.Status
+	}
+	return 0
 }

@@ -24,7 +24,8 @@ const LetterPost = "post.notification"
 // rules' delay (7 days; confidential post as research §1.10). Each
 // notification is mail in the outbox to the recipient's notification
 // addresses (its contacts, and the sender's custom e-mail recipients),
-// recorded so that it goes once. It returns how many were published.
+// recorded so that it goes once. Correspondences whose attachments did not
+// come within UploadWindow fail. It returns how many were published.
 func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, error) {
 	now := db.now().UTC()
 	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND publish_at <= $2 ORDER BY publish_at LIMIT 1000`,
@@ -34,6 +35,9 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 		return 0, fmt.Errorf("publish due: %w", err)
 	}
 	if err := db.publishIDs(ctx, ids, now); err != nil {
+		return 0, err
+	}
+	if err := db.failUnuploaded(ctx, now); err != nil {
 		return 0, err
 	}
 	return len(ids), db.notifyDue(ctx, rules, now)

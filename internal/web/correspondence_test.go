@@ -360,3 +360,33 @@ func TestCorrespondenceConfidential_DPV03(t *testing.T) {
 		}
 	}
 }
+
+// Review finding 5: one attachment, two recipients: Altinn 3 answers one
+// attachment id shared by both correspondences, and one upload publishes
+// both.
+func TestCorrespondenceSharedAttachment(t *testing.T) {
+	h := newPostHarness(t)
+	other, _ := h.consumer("Annen Mottaker AS")
+	body := map[string]any{"correspondence": map[string]any{"resourceId": "dpv-administrasjon", "sendersReference": "delt",
+		"content": map[string]any{"messageTitle": "T", "messageBody": "B",
+			"attachments": []any{map[string]any{"fileName": "a.pdf", "sendersReference": "a"}}}},
+		"recipients": []string{"urn:altinn:organization:identifier-no:" + h.recipient, "urn:altinn:organization:identifier-no:" + other}}
+	a := h.do("POST", h.senderTok, "/correspondence/api/v1/correspondence", body)
+	var init struct {
+		Correspondences []struct{ CorrespondenceID, Status string }
+		AttachmentIDs   []string
+	}
+	if a.status != 200 || json.Unmarshal(a.body, &init) != nil || len(init.Correspondences) != 2 || len(init.AttachmentIDs) != 1 {
+		t.Fatalf("initialize: %d %s; want two correspondences and one attachment id", a.status, a.body)
+	}
+	if up := h.do("POST", h.senderTok, "/correspondence/api/v1/attachment/"+init.AttachmentIDs[0]+"/upload", "%PDF-1.4"); up.status != 200 {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	for _, c := range init.Correspondences {
+		var m map[string]any
+		s := h.do("GET", h.senderTok, "/correspondence/api/v1/correspondence/"+c.CorrespondenceID, nil)
+		if json.Unmarshal(s.body, &m) != nil || m["status"] != "Published" {
+			t.Errorf("%s after the one upload: %d %s, want Published", c.CorrespondenceID, s.status, s.body)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,6 +77,10 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := initialized{Correspondences: []initializedOne{}, AttachmentIDs: []string{}}
+	if len(got.Correspondences) > 0 {
+		// One id per attachment, shared by every recipient's correspondence, as in Altinn 3.
+		out.AttachmentIDs = append(out.AttachmentIDs, got.Correspondences[0].Attachments...)
+	}
 	for _, c := range got.Correspondences {
 		st, ok := current[c.ID]
 		if !ok {
@@ -83,7 +88,6 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Correspondences = append(out.Correspondences, initializedOne{CorrespondenceID: c.ID, Status: st,
 			Recipient: post.RecipientURN(c.Recipient), Notifications: []struct{}{}})
-		out.AttachmentIDs = append(out.AttachmentIDs, c.Attachments...)
 	}
 	writeJSON(w, out)
 }
@@ -428,7 +432,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.publish(r.Context(), []string{a.Correspondence})
+	// What the upload made ready: the correspondences that share the attachment.
+	if ids, err := s.cfg.DB.AttachmentCorrespondences(r.Context(), a.ID); err != nil {
+		s.cfg.Log.Error("attachment correspondences", "err", err)
+	} else {
+		s.publish(r.Context(), ids)
+	}
 	if a, err := s.cfg.DB.PostAttachment(r.Context(), a.ID); err == nil {
 		writeJSON(w, attachmentOf(a))
 		return
@@ -458,11 +467,12 @@ func (s *Server) recipientDownload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a, err := s.cfg.DB.PostAttachment(r.Context(), r.PathValue("attachmentId"))
-	if err != nil || a.Correspondence != c.ID || by != post.ByRecipient {
+	i := slices.IndexFunc(c.Attachments, func(a store.PostAttachment) bool { return a.ID == r.PathValue("attachmentId") })
+	if i < 0 || by != post.ByRecipient {
 		writeProblem(w, r, post.NotFound())
 		return
 	}
+	a := c.Attachments[i]
 	if err := s.cfg.DB.ChangeCorrespondence(r.Context(), c.ID, by, post.StatusAttachmentsDownloaded, cl.clientID); err != nil {
 		s.fail(w, r, err)
 		return
