@@ -21,9 +21,11 @@ import (
 // Attachments' bytes are streamed, never held whole: on SQLite to a file in
 // the data directory (post-attachments/<id>), written to a temporary name and
 // renamed once complete and checked; on PostgreSQL into
-// post_attachment_chunks, one row per chunk, in the upload's transaction.
-// Either way a failed upload (too large, wrong checksum, a broken stream)
-// leaves nothing behind.
+// post_attachment_chunks, one row per chunk, each its own statement under a
+// staging name, renamed to the attachment's id in one short transaction once
+// complete and checked. Either way no transaction or lock is held while the
+// client's body is read (review finding 7), and a failed upload (too large,
+// wrong checksum, a broken stream) leaves nothing behind.
 
 // attachmentChunk is the size of one chunk, read and written at a time.
 const attachmentChunk = 256 << 10
@@ -152,14 +154,23 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		return nil
 	}
 	limited := io.LimitReader(r, max+1)
+	var staging string
 	if db.engine == SQLite {
 		if tmp, size, err = db.streamToFile(id, limited, sum); err != nil {
 			return err
 		}
 		defer os.Remove(tmp) // a no-op once renamed
-		if err := check(); err != nil {
+	} else {
+		staging = id + ".part." + newID()
+		// Nothing left under the staging name once renamed or failed (a
+		// process that dies mid-upload leaves its staged rows behind).
+		defer db.write.ExecContext(context.WithoutCancel(ctx), `DELETE FROM post_attachment_chunks WHERE attachment = $1`, staging)
+		if size, err = db.streamToChunks(ctx, staging, limited, sum); err != nil {
 			return err
 		}
+	}
+	if err := check(); err != nil {
+		return err
 	}
 	now := db.now().UTC()
 	renamed := false
@@ -175,12 +186,9 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		} else if cur.Uploaded {
 			return post.AttachmentNotUploadable()
 		}
-		if db.engine == Postgres {
-			if size, err = streamToChunks(ctx, tx, id, limited, sum); err != nil {
-				return err
-			}
-			if err := check(); err != nil {
-				return err
+		if staging != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE post_attachment_chunks SET attachment = $1 WHERE attachment = $2`, id, staging); err != nil {
+				return fmt.Errorf("upload attachment: %w", err)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE post_attachments SET checksum = $1, size = $2, uploaded_at = $3 WHERE id = $4 AND uploaded_at IS NULL`,
@@ -300,8 +308,9 @@ func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64
 	return f.Name(), n, nil
 }
 
-// streamToChunks writes r into post_attachment_chunks in tx and returns the size.
-func streamToChunks(ctx context.Context, tx *sql.Tx, id string, r io.Reader, sum hash.Hash) (int64, error) {
+// streamToChunks writes r into post_attachment_chunks under the name id,
+// each chunk its own statement, and returns the size.
+func (db *DB) streamToChunks(ctx context.Context, id string, r io.Reader, sum hash.Hash) (int64, error) {
 	buf := make([]byte, attachmentChunk)
 	var size int64
 	for seq := 0; ; seq++ {
@@ -309,7 +318,7 @@ func streamToChunks(ctx context.Context, tx *sql.Tx, id string, r io.Reader, sum
 		if n > 0 {
 			sum.Write(buf[:n])
 			size += int64(n)
-			if _, werr := tx.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
+			if _, werr := db.write.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
 				return size, fmt.Errorf("upload attachment: %w", werr)
 			}
 		}

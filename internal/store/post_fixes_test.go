@@ -143,10 +143,9 @@ func (f *firstRead) Read(p []byte) (int, error) {
 }
 
 // Review finding 2: of two uploads of one attachment, the loser answers 409
-// and leaves the winner's bytes in place, on both engines. On SQLite the
-// first streams to its file while the second runs to the end; on
-// PostgreSQL the first holds the correspondence's lock while the second
-// waits for it (seen in pg_stat_activity), then finds the bytes in.
+// and leaves the winner's bytes in place, on both engines: the first
+// streams (to its file, or its staged chunks) while the second runs to the
+// end; the first then finds the bytes in.
 func TestPostConcurrentUploadKeepsWinner(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
@@ -165,33 +164,13 @@ func TestPostConcurrentUploadKeepsWinner(t *testing.T) {
 		firstErr := make(chan error, 1)
 		go func() { firstErr <- db.UploadAttachment(ctx, aid, first, 1<<20, "first") }()
 		<-first.ready
-		var loser error
-		if db.engine == SQLite {
-			// The second runs to the end while the first streams: the second wins.
-			if err := db.UploadAttachment(ctx, aid, bytes.NewReader(data), 1<<20, "second"); err != nil {
-				t.Fatalf("second upload: %v", err)
-			}
-			pw.Write(data)
-			pw.Close()
-			loser = <-firstErr
-		} else {
-			done := make(chan error, 1)
-			go func() { done <- db.UploadAttachment(ctx, aid, bytes.NewReader(data), 1<<20, "second") }()
-			for waiting := 0; waiting == 0; {
-				if err := db.read.queryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-					t.Fatal(err)
-				}
-				if waiting == 0 {
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
-			pw.Write(data)
-			pw.Close()
-			if err := <-firstErr; err != nil {
-				t.Fatalf("first upload: %v", err)
-			}
-			loser = <-done
+		// The second runs to the end while the first streams: the second wins.
+		if err := db.UploadAttachment(ctx, aid, bytes.NewReader(data), 1<<20, "second"); err != nil {
+			t.Fatalf("second upload: %v", err)
 		}
+		pw.Write(data)
+		pw.Close()
+		loser := <-firstErr
 		var p *post.Problem
 		if !errors.As(loser, &p) || p.Status != 409 {
 			t.Errorf("losing upload: %v, want a 409 problem", loser)
@@ -513,4 +492,51 @@ func problemStatus(err error) int {
 		return p.Status
 	}
 	return 0
+}
+
+// Review finding 7: while an upload waits for the client's bytes it holds
+// no lock on the correspondence (PostgreSQL: no row lock in pg_locks, so no
+// transaction and connection held; SQLite streamed to a file already), and
+// the upload completes.
+func TestPostUploadHoldsNoLockWhileReading(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		req := postRequest("slow", postRecipA)
+		req.Correspondence.Content.Attachments = []post.Attachment{{FileName: "v.pdf", SendersReference: "v1"}}
+		got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+		if err != nil {
+			t.Fatal(err)
+		}
+		aid := got.Correspondences[0].Attachments[0]
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- db.UploadAttachment(ctx, aid, pr, 1<<22, "s") }()
+		chunk := bytes.Repeat([]byte("x"), attachmentChunk)
+		pw.Write(chunk) // returns once the upload has read it: it is mid-stream
+		if db.engine == Postgres {
+			var locks int
+			if err := db.read.queryRow(ctx, `SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+				WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND c.relname = 'post_correspondences'
+				AND l.pid <> pg_backend_pid()`).Scan(&locks); err != nil {
+				t.Fatal(err)
+			}
+			if locks != 0 {
+				t.Errorf("mid-upload, %d locks are held on post_correspondences", locks)
+			}
+		}
+		pw.Write(chunk[:10])
+		pw.Close()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		a, err := db.PostAttachment(ctx, aid)
+		if err != nil || !a.Uploaded || a.Size != attachmentChunk+10 {
+			t.Errorf("after upload: %+v, %v", a, err)
+		}
+		var staged int
+		if err := db.read.queryRow(ctx, `SELECT COUNT(*) FROM post_attachment_chunks WHERE attachment <> $1`, aid).Scan(&staged); err != nil || staged != 0 {
+			t.Errorf("%d staged chunks left (%v)", staged, err)
+		}
+	})
 }

@@ -417,6 +417,9 @@ func (s *Server) senderAttachment(w http.ResponseWriter, r *http.Request) (calle
 	return cl, a, true
 }
 
+// UploadReadTimeout is how long an attachment upload may take to arrive.
+const UploadReadTimeout = 30 * time.Minute
+
 // upload is POST /attachment/{attachmentId}/upload: the bytes, streamed
 // (application/octet-stream), checked against checksum and size.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
@@ -427,6 +430,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if n := r.ContentLength; n > s.cfg.MaxAttachmentBytes {
 		writeProblem(w, r, post.AttachmentTooLarge(s.cfg.MaxAttachmentBytes))
 		return
+	}
+	// The server's read timeout is for ordinary requests; an attachment of
+	// up to MaxAttachmentBytes gets its own (review finding 7).
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(UploadReadTimeout)); err != nil {
+		s.cfg.Log.Warn("upload read deadline", "err", err)
 	}
 	if err := s.cfg.DB.UploadAttachment(r.Context(), a.ID, r.Body, s.cfg.MaxAttachmentBytes, cl.clientID); err != nil {
 		s.fail(w, r, err)
