@@ -139,7 +139,7 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 			if _, err := tx.ExecContext(ctx, `INSERT INTO post_correspondences (id, sender, technical, recipient, senders_reference, resource_id,
 				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, body_id)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14)`,
-				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, c.ResourceID,
+				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, cat.ResourceID(),
 				c.MessageSender, micros(now), micros(publish), nullMicros(c.DueDateTime), boolInt(c.IsConfirmationNeeded),
 				boolInt(c.IsConfidential), int64(status), bodyID); err != nil {
 				return fmt.Errorf("insert correspondence: %w", err)

@@ -540,3 +540,29 @@ func TestPostUploadHoldsNoLockWhileReading(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPV-02 (review finding 10): post sent under an alias of a category's
+// resource (4255/10) is stored by the category's resource id and listed by
+// any of its names, for sender and recipient.
+func TestPostListingFindsResourceAliases(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		req := postRequest("alias", postRecipA)
+		req.Correspondence.ResourceID = post.CatAdministration.ServiceEdition()
+		if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{post.CatAdministration.ResourceID(), post.CatAdministration.ServiceEdition(), string(post.CatAdministration)} {
+			for role, org := range map[post.ListRole]ident.Orgnr{post.RoleSender: postSenderOrg, post.RoleRecipient: postRecipA} {
+				ids, err := db.ListCorrespondences(ctx, org, post.ListQuery{Role: role, ResourceID: name})
+				if err != nil || len(ids) != 1 {
+					t.Errorf("%s lists %d with resourceId=%s (%v), want 1", role, len(ids), name, err)
+				}
+			}
+		}
+	})
+}

@@ -297,6 +297,10 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 		where = append(where, "("+sentBy(o, arg(micros(db.now())))+" OR c.recipient = "+o+")")
 	}
 	if q.ResourceID != "" {
+		// Rule DPV-02: stored by its category's resource id; an alias finds the same.
+		if cat, p := post.ParseCategory(q.ResourceID); p == nil {
+			q.ResourceID = cat.ResourceID()
+		}
 		where = append(where, "c.resource_id = "+arg(q.ResourceID))
 	}
 	if q.SendersReference != "" {
