@@ -30,6 +30,10 @@ func TestDecodeInitializeAltinnShape(t *testing.T) {
 	if got := req.Correspondence.ExternalReferences[1].ReferenceType; got != "Generic" {
 		t.Errorf("referenceType 0 = %q, want Generic", got)
 	}
+	if len(req.ExistingAttachments) != 1 {
+		t.Errorf("existingAttachments = %v", req.ExistingAttachments)
+	}
+	req.ExistingAttachments = nil // decoded, but refused (TestValidateRefusesExistingAttachmentsAndLinks)
 	req.Normalize()
 	if ps := req.Validate(now, DefaultLimits()); len(ps) != 0 {
 		t.Fatalf("valid request refused: %v", ps)
@@ -198,5 +202,33 @@ func TestValidateCapsCustomRecipientsAndReferenceValue(t *testing.T) {
 	r.Normalize()
 	if ps := r.Validate(now, lim); len(ps) == 0 {
 		t.Errorf("a %d-character referenceValue accepted", lim.MaxReferenceValue+1)
+	}
+}
+
+// Review findings 6 and 16: existingAttachments is refused until deling
+// supports it, not accepted and ignored; messageSender, shown in deling's
+// notification e-mails, carries no web address.
+func TestValidateRefusesExistingAttachmentsAndLinks(t *testing.T) {
+	r := validRequest()
+	r.ExistingAttachments = []string{"3f2504e0-4f89-11d3-9a0c-0305e82c3301"}
+	r.Normalize()
+	if ps := r.Validate(now, DefaultLimits()); len(ps) == 0 {
+		t.Error("existingAttachments accepted")
+	}
+	for _, ms := range []string{"https://svindel.example", "Gå til www.svindel.example", "svindel.example/logg-inn", "NAV.no"} {
+		r := validRequest()
+		r.Correspondence.MessageSender = ms
+		r.Normalize()
+		if ps := r.Validate(now, DefaultLimits()); len(ps) == 0 {
+			t.Errorf("messageSender %q accepted", ms)
+		}
+	}
+	for _, ms := range []string{"Testkommune, plan og bygg", "St. Olavs hospital", "Nordre Follo kommune v/ Plan"} {
+		r := validRequest()
+		r.Correspondence.MessageSender = ms
+		r.Normalize()
+		if ps := r.Validate(now, DefaultLimits()); len(ps) != 0 {
+			t.Errorf("messageSender %q refused: %v", ms, ps)
+		}
 	}
 }

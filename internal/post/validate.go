@@ -62,6 +62,8 @@ var (
 	md5RE     = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	htmlTagRE = regexp.MustCompile(`<[a-zA-Z!/?][^>]*>`)
 	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	// linkRE finds a web address: a scheme, www., or a dotted name ending in a top-level domain.
+	linkRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]+\.[a-z]{2,}\b)`)
 )
 
 // IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form and not all zeros.
@@ -163,11 +165,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 				"Idempotensnøkkel kan bare brukes med én mottaker."))
 		}
 	}
-	for _, id := range r.ExistingAttachments {
-		if !IsGUID(id) {
-			add(problem(0, "existingAttachments", "Existing attachments must be GUIDs", "Eksisterende vedlegg må oppgis med sin id (GUID)."))
-			break
-		}
+	// Not supported yet: refused, rather than accepted and left out (review finding 6).
+	if len(r.ExistingAttachments) > 0 {
+		add(problem(0, "existingAttachments", "existingAttachments is not supported by deling: upload the attachment with the correspondence",
+			"Vedlegg som alt er lastet opp, kan ikke gjenbrukes ennå. Last opp vedlegget med meldingen."))
 	}
 
 	// The correspondence.
@@ -188,6 +189,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		if !plainText(c.MessageSender) {
 			add(problem(CodeMessageSenderNotPlain, "correspondence.messageSender", "Message sender must be plain text",
 				"Avsendernavnet må være ren tekst."))
+		} else if linkRE.MatchString(c.MessageSender) {
+			// It is shown in deling's notification e-mails: no links in them (review finding 16).
+			add(problem(0, "correspondence.messageSender", "messageSender must not contain a web address",
+				"Avsendernavnet kan ikke inneholde en nettadresse."))
 		} else if runes(c.MessageSender) > lim.MaxMessageSender {
 			add(problem(0, "correspondence.messageSender", fmt.Sprintf("messageSender is at most %d characters", lim.MaxMessageSender),
 				fmt.Sprintf("Avsendernavnet kan ha høyst %d tegn.", lim.MaxMessageSender)))

@@ -390,3 +390,27 @@ func TestCorrespondenceSharedAttachment(t *testing.T) {
 		}
 	}
 }
+
+// Review findings 14 and 18: Altinn 3 routes deling lacks answer 501 as a
+// problem body, also to a client that accepts anything; a problem's type
+// names its own status.
+func TestCorrespondenceUnimplementedRoutes(t *testing.T) {
+	h := newPostHarness(t)
+	for _, p := range []string{"POST /correspondence/api/v1/attachment", "POST /correspondence/api/v1/correspondence/upload",
+		"GET /correspondence/api/v1/attachment/3f2504e0-4f89-11d3-9a0c-0305e82c3301/details",
+		"DELETE /correspondence/api/v1/attachment/3f2504e0-4f89-11d3-9a0c-0305e82c3301"} {
+		m, path, _ := strings.Cut(p, " ")
+		r := h.do(m, h.senderTok, path, "{}", "Accept", "*/*")
+		if r.status != http.StatusNotImplemented || !strings.Contains(r.header.Get("Content-Type"), "json") || !strings.Contains(string(r.body), "15.6.2") {
+			t.Errorf("%s: %d %s %s; want a 501 problem", p, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	nf := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/3f2504e0-4f89-11d3-9a0c-0305e82c3301", nil)
+	if nf.status != 404 || !strings.Contains(string(nf.body), "15.5.5") {
+		t.Errorf("not found: %d %s; want the 404 type", nf.status, nf.body)
+	}
+	other := h.do("GET", "", "/correspondence/api/v1/finnes-ikke", nil, "Accept", "*/*")
+	if !strings.Contains(other.header.Get("Content-Type"), "json") {
+		t.Errorf("an unknown API path answers %d %s", other.status, other.header.Get("Content-Type"))
+	}
+}
