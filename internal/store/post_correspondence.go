@@ -452,9 +452,22 @@ func (db *DB) purgeContent(ctx context.Context, tx *sql.Tx, id string, now time.
 	return files, nil
 }
 
+// FetchInterval is how often a correspondence's Fetched is recorded at most.
+const FetchInterval = 15 * time.Minute
+
 // FetchCorrespondence records that the recipient opened a correspondence
-// (Fetched; Rule DPV-03: reading is recorded). Repeats are recorded too, as Altinn does.
+// (Fetched; Rule DPV-03: reading is recorded): at most once per
+// FetchInterval, so that a client that polls does not grow its history
+// without end (review finding 17).
 func (db *DB) FetchCorrespondence(ctx context.Context, id, actor string) error {
+	var last sql.NullInt64
+	if err := db.read.queryRow(ctx, `SELECT MAX(at) FROM post_status WHERE correspondence = $1 AND status = $2`,
+		id, int64(post.StatusFetched)).Scan(&last); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	if last.Valid && db.now().Sub(fromMicros(last.Int64)) < FetchInterval {
+		return nil
+	}
 	return db.ChangeCorrespondence(ctx, id, post.ByRecipient, post.StatusFetched, actor)
 }
 

@@ -566,3 +566,49 @@ func TestPostListingFindsResourceAliases(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPV-03 (review finding 17): reading is recorded, but a recipient
+// that opens a correspondence again and again records Fetched at most once
+// per FetchInterval.
+func TestPostFetchedRecordedOncePerInterval(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		got, err := initPost(t, db, self(postSenderOrg), postRequest("poll", postRecipA), post.DefaultQuota())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		id := got.Correspondences[0].ID
+		fetched := func() int {
+			c, err := db.Correspondence(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range c.History {
+				if e.Status == post.StatusFetched {
+					n++
+				}
+			}
+			return n
+		}
+		for range 5 {
+			if err := db.FetchCorrespondence(ctx, id, "r"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := fetched(); n != 1 {
+			t.Errorf("five fetches in a row recorded %d Fetched, want 1", n)
+		}
+		clock.t = clock.t.Add(FetchInterval)
+		if err := db.FetchCorrespondence(ctx, id, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if n := fetched(); n != 2 {
+			t.Errorf("a fetch an interval later: %d Fetched, want 2", n)
+		}
+	})
+}
