@@ -504,6 +504,9 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 }
 
 func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpText("Usage: deling package list [--packages FILE]\n\nCommands:\n  list  the packages (rettighetspakker) and their data elements\n")
+	}
 	if len(args) == 0 || args[0] != "list" {
 		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
 		return errUsage
@@ -561,7 +564,7 @@ func runKeys(ctx context.Context, g *globals, args []string, getenv func(string)
 	return sub("keys", args, stderr, map[string]func([]string) error{
 		"rotate": func(args []string) error {
 			fs := newFlagSet("keys rotate", "keys rotate", g, stderr)
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				k, err := token.NewSigningKey(time.Now())
 				if err != nil {
 					return err

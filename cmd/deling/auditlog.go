@@ -412,7 +412,7 @@ func receiptError(err error) error {
 	case errors.As(err, &typ) && typ.Field == "":
 		return errors.New("not a receipt: want a JSON object")
 	case errors.As(err, &typ):
-		return fmt.Errorf("not a receipt: the field %q has the wrong type", typ.Field)
+		return fmt.Errorf("not a receipt: the field %q holds a value it cannot take (%s)", typ.Field, typ.Value)
 	case errors.As(err, &b64):
 		return fmt.Errorf("not a receipt: a base64 field is broken at byte %d", int64(b64))
 	}

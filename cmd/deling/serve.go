@@ -147,6 +147,7 @@ type platform struct {
 	keys           *token.KeySet
 	jobs           []job.Job
 	leader         *store.Leader // whether this node runs the Single jobs
+	stopLeading    func()        // releases the leadership; after the jobs have stopped
 	adminToken     string
 	logVerifierKey string
 }
@@ -231,9 +232,11 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
 			return err
 		}},
-		// The windows of the rate limits shared across nodes (Rule AA-15), once past.
+		// The windows of the rate limits shared across nodes (Rule AA-15), long
+		// past: ten minutes back, so that a node whose clock runs ahead never
+		// deletes a window the others still count in.
 		{Name: "purge rate-limit windows", Interval: time.Minute, Run: func(ctx context.Context) error {
-			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-time.Minute).Unix())
+			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-10*time.Minute).Unix())
 			return err
 		}},
 		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
@@ -281,8 +284,18 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, single(deletionReminderJob(db, log, o.baseURL))...)
 	p.jobs = append(p.jobs, single(postJob(db))...)
 	// Several nodes on one PostgreSQL: the Single jobs run on the one that leads (store.Lead).
-	p.leader = db.Lead(ctx, leaderInterval)
-	p.jobs = job.OnLeader(p.leader.Confirm, p.jobs)
+	// The lock is released only after the jobs have stopped (runServe), so
+	// that the next leader never starts a job this one still runs.
+	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopLeading = stopLeading
+	p.leader = db.Lead(leadCtx, leaderInterval, func(leading bool) {
+		if leading {
+			log.Info("this node leads the single-run jobs (checkpoints, mail, reminders)")
+		} else {
+			log.Info("this node no longer leads the single-run jobs")
+		}
+	})
+	p.jobs = job.OnLeader(p.leader.Term, p.jobs)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "deling_jobs_leader",
 		Help: "1 while this node runs the jobs that run on one node at a time (on PostgreSQL: holds their advisory lock)."},
 		func() float64 {
@@ -383,6 +396,7 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
+	defer func() { p.stopLeading(); <-p.leader.Done() }() // runs after waitJobs
 	waitJobs := job.Start(jobCtx, log, p.jobs...)
 	defer waitJobs()
 	defer stopJobs()
