@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"deling/internal/access"
+	"deling/internal/dpa"
+)
+
+// amendTo takes agreement a through a new version with content c, signed
+// by both, as the portal takes it (Rule DPA-01).
+func (p dpaParties) amendTo(t *testing.T, db *DB, a AgreementRecord, c dpa.Content) AgreementRecord {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepAmend, StepInput{}, p.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		s  dpa.Step
+		in StepInput
+		by DPAActor
+	}{{dpa.StepSave, StepInput{Content: &c}, p.admin}, {dpa.StepSend, StepInput{}, p.admin}, {dpa.StepComplete, StepInput{}, p.procStaff}} {
+		if rec, err = db.StepAgreement(ctx, p.rules, a.ID, s.s, s.in, s.by); err != nil {
+			t.Fatal(s.s, err)
+		}
+	}
+	h := rec.Newest().Hash()
+	for _, s := range []struct {
+		s  dpa.Step
+		by DPAActor
+	}{{dpa.StepSignProcessor, p.processor}, {dpa.StepSignController, p.controller}} {
+		if rec, err = db.StepAgreement(ctx, p.rules, a.ID, s.s, StepInput{Seen: h}, s.by); err != nil {
+			t.Fatal(s.s, err)
+		}
+	}
+	return rec
+}
+
+// delegation loads delegation id of the parties.
+func (p dpaParties) stored(t *testing.T, db *DB, id string) access.Delegation {
+	t.Helper()
+	ds, err := db.Delegations(context.Background(), p.ctrlOrg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("delegation %s not stored", id)
+	return access.Delegation{}
+}
+
+// Rule SK-04: a delegation ends no later than the agreement's term
+// (gjelderTil): one without an end gets the term's end, one beyond it is
+// refused and nothing is stored, and the delegations of an agreement whose
+// term has run out end (EndLapsedDelegations).
+func TestDelegationEndsWithAgreementTerm(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 20)
+		c := p.content()
+		c.ValidTo = "2026-11-30" // fixedNow is 2026-11-24
+		a, err := db.NegotiateAgreement(ctx, p.rules, c, p.controller, p.processor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		termEnd := time.Date(2026, 12, 1, 0, 0, 0, 0, osloLocation())
+		beyond := p.delegation(a)
+		far := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+		beyond.ValidTo = &far
+		if _, err := db.AddDelegation(ctx, beyond, "test"); !errors.Is(err, dpa.ErrBeyondTerm) || !errors.Is(err, ErrConflict) {
+			t.Fatalf("a delegation beyond the term: %v", err)
+		}
+		if ds, _ := db.Delegations(ctx, p.ctrlOrg); len(ds) != 0 {
+			t.Fatalf("a refused delegation was stored: %+v", ds)
+		}
+		d, err := db.AddDelegation(ctx, p.delegation(a), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.stored(t, db, d.ID); got.ValidTo == nil || !got.ValidTo.Equal(termEnd) {
+			t.Fatalf("valid to %v, want the term's end %v", got.ValidTo, termEnd)
+		}
+		// One stored before the cap: no end of its own. The job ends it once the term has run out.
+		if _, err := db.write.ExecContext(ctx, `UPDATE delegations SET valid_to = NULL WHERE id = $1`, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.EndLapsedDelegations(ctx, termEnd.Add(-time.Second)); err != nil || n != 0 {
+			t.Fatalf("within the term: ended %d, %v", n, err)
+		}
+		if n, err := db.EndLapsedDelegations(ctx, termEnd); err != nil || n != 1 {
+			t.Fatalf("after the term: ended %d, %v", n, err)
+		}
+		if got := p.stored(t, db, d.ID); got.Status != access.Ended {
+			t.Fatalf("after the term: %s", got.Status)
+		}
+		if got := lifeDecide(t, db, p.ctrlOrg, p.procOrg); got.Reason != access.DenyNoDelegation {
+			t.Fatalf("after the term: %s", got.Reason)
+		}
+	})
+}
+
+// Rule SK-04: when a narrower version comes into force (its second
+// signature), the delegations it no longer covers end in the same
+// transaction; those it covers stay, cut to its term.
+func TestNarrowerVersionEndsDelegations(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 21)
+		c := p.content()
+		c.Packages = []string{"grunnopplysninger@1", "permisjoner@1"}
+		a, err := db.NegotiateAgreement(ctx, p.rules, c, p.controller, p.processor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wide := p.delegation(a)
+		wide.Packages = c.Packages
+		wd, err := db.AddDelegation(ctx, wide, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nd, err := db.AddDelegation(ctx, p.delegation(a), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		narrower := c
+		narrower.Packages = []string{"grunnopplysninger@1"}
+		narrower.ValidTo = "2027-06-30"
+		if rec := p.amendTo(t, db, a, narrower); rec.Current().Number != 2 {
+			t.Fatalf("in force: version %d", rec.Current().Number)
+		}
+		if got := p.stored(t, db, wd.ID); got.Status != access.Ended {
+			t.Fatalf("the delegation of a package the new version lacks is %s", got.Status)
+		}
+		got := p.stored(t, db, nd.ID)
+		if want := time.Date(2027, 7, 1, 0, 0, 0, 0, osloLocation()); got.Status != access.Active || got.ValidTo == nil || !got.ValidTo.Equal(want) {
+			t.Fatalf("the covered delegation: %s to %v, want active to %v", got.Status, got.ValidTo, want)
+		}
+	})
+}
+
+// Rules DPA-11, DPA-10: a stop order, a resumption and an end reach the
+// delegations between the same two parties that were made before
+// agreements were records (they name no agreement).
+func TestStopAndEndReachLegacyDelegations(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 22)
+		a := p.active(t, db)
+		legacy := legacyDelegation(t, db, p.ctrlOrg, p.procOrg)
+		unrelated := newDPAParties(t, db, 23)
+		other := legacyDelegation(t, db, unrelated.ctrlOrg, unrelated.procOrg)
+		if got := lifeDecide(t, db, p.ctrlOrg, p.procOrg); !got.Permit {
+			t.Fatalf("before: %s", got.Reason)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepStop, StepInput{Reason: "Mistanke om avvik."}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.stored(t, db, legacy); got.Status != access.Suspended {
+			t.Fatalf("after the stop order the legacy delegation is %s", got.Status)
+		}
+		if got := lifeDecide(t, db, p.ctrlOrg, p.procOrg); got.Reason != access.DenyNoDelegation {
+			t.Fatalf("after the stop order: %s", got.Reason)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepResume, StepInput{Reason: "Avklart."}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.stored(t, db, legacy); got.Status != access.Active {
+			t.Fatalf("after the resumption the legacy delegation is %s", got.Status)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepEnd, StepInput{Ending: &dpa.Ending{Reason: "Slutt.", Choice: dpa.ChoiceDelete}}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.stored(t, db, legacy); got.Status != access.Ended {
+			t.Fatalf("after the end the legacy delegation is %s", got.Status)
+		}
+		if got := unrelated.stored(t, db, other); got.Status != access.Active {
+			t.Fatalf("another pair's legacy delegation is %s", got.Status)
+		}
+	})
+}
+
+// Rule AA-26: a delegation suspended by a stop order ends when its
+// processor ceases, and resuming gives a ceased party nothing back — also
+// a delegation left suspended before this was so.
+func TestCeaseEndsSuspendedDelegations(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 24)
+		a := p.active(t, db)
+		d, err := db.AddDelegation(ctx, p.delegation(a), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepStop, StepInput{Reason: "Mistanke om avvik."}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.CeaseOrganisation(ctx, p.procOrg, "slettet", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Delegations != 1 || p.stored(t, db, d.ID).Status != access.Ended {
+			t.Fatalf("cease ended %d delegations; the suspended one is %s", res.Delegations, p.stored(t, db, d.ID).Status)
+		}
+		if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepResume, StepInput{Reason: "Avklart."}, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		if got := lifeDecide(t, db, p.ctrlOrg, p.procOrg); got.Permit {
+			t.Fatal("a ceased processor was given access again by a resumption")
+		}
+
+		// A consumer that ceased while its delegation stayed suspended (stored before the fix).
+		q := newDPAParties(t, db, 25)
+		b := q.active(t, db)
+		e, err := db.AddDelegation(ctx, q.delegation(b), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StepAgreement(ctx, q.rules, b.ID, dpa.StepStop, StepInput{Reason: "Mistanke om avvik."}, q.controller); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.ExecContext(ctx, `UPDATE consumers SET status = $1 WHERE orgnr = $2`, string(access.Ceased), q.ctrlOrg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StepAgreement(ctx, q.rules, b.ID, dpa.StepResume, StepInput{Reason: "Avklart."}, q.controller); err != nil {
+			t.Fatal(err)
+		}
+		if got := q.stored(t, db, e.ID); got.Status != access.Suspended {
+			t.Fatalf("a ceased consumer's delegation was resumed: %s", got.Status)
+		}
+	})
+}
+
+// Rule DPA-11: a stop order and a delegation made at the same moment
+// never leave an active delegation under a stopped agreement, on either
+// engine.
+func TestStopDelegationRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 26)
+		for i := range 8 {
+			a := p.active(t, db)
+			var wg sync.WaitGroup
+			errs := make([]error, 3)
+			for g := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if g == 1 {
+						_, errs[g] = db.StepAgreement(ctx, p.rules, a.ID, dpa.StepStop, StepInput{Reason: "Stans."}, p.controller)
+						return
+					}
+					_, errs[g] = db.AddDelegation(ctx, p.delegation(a), "test")
+				}()
+			}
+			wg.Wait()
+			if errs[1] != nil {
+				t.Fatalf("round %d: stop: %v", i, errs[1])
+			}
+			for g, err := range errs {
+				if err != nil && !errors.Is(err, dpa.ErrNotInForce) {
+					t.Fatalf("round %d: delegation %d: %v", i, g, err)
+				}
+			}
+			ds, err := db.Delegations(ctx, p.ctrlOrg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.AgreementID == a.ID && d.Status == access.Active {
+					t.Fatalf("round %d: delegation %s is active under a stopped agreement", i, d.ID)
+				}
+			}
+			if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepEnd, StepInput{Ending: &dpa.Ending{Reason: "Slutt.", Choice: dpa.ChoiceDelete}}, p.controller); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// Rule DPA-11: a resumption never brings back a delegation ended at the
+// same moment, on either engine.
+func TestResumeEndRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 27)
+		for i := range 8 {
+			a := p.active(t, db)
+			d, err := db.AddDelegation(ctx, p.delegation(a), "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepStop, StepInput{Reason: "Stans."}, p.controller); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var resumeErr, endErr error
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				_, resumeErr = db.StepAgreement(ctx, p.rules, a.ID, dpa.StepResume, StepInput{Reason: "Avklart."}, p.controller)
+			}()
+			go func() { defer wg.Done(); endErr = db.EndDelegation(ctx, d.ID, "test") }()
+			wg.Wait()
+			if resumeErr != nil || endErr != nil {
+				t.Fatalf("round %d: resume %v, end %v", i, resumeErr, endErr)
+			}
+			if got := p.stored(t, db, d.ID); got.Status != access.Ended {
+				t.Fatalf("round %d: the ended delegation is %s", i, got.Status)
+			}
+			if _, err := db.StepAgreement(ctx, p.rules, a.ID, dpa.StepEnd, StepInput{Ending: &dpa.Ending{Reason: "Slutt.", Choice: dpa.ChoiceDelete}}, p.controller); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
