@@ -74,8 +74,8 @@ func TestDeletionReminderJob(t *testing.T) {
 		{due.Add(-14*24*time.Hour + time.Minute), 1, 2, 0},
 		{due.Add(-14*24*time.Hour + 2*time.Minute), 0, 2, 0}, // once
 		{due.Add(-time.Hour), 1, 3, 0},                       // the 7-day one missed: only the latest
-		{due.Add(time.Minute), 1, 3, 2},                      // overdue: the controller's contact and the case worker
-		{due.Add(time.Hour), 0, 3, 2},
+		{due.Add(time.Minute), 1, 3, 1},                      // overdue: the controller's contact, and the case worker apart
+		{due.Add(time.Hour), 0, 3, 1},
 	} {
 		n, err := remindDeletions(ctx, db, dpa.DefaultDeletionReminders(), "https://deling.test", c.at)
 		if err != nil {
@@ -84,5 +84,32 @@ func TestDeletionReminderJob(t *testing.T) {
 		if n != c.sent || mails(proc) != c.proc || mails(ctrl) != c.ctrl {
 			t.Fatalf("at %s: sent %d (want %d), processor %d (want %d), controller %d (want %d)", c.at, n, c.sent, mails(proc), c.proc, mails(ctrl), c.ctrl)
 		}
+	}
+	// The case worker's copy is queued, but not among the controller's letters (its Brev page).
+	ms, err := db.MailTo(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].To != "sb@register.test" {
+		t.Fatalf("the case worker's copy: %+v", ms)
+	}
+	cms, err := db.MailTo(ctx, ctrl, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cms {
+		if m.To == "sb@register.test" {
+			t.Fatalf("the controller's letters show a case worker's address: %+v", m)
+		}
+	}
+}
+
+// The deletion reminder's note counts days in proper Norwegian (finding 14).
+func TestDaysBefore(t *testing.T) {
+	if got := daysBefore(1); got != "1 dag før fristen" {
+		t.Errorf("daysBefore(1) = %q", got)
+	}
+	if got := daysBefore(7); got != "7 dager før fristen" {
+		t.Errorf("daysBefore(7) = %q", got)
 	}
 }

@@ -502,6 +502,11 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 		if err := saveAgreement(ctx, tx, a, now); err != nil {
 			return err
 		}
+		if step == dpa.StepStop || step == dpa.StepResume || step == dpa.StepEnd {
+			if in.Letters, err = noticeContactCopy(ctx, tx, a, in.Letters); err != nil {
+				return err
+			}
+		}
 		if _, err := db.queueLettersTo(ctx, tx, by, in.Letters); err != nil {
 			return err
 		}
@@ -524,6 +529,30 @@ func (db *DB) queueLettersTo(ctx context.Context, tx *sql.Tx, by DPAActor, ls []
 		n += k
 	}
 	return n, nil
+}
+
+// noticeContactCopy is ls with, for each letter to the processor's
+// contacts, a copy to the processor's contact for notices that the
+// agreement in force names (template § 14), unless that address is among
+// them already (Rules DPA-10, DPA-11).
+func noticeContactCopy(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, ls []governance.Letter) ([]governance.Letter, error) {
+	cur := a.Current()
+	if cur == nil || strings.TrimSpace(cur.Content.ProcessorContact.Epost) == "" {
+		return ls, nil
+	}
+	addr := strings.TrimSpace(cur.Content.ProcessorContact.Epost)
+	to, err := letterRecipients(ctx, tx, a.Processor)
+	if err != nil || slices.ContainsFunc(to, func(t string) bool { return strings.EqualFold(t, addr) }) {
+		return ls, err
+	}
+	out := slices.Clone(ls)
+	for _, l := range ls {
+		if l.Consumer == a.Processor && l.To == "" {
+			l.To = addr
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // sideOf is the party side among hats.

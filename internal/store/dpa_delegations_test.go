@@ -321,3 +321,39 @@ func TestResumeEndRace(t *testing.T) {
 		}
 	})
 }
+
+// Rules DPA-11, DPA-10: the stop order, the resumption and the end also go
+// to the processor's contact for notices that the agreement names.
+func TestStopNoticeGoesToAgreementContact(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 28)
+		a := p.active(t, db)
+		for _, s := range []struct {
+			step dpa.Step
+			in   StepInput
+			kind string
+		}{
+			{dpa.StepStop, StepInput{Reason: "Mistanke om avvik."}, LetterDPAStop},
+			{dpa.StepResume, StepInput{Reason: "Avklart."}, LetterDPAResume},
+			{dpa.StepEnd, StepInput{Ending: &dpa.Ending{Reason: "Slutt.", Choice: dpa.ChoiceDelete}}, LetterDPAEnd},
+		} {
+			if _, err := db.StepAgreement(ctx, p.rules, a.ID, s.step, s.in, p.controller); err != nil {
+				t.Fatal(s.step, err)
+			}
+			ms, err := db.MailTo(ctx, p.procOrg, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, m := range ms {
+				if m.Kind == s.kind && m.To == "per@leverandor.example" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%s: %d letters to the agreement's contact for notices, want 1: %+v", s.step, n, ms)
+			}
+		}
+	})
+}
