@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -354,6 +357,54 @@ func TestStopNoticeGoesToAgreementContact(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("%s: %d letters to the agreement's contact for notices, want 1: %+v", s.step, n, ms)
 			}
+		}
+	})
+}
+
+// failingReader fails the test if anything reads it.
+type failingReader struct{ t *testing.T }
+
+func (r failingReader) Read([]byte) (int, error) {
+	r.t.Error("the upload was read before the party was checked")
+	return 0, io.EOF
+}
+
+// Rule DPA-09: an outsider's upload, or one to a pending agreement, is
+// refused before it is read; an office file must be the archive its name
+// says; an agreement keeps at most dpa.MaxAuditFiles reports.
+func TestAuditReportChecks(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 29)
+		a := p.active(t, db)
+		outsider := newDPAParties(t, db, 30)
+		if _, err := db.AddAuditReport(ctx, a.ID, "Revisjon", "r.pdf", failingReader{t}, outsider.processor); !errors.Is(err, dpa.ErrNotYourStep) {
+			t.Fatalf("an outsider: %v", err)
+		}
+		pending, err := db.CreateAgreement(ctx, p.rules, p.content(), p.controller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddAuditReport(ctx, pending, "Revisjon", "r.pdf", failingReader{t}, p.processor); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a pending agreement: %v", err)
+		}
+		if _, err := db.AddAuditReport(ctx, a.ID, "Revisjon", "r.docx", bytes.NewReader([]byte("PK\x03\x04 not an archive")), p.processor); !isInvalid(err) {
+			t.Fatalf("a docx that is no archive: %v", err)
+		}
+		text := append(bytes.Repeat([]byte("a"), 600), 0)
+		if _, err := db.AddAuditReport(ctx, a.ID, "Revisjon", "r.txt", bytes.NewReader(text), p.processor); !isInvalid(err) {
+			t.Fatalf("text with a NUL after 512 bytes: %v", err)
+		}
+		for i := range dpa.MaxAuditFiles {
+			if _, err := db.AddAuditReport(ctx, a.ID, "Revisjon", "r.txt", strings.NewReader("Funn og tiltak."), p.processor); err != nil {
+				t.Fatalf("report %d: %v", i+1, err)
+			}
+		}
+		if _, err := db.AddAuditReport(ctx, a.ID, "Revisjon", "r.txt", strings.NewReader("Én for mye."), p.processor); !isInvalid(err) {
+			t.Fatalf("a report beyond the quota: %v", err)
+		}
+		if reps, _ := db.AuditReports(ctx, a.ID); len(reps) != dpa.MaxAuditFiles {
+			t.Fatalf("%d reports stored, want %d", len(reps), dpa.MaxAuditFiles)
 		}
 	})
 }
