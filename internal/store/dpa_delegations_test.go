@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/dpa"
+	"deling/internal/ident"
 )
 
 // amendTo takes agreement a through a new version with content c, signed
@@ -405,6 +407,44 @@ func TestAuditReportChecks(t *testing.T) {
 		}
 		if reps, _ := db.AuditReports(ctx, a.ID); len(reps) != dpa.MaxAuditFiles {
 			t.Fatalf("%d reports stored, want %d", len(reps), dpa.MaxAuditFiles)
+		}
+	})
+}
+
+// Rule SK-04: an approval delegates to the named processor what the
+// agreement covers of the access granted — here the API, not the web
+// lookups it does not name — and the decision says so; without an agreement
+// it delegates nothing, and the decision does not claim a delegation.
+func TestApprovalDelegatesWhatAgreementCovers(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := string(ident.SyntheticOrgnr(4310))
+		form := applicationForm(org) // API and web
+		p := dpaPartiesFor(t, db, org, form.Processor.Orgnr)
+		ag, err := db.NegotiateAgreement(ctx, p.rules, p.content(), p.controller, p.processor) // API only
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, d, err := db.ApproveApplication(ctx, submitted(t, db, form).ID, Approval{Packages: grunn(t)}, "user:cw", "Sara")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.Delegations(ctx, org)
+		if err != nil || len(ds) != 1 || ds[0].ID != a.DelegationID || ds[0].AgreementID != ag.ID ||
+			!slices.Equal(ds[0].Channels, []access.Channel{access.ChannelAPI}) || !slices.Equal(ds[0].Packages, []string{"grunnopplysninger@1"}) {
+			t.Fatalf("delegations: %+v %v", ds, err)
+		}
+		if !strings.Contains(d.Text, "etter databehandleravtale "+ag.ID) || !strings.Contains(d.Text, "Ikke delegert, fordi databehandleravtalen ikke dekker det: web") {
+			t.Fatalf("the decision does not state the delegation and what it left out:\n%s", d.Text)
+		}
+
+		other := string(ident.SyntheticOrgnr(4311))
+		b, e, err := db.ApproveApplication(ctx, submitted(t, db, applicationForm(other)).ID, Approval{Packages: grunn(t)}, "user:cw", "Sara")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.DelegationID != "" || strings.Contains(e.Text, "får tilgang på vegne av") || !strings.Contains(e.Text, "Databehandleren får ikke tilgang nå") {
+			t.Fatalf("without an agreement: delegation %q, decision:\n%s", b.DelegationID, e.Text)
 		}
 	})
 }
