@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"deling/internal/access"
-	"deling/internal/dpa"
 	"deling/internal/ident"
 	"deling/internal/register"
 	"deling/internal/store"
@@ -408,8 +407,8 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 			agreement := fs.String("agreement", "", "the data processing agreement the delegation rests on (required, SK-04)")
 			channels := fs.String("channels", "", "channels delegated, comma-separated (default: all the agreement covers)")
 			packages := fs.String("packages", "", "package refs id@version delegated, comma-separated (default: all the agreement covers)")
-			to := fs.String("valid-to", "", "day the delegation ends")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			to := fs.String("valid-to", "", "day the delegation ends (default: the agreement's end, if it has one)")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				if *agreement == "" {
 					return errors.New("--agreement is required: a processor acts only under a data processing agreement (SK-04)")
 				}
@@ -444,10 +443,34 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 					d.ValidTo = &t
 				}
 				if d, err = db.AddDelegation(ctx, d, actor(getenv)); err != nil {
-					return fmt.Errorf("%w (%s)", err, dpa.Reason(err))
+					return err
 				}
 				fmt.Fprintf(stdout, "delegation %s: %s may act for %s under agreement %s\n", d.ID, d.Processor, d.Consumer, d.AgreementID)
 				return nil
+			})
+		},
+		"agreements": func(args []string) error {
+			fs := newFlagSet("delegation agreements", "delegation agreements [--org N]", g, stderr)
+			org := fs.String("org", "", "only the agreements this organisation is a party to")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				as, err := db.Agreements(ctx, *org)
+				if err != nil {
+					return err
+				}
+				now := time.Now()
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tCONTROLLER\tPROCESSOR\tSTATUS\tIN FORCE\tVALID TO\tCHANNELS\tPACKAGES")
+				for _, a := range as {
+					version, validTo, chans, pkgs := "-", "-", "-", "-"
+					if v := a.InForce(now); v != nil {
+						version, chans, pkgs = fmt.Sprintf("version %d", v.Number), joinChannels(v.Content.Channels), strings.Join(v.Content.Packages, ",")
+						if v.Content.ValidTo != "" {
+							validTo = v.Content.ValidTo
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Controller, a.Processor, a.Status, version, validTo, chans, pkgs)
+				}
+				return tw.Flush()
 			})
 		},
 		"uncovered": func(args []string) error {
@@ -475,9 +498,18 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 					return err
 				}
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tCONSUMER\tPROCESSOR\tAGREEMENT\tDPA\tSTATUS")
+				fmt.Fprintln(tw, "ID\tCONSUMER\tPROCESSOR\tAGREEMENT\tCHANNELS\tPACKAGES\tVALID TO\tSTATUS")
 				for _, d := range ds {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Consumer, d.Processor, d.AgreementID, d.DPARef, d.Status)
+					// One made before agreements were records names its agreement as text only.
+					agreement, validTo := d.AgreementID, "-"
+					if agreement == "" {
+						agreement = "none (text: " + d.DPARef + ")"
+					}
+					if d.ValidTo != nil {
+						validTo = d.ValidTo.Format(time.DateOnly)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Consumer, d.Processor, agreement,
+						joinChannels(d.Channels), strings.Join(d.Packages, ","), validTo, d.Status)
 				}
 				return tw.Flush()
 			})
@@ -496,10 +528,11 @@ func runDelegation(ctx context.Context, g *globals, args []string, getenv func(s
 			})
 		},
 	}, map[string]string{
-		"add":       "let a data processor act for a consumer, under a signed data processing agreement (SK-04)",
-		"list":      "list a consumer's or a processor's delegations, with their agreements",
-		"uncovered": "list delegations made before agreements were records, for a case worker to resolve",
-		"end":       "end a delegation",
+		"add":        "let a data processor act for a consumer, under a signed data processing agreement (SK-04)",
+		"agreements": "list the data processing agreements delegations rest on, with the version in force",
+		"list":       "list the delegations (all, or one consumer's), with their agreements",
+		"uncovered":  "list delegations not ended that no active agreement covers: made before agreements were records, stopped, expired or narrowed",
+		"end":        "end a delegation",
 	})
 }
 
@@ -576,4 +609,16 @@ func runKeys(ctx context.Context, g *globals, args []string, getenv func(string)
 	}, map[string]string{
 		"rotate": "make a new signing key for the token server (the old one stays published)",
 	})
+}
+
+// joinChannels is cs comma-separated, "-" for none.
+func joinChannels(cs []access.Channel) string {
+	if len(cs) == 0 {
+		return "-"
+	}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return strings.Join(out, ",")
 }
