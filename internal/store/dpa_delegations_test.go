@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"deling/internal/access"
+	"deling/internal/audit"
 	"deling/internal/dpa"
 	"deling/internal/ident"
 )
@@ -445,6 +446,32 @@ func TestApprovalDelegatesWhatAgreementCovers(t *testing.T) {
 		}
 		if b.DelegationID != "" || strings.Contains(e.Text, "får tilgang på vegne av") || !strings.Contains(e.Text, "Databehandleren får ikke tilgang nå") {
 			t.Fatalf("without an agreement: delegation %q, decision:\n%s", b.DelegationID, e.Text)
+		}
+	})
+}
+
+// Rule SK-04: a delegation made is in the log (delegation.added, naming its
+// agreement); one refused leaves none.
+func TestDelegationAddedIsLogged(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 31)
+		a := p.active(t, db)
+		refused := p.delegation(a)
+		refused.Packages = []string{"permisjoner@1"}
+		if _, err := db.AddDelegation(ctx, refused, "test"); !errors.Is(err, dpa.ErrNotCovered) {
+			t.Fatal(err)
+		}
+		if evs := lifeEvents(t, db, p.ctrlOrg, audit.KindDelegationAdded); len(evs) != 0 {
+			t.Fatalf("a refused delegation was logged: %+v", evs)
+		}
+		d, err := db.AddDelegation(ctx, p.delegation(a), "user:cw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := lifeEvents(t, db, p.ctrlOrg, audit.KindDelegationAdded)
+		if len(evs) != 1 || evs[0].Actor != "user:cw" || !strings.Contains(string(evs[0].Event), d.ID) || !strings.Contains(string(evs[0].Event), a.ID) {
+			t.Fatalf("delegation.added: %+v", evs)
 		}
 	})
 }
