@@ -674,8 +674,10 @@ func (db *DB) EndLapsedDelegations(ctx context.Context, now time.Time) (int, err
 		if end, ok := r.TermEnd(now); !ok || now.Before(end) || !r.Status.Live() {
 			continue
 		}
+		var ids []string
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			ids, err := idsIn(ctx, tx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE agreement_id = $3 AND status <> $1 RETURNING id`,
+			var err error
+			ids, err = idsIn(ctx, tx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE agreement_id = $3 AND status <> $1 RETURNING id`,
 				string(access.Ended), micros(now), r.ID)
 			if err != nil || len(ids) == 0 {
 				return err
@@ -687,12 +689,12 @@ func (db *DB) EndLapsedDelegations(ctx context.Context, now time.Time) (int, err
 					return err
 				}
 			}
-			n += len(ids)
 			return bumpAccess(ctx, tx)
 		})
 		if err != nil {
 			return n, fmt.Errorf("end lapsed delegations of %s: %w", r.ID, err)
 		}
+		n += len(ids)
 	}
 	return n, nil
 }
