@@ -76,6 +76,19 @@ type DecisionFacts struct {
 	ValidFrom     time.Time
 	ValidTo       *time.Time
 	Reasons       string // a refusal's
+	// Delegation is what an approval delegated to the named data processor
+	// under its agreement; nil when it delegated nothing (Rule SK-04).
+	Delegation *DelegationFacts
+}
+
+// DelegationFacts are a delegation an approval made to the data processor
+// the application names (Rules AA-13, SK-04).
+type DelegationFacts struct {
+	ID          string
+	AgreementID string
+	Channels    []access.Channel
+	Packages    []string // refs
+	LeftOut     []string // granted channels and package refs the agreement does not cover
 }
 
 // Digest is the SHA-256 of a decision's text, in hex.
@@ -186,6 +199,25 @@ func (d DecisionFacts) Text() string {
 		line("- Kontaktpersonene holdes oppdatert i portalen (AA-06).")
 		if f.Processor.Named() {
 			line("- Databehandlerens tilgang bygger på konsumentens og opphører med den (AA-13).")
+		}
+		if f.Processor.Named() && d.Kind == DecisionApproval {
+			section("Databehandler")
+			switch dl := d.Delegation; {
+			case dl == nil:
+				line("Databehandleren får ikke tilgang nå: ingen aktiv databehandleravtale signert av begge parter dekker tilgangen (SK-04).")
+				line("Tilgangen kan delegeres når en slik avtale er på plass.")
+			default:
+				var chans []string
+				for _, c := range dl.Channels {
+					chans = append(chans, ChannelLabel(c))
+				}
+				line("Databehandleren får tilgang på vegne av konsumenten etter databehandleravtale %s (SK-04).", dl.AgreementID)
+				line("Tilgangstyper: %s", strings.Join(chans, ", "))
+				line("Rettighetspakker: %s", strings.Join(dl.Packages, ", "))
+				if len(dl.LeftOut) > 0 {
+					line("Ikke delegert, fordi databehandleravtalen ikke dekker det: %s", strings.Join(dl.LeftOut, ", "))
+				}
+			}
 		}
 	}
 	return b.String()

@@ -270,11 +270,35 @@ func (db *DB) AuthorityRequests(ctx context.Context, id string) ([]dpa.Authority
 }
 
 // AddAuditReport files an audit report under agreement id (Rule DPA-09),
-// for either party's people. It reads at most dpa.MaxAuditFileSize+1 bytes
-// of r — a longer file is refused without being read to its end — checks
-// the name, the size and the type by the file's first bytes
-// (dpa.CheckAuditFile), and stores the file in the database.
+// for either party's people, while the agreement is or has been in force
+// (not pending or discarded). Who may file and where the agreement stands
+// are checked before r is read; then it reads at most
+// dpa.MaxAuditFileSize+1 bytes of r — a longer file is refused without
+// being read to its end — checks the name, the size and the type by the
+// file's first bytes (dpa.CheckAuditFile) and by its whole content
+// (dpa.CheckAuditContent), and, in the transaction that stores the file in
+// the database, the agreement's quota (dpa.CheckAuditQuota).
 func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.Reader, by DPAActor) (dpa.AuditReport, error) {
+	mayFile := func(tx *sql.Tx, lock bool) (AgreementRecord, error) {
+		rec, err := db.loadAgreement(ctx, tx, id, lock)
+		if err != nil {
+			return rec, err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return rec, err
+		}
+		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
+			return rec, err
+		}
+		if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
+			return rec, fmt.Errorf("agreement %s is %s: %w", id, rec.Status, ErrConflict)
+		}
+		return rec, nil
+	}
+	if err := db.read.inTx(ctx, func(tx *sql.Tx) error { _, err := mayFile(tx, false); return err }); err != nil {
+		return dpa.AuditReport{}, fmt.Errorf("add audit report: %w", err)
+	}
 	var buf bytes.Buffer
 	if _, err := io.Copy(&buf, io.LimitReader(r, dpa.MaxAuditFileSize+1)); err != nil {
 		return dpa.AuditReport{}, fmt.Errorf("read audit report: %w", err)
@@ -282,6 +306,9 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 	data := buf.Bytes()
 	bad := dpa.ValidateTitle(title)
 	clean, ft, fileBad := dpa.CheckAuditFile(name, data[:min(len(data), 512)], int64(len(data)))
+	if len(fileBad) == 0 {
+		fileBad = dpa.CheckAuditContent(ft, data)
+	}
 	maps.Copy(bad, fileBad)
 	if err := invalid(bad); err != nil {
 		return dpa.AuditReport{}, err
@@ -290,15 +317,16 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 	rep := dpa.AuditReport{ID: newID(), AgreementID: id, Title: strings.TrimSpace(title), Name: clean, Type: ft, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), UploadedBy: by.actor(), UploadedAt: db.now()}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rec, err := db.loadAgreement(ctx, tx, id, true)
+		rec, err := mayFile(tx, true)
 		if err != nil {
 			return err
 		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
+		var files int
+		var total int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(size), 0) FROM dpa_audit_reports WHERE agreement = $1`, id).Scan(&files, &total); err != nil {
 			return err
 		}
-		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
+		if err := invalid(dpa.CheckAuditQuota(files, total, rep.Size)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_audit_reports (id, agreement, title, name, type, size, sha256, data, uploaded_by, uploaded_at)
