@@ -894,7 +894,8 @@ func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *si
 	p.Grants = s.lifeGrantRows(live)
 	var liveDels []access.Delegation
 	for _, d := range dels {
-		if d.Status == access.Active {
+		// Rule AA-26: a suspended delegation (a stop order, DPA-11) ends with the access too.
+		if d.Status == access.Active || d.Status == access.Suspended {
 			liveDels = append(liveDels, d)
 		}
 	}
