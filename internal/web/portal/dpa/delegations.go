@@ -126,7 +126,7 @@ func (s *Feature) delegate(w http.ResponseWriter, r *http.Request, v *site.Visit
 	}
 	s.Log.Info("delegation added", "delegation", d.ID, "agreement", id, "user", v.User.ID)
 	s.Flash(r, "Delegeringen er opprettet under databehandleravtalen. Databehandleren har nå tilgang til det som er delegert.")
-	site.Redirect(w, r, Base+"/delegeringer")
+	site.Redirect(w, r, Delegations)
 	return nil
 }
 
@@ -145,6 +145,6 @@ func (s *Feature) endDelegation(w http.ResponseWriter, r *http.Request, v *site.
 		return err
 	}
 	s.Flash(r, "Delegeringen uten databehandleravtale er avsluttet.")
-	site.Redirect(w, r, Base+"/delegeringer")
+	site.Redirect(w, r, Delegations)
 	return nil
 }

@@ -23,6 +23,9 @@ var templateFiles embed.FS
 // Base is where the pages live; the reminder letters link to Base/<id>.
 const Base = "/portal/databehandleravtaler"
 
+// Delegations is the register's case workers' delegation form (Rule SK-04).
+const Delegations = "/portal/delegeringer"
+
 // Feature is the data processing agreements' pages. Build one with New.
 type Feature struct {
 	*site.Site
@@ -61,9 +64,9 @@ func (s *Feature) Routes() []site.Route {
 		f("GET "+Base+"/ny", drafter, s.draftForm),
 		f("POST "+Base+"/ny", drafter, s.create),
 		// Rule SK-04: the case workers' delegation form and the delegations without an agreement (delegations.go).
-		f("GET "+Base+"/delegeringer", caseWorker, s.delegationForm),
-		f("POST "+Base+"/delegeringer", caseWorker, s.delegate),
-		f("POST "+Base+"/delegeringer/{did}/avslutt", caseWorker, s.endDelegation),
+		f("GET "+Delegations, caseWorker, s.delegationForm),
+		f("POST "+Delegations, caseWorker, s.delegate),
+		f("POST "+Delegations+"/{did}/avslutt", caseWorker, s.endDelegation),
 		f("GET "+Base+"/{id}", party, s.page),
 		f("GET "+Base+"/{id}/rediger", party, s.editForm),
 		f("POST "+Base+"/{id}/rediger", party, s.save),

@@ -186,6 +186,16 @@ func readContent(r *http.Request, side dpa.Side, c dpa.Content, f form) dpa.Cont
 	return c
 }
 
+// mergeDraft adds what else the draft may not hold to a form that failed
+// before it reached the store, so that every message shows at once.
+func mergeDraft(f form, c *dpa.Content, rules store.DPARules) {
+	for k, msg := range c.ValidateDraft(rules.Cat) {
+		if _, ok := f.Errors[k]; !ok {
+			f.Errors[k] = msg
+		}
+	}
+}
+
 // setID puts id into e as a Norwegian organisation number (nine digits) or else as a foreign registration number.
 func setID(e *dpa.SubProcessorEntry, id string) {
 	id = strings.TrimSpace(id)
@@ -215,6 +225,8 @@ func (s *Feature) create(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	var err error
 	if len(f.Errors) == 0 {
 		id, err = s.DB.CreateAgreement(r.Context(), s.rules, c, actor(v))
+	} else {
+		mergeDraft(f, &c, s.rules)
 	}
 	if msg, status, handled := stepError(err, f.Errors); len(f.Errors) > 0 || handled {
 		p := s.contentPage(r, v, dpa.Controller, c, f)
@@ -281,6 +293,8 @@ func (s *Feature) save(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 	c := readContent(r, sd, n.Content, f)
 	if len(f.Errors) == 0 {
 		_, err = s.DB.StepAgreement(r.Context(), s.rules, rec.ID, step, store.StepInput{Content: &c}, actor(v))
+	} else {
+		mergeDraft(f, &c, s.rules)
 	}
 	if msg, status, handled := stepError(err, f.Errors); len(f.Errors) > 0 || handled {
 		if status == 0 {

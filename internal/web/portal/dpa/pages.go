@@ -81,7 +81,8 @@ type agreementPage struct {
 	A          store.AgreementRecord
 	Side       dpa.Side
 	Newest     *dpa.Version
-	Document   string // the newest version's readable text
+	Current    *dpa.Version // the version in force, if any
+	Document   string       // the newest version's readable text
 	DocSHA256  string
 	Hash       string // the newest version's content hash: what a signature covers
 	Versions   []versionRow
@@ -161,7 +162,7 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 	now := s.Now()
 	a := &rec.Agreement
 	p := agreementPage{Frame: s.Frame(r, v, "Databehandleravtale"), dates: dates{s.Site}, form: f, A: rec, Side: side(v, a),
-		Newest: a.Newest(), Steps: map[dpa.Step]bool{}, Overdue: a.Overdue(now), Choices: []dpa.EndChoice{dpa.ChoiceDelete, dpa.ChoiceReturn},
+		Newest: a.Newest(), Current: a.Current(), Steps: map[dpa.Step]bool{}, Overdue: a.Overdue(now), Choices: []dpa.EndChoice{dpa.ChoiceDelete, dpa.ChoiceReturn},
 		Bases: dpa.TransferBases(), Countries: countryChoices(""), MaxFileMiB: dpa.MaxAuditFileSize >> 20}
 	if p.Newest != nil {
 		p.Document, p.DocSHA256, p.Hash = dpa.Document(p.Newest), dpa.DocumentDigest(p.Newest), p.Newest.Hash()
