@@ -242,6 +242,29 @@ func TestPortalDPA(t *testing.T) {
 		t.Fatalf("annex 3 after approval: %+v", items)
 	}
 
+	// Annex 3 as of a date before the agreement: empty.
+	if got := p.admin.get(agreement + "?dato=2020-01-01"); !got.has("per 2020-01-01") || got.has(`id="vedlegg3"`) {
+		t.Error("annex 3 as of a date before the agreement is not empty")
+	}
+
+	// Rule DPA-06: a sub-processor outside the EU/EEA only on the controller's instruction naming the country and the basis.
+	japan := url.Values{dpa.FieldSubName: {"Sky KK"}, dpa.FieldSubOrgnr: {"JP-1234"}, dpa.FieldSubCountry: {"Japan"}, dpa.FieldSubTask: {"Lagring"}}
+	if got := p.procStaff.post(agreement+"/underdatabehandlere", japan); got.status != http.StatusOK {
+		t.Fatalf("propose in Japan: %d", got.status)
+	}
+	subs, _ = h.db.SubProcessors(ctx, id)
+	decide = agreement + "/underdatabehandlere/" + subs[len(subs)-1].ID
+	if got := p.admin.post(decide, url.Values{"steg": {"godkjenn"}}); got.status != http.StatusBadRequest {
+		t.Fatalf("approval outside the EU/EEA without an instruction: %d", got.status)
+	}
+	if s, _ := h.db.SubProcessors(ctx, id); s[len(s)-1].Status != dpa.SubProposed {
+		t.Fatal("a refused approval was stored")
+	}
+	instruction := url.Values{"steg": {"godkjenn"}, dpa.FieldTransferCountry: {"Japan"}, dpa.FieldTransferRecipient: {"Sky KK"}, dpa.FieldTransferBasis: {string(dpa.BasisAdequacy)}}
+	if got := p.admin.post(decide, instruction); got.status != http.StatusOK || !got.has("Japan – Sky KK: Beslutning om tilstrekkelig beskyttelsesnivå") {
+		t.Fatalf("approval with the instruction: %d", got.status)
+	}
+
 	// Rule DPA-09: the processor records an authority's request; audit reports, type-checked.
 	when := formTime(h.clock.now().Add(-time.Hour))
 	req := url.Values{dpa.FieldReqAuthority: {"Politiet"}, dpa.FieldReqReceivedAt: {when}, dpa.FieldReqWhat: {"Arbeidsforhold"}}

@@ -128,10 +128,10 @@ func (s *Feature) load(r *http.Request, v *site.Visitor) (store.AgreementRecord,
 	return rec, nil
 }
 
-// stepError is how a refused step answers: bad input is shown by field
-// (ok false, the messages in bad); a step the visitor may not take is 403;
-// one not possible now, or on a version changed since it was shown, is 409
-// with a message.
+// stepError is how a refused step or record answers when handled: bad
+// input goes by field into bad (400); a step not possible now, or a
+// signature over a version changed since it was shown, is 409 with a
+// message. A step the visitor may not take is not handled here (refused).
 func stepError(err error, bad map[string]string) (msg string, status int, handled bool) {
 	var inv *store.InvalidError
 	switch {

@@ -2,6 +2,7 @@ package dpa
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -69,11 +70,6 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 
 // ---- One agreement ----
 
-type versionRow struct {
-	dpa.Version
-	Hash string
-}
-
 type agreementPage struct {
 	site.Frame
 	dates
@@ -84,8 +80,8 @@ type agreementPage struct {
 	Current    *dpa.Version // the version in force, if any
 	Document   string       // the newest version's readable text
 	DocSHA256  string
-	Hash       string // the newest version's content hash: what a signature covers
-	Versions   []versionRow
+	Hash       string        // the newest version's content hash: what a signature covers
+	Versions   []dpa.Version // newest first
 	Steps      map[dpa.Step]bool
 	Message    string // a refused step's message
 	Overdue    bool
@@ -168,7 +164,7 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 		p.Document, p.DocSHA256, p.Hash = dpa.Document(p.Newest), dpa.DocumentDigest(p.Newest), p.Newest.Hash()
 	}
 	for i := len(a.Versions) - 1; i >= 0; i-- {
-		p.Versions = append(p.Versions, versionRow{Version: a.Versions[i], Hash: a.Versions[i].Hash()})
+		p.Versions = append(p.Versions, a.Versions[i])
 	}
 	for _, st := range dpa.StepsOn(a, v.Actor(), scoped(v)) {
 		p.Steps[st] = true
@@ -264,7 +260,7 @@ func (s *Feature) download(w http.ResponseWriter, r *http.Request, v *site.Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+dpa.Filename(rec.ID, ver)+`"`)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": dpa.Filename(rec.ID, ver)}))
 	w.Header().Set("X-Content-SHA256", dpa.DocumentDigest(ver))
 	_, err = w.Write([]byte(dpa.Document(ver)))
 	return err

@@ -3,6 +3,7 @@ package dpa
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ import (
 // DPA-06), authority requests and audit reports (Rule DPA-09), and the
 // processor's breach report (Rule DPA-07). Each form's bad input is shown by
 // field on the agreement's page, and nothing is stored.
+
+// letterSubProcessor is the letter of a proposal and of the controller's decision on it (Rule DPA-05).
+const letterSubProcessor = "dpa.subprocessor"
 
 // done answers a post that failed or succeeded: a refused one renders the
 // agreement's page again with its messages; err that stepError does not
@@ -52,7 +56,7 @@ func (s *Feature) proposeSub(w http.ResponseWriter, r *http.Request, v *site.Vis
 		f.Values[k] = r.PostFormValue(k)
 	}
 	setID(&e, f.Values[dpa.FieldSubOrgnr])
-	letter := governance.Letter{Consumer: rec.Controller, Kind: "dpa.subprocessor",
+	letter := governance.Letter{Consumer: rec.Controller, Kind: letterSubProcessor,
 		Subject: "Databehandleren foreslår en ny underdatabehandler",
 		Body: fmt.Sprintf("Databehandleren (org.nr. %s) foreslår %s (%s) som underdatabehandler etter databehandleravtalen %s.\n\n"+
 			"Underdatabehandleren kan ikke tas i bruk før dere har godkjent den skriftlig i portalen: %s/%s\n",
@@ -102,7 +106,7 @@ func (s *Feature) decideSub(w http.ResponseWriter, r *http.Request, v *site.Visi
 	default:
 		return refused(dpa.ErrNotYourStep)
 	}
-	letter := governance.Letter{Consumer: rec.Processor, Kind: "dpa.subprocessor",
+	letter := governance.Letter{Consumer: rec.Processor, Kind: letterSubProcessor,
 		Subject: "Behandlingsansvarlig har besluttet om underdatabehandler",
 		Body:    fmt.Sprintf("Behandlingsansvarlig (org.nr. %s) har besluttet om en underdatabehandler etter databehandleravtalen %s: %s\n", rec.Controller, rec.ID, flash)}
 	_, err = s.DB.DecideSubProcessor(r.Context(), s.rules, sid, step, transfer, reason, []governance.Letter{letter}, actor(v))
@@ -187,7 +191,7 @@ func (s *Feature) downloadReport(w http.ResponseWriter, r *http.Request, v *site
 		return httperr.ErrNotFound
 	}
 	w.Header().Set("Content-Type", string(rep.Type))
-	w.Header().Set("Content-Disposition", `attachment; filename="`+rep.Name+`"`)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": rep.Name}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err = s.DB.AuditReportFile(r.Context(), rep.ID, w)
 	return err
