@@ -23,6 +23,6 @@
 // static file). Nothing under it imports package web or package machineapi.
 //
 // About 2,600 lines of non-test code (site about 630, applications 1,200,
-// terms 880, breach 1,550, dpa 1,100). Contacts and users (portal_consumers.go, about
+// terms 880, breach 1,550, dpa 1,270). Contacts and users (portal_consumers.go, about
 // 1,050) is the next to move when this package grows again.
 package portal
