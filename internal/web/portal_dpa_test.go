@@ -319,8 +319,19 @@ func TestPortalDPA(t *testing.T) {
 	if got := p.admin.post(agreement+"/steg", url.Values{"steg": {"stans"}, dpa.FieldStopReason: {"Mistanke om avvik."}}); got.status != http.StatusOK || !got.has("Stanset av behandlingsansvarlig") {
 		t.Fatalf("stop: %d", got.status)
 	}
-	if ds, _ := h.db.Delegations(ctx, p.ctrl); ds[0].Status != access.Suspended {
+	ds, _ := h.db.Delegations(ctx, p.ctrl)
+	if ds[0].Status != access.Suspended {
 		t.Fatalf("the delegation after the stop order: %s", ds[0].Status)
+	}
+	// Rule SK-04: the case worker sees the delegations their agreement no longer covers; only a case worker ends one.
+	if got := p.worker.get("/portal/delegeringer"); !got.has("Databehandleravtalen er ikke aktiv") || !got.has(ds[0].ID) {
+		t.Error("the case worker's list lacks the delegation under a stopped agreement")
+	}
+	if got := p.admin.post("/portal/delegeringer/"+ds[0].ID+"/avslutt", nil); got.status != http.StatusForbidden {
+		t.Errorf("the consumer ended a delegation on the case worker's page: %d", got.status)
+	}
+	if got := p.worker.post("/portal/delegeringer/finnes-ikke/avslutt", nil); got.status != http.StatusNotFound {
+		t.Errorf("ending a made-up delegation: %d", got.status)
 	}
 
 	// Rule DPA-10: the end ends the delegation; only the processor's role holder certifies deletion.
