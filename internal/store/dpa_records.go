@@ -24,6 +24,7 @@ import (
 
 	"deling/internal/dpa"
 	"deling/internal/governance"
+	"deling/internal/incident"
 )
 
 // subProcessors are agreement id's proposals, oldest first.
@@ -389,4 +390,63 @@ func (db *DB) AuditReportFile(ctx context.Context, id string, w io.Writer) (dpa.
 	r.Type, r.UploadedAt = dpa.FileType(ft), fromMicros(at)
 	_, err = w.Write(data)
 	return r, err
+}
+
+// StepDPABreach is the history step of the processor's breach report (Rule DPA-07).
+const StepDPABreach = "brudd"
+
+// LetterDPABreach is the letter telling the controller of the processor's breach report (Rule DPA-07).
+const LetterDPABreach = "dpa.breach"
+
+// ReportProcessorBreach files, for the processor's people, its breach report
+// to the controller under agreement id (Rule DPA-07, content a–f), in one
+// transaction: it opens a case in the breach handling whose clock starts at
+// the processor's awareness (Rules AV-03, AV-05; dpa.BreachReport.IncidentReport),
+// tells the controller's contacts at once, and records the report in the
+// agreement's history and the log. It returns the breach case's id.
+func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.BreachReport, by DPAActor) (string, error) {
+	now := db.now()
+	r.AgreementID, r.ReportedBy, r.ReportedByName, r.ReportedAt = id, by.actor(), by.Name, now
+	var caseID string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		if err := invalid(r.Validate(now)); err != nil {
+			return err
+		}
+		rep := r.IncidentReport(incident.Actor{UserID: by.UserID, Org: rec.Processor, Role: incident.Reporter, Name: by.Name})
+		if caseID, err = db.reportIncident(ctx, tx, rep, "", nil, by.actor()); err != nil {
+			return err
+		}
+		late := ""
+		if cur := rec.Current(); cur != nil && r.Late(cur.Content) {
+			late = "\n\nMeldingen kom etter fristen i databehandleravtalen."
+		}
+		if _, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPABreach,
+			Subject: "Databehandler melder brudd på personopplysningssikkerheten",
+			Body: fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.\n\n"+
+				"Databehandleren ble kjent med bruddet: %s\nHva skjedde: %s\nKontaktpunkt: %s%s\n\n"+
+				"Dere er behandlingsansvarlig og vurderer melding til Datatilsynet innen 72 timer.\n",
+				rec.Processor, id, governance.FormatTime(r.AwareAt, osloLocation()), r.Nature, r.Contact, late)}); err != nil {
+			return err
+		}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPABreach, "Avvikssak "+caseID, body, by, nil, map[string]any{"incident": caseID})
+	})
+	if err != nil {
+		return "", fmt.Errorf("report processor breach: %w", err)
+	}
+	return caseID, nil
 }

@@ -102,6 +102,20 @@ func scanIncident(row interface{ Scan(...any) error }) (IncidentCase, error) {
 // refHash is the SHA-256 of a public report's reference (see
 // IncidentReferenceHash), "" for a signed-in report. It returns the case's id.
 func (db *DB) ReportIncident(ctx context.Context, r incident.Report, refHash string, letters []governance.Letter, actor string) (string, error) {
+	var id string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = db.reportIncident(ctx, tx, r, refHash, letters, actor)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("report incident: %w", err)
+	}
+	return id, nil
+}
+
+// reportIncident is ReportIncident in tx.
+func (db *DB) reportIncident(ctx context.Context, tx *sql.Tx, r incident.Report, refHash string, letters []governance.Letter, actor string) (string, error) {
 	id := newID()
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -112,24 +126,18 @@ func (db *DB) ReportIncident(ctx context.Context, r incident.Report, refHash str
 		ref = refHash
 	}
 	now := db.now()
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
-			return err
-		}
-		if err := queueMail(ctx, tx, now, letters...); err != nil {
-			return err
-		}
-		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, string(incident.StepReport), incident.StatusReported, body, len(letters)))
-	})
-	if err != nil {
-		return "", fmt.Errorf("report incident: %w", err)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
+		return "", fmt.Errorf("insert incident: %w", err)
 	}
-	return id, nil
+	if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
+		return "", err
+	}
+	if err := queueMail(ctx, tx, now, letters...); err != nil {
+		return "", err
+	}
+	return id, db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, string(incident.StepReport), incident.StatusReported, body, len(letters)))
 }
 
 // incidentEvent is a step's event in the log: the case, the step, the status

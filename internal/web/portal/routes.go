@@ -6,6 +6,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
+	"deling/internal/web/portal/dpa"
 	"deling/internal/web/portal/site"
 	"deling/internal/web/portal/terms"
 )
@@ -18,6 +19,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
 		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
 	}
 }
 
@@ -127,6 +129,7 @@ var navigation = []site.NavEntry{
 	{Label: "Oppslagslogg", Path: "/portal/oppslagslogg", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
 	{Label: "Innsyn for person", Path: "/portal/innsyn/person", Guard: site.Staff(governance.Personvernombud, governance.Saksbehandler)},
 	{Label: "Innsyn", Path: "/portal/innsyn", Guard: site.PersonOnly},
+	{Label: "Databehandleravtaler", Path: dpa.Base, Guard: dpa.Guard},
 	{Label: "Avvik", Path: "/portal/avvik", Guard: site.SignedInOnly},
 	{Label: "Samtykker", Path: "/portal/samtykker", Guard: site.PersonOnly},
 }
