@@ -112,6 +112,12 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 				return err
 			}
 		}
+		// 1044: confidential post only to organisations someone with a key role can read it in (Rule DPV-03).
+		if req.Correspondence.IsConfidential {
+			if err := db.confidentialRecipientsOK(ctx, tx, req.RecipientOrgs()); err != nil {
+				return err
+			}
+		}
 		publish := now
 		if t := req.Correspondence.RequestedPublishTime; t != nil && t.After(now) {
 			publish = t.UTC()
@@ -169,6 +175,39 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		return db.appendEvent(ctx, tx, audit.KindPost, string(in.Origin.Actual), actor, ev)
 	})
 	return out, err
+}
+
+// confidentialRecipientsOK refuses, as Altinn does with 1044, when one of
+// orgs has nobody with a key role that reads confidential post: in deling,
+// no active portal user holding the role holder's role (post.OrgRoles).
+func (db *DB) confidentialRecipientsOK(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) error {
+	b, err := json.Marshal(orgs)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.org, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE u.disabled_at IS NULL AND m.org IN (`+db.jsonArray("$1")+`)`, string(b))
+	if err != nil {
+		return fmt.Errorf("confidential recipients: %w", err)
+	}
+	defer rows.Close()
+	held := map[ident.Orgnr][]governance.Role{}
+	for rows.Next() {
+		var org, role string
+		if err := rows.Scan(&org, &role); err != nil {
+			return err
+		}
+		held[ident.Orgnr(org)] = append(held[ident.Orgnr(org)], governance.Role(role))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if p := post.ConfidentialRecipientOK(post.OrgRoles(held[org])); p != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 func boolInt(b bool) int64 {

@@ -15,6 +15,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 	"deling/internal/register"
@@ -92,6 +93,41 @@ func postRequest(ref string, recipients ...ident.Orgnr) *post.InitializeRequest 
 func initPost(t *testing.T, db *DB, origin post.Origin, req *post.InitializeRequest, rules post.QuotaRules) (PostInitialized, error) {
 	t.Helper()
 	return db.InitializeCorrespondences(context.Background(), PostInit{Origin: origin, Request: req, Quota: rules, Loc: oslo(t)}, "test")
+}
+
+// keyRoleHolder gives org a portal user with the role holder's role: a key
+// role holder who reads confidential post (Rule DPV-03, post.PortalRoles).
+func keyRoleHolder(t *testing.T, db *DB, org ident.Orgnr) governance.User {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), governance.User{Email: "leder-" + string(org) + "@example.no", Navn: "Daglig leder"}, "",
+		[]governance.Membership{{Org: string(org), Role: governance.Rolleinnehaver}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Rule DPV-03 (1044): confidential post is refused whole when a recipient
+// has nobody with a key role; nothing is stored.
+func TestPostConfidentialNeedsKeyRole_DPV03(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		keyRoleHolder(t, db, postRecipA)
+		req := postRequest("taus", postRecipA, postRecipB)
+		req.Correspondence.IsConfidential = true
+		_, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+		var p *post.Problem
+		if !errors.As(err, &p) || p.Code != post.CodeConfidentialNoKeyRole {
+			t.Fatalf("to an organisation without a key role holder: %v", err)
+		}
+		if n, _ := db.PostSent(context.Background(), postSenderOrg, clock.t.Add(-time.Hour), clock.t.Add(time.Hour)); n != 0 {
+			t.Fatalf("%d stored after the refusal", n)
+		}
+		keyRoleHolder(t, db, postRecipB)
+		if got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil || len(got.Correspondences) != 2 {
+			t.Fatalf("with key role holders in both: %+v %v", got, err)
+		}
+	})
 }
 
 func self(org ident.Orgnr) post.Origin { return post.Origin{Technical: org, Actual: org} }
@@ -408,6 +444,7 @@ func TestPostNotifications_DPV06(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
 		registerSender(t, db, postSenderFor(postSenderOrg))
+		keyRoleHolder(t, db, postRecipA)
 		req := postRequest("varsel", postRecipA)
 		req.Correspondence.IsConfidential = true
 		req.Correspondence.Content.MessageTitle = "Hemmelig tittel"
