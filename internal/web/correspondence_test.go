@@ -24,6 +24,7 @@ type postHarness struct {
 	sender, recipient   string
 	senderTok, recipTok string
 	recipClient         string
+	leader              string // the recipient's daglig leder in the portal (e-mail)
 }
 
 func newPostHarness(t *testing.T) *postHarness {
@@ -32,10 +33,7 @@ func newPostHarness(t *testing.T) *postHarness {
 	h.sender, _ = h.consumer("Testkommune")
 	h.recipient, _ = h.consumer("Mottaker AS")
 	// Its daglig leder: a key role holder, so it can receive confidential post (1044, Rule DPV-03).
-	if _, err := h.db.CreateUser(ctx, governance.User{Email: "leder@mottaker.example", Navn: "Dina Leder"}, "",
-		[]governance.Membership{{Org: h.recipient, Role: governance.Rolleinnehaver}}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	h.leader = h.account(governance.Rolleinnehaver, h.recipient, "")
 	// Rule DPV-01: the register's staff registers the sender.
 	if err := h.db.RegisterPostSender(ctx, post.Sender{Orgnr: ident.Orgnr(h.sender), Name: "Testkommune", Basis: "kommune",
 		ServiceLead: post.Contact{Name: "Leder", Email: "leder@example.no", Phone: "+4790000000"},
