@@ -664,3 +664,45 @@ func TestPostPublishOnce_DPV06(t *testing.T) {
 		}
 	})
 }
+
+// Issue 14 item 7, Rules DPV-03, DPV-06: a letter queued to an organisation
+// — to each of its addresses — is one correspondence from the register in
+// its inbox, published, its e-mails recorded as the notification so that
+// publication sends none more; a post notification and a letter to no
+// organisation are not post.
+func TestPostLettersAreCorrespondences_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		letter := governance.Letter{Consumer: string(postRecipA), Kind: governance.LetterSuspension, Subject: "Tilgangen er suspendert",
+			Body: "Tilgangen er suspendert fordi vilkårene er brutt."}
+		a, b := letter, letter
+		a.To, b.To = "a@example.no", "b@example.no"
+		if err := db.QueueMail(ctx, a, b,
+			governance.Letter{Consumer: string(postRecipA), Kind: LetterPost, To: "a@example.no", Subject: "Ny digital post"},
+			governance.Letter{Kind: governance.LetterActivation, To: "c@example.no", Subject: "Aktiver"}); err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.PostInbox(ctx, postRecipA)
+		if err != nil || len(in) != 1 {
+			t.Fatalf("inbox: %+v %v", in, err)
+		}
+		c := in[0]
+		if c.Sender != RegisterSender || c.Body.Content.MessageTitle != letter.Subject || c.Status != post.StatusPublished || c.Read {
+			t.Fatalf("the letter as post: %+v", c)
+		}
+		full, err := db.Correspondence(ctx, c.ID)
+		if err != nil || len(full.NotificationsHistory) != 2 {
+			t.Fatalf("its notifications: %+v %v", full.NotificationsHistory, err)
+		}
+		before, _ := db.PendingMail(ctx, 100, 5)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := db.PendingMail(ctx, 100, 5); len(after) != len(before) {
+			t.Fatalf("publication sent more mail: %d → %d", len(before), len(after))
+		}
+		if n := countCorrespondences(t, db); n != 1 {
+			t.Fatalf("%d correspondences, want 1", n)
+		}
+	})
+}
