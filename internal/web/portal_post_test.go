@@ -229,3 +229,39 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 		t.Fatalf("log %d → %d: the deletion is not recorded", before, after)
 	}
 }
+
+// Rule DPV-08: maintenance of digital post is refused less than 5 working
+// days ahead and an interface change less than 6 months ahead, by field,
+// nothing stored; in time, they are published.
+func TestPortalPostNotices_DPV08(t *testing.T) {
+	h := newHarness(t)
+	forvalter := h.signIn(h.account(governance.Forvalter, governance.AuthorityOrg, ""))
+	oslo, _ := time.LoadLocation("Europe/Oslo")
+	at := func(d time.Duration) string { return time.Now().Add(d).In(oslo).Format("2006-01-02T15:04") }
+	form := url.Values{"type": {"post_vedlikehold"}, "tittel": {"Vedlikehold av innboksen"}, "tekst": {"Digital post er nede."},
+		"start": {at(48 * time.Hour)}, "slutt": {at(50 * time.Hour)}}
+	if p := forvalter.post("/portal/forvalter/meldinger", form); p.status != http.StatusBadRequest || !p.has("minst 5 virkedager") || !p.has(`href="#f-start"`) {
+		t.Fatalf("two days ahead: %d\n%s", p.status, p.body)
+	}
+	day := func(d time.Duration) string { return time.Now().Add(d).In(oslo).Format("2006-01-02") }
+	iface := url.Values{"type": {"post_grensesnitt"}, "tittel": {"Nytt felt i API-et"}, "tekst": {"Avsendere må oppgi kategori."},
+		"sunset": {day(90 * 24 * time.Hour)}}
+	if p := forvalter.post("/portal/forvalter/meldinger", iface); p.status != http.StatusBadRequest || !p.has("minst 6 måneder") {
+		t.Fatalf("three months ahead: %d", p.status)
+	}
+	if ns, _ := h.db.Notices(context.Background(), 10); len(ns) != 0 {
+		t.Fatalf("stored: %+v", ns)
+	}
+	// Three weeks hold five working days whatever the holidays.
+	form.Set("start", at(21*24*time.Hour))
+	form.Set("slutt", at(21*24*time.Hour+2*time.Hour))
+	iface.Set("sunset", day(190*24*time.Hour))
+	for _, f := range []url.Values{form, iface} {
+		if p := forvalter.post("/portal/forvalter/meldinger", f); !p.has("Meldingen er publisert") {
+			t.Fatalf("%s in time: %d %s", f.Get("type"), p.status, p.body)
+		}
+	}
+	if p := h.anonymous().get("/driftsmeldinger"); !p.has("Vedlikehold fra ") || !p.has("Endringen tar effekt") {
+		t.Fatal("not on the notices page")
+	}
+}
