@@ -131,11 +131,11 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 			id := newID()
 			status := post.StatusInitialized
 			if _, err := tx.ExecContext(ctx, `INSERT INTO post_correspondences (id, sender, technical, recipient, senders_reference, resource_id,
-				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, send_reminder)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, c.ResourceID,
 				c.MessageSender, micros(now), micros(publish), nullMicros(c.DueDateTime), boolInt(c.IsConfirmationNeeded),
-				boolInt(c.IsConfidential), int64(status), string(body)); err != nil {
+				boolInt(c.IsConfidential), int64(status), string(body), boolInt(c.Notification != nil && c.Notification.SendReminder)); err != nil {
 				return fmt.Errorf("insert correspondence: %w", err)
 			}
 			if err := addStatus(ctx, tx, id, 0, post.StatusInitialized, now, post.BySystem); err != nil {

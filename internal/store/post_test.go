@@ -497,6 +497,46 @@ func TestPostNotifications_DPV06(t *testing.T) {
 	})
 }
 
+// Rule DPV-06: ordinary post is reminded of after 7 days unread only when
+// the sender asked (sendReminder, kept as a column), never otherwise.
+func TestPostReminderAsked_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		asked := postRequest("med-revarsel", postRecipA)
+		asked.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: "Email", SendReminder: true,
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "a@example.no"}}}
+		silent := postRequest("uten-revarsel", postRecipA)
+		silent.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: "Email",
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "b@example.no"}}}
+		for _, req := range []*post.InitializeRequest{asked, silent} {
+			if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		clock.t = clock.t.Add(8 * 24 * time.Hour)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := db.PendingMail(ctx, 100, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range ls {
+			got = append(got, l.To+": "+strings.SplitN(l.Subject, ":", 2)[0])
+		}
+		slices.Sort(got)
+		want := []string{"a@example.no: Ny digital post fra " + string(postSenderOrg), "a@example.no: Påminnelse", "b@example.no: Ny digital post fra " + string(postSenderOrg)}
+		if !slices.Equal(got, want) {
+			t.Fatalf("mail %q, want %q", got, want)
+		}
+	})
+}
+
 // Rule DPV-05: bulk status by the sender's references, only the sender's own.
 func TestPostBulkStatus_DPV05(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
