@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/ident"
 )
@@ -263,5 +264,37 @@ func TestPortalPostNotices_DPV08(t *testing.T) {
 	}
 	if p := h.anonymous().get("/driftsmeldinger"); !p.has("Vedlikehold fra ") || !p.has("Endringen tar effekt") {
 		t.Fatal("not on the notices page")
+	}
+}
+
+// Issue 14 item 7 (Rule DPV-03): a case worker's suspension letter is post
+// from the register in the consumer's inbox, read by its daglig leder; the
+// e-mail to the contacts is its notification; another organisation does not
+// see it.
+func TestPortalPostRegisterLetters(t *testing.T) {
+	h := newHarness(t)
+	org, _ := h.consumer("Brevmottaker AS", grant(basic, access.ByArbeidstaker))
+	leader := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
+	sb := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	if p := sb.post("/portal/konsumenter/"+org+"/suspender", url.Values{"brudd": {"Oppslag uten saksgrunnlag"}}); p.status != http.StatusOK {
+		t.Fatalf("suspend: %d", p.status)
+	}
+	p := leader.get("/portal/post")
+	if !p.has("Registerforvalteren (deling)") {
+		t.Fatalf("the leader's inbox has no letter from the register: %s", p.body)
+	}
+	in, err := h.db.PostInbox(context.Background(), ident.Orgnr(org))
+	if err != nil || len(in) != 1 {
+		t.Fatalf("inbox: %+v %v", in, err)
+	}
+	if m := leader.get("/portal/post/melding/" + in[0].ID); m.status != 200 || !m.has("Oppslag uten saksgrunnlag") {
+		t.Fatalf("the letter: %d %s", m.status, m.body)
+	}
+	if b := leader.get("/portal/brev"); !b.has(`href="/portal/post"`) {
+		t.Fatal("the letters page does not link to the inbox")
+	}
+	other, _ := h.consumer("Annen AS")
+	if p := h.signIn(h.account(governance.Rolleinnehaver, other, "")).get("/portal/post/melding/" + in[0].ID); p.status != 404 {
+		t.Fatalf("another organisation reads it: %d", p.status)
 	}
 }
