@@ -73,7 +73,7 @@ const (
 type Party struct {
 	Kind     PartyKind
 	Person   string      // fødselsnummer or D-nummer, for a person
-	User     string      // the portal account's id, for a person who is a user of the organisation
+	User     string      `json:",omitempty"` // the portal account's id, for a person who is a user of the organisation
 	Orgnr    ident.Orgnr // the organisation, or the enterprise user's
 	Username string      // an enterprise user's name
 }

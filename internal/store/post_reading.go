@@ -113,7 +113,8 @@ func (db *DB) postDelegations(ctx context.Context, q string, arg string) ([]Post
 // without history or attachments, with whether it was read.
 type InboxEntry struct {
 	Correspondence
-	Read bool // read or confirmed: in the archive
+	Read      bool // read or confirmed: in the archive
+	Confirmed bool
 }
 
 // PostInbox is what org received and may see now, newest publish time first,
@@ -121,7 +122,8 @@ type InboxEntry struct {
 // is the caller's to decide (post.MayRead).
 func (db *DB) PostInbox(ctx context.Context, org ident.Orgnr) ([]InboxEntry, error) {
 	rows, err := db.read.query(ctx, `SELECT `+correspondenceColumns+`,
-		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3))
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3)),
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = $3)
 		FROM post_correspondences c WHERE c.recipient = $1 AND c.publish_at <= $4
 		ORDER BY c.publish_at DESC, c.id DESC LIMIT `+fmt.Sprint(post.ListLimit),
 		string(org), int64(post.StatusRead), int64(post.StatusConfirmed), micros(db.now()))
@@ -132,7 +134,7 @@ func (db *DB) PostInbox(ctx context.Context, org ident.Orgnr) ([]InboxEntry, err
 	var out []InboxEntry
 	for rows.Next() {
 		var e InboxEntry
-		c, err := scanCorrespondence(scanWith(rows, &e.Read))
+		c, err := scanCorrespondence(scanWith(rows, &e.Read, &e.Confirmed))
 		if err != nil {
 			return nil, err
 		}

@@ -40,23 +40,29 @@ type row struct {
 	Confidential, Unread, ToConfirm         bool
 }
 
-func (s *Feature) from(c store.Correspondence) string {
+// from is how a correspondence shows its sender: the name it was sent
+// under (messageSender), else the sender's registered name (names caches them).
+func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) string {
 	if c.MessageSender != "" {
 		return c.MessageSender
 	}
-	if snd, err := s.DB.PostSender(context.Background(), c.Sender); err == nil {
-		return snd.Name
+	if n, ok := names[c.Sender]; ok {
+		return n
 	}
-	return string(c.Sender)
+	n := string(c.Sender)
+	if snd, err := s.DB.PostSender(ctx, c.Sender); err == nil {
+		n = snd.Name
+	}
+	names[c.Sender] = n
+	return n
 }
 
 type inboxPage struct {
 	site.Frame
-	Archive      bool
-	MayRead      bool // holds Post/Arkiv at all
-	MayDelegate  bool
-	Rows         []row
-	Confidential bool // may read confidential post
+	Archive     bool
+	MayRead     bool // holds Post/Arkiv at all (confidential post includes it)
+	MayDelegate bool
+	Rows        []row
 }
 
 func (s *Feature) inbox(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
@@ -80,8 +86,8 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, 
 		title = "Arkiv"
 	}
 	p := inboxPage{Frame: s.Frame(r, v, title), Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
-		Confidential: vw.Has(org, dpv.RightConfidential), MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
-	if p.MayRead || p.Confidential {
+		MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
+	if p.MayRead {
 		entries, err := s.DB.PostInbox(r.Context(), org)
 		if err != nil {
 			return err
@@ -94,20 +100,14 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, 
 			}
 			rw := row{ID: e.ID, Published: s.OsloTime(e.Publish), Status: e.Status.Label(), Confidential: e.Confidential,
 				Unread:    e.Status == dpv.StatusPublished,
-				ToConfirm: e.ConfirmationNeeded && e.Status != dpv.StatusConfirmed}
+				ToConfirm: e.ConfirmationNeeded && !e.Confirmed}
 			if e.Body.Content != nil {
 				rw.Title = e.Body.Content.MessageTitle
 			}
 			if e.Due != nil {
 				rw.Due = s.OsloTime(*e.Due)
 			}
-			if _, ok := names[e.Sender]; !ok && e.MessageSender == "" {
-				names[e.Sender] = s.from(e.Correspondence)
-			}
-			rw.From = e.MessageSender
-			if rw.From == "" {
-				rw.From = names[e.Sender]
-			}
+			rw.From = s.from(r.Context(), e.Correspondence, names)
 			p.Rows = append(p.Rows, rw)
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Feature) message(w http.ResponseWriter, r *http.Request, v *site.Visito
 	if c, err = s.DB.Correspondence(r.Context(), c.ID); err != nil {
 		return err
 	}
-	p := messagePage{Frame: s.Frame(r, v, "Melding"), C: c, From: s.from(c), Published: s.OsloTime(c.Publish),
+	p := messagePage{Frame: s.Frame(r, v, "Melding"), C: c, From: s.from(r.Context(), c, map[ident.Orgnr]string{}), Published: s.OsloTime(c.Publish),
 		ToConfirm: c.ConfirmationNeeded && !dpv.Has(c.History, dpv.StatusConfirmed)}
 	if cat, prob := dpv.ParseCategory(c.ResourceID); prob == nil {
 		p.CategoryName = cat.Label()
