@@ -191,7 +191,7 @@ func (db *DB) SenderDelegations(ctx context.Context, technical ident.Orgnr) ([]p
 	return out, rows.Err()
 }
 
-// PostSenders lists the registered senders, those that left too, by name.
+// PostSenders lists the registered senders, those that left too, by organisation number.
 func (db *DB) PostSenders(ctx context.Context) ([]post.Sender, error) {
 	rows, err := db.read.query(ctx, `SELECT body, left_at FROM post_senders ORDER BY orgnr`)
 	if err != nil {
