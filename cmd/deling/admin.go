@@ -427,8 +427,9 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 }
 
 func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "token --client FILE [--assertion]", g, stderr)
+	fs := newFlagSet("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr)
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
+	scope := fs.String("scope", "", "the scope to ask for instead of the client file's, e.g. altinn:correspondence.write for digital post (docs/POST.md)")
 	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -440,6 +441,9 @@ func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	cf, err := token.LoadClientFile(*file)
 	if err != nil {
 		return err
+	}
+	if *scope != "" {
+		cf.Scope = *scope
 	}
 	if *assertionOnly {
 		a, err := cf.Assertion(time.Now())

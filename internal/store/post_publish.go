@@ -78,7 +78,7 @@ func scanIDs(rows *sql.Rows, err error) ([]string, error) {
 func (db *DB) notifyDue(ctx context.Context, rules post.NotifyRules, now time.Time) error {
 	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c WHERE c.current IN ($1, $2)
 		AND (NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id)
-		  OR (c.publish_at <= $3 AND (c.confidential = 1 OR c.body LIKE '%"sendReminder":true%') AND NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind <> $4)))
+		  OR (c.publish_at <= $3 AND (c.confidential = 1 OR c.send_reminder = 1) AND NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind <> $4)))
 		LIMIT 1000`,
 		int64(post.StatusPublished), int64(post.StatusAttachmentsDownloaded), micros(now.Add(-min(rules.ReminderAfter, rules.ConfidentialReminderAfter))),
 		string(post.NotifyMain))

@@ -7,6 +7,7 @@ import (
 	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
 	"deling/internal/web/portal/dpa"
+	"deling/internal/web/portal/post"
 	"deling/internal/web/portal/site"
 	"deling/internal/web/portal/terms"
 )
@@ -20,6 +21,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
 		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
 		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
+		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
 	}
 }
 
@@ -118,6 +120,8 @@ var navigation = []site.NavEntry{
 	{Label: "Vilkår", Path: "/portal/forvalter/vilkar", Guard: site.Staff(governance.Forvalter)},
 	{Label: "Driftsmeldinger", Path: "/portal/forvalter/meldinger", Guard: site.Staff(governance.Forvalter, governance.Saksbehandler)},
 	{Label: "Enhetsregisteret", Path: "/portal/forvalter/enhetsregisteret", Guard: site.Staff(governance.Forvalter)},
+	{Label: "Postavsendere", Path: "/portal/forvalter/post", Guard: site.Staff(governance.Forvalter)},
+	{Label: "Post", Path: "/portal/post", Guard: post.Organisation},
 	{Label: "Oppslag", Path: "/portal/oppslag", Guard: site.Member(governance.Oppslagsbruker)},
 	{Label: "Uttrekk", Path: "/portal/uttrekk", Guard: site.Member(governance.Administrator, governance.Utvikler)},
 	{Label: "Søknader", Path: "/portal/soknader", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
