@@ -64,13 +64,6 @@ func (f lifeForm) Summary() []site.Field {
 // Bad reports whether the form has errors.
 func (f lifeForm) Bad() bool { return len(f.Errors) > 0 }
 
-func (s *Server) osloDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(s.Oslo).Format("02.01.2006")
-}
-
 // consumerName is the consumer's name, or its orgnr when it has none.
 func (s *Server) consumerName(r *http.Request, orgnr string) string {
 	if c, err := s.DB.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
@@ -281,11 +274,11 @@ func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, erro
 	rows := make([]lifeUserRow, 0, len(members))
 	for _, m := range members {
 		row := lifeUserRow{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email,
-			LastReviewed: s.osloDate(governance.LastReviewed(m.Roles)),
+			LastReviewed: s.OsloDate(governance.LastReviewed(m.Roles)),
 			Due:          governance.MembershipsDue(m.Roles, now, s.rules.ReviewEvery)}
 		for _, ms := range m.Roles {
-			row.Roles = append(row.Roles, lifeUserRole{Role: ms.Role, Label: ms.Role.Label(), Given: s.osloDate(ms.CreatedAt),
-				Reviewed: s.osloDate(ms.ReviewedAt), Due: governance.ReviewDue(ms.ReviewedAt, now, s.rules.ReviewEvery)})
+			row.Roles = append(row.Roles, lifeUserRole{Role: ms.Role, Label: ms.Role.Label(), Given: s.OsloDate(ms.CreatedAt),
+				Reviewed: s.OsloDate(ms.ReviewedAt), Due: governance.ReviewDue(ms.ReviewedAt, now, s.rules.ReviewEvery)})
 		}
 		if row.Due {
 			due++
@@ -656,9 +649,9 @@ func (s *Server) lifeGrantRows(gs []access.Grant) []lifeGrantRow {
 	out := make([]lifeGrantRow, 0, len(gs))
 	now := s.Now()
 	for _, g := range gs {
-		row := lifeGrantRow{Grant: g, From: s.osloDate(g.ValidFrom)}
+		row := lifeGrantRow{Grant: g, From: s.OsloDate(g.ValidFrom)}
 		if g.ValidTo != nil {
-			row.To = s.osloDate(*g.ValidTo)
+			row.To = s.OsloDate(*g.ValidTo)
 		}
 		st := g.Status
 		if st == access.Active && !g.ActiveAt(now) {
@@ -674,7 +667,7 @@ func (s *Server) lifeDelegationRows(r *http.Request, ds []access.Delegation) []l
 	out := make([]lifeDelegationRow, 0, len(ds))
 	for _, d := range ds {
 		row := lifeDelegationRow{Delegation: d, ConsumerName: s.consumerName(r, d.Consumer), ProcessorName: s.consumerName(r, d.Processor),
-			From: s.osloDate(d.ValidFrom)}
+			From: s.OsloDate(d.ValidFrom)}
 		row.StatusLabel, _ = lifeStatus(d.Status)
 		out = append(out, row)
 	}
@@ -799,7 +792,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
 		"Registerforvalteren har suspendert virksomhetens tilgang til Aa-registeret fra %s, med virkning straks. "+
-		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen (regel AA-25).\n\n"+
+		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen.\n\n"+
 		"Dette er bruddet:\n%s\n\n"+
 		"Hva betyr dette?\nAlle virksomhetens tilganger er stengt til videre, også oppslag som en databehandler gjør på vegne av virksomheten. "+
 		"Oppslag i API-et blir avvist.\n\n"+
@@ -934,7 +927,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 		ended = []string{"- ingen aktive vedtak"}
 	}
 	now := s.Now()
-	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen (regel AA-26).\n\n"+
+	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen.\n\n"+
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
 		v.OrgName, v.Org, v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
