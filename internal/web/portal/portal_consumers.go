@@ -64,12 +64,17 @@ func (f lifeForm) Summary() []site.Field {
 // Bad reports whether the form has errors.
 func (f lifeForm) Bad() bool { return len(f.Errors) > 0 }
 
-// consumerName is the consumer's name, or its orgnr when it has none.
+// consumerName is an organisation's name, or "org.nr. …" when deling knows none.
 func (s *Server) consumerName(r *http.Request, orgnr string) string {
-	if c, err := s.DB.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
-		return c.Navn
+	if name, err := s.OrgName(r.Context(), orgnr); err == nil && name != "" {
+		return name
 	}
-	return orgnr
+	return site.OrgLabel("", orgnr)
+}
+
+// orgLabel is an organisation's name with its number (site.OrgLabel).
+func (s *Server) orgLabel(r *http.Request, orgnr string) string {
+	return site.OrgLabel(s.consumerName(r, orgnr), orgnr)
 }
 
 // ---- Contact persons (Rule AA-06) ----
@@ -360,10 +365,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *site.Visitor
 			what = "Velg et passord for å ta kontoen i bruk. Da får du rollen:"
 		}
 		return governance.Letter{Subject: "Invitasjon til Aa-registerets portal", Body: fmt.Sprintf("Hei %s,\n\n"+
-			"%s har invitert deg til rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
+			"%s har invitert deg til rollen %s for %s i Aa-registerets portal for deling av opplysninger.\n\n"+
 			"%s\n%s\n\nLenken kan brukes én gang og virker til %s. "+
 			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
-			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.OsloTime(expires))}
+			name, v.User.Navn, role.Label(), site.OrgLabel(v.OrgName, v.Org), what, link, s.OsloTime(expires))}
 	}
 	_, err := s.DB.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
 		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
@@ -503,7 +508,7 @@ func (s *Server) renderActivation(w http.ResponseWriter, r *http.Request, p stor
 	}
 	page := activationPage{Frame: s.Frame(r, nil, title), Navn: p.User.Navn, Email: p.User.Email, Accept: !p.SetPassword, Form: f}
 	if p.Org != "" {
-		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.consumerName(r, p.Org)
+		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.orgLabel(r, p.Org)
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
@@ -927,10 +932,10 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 		ended = []string{"- ingen aktive vedtak"}
 	}
 	now := s.Now()
-	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen.\n\n"+
+	body := fmt.Sprintf("Til %s\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen.\n\n"+
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
-		v.OrgName, v.Org, v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
+		site.OrgLabel(v.OrgName, v.Org), v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
 	receipt := governance.Letter{Kind: governance.LetterTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
 	letters := []governance.Letter{receipt} // to every contact person
 	contacts, err := s.DB.Contacts(ctx, v.Org)
@@ -976,10 +981,10 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 	for _, run := range runs {
 		er := enhetRun{Source: run.Source, Started: s.OsloTime(run.StartedAt), Finished: s.OsloTime(run.FinishedAt), Failed: run.Error != "", Entries: run.Entries}
 		for _, o := range run.Ceased {
-			er.Ceased = append(er.Ceased, s.consumerName(r, o)+" ("+o+")")
+			er.Ceased = append(er.Ceased, s.orgLabel(r, o))
 		}
 		for _, o := range run.WindingUp {
-			er.WindingUp = append(er.WindingUp, s.consumerName(r, o)+" ("+o+")")
+			er.WindingUp = append(er.WindingUp, s.orgLabel(r, o))
 		}
 		p.Runs = append(p.Runs, er)
 	}

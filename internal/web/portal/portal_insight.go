@@ -30,6 +30,27 @@ type insightPage struct {
 	Staff bool
 	Error string
 	Shown bool
+	// Names are the data processors' names, by orgnr (the insight gives their numbers).
+	Names map[string]string
+}
+
+// processorNames fills in the names of the data processors the insight names.
+func (s *Server) processorNames(r *http.Request, p *insightPage) error {
+	p.Names = map[string]string{}
+	for _, l := range p.Insight.Oppslag {
+		if l.Databehandler == "" {
+			continue
+		}
+		if _, ok := p.Names[l.Databehandler]; ok {
+			continue
+		}
+		name, err := s.OrgName(r.Context(), l.Databehandler)
+		if err != nil {
+			return err
+		}
+		p.Names[l.Databehandler] = name
+	}
+	return nil
 }
 
 // myInsight shows the signed-in person their insight.
@@ -41,7 +62,11 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *site.Visit
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
 		return err // fail closed: no insight that is not logged
 	}
-	s.Render(w, r, "innsyn.html", insightPage{Frame: s.Frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
+	p := insightPage{Frame: s.Frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true}
+	if err := s.processorNames(r, &p); err != nil {
+		return err
+	}
+	s.Render(w, r, "innsyn.html", p)
 	return nil
 }
 
@@ -98,6 +123,9 @@ func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *site.Vi
 		return err
 	}
 	p.Insight, p.Shown = in, true
+	if err := s.processorNames(r, &p); err != nil {
+		return err
+	}
 	s.Render(w, r, "innsyn.html", p)
 	return nil
 }

@@ -781,11 +781,12 @@ func (s *Feature) grantsPage(w http.ResponseWriter, r *http.Request, v *site.Vis
 			return err
 		}
 		for _, d := range ds {
-			row := delegationRow{Delegation: d, ConsumerName: d.Consumer}
-			row.ValidFrom = s.inOslo(d.ValidFrom)
-			if c, err := s.DB.Consumer(ctx, d.Consumer); err == nil {
-				row.ConsumerName = c.Navn
+			name, err := s.OrgName(ctx, d.Consumer)
+			if err != nil {
+				return err
 			}
+			row := delegationRow{Delegation: d, ConsumerName: site.OrgLabel(name, d.Consumer)}
+			row.ValidFrom = s.inOslo(d.ValidFrom)
 			p.Delegations = append(p.Delegations, row)
 		}
 	}

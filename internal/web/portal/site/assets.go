@@ -88,5 +88,6 @@ func (s *Site) funcs() template.FuncMap {
 		"isodate":   Date,
 		"kanal":     func(c any) string { return governance.ChannelLabel(access.Channel(fmt.Sprint(c))) }, // an access.Channel or the log's string
 		"miljo":     governance.EnvLabel,
+		"org":       OrgLabel,
 	}
 }
