@@ -785,7 +785,7 @@ func (s *Feature) grantsPage(w http.ResponseWriter, r *http.Request, v *site.Vis
 			if err != nil {
 				return err
 			}
-			row := delegationRow{Delegation: d, ConsumerName: site.OrgLabel(name, d.Consumer)}
+			row := delegationRow{Delegation: d, ConsumerName: name}
 			row.ValidFrom = s.inOslo(d.ValidFrom)
 			p.Delegations = append(p.Delegations, row)
 		}

@@ -415,7 +415,10 @@ func (s *Feature) objectionRow(ctx context.Context, o governance.Objection, vers
 	if err != nil {
 		return row, err
 	}
-	row.ConsumerName = site.OrgLabel(name, o.Consumer)
+	row.ConsumerName = name
+	if name == "" {
+		row.ConsumerName = site.OrgLabel("", o.Consumer)
+	}
 	if v, ok := versions[o.VersionID]; ok {
 		row.Version = s.termsView(v)
 	}
