@@ -6,6 +6,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
+	"deling/internal/web/portal/clients"
 	"deling/internal/web/portal/site"
 	"deling/internal/web/portal/terms"
 )
@@ -18,6 +19,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
 		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
 	}
 }
 
@@ -118,6 +120,7 @@ var navigation = []site.NavEntry{
 	{Label: "Enhetsregisteret", Path: "/portal/forvalter/enhetsregisteret", Guard: site.Staff(governance.Forvalter)},
 	{Label: "Oppslag", Path: "/portal/oppslag", Guard: site.Member(governance.Oppslagsbruker)},
 	{Label: "Uttrekk", Path: "/portal/uttrekk", Guard: site.Member(governance.Administrator, governance.Utvikler)},
+	{Label: "API-klienter", Path: "/portal/klienter", Guard: site.Member(governance.Administrator, governance.Utvikler)},
 	{Label: "Søknader", Path: "/portal/soknader", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
 	{Label: "Tilganger", Path: "/portal/tilganger", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
 	{Label: "Vilkår", Path: "/portal/vilkar", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
