@@ -74,6 +74,33 @@ func TestPortalClients(t *testing.T) {
 		t.Fatalf("the client after a stranger's try: %+v %v", c, err)
 	}
 
+	// Rotation: a new key replaces the old at once; a bad one changes nothing; a stranger's try is not found.
+	priv2, kid2, jwk2, err := token.NewClientKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg := stranger.post("/portal/klienter/"+id+"/ny-nokkel", url.Values{"type": {"jwk"}, "nokkel": {string(jwk2)}}); pg.status != http.StatusNotFound {
+		t.Fatalf("another organisation rotating: %d", pg.status)
+	}
+	if pg := dev.post("/portal/klienter/"+id+"/ny-nokkel", url.Values{"type": {"jwk"}, "nokkel": {private}}); pg.status != http.StatusBadRequest || !pg.has(`href="#f-nokkel-`+id+`"`) {
+		t.Fatalf("rotating to a private key: %d", pg.status)
+	}
+	h.token(cf) // the old key still works after the refused rotation
+	if pg := dev.post("/portal/klienter/"+id+"/ny-nokkel", url.Values{"type": {"jwk"}, "nokkel": {string(jwk2)}}); pg.status != http.StatusOK || !pg.has("ny nøkkel") {
+		t.Fatalf("rotate: %d", pg.status)
+	}
+	if _, err := authserver.RequestToken(context.Background(), cf, h.srv.Client()); err == nil {
+		t.Fatal("the old key got a token after rotation")
+	}
+	pem2, err := token.EncodePrivateKey(priv2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.KID, cf.PrivateKeyPEM = kid2, pem2
+	if a := h.person(h.token(cf), p.Ident, ""); a.status != http.StatusOK {
+		t.Fatalf("lookup with the new key: %d", a.status)
+	}
+
 	if pg := dev.post("/portal/klienter/"+id+"/trekk-tilbake", nil); pg.status != http.StatusOK || !pg.has("Trukket tilbake") {
 		t.Fatalf("revoke: %d", pg.status)
 	}
