@@ -16,8 +16,10 @@ vet:
 # Every test, with the race detector, on SQLite and on a throwaway PostgreSQL
 # (internal/pgtest starts one; with CI set, a missing PostgreSQL fails the run).
 # Fuzz targets run their seed corpora as part of this.
+# -timeout: the web package's browser and PostgreSQL tests take minutes on a
+# loaded two-core machine; the default of 10 minutes a package is too tight there.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 # Run each fuzz target for $(FUZZTIME).
 fuzz:

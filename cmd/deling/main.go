@@ -247,7 +247,25 @@ var version = "dev"
 // versionLine is what 'deling version' prints: the version, and the VCS
 // revision and time the binary was built from, when Go recorded them.
 func versionLine() string {
-	v, rev, at, dirty := version, "", "", false
+	v, rev, at, dirty := buildVersion()
+	line := "deling " + v
+	if rev != "" {
+		line += " (revision " + rev
+		if dirty {
+			line += ", modified"
+		}
+		if at != "" {
+			line += ", " + at
+		}
+		line += ")"
+	}
+	return line + " " + runtime.Version()
+}
+
+// buildVersion is the version, and the VCS revision (12 digits) and time the
+// binary was built from when Go recorded them.
+func buildVersion() (v, rev, at string, dirty bool) {
+	v = version
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
@@ -263,19 +281,8 @@ func versionLine() string {
 			}
 		}
 	}
-	line := "deling " + v
-	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		line += " (revision " + rev
-		if dirty {
-			line += ", modified"
-		}
-		if at != "" {
-			line += ", " + at
-		}
-		line += ")"
+	if len(rev) > 12 {
+		rev = rev[:12]
 	}
-	return line + " " + runtime.Version()
+	return v, rev, at, dirty
 }

@@ -376,7 +376,7 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newOperatorMetrics(db, log))
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	p, err := buildPlatform(jobCtx, db, env, log, reg, o, getenv, g.data)

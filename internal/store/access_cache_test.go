@@ -25,9 +25,7 @@ func addAccess(t testing.TB, db *DB, consumer, processor string) access.Grant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddDelegation(ctx, access.Delegation{Consumer: consumer, Processor: processor, DPARef: "DBA-1", ValidFrom: fixedNow()}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	legacyDelegation(t, db, consumer, processor) // the orgnrs are not valid for an agreement's parties
 	return g
 }
 

@@ -105,7 +105,7 @@ func (p dpaParties) delegation(a AgreementRecord) access.Delegation {
 
 // legacyDelegation stores a delegation as it was before agreements were
 // records (migration 00016): no agreement, no channels or packages.
-func legacyDelegation(t *testing.T, db *DB, consumer, processor string) string {
+func legacyDelegation(t testing.TB, db *DB, consumer, processor string) string {
 	t.Helper()
 	id := newID()
 	if _, err := db.write.ExecContext(context.Background(), `INSERT INTO delegations (id, consumer, processor, dpa_ref, valid_from, status, created_at, updated_at)

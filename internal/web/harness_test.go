@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"deling/internal/access"
@@ -69,18 +70,19 @@ func (f *failingLog) set(fail bool) {
 // harness is a whole deling over real HTTP: SQLite store, token server,
 // verifier and API, with a synthetic register.
 type harness struct {
-	t       testing.TB
-	db      *store.DB
-	srv     *httptest.Server
-	clock   *clock
-	log     *failingLog
-	issuer  string
-	today   register.Date
-	persons []register.Person
-	afs     []register.Arbeidsforhold
-	pop     *register.Population
-	signer  note.Signer
-	vkey    string
+	registry *prometheus.Registry // the metrics of the last server made (h.server)
+	t        testing.TB
+	db       *store.DB
+	srv      *httptest.Server
+	clock    *clock
+	log      *failingLog
+	issuer   string
+	today    register.Date
+	persons  []register.Person
+	afs      []register.Arbeidsforhold
+	pop      *register.Population
+	signer   note.Signer
+	vkey     string
 	// logs is everything the servers logged, at debug level and up.
 	logs *logBuffer
 }

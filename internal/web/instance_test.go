@@ -74,6 +74,7 @@ func (h *harness) server(env register.Env, issuer string, cfg Config) *Server {
 		out = h.logs
 	}
 	cfg.Log, cfg.Registry = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})), prometheus.NewRegistry()
+	h.registry = cfg.Registry
 	s, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)

@@ -84,6 +84,8 @@ type Server struct {
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// signInFailures counts failed portal sign-ins by reason: password, throttled.
+	signInFailures *prometheus.CounterVec
 }
 
 // New makes a Server, with its machine API and portal, and registers its metrics.
@@ -109,6 +111,13 @@ func New(cfg Config) (*Server, error) {
 			Help:    "Time to answer an HTTP request, by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		signInFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deling_signin_failures_total",
+			Help: "Failed portal sign-ins, by reason: password (wrong address or password) or throttled (refused before trying).",
+		}, []string{"reason"}),
+	}
+	for _, reason := range []string{"password", "throttled"} {
+		s.signInFailures.WithLabelValues(reason) // shown as 0 before the first
 	}
 	shared := channel.New(channel.Config{DB: cfg.DB, Log: cfg.Log, Audit: cfg.Audit, Catalogue: cfg.Catalogue, Env: cfg.Env,
 		Now: cfg.Now, Oslo: oslo, InsightCategories: cfg.InsightCategories, ExtractDir: cfg.ExtractDir, ExtractMaxUnits: cfg.ExtractMaxUnits,
@@ -121,13 +130,14 @@ func New(cfg Config) (*Server, error) {
 	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,
 		Shared: shared, APIScope: s.api.Scope(), SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
-		Now: cfg.Now, Oslo: oslo}); err != nil {
+		SignInFailed: func(reason string) { s.signInFailures.WithLabelValues(reason).Inc() },
+		Now:          cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.post, err = correspondence.New(correspondence.Config{DB: cfg.DB, Log: cfg.Log, Verifier: cfg.Verifier, Now: cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	cfg.Registry.MustRegister(s.requests, s.duration)
+	cfg.Registry.MustRegister(s.requests, s.duration, s.signInFailures)
 	return s, nil
 }
 

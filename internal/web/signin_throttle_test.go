@@ -59,6 +59,11 @@ func TestSignInThrottle(t *testing.T) {
 		}
 	}
 
+	// The operator sees them (issue 16 item 16): two accounts' free tries failed, then each refused.
+	if got := signInFailures(t, h); got["password"] != float64(2*governance.DefaultThrottle.PairFree) || got["throttled"] != 2 {
+		t.Errorf("deling_signin_failures_total: %v", got)
+	}
+
 	// The owner, from their own address, signs in while the account is being hammered.
 	owner := h.anonymousFrom("127.0.0.3", "")
 	if p := guess(owner, staff, testPassword); p.status != http.StatusOK || !strings.HasSuffix(p.url, "/portal") {
@@ -95,4 +100,22 @@ func TestSignInThrottle(t *testing.T) {
 			t.Errorf("the log holds %q:\n%s", secret, grepLines(logs, secret))
 		}
 	}
+}
+
+// signInFailures reads deling_signin_failures_total by reason.
+func signInFailures(t *testing.T, h *harness) map[string]float64 {
+	t.Helper()
+	mfs, err := h.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "deling_signin_failures_total" {
+			for _, m := range mf.GetMetric() {
+				out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }

@@ -73,6 +73,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	tooMany := func(wait time.Duration, msg, text string) {
 		secs := int((wait + time.Second - 1) / time.Second)
 		s.Log.Info(msg, "source", source, "known", res.Attempts.Known, "wait_s", secs, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.countSignInFailure("throttled")
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		fail(fmt.Sprintf(text, secs), http.StatusTooManyRequests)
 	}
@@ -107,6 +108,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			s.Log.Error("count failed sign-in", "err", err)
 		}
 		s.Log.Info("sign-in failed", "source", source, "user", user, "correlation_id", httperr.CorrelationID(r.Context()))
+		s.countSignInFailure("password")
 		fail("Feil e-postadresse eller passord.", http.StatusUnauthorized)
 	}
 	u, hash, err := s.DB.UserByEmail(r.Context(), email)
@@ -301,4 +303,11 @@ func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
 	}
 	keys.Source, keys.Network = governance.SourceKey(addr), governance.NetworkKey(addr)
 	return keys, governance.SourcePrefix(addr)
+}
+
+// countSignInFailure tells the operator's metrics of a failed sign-in.
+func (s *Server) countSignInFailure(reason string) {
+	if s.signInFailed != nil {
+		s.signInFailed(reason)
+	}
 }

@@ -39,8 +39,11 @@ type Config struct {
 	// DeprecationsChanged is called after this process published a notice that
 	// may change the API's deprecation headers; nil for none.
 	DeprecationsChanged func(context.Context)
-	Now                 func() time.Time
-	Oslo                *time.Location
+	// SignInFailed is told of each failed or throttled sign-in ("password" or
+	// "throttled"), for the operator's metrics; nil for none.
+	SignInFailed func(reason string)
+	Now          func() time.Time
+	Oslo         *time.Location
 }
 
 // Server holds what the portal's handlers need. Build one with New.
@@ -48,6 +51,7 @@ type Server struct {
 	*site.Site             // the store, the visitor, guards, frame, rendering, sessions (package site)
 	*channel.Shared        // what the API does alike: identifiers, extracts, insight
 	apiScope        string // shown on the developers' page
+	signInFailed    func(reason string)
 	catalogue       *access.Catalogue
 	audit           audit.Log
 	features        []site.Feature // each mounted by the route table (routes.go)
@@ -72,7 +76,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		Site: st, Shared: cfg.Shared,
-		catalogue: cfg.Catalogue, audit: cfg.Audit, apiScope: cfg.APIScope,
+		catalogue: cfg.Catalogue, audit: cfg.Audit, apiScope: cfg.APIScope, signInFailed: cfg.SignInFailed,
 		secureCookies: cfg.SecureCookies,
 		rules:         cfg.Governance.WithDefaults(),
 		throttle:      governance.DefaultThrottle,

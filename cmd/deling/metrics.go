@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"deling/internal/extract"
+	"deling/internal/incident"
+	"deling/internal/store"
+)
+
+// operatorMetrics is what an operator watches besides requests and the Go
+// runtime: the build, the mail outbox, extract jobs and breach clocks, read
+// from the database when /metrics is scraped (a few indexed counts), so every
+// node reports the same numbers and nothing drifts between scrapes.
+type operatorMetrics struct {
+	db  *store.DB
+	log *slog.Logger
+	now func() time.Time
+
+	build, outbox, extracts, breaches, breachLeft, up *prometheus.Desc
+}
+
+func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
+	return &operatorMetrics{db: db, log: log, now: time.Now,
+		build: prometheus.NewDesc("deling_build_info", "The running build: version, VCS revision and Go version (always 1).",
+			[]string{"version", "revision", "goversion"}, nil),
+		outbox: prometheus.NewDesc("deling_outbox_letters", "Letters in the mail outbox not yet sent, by state: pending (will be tried again) or failed (gave up).",
+			[]string{"state"}, nil),
+		extracts: prometheus.NewDesc("deling_extract_jobs", "Extract (uttrekk) jobs by state.",
+			[]string{"state"}, nil),
+		breaches: prometheus.NewDesc("deling_breaches_open", "Open breach cases whose 72-hour clock to Datatilsynet runs (Rule AV-05), by clock: running or overdue.",
+			[]string{"clock"}, nil),
+		breachLeft: prometheus.NewDesc("deling_breach_notify_deadline_seconds", "Seconds left to the earliest 72-hour deadline of an open breach case (negative when overdue); absent when none is open.",
+			nil, nil),
+		up: prometheus.NewDesc("deling_gauges_up", "1 when the database answered the counts of this scrape, 0 when not.",
+			nil, nil),
+	}
+}
+
+func (m *operatorMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.build, m.outbox, m.extracts, m.breaches, m.breachLeft, m.up} {
+		ch <- d
+	}
+}
+
+func (m *operatorMetrics) Collect(ch chan<- prometheus.Metric) {
+	v, rev, _, _ := buildVersion()
+	ch <- prometheus.MustNewConstMetric(m.build, prometheus.GaugeValue, 1, v, rev, runtime.Version())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	up := 1.0
+	if err := m.collect(ctx, ch); err != nil {
+		m.log.Warn("metrics: the database did not answer", "err", err)
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, up)
+}
+
+func (m *operatorMetrics) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
+	g, err := m.db.ReadGauges(ctx, mailMaxAttempts)
+	if err != nil {
+		return err
+	}
+	ch <- prometheus.MustNewConstMetric(m.outbox, prometheus.GaugeValue, float64(g.OutboxPending), "pending")
+	ch <- prometheus.MustNewConstMetric(m.outbox, prometheus.GaugeValue, float64(g.OutboxFailed), "failed")
+	// Every state, so that a state with no jobs reads 0 rather than vanishing.
+	for _, st := range []extract.Status{extract.StatusQueued, extract.StatusRunning, extract.StatusDone, extract.StatusFailed, extract.StatusExpired} {
+		ch <- prometheus.MustNewConstMetric(m.extracts, prometheus.GaugeValue, float64(g.ExtractJobs[string(st)]), string(st))
+	}
+	cases, err := m.db.Incidents(ctx, store.IncidentFilter{All: true, Open: true})
+	if err != nil {
+		return err
+	}
+	now := m.now()
+	var running, overdue float64
+	var earliest time.Time
+	for _, c := range cases {
+		deadline := incident.NotifyDeadline(c.Awareness())
+		if now.After(deadline) {
+			overdue++
+		} else {
+			running++
+		}
+		if earliest.IsZero() || deadline.Before(earliest) {
+			earliest = deadline
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(m.breaches, prometheus.GaugeValue, running, "running")
+	ch <- prometheus.MustNewConstMetric(m.breaches, prometheus.GaugeValue, overdue, "overdue")
+	if !earliest.IsZero() {
+		ch <- prometheus.MustNewConstMetric(m.breachLeft, prometheus.GaugeValue, earliest.Sub(now).Seconds())
+	}
+	return nil
+}
