@@ -177,9 +177,9 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.Navn = OrgLabel(name, o)
-		if name != "" {
-			c.Navn = name
+		c.Navn = name
+		if name == "" {
+			c.Navn = OrgLabel("", o) // "org.nr. …"
 		}
 		if c.Current {
 			v.OrgName = c.Navn
