@@ -5,8 +5,9 @@
 // (portal_consumers.go), consents, insight, web lookup and extracts
 // (portal_*.go, a file each) — and every feature in a package of its own,
 // mounted from features(): applications (søknader, case handling, vedtak,
-// grants), terms (bruksvilkår, objections, driftsmeldinger) and breach
-// (avvik). The menu (navigation) is one table beside the route table.
+// grants), terms (bruksvilkår, objections, driftsmeldinger), breach
+// (avvik) and clients (API clients by public key or certificate). The menu
+// (navigation) is one table beside the route table.
 //
 // What every page shares is package site: the visitor and its guards, the
 // signed-in wrapper, sessions (scs, in the database) and flash, the frame
