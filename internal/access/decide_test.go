@@ -165,10 +165,20 @@ func TestCatalogue(t *testing.T) {
 	if _, err := cat.Resolve("alt@1"); err == nil {
 		t.Fatal("unknown package resolved")
 	}
+	if _, err := ParseCatalogue([]byte(`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`)); err != nil {
+		t.Fatalf("a good package: %v", err)
+	}
+	if l := p.Label("ansettelsesdetaljer.yrke"); l != "Yrke" {
+		t.Errorf("label of yrke: %q", l)
+	}
 	for _, bad := range []string{
-		`{"packages":[{"id":"x","version":1,"elements":["skonummer"]}]}`,
-		`{"packages":[{"id":"x","version":1,"elements":["uuid"]},{"id":"x","version":1,"elements":["uuid"]}]}`,
-		`{"packages":[{"id":"x@y","version":1,"elements":["uuid"]}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["skonummer"],"etiketter":{"skonummer":"Skonummer"}}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}},{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`,
+		`{"packages":[{"id":"x@y","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`,
+		// Issue 16, item 8: every element has a Norwegian label, and a label names an element of the package.
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"]}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":" "}}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id","type":"Type"}}]}`,
 		`{"packages":[]}`,
 		`{"pakker":[]}`,
 	} {

@@ -33,11 +33,17 @@ var denyText = map[access.Reason]string{
 
 // Deny is the Denied for reason r.
 func Deny(r access.Reason) *Denied {
-	t, ok := denyText[r]
+	t, ok := DenyText(r)
 	if !ok {
 		t = "Tilgangen gjelder ikke (" + string(r) + ")."
 	}
 	return &Denied{Reason: r, Text: t}
+}
+
+// DenyText is what a caller is told for a deny reason of the access decision; ok is false for any other reason.
+func DenyText(r access.Reason) (string, bool) {
+	t, ok := denyText[r]
+	return t, ok
 }
 
 // View is what of one person's arbeidsforhold may be delivered: the decision

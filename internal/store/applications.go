@@ -240,7 +240,7 @@ func changeNote(old string, changes []string) string {
 	if len(changes) == 0 {
 		return "Endring av søknad " + old + " uten vesentlige endringer. Tilgangen etter den gamle søknaden gjelder til det nye vedtaket."
 	}
-	return "Vesentlig endring av søknad " + old + " (" + strings.Join(changes, ", ") + "): tilgangen etter den gamle søknaden er avsluttet (AA-05)."
+	return "Vesentlig endring av søknad " + old + " (" + strings.Join(changes, ", ") + "): tilgangen etter den gamle søknaden er avsluttet." // Rule AA-05
 }
 
 // checkChange compares a change with the approved application it replaces

@@ -131,10 +131,11 @@ func TestMigrateSuspensionCause(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows := []struct{ id, status, reason string }{
-			{"g1", "suspended", ReasonSuspended + "brudd på vilkår"},
+			// The prefix the register wrote before migration 10 (ReasonSuspended has no rule ID since).
+			{"g1", "suspended", "suspendert (AA-25): brudd på vilkår"},
 			{"g2", "suspended", "suspendert av forvalter i CLI"},
 			{"g3", "active", ""},
-			{"g4", "ended", ReasonSuspended + "brudd"},
+			{"g4", "ended", "suspendert (AA-25): brudd"},
 			{"g5", "suspended", "Suspendert (AA-25): med stor S"},
 		}
 		for _, r := range rows {

@@ -11,10 +11,10 @@ import (
 )
 
 // ReasonTerminated is the status reason of grants a consumer ended itself (Rule AA-26).
-const ReasonTerminated = "avsluttet av konsumenten (AA-26)"
+const ReasonTerminated = "avsluttet av konsumenten"
 
 // ReasonCeased is the status reason of grants of an organisation that ceased in Enhetsregisteret (Rule AA-26).
-const ReasonCeased = "opphørt i Enhetsregisteret (AA-26)"
+const ReasonCeased = "opphørt i Enhetsregisteret"
 
 // EndConsumerAccess ends all of a consumer's access at once (Rule AA-26):
 // every grant that is active or suspended ends with reason, every delegation

@@ -6,8 +6,10 @@
 // (portal_*.go, a file each) — and every feature in a package of its own,
 // mounted from features(): applications (søknader, case handling, vedtak,
 // grants), terms (bruksvilkår, objections, driftsmeldinger), breach
-// (avvik) and dpa (databehandleravtaler and the case workers' delegations).
-// The menu (navigation) is one table beside the route table.
+// (avvik), dpa (databehandleravtaler and the case workers' delegations), post
+// (digital post: inbox, Post/Arkiv, senders) and clients (API clients by public
+// key or certificate). The menu (navigation) is one table beside the route
+// table.
 //
 // What every page shares is package site: the visitor and its guards, the
 // signed-in wrapper, sessions (scs, in the database) and flash, the frame

@@ -6,6 +6,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
+	"deling/internal/web/portal/clients"
 	"deling/internal/web/portal/dpa"
 	"deling/internal/web/portal/post"
 	"deling/internal/web/portal/site"
@@ -22,6 +23,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
 		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
 		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
+		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
 	}
 }
 
@@ -124,6 +126,7 @@ var navigation = []site.NavEntry{
 	{Label: "Post", Path: "/portal/post", Guard: post.Organisation},
 	{Label: "Oppslag", Path: "/portal/oppslag", Guard: site.Member(governance.Oppslagsbruker)},
 	{Label: "Uttrekk", Path: "/portal/uttrekk", Guard: site.Member(governance.Administrator, governance.Utvikler)},
+	{Label: "API-klienter", Path: "/portal/klienter", Guard: site.Member(governance.Administrator, governance.Utvikler)},
 	{Label: "Søknader", Path: "/portal/soknader", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
 	{Label: "Tilganger", Path: "/portal/tilganger", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
 	{Label: "Vilkår", Path: "/portal/vilkar", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},

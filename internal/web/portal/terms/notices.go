@@ -21,7 +21,7 @@ type noticeView struct {
 func (s *Feature) noticeViews(ns []governance.Notice) []noticeView {
 	out := make([]noticeView, len(ns))
 	for i, n := range ns {
-		out[i] = noticeView{Notice: n, Published: governance.FormatTime(n.PublishedAt, s.Oslo), Details: n.Details(s.Oslo)}
+		out[i] = noticeView{Notice: n, Published: s.OsloTime(n.PublishedAt), Details: n.Details(s.Oslo)}
 	}
 	return out
 }
@@ -106,12 +106,12 @@ func (s *Feature) noticeAdminData(r *http.Request, v *site.Visitor, form noticeF
 	p := noticeAdminPage{
 		Frame: s.Frame(r, v, "Driftsmeldinger"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, noticeFields...),
 		Kinds: kinds, Notices: s.noticeViews(ns),
-		EarliestDowntime:      governance.FormatTime(governance.EarliestDowntime(now, s.rules), s.Oslo),
-		EarliestSunset:        governance.FormatDate(s.ceilDay(governance.EarliestSunset(now, s.rules)), s.Oslo),
-		EarliestPostInterface: governance.FormatDate(s.ceilDay(now.AddDate(0, rules.PostInterfaceMonths, 0)), s.Oslo),
+		EarliestDowntime:      s.OsloTime(governance.EarliestDowntime(now, s.rules)),
+		EarliestSunset:        s.OsloDate(s.ceilDay(governance.EarliestSunset(now, s.rules))),
+		EarliestPostInterface: s.OsloDate(s.ceilDay(now.AddDate(0, rules.PostInterfaceMonths, 0))),
 	}
 	if rules.Calendar != nil {
-		p.EarliestPostMaintenance = governance.FormatDate(governance.EarliestWorkday(rules.Calendar, now, rules.PostMaintenanceWorkDays), s.Oslo)
+		p.EarliestPostMaintenance = s.OsloDate(governance.EarliestWorkday(rules.Calendar, now, rules.PostMaintenanceWorkDays))
 	}
 	return p, nil
 }
