@@ -17,7 +17,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 	return []site.Feature{
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
-		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-08, AA-21, AA-22, DPA-08)
 	}
 }
 
@@ -128,5 +128,6 @@ var navigation = []site.NavEntry{
 	{Label: "Innsyn for person", Path: "/portal/innsyn/person", Guard: site.Staff(governance.Personvernombud, governance.Saksbehandler)},
 	{Label: "Innsyn", Path: "/portal/innsyn", Guard: site.PersonOnly},
 	{Label: "Avvik", Path: "/portal/avvik", Guard: site.SignedInOnly},
+	{Label: "Varsler om avvik", Path: "/portal/avviksvarsler", Guard: site.PersonOnly}, // Rule AV-06
 	{Label: "Samtykker", Path: "/portal/samtykker", Guard: site.PersonOnly},
 }

@@ -53,5 +53,15 @@ func (s *Feature) Routes() []site.Route {
 		f("POST /portal/avvik/{id}/berorte", s.SignedIn(reader, s.incidentAffected)),
 		f("GET /portal/avvik/{id}/berorte/{beregning}", s.SignedIn(reader, s.incidentAffectedPage)),
 		f("GET /portal/avvik/{id}/berorte/{beregning}/last-ned", s.SignedIn(reader, s.incidentAffectedDownload)),
+		// The rest of the case (followup.go): a stopped client resumed (Rule AV-02), notices to the persons
+		// (Rule AV-06) and letters to the consumers affected (Rule AA-22), the learning follow-up (Rule AV-08).
+		f("POST /portal/avvik/{id}/gjenoppta-klient", s.SignedIn(site.Staff(governance.Saksbehandler), s.incidentResumeClient)),
+		f("POST /portal/avvik/{id}/varsle-berorte", s.SignedIn(reader, s.incidentNotifyPersons)),
+		f("POST /portal/avvik/{id}/brev-konsumenter", s.SignedIn(reader, s.incidentConsumerLetters)),
+		f("POST /portal/avvik/{id}/laerdom", s.SignedIn(reader, s.incidentLessons)),
+		f("POST /portal/avvik/{id}/oppfolging", s.SignedIn(reader, s.incidentFollowUpItem)),
+		f("POST /portal/avvik/{id}/oppfolging/{n}/utfort", s.SignedIn(reader, s.incidentFollowUpDone)),
+		// A person's notices about breaches that affected them (Rule AV-06).
+		f("GET /portal/avviksvarsler", s.SignedIn(site.PersonOnly, s.personNotices)),
 	}
 }
