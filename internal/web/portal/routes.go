@@ -128,6 +128,8 @@ var navigation = []site.NavEntry{
 	{Label: "Innsyn for person", Path: "/portal/innsyn/person", Guard: site.Staff(governance.Personvernombud, governance.Saksbehandler)},
 	{Label: "Innsyn", Path: "/portal/innsyn", Guard: site.PersonOnly},
 	{Label: "Avvik", Path: "/portal/avvik", Guard: site.SignedInOnly},
-	{Label: "Varsler om avvik", Path: "/portal/avviksvarsler", Guard: site.PersonOnly}, // Rule AV-06
+	{Label: "Varsler om avvik", Path: "/portal/avviksvarsler", Guard: site.PersonOnly},          // Rule AV-06
+	{Label: "Brukerstøtte", Path: "/portal/support", Guard: breach.SupportMember},               // Rule AA-18
+	{Label: "Brukerstøtte og drift", Path: "/portal/support/saker", Guard: breach.ServiceStaff}, // Rules AA-18, AA-19
 	{Label: "Samtykker", Path: "/portal/samtykker", Guard: site.PersonOnly},
 }
