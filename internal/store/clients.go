@@ -120,6 +120,21 @@ func (db *DB) SetClientActive(ctx context.Context, id string, active bool) error
 	return nil
 }
 
+// ClientActive reports whether client id is active: the API asks on every
+// request, so a client stopped from a breach case (Rule AV-02) loses access
+// with its next call, not only its next token. An unknown client is not active.
+func (db *DB) ClientActive(ctx context.Context, id string) (bool, error) {
+	var st string
+	err := db.read.queryRow(ctx, `SELECT status FROM clients WHERE client_id = $1`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("client %s: %w", id, err)
+	}
+	return st == string(access.Active), nil
+}
+
 // Clients lists the clients of an organisation, or all when orgnr is "".
 func (db *DB) Clients(ctx context.Context, orgnr string) ([]ClientInfo, error) {
 	q, args := `SELECT client_id, orgnr, description, status FROM clients WHERE orgnr = $1 ORDER BY client_id`, []any{orgnr}

@@ -20,7 +20,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 	return []site.Feature{
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
-		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-08, AA-21, AA-22, DPA-08)
 		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
 		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
 		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
@@ -138,5 +138,8 @@ var navigation = []site.NavEntry{
 	{Label: "Innsyn", Path: "/portal/innsyn", Guard: site.PersonOnly},
 	{Label: "Databehandleravtaler", Path: dpa.Base, Guard: dpa.Guard},
 	{Label: "Avvik", Path: "/portal/avvik", Guard: site.SignedInOnly},
+	{Label: "Varsler om avvik", Path: "/portal/avviksvarsler", Guard: site.PersonOnly},          // Rule AV-06
+	{Label: "Brukerstøtte", Path: "/portal/support", Guard: breach.SupportMember},               // Rule AA-18
+	{Label: "Brukerstøtte og drift", Path: "/portal/support/saker", Guard: breach.ServiceStaff}, // Rules AA-18, AA-19
 	{Label: "Samtykker", Path: "/portal/samtykker", Guard: site.PersonOnly},
 }
