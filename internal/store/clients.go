@@ -100,6 +100,9 @@ func (db *DB) RevokeClient(ctx context.Context, orgnr, id, actor string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("client %s: %w", id, ErrNotFound)
 		}
+		if err := bumpAccess(ctx, tx); err != nil { // every node's next request sees it (ClientActive)
+			return err
+		}
 		return db.appendEvent(ctx, tx, audit.KindClientChanged, orgnr, actor, map[string]string{"client": id, "change": "revoked"})
 	})
 }
@@ -110,29 +113,47 @@ func (db *DB) SetClientActive(ctx context.Context, id string, active bool) error
 	if !active {
 		st = access.Ended
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(st), id)
-	if err != nil {
-		return fmt.Errorf("set client status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("client %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(st), id)
+		if err != nil {
+			return fmt.Errorf("set client status: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("client %s: %w", id, ErrNotFound)
+		}
+		return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
+	})
 }
 
 // ClientActive reports whether client id is active: the API asks on every
 // request, so a client stopped from a breach case (Rule AV-02) loses access
 // with its next call, not only its next token. An unknown client is not active.
 func (db *DB) ClientActive(ctx context.Context, id string) (bool, error) {
+	// Cached as the access inputs are: every change of a client's status
+	// bumps the access version in its own transaction.
+	version, err := db.accessVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	if c, ok := db.clients.Load(id); ok && c.(cachedClient).version == version {
+		return c.(cachedClient).active, nil
+	}
 	var st string
-	err := db.read.queryRow(ctx, `SELECT status FROM clients WHERE client_id = $1`, id).Scan(&st)
+	err = db.read.queryRow(ctx, `SELECT status FROM clients WHERE client_id = $1`, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return false, nil // not kept: a client added later needs no version bump to be seen
 	}
 	if err != nil {
 		return false, fmt.Errorf("client %s: %w", id, err)
 	}
-	return st == string(access.Active), nil
+	active := st == string(access.Active)
+	db.clients.Store(id, cachedClient{version: version, active: active})
+	return active, nil
+}
+
+type cachedClient struct {
+	version int64
+	active  bool
 }
 
 // Clients lists the clients of an organisation, or all when orgnr is "".

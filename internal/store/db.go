@@ -63,7 +63,8 @@ type DB struct {
 	now               func() time.Time
 	dir               string // SQLite data directory
 
-	inputs sync.Map // consumer|processor → cachedInputs (access.go)
+	inputs  sync.Map // consumer|processor → cachedInputs (access_cache.go)
+	clients sync.Map // client id → cachedClient (clients.go)
 
 	log         *logQueue // the lookup log's group commit (logqueue.go, auditlog.go)
 	lastRestart time.Time // of deling.db's WAL, by the log's goroutine only (sqlite.go)

@@ -513,7 +513,7 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, ch IncidentChange)
 	if n, _ := r.RowsAffected(); n == 0 {
 		return fmt.Errorf("client %s is not %s: %w", id, from, ErrConflict)
 	}
-	return nil
+	return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
 }
 
 // incidentPersonNotice records the notice to one person, unless the person
