@@ -135,3 +135,27 @@ func (db *DB) integrate(ctx context.Context, tx *sql.Tx) (uint64, int, int64, er
 	}
 	return rng.End(), n, oldest, nil
 }
+
+// LogStatus is how far the log's parts have come: the records written, those
+// the tree holds, and the newest signed checkpoint.
+type LogStatus struct {
+	Records      uint64
+	Tree         uint64
+	Checkpoint   uint64    // the newest checkpoint's size; 0 when none
+	CheckpointAt time.Time // when it was stored; zero when none
+}
+
+// LogStatus reads the log's status in one query.
+func (db *DB) LogStatus(ctx context.Context) (LogStatus, error) {
+	var records, tree, cp, at int64
+	err := db.read.queryRow(ctx, `SELECT (SELECT next FROM log_sequence WHERE id = 1), (SELECT size FROM log_state WHERE id = 1),
+		COALESCE((SELECT max(size) FROM checkpoints), 0), COALESCE((SELECT max(created_at) FROM checkpoints), 0)`).Scan(&records, &tree, &cp, &at)
+	if err != nil {
+		return LogStatus{}, fmt.Errorf("log status: %w", err)
+	}
+	st := LogStatus{Records: uint64(records), Tree: uint64(tree), Checkpoint: uint64(cp)}
+	if at != 0 {
+		st.CheckpointAt = fromMicros(at)
+	}
+	return st, nil
+}

@@ -37,6 +37,32 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request, load fu
 	w.Write(signed)
 }
 
+// tile answers GET /audit/tile/{path...}: a hash tile of the log's tree in
+// C2SP tlog-tiles (L/N, or L/N.p/W for a partial one), so that any
+// tlog-tiles client can follow the log and check proofs against its signed
+// checkpoints (GET /audit/checkpoint). Hashes only: the entry bundles
+// (tile/entries/…) are not served, for the records are not public (Rule AA-17).
+func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	level, index, width, err := audit.ParseTilePath(r.PathValue("path"))
+	if err != nil {
+		httperr.Write(w, r, http.StatusNotFound, "", "Ingen slik flis: oppgi L/N eller L/N.p/W som i C2SP tlog-tiles (postene selv utleveres ikke).")
+		return
+	}
+	b, err := s.db.Tile(r.Context(), level, index, width)
+	if errors.Is(err, store.ErrNotFound) {
+		httperr.Write(w, r, http.StatusNotFound, "", "Treet har ikke denne flisen ennå.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// A tile of a given width never changes: the tree only grows to the right.
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(b)
+}
+
 // logKey answers GET /audit/key: the verifier key that checks checkpoints and receipts.
 func (s *Server) logKey(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
