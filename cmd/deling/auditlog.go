@@ -312,6 +312,10 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 					if rep.Omitted > 0 {
 						fmt.Fprintf(stdout, "  … and %d more\n", rep.Omitted)
 					}
+					// A live log: the records written after the snapshot's tree wait for integration (store.Integrate).
+					if all, err := db.LogSize(ctx); err == nil && all > rep.Size {
+						fmt.Fprintf(stdout, "%s written since wait for the tree (integrated within a second by a running deling serve)\n", count(all-rep.Size, "record", "records"))
+					}
 				}
 				if *trusted != "" {
 					if err := checkTrusted(ctx, db, v, *trusted, witnessKeys, stdout); err != nil {

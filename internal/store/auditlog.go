@@ -421,6 +421,10 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 	if err != nil {
 		return 0, fmt.Errorf("erase records: %w", err)
 	}
+	// The erasure's own record, into the tree at once.
+	if _, err := db.Integrate(ctx); err != nil {
+		return n, err
+	}
 	return n, nil
 }
 
