@@ -6,13 +6,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"deling/internal/audit"
 	"deling/internal/store"
+	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 )
 
@@ -176,6 +179,10 @@ func (s *Server) personInsight(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("audit append failed", "err", err)
 		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Innsynet kunne ikke logges, og blir derfor ikke gitt.")
 		return
+	}
+	// A lookup not yet under a signed checkpoint has its receipt later: say when to ask again.
+	if slices.ContainsFunc(out.Oppslag, func(l channel.LookupSeen) bool { return l.KvitteringKommer }) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(s.receiptsWithin.Seconds()))))
 	}
 	writeJSON(w, out)
 }
