@@ -33,8 +33,9 @@ type Integration struct {
 	Delay   time.Duration // how long the oldest of them waited since its record's time
 }
 
-// Integrate adds every record written since the last integration to the
-// tree, in transactions of at most integrateBatch records. Each is whole or
+// Integrate adds the records written since the last integration to the
+// tree, in transactions of at most integrateBatch records, until a
+// transaction finds fewer. Each is whole or
 // nothing, and the tree's state row is locked while it runs, so a node dying
 // mid-integration loses nothing and two integrating at once take turns: the
 // next one continues from the stored state.
@@ -53,13 +54,15 @@ func (db *DB) Integrate(ctx context.Context) (Integration, error) {
 		if err != nil {
 			return out, fmt.Errorf("integrate the lookup log: %w", err)
 		}
-		if n == 0 {
-			return out, nil
-		}
-		if out.Records == 0 {
+		if n > 0 && out.Records == 0 {
 			out.Delay = max(0, db.now().Sub(fromMicros(oldest)))
 		}
 		out.Records += n
+		// A short batch took all there was: what came since waits for the
+		// next run, so that a steady stream of appends cannot keep one run going.
+		if n < integrateBatch {
+			return out, nil
+		}
 	}
 }
 

@@ -308,3 +308,34 @@ func TestTwoNodesOneLog(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) { run(t, openNodes(t, 2)) })
 }
+
+// An integration of more records than one transaction takes goes on until
+// it has them all, and the tiles it leaves prove each of them.
+func TestIntegrateManyBatches(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		const n = integrateBatch + 1000
+		entries := lookupEntries(t, db, "many", n)
+		if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.appendEntries(ctx, tx, entries) }); err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.Integrate(ctx)
+		if err != nil || in.Records != n || in.Size != n {
+			t.Fatalf("integrate: %+v %v", in, err)
+		}
+		size, root := checkpoint(t, db, s)
+		for _, i := range []uint64{0, integrateBatch - 1, integrateBatch, n - 1} {
+			hashes, err := db.InclusionProof(ctx, i, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audit.VerifyInclusion(i, size, entries[i].LeafHash, hashes, root); err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+		}
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Records != n {
+			t.Fatalf("verify: %+v %v", rep.Counts, err)
+		}
+	})
+}
