@@ -33,6 +33,8 @@ type Integration struct {
 	Delay   time.Duration // how long the oldest of them waited since its record's time
 }
 
+// Rule AA-16: every record, once written, gets its place in the tree.
+//
 // Integrate adds the records written since the last integration to the
 // tree, in transactions of at most integrateBatch records, until a
 // transaction finds fewer. Each is whole or

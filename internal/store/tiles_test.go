@@ -78,7 +78,7 @@ func lookupEntries(t *testing.T, db *DB, prefix string, n int) []audit.Entry {
 	return out
 }
 
-// Migration 00020 turns a log made by the old code (a row per tree node)
+// Rule AA-16. Migration 00020 turns a log made by the old code (a row per tree node)
 // into tiles, on both engines, and the log stays verifiable: every record
 // against its leaf, the tree against the checkpoint signed before the
 // migration, proofs from the tiles, and appends after it extend the same tree.
@@ -167,7 +167,7 @@ func TestMigrateNodesToTiles(t *testing.T) {
 	})
 }
 
-// Sequencing apart from integration: an append writes its record and
+// Rule AA-16. Sequencing apart from integration: an append writes its record and
 // insight index and nothing of the tree; Integrate adds it. An integration
 // that dies before its commit loses nothing: the next one does it all.
 func TestIntegrateIsResumable(t *testing.T) {

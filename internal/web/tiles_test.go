@@ -77,7 +77,7 @@ func (c *tilesClient) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 
 func (c *tilesClient) SaveTiles([]tlog.Tile, [][]byte) {}
 
-// Issue 15: a standard tlog-tiles client follows the served tiles (GET
+// Rules AA-16, AA-17 (issue 15): a standard tlog-tiles client follows the served tiles (GET
 // /audit/tile/…, GET /audit/checkpoint) and verifies a known record's
 // inclusion and the tree's growth between two checkpoints.
 func TestTilesClientFollowsTheLog(t *testing.T) {

@@ -43,7 +43,7 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request, load fu
 // tile answers GET /audit/tile/{path...}: a hash tile of the log's tree in
 // C2SP tlog-tiles (L/N, or L/N.p/W for a partial one), so that any
 // tlog-tiles client can follow the log and check proofs against its signed
-// checkpoints (GET /audit/checkpoint). Hashes only: the entry bundles
+// checkpoints (GET /audit/checkpoint) (Rule AA-16). Hashes only: the entry bundles
 // (tile/entries/…) are not served, for the records are not public (Rule AA-17).
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	level, index, width, err := audit.ParseTilePath(r.PathValue("path"))
