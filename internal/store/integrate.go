@@ -33,14 +33,12 @@ type Integration struct {
 	Delay   time.Duration // how long the oldest of them waited since its record's time
 }
 
-// Rule AA-16: every record, once written, gets its place in the tree.
-//
 // Integrate adds the records written since the last integration to the
 // tree, in transactions of at most integrateBatch records, until a
-// transaction finds fewer. Each is whole or
-// nothing, and the tree's state row is locked while it runs, so a node dying
-// mid-integration loses nothing and two integrating at once take turns: the
-// next one continues from the stored state.
+// transaction finds fewer. Each is whole or nothing, and the tree's state row
+// is locked while it runs, so a node dying mid-integration loses nothing and
+// two integrating at once take turns: the next one continues from the stored
+// state. Rule AA-16: every record, once written, gets its place in the tree.
 func (db *DB) Integrate(ctx context.Context) (Integration, error) {
 	var out Integration
 	for {
