@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"deling/internal/access"
-	"deling/internal/dpa"
 	"deling/internal/ident"
 	"deling/internal/register"
 	"deling/internal/store"
@@ -401,109 +400,10 @@ func runGrant(ctx context.Context, g *globals, args []string, getenv func(string
 	})
 }
 
-func runDelegation(ctx context.Context, g *globals, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return sub("delegation", args, stderr, map[string]func([]string) error{
-		"add": func(args []string) error {
-			fs := newFlagSet("delegation add", "delegation add --agreement ID [--channels C,…] [--packages P@V,…] [--valid-to DATE]", g, stderr)
-			agreement := fs.String("agreement", "", "the data processing agreement the delegation rests on (required, SK-04)")
-			channels := fs.String("channels", "", "channels delegated, comma-separated (default: all the agreement covers)")
-			packages := fs.String("packages", "", "package refs id@version delegated, comma-separated (default: all the agreement covers)")
-			to := fs.String("valid-to", "", "day the delegation ends")
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
-				if *agreement == "" {
-					return errors.New("--agreement is required: a processor acts only under a data processing agreement (SK-04)")
-				}
-				a, err := db.Agreement(ctx, *agreement)
-				if err != nil {
-					return fmt.Errorf("--agreement: %w", err)
-				}
-				v := a.InForce(time.Now())
-				if v == nil {
-					return fmt.Errorf("--agreement: agreement %s is not signed by both parties (SK-04)", a.ID)
-				}
-				d := access.Delegation{Consumer: a.Controller, Processor: a.Processor, AgreementID: a.ID, DPARef: a.ID,
-					Channels: v.Content.Channels, Packages: v.Content.Packages, ValidFrom: time.Now()}
-				if *channels != "" {
-					d.Channels = nil
-					for _, c := range strings.Split(*channels, ",") {
-						ch, err := access.ParseChannel(strings.TrimSpace(c))
-						if err != nil {
-							return err
-						}
-						d.Channels = append(d.Channels, ch)
-					}
-				}
-				if *packages != "" {
-					d.Packages = strings.Split(strings.ReplaceAll(*packages, " ", ""), ",")
-				}
-				if *to != "" {
-					t, err := parseDate("valid-to", *to)
-					if err != nil {
-						return err
-					}
-					d.ValidTo = &t
-				}
-				if d, err = db.AddDelegation(ctx, d, actor(getenv)); err != nil {
-					return fmt.Errorf("%w (%s)", err, dpa.Reason(err))
-				}
-				fmt.Fprintf(stdout, "delegation %s: %s may act for %s under agreement %s\n", d.ID, d.Processor, d.Consumer, d.AgreementID)
-				return nil
-			})
-		},
-		"uncovered": func(args []string) error {
-			fs := newFlagSet("delegation uncovered", "delegation uncovered", g, stderr)
-			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
-				gaps, err := db.UncoveredDelegations(ctx, time.Now())
-				if err != nil {
-					return err
-				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tCONSUMER\tPROCESSOR\tAGREEMENT\tCANDIDATES\tREASON")
-				for _, gp := range gaps {
-					d := gp.Delegation
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Consumer, d.Processor, d.AgreementID, strings.Join(gp.Candidates, ","), gp.Reason)
-				}
-				return tw.Flush()
-			})
-		},
-		"list": func(args []string) error {
-			fs := newFlagSet("delegation list", "delegation list [--consumer N]", g, stderr)
-			consumer := fs.String("consumer", "", "only this consumer's delegations")
-			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
-				ds, err := db.Delegations(ctx, *consumer)
-				if err != nil {
-					return err
-				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tCONSUMER\tPROCESSOR\tAGREEMENT\tDPA\tSTATUS")
-				for _, d := range ds {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Consumer, d.Processor, d.AgreementID, d.DPARef, d.Status)
-				}
-				return tw.Flush()
-			})
-		},
-		"end": func(args []string) error {
-			fs := newFlagSet("delegation end", "delegation end DELEGATION-ID", g, stderr)
-			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
-				if fs.NArg() != 1 {
-					return errors.New("name one delegation id")
-				}
-				if err := db.EndDelegation(ctx, fs.Arg(0), actor(getenv)); err != nil {
-					return err
-				}
-				fmt.Fprintf(stdout, "delegation %s has ended; the processor is refused from its next request\n", fs.Arg(0))
-				return nil
-			})
-		},
-	}, map[string]string{
-		"add":       "let a data processor act for a consumer, under a signed data processing agreement (SK-04)",
-		"list":      "list a consumer's or a processor's delegations, with their agreements",
-		"uncovered": "list delegations made before agreements were records, for a case worker to resolve",
-		"end":       "end a delegation",
-	})
-}
-
 func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpText("Usage: deling package list [--packages FILE]\n\nCommands:\n  list  the packages (rettighetspakker) and their data elements\n")
+	}
 	if len(args) == 0 || args[0] != "list" {
 		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
 		return errUsage
@@ -527,8 +427,9 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 }
 
 func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "token --client FILE [--assertion]", g, stderr)
+	fs := newFlagSet("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr)
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
+	scope := fs.String("scope", "", "the scope to ask for instead of the client file's, e.g. altinn:correspondence.write for digital post (docs/POST.md)")
 	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -540,6 +441,9 @@ func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	cf, err := token.LoadClientFile(*file)
 	if err != nil {
 		return err
+	}
+	if *scope != "" {
+		cf.Scope = *scope
 	}
 	if *assertionOnly {
 		a, err := cf.Assertion(time.Now())
@@ -561,7 +465,7 @@ func runKeys(ctx context.Context, g *globals, args []string, getenv func(string)
 	return sub("keys", args, stderr, map[string]func([]string) error{
 		"rotate": func(args []string) error {
 			fs := newFlagSet("keys rotate", "keys rotate", g, stderr)
-			return withDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
 				k, err := token.NewSigningKey(time.Now())
 				if err != nil {
 					return err

@@ -16,6 +16,7 @@ import (
 	"deling/internal/dpa"
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
@@ -135,12 +136,28 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 		fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(go run ./cmd/deling token --client %s)\" \\\n       -H \"Nav-Personident: %s\" %sapi/v2/arbeidstaker/arbeidsforhold\n",
 			file, person, issuer)
 	}
+	if err := demoPostSender(ctx, db); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ndemo: Demo kommune is a sender of digital post (docs/POST.md): its client sends with --scope %s\n", post.ScopeWrite)
 	fmt.Fprintf(stdout, "\ndemo: every lookup is in the signed lookup log (%saudit/checkpoint, key at %saudit/key);\n", issuer, issuer)
 	fmt.Fprintf(stdout, "      the register's staff see who has access and who looked (token in %s):\n", filepath.Join(g.data, "admin-token"))
 	fmt.Fprintf(stdout, "  curl -H \"Authorization: Bearer $(cat %s)\" -H \"Nav-Personident: %s\" %sapi/innsyn/person\n",
 		filepath.Join(g.data, "admin-token"), person, issuer)
 	fmt.Fprintf(stdout, "      persons see the lookups of consumers in the category %q (Demo kommune), with receipts for 'deling audit prove'\n\n", DemoInsightCategory)
 	return nil
+}
+
+// demoPostSender registers Demo kommune as an eligible sender of digital
+// post in every category, once (Rules DPV-01, DPV-02, DPV-09; docs/POST.md).
+func demoPostSender(ctx context.Context, db *store.DB) error {
+	org := ident.SyntheticOrgnr(demoConsumers[0].n)
+	if _, err := db.PostSender(ctx, org); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return db.RegisterPostSender(ctx, post.Sender{Orgnr: org, Name: demoConsumers[0].name, Basis: "kommune (offentlig virksomhet)", RegisteredBy: "demo",
+		ServiceLead: post.Contact{Name: "Liv Leder", Email: "leder@kommune.demo", Phone: "+4790000001"},
+		Shared:      &post.Contact{Email: "post@kommune.demo", Phone: "+4790000002"}, Categories: post.Categories()}, "demo")
 }
 
 // demoClient returns the client file of a demo consumer's client for this

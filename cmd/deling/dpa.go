@@ -47,7 +47,7 @@ func remindDeletions(ctx context.Context, db *store.DB, before []time.Duration, 
 		deadline := governance.FormatTime(a.Ending.DeletionDue, oslo)
 		link := fmt.Sprintf("%s/portal/databehandleravtaler/%s", baseURL, a.ID)
 		var letters []governance.Letter
-		note := fmt.Sprintf("%d dager før fristen", int(due[0].Before.Hours()/24))
+		note := daysBefore(int(due[0].Before.Hours() / 24))
 		if due[0].Overdue {
 			// Rule DPA-10: overdue ones are flagged to the controller and the register.
 			note = "fristen er passert"
@@ -60,8 +60,10 @@ func remindDeletions(ctx context.Context, db *store.DB, before []time.Duration, 
 			if err != nil {
 				return sent, err
 			}
+			// The case workers' copies concern no consumer: the controller's
+			// letters never show the register's staff's addresses.
 			for _, u := range cws {
-				letters = append(letters, governance.Letter{Consumer: a.Controller, Kind: "dpa.deletion.overdue", To: u.Email, Subject: subject, Body: body})
+				letters = append(letters, governance.Letter{Kind: "dpa.deletion.overdue", To: u.Email, Subject: subject, Body: body})
 			}
 		} else {
 			letters = append(letters, governance.Letter{Consumer: a.Processor, Kind: "dpa.deletion.reminder",
@@ -79,4 +81,26 @@ func remindDeletions(ctx context.Context, db *store.DB, before []time.Duration, 
 		}
 	}
 	return sent, nil
+}
+
+// daysBefore is a reminder's note: how many days before the deadline, in Norwegian.
+func daysBefore(n int) string {
+	if n == 1 {
+		return "1 dag før fristen"
+	}
+	return fmt.Sprintf("%d dager før fristen", n)
+}
+
+// lapsedDelegationsJob ends the delegations resting on an agreement whose
+// term (gjelderTil) has run out (Rule SK-04; store.EndLapsedDelegations).
+// A delegation made under a term ends by its own end date; this reaches
+// those stored before delegations were cut to the term.
+func lapsedDelegationsJob(db *store.DB, log *slog.Logger) job.Job {
+	return job.Job{Name: "delegations of lapsed data processing agreements", Interval: 10 * time.Minute, Run: func(ctx context.Context) error {
+		n, err := db.EndLapsedDelegations(ctx, time.Now())
+		if n > 0 {
+			log.Info("delegations ended with their agreement's term", "delegations", n)
+		}
+		return err
+	}}
 }

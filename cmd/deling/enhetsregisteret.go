@@ -157,7 +157,7 @@ func runEnhetsregisteret(ctx context.Context, g *globals, args []string, getenv 
 				return errors.New("enhetsregisteret import: name one file or URL")
 			}
 			o := enhetsregisteretOptions{source: fs.Arg(0), timeout: *timeout}
-			return openWith(ctx, g, func(db *store.DB, _ register.Env) error {
+			return openExistingWith(ctx, g, func(db *store.DB, _ register.Env) error {
 				run, err := importEnhetsregisteret(ctx, db, o, actor(getenv), stderr)
 				if err != nil {
 					return fmt.Errorf("enhetsregisteret import (nothing was changed): %w", err)

@@ -21,7 +21,7 @@ func TestHelpOnStdout(t *testing.T) {
 		}
 	}
 	line := regexp.MustCompile(`(?m)^  ([a-z]+)  +(\S.*)$`)
-	for _, noun := range []string{"consumer", "client", "grant", "delegation", "user", "audit", "enhetsregisteret", "keys"} {
+	for _, noun := range []string{"consumer", "client", "grant", "delegation", "user", "audit", "enhetsregisteret", "keys", "package"} {
 		stdout, stderr, err := runCmd(t, nil, noun, "--help")
 		if err != nil || stderr != "" {
 			t.Fatalf("deling %s --help: err %v, stderr %q", noun, err, stderr)
@@ -35,6 +35,17 @@ func TestHelpOnStdout(t *testing.T) {
 			if err != nil || errOut != "" || !strings.HasPrefix(out, "Usage: deling "+noun+" "+v[1]) || !strings.Contains(out, "-data") {
 				t.Errorf("deling %s %s --help: err %v, stdout %q, stderr %q", noun, v[1], err, out, errOut)
 			}
+		}
+	}
+	// deling help CMD is CMD's help.
+	if stdout, _, err := runCmd(t, nil, "help", "serve"); err != nil || !strings.HasPrefix(stdout, "Usage: deling serve") {
+		t.Fatalf("deling help serve: %v %q", err, stdout)
+	}
+	// The top-level list keeps its column.
+	top, _, _ := runCmd(t, nil, "--help")
+	for _, l := range regexp.MustCompile(`(?m)^  [a-z]+ +\S.*$`).FindAllString(top, -1) {
+		if l[19] != ' ' || l[20] == ' ' {
+			t.Errorf("out of column: %q", l)
 		}
 	}
 	// A wrong flag is a usage error on standard error.
@@ -117,18 +128,30 @@ func TestFlagsAreChecked(t *testing.T) {
 	}
 }
 
-// An unreachable PostgreSQL is one line, saying why.
+// An unreachable PostgreSQL is one line, saying why, and never shows the
+// password, however it is written (an unencoded @ made pgx name part of it
+// as the host).
 func TestUnreachablePostgresIsOneLine(t *testing.T) {
-	_, _, err := runCmd(t, nil, "consumer", "list", "--db", "postgres://nobody:secret@127.0.0.1:1/deling?connect_timeout=5")
-	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "PostgreSQL") || strings.Contains(err.Error(), "secret") {
-		t.Fatalf("got %q", err)
+	for _, u := range []string{
+		"postgres://nobody:Hemmelig42@127.0.0.1:1/deling?connect_timeout=5",
+		"postgres://nobody:Vinter@2026Hemmelig@127.0.0.1:1/deling?connect_timeout=5",
+		"postgres://nobody:p:Hemmelig42@127.0.0.1:1/deling?connect_timeout=5",
+		"postgres://nobody:p/Hemmelig42@127.0.0.1:1/deling?connect_timeout=5",
+		"postgres://nobody:p#Hemmelig42@127.0.0.1:1/deling?connect_timeout=5",
+		"postgres://nobody@127.0.0.1:1/deling?connect_timeout=5&password=Hemmelig42",
+	} {
+		_, _, err := runCmd(t, nil, "consumer", "list", "--db", u)
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "PostgreSQL") ||
+			strings.Contains(err.Error(), "Hemmelig") || strings.Contains(err.Error(), "2026") {
+			t.Errorf("%s: got %q", u, err)
+		}
 	}
 }
 
 // A broken receipt gets a sentence, not Go's type names.
 func TestBadReceiptIsOneSentence(t *testing.T) {
 	dir := t.TempDir()
-	for _, body := range []string{"garbage", `{"record":123}`, `{"record":"!!!"}`, `{}`, `[1,2]`} {
+	for _, body := range []string{"garbage", `{"record":123}`, `{"index":-1}`, `{"record":"!!!"}`, `{}`, `[1,2]`} {
 		f := filepath.Join(dir, "r.json")
 		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ func (im *importer) report(stdout io.Writer) error {
 		count(im.accepted(), "record", "records"), count(im.ok["person"], "person", "persons"), count(im.ok["organisation"], "organisation", "organisations"),
 		thousands(im.ok["arbeidsforhold"]), thousands(im.changed), count(im.rejected, "line", "lines"))
 	if im.rejected > 0 {
-		return fmt.Errorf("import: %s lines were rejected (see above); the other lines were imported", thousands(im.rejected))
+		return fmt.Errorf("import: %s rejected (see above); the other lines were imported", count(im.rejected, "line was", "lines were"))
 	}
 	return nil
 }

@@ -55,7 +55,11 @@ func breachReminderJob(db *store.DB, log *slog.Logger, points []time.Duration, b
 		if n > 0 {
 			log.Info("breach reminders sent", "cases", n)
 		}
-		return errors.Join(err, db.PurgeIncidentThrottle(ctx, time.Now().Add(-2*time.Hour)))
+		f, ferr := remindFollowUps(ctx, db, baseURL, time.Now())
+		if f > 0 {
+			log.Info("breach follow-up reminders sent", "cases", f)
+		}
+		return errors.Join(err, ferr, db.PurgeIncidentThrottle(ctx, time.Now().Add(-2*time.Hour)))
 	}}
 }
 
@@ -109,6 +113,67 @@ func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, b
 			note = "fristen er passert"
 		}
 		ok, err := db.RemindIncident(ctx, c.ID, c.RemindedTo, now, letters, note)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// remindFollowUps reminds the owner of a closed case, and the register's
+// DPOs, of follow-up items due and of the review date, and again every week
+// while any is overdue, until the follow-up is done (Rule AV-08). It returns
+// for how many cases.
+func remindFollowUps(ctx context.Context, db *store.DB, baseURL string, now time.Time) (int, error) {
+	cases, err := db.Incidents(ctx, store.IncidentFilter{All: true})
+	if err != nil {
+		return 0, err
+	}
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		return 0, err
+	}
+	dpos, err := db.UsersWithRole(ctx, governance.AuthorityOrg, governance.Personvernombud)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, c := range cases {
+		if c.FollowUpReminderDue(c.RemindedTo, now).IsZero() {
+			continue
+		}
+		to, err := breachOwners(ctx, db, c.Owner)
+		if err != nil {
+			return sent, err
+		}
+		for _, u := range dpos {
+			if !slices.ContainsFunc(to, func(x governance.User) bool { return x.Email == u.Email }) {
+				to = append(to, u)
+			}
+		}
+		var lines []string
+		for _, d := range c.Due() {
+			if d.What == incident.DueFollowUp || d.What == incident.DueReview {
+				line := d.What.Label() + ": " + governance.FormatTime(d.At, oslo)
+				if d.Note != "" {
+					line += " – " + d.Note
+				}
+				if d.Overdue(now) {
+					line += " (forfalt)"
+				}
+				lines = append(lines, line)
+			}
+		}
+		var letters []governance.Letter
+		for _, u := range to {
+			letters = append(letters, governance.Letter{Kind: "reminder.breach.followup", To: u.Email, Subject: "Påminnelse: oppfølging av avvik",
+				Body: fmt.Sprintf("Hei %s,\n\nOppfølgingen av et lukket avvik er ikke fullført (regel AV-08):\n\n%s\n\nSe saken her:\n%s/portal/avvik/%s\n",
+					u.Navn, strings.Join(lines, "\n"), baseURL, c.ID)})
+		}
+		ok, err := db.RemindIncident(ctx, c.ID, c.RemindedTo, now, letters, "oppfølging")
 		if err != nil {
 			return sent, err
 		}

@@ -80,3 +80,54 @@ func TestReminderPointsFlag(t *testing.T) {
 		}
 	}
 }
+
+// Rule AV-08: after closing, the owner and the DPO are reminded when a
+// follow-up item falls due and at the review date, weekly while overdue,
+// and no more once the follow-up is done.
+func TestFollowUpReminderJob(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 6, 1, 7, 0, 0, 0, time.UTC)
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateUser(ctx, governance.User{Email: "pvo@register.test", Navn: "PVO"}, "x", []governance.Membership{{Org: governance.AuthorityOrg, Role: governance.Personvernombud}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rep := incident.Report{What: "Feilsendt", DiscoveredAt: t0, ReportedAt: t0, ReportedBy: incident.Actor{Role: incident.Reporter, Name: "x"}}
+	id, err := db.ReportIncident(ctx, rep, "", nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	due, review := t0.Add(10*24*time.Hour), t0.Add(20*24*time.Hour)
+	f := store.IncidentFollowUp{Lessons: "Lært", ReviewAt: review, Items: []incident.FollowUpItem{{Area: incident.LessonTraining, Finding: "f", Action: "Kurs", Owner: "HR", Due: due}}}
+	if _, err := db.ChangeIncident(ctx, id, 1, store.IncidentChange{Step: string(incident.StepClose), Status: incident.StatusClosed, AwareAt: t0, FollowUp: &f}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want int
+	}{{24 * time.Hour, 0}, {10 * 24 * time.Hour, 1}, {11 * 24 * time.Hour, 0}, {17 * 24 * time.Hour, 1}, {20 * 24 * time.Hour, 1}, {20*24*time.Hour + time.Hour, 0}} {
+		n, err := remindFollowUps(ctx, db, "https://deling.test", t0.Add(step.at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != step.want {
+			t.Fatalf("at %v: %d reminded, want %d", step.at, n, step.want)
+		}
+	}
+	mails, _ := db.PendingMail(ctx, 100, 5)
+	if len(mails) != 3 || !strings.Contains(mails[0].Body, "Kurs") || mails[0].To != "pvo@register.test" {
+		t.Fatalf("letters: %d", len(mails))
+	}
+	// Done: no more reminders.
+	c, _ := db.Incident(ctx, id)
+	f.Items[0].DoneAt = t0.Add(21 * 24 * time.Hour)
+	if _, err := db.ChangeIncident(ctx, id, c.Version, store.IncidentChange{Step: string(incident.StepFollowUpDone), Status: incident.StatusFollowedUp, AwareAt: t0, FollowUp: &f}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := remindFollowUps(ctx, db, "https://deling.test", t0.Add(60*24*time.Hour)); n != 0 {
+		t.Fatalf("%d reminded after the follow-up was done", n)
+	}
+}

@@ -44,22 +44,22 @@ const usage = `deling shares register data with the organisations entitled to it
 Usage: deling [global flags] <command> [flags]
 
 Commands:
-  serve     run the platform (API, web UI, jobs); --demo seeds a demo register on first start
-  seed      fill the register with a synthetic population (refused with --env prod)
-  import    import persons, organisations and arbeidsforhold from JSON lines files
-  consumer  add|cease|list: consumer organisations
-  client    add|list: API clients of an organisation and their keys
-  grant     add|list|suspend|resume|end: decisions (vedtak) giving a consumer packages
-  delegation add|list|uncovered|end: data processors acting for a consumer under an agreement
-  package   list: the packages (rettighetspakker) and their data elements
-  token     --client FILE: get an access token as a client would (for curl)
-  user      add|list|disable: portal accounts and their roles
-  enhetsregisteret import FILE|URL: organisation status; ends the access of ceased consumers
-  keys      rotate: make a new signing key for the token server
-  audit     verify|checkpoint|prove|erase: the tamper-evident lookup log
-  witness   run a C2SP tlog-witness that cosigns a lookup log's checkpoints (docs/WITNESS.md)
-  bench     load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
-  version   print the version
+  serve             run the platform (API, web UI, jobs); --demo seeds a demo register on first start
+  seed              fill the register with a synthetic population (refused with --env prod)
+  import            import persons, organisations and arbeidsforhold from JSON lines files
+  consumer          add|cease|list: consumer organisations
+  client            add|list: API clients of an organisation and their keys
+  grant             add|list|suspend|resume|end: decisions (vedtak) giving a consumer packages
+  delegation        add|list|uncovered|end: data processors acting for a consumer under an agreement
+  package           list: the packages (rettighetspakker) and their data elements
+  token             --client FILE: get an access token as a client would (for curl)
+  user              add|list|disable: portal accounts and their roles
+  enhetsregisteret  import FILE|URL: organisation status; ends the access of ceased consumers
+  keys              rotate: make a new signing key for the token server
+  audit             verify|checkpoint|prove|erase: the tamper-evident lookup log
+  witness           run a C2SP tlog-witness that cosigns a lookup log's checkpoints (docs/WITNESS.md)
+  bench             load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
+  version           print the version
 
 Global flags (also accepted after the command):
   --data DIR     SQLite data directory (default ./deling-data, or $DELING_DATA)
@@ -234,6 +234,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, versionLine())
 		return nil
 	case "help":
+		if len(rest) > 0 && rest[0] != "help" {
+			return dispatch(ctx, []string{rest[0], "--help"}, getenv, stdin, stdout, stderr) // deling help serve
+		}
 		return helpText(usage)
 	}
 	fmt.Fprintf(stderr, "deling: unknown command %q\n\n%s", cmd, usage)

@@ -147,6 +147,7 @@ type platform struct {
 	keys           *token.KeySet
 	jobs           []job.Job
 	leader         *store.Leader // whether this node runs the Single jobs
+	stopLeading    func()        // releases the leadership; after the jobs have stopped
 	adminToken     string
 	logVerifierKey string
 }
@@ -214,26 +215,35 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			categories = append(categories, c)
 		}
 	}
+	if o.checkpointEvery <= 0 {
+		o.checkpointEvery = 5 * time.Second
+	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
+		ReceiptsWithin:    o.checkpointEvery + time.Second, // integration (store.IntegrateEvery, well under a second) and a checkpoint
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
 		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits})
 	if err != nil {
 		return nil, err
 	}
 	p := &platform{handler: srv.Handler(), keys: keys, adminToken: admin, logVerifierKey: vkey}
-	if o.checkpointEvery <= 0 {
-		o.checkpointEvery = 5 * time.Second
-	}
+	// Integration of the lookup log beside its appends (store.Integrate): the delay from a record's time to its place in the tree.
+	integrationDelay := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "deling_log_integration_delay_seconds",
+		Help:    "How long the oldest record of each integration of the lookup log waited for the tree, from its record's time (on the leading node).",
+		Buckets: []float64{.05, .1, .25, .5, .75, 1, 2, 5, 10}})
+	reg.MustRegister(integrationDelay, newLogCollector(db))
 	p.jobs = []job.Job{
+		integrateJob(db, integrationDelay),
 		single(checkpointJob(db, signer, o.logOrigin, o.checkpointEvery))[0],
 		{Name: "purge used assertion ids", Interval: time.Minute, Run: func(ctx context.Context) error {
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
 			return err
 		}},
-		// The windows of the rate limits shared across nodes (Rule AA-15), once past.
+		// The windows of the rate limits shared across nodes (Rule AA-15), long
+		// past: ten minutes back, so that a node whose clock runs ahead never
+		// deletes a window the others still count in.
 		{Name: "purge rate-limit windows", Interval: time.Minute, Run: func(ctx context.Context) error {
-			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-time.Minute).Unix())
+			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-10*time.Minute).Unix())
 			return err
 		}},
 		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
@@ -278,11 +288,21 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...) // the workers claim jobs; the expiry is Single
 	p.jobs = append(p.jobs, single(reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)...)
 	p.jobs = append(p.jobs, single(breachReminderJob(db, log, o.breachReminders, o.baseURL))...)
-	p.jobs = append(p.jobs, single(deletionReminderJob(db, log, o.baseURL))...)
+	p.jobs = append(p.jobs, single(deletionReminderJob(db, log, o.baseURL), lapsedDelegationsJob(db, log))...)
 	p.jobs = append(p.jobs, single(postJob(db))...)
 	// Several nodes on one PostgreSQL: the Single jobs run on the one that leads (store.Lead).
-	p.leader = db.Lead(ctx, leaderInterval)
-	p.jobs = job.OnLeader(p.leader.Confirm, p.jobs)
+	// The lock is released only after the jobs have stopped (runServe), so
+	// that the next leader never starts a job this one still runs.
+	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopLeading = stopLeading
+	p.leader = db.Lead(leadCtx, leaderInterval, func(leading bool) {
+		if leading {
+			log.Info("this node leads the single-run jobs (checkpoints, mail, reminders)")
+		} else {
+			log.Info("this node no longer leads the single-run jobs")
+		}
+	})
+	p.jobs = job.OnLeader(p.leader.Term, p.jobs)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "deling_jobs_leader",
 		Help: "1 while this node runs the jobs that run on one node at a time (on PostgreSQL: holds their advisory lock)."},
 		func() float64 {
@@ -383,6 +403,7 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
+	defer func() { p.stopLeading(); <-p.leader.Done() }() // runs after waitJobs
 	waitJobs := job.Start(jobCtx, log, p.jobs...)
 	defer waitJobs()
 	defer stopJobs()

@@ -39,7 +39,10 @@ const (
 	DenyGrantSuspended  Reason = "grant-suspended"
 	DenyGrantEnded      Reason = "grant-ended"
 	DenyQueryKind       Reason = "query-kind-not-granted"
-	DenyHistory         Reason = "history-not-granted"
+	// DenyPackageNotDelegated: the processor's delegations give none of
+	// the packages the grants give (Rule SK-04).
+	DenyPackageNotDelegated Reason = "package-not-delegated"
+	DenyHistory             Reason = "history-not-granted"
 	// DenyConsentPerPerson: the grants rest on consent, which is given person
 	// by person, and the lookup is not keyed on one person (Rule SK-08).
 	DenyConsentPerPerson Reason = "consent-per-person"
@@ -78,11 +81,23 @@ func Decide(req Request, in Inputs, now time.Time) Decision {
 	// delegation from this consumer, for a channel it delegates (one made
 	// before delegations named channels delegates all); its access derives
 	// from the consumer's.
-	if req.Processor != "" && req.Processor != req.Consumer {
-		ok := slices.ContainsFunc(in.Delegations, func(d Delegation) bool {
-			return d.Consumer == req.Consumer && d.Processor == req.Processor && d.ActiveAt(now) &&
-				(len(d.Channels) == 0 || slices.Contains(d.Channels, req.Channel))
-		})
+	// delegated is the packages the processor's delegations give; all
+	// when one delegates every package (one made before delegations named
+	// packages).
+	var (
+		delegated    []string
+		allDelegated = req.Processor == "" || req.Processor == req.Consumer
+	)
+	if !allDelegated {
+		ok := false
+		for _, d := range in.Delegations {
+			if d.Consumer == req.Consumer && d.Processor == req.Processor && d.ActiveAt(now) &&
+				(len(d.Channels) == 0 || slices.Contains(d.Channels, req.Channel)) {
+				ok = true
+				allDelegated = allDelegated || len(d.Packages) == 0
+				delegated = append(delegated, d.Packages...)
+			}
+		}
 		if !ok {
 			return deny(DenyNoDelegation)
 		}
@@ -110,15 +125,33 @@ func Decide(req Request, in Inputs, now time.Time) Decision {
 		}
 		return deny(DenyNoGrant)
 	}
-	// Rule AA-02: only the query kinds the decision grants.
+	// Rule AA-02: only the query kinds the decision grants. Rules SK-04,
+	// AA-02 (minimisation): a processor gets only the packages both the
+	// grant and its delegation give.
 	d := Decision{Permit: true}
 	for _, g := range active {
-		if slices.Contains(g.QueryKinds, req.Kind) {
-			d.Grants = append(d.Grants, g)
-			d.Packages = append(d.Packages, g.Packages...)
+		if !slices.Contains(g.QueryKinds, req.Kind) {
+			continue
 		}
+		pkgs := g.Packages
+		if !allDelegated {
+			pkgs = nil
+			for _, p := range g.Packages {
+				if slices.Contains(delegated, p) {
+					pkgs = append(pkgs, p)
+				}
+			}
+			if len(pkgs) == 0 {
+				continue // the grant gives nothing the processor was delegated
+			}
+		}
+		d.Grants = append(d.Grants, g)
+		d.Packages = append(d.Packages, pkgs...)
 	}
 	if len(d.Grants) == 0 {
+		if !allDelegated && slices.ContainsFunc(active, func(g Grant) bool { return slices.Contains(g.QueryKinds, req.Kind) }) {
+			return deny(DenyPackageNotDelegated)
+		}
 		return deny(DenyQueryKind)
 	}
 	slices.Sort(d.Packages)

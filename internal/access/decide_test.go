@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -164,10 +165,20 @@ func TestCatalogue(t *testing.T) {
 	if _, err := cat.Resolve("alt@1"); err == nil {
 		t.Fatal("unknown package resolved")
 	}
+	if _, err := ParseCatalogue([]byte(`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`)); err != nil {
+		t.Fatalf("a good package: %v", err)
+	}
+	if l := p.Label("ansettelsesdetaljer.yrke"); l != "Yrke" {
+		t.Errorf("label of yrke: %q", l)
+	}
 	for _, bad := range []string{
-		`{"packages":[{"id":"x","version":1,"elements":["skonummer"]}]}`,
-		`{"packages":[{"id":"x","version":1,"elements":["uuid"]},{"id":"x","version":1,"elements":["uuid"]}]}`,
-		`{"packages":[{"id":"x@y","version":1,"elements":["uuid"]}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["skonummer"],"etiketter":{"skonummer":"Skonummer"}}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}},{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`,
+		`{"packages":[{"id":"x@y","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id"}}]}`,
+		// Issue 16, item 8: every element has a Norwegian label, and a label names an element of the package.
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"]}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":" "}}]}`,
+		`{"packages":[{"id":"x","version":1,"elements":["uuid"],"etiketter":{"uuid":"Id","type":"Type"}}]}`,
 		`{"packages":[]}`,
 		`{"pakker":[]}`,
 	} {
@@ -188,5 +199,43 @@ func BenchmarkDecide(b *testing.B) {
 		if d := Decide(req, in, t0); !d.Permit {
 			b.Fatal(d.Reason)
 		}
+	}
+}
+
+// Rules SK-04, AA-02: a processor gets only the packages both the grant and
+// its delegations give; a delegation naming no packages (made before
+// delegations named them) gives all the grant gives; the consumer itself is
+// not limited by any delegation.
+func TestDecideProcessorPackages(t *testing.T) {
+	g := apiGrant("g1", pensjon.Orgnr, ByArbeidstaker)
+	g.Packages = []string{"grunnopplysninger@1", "historikk@1", "stillingsdetaljer@1"}
+	d := Delegation{ID: "d1", Consumer: pensjon.Orgnr, Processor: supplier, Channels: []Channel{ChannelAPI},
+		Packages: []string{"grunnopplysninger@1", "permisjoner@1"}, ValidFrom: t0.Add(-time.Hour), Status: Active}
+	legacy := d
+	legacy.Packages = nil
+	proc := Request{Consumer: pensjon.Orgnr, Processor: supplier, Channel: ChannelAPI, Env: register.EnvTest, Kind: ByArbeidstaker}
+	own := proc
+	own.Processor = ""
+	for _, tc := range []struct {
+		name   string
+		req    Request
+		ds     []Delegation
+		want   []string
+		reason Reason
+	}{
+		{"intersection", proc, []Delegation{d}, []string{"grunnopplysninger@1"}, ""},
+		{"two delegations: their union", proc, []Delegation{d, {Consumer: pensjon.Orgnr, Processor: supplier, Packages: []string{"historikk@1"},
+			ValidFrom: t0.Add(-time.Hour), Status: Active}}, []string{"grunnopplysninger@1", "historikk@1"}, ""},
+		{"legacy delegation: all the grant gives", proc, []Delegation{legacy}, g.Packages, ""},
+		{"the consumer itself", own, []Delegation{d}, g.Packages, ""},
+		{"nothing in common", proc, []Delegation{{Consumer: pensjon.Orgnr, Processor: supplier, Packages: []string{"permisjoner@1"},
+			ValidFrom: t0.Add(-time.Hour), Status: Active}}, nil, DenyPackageNotDelegated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Decide(tc.req, Inputs{Consumer: &pensjon, Grants: []Grant{g}, Delegations: tc.ds}, t0)
+			if got.Reason != tc.reason || !slices.Equal(got.Packages, tc.want) {
+				t.Fatalf("got %q %v, want %q %v", got.Reason, got.Packages, tc.reason, tc.want)
+			}
+		})
 	}
 }

@@ -23,8 +23,19 @@ type Package struct {
 	Navn        string   `json:"navn"`
 	Beskrivelse string   `json:"beskrivelse"`
 	Elements    []string `json:"elements"`
+	// Labels name every element in Norwegian, for people: the portal shows
+	// these, never the paths (issue 16, item 8).
+	Labels map[string]string `json:"etiketter"`
 	// History allows historikk=true: every version of ansettelsesdetaljer, not only the current one.
 	History bool `json:"history,omitempty"`
+}
+
+// Label is an element's Norwegian name; the path itself for an element the package does not have.
+func (p Package) Label(path string) string {
+	if l := p.Labels[path]; l != "" {
+		return l
+	}
+	return path
 }
 
 // Ref is "id@version".
@@ -98,6 +109,14 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 		for _, e := range p.Elements {
 			if !knownElement(e) {
 				return nil, fmt.Errorf("package %s: %q is not an element of the arbeidsforhold model", p.Ref(), e)
+			}
+			if strings.TrimSpace(p.Labels[e]) == "" {
+				return nil, fmt.Errorf("package %s: element %q has no Norwegian label in \"etiketter\"", p.Ref(), e)
+			}
+		}
+		for e := range p.Labels {
+			if !slices.Contains(p.Elements, e) {
+				return nil, fmt.Errorf("package %s: \"etiketter\" names %q, which is not one of its elements", p.Ref(), e)
 			}
 		}
 		if _, err := CompileProjection(p.Elements, codePaths, describe); err != nil {

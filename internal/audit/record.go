@@ -18,6 +18,7 @@ const (
 	KindDelegationEnded   = "delegation.ended"
 	KindConsumerChanged   = "consumer.changed"
 	KindClientAdded       = "client.added"
+	KindClientChanged     = "client.changed" // a client's key rotated, or the client revoked (issue 16, item 5)
 	KindSigningKeyRotated = "signingkey.rotated"
 	// The portal's events (issue 5): every step of access governance is recorded.
 	KindUserAdded      = "user.added"

@@ -153,13 +153,14 @@ func (a *Agreement) State() State {
 }
 
 // InForce is the version in force at t: the one that came into force last
-// at or before t; nil when none had.
+// at or before t — of two that came into force at the same instant, the
+// higher number (the newer supersedes the older); nil when none had.
 func (a *Agreement) InForce(t time.Time) *Version {
 	var in *Version
 	for i := range a.Versions {
 		v := &a.Versions[i]
 		if (v.Status == VersionSigned || v.Status == VersionSuperseded) && !v.InForceAt.IsZero() && !v.InForceAt.After(t) {
-			if in == nil || v.InForceAt.After(in.InForceAt) {
+			if in == nil || v.InForceAt.After(in.InForceAt) || (v.InForceAt.Equal(in.InForceAt) && v.Number > in.Number) {
 				in = v
 			}
 		}
@@ -192,6 +193,18 @@ func (a *Agreement) ActiveAt(now time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// TermEnd is the first instant after the term (gjelderTil) of the version
+// in force at now; ok is false when there is no version in force or it
+// names no term. A delegation resting on the agreement ends no later
+// (Rule SK-04).
+func (a *Agreement) TermEnd(now time.Time) (end time.Time, ok bool) {
+	v := a.InForce(now)
+	if v == nil {
+		return time.Time{}, false
+	}
+	return dayEnd(v.Content.ValidTo)
 }
 
 // AmendFrom is the content of a new version of a (Rule DPA-01): the

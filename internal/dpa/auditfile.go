@@ -1,8 +1,10 @@
 package dpa
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"time"
@@ -38,6 +40,12 @@ const (
 
 // MaxAuditFileSize is the largest audit report accepted: 20 MiB.
 const MaxAuditFileSize = 20 << 20
+
+// The most an agreement keeps of audit reports: files, and bytes in all (Rule DPA-09).
+const (
+	MaxAuditFiles      = 50
+	MaxAuditTotalBytes = 100 << 20
+)
 
 // fileTypes is the allow-list: by extension, the type and how its bytes begin.
 var fileTypes = map[string]struct {
@@ -112,6 +120,80 @@ func ValidateTitle(title string) map[string]string {
 	bad := reasonCheck(FieldFileTitle, title, "Gi rapporten en tittel, for eksempel «Revisjon av tilgangsstyring 2025».")
 	if len(bad) == 0 && tooLong(strings.TrimSpace(title), maxShort) {
 		bad[FieldFileTitle] = tooLongMsg(maxShort)
+	}
+	return bad
+}
+
+// CheckAuditContent checks the whole of a file CheckAuditFile accepted as
+// type ft (Rule DPA-09): a text file is UTF-8 without NUL to its end; a
+// DOCX or XLSX is a ZIP archive with [Content_Types].xml and its main part;
+// an ODT is a ZIP archive whose mimetype entry names the type. It returns
+// the messages by form field, in Norwegian.
+func CheckAuditContent(ft FileType, data []byte) map[string]string {
+	bad := map[string]string{}
+	ok := true
+	switch ft {
+	case FileText:
+		ok = utf8.Valid(data) && bytes.IndexByte(data, 0) < 0
+	case FileDOCX:
+		ok = zipHas(data, "[Content_Types].xml", "word/document.xml")
+	case FileXLSX:
+		ok = zipHas(data, "[Content_Types].xml", "xl/workbook.xml")
+	case FileODT:
+		ok = zipMimetype(data) == string(FileODT)
+	}
+	if !ok {
+		bad[FieldFile] = "Innholdet i filen stemmer ikke med filtypen."
+	}
+	return bad
+}
+
+// zipHas reports whether data is a ZIP archive with every one of names.
+func zipHas(data []byte, names ...string) bool {
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return false
+	}
+	have := map[string]bool{}
+	for _, f := range z.File {
+		have[f.Name] = true
+	}
+	for _, n := range names {
+		if !have[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// zipMimetype is the content of an OpenDocument archive's mimetype entry,
+// which comes first; "" when data is no such archive.
+func zipMimetype(data []byte) string {
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil || len(z.File) == 0 || z.File[0].Name != "mimetype" {
+		return ""
+	}
+	rc, err := z.File[0].Open()
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 100))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// CheckAuditQuota says whether an agreement that keeps files audit reports
+// of total bytes may take one more of size bytes (Rule DPA-09), by form field.
+func CheckAuditQuota(files int, total, size int64) map[string]string {
+	bad := map[string]string{}
+	switch {
+	case files >= MaxAuditFiles:
+		bad[FieldFile] = fmt.Sprintf("Avtalen har allerede %d revisjonsrapporter, som er det meste som kan lagres.", MaxAuditFiles)
+	case total+size > MaxAuditTotalBytes:
+		bad[FieldFile] = fmt.Sprintf("Revisjonsrapportene til avtalen kan til sammen være høyst %d MB.", MaxAuditTotalBytes>>20)
 	}
 	return bad
 }

@@ -29,6 +29,7 @@ var (
 	ErrNotInForce    = errors.New("the agreement is not active and signed")
 	ErrNotCovered    = errors.New("the agreement does not cover what is delegated")
 	ErrEmptyDelegate = errors.New("a delegation names at least one channel and one package")
+	ErrBeyondTerm    = errors.New("the delegation runs beyond the agreement's term")
 )
 
 // Check says why agreement a does not cover delegation d at now, or nil
@@ -47,22 +48,27 @@ func Check(a *Agreement, d Delegated, now time.Time) error {
 	case !a.ActiveAt(now):
 		return fmt.Errorf("agreement %s (%s): %w", a.ID, a.Status, ErrNotInForce)
 	}
-	c := a.InForce(now).Content
+	if missing := a.InForce(now).Lacks(d); len(missing) > 0 {
+		return fmt.Errorf("agreement %s lacks %s: %w", a.ID, strings.Join(missing, ", "), ErrNotCovered)
+	}
+	return nil
+}
+
+// Lacks is what d delegates that version v does not name: channels, then
+// packages; none when v covers it (Rule SK-04).
+func (v *Version) Lacks(d Delegated) []string {
 	var missing []string
 	for _, ch := range d.Channels {
-		if !slices.Contains(c.Channels, ch) {
+		if !slices.Contains(v.Content.Channels, ch) {
 			missing = append(missing, string(ch))
 		}
 	}
 	for _, p := range d.Packages {
-		if !slices.Contains(c.Packages, p) {
+		if !slices.Contains(v.Content.Packages, p) {
 			missing = append(missing, p)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("agreement %s lacks %s: %w", a.ID, strings.Join(missing, ", "), ErrNotCovered)
-	}
-	return nil
+	return missing
 }
 
 // Covers reports whether agreement a covers delegation d at now (Rule SK-04).
@@ -83,6 +89,8 @@ func Reason(err error) string {
 		return "Databehandleravtalen er ikke aktiv og signert av begge parter (den kan være under arbeid, stanset, avsluttet eller utløpt)."
 	case errors.Is(err, ErrNotCovered):
 		return "Databehandleravtalen dekker ikke alle tilgangstypene og rettighetspakkene som delegeres."
+	case errors.Is(err, ErrBeyondTerm):
+		return "Delegeringen kan ikke gjelde lenger enn databehandleravtalen."
 	}
 	return "Databehandleravtalen dekker ikke delegeringen."
 }

@@ -127,3 +127,36 @@ func TestUncovered_SK04(t *testing.T) {
 		t.Errorf("Covering with only a stopped one: %v", err)
 	}
 }
+
+// TestInForce_TieGoesToNewer_SK04: two versions in force from the same
+// instant — the newer, higher number is the one in force (finding 12).
+func TestInForce_TieGoesToNewer_SK04(t *testing.T) {
+	c := complete(t)
+	a := active(c)
+	narrower := c.clone()
+	narrower.Packages = narrower.Packages[:1]
+	h := Hash(narrower)
+	a.Versions[0].Status = VersionSuperseded
+	a.Versions = append(a.Versions, Version{Number: 2, Content: narrower, Status: VersionSigned, InForceAt: a.Versions[0].InForceAt,
+		ControllerSig: &Signature{Hash: h}, ProcessorSig: &Signature{Hash: h}})
+	if v := a.InForce(t0.Add(time.Hour)); v == nil || v.Number != 2 {
+		t.Fatalf("in force: %+v, want version 2", v)
+	}
+}
+
+// TestTermEnd_SK04: a delegation ends no later than the term of the version in force.
+func TestTermEnd_SK04(t *testing.T) {
+	c := complete(t)
+	c.ValidTo = ""
+	a := active(c)
+	resign(&a)
+	if _, ok := a.TermEnd(t0.Add(time.Hour)); ok {
+		t.Fatal("an agreement without a term has a term end")
+	}
+	a.Versions[0].Content.ValidTo = "2030-06-30"
+	resign(&a)
+	end, ok := a.TermEnd(t0.Add(time.Hour))
+	if want := time.Date(2030, 7, 1, 0, 0, 0, 0, oslo()); !ok || !end.Equal(want) {
+		t.Fatalf("term end = %v, %v; want %v", end, ok, want)
+	}
+}

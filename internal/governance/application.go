@@ -292,7 +292,7 @@ func ProcessingLetters() []ProcessingLetter {
 		{"c", "c) nødvendig for å oppfylle en rettslig forpliktelse"},
 		{"d", "d) nødvendig for å verne vitale interesser"},
 		{"e", "e) nødvendig for å utføre en oppgave i allmennhetens interesse eller utøve offentlig myndighet"},
-		{"f", "f) nødvendig for et berettiget interesse"},
+		{"f", "f) nødvendig for å ivareta en berettiget interesse"},
 	}
 }
 
@@ -640,7 +640,7 @@ func Substantial(old, new ApplicationForm) []string {
 }
 
 // SubstantialReason is the status reason of grants ended by a substantial change.
-const SubstantialReason = "vesentlig endring (AA-05)"
+const SubstantialReason = "vesentlig endring i søknaden" // Rule AA-05
 
 // AskedElements is every element the applicant asks for.
 func (f *ApplicationForm) AskedElements(cat *access.Catalogue) map[string]bool {

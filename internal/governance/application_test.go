@@ -305,16 +305,28 @@ func TestDecisionText(t *testing.T) {
 	f.Processor = Processor{Orgnr: string(ident.SyntheticOrgnr(99)), Navn: "Leverandør AS", DPARef: "DBA-2026-1"}
 	d := DecisionFacts{ID: "v1", ApplicationID: "s1", Kind: DecisionApproval, At: signed, CaseWorker: "Sara Saksbehandler",
 		Application: Application{Form: f, SignedByName: "Rolf Rolleinnehaver", SignedAt: &signed},
-		Packages:    []access.Package{p}, Env: register.EnvTest, ValidFrom: signed}
+		Packages:    []access.Package{p}, Env: register.EnvTest, ValidFrom: signed, Location: time.FixedZone("CET", 3600)}
 	text := d.Text()
 	for _, want := range []string{"Vedtak-ID: v1", "Søknad-ID: s1", "Testkommune, org.nr. " + f.Orgnr, "Leverandør AS", "DBA-2026-1",
 		"Rolf Rolleinnehaver", f.Purpose, f.LegalBasis, "bokstav e, jf. sosialtjenesteloven § 43", "Norge",
 		"API (maskin-til-maskin)", "arbeidstaker", "Grunnopplysninger om arbeidsforholdet (grunnopplysninger@1)",
-		"ansettelsesperiode.startdato", "inntil videre", "AA-03", "Sara Saksbehandler"} {
+		"Startdato", "inntil videre", "Sara Saksbehandler", "01.03.2026 kl. 10:00 norsk tid"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the decision lacks %q:\n%s", want, text)
 		}
 	}
+	// Issue 16, item 8: labels, not JSON paths; no rule IDs; no sentence broken over lines; nothing said twice.
+	for _, not := range []string{"ansettelsesperiode.startdato", "AA-", "SK-", "straks,\n", "produksjonsmiljøet\n",
+		"Aa-registeret – deling av opplysninger fra arbeidsgiver- og arbeidstakerregisteret"} {
+		if strings.Contains(text, not) {
+			t.Errorf("the decision has %q:\n%s", not, text)
+		}
+	}
+	d.Kind, d.Application.Form.BasisKind, d.Application.Form.LegalBasis = DecisionProduction, BasisConsent, ""
+	if text := d.Text(); strings.Count(text, "Samtykke fra den registrerte") != 1 || strings.Contains(text, "Konsumenten har bekreftet at integrasjonstesten er gjennomført. Konsumenten") {
+		t.Errorf("said twice:\n%s", text)
+	}
+	d.Kind, d.Application.Form = DecisionApproval, f
 	if Digest(text) == Digest(text+" ") || len(Digest(text)) != 64 {
 		t.Error("digest")
 	}

@@ -62,10 +62,13 @@ type AtomEntry struct {
 func (n Notice) Details(loc *time.Location) []string {
 	var out []string
 	if n.Start != nil && n.End != nil {
-		out = append(out, "Nedetid fra "+FormatTime(*n.Start, loc)+" til "+FormatTime(*n.End, loc)+".")
+		out = append(out, map[bool]string{true: "Vedlikehold fra ", false: "Nedetid fra "}[n.Kind == NoticePostMaintenance]+FormatTime(*n.Start, loc)+" til "+FormatTime(*n.End, loc)+".")
 	}
 	if n.APIPrefix != "" && n.Sunset != nil {
 		out = append(out, "API-versjonen "+n.APIPrefix+" slutter å virke "+FormatDate(*n.Sunset, loc)+".")
+	}
+	if n.Kind == NoticePostInterface && n.Sunset != nil {
+		out = append(out, "Endringen tar effekt "+FormatDate(*n.Sunset, loc)+".")
 	}
 	return out
 }

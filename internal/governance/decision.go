@@ -76,6 +76,19 @@ type DecisionFacts struct {
 	ValidFrom     time.Time
 	ValidTo       *time.Time
 	Reasons       string // a refusal's
+	// Delegation is what an approval delegated to the named data processor
+	// under its agreement; nil when it delegated nothing (Rule SK-04).
+	Delegation *DelegationFacts
+}
+
+// DelegationFacts are a delegation an approval made to the data processor
+// the application names (Rules AA-13, SK-04).
+type DelegationFacts struct {
+	ID          string
+	AgreementID string
+	Channels    []access.Channel
+	Packages    []string // refs
+	LeftOut     []string // granted channels and package refs the agreement does not cover
 }
 
 // Digest is the SHA-256 of a decision's text, in hex.
@@ -92,14 +105,14 @@ func (d DecisionFacts) Text() string {
 		loc = time.UTC
 	}
 	date := func(t time.Time) string { return t.In(loc).Format("02.01.2006") }
-	stamp := func(t time.Time) string { return t.In(loc).Format("02.01.2006 kl. 15:04") }
+	stamp := func(t time.Time) string { return t.In(loc).Format("02.01.2006 kl. 15:04") + " norsk tid" }
 	f := d.Application.Form
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	section := func(title string) { line("\n%s", strings.ToUpper(title)) }
 
 	line("%s", strings.ToUpper(d.Kind.Label()))
-	line("Aa-registeret – deling av opplysninger fra arbeidsgiver- og arbeidstakerregisteret")
+	line("Arbeidsgiver- og arbeidstakerregisteret (Aa-registeret): deling av opplysninger")
 	line("")
 	line("Vedtak-ID: %s", d.ID)
 	line("Søknad-ID: %s", d.ApplicationID)
@@ -125,19 +138,20 @@ func (d DecisionFacts) Text() string {
 		line("")
 		line("Konsumenten får ingen tilgang på grunnlag av søknaden. Konsumenten kan sende en ny søknad.")
 	case DecisionApproval:
-		line("Søknaden er innvilget. Konsumenten får tilgang i testmiljøet, som bare har syntetiske data (AA-14).")
-		line("Tilgang i produksjonsmiljøet gis når konsumenten har bekreftet at integrasjonstesten er gjennomført (AA-03).")
+		line("Søknaden er innvilget. Konsumenten får tilgang i testmiljøet, som bare har syntetiske data.")
+		line("Tilgang i produksjonsmiljøet gis når konsumenten har bekreftet at integrasjonstesten er gjennomført.")
 	case DecisionProduction:
-		line("Konsumenten har bekreftet at integrasjonstesten er gjennomført. Konsumenten får tilgang i produksjonsmiljøet")
-		line("med det samme innholdet som testtilgangen (AA-03).")
+		line("Integrasjonstesten er gjennomført, og konsumenten får tilgang i produksjonsmiljøet med det samme innholdet som testtilgangen.")
 	}
 
 	section("Formål")
 	line("%s", f.Purpose)
 	section("Rettslig grunnlag for utlevering")
-	line("%s: %s", f.BasisKind.Label(), f.LegalBasisText())
 	if f.BasisKind == BasisConsent {
-		line("Opplysninger om en person utleveres bare mens personen har et gyldig samtykke til konsumenten for dette formålet (SK-08).")
+		line("%s.", f.LegalBasisText()) // it names the basis itself
+		line("Opplysninger om en person utleveres bare mens personen har et gyldig samtykke til konsumenten for dette formålet.")
+	} else {
+		line("%s: %s", f.BasisKind.Label(), f.LegalBasisText())
 	}
 	section("Behandlingsgrunnlag")
 	line("%s", f.ProcessingBasisText())
@@ -150,7 +164,7 @@ func (d DecisionFacts) Text() string {
 
 	if d.Kind != DecisionRefusal {
 		section("Tilgang")
-		line("Miljø: %s", envLabel(d.Env))
+		line("Miljø: %s", EnvLabel(d.Env))
 		var chans []string
 		for _, c := range f.Channels {
 			chans = append(chans, ChannelLabel(c))
@@ -167,31 +181,56 @@ func (d DecisionFacts) Text() string {
 		}
 		line("Gyldighet: %s", valid)
 		if d.Segment != "" {
-			line("Segment: %s (standardpakke for konsumenter med samme behov, SK-06)", d.Segment)
+			line("Segment: %s (standardpakke for konsumenter med samme behov)", d.Segment)
 		}
 		section("Opplysninger (rettighetspakker)")
 		pkgs := slices.Clone(d.Packages)
 		slices.SortFunc(pkgs, func(a, b access.Package) int { return strings.Compare(a.Ref(), b.Ref()) })
 		for _, p := range pkgs {
-			line("- %s (%s): %s", p.Navn, p.Ref(), strings.Join(p.Elements, ", "))
+			labels := make([]string, len(p.Elements))
+			for i, e := range p.Elements {
+				labels[i] = p.Label(e)
+			}
+			line("- %s (%s): %s", p.Navn, p.Ref(), strings.Join(labels, ", "))
 		}
 
 		section("Vilkår")
-		line("- Bruksvilkårene for Aa-registeret gjelder, og konsumenten har godtatt dem i søknaden (SK-02).")
-		line("- Konsumenten får bare de opplysningene, tilgangstypene og oppslagene vedtaket gir (AA-02).")
-		line("- Flere opplysninger krever ny søknad. Bruk utover vedtaket kan føre til at tilgangen stenges straks (AA-07).")
-		line("- Endres formål, rettslig grunnlag, behandlingsgrunnlag eller behandlingsansvarlig, opphører tilgangen straks,")
-		line("  og konsumenten må søke på nytt. Andre endringer meldes i portalen (AA-05).")
-		line("- Opplysningene behandles og lagres bare der søknaden oppgir (AA-09).")
-		line("- Kontaktpersonene holdes oppdatert i portalen (AA-06).")
+		// Rules SK-02, AA-02, AA-07, AA-05, AA-09, AA-06, AA-13, in words: the
+		// consumer reads the decision, and the rule IDs are the register's own.
+		line("- Bruksvilkårene for Aa-registeret gjelder, og konsumenten har godtatt dem i søknaden.")
+		line("- Konsumenten får bare de opplysningene, tilgangstypene og oppslagene vedtaket gir.")
+		line("- Flere opplysninger krever ny søknad. Bruk utover vedtaket kan føre til at tilgangen stenges straks.")
+		line("- Endres formål, rettslig grunnlag, behandlingsgrunnlag eller behandlingsansvarlig, opphører tilgangen straks, og konsumenten må søke på nytt. Andre endringer meldes i portalen.")
+		line("- Opplysningene behandles og lagres bare der søknaden oppgir.")
+		line("- Kontaktpersonene holdes oppdatert i portalen.")
 		if f.Processor.Named() {
-			line("- Databehandlerens tilgang bygger på konsumentens og opphører med den (AA-13).")
+			line("- Databehandlerens tilgang bygger på konsumentens og opphører med den.")
+		}
+		if f.Processor.Named() && d.Kind == DecisionApproval {
+			section("Databehandler")
+			switch dl := d.Delegation; {
+			case dl == nil:
+				line("Databehandleren får ikke tilgang nå: ingen aktiv databehandleravtale signert av begge parter dekker tilgangen (SK-04).")
+				line("Tilgangen kan delegeres når en slik avtale er på plass.")
+			default:
+				var chans []string
+				for _, c := range dl.Channels {
+					chans = append(chans, ChannelLabel(c))
+				}
+				line("Databehandleren får tilgang på vegne av konsumenten etter databehandleravtale %s (SK-04).", dl.AgreementID)
+				line("Tilgangstyper: %s", strings.Join(chans, ", "))
+				line("Rettighetspakker: %s", strings.Join(dl.Packages, ", "))
+				if len(dl.LeftOut) > 0 {
+					line("Ikke delegert, fordi databehandleravtalen ikke dekker det: %s", strings.Join(dl.LeftOut, ", "))
+				}
+			}
 		}
 	}
 	return b.String()
 }
 
-func envLabel(e register.Env) string {
+// EnvLabel is an environment's name in the portal.
+func EnvLabel(e register.Env) string {
 	if e == register.EnvProd {
 		return "produksjon"
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"deling/internal/incident"
 )
 
 // NoticeKind is what a notice (driftsmelding) is about (Rules AA-15, AA-20, AA-23, AA-24).
@@ -20,11 +22,17 @@ const (
 	NoticeNormal    NoticeKind = "endring_normal"   // Rule AA-23: an API version change; the old version lives DeprecationMonths
 	NoticeEmergency NoticeKind = "endring_akutt"    // Rule AA-23: announced as soon as known
 	NoticeTerms     NoticeKind = "vilkår"           // Rule AA-24: a new terms version; made when terms are published
+	// Digital post (Rule DPV-08): planned maintenance of the post service, at
+	// least 5 working days ahead; an interface change senders must act on, at
+	// least 6 months before it takes effect (Sunset is when).
+	NoticePostMaintenance NoticeKind = "post_vedlikehold"
+	NoticePostInterface   NoticeKind = "post_grensesnitt"
 )
 
 // NoticeKinds lists every kind in the order the portal shows them.
 func NoticeKinds() []NoticeKind {
-	return []NoticeKind{NoticeNews, NoticeDowntime, NoticeStandard, NoticeNormal, NoticeEmergency, NoticeTerms}
+	return []NoticeKind{NoticeNews, NoticeDowntime, NoticeStandard, NoticeNormal, NoticeEmergency, NoticeTerms,
+		NoticePostMaintenance, NoticePostInterface}
 }
 
 // ParseNoticeKind accepts a kind's name.
@@ -54,6 +62,10 @@ func (k NoticeKind) Label() string {
 		return "Akutt endring"
 	case NoticeTerms:
 		return "Nye vilkår"
+	case NoticePostMaintenance:
+		return "Vedlikehold av digital post"
+	case NoticePostInterface:
+		return "Endring i grensesnittet for digital post"
 	}
 	return string(k)
 }
@@ -61,7 +73,7 @@ func (k NoticeKind) Label() string {
 // Color is the kind's ds-tag colour.
 func (k NoticeKind) Color() string {
 	switch k {
-	case NoticeDowntime, NoticeNormal, NoticeTerms:
+	case NoticeDowntime, NoticeNormal, NoticeTerms, NoticePostMaintenance, NoticePostInterface:
 		return "warning"
 	case NoticeEmergency:
 		return "danger"
@@ -97,6 +109,31 @@ func EarliestDowntime(published time.Time, rules Settings) time.Time {
 	return published.Add(rules.WithDefaults().DowntimeNotice)
 }
 
+// Timed reports whether notices of the kind have a start and an end (downtime, maintenance).
+func (k NoticeKind) Timed() bool { return k == NoticeDowntime || k == NoticePostMaintenance }
+
+// Effective reports whether notices of the kind name a date something takes
+// effect (Sunset): an old API version goes, or a post interface change comes.
+func (k NoticeKind) Effective() bool { return k == NoticeNormal || k == NoticePostInterface }
+
+// EarliestWorkday is the first instant something announced at published may
+// start when it must be announced n working days ahead: midnight of the
+// n-th working day after the notice's day, in cal's zone (the notice's day
+// does not count; holidays such as Easter and 17 May do not either).
+func EarliestWorkday(cal *incident.Calendar, published time.Time, n int) time.Time {
+	loc := cal.Location()
+	y, m, d := published.In(loc).Date()
+	day := time.Date(y, m, d, 12, 0, 0, 0, loc) // noon: safe from summer-time changes
+	for count := 0; count < n; {
+		day = day.AddDate(0, 0, 1)
+		if cal.IsWorkday(day) {
+			count++
+		}
+	}
+	y, m, d = day.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
 // EarliestSunset is the earliest day an API version announced at published may go (Rule AA-23).
 func EarliestSunset(published time.Time, rules Settings) time.Time {
 	return published.AddDate(0, rules.WithDefaults().DeprecationMonths, 0)
@@ -117,11 +154,14 @@ func (n *Notice) Validate(rules Settings) map[string]string {
 	if n.Body == "" || len(n.Body) > maxNoticeBody {
 		bad["tekst"] = "Skriv meldingsteksten."
 	}
-	if n.Kind != NoticeDowntime {
+	if !n.Kind.Timed() {
 		n.Start, n.End = nil, nil
 	}
 	if n.Kind != NoticeNormal {
-		n.APIPrefix, n.Sunset = "", nil
+		n.APIPrefix = ""
+	}
+	if !n.Kind.Effective() {
+		n.Sunset = nil
 	}
 	switch n.Kind {
 	case NoticeDowntime:
@@ -138,6 +178,33 @@ func (n *Notice) Validate(rules Settings) map[string]string {
 			bad["slutt"] = "Skriv når nedetiden slutter."
 		case n.Start != nil && !n.End.After(*n.Start):
 			bad["slutt"] = "Nedetiden må slutte etter at den begynner."
+		}
+	case NoticePostMaintenance:
+		cal := rules.Calendar
+		switch {
+		case n.Start == nil:
+			bad["start"] = "Skriv når vedlikeholdet begynner."
+		case cal == nil:
+			bad["start"] = "Virkedagskalenderen mangler: vedlikehold kan ikke varsles nå."
+		case n.Start.Before(EarliestWorkday(cal, n.PublishedAt, rules.PostMaintenanceWorkDays)):
+			// Rule DPV-08: at least 5 working days ahead, in Norway's working calendar.
+			bad["start"] = fmt.Sprintf("Planlagt vedlikehold av digital post må varsles minst %d virkedager før det begynner: tidligst %s.",
+				rules.PostMaintenanceWorkDays, FormatDate(EarliestWorkday(cal, n.PublishedAt, rules.PostMaintenanceWorkDays), cal.Location()))
+		}
+		switch {
+		case n.End == nil:
+			bad["slutt"] = "Skriv når vedlikeholdet slutter."
+		case n.Start != nil && !n.End.After(*n.Start):
+			bad["slutt"] = "Vedlikeholdet må slutte etter at det begynner."
+		}
+	case NoticePostInterface:
+		earliest := n.PublishedAt.AddDate(0, rules.PostInterfaceMonths, 0)
+		switch {
+		case n.Sunset == nil:
+			bad["sunset"] = "Skriv datoen endringen tar effekt."
+		case n.Sunset.Before(earliest):
+			// Rule DPV-08: changes senders must act on, at least 6 months ahead.
+			bad["sunset"] = fmt.Sprintf("Endringer i grensesnittet som avsendere må tilpasse seg, må varsles minst %d måneder før de tar effekt.", rules.PostInterfaceMonths)
 		}
 	case NoticeNormal:
 		if !apiPrefix.MatchString(n.APIPrefix) {

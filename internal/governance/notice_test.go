@@ -157,3 +157,45 @@ func TestAtom(t *testing.T) {
 		t.Fatalf("empty feed: %v %+v", err, f)
 	}
 }
+
+// Rule DPV-08: maintenance of digital post at least 5 working days ahead in
+// Norway's calendar (Easter and 17 May do not count), interface changes
+// senders act on at least 6 months ahead.
+func TestNoticePostLeadTimes_DPV08(t *testing.T) {
+	rules := DefaultSettings().WithDefaults()
+	if rules.Calendar == nil {
+		t.Fatal("no working calendar")
+	}
+	oslo := rules.Calendar.Location()
+	at := func(y int, m time.Month, d, h int) *time.Time { t := time.Date(y, m, d, h, 0, 0, 0, oslo); return &t }
+	for _, c := range []struct {
+		name       string
+		published  time.Time
+		start      *time.Time
+		wantRefuse bool
+	}{
+		// Monday 23 March 2026: five working days later is Monday 30 March.
+		{"an ordinary week, on the day", *at(2026, 3, 23, 9), at(2026, 3, 30, 0), false},
+		{"an ordinary week, a day short", *at(2026, 3, 23, 9), at(2026, 3, 29, 22), true},
+		// Monday 30 March 2026: Maundy Thursday, Good Friday and Easter Monday do not count: 9 April.
+		{"over Easter, too early", *at(2026, 3, 30, 9), at(2026, 4, 8, 12), true},
+		{"over Easter, on the day", *at(2026, 3, 30, 9), at(2026, 4, 9, 0), false},
+	} {
+		end := c.start.Add(2 * time.Hour)
+		n := Notice{Kind: NoticePostMaintenance, Title: "Vedlikehold", Body: "Tjenesten er nede.", PublishedAt: c.published, Start: c.start, End: &end}
+		bad := n.Validate(rules)
+		if _, refused := bad["start"]; refused != c.wantRefuse {
+			t.Errorf("%s: %v", c.name, bad)
+		}
+	}
+	pub := *at(2026, 3, 23, 9)
+	for _, c := range []struct {
+		effective  *time.Time
+		wantRefuse bool
+	}{{at(2026, 9, 22, 0), true}, {at(2026, 9, 23, 12), false}, {nil, true}} {
+		n := Notice{Kind: NoticePostInterface, Title: "Nytt felt", Body: "Avsendere må sende resourceId.", PublishedAt: pub, Sunset: c.effective}
+		if _, refused := n.Validate(rules)["sunset"]; refused != c.wantRefuse {
+			t.Errorf("interface change taking effect %v: refused %v", c.effective, refused)
+		}
+	}
+}

@@ -21,17 +21,35 @@ var (
 	ErrRange = errors.New("ident: out of range")
 )
 
-// identError is a precise, user-safe message wrapping one of the sentinels.
+// identError is a precise, user-safe message wrapping one of the sentinels,
+// with the same message in Norwegian for the people who typed the number.
 type identError struct {
-	msg string
-	err error
+	msg, norsk string
+	err        error
 }
 
 func (e *identError) Error() string { return "ident: " + e.msg }
 func (e *identError) Unwrap() error { return e.err }
 
-func errorf(sentinel error, format string, args ...any) error {
-	return &identError{msg: fmt.Sprintf(format, args...), err: sentinel}
+// errorf makes an error from one of the sentinels; format and norsk (the
+// Norwegian Bokmål message, "" for errors only programs see) take the same args.
+func errorf(sentinel error, norsk, format string, args ...any) error {
+	e := &identError{msg: fmt.Sprintf(format, args...), err: sentinel}
+	if norsk != "" {
+		e.norsk = fmt.Sprintf(norsk, args...)
+	}
+	return e
+}
+
+// Norwegian is err's message in Norwegian Bokmål, for people: which digit or
+// position is wrong, never the identifier. An error from elsewhere gets a
+// general "ugyldig nummer".
+func Norwegian(err error) string {
+	var e *identError
+	if errors.As(err, &e) && e.norsk != "" {
+		return e.norsk
+	}
+	return "ugyldig nummer"
 }
 
 // checkDigits reports whether s is exactly want ASCII digits. Lengths are
@@ -41,15 +59,15 @@ func checkDigits(s string, want int) error {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n == 0:
-		return errorf(ErrLength, "empty, want %d digits", want)
+		return errorf(ErrLength, "nummeret mangler, det skal ha %d sifre", "empty, want %d digits", want)
 	case n != want:
-		return errorf(ErrLength, "%d characters, want %d digits", n, want)
+		return errorf(ErrLength, "nummeret har %d tegn, det skal ha %d sifre", "%d characters, want %d digits", n, want)
 	}
 	pos := 0
 	for _, r := range s {
 		pos++
 		if r < '0' || r > '9' {
-			return errorf(ErrFormat, "non-digit at position %d", pos)
+			return errorf(ErrFormat, "tegn nummer %d er ikke et siffer", "non-digit at position %d", pos)
 		}
 	}
 	return nil

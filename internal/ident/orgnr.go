@@ -22,10 +22,10 @@ func ParseOrgnr(s string) (Orgnr, error) {
 	switch s[0] {
 	case '2', '3', '8', '9':
 	default:
-		return "", errorf(ErrFormat, "organisation number starts with %c, want 2, 3, 8 or 9", s[0])
+		return "", errorf(ErrFormat, "et organisasjonsnummer begynner med 2, 3, 8 eller 9, ikke %c", "organisation number starts with %c, want 2, 3, 8 or 9", s[0])
 	}
 	if c, ok := orgCheckDigit(s[:8]); !ok || int(s[8]-'0') != c {
-		return "", errorf(ErrCheckDigit, "check digit does not match")
+		return "", errorf(ErrCheckDigit, "kontrollsifferet stemmer ikke", "check digit does not match")
 	}
 	return Orgnr(s), nil
 }
@@ -64,16 +64,16 @@ func ParseLegacyEmployer(s string) (string, error) {
 			return "", err
 		}
 		if p := s[:3]; p != "300" && p != "301" && p != "302" {
-			return "", errorf(ErrFormat, "9-digit legacy employer number must start with 300, 301 or 302")
+			return "", errorf(ErrFormat, "et gammelt arbeidsgivernummer med 9 sifre begynner med 300, 301 eller 302", "9-digit legacy employer number must start with 300, 301 or 302")
 		}
 	case 11:
 		if err := checkDigits(s, 11); err != nil {
 			return "", err
 		}
 	case 0:
-		return "", errorf(ErrLength, "empty, want 9 or 11 digits")
+		return "", errorf(ErrLength, "nummeret mangler, det skal ha 9 eller 11 sifre", "empty, want 9 or 11 digits")
 	default:
-		return "", errorf(ErrLength, "%d characters, want 9 or 11 digits", n)
+		return "", errorf(ErrLength, "nummeret har %d tegn, det skal ha 9 eller 11 sifre", "%d characters, want 9 or 11 digits", n)
 	}
 	return s, nil
 }

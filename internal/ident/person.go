@@ -144,20 +144,20 @@ func ParsePerson(s string) (Person, error) {
 			p.century = century(yy, d[6]*100+d[7]*10+d[8])
 		}
 		if month < 1 || month > 12 {
-			return Person{}, errorf(ErrDate, "month %d out of range", month)
+			return Person{}, errorf(ErrDate, "måneden i fødselsdatoen (%d) finnes ikke", "month %d out of range", month)
 		}
 		if day < 1 || day > daysIn(month, p.century, yy) {
-			return Person{}, errorf(ErrDate, "day %d out of range", day)
+			return Person{}, errorf(ErrDate, "dagen i fødselsdatoen (%d) finnes ikke", "day %d out of range", day)
 		}
 	}
 
 	// From 2032 k1 may leave a remainder of 0–3 (four candidates per number);
 	// before, only 0. Σ includes k1 through its weight 1.
 	if r1 > 3 {
-		return Person{}, errorf(ErrCheckDigit, "check digit 1 does not match")
+		return Person{}, errorf(ErrCheckDigit, "det første kontrollsifferet stemmer ikke", "check digit 1 does not match")
 	}
 	if s2%11 != 0 {
-		return Person{}, errorf(ErrCheckDigit, "check digit 2 does not match")
+		return Person{}, errorf(ErrCheckDigit, "det andre kontrollsifferet stemmer ikke", "check digit 2 does not match")
 	}
 	return p, nil
 }

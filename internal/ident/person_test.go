@@ -336,3 +336,27 @@ func TestPersonLogValueRedacts(t *testing.T) {
 		t.Errorf("log line = %q, want redacted digits", got)
 	}
 }
+
+// TestNorwegianMessages: every error a person typing a number can get has a
+// Norwegian message naming what is wrong, never the number (issue 16, item 8).
+func TestNorwegianMessages(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"30108299921", "det andre kontrollsifferet stemmer ikke"},
+		{"30108299960", "det første kontrollsifferet stemmer ikke"},
+		{"12345", "nummeret har 5 tegn, det skal ha 11 sifre"},
+		{"301a8299920", "tegn nummer 4 er ikke et siffer"},
+		{"30138299920", "måneden i fødselsdatoen (13) finnes ikke"},
+	} {
+		_, err := ParsePerson(tc.in)
+		if got := Norwegian(err); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	_, err := ParseOrgnr("974760674")
+	if got := Norwegian(err); got != "kontrollsifferet stemmer ikke" {
+		t.Errorf("orgnr: %q", got)
+	}
+	if got := Norwegian(errors.New("other")); got != "ugyldig nummer" {
+		t.Errorf("foreign error: %q", got)
+	}
+}

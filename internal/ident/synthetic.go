@@ -38,15 +38,15 @@ func seriesFor(year int) []series {
 // wraps [ErrRange].
 func SyntheticPerson(birth time.Time, n int, style Synthetic, d bool) (Person, error) {
 	if style != SyntheticTenor && style != SyntheticNAV {
-		return Person{}, errorf(ErrRange, "synthetic style %v, want Tenor or NAV", style)
+		return Person{}, errorf(ErrRange, "", "synthetic style %v, want Tenor or NAV", style)
 	}
 	if n < 0 {
-		return Person{}, errorf(ErrRange, "synthetic number %d, want n >= 0", n)
+		return Person{}, errorf(ErrRange, "", "synthetic number %d, want n >= 0", n)
 	}
 	year, month, day := birth.Date()
 	ss := seriesFor(year)
 	if ss == nil {
-		return Person{}, errorf(ErrRange, "no individual-number series for year %d, want 1854–2039", year)
+		return Person{}, errorf(ErrRange, "", "no individual-number series for year %d, want 1854–2039", year)
 	}
 	if d {
 		day += 40
@@ -88,7 +88,7 @@ func SyntheticPerson(birth time.Time, n int, style Synthetic, d bool) (Person, e
 			return p, nil
 		}
 	}
-	return Person{}, errorf(ErrRange, "synthetic number %d beyond the %d valid for that date", n, n-left)
+	return Person{}, errorf(ErrRange, "", "synthetic number %d beyond the %d valid for that date", n, n-left)
 }
 
 // put2 writes v (0–99) as two ASCII digits.

@@ -200,6 +200,12 @@ type Breach struct {
 	// Affected are the computations of who was affected, from the lookup log, oldest first.
 	Affected []AffectedCount
 	FollowUp []FollowUpItem
+	// Lessons is the follow-up's summary of what was learnt, and ReviewAt
+	// when the register reviews whether the measures worked (Rule AV-08).
+	Lessons  string
+	ReviewAt time.Time
+	// PersonsNotified is how many persons a notice was recorded for (Rule AV-06).
+	PersonsNotified int
 	// ProcessorNoticeHours is the processor's duty to the controller from
 	// the data processing agreement; 0 means DefaultProcessorNoticeHours (Rule DPA-07).
 	ProcessorNoticeHours int

@@ -215,7 +215,8 @@ func TestReady_AV04_DPA08_AV08(t *testing.T) {
 			Filings: []Filing{{Phase: PhaseInitial, MoreToFollow: true, Content: Content{Nature: "n", Contact: Contact{Name: "PVO"}}}}}, StepClose, caseWorker, ErrNotReady},
 		{"Rule AV-08: follow-up items open", Breach{FollowUp: []FollowUpItem{{}}}, StepFollowUpDone, caseWorker, ErrNotReady},
 		{"Rule AV-08: no follow-up at all", Breach{}, StepFollowUpDone, caseWorker, ErrNotReady},
-		{"Rule AV-08: all done", Breach{FollowUp: []FollowUpItem{{DoneAt: maundy2027(t)}}}, StepFollowUpDone, caseWorker, nil},
+		{"Rule AV-08: all done", Breach{FollowUp: []FollowUpItem{{DoneAt: maundy2027(t)}}, Lessons: "Lært", ReviewAt: maundy2027(t)}, StepFollowUpDone, caseWorker, nil},
+		{"Rule AV-08: all done, no lessons", Breach{FollowUp: []FollowUpItem{{DoneAt: maundy2027(t)}}, ReviewAt: maundy2027(t)}, StepFollowUpDone, caseWorker, ErrNotReady},
 	} {
 		if err := tc.b.Ready(tc.step, tc.actor); !errors.Is(err, tc.err) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.err)

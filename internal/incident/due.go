@@ -15,9 +15,10 @@ const (
 	DueFirstNotice DueKind = "forste_varsel"        // Rule AA-19
 	DueReaction    DueKind = "reaksjon"             // Rule AA-19
 	DueFollowUp    DueKind = "oppfolging"           // Rule AV-08
+	DueReview      DueKind = "evaluering"           // Rule AV-08: the review date
 )
 
-var dueOrder = []DueKind{DueNotifyDT, DueFirstNotice, DueReaction, DueFollowUp}
+var dueOrder = []DueKind{DueNotifyDT, DueFirstNotice, DueReaction, DueFollowUp, DueReview}
 
 // Label is the kind in the portal.
 func (k DueKind) Label() string {
@@ -30,6 +31,8 @@ func (k DueKind) Label() string {
 		return "Reaksjon"
 	case DueFollowUp:
 		return "Oppfølgingstiltak"
+	case DueReview:
+		return "Evaluering av tiltakene"
 	}
 	return string(k)
 }
@@ -49,7 +52,8 @@ func (d Due) Overdue(now time.Time) bool { return now.After(d.At) }
 func (d Due) Left(now time.Time) time.Duration { return d.At.Sub(now) }
 
 // Due lists the breach's deadlines not yet met: the notice to Datatilsynet
-// while the case is open (Rule AV-05) and the follow-up items not done (Rule AV-08).
+// while the case is open (Rule AV-05), the follow-up items not done and the
+// review date of a closed case whose follow-up is not finished (Rule AV-08).
 func (b *Breach) Due() []Due {
 	var out []Due
 	if b.Status.Open() {
@@ -59,6 +63,9 @@ func (b *Breach) Due() []Due {
 		if it.DoneAt.IsZero() {
 			out = append(out, Due{CaseID: b.ID, What: DueFollowUp, At: it.Due, Note: it.Action})
 		}
+	}
+	if b.Status == StatusClosed && !b.ReviewAt.IsZero() {
+		out = append(out, Due{CaseID: b.ID, What: DueReview, At: b.ReviewAt})
 	}
 	return out
 }

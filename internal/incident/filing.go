@@ -45,8 +45,11 @@ type Filing struct {
 	LateReason   string // why the initial notice came after the 72 hours (Rule AV-05)
 	Channel      string // altinn, e-post, brev
 	Reference    string // Datatilsynet's case number, once known
-	By           Actor
-	At           time.Time
+	// FirstAt links a supplement to the initial notice it supplements (art.
+	// 33(4)): the initial notice's time; zero on the initial notice itself.
+	FirstAt time.Time
+	By      Actor
+	At      time.Time
 }
 
 // Field names of the notice form.

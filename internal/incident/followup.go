@@ -117,3 +117,29 @@ func Overdue(items []FollowUpItem, now time.Time) []FollowUpItem {
 func AllDone(items []FollowUpItem) bool {
 	return len(items) > 0 && !slices.ContainsFunc(items, func(it FollowUpItem) bool { return it.DoneAt.IsZero() })
 }
+
+// FollowUpEvery is how often the reminder of an overdue follow-up repeats (Rule AV-08).
+const FollowUpEvery = 7 * 24 * time.Hour
+
+// FollowUpReminderDue is the instant of the follow-up reminder to send at
+// now, zero when none: a closed case reminds at each item's due date and at
+// its review date, and again every FollowUpEvery while any of them is
+// overdue, until the follow-up is done (Rule AV-08). sentUpTo is how far
+// reminders were sent; only the latest instant in (sentUpTo, now] is
+// returned, so a job that was down sends one reminder, not a backlog.
+func (b *Breach) FollowUpReminderDue(sentUpTo, now time.Time) time.Time {
+	if b.Status != StatusClosed {
+		return time.Time{}
+	}
+	var latest time.Time
+	for _, d := range b.Due() {
+		if d.What != DueFollowUp && d.What != DueReview || d.At.After(now) {
+			continue
+		}
+		at := d.At.Add(now.Sub(d.At) / FollowUpEvery * FollowUpEvery) // the latest repetition at or before now
+		if at.After(sentUpTo) && at.After(latest) {
+			latest = at
+		}
+	}
+	return latest
+}

@@ -3,6 +3,7 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrNotReady is Ready's error: the case lacks what the step needs.
@@ -33,8 +34,12 @@ func (b *Breach) Ready(step Step, actor Actor) error {
 		if b.Status == StatusNotified && !Complete(b.Filings) {
 			return fmt.Errorf("%s: Datatilsynet still owed a supplement: %w", step, ErrNotReady)
 		}
+		// Rule AV-06: a decision to tell the persons is carried out before the case closes.
+		if b.Decision != nil && b.Decision.Persons == PersonsNotify && b.PersonsNotified == 0 {
+			return fmt.Errorf("%s: the persons are to be notified and none is: %w", step, ErrNotReady)
+		}
 	case StepFollowUpDone:
-		if !AllDone(b.FollowUp) {
+		if strings.TrimSpace(b.Lessons) == "" || b.ReviewAt.IsZero() || !AllDone(b.FollowUp) {
 			return fmt.Errorf("%s: follow-up items open: %w", step, ErrNotReady)
 		}
 	}

@@ -20,18 +20,25 @@ type Job struct {
 	Single bool
 }
 
-// OnLeader returns jobs with every Single job made to run only when leading
-// reports true just before; a tick while another node leads does nothing.
-// The others run on every node.
-func OnLeader(leading func(context.Context) bool, jobs []Job) []Job {
+// OnLeader returns jobs with every Single job made to run only while this
+// node leads: term reports whether it does, just before each run, and the
+// context of its leadership, which is cancelled when it ends — the run's
+// context ends with it, so that a long run stops before another node starts
+// the same work. A tick while another node leads does nothing. The others run
+// on every node.
+func OnLeader(term func(context.Context) (context.Context, bool), jobs []Job) []Job {
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
 		if j.Single {
 			run := j.Run
 			j.Run = func(ctx context.Context) error {
-				if !leading(ctx) {
+				lead, ok := term(ctx)
+				if !ok {
 					return nil
 				}
+				ctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				defer context.AfterFunc(lead, cancel)()
 				return run(ctx)
 			}
 		}

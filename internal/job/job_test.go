@@ -37,7 +37,8 @@ func TestJobsRunAndStop(t *testing.T) {
 func TestOnLeader(t *testing.T) {
 	var leading atomic.Bool
 	var single, every int
-	jobs := OnLeader(func(context.Context) bool { return leading.Load() }, []Job{
+	term := context.Background()
+	jobs := OnLeader(func(context.Context) (context.Context, bool) { return term, leading.Load() }, []Job{
 		{Name: "single", Single: true, Run: func(context.Context) error { single++; return nil }},
 		{Name: "every", Run: func(context.Context) error { every++; return nil }},
 	})
@@ -51,5 +52,31 @@ func TestOnLeader(t *testing.T) {
 	}
 	if single != 1 || every != 3 {
 		t.Fatalf("single ran %d times (want 1, while leading), every %d (want 3)", single, every)
+	}
+}
+
+// A Single job's run stops when the node's leadership ends mid-run, so that
+// it does not go on beside the next leader's.
+func TestOnLeaderRunEndsWithTheTerm(t *testing.T) {
+	term, end := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	jobs := OnLeader(func(context.Context) (context.Context, bool) { return term, true }, []Job{
+		{Name: "mail", Single: true, Run: func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done() // a long batch, checking its context between letters
+			return ctx.Err()
+		}},
+	})
+	done := make(chan error)
+	go func() { done <- jobs[0].Run(context.Background()) }()
+	<-started
+	end() // another node leads now
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run went on after the term ended")
 	}
 }

@@ -19,24 +19,31 @@ func (e *Denied) Error() string { return "lookup denied: " + string(e.Reason) }
 
 // denyText is what a caller is told for each deny reason.
 var denyText = map[access.Reason]string{
-	access.DenyUnknownConsumer:  "Organisasjonen har ikke tilgang til registeret.",
-	access.DenyConsumerCeased:   "Organisasjonen er opphørt, og tilgangen er avsluttet.",
-	access.DenyNoDelegation:     "Databehandleren har ingen aktiv delegering fra konsumenten.",
-	access.DenyNoGrant:          "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
-	access.DenyGrantSuspended:   "Tilgangen er suspendert.",
-	access.DenyGrantEnded:       "Tilgangen er avsluttet.",
-	access.DenyQueryKind:        "Vedtaket gir ikke tilgang til denne typen oppslag.",
-	access.DenyHistory:          "Vedtaket gir ikke tilgang til historikk.",
-	access.DenyConsentPerPerson: "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen.",
+	access.DenyUnknownConsumer:     "Organisasjonen har ikke tilgang til registeret.",
+	access.DenyConsumerCeased:      "Organisasjonen er opphørt, og tilgangen er avsluttet.",
+	access.DenyNoDelegation:        "Databehandleren har ingen aktiv delegering fra konsumenten.",
+	access.DenyNoGrant:             "Organisasjonen har ikke vedtak om tilgang til denne kanalen i dette miljøet.",
+	access.DenyGrantSuspended:      "Tilgangen er suspendert.",
+	access.DenyGrantEnded:          "Tilgangen er avsluttet.",
+	access.DenyQueryKind:           "Vedtaket gir ikke tilgang til denne typen oppslag.",
+	access.DenyHistory:             "Vedtaket gir ikke tilgang til historikk.",
+	access.DenyPackageNotDelegated: "Databehandleren er ikke delegert noen av pakkene vedtaket gir.",
+	access.DenyConsentPerPerson:    "Vedtaket bygger på samtykke og gir bare oppslag på én arbeidstaker om gangen.",
 }
 
 // Deny is the Denied for reason r.
 func Deny(r access.Reason) *Denied {
-	t, ok := denyText[r]
+	t, ok := DenyText(r)
 	if !ok {
 		t = "Tilgangen gjelder ikke (" + string(r) + ")."
 	}
 	return &Denied{Reason: r, Text: t}
+}
+
+// DenyText is what a caller is told for a deny reason of the access decision; ok is false for any other reason.
+func DenyText(r access.Reason) (string, bool) {
+	t, ok := denyText[r]
+	return t, ok
 }
 
 // View is what of one person's arbeidsforhold may be delivered: the decision

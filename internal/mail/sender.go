@@ -85,8 +85,15 @@ func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int
 	defer c.Close()
 	sent := 0
 	for _, m := range ms {
+		// Between letters, not during one: a round whose node stopped leading
+		// ends here, and the next leader sends the rest.
+		if err := ctx.Err(); err != nil {
+			return sent, err
+		}
 		sendErr := s.send(c, m)
-		if err := out.MarkMail(ctx, m.ID, sendErr); err != nil {
+		// A letter sent is marked sent even if ctx ended meanwhile: unmarked,
+		// the next round would send it again.
+		if err := out.MarkMail(context.WithoutCancel(ctx), m.ID, sendErr); err != nil {
 			return sent, fmt.Errorf("mark mail %s: %w", m.ID, err)
 		}
 		if sendErr == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"deling/internal/governance"
 	"deling/internal/incident"
 )
 
@@ -28,17 +29,7 @@ func DefaultOps() OpsRules { return OpsRules{MaintenanceWorkDays: 5, InterfaceCh
 // EarliestMaintenance is the first instant planned maintenance announced at
 // published may start: midnight of the n-th working day after the notice's day.
 func EarliestMaintenance(cal *incident.Calendar, published time.Time, n int) time.Time {
-	loc := cal.Location()
-	y, m, d := published.In(loc).Date()
-	day := time.Date(y, m, d, 12, 0, 0, 0, loc) // noon: safe from summer-time changes
-	for count := 0; count < n; {
-		day = day.AddDate(0, 0, 1)
-		if cal.IsWorkday(day) {
-			count++
-		}
-	}
-	y, m, d = day.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return governance.EarliestWorkday(cal, published, n)
 }
 
 // CheckMaintenance says whether maintenance starting at start may be

@@ -66,10 +66,14 @@ const (
 	PartyEnterpriseUser PartyKind = "virksomhetsbruker" // acts with the enterprise certificate of Orgnr
 )
 
-// Party is a person, an organisation or an enterprise user.
+// Party is a person, an organisation or an enterprise user. A person is
+// named by a fødselsnummer, or, as the portal names its users, by the
+// portal account's id (User): deling's users sign in with an e-mail address,
+// and their fødselsnummer is neither asked for nor shown.
 type Party struct {
 	Kind     PartyKind
 	Person   string      // fødselsnummer or D-nummer, for a person
+	User     string      `json:",omitempty"` // the portal account's id, for a person who is a user of the organisation
 	Orgnr    ident.Orgnr // the organisation, or the enterprise user's
 	Username string      // an enterprise user's name
 }
@@ -98,6 +102,7 @@ func (d Delegation) InForce(t time.Time) bool {
 type Viewer struct {
 	Party       Party
 	Roles       []RoleCode // the party's Enhetsregisteret roles in the organisation read
+	Manages     bool       // holds the access-management role (Tilgangsstyring) in the organisation read
 	Delegations []Delegation
 	At          time.Time
 }
@@ -123,7 +128,7 @@ func (v Viewer) Has(org ident.Orgnr, r Right) bool {
 	case RightConfidential:
 		return (v.Party.Kind == PartyPerson && hasAny(v.Roles, ConfidentialKeyRoles())) || v.delegated(org, RightConfidential)
 	case RightAccessManagement:
-		return v.HasKeyRole() || v.delegated(org, RightAccessManagement)
+		return v.HasKeyRole() || v.Manages || v.delegated(org, RightAccessManagement)
 	}
 	return false
 }
@@ -164,8 +169,8 @@ func MayDelegate(v Viewer, org ident.Orgnr, r Right, to Party) map[string]string
 	}
 	switch to.Kind {
 	case PartyPerson:
-		if _, err := ident.ParsePerson(to.Person); err != nil {
-			bad["mottaker"] = "Skriv et gyldig fødselsnummer."
+		if _, err := ident.ParsePerson(to.Person); err != nil && (to.Person != "" || to.User == "") {
+			bad["mottaker"] = "Velg en av virksomhetens brukere."
 		}
 	case PartyOrganisation:
 		if _, err := ident.ParseOrgnr(string(to.Orgnr)); err != nil || to.Orgnr == org {

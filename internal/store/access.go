@@ -312,15 +312,16 @@ func (db *DB) insertDelegation(ctx context.Context, tx *sql.Tx, d access.Delegat
 		d.ID = newID()
 	}
 	d.Status = access.Active
-	// Rule SK-04: no agreement, no delegation.
-	if err := db.checkCovered(ctx, tx, d, now); err != nil {
+	// Rule SK-04: no agreement, no delegation; none beyond its term.
+	d, err := db.checkCovered(ctx, tx, d, now)
+	if err != nil {
 		return d, fmt.Errorf("add delegation: %w: %w", ErrConflict, err)
 	}
 	chans := make([]string, len(d.Channels))
 	for i, c := range d.Channels {
 		chans[i] = string(c)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
+	_, err = tx.ExecContext(ctx, `INSERT INTO delegations (`+delegationColumns+`, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
 		d.ID, d.Consumer, d.Processor, d.DPARef, micros(d.ValidFrom), nullMicros(d.ValidTo), string(d.Status),
 		d.AgreementID, strings.Join(chans, ","), strings.Join(d.Packages, ","), micros(now))

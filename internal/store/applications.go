@@ -240,7 +240,7 @@ func changeNote(old string, changes []string) string {
 	if len(changes) == 0 {
 		return "Endring av søknad " + old + " uten vesentlige endringer. Tilgangen etter den gamle søknaden gjelder til det nye vedtaket."
 	}
-	return "Vesentlig endring av søknad " + old + " (" + strings.Join(changes, ", ") + "): tilgangen etter den gamle søknaden er avsluttet (AA-05)."
+	return "Vesentlig endring av søknad " + old + " (" + strings.Join(changes, ", ") + "): tilgangen etter den gamle søknaden er avsluttet." // Rule AA-05
 }
 
 // checkChange compares a change with the approved application it replaces
@@ -385,40 +385,68 @@ func insertDecision(ctx context.Context, tx *sql.Tx, f governance.DecisionFacts,
 }
 
 // delegateUnderAgreement makes the delegation to the processor an approved
-// application names, when an active agreement between the applicant and the
-// processor covers the channels and packages granted, and returns its id;
-// it returns "" when none does (Rule SK-04: no agreement, no delegation —
-// the case worker delegates later, once the agreement is signed).
-func (db *DB) delegateUnderAgreement(ctx context.Context, tx *sql.Tx, a governance.Application, p governance.Processor, actor string, now time.Time) (string, error) {
+// application names, under the active agreement between the applicant and
+// the processor that covers most of what is granted, for what it covers of
+// it: the granted channels and packages the agreement names, to no later
+// than its term (Rule SK-04). It returns what it delegated, nil when no
+// agreement covers any of it (no agreement, no delegation — the case worker
+// delegates later, once the agreement is signed), and what it left out.
+func (db *DB) delegateUnderAgreement(ctx context.Context, tx *sql.Tx, a governance.Application, p governance.Processor, actor string, now time.Time) (*governance.DelegationFacts, error) {
 	if p.Orgnr == "" {
-		return "", nil
+		return nil, nil
 	}
-	dl := access.Delegation{Consumer: a.Org, Processor: p.Orgnr, DPARef: p.DPARef, Packages: a.Granted, ValidFrom: now, ValidTo: a.ValidTo}
+	var chans []access.Channel
 	for _, g := range applicationGrants(a, register.EnvTest, now) {
-		if !slices.Contains(dl.Channels, g.Channel) {
-			dl.Channels = append(dl.Channels, g.Channel)
+		if !slices.Contains(chans, g.Channel) {
+			chans = append(chans, g.Channel)
 		}
 	}
 	recs, err := db.agreements(ctx, tx, a.Org, p.Orgnr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	as := make([]dpa.Agreement, len(recs))
+	var best *dpa.Agreement
+	var bestChans []access.Channel
+	var bestPkgs []string
 	for i := range recs {
-		as[i] = recs[i].Agreement
+		ag := &recs[i].Agreement
+		if !ag.ActiveAt(now) {
+			continue
+		}
+		c := ag.InForce(now).Content
+		cs := slices.DeleteFunc(slices.Clone(chans), func(ch access.Channel) bool { return !slices.Contains(c.Channels, ch) })
+		ps := slices.DeleteFunc(slices.Clone(a.Granted), func(p string) bool { return !slices.Contains(c.Packages, p) })
+		if len(cs) == 0 || len(ps) == 0 {
+			continue
+		}
+		if best == nil || len(cs)*len(ps) > len(bestChans)*len(bestPkgs) ||
+			(len(cs)*len(ps) == len(bestChans)*len(bestPkgs) && ag.CreatedAt.After(best.CreatedAt)) {
+			best, bestChans, bestPkgs = ag, cs, ps
+		}
 	}
-	ag, err := dpa.Covering(as, delegated(dl), now)
-	if errors.Is(err, dpa.ErrNoAgreement) {
-		return "", nil
+	if best == nil {
+		return nil, nil
 	}
-	if err != nil {
-		return "", err
+	dl := access.Delegation{Consumer: a.Org, Processor: p.Orgnr, DPARef: p.DPARef, AgreementID: best.ID,
+		Channels: bestChans, Packages: bestPkgs, ValidFrom: now, ValidTo: a.ValidTo}
+	if end, ok := best.TermEnd(now); ok && dl.ValidTo != nil && dl.ValidTo.After(end) {
+		dl.ValidTo = &end
 	}
-	dl.AgreementID = ag.ID
 	if dl, err = db.insertDelegation(ctx, tx, dl, actor, now); err != nil {
-		return "", err
+		return nil, err
 	}
-	return dl.ID, nil
+	out := &governance.DelegationFacts{ID: dl.ID, AgreementID: best.ID, Channels: bestChans, Packages: bestPkgs}
+	for _, ch := range chans {
+		if !slices.Contains(bestChans, ch) {
+			out.LeftOut = append(out.LeftOut, string(ch))
+		}
+	}
+	for _, p := range a.Granted {
+		if !slices.Contains(bestPkgs, p) {
+			out.LeftOut = append(out.LeftOut, p)
+		}
+	}
+	return out, nil
 }
 
 // ApproveApplication decides an application in the applicant's favour, in
@@ -475,14 +503,19 @@ func (db *DB) ApproveApplication(ctx context.Context, id string, ap Approval, ac
 				return err
 			}
 		}
+		var delegated *governance.DelegationFacts
 		if p := a.Form.Processor; p.Named() {
-			if a.DelegationID, err = db.delegateUnderAgreement(ctx, tx, a, p, actor, now); err != nil {
+			if delegated, err = db.delegateUnderAgreement(ctx, tx, a, p, actor, now); err != nil {
 				return err
 			}
+			if delegated != nil {
+				a.DelegationID = delegated.ID
+			}
 		}
+		// The decision states the delegation made, or that none was (Rule SK-04).
 		d, err = insertDecision(ctx, tx, governance.DecisionFacts{ID: newID(), ApplicationID: a.ID, Kind: governance.DecisionApproval, At: now,
 			Location: ap.Location, CaseWorker: name, Application: a, Packages: ap.Packages, Segment: segment, Env: register.EnvTest,
-			ValidFrom: now, ValidTo: a.ValidTo}, a.Org)
+			ValidFrom: now, ValidTo: a.ValidTo, Delegation: delegated}, a.Org)
 		if err != nil {
 			return err
 		}

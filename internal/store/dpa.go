@@ -487,6 +487,12 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 			}
 		}
 		a.Status, v.Status = to.Agreement, to.Version
+		if (step == dpa.StepSignController || step == dpa.StepSignProcessor) && to.Version == dpa.VersionSigned {
+			// Rule SK-04: a narrower version in force ends what it no longer covers, in this transaction.
+			if err := db.recheckDelegations(ctx, tx, a, by, now); err != nil {
+				return err
+			}
+		}
 		if note != "" && step != dpa.StepStop && step != dpa.StepResume && step != dpa.StepEnd {
 			v.Note = note
 		}
@@ -495,6 +501,11 @@ func (db *DB) StepAgreement(ctx context.Context, rules DPARules, id string, step
 		}
 		if err := saveAgreement(ctx, tx, a, now); err != nil {
 			return err
+		}
+		if step == dpa.StepStop || step == dpa.StepResume || step == dpa.StepEnd {
+			if in.Letters, err = noticeContactCopy(ctx, tx, a, in.Letters); err != nil {
+				return err
+			}
 		}
 		if _, err := db.queueLettersTo(ctx, tx, by, in.Letters); err != nil {
 			return err
@@ -532,20 +543,35 @@ func sideOf(hats []dpa.Hat) dpa.Side {
 
 // setDelegations moves the delegations resting on a from status from ("":
 // any not ended) to status to, bumping the access version, each with its
-// event in the log (Rules SK-04, DPA-10, DPA-11).
+// event in the log (Rules SK-04, DPA-10, DPA-11). The delegations between
+// the same two parties that name no agreement (made before agreements were
+// records) go with them: a stop order or an end reaches them too. Each row
+// moves only if it still has status from when the update reaches it, so a
+// delegation ended at the same moment is never brought back; events are
+// logged for the rows moved. A resumption moves none whose consumer or
+// processor has ceased (Rule AA-26).
 func (db *DB) setDelegations(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, from, to access.Status, by DPAActor, now time.Time) error {
-	q, args := `SELECT id FROM delegations WHERE agreement_id = $1 AND status = $2 ORDER BY id`, []any{a.ID, string(from)}
+	q := `UPDATE delegations SET status = $1, updated_at = $2
+		WHERE (agreement_id = $3 OR (agreement_id = '' AND consumer = $4 AND processor = $5))`
+	args := []any{string(to), micros(now), a.ID, a.Controller, a.Processor}
 	if from == "" {
-		q, args = `SELECT id FROM delegations WHERE agreement_id = $1 AND status <> $2 ORDER BY id`, []any{a.ID, string(access.Ended)}
+		q += ` AND status <> $6`
+		args = append(args, string(access.Ended))
+	} else {
+		q += ` AND status = $6`
+		args = append(args, string(from))
 	}
-	ids, err := idsIn(ctx, tx, q, args...)
+	if to == access.Active {
+		// Rule AA-26: a ceased party's delegation is not resumed.
+		q += ` AND NOT EXISTS (SELECT 1 FROM consumers c WHERE c.orgnr IN (delegations.consumer, delegations.processor) AND c.status = $7)`
+		args = append(args, string(access.Ceased))
+	}
+	ids, err := idsIn(ctx, tx, q+` RETURNING id`, args...)
 	if err != nil {
 		return fmt.Errorf("delegations of %s: %w", a.ID, err)
 	}
+	slices.Sort(ids)
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3`, string(to), micros(now), id); err != nil {
-			return err
-		}
 		if err := db.appendEvent(ctx, tx, KindDelegationStatus, a.Controller, by.actor(),
 			map[string]string{"delegation": id, "agreement": a.ID, "status": string(to)}); err != nil {
 			return err
@@ -661,19 +687,32 @@ func delegated(d access.Delegation) dpa.Delegated {
 
 // checkCovered checks, in tx, that agreement d.AgreementID covers d at now
 // (Rule SK-04), locking the agreement's row so that an end or a stop in
-// another transaction waits for this one, or this one sees it.
-func (db *DB) checkCovered(ctx context.Context, tx *sql.Tx, d access.Delegation, now time.Time) error {
+// another transaction waits for this one, or this one sees it. It returns
+// d ending no later than the agreement's term: a d without a ValidTo gets
+// the term's end; one that would outlast the term is refused.
+func (db *DB) checkCovered(ctx context.Context, tx *sql.Tx, d access.Delegation, now time.Time) (access.Delegation, error) {
 	if d.AgreementID == "" {
-		return dpa.ErrNoAgreement
+		return d, dpa.ErrNoAgreement
 	}
 	rec, err := db.loadAgreement(ctx, tx, d.AgreementID, true)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("agreement %s: %w", d.AgreementID, dpa.ErrNoAgreement)
+		return d, fmt.Errorf("agreement %s: %w", d.AgreementID, dpa.ErrNoAgreement)
 	}
 	if err != nil {
-		return err
+		return d, err
 	}
-	return dpa.Check(&rec.Agreement, delegated(d), now)
+	if err := dpa.Check(&rec.Agreement, delegated(d), now); err != nil {
+		return d, err
+	}
+	if end, ok := rec.TermEnd(now); ok {
+		switch {
+		case d.ValidTo == nil:
+			d.ValidTo = &end
+		case d.ValidTo.After(end):
+			return d, fmt.Errorf("agreement %s runs to %s: %w", rec.ID, end.Format(time.RFC3339), dpa.ErrBeyondTerm)
+		}
+	}
+	return d, nil
 }
 
 // EndedAgreements lists the ended agreements whose deletion is not yet

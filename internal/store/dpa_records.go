@@ -24,6 +24,7 @@ import (
 
 	"deling/internal/dpa"
 	"deling/internal/governance"
+	"deling/internal/incident"
 )
 
 // subProcessors are agreement id's proposals, oldest first.
@@ -270,11 +271,35 @@ func (db *DB) AuthorityRequests(ctx context.Context, id string) ([]dpa.Authority
 }
 
 // AddAuditReport files an audit report under agreement id (Rule DPA-09),
-// for either party's people. It reads at most dpa.MaxAuditFileSize+1 bytes
-// of r — a longer file is refused without being read to its end — checks
-// the name, the size and the type by the file's first bytes
-// (dpa.CheckAuditFile), and stores the file in the database.
+// for either party's people, while the agreement is or has been in force
+// (not pending or discarded). Who may file and where the agreement stands
+// are checked before r is read; then it reads at most
+// dpa.MaxAuditFileSize+1 bytes of r — a longer file is refused without
+// being read to its end — checks the name, the size and the type by the
+// file's first bytes (dpa.CheckAuditFile) and by its whole content
+// (dpa.CheckAuditContent), and, in the transaction that stores the file in
+// the database, the agreement's quota (dpa.CheckAuditQuota).
 func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.Reader, by DPAActor) (dpa.AuditReport, error) {
+	mayFile := func(tx *sql.Tx, lock bool) (AgreementRecord, error) {
+		rec, err := db.loadAgreement(ctx, tx, id, lock)
+		if err != nil {
+			return rec, err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return rec, err
+		}
+		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
+			return rec, err
+		}
+		if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
+			return rec, fmt.Errorf("agreement %s is %s: %w", id, rec.Status, ErrConflict)
+		}
+		return rec, nil
+	}
+	if err := db.read.inTx(ctx, func(tx *sql.Tx) error { _, err := mayFile(tx, false); return err }); err != nil {
+		return dpa.AuditReport{}, fmt.Errorf("add audit report: %w", err)
+	}
 	var buf bytes.Buffer
 	if _, err := io.Copy(&buf, io.LimitReader(r, dpa.MaxAuditFileSize+1)); err != nil {
 		return dpa.AuditReport{}, fmt.Errorf("read audit report: %w", err)
@@ -282,6 +307,9 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 	data := buf.Bytes()
 	bad := dpa.ValidateTitle(title)
 	clean, ft, fileBad := dpa.CheckAuditFile(name, data[:min(len(data), 512)], int64(len(data)))
+	if len(fileBad) == 0 {
+		fileBad = dpa.CheckAuditContent(ft, data)
+	}
 	maps.Copy(bad, fileBad)
 	if err := invalid(bad); err != nil {
 		return dpa.AuditReport{}, err
@@ -290,15 +318,16 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 	rep := dpa.AuditReport{ID: newID(), AgreementID: id, Title: strings.TrimSpace(title), Name: clean, Type: ft, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), UploadedBy: by.actor(), UploadedAt: db.now()}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rec, err := db.loadAgreement(ctx, tx, id, true)
+		rec, err := mayFile(tx, true)
 		if err != nil {
 			return err
 		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
+		var files int
+		var total int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(size), 0) FROM dpa_audit_reports WHERE agreement = $1`, id).Scan(&files, &total); err != nil {
 			return err
 		}
-		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
+		if err := invalid(dpa.CheckAuditQuota(files, total, rep.Size)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_audit_reports (id, agreement, title, name, type, size, sha256, data, uploaded_by, uploaded_at)
@@ -361,4 +390,63 @@ func (db *DB) AuditReportFile(ctx context.Context, id string, w io.Writer) (dpa.
 	r.Type, r.UploadedAt = dpa.FileType(ft), fromMicros(at)
 	_, err = w.Write(data)
 	return r, err
+}
+
+// StepDPABreach is the history step of the processor's breach report (Rule DPA-07).
+const StepDPABreach = "brudd"
+
+// LetterDPABreach is the letter telling the controller of the processor's breach report (Rule DPA-07).
+const LetterDPABreach = "dpa.breach"
+
+// ReportProcessorBreach files, for the processor's people, its breach report
+// to the controller under agreement id (Rule DPA-07, content a–f), in one
+// transaction: it opens a case in the breach handling whose clock starts at
+// the processor's awareness (Rules AV-03, AV-05; dpa.BreachReport.IncidentReport),
+// tells the controller's contacts at once, and records the report in the
+// agreement's history and the log. It returns the breach case's id.
+func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.BreachReport, by DPAActor) (string, error) {
+	now := db.now()
+	r.AgreementID, r.ReportedBy, r.ReportedByName, r.ReportedAt = id, by.actor(), by.Name, now
+	var caseID string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		if err := invalid(r.Validate(now)); err != nil {
+			return err
+		}
+		rep := r.IncidentReport(incident.Actor{UserID: by.UserID, Org: rec.Processor, Role: incident.Reporter, Name: by.Name})
+		if caseID, err = db.reportIncident(ctx, tx, rep, "", nil, by.actor()); err != nil {
+			return err
+		}
+		late := ""
+		if cur := rec.Current(); cur != nil && r.Late(cur.Content) {
+			late = "\n\nMeldingen kom etter fristen i databehandleravtalen."
+		}
+		if _, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPABreach,
+			Subject: "Databehandler melder brudd på personopplysningssikkerheten",
+			Body: fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.\n\n"+
+				"Databehandleren ble kjent med bruddet: %s\nHva skjedde: %s\nKontaktpunkt: %s%s\n\n"+
+				"Dere er behandlingsansvarlig og vurderer melding til Datatilsynet innen 72 timer.\n",
+				rec.Processor, id, governance.FormatTime(r.AwareAt, osloLocation()), r.Nature, r.Contact, late)}); err != nil {
+			return err
+		}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPABreach, "Avvikssak "+caseID, body, by, nil, map[string]any{"incident": caseID})
+	})
+	if err != nil {
+		return "", fmt.Errorf("report processor breach: %w", err)
+	}
+	return caseID, nil
 }

@@ -623,3 +623,50 @@ func TestThirdCountryNeedsInstruction(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPA-07: the processor's breach report to the controller, filed from
+// the agreement, opens a case in the breach handling whose clock starts at
+// the processor's awareness (Rules AV-03, AV-05) and tells the controller
+// at once; the controller's people may not file it, and a report lacking
+// a–f's required parts is refused with nothing stored.
+func TestProcessorBreachReport(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 9)
+		a := p.active(t, db)
+		aware := fixedNow().Add(-30 * time.Hour)
+		r := dpa.BreachReport{Nature: "Feilsendt e-post med arbeidsforhold.", SubjectCategories: "Arbeidstakere", RecordCategories: "Arbeidsforhold",
+			Contact: "Per, per@leverandor.example", Consequences: "Opplysninger på avveie.", Measures: "E-posten er slettet hos mottaker.", AwareAt: aware}
+		before, _ := db.Incidents(ctx, IncidentFilter{})
+		if _, err := db.ReportProcessorBreach(ctx, a.ID, r, p.controller); !errors.Is(err, dpa.ErrNotYourStep) {
+			t.Fatalf("the controller filed the processor's report: %v", err)
+		}
+		bad := r
+		bad.Measures = ""
+		if _, err := db.ReportProcessorBreach(ctx, a.ID, bad, p.procStaff); !isInvalid(err) {
+			t.Fatalf("a report without e): %v", err)
+		}
+		if after, _ := db.Incidents(ctx, IncidentFilter{}); len(after) != len(before) {
+			t.Fatal("a refused report opened a case")
+		}
+		id, err := db.ReportProcessorBreach(ctx, a.ID, r, p.procStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Incident(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Report.ByProcessor || !c.Report.ProcessorAwareAt.Equal(aware) || c.Report.ReportedBy.Org != p.procOrg {
+			t.Fatalf("the case: %+v", c.Report)
+		}
+		ms, _ := db.MailTo(ctx, p.ctrlOrg, 10)
+		if len(ms) == 0 || ms[0].Kind != LetterDPABreach || !strings.Contains(ms[0].Body, "etter fristen") {
+			t.Fatalf("the controller was not told that the report came late: %+v", ms)
+		}
+		h, _ := db.AgreementHistory(ctx, a.ID)
+		if last := h[len(h)-1]; last.Step != StepDPABreach || !strings.Contains(last.Note, id) {
+			t.Fatalf("history: %+v", last)
+		}
+	})
+}

@@ -47,10 +47,11 @@ func (db *DB) ImportEnhetsregisteret(ctx context.Context, r io.Reader, source, a
 }
 
 func (db *DB) importEnhetsregisteret(ctx context.Context, r io.Reader, actor string, run *EnhetsregisteretRun) error {
-	// Who could lose access: consumers that have not ceased, and processors with an active delegation.
+	// Who could lose access: consumers that have not ceased, and processors
+	// with a delegation not ended — a suspended one could be resumed (Rule AA-26).
 	watched := map[string]bool{}
 	rows, err := db.read.query(ctx, `SELECT orgnr FROM consumers WHERE status <> $1
-		UNION SELECT processor FROM delegations WHERE status = 'active'`, string(access.Ceased))
+		UNION SELECT processor FROM delegations WHERE status <> 'ended'`, string(access.Ceased))
 	if err != nil {
 		return fmt.Errorf("enhetsregisteret: %w", err)
 	}

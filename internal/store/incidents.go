@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
 	"deling/internal/incident"
@@ -41,12 +43,44 @@ type IncidentStep struct {
 
 // Steps of the history beside incident's transitions.
 const (
-	StepMeasure  = "tiltak"          // an immediate measure recorded (Rule AV-02)
-	StepRisk     = "risikovurdering" // the risk assessment recorded (Rule AV-04)
-	StepDecision = "beslutning"      // the decision on notifying recorded (Rules AV-04, AV-06)
-	StepReminder = "paminnelse"      // a deadline reminder sent (Rule AV-05)
-	StepAffected = "berorte"         // who was affected computed from the lookup log (issue 12 item 6)
+	StepMeasure  = "tiltak"           // an immediate measure recorded (Rule AV-02)
+	StepRisk     = "risikovurdering"  // the risk assessment recorded (Rule AV-04)
+	StepDecision = "beslutning"       // the decision on notifying recorded (Rules AV-04, AV-06)
+	StepReminder = "paminnelse"       // a deadline reminder sent (Rule AV-05)
+	StepAffected = "berorte"          // who was affected computed from the lookup log (issue 12 item 6)
+	StepResume   = "gjenoppta"        // a client stopped from the case resumed (Rule AV-02)
+	StepPersons  = "varsle_berorte"   // notices to the persons affected (Rule AV-06)
+	StepLetters  = "brev_konsumenter" // letters to the consumers affected (Rule AA-22)
+	StepFollowUp = "oppfolging"       // the learning follow-up recorded or changed (Rule AV-08)
 )
+
+// IncidentFollowUp is a closed case's learning follow-up as stored (Rule AV-08).
+type IncidentFollowUp struct {
+	Lessons  string
+	ReviewAt time.Time
+	Items    []incident.FollowUpItem
+}
+
+// IncidentPersonNotice is the notice to one person affected (Rule AV-06),
+// sent by itself: the store e-mails it to the address the person has in the
+// portal (delivery "epost") or, without one, keeps it for the person's own
+// page only (delivery "portal"); a person already notified on the case is skipped.
+type IncidentPersonNotice struct {
+	PID           string
+	Subject, Body string
+	// Set when read back.
+	Incident, Delivery string
+	At                 time.Time
+}
+
+// Deliveries of a person notice.
+const (
+	DeliveryEmail  = "epost"
+	DeliveryPortal = "portal"
+)
+
+// LetterPersonNotice is the kind of the e-mail of a notice to a person (Rule AV-06).
+const LetterPersonNotice = "incident.person"
 
 // IncidentFilter says which cases to list.
 type IncidentFilter struct {
@@ -55,7 +89,8 @@ type IncidentFilter struct {
 	Open      bool   // only cases whose Datatilsynet clock runs (incident.Status.Open)
 }
 
-const incidentColumns = `id, status, reported_at, aware_at, owner, report, risk, decision, reminded_to, version, updated_at`
+const incidentColumns = `id, status, reported_at, aware_at, owner, report, risk, decision, reminded_to, version, updated_at, followup,
+	(SELECT COUNT(*) FROM incident_person_notices n WHERE n.incident = incidents.id)`
 
 func scanIncident(row interface{ Scan(...any) error }) (IncidentCase, error) {
 	var (
@@ -63,11 +98,20 @@ func scanIncident(row interface{ Scan(...any) error }) (IncidentCase, error) {
 		reported, reminded, upd int64
 		aware                   sql.NullInt64
 		report                  string
-		risk, decision          sql.NullString
+		risk, decision, follow  sql.NullString
 		status                  string
+		notified                int64
 	)
-	if err := row.Scan(&c.ID, &status, &reported, &aware, &c.Owner, &report, &risk, &decision, &reminded, &c.Version, &upd); err != nil {
+	if err := row.Scan(&c.ID, &status, &reported, &aware, &c.Owner, &report, &risk, &decision, &reminded, &c.Version, &upd, &follow, &notified); err != nil {
 		return c, err
+	}
+	c.PersonsNotified = int(notified)
+	if follow.Valid {
+		var f IncidentFollowUp
+		if err := json.Unmarshal([]byte(follow.String), &f); err != nil {
+			return c, fmt.Errorf("incident %s follow-up: %w", c.ID, err)
+		}
+		c.FollowUp, c.Lessons, c.ReviewAt = f.Items, f.Lessons, f.ReviewAt
 	}
 	c.Status = incident.Status(status)
 	if err := json.Unmarshal([]byte(report), &c.Report); err != nil {
@@ -102,6 +146,20 @@ func scanIncident(row interface{ Scan(...any) error }) (IncidentCase, error) {
 // refHash is the SHA-256 of a public report's reference (see
 // IncidentReferenceHash), "" for a signed-in report. It returns the case's id.
 func (db *DB) ReportIncident(ctx context.Context, r incident.Report, refHash string, letters []governance.Letter, actor string) (string, error) {
+	var id string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = db.reportIncident(ctx, tx, r, refHash, letters, actor)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("report incident: %w", err)
+	}
+	return id, nil
+}
+
+// reportIncident is ReportIncident in tx.
+func (db *DB) reportIncident(ctx context.Context, tx *sql.Tx, r incident.Report, refHash string, letters []governance.Letter, actor string) (string, error) {
 	id := newID()
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -112,24 +170,18 @@ func (db *DB) ReportIncident(ctx context.Context, r incident.Report, refHash str
 		ref = refHash
 	}
 	now := db.now()
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
-			return err
-		}
-		if err := queueMail(ctx, tx, now, letters...); err != nil {
-			return err
-		}
-		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, string(incident.StepReport), incident.StatusReported, body, len(letters)))
-	})
-	if err != nil {
-		return "", fmt.Errorf("report incident: %w", err)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
+		return "", fmt.Errorf("insert incident: %w", err)
 	}
-	return id, nil
+	if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
+		return "", err
+	}
+	if err := queueMail(ctx, tx, now, letters...); err != nil {
+		return "", err
+	}
+	return id, db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, string(incident.StepReport), incident.StatusReported, body, len(letters)))
 }
 
 // incidentEvent is a step's event in the log: the case, the step, the status
@@ -278,7 +330,22 @@ type IncidentChange struct {
 	// Suspend, when set, suspends the consumer's access in the same
 	// transaction (a stop-access measure, Rule AV-02, with its written notice, Rule AA-25).
 	Suspend *IncidentSuspension
-	Letters []governance.Letter
+	// StopClient, when set, stops one API client of one of the
+	// organisations in StopClientOrgs (a stop-access measure, Rule AV-02):
+	// the token server refuses it and the API refuses its tokens from the
+	// next request. ResumeClient resumes a client so stopped. Either fails
+	// with ErrConflict when the client is not in that state.
+	StopClient, ResumeClient string
+	StopClientOrgs           []string
+	// FollowUp, when set, replaces the case's follow-up (Rule AV-08).
+	FollowUp *IncidentFollowUp
+	// Persons are notices to the persons affected (Rule AV-06); a person
+	// already notified on the case is skipped.
+	Persons []IncidentPersonNotice
+	// ConsumerLetters go to the contact persons of the consumer each names
+	// (an empty To), and are among its letters in the portal (Rule AA-22).
+	ConsumerLetters []governance.Letter
+	Letters         []governance.Letter
 }
 
 // IncidentSuspension is the consumer a stop-access measure suspends, why, and the written notice.
@@ -310,20 +377,31 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 		Measure  *incident.Measure
 		Filing   *incident.Filing
 		Affected *incident.AffectedCount `json:",omitempty"`
+		Client   string                  `json:",omitempty"`
+		FollowUp *IncidentFollowUp       `json:",omitempty"`
+		Persons  int                     `json:",omitempty"`
 		Note     string
-	}{ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision, ch.Measure, ch.Filing, ch.Affected, ch.Note})
+	}{ch.Status, ch.Owner, ch.AwareAt, ch.Risk, ch.Decision, ch.Measure, ch.Filing, ch.Affected, ch.StopClient + ch.ResumeClient, ch.FollowUp, len(ch.Persons), ch.Note})
 	if err != nil {
 		return res, err
 	}
-	var aware any
+	var aware, follow any
 	if !ch.AwareAt.IsZero() {
 		aware = micros(ch.AwareAt)
 	}
+	if ch.FollowUp != nil {
+		b, err := json.Marshal(ch.FollowUp)
+		if err != nil {
+			return res, err
+		}
+		follow = string(b)
+	}
 	now := db.now()
+	letters := len(ch.Letters)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $1, owner = $2, aware_at = $3, risk = $4, decision = $5,
-			version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8`,
-			string(ch.Status), ch.Owner, aware, risk, decision, micros(now), id, version)
+			version = version + 1, updated_at = $6, followup = COALESCE($9, followup) WHERE id = $7 AND version = $8`,
+			string(ch.Status), ch.Owner, aware, risk, decision, micros(now), id, version, follow)
 		if err != nil {
 			return fmt.Errorf("update incident: %w", err)
 		}
@@ -368,18 +446,144 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 				return err
 			}
 		}
+		if err := db.incidentClient(ctx, tx, ch); err != nil {
+			return err
+		}
+		for _, p := range ch.Persons {
+			n, err := db.incidentPersonNotice(ctx, tx, id, p, now)
+			if err != nil {
+				return err
+			}
+			letters += n
+		}
+		for _, l := range ch.ConsumerLetters {
+			n, err := db.queueLetters(ctx, tx, l.Consumer, actor, l)
+			if err != nil {
+				return err
+			}
+			letters += n
+			res.Letters += n
+		}
 		if err := queueMail(ctx, tx, now, ch.Letters...); err != nil {
 			return err
 		}
 		if err := db.incidentHistory(ctx, tx, id, ch.Step, ch.Status, ch.By, ch.Note); err != nil {
 			return err
 		}
-		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, ch.Step, ch.Status, content, len(ch.Letters)))
+		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, incidentEvent(id, ch.Step, ch.Status, content, letters))
 	})
 	if err != nil {
 		return LifeResult{}, fmt.Errorf("change incident %s (%s): %w", id, ch.Step, err)
 	}
 	return res, nil
+}
+
+// incidentClient stops or resumes the API client ch names (Rule AV-02).
+func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, ch IncidentChange) error {
+	var (
+		id       string
+		from, to access.Status
+	)
+	switch {
+	case ch.StopClient != "":
+		id, from, to = ch.StopClient, access.Active, access.Suspended
+	case ch.ResumeClient != "":
+		id, from, to = ch.ResumeClient, access.Suspended, access.Active
+	default:
+		return nil
+	}
+	q := `UPDATE clients SET status = $1 WHERE client_id = $2 AND status = $3`
+	args := []any{string(to), id, string(from)}
+	if ch.StopClient != "" {
+		// Only a client of the organisations the case may stop.
+		if len(ch.StopClientOrgs) == 0 {
+			return fmt.Errorf("client %s: no organisation it may belong to: %w", id, ErrConflict)
+		}
+		var ps []string
+		for _, o := range ch.StopClientOrgs {
+			args = append(args, o)
+			ps = append(ps, fmt.Sprintf("$%d", len(args)))
+		}
+		q += ` AND orgnr IN (` + strings.Join(ps, ", ") + `)`
+	}
+	r, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("client %s: %w", id, err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return fmt.Errorf("client %s is not %s: %w", id, from, ErrConflict)
+	}
+	return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
+}
+
+// incidentPersonNotice records the notice to one person, unless the person
+// has one on the case already, and e-mails it to the person's address in
+// the portal if there is one; it returns the letters queued.
+func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, error) {
+	var email string
+	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL ORDER BY created_at LIMIT 1`, p.PID).Scan(&email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("person notice address: %w", err)
+	}
+	delivery := DeliveryPortal
+	if email != "" {
+		delivery = DeliveryEmail
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO incident_person_notices (id, incident, person_pid, at, delivery, subject, body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident, person_pid) DO NOTHING`,
+		newID(), id, p.PID, micros(now), delivery, p.Subject, p.Body)
+	if err != nil {
+		return 0, fmt.Errorf("person notice: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 || email == "" {
+		return 0, nil
+	}
+	return 1, queueMail(ctx, tx, now, governance.Letter{Kind: LetterPersonNotice, To: email, Subject: p.Subject, Body: p.Body})
+}
+
+// IncidentPersonNotices are the notices to the person pid about breaches,
+// newest first, for the person's own page (Rule AV-06).
+func (db *DB) IncidentPersonNotices(ctx context.Context, pid string) ([]IncidentPersonNotice, error) {
+	rows, err := db.read.query(ctx, `SELECT incident, at, delivery, subject, body FROM incident_person_notices
+		WHERE person_pid = $1 ORDER BY at DESC, id`, pid)
+	if err != nil {
+		return nil, fmt.Errorf("person notices: %w", err)
+	}
+	defer rows.Close()
+	var out []IncidentPersonNotice
+	for rows.Next() {
+		var (
+			n  IncidentPersonNotice
+			at int64
+		)
+		if err := rows.Scan(&n.Incident, &at, &n.Delivery, &n.Subject, &n.Body); err != nil {
+			return nil, err
+		}
+		n.At = fromMicros(at)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// IncidentNoticeCounts is how many persons of case id were notified, by delivery (Rule AV-06).
+func (db *DB) IncidentNoticeCounts(ctx context.Context, id string) (map[string]int, error) {
+	rows, err := db.read.query(ctx, `SELECT delivery, COUNT(*) FROM incident_person_notices WHERE incident = $1 GROUP BY delivery`, id)
+	if err != nil {
+		return nil, fmt.Errorf("notice counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			d string
+			n int64
+		)
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		out[d] = int(n)
+	}
+	return out, rows.Err()
 }
 
 func optJSON(v any) (any, error) {

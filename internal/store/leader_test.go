@@ -40,22 +40,44 @@ func openNodes(t *testing.T, n int) []*DB {
 	return nodes
 }
 
-func TestLeaderSQLiteIsTheProcess(t *testing.T) {
-	db, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: fixedNow})
-	if err != nil {
-		t.Fatal(err)
+// On SQLite the process holding DATA/leader.lock leads: a second process on
+// the same directory (here a second handle) serves without leading, and
+// takes over when the first stops.
+func TestLeaderSQLiteIsOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	var dbs []*DB
+	for range 2 {
+		db, err := Open(context.Background(), Config{DataDir: dir, Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs = append(dbs, db)
 	}
-	defer db.Close()
+	var changes []bool
 	ctx, cancel := context.WithCancel(context.Background())
-	l := db.Lead(ctx, time.Second)
-	if !l.Leading() {
-		t.Fatal("the one SQLite process does not lead")
+	first := dbs[0].Lead(ctx, 50*time.Millisecond, func(leading bool) { changes = append(changes, leading) })
+	waitFor(t, "the first process leads", first.Leading)
+	term, ok := first.Term(context.Background())
+	if !ok || term.Err() != nil {
+		t.Fatalf("term: %v %v", ok, term)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	second := dbs[1].Lead(ctx2, 50*time.Millisecond, nil)
+	waitFor(t, "the second tries", func() bool { return second.attempts.Load() >= 3 })
+	if second.Leading() {
+		t.Fatal("two processes lead one SQLite directory")
 	}
 	cancel()
-	<-l.Done()
-	if l.Leading() {
-		t.Fatal("still leading after its context ended")
+	<-first.Done()
+	if first.Leading() || term.Err() == nil {
+		t.Fatal("still leading, or its term goes on, after its context ended")
 	}
+	if len(changes) != 2 || !changes[0] || changes[1] {
+		t.Fatalf("told of %v, want [true false]", changes)
+	}
+	waitFor(t, "the second takes over", second.Leading)
 }
 
 // Exactly one of three nodes leads; when the leader's session dies (its
@@ -68,7 +90,7 @@ func TestLeaderOneNodeAndTakeover(t *testing.T) {
 	for _, db := range nodes {
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
-		l := db.Lead(ctx, 100*time.Millisecond)
+		l := db.Lead(ctx, 100*time.Millisecond, nil)
 		ls, stops[l] = append(ls, l), cancel
 	}
 	stopped := func(l *Leader) bool {
@@ -109,7 +131,8 @@ func TestLeaderOneNodeAndTakeover(t *testing.T) {
 	}
 	settle()
 	old := leader()
-	if !old.Confirm(context.Background()) {
+	oldTerm, ok := old.Term(context.Background())
+	if !ok {
 		t.Fatal("the leader does not confirm its lock")
 	}
 
@@ -121,6 +144,10 @@ func TestLeaderOneNodeAndTakeover(t *testing.T) {
 	// Confirm, the check before each single-run job, sees the loss at once.
 	if old.Confirm(context.Background()) {
 		t.Fatal("the old leader confirms a lock its ended session held")
+	}
+	// And its term ends: a job running under it stops.
+	if oldTerm.Err() == nil {
+		t.Fatal("the old leader's term goes on after its session ended")
 	}
 	waitFor(t, "another node to lead", func() bool {
 		for _, l := range ls {

@@ -169,6 +169,11 @@ func (db *DB) RemindToSubscribe(ctx context.Context, consumer string, every time
 	queued := false
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// Two nodes' runs overlapping (a leader's last round beside the next
+		// one's first) check and queue one at a time: one reminder.
+		if err := db.takeTurns(ctx, tx, "remind-subscribe:"+consumer); err != nil {
+			return err
+		}
 		var subscribed int
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT

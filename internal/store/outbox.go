@@ -24,7 +24,8 @@ func queueMail(ctx context.Context, tx *sql.Tx, now time.Time, ms ...governance.
 			return fmt.Errorf("queue mail: %w", err)
 		}
 	}
-	return nil
+	// Issue 14, item 7: each letter to an organisation is also post in its inbox.
+	return letterCorrespondences(ctx, tx, now, ms)
 }
 
 const mailColumns = `id, consumer, kind, to_addr, subject, body, created_at, sent_at, attempts, last_error`

@@ -194,3 +194,29 @@ func (db *DB) SenderDelegations(ctx context.Context, technical ident.Orgnr) ([]p
 	}
 	return out, rows.Err()
 }
+
+// PostSenders lists the registered senders, those that left too, by organisation number.
+func (db *DB) PostSenders(ctx context.Context) ([]post.Sender, error) {
+	rows, err := db.read.query(ctx, `SELECT body, left_at FROM post_senders ORDER BY orgnr`)
+	if err != nil {
+		return nil, fmt.Errorf("post senders: %w", err)
+	}
+	defer rows.Close()
+	var out []post.Sender
+	for rows.Next() {
+		var (
+			body string
+			left sql.NullInt64
+			s    post.Sender
+		)
+		if err := rows.Scan(&body, &left); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(body), &s); err != nil {
+			return nil, fmt.Errorf("post senders: %w", err)
+		}
+		s.LeftAt = optTime(left)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

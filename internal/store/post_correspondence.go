@@ -112,6 +112,12 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 				return err
 			}
 		}
+		// 1044: confidential post only to organisations someone with a key role can read it in (Rule DPV-03).
+		if req.Correspondence.IsConfidential {
+			if err := db.confidentialRecipientsOK(ctx, tx, req.RecipientOrgs()); err != nil {
+				return err
+			}
+		}
 		publish := now
 		if t := req.Correspondence.RequestedPublishTime; t != nil && t.After(now) {
 			publish = t.UTC()
@@ -137,11 +143,11 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 			id := newID()
 			status := post.StatusInitialized
 			if _, err := tx.ExecContext(ctx, `INSERT INTO post_correspondences (id, sender, technical, recipient, senders_reference, resource_id,
-				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, body_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14)`,
+				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, body_id, send_reminder)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15)`,
 				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, cat.ResourceID(),
 				c.MessageSender, micros(now), micros(publish), nullMicros(c.DueDateTime), boolInt(c.IsConfirmationNeeded),
-				boolInt(c.IsConfidential), int64(status), bodyID); err != nil {
+				boolInt(c.IsConfidential), int64(status), bodyID, boolInt(c.Notification != nil && c.Notification.SendReminder)); err != nil {
 				return fmt.Errorf("insert correspondence: %w", err)
 			}
 			if err := addStatus(ctx, tx, id, 0, post.StatusInitialized, now, post.BySystem); err != nil {
@@ -186,6 +192,39 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		return db.appendEvent(ctx, tx, audit.KindPost, string(in.Origin.Actual), actor, ev)
 	})
 	return out, err
+}
+
+// confidentialRecipientsOK refuses, as Altinn does with 1044, when one of
+// orgs has nobody with a key role that reads confidential post: in deling,
+// no active portal user holding the role holder's role (post.OrgRoles).
+func (db *DB) confidentialRecipientsOK(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) error {
+	b, err := json.Marshal(orgs)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.org, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE u.disabled_at IS NULL AND m.org IN (`+db.jsonArray("$1")+`)`, string(b))
+	if err != nil {
+		return fmt.Errorf("confidential recipients: %w", err)
+	}
+	defer rows.Close()
+	held := map[ident.Orgnr][]governance.Role{}
+	for rows.Next() {
+		var org, role string
+		if err := rows.Scan(&org, &role); err != nil {
+			return err
+		}
+		held[ident.Orgnr(org)] = append(held[ident.Orgnr(org)], governance.Role(role))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if p := post.ConfidentialRecipientOK(post.OrgRoles(held[org])); p != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 func boolInt(b bool) int64 {
@@ -264,11 +303,12 @@ type Correspondence struct {
 	NotificationsHistory []post.BulkNotification
 }
 
-// correspondenceColumns are read FROM post_correspondences; the body is the
-// shared one (post_bodies) unless the correspondence has its own.
+// correspondenceColumns are read FROM post_correspondences (aliased or not;
+// unqualified on purpose); the body is the shared one (post_bodies) unless
+// the correspondence has its own.
 const correspondenceColumns = `id, sender, technical, recipient, senders_reference, resource_id, message_sender,
 	created_at, publish_at, due_at, confirmation, confidential, current,
-	COALESCE((SELECT b.body FROM post_bodies b WHERE b.id = post_correspondences.body_id), post_correspondences.body)`
+	COALESCE((SELECT b.body FROM post_bodies b WHERE b.id = body_id), body)`
 
 func scanCorrespondence(row interface{ Scan(...any) error }) (Correspondence, error) {
 	var (

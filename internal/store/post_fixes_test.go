@@ -196,7 +196,7 @@ func TestPostNotifyNotStarvedByReadPost(t *testing.T) {
 			recips = append(recips, ident.SyntheticOrgnr(100000+i))
 		}
 		req := postRequest("old", recips...)
-		req.Correspondence.IsConfidential = true
+		req.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: post.ChannelEmail, EmailSubject: "s", EmailBody: "b", SendReminder: true}
 		got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
 		if err != nil {
 			t.Fatal(err)

@@ -127,12 +127,12 @@ func (db *DB) notifyDue(ctx context.Context, rules post.NotifyRules, now time.Ti
 	sent := func(kind string) string {
 		return `NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind = ` + kind + `)`
 	}
-	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c LEFT JOIN post_bodies b ON b.id = c.body_id
+	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c
 		WHERE c.current >= $1 AND c.current NOT IN ($2, $3, $4, $5) AND `+published("$6")+`
 		AND (`+sent("$7")+`
 		  OR (NOT EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($8, $9))
 		    AND ((c.confidential = 1 AND `+published("$10")+` AND `+sent("$11")+`)
-		      OR (COALESCE(b.body, c.body) LIKE '%"sendReminder":true%' AND `+published("$12")+` AND `+sent("$13")+`))))
+		      OR (c.send_reminder = 1 AND `+published("$12")+` AND `+sent("$13")+`))))
 		ORDER BY c.publish_at, c.id LIMIT `+strconv.Itoa(notifyBatch),
 		int64(post.StatusPublished), int64(post.StatusPurgedByRecipient), int64(post.StatusPurgedByAltinn), int64(post.StatusReserved), int64(post.StatusFailed),
 		micros(now), string(post.NotifyMain),

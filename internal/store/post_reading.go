@@ -108,3 +108,75 @@ func (db *DB) postDelegations(ctx context.Context, q string, arg string) ([]Post
 	}
 	return out, rows.Err()
 }
+
+// InboxEntry is a correspondence as an organisation's inbox lists it:
+// without history or attachments, with whether it was read.
+type InboxEntry struct {
+	Correspondence
+	Read      bool // read or confirmed: in the archive
+	Confirmed bool
+}
+
+// PostInbox is what org received and may see now, newest publish time first,
+// at most post.ListLimit, in one query: who of org's people may read which
+// is the caller's to decide (post.MayRead).
+func (db *DB) PostInbox(ctx context.Context, org ident.Orgnr) ([]InboxEntry, error) {
+	rows, err := db.read.query(ctx, `SELECT `+correspondenceColumns+`,
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3)),
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = $3)
+		FROM post_correspondences c WHERE c.recipient = $1 AND c.publish_at <= $4
+		ORDER BY c.publish_at DESC, c.id DESC LIMIT `+fmt.Sprint(post.ListLimit),
+		string(org), int64(post.StatusRead), int64(post.StatusConfirmed), micros(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("post inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []InboxEntry
+	for rows.Next() {
+		var e InboxEntry
+		c, err := scanCorrespondence(scanWith(rows, &e.Read, &e.Confirmed))
+		if err != nil {
+			return nil, err
+		}
+		if e.Correspondence = c; c.Status.VisibleToRecipient() {
+			out = append(out, e)
+		}
+	}
+	return out, rows.Err()
+}
+
+// CorrespondenceHeads are the correspondences of ids that exist, without
+// history, attachments or notifications, in one query: enough to decide who
+// may see them.
+func (db *DB) CorrespondenceHeads(ctx context.Context, ids []string) ([]Correspondence, error) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.query(ctx, `SELECT `+correspondenceColumns+` FROM post_correspondences WHERE id IN (`+db.jsonArray("$1")+`)`, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("correspondence heads: %w", err)
+	}
+	defer rows.Close()
+	var out []Correspondence
+	for rows.Next() {
+		c, err := scanCorrespondence(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// scanWith scans a row's columns and then extra.
+type rowScanner interface{ Scan(...any) error }
+
+func scanWith(r rowScanner, extra ...any) rowScanner { return extraScan{r, extra} }
+
+type extraScan struct {
+	r     rowScanner
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extra...)...) }

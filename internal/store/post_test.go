@@ -15,6 +15,7 @@ import (
 
 	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 	"deling/internal/register"
@@ -92,6 +93,41 @@ func postRequest(ref string, recipients ...ident.Orgnr) *post.InitializeRequest 
 func initPost(t *testing.T, db *DB, origin post.Origin, req *post.InitializeRequest, rules post.QuotaRules) (PostInitialized, error) {
 	t.Helper()
 	return db.InitializeCorrespondences(context.Background(), PostInit{Origin: origin, Request: req, Quota: rules, Loc: oslo(t)}, "test")
+}
+
+// keyRoleHolder gives org a portal user with the role holder's role: a key
+// role holder who reads confidential post (Rule DPV-03, post.PortalRoles).
+func keyRoleHolder(t *testing.T, db *DB, org ident.Orgnr) governance.User {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), governance.User{Email: "leder-" + string(org) + "@example.no", Navn: "Daglig leder"}, "",
+		[]governance.Membership{{Org: string(org), Role: governance.Rolleinnehaver}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Rule DPV-03 (1044): confidential post is refused whole when a recipient
+// has nobody with a key role; nothing is stored.
+func TestPostConfidentialNeedsKeyRole_DPV03(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		keyRoleHolder(t, db, postRecipA)
+		req := postRequest("taus", postRecipA, postRecipB)
+		req.Correspondence.IsConfidential = true
+		_, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+		var p *post.Problem
+		if !errors.As(err, &p) || p.Code != post.CodeConfidentialNoKeyRole {
+			t.Fatalf("to an organisation without a key role holder: %v", err)
+		}
+		if n, _ := db.PostSent(context.Background(), postSenderOrg, clock.t.Add(-time.Hour), clock.t.Add(time.Hour)); n != 0 {
+			t.Fatalf("%d stored after the refusal", n)
+		}
+		keyRoleHolder(t, db, postRecipB)
+		if got, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil || len(got.Correspondences) != 2 {
+			t.Fatalf("with key role holders in both: %+v %v", got, err)
+		}
+	})
 }
 
 func self(org ident.Orgnr) post.Origin { return post.Origin{Technical: org, Actual: org} }
@@ -408,6 +444,7 @@ func TestPostNotifications_DPV06(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
 		registerSender(t, db, postSenderFor(postSenderOrg))
+		keyRoleHolder(t, db, postRecipA)
 		req := postRequest("varsel", postRecipA)
 		req.Correspondence.IsConfidential = true
 		req.Correspondence.Content.MessageTitle = "Hemmelig tittel"
@@ -456,6 +493,46 @@ func TestPostNotifications_DPV06(t *testing.T) {
 		c, err := db.Correspondence(ctx, got.Correspondences[0].ID)
 		if err != nil || len(c.NotificationsHistory) != 2 || !c.NotificationsHistory[1].IsReminder {
 			t.Fatalf("notification history: %+v, %v", c.NotificationsHistory, err)
+		}
+	})
+}
+
+// Rule DPV-06: ordinary post is reminded of after 7 days unread only when
+// the sender asked (sendReminder, kept as a column), never otherwise.
+func TestPostReminderAsked_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		asked := postRequest("med-revarsel", postRecipA)
+		asked.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: "Email", SendReminder: true,
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "a@example.no"}}}
+		silent := postRequest("uten-revarsel", postRecipA)
+		silent.Correspondence.Notification = &post.NotificationRequest{NotificationChannel: "Email",
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "b@example.no"}}}
+		for _, req := range []*post.InitializeRequest{asked, silent} {
+			if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		clock.t = clock.t.Add(8 * 24 * time.Hour)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := db.PendingMail(ctx, 100, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range ls {
+			got = append(got, l.To+": "+strings.SplitN(l.Subject, ":", 2)[0])
+		}
+		slices.Sort(got)
+		want := []string{"a@example.no: Ny digital post fra " + string(postSenderOrg), "a@example.no: Påminnelse", "b@example.no: Ny digital post fra " + string(postSenderOrg)}
+		if !slices.Equal(got, want) {
+			t.Fatalf("mail %q, want %q", got, want)
 		}
 	})
 }
@@ -624,6 +701,48 @@ func TestPostPublishOnce_DPV06(t *testing.T) {
 		}
 		if mails, err := db.PendingMail(ctx, 100, 5); err != nil || len(mails) != 20 {
 			t.Fatalf("%d mails, want 20: %v", len(mails), err)
+		}
+	})
+}
+
+// Issue 14 item 7, Rules DPV-03, DPV-06: a letter queued to an organisation
+// — to each of its addresses — is one correspondence from the register in
+// its inbox, published, its e-mails recorded as the notification so that
+// publication sends none more; a post notification and a letter to no
+// organisation are not post.
+func TestPostLettersAreCorrespondences_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		letter := governance.Letter{Consumer: string(postRecipA), Kind: governance.LetterSuspension, Subject: "Tilgangen er suspendert",
+			Body: "Tilgangen er suspendert fordi vilkårene er brutt."}
+		a, b := letter, letter
+		a.To, b.To = "a@example.no", "b@example.no"
+		if err := db.QueueMail(ctx, a, b,
+			governance.Letter{Consumer: string(postRecipA), Kind: LetterPost, To: "a@example.no", Subject: "Ny digital post"},
+			governance.Letter{Kind: governance.LetterActivation, To: "c@example.no", Subject: "Aktiver"}); err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.PostInbox(ctx, postRecipA)
+		if err != nil || len(in) != 1 {
+			t.Fatalf("inbox: %+v %v", in, err)
+		}
+		c := in[0]
+		if c.Sender != RegisterSender || c.Body.Content.MessageTitle != letter.Subject || c.Status != post.StatusPublished || c.Read {
+			t.Fatalf("the letter as post: %+v", c)
+		}
+		full, err := db.Correspondence(ctx, c.ID)
+		if err != nil || len(full.NotificationsHistory) != 2 {
+			t.Fatalf("its notifications: %+v %v", full.NotificationsHistory, err)
+		}
+		before, _ := db.PendingMail(ctx, 100, 5)
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := db.PendingMail(ctx, 100, 5); len(after) != len(before) {
+			t.Fatalf("publication sent more mail: %d → %d", len(before), len(after))
+		}
+		if n := countCorrespondences(t, db); n != 1 {
+			t.Fatalf("%d correspondences, want 1", n)
 		}
 	})
 }

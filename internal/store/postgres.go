@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,18 +24,69 @@ func isPostgresURL(u string) bool {
 
 // openPostgres opens the one pool that reads and writes everything on
 // PostgreSQL, and checks that the server answers.
-func openPostgres(ctx context.Context, url string) (*pool, error) {
-	pg, err := sql.Open("pgx", url)
+func openPostgres(ctx context.Context, rawURL string) (*pool, error) {
+	// Parsed as a URL first: a password with an unencoded @ or : is then
+	// what its writer meant (net/url splits the user part at the last @,
+	// pgx at the first), and the URL handed on is encoded properly.
+	connURL := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		connURL = u.String()
+	}
+	pg, err := sql.Open("pgx", connURL)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %s", redact(err.Error(), rawURL))
 	}
 	pg.SetMaxOpenConns(32)
 	pg.SetMaxIdleConns(32)
 	if err := pg.PingContext(ctx); err != nil {
 		pg.Close()
-		return nil, fmt.Errorf("PostgreSQL: %s", oneLine(err))
+		return nil, fmt.Errorf("PostgreSQL: %s", redact(oneLine(err), rawURL))
 	}
 	return &pool{DB: pg}, nil
+}
+
+// redact removes from msg every piece of the URL's user part that could be
+// (part of) a password: the password as written and as encoded, and each
+// fragment of the raw user part between @ and : — a driver that split it
+// elsewhere names such a fragment as a host.
+func redact(msg, rawURL string) string {
+	var secrets []string
+	username := ""
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		username = u.User.Username()
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+	}
+	if q := strings.Index(rawURL, "?"); q >= 0 {
+		if v, err := url.ParseQuery(rawURL[q+1:]); err == nil && v.Get("password") != "" {
+			secrets = append(secrets, v.Get("password"))
+		}
+	}
+	if rest, ok := strings.CutPrefix(rawURL, "postgres://"); ok || strings.HasPrefix(rawURL, "postgresql://") {
+		if !ok {
+			rest = strings.TrimPrefix(rawURL, "postgresql://")
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user := rest[:at]
+			if user != username {
+				secrets = append(secrets, user)
+			}
+			for i, f := range strings.FieldsFunc(user, func(r rune) bool { return r == '@' || r == ':' }) {
+				if i > 0 || f != username { // the user name is no secret, and says who tried
+					secrets = append(secrets, f)
+				}
+			}
+		}
+	}
+	// Longest first, so that a fragment does not spoil the whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, sec := range secrets {
+		if len(sec) >= 3 {
+			msg = strings.ReplaceAll(msg, sec, "…")
+		}
+	}
+	return msg
 }
 
 // oneLine is an error's message on one line: pgx lists every address it

@@ -14,7 +14,7 @@ import (
 // SuspendConsumer suspends (Rule AA-25), followed by what was breached. What
 // ResumeConsumer resumes is told by the grant's suspension cause
 // (access.SuspendedByRegister), never by this text.
-const ReasonSuspended = "suspendert (AA-25): "
+const ReasonSuspended = "suspendert: "
 
 // SuspendConsumer suspends every active grant of the consumer at once (Rule
 // AA-25: on a breach of the terms) and queues the written notice to every

@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"testing"
-
-	"github.com/pressly/goose/v3"
 
 	"deling/internal/access"
 	"deling/internal/governance"
@@ -115,15 +112,7 @@ func TestResumeOnlyRegisterSuspensions(t *testing.T) {
 func TestMigrateSuspensionCause(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		fsys, err := fs.Sub(migrations, "migrations/main")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dialect := goose.DialectSQLite3
-		if db.Engine() == Postgres {
-			dialect = goose.DialectPostgres
-		}
-		p, err := goose.NewProvider(dialect, db.write.DB, fsys, goose.WithTableName("goose_db_version"))
+		p, err := db.migrations("migrations/main", "goose_db_version", db.write)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,10 +120,11 @@ func TestMigrateSuspensionCause(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows := []struct{ id, status, reason string }{
-			{"g1", "suspended", ReasonSuspended + "brudd på vilkår"},
+			// The prefix the register wrote before migration 10 (ReasonSuspended has no rule ID since).
+			{"g1", "suspended", "suspendert (AA-25): brudd på vilkår"},
 			{"g2", "suspended", "suspendert av forvalter i CLI"},
 			{"g3", "active", ""},
-			{"g4", "ended", ReasonSuspended + "brudd"},
+			{"g4", "ended", "suspendert (AA-25): brudd"},
 			{"g5", "suspended", "Suspendert (AA-25): med stor S"},
 		}
 		for _, r := range rows {

@@ -11,10 +11,10 @@ import (
 )
 
 // ReasonTerminated is the status reason of grants a consumer ended itself (Rule AA-26).
-const ReasonTerminated = "avsluttet av konsumenten (AA-26)"
+const ReasonTerminated = "avsluttet av konsumenten"
 
 // ReasonCeased is the status reason of grants of an organisation that ceased in Enhetsregisteret (Rule AA-26).
-const ReasonCeased = "opphørt i Enhetsregisteret (AA-26)"
+const ReasonCeased = "opphørt i Enhetsregisteret"
 
 // EndConsumerAccess ends all of a consumer's access at once (Rule AA-26):
 // every grant that is active or suspended ends with reason, every delegation
@@ -53,9 +53,11 @@ func (db *DB) endAccess(ctx context.Context, tx *sql.Tx, orgnr, reason, actor st
 	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Ended, "", reason, actor); err != nil {
 		return res, err
 	}
-	q := `SELECT id, consumer FROM delegations WHERE consumer = $1 AND status = 'active' ORDER BY created_at, id`
+	// Rule AA-26: suspended delegations (a stop order, Rule DPA-11) end too,
+	// so that no resumption gives a ceased party access again.
+	q := `SELECT id, consumer FROM delegations WHERE consumer = $1 AND status <> 'ended' ORDER BY created_at, id`
 	if asProcessor {
-		q = `SELECT id, consumer FROM delegations WHERE (consumer = $1 OR processor = $1) AND status = 'active' ORDER BY created_at, id`
+		q = `SELECT id, consumer FROM delegations WHERE (consumer = $1 OR processor = $1) AND status <> 'ended' ORDER BY created_at, id`
 	}
 	rows, err := tx.QueryContext(ctx, q, orgnr)
 	if err != nil {
@@ -77,7 +79,7 @@ func (db *DB) endAccess(ctx context.Context, tx *sql.Tx, orgnr, reason, actor st
 	}
 	delIDs := []string{}
 	for _, d := range dels {
-		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3`,
+		if _, err := tx.ExecContext(ctx, `UPDATE delegations SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $1`,
 			string(access.Ended), micros(db.now()), d.id); err != nil {
 			return res, fmt.Errorf("end delegation %s: %w", d.id, err)
 		}

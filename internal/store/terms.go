@@ -13,7 +13,7 @@ import (
 
 // ObjectionReason is the status reason of grants ended because an objection
 // to new terms could not be met (Rule AA-24).
-const ObjectionReason = "innsigelse mot vilkår (AA-24)"
+const ObjectionReason = "innsigelse mot vilkårene"
 
 const termsColumns = `id, kind, version, title, body, published_at, effective_from, published_by`
 

@@ -534,6 +534,10 @@ func TestValidation(t *testing.T) {
 		{"count empty", h.do("POST", tok, "/api/v2/arbeidssted/antall", map[string]any{"arbeidsstedIds": []string{}}), httperr.CodeNoID},
 	} {
 		p := tc.a.problem()
+		// Issue 16, item 8: the detail speaks Norwegian; the code stays for programs.
+		if tc.name == "check digit" && p.Detail != "Validering av arbeidstakerId feilet: det andre kontrollsifferet stemmer ikke." {
+			t.Errorf("check digit detail: %q", p.Detail)
+		}
 		if tc.a.status != 400 || p.Code != tc.code || tc.a.header.Get("Content-Type") != "application/problem+json" || p.CorrelationID == "" {
 			t.Errorf("%s: got %d %s, want 400 %s", tc.name, tc.a.status, tc.a.body, tc.code)
 		}

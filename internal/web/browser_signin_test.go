@@ -23,7 +23,7 @@ func TestBrowserSignIn(t *testing.T) {
 	b.screenshot("logg-inn")
 	b.fill("passord", testPassword)
 	b.press("Logg inn")
-	b.sees("Min side", "Administrator for Nettleserkommune ("+org+")")
+	b.sees("Min side", "Administrator for Nettleserkommune (org.nr. "+org+")")
 	b.doesNotSee("Saksbehandling")
 	b.screenshot("min-side")
 	b.signOut()

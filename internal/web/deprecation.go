@@ -2,12 +2,13 @@ package web
 
 import (
 	"context"
-	"deling/internal/governance"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"deling/internal/governance"
 )
 
 // The deprecations of API versions are kept in memory: apiHeaders runs on

@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
-	"time"
-
+	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/access"
 	"deling/internal/dpa"
@@ -122,5 +122,39 @@ func TestStopOrderRefusesProcessor(t *testing.T) {
 	}
 	if _, err := authserver.RequestToken(ctx, cf, h.srv.Client()); err == nil {
 		t.Fatal("a token after the end")
+	}
+}
+
+// Rules SK-04, AA-02 (minimisation): a processor gets only the packages
+// both the consumer's grant and its delegation give — through the API, the
+// consumer's own client sees the position details its grant gives, the
+// processor delegated only the basic package does not; a delegation that
+// gives none of the grant's packages gives nothing.
+func TestProcessorGetsOnlyDelegatedPackages(t *testing.T) {
+	h := newHarness(t)
+	consumer, _ := h.consumer("Minimeringskommune", grant(detailed, access.ByArbeidstaker))
+	processor := string(syntheticOrg(8_100_002))
+	h.delegate(consumer, processor, basic...)
+	p := h.employed(1)[0]
+
+	own := h.token(h.client(consumer))
+	if got := h.person(own, p.Ident, ""); got.status != 200 || !strings.Contains(string(got.body), "ansettelsesdetaljer") {
+		t.Fatalf("the consumer's own lookup: %d %s", got.status, got.body)
+	}
+	cf := h.client(processor)
+	cf.ConsumerOrg = consumer
+	got := h.person(h.token(cf), p.Ident, "")
+	if got.status != 200 || string(got.body) == "[]" || strings.Contains(string(got.body), "ansettelsesdetaljer") {
+		t.Fatalf("the processor delegated the basic package only: %d %s", got.status, got.body)
+	}
+
+	// A delegation of a package the grant does not give: nothing.
+	consumer2, _ := h.consumer("Minimeringskommune to", grant(basic, access.ByArbeidstaker))
+	processor2 := string(syntheticOrg(8_100_003))
+	h.delegate(consumer2, processor2, "permisjoner@1")
+	cf2 := h.client(processor2)
+	cf2.ConsumerOrg = consumer2
+	if got := h.person(h.token(cf2), p.Ident, ""); got.status != 403 || got.problem().Detail != lookup.Deny(access.DenyPackageNotDelegated).Text {
+		t.Fatalf("a delegation of no granted package: %d %s", got.status, got.body)
 	}
 }

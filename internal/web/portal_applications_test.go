@@ -359,7 +359,7 @@ func TestApplicationFlow(t *testing.T) {
 	if st := prod.lookup(cf, realPerson); st == http.StatusOK {
 		t.Fatal("production access survived a substantial change")
 	}
-	if p := admin.get("/portal/soknader/" + id); !p.has(governance.AppReplaced.Label()) || !p.has("AA-05") {
+	if p := admin.get("/portal/soknader/" + id); !p.has(governance.AppReplaced.Label()) || !p.has("Vesentlig endring av søknad") || p.has("AA-05") {
 		t.Fatal("the old application does not say it was replaced")
 	}
 	if p := cw.get("/portal/saker/" + changed); !p.has("Vesentlig endring") {

@@ -634,7 +634,7 @@ func TestEnhetsregisteretUpload(t *testing.T) {
 	if a := h.person(tok, person, ""); a.status != http.StatusOK {
 		t.Fatal("a malformed file ended access")
 	}
-	if p := upload(file); p.status != http.StatusOK || !p.has("Leste 2 enheter. 1 konsumenter") || !p.has("Slettet kommune ("+org+")") {
+	if p := upload(file); p.status != http.StatusOK || !p.has("Leste 2 enheter. 1 konsumenter") || !p.has("Slettet kommune (org.nr. "+org+")") {
 		t.Fatalf("upload: %d", p.status)
 	}
 	a := h.person(tok, person, "")

@@ -44,7 +44,7 @@ func TestSignIn(t *testing.T) {
 
 	t.Run("deny by default: a role's pages only", func(t *testing.T) {
 		b := h.signIn(admin)
-		if p := b.get("/portal"); p.status != http.StatusOK || !p.has("Administrator for Testkommune ("+org+")") {
+		if p := b.get("/portal"); p.status != http.StatusOK || !p.has("Administrator for Testkommune (org.nr. "+org+")") {
 			t.Fatalf("home: %d", p.status)
 		}
 		// A consumer's administrator is not the register's case worker: not in the menu.

@@ -1,7 +1,6 @@
 package channel
 
 import (
-	"strings"
 	"time"
 
 	"deling/internal/ident"
@@ -15,7 +14,7 @@ import (
 func (s *Shared) ParsePerson(v string) (string, string, bool) {
 	p, err := ident.ParsePerson(v)
 	if err != nil {
-		return "", strings.TrimPrefix(err.Error(), "ident: "), false
+		return "", ident.Norwegian(err), false
 	}
 	if why := refusalText[s.env.AdmitPerson(p)]; why != "" {
 		return "", why, false
@@ -28,7 +27,7 @@ func (s *Shared) ParsePerson(v string) (string, string, bool) {
 func (s *Shared) ParseOrgnr(v string) (string, string, bool) {
 	o, err := ident.ParseOrgnr(v)
 	if err != nil {
-		return "", "ugyldig organisasjonsnummer", false
+		return "", "ugyldig organisasjonsnummer: " + ident.Norwegian(err), false
 	}
 	switch s.env.AdmitOrgnr(o) {
 	case register.RealInTest:

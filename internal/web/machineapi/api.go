@@ -91,6 +91,18 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		c.done()
 		return nil, false
 	}
+	// Rule AV-02: a client stopped from a breach case is refused from its next call, whatever tokens it holds.
+	if active, err := s.db.ClientActive(ctx, claims.ClientID); err != nil || !active {
+		if err != nil {
+			s.log.Error("load client", "err", err, "correlation_id", c.rec.CorrelationID)
+			httperr.Write(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
+			c.done()
+			return nil, false
+		}
+		c.fail(http.StatusForbidden, "", "client-stopped", "Klienten er stanset av registerforvalteren.")
+		c.done()
+		return nil, false
+	}
 	c.in.Catalogue = s.catalogue
 	// Rule AA-15: the consumer's rate limit, with a block for one that keeps exceeding it.
 	v := s.limits.allow(ctx, claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())

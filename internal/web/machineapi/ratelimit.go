@@ -121,7 +121,9 @@ func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, no
 	b.mu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if sec := now.Unix(); w.start != sec {
+	// Only forward: a request that read the time before waiting for the lock
+	// counts in the window that is current, never resets to an older one.
+	if sec := now.Unix(); sec > w.start {
 		w.start, w.left, w.spent = sec, 0, false
 	}
 	if w.left == 0 && !w.spent {

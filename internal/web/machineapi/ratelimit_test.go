@@ -45,3 +45,23 @@ func TestSharedRateLimitAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// Rule AA-15: a request that read the clock before it waited for another's
+// claim never resets the budget to an older window (which would throw away
+// what was claimed and claim again).
+func TestSharedBudgetOnlyMovesForward(t *testing.T) {
+	var claims []int64
+	b := newSharedBudget(func(_ context.Context, _ string, window int64, n, _ int) (int, error) {
+		claims = append(claims, window)
+		return n, nil
+	})
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	for _, sec := range []int64{100, 99, 100, 99} {
+		if ok, err := b.allow(context.Background(), "310000019", 200, at(sec)); !ok || err != nil {
+			t.Fatalf("at %d: %v %v", sec, ok, err)
+		}
+	}
+	if len(claims) != 1 || claims[0] != 100 {
+		t.Fatalf("claims for windows %v, want one for 100", claims)
+	}
+}

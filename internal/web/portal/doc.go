@@ -5,8 +5,11 @@
 // (portal_consumers.go), consents, insight, web lookup and extracts
 // (portal_*.go, a file each) — and every feature in a package of its own,
 // mounted from features(): applications (søknader, case handling, vedtak,
-// grants), terms (bruksvilkår, objections, driftsmeldinger) and breach
-// (avvik). The menu (navigation) is one table beside the route table.
+// grants), terms (bruksvilkår, objections, driftsmeldinger), breach
+// (avvik), dpa (databehandleravtaler and the case workers' delegations), post
+// (digital post: inbox, Post/Arkiv, senders) and clients (API clients by public
+// key or certificate). The menu (navigation) is one table beside the route
+// table.
 //
 // What every page shares is package site: the visitor and its guards, the
 // signed-in wrapper, sessions (scs, in the database) and flash, the frame
@@ -22,6 +25,6 @@
 // static file). Nothing under it imports package web or package machineapi.
 //
 // About 2,600 lines of non-test code (site about 630, applications 1,200,
-// terms 880, breach 1,550). Contacts and users (portal_consumers.go, about
+// terms 880, breach 1,550, dpa 1,270). Contacts and users (portal_consumers.go, about
 // 1,050) is the next to move when this package grows again.
 package portal

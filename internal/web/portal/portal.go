@@ -208,10 +208,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *site.Visitor) e
 		site.Frame
 		Roles []string
 	}{Frame: s.Frame(r, v, "Min side")}
-	names := map[string]string{}
-	for _, o := range v.Orgs {
-		names[o.Orgnr] = o.Navn + " (" + o.Orgnr + ")"
-	}
 	for _, m := range v.Memberships {
 		switch {
 		case m.Org == governance.AuthorityOrg:
@@ -219,7 +215,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *site.Visitor) e
 		case m.Org == "":
 			p.Roles = append(p.Roles, m.Role.Label())
 		default:
-			p.Roles = append(p.Roles, m.Role.Label()+" for "+names[m.Org])
+			name, err := s.OrgName(r.Context(), m.Org)
+			if err != nil {
+				return err
+			}
+			p.Roles = append(p.Roles, m.Role.Label()+" for "+site.OrgLabel(name, m.Org))
 		}
 	}
 	s.Render(w, r, "home.html", p)

@@ -52,12 +52,12 @@ func (s *Server) renderConsents(w http.ResponseWriter, r *http.Request, v *site.
 	}
 	p := consentsPage{Frame: s.Frame(r, v, "Samtykker"), Requests: reqs, Form: f,
 		MinDate: now.In(s.Oslo).Format(time.DateOnly), MaxDate: s.lastConsentDate(now).Format(time.DateOnly),
-		MaxDateText: s.lastConsentDate(now).Format("02.01.2006"), MaxDays: int(s.rules.ConsentMaxValidity / (24 * time.Hour))}
+		MaxDateText: s.OsloDate(s.lastConsentDate(now)), MaxDays: int(s.rules.ConsentMaxValidity / (24 * time.Hour))}
 	for _, c := range cs {
 		row := consentRow{ID: c.ID, Consumer: c.Consumer, ConsumerName: s.consumerName(r, c.Consumer), Purpose: c.Purpose,
-			Given: s.osloDate(c.GivenAt), Expires: s.osloDate(c.ExpiresAt.Add(-time.Microsecond)), State: c.State(now)}
+			Given: s.OsloDate(c.GivenAt), Expires: s.OsloDate(c.ExpiresAt.Add(-time.Microsecond)), State: c.State(now)}
 		if c.WithdrawnAt != nil {
-			row.Withdrawn = s.osloDate(*c.WithdrawnAt)
+			row.Withdrawn = s.OsloDate(*c.WithdrawnAt)
 		}
 		row.Active = row.State == governance.ConsentActive
 		row.StateColor = map[governance.ConsentState]string{governance.ConsentActive: "success", governance.ConsentExpired: "neutral",
@@ -135,7 +135,7 @@ func (s *Server) giveConsent(w http.ResponseWriter, r *http.Request, v *site.Vis
 		return err
 	}
 	s.Flash(r, "Samtykket er gitt til "+s.consumerName(r, given.Consumer)+" for formålet «"+given.Purpose+"», til og med "+
-		s.osloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
+		s.OsloDate(given.ExpiresAt.Add(-time.Microsecond))+".")
 	site.Redirect(w, r, "/portal/samtykker")
 	return nil
 }

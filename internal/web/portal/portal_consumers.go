@@ -64,19 +64,17 @@ func (f lifeForm) Summary() []site.Field {
 // Bad reports whether the form has errors.
 func (f lifeForm) Bad() bool { return len(f.Errors) > 0 }
 
-func (s *Server) osloDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// consumerName is an organisation's name, or "org.nr. …" when deling knows none.
+func (s *Server) consumerName(r *http.Request, orgnr string) string {
+	if name, err := s.OrgName(r.Context(), orgnr); err == nil && name != "" {
+		return name
 	}
-	return t.In(s.Oslo).Format("02.01.2006")
+	return site.OrgLabel("", orgnr)
 }
 
-// consumerName is the consumer's name, or its orgnr when it has none.
-func (s *Server) consumerName(r *http.Request, orgnr string) string {
-	if c, err := s.DB.Consumer(r.Context(), orgnr); err == nil && c.Navn != "" {
-		return c.Navn
-	}
-	return orgnr
+// orgLabel is an organisation's name with its number (site.OrgLabel).
+func (s *Server) orgLabel(r *http.Request, orgnr string) string {
+	return site.OrgLabel(s.consumerName(r, orgnr), orgnr)
 }
 
 // ---- Contact persons (Rule AA-06) ----
@@ -281,11 +279,11 @@ func (s *Server) userRows(r *http.Request, org string) ([]lifeUserRow, int, erro
 	rows := make([]lifeUserRow, 0, len(members))
 	for _, m := range members {
 		row := lifeUserRow{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email,
-			LastReviewed: s.osloDate(governance.LastReviewed(m.Roles)),
+			LastReviewed: s.OsloDate(governance.LastReviewed(m.Roles)),
 			Due:          governance.MembershipsDue(m.Roles, now, s.rules.ReviewEvery)}
 		for _, ms := range m.Roles {
-			row.Roles = append(row.Roles, lifeUserRole{Role: ms.Role, Label: ms.Role.Label(), Given: s.osloDate(ms.CreatedAt),
-				Reviewed: s.osloDate(ms.ReviewedAt), Due: governance.ReviewDue(ms.ReviewedAt, now, s.rules.ReviewEvery)})
+			row.Roles = append(row.Roles, lifeUserRole{Role: ms.Role, Label: ms.Role.Label(), Given: s.OsloDate(ms.CreatedAt),
+				Reviewed: s.OsloDate(ms.ReviewedAt), Due: governance.ReviewDue(ms.ReviewedAt, now, s.rules.ReviewEvery)})
 		}
 		if row.Due {
 			due++
@@ -367,10 +365,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, v *site.Visitor
 			what = "Velg et passord for å ta kontoen i bruk. Da får du rollen:"
 		}
 		return governance.Letter{Subject: "Invitasjon til Aa-registerets portal", Body: fmt.Sprintf("Hei %s,\n\n"+
-			"%s har invitert deg til rollen %s for %s (org.nr. %s) i Aa-registerets portal for deling av opplysninger.\n\n"+
+			"%s har invitert deg til rollen %s for %s i Aa-registerets portal for deling av opplysninger.\n\n"+
 			"%s\n%s\n\nLenken kan brukes én gang og virker til %s. "+
 			"Har du ikke ventet denne e-posten, eller vil du ikke ha rollen, kan du se bort fra den: da skjer ingenting.\n",
-			name, v.User.Navn, role.Label(), v.OrgName, v.Org, what, link, s.OsloTime(expires))}
+			name, v.User.Navn, role.Label(), site.OrgLabel(v.OrgName, v.Org), what, link, s.OsloTime(expires))}
 	}
 	_, err := s.DB.InviteUser(r.Context(), store.Invitation{User: governance.User{Email: email, Navn: navn}, Org: v.Org, Role: role,
 		TokenHash: hash, ExpiresAt: expires, Limit: InvitationsPerDay, Letter: letter}, v.Actor())
@@ -510,7 +508,7 @@ func (s *Server) renderActivation(w http.ResponseWriter, r *http.Request, p stor
 	}
 	page := activationPage{Frame: s.Frame(r, nil, title), Navn: p.User.Navn, Email: p.User.Email, Accept: !p.SetPassword, Form: f}
 	if p.Org != "" {
-		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.consumerName(r, p.Org)
+		page.RoleLabel, page.Org, page.OrgName = p.Role.Label(), p.Org, s.orgLabel(r, p.Org)
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
@@ -656,9 +654,9 @@ func (s *Server) lifeGrantRows(gs []access.Grant) []lifeGrantRow {
 	out := make([]lifeGrantRow, 0, len(gs))
 	now := s.Now()
 	for _, g := range gs {
-		row := lifeGrantRow{Grant: g, From: s.osloDate(g.ValidFrom)}
+		row := lifeGrantRow{Grant: g, From: s.OsloDate(g.ValidFrom)}
 		if g.ValidTo != nil {
-			row.To = s.osloDate(*g.ValidTo)
+			row.To = s.OsloDate(*g.ValidTo)
 		}
 		st := g.Status
 		if st == access.Active && !g.ActiveAt(now) {
@@ -674,7 +672,7 @@ func (s *Server) lifeDelegationRows(r *http.Request, ds []access.Delegation) []l
 	out := make([]lifeDelegationRow, 0, len(ds))
 	for _, d := range ds {
 		row := lifeDelegationRow{Delegation: d, ConsumerName: s.consumerName(r, d.Consumer), ProcessorName: s.consumerName(r, d.Processor),
-			From: s.osloDate(d.ValidFrom)}
+			From: s.OsloDate(d.ValidFrom)}
 		row.StatusLabel, _ = lifeStatus(d.Status)
 		out = append(out, row)
 	}
@@ -799,7 +797,7 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 	now := s.Now()
 	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n"+
 		"Registerforvalteren har suspendert virksomhetens tilgang til Aa-registeret fra %s, med virkning straks. "+
-		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen (regel AA-25).\n\n"+
+		"Grunnen er brudd på bruksvilkårene, som gir registerforvalteren rett til å suspendere tilgangen.\n\n"+
 		"Dette er bruddet:\n%s\n\n"+
 		"Hva betyr dette?\nAlle virksomhetens tilganger er stengt til videre, også oppslag som en databehandler gjør på vegne av virksomheten. "+
 		"Oppslag i API-et blir avvist.\n\n"+
@@ -894,7 +892,8 @@ func (s *Server) renderTermination(w http.ResponseWriter, r *http.Request, v *si
 	p.Grants = s.lifeGrantRows(live)
 	var liveDels []access.Delegation
 	for _, d := range dels {
-		if d.Status == access.Active {
+		// Rule AA-26: a suspended delegation (a stop order, DPA-11) ends with the access too.
+		if d.Status == access.Active || d.Status == access.Suspended {
 			liveDels = append(liveDels, d)
 		}
 	}
@@ -934,10 +933,10 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request, v *site.Visit
 		ended = []string{"- ingen aktive vedtak"}
 	}
 	now := s.Now()
-	body := fmt.Sprintf("Til %s (org.nr. %s)\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen (regel AA-26).\n\n"+
+	body := fmt.Sprintf("Til %s\n\n%s avsluttet %s all virksomhetens tilgang til Aa-registeret i portalen.\n\n"+
 		"Disse vedtakene er avsluttet:\n%s\n\nAlle databehandlere som handlet på vegne av virksomheten, har også mistet tilgangen. "+
 		"Oppslag i API-et blir avvist fra nå av. Vil virksomheten ha tilgang igjen, må den sende en ny søknad.\n",
-		v.OrgName, v.Org, v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
+		site.OrgLabel(v.OrgName, v.Org), v.User.Navn, s.OsloTime(now), strings.Join(ended, "\n"))
 	receipt := governance.Letter{Kind: governance.LetterTermination, Subject: "Kvittering: tilgangen til Aa-registeret er avsluttet", Body: body}
 	letters := []governance.Letter{receipt} // to every contact person
 	contacts, err := s.DB.Contacts(ctx, v.Org)
@@ -983,10 +982,10 @@ func (s *Server) renderEnhetsregisteret(w http.ResponseWriter, r *http.Request, 
 	for _, run := range runs {
 		er := enhetRun{Source: run.Source, Started: s.OsloTime(run.StartedAt), Finished: s.OsloTime(run.FinishedAt), Failed: run.Error != "", Entries: run.Entries}
 		for _, o := range run.Ceased {
-			er.Ceased = append(er.Ceased, s.consumerName(r, o)+" ("+o+")")
+			er.Ceased = append(er.Ceased, s.orgLabel(r, o))
 		}
 		for _, o := range run.WindingUp {
-			er.WindingUp = append(er.WindingUp, s.consumerName(r, o)+" ("+o+")")
+			er.WindingUp = append(er.WindingUp, s.orgLabel(r, o))
 		}
 		p.Runs = append(p.Runs, er)
 	}

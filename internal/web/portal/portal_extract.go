@@ -68,6 +68,9 @@ type extractJobsData struct {
 	Running bool
 }
 
+// formatLabels name an extract's file format for people (issue 16, item 8: no codes).
+var formatLabels = map[string]string{"jsonl": "JSON lines", "csv": "CSV"}
+
 type extractRow struct {
 	ID, Status, Format, Created, Expires, Error string
 	Enhet                                       string
@@ -94,11 +97,11 @@ func (s *Server) extractJobs(ctx context.Context, org string) (extractJobsData, 
 	now := s.Now()
 	var out extractJobsData
 	for _, j := range jobs {
-		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: j.Format, Created: j.CreatedAt.In(s.Oslo).Format("02.01.2006 15:04"),
+		row := extractRow{ID: j.ID, Status: channel.StatusText(j, now), Format: formatLabels[j.Format], Created: s.OsloTime(j.CreatedAt),
 			Error: j.Error, Enhet: channel.UnitNames[j.Kind], Written: j.Written, UnitsDone: j.UnitsDone, UnitsTotal: j.UnitsTotal,
 			Done: j.Status == extract.StatusDone && !j.Expired(now), Active: j.Status.Active()}
 		if !j.ExpiresAt.IsZero() && !j.Expired(now) {
-			row.Expires = j.ExpiresAt.In(s.Oslo).Format("02.01.2006 15:04")
+			row.Expires = s.OsloTime(j.ExpiresAt)
 		}
 		if channel.BatchStateOf(j, 0, now) == channel.BatchReady {
 			for n := range j.Batches {

@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"deling/internal/access"
 	"deling/internal/audit"
+	"deling/internal/governance"
+	"deling/internal/lookup"
 	"deling/internal/store"
 	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
@@ -26,6 +30,27 @@ type insightPage struct {
 	Staff bool
 	Error string
 	Shown bool
+	// Names are the data processors' names, by orgnr (the insight gives their numbers).
+	Names map[string]string
+}
+
+// processorNames fills in the names of the data processors the insight names.
+func (s *Server) processorNames(r *http.Request, p *insightPage) error {
+	p.Names = map[string]string{}
+	for _, l := range p.Insight.Oppslag {
+		if l.Databehandler == "" {
+			continue
+		}
+		if _, ok := p.Names[l.Databehandler]; ok {
+			continue
+		}
+		name, err := s.OrgName(r.Context(), l.Databehandler)
+		if err != nil {
+			return err
+		}
+		p.Names[l.Databehandler] = name
+	}
+	return nil
 }
 
 // myInsight shows the signed-in person their insight.
@@ -37,7 +62,11 @@ func (s *Server) myInsight(w http.ResponseWriter, r *http.Request, v *site.Visit
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", v.User.PID, map[string]string{"innsyn": "person"}); err != nil {
 		return err // fail closed: no insight that is not logged
 	}
-	s.Render(w, r, "innsyn.html", insightPage{Frame: s.Frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true})
+	p := insightPage{Frame: s.Frame(r, v, "Innsyn: hvem har sett opplysningene dine"), Insight: in, Shown: true}
+	if err := s.processorNames(r, &p); err != nil {
+		return err
+	}
+	s.Render(w, r, "innsyn.html", p)
 	return nil
 }
 
@@ -94,6 +123,9 @@ func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *site.Vi
 		return err
 	}
 	p.Insight, p.Shown = in, true
+	if err := s.processorNames(r, &p); err != nil {
+		return err
+	}
 	s.Render(w, r, "innsyn.html", p)
 	return nil
 }
@@ -101,8 +133,53 @@ func (s *Server) staffInsight(w http.ResponseWriter, r *http.Request, v *site.Vi
 // ownLogPage is a consumer's own lookups, a page at a time.
 type ownLogPage struct {
 	site.Frame
-	Records []audit.Record
+	Records []logRow
 	Next    string
+}
+
+// logRow is a lookup of the log as the consumer's people read it: in
+// Norwegian, the log's codes (permit, deny, invalid-request) in words.
+type logRow struct {
+	Time               string
+	Channel, Operation string
+	Decision, Reason   string
+	Persons            int
+	CorrelationID      string
+}
+
+// logReasons are the log's reasons for a refusal that the access decision
+// did not make (lookup.DenyText has those), in words.
+var logReasons = map[string]string{
+	"invalid-request":      "ugyldig forespørsel",
+	"terms-not-confirmed":  "bruksvilkårene var ikke bekreftet",
+	lookup.ReasonNoConsent: "personen har ikke gitt samtykke",
+	lookup.ReasonError:     "feil i registeret",
+	"missing-scope":        "tokenet mangler tilgangen (scope) som trengs",
+	"not-found":            "fant ikke det som ble bedt om",
+	"expired":              "uttrekket er utløpt",
+	"not-ready":            "uttrekket er ikke klart ennå",
+	"failed":               "uttrekket feilet",
+	"extracts-off":         "uttrekk er slått av",
+	"too-many-extracts":    "for mange uttrekk samtidig",
+}
+
+// logRowOf is one record of the consumer's log in words.
+func (s *Server) logRowOf(rec audit.Record) logRow {
+	row := logRow{Time: s.OsloSeconds(rec.Time), Channel: governance.ChannelLabel(access.Channel(rec.Channel)), Operation: rec.Operation,
+		Persons: len(rec.Returned), CorrelationID: rec.CorrelationID, Decision: "Avvist"}
+	if rec.Decision == audit.Permit {
+		row.Decision = "Tillatt"
+	}
+	if rec.Reason != "" {
+		if t, ok := lookup.DenyText(access.Reason(rec.Reason)); ok {
+			row.Reason = strings.TrimSuffix(t, ".")
+		} else if t, ok := logReasons[rec.Reason]; ok {
+			row.Reason = t
+		} else {
+			row.Reason = "annen grunn"
+		}
+	}
+	return row
 }
 
 // ownLog shows the organisation's newest lookups, oldest first within the page; ?side= pages on.
@@ -125,7 +202,7 @@ func (s *Server) ownLog(w http.ResponseWriter, r *http.Request, v *site.Visitor)
 	p := ownLogPage{Frame: s.Frame(r, v, "Oppslagslogg")}
 	for _, sr := range recs {
 		if sr.Record.Kind == audit.KindLookup {
-			p.Records = append(p.Records, sr.Record.ForConsumer())
+			p.Records = append(p.Records, s.logRowOf(sr.Record.ForConsumer()))
 		}
 	}
 	if len(recs) == q.Limit {

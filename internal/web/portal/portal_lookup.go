@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,26 @@ type lookupPage struct {
 	Next       string // keyset cursor of the next page, sent back in a POST form
 	Page       int
 	Denied     string
+	Columns    lookupColumns
+}
+
+// lookupColumns are the columns of arbeidsforhold the page shows: only those
+// the grant's packages give (issue 16, item 11), never an empty column for an
+// element the consumer may not see.
+type lookupColumns struct{ Type, Yrke, Stilling, Periode bool }
+
+// columnsOf are the columns a decision's packages give.
+func columnsOf(cat *access.Catalogue, d access.Decision) lookupColumns {
+	has := map[string]bool{}
+	for _, ref := range d.Packages {
+		if p, err := cat.Resolve(ref); err == nil {
+			for _, e := range p.Elements {
+				has[e] = true
+			}
+		}
+	}
+	return lookupColumns{Type: has["type"], Yrke: has["ansettelsesdetaljer.yrke"],
+		Stilling: has["ansettelsesdetaljer.avtaltStillingsprosent"], Periode: has["ansettelsesperiode.startdato"]}
 }
 
 // lookupRow is one arbeidsforhold as the web channel shows it: with names.
@@ -54,7 +75,7 @@ type lookupRow struct {
 	Opplysningspliktig            string
 	Type, Yrke, Stilling          string
 	Start, Slutt                  string
-	Permisjoner                   int
+	Permisjoner                   string // "1 permisjon", "2 permisjoner"; "" for none
 }
 
 // termsOK reports whether the user ticked the terms at this sign-in, for the organisation acted for (Rule AA-04).
@@ -192,7 +213,7 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *site.Vi
 	if err := a.Deliver(ctx, shown); err != nil {
 		return httperr.WithStatus(http.StatusServiceUnavailable, err)
 	}
-	p.Searched, p.Next = true, a.Next
+	p.Searched, p.Next, p.Columns = true, a.Next, columnsOf(in.Catalogue, a.Decision())
 	s.Render(w, r, "oppslag.html", p)
 	return nil
 }
@@ -206,12 +227,19 @@ func (s *Server) lookupRow(it lookup.Item, names *nameCache) (lookupRow, error) 
 		return lookupRow{}, err
 	}
 	row := lookupRow{PersonIdent: a.ArbeidstakerIdent(), ArbeidsstedIdent: a.ArbeidsstedIdent(), Type: a.Type.Beskrivelse,
-		Start: string(a.Ansettelsesperiode.Startdato), Permisjoner: len(a.Permisjoner)}
+		Start: site.Date(string(a.Ansettelsesperiode.Startdato))}
+	switch n := len(a.Permisjoner); n {
+	case 0:
+	case 1:
+		row.Permisjoner = "1 permisjon"
+	default:
+		row.Permisjoner = strconv.Itoa(n) + " permisjoner"
+	}
 	if row.Type == "" {
 		row.Type = a.Type.Kode
 	}
 	if a.Ansettelsesperiode.Sluttdato != nil {
-		row.Slutt = string(*a.Ansettelsesperiode.Sluttdato)
+		row.Slutt = site.Date(string(*a.Ansettelsesperiode.Sluttdato))
 	}
 	if det := a.GjeldendeDetaljer(); det != nil {
 		if det.Yrke != nil {

@@ -6,6 +6,9 @@ import (
 	"deling/internal/governance"
 	"deling/internal/web/portal/applications"
 	"deling/internal/web/portal/breach"
+	"deling/internal/web/portal/clients"
+	"deling/internal/web/portal/dpa"
+	"deling/internal/web/portal/post"
 	"deling/internal/web/portal/site"
 	"deling/internal/web/portal/terms"
 )
@@ -17,7 +20,10 @@ func features(st *site.Site, cfg Config) []site.Feature {
 	return []site.Feature{
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
-		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-07, AA-21, DPA-08)
+		breach.New(st, cfg.Shared),                             // breaches, /avvik and /portal/avvik (issue 12, Rules AV-01..AV-08, AA-21, AA-22, DPA-08)
+		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
+		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
+		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
 	}
 }
 
@@ -116,8 +122,11 @@ var navigation = []site.NavEntry{
 	{Label: "Vilkår", Path: "/portal/forvalter/vilkar", Guard: site.Staff(governance.Forvalter)},
 	{Label: "Driftsmeldinger", Path: "/portal/forvalter/meldinger", Guard: site.Staff(governance.Forvalter, governance.Saksbehandler)},
 	{Label: "Enhetsregisteret", Path: "/portal/forvalter/enhetsregisteret", Guard: site.Staff(governance.Forvalter)},
+	{Label: "Postavsendere", Path: "/portal/forvalter/post", Guard: site.Staff(governance.Forvalter)},
+	{Label: "Post", Path: "/portal/post", Guard: post.Organisation},
 	{Label: "Oppslag", Path: "/portal/oppslag", Guard: site.Member(governance.Oppslagsbruker)},
 	{Label: "Uttrekk", Path: "/portal/uttrekk", Guard: site.Member(governance.Administrator, governance.Utvikler)},
+	{Label: "API-klienter", Path: "/portal/klienter", Guard: site.Member(governance.Administrator, governance.Utvikler)},
 	{Label: "Søknader", Path: "/portal/soknader", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
 	{Label: "Tilganger", Path: "/portal/tilganger", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver, governance.Utvikler, governance.Databehandler)},
 	{Label: "Vilkår", Path: "/portal/vilkar", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
@@ -127,6 +136,10 @@ var navigation = []site.NavEntry{
 	{Label: "Oppslagslogg", Path: "/portal/oppslagslogg", Guard: site.Member(governance.Administrator, governance.Rolleinnehaver)},
 	{Label: "Innsyn for person", Path: "/portal/innsyn/person", Guard: site.Staff(governance.Personvernombud, governance.Saksbehandler)},
 	{Label: "Innsyn", Path: "/portal/innsyn", Guard: site.PersonOnly},
+	{Label: "Databehandleravtaler", Path: dpa.Base, Guard: dpa.Guard},
 	{Label: "Avvik", Path: "/portal/avvik", Guard: site.SignedInOnly},
+	{Label: "Varsler om avvik", Path: "/portal/avviksvarsler", Guard: site.PersonOnly},          // Rule AV-06
+	{Label: "Brukerstøtte", Path: "/portal/support", Guard: breach.SupportMember},               // Rule AA-18
+	{Label: "Brukerstøtte og drift", Path: "/portal/support/saker", Guard: breach.ServiceStaff}, // Rules AA-18, AA-19
 	{Label: "Samtykker", Path: "/portal/samtykker", Guard: site.PersonOnly},
 }

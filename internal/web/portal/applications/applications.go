@@ -86,6 +86,7 @@ func (s *Feature) appView(ctx context.Context, a governance.Application) (appVie
 			if n.Whole() {
 				nv.Elements = p.Elements
 			}
+			nv.Elements = labels(p, nv.Elements)
 		}
 		v.Needs = append(v.Needs, nv)
 	}
@@ -282,8 +283,17 @@ type packageChoice struct {
 }
 
 type elementChoice struct {
-	Path    string
-	Checked bool
+	Path, Label string
+	Checked     bool
+}
+
+// labels are elements of p by their Norwegian names (issue 16, item 8).
+func labels(p access.Package, elements []string) []string {
+	out := make([]string, len(elements))
+	for i, e := range elements {
+		out[i] = p.Label(e)
+	}
+	return out
 }
 
 // F is a text field of the form, for layout.html's "field" partial: F name label [type [help]].
@@ -382,7 +392,7 @@ func (s *Feature) formPage(r *http.Request, v *site.Visitor, title, action strin
 		pc := packageChoice{Ref: pk.Ref(), Navn: pk.Navn, Beskrivelse: pk.Beskrivelse, Whole: asked && n.Whole(), Why: n.Why,
 			WhyError: bad[governance.FieldWhy(pk.Ref())], ElementError: bad[governance.FieldElements(pk.Ref())]}
 		for _, e := range pk.Elements {
-			pc.Elements = append(pc.Elements, elementChoice{Path: e, Checked: asked && slices.Contains(n.Elements, e)})
+			pc.Elements = append(pc.Elements, elementChoice{Path: e, Label: pk.Label(e), Checked: asked && slices.Contains(n.Elements, e)})
 		}
 		p.Packages = append(p.Packages, pc)
 		order = append(order, governance.FieldElements(pk.Ref()), governance.FieldWhy(pk.Ref()))
@@ -771,11 +781,12 @@ func (s *Feature) grantsPage(w http.ResponseWriter, r *http.Request, v *site.Vis
 			return err
 		}
 		for _, d := range ds {
-			row := delegationRow{Delegation: d, ConsumerName: d.Consumer}
-			row.ValidFrom = s.inOslo(d.ValidFrom)
-			if c, err := s.DB.Consumer(ctx, d.Consumer); err == nil {
-				row.ConsumerName = c.Navn
+			name, err := s.OrgName(ctx, d.Consumer)
+			if err != nil {
+				return err
 			}
+			row := delegationRow{Delegation: d, ConsumerName: name}
+			row.ValidFrom = s.inOslo(d.ValidFrom)
 			p.Delegations = append(p.Delegations, row)
 		}
 	}
@@ -880,7 +891,7 @@ func (s *Feature) caseData(r *http.Request, v *site.Visitor, a governance.Applic
 	if p.CanDecide {
 		// Rule AA-07: only packages the applicant asked for all of; all preselected.
 		for _, pk := range a.Form.Grantable(s.catalogue) {
-			p.Grantable = append(p.Grantable, packageOption{Ref: pk.Ref(), Navn: pk.Navn, Elements: strings.Join(pk.Elements, ", "), Checked: true})
+			p.Grantable = append(p.Grantable, packageOption{Ref: pk.Ref(), Navn: pk.Navn, Elements: strings.Join(labels(pk, pk.Elements), ", "), Checked: true})
 		}
 		segs, err := s.DB.Segments(r.Context())
 		if err != nil {

@@ -259,20 +259,13 @@ func (s *Feature) incidentAffectedDownload(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	ctx := r.Context()
+	l, err := s.affectedPersons(r, a)
+	if err != nil {
+		return err
+	}
 	root, err := s.DB.CheckpointRoot(ctx, a.CheckpointSize)
 	if err != nil {
 		return err
-	}
-	if base64.StdEncoding.EncodeToString(root) != a.CheckpointRoot {
-		return fmt.Errorf("affected %s: checkpoint %d has another root than when computed", a.ID, a.CheckpointSize)
-	}
-	l, err := s.DB.Affected(ctx, scopeOf(a))
-	if err != nil {
-		return err
-	}
-	if len(l.Persons) != a.Persons || l.Records != a.Records {
-		return fmt.Errorf("affected %s: the log at checkpoint %d now gives %d persons in %d records, not %d in %d (records erased since?)",
-			a.ID, a.CheckpointSize, len(l.Persons), l.Records, a.Persons, a.Records)
 	}
 	if err := s.InsightRecordBy(r, "portal", v.Actor(), "", "", map[string]any{"innsyn": "berorte", "avvik": c.ID, "beregning": a.ID,
 		"kontrollpunkt": a.CheckpointSize, "personer": len(l.Persons)}); err != nil {
@@ -294,6 +287,31 @@ func (s *Feature) incidentAffectedDownload(w http.ResponseWriter, r *http.Reques
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// affectedPersons is the list of identities of computation a, computed
+// again from the log at its checkpoint: the list the counts were made from,
+// or an error if the log no longer gives it (retention erased records since).
+// Reading it is a reading of the log: the caller records it (the download
+// as an insight record; the notices to persons as a step on the case).
+func (s *Feature) affectedPersons(r *http.Request, a incident.AffectedCount) (audit.AffectedList, error) {
+	ctx := r.Context()
+	root, err := s.DB.CheckpointRoot(ctx, a.CheckpointSize)
+	if err != nil {
+		return audit.AffectedList{}, err
+	}
+	if base64.StdEncoding.EncodeToString(root) != a.CheckpointRoot {
+		return audit.AffectedList{}, fmt.Errorf("affected %s: checkpoint %d has another root than when computed", a.ID, a.CheckpointSize)
+	}
+	l, err := s.DB.Affected(ctx, scopeOf(a))
+	if err != nil {
+		return audit.AffectedList{}, err
+	}
+	if len(l.Persons) != a.Persons || l.Records != a.Records {
+		return audit.AffectedList{}, fmt.Errorf("affected %s: the log at checkpoint %d now gives %d persons in %d records, not %d in %d (records erased since?)",
+			a.ID, a.CheckpointSize, len(l.Persons), l.Records, a.Persons, a.Records)
+	}
+	return l, nil
 }
 
 // affectedView is a computation in the case page's list.

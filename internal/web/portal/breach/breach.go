@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"deling/internal/governance"
+	"deling/internal/incident"
 	"deling/internal/web/channel"
 	"deling/internal/web/portal/site"
 )
@@ -17,11 +18,17 @@ var templateFiles embed.FS
 type Feature struct {
 	*site.Site
 	*channel.Shared // the lookup log's insight records (affected.go)
+	// calendar is the Norwegian working calendar the service incidents' clocks run in (support.go, Rule AA-19).
+	calendar *incident.Calendar
 }
 
 // New makes the breach pages on st.
 func New(st *site.Site, shared *channel.Shared) *Feature {
-	return &Feature{Site: st, Shared: shared}
+	c, err := incident.NewCalendar(st.Oslo, incident.DefaultWorkStart, incident.DefaultWorkEnd)
+	if err != nil {
+		panic(err) // only without a location, which site.New refuses
+	}
+	return &Feature{Site: st, Shared: shared, calendar: c}
 }
 
 // Templates are the breach pages' templates (avvik*.html).
@@ -53,5 +60,23 @@ func (s *Feature) Routes() []site.Route {
 		f("POST /portal/avvik/{id}/berorte", s.SignedIn(reader, s.incidentAffected)),
 		f("GET /portal/avvik/{id}/berorte/{beregning}", s.SignedIn(reader, s.incidentAffectedPage)),
 		f("GET /portal/avvik/{id}/berorte/{beregning}/last-ned", s.SignedIn(reader, s.incidentAffectedDownload)),
+		// The rest of the case (followup.go): a stopped client resumed (Rule AV-02), notices to the persons
+		// (Rule AV-06) and letters to the consumers affected (Rule AA-22), the learning follow-up (Rule AV-08).
+		f("POST /portal/avvik/{id}/gjenoppta-klient", s.SignedIn(site.Staff(governance.Saksbehandler), s.incidentResumeClient)),
+		f("POST /portal/avvik/{id}/varsle-berorte", s.SignedIn(reader, s.incidentNotifyPersons)),
+		f("POST /portal/avvik/{id}/brev-konsumenter", s.SignedIn(reader, s.incidentConsumerLetters)),
+		f("POST /portal/avvik/{id}/laerdom", s.SignedIn(reader, s.incidentLessons)),
+		f("POST /portal/avvik/{id}/oppfolging", s.SignedIn(reader, s.incidentFollowUpItem)),
+		f("POST /portal/avvik/{id}/oppfolging/{n}/utfort", s.SignedIn(reader, s.incidentFollowUpDone)),
+		// The support channel and service incidents (support.go; Rules AA-18, AA-19).
+		f("GET /portal/support", s.SignedIn(SupportMember, s.supportForm)),
+		f("POST /portal/support", s.SignedIn(SupportMember, s.supportReport)),
+		f("GET /portal/support/saker", s.SignedIn(ServiceStaff, s.supportCases)),
+		f("POST /portal/support/{id}/svar", s.SignedIn(ServiceStaff, s.supportAnswer)),
+		f("POST /portal/driftshendelser", s.SignedIn(ServiceStaff, s.serviceNew)),
+		f("GET /portal/driftshendelser/{id}", s.SignedIn(site.AnyOf(SupportMember, ServiceStaff), s.servicePage)),
+		f("POST /portal/driftshendelser/{id}", s.SignedIn(ServiceStaff, s.serviceChange)),
+		// A person's notices about breaches that affected them (Rule AV-06).
+		f("GET /portal/avviksvarsler", s.SignedIn(site.PersonOnly, s.personNotices)),
 	}
 }

@@ -493,6 +493,14 @@ type incidentPage struct {
 	CBFields                           []string
 	Factors                            []factorRow
 	Exemptions, PersonsChoices, Phases []labelled
+	// followup.go
+	StoppedClients                       []string
+	CanNotifyPersons, CanLetterConsumers bool
+	PersonsEmail, PersonsPortal          int
+	CanFollowUp                          bool
+	FollowUp                             []followUpView
+	Lessons, ReviewAt                    string
+	LessonAreas                          []labelled
 }
 
 type measureView struct {
@@ -516,6 +524,7 @@ type decisionView struct {
 
 type filingView struct {
 	Phase, At, By, LateReason, Channel string
+	First                              string // a supplement: the initial notice's time
 	MoreToFollow                       bool
 	Content                            incident.Content
 }
@@ -566,7 +575,13 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		p.Kinds = append(p.Kinds, k.Label())
 	}
 	for _, m := range b.Measures {
-		p.Measures = append(p.Measures, measureView{Label: m.Kind.Label(), Note: m.Note, Target: m.Target, By: m.By.Name, At: s.OsloTime(m.At), Done: m.Done})
+		target := m.Target
+		if id, ok := strings.CutPrefix(target, clientTarget); ok {
+			target = "klient " + id
+		} else if target != "" {
+			target = "org.nr. " + target
+		}
+		p.Measures = append(p.Measures, measureView{Label: m.Kind.Label(), Note: m.Note, Target: target, By: m.By.Name, At: s.OsloTime(m.At), Done: m.Done})
 	}
 	for _, k := range incident.Considered(b.Measures) {
 		p.Missing = append(p.Missing, k.Label())
@@ -594,6 +609,9 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 	for _, f := range b.Filings {
 		fv := filingView{Phase: phaseLabel(f.Phase), At: s.OsloTime(f.At), By: f.By.Name, LateReason: f.LateReason, Channel: f.Channel,
 			MoreToFollow: f.MoreToFollow, Content: f.Content}
+		if !f.FirstAt.IsZero() {
+			fv.First = s.OsloTime(f.FirstAt)
+		}
 		p.Filings = append(p.Filings, fv)
 	}
 	for _, h := range c.History {
@@ -620,6 +638,31 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		p.LateReasonNeeded = p.FilePhase == incident.PhaseInitial && incident.LateReasonRequired(b.Awareness(), now)
 		p.CanClose = slices.Contains(incident.Steps(b.Status, a), incident.StepClose) && b.Ready(incident.StepClose, a) == nil
 		p.fillChoices(b)
+		p.StoppedClients = s.stoppedClients(r, b)
+		p.CanNotifyPersons = b.Decision != nil && b.Decision.Persons == incident.PersonsNotify && len(b.Affected) > 0 && b.Status != incident.StatusFollowedUp
+		p.CanLetterConsumers = len(b.Affected) > 0 && b.Status != incident.StatusReported && b.Status != incident.StatusFollowedUp
+		if b.PersonsNotified > 0 {
+			counts, err := s.DB.IncidentNoticeCounts(r.Context(), b.ID)
+			if err == nil {
+				p.PersonsEmail, p.PersonsPortal = counts[store.DeliveryEmail], counts[store.DeliveryPortal]
+			}
+		}
+		p.CanFollowUp = b.Status == incident.StatusClosed
+		for _, a := range incident.LessonAreas() {
+			p.LessonAreas = append(p.LessonAreas, labelled{string(a), a.Label(), p.Values[incident.FieldArea] == string(a)})
+		}
+		if p.Form == "" {
+			p.Values["laerdom"] = b.Lessons
+			if !b.ReviewAt.IsZero() {
+				p.Values["evaluering"] = b.ReviewAt.In(s.Oslo).Format("2006-01-02T15:04")
+			}
+		}
+	}
+	if p.Staff && (b.Status == incident.StatusClosed || b.Status == incident.StatusFollowedUp) {
+		p.FollowUp, p.Lessons = s.followUpViews(b, now), b.Lessons
+		if !b.ReviewAt.IsZero() {
+			p.ReviewAt = s.OsloTime(b.ReviewAt)
+		}
 	}
 	return p
 }
@@ -740,6 +783,8 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	switch {
 	case errors.Is(err, store.ErrNoActiveGrant):
 		s.Flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
+	case errors.Is(err, store.ErrConflict) && (ch.StopClient != "" || ch.ResumeClient != ""):
+		s.Flash(r, "Klienten er ikke lenger i den tilstanden siden viste. Ingenting er endret.")
 	case errors.Is(err, store.ErrConflict):
 		s.Flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
 	case err != nil:
@@ -817,7 +862,7 @@ func (s *Feature) incidentMeasure(w http.ResponseWriter, r *http.Request, v *sit
 	if err != nil {
 		return err
 	}
-	fields := []string{incident.FieldMeasureKind, incident.FieldMeasureNote, incident.FieldMeasureAt, "konsument"}
+	fields := []string{incident.FieldMeasureKind, incident.FieldMeasureNote, incident.FieldMeasureAt, "konsument", fieldClient}
 	values := map[string]string{}
 	for _, f := range append(fields, "utfort") {
 		values[f] = strings.TrimSpace(r.PostFormValue(f))
@@ -862,6 +907,11 @@ func (s *Feature) incidentMeasure(w http.ResponseWriter, r *http.Request, v *sit
 					"Et brudd på konfidensialiteten stanser utvekslingen til forholdet er rettet (regel AA-25).\n\n"+
 					"Dette er gjort:\n%s\n\nRegisterforvalteren gjenopptar tilgangen når forholdet er rettet. Brevet finnes også i portalen under Brev.\n\n"+
 					"Saksbehandler: %s (%s)\n", cons.Navn, cons.Orgnr, s.OsloTime(s.Now()), m.Note, v.User.Navn, v.User.Email)}}
+		}
+	}
+	if m.Kind == incident.MeasureStopAccess && m.Done && values[fieldClient] != "" && len(bad) == 0 {
+		if err := s.stopClient(r, v, c, &m, &ch, values[fieldClient], bad); err != nil {
+			return err
 		}
 	}
 	if len(bad) > 0 {
@@ -1037,6 +1087,12 @@ func (s *Feature) incidentFile(w http.ResponseWriter, r *http.Request, v *site.V
 	step := incident.StepFileInitial
 	if f.Phase == incident.PhaseSupplement {
 		step = incident.StepFileSupplement
+		if len(c.Filings) > 0 {
+			f.FirstAt = c.Filings[0].At // art. 33(4): the supplement names the notice it supplements
+			if f.Reference == "" {
+				f.Reference = c.Filings[0].Reference
+			}
+		}
 	}
 	to, err := incident.Transition(c.Status, step, a)
 	if err != nil {
@@ -1066,7 +1122,8 @@ func (s *Feature) incidentClose(w http.ResponseWriter, r *http.Request, v *site.
 		return httperr.ErrNotFound
 	}
 	if err := c.Ready(incident.StepClose, a); err != nil {
-		s.Flash(r, "Saken kan ikke lukkes ennå: registrer minst ett tiltak, og send tilleggsmelding til Datatilsynet til meldingen er komplett.")
+		s.Flash(r, "Saken kan ikke lukkes ennå: registrer minst ett tiltak, send tilleggsmelding til Datatilsynet til meldingen er komplett, "+
+			"og varsle de berørte når beslutningen sier at de skal varsles.")
 		site.Redirect(w, r, "/portal/avvik/"+c.ID)
 		return nil
 	}

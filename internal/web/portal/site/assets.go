@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 
+	"deling/internal/access"
+	"deling/internal/governance"
 	"deling/internal/web/httperr"
 )
 
@@ -81,15 +82,12 @@ func (s *Site) funcs() template.FuncMap {
 		"thousands": func(n int64) string { return Thousands(n) },
 		"int64":     func(n uint64) int64 { return int64(n) },
 		"inc":       func(n int) int { return n + 1 },
-		"time":      func(t time.Time) string { return t.Format("02.01.2006 kl. 15:04:05") },
+		"time":      s.OsloTime,
+		"logtime":   s.OsloSeconds,
+		"date":      s.OsloDate,
+		"isodate":   Date,
+		"kanal":     func(c any) string { return governance.ChannelLabel(access.Channel(fmt.Sprint(c))) }, // an access.Channel or the log's string
+		"miljo":     governance.EnvLabel,
+		"org":       OrgLabel,
 	}
-}
-
-// Thousands writes n with its thousands grouped as Norwegians do.
-func Thousands(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "\u00a0" + s[i:] // Norwegian groups thousands with a (non-breaking) space
-	}
-	return s
 }

@@ -22,14 +22,6 @@ func ErrorList(bad map[string]string, fields ...string) []FieldError {
 	return out
 }
 
-// OsloTime shows a time as Norwegians read it.
-func (s *Site) OsloTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(s.Oslo).Format("02.01.2006 kl. 15:04")
-}
-
 // ParseFormTime reads an <input type="datetime-local"> value as Norwegian time; a message goes to bad.
 func (s *Site) ParseFormTime(value, field, what string, bad map[string]string) *time.Time {
 	if value == "" {

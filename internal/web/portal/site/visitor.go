@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -171,11 +172,14 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 		}
 	}
 	for _, o := range orgs {
-		c := OrgChoice{Orgnr: o, Navn: o, Current: o == v.Org}
-		if cons, err := s.DB.Consumer(ctx, o); err == nil {
-			c.Navn = cons.Navn
-		} else if !errors.Is(err, store.ErrNotFound) {
+		c := OrgChoice{Orgnr: o, Current: o == v.Org}
+		name, err := s.OrgName(ctx, o)
+		if err != nil {
 			return nil, err
+		}
+		c.Navn = name
+		if name == "" {
+			c.Navn = OrgLabel("", o) // "org.nr. …"
 		}
 		if c.Current {
 			v.OrgName = c.Navn
@@ -183,6 +187,40 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 		v.Orgs = append(v.Orgs, c)
 	}
 	return v, nil
+}
+
+// OrgName is an organisation's name as deling knows it: the consumer's, else
+// the register's (from Enhetsregisteret); "" when it knows none (issue 16,
+// item 10: a name wherever an organisation number is shown).
+func (s *Site) OrgName(ctx context.Context, orgnr string) (string, error) {
+	if orgnr == governance.AuthorityOrg {
+		return "Aa-registeret (registerforvalteren)", nil
+	}
+	c, err := s.DB.Consumer(ctx, orgnr)
+	switch {
+	case err == nil && c.Navn != "":
+		return c.Navn, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", err
+	}
+	o, err := s.DB.Organisation(ctx, orgnr)
+	switch {
+	case err == nil:
+		return o.Navn, nil
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	}
+	return "", err
+}
+
+// OrgLabel names an organisation with its number: "Navn (org.nr. 310000019)",
+// or "org.nr. 310000019" without a name (name may be one OrgName fell back
+// to), never the number twice.
+func OrgLabel(name, orgnr string) string {
+	if name == "" || name == orgnr || name == "org.nr. "+orgnr {
+		return "org.nr. " + orgnr
+	}
+	return name + " (org.nr. " + orgnr + ")"
 }
 
 // Frame is what every page shows around its content. Page data embeds it.

@@ -21,7 +21,7 @@ type noticeView struct {
 func (s *Feature) noticeViews(ns []governance.Notice) []noticeView {
 	out := make([]noticeView, len(ns))
 	for i, n := range ns {
-		out[i] = noticeView{Notice: n, Published: governance.FormatTime(n.PublishedAt, s.Oslo), Details: n.Details(s.Oslo)}
+		out[i] = noticeView{Notice: n, Published: s.OsloTime(n.PublishedAt), Details: n.Details(s.Oslo)}
 	}
 	return out
 }
@@ -84,6 +84,8 @@ type noticeAdminPage struct {
 	Notices          []noticeView
 	EarliestDowntime string
 	EarliestSunset   string
+	// Rule DPV-08: digital post's maintenance and interface changes.
+	EarliestPostMaintenance, EarliestPostInterface string
 }
 
 // noticeFields are the publish form's fields, in the order the error summary lists them.
@@ -100,13 +102,18 @@ func (s *Feature) noticeAdminData(r *http.Request, v *site.Visitor, form noticeF
 			kinds = append(kinds, k)
 		}
 	}
-	now := s.Now()
-	return noticeAdminPage{
+	now, rules := s.Now(), s.rules.WithDefaults()
+	p := noticeAdminPage{
 		Frame: s.Frame(r, v, "Driftsmeldinger"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, noticeFields...),
 		Kinds: kinds, Notices: s.noticeViews(ns),
-		EarliestDowntime: governance.FormatTime(governance.EarliestDowntime(now, s.rules), s.Oslo),
-		EarliestSunset:   governance.FormatDate(s.ceilDay(governance.EarliestSunset(now, s.rules)), s.Oslo),
-	}, nil
+		EarliestDowntime:      s.OsloTime(governance.EarliestDowntime(now, s.rules)),
+		EarliestSunset:        s.OsloDate(s.ceilDay(governance.EarliestSunset(now, s.rules))),
+		EarliestPostInterface: s.OsloDate(s.ceilDay(now.AddDate(0, rules.PostInterfaceMonths, 0))),
+	}
+	if rules.Calendar != nil {
+		p.EarliestPostMaintenance = s.OsloDate(governance.EarliestWorkday(rules.Calendar, now, rules.PostMaintenanceWorkDays))
+	}
+	return p, nil
 }
 
 // noticeAdmin is the staff's page: publish a notice, see those published.
@@ -130,12 +137,12 @@ func (s *Feature) publishNotice(w http.ResponseWriter, r *http.Request, v *site.
 	}
 	n := governance.Notice{Kind: governance.NoticeKind(form.Type), Title: form.Tittel, Body: form.Tekst, APIPrefix: form.API, PublishedAt: s.Now()}
 	parseBad := map[string]string{}
-	if n.Kind == governance.NoticeDowntime {
-		n.Start = s.ParseFormTime(form.Start, "start", "når nedetiden begynner", parseBad)
-		n.End = s.ParseFormTime(form.Slutt, "slutt", "når nedetiden slutter", parseBad)
+	if n.Kind.Timed() {
+		n.Start = s.ParseFormTime(form.Start, "start", "når det begynner", parseBad)
+		n.End = s.ParseFormTime(form.Slutt, "slutt", "når det slutter", parseBad)
 	}
-	if n.Kind == governance.NoticeNormal {
-		n.Sunset = s.parseFormDate(form.Sunset, "sunset", "datoen den gamle versjonen slutter å virke", parseBad)
+	if n.Kind.Effective() {
+		n.Sunset = s.parseFormDate(form.Sunset, "sunset", "datoen", parseBad)
 	}
 	bad := n.Validate(s.rules)
 	if !n.Kind.Manual() && bad["type"] == "" {

@@ -34,8 +34,8 @@ type termsKindView struct {
 }
 
 func (s *Feature) termsView(v governance.TermsVersion) termsVersionView {
-	return termsVersionView{TermsVersion: v, Published: governance.FormatDate(v.PublishedAt, s.Oslo),
-		Effective: governance.FormatDate(v.EffectiveFrom, s.Oslo), Paragraphs: v.Paragraphs()}
+	return termsVersionView{TermsVersion: v, Published: s.OsloDate(v.PublishedAt),
+		Effective: s.OsloDate(v.EffectiveFrom), Paragraphs: v.Paragraphs()}
 }
 
 // termsByKind groups versions by kind: in effect, upcoming and (when earlier) those replaced.
@@ -133,7 +133,7 @@ func (s *Feature) judge(tv *termsVersionView, st termsStanding) {
 	for i := range st.objections {
 		if o := &st.objections[i]; o.VersionID == tv.ID && (tv.Objection == nil || o.CreatedAt.After(tv.Objection.CreatedAt)) {
 			tv.Objection = o
-			tv.ObjectionCreated = governance.FormatDate(o.CreatedAt, s.Oslo)
+			tv.ObjectionCreated = s.OsloDate(o.CreatedAt)
 		}
 	}
 }
@@ -306,7 +306,7 @@ func (s *Feature) termsAdminData(r *http.Request, v *site.Visitor, form termsFor
 	}
 	return termsAdminPage{Frame: s.Frame(r, v, "Vilkår"), Form: form, Errors: bad, ErrorList: site.ErrorList(bad, termsFields...),
 		Kinds: s.termsByKind(vs, true), AllKinds: governance.TermsKinds(),
-		Earliest: governance.FormatDate(s.ceilDay(s.Now().Add(s.rules.TermsNotice)), s.Oslo),
+		Earliest: s.OsloDate(s.ceilDay(s.Now().Add(s.rules.TermsNotice))),
 		Days:     int(s.rules.TermsNotice.Hours() / 24)}, nil
 }
 
@@ -372,7 +372,7 @@ func (s *Feature) publishTerms(w http.ResponseWriter, r *http.Request, v *site.V
 		return err
 	}
 	s.Log.Info("terms published", "version", stored.ID, "kind", stored.Kind, "number", stored.Version, "user", v.User.ID)
-	s.Flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, governance.FormatDate(stored.EffectiveFrom, s.Oslo)))
+	s.Flash(r, fmt.Sprintf("Versjon %d er publisert og varslet. Den gjelder fra %s.", stored.Version, s.OsloDate(stored.EffectiveFrom)))
 	site.Redirect(w, r, "/portal/forvalter/vilkar")
 	return nil
 }
@@ -386,7 +386,7 @@ func (s *Feature) termsAnnouncement(r *http.Request, tv governance.TermsVersion,
 		fmt.Fprintf(&b, "Registerforvalteren har publisert %s: «%s». Vilkårene gjelder fra i dag.\n\n", label, tv.Title)
 		b.WriteString("Vilkårene står på siden Vilkår, og konsumentene godtar dem i portalen.")
 	} else {
-		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, governance.FormatDate(tv.EffectiveFrom, s.Oslo))
+		fmt.Fprintf(&b, "Registerforvalteren har publisert versjon %d av %s: «%s». Den gjelder fra %s.\n\n", number, label, tv.Title, s.OsloDate(tv.EffectiveFrom))
 		b.WriteString("De nye vilkårene regnes som godtatt av konsumenter som ikke har meldt innsigelse i portalen før de begynner å gjelde. " +
 			"Kan en innsigelse ikke imøtekommes, avsluttes tilgangen.")
 	}
@@ -407,14 +407,17 @@ type objectionRow struct {
 }
 
 func (s *Feature) objectionRow(ctx context.Context, o governance.Objection, versions map[string]governance.TermsVersion) (objectionRow, error) {
-	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: governance.FormatTime(o.CreatedAt, s.Oslo)}
+	row := objectionRow{Objection: o, ConsumerName: o.Consumer, Created: s.OsloTime(o.CreatedAt)}
 	if o.ResolvedAt != nil {
-		row.Resolved = governance.FormatTime(*o.ResolvedAt, s.Oslo)
+		row.Resolved = s.OsloTime(*o.ResolvedAt)
 	}
-	if c, err := s.DB.Consumer(ctx, o.Consumer); err == nil {
-		row.ConsumerName = c.Navn
-	} else if !errors.Is(err, store.ErrNotFound) {
+	name, err := s.OrgName(ctx, o.Consumer)
+	if err != nil {
 		return row, err
+	}
+	row.ConsumerName = name
+	if name == "" {
+		row.ConsumerName = site.OrgLabel("", o.Consumer)
 	}
 	if v, ok := versions[o.VersionID]; ok {
 		row.Version = s.termsView(v)
@@ -588,7 +591,7 @@ func (s *Feature) objectionLetter(r *http.Request, o objectionRow, met bool, not
 		b.WriteString("Innsigelsen imøtekommes.\n\n" + note + "\n\nDere beholder tilgangen til Aa-registeret.\n\n")
 	} else {
 		subject = "Innsigelsen mot nye vilkår kan ikke imøtekommes – tilgangen er avsluttet"
-		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + governance.FormatTime(s.Now(), s.Oslo) +
+		b.WriteString("Innsigelsen kan ikke imøtekommes. Etter vilkårene avsluttes da tilgangen: fra " + s.OsloTime(s.Now()) +
 			" er alle vedtak om tilgang for virksomheten avsluttet, og databehandlere kan ikke lenger hente opplysninger for dere.\n\n")
 		if note != "" {
 			b.WriteString("Begrunnelse: " + note + "\n\n")

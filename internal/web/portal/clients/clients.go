@@ -1,0 +1,204 @@
+package clients
+
+import (
+	"crypto/x509"
+	"embed"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"deling/internal/access"
+	"deling/internal/governance"
+	"deling/internal/store"
+	"deling/internal/token"
+	"deling/internal/web/httperr"
+	"deling/internal/web/portal/site"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Feature is the API client page. Build one with New.
+type Feature struct{ *site.Site }
+
+// New makes the API client page on st.
+func New(st *site.Site) *Feature { return &Feature{Site: st} }
+
+// Templates are the page's templates (klienter*).
+func (s *Feature) Templates() fs.FS { return templateFiles }
+
+// Routes are the client page and its forms, for an organisation's developers and administrators (deny by default).
+func (s *Feature) Routes() []site.Route {
+	f := func(p string, h http.HandlerFunc) site.Route { return site.Route{Pattern: p, Handler: h} }
+	developer := site.Member(governance.Administrator, governance.Utvikler)
+	return []site.Route{
+		f("GET /portal/klienter", s.SignedIn(developer, s.list)),
+		f("POST /portal/klienter", s.SignedIn(developer, s.register)),
+		f("POST /portal/klienter/{id}/ny-nokkel", s.SignedIn(developer, s.rotate)),
+		f("POST /portal/klienter/{id}/trekk-tilbake", s.SignedIn(developer, s.revoke)),
+	}
+}
+
+// Kinds of key the form takes.
+const (
+	kindJWK         = "jwk"
+	kindCertificate = "sertifikat"
+)
+
+// maxKey bounds a pasted key or certificate chain.
+const maxKey = 32 << 10
+
+type page struct {
+	site.Frame
+	// Approved: the organisation is a consumer with access; only then may it register clients.
+	Approved bool
+	Clients  []store.ClientInfo
+	// Form is the register form; Rotate the key form of one client (Rotate.Client), after a refused rotation.
+	Form, Rotate form
+	Errors       []site.FieldError
+	// Registered is the client id just registered, to show once at the top.
+	Registered string
+}
+
+// form is the key form, registering a client (Client "") or rotating Client's key.
+type form struct {
+	Client, Kind, Key, Description string
+	Bad                            map[string]string
+}
+
+// readForm reads the key form's fields.
+func readForm(r *http.Request) form {
+	return form{Kind: r.PostFormValue("type"), Key: strings.TrimSpace(r.PostFormValue("nokkel")),
+		Description: strings.TrimSpace(r.PostFormValue("beskrivelse")), Bad: map[string]string{}}
+}
+
+// key is the form's public key or certificate as the store keeps it, for
+// client id; a message goes to f.Bad. The store parses it once more.
+func (f *form) key(id string) store.ClientKey {
+	switch {
+	case f.Key == "":
+		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet."
+	case len(f.Key) > maxKey:
+		f.Bad["nokkel"] = "Nøkkelen er for lang."
+	case f.Kind == kindJWK:
+		k, err := token.ParsePublicJWK([]byte(f.Key))
+		if err != nil {
+			f.Bad["nokkel"] = "Dette er ikke en gyldig offentlig nøkkel (JWK). Lim inn den offentlige delen, uten den private nøkkelen."
+			break
+		}
+		return store.ClientKey{KID: k.KID, Kind: store.KeyJWK, Material: f.Key}
+	case f.Kind == kindCertificate:
+		if block, _ := pem.Decode([]byte(f.Key)); block == nil || block.Type != "CERTIFICATE" {
+			f.Bad["nokkel"] = notCertificate
+		} else if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			f.Bad["nokkel"] = notCertificate
+		} else {
+			return store.ClientKey{KID: "cert-" + uuid.NewString(), Kind: store.KeyCertificate, Material: f.Key}
+		}
+	default:
+		f.Bad["type"] = "Velg om du laster opp en nøkkel (JWK) eller et virksomhetssertifikat."
+	}
+	return store.ClientKey{}
+}
+
+const notCertificate = "Sertifikatet kunne ikke leses. Lim inn virksomhetssertifikatet i PEM-format (-----BEGIN CERTIFICATE-----)."
+
+func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor, f form) error {
+	c, err := s.DB.Consumer(r.Context(), v.Org)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	}
+	p := page{Frame: s.Frame(r, v, "API-klienter"), Approved: err == nil && c.Status == access.Active, Form: f,
+		Errors: site.ErrorList(f.Bad, "type", "nokkel", "beskrivelse"), Registered: r.URL.Query().Get("ny")}
+	if f.Client != "" { // the rotation form of one client: its fields have the client's id in their ids
+		for i := range p.Errors {
+			p.Errors[i].Field += "-" + f.Client
+		}
+		p.Form, p.Rotate = form{}, f
+	}
+	if p.Form.Kind == "" {
+		p.Form.Kind = kindJWK
+	}
+	if p.Clients, err = s.DB.Clients(r.Context(), v.Org); err != nil {
+		return err
+	}
+	if !p.Approved {
+		p.Clients = nil
+	}
+	s.Render(w, r, "klienter.html", p)
+	return nil
+}
+
+func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	return s.render(w, r, v, form{})
+}
+
+// register adds a client of the organisation acted for, with the public key
+// or certificate pasted; its client id is made here, as Maskinporten does.
+func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	f := readForm(r)
+	c, err := s.DB.Consumer(r.Context(), v.Org)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active) {
+		return httperr.ErrForbidden // only an organisation with access has clients
+	} else if err != nil {
+		return err
+	}
+	id := uuid.NewString()
+	info := store.ClientInfo{ID: id, Orgnr: v.Org, Description: f.Description, Keys: []store.ClientKey{f.key(id)}}
+	if len(f.Description) > 200 {
+		f.Bad["beskrivelse"] = "Beskrivelsen kan ha høyst 200 tegn."
+	}
+	if len(f.Bad) > 0 {
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
+	}
+	if err := s.DB.AddClient(r.Context(), info, v.Actor()); err != nil {
+		return err
+	}
+	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet.")
+	site.Redirect(w, r, "/portal/klienter?ny="+id)
+	return nil
+}
+
+// rotate replaces the key of an active client of the organisation acted for;
+// any other client answers as one that does not exist.
+func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	id := r.PathValue("id")
+	if c, err := s.DB.Client(r.Context(), id); err != nil || c.Orgnr != v.Org || !c.Active {
+		return httperr.ErrNotFound
+	}
+	f := readForm(r)
+	f.Client = id
+	k := f.key(id)
+	if len(f.Bad) > 0 {
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
+	}
+	if err := s.DB.RotateClientKey(r.Context(), v.Org, id, k, v.Actor()); errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av.")
+	site.Redirect(w, r, "/portal/klienter")
+	return nil
+}
+
+// revoke ends a client of the organisation acted for, with its event in the
+// log; any other client answers as one that does not exist.
+func (s *Feature) revoke(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	if err := s.DB.RevokeClient(r.Context(), v.Org, r.PathValue("id"), v.Actor()); errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	s.Flash(r, "Klienten er trukket tilbake. Den får ikke lenger tokener.")
+	site.Redirect(w, r, "/portal/klienter")
+	return nil
+}

@@ -1,0 +1,244 @@
+package post
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"deling/internal/ident"
+	dpv "deling/internal/post"
+	"deling/internal/store"
+	"deling/internal/web/portal/site"
+)
+
+// viewer is the visitor as a reader of the post of the organisation they
+// act for (Rule DPV-03): key roles from the portal's roles (dpv.PortalRoles,
+// the one mapping), and the delegations that name them.
+func (s *Feature) viewer(ctx context.Context, v *site.Visitor) (dpv.Viewer, error) {
+	dels, err := s.DB.PostDelegationsTo(ctx, dpv.PortalPerson(v.User.ID))
+	if err != nil {
+		return dpv.Viewer{}, err
+	}
+	var ds []dpv.Delegation
+	for _, d := range dels {
+		ds = append(ds, d.Delegation)
+	}
+	return dpv.PortalViewer(v.User.ID, v.Memberships, v.Org, ds, s.Now()), nil
+}
+
+func readable(c store.Correspondence) dpv.Readable {
+	return dpv.Readable{Recipient: c.Recipient, Confidential: c.Confidential, Status: c.Status}
+}
+
+// row is a correspondence as the inbox lists it.
+type row struct {
+	ID, Title, From, Published, Due, Status string
+	Confidential, Unread, ToConfirm         bool
+}
+
+// from is how a correspondence shows its sender: the name it was sent
+// under (messageSender), else the sender's registered name (names caches them).
+func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) string {
+	if c.MessageSender != "" {
+		return c.MessageSender
+	}
+	if n, ok := names[c.Sender]; ok {
+		return n
+	}
+	n := string(c.Sender)
+	if snd, err := s.DB.PostSender(ctx, c.Sender); err == nil {
+		n = snd.Name
+	}
+	names[c.Sender] = n
+	return n
+}
+
+type inboxPage struct {
+	site.Frame
+	Archive     bool
+	MayRead     bool // holds Post/Arkiv at all (confidential post includes it)
+	MayDelegate bool
+	Rows        []row
+}
+
+func (s *Feature) inbox(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	return s.list(w, r, v, false)
+}
+
+func (s *Feature) archive(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	return s.list(w, r, v, true)
+}
+
+// list shows the inbox (unread) or the archive (read): only what the
+// visitor may read; someone without Post/Arkiv sees none, not even how many.
+func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, archive bool) error {
+	vw, err := s.viewer(r.Context(), v)
+	if err != nil {
+		return err
+	}
+	org := ident.Orgnr(v.Org)
+	title := "Innboks"
+	if archive {
+		title = "Arkiv"
+	}
+	p := inboxPage{Frame: s.Frame(r, v, title), Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
+		MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
+	if p.MayRead {
+		entries, err := s.DB.PostInbox(r.Context(), org)
+		if err != nil {
+			return err
+		}
+		names := map[ident.Orgnr]string{}
+		for _, e := range entries {
+			// Rule DPV-03: only what this visitor may read.
+			if e.Read != archive || !dpv.MayRead(vw, org, readable(e.Correspondence)) {
+				continue
+			}
+			rw := row{ID: e.ID, Published: s.OsloTime(e.Publish), Status: e.Status.Label(), Confidential: e.Confidential,
+				Unread:    e.Status == dpv.StatusPublished,
+				ToConfirm: e.ConfirmationNeeded && !e.Confirmed}
+			if e.Body.Content != nil {
+				rw.Title = e.Body.Content.MessageTitle
+			}
+			if e.Due != nil {
+				rw.Due = s.OsloTime(*e.Due)
+			}
+			rw.From = s.from(r.Context(), e.Correspondence, names)
+			p.Rows = append(p.Rows, rw)
+		}
+	}
+	s.Render(w, r, "post_innboks.html", p)
+	return nil
+}
+
+// load is the correspondence {id} when the visitor may read it as their
+// organisation's post, else store.ErrNotFound: the same answer for what does
+// not exist, belongs to another organisation or needs a right they lack.
+func (s *Feature) load(r *http.Request, v *site.Visitor) (store.Correspondence, error) {
+	vw, err := s.viewer(r.Context(), v)
+	if err != nil {
+		return store.Correspondence{}, err
+	}
+	c, err := s.DB.Correspondence(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return c, err
+	}
+	// Rule DPV-03.
+	if !dpv.MayRead(vw, ident.Orgnr(v.Org), readable(c)) || c.Publish.After(s.Now()) {
+		return c, store.ErrNotFound
+	}
+	return c, nil
+}
+
+type messagePage struct {
+	site.Frame
+	C            store.Correspondence
+	From         string
+	Title        string
+	Summary      string
+	Body         template.HTML
+	Published    string
+	Due          string
+	Attachments  []store.PostAttachment
+	Confirmed    string
+	ToConfirm    bool
+	History      []historyRow
+	CategoryName string
+}
+
+type historyRow struct{ Status, At string }
+
+// message shows a correspondence and records that it was opened and read
+// (Fetched, then Read the first time; Rule DPV-03: reading is recorded).
+func (s *Feature) message(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	c, err := s.load(r, v)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.FetchCorrespondence(r.Context(), c.ID, v.Actor()); err != nil {
+		return err
+	}
+	if !dpv.Has(c.History, dpv.StatusRead) {
+		if err := s.DB.ChangeCorrespondence(r.Context(), c.ID, dpv.ByRecipient, dpv.StatusRead, v.Actor()); err != nil {
+			return err
+		}
+	}
+	if c, err = s.DB.Correspondence(r.Context(), c.ID); err != nil {
+		return err
+	}
+	p := messagePage{Frame: s.Frame(r, v, "Melding"), C: c, From: s.from(r.Context(), c, map[ident.Orgnr]string{}), Published: s.OsloTime(c.Publish),
+		ToConfirm: c.ConfirmationNeeded && !dpv.Has(c.History, dpv.StatusConfirmed)}
+	if cat, prob := dpv.ParseCategory(c.ResourceID); prob == nil {
+		p.CategoryName = cat.Label()
+	}
+	if ct := c.Body.Content; ct != nil {
+		p.Title, p.Summary = ct.MessageTitle, ct.MessageSummary
+		if p.Body, err = dpv.NewRenderer().Render(ct.MessageBody); err != nil {
+			return err
+		}
+	}
+	if c.Due != nil {
+		p.Due = s.OsloTime(*c.Due)
+	}
+	if dpv.Has(c.History, dpv.StatusConfirmed) {
+		p.Confirmed = s.OsloTime(dpv.At(c.History, dpv.StatusConfirmed))
+	}
+	for _, a := range c.Attachments {
+		if a.Uploaded {
+			p.Attachments = append(p.Attachments, a)
+		}
+	}
+	for _, h := range dpv.HistoryFor(dpv.ByRecipient, c.History) {
+		p.History = append(p.History, historyRow{Status: h.Status.Label(), At: s.OsloTime(h.Changed)})
+	}
+	p.Frame.Title = p.Title
+	s.Render(w, r, "post_melding.html", p)
+	return nil
+}
+
+// confirm records that the organisation confirms a correspondence that asks for it.
+func (s *Feature) confirm(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	c, err := s.load(r, v)
+	if err != nil {
+		return err
+	}
+	err = s.DB.ChangeCorrespondence(r.Context(), c.ID, dpv.ByRecipient, dpv.StatusConfirmed, v.Actor())
+	var p *dpv.Problem
+	switch {
+	case errors.As(err, &p):
+		s.Flash(r, p.Melding)
+	case err != nil:
+		return err
+	default:
+		s.Flash(r, "Meldingen er bekreftet.")
+	}
+	site.Redirect(w, r, "/portal/post/melding/"+url.PathEscape(c.ID))
+	return nil
+}
+
+// attachment streams an attachment's bytes from the store, never whole in
+// memory, and records AttachmentsDownloaded.
+func (s *Feature) attachment(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	c, err := s.load(r, v)
+	if err != nil {
+		return err
+	}
+	a, err := s.DB.PostAttachment(r.Context(), r.PathValue("vedlegg"))
+	if err != nil || a.Correspondence != c.ID || !a.Uploaded {
+		return store.ErrNotFound
+	}
+	if err := s.DB.ChangeCorrespondence(r.Context(), c.ID, dpv.ByRecipient, dpv.StatusAttachmentsDownloaded, v.Actor()); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	w.Header().Set("Content-Disposition", `attachment; filename*=UTF-8''`+url.PathEscape(a.FileName))
+	if err := s.DB.WriteAttachment(r.Context(), a.ID, w); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		s.Log.Error("attachment download", "err", err)
+	}
+	return nil
+}
