@@ -200,6 +200,9 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
+		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09
+			return err
+		}
 		if err := invalid(r.Validate(now)); err != nil {
 			return err
 		}
@@ -229,6 +232,17 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 		return "", fmt.Errorf("record authority request: %w", err)
 	}
 	return r.ID, nil
+}
+
+// hasBeenInForce refuses records on an agreement never signed (pending) or
+// discarded with ErrConflict: audit reports, authority requests and breach
+// reports are kept only with an agreement that is or has been in force
+// (Rules DPA-07, DPA-09).
+func hasBeenInForce(rec AgreementRecord) error {
+	if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
+		return fmt.Errorf("agreement %s is %s: %w", rec.ID, rec.Status, ErrConflict)
+	}
+	return nil
 }
 
 // Letters of a stop order, a resumption and an end (Rules DPA-10, DPA-11).
@@ -292,10 +306,7 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
 			return rec, err
 		}
-		if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
-			return rec, fmt.Errorf("agreement %s is %s: %w", id, rec.Status, ErrConflict)
-		}
-		return rec, nil
+		return rec, hasBeenInForce(rec)
 	}
 	if err := db.read.inTx(ctx, func(tx *sql.Tx) error { _, err := mayFile(tx, false); return err }); err != nil {
 		return dpa.AuditReport{}, fmt.Errorf("add audit report: %w", err)
@@ -418,6 +429,9 @@ func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.Breach
 			return err
 		}
 		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09
 			return err
 		}
 		if err := invalid(r.Validate(now)); err != nil {
