@@ -93,8 +93,13 @@ type AgreementEntry struct {
 const (
 	StepDPASubProcessor = "underdatabehandler"    // a sub-processor proposed, approved, refused or removed (Rule DPA-05)
 	StepDPARequest      = "myndighetsforesporsel" // an authority's request recorded (Rule DPA-09)
-	StepDPAAuditReport  = "revisjonsrapport"      // an audit report filed (Rule DPA-09)
-	StepDPAReminder     = "paminnelse_sletting"   // a deletion reminder sent (Rule DPA-10)
+	// StepDPARequestWithheld is a request recorded that the law forbids
+	// telling the controller: its entry is shown to the processor and the
+	// register only (Rule DPA-09).
+	StepDPARequestWithheld = "myndighetsforesporsel_utsatt"
+	StepDPARequestNotified = "myndighetsforesporsel_varslet" // a withheld request told to the controller (Rule DPA-09)
+	StepDPAAuditReport     = "revisjonsrapport"              // an audit report filed (Rule DPA-09)
+	StepDPAReminder        = "paminnelse_sletting"           // a deletion reminder sent (Rule DPA-10)
 )
 
 type queryer interface {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,60 @@ func TestRecordsRefusedOnUnsignedAgreement(t *testing.T) {
 			t.Fatalf("not discarded: %s", rec.Status)
 		}
 		check("discarded")
+	})
+}
+
+// Rule DPA-09: a request the law forbids telling the controller sends no
+// letter and is recorded under its own history step; only the processor's
+// "varsle nå" sends the letter, once.
+func TestWithheldAuthorityRequest(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 41)
+		a := p.active(t, db)
+		req := dpa.AuthorityRequest{Authority: "Økokrim", ReceivedAt: fixedNow().Add(-time.Hour), What: "Arbeidsforhold", LegalBasis: "straffeprosessloven § 210",
+			LawForbidsNotice: true}
+		qid, err := db.RecordAuthorityRequest(ctx, a.ID, req, p.procStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := func() int {
+			n := 0
+			ms, _ := db.MailTo(ctx, p.ctrlOrg, 50)
+			for _, m := range ms {
+				if m.Kind == LetterDPARequest && strings.Contains(m.Body, "Økokrim") {
+					n++
+				}
+			}
+			return n
+		}
+		if told() != 0 {
+			t.Fatal("the controller was told of a request the law forbids telling")
+		}
+		h, _ := db.AgreementHistory(ctx, a.ID)
+		if last := h[len(h)-1]; last.Step != StepDPARequestWithheld {
+			t.Fatalf("history: %+v", last)
+		}
+		if _, err := db.NotifyAuthorityRequest(ctx, a.ID, qid, p.controller); !errors.Is(err, dpa.ErrNotYourStep) {
+			t.Fatalf("the controller notified itself: %v", err)
+		}
+		if _, err := db.NotifyAuthorityRequest(ctx, a.ID, "nope", p.procStaff); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an unknown request: %v", err)
+		}
+		r, err := db.NotifyAuthorityRequest(ctx, a.ID, qid, p.procStaff)
+		sent := told() // one per contact of the controller
+		if err != nil || r.Withheld() || sent == 0 {
+			t.Fatalf("varsle nå: %v %+v, letters %d", err, r, sent)
+		}
+		if _, err := db.NotifyAuthorityRequest(ctx, a.ID, qid, p.procStaff); !errors.Is(err, ErrConflict) || told() != sent {
+			t.Fatalf("a second notice: %v", err)
+		}
+		if rs, _ := db.AuthorityRequests(ctx, a.ID); len(rs) != 1 || rs[0].Withheld() || rs[0].NotifiedAt.IsZero() {
+			t.Fatalf("requests: %+v", rs)
+		}
+		h, _ = db.AgreementHistory(ctx, a.ID)
+		if last := h[len(h)-1]; last.Step != StepDPARequestNotified {
+			t.Fatalf("history: %+v", last)
+		}
 	})
 }

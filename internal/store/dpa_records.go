@@ -214,18 +214,15 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 			r.ID, id, string(body), micros(now)); err != nil {
 			return err
 		}
-		letters := 0
+		step, letters := StepDPARequestWithheld, 0
 		if r.NotifyNow() {
 			// Rule DPA-09: the controller is told at once, through the outbox.
-			if letters, err = db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPARequest,
-				Subject: "Databehandler har mottatt en forespørsel fra en myndighet",
-				Body: fmt.Sprintf("Databehandleren (org.nr. %s) har registrert en forespørsel fra %s om opplysninger som behandles etter databehandleravtalen %s.\n\n"+
-					"Mottatt: %s\nHva: %s\nHjemmel: %s\n\nDatabehandleren utleverer ikke opplysningene uten skriftlig forhåndsgodkjenning fra dere, med mindre loven krever det.\n",
-					rec.Processor, r.Authority, id, governance.FormatTime(r.ReceivedAt, osloLocation()), r.What, r.LegalBasis)}); err != nil {
+			step = StepDPARequest
+			if letters, err = db.queueLetters(ctx, tx, rec.Controller, by.actor(), requestLetter(rec, r)); err != nil {
 				return err
 			}
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPARequest, r.Authority, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, step, r.Authority, body, by, nil,
 			map[string]any{"request": r.ID, "notified": letters})
 	})
 	if err != nil {
@@ -243,6 +240,69 @@ func hasBeenInForce(rec AgreementRecord) error {
 		return fmt.Errorf("agreement %s is %s: %w", rec.ID, rec.Status, ErrConflict)
 	}
 	return nil
+}
+
+// requestLetter tells the controller of authority request r (Rule DPA-09).
+func requestLetter(rec AgreementRecord, r dpa.AuthorityRequest) governance.Letter {
+	return governance.Letter{Kind: LetterDPARequest,
+		Subject: "Databehandler har mottatt en forespørsel fra en myndighet",
+		Body: fmt.Sprintf("Databehandleren (org.nr. %s) har registrert en forespørsel fra %s om opplysninger som behandles etter databehandleravtalen %s.\n\n"+
+			"Mottatt: %s\nHva: %s\nHjemmel: %s\n\nDatabehandleren utleverer ikke opplysningene uten skriftlig forhåndsgodkjenning fra dere, med mindre loven krever det.\n",
+			rec.Processor, r.Authority, rec.ID, governance.FormatTime(r.ReceivedAt, osloLocation()), r.What, r.LegalBasis)}
+}
+
+// NotifyAuthorityRequest is the processor's "varsle nå" on request reqID
+// of agreement id, withheld because the law forbade telling the controller
+// (Rule DPA-09): once the law allows it, the controller is sent the
+// request's letter and sees the request from then on. A request not
+// withheld is refused with ErrConflict.
+func (db *DB) NotifyAuthorityRequest(ctx context.Context, id, reqID string, by DPAActor) (dpa.AuthorityRequest, error) {
+	var r dpa.AuthorityRequest
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		var body string
+		err = tx.QueryRowContext(ctx, `SELECT body FROM dpa_requests WHERE id = $1 AND agreement = $2`, reqID, id).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("request %s: %w", reqID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return err
+		}
+		if !r.Withheld() {
+			return fmt.Errorf("request %s is not withheld: %w", reqID, ErrConflict)
+		}
+		r.NotifiedAt, r.NotifiedByName = db.now(), by.Name
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE dpa_requests SET body = $1 WHERE id = $2`, string(b), r.ID); err != nil {
+			return err
+		}
+		letters, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), requestLetter(rec, r))
+		if err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPARequestNotified, r.Authority, b, by, nil,
+			map[string]any{"request": r.ID, "notified": letters})
+	})
+	if err != nil {
+		return r, fmt.Errorf("notify authority request: %w", err)
+	}
+	return r, nil
 }
 
 // Letters of a stop order, a resumption and an end (Rules DPA-10, DPA-11).

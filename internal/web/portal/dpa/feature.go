@@ -77,6 +77,7 @@ func (s *Feature) Routes() []site.Route {
 		f("POST "+Base+"/{id}/underdatabehandlere", party, s.proposeSub),
 		f("POST "+Base+"/{id}/underdatabehandlere/{sid}", party, s.decideSub),
 		f("POST "+Base+"/{id}/foresporsler", party, s.recordRequest),
+		f("POST "+Base+"/{id}/foresporsler/{qid}/varsle", party, s.notifyRequest),
 		f("POST "+Base+"/{id}/revisjonsrapporter", party, s.uploadReport),
 		f("GET "+Base+"/{id}/revisjonsrapporter/{rid}", party, s.downloadReport),
 		f("POST "+Base+"/{id}/brudd", party, s.reportBreach),

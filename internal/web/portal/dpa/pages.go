@@ -112,6 +112,10 @@ func (p agreementPage) StepLabel(step string) string {
 		return "Underdatabehandler"
 	case store.StepDPARequest:
 		return "Forespørsel fra myndighet registrert"
+	case store.StepDPARequestWithheld:
+		return "Forespørsel fra myndighet registrert, varsling utsatt etter loven"
+	case store.StepDPARequestNotified:
+		return "Behandlingsansvarlig varslet om forespørsel fra myndighet"
 	case store.StepDPAAuditReport:
 		return "Revisjonsrapport arkivert"
 	case store.StepDPAReminder:
@@ -189,6 +193,13 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 	}
 	if p.History, err = s.DB.AgreementHistory(ctx, a.ID); err != nil {
 		return p, err
+	}
+	if p.Side == dpa.Controller {
+		// Rule DPA-09: a request the law forbids telling the controller, and
+		// its history entry, are shown to the processor and the register only
+		// until the processor notifies the controller.
+		p.Requests = slices.DeleteFunc(p.Requests, func(q dpa.AuthorityRequest) bool { return q.Withheld() })
+		p.History = slices.DeleteFunc(p.History, func(e store.AgreementEntry) bool { return e.Step == store.StepDPARequestWithheld })
 	}
 	live := a.Status == dpa.StatusActive || a.Status == dpa.StatusStopped
 	proc, ctrl := p.Side == dpa.Processor, p.Side == dpa.Controller

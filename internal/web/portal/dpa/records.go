@@ -123,8 +123,9 @@ func (s *Feature) recordRequest(w http.ResponseWriter, r *http.Request, v *site.
 	for _, k := range []string{dpa.FieldReqAuthority, dpa.FieldReqReceivedAt, dpa.FieldReqWhat, dpa.FieldReqBasis} {
 		f.Values[k] = r.PostFormValue(k)
 	}
+	f.Values[fieldLawForbids] = r.PostFormValue(fieldLawForbids) // kept on a refused post
 	req := dpa.AuthorityRequest{Authority: f.Values[dpa.FieldReqAuthority], What: f.Values[dpa.FieldReqWhat], LegalBasis: f.Values[dpa.FieldReqBasis],
-		LawForbidsNotice: r.PostFormValue("lovforbud") == "ja"}
+		LawForbidsNotice: f.Values[fieldLawForbids] == "ja"}
 	if t := s.ParseFormTime(strings.TrimSpace(f.Values[dpa.FieldReqReceivedAt]), dpa.FieldReqReceivedAt, "når forespørselen kom", f.Errors); t != nil {
 		req.ReceivedAt = *t
 	}
@@ -133,9 +134,27 @@ func (s *Feature) recordRequest(w http.ResponseWriter, r *http.Request, v *site.
 	}
 	flash := "Forespørselen er registrert, og behandlingsansvarlig er varslet."
 	if req.LawForbidsNotice {
-		flash = "Forespørselen er registrert. Behandlingsansvarlig varsles så snart loven tillater det."
+		flash = "Forespørselen er registrert. Varsle behandlingsansvarlig her så snart loven tillater det."
 	}
 	return s.done(w, r, v, rec, f, err, flash)
+}
+
+// fieldLawForbids is the request form's box: the law forbids telling the controller now.
+const fieldLawForbids = "lovforbud"
+
+// notifyRequest is the processor's "varsle nå" on a request withheld
+// because the law forbade the notice (Rule DPA-09): the controller is sent
+// the letter and sees the request from now on.
+func (s *Feature) notifyRequest(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	rec, err := s.load(r, v)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.NotifyAuthorityRequest(r.Context(), rec.ID, r.PathValue("qid"), actor(v))
+	if errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	}
+	return s.done(w, r, v, rec, newForm(), err, "Behandlingsansvarlig er varslet om forespørselen.")
 }
 
 // uploadReport files an audit report (Rule DPA-09): the body is limited
