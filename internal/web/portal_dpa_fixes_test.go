@@ -1,12 +1,16 @@
 package web
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"deling/internal/dpa"
 )
 
 // dpaDraft is an agreement drafted by the controller's administrator and sent to the processor (pending); its page's path.
@@ -86,5 +90,65 @@ func TestPortalDPAWithheldRequest(t *testing.T) {
 	}
 	if got := p.procStaff.post(m[1], nil); got.status != http.StatusConflict {
 		t.Fatalf("a second varsle nå: %d", got.status)
+	}
+}
+
+// The DPA forms' bodies: only a URL-encoded form of at most 256 KiB is
+// read; a multipart or larger post is refused before any step is taken
+// (here a stop order, Rule DPA-11, which must not happen).
+func TestPortalDPAFormBody(t *testing.T) {
+	h := newHarness(t)
+	p := newDPAPeople(h, 8_400_003)
+	a, _ := h.agreement(p.ctrl, p.proc)
+	path := "/portal/databehandleravtaler/" + a.ID + "/steg"
+	stop := url.Values{"steg": {"stans"}, "stans_begrunnelse": {"Mistanke om avvik hos leverandøren."}}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range stop {
+		mw.WriteField(k, vs[0])
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", p.admin.url()+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", p.admin.url())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := p.admin.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readPage(t, resp); got.status != http.StatusUnsupportedMediaType {
+		t.Errorf("a multipart stop order: %d", got.status)
+	}
+	big := url.Values{"steg": {"stans"}, "stans_begrunnelse": {strings.Repeat("x", 300<<10)}}
+	if got := p.admin.post(path, big); got.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 300 KiB stop order: %d", got.status)
+	}
+	if rec, _ := h.db.Agreement(t.Context(), a.ID); rec.Status != dpa.StatusActive {
+		t.Fatalf("a refused post stopped the agreement: %s", rec.Status)
+	}
+	if got := p.admin.post(path, stop); got.status != http.StatusOK {
+		t.Fatalf("the stop order itself: %d", got.status)
+	}
+}
+
+// Rule DPA-09: who uploads an audit report and where the agreement stands
+// are checked before the body is read: the register's case worker is
+// refused (403), and on a pending agreement the party is told 409 — even
+// for a file over the limit, which would otherwise be answered 400 once read.
+func TestPortalDPAUploadCheckedFirst(t *testing.T) {
+	h := newHarness(t)
+	p := newDPAPeople(h, 8_400_004)
+	a, _ := h.agreement(p.ctrl, p.proc)
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), dpa.MaxAuditFileSize+128<<10)...)
+	if got := upload(t, p.worker, a.ID, "r.pdf", pdf); got.status != http.StatusForbidden {
+		t.Errorf("the case worker's upload: %d", got.status)
+	}
+	path := dpaDraft(t, p)
+	id := path[strings.LastIndex(path, "/")+1:]
+	if got := upload(t, p.procStaff, id, "r.pdf", pdf); got.status != http.StatusConflict {
+		t.Errorf("an upload on a pending agreement: %d", got.status)
+	}
+	if reps, _ := h.db.AuditReports(t.Context(), a.ID); len(reps) != 0 {
+		t.Fatalf("reports stored: %+v", reps)
 	}
 }

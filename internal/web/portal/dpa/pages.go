@@ -205,8 +205,7 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 	proc, ctrl := p.Side == dpa.Processor, p.Side == dpa.Controller
 	p.CanPropose = live && proc
 	p.CanDecideSub = live && ctrl && v.For(governance.Administrator, governance.Rolleinnehaver)
-	// Rules DPA-07, DPA-09: records only with an agreement that is or has been in force (as the store checks).
-	inForceOnce := a.Status != dpa.StatusPending && a.Status != dpa.StatusDiscarded
+	inForceOnce := recordsOpen(a)
 	p.CanRequest = proc && inForceOnce
 	p.CanUpload = (proc || ctrl) && inForceOnce
 	p.CanBreach = proc && inForceOnce

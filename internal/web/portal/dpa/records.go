@@ -157,15 +157,22 @@ func (s *Feature) notifyRequest(w http.ResponseWriter, r *http.Request, v *site.
 	return s.done(w, r, v, rec, newForm(), err, "Behandlingsansvarlig er varslet om forespørselen.")
 }
 
-// uploadReport files an audit report (Rule DPA-09): the body is limited
-// before anything is read (http.MaxBytesReader), the file checked by name,
-// size and its first bytes.
+// uploadReport files an audit report (Rule DPA-09): who uploads (either
+// party's people) and where the agreement stands are checked before the
+// body is touched (403, 409); the body is limited before anything is read
+// (http.MaxBytesReader); the store checks the file by name, size and content.
 func (s *Feature) uploadReport(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	rec, err := s.load(r, v)
 	if err != nil {
 		return err
 	}
+	if sd := side(v, &rec.Agreement); sd != dpa.Controller && sd != dpa.Processor {
+		return refused(dpa.ErrNotYourStep)
+	}
 	f := newForm()
+	if !recordsOpen(&rec.Agreement) {
+		return s.done(w, r, v, rec, f, store.ErrConflict, "")
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, dpa.MaxAuditFileSize+64<<10)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
