@@ -104,3 +104,53 @@ func TestWithheldAuthorityRequest(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPA-07: the processor's breach report reaches the controller in
+// full (a–f) and the case names the agreement's controller, so that the
+// controller's people find it (IncidentFilter.Controller) and no one else does.
+func TestProcessorBreachReachesController(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 42)
+		a := p.active(t, db)
+		r := dpa.BreachReport{Nature: "Feilsendt e-post med arbeidsforhold.", SubjectCategories: "Arbeidstakere", RecordCategories: "Lønn",
+			Identities: "Tre navngitte arbeidstakere", Contact: "Per, per@leverandor.example", Consequences: "Opplysninger på avveie.",
+			Measures: "Mottaker har slettet e-posten.", Other: "Leverandøren bytter e-postfilter.", AwareAt: fixedNow().Add(-2 * time.Hour)}
+		id, err := db.ReportProcessorBreach(ctx, a.ID, r, p.procStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, _ := db.MailTo(ctx, p.ctrlOrg, 10)
+		if len(ms) == 0 || ms[0].Kind != LetterDPABreach {
+			t.Fatalf("no letter: %+v", ms)
+		}
+		for _, want := range []string{r.Nature, "Arbeidstakere", "Lønn", r.Identities, r.Contact, r.Consequences, r.Measures, r.Other, id} {
+			if !strings.Contains(ms[0].Body, want) {
+				t.Errorf("the controller's letter lacks %q", want)
+			}
+		}
+		c, err := db.Incident(ctx, id)
+		if err != nil || c.Report.Controller != p.ctrlOrg {
+			t.Fatalf("the case's controller: %v %q", err, c.Report.Controller)
+		}
+		has := func(f IncidentFilter) bool {
+			cs, err := db.Incidents(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.ID == id {
+					return true
+				}
+			}
+			return false
+		}
+		if !has(IncidentFilter{User: p.admin.UserID, Org: p.ctrlOrg, Controller: p.ctrlOrg}) {
+			t.Error("the controller's people do not find the case")
+		}
+		other := newDPAParties(t, db, 43)
+		if has(IncidentFilter{User: other.admin.UserID, Org: other.ctrlOrg, Controller: other.ctrlOrg}) || has(IncidentFilter{User: p.admin.UserID, Org: p.ctrlOrg}) {
+			t.Error("the case is found without the controller's filter")
+		}
+	})
+}

@@ -469,6 +469,28 @@ const StepDPABreach = "brudd"
 // LetterDPABreach is the letter telling the controller of the processor's breach report (Rule DPA-07).
 const LetterDPABreach = "dpa.breach"
 
+// breachLetter is the processor's report to the controller in full (Rule
+// DPA-07, a–f): the controller, not the register, assesses it and notifies
+// Datatilsynet, and reads the case (caseID) in the portal.
+func breachLetter(rec AgreementRecord, r dpa.BreachReport, caseID, late string) string {
+	or := func(s string) string {
+		if strings.TrimSpace(s) == "" {
+			return "ikke oppgitt ennå"
+		}
+		return s
+	}
+	return fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.%s\n\n"+
+		"Databehandleren ble kjent med bruddet: %s\n\n"+
+		"a) Hva bruddet består i: %s\n   Kategorier registrerte: %s (antall: %s)\n   Kategorier personopplysninger: %s (antall poster: %s)\n"+
+		"b) De registrertes identitet: %s\nc) Kontaktpunkt hos databehandleren: %s\nd) Sannsynlige konsekvenser: %s\n"+
+		"e) Tiltak som er truffet eller foreslått: %s\nf) Annet: %s\n\n"+
+		"Dere er behandlingsansvarlig og vurderer selv melding til Datatilsynet innen 72 timer etter at dere ble kjent med bruddet. "+
+		"Saken er avvikssak %s, som dere kan lese i portalen under Avvik.\n",
+		rec.Processor, rec.ID, late, governance.FormatTime(r.AwareAt, osloLocation()),
+		r.Nature, or(r.SubjectCategories), r.Subjects.String(), or(r.RecordCategories), r.Records.String(),
+		or(r.Identities), or(r.Contact), or(r.Consequences), or(r.Measures), or(r.Other), caseID)
+}
+
 // ReportProcessorBreach files, for the processor's people, its breach report
 // to the controller under agreement id (Rule DPA-07, content a–f), in one
 // transaction: it opens a case in the breach handling whose clock starts at
@@ -498,19 +520,17 @@ func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.Breach
 			return err
 		}
 		rep := r.IncidentReport(incident.Actor{UserID: by.UserID, Org: rec.Processor, Role: incident.Reporter, Name: by.Name})
+		rep.Controller = rec.Controller // Rule DPA-07: the consumer is the controller; its people see the case
 		if caseID, err = db.reportIncident(ctx, tx, rep, "", nil, by.actor()); err != nil {
 			return err
 		}
 		late := ""
 		if cur := rec.Current(); cur != nil && r.Late(cur.Content) {
-			late = "\n\nMeldingen kom etter fristen i databehandleravtalen."
+			late = " Meldingen kom etter fristen i databehandleravtalen."
 		}
 		if _, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPABreach,
 			Subject: "Databehandler melder brudd på personopplysningssikkerheten",
-			Body: fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.\n\n"+
-				"Databehandleren ble kjent med bruddet: %s\nHva skjedde: %s\nKontaktpunkt: %s%s\n\n"+
-				"Dere er behandlingsansvarlig og vurderer melding til Datatilsynet innen 72 timer.\n",
-				rec.Processor, id, governance.FormatTime(r.AwareAt, osloLocation()), r.Nature, r.Contact, late)}); err != nil {
+			Body:    breachLetter(rec, r, caseID, late)}); err != nil {
 			return err
 		}
 		body, err := json.Marshal(r)

@@ -152,3 +152,37 @@ func TestPortalDPAUploadCheckedFirst(t *testing.T) {
 		t.Fatalf("reports stored: %+v", reps)
 	}
 }
+
+// Rule DPA-07: the controller's administrator and role holder read the
+// processor's breach case under their agreement, marked as the consumer
+// being the controller; the controller's developer and other
+// organisations do not (404, as for a case that does not exist).
+func TestPortalDPABreachControllerSees(t *testing.T) {
+	h := newHarness(t)
+	p := newDPAPeople(h, 8_400_005)
+	a, _ := h.agreement(p.ctrl, p.proc)
+	form := url.Values{dpa.FieldBreachAwareAt: {formTime(h.clock.now().Add(-2 * time.Hour))}, dpa.FieldBreachNature: {"Feilsendt e-post"},
+		dpa.FieldBreachSubjectCats: {"Arbeidstakere"}, dpa.FieldBreachRecordCats: {"Arbeidsforhold"}, dpa.FieldBreachContact: {"Per"},
+		dpa.FieldBreachConsequences: {"Opplysninger på avveie"}, dpa.FieldBreachMeasures: {"Slettet hos mottaker"}}
+	got := p.procStaff.post("/portal/databehandleravtaler/"+a.ID+"/brudd", form)
+	if got.status != http.StatusOK || !strings.Contains(got.url, "/portal/avvik/") {
+		t.Fatalf("report: %d %s", got.status, got.url)
+	}
+	path := got.url[strings.Index(got.url, "/portal/avvik/"):]
+	for _, b := range []*browserless{p.admin, p.ctrlRH} {
+		if pg := b.get(path); pg.status != http.StatusOK || !pg.has("Feilsendt e-post") || !pg.has("Behandlingsansvarlig er konsumenten") {
+			t.Errorf("the controller's view of the case: %d", pg.status)
+		}
+		if pg := b.get("/portal/avvik"); !pg.has(path) {
+			t.Error("the case is not in the controller's list")
+		}
+	}
+	for _, b := range []*browserless{p.developer, p.outsider} {
+		if pg := b.get(path); pg.status != http.StatusNotFound && pg.status != http.StatusForbidden {
+			t.Errorf("someone else's view of the case: %d", pg.status)
+		}
+		if pg := b.get("/portal/avvik"); pg.has(path) {
+			t.Error("the case is in someone else's list")
+		}
+	}
+}
