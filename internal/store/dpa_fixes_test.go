@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"deling/internal/dpa"
+	"deling/internal/ident"
 )
 
 // Rules DPA-07, DPA-09: a breach report and an authority request are kept
@@ -151,6 +152,28 @@ func TestProcessorBreachReachesController(t *testing.T) {
 		other := newDPAParties(t, db, 43)
 		if has(IncidentFilter{User: other.admin.UserID, Org: other.ctrlOrg, Controller: other.ctrlOrg}) || has(IncidentFilter{User: p.admin.UserID, Org: p.ctrlOrg}) {
 			t.Error("the case is found without the controller's filter")
+		}
+	})
+}
+
+// Rule DPA-05: the history names a sub-processor's steps in Norwegian,
+// never by their internal codes.
+func TestSubProcessorHistoryLabels(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 44)
+		a := p.active(t, db)
+		id, err := db.ProposeSubProcessor(ctx, p.rules, a.ID, dpa.SubProcessorEntry{Navn: "Sky KK", Orgnr: string(ident.SyntheticOrgnr(78)), Country: "Norge", Task: "Drift"}, nil, p.procStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DecideSubProcessor(ctx, p.rules, id, dpa.SubStepRefuse, nil, "Ikke nødvendig.", nil, p.controller); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := db.AgreementHistory(ctx, a.ID)
+		notes := []string{h[len(h)-2].Note, h[len(h)-1].Note}
+		if notes[0] != "Foreslått: Sky KK" || notes[1] != "Avslått: Sky KK" {
+			t.Fatalf("history notes: %q", notes)
 		}
 	})
 }

@@ -86,7 +86,7 @@ func (db *DB) ProposeSubProcessor(ctx context.Context, rules DPARules, id string
 		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
 			return err
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(dpa.SubStepPropose)+": "+s.Entry.Navn, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, dpa.SubStepPropose.Label()+": "+s.Entry.Navn, body, by, nil,
 			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
 	})
 	if err != nil {
@@ -156,7 +156,7 @@ func (db *DB) DecideSubProcessor(ctx context.Context, rules DPARules, subID stri
 		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
 			return err
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(step)+": "+s.Entry.Navn, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, step.Label()+": "+s.Entry.Navn, body, by, nil,
 			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"deling/internal/dpa"
+	"deling/internal/store"
 )
 
 // dpaDraft is an agreement drafted by the controller's administrator and sent to the processor (pending); its page's path.
@@ -184,5 +185,53 @@ func TestPortalDPABreachControllerSees(t *testing.T) {
 		if pg := b.get("/portal/avvik"); pg.has(path) {
 			t.Error("the case is in someone else's list")
 		}
+	}
+}
+
+// Rules DPA-01, DPA-10: the agreement's page and the list name the parties
+// as the version in force does (not version 1); a certificate after a
+// return (tilbakelevering) says so, not that the data were deleted.
+func TestPortalDPANamesAndReturn(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := newDPAPeople(h, 8_400_006)
+	a, ctrl := h.agreement(p.ctrl, p.proc)
+	proc, rules := h.dpaRoleHolder(p.proc), h.dpaRules()
+	c := a.Current().Content
+	c.Controller.Navn, c.MainAgreement = "Nytt kommunenavn", "Ny hovedavtale"
+	rec, err := h.db.StepAgreement(ctx, rules, a.ID, dpa.StepAmend, store.StepInput{}, ctrl)
+	for _, s := range []struct {
+		step dpa.Step
+		by   store.DPAActor
+	}{{dpa.StepSave, ctrl}, {dpa.StepSend, ctrl}, {dpa.StepComplete, proc}, {dpa.StepSignController, ctrl}, {dpa.StepSignProcessor, proc}} {
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := store.StepInput{Seen: rec.Newest().Hash()}
+		if s.step == dpa.StepSave {
+			in.Content = &c
+		}
+		rec, err = h.db.StepAgreement(ctx, rules, a.ID, s.step, in, s.by)
+	}
+	if err != nil || rec.Current().Number != 2 {
+		t.Fatalf("version 2: %v", err)
+	}
+	path := "/portal/databehandleravtaler/" + a.ID
+	if pg := p.admin.get(path); !pg.has("Databehandleravtale: Nytt kommunenavn") {
+		t.Error("the page names the parties as version 1 does")
+	}
+	if pg := p.admin.get("/portal/databehandleravtaler"); !pg.has("Ny hovedavtale") || !pg.has("Nytt kommunenavn") {
+		t.Error("the list names the agreement as version 1 does")
+	}
+	if _, err := h.db.StepAgreement(ctx, rules, a.ID, dpa.StepEnd, store.StepInput{Ending: &dpa.Ending{Reason: "Avtalen er sagt opp.", Choice: dpa.ChoiceReturn}}, ctrl); err != nil {
+		t.Fatal(err)
+	}
+	cert := &dpa.DeletionCertificate{What: "Alle arbeidsforhold", How: "Eksportert og sendt kryptert", DoneBy: "Per", BackupsIncluded: true,
+		DoneAt: h.clock.now()}
+	if _, err := h.db.StepAgreement(ctx, rules, a.ID, dpa.StepConfirmDeletion, store.StepInput{Certificate: cert}, proc); err != nil {
+		t.Fatal(err)
+	}
+	if pg := p.admin.get(path); !pg.has("Tilbakelevering og sletting bekreftet") || !pg.has("Opplysningene er tilbakelevert") {
+		t.Error("the certificate after a return is worded as a deletion")
 	}
 }

@@ -99,6 +99,24 @@ type agreementPage struct {
 	CanPropose, CanDecideSub, CanRequest, CanUpload, CanBreach bool
 }
 
+// names is the content the agreement's names are read from: the version in
+// force, else the newest (a pending agreement's draft).
+func names(a *dpa.Agreement) dpa.Content {
+	if v := a.Current(); v != nil {
+		return v.Content
+	}
+	if v := a.Newest(); v != nil {
+		return v.Content
+	}
+	return dpa.Content{}
+}
+
+// Names is the content the page names the parties and main agreement from (names).
+func (p agreementPage) Names() dpa.Content { return names(&p.A.Agreement) }
+
+// Names is the content the row names the parties and main agreement from (names).
+func (r listRow) Names() dpa.Content { return names(&r.Agreement) }
+
 // stepButton is a step's one-button form (the "dpa-steg" partial).
 type stepButton struct{ ID, Step, Label string }
 
