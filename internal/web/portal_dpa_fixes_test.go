@@ -235,3 +235,65 @@ func TestPortalDPANamesAndReturn(t *testing.T) {
 		t.Error("the certificate after a return is worded as a deletion")
 	}
 }
+
+// Rule DPA-05: a refused approval is shown at the row's own fields, which
+// the summary links to, with what was posted; the letter about a decision
+// names the sub-processor, the status and the reason, worded by the side that acted.
+func TestPortalDPASubProcessorDecision(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := newDPAPeople(h, 8_400_007)
+	a, _ := h.agreement(p.ctrl, p.proc)
+	path := "/portal/databehandleravtaler/" + a.ID
+	propose := func(navn, country string) string {
+		t.Helper()
+		before, _ := h.db.SubProcessors(ctx, a.ID)
+		if got := p.procStaff.post(path+"/underdatabehandlere", url.Values{"underdatabehandler_navn": {navn}, "underdatabehandler_orgnr": {"C-1"},
+			"underdatabehandler_land": {country}, "underdatabehandler_oppgave": {"Lagring"}}); got.status != http.StatusOK {
+			t.Fatalf("propose %s: %d", navn, got.status)
+		}
+		subs, _ := h.db.SubProcessors(ctx, a.ID)
+		if len(subs) != len(before)+1 {
+			t.Fatal("not proposed")
+		}
+		return subs[len(subs)-1].ID
+	}
+	us := propose("Sky Inc.", "USA")
+	got := p.admin.post(path+"/underdatabehandlere/"+us, url.Values{"steg": {"godkjenn"}, "overforing_land": {"USA"}, "overforing_mottaker": {"Sky Inc."},
+		"overforing_grunnlag": {string(dpa.BasisSCC)}, "overforing_scc_modul": {"3"}, "underdatabehandler_begrunnelse": {"utkast"}})
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("approving the USA on SCC: %d", got.status)
+	}
+	links := regexp.MustCompile(`href="#(f-[^"]+)"`).FindAllStringSubmatch(got.body, -1)
+	if len(links) == 0 {
+		t.Fatal("no error summary")
+	}
+	for _, l := range links {
+		if !strings.Contains(got.body, `id="`+l[1]+`"`) || !strings.HasSuffix(l[1], "-"+us) {
+			t.Errorf("the summary links to %s, which is not the row's field", l[1])
+		}
+	}
+	if !got.has(`value="3"`) || !got.has(">utkast</textarea>") {
+		t.Error("the row's input is lost")
+	}
+	dk := propose("Drift ApS", "Danmark")
+	if got := p.admin.post(path+"/underdatabehandlere/"+dk, url.Values{"steg": {"avslaa"}, "underdatabehandler_begrunnelse": {"Vi bruker egen drift."}}); got.status != http.StatusOK {
+		t.Fatalf("refuse: %d", got.status)
+	}
+	ms, _ := h.db.MailTo(ctx, p.proc, 20)
+	if len(ms) == 0 || !strings.Contains(ms[0].Body, "Behandlingsansvarlig") || !strings.Contains(ms[0].Body, "avslått underdatabehandleren Drift ApS") ||
+		!strings.Contains(ms[0].Body, "Vi bruker egen drift.") || strings.Contains(ms[0].Body, "er varslet") {
+		t.Fatalf("the processor's letter: %+v", ms)
+	}
+	if got := p.procStaff.post(path+"/underdatabehandlere/"+us, url.Values{"steg": {"fjern"}}); got.status != http.StatusOK {
+		t.Fatalf("remove: %d", got.status)
+	}
+	ms, _ = h.db.MailTo(ctx, p.ctrl, 50)
+	found := false
+	for _, m := range ms {
+		found = found || strings.Contains(m.Body, "Databehandleren (org.nr. "+p.proc+") har fjernet underdatabehandleren Sky Inc.")
+	}
+	if !found {
+		t.Fatal("the controller was not told of the processor's removal")
+	}
+}

@@ -144,6 +144,18 @@ func (p agreementPage) StepLabel(step string) string {
 	return dpa.Step(step).Label()
 }
 
+// RowValue is field name's value for proposal id's form: what was posted
+// when that form failed, else "" (Rule DPA-05).
+func (p agreementPage) RowValue(id, name string) string {
+	if p.Values[fieldSub] != id {
+		return ""
+	}
+	return p.Values[name]
+}
+
+// RowError is field name's message for proposal id's form; its field's id is f-<name>-<id>, as the summary links.
+func (p agreementPage) RowError(id, name string) string { return p.Errors[name+"-"+id] }
+
 // May reports whether the visitor may take step now: its form is shown.
 func (p agreementPage) May(step string) bool { return p.Steps[dpa.Step(step)] }
 
