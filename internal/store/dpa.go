@@ -255,9 +255,15 @@ func saveAgreement(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, now time.T
 }
 
 // dpaStep records a step: its history entry and its event in the log, which
-// holds the SHA-256 of what the step recorded (content) and, when the step
-// concerns a version, the version's content hash and its document's SHA-256.
+// holds the SHA-256 of what the step recorded (content) and the content
+// hash and document SHA-256 of the version the step concerns — v, or when
+// nil (a record, a stop order, a reminder) the version in force, else the newest (Rule DPA-01).
 func (db *DB) dpaStep(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, step, note string, content []byte, by DPAActor, v *dpa.Version, extra map[string]any) error {
+	if v == nil {
+		if v = a.Current(); v == nil {
+			v = a.Newest()
+		}
+	}
 	sum := sha256.Sum256(content)
 	digest := hex.EncodeToString(sum[:])
 	if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_history (id, agreement, at, step, status, actor, name, note, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

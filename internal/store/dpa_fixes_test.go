@@ -177,3 +177,22 @@ func TestSubProcessorHistoryLabels(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPA-01: a record's event in the lookup log holds the SHA-256 of the
+// document in force, as every step's does.
+func TestRecordEventsHoldDocumentDigest(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p := newDPAParties(t, db, 45)
+		a := p.active(t, db)
+		req := dpa.AuthorityRequest{Authority: "Politiet", ReceivedAt: fixedNow().Add(-time.Hour), What: "Arbeidsforhold", LegalBasis: "straffeprosessloven § 210"}
+		if _, err := db.RecordAuthorityRequest(ctx, a.ID, req, p.procStaff); err != nil {
+			t.Fatal(err)
+		}
+		evs := dpaEvents(t, db, p.ctrlOrg, a.ID)
+		last := evs[len(evs)-1]
+		if last["step"] != StepDPARequest || last["documentSha256"] != dpa.DocumentDigest(a.Current()) {
+			t.Fatalf("the request's event: %v", last)
+		}
+	})
+}

@@ -297,3 +297,18 @@ func TestPortalDPASubProcessorDecision(t *testing.T) {
 		t.Fatal("the controller was not told of the processor's removal")
 	}
 }
+
+// Rule SK-04: the case worker's delegation form tells agreements apart by
+// both parties' organisation numbers and the main agreement and its date,
+// not only by the names typed into the agreement.
+func TestPortalDPADelegationLabels(t *testing.T) {
+	h := newHarness(t)
+	p := newDPAPeople(h, 8_400_008)
+	h.agreement(p.ctrl, p.proc)
+	pg := p.worker.get("/portal/delegeringer")
+	for _, want := range []string{"org.nr. " + p.ctrl, "org.nr. " + p.proc, "Driftsavtale", "2026-01-15"} {
+		if !pg.has(want) {
+			t.Errorf("the agreement's label lacks %q", want)
+		}
+	}
+}
