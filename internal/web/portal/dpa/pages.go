@@ -224,10 +224,10 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 	if p.History, err = s.DB.AgreementHistory(ctx, a.ID); err != nil {
 		return p, err
 	}
-	if p.Side == dpa.Controller {
+	if p.Side != dpa.Processor && p.Side != dpa.Register {
 		// Rule DPA-09: a request the law forbids telling the controller, and
 		// its history entry, are shown to the processor and the register only
-		// until the processor notifies the controller.
+		// (deny by default) until the processor notifies the controller.
 		p.Requests = slices.DeleteFunc(p.Requests, func(q dpa.AuthorityRequest) bool { return q.Withheld() })
 		p.History = slices.DeleteFunc(p.History, func(e store.AgreementEntry) bool { return e.Step == store.StepDPARequestWithheld })
 	}
