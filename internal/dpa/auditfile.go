@@ -88,7 +88,7 @@ func CheckAuditFile(name string, head []byte, size int64) (string, FileType, map
 	case size <= 0:
 		bad[FieldFile] = "Filen er tom."
 	case size > MaxAuditFileSize:
-		bad[FieldFile] = fmt.Sprintf("Filen er for stor (høyst %d MB).", MaxAuditFileSize>>20)
+		bad[FieldFile] = fmt.Sprintf("Filen er for stor (høyst %d MiB).", MaxAuditFileSize>>20)
 	case ft.Magic != nil && !bytes.HasPrefix(head, ft.Magic):
 		bad[FieldFile] = "Innholdet i filen stemmer ikke med filtypen."
 	case ft.Magic == nil && (!utf8.Valid(trimPartialRune(head, size)) || bytes.IndexByte(head, 0) >= 0):
@@ -193,7 +193,7 @@ func CheckAuditQuota(files int, total, size int64) map[string]string {
 	case files >= MaxAuditFiles:
 		bad[FieldFile] = fmt.Sprintf("Avtalen har allerede %d revisjonsrapporter, som er det meste som kan lagres.", MaxAuditFiles)
 	case total+size > MaxAuditTotalBytes:
-		bad[FieldFile] = fmt.Sprintf("Revisjonsrapportene til avtalen kan til sammen være høyst %d MB.", MaxAuditTotalBytes>>20)
+		bad[FieldFile] = fmt.Sprintf("Revisjonsrapportene til avtalen kan til sammen være høyst %d MiB.", MaxAuditTotalBytes>>20)
 	}
 	return bad
 }

@@ -23,6 +23,10 @@ type AuthorityRequest struct {
 	RecordedBy       string // actor: the processor's staff
 	RecordedByName   string
 	RecordedAt       time.Time
+	// NotifiedAt is when the processor told the controller of a request
+	// first withheld because the law forbade it (zero until then).
+	NotifiedAt     time.Time
+	NotifiedByName string
 }
 
 // Field names of the request form.
@@ -68,3 +72,8 @@ func (r *AuthorityRequest) Validate(now time.Time) map[string]string {
 // NotifyNow reports whether the controller is told at once (Rule DPA-09):
 // always, unless the law forbids it for now.
 func (r *AuthorityRequest) NotifyNow() bool { return !r.LawForbidsNotice }
+
+// Withheld reports whether the request is still kept from the controller
+// (Rule DPA-09): the law forbade the notice and the processor has not yet
+// told it. Only the processor and the register see a withheld request.
+func (r *AuthorityRequest) Withheld() bool { return r.LawForbidsNotice && r.NotifiedAt.IsZero() }

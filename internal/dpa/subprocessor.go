@@ -55,6 +55,21 @@ const (
 	SubStepRemove  SubStep = "fjern"    // either party: withdraw a proposal, or end an approval
 )
 
+// Label is the step as the agreement's history shows it.
+func (s SubStep) Label() string {
+	switch s {
+	case SubStepPropose:
+		return "Foreslått"
+	case SubStepApprove:
+		return "Godkjent skriftlig"
+	case SubStepRefuse:
+		return "Avslått"
+	case SubStepRemove:
+		return "Fjernet"
+	}
+	return string(s)
+}
+
 var subNext = map[SubStep]map[SubStatus]SubStatus{
 	SubStepPropose: {"": SubProposed},
 	SubStepApprove: {SubProposed: SubApproved},

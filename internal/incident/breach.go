@@ -77,6 +77,12 @@ type Report struct {
 	// processing; ProcessorAwareAt is then required (Rules AV-03, DPA-07).
 	ByProcessor      bool
 	ProcessorAwareAt time.Time
+	// Controller is, for a processor's report under a data processing
+	// agreement (Rule DPA-07), the agreement's controller: the consumer, not
+	// the register, is then the controller who assesses and notifies
+	// Datatilsynet, and its administrator and role holder see the case
+	// (CanSeeAsController). "" for every other report.
+	Controller string `json:",omitempty"`
 	// ConsumerNotifiedDT is set when the reporting consumer has itself
 	// notified Datatilsynet, with when (Rule AA-21).
 	ConsumerNotifiedDT   bool

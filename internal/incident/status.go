@@ -144,3 +144,10 @@ func CanSee(viewer, reporter Actor) bool {
 	}
 	return false
 }
+
+// CanSeeAsController reports whether a viewer acting for org as its
+// administrator or role holder may see a case reported as r: a processor's
+// report under an agreement where org is the controller (Rule DPA-07).
+func CanSeeAsController(org string, controllerRole bool, r Report) bool {
+	return controllerRole && org != "" && org != ControllerOrg && r.Controller == org
+}

@@ -93,8 +93,13 @@ type AgreementEntry struct {
 const (
 	StepDPASubProcessor = "underdatabehandler"    // a sub-processor proposed, approved, refused or removed (Rule DPA-05)
 	StepDPARequest      = "myndighetsforesporsel" // an authority's request recorded (Rule DPA-09)
-	StepDPAAuditReport  = "revisjonsrapport"      // an audit report filed (Rule DPA-09)
-	StepDPAReminder     = "paminnelse_sletting"   // a deletion reminder sent (Rule DPA-10)
+	// StepDPARequestWithheld is a request recorded that the law forbids
+	// telling the controller: its entry is shown to the processor and the
+	// register only (Rule DPA-09).
+	StepDPARequestWithheld = "myndighetsforesporsel_utsatt"
+	StepDPARequestNotified = "myndighetsforesporsel_varslet" // a withheld request told to the controller (Rule DPA-09)
+	StepDPAAuditReport     = "revisjonsrapport"              // an audit report filed (Rule DPA-09)
+	StepDPAReminder        = "paminnelse_sletting"           // a deletion reminder sent (Rule DPA-10)
 )
 
 type queryer interface {
@@ -250,9 +255,15 @@ func saveAgreement(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, now time.T
 }
 
 // dpaStep records a step: its history entry and its event in the log, which
-// holds the SHA-256 of what the step recorded (content) and, when the step
-// concerns a version, the version's content hash and its document's SHA-256.
+// holds the SHA-256 of what the step recorded (content) and the content
+// hash and document SHA-256 of the version the step concerns — v, or when
+// nil (a record, a stop order, a reminder) the version in force, else the newest (Rule DPA-01).
 func (db *DB) dpaStep(ctx context.Context, tx *sql.Tx, a *dpa.Agreement, step, note string, content []byte, by DPAActor, v *dpa.Version, extra map[string]any) error {
+	if v == nil {
+		if v = a.Current(); v == nil {
+			v = a.Newest()
+		}
+	}
 	sum := sha256.Sum256(content)
 	digest := hex.EncodeToString(sum[:])
 	if _, err := tx.ExecContext(ctx, `INSERT INTO dpa_history (id, agreement, at, step, status, actor, name, note, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

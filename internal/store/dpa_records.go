@@ -86,7 +86,7 @@ func (db *DB) ProposeSubProcessor(ctx context.Context, rules DPARules, id string
 		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
 			return err
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(dpa.SubStepPropose)+": "+s.Entry.Navn, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, dpa.SubStepPropose.Label()+": "+s.Entry.Navn, body, by, nil,
 			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
 	})
 	if err != nil {
@@ -156,7 +156,7 @@ func (db *DB) DecideSubProcessor(ctx context.Context, rules DPARules, subID stri
 		if _, err := db.queueLettersTo(ctx, tx, by, letters); err != nil {
 			return err
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, string(step)+": "+s.Entry.Navn, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPASubProcessor, step.Label()+": "+s.Entry.Navn, body, by, nil,
 			map[string]any{"subProcessor": s.ID, "subStatus": s.Status})
 	})
 	if err != nil {
@@ -200,6 +200,9 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
+		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09
+			return err
+		}
 		if err := invalid(r.Validate(now)); err != nil {
 			return err
 		}
@@ -211,24 +214,95 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 			r.ID, id, string(body), micros(now)); err != nil {
 			return err
 		}
-		letters := 0
+		step, letters := StepDPARequestWithheld, 0
 		if r.NotifyNow() {
 			// Rule DPA-09: the controller is told at once, through the outbox.
-			if letters, err = db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPARequest,
-				Subject: "Databehandler har mottatt en forespørsel fra en myndighet",
-				Body: fmt.Sprintf("Databehandleren (org.nr. %s) har registrert en forespørsel fra %s om opplysninger som behandles etter databehandleravtalen %s.\n\n"+
-					"Mottatt: %s\nHva: %s\nHjemmel: %s\n\nDatabehandleren utleverer ikke opplysningene uten skriftlig forhåndsgodkjenning fra dere, med mindre loven krever det.\n",
-					rec.Processor, r.Authority, id, governance.FormatTime(r.ReceivedAt, osloLocation()), r.What, r.LegalBasis)}); err != nil {
+			step = StepDPARequest
+			if letters, err = db.queueLetters(ctx, tx, rec.Controller, by.actor(), requestLetter(rec, r)); err != nil {
 				return err
 			}
 		}
-		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPARequest, r.Authority, body, by, nil,
+		return db.dpaStep(ctx, tx, &rec.Agreement, step, r.Authority, body, by, nil,
 			map[string]any{"request": r.ID, "notified": letters})
 	})
 	if err != nil {
 		return "", fmt.Errorf("record authority request: %w", err)
 	}
 	return r.ID, nil
+}
+
+// hasBeenInForce refuses records on an agreement never signed (pending) or
+// discarded with ErrConflict: audit reports, authority requests and breach
+// reports are kept only with an agreement that is or has been in force
+// (Rules DPA-07, DPA-09).
+func hasBeenInForce(rec AgreementRecord) error {
+	if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
+		return fmt.Errorf("agreement %s is %s: %w", rec.ID, rec.Status, ErrConflict)
+	}
+	return nil
+}
+
+// requestLetter tells the controller of authority request r (Rule DPA-09).
+func requestLetter(rec AgreementRecord, r dpa.AuthorityRequest) governance.Letter {
+	return governance.Letter{Kind: LetterDPARequest,
+		Subject: "Databehandler har mottatt en forespørsel fra en myndighet",
+		Body: fmt.Sprintf("Databehandleren (org.nr. %s) har registrert en forespørsel fra %s om opplysninger som behandles etter databehandleravtalen %s.\n\n"+
+			"Mottatt: %s\nHva: %s\nHjemmel: %s\n\nDatabehandleren utleverer ikke opplysningene uten skriftlig forhåndsgodkjenning fra dere, med mindre loven krever det.\n",
+			rec.Processor, r.Authority, rec.ID, governance.FormatTime(r.ReceivedAt, osloLocation()), r.What, r.LegalBasis)}
+}
+
+// NotifyAuthorityRequest is the processor's "varsle nå" on request reqID
+// of agreement id, withheld because the law forbade telling the controller
+// (Rule DPA-09): once the law allows it, the controller is sent the
+// request's letter and sees the request from then on. A request not
+// withheld is refused with ErrConflict.
+func (db *DB) NotifyAuthorityRequest(ctx context.Context, id, reqID string, by DPAActor) (dpa.AuthorityRequest, error) {
+	var r dpa.AuthorityRequest
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rec, err := db.loadAgreement(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ms, err := memberships(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
+			return err
+		}
+		var body string
+		err = tx.QueryRowContext(ctx, `SELECT body FROM dpa_requests WHERE id = $1 AND agreement = $2`, reqID, id).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("request %s: %w", reqID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return err
+		}
+		if !r.Withheld() {
+			return fmt.Errorf("request %s is not withheld: %w", reqID, ErrConflict)
+		}
+		r.NotifiedAt, r.NotifiedByName = db.now(), by.Name
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE dpa_requests SET body = $1 WHERE id = $2`, string(b), r.ID); err != nil {
+			return err
+		}
+		letters, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), requestLetter(rec, r))
+		if err != nil {
+			return err
+		}
+		return db.dpaStep(ctx, tx, &rec.Agreement, StepDPARequestNotified, r.Authority, b, by, nil,
+			map[string]any{"request": r.ID, "notified": letters})
+	})
+	if err != nil {
+		return r, fmt.Errorf("notify authority request: %w", err)
+	}
+	return r, nil
 }
 
 // Letters of a stop order, a resumption and an end (Rules DPA-10, DPA-11).
@@ -292,10 +366,7 @@ func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.R
 		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
 			return rec, err
 		}
-		if rec.Status == dpa.StatusPending || rec.Status == dpa.StatusDiscarded {
-			return rec, fmt.Errorf("agreement %s is %s: %w", id, rec.Status, ErrConflict)
-		}
-		return rec, nil
+		return rec, hasBeenInForce(rec)
 	}
 	if err := db.read.inTx(ctx, func(tx *sql.Tx) error { _, err := mayFile(tx, false); return err }); err != nil {
 		return dpa.AuditReport{}, fmt.Errorf("add audit report: %w", err)
@@ -398,6 +469,28 @@ const StepDPABreach = "brudd"
 // LetterDPABreach is the letter telling the controller of the processor's breach report (Rule DPA-07).
 const LetterDPABreach = "dpa.breach"
 
+// breachLetter is the processor's report to the controller in full (Rule
+// DPA-07, a–f): the controller, not the register, assesses it and notifies
+// Datatilsynet, and reads the case (caseID) in the portal.
+func breachLetter(rec AgreementRecord, r dpa.BreachReport, caseID, late string) string {
+	or := func(s string) string {
+		if strings.TrimSpace(s) == "" {
+			return "ikke oppgitt ennå"
+		}
+		return s
+	}
+	return fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.%s\n\n"+
+		"Databehandleren ble kjent med bruddet: %s\n\n"+
+		"a) Hva bruddet består i: %s\n   Kategorier registrerte: %s (antall: %s)\n   Kategorier personopplysninger: %s (antall poster: %s)\n"+
+		"b) De registrertes identitet: %s\nc) Kontaktpunkt hos databehandleren: %s\nd) Sannsynlige konsekvenser: %s\n"+
+		"e) Tiltak som er truffet eller foreslått: %s\nf) Annet: %s\n\n"+
+		"Dere er behandlingsansvarlig og vurderer selv melding til Datatilsynet innen 72 timer etter at dere ble kjent med bruddet. "+
+		"Saken er avvikssak %s, som dere kan lese i portalen under Avvik.\n",
+		rec.Processor, rec.ID, late, governance.FormatTime(r.AwareAt, osloLocation()),
+		r.Nature, or(r.SubjectCategories), r.Subjects.String(), or(r.RecordCategories), r.Records.String(),
+		or(r.Identities), or(r.Contact), or(r.Consequences), or(r.Measures), or(r.Other), caseID)
+}
+
 // ReportProcessorBreach files, for the processor's people, its breach report
 // to the controller under agreement id (Rule DPA-07, content a–f), in one
 // transaction: it opens a case in the breach handling whose clock starts at
@@ -420,23 +513,24 @@ func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.Breach
 		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
+		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09
+			return err
+		}
 		if err := invalid(r.Validate(now)); err != nil {
 			return err
 		}
 		rep := r.IncidentReport(incident.Actor{UserID: by.UserID, Org: rec.Processor, Role: incident.Reporter, Name: by.Name})
+		rep.Controller = rec.Controller // Rule DPA-07: the consumer is the controller; its people see the case
 		if caseID, err = db.reportIncident(ctx, tx, rep, "", nil, by.actor()); err != nil {
 			return err
 		}
 		late := ""
 		if cur := rec.Current(); cur != nil && r.Late(cur.Content) {
-			late = "\n\nMeldingen kom etter fristen i databehandleravtalen."
+			late = " Meldingen kom etter fristen i databehandleravtalen."
 		}
 		if _, err := db.queueLetters(ctx, tx, rec.Controller, by.actor(), governance.Letter{Kind: LetterDPABreach,
 			Subject: "Databehandler melder brudd på personopplysningssikkerheten",
-			Body: fmt.Sprintf("Databehandleren (org.nr. %s) har meldt et brudd på personopplysningssikkerheten etter databehandleravtalen %s.\n\n"+
-				"Databehandleren ble kjent med bruddet: %s\nHva skjedde: %s\nKontaktpunkt: %s%s\n\n"+
-				"Dere er behandlingsansvarlig og vurderer melding til Datatilsynet innen 72 timer.\n",
-				rec.Processor, id, governance.FormatTime(r.AwareAt, osloLocation()), r.Nature, r.Contact, late)}); err != nil {
+			Body:    breachLetter(rec, r, caseID, late)}); err != nil {
 			return err
 		}
 		body, err := json.Marshal(r)

@@ -86,7 +86,10 @@ const LetterPersonNotice = "incident.person"
 type IncidentFilter struct {
 	All       bool   // every case: the register's staff
 	User, Org string // else the reports User made and those of Org (never the controller's own org)
-	Open      bool   // only cases whose Datatilsynet clock runs (incident.Status.Open)
+	// Controller adds the processors' reports under agreements where this
+	// organisation is the controller (Rule DPA-07): for its administrator and role holder.
+	Controller string
+	Open       bool // only cases whose Datatilsynet clock runs (incident.Status.Open)
 }
 
 const incidentColumns = `id, status, reported_at, aware_at, owner, report, risk, decision, reminded_to, version, updated_at, followup,
@@ -170,9 +173,9 @@ func (db *DB) reportIncident(ctx context.Context, tx *sql.Tx, r incident.Report,
 		ref = refHash
 	}
 	now := db.now()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, reported_at, report, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, micros(r.ReportedAt), string(body), micros(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, ref_hash, status, reporter_user, reporter_org, controller_org, reported_at, report, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, ref, string(incident.StatusReported), r.ReportedBy.UserID, r.ReportedBy.Org, r.Controller, micros(r.ReportedAt), string(body), micros(now)); err != nil {
 		return "", fmt.Errorf("insert incident: %w", err)
 	}
 	if err := db.incidentHistory(ctx, tx, id, string(incident.StepReport), incident.StatusReported, r.ReportedBy.Name, ""); err != nil {
@@ -212,8 +215,9 @@ func (db *DB) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentCase, 
 	case f.All:
 		q += ` WHERE 1 = 1`
 	default:
-		q += ` WHERE (reporter_user = $1 AND reporter_user <> '' OR reporter_org = $2 AND reporter_org <> '' AND reporter_org <> $3)`
-		args = append(args, f.User, f.Org, incident.ControllerOrg)
+		q += ` WHERE (reporter_user = $1 AND reporter_user <> '' OR reporter_org = $2 AND reporter_org <> '' AND reporter_org <> $3
+			OR controller_org = $4 AND controller_org <> '' AND controller_org <> $3)`
+		args = append(args, f.User, f.Org, incident.ControllerOrg, f.Controller)
 	}
 	if f.Open {
 		q += fmt.Sprintf(` AND status IN ($%d, $%d, $%d)`, len(args)+1, len(args)+2, len(args)+3)

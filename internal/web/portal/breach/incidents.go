@@ -52,6 +52,20 @@ func incidentActor(v *site.Visitor) incident.Actor {
 	return a
 }
 
+// asController reports whether the visitor acts for their organisation as
+// its administrator or role holder: the people who read a processor's
+// breach report under an agreement where it is the controller (Rule DPA-07).
+func asController(v *site.Visitor) bool {
+	return v.Org != governance.AuthorityOrg && v.For(governance.Administrator, governance.Rolleinnehaver)
+}
+
+// canSee reports whether the visitor may see a case reported as r: as
+// staff or reporter (incident.CanSee), or as the controller's people for a
+// processor's report under their agreement (Rule DPA-07).
+func canSee(v *site.Visitor, r incident.Report) bool {
+	return incident.CanSee(incidentActor(v), r.ReportedBy) || incident.CanSeeAsController(v.Org, asController(v), r)
+}
+
 // ---- Reporting (Rules AV-01, AV-03, AA-18, AA-21, DPA-07) ----
 
 // reportFields are the report form's fields, in the order the error summary lists them.
@@ -366,6 +380,9 @@ type incidentListPage struct {
 func (s *Feature) incidentList(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	a := incidentActor(v)
 	f := store.IncidentFilter{All: a.Staff(), User: a.UserID, Org: a.Org}
+	if asController(v) {
+		f.Controller = v.Org // Rule DPA-07
+	}
 	cases, err := s.DB.Incidents(r.Context(), f)
 	if err != nil {
 		return err
@@ -373,7 +390,7 @@ func (s *Feature) incidentList(w http.ResponseWriter, r *http.Request, v *site.V
 	now := s.Now()
 	p := incidentListPage{Frame: s.Frame(r, v, "Avvik"), Staff: a.Staff()}
 	for _, c := range cases {
-		if !incident.CanSee(a, c.Report.ReportedBy) {
+		if !canSee(v, c.Report) {
 			continue
 		}
 		row := incidentRow{ID: c.ID, What: shorten(c.Report.What, 80), Status: c.Status.Label(),
@@ -446,7 +463,7 @@ func (s *Feature) loadIncident(r *http.Request, v *site.Visitor) (store.Incident
 	if err != nil {
 		return c, err
 	}
-	if !incident.CanSee(incidentActor(v), c.Report.ReportedBy) {
+	if !canSee(v, c.Report) {
 		return store.IncidentCase{}, httperr.ErrNotFound
 	}
 	return c, nil

@@ -53,8 +53,11 @@ func (s *Feature) delegationPageData(r *http.Request, v *site.Visitor, f form, c
 		for _, ch := range c.Channels {
 			chans = append(chans, governance.ChannelLabel(ch))
 		}
+		// The parties by organisation number, not only by the names the agreement's text gives them.
 		p.Agreements = append(p.Agreements, agreementOption{ID: rec.ID, Checked: rec.ID == f.Values[fieldAgreement],
-			Label: c.Controller.Navn + " → " + c.Processor.Navn + " (" + strings.Join(chans, ", ") + "; " + strings.Join(c.Packages, ", ") + ")"})
+			Label: site.OrgLabel(c.Controller.Navn, rec.Controller) + " → " + site.OrgLabel(c.Processor.Navn, rec.Processor) +
+				" · hovedavtale «" + c.MainAgreement + "» av " + c.MainAgreementDate +
+				" (" + strings.Join(chans, ", ") + "; " + strings.Join(c.Packages, ", ") + ")"})
 	}
 	for _, ch := range []access.Channel{access.ChannelAPI, access.ChannelWeb, access.ChannelExtract} {
 		p.Channels = append(p.Channels, choice{Value: string(ch), Label: governance.ChannelLabel(ch), Checked: slices.Contains(chosen, string(ch))})

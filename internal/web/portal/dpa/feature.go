@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"mime"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -57,6 +59,9 @@ func Guard(v *site.Visitor) bool { return party(v) }
 // Routes are the pages, each with its guard (deny by default).
 func (s *Feature) Routes() []site.Route {
 	f := func(p string, g site.Guard, h site.Handler) site.Route {
+		if strings.HasPrefix(p, "POST ") {
+			h = formBody(h)
+		}
 		return site.Route{Pattern: p, Handler: s.SignedIn(g, h)}
 	}
 	return []site.Route{
@@ -77,10 +82,47 @@ func (s *Feature) Routes() []site.Route {
 		f("POST "+Base+"/{id}/underdatabehandlere", party, s.proposeSub),
 		f("POST "+Base+"/{id}/underdatabehandlere/{sid}", party, s.decideSub),
 		f("POST "+Base+"/{id}/foresporsler", party, s.recordRequest),
-		f("POST "+Base+"/{id}/revisjonsrapporter", party, s.uploadReport),
+		f("POST "+Base+"/{id}/foresporsler/{qid}/varsle", party, s.notifyRequest),
+		// The one multipart form: uploadReport limits and reads its own body.
+		{Pattern: "POST " + Base + "/{id}/revisjonsrapporter", Handler: s.SignedIn(party, s.uploadReport)},
 		f("GET "+Base+"/{id}/revisjonsrapporter/{rid}", party, s.downloadReport),
 		f("POST "+Base+"/{id}/brudd", party, s.reportBreach),
 	}
+}
+
+// maxFormBytes bounds a form's body (all but the audit report's upload).
+const maxFormBytes = 256 << 10
+
+// formBody reads a form's body before h, once the guard has let the
+// visitor in: only application/x-www-form-urlencoded (415 otherwise; an
+// empty body may have no type), at most maxFormBytes (413), so no handler
+// parses a multipart or an unbounded body. No browser sends these from the
+// pages, so the answer is plain text.
+func formBody(h site.Handler) site.Handler {
+	return func(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/x-www-form-urlencoded" && (mt != "" || r.ContentLength != 0) {
+			http.Error(w, "Skjemaet må sendes som et vanlig nettskjema.", http.StatusUnsupportedMediaType)
+			return nil
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "Skjemaet er for stort.", http.StatusRequestEntityTooLarge)
+				return nil
+			}
+			http.Error(w, "Skjemaet kan ikke leses.", http.StatusBadRequest)
+			return nil
+		}
+		return h(w, r, v)
+	}
+}
+
+// recordsOpen reports whether records may be kept with a: it is or has
+// been in force, not pending or discarded (as the store checks; Rules DPA-07, DPA-09).
+func recordsOpen(a *dpa.Agreement) bool {
+	return a.Status != dpa.StatusPending && a.Status != dpa.StatusDiscarded
 }
 
 // actor is the visitor as the store names who takes a step.

@@ -99,6 +99,24 @@ type agreementPage struct {
 	CanPropose, CanDecideSub, CanRequest, CanUpload, CanBreach bool
 }
 
+// names is the content the agreement's names are read from: the version in
+// force, else the newest (a pending agreement's draft).
+func names(a *dpa.Agreement) dpa.Content {
+	if v := a.Current(); v != nil {
+		return v.Content
+	}
+	if v := a.Newest(); v != nil {
+		return v.Content
+	}
+	return dpa.Content{}
+}
+
+// Names is the content the page names the parties and main agreement from (names).
+func (p agreementPage) Names() dpa.Content { return names(&p.A.Agreement) }
+
+// Names is the content the row names the parties and main agreement from (names).
+func (r listRow) Names() dpa.Content { return names(&r.Agreement) }
+
 // stepButton is a step's one-button form (the "dpa-steg" partial).
 type stepButton struct{ ID, Step, Label string }
 
@@ -112,6 +130,10 @@ func (p agreementPage) StepLabel(step string) string {
 		return "Underdatabehandler"
 	case store.StepDPARequest:
 		return "Forespørsel fra myndighet registrert"
+	case store.StepDPARequestWithheld:
+		return "Forespørsel fra myndighet registrert, varsling utsatt etter loven"
+	case store.StepDPARequestNotified:
+		return "Behandlingsansvarlig varslet om forespørsel fra myndighet"
 	case store.StepDPAAuditReport:
 		return "Revisjonsrapport arkivert"
 	case store.StepDPAReminder:
@@ -121,6 +143,18 @@ func (p agreementPage) StepLabel(step string) string {
 	}
 	return dpa.Step(step).Label()
 }
+
+// RowValue is field name's value for proposal id's form: what was posted
+// when that form failed, else "" (Rule DPA-05).
+func (p agreementPage) RowValue(id, name string) string {
+	if p.Values[fieldSub] != id {
+		return ""
+	}
+	return p.Values[name]
+}
+
+// RowError is field name's message for proposal id's form; its field's id is f-<name>-<id>, as the summary links.
+func (p agreementPage) RowError(id, name string) string { return p.Errors[name+"-"+id] }
 
 // May reports whether the visitor may take step now: its form is shown.
 func (p agreementPage) May(step string) bool { return p.Steps[dpa.Step(step)] }
@@ -190,13 +224,21 @@ func (s *Feature) pageData(r *http.Request, v *site.Visitor, rec store.Agreement
 	if p.History, err = s.DB.AgreementHistory(ctx, a.ID); err != nil {
 		return p, err
 	}
+	if p.Side != dpa.Processor && p.Side != dpa.Register {
+		// Rule DPA-09: a request the law forbids telling the controller, and
+		// its history entry, are shown to the processor and the register only
+		// (deny by default) until the processor notifies the controller.
+		p.Requests = slices.DeleteFunc(p.Requests, func(q dpa.AuthorityRequest) bool { return q.Withheld() })
+		p.History = slices.DeleteFunc(p.History, func(e store.AgreementEntry) bool { return e.Step == store.StepDPARequestWithheld })
+	}
 	live := a.Status == dpa.StatusActive || a.Status == dpa.StatusStopped
 	proc, ctrl := p.Side == dpa.Processor, p.Side == dpa.Controller
 	p.CanPropose = live && proc
 	p.CanDecideSub = live && ctrl && v.For(governance.Administrator, governance.Rolleinnehaver)
-	p.CanRequest = proc
-	p.CanUpload = proc || ctrl
-	p.CanBreach = proc && a.Status != dpa.StatusPending && a.Status != dpa.StatusDiscarded
+	inForceOnce := recordsOpen(a)
+	p.CanRequest = proc && inForceOnce
+	p.CanUpload = (proc || ctrl) && inForceOnce
+	p.CanBreach = proc && inForceOnce
 	return p, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,14 +79,12 @@ func (s *Feature) decideSub(w http.ResponseWriter, r *http.Request, v *site.Visi
 		return err
 	}
 	sid := r.PathValue("sid")
-	found := false
-	for _, x := range subs {
-		found = found || x.ID == sid
-	}
-	if !found {
+	i := slices.IndexFunc(subs, func(x dpa.SubProcessor) bool { return x.ID == sid })
+	if i < 0 {
 		return httperr.ErrNotFound
 	}
 	f := newForm()
+	f.Values[fieldSub] = sid // the row whose form is shown again (Rule DPA-05)
 	step := dpa.SubStep(r.PostFormValue("steg"))
 	reason := r.PostFormValue(dpa.FieldSubReason)
 	f.Values[dpa.FieldSubReason] = reason
@@ -95,6 +94,7 @@ func (s *Feature) decideSub(w http.ResponseWriter, r *http.Request, v *site.Visi
 		transfer.SCCModule, _ = strconv.Atoi(r.PostFormValue(dpa.FieldTransferSCC)) // Validate refuses what is not 1–4
 		f.Values[dpa.FieldTransferBasis] = b
 	}
+	f.Values[dpa.FieldTransferSCC] = r.PostFormValue(dpa.FieldTransferSCC)
 	var flash string
 	switch step {
 	case dpa.SubStepApprove:
@@ -106,11 +106,37 @@ func (s *Feature) decideSub(w http.ResponseWriter, r *http.Request, v *site.Visi
 	default:
 		return refused(dpa.ErrNotYourStep)
 	}
-	letter := governance.Letter{Consumer: rec.Processor, Kind: letterSubProcessor,
-		Subject: "Behandlingsansvarlig har besluttet om underdatabehandler",
-		Body:    fmt.Sprintf("Behandlingsansvarlig (org.nr. %s) har besluttet om en underdatabehandler etter databehandleravtalen %s: %s\n", rec.Controller, rec.ID, flash)}
+	letter := subDecisionLetter(rec, subs[i].Entry, step, reason, side(v, &rec.Agreement))
 	_, err = s.DB.DecideSubProcessor(r.Context(), s.rules, sid, step, transfer, reason, []governance.Letter{letter}, actor(v))
+	if inv := (*store.InvalidError)(nil); errors.As(err, &inv) {
+		// Rule DPA-05: the messages belong to the row's form; the summary links to its fields.
+		for k, msg := range inv.Fields {
+			f.Errors[k+"-"+sid] = msg
+		}
+		return s.rerender(w, r, v, rec, f, "", http.StatusBadRequest)
+	}
 	return s.done(w, r, v, rec, f, err, flash)
+}
+
+// fieldSub names, in a re-rendered page's values, the proposal whose form failed.
+const fieldSub = "underdatabehandler_id"
+
+// subDecisionLetter tells the other side of the agreement what the side
+// that acted (by) did with sub-processor e (Rule DPA-05): the controller's
+// approval or refusal (with its reason) goes to the processor; a removal
+// goes to the side that did not remove it.
+func subDecisionLetter(rec store.AgreementRecord, e dpa.SubProcessorEntry, step dpa.SubStep, reason string, by dpa.Side) governance.Letter {
+	who, to := "Behandlingsansvarlig (org.nr. "+rec.Controller+")", rec.Processor
+	if by == dpa.Processor {
+		who, to = "Databehandleren (org.nr. "+rec.Processor+")", rec.Controller
+	}
+	did := map[dpa.SubStep]string{dpa.SubStepApprove: "godkjent skriftlig", dpa.SubStepRefuse: "avslått", dpa.SubStepRemove: "fjernet"}[step]
+	body := fmt.Sprintf("%s har %s underdatabehandleren %s (%s, %s) etter databehandleravtalen %s.\n",
+		who, did, strings.TrimSpace(e.Navn), strings.TrimSpace(e.Country), strings.TrimSpace(e.Task), rec.ID)
+	if step == dpa.SubStepRefuse {
+		body += "\nBegrunnelse: " + strings.TrimSpace(reason) + "\n"
+	}
+	return governance.Letter{Consumer: to, Kind: letterSubProcessor, Subject: "Underdatabehandler " + did + ": " + strings.TrimSpace(e.Navn), Body: body}
 }
 
 // recordRequest records an authority's request for data (Rule DPA-09); the controller is told at once.
@@ -123,8 +149,9 @@ func (s *Feature) recordRequest(w http.ResponseWriter, r *http.Request, v *site.
 	for _, k := range []string{dpa.FieldReqAuthority, dpa.FieldReqReceivedAt, dpa.FieldReqWhat, dpa.FieldReqBasis} {
 		f.Values[k] = r.PostFormValue(k)
 	}
+	f.Values[fieldLawForbids] = r.PostFormValue(fieldLawForbids) // kept on a refused post
 	req := dpa.AuthorityRequest{Authority: f.Values[dpa.FieldReqAuthority], What: f.Values[dpa.FieldReqWhat], LegalBasis: f.Values[dpa.FieldReqBasis],
-		LawForbidsNotice: r.PostFormValue("lovforbud") == "ja"}
+		LawForbidsNotice: f.Values[fieldLawForbids] == "ja"}
 	if t := s.ParseFormTime(strings.TrimSpace(f.Values[dpa.FieldReqReceivedAt]), dpa.FieldReqReceivedAt, "når forespørselen kom", f.Errors); t != nil {
 		req.ReceivedAt = *t
 	}
@@ -133,20 +160,45 @@ func (s *Feature) recordRequest(w http.ResponseWriter, r *http.Request, v *site.
 	}
 	flash := "Forespørselen er registrert, og behandlingsansvarlig er varslet."
 	if req.LawForbidsNotice {
-		flash = "Forespørselen er registrert. Behandlingsansvarlig varsles så snart loven tillater det."
+		flash = "Forespørselen er registrert. Varsle behandlingsansvarlig her så snart loven tillater det."
 	}
 	return s.done(w, r, v, rec, f, err, flash)
 }
 
-// uploadReport files an audit report (Rule DPA-09): the body is limited
-// before anything is read (http.MaxBytesReader), the file checked by name,
-// size and its first bytes.
+// fieldLawForbids is the request form's box: the law forbids telling the controller now.
+const fieldLawForbids = "lovforbud"
+
+// notifyRequest is the processor's "varsle nå" on a request withheld
+// because the law forbade the notice (Rule DPA-09): the controller is sent
+// the letter and sees the request from now on.
+func (s *Feature) notifyRequest(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	rec, err := s.load(r, v)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.NotifyAuthorityRequest(r.Context(), rec.ID, r.PathValue("qid"), actor(v))
+	if errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	}
+	return s.done(w, r, v, rec, newForm(), err, "Behandlingsansvarlig er varslet om forespørselen.")
+}
+
+// uploadReport files an audit report (Rule DPA-09): who uploads (either
+// party's people) and where the agreement stands are checked before the
+// body is touched (403, 409); the body is limited before anything is read
+// (http.MaxBytesReader); the store checks the file by name, size and content.
 func (s *Feature) uploadReport(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	rec, err := s.load(r, v)
 	if err != nil {
 		return err
 	}
+	if sd := side(v, &rec.Agreement); sd != dpa.Controller && sd != dpa.Processor {
+		return refused(dpa.ErrNotYourStep)
+	}
 	f := newForm()
+	if !recordsOpen(&rec.Agreement) {
+		return s.done(w, r, v, rec, f, store.ErrConflict, "")
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, dpa.MaxAuditFileSize+64<<10)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
