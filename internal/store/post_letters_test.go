@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"deling/internal/governance"
+	"deling/internal/post"
+)
+
+// Issue 14 item 7, Rule DPV-03: only the kinds of letter on the allow-list
+// become post — never a password link, a reminder greeting one person by
+// name, or a notification of post; a suspension or breach letter is
+// confidential; the body is plain text that renders as written, so that
+// another organisation's words in it become no link and line breaks stay.
+func TestPostLetterKinds_DPV03(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		to := string(postRecipA)
+		if err := db.QueueMail(ctx,
+			governance.Letter{Consumer: to, Kind: governance.LetterActivation, To: "a@example.no", Subject: "Sett passord", Body: "https://deling.example/aktiver/hemmelig"},
+			governance.Letter{Consumer: to, Kind: governance.LetterReviewReminder, To: "a@example.no", Subject: "Påminnelse", Body: "Hei Kari,"},
+			governance.Letter{Consumer: to, Kind: "some.future.kind", To: "a@example.no", Subject: "Ny slags", Body: "x"},
+			governance.Letter{Consumer: to, Kind: LetterPost, To: "a@example.no", Subject: "Ny digital post"},
+			governance.Letter{Consumer: to, Kind: LetterDPABreach, To: "a@example.no", Subject: "Avvik hos databehandler",
+				Body: "Underleverandør: [Klikk her](https://evil.example)\nLinje to\n\nNytt avsnitt"},
+			governance.Letter{Consumer: to, Kind: governance.LetterNotice, To: "a@example.no", Subject: "Driftsmelding", Body: "Vedlikehold."},
+		); err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.PostInbox(ctx, postRecipA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, c := range in {
+			got[c.Body.Content.MessageTitle] = c.Confidential
+		}
+		if len(in) != 2 || !got["Avvik hos databehandler"] || got["Driftsmelding"] {
+			t.Fatalf("post made of letters (title: confidential): %v", got)
+		}
+		for _, c := range in {
+			if c.Body.Content.MessageTitle != "Avvik hos databehandler" {
+				continue
+			}
+			html, err := post.NewRenderer().Render(c.Body.Content.MessageBody)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(html), "<a ") || !strings.Contains(string(html), "[Klikk her](https://evil.example)<br") ||
+				!strings.Contains(string(html), "<p>Nytt avsnitt</p>") {
+				t.Fatalf("the letter rendered: %s", html)
+			}
+		}
+	})
+}
