@@ -147,8 +147,8 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 	// Bad input: shown by field, the input kept, nothing stored.
 	for _, form := range []url.Values{
 		{"type": {"person"}, "bruker": {h.userID(h.leader) + "x"}, "rett": {"post_arkiv"}},
-		{"type": {"virksomhet"}, "orgnr": {"123"}, "rett": {"post_arkiv"}},
-		{"type": {"virksomhet"}, "orgnr": {h.recipient}, "rett": {"post_arkiv"}},
+		{"type": {"virksomhet"}, "orgnr": {other}, "rett": {"post_arkiv"}},           // not offered until it works (review finding 5)
+		{"type": {"person"}, "bruker": {h.userID(h.leader)}, "rett": {"post_arkiv"}}, // to oneself
 		{"type": {"virksomhetsbruker"}, "brukernavn": {""}, "rett": {"post_arkiv"}},
 		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"alt"}},
 		{"type": {"robot"}, "rett": {"post_arkiv"}},
@@ -157,18 +157,28 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 		if p.status != http.StatusUnprocessableEntity || !p.has("ds-error-summary") {
 			t.Fatalf("%v: %d", form, p.status)
 		}
-		if v := form.Get("orgnr"); v != "" && !p.has(`value="`+v+`"`) {
+		if v := form.Get("brukernavn"); v != "" && !p.has(`value="`+v+`"`) {
 			t.Fatalf("%v: the input is not kept", form)
 		}
 	}
-	// The access-management role (the portal's administrator) delegates, but
-	// not confidential post, which it does not hold itself.
-	admin := h.signIn(h.account(governance.Administrator, h.recipient, ""))
-	if p := admin.post("/portal/post/tilgang", url.Values{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"taushetsbelagt"}}); p.status != http.StatusUnprocessableEntity {
-		t.Fatalf("the administrator delegates confidential post: %d", p.status)
+	// Rule DPV-03 (Altinn 2): the access-management role (the portal's
+	// administrator) gives only what it holds itself — here nothing: not
+	// confidential post, not Post/Arkiv, not Tilgangsstyring, not to itself,
+	// so that it cannot give itself reading through another user.
+	adminEmail := h.account(governance.Administrator, h.recipient, "")
+	admin := h.signIn(adminEmail)
+	for _, form := range []url.Values{
+		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"taushetsbelagt"}},
+		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"tilgangsstyring"}},
+		{"type": {"person"}, "bruker": {h.userID(adminEmail)}, "rett": {"post_arkiv"}},
+		{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}},
+	} {
+		if p := admin.post("/portal/post/tilgang", form); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("the administrator delegates %v: %d", form, p.status)
+		}
 	}
-	if p := admin.post("/portal/post/tilgang", url.Values{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}}); p.status != 200 {
-		t.Fatalf("the administrator delegates to an enterprise user: %d %s", p.status, p.body)
+	if p := leader.post("/portal/post/tilgang", url.Values{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}}); p.status != 200 {
+		t.Fatalf("the leader delegates to an enterprise user: %d %s", p.status, p.body)
 	}
 	if dels, _ := h.db.PostDelegations(ctx, ident.Orgnr(h.recipient)); len(dels) != 2 {
 		t.Fatalf("after the refusals: %d delegations", len(dels))
