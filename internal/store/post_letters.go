@@ -28,7 +28,7 @@ import (
 const RegisterSender = ident.Orgnr(governance.AuthorityOrg)
 
 // RegisterSenderName is how the register's letters show their sender.
-const RegisterSenderName = "Registerforvalteren (deling)"
+const RegisterSenderName = post.RegisterSenderName
 
 // postLetterKinds are the kinds of letter that become post, and whether such
 // a letter is confidential: a suspension or a breach letter can be read only

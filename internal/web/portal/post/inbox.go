@@ -36,24 +36,47 @@ func readable(c store.Correspondence) dpv.Readable {
 
 // row is a correspondence as the inbox lists it.
 type row struct {
-	ID, Title, From, Published, Due, Status string
-	Confidential, Unread, ToConfirm         bool
+	ID, Title, Published, Due, Status string
+	From                              sender
+	Confidential, Unread, ToConfirm   bool
 }
 
-// from is how a correspondence shows its sender: the name it was sent
-// under (messageSender), else the sender's registered name (names caches them).
-func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) string {
-	if c.MessageSender != "" {
-		return c.MessageSender
+// sender is how a correspondence shows who sent it (review finding 2, Rule
+// DPV-04): always the registered name and organisation number of the actual
+// sender (the register's own letters: the register), the technical sender
+// when it sent on the actual sender's behalf, and the name the sender gave
+// (messageSender) only as a secondary line, so that no sender can pass for
+// another or for the register.
+type sender struct {
+	Name  string // registered name and organisation number
+	Via   string // the technical sender, when on behalf of
+	Given string // messageSender
+}
+
+// from is c's sender; names caches registered names.
+func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) sender {
+	f := sender{Name: s.senderName(ctx, c.Sender, names)}
+	if c.Technical != "" && c.Technical != c.Sender {
+		f.Via = s.senderName(ctx, c.Technical, names)
 	}
-	if n, ok := names[c.Sender]; ok {
+	if c.Sender != store.RegisterSender && c.MessageSender != "" {
+		f.Given = c.MessageSender
+	}
+	return f
+}
+
+// senderName is org's registered name with its organisation number.
+func (s *Feature) senderName(ctx context.Context, org ident.Orgnr, names map[ident.Orgnr]string) string {
+	if n, ok := names[org]; ok {
 		return n
 	}
-	n := string(c.Sender)
-	if snd, err := s.DB.PostSender(ctx, c.Sender); err == nil {
-		n = snd.Name
+	n := "Org.nr. " + string(org)
+	if org == store.RegisterSender {
+		n = store.RegisterSenderName + " (org.nr. " + string(org) + ")"
+	} else if snd, err := s.DB.PostSender(ctx, org); err == nil && snd.Name != "" {
+		n = snd.Name + " (org.nr. " + string(org) + ")"
 	}
-	names[c.Sender] = n
+	names[org] = n
 	return n
 }
 
@@ -137,7 +160,7 @@ func (s *Feature) load(r *http.Request, v *site.Visitor) (store.Correspondence, 
 type messagePage struct {
 	site.Frame
 	C            store.Correspondence
-	From         string
+	From         sender
 	Title        string
 	Summary      string
 	Body         template.HTML
