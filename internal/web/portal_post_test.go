@@ -300,8 +300,14 @@ func TestPortalPostRegisterLetters(t *testing.T) {
 	if m := leader.get("/portal/post/melding/" + in[0].ID); m.status != 200 || !m.has("Oppslag uten saksgrunnlag") {
 		t.Fatalf("the letter: %d %s", m.status, m.body)
 	}
-	if b := leader.get("/portal/brev"); !b.has(`href="/portal/post"`) {
+	if b := leader.get("/portal/brev"); !b.has(`href="/portal/post"`) || !b.has("er suspendert") {
 		t.Fatal("the letters page does not link to the inbox")
+	}
+	// Rule DPV-03 (review finding 4): the letters page shows no letter's
+	// text, so that an administrator without Post/Arkiv reads none there.
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	if b := admin.get("/portal/brev"); b.status != 200 || !b.has("er suspendert") || b.has("Oppslag uten saksgrunnlag") {
+		t.Fatalf("the administrator's letters page: %d %s", b.status, b.body)
 	}
 	other, _ := h.consumer("Annen AS")
 	if p := h.signIn(h.account(governance.Rolleinnehaver, other, "")).get("/portal/post/melding/" + in[0].ID); p.status != 404 {
