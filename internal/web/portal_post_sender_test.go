@@ -1,10 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"deling/internal/governance"
+	"deling/internal/ident"
+	"deling/internal/post"
 )
 
 // Review finding 2, Rule DPV-04 (the recipient sees who actually sent): the
@@ -35,5 +40,29 @@ func TestPortalPostShowsRegisteredSender_DPV04(t *testing.T) {
 	}
 	if strings.Contains(p.body, "<td>Skatteetaten") {
 		t.Fatalf("the inbox shows the given name as the sender: %s", p.body)
+	}
+}
+
+// Review finding 8: a letter from the register read through the API names
+// no made-up sender ("…:identifier-no:register"); the field is left out.
+func TestPostRegisterLetterAPISender(t *testing.T) {
+	h := newPostHarness(t)
+	ctx := context.Background()
+	if err := h.db.QueueMail(ctx, governance.Letter{Consumer: h.recipient, Kind: governance.LetterNotice, To: "a@example.no",
+		Subject: "Driftsmelding", Body: "Vedlikehold."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: post.RightPostArkiv,
+		To: post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient},
+		By: post.Party{Kind: post.PartyPerson, User: h.userID(h.leader)}}, "leder"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := h.db.PostInbox(ctx, ident.Orgnr(h.recipient))
+	if err != nil || len(in) != 1 {
+		t.Fatalf("inbox: %v %v", in, err)
+	}
+	a := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+in[0].ID+"/details", nil)
+	if a.status != 200 || strings.Contains(string(a.body), `"sender"`) || strings.Contains(string(a.body), "identifier-no:register") {
+		t.Fatalf("details: %d %s", a.status, a.body)
 	}
 }

@@ -72,7 +72,7 @@ func (s *Feature) senderName(ctx context.Context, org ident.Orgnr, names map[ide
 	}
 	n := "Org.nr. " + string(org)
 	if org == store.RegisterSender {
-		n = store.RegisterSenderName + " (org.nr. " + string(org) + ")"
+		n = store.RegisterSenderName // the register has no organisation number of its own in deling
 	} else if snd, err := s.DB.PostSender(ctx, org); err == nil && snd.Name != "" {
 		n = snd.Name + " (org.nr. " + string(org) + ")"
 	}
