@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/governance"
 	"deling/internal/post"
@@ -52,6 +53,63 @@ func TestPostLetterKinds_DPV03(t *testing.T) {
 				!strings.Contains(string(html), "<p>Nytt avsnitt</p>") {
 				t.Fatalf("the letter rendered: %s", html)
 			}
+		}
+	})
+}
+
+// Rule DPV-03 (review finding 13): a person's delegation over an
+// organisation's post ends when their last membership of it is removed, or
+// their account is closed; another role in the organisation keeps it.
+func TestPostDelegationEndsWithMembership_DPV03(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		org := string(postRecipA)
+		termsConsumer(t, db, org)
+		mk := func(email string, roles ...governance.Role) string {
+			var ms []governance.Membership
+			for _, r := range roles {
+				ms = append(ms, governance.Membership{Org: org, Role: r})
+			}
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", ms, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.ID
+		}
+		mk("leder@a.example", governance.Rolleinnehaver)
+		kari := mk("kari@a.example", governance.Oppslagsbruker, governance.Administrator)
+		ola := mk("ola@a.example", governance.Oppslagsbruker)
+		for _, u := range []string{kari, ola} {
+			if _, err := db.DelegatePost(ctx, post.Delegation{Org: postRecipA, To: post.PortalPerson(u), Right: post.RightPostArkiv,
+				By: post.PortalPerson("leder")}, "leder"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inForce := func(u string) bool {
+			clock.t = clock.t.Add(time.Second)
+			dels, err := db.PostDelegationsTo(ctx, post.PortalPerson(u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(dels) == 1 && dels[0].InForce(clock.t)
+		}
+		if err := db.RemoveMembership(ctx, kari, org, governance.Administrator, "leder"); err != nil {
+			t.Fatal(err)
+		}
+		if !inForce(kari) {
+			t.Fatal("removing one of two roles ended the delegation")
+		}
+		if err := db.RemoveMembership(ctx, kari, org, governance.Oppslagsbruker, "leder"); err != nil {
+			t.Fatal(err)
+		}
+		if inForce(kari) {
+			t.Fatal("the delegation outlives the membership")
+		}
+		if err := db.DisableUser(ctx, ola, "leder"); err != nil {
+			t.Fatal(err)
+		}
+		if inForce(ola) {
+			t.Fatal("the delegation outlives the account")
 		}
 	})
 }

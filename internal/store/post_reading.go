@@ -180,3 +180,47 @@ type extraScan struct {
 }
 
 func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extra...)...) }
+
+// endPostDelegationsOf ends, in tx, the delegations over post that name the
+// portal user userID: all of them when the account is closed, else those
+// over the post of an organisation the user is no longer a member of —
+// a delegation does not outlive the membership it was given in (Rule
+// DPV-03). Each ending is logged as a revocation.
+func (db *DB) endPostDelegationsOf(ctx context.Context, tx *sql.Tx, userID string, closed bool, actor string) error {
+	party, err := json.Marshal(post.PortalPerson(userID))
+	if err != nil {
+		return err
+	}
+	q, args := `SELECT id, org FROM post_reading_delegations d WHERE party = $1 AND revoked_at IS NULL`, []any{string(party)}
+	if !closed {
+		q += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 AND m.org = d.org)`
+		args = append(args, userID)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("end post delegations: %w", err)
+	}
+	var ended [][2]string
+	for rows.Next() {
+		var id, org string
+		if err := rows.Scan(&id, &org); err != nil {
+			rows.Close()
+			return err
+		}
+		ended = append(ended, [2]string{id, org})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range ended {
+		if _, err := tx.ExecContext(ctx, `UPDATE post_reading_delegations SET revoked_at = $1 WHERE id = $2`, micros(db.now()), e[0]); err != nil {
+			return fmt.Errorf("end post delegations: %w", err)
+		}
+		ev := map[string]any{"step": "reading.revoked", "org": e[1], "delegation": e[0], "reason": "membership ended"}
+		if err := db.appendEvent(ctx, tx, audit.KindPost, e[1], actor, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
