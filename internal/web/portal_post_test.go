@@ -257,8 +257,13 @@ func TestPortalPostNotices_DPV08(t *testing.T) {
 	day := func(d time.Duration) string { return time.Now().Add(d).In(oslo).Format("2006-01-02") }
 	iface := url.Values{"type": {"post_grensesnitt"}, "tittel": {"Nytt felt i API-et"}, "tekst": {"Avsendere må oppgi kategori."},
 		"sunset": {day(90 * 24 * time.Hour)}}
-	if p := forvalter.post("/portal/forvalter/meldinger", iface); p.status != http.StatusBadRequest || !p.has("minst 6 måneder") {
+	// Review finding 15: the refusal gives the earliest allowed date, as the maintenance refusal does.
+	if p := forvalter.post("/portal/forvalter/meldinger", iface); p.status != http.StatusBadRequest || !p.has("minst 6 måneder") || !p.has("tidligst ") {
 		t.Fatalf("three months ahead: %d", p.status)
+	}
+	bad := url.Values{"type": {"post_grensesnitt"}, "tittel": {"Nytt felt"}, "tekst": {"Tekst."}, "sunset": {"neste vår"}}
+	if p := forvalter.post("/portal/forvalter/meldinger", bad); p.status != http.StatusBadRequest || !p.has("Skriv datoen som 2027-03-24 eller 24.03.2027.") {
+		t.Fatalf("not a date: %d", p.status)
 	}
 	if ns, _ := h.db.Notices(context.Background(), 10); len(ns) != 0 {
 		t.Fatalf("stored: %+v", ns)
