@@ -206,7 +206,8 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 		"serviceleder_navn": {"Siri"}, "serviceleder_epost": {"siri@example.no"}, "serviceleder_telefon": {"+4790000002"},
 		"kategorier": {"administrasjon", "natur-miljo"}}
 	// Rule DPV-09: no deputy and no shared address.
-	if p := staff.post("/portal/forvalter/post", form); p.status != http.StatusUnprocessableEntity || !p.has("fast stedfortreder") || !p.has(`value="Fylkeskommunen"`) {
+	if p := staff.post("/portal/forvalter/post", form); p.status != http.StatusUnprocessableEntity || !p.has("fast stedfortreder") || !p.has(`value="Fylkeskommunen"`) ||
+		!p.has(`id="f-stedfortreder_epost" name="stedfortreder_epost" type="text" value="" aria-invalid="true"`) { // review finding 15
 		t.Fatalf("without a deputy: %d %s", p.status, p.body)
 	}
 	if _, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err == nil {
@@ -220,6 +221,24 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 	if s, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err != nil || len(s.Categories) != 2 || s.Shared == nil {
 		t.Fatalf("stored: %+v %v", s, err)
 	}
+	// Rule DPV-10 (review finding 6): a full agreement, once recorded, stays
+	// when the sender is changed; the form is filled with the current values;
+	// a category left out is named when it goes.
+	form.Set("avtale", "1")
+	form.Set("avtale_referanse", "AVT-2026-1")
+	staff.post("/portal/forvalter/post", form)
+	if p := staff.get("/portal/forvalter/post?endre=" + newOrg); !p.has(`value="siri@example.no"`) || !p.has(`value="AVT-2026-1"`) || !p.has(`value="natur-miljo" checked`) {
+		t.Fatalf("the form to change it: %s", p.body)
+	}
+	form.Del("avtale")
+	form.Del("avtale_referanse")
+	form["kategorier"] = []string{"administrasjon"}
+	if p := staff.post("/portal/forvalter/post", form); p.status != 200 || !p.has("kan ikke lenger sende i: ") {
+		t.Fatalf("change: %d %s", p.status, p.body)
+	}
+	if s, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err != nil || s.Agreement == nil || s.Agreement.Reference != "AVT-2026-1" || len(s.Categories) != 1 {
+		t.Fatalf("after the change: %+v %v", s, err)
+	}
 	// Only the register's staff.
 	if p := h.signIn(h.leader).get("/portal/forvalter/post"); p.status != http.StatusForbidden {
 		t.Fatalf("an organisation's leader at the senders page: %d", p.status)
@@ -230,7 +249,7 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 		t.Fatal("deleted without the box ticked")
 	}
 	before, _ := h.db.LogSize(ctx)
-	if p := staff.post("/portal/forvalter/post/"+h.sender+"/utmeld", url.Values{"bekreft": {"1"}}); !p.has("1 meldinger er slettet") {
+	if p := staff.post("/portal/forvalter/post/"+h.sender+"/utmeld", url.Values{"bekreft": {"1"}}); !p.has("1 melding er slettet") { // review finding 15
 		t.Fatalf("leave: %s", p.body)
 	}
 	if h.correspondences() != 0 {
