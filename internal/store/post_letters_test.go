@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,58 @@ func TestPostDelegationEndsWithMembership_DPV03(t *testing.T) {
 		}
 		if inForce(ola) {
 			t.Fatal("the delegation outlives the account")
+		}
+	})
+}
+
+// Rule DPV-08 (with DPV-09; review finding 7): a notice of maintenance of
+// the post service reaches the subscribed contacts and every sender's
+// service lead and deputy or shared address; an interface change reaches
+// the senders only; a sender that left gets neither.
+func TestPostNoticesReachSenders_DPV08(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		termsConsumer(t, db, "310000001")
+		termsContact(t, db, "310000001", "a1@a.example", true)
+		for _, s := range []post.Sender{
+			{Orgnr: postSenderOrg, Name: "Kommunen", Basis: "kommune", Categories: post.Categories(),
+				ServiceLead: post.Contact{Name: "Leder", Email: "leder@kommune.example", Phone: "+4790000000"},
+				Deputy:      &post.Contact{Name: "Nestleder", Email: "nest@kommune.example", Phone: "+4790000001"}},
+			{Orgnr: postVendorOrg, Name: "Etaten", Basis: "stat", Categories: post.Categories(),
+				ServiceLead: post.Contact{Name: "Leder", Email: "leder@etaten.example", Phone: "+4790000002"},
+				Shared:      &post.Contact{Email: "post@etaten.example", Phone: "+4790000003"}},
+			{Orgnr: postRecipA, Name: "Utmeldt", Basis: "stat", Categories: post.Categories(),
+				ServiceLead: post.Contact{Name: "Leder", Email: "leder@utmeldt.example", Phone: "+4790000004"},
+				Shared:      &post.Contact{Email: "post@utmeldt.example", Phone: "+4790000005"}},
+		} {
+			if err := db.RegisterPostSender(ctx, s, "staff"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.PostSenderLeaves(ctx, postRecipA, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		senders := []string{"leder@etaten.example", "leder@kommune.example", "nest@kommune.example", "post@etaten.example"}
+		start, end := fixedNow().AddDate(0, 0, 10), fixedNow().AddDate(0, 0, 10).Add(time.Hour)
+		if _, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticePostMaintenance, Title: "Vedlikehold", Body: ".", Start: &start, End: &end},
+			governance.Letter{Subject: "Vedlikehold av digital post", Body: "."}, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		if got := addresses(outbox(t, db), governance.LetterNotice); !slices.Equal(got, append([]string{"a1@a.example"}, senders...)) {
+			t.Fatalf("maintenance to %v", got)
+		}
+		for _, m := range outbox(t, db) {
+			if err := db.MarkMail(ctx, m.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sunset := fixedNow().AddDate(0, 7, 0)
+		if _, err := db.PublishNotice(ctx, governance.Notice{Kind: governance.NoticePostInterface, Title: "Nytt felt", Body: ".", Sunset: &sunset},
+			governance.Letter{Subject: "Endring i grensesnittet", Body: "."}, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		if got := addresses(outbox(t, db), governance.LetterNotice); !slices.Equal(got, senders) {
+			t.Fatalf("interface change to %v", got)
 		}
 	})
 }
