@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -163,6 +164,63 @@ func TestPostNoticesReachSenders_DPV08(t *testing.T) {
 		}
 		if got := addresses(outbox(t, db), governance.LetterNotice); !slices.Equal(got, senders) {
 			t.Fatalf("interface change to %v", got)
+		}
+	})
+}
+
+// Review finding 12 (Rule DPV-03's inbox and archive): the inbox (unread)
+// and the archive (read) are queried apart, each in pages newest first, so
+// that many read messages never push an unread one out of the inbox.
+func TestPostInboxPages_DPV03(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		var ids []string // oldest first
+		for i := range 5 {
+			clock.t = clock.t.Add(time.Minute)
+			if err := db.QueueMail(ctx, governance.Letter{Consumer: string(postRecipA), Kind: governance.LetterNotice, To: "a@example.no",
+				Subject: fmt.Sprint("Melding ", i), Body: "."}); err != nil {
+				t.Fatal(err)
+			}
+			in, _, err := db.PostInboxPage(ctx, postRecipA, InboxPage{Limit: 1})
+			if err != nil || len(in) != 1 {
+				t.Fatalf("inbox: %v %v", in, err)
+			}
+			ids = append(ids, in[0].ID)
+		}
+		clock.t = clock.t.Add(time.Minute)
+		for _, id := range ids[2:] { // the three newest are read
+			if err := db.FetchCorrespondence(ctx, id, "leder"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.ChangeCorrespondence(ctx, id, post.ByRecipient, post.StatusRead, "leder"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pages := func(read bool) [][]string {
+			var out [][]string
+			var before *InboxCursor
+			for range 10 {
+				in, next, err := db.PostInboxPage(ctx, postRecipA, InboxPage{Read: read, Before: before, Limit: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var page []string
+				for _, e := range in {
+					page = append(page, e.ID)
+				}
+				out = append(out, page)
+				if before = next; next == nil {
+					return out
+				}
+			}
+			t.Fatal("no last page")
+			return nil
+		}
+		if got := pages(false); fmt.Sprint(got) != fmt.Sprint([][]string{{ids[1], ids[0]}}) {
+			t.Fatalf("inbox pages %v, ids %v", got, ids)
+		}
+		if got := pages(true); fmt.Sprint(got) != fmt.Sprint([][]string{{ids[4], ids[3]}, {ids[2]}}) {
+			t.Fatalf("archive pages %v, ids %v", got, ids)
 		}
 	})
 }

@@ -145,6 +145,70 @@ func (db *DB) PostInbox(ctx context.Context, org ident.Orgnr) ([]InboxEntry, err
 	return out, rows.Err()
 }
 
+// InboxPage asks for one page of an organisation's inbox or archive,
+// newest first (review finding 12: each has its own pages, no shared cap).
+type InboxPage struct {
+	Read   bool         // the archive (read or confirmed), else the inbox (unread)
+	Before *InboxCursor // the page after this entry; nil for the first
+	Limit  int          // at most post.ListLimit
+}
+
+// InboxCursor is where a page ends: an entry's publish time and id.
+type InboxCursor struct {
+	Publish int64 // microseconds
+	ID      string
+}
+
+// PostInboxPage is one page of what org received and may see now, in the
+// read state asked for, and the cursor of the next page (nil if none). Who
+// of org's people may read which is the caller's to decide (post.MayRead).
+func (db *DB) PostInboxPage(ctx context.Context, org ident.Orgnr, q InboxPage) ([]InboxEntry, *InboxCursor, error) {
+	if q.Limit <= 0 || q.Limit > post.ListLimit {
+		q.Limit = post.ListLimit
+	}
+	before := InboxCursor{Publish: micros(db.now()) + 1}
+	if q.Before != nil {
+		before = *q.Before
+	}
+	read := `EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3))`
+	if !q.Read {
+		read = "NOT " + read
+	}
+	rows, err := db.read.query(ctx, `SELECT `+correspondenceColumns+`,
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3)),
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = $3)
+		FROM post_correspondences c WHERE c.recipient = $1 AND c.publish_at <= $4 AND `+read+`
+		AND (c.publish_at < $5 OR (c.publish_at = $5 AND c.id < $6))
+		ORDER BY c.publish_at DESC, c.id DESC LIMIT `+fmt.Sprint(q.Limit+1),
+		string(org), int64(post.StatusRead), int64(post.StatusConfirmed), micros(db.now()), before.Publish, before.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("post inbox: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []InboxEntry
+		last InboxCursor
+		n    int
+		next *InboxCursor
+	)
+	for rows.Next() {
+		var e InboxEntry
+		c, err := scanCorrespondence(scanWith(rows, &e.Read, &e.Confirmed))
+		if err != nil {
+			return nil, nil, err
+		}
+		if n++; n > q.Limit {
+			next = &last
+			break
+		}
+		last = InboxCursor{Publish: micros(c.Publish), ID: c.ID}
+		if e.Correspondence = c; c.Status.VisibleToRecipient() {
+			out = append(out, e)
+		}
+	}
+	return out, next, rows.Err()
+}
+
 // CorrespondenceHeads are the correspondences of ids that exist, without
 // history, attachments or notifications, in one query: enough to decide who
 // may see them.

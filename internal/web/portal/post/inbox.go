@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"deling/internal/ident"
 	dpv "deling/internal/post"
@@ -86,6 +87,20 @@ type inboxPage struct {
 	MayRead     bool // holds Post/Arkiv at all (confidential post includes it)
 	MayDelegate bool
 	Rows        []row
+	Next        string // the next page's cursor (?etter=), "" on the last page
+}
+
+// inboxPageSize is how many entries a page of the inbox or archive lists.
+const inboxPageSize = 50
+
+// parseCursor is the ?etter= cursor, "<microseconds>.<id>"; nil for the first page or one that does not parse.
+func parseCursor(v string) *store.InboxCursor {
+	at, id, ok := strings.Cut(v, ".")
+	n, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil || id == "" {
+		return nil
+	}
+	return &store.InboxCursor{Publish: n, ID: id}
 }
 
 func (s *Feature) inbox(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
@@ -111,9 +126,13 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, 
 	p := inboxPage{Frame: s.Frame(r, v, title), Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
 		MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
 	if p.MayRead {
-		entries, err := s.DB.PostInbox(r.Context(), org)
+		entries, next, err := s.DB.PostInboxPage(r.Context(), org,
+			store.InboxPage{Read: archive, Before: parseCursor(r.URL.Query().Get("etter")), Limit: inboxPageSize})
 		if err != nil {
 			return err
+		}
+		if next != nil {
+			p.Next = strconv.FormatInt(next.Publish, 10) + "." + next.ID
 		}
 		names := map[ident.Orgnr]string{}
 		for _, e := range entries {
