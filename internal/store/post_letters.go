@@ -19,9 +19,9 @@ import (
 // register in the organisation's inbox, published at once, read-tracked like
 // any other (Rule DPV-03). Other kinds are not post: a new kind becomes post
 // only when it is added to the list (password links, letters to one person
-// by name, notifications of post are never post). The e-mail the letter was is its notification (Rule
-// DPV-06): recorded as sent to each address, so that publication sends
-// nothing more. It is done here, where every letter is queued (queueMail),
+// by name, notifications of post are never post). The e-mail the letter was
+// is its notification (Rule DPV-06): recorded as sent to each address, so
+// that publication sends nothing more. It is done here, where every letter is queued (queueMail),
 // once per organisation and letter however many addresses it went to.
 
 // RegisterSender is the sender of the register's own letters.
