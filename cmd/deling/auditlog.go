@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"deling/internal/audit"
@@ -110,8 +111,63 @@ func checkpointJob(db *store.DB, signer note.Signer, origin string, every time.D
 	}}
 }
 
-// makeCheckpoint signs and stores a checkpoint of the log as it is now, unless one of that size exists.
+// integrateJob adds the records appended since its last run to the log's
+// tree (store.Integrate) and observes how long they waited. It runs on the
+// leading node only, every store.IntegrateEvery.
+func integrateJob(db *store.DB, delay prometheus.Observer) job.Job {
+	return job.Job{Name: "integrate the lookup log", Interval: store.IntegrateEvery, Single: true, Run: func(ctx context.Context) error {
+		in, err := db.Integrate(ctx)
+		if in.Records > 0 {
+			delay.Observe(in.Delay.Seconds())
+		}
+		return err
+	}}
+}
+
+// logCollector exposes the lookup log's progress at each scrape, from one
+// query of the database (every node sees the same): records not yet in the
+// tree, records not yet under a signed checkpoint, and the newest
+// checkpoint's age.
+type logCollector struct {
+	db                                  *store.DB
+	now                                 func() time.Time
+	unintegrated, uncovered, checkpoint *prometheus.Desc
+}
+
+func newLogCollector(db *store.DB) *logCollector {
+	return &logCollector{db: db, now: time.Now,
+		unintegrated: prometheus.NewDesc("deling_log_unintegrated_records", "Records of the lookup log written but not yet in its tree.", nil, nil),
+		uncovered:    prometheus.NewDesc("deling_log_uncovered_records", "Records of the lookup log not yet under a signed checkpoint (no receipt for them yet).", nil, nil),
+		checkpoint:   prometheus.NewDesc("deling_log_checkpoint_age_seconds", "Seconds since the newest signed checkpoint of the lookup log was stored (a checkpoint is signed only when the tree has grown).", nil, nil),
+	}
+}
+
+func (c *logCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.unintegrated
+	ch <- c.uncovered
+	ch <- c.checkpoint
+}
+
+func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.db.LogStatus(ctx)
+	if err != nil {
+		return // a scrape without these: the database's own error shows elsewhere
+	}
+	ch <- prometheus.MustNewConstMetric(c.unintegrated, prometheus.GaugeValue, float64(st.Records)-float64(st.Tree))
+	ch <- prometheus.MustNewConstMetric(c.uncovered, prometheus.GaugeValue, float64(st.Records)-float64(st.Checkpoint))
+	if !st.CheckpointAt.IsZero() {
+		ch <- prometheus.MustNewConstMetric(c.checkpoint, prometheus.GaugeValue, c.now().Sub(st.CheckpointAt).Seconds())
+	}
+}
+
+// makeCheckpoint integrates what was appended, then signs and stores a
+// checkpoint of the tree, unless one of that size exists.
 func makeCheckpoint(ctx context.Context, db *store.DB, signer note.Signer, origin string) ([]byte, error) {
+	if _, err := db.Integrate(ctx); err != nil {
+		return nil, err
+	}
 	size, root, err := db.LogRoot(ctx)
 	if err != nil {
 		return nil, err
@@ -255,6 +311,10 @@ func runAudit(ctx context.Context, g *globals, args []string, getenv func(string
 					}
 					if rep.Omitted > 0 {
 						fmt.Fprintf(stdout, "  … and %d more\n", rep.Omitted)
+					}
+					// A live log: the records written after the snapshot's tree wait for integration (store.Integrate).
+					if all, err := db.LogSize(ctx); err == nil && all > rep.Size {
+						fmt.Fprintf(stdout, "%s written since wait for the tree (integrated within a second by a running deling serve)\n", count(all-rep.Size, "record", "records"))
 					}
 				}
 				if *trusted != "" {

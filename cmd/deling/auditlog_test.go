@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"deling/internal/audit"
 	"deling/internal/store"
 )
@@ -170,5 +172,69 @@ func TestRetentionFloor(t *testing.T) {
 	stdout, _, _ := runCmd(t, nil, "serve", "-h")
 	if !strings.Contains(stdout, "-log-min-retention duration") || strings.Contains(stdout, "-log-min-retention audit") {
 		t.Errorf("serve -h: %q", stdout)
+	}
+}
+
+// Issue 15: the log's progress as metrics: records waiting for the tree and
+// for a checkpoint, the checkpoint's age, and the integration job's delay.
+func TestLogMetrics(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := prometheus.NewRegistry()
+	delay := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "delay"})
+	reg.MustRegister(newLogCollector(db), delay)
+	gauges := func() map[string]float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, mf := range mfs {
+			if m := mf.GetMetric()[0]; m.GetGauge() != nil {
+				out[mf.GetName()] = m.GetGauge().GetValue()
+			} else {
+				out[mf.GetName()] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+		return out
+	}
+	for range 3 {
+		if err := db.Append(ctx, &audit.Record{Kind: audit.KindLookup, Consumer: "310000001", Decision: audit.Permit}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := gauges()
+	if g["deling_log_unintegrated_records"] != 3 || g["deling_log_uncovered_records"] != 3 || g["delay"] != 0 {
+		t.Fatalf("before integration: %v", g)
+	}
+	if _, ok := g["deling_log_checkpoint_age_seconds"]; ok {
+		t.Fatalf("a checkpoint age without a checkpoint: %v", g)
+	}
+	j := integrateJob(db, delay)
+	if !j.Single {
+		t.Fatal("integration must run on one node at a time")
+	}
+	if err := j.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g = gauges()
+	if g["deling_log_unintegrated_records"] != 0 || g["deling_log_uncovered_records"] != 3 || g["delay"] != 1 {
+		t.Fatalf("after integration: %v", g)
+	}
+	signer, _, err := logKeys(func(string) string { return "" }, filepath.Join(t.TempDir(), "k"), "test.deling/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := makeCheckpoint(ctx, db, signer, "test.deling/log"); err != nil {
+		t.Fatal(err)
+	}
+	g = gauges()
+	if age, ok := g["deling_log_checkpoint_age_seconds"]; !ok || age < 0 || g["deling_log_uncovered_records"] != 0 {
+		t.Fatalf("after a checkpoint: %v", g)
 	}
 }

@@ -215,18 +215,25 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			categories = append(categories, c)
 		}
 	}
+	if o.checkpointEvery <= 0 {
+		o.checkpointEvery = 5 * time.Second
+	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
+		ReceiptsWithin:    o.checkpointEvery + time.Second, // integration (store.IntegrateEvery, well under a second) and a checkpoint
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
 		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits})
 	if err != nil {
 		return nil, err
 	}
 	p := &platform{handler: srv.Handler(), keys: keys, adminToken: admin, logVerifierKey: vkey}
-	if o.checkpointEvery <= 0 {
-		o.checkpointEvery = 5 * time.Second
-	}
+	// Integration of the lookup log beside its appends (store.Integrate): the delay from a record's time to its place in the tree.
+	integrationDelay := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "deling_log_integration_delay_seconds",
+		Help:    "How long the oldest record of each integration of the lookup log waited for the tree, from its record's time (on the leading node).",
+		Buckets: []float64{.05, .1, .25, .5, .75, 1, 2, 5, 10}})
+	reg.MustRegister(integrationDelay, newLogCollector(db))
 	p.jobs = []job.Job{
+		integrateJob(db, integrationDelay),
 		single(checkpointJob(db, signer, o.logOrigin, o.checkpointEvery))[0],
 		{Name: "purge used assertion ids", Interval: time.Minute, Run: func(ctx context.Context) error {
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))

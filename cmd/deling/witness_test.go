@@ -87,23 +87,42 @@ func truncate(t *testing.T, dir string, keep uint64) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
+	// The tiles cut to the tree of keep leaves: at tile level L, the first keep>>8L hashes.
 	rng := (&compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}).NewEmptyRange(0)
-	rows, err := raw.Query(`SELECT hash FROM merkle_nodes WHERE level = 0 AND idx < ? ORDER BY idx`, keep)
+	type tile struct {
+		level, idx int64
+		hashes     []byte
+	}
+	var tiles []tile
+	rows, err := raw.Query(`SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var h []byte
-		rows.Scan(&h)
-		rng.Append(h, nil)
+		var tl tile
+		rows.Scan(&tl.level, &tl.idx, &tl.hashes)
+		tiles = append(tiles, tl)
 	}
 	rows.Close()
+	for _, tl := range tiles {
+		n := int64(keep>>(8*tl.level)) - tl.idx*256 // hashes of this tile in the cut tree
+		switch {
+		case n <= 0:
+			raw.Exec(`DELETE FROM log_tiles WHERE level = ? AND idx = ?`, tl.level, tl.idx)
+			continue
+		case n < int64(len(tl.hashes)/32):
+			raw.Exec(`UPDATE log_tiles SET hashes = ? WHERE level = ? AND idx = ?`, tl.hashes[:n*32], tl.level, tl.idx)
+		}
+		for i := int64(0); tl.level == 0 && i < min(n, int64(len(tl.hashes)/32)); i++ {
+			rng.Append(tl.hashes[i*32:i*32+32], nil)
+		}
+	}
 	for _, q := range []string{
 		`DELETE FROM audit_log WHERE seq >= ?1`,
 		`DELETE FROM audit_subjects WHERE seq >= ?1`,
-		`DELETE FROM merkle_nodes WHERE (idx + 1) << level > ?1`,
 		`DELETE FROM checkpoints WHERE size > ?1`,
 		`DELETE FROM witness_cosignatures WHERE size > ?1`,
+		`UPDATE log_sequence SET next = ?1 WHERE id = 1`,
 	} {
 		if _, err := raw.Exec(q, keep); err != nil {
 			t.Fatalf("%s: %v", q, err)

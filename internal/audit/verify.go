@@ -24,9 +24,9 @@ type Source interface {
 	// Index calls fn for each entry of the insight index (a record's seq and
 	// a person it returned), in any order.
 	Index(ctx context.Context, fn func(seq uint64, ident string) error) error
-	// Nodes calls fn for each stored tree node of one level, in index order.
-	// Level 0 is the leaf hashes.
-	Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error
+	// Tiles calls fn for each stored tile of one tile level (its hashes
+	// joined), in index order. Level 0 is the leaf hashes.
+	Tiles(ctx context.Context, level uint, fn func(idx uint64, hashes []byte) error) error
 	// Checkpoints is every stored signed checkpoint, in size order.
 	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
 }
@@ -167,14 +167,13 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 	// The stored leaf hashes, by index.
 	leaves := make([]byte, size*32)
 	present := make([]bool, size)
-	err = src.Nodes(ctx, 0, func(idx uint64, hash []byte) error {
-		if idx >= size || len(hash) != 32 {
-			rep.add(Problem{Kind: ProblemNode, Index: idx, Detail: "a leaf hash beyond the log's size or of the wrong length"})
-			return nil
+	err = eachTileHash(ctx, src, 0, &rep, func(idx uint64, hash []byte) {
+		if idx >= size {
+			rep.add(Problem{Kind: ProblemNode, Index: idx, Detail: "a leaf hash beyond the log's size"})
+			return
 		}
 		copy(leaves[idx*32:], hash)
 		present[idx] = true
-		return nil
 	})
 	if err != nil {
 		return rep, err
@@ -252,7 +251,9 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 	if err := resolveMismatches(ctx, src, &rep, leaves, present, mismatched, subjectsOff, cps, v); err != nil {
 		return rep, err
 	}
-	// Every stored node above the leaves, level by level, from the leaves.
+	// Every stored node above the leaves, tile level by tile level, from the
+	// leaves: the tiles hold tree levels 8, 16, …; the levels between are
+	// never stored.
 	level := leaves
 	for l := uint(1); uint64(len(level)/32) >= 2; l++ {
 		n := len(level) / 32 / 2
@@ -260,18 +261,21 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 		for k := 0; k < n; k++ {
 			copy(next[k*32:], rfc6962.DefaultHasher.HashChildren(level[2*k*32:2*k*32+32], level[(2*k+1)*32:(2*k+2)*32]))
 		}
+		level = next
+		if l%TileHeight != 0 {
+			continue
+		}
 		storedAt := make([]bool, n)
-		err := src.Nodes(ctx, l, func(idx uint64, hash []byte) error {
+		err := eachTileHash(ctx, src, l/TileHeight, &rep, func(idx uint64, hash []byte) {
 			if idx >= uint64(n) {
 				rep.add(Problem{Kind: ProblemNode, Index: idx, Level: l, Detail: "a node beyond the tree"})
-				return nil
+				return
 			}
 			storedAt[idx] = true
 			if !bytes.Equal(hash, next[idx*32:idx*32+32]) {
 				lo := idx << l
-				rep.add(Problem{Kind: ProblemNode, Index: idx, Level: l, Detail: fmt.Sprintf("does not match its children (covers records %d–%d)", lo, lo+1<<l-1)})
+				rep.add(Problem{Kind: ProblemNode, Index: idx, Level: l, Detail: fmt.Sprintf("does not match the leaves below it (covers records %d–%d)", lo, lo+1<<l-1)})
 			}
-			return nil
 		})
 		if err != nil {
 			return rep, err
@@ -281,7 +285,6 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 				rep.add(Problem{Kind: ProblemNode, Index: uint64(k), Level: l, Detail: "node missing"})
 			}
 		}
-		level = next
 	}
 	// The root at every checkpoint, from the leaves.
 	rep.Checkpoints = len(cps)
@@ -303,6 +306,22 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 		}
 	}
 	return rep, nil
+}
+
+// eachTileHash calls fn with each hash stored in the tiles of tile level,
+// and its index at tree level TileHeight·level. A tile of a length that is
+// not a whole number of hashes, or more than a tile's, is a problem.
+func eachTileHash(ctx context.Context, src Source, level uint, rep *Report, fn func(idx uint64, hash []byte)) error {
+	return src.Tiles(ctx, level, func(tile uint64, hashes []byte) error {
+		if len(hashes)%32 != 0 || len(hashes) > TileWidth*32 || len(hashes) == 0 {
+			rep.add(Problem{Kind: ProblemNode, Index: tile * TileWidth, Level: level * TileHeight, Detail: fmt.Sprintf("tile %d/%d is %d bytes long", level, tile, len(hashes))})
+			return nil
+		}
+		for j := 0; j < len(hashes)/32; j++ {
+			fn(tile*TileWidth+uint64(j), hashes[j*32:j*32+32])
+		}
+		return nil
+	})
 }
 
 var noSwap = ^uint64(0)
@@ -327,11 +346,11 @@ func rootAt(leaves []byte, n, swapAt uint64, swap ...[]byte) []byte {
 
 // resolveMismatches names each record whose content does not match its
 // stored leaf hash: reordered when its content is another index's leaf;
-// otherwise the tree above decides which one changed. When the stored parent
-// node (or, for the last unpaired leaf, the checkpoint at the log's size)
-// holds the record's own leaf hash, the leaf hash is what was changed: a bad
-// node, and the record's hash takes its place for the nodes above. Else the
-// record was changed.
+// otherwise the tree above decides which one changed. When the stored node
+// at tree level 8 above it (or, in the partial last leaf tile, the
+// checkpoint at the log's size) holds the record's own leaf hash, the leaf
+// hash is what was changed: a bad node, and the record's hash takes its place
+// for the nodes above. Else the record was changed.
 //
 // The subjects problem of a record (subjectsOff) is reported only when the
 // record is its own: a changed or reordered record's subjects are not checked.
@@ -354,19 +373,18 @@ func resolveMismatches(ctx context.Context, src Source, rep *Report, leaves []by
 			moved[i] = j
 		}
 	}
-	// The stored parents of the mismatched leaves that have a sibling.
+	// The stored level-8 nodes above the mismatched leaves in full leaf tiles.
 	parents := map[uint64][]byte{}
 	for _, seq := range seqs {
-		if seq^1 < size && present[seq^1] {
-			parents[seq>>1] = nil
+		if seq/TileWidth < size/TileWidth {
+			parents[seq/TileWidth] = nil
 		}
 	}
 	if len(parents) > 0 {
-		err := src.Nodes(ctx, 1, func(idx uint64, hash []byte) error {
+		err := eachTileHash(ctx, src, 1, &Report{}, func(idx uint64, hash []byte) {
 			if _, ok := parents[idx]; ok {
 				parents[idx] = bytes.Clone(hash)
 			}
-			return nil
 		})
 		if err != nil {
 			return err
@@ -386,13 +404,10 @@ func resolveMismatches(ctx context.Context, src Source, rep *Report, leaves []by
 			continue
 		}
 		leafChanged := false
-		if p, ok := parents[seq>>1]; ok && p != nil {
-			l, r := h[:], leaf(seq^1)
-			if seq&1 == 1 {
-				l, r = r, l
-			}
-			leafChanged = bytes.Equal(p, rfc6962.DefaultHasher.HashChildren(l, r))
-		} else if seq == size-1 && seq&1 == 0 && last != nil {
+		if p, ok := parents[seq/TileWidth]; ok && p != nil {
+			lo := seq / TileWidth * TileWidth
+			leafChanged = bytes.Equal(p, rootAt(leaves[lo*32:(lo+TileWidth)*32], TileWidth, seq-lo, h[:]))
+		} else if seq/TileWidth == size/TileWidth && last != nil {
 			leafChanged = bytes.Equal(last.Root, rootAt(leaves, size, seq, h[:]))
 		}
 		if leafChanged {

@@ -269,7 +269,7 @@ func OpenCosigned(signed []byte, log note.Verifier, witnesses ...note.Verifier) 
 // LeafSource is the part of a stored log that CheckExtends reads.
 type LeafSource interface {
 	Size(ctx context.Context) (uint64, error)
-	Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error
+	Tiles(ctx context.Context, level uint, fn func(idx uint64, hashes []byte) error) error
 }
 
 // CheckExtends proves that the stored log is a consistent extension of a
@@ -288,14 +288,23 @@ func CheckExtends(ctx context.Context, src LeafSource, trusted Checkpoint) error
 	}
 	rng := (&compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}).NewEmptyRange(0)
 	errStop := errors.New("stop")
-	err = src.Nodes(ctx, 0, func(idx uint64, hash []byte) error {
-		if idx >= trusted.Size {
-			return errStop
+	err = src.Tiles(ctx, 0, func(tile uint64, hashes []byte) error {
+		if len(hashes)%32 != 0 {
+			return fmt.Errorf("%w: leaf tile %d is %d bytes long", ErrForked, tile, len(hashes))
 		}
-		if idx != rng.End() {
-			return fmt.Errorf("%w: leaf %d is missing", ErrForked, rng.End())
+		for j := 0; j < len(hashes); j += 32 {
+			idx := tile*TileWidth + uint64(j/32)
+			if idx >= trusted.Size {
+				return errStop
+			}
+			if idx != rng.End() {
+				return fmt.Errorf("%w: leaf %d is missing", ErrForked, rng.End())
+			}
+			if err := rng.Append(hashes[j:j+32], nil); err != nil {
+				return err
+			}
 		}
-		return rng.Append(hash, nil)
+		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return err

@@ -15,9 +15,9 @@ import (
 type leaves [][]byte
 
 func (l leaves) Size(context.Context) (uint64, error) { return uint64(len(l)), nil }
-func (l leaves) Nodes(_ context.Context, level uint, fn func(uint64, []byte) error) error {
-	for i, h := range l {
-		if err := fn(uint64(i), h); err != nil {
+func (l leaves) Tiles(_ context.Context, level uint, fn func(uint64, []byte) error) error {
+	for i := 0; level == 0 && i < len(l); i += TileWidth {
+		if err := fn(uint64(i/TileWidth), bytes.Join(l[i:min(len(l), i+TileWidth)], nil)); err != nil {
 			return err
 		}
 	}

@@ -210,14 +210,14 @@ func (d DecisionFacts) Text() string {
 			section("Databehandler")
 			switch dl := d.Delegation; {
 			case dl == nil:
-				line("Databehandleren får ikke tilgang nå: ingen aktiv databehandleravtale signert av begge parter dekker tilgangen (SK-04).")
+				line("Databehandleren får ikke tilgang nå: ingen aktiv databehandleravtale signert av begge parter dekker tilgangen.")
 				line("Tilgangen kan delegeres når en slik avtale er på plass.")
 			default:
 				var chans []string
 				for _, c := range dl.Channels {
 					chans = append(chans, ChannelLabel(c))
 				}
-				line("Databehandleren får tilgang på vegne av konsumenten etter databehandleravtale %s (SK-04).", dl.AgreementID)
+				line("Databehandleren får tilgang på vegne av konsumenten etter databehandleravtale %s.", dl.AgreementID)
 				line("Tilgangstyper: %s", strings.Join(chans, ", "))
 				line("Rettighetspakker: %s", strings.Join(dl.Packages, ", "))
 				if len(dl.LeftOut) > 0 {

@@ -29,4 +29,5 @@ const (
 	LetterTermination     = "termination"        // the consumer's access has ended (Rule AA-26)
 	LetterReviewReminder  = "reminder.review"    // an organisation's review of its users is due (Rule AA-27)
 	LetterActivation      = "activation"         // a link to set a password or accept a role (Rule AA-27)
+	LetterServiceIncident = "service.incident"   // a status update of a service incident to the consumers it affects (Rule AA-19)
 )

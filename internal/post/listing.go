@@ -41,6 +41,8 @@ func ParseListQuery(v url.Values) (ListQuery, Problems) {
 		SendersReference: v.Get("sendersReference"), IdempotentKey: v.Get("idempotentKey")}
 	if q.ResourceID == "" {
 		ps = append(ps, problem(0, "resourceId", "resourceId is required", "Velg tjenesten."))
+	} else if cat, p := ParseCategory(q.ResourceID); p == nil {
+		q.ResourceID = cat.ResourceID() // Rule DPV-02: an alias (4255/10) lists what its category holds
 	}
 	if !slices.Contains([]ListRole{RoleRecipient, RoleSender, RoleRecipientAndSender}, q.Role) {
 		ps = append(ps, problem(0, "role", "role must be Recipient, Sender or RecipientAndSender", "Velg rolle: mottaker eller avsender."))

@@ -30,6 +30,10 @@ func TestDecodeInitializeAltinnShape(t *testing.T) {
 	if got := req.Correspondence.ExternalReferences[1].ReferenceType; got != "Generic" {
 		t.Errorf("referenceType 0 = %q, want Generic", got)
 	}
+	if len(req.ExistingAttachments) != 1 {
+		t.Errorf("existingAttachments = %v", req.ExistingAttachments)
+	}
+	req.ExistingAttachments = nil // decoded, but refused (TestValidateRefusesExistingAttachmentsAndLinks)
 	req.Normalize()
 	if ps := req.Validate(now, DefaultLimits()); len(ps) != 0 {
 		t.Fatalf("valid request refused: %v", ps)
@@ -171,5 +175,60 @@ func TestValidRequestPasses(t *testing.T) {
 	}
 	if ps := r.Validate(now, DefaultLimits()); len(ps) != 0 {
 		t.Fatalf("500 recipients refused: %v", ps)
+	}
+}
+
+// Rule DPV-06: every custom address is notified for every recipient, so a
+// request's custom addresses are capped (review finding 1), as is the
+// length of an external reference's value.
+func TestValidateCapsCustomRecipientsAndReferenceValue(t *testing.T) {
+	lim := DefaultLimits()
+	r := validRequest()
+	r.Correspondence.Notification = &NotificationRequest{NotificationChannel: ChannelEmail, EmailSubject: "s", EmailBody: "b"}
+	for i := range lim.MaxCustomRecipients {
+		r.Correspondence.Notification.CustomRecipients = append(r.Correspondence.Notification.CustomRecipients,
+			CustomRecipient{EmailAddress: "v" + strings.Repeat("x", i) + "@example.org"})
+	}
+	r.Normalize()
+	if ps := r.Validate(now, lim); len(ps) != 0 {
+		t.Fatalf("%d custom recipients refused: %v", lim.MaxCustomRecipients, ps)
+	}
+	r.Correspondence.Notification.CustomRecipients = append(r.Correspondence.Notification.CustomRecipients, CustomRecipient{EmailAddress: "one@example.org"})
+	if ps := r.Validate(now, lim); len(ps) == 0 {
+		t.Errorf("%d custom recipients accepted", lim.MaxCustomRecipients+1)
+	}
+	r = validRequest()
+	r.Correspondence.ExternalReferences = []ExternalReference{{ReferenceValue: strings.Repeat("x", lim.MaxReferenceValue+1), ReferenceType: "Generic"}}
+	r.Normalize()
+	if ps := r.Validate(now, lim); len(ps) == 0 {
+		t.Errorf("a %d-character referenceValue accepted", lim.MaxReferenceValue+1)
+	}
+}
+
+// Review findings 6 and 16: existingAttachments is refused until deling
+// supports it, not accepted and ignored; messageSender, shown in deling's
+// notification e-mails, carries no web address.
+func TestValidateRefusesExistingAttachmentsAndLinks(t *testing.T) {
+	r := validRequest()
+	r.ExistingAttachments = []string{"3f2504e0-4f89-11d3-9a0c-0305e82c3301"}
+	r.Normalize()
+	if ps := r.Validate(now, DefaultLimits()); len(ps) == 0 {
+		t.Error("existingAttachments accepted")
+	}
+	for _, ms := range []string{"https://svindel.example", "Gå til www.svindel.example", "svindel.example/logg-inn", "NAV.no"} {
+		r := validRequest()
+		r.Correspondence.MessageSender = ms
+		r.Normalize()
+		if ps := r.Validate(now, DefaultLimits()); len(ps) == 0 {
+			t.Errorf("messageSender %q accepted", ms)
+		}
+	}
+	for _, ms := range []string{"Testkommune, plan og bygg", "St. Olavs hospital", "Nordre Follo kommune v/ Plan"} {
+		r := validRequest()
+		r.Correspondence.MessageSender = ms
+		r.Normalize()
+		if ps := r.Validate(now, DefaultLimits()); len(ps) != 0 {
+			t.Errorf("messageSender %q refused: %v", ms, ps)
+		}
 	}
 }

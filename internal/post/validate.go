@@ -34,13 +34,17 @@ type Limits struct {
 	MaxSmsBody         int // 2,144
 	MaxFileName        int // 255
 	MaxReplyOptionLink int // 255
+	// Not Altinn's: deling's caps on what one request can make it do.
+	MaxCustomRecipients int // 50 notification addresses per request, sent to for every recipient
+	MaxReferenceValue   int // 1,000 characters in an external reference's value
 }
 
 // DefaultLimits are Altinn 3's production limits.
 func DefaultLimits() Limits {
 	return Limits{MaxRecipients: 500, MaxAttachments: 100, MaxTitle: 255, MaxSummary: 255, MaxBody: 30000,
 		MaxSendersRef: 4096, MaxMessageSender: 255, MaxProperties: 10, MaxExternalRefs: 10, MinExpirationDays: 14,
-		MaxEmailSubject: 512, MaxEmailBody: 10000, MaxSmsBody: 2144, MaxFileName: 255, MaxReplyOptionLink: 255}
+		MaxEmailSubject: 512, MaxEmailBody: 10000, MaxSmsBody: 2144, MaxFileName: 255, MaxReplyOptionLink: 255,
+		MaxCustomRecipients: 50, MaxReferenceValue: 1000}
 }
 
 // AllowedFileTypes are the attachment file extensions Altinn accepts.
@@ -58,6 +62,8 @@ var (
 	md5RE     = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	htmlTagRE = regexp.MustCompile(`<[a-zA-Z!/?][^>]*>`)
 	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	// linkRE finds a web address: a scheme, www., or a dotted name ending in a top-level domain.
+	linkRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]+\.[a-z]{2,}\b)`)
 )
 
 // IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form and not all zeros.
@@ -159,11 +165,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 				"Idempotensnøkkel kan bare brukes med én mottaker."))
 		}
 	}
-	for _, id := range r.ExistingAttachments {
-		if !IsGUID(id) {
-			add(problem(0, "existingAttachments", "Existing attachments must be GUIDs", "Eksisterende vedlegg må oppgis med sin id (GUID)."))
-			break
-		}
+	// Not supported yet: refused, rather than accepted and left out (review finding 6).
+	if len(r.ExistingAttachments) > 0 {
+		add(problem(0, "existingAttachments", "existingAttachments is not supported by deling: upload the attachment with the correspondence",
+			"Vedlegg som alt er lastet opp, kan ikke gjenbrukes ennå. Last opp vedlegget med meldingen."))
 	}
 
 	// The correspondence.
@@ -184,6 +189,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		if !plainText(c.MessageSender) {
 			add(problem(CodeMessageSenderNotPlain, "correspondence.messageSender", "Message sender must be plain text",
 				"Avsendernavnet må være ren tekst."))
+		} else if linkRE.MatchString(c.MessageSender) {
+			// It is shown in deling's notification e-mails: no links in them (review finding 16).
+			add(problem(0, "correspondence.messageSender", "messageSender must not contain a web address",
+				"Avsendernavnet kan ikke inneholde en nettadresse."))
 		} else if runes(c.MessageSender) > lim.MaxMessageSender {
 			add(problem(0, "correspondence.messageSender", fmt.Sprintf("messageSender is at most %d characters", lim.MaxMessageSender),
 				fmt.Sprintf("Avsendernavnet kan ha høyst %d tegn.", lim.MaxMessageSender)))
@@ -235,6 +244,12 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		if e.ReferenceValue == "" || e.ReferenceType == "" {
 			add(problem(0, "correspondence.externalReferences", "An external reference needs referenceValue and referenceType",
 				"En ekstern referanse må ha både verdi og type."))
+			break
+		}
+		// Bounded, so that one request cannot store without limit (no rule: review finding 1).
+		if runes(e.ReferenceValue) > lim.MaxReferenceValue {
+			add(problem(0, "correspondence.externalReferences", fmt.Sprintf("referenceValue is at most %d characters", lim.MaxReferenceValue),
+				fmt.Sprintf("En ekstern referanse har høyst %d tegn.", lim.MaxReferenceValue)))
 			break
 		}
 	}
@@ -382,6 +397,14 @@ func (n *NotificationRequest) validate(lim Limits, recipients int) Problems {
 		add(problem(CodeOverrideWithoutCustom, f+"overrideRegisteredContactInformation",
 			"OverrideRegisteredContactInformation flag can only be used when CustomRecipients is provided",
 			"Egne varslingsadresser må oppgis når registrerte adresser skal overstyres."))
+	}
+	// Rule DPV-06: each custom address is notified for every recipient, so a
+	// request's addresses are capped: otherwise one request to 500
+	// recipients queues e-mail by the hundred thousand.
+	if len(n.CustomRecipients) > lim.MaxCustomRecipients {
+		add(problem(0, f+"customRecipients", fmt.Sprintf("At most %d custom recipients", lim.MaxCustomRecipients),
+			fmt.Sprintf("Høyst %d ekstra varslingsmottakere.", lim.MaxCustomRecipients)))
+		return ps
 	}
 	for _, cr := range n.CustomRecipients {
 		ids := 0

@@ -62,6 +62,9 @@ func TestAffectedFromLog(t *testing.T) {
 		add(lookup(a, access.ChannelAPI, t0.Add(3*time.Hour), p(7))) // at the window's end: after it
 		add(lookup(a, access.ChannelExtract, t0.Add(150*time.Minute), p(8), p(2)))
 		add(audit.Record{Kind: audit.KindInsight, Channel: "portal", Consumer: a, Time: t0.Add(2 * time.Hour), Decision: audit.Permit, Returned: []string{p(9)}})
+		if _, err := db.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
 		size, root, err := db.LogRoot(ctx)
 		if err != nil {
 			t.Fatal(err)

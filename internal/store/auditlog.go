@@ -62,43 +62,25 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind, consumer, actor
 	return db.appendEntries(ctx, tx, []audit.Entry{e})
 }
 
-type node struct {
-	level uint
-	idx   uint64
-	hash  []byte
-}
-
-// appendEntries adds entries to the log in tx: records, their subjects, the
-// new tree nodes and the tree state. The state row is locked, so appends from
-// several nodes on one PostgreSQL take turns.
+// appendEntries writes entries to the log in tx: it numbers them
+// (log_sequence, whose row is locked, so appends from several nodes on one
+// PostgreSQL take turns and leave no gap) and writes the records and their
+// insight index. The tree is not touched: Integrate adds them to it later.
 func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
-	q := db.forUpdate(`SELECT size, range_hashes FROM log_state WHERE id = 1`)
-	var (
-		size uint64
-		rh   []byte
-	)
-	if err := tx.QueryRowContext(ctx, q).Scan(&size, &rh); err != nil {
-		return fmt.Errorf("load log state: %w", err)
+	var next int64
+	if err := tx.QueryRowContext(ctx, `UPDATE log_sequence SET next = next + $1 WHERE id = 1 RETURNING next`, len(entries)).Scan(&next); err != nil {
+		return fmt.Errorf("number records: %w", err)
 	}
-	rng, err := rangeFactory.NewRange(0, size, splitHashes(rh))
-	if err != nil {
-		return fmt.Errorf("log state: %w", err)
-	}
-	var nodes []node
-	visit := func(id compact.NodeID, hash []byte) { nodes = append(nodes, node{id.Level, id.Index, hash}) }
+	size := next - int64(len(entries))
 	type subject struct {
 		ident string
-		seq   uint64
+		seq   int64
 	}
 	var subjects []subject
 	for i := range entries {
-		if err := rng.Append(entries[i].LeafHash, visit); err != nil {
-			return err
-		}
-		seq := size + uint64(i)
 		for _, s := range entries[i].Subjects {
 			if s.Returned {
-				subjects = append(subjects, subject{s.Ident, seq})
+				subjects = append(subjects, subject{s.Ident, size + int64(i)})
 			}
 		}
 	}
@@ -107,25 +89,15 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 9, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
-			return append(dst, int64(size)+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
+			return append(dst, size+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
 				audit.EncodeSubjects(e.Subjects), e.Response)
 		}); err != nil {
 		return fmt.Errorf("append records: %w", err)
 	}
 	// The insight index: the persons returned.
 	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_subjects (ident, seq) VALUES `, " ON CONFLICT DO NOTHING", 2, len(subjects),
-		func(i int, dst []any) []any { return append(dst, subjects[i].ident, int64(subjects[i].seq)) }); err != nil {
+		func(i int, dst []any) []any { return append(dst, subjects[i].ident, subjects[i].seq) }); err != nil {
 		return fmt.Errorf("append record subjects: %w", err)
-	}
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO merkle_nodes (level, idx, hash) VALUES `, "", 3, len(nodes),
-		func(i int, dst []any) []any {
-			return append(dst, int(nodes[i].level), int64(nodes[i].idx), nodes[i].hash)
-		}); err != nil {
-		return fmt.Errorf("append tree nodes: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE log_state SET size = $1, range_hashes = $2 WHERE id = 1`,
-		int64(rng.End()), joinHashes(rng.Hashes())); err != nil {
-		return fmt.Errorf("save log state: %w", err)
 	}
 	return nil
 }
@@ -146,16 +118,26 @@ func joinHashes(hs [][]byte) []byte {
 	return out
 }
 
-// LogSize is the number of records in the log.
+// LogSize is the number of records in the log, integrated into the tree or not yet.
 func (db *DB) LogSize(ctx context.Context) (uint64, error) {
 	var size int64
-	if err := db.read.queryRow(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
+	if err := db.read.queryRow(ctx, `SELECT next FROM log_sequence WHERE id = 1`).Scan(&size); err != nil {
 		return 0, fmt.Errorf("log size: %w", err)
 	}
 	return uint64(size), nil
 }
 
-// LogRoot is the log's size and RFC 6962 root hash now.
+// TreeSize is the number of records integrated into the tree: what proofs
+// and checkpoints can cover.
+func (db *DB) TreeSize(ctx context.Context) (uint64, error) {
+	var size int64
+	if err := db.read.queryRow(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
+		return 0, fmt.Errorf("tree size: %w", err)
+	}
+	return uint64(size), nil
+}
+
+// LogRoot is the tree's size and RFC 6962 root hash now.
 func (db *DB) LogRoot(ctx context.Context) (uint64, []byte, error) {
 	var (
 		size int64
@@ -210,12 +192,14 @@ func (db *DB) checkpoint(ctx context.Context, q string, args ...any) (uint64, []
 	return uint64(size), []byte(signed), nil
 }
 
-// proofHashes loads the stored nodes a proof names and rehashes them into the proof.
+// proofHashes reads the nodes a proof names from the tiles and rehashes them into the proof.
 func (db *DB) proofHashes(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
+	t := tileNodes{ctx: ctx, q: db.read, tiles: map[[2]uint64][]byte{}}
 	hashes := make([][]byte, len(nodes.IDs))
 	for i, id := range nodes.IDs {
-		if err := db.read.queryRow(ctx, `SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&hashes[i]); err != nil {
-			return nil, fmt.Errorf("tree node %d/%d: %w", id.Level, id.Index, err)
+		var err error
+		if hashes[i], err = t.node(id.Level, id.Index); err != nil {
+			return nil, err
 		}
 	}
 	return nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
@@ -223,7 +207,7 @@ func (db *DB) proofHashes(ctx context.Context, nodes proof.Nodes) ([][]byte, err
 
 // InclusionProof proves that leaf index is in the tree of size.
 func (db *DB) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
-	if cur, err := db.LogSize(ctx); err != nil {
+	if cur, err := db.TreeSize(ctx); err != nil {
 		return nil, err
 	} else if size > cur || index >= size {
 		return nil, fmt.Errorf("inclusion proof of %d in %d (log size %d): %w", index, size, cur, ErrNotFound)
@@ -237,7 +221,7 @@ func (db *DB) InclusionProof(ctx context.Context, index, size uint64) ([][]byte,
 
 // ConsistencyProof proves that the tree of size2 extends the tree of size1.
 func (db *DB) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]byte, error) {
-	if cur, err := db.LogSize(ctx); err != nil {
+	if cur, err := db.TreeSize(ctx); err != nil {
 		return nil, err
 	} else if size2 > cur || size1 > size2 || size1 == 0 {
 		return nil, fmt.Errorf("consistency proof %d→%d (log size %d): %w", size1, size2, cur, ErrNotFound)
@@ -412,15 +396,20 @@ func joinAnd(parts []string) string {
 func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor string) (int64, error) {
 	var n int64
 	t := micros(before)
+	// Retention erases only what the tree holds: integrate the rest first.
+	if _, err := db.Integrate(ctx); err != nil {
+		return 0, err
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		// The erasure events themselves are kept: they are what tells the
 		// log's readers that a gap is retention, not tampering.
+		// Only records the tree holds: integration reads the others' content.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2)`, t, audit.KindLogErased); err != nil {
+			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL
-			WHERE time < $1 AND record IS NOT NULL AND kind <> $2`, t, audit.KindLogErased)
+			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
 		if err != nil {
 			return err
 		}
@@ -431,6 +420,10 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 	})
 	if err != nil {
 		return 0, fmt.Errorf("erase records: %w", err)
+	}
+	// The erasure's own record, into the tree at once.
+	if _, err := db.Integrate(ctx); err != nil {
+		return n, err
 	}
 	return n, nil
 }
@@ -459,7 +452,8 @@ func (db *DB) LogSnapshot(ctx context.Context) (*LogSnapshot, error) {
 // Close ends the snapshot.
 func (s *LogSnapshot) Close() error { return s.tx.Rollback() }
 
-// Size implements audit.Source.
+// Size implements audit.Source: the tree's size. The records written after
+// it wait for integration, and Records and Index leave them out.
 func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
 	var size int64
 	if err := s.tx.QueryRowContext(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&size); err != nil {
@@ -471,7 +465,8 @@ func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
 // Records implements audit.Source: one ordered scan, each record with the
 // subjects blob kept beside it.
 func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record, subjects []byte) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record, subjects FROM audit_log ORDER BY seq`)
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record, subjects FROM audit_log
+		WHERE seq < (SELECT size FROM log_state WHERE id = 1) ORDER BY seq`)
 	if err != nil {
 		return err
 	}
@@ -494,7 +489,7 @@ func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, rec
 // Index implements audit.Source: the insight index (audit_subjects), in one
 // scan of the snapshot.
 func (s *LogSnapshot) Index(ctx context.Context, fn func(seq uint64, ident string) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, ident FROM audit_subjects`)
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, ident FROM audit_subjects WHERE seq < (SELECT size FROM log_state WHERE id = 1)`)
 	if err != nil {
 		return err
 	}
@@ -514,22 +509,22 @@ func (s *LogSnapshot) Index(ctx context.Context, fn func(seq uint64, ident strin
 	return rows.Err()
 }
 
-// Nodes implements audit.Source.
-func (s *LogSnapshot) Nodes(ctx context.Context, level uint, fn func(idx uint64, hash []byte) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT idx, hash FROM merkle_nodes WHERE level = $1 ORDER BY idx`, int(level))
+// Tiles implements audit.Source.
+func (s *LogSnapshot) Tiles(ctx context.Context, level uint, fn func(idx uint64, hashes []byte) error) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT idx, hashes FROM log_tiles WHERE level = $1 ORDER BY idx`, int(level))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			idx  int64
-			hash []byte
+			idx    int64
+			hashes []byte
 		)
-		if err := rows.Scan(&idx, &hash); err != nil {
+		if err := rows.Scan(&idx, &hashes); err != nil {
 			return err
 		}
-		if err := fn(uint64(idx), hash); err != nil {
+		if err := fn(uint64(idx), hashes); err != nil {
 			return err
 		}
 	}

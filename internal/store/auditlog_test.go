@@ -58,8 +58,12 @@ func appendN(t *testing.T, db *DB, n, workers int) {
 	}
 }
 
+// checkpoint integrates what was appended and signs a checkpoint of the tree.
 func checkpoint(t *testing.T, db *DB, s note.Signer) (uint64, []byte) {
 	t.Helper()
+	if _, err := db.Integrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	size, root, err := db.LogRoot(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -179,14 +183,16 @@ func TestVerifyFindsTampering(t *testing.T) {
 		// reordered: records 5 and 9 swapped
 		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 5`, rec9, salt9)
 		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 9`, rec5, salt5)
-		// inserted: a record with no leaf
-		exec(`INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record) VALUES (1000, 'x', 0, 'lookup', '', $1, $2)`, salt5, rec5)
+		// inserted: a record with no leaf (its leaf hash cut from the tile's end)
+		tile, _ := db.Tile(ctx, 0, 0, 64)
+		leaf63 := tile[63*32:]
+		setLeafHash(t, db, 63, nil)
 		rep, err := verifyLog(ctx, db, v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string][]uint64{
-			audit.ProblemChanged: {3}, audit.ProblemDeleted: {7}, audit.ProblemReordered: {5, 9}, audit.ProblemInserted: {1000},
+			audit.ProblemChanged: {3}, audit.ProblemDeleted: {7}, audit.ProblemReordered: {5, 9}, audit.ProblemInserted: {63},
 		}
 		for kind, idxs := range want {
 			for _, i := range idxs {
@@ -199,17 +205,24 @@ func TestVerifyFindsTampering(t *testing.T) {
 				}
 			}
 		}
-		if rep.Counts[audit.ProblemNode] != 0 || rep.Counts[audit.ProblemCheckpoint] != 0 {
-			t.Errorf("tree untouched, yet: %+v", rep.Counts)
+		// The cut leaf hash is missing, and the root from the leaves left is not the signed one.
+		if rep.Counts[audit.ProblemNode] != 1 || rep.Counts[audit.ProblemCheckpoint] != 1 {
+			t.Errorf("one leaf hash cut: %+v", rep.Counts)
+		}
+		setLeafHash(t, db, 63, leaf63)
+		if rep, _ = verifyLog(ctx, db, v); rep.Counts[audit.ProblemNode] != 0 || rep.Counts[audit.ProblemCheckpoint] != 0 || rep.Counts[audit.ProblemInserted] != 0 {
+			t.Errorf("tree restored, yet: %+v", rep.Counts)
 		}
 		// A consistent rewrite of record and leaf is caught by the tree and the signed checkpoint.
-		exec(`UPDATE merkle_nodes SET hash = $1 WHERE level = 0 AND idx = 3`, audit.LeafHash(salt5, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`)))
+		setLeafHash(t, db, 3, audit.LeafHash(salt5, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`)))
 		exec(`UPDATE audit_log SET salt = $1 WHERE seq = 3`, salt5)
 		rep, err = verifyLog(ctx, db, v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Counts[audit.ProblemNode] == 0 || rep.Counts[audit.ProblemCheckpoint] == 0 {
+		// The tiles hold no node between the leaves and level 8: in a tree of
+		// 64 the signed checkpoint is what catches it.
+		if rep.Counts[audit.ProblemCheckpoint] == 0 {
 			t.Errorf("a rewritten leaf was not caught: %+v", rep.Counts)
 		}
 		// A checkpoint signed by another key is not the log's.
@@ -249,8 +262,8 @@ func TestRetentionKeepsProofs(t *testing.T) {
 		if mine, _ := db.StoredRecords(ctx, RecordQuery{Subject: "01010100003", Limit: 100}); len(mine) != 0 {
 			t.Fatal("the subject index survived retention")
 		}
-		var leaf []byte
-		db.write.QueryRowContext(ctx, `SELECT hash FROM merkle_nodes WHERE level = 0 AND idx = 4`).Scan(&leaf)
+		tile, _ := db.Tile(ctx, 0, 0, int(size))
+		leaf := tile[4*32 : 5*32]
 		hashes, err := db.InclusionProof(ctx, 4, size)
 		if err != nil {
 			t.Fatal(err)
@@ -308,6 +321,29 @@ func TestCloseDrainsTheLog(t *testing.T) {
 }
 
 // verifyLog verifies one snapshot of db's log.
+// setLeafHash rewrites the leaf hash at idx in its tile, as someone with
+// write access to the database might; nil cuts the tile there.
+func setLeafHash(t *testing.T, db *DB, idx uint64, hash []byte) {
+	t.Helper()
+	ctx := context.Background()
+	var tile []byte
+	if err := db.write.QueryRowContext(ctx, `SELECT hashes FROM log_tiles WHERE level = 0 AND idx = $1`, int64(idx/audit.TileWidth)).Scan(&tile); err != nil {
+		t.Fatal(err)
+	}
+	off := idx % audit.TileWidth * 32
+	switch {
+	case hash == nil:
+		tile = tile[:off]
+	case off == uint64(len(tile)):
+		tile = append(tile, hash...)
+	default:
+		copy(tile[off:], hash)
+	}
+	if _, err := db.write.ExecContext(ctx, `UPDATE log_tiles SET hashes = $1 WHERE level = 0 AND idx = $2`, tile, int64(idx/audit.TileWidth)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func verifyLog(ctx context.Context, db *DB, v note.Verifier) (audit.Report, error) {
 	snap, err := db.LogSnapshot(ctx)
 	if err != nil {

@@ -143,30 +143,65 @@ func BenchmarkFindDocsByArbeidstaker(b *testing.B) {
 }
 
 // BenchmarkAppend measures durable log appends from many goroutines at once
-// (group commit): b.N appends in total, at 16 goroutines per core.
+// (group commit): b.N appends in total, at 16 goroutines per core; with
+// integrating=true, with the tree integrated beside them every
+// IntegrateEvery, as serve does, and the integration's time counted.
 func BenchmarkAppend(b *testing.B) {
-	for _, par := range []int{4, 64} {
-		b.Run(fmt.Sprintf("goroutines=%d", par*2), func(b *testing.B) {
-			db, err := Open(context.Background(), Config{DataDir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			before := db.log.batches.Load()
-			b.SetParallelism(par)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
-						Decision: audit.Permit, Returned: []string{"08858096031"}, ResponseHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}); err != nil {
-						b.Fatal(err)
+	for _, integrating := range []bool{false, true} {
+		for _, par := range []int{4, 64} {
+			b.Run(fmt.Sprintf("goroutines=%d/integrating=%t", par*2, integrating), func(b *testing.B) {
+				benchAppend(b, par, integrating)
+			})
+		}
+	}
+}
+
+func benchAppend(b *testing.B, par int, integrating bool) {
+	db, err := Open(context.Background(), Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if integrating {
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(IntegrateEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := db.Integrate(context.Background()); err != nil {
+						panic(err)
 					}
 				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-			b.ReportMetric(float64(b.N)/float64(db.log.batches.Load()-before), "records/commit")
-		})
+			}
+		}()
+		defer func() {
+			close(stop)
+			<-done
+		}()
 	}
+	before := db.log.batches.Load()
+	b.SetParallelism(par)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.Append(context.Background(), &audit.Record{Kind: audit.KindLookup, Consumer: "310000001",
+				Decision: audit.Permit, Returned: []string{"08858096031"}, ResponseHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if integrating {
+		if _, err := db.Integrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	b.ReportMetric(float64(b.N)/float64(db.log.batches.Load()-before), "records/commit")
 }
 
 // BenchmarkAppendPage measures appends of records that return a page of 50
@@ -245,6 +280,7 @@ func BenchmarkVerifyLog(b *testing.B) {
 				b.Fatal(err)
 			}
 			if (done+batch)%100_000 == 0 || done+batch >= n {
+				db.Integrate(ctx)
 				size, root, _ := db.LogRoot(ctx)
 				signed, _ := audit.Checkpoint{Origin: "bench.deling/log", Size: size, Root: root}.Sign(signer)
 				db.AddCheckpoint(ctx, size, root, signed)

@@ -128,27 +128,41 @@ func schemeOf(u string) string {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	dialect := goose.DialectSQLite3
-	if db.engine == Postgres {
-		dialect = goose.DialectPostgres
-	}
 	for _, set := range []struct {
 		dir, table string
 		w          *pool
 	}{{"migrations/register", "goose_register_version", db.regWrite}, {"migrations/main", "goose_db_version", db.write}} {
-		fsys, err := fs.Sub(migrations, set.dir)
+		p, err := db.migrations(set.dir, set.table, set.w)
 		if err != nil {
 			return err
-		}
-		p, err := goose.NewProvider(dialect, set.w.DB, fsys, goose.WithTableName(set.table))
-		if err != nil {
-			return fmt.Errorf("migrations: %w", err)
 		}
 		if _, err := p.Up(ctx); err != nil {
 			return fmt.Errorf("migrate %s: %w", set.dir, err)
 		}
 	}
 	return nil
+}
+
+// migrations is the goose provider of one migration set: its SQL files, and
+// for the main set migration 00020, in Go (tiles.go).
+func (db *DB) migrations(dir, table string, w *pool) (*goose.Provider, error) {
+	dialect := goose.DialectSQLite3
+	if db.engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var code []*goose.Migration
+	if dir == "migrations/main" {
+		code = append(code, migrateToTiles)
+	}
+	p, err := goose.NewProvider(dialect, w.DB, fsys, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(code...))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
 }
 
 // Engine is the SQL engine in use.

@@ -120,12 +120,16 @@ func (db *DB) PostSenderLeaves(ctx context.Context, org ident.Orgnr, actor strin
 		for _, q := range []string{
 			`DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT id FROM post_attachments WHERE correspondence IN ` + sub + `)`,
 			`DELETE FROM post_attachments WHERE correspondence IN ` + sub,
+			`DELETE FROM post_attachment_links WHERE correspondence IN ` + sub,
 			`DELETE FROM post_status WHERE correspondence IN ` + sub,
 			`DELETE FROM post_notifications WHERE correspondence IN ` + sub,
 		} {
 			if _, err := tx.ExecContext(ctx, q, string(org)); err != nil {
 				return fmt.Errorf("sender leaves: %w", err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_bodies WHERE id IN (SELECT body_id FROM post_correspondences WHERE sender = $1)`, string(org)); err != nil {
+			return fmt.Errorf("sender leaves: %w", err)
 		}
 		res, err = tx.ExecContext(ctx, `DELETE FROM post_correspondences WHERE sender = $1`, string(org))
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/post"
@@ -20,9 +21,11 @@ import (
 // Attachments' bytes are streamed, never held whole: on SQLite to a file in
 // the data directory (post-attachments/<id>), written to a temporary name and
 // renamed once complete and checked; on PostgreSQL into
-// post_attachment_chunks, one row per chunk, in the upload's transaction.
-// Either way a failed upload (too large, wrong checksum, a broken stream)
-// leaves nothing behind.
+// post_attachment_chunks, one row per chunk, each its own statement under a
+// staging name, renamed to the attachment's id in one short transaction once
+// complete and checked. Either way no transaction or lock is held while the
+// client's body is read (review finding 7), and a failed upload (too large,
+// wrong checksum, a broken stream) leaves nothing behind.
 
 // attachmentChunk is the size of one chunk, read and written at a time.
 const attachmentChunk = 256 << 10
@@ -37,20 +40,21 @@ type PostAttachment struct {
 	Checksum         string // MD5, hex: the sender's, or computed at upload
 	Size             int64
 	Uploaded         bool
+	Purged           bool // its bytes were deleted with the correspondence's purge
 }
 
-const attachmentColumns = `id, correspondence, file_name, display_name, senders_reference, checksum, size, uploaded_at`
+const attachmentColumns = `id, correspondence, file_name, display_name, senders_reference, checksum, size, uploaded_at, purged_at`
 
 func scanAttachment(row interface{ Scan(...any) error }) (PostAttachment, error) {
 	var (
-		a  PostAttachment
-		up sql.NullInt64
+		a          PostAttachment
+		up, purged sql.NullInt64
 	)
-	err := row.Scan(&a.ID, &a.Correspondence, &a.FileName, &a.DisplayName, &a.SendersReference, &a.Checksum, &a.Size, &up)
+	err := row.Scan(&a.ID, &a.Correspondence, &a.FileName, &a.DisplayName, &a.SendersReference, &a.Checksum, &a.Size, &up, &purged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("attachment: %w", ErrNotFound)
 	}
-	a.Uploaded = up.Valid
+	a.Uploaded, a.Purged = up.Valid, purged.Valid
 	return a, err
 }
 
@@ -61,7 +65,8 @@ func (db *DB) PostAttachment(ctx context.Context, id string) (PostAttachment, er
 
 // PostAttachments lists a correspondence's attachments in the order initialized.
 func (db *DB) PostAttachments(ctx context.Context, correspondence string) ([]PostAttachment, error) {
-	rows, err := db.read.query(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	rows, err := db.read.query(ctx, `SELECT `+attachmentColumns+` FROM post_attachments
+		WHERE id IN (SELECT attachment FROM post_attachment_links WHERE correspondence = $1) ORDER BY id`, correspondence)
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
@@ -78,7 +83,7 @@ func (db *DB) PostAttachments(ctx context.Context, correspondence string) ([]Pos
 }
 
 func attachmentIDs(ctx context.Context, tx *sql.Tx, correspondence string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM post_attachments WHERE correspondence = $1 ORDER BY id`, correspondence)
+	rows, err := tx.QueryContext(ctx, `SELECT attachment FROM post_attachment_links WHERE correspondence = $1 ORDER BY attachment`, correspondence)
 	if err != nil {
 		return nil, err
 	}
@@ -106,10 +111,15 @@ func (db *DB) removeAttachmentFile(id string) {
 
 // UploadAttachment stores an attachment's bytes from r, streamed, at most
 // max bytes, checked against the checksum given at initialize (2008) or
-// recording the one computed. Only the correspondence's sender uploads, and
-// only while it is Initialized and the attachment has no bytes yet; the
-// caller checks who. When the last attachment is in, the correspondence is
-// ReadyForPublish. A refusal is a *post.Problem and leaves nothing stored.
+// recording the one computed. Only the correspondences' sender uploads, and
+// only while one of the correspondences that share the attachment is
+// Initialized and the attachment has no bytes yet; the caller checks who.
+// When the last attachment is in, each Initialized correspondence that
+// shares it is ReadyForPublish. A refusal is a *post.Problem and leaves
+// nothing stored.
+//
+// An attachment belongs to the request that made it (review finding 5):
+// a.Correspondence is its first correspondence, whose row uploads lock.
 func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max int64, actor string) error {
 	a, err := db.PostAttachment(ctx, id)
 	if err != nil {
@@ -119,7 +129,11 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 	if err != nil {
 		return err
 	}
-	if a.Uploaded || c.Status != post.StatusInitialized {
+	open, err := db.awaitingUpload(ctx, db.read.query, id)
+	if err != nil {
+		return err
+	}
+	if a.Uploaded || len(open) == 0 {
 		return post.AttachmentNotUploadable()
 	}
 	sum := md5.New()
@@ -140,27 +154,41 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		return nil
 	}
 	limited := io.LimitReader(r, max+1)
+	var staging string
 	if db.engine == SQLite {
 		if tmp, size, err = db.streamToFile(id, limited, sum); err != nil {
 			return err
 		}
 		defer os.Remove(tmp) // a no-op once renamed
-		if err := check(); err != nil {
+	} else {
+		staging = id + ".part." + newID()
+		// Nothing left under the staging name once renamed or failed (a
+		// process that dies mid-upload leaves its staged rows behind).
+		defer db.write.ExecContext(context.WithoutCancel(ctx), `DELETE FROM post_attachment_chunks WHERE attachment = $1`, staging)
+		if size, err = db.streamToChunks(ctx, staging, limited, sum); err != nil {
 			return err
 		}
 	}
+	if err := check(); err != nil {
+		return err
+	}
 	now := db.now().UTC()
+	renamed := false
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		// Uploads to one correspondence take turns, so that the last one sees the others' and makes it ready.
 		if _, err := db.lockCorrespondence(ctx, tx, a.Correspondence); err != nil {
 			return err
 		}
-		if db.engine == Postgres {
-			if size, err = streamToChunks(ctx, tx, id, limited, sum); err != nil {
-				return err
-			}
-			if err := check(); err != nil {
-				return err
+		// Another upload of the same attachment may have committed while this
+		// one waited for the lock: 409, before this one writes anything.
+		if cur, err := scanAttachment(tx.QueryRowContext(ctx, `SELECT `+attachmentColumns+` FROM post_attachments WHERE id = $1`, id)); err != nil {
+			return err
+		} else if cur.Uploaded {
+			return post.AttachmentNotUploadable()
+		}
+		if staging != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE post_attachment_chunks SET attachment = $1 WHERE attachment = $2`, id, staging); err != nil {
+				return fmt.Errorf("upload attachment: %w", err)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE post_attachments SET checksum = $1, size = $2, uploaded_at = $3 WHERE id = $4 AND uploaded_at IS NULL`,
@@ -171,28 +199,91 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		if k, _ := res.RowsAffected(); k != 1 {
 			return post.AttachmentNotUploadable() // a concurrent upload won
 		}
-		var missing int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_attachments WHERE correspondence = $1 AND uploaded_at IS NULL`,
-			a.Correspondence).Scan(&missing); err != nil {
+		open, err := db.awaitingUpload(ctx, tx.QueryContext, id)
+		if err != nil {
 			return err
 		}
-		if missing == 0 {
-			if err := setStatus(ctx, tx, a.Correspondence, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+		for _, cid := range open {
+			var missing int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_attachment_links l JOIN post_attachments a ON a.id = l.attachment
+				WHERE l.correspondence = $1 AND a.uploaded_at IS NULL`, cid).Scan(&missing); err != nil {
 				return err
+			}
+			if missing == 0 {
+				if err := setStatus(ctx, tx, cid, post.StatusReadyForPublish, now, post.BySystem); err != nil {
+					return err
+				}
 			}
 		}
 		if tmp != "" {
 			if err := os.Rename(tmp, db.attachmentPath(id)); err != nil {
 				return fmt.Errorf("upload attachment: %w", err)
 			}
+			renamed = true
 		}
 		ev := map[string]any{"step": "attachment.uploaded", "correspondence": a.Correspondence, "attachment": id, "size": size, "md5": a.Checksum}
 		return db.appendEvent(ctx, tx, audit.KindPost, string(c.Sender), actor, ev)
 	})
-	if err != nil && tmp != "" {
+	// Only the file this call put in place: a losing concurrent upload must
+	// not remove the winner's (review finding 2).
+	if err != nil && renamed {
 		os.Remove(db.attachmentPath(id))
 	}
 	return err
+}
+
+// UploadWindow is how long a correspondence may wait for its attachments:
+// one still Initialized after it is Failed (review finding 5), so that an
+// upload that never comes does not leave it waiting for ever.
+const UploadWindow = 24 * time.Hour
+
+// failUnuploaded marks Failed the correspondences Initialized before now
+// less UploadWindow, at most 1000 a run, and logs each.
+func (db *DB) failUnuploaded(ctx context.Context, now time.Time) error {
+	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND created_at < $2 ORDER BY created_at LIMIT 1000`,
+		int64(post.StatusInitialized), micros(now.Add(-UploadWindow)))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return fmt.Errorf("fail unuploaded: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+			c, err := db.lockCorrespondence(ctx, tx, id)
+			if err != nil || c.Status != post.StatusInitialized {
+				return err // an upload made it ready meanwhile
+			}
+			if err := setStatus(ctx, tx, id, post.StatusFailed, now, post.BySystem); err != nil {
+				return err
+			}
+			ev := map[string]any{"step": "failed", "correspondence": id, "reason": "attachments not uploaded"}
+			return db.appendEvent(ctx, tx, audit.KindPost, string(c.Sender), "deling", ev)
+		}); err != nil {
+			return fmt.Errorf("fail unuploaded: %w", err)
+		}
+	}
+	return nil
+}
+
+// AttachmentCorrespondences lists the correspondences that share attachment
+// id: those of the request that made it.
+func (db *DB) AttachmentCorrespondences(ctx context.Context, id string) ([]string, error) {
+	rows, err := db.read.query(ctx, `SELECT correspondence FROM post_attachment_links WHERE attachment = $1 ORDER BY correspondence`, id)
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("attachment correspondences: %w", err)
+	}
+	return ids, nil
+}
+
+// awaitingUpload lists the Initialized correspondences that share attachment id.
+func (db *DB) awaitingUpload(ctx context.Context, q func(context.Context, string, ...any) (*sql.Rows, error), id string) ([]string, error) {
+	rows, err := q(ctx, `SELECT l.correspondence FROM post_attachment_links l JOIN post_correspondences c ON c.id = l.correspondence
+		WHERE l.attachment = $1 AND c.current = $2 ORDER BY l.correspondence`, id, int64(post.StatusInitialized))
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("upload attachment: %w", err)
+	}
+	return ids, nil
 }
 
 // streamToFile copies r to a temporary file beside the attachment's and
@@ -217,8 +308,9 @@ func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64
 	return f.Name(), n, nil
 }
 
-// streamToChunks writes r into post_attachment_chunks in tx and returns the size.
-func streamToChunks(ctx context.Context, tx *sql.Tx, id string, r io.Reader, sum hash.Hash) (int64, error) {
+// streamToChunks writes r into post_attachment_chunks under the name id,
+// each chunk its own statement, and returns the size.
+func (db *DB) streamToChunks(ctx context.Context, id string, r io.Reader, sum hash.Hash) (int64, error) {
 	buf := make([]byte, attachmentChunk)
 	var size int64
 	for seq := 0; ; seq++ {
@@ -226,7 +318,7 @@ func streamToChunks(ctx context.Context, tx *sql.Tx, id string, r io.Reader, sum
 		if n > 0 {
 			sum.Write(buf[:n])
 			size += int64(n)
-			if _, werr := tx.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
+			if _, werr := db.write.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
 				return size, fmt.Errorf("upload attachment: %w", werr)
 			}
 		}
@@ -246,7 +338,8 @@ func (db *DB) WriteAttachment(ctx context.Context, id string, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	if !a.Uploaded {
+	// Review finding 8: a purge deleted the bytes; nobody downloads them after it.
+	if !a.Uploaded || a.Purged {
 		return fmt.Errorf("attachment bytes: %w", ErrNotFound)
 	}
 	if db.engine == SQLite {

@@ -127,25 +127,42 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		if c.Content != nil {
 			atts = c.Content.Attachments
 		}
+		// The body is the same for every recipient: stored once, not 500 times (review finding 1).
+		bodyID := newID()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_bodies (id, body) VALUES ($1, $2)`, bodyID, string(body)); err != nil {
+			return fmt.Errorf("insert correspondence body: %w", err)
+		}
+		// Review finding 5: one attachment per request, as in Altinn 3, its id
+		// shared by every recipient's correspondence: uploaded once, it makes
+		// them all ready.
+		attIDs := make([]string, len(atts))
+		for i := range atts {
+			attIDs[i] = newID()
+		}
 		for _, org := range req.RecipientOrgs() {
 			id := newID()
 			status := post.StatusInitialized
 			if _, err := tx.ExecContext(ctx, `INSERT INTO post_correspondences (id, sender, technical, recipient, senders_reference, resource_id,
-				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, send_reminder)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, c.ResourceID,
+				message_sender, created_at, publish_at, due_at, confirmation, confidential, current, body, body_id, send_reminder)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15)`,
+				id, string(in.Origin.Actual), string(in.Origin.Technical), string(org), c.SendersReference, cat.ResourceID(),
 				c.MessageSender, micros(now), micros(publish), nullMicros(c.DueDateTime), boolInt(c.IsConfirmationNeeded),
-				boolInt(c.IsConfidential), int64(status), string(body), boolInt(c.Notification != nil && c.Notification.SendReminder)); err != nil {
+				boolInt(c.IsConfidential), int64(status), bodyID, boolInt(c.Notification != nil && c.Notification.SendReminder)); err != nil {
 				return fmt.Errorf("insert correspondence: %w", err)
 			}
 			if err := addStatus(ctx, tx, id, 0, post.StatusInitialized, now, post.BySystem); err != nil {
 				return err
 			}
 			ic := InitializedCorrespondence{ID: id, Recipient: org, Status: status}
-			for _, a := range atts {
-				aid := newID()
-				if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachments (id, correspondence, file_name, display_name, senders_reference, checksum)
-					VALUES ($1, $2, $3, $4, $5, $6)`, aid, id, a.FileName, a.DisplayName, a.SendersReference, a.Checksum); err != nil {
+			for i, a := range atts {
+				aid := attIDs[i]
+				if len(out.Correspondences) == 0 {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachments (id, correspondence, file_name, display_name, senders_reference, checksum)
+						VALUES ($1, $2, $3, $4, $5, $6)`, aid, id, a.FileName, a.DisplayName, a.SendersReference, a.Checksum); err != nil {
+						return fmt.Errorf("insert attachment: %w", err)
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO post_attachment_links (correspondence, attachment) VALUES ($1, $2)`, id, aid); err != nil {
 					return fmt.Errorf("insert attachment: %w", err)
 				}
 				ic.Attachments = append(ic.Attachments, aid)
@@ -286,8 +303,12 @@ type Correspondence struct {
 	NotificationsHistory []post.BulkNotification
 }
 
+// correspondenceColumns are read FROM post_correspondences (aliased or not;
+// unqualified on purpose); the body is the shared one (post_bodies) unless
+// the correspondence has its own.
 const correspondenceColumns = `id, sender, technical, recipient, senders_reference, resource_id, message_sender,
-	created_at, publish_at, due_at, confirmation, confidential, current, body`
+	created_at, publish_at, due_at, confirmation, confidential, current,
+	COALESCE((SELECT b.body FROM post_bodies b WHERE b.id = body_id), body)`
 
 func scanCorrespondence(row interface{ Scan(...any) error }) (Correspondence, error) {
 	var (
@@ -340,7 +361,7 @@ func (db *DB) Correspondence(ctx context.Context, id string) (Correspondence, er
 	if c.Attachments, err = db.PostAttachments(ctx, id); err != nil {
 		return c, err
 	}
-	c.NotificationsHistory, err = db.postNotifications(ctx, id)
+	c.NotificationsHistory, err = db.postNotifications(ctx, id, c.Recipient)
 	return c, err
 }
 
@@ -366,8 +387,10 @@ func history(ctx context.Context, q func(context.Context, string, ...any) (*sql.
 	return out, rows.Err()
 }
 
-func (db *DB) postNotifications(ctx context.Context, id string) ([]post.BulkNotification, error) {
-	rows, err := db.read.query(ctx, `SELECT kind, recipient, sent_at FROM post_notifications WHERE correspondence = $1 ORDER BY sent_at`, id)
+// postNotifications are the notifications sent about correspondence id to
+// org, each recipient as notifiedAs shows it.
+func (db *DB) postNotifications(ctx context.Context, id string, org ident.Orgnr) ([]post.BulkNotification, error) {
+	rows, err := db.read.query(ctx, `SELECT kind, recipient, sent_at, custom FROM post_notifications WHERE correspondence = $1 AND recipient <> '' ORDER BY sent_at`, id)
 	if err != nil {
 		return nil, fmt.Errorf("post notifications: %w", err)
 	}
@@ -375,14 +398,15 @@ func (db *DB) postNotifications(ctx context.Context, id string) ([]post.BulkNoti
 	out := []post.BulkNotification{}
 	for rows.Next() {
 		var (
-			kind, to string
-			at       int64
+			kind, to   string
+			at, custom int64
 		)
-		if err := rows.Scan(&kind, &to, &at); err != nil {
+		if err := rows.Scan(&kind, &to, &at, &custom); err != nil {
 			return nil, err
 		}
 		t := fromMicros(at)
-		out = append(out, post.BulkNotification{Recipient: to, SentDate: &t, TransportType: "Email", IsReminder: kind != string(post.NotifyMain)})
+		out = append(out, post.BulkNotification{Recipient: notifiedAs(to, custom != 0, org), SentDate: &t, TransportType: "Email",
+			IsReminder: kind != string(post.NotifyMain)})
 	}
 	return out, rows.Err()
 }
@@ -393,7 +417,9 @@ func (db *DB) postNotifications(ctx context.Context, id string) ([]post.BulkNoti
 // publication. It logs the step.
 func (db *DB) ChangeCorrespondence(ctx context.Context, id string, by post.Actor, to post.Status, actor string) error {
 	now := db.now().UTC()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	var files []string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		files = nil
 		c, err := db.lockCorrespondence(ctx, tx, id)
 		if errors.Is(err, ErrNotFound) {
 			return post.Lifecycle{}.Check(by, to) // not found, as Altinn says it
@@ -410,14 +436,78 @@ func (db *DB) ChangeCorrespondence(ctx context.Context, id string, by post.Actor
 		if err := setStatus(ctx, tx, id, to, now, by); err != nil {
 			return err
 		}
+		if to.Purged() {
+			if files, err = db.purgeContent(ctx, tx, id, now); err != nil {
+				return err
+			}
+		}
 		ev := map[string]any{"step": "status", "correspondence": id, "status": to.String(), "by": by}
 		return db.appendEvent(ctx, tx, audit.KindPost, string(c.Recipient), actor, ev)
 	})
+	if err == nil {
+		for _, f := range files {
+			db.removeAttachmentFile(f)
+		}
+	}
+	return err
 }
 
+// purgeContent deletes what a purge deletes (review finding 8): the
+// correspondence's content (its own body becomes an empty one; the shared
+// body goes when no other correspondence refers to it) and its attachments'
+// bytes, marked purged so that no download finds them. It returns the
+// attachments whose files the caller removes once tx committed (SQLite).
+func (db *DB) purgeContent(ctx context.Context, tx *sql.Tx, id string, now time.Time) ([]string, error) {
+	var bodyID sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT body_id FROM post_correspondences WHERE id = $1`, id).Scan(&bodyID); err != nil {
+		return nil, fmt.Errorf("purge: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE post_correspondences SET body = '{}', body_id = NULL WHERE id = $1`, id); err != nil {
+		return nil, fmt.Errorf("purge: %w", err)
+	}
+	if bodyID.Valid {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_bodies WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM post_correspondences WHERE body_id = $1)`,
+			bodyID.String); err != nil {
+			return nil, fmt.Errorf("purge: %w", err)
+		}
+	}
+	// The attachments no correspondence that is not purged shares any more.
+	rows, err := tx.QueryContext(ctx, `SELECT l.attachment FROM post_attachment_links l JOIN post_attachments a ON a.id = l.attachment
+		WHERE l.correspondence = $1 AND a.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM post_attachment_links o
+		  JOIN post_correspondences oc ON oc.id = o.correspondence
+		  WHERE o.attachment = l.attachment AND o.correspondence <> $1 AND oc.current NOT IN ($2, $3))`,
+		id, int64(post.StatusPurgedByRecipient), int64(post.StatusPurgedByAltinn))
+	files, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("purge: %w", err)
+	}
+	for _, a := range files {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_attachment_chunks WHERE attachment = $1`, a); err != nil {
+			return nil, fmt.Errorf("purge: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE post_attachments SET purged_at = $1 WHERE id = $2`, micros(now), a); err != nil {
+			return nil, fmt.Errorf("purge: %w", err)
+		}
+	}
+	return files, nil
+}
+
+// FetchInterval is how often a correspondence's Fetched is recorded at most.
+const FetchInterval = 15 * time.Minute
+
 // FetchCorrespondence records that the recipient opened a correspondence
-// (Fetched; Rule DPV-03: reading is recorded). Repeats are recorded too, as Altinn does.
+// (Fetched; Rule DPV-03: reading is recorded): at most once per
+// FetchInterval, so that a client that polls does not grow its history
+// without end (review finding 17).
 func (db *DB) FetchCorrespondence(ctx context.Context, id, actor string) error {
+	var last sql.NullInt64
+	if err := db.read.queryRow(ctx, `SELECT MAX(at) FROM post_status WHERE correspondence = $1 AND status = $2`,
+		id, int64(post.StatusFetched)).Scan(&last); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	if last.Valid && db.now().Sub(fromMicros(last.Int64)) < FetchInterval {
+		return nil
+	}
 	return db.ChangeCorrespondence(ctx, id, post.ByRecipient, post.StatusFetched, actor)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,8 @@ const LetterPost = "post.notification"
 // rules' delay (7 days; confidential post as research §1.10). Each
 // notification is mail in the outbox to the recipient's notification
 // addresses (its contacts, and the sender's custom e-mail recipients),
-// recorded so that it goes once. It returns how many were published.
+// recorded so that it goes once. Correspondences whose attachments did not
+// come within UploadWindow fail. It returns how many were published.
 func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, error) {
 	now := db.now().UTC()
 	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND publish_at <= $2 ORDER BY publish_at LIMIT 1000`,
@@ -31,6 +33,38 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 	ids, err := scanIDs(rows, err)
 	if err != nil {
 		return 0, fmt.Errorf("publish due: %w", err)
+	}
+	if err := db.publishIDs(ctx, ids, now); err != nil {
+		return 0, err
+	}
+	if err := db.failUnuploaded(ctx, now); err != nil {
+		return 0, err
+	}
+	return len(ids), db.notifyDue(ctx, rules, now)
+}
+
+// PublishReady publishes those of ids that are ReadyForPublish and due, and
+// nothing else: what a request that made them ready may do on its own path.
+// It sends no notification; PublishDue, the job's, does (review finding 1).
+func (db *DB) PublishReady(ctx context.Context, ids []string) error {
+	now := db.now().UTC()
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE id IN (`+db.jsonArray("$1")+`) AND current = $2 AND publish_at <= $3`,
+		string(b), int64(post.StatusReadyForPublish), micros(now))
+	due, err := scanIDs(rows, err)
+	if err != nil {
+		return fmt.Errorf("publish ready: %w", err)
+	}
+	return db.publishIDs(ctx, due, now)
+}
+
+// publishIDs moves ids from ReadyForPublish to Published, in one transaction.
+func (db *DB) publishIDs(ctx context.Context, ids []string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
 	}
 	if err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
@@ -53,9 +87,9 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 		}
 		return nil
 	}); err != nil {
-		return 0, fmt.Errorf("publish: %w", err)
+		return fmt.Errorf("publish: %w", err)
 	}
-	return len(ids), db.notifyDue(ctx, rules, now)
+	return nil
 }
 
 func scanIDs(rows *sql.Rows, err error) ([]string, error) {
@@ -74,14 +108,37 @@ func scanIDs(rows *sql.Rows, err error) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// notifyDue sends the notifications due on published, unread, unpurged correspondences.
+// notifyBatch is how many correspondences one notifyDue run looks at; a
+// variable so that a test can fill a batch without thousands of rows.
+var notifyBatch = 1000
+
+// notifyDue sends the notifications due on published, unpurged correspondences.
+//
+// Rule DPV-06: the candidates are exactly those post.NotificationsDue finds
+// something due for — published (by its Published time, not the requested
+// one), not purged, failed or reserved, and either never notified, or unread
+// (no Read, no Confirmed) with a reminder it asked for (or, confidential,
+// always gets) fallen due and not sent — oldest first. A candidate that is
+// never notified would otherwise fill the batch for ever (review finding 3).
 func (db *DB) notifyDue(ctx context.Context, rules post.NotifyRules, now time.Time) error {
-	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c WHERE c.current IN ($1, $2)
-		AND (NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id)
-		  OR (c.publish_at <= $3 AND (c.confidential = 1 OR c.send_reminder = 1) AND NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind <> $4)))
-		LIMIT 1000`,
-		int64(post.StatusPublished), int64(post.StatusAttachmentsDownloaded), micros(now.Add(-min(rules.ReminderAfter, rules.ConfidentialReminderAfter))),
-		string(post.NotifyMain))
+	published := func(cut string) string {
+		return `EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = $1 AND s.at <= ` + cut + `)`
+	}
+	sent := func(kind string) string {
+		return `NOT EXISTS (SELECT 1 FROM post_notifications n WHERE n.correspondence = c.id AND n.kind = ` + kind + `)`
+	}
+	rows, err := db.read.query(ctx, `SELECT c.id FROM post_correspondences c
+		WHERE c.current >= $1 AND c.current NOT IN ($2, $3, $4, $5) AND `+published("$6")+`
+		AND (`+sent("$7")+`
+		  OR (NOT EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($8, $9))
+		    AND ((c.confidential = 1 AND `+published("$10")+` AND `+sent("$11")+`)
+		      OR (c.send_reminder = 1 AND `+published("$12")+` AND `+sent("$13")+`))))
+		ORDER BY c.publish_at, c.id LIMIT `+strconv.Itoa(notifyBatch),
+		int64(post.StatusPublished), int64(post.StatusPurgedByRecipient), int64(post.StatusPurgedByAltinn), int64(post.StatusReserved), int64(post.StatusFailed),
+		micros(now), string(post.NotifyMain),
+		int64(post.StatusRead), int64(post.StatusConfirmed),
+		micros(now.Add(-rules.ConfidentialReminderAfter)), string(post.NotifyConfidentialReminder),
+		micros(now.Add(-rules.ReminderAfter)), string(post.NotifyReminder))
 	ids, err := scanIDs(rows, err)
 	if err != nil {
 		return fmt.Errorf("notify due: %w", err)
@@ -127,19 +184,19 @@ func (db *DB) notifyOne(ctx context.Context, id string, rules post.NotifyRules, 
 			// Recorded even with no address, so that it is not tried again; the
 			// bulk status then shows no notification sent.
 			if len(to) == 0 {
-				to = []string{""}
+				to = []notifyAddress{{}}
 			}
 			for _, addr := range to {
-				res, err := tx.ExecContext(ctx, `INSERT INTO post_notifications (correspondence, kind, recipient, sent_at) VALUES ($1, $2, $3, $4)
-					ON CONFLICT (correspondence, kind, recipient) DO NOTHING`, id, string(d.Kind), addr, micros(now))
+				res, err := tx.ExecContext(ctx, `INSERT INTO post_notifications (correspondence, kind, recipient, sent_at, custom) VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (correspondence, kind, recipient) DO NOTHING`, id, string(d.Kind), addr.email, micros(now), boolInt(addr.custom))
 				if err != nil {
 					return fmt.Errorf("post notification: %w", err)
 				}
 				// Another run sent it meanwhile, or there is no address.
-				if k, _ := res.RowsAffected(); k == 0 || addr == "" {
+				if k, _ := res.RowsAffected(); k == 0 || addr.email == "" {
 					continue
 				}
-				if err := queueMail(ctx, tx, now, postLetter(c, d.Kind, addr)); err != nil {
+				if err := queueMail(ctx, tx, now, postLetter(c, d.Kind, addr.email)); err != nil {
 					return err
 				}
 			}
@@ -148,23 +205,57 @@ func (db *DB) notifyOne(ctx context.Context, id string, rules post.NotifyRules, 
 	})
 }
 
-// notificationAddresses are the recipient organisation's contacts' e-mail
-// addresses and the sender's custom e-mail recipients, each once.
-func notificationAddresses(ctx context.Context, tx *sql.Tx, c Correspondence) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT epost FROM contacts WHERE consumer = $1 ORDER BY epost`, string(c.Recipient))
-	addrs, err := scanIDs(rows, err)
-	if err != nil {
-		return nil, fmt.Errorf("notification addresses: %w", err)
+// notifyAddress is an address notified; custom when the sender gave it.
+type notifyAddress struct {
+	email  string
+	custom bool
+}
+
+// notificationAddresses are the e-mail addresses of the recipient
+// organisation's contacts who want notices (varsler), unless the sender
+// overrides them, and the sender's custom e-mail recipients, each once,
+// custom when the sender gave it (Rule DPV-06).
+func notificationAddresses(ctx context.Context, tx *sql.Tx, c Correspondence) ([]notifyAddress, error) {
+	n := c.Body.Notification
+	var addrs []notifyAddress
+	if n == nil || !n.OverrideRegisteredContactInformation {
+		rows, err := tx.QueryContext(ctx, `SELECT epost FROM contacts WHERE consumer = $1 AND varsler ORDER BY epost`, string(c.Recipient))
+		contacts, err := scanIDs(rows, err)
+		if err != nil {
+			return nil, fmt.Errorf("notification addresses: %w", err)
+		}
+		for _, e := range contacts {
+			addrs = append(addrs, notifyAddress{email: e})
+		}
 	}
-	if n := c.Body.Notification; n != nil {
+	if n != nil {
 		for _, r := range n.CustomRecipients {
 			if r.EmailAddress != "" {
-				addrs = append(addrs, r.EmailAddress)
+				addrs = append(addrs, notifyAddress{email: r.EmailAddress, custom: true})
 			}
 		}
 	}
-	slices.Sort(addrs)
-	return slices.Compact(addrs), nil
+	// By address, custom first, so that the one kept of two equal ones is the
+	// custom one: the sender gave it and may see it.
+	slices.SortFunc(addrs, func(a, b notifyAddress) int {
+		if c := strings.Compare(a.email, b.email); c != 0 {
+			return c
+		}
+		return boolCmp(b.custom, a.custom)
+	})
+	return slices.CompactFunc(addrs, func(a, b notifyAddress) bool { return a.email == b.email }), nil
+}
+
+func boolCmp(a, b bool) int { return int(boolInt(a) - boolInt(b)) }
+
+// notifiedAs is how a notification's recipient is shown (Rule DPV-06): the
+// address when the sender gave it, else only the organisation notified —
+// its contacts' addresses are not the sender's to see.
+func notifiedAs(email string, custom bool, org ident.Orgnr) string {
+	if custom {
+		return email
+	}
+	return post.RecipientURN(org)
 }
 
 // postLetter is a notification's e-mail. It never carries the message
@@ -198,14 +289,18 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 	o := arg(string(org))
 	switch q.Role {
 	case post.RoleSender:
-		where = append(where, "(c.sender = "+o+" OR c.technical = "+o+")")
+		where = append(where, sentBy(o, arg(micros(db.now()))))
 	case post.RoleRecipient:
 		where = append(where, "c.recipient = "+o, "c.current NOT IN ("+arg(int64(post.StatusPurgedByRecipient))+", "+arg(int64(post.StatusPurgedByAltinn))+")",
 			"c.publish_at <= "+arg(micros(db.now())), "c.current >= "+arg(int64(post.StatusPublished)))
 	default:
-		where = append(where, "(c.sender = "+o+" OR c.technical = "+o+" OR c.recipient = "+o+")")
+		where = append(where, "("+sentBy(o, arg(micros(db.now())))+" OR c.recipient = "+o+")")
 	}
 	if q.ResourceID != "" {
+		// Rule DPV-02: stored by its category's resource id; an alias finds the same.
+		if cat, p := post.ParseCategory(q.ResourceID); p == nil {
+			q.ResourceID = cat.ResourceID()
+		}
 		where = append(where, "c.resource_id = "+arg(q.ResourceID))
 	}
 	if q.SendersReference != "" {
@@ -235,6 +330,16 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 	return ids, nil
 }
 
+// sentBy is the condition that correspondence c was sent by the organisation
+// in parameter org as seen at parameter now: as its actual sender, or as its
+// technical sender under a delegation from the actual sender in force now —
+// an ended delegation ends the technical sender's access (Rule DPV-04).
+func sentBy(org, now string) string {
+	return `(c.sender = ` + org + ` OR (c.technical = ` + org + ` AND EXISTS (SELECT 1 FROM post_sender_delegations d
+		WHERE d.actual = c.sender AND d.technical = c.technical AND d.from_at <= ` + now + `
+		AND (d.until_at IS NULL OR d.until_at > ` + now + `) AND (d.revoked_at IS NULL OR d.revoked_at > ` + now + `))))`
+}
+
 // BulkStatus is the status and notification history of sender's
 // correspondences with the references given, at most post.BulkLimit, with
 // LimitReached when more matched (Rule DPV-05). The references go in as one
@@ -245,11 +350,11 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err != nil {
 		return post.BulkStatusResponse{}, err
 	}
-	refTable := db.jsonArray("$2")
+	refTable, now := db.jsonArray("$2"), micros(db.now())
 	sel := `SELECT c.id, c.senders_reference, c.recipient, c.current FROM post_correspondences c
-		WHERE (c.sender = $1 OR c.technical = $1) AND c.senders_reference IN (` + refTable + `)
-		ORDER BY c.senders_reference, c.id LIMIT $3`
-	rows, err := db.read.query(ctx, sel, string(sender), string(refsJSON), post.BulkLimit+1)
+		WHERE ` + sentBy("$1", "$3") + ` AND c.senders_reference IN (` + refTable + `)
+		ORDER BY c.senders_reference, c.id LIMIT $4`
+	rows, err := db.read.query(ctx, sel, string(sender), string(refsJSON), now, post.BulkLimit+1)
 	if err != nil {
 		return post.BulkStatusResponse{}, fmt.Errorf("bulk status: %w", err)
 	}
@@ -280,9 +385,9 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	}
 	// The histories of the same set, by a join on the same condition.
 	join := `FROM post_correspondences c JOIN %s x ON x.correspondence = c.id
-		WHERE (c.sender = $1 OR c.technical = $1) AND c.senders_reference IN (` + refTable + `)`
+		WHERE ` + sentBy("$1", "$3") + ` AND c.senders_reference IN (` + refTable + `)`
 	hist, err := db.read.query(ctx, `SELECT x.correspondence, x.status, x.at, x.actor `+fmt.Sprintf(join, "post_status")+` ORDER BY x.correspondence, x.seq`,
-		string(sender), string(refsJSON))
+		string(sender), string(refsJSON), now)
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
@@ -301,24 +406,25 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 		}
 	}
 	hist.Close()
-	notes, err := db.read.query(ctx, `SELECT x.correspondence, x.kind, x.recipient, x.sent_at `+fmt.Sprintf(join, "post_notifications")+` ORDER BY x.sent_at`,
-		string(sender), string(refsJSON))
+	notes, err := db.read.query(ctx, `SELECT x.correspondence, x.kind, x.recipient, x.sent_at, x.custom, c.recipient `+fmt.Sprintf(join, "post_notifications")+` ORDER BY x.sent_at`,
+		string(sender), string(refsJSON), now)
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
 	defer notes.Close()
 	for notes.Next() {
 		var (
-			id, kind, to string
-			t            int64
+			id, kind, to, org string
+			t, custom         int64
 		)
-		if err := notes.Scan(&id, &kind, &to, &t); err != nil {
+		if err := notes.Scan(&id, &kind, &to, &t, &custom, &org); err != nil {
 			return resp, err
 		}
 		if i, ok := at[id]; ok && i < len(resp.Correspondences) && to != "" {
 			sent := fromMicros(t)
 			resp.Correspondences[i].Notifications = append(resp.Correspondences[i].Notifications,
-				post.BulkNotification{Recipient: to, SentDate: &sent, TransportType: "Email", IsReminder: kind != string(post.NotifyMain)})
+				post.BulkNotification{Recipient: notifiedAs(to, custom != 0, ident.Orgnr(org)), SentDate: &sent, TransportType: "Email",
+					IsReminder: kind != string(post.NotifyMain)})
 		}
 	}
 	for i := range resp.Correspondences {

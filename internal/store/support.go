@@ -242,8 +242,11 @@ func (db *DB) ServiceIncident(ctx context.Context, id string) (ServiceIncidentRe
 // ServiceChange is one step on a service incident (Rule AA-19).
 type ServiceChange struct {
 	Priority incident.Priority // set or changed when not ""
-	// Notice, when set, is a status update published as an operational
-	// notice with letter to the subscribers; the first is the first notice.
+	// Notice, when set, is a status update, the first of them the first
+	// notice. For an incident that affects every consumer it is published as
+	// an operational notice with Letter to the subscribers; for one that
+	// affects some consumers (a fault one reported) it is never public: it
+	// goes as Letter to those consumers' addresses only.
 	Notice   *governance.Notice
 	Letter   governance.Letter
 	Reacted  bool // someone is working on it (the reaction; once)
@@ -277,15 +280,38 @@ func (db *DB) ChangeServiceIncident(ctx context.Context, id string, version int,
 		}
 		ev := map[string]any{"service": id, "step": "endret", "priority": ch.Priority, "reacted": ch.Reacted, "resolved": ch.Resolved}
 		if ch.Notice != nil {
-			n, err := db.publishNotice(ctx, tx, *ch.Notice, ch.Letter, actor)
-			if err != nil {
-				return err
+			var consumersJSON string
+			if err := tx.QueryRowContext(ctx, `SELECT consumers FROM service_incidents WHERE id = $1`, id).Scan(&consumersJSON); err != nil {
+				return fmt.Errorf("service incident consumers: %w", err)
+			}
+			var consumers []string
+			if err := json.Unmarshal([]byte(consumersJSON), &consumers); err != nil {
+				return fmt.Errorf("service incident %s consumers: %w", id, err)
+			}
+			body, noticeID := ch.Notice.Body, ""
+			if len(consumers) == 0 {
+				n, err := db.publishNotice(ctx, tx, *ch.Notice, ch.Letter, actor)
+				if err != nil {
+					return err
+				}
+				body, noticeID = n.Body, n.ID
+				ev["notice"] = n.ID
+			} else {
+				// Rule AA-19 with AA-17's spirit: one consumer's fault is told to
+				// the consumers it affects, never on the public notices page.
+				l := ch.Letter
+				l.Kind = governance.LetterServiceIncident
+				for _, c := range consumers {
+					if _, err := db.queueLetters(ctx, tx, c, actor, l); err != nil {
+						return err
+					}
+				}
+				ev["letters"] = len(consumers)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO service_incident_updates (id, incident, at, actor, body, notice) VALUES ($1, $2, $3, $4, $5, $6)`,
-				newID(), id, micros(now), ch.By, n.Body, n.ID); err != nil {
+				newID(), id, micros(now), ch.By, body, noticeID); err != nil {
 				return fmt.Errorf("service incident update: %w", err)
 			}
-			ev["notice"] = n.ID
 		}
 		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, ev)
 	})

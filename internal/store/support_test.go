@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"deling/internal/governance"
@@ -67,8 +68,15 @@ func TestSupportAndServiceIncidents(t *testing.T) {
 		if first.IsZero() || reacted.IsZero() || len(s.Updates) != 1 || s.Updates[0].Body != "Vi undersøker." || s.Updates[0].By != "Sara" {
 			t.Fatalf("after the first update: %+v", s)
 		}
-		if ns, _ := db.Notices(ctx, 10); len(ns) != 1 || ns[0].ID != s.Updates[0].Notice {
+		// Rule AA-19: a consumer's fault is not public: no operational notice;
+		// its update goes by letter to the consumers it affects.
+		if ns, _ := db.Notices(ctx, 10); len(ns) != 0 || s.Updates[0].Notice != "" {
 			t.Fatalf("notices %+v", ns)
+		}
+		if ls, _ := db.MailTo(ctx, org, 10); !slices.ContainsFunc(ls, func(l governance.Letter) bool {
+			return l.Kind == governance.LetterServiceIncident && l.To == "drift@kommune.test"
+		}) {
+			t.Fatalf("letters %+v", ls)
 		}
 		n2 := governance.Notice{Kind: governance.NoticeNews, Title: "Driftshendelse: løst", Body: "Rettet."}
 		if err := db.ChangeServiceIncident(ctx, svcID, s.Version, ServiceChange{Notice: &n2, Reacted: true, Resolved: true}, "user:sb"); err != nil {

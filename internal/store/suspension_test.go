@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"testing"
-
-	"github.com/pressly/goose/v3"
 
 	"deling/internal/access"
 	"deling/internal/governance"
@@ -115,15 +112,7 @@ func TestResumeOnlyRegisterSuspensions(t *testing.T) {
 func TestMigrateSuspensionCause(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		fsys, err := fs.Sub(migrations, "migrations/main")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dialect := goose.DialectSQLite3
-		if db.Engine() == Postgres {
-			dialect = goose.DialectPostgres
-		}
-		p, err := goose.NewProvider(dialect, db.write.DB, fsys, goose.WithTableName("goose_db_version"))
+		p, err := db.migrations("migrations/main", "goose_db_version", db.write)
 		if err != nil {
 			t.Fatal(err)
 		}

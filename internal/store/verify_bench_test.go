@@ -40,6 +40,9 @@ func BenchmarkVerify100k(b *testing.B) {
 	skey, vkey, _ := audit.NewKey("test.deling/log")
 	s, _ := note.NewSigner(skey)
 	v, _ := note.NewVerifier(vkey)
+	if _, err := db.Integrate(ctx); err != nil {
+		b.Fatal(err)
+	}
 	size, root, _ := db.LogRoot(ctx)
 	signed, _ := audit.Checkpoint{Origin: "test.deling/log", Size: size, Root: root}.Sign(s)
 	db.AddCheckpoint(ctx, size, root, signed)

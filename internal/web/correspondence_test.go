@@ -187,6 +187,10 @@ func TestCorrespondenceAltinnIntegration_DPV03_DPV05(t *testing.T) {
 	if d["content"] != nil {
 		t.Fatal("the sender sees the content after publication")
 	}
+	// Rule DPV-06: the notifications are the job's, off the request path.
+	if _, err := h.db.PublishDue(context.Background(), post.DefaultNotify()); err != nil {
+		t.Fatal(err)
+	}
 	// Rule DPV-05: bulk status by the sender's references.
 	bs := h.do("POST", h.senderTok, "/correspondence/api/v1/correspondence/statushistory", `{"sendersReferences":["sak-2026-17","ukjent"]}`)
 	var bulk post.BulkStatusResponse
@@ -311,6 +315,22 @@ func TestCorrespondenceOnBehalf_DPV04(t *testing.T) {
 	if r.status != 200 || strings.Contains(string(r.body), vendor) || !strings.Contains(string(r.body), h.sender) {
 		t.Fatalf("the recipient's view: %d %s", r.status, r.body)
 	}
+	// Rule DPV-04: the vendor sees what it sent while the delegation is in
+	// force, and no longer once it ended, though its token has not expired.
+	if a := h.do("GET", vendorTok, "/correspondence/api/v1/correspondence/"+id, nil); a.status != 200 {
+		t.Fatalf("the vendor under its delegation: %d %s", a.status, a.body)
+	}
+	ended := time.Now().Add(-time.Second)
+	if err := h.db.AddSenderDelegation(ctx, post.SenderDelegation{Actual: ident.Orgnr(h.sender), Technical: ident.Orgnr(vendor),
+		From: time.Now().Add(-time.Minute), Until: &ended}, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.do("GET", vendorTok, "/correspondence/api/v1/correspondence/"+id, nil); a.status != 404 {
+		t.Errorf("the vendor after its delegation ended: %d %s, want 404", a.status, a.body)
+	}
+	if a := h.do("POST", vendorTok, "/correspondence/api/v1/correspondence/statushistory", `{"sendersReferences":["ob-1"]}`); a.status != 200 || strings.Contains(string(a.body), id) {
+		t.Errorf("the vendor's bulk status after its delegation ended: %d %s", a.status, a.body)
+	}
 }
 
 // Rule DPV-03, research §1.10: confidential post needs its own right; Post/Arkiv is not enough.
@@ -342,5 +362,59 @@ func TestCorrespondenceConfidential_DPV03(t *testing.T) {
 		if a := h.do("GET", h.recipTok, path, nil); a.status != c.status {
 			t.Fatalf("with %s: %d %s", c.right, a.status, a.body)
 		}
+	}
+}
+
+// Review finding 5: one attachment, two recipients: Altinn 3 answers one
+// attachment id shared by both correspondences, and one upload publishes
+// both.
+func TestCorrespondenceSharedAttachment(t *testing.T) {
+	h := newPostHarness(t)
+	other, _ := h.consumer("Annen Mottaker AS")
+	body := map[string]any{"correspondence": map[string]any{"resourceId": "dpv-administrasjon", "sendersReference": "delt",
+		"content": map[string]any{"messageTitle": "T", "messageBody": "B",
+			"attachments": []any{map[string]any{"fileName": "a.pdf", "sendersReference": "a"}}}},
+		"recipients": []string{"urn:altinn:organization:identifier-no:" + h.recipient, "urn:altinn:organization:identifier-no:" + other}}
+	a := h.do("POST", h.senderTok, "/correspondence/api/v1/correspondence", body)
+	var init struct {
+		Correspondences []struct{ CorrespondenceID, Status string }
+		AttachmentIDs   []string
+	}
+	if a.status != 200 || json.Unmarshal(a.body, &init) != nil || len(init.Correspondences) != 2 || len(init.AttachmentIDs) != 1 {
+		t.Fatalf("initialize: %d %s; want two correspondences and one attachment id", a.status, a.body)
+	}
+	if up := h.do("POST", h.senderTok, "/correspondence/api/v1/attachment/"+init.AttachmentIDs[0]+"/upload", "%PDF-1.4"); up.status != 200 {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	for _, c := range init.Correspondences {
+		var m map[string]any
+		s := h.do("GET", h.senderTok, "/correspondence/api/v1/correspondence/"+c.CorrespondenceID, nil)
+		if json.Unmarshal(s.body, &m) != nil || m["status"] != "Published" {
+			t.Errorf("%s after the one upload: %d %s, want Published", c.CorrespondenceID, s.status, s.body)
+		}
+	}
+}
+
+// Review findings 14 and 18: Altinn 3 routes deling lacks answer 501 as a
+// problem body, also to a client that accepts anything; a problem's type
+// names its own status.
+func TestCorrespondenceUnimplementedRoutes(t *testing.T) {
+	h := newPostHarness(t)
+	for _, p := range []string{"POST /correspondence/api/v1/attachment", "POST /correspondence/api/v1/correspondence/upload",
+		"GET /correspondence/api/v1/attachment/3f2504e0-4f89-11d3-9a0c-0305e82c3301/details",
+		"DELETE /correspondence/api/v1/attachment/3f2504e0-4f89-11d3-9a0c-0305e82c3301"} {
+		m, path, _ := strings.Cut(p, " ")
+		r := h.do(m, h.senderTok, path, "{}", "Accept", "*/*")
+		if r.status != http.StatusNotImplemented || !strings.Contains(r.header.Get("Content-Type"), "json") || !strings.Contains(string(r.body), "15.6.2") {
+			t.Errorf("%s: %d %s %s; want a 501 problem", p, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	nf := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/3f2504e0-4f89-11d3-9a0c-0305e82c3301", nil)
+	if nf.status != 404 || !strings.Contains(string(nf.body), "15.5.5") {
+		t.Errorf("not found: %d %s; want the 404 type", nf.status, nf.body)
+	}
+	other := h.do("GET", "", "/correspondence/api/v1/finnes-ikke", nil, "Accept", "*/*")
+	if !strings.Contains(other.header.Get("Content-Type"), "json") {
+		t.Errorf("an unknown API path answers %d %s", other.status, other.header.Get("Content-Type"))
 	}
 }

@@ -107,9 +107,12 @@ func (b *logBuffer) String() string {
 
 const testAdminToken = "test-admin-token"
 
-// checkpoint signs and stores a checkpoint of the log as it is.
+// checkpoint integrates the log and signs and stores a checkpoint of it as it is.
 func (h *harness) checkpoint() (uint64, []byte) {
 	h.t.Helper()
+	if _, err := h.db.Integrate(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
 	size, root, err := h.db.LogRoot(context.Background())
 	if err != nil {
 		h.t.Fatal(err)

@@ -104,6 +104,19 @@ func TestPersonInsight(t *testing.T) {
 	if len(out.Oppslag) != 1 || out.Oppslag[0].Konsument != privat || out.Oppslag[0].Kvittering == nil {
 		t.Fatalf("lookups: %+v", out.Oppslag)
 	}
+	if ra := a.header.Get("Retry-After"); ra != "" {
+		t.Fatalf("every receipt given, yet Retry-After %q", ra)
+	}
+	// A lookup not yet integrated nor under a checkpoint: its receipt comes later, and the answer says when to ask again.
+	h.person(h.token(h.client(privat)), p[0].Ident, "")
+	b := h.do("GET", testAdminToken, "/api/innsyn/person", nil, machineapi.HeaderPerson, p[0].Ident)
+	var later struct {
+		Oppslag []channel.LookupSeen `json:"oppslag"`
+	}
+	json.Unmarshal(b.body, &later)
+	if len(later.Oppslag) != 2 || !later.Oppslag[1].KvitteringKommer || later.Oppslag[1].Kvittering != nil || b.header.Get("Retry-After") != "6" {
+		t.Fatalf("a receipt to come: Retry-After %q, %+v", b.header.Get("Retry-After"), later.Oppslag)
+	}
 	v, _ := note.NewVerifier(h.vkey)
 	rc := *out.Oppslag[0].Kvittering
 	if _, err := audit.VerifyReceipt(rc, v); err != nil {

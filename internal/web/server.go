@@ -46,6 +46,8 @@ type Config struct {
 	LogVerifierKey string
 	// AdminToken grants the register's staff the insight endpoints; empty turns them off.
 	AdminToken string
+	// ReceiptsWithin is how long a new record waits at most for a signed checkpoint (machineapi.Config).
+	ReceiptsWithin time.Duration
 	// InsightCategories are the consumer categories whose lookups a person is shown (Rule AA-17); none by default, as the real register.
 	InsightCategories []string
 	// KeepResponses keeps each answer's exact bytes, compressed, in its log record; otherwise only their SHA-256.
@@ -124,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 		KeepResponses: cfg.KeepResponses})
 	if s.api, err = machineapi.New(machineapi.Config{DB: cfg.DB, Log: cfg.Log, Registry: cfg.Registry, Env: cfg.Env, Catalogue: cfg.Catalogue,
 		Verifier: cfg.Verifier, Shared: shared, APIScope: cfg.APIScope, LogVerifierKey: cfg.LogVerifierKey,
-		AdminToken: cfg.AdminToken, RateBlockFor: cfg.RateBlockFor, Now: cfg.Now}); err != nil {
+		AdminToken: cfg.AdminToken, ReceiptsWithin: cfg.ReceiptsWithin, RateBlockFor: cfg.RateBlockFor, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,

@@ -1,8 +1,11 @@
 // Package correspondence is deling's digital post API (issue 14), shaped
-// like Altinn 3 Correspondence at /correspondence/api/v1/… so that a
-// sender's integration carries over with only the base URL changed: the
-// same paths, JSON field names, statuses and problem bodies with Altinn's
-// numeric errorCode. Callers present deling's own bearer tokens; a sender
+// like Altinn 3 Correspondence at /correspondence/api/v1/…: the same
+// paths, JSON field names, statuses and problem bodies with Altinn's
+// numeric errorCode, so that a sender's integration carries over with few
+// changes — not none: the tokens are deling's, some Altinn routes answer
+// 501, existingAttachments is refused, custom notification recipients are
+// capped, and notifications are sent by deling's job, not at initialize.
+// Callers present deling's own bearer tokens; a sender
 // needs post.ScopeWrite (Altinn's altinn:correspondence.write), a
 // recipient post.ScopeRead (altinn:correspondence.read).
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,11 +66,11 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.publish(r.Context())
 	ids := make([]string, len(got.Correspondences))
 	for i, c := range got.Correspondences {
 		ids[i] = c.ID
 	}
+	s.publish(r.Context(), ids)
 	// As they stand after publication, which may have run just now.
 	current, err := s.cfg.DB.PostStatuses(r.Context(), ids)
 	if err != nil {
@@ -77,6 +78,10 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := initialized{Correspondences: []initializedOne{}, AttachmentIDs: []string{}}
+	if len(got.Correspondences) > 0 {
+		// One id per attachment, shared by every recipient's correspondence, as in Altinn 3.
+		out.AttachmentIDs = append(out.AttachmentIDs, got.Correspondences[0].Attachments...)
+	}
 	for _, c := range got.Correspondences {
 		st, ok := current[c.ID]
 		if !ok {
@@ -84,7 +89,6 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Correspondences = append(out.Correspondences, initializedOne{CorrespondenceID: c.ID, Status: st,
 			Recipient: post.RecipientURN(c.Recipient), Notifications: []struct{}{}})
-		out.AttachmentIDs = append(out.AttachmentIDs, c.Attachments...)
 	}
 	writeJSON(w, out)
 }
@@ -94,8 +98,20 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) {
 // with the read scope (Rule DPV-03). ok is false for anyone else, who is
 // answered as if it did not exist.
 func (s *Server) side(ctx context.Context, cl caller, c store.Correspondence) (post.Actor, bool, error) {
-	if cl.write && (c.Sender == cl.org || c.Technical == cl.org) {
+	if cl.write && c.Sender == cl.org {
 		return post.BySender, true, nil
+	}
+	if cl.write && c.Technical == cl.org {
+		// Rule DPV-04: the technical sender only while the actual sender's delegation is in force.
+		dels, err := s.cfg.DB.SenderDelegations(ctx, cl.org)
+		if err != nil {
+			return "", false, err
+		}
+		for _, d := range dels {
+			if d.Actual == c.Sender && d.InForce(s.cfg.Now()) {
+				return post.BySender, true, nil
+			}
+		}
 	}
 	if !cl.read || c.Recipient != cl.org {
 		return "", false, nil
@@ -197,7 +213,10 @@ type attachmentExt struct {
 
 func attachmentOf(a store.PostAttachment) attachmentExt {
 	st := "Initialized"
-	if a.Uploaded {
+	switch {
+	case a.Purged:
+		st = "Purged"
+	case a.Uploaded:
 		st = "Published"
 	}
 	return attachmentExt{ID: a.ID, FileName: a.FileName, DisplayName: a.DisplayName, SendersReference: a.SendersReference,
@@ -424,6 +443,9 @@ func (s *Server) senderAttachment(w http.ResponseWriter, r *http.Request) (calle
 	return cl, a, true
 }
 
+// UploadReadTimeout is how long an attachment upload may take to arrive.
+const UploadReadTimeout = 30 * time.Minute
+
 // upload is POST /attachment/{attachmentId}/upload: the bytes, streamed
 // (application/octet-stream), checked against checksum and size.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
@@ -435,11 +457,21 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, post.AttachmentTooLarge(s.cfg.MaxAttachmentBytes))
 		return
 	}
+	// The server's read timeout is for ordinary requests; an attachment of
+	// up to MaxAttachmentBytes gets its own (review finding 7).
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(UploadReadTimeout)); err != nil {
+		s.cfg.Log.Warn("upload read deadline", "err", err)
+	}
 	if err := s.cfg.DB.UploadAttachment(r.Context(), a.ID, r.Body, s.cfg.MaxAttachmentBytes, cl.clientID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.publish(r.Context())
+	// What the upload made ready: the correspondences that share the attachment.
+	if ids, err := s.cfg.DB.AttachmentCorrespondences(r.Context(), a.ID); err != nil {
+		s.cfg.Log.Error("attachment correspondences", "err", err)
+	} else {
+		s.publish(r.Context(), ids)
+	}
 	if a, err := s.cfg.DB.PostAttachment(r.Context(), a.ID); err == nil {
 		writeJSON(w, attachmentOf(a))
 		return
@@ -469,11 +501,12 @@ func (s *Server) recipientDownload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a, err := s.cfg.DB.PostAttachment(r.Context(), r.PathValue("attachmentId"))
-	if err != nil || a.Correspondence != c.ID || by != post.ByRecipient {
+	i := slices.IndexFunc(c.Attachments, func(a store.PostAttachment) bool { return a.ID == r.PathValue("attachmentId") })
+	if i < 0 || by != post.ByRecipient {
 		writeProblem(w, r, post.NotFound())
 		return
 	}
+	a := c.Attachments[i]
 	if err := s.cfg.DB.ChangeCorrespondence(r.Context(), c.ID, by, post.StatusAttachmentsDownloaded, cl.clientID); err != nil {
 		s.fail(w, r, err)
 		return
@@ -483,7 +516,8 @@ func (s *Server) recipientDownload(w http.ResponseWriter, r *http.Request) {
 
 // stream writes an attachment's bytes as they come from the store.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, a store.PostAttachment) {
-	if !a.Uploaded {
+	// Review finding 8: a purged attachment's bytes are gone.
+	if !a.Uploaded || a.Purged {
 		writeProblem(w, r, post.NotFound())
 		return
 	}

@@ -78,6 +78,12 @@ func (s *Server) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 		"POST " + Base + "/attachment/{attachmentId}/upload":                      s.upload,
 		"GET " + Base + "/attachment/{attachmentId}":                              s.attachmentOverview,
 		"GET " + Base + "/attachment/{attachmentId}/download":                     s.senderDownload,
+		// Altinn 3's routes deling does not have: 501, as a problem (review finding 14).
+		"POST " + Base + "/attachment":                            s.notImplemented,
+		"GET " + Base + "/attachment/{attachmentId}/details":      s.notImplemented,
+		"DELETE " + Base + "/attachment/{attachmentId}":           s.notImplemented,
+		"POST " + Base + "/correspondence/upload":                 s.notImplemented,
+		"POST " + Base + "/correspondence/{id}/attachment/upload": s.notImplemented,
 	} {
 		var hh http.Handler = h
 		if wrap != nil {
@@ -143,7 +149,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, ps ...*post.Problem) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	b := problemBody{Type: "https://tools.ietf.org/html/rfc9110#section-15.5.1", Title: http.StatusText(status), Status: status,
+	b := problemBody{Type: problemType(status), Title: http.StatusText(status), Status: status,
 		Detail: first.Detail, ErrorCode: first.Code, TraceID: httperr.CorrelationID(r.Context())}
 	if first.Code == 0 && status == http.StatusBadRequest {
 		b.Title = "One or more validation errors occurred."
@@ -190,11 +196,30 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// publish runs publication and its notifications after a change that may
-// have made something ready; the job does the same on its schedule. A
-// failure is logged: the job tries again.
-func (s *Server) publish(ctx context.Context) {
-	if _, err := s.cfg.DB.PublishDue(context.WithoutCancel(ctx), s.cfg.Notify); err != nil {
+// publish publishes those of ids a request made ready whose time has come,
+// so that the sender sees Published at once; the notifications (Rule
+// DPV-06) are the job's alone (PublishDue), off the request path. A
+// failure is logged: the job publishes them on its schedule.
+func (s *Server) publish(ctx context.Context, ids []string) {
+	if err := s.cfg.DB.PublishReady(context.WithoutCancel(ctx), ids); err != nil {
 		s.cfg.Log.Error("publish post", "err", err)
 	}
+}
+
+// problemType is the problem body's type for status: its section of RFC
+// 9110, as ASP.NET (Altinn) writes them (review finding 18).
+func problemType(status int) string {
+	section := map[int]string{400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6", 409: "15.5.10",
+		413: "15.5.14", 415: "15.5.16", 422: "15.5.21", 500: "15.6.1", 501: "15.6.2", 503: "15.6.4"}[status]
+	if section == "" {
+		return "about:blank"
+	}
+	return "https://tools.ietf.org/html/rfc9110#section-" + section
+}
+
+// notImplemented answers an Altinn 3 route deling does not offer.
+func (s *Server) notImplemented(w http.ResponseWriter, r *http.Request) {
+	p := &post.Problem{Status: http.StatusNotImplemented,
+		Detail: "deling does not offer this Altinn 3 endpoint"}
+	writeProblem(w, r, p)
 }

@@ -54,7 +54,7 @@ var (
 // WantsJSON reports whether a request is from a program rather than a browser
 // page: under /api/ or /audit/, or asking for JSON and not for HTML.
 func WantsJSON(r *http.Request) bool {
-	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/audit/") {
+	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/audit/") || strings.HasPrefix(p, "/correspondence/") {
 		return true
 	}
 	accept := r.Header.Get("Accept")

@@ -46,6 +46,7 @@ func TestWantsJSON(t *testing.T) {
 		{"/finnes-ikke", "", true},
 		{"/api/v2/x", "text/html", true},
 		{"/audit/x", "text/html", true},
+		{"/correspondence/api/v1/attachment", "*/*", true}, // the Altinn-style API (review finding 14)
 		{"/portal/x", "*/*", false},
 	} {
 		r := httptest.NewRequest("GET", tc.path, nil)

@@ -6,13 +6,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"deling/internal/audit"
 	"deling/internal/store"
+	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 )
 
@@ -35,6 +38,32 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request, load fu
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(signed)
+}
+
+// tile answers GET /audit/tile/{path...}: a hash tile of the log's tree in
+// C2SP tlog-tiles (L/N, or L/N.p/W for a partial one), so that any
+// tlog-tiles client can follow the log and check proofs against its signed
+// checkpoints (GET /audit/checkpoint) (Rule AA-16). Hashes only: the entry bundles
+// (tile/entries/…) are not served, for the records are not public (Rule AA-17).
+func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	level, index, width, err := audit.ParseTilePath(r.PathValue("path"))
+	if err != nil {
+		httperr.Write(w, r, http.StatusNotFound, "", "Ingen slik flis: oppgi L/N eller L/N.p/W som i C2SP tlog-tiles (postene selv utleveres ikke).")
+		return
+	}
+	b, err := s.db.Tile(r.Context(), level, index, width)
+	if errors.Is(err, store.ErrNotFound) {
+		httperr.Write(w, r, http.StatusNotFound, "", "Treet har ikke denne flisen ennå.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// A tile of a given width never changes: the tree only grows to the right.
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(b)
 }
 
 // logKey answers GET /audit/key: the verifier key that checks checkpoints and receipts.
@@ -150,6 +179,10 @@ func (s *Server) personInsight(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("audit append failed", "err", err)
 		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Innsynet kunne ikke logges, og blir derfor ikke gitt.")
 		return
+	}
+	// A lookup not yet under a signed checkpoint has its receipt later: say when to ask again.
+	if slices.ContainsFunc(out.Oppslag, func(l channel.LookupSeen) bool { return l.KvitteringKommer }) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(s.receiptsWithin.Seconds()))))
 	}
 	writeJSON(w, out)
 }

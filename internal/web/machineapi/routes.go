@@ -26,7 +26,8 @@ func (s *Server) routeTable() []route {
 		{"DELETE /api/v2/uttrekk/{jobbid}", s.extractDelete},
 
 		// The lookup log (logapi.go): checkpoints and proofs are public (hashes only); insight needs the admin token.
-		{"GET /audit/checkpoint", s.checkpoint},
+		{"GET /audit/checkpoint", s.checkpoint}, // also C2SP tlog-tiles' checkpoint, beside its tiles
+		{"GET /audit/tile/{path...}", s.tile},
 		{"GET /audit/checkpoint/cosigned", s.cosignedCheckpoint}, // witnessapi.go
 		{"GET /audit/key", s.logKey},
 		{"GET /audit/proof/inclusion", s.inclusion},

@@ -1,6 +1,7 @@
 package machineapi
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,10 @@ type Config struct {
 	LogVerifierKey string
 	// AdminToken grants the register's staff the insight endpoints; empty turns them off.
 	AdminToken string
+	// ReceiptsWithin is how long a new record waits at most for a signed
+	// checkpoint (integration and the checkpoint interval): an insight answer
+	// with a receipt still to come says to retry after it (default 6 s).
+	ReceiptsWithin time.Duration
 	// RateBlockFor is how long a consumer that keeps exceeding its rate limit is blocked (default 60 s).
 	RateBlockFor time.Duration
 	Now          func() time.Time
@@ -60,6 +65,7 @@ type Server struct {
 
 	logVerifierKey string
 	adminToken     string
+	receiptsWithin time.Duration
 
 	rateLimited *prometheus.CounterVec
 	rateBlocked *prometheus.CounterVec
@@ -74,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 		Shared: cfg.Shared,
 		db:     cfg.DB, log: cfg.Log, env: cfg.Env, catalogue: cfg.Catalogue,
 		verifier: cfg.Verifier, apiScope: cfg.APIScope, now: cfg.Now, rateBlockFor: cfg.RateBlockFor,
-		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken,
+		logVerifierKey: cfg.LogVerifierKey, adminToken: cfg.AdminToken, receiptsWithin: cmp.Or(cfg.ReceiptsWithin, 6*time.Second),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_ratelimit_rejected_total",
 			Help: "Requests refused with 429 because the consumer exceeded its rate limit (Rule AA-15).",

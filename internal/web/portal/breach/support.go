@@ -349,6 +349,10 @@ func (s *Feature) serviceChange(w http.ResponseWriter, r *http.Request, v *site.
 		ch.Notice = &n
 		ch.Letter = governance.Letter{Subject: "Driftshendelse: " + si.Title,
 			Body: text + "\n\nSe driftsmeldingene på " + s.AbsoluteBase(r) + "/driftsmeldinger\n"}
+		if len(si.Consumers) > 0 {
+			// Not public (the store sends it to the affected consumers only): the link is the incident's page.
+			ch.Letter.Body = text + "\n\nSe hendelsen på " + s.AbsoluteBase(r) + "/portal/driftshendelser/" + si.ID + "\n"
+		}
 	} else if ch.Resolved || ch.Priority == "" && !ch.Reacted {
 		bad["oppdatering"] = "Skriv en statusoppdatering."
 	}
