@@ -117,9 +117,10 @@ func (k NoticeKind) Timed() bool { return k == NoticeDowntime || k == NoticePost
 func (k NoticeKind) Effective() bool { return k == NoticeNormal || k == NoticePostInterface }
 
 // EarliestWorkday is the first instant something announced at published may
-// start when it must be announced n working days ahead: midnight of the
-// n-th working day after the notice's day, in cal's zone (the notice's day
-// does not count; holidays such as Easter and 17 May do not either).
+// start when it must be announced at least n working days ahead (Rule
+// DPV-08): midnight at the end of the n-th working day after the notice's
+// day, in cal's zone, so that n whole working days lie between (the notice's
+// day does not count; holidays such as Easter and 17 May do not either).
 func EarliestWorkday(cal *incident.Calendar, published time.Time, n int) time.Time {
 	loc := cal.Location()
 	y, m, d := published.In(loc).Date()
@@ -131,7 +132,7 @@ func EarliestWorkday(cal *incident.Calendar, published time.Time, n int) time.Ti
 		}
 	}
 	y, m, d = day.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 }
 
 // EarliestSunset is the earliest day an API version announced at published may go (Rule AA-23).
@@ -204,7 +205,16 @@ func (n *Notice) Validate(rules Settings) map[string]string {
 			bad["sunset"] = "Skriv datoen endringen tar effekt."
 		case n.Sunset.Before(earliest):
 			// Rule DPV-08: changes senders must act on, at least 6 months ahead.
-			bad["sunset"] = fmt.Sprintf("Endringer i grensesnittet som avsendere må tilpasse seg, må varsles minst %d måneder før de tar effekt.", rules.PostInterfaceMonths)
+			loc := time.UTC
+			if rules.Calendar != nil {
+				loc = rules.Calendar.Location()
+			}
+			first := earliest.In(loc) // the first whole day it may take effect, as the form takes a date
+			if day := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc); day.Before(first) {
+				first = day.AddDate(0, 0, 1)
+			}
+			bad["sunset"] = fmt.Sprintf("Endringer i grensesnittet som avsendere må tilpasse seg, må varsles minst %d måneder før de tar effekt: tidligst %s.",
+				rules.PostInterfaceMonths, FormatDate(first, loc))
 		}
 	case NoticeNormal:
 		if !apiPrefix.MatchString(n.APIPrefix) {

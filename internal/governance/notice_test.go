@@ -174,12 +174,14 @@ func TestNoticePostLeadTimes_DPV08(t *testing.T) {
 		start      *time.Time
 		wantRefuse bool
 	}{
-		// Monday 23 March 2026: five working days later is Monday 30 March.
-		{"an ordinary week, on the day", *at(2026, 3, 23, 9), at(2026, 3, 30, 0), false},
-		{"an ordinary week, a day short", *at(2026, 3, 23, 9), at(2026, 3, 29, 22), true},
-		// Monday 30 March 2026: Maundy Thursday, Good Friday and Easter Monday do not count: 9 April.
-		{"over Easter, too early", *at(2026, 3, 30, 9), at(2026, 4, 8, 12), true},
-		{"over Easter, on the day", *at(2026, 3, 30, 9), at(2026, 4, 9, 0), false},
+		// Monday 23 March 2026: the fifth working day after is Monday 30 March;
+		// maintenance may start when it has ended (review finding 14).
+		{"an ordinary week, after the fifth day", *at(2026, 3, 23, 9), at(2026, 3, 31, 0), false},
+		{"an ordinary week, on the fifth day", *at(2026, 3, 23, 9), at(2026, 3, 30, 22), true},
+		{"an ordinary week, at the start of the fifth day", *at(2026, 3, 23, 9), at(2026, 3, 30, 0), true},
+		// Monday 30 March 2026: Maundy Thursday, Good Friday and Easter Monday do not count: the fifth is 9 April.
+		{"over Easter, too early", *at(2026, 3, 30, 9), at(2026, 4, 9, 12), true},
+		{"over Easter, after the fifth day", *at(2026, 3, 30, 9), at(2026, 4, 10, 0), false},
 	} {
 		end := c.start.Add(2 * time.Hour)
 		n := Notice{Kind: NoticePostMaintenance, Title: "Vedlikehold", Body: "Tjenesten er nede.", PublishedAt: c.published, Start: c.start, End: &end}
@@ -194,8 +196,13 @@ func TestNoticePostLeadTimes_DPV08(t *testing.T) {
 		wantRefuse bool
 	}{{at(2026, 9, 22, 0), true}, {at(2026, 9, 23, 12), false}, {nil, true}} {
 		n := Notice{Kind: NoticePostInterface, Title: "Nytt felt", Body: "Avsendere må sende resourceId.", PublishedAt: pub, Sunset: c.effective}
-		if _, refused := n.Validate(rules)["sunset"]; refused != c.wantRefuse {
+		msg, refused := n.Validate(rules)["sunset"]
+		if refused != c.wantRefuse {
 			t.Errorf("interface change taking effect %v: refused %v", c.effective, refused)
+		}
+		// The refusal names the earliest allowed date, as the maintenance refusal does.
+		if c.effective != nil && refused && !strings.Contains(msg, "tidligst 24.09.2026") {
+			t.Errorf("refusal without the earliest date: %s", msg)
 		}
 	}
 }

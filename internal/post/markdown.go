@@ -152,3 +152,30 @@ func altText(n ast.Node, src []byte) []byte {
 	})
 	return b.Bytes()
 }
+
+// PlainText is text as a Markdown body that renders as that very text: every
+// ASCII punctuation character is escaped, so that nothing in it becomes a
+// link, emphasis or heading, and each line break is kept as a hard break
+// (blank lines stay paragraph breaks). Leading blanks are dropped, so that no
+// line becomes code. The register's own letters are plain text, and may
+// quote what other organisations wrote.
+func PlainText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		for _, r := range strings.TrimLeft(l, " \t") {
+			if r < 0x80 && strings.ContainsRune("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", r) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		if i == len(lines)-1 {
+			break
+		}
+		if strings.TrimSpace(l) != "" && strings.TrimSpace(lines[i+1]) != "" {
+			b.WriteByte('\\') // a hard line break
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

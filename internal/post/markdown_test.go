@@ -80,3 +80,19 @@ func TestHasRawHTML(t *testing.T) {
 		}
 	}
 }
+
+// Plain text as Markdown renders as the very text, line by line.
+func TestPlainText(t *testing.T) {
+	r := NewRenderer()
+	for in, want := range map[string]string{
+		"# Ikke overskrift\n*ikke kursiv* <b>x</b> &amp; 1. a": "<p># Ikke overskrift<br>\n*ikke kursiv* &lt;b&gt;x&lt;/b&gt; &amp;amp; 1. a</p>\n",
+		"a\nb\n\n    c":                      "<p>a<br>\nb</p>\n<p>c</p>\n",
+		"<https://x.example> [l](https://y)": "<p>&lt;https://x.example&gt; [l](https://y)</p>\n",
+		"slutt\\":                            "<p>slutt\\</p>\n",
+	} {
+		got, err := r.Render(PlainText(in))
+		if err != nil || string(got) != want {
+			t.Errorf("%q: got %q, want %q (%v)", in, got, want, err)
+		}
+	}
+}

@@ -27,7 +27,7 @@ type OpsRules struct {
 func DefaultOps() OpsRules { return OpsRules{MaintenanceWorkDays: 5, InterfaceChangeMonths: 6} }
 
 // EarliestMaintenance is the first instant planned maintenance announced at
-// published may start: midnight of the n-th working day after the notice's day.
+// published may start: midnight at the end of the n-th working day after the notice's day.
 func EarliestMaintenance(cal *incident.Calendar, published time.Time, n int) time.Time {
 	return governance.EarliestWorkday(cal, published, n)
 }

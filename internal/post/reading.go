@@ -154,15 +154,24 @@ func MayRead(v Viewer, org ident.Orgnr, msg Readable) bool {
 }
 
 // MayDelegate says whether the viewer may delegate right r over org's post
-// to party to, nil if so (Rule DPV-03): only key role holders and holders of
-// the access-management role, and confidential post only by one who holds
-// it. Post/Arkiv goes to persons, organisations and enterprise users.
+// to party to, nil if so (Rule DPV-03, as in Altinn 2): only key role holders
+// and holders of the access-management role; one who holds the
+// access-management role without a key role may delegate only a right they
+// hold themselves, and only a key role holder gives the access-management
+// role; nobody delegates to themselves. Post/Arkiv goes to persons and
+// enterprise users; to another organisation it is not offered until the
+// portal lets a user act for the organisation that was given it.
 func MayDelegate(v Viewer, org ident.Orgnr, r Right, to Party) map[string]string {
 	bad := map[string]string{}
-	if !v.Has(org, RightAccessManagement) {
+	switch {
+	case !v.Has(org, RightAccessManagement):
 		bad["rett"] = "Bare de med nøkkelrolle eller rollen Tilgangsstyring kan gi tilgang til virksomhetens post."
-	} else if r == RightConfidential && !v.Has(org, RightConfidential) {
+	case r == RightAccessManagement && !v.HasKeyRole():
+		bad["rett"] = "Bare de med nøkkelrolle kan gi rollen Tilgangsstyring."
+	case r == RightConfidential && !v.Has(org, RightConfidential):
 		bad["rett"] = "Du kan bare gi tilgang til taushetsbelagt post når du selv har den."
+	case !v.HasKeyRole() && !v.Has(org, r):
+		bad["rett"] = "Du kan bare gi en tilgang du selv har."
 	}
 	if !slices.Contains([]Right{RightPostArkiv, RightConfidential, RightAccessManagement}, r) {
 		bad["rett"] = "Velg hvilken tilgang som skal gis."
@@ -172,16 +181,15 @@ func MayDelegate(v Viewer, org ident.Orgnr, r Right, to Party) map[string]string
 		if _, err := ident.ParsePerson(to.Person); err != nil && (to.Person != "" || to.User == "") {
 			bad["mottaker"] = "Velg en av virksomhetens brukere."
 		}
-	case PartyOrganisation:
-		if _, err := ident.ParseOrgnr(string(to.Orgnr)); err != nil || to.Orgnr == org {
-			bad["mottaker"] = "Skriv organisasjonsnummeret til en annen virksomhet."
-		}
 	case PartyEnterpriseUser:
 		if _, err := ident.ParseOrgnr(string(to.Orgnr)); err != nil || to.Username == "" {
 			bad["mottaker"] = "Oppgi virksomhetsbrukerens navn og virksomhet."
 		}
 	default:
-		bad["mottaker"] = "Velg hvem som skal få tilgang: en person, en virksomhet eller en virksomhetsbruker."
+		bad["mottaker"] = "Velg hvem som skal få tilgang: en person eller en virksomhetsbruker."
+	}
+	if to.Same(v.Party) {
+		bad["mottaker"] = "Du kan ikke gi tilgang til deg selv."
 	}
 	return bad
 }

@@ -78,10 +78,15 @@ func TestMayDelegate_DPV03(t *testing.T) {
 	}{
 		{"daglig leder delegates Post/Arkiv", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightPostArkiv, to, true},
 		{"daglig leder delegates confidential", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightConfidential, to, true},
-		{"Tilgangsstyring delegates Post/Arkiv", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightPostArkiv, to, true},
+		// Rule DPV-03 (Altinn 2): Tilgangsstyring alone gives only what its holder has.
+		{"Tilgangsstyring without Post/Arkiv", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightPostArkiv, to, false},
+		{"Tilgangsstyring with Post/Arkiv", Viewer{Party: admin, Delegations: []Delegation{mgmt, {Org: orgA, To: admin, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, RightPostArkiv, to, true},
+		{"portal Tilgangsstyring without Post/Arkiv", Viewer{Party: admin, Manages: true}, RightPostArkiv, to, false},
+		{"Tilgangsstyring gives no Tilgangsstyring", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightAccessManagement, to, false},
+		{"daglig leder gives Tilgangsstyring", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightAccessManagement, to, true},
 		{"Tilgangsstyring without confidential", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightConfidential, to, false},
 		{"Post/Arkiv holder may not delegate", Viewer{Party: employee, Delegations: []Delegation{{Org: orgA, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, RightPostArkiv, to, false},
-		{"to an organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, true},
+		{"to an organisation: not offered until it works", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, false},
 		{"to itself as organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgA}, false},
 		{"to an enterprise user", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyEnterpriseUser, Orgnr: orgC, Username: "arkiv"}, true},
 		{"to nobody", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{}, false},
@@ -97,6 +102,11 @@ func TestMayDelegate_DPV03(t *testing.T) {
 				t.Fatalf("MayDelegate = %v, want ok %v", bad, tc.ok)
 			}
 		})
+	}
+	// Nobody gives a right to themselves, not even a key role holder.
+	self := Party{Kind: PartyPerson, User: "u1"}
+	if bad := MayDelegate(Viewer{Party: self, Roles: []RoleCode{"DAGL"}, At: at}, orgA, RightPostArkiv, self); bad["mottaker"] == "" {
+		t.Fatalf("delegating to oneself: %v", bad)
 	}
 }
 

@@ -64,17 +64,17 @@ func TestMaintenanceNotice_DPV08(t *testing.T) {
 		published time.Time
 		earliest  time.Time
 	}{
-		{"ordinary week: Monday to Monday", d(2026, 3, 2, 15), d(2026, 3, 9, 0)},
-		{"Friday to Friday", d(2026, 3, 6, 9), d(2026, 3, 13, 0)},
-		{"Saturday counts from Monday", d(2026, 3, 7, 9), d(2026, 3, 13, 0)},
+		{"ordinary week: from the end of the fifth working day (review finding 14)", d(2026, 3, 2, 15), d(2026, 3, 10, 0)},
+		{"Friday: from Saturday a week later", d(2026, 3, 6, 9), d(2026, 3, 14, 0)},
+		{"Saturday counts from Monday", d(2026, 3, 7, 9), d(2026, 3, 14, 0)},
 		// Easter 2026: Maundy Thursday 2 April, Good Friday 3, Easter Monday 6.
-		{"over Easter 2026", d(2026, 3, 30, 10), d(2026, 4, 9, 0)},
+		{"over Easter 2026", d(2026, 3, 30, 10), d(2026, 4, 10, 0)},
 		// 2024: Ascension 9 May, 17 May a Friday, Whit Monday 20 May.
-		{"over 17 May and Whit Monday 2024", d(2024, 5, 13, 10), d(2024, 5, 22, 0)},
+		{"over 17 May and Whit Monday 2024", d(2024, 5, 13, 10), d(2024, 5, 23, 0)},
 		// 1 May 2026 is a Friday.
-		{"over 1 May 2026", d(2026, 4, 27, 10), d(2026, 5, 5, 0)},
+		{"over 1 May 2026", d(2026, 4, 27, 10), d(2026, 5, 6, 0)},
 		// 2027: Whit Monday and 17 May are the same Monday.
-		{"17 May 2027 on Whit Monday", d(2027, 5, 11, 10), d(2027, 5, 19, 0)},
+		{"17 May 2027 on Whit Monday", d(2027, 5, 11, 10), d(2027, 5, 20, 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := EarliestMaintenance(cal, tc.published, DefaultOps().MaintenanceWorkDays)

@@ -196,6 +196,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		} else if runes(c.MessageSender) > lim.MaxMessageSender {
 			add(problem(0, "correspondence.messageSender", fmt.Sprintf("messageSender is at most %d characters", lim.MaxMessageSender),
 				fmt.Sprintf("Avsendernavnet kan ha høyst %d tegn.", lim.MaxMessageSender)))
+		} else if PosesAsRegister(c.MessageSender) {
+			// Review finding 2: no sender sends under the register's name.
+			add(problem(0, "correspondence.messageSender", "messageSender must not name the register",
+				"Avsendernavnet kan ikke gi inntrykk av at meldingen er fra registerforvalteren."))
 		}
 	}
 	attachments := len(r.ExistingAttachments)

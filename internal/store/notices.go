@@ -3,13 +3,16 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"deling/internal/access"
 	"deling/internal/audit"
 	"deling/internal/governance"
+	"deling/internal/post"
 )
 
 const noticeColumns = `id, kind, title, body, published_at, published_by, starts_at, ends_at, api_prefix, sunset_at`
@@ -68,11 +71,22 @@ func (db *DB) publishNotice(ctx context.Context, tx *sql.Tx, n governance.Notice
 		n.ID, string(n.Kind), n.Title, n.Body, micros(n.PublishedAt), n.PublishedBy, nullMicros(n.Start), nullMicros(n.End), n.APIPrefix, nullMicros(n.Sunset)); err != nil {
 		return n, fmt.Errorf("publish notice: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts
-		WHERE varsler AND consumer IN (SELECT orgnr FROM consumers WHERE status = $1) ORDER BY consumer, navn, id`, string(access.Active))
-	contacts, err := scanContacts(rows, err)
-	if err != nil {
-		return n, err
+	var contacts []governance.Contact
+	if n.Kind != governance.NoticePostInterface { // Rule DPV-08: an interface change is for the senders only
+		rows, err := tx.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts
+			WHERE varsler AND consumer IN (SELECT orgnr FROM consumers WHERE status = $1) ORDER BY consumer, navn, id`, string(access.Active))
+		if contacts, err = scanContacts(rows, err); err != nil {
+			return n, err
+		}
+	}
+	if n.Kind == governance.NoticePostMaintenance || n.Kind == governance.NoticePostInterface {
+		// Rule DPV-08 (with DPV-09): notices of the post service reach each
+		// sender's service lead and deputy or shared address.
+		cs, err := postSenderContacts(ctx, tx)
+		if err != nil {
+			return n, err
+		}
+		contacts = append(contacts, cs...)
 	}
 	if letter.Kind == "" {
 		letter.Kind = governance.LetterNotice
@@ -99,6 +113,34 @@ func (db *DB) publishNotice(ctx context.Context, tx *sql.Tx, n governance.Notice
 		event["api"], event["sunset"] = n.APIPrefix, n.Sunset
 	}
 	return n, db.appendEvent(ctx, tx, audit.KindNotice, "", actor, event)
+}
+
+// postSenderContacts are the addresses of the senders of post that have not
+// left: service lead, deputy and shared address (Rule DPV-09), as contacts
+// of the sender's organisation.
+func postSenderContacts(ctx context.Context, tx *sql.Tx) ([]governance.Contact, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT body FROM post_senders WHERE left_at IS NULL ORDER BY orgnr`)
+	if err != nil {
+		return nil, fmt.Errorf("post sender contacts: %w", err)
+	}
+	defer rows.Close()
+	var out []governance.Contact
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var snd post.Sender
+		if err := json.Unmarshal([]byte(body), &snd); err != nil {
+			return nil, fmt.Errorf("post sender contacts: %w", err)
+		}
+		for _, c := range []*post.Contact{&snd.ServiceLead, snd.Deputy, snd.Shared} {
+			if c != nil && c.Email != "" {
+				out = append(out, governance.Contact{Consumer: string(snd.Orgnr), Epost: strings.ToLower(c.Email)})
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 // Notices lists up to limit published notices, newest first.

@@ -145,6 +145,70 @@ func (db *DB) PostInbox(ctx context.Context, org ident.Orgnr) ([]InboxEntry, err
 	return out, rows.Err()
 }
 
+// InboxPage asks for one page of an organisation's inbox or archive,
+// newest first (review finding 12: each has its own pages, no shared cap).
+type InboxPage struct {
+	Read   bool         // the archive (read or confirmed), else the inbox (unread)
+	Before *InboxCursor // the page after this entry; nil for the first
+	Limit  int          // at most post.ListLimit
+}
+
+// InboxCursor is where a page ends: an entry's publish time and id.
+type InboxCursor struct {
+	Publish int64 // microseconds
+	ID      string
+}
+
+// PostInboxPage is one page of what org received and may see now, in the
+// read state asked for, and the cursor of the next page (nil if none). Who
+// of org's people may read which is the caller's to decide (post.MayRead).
+func (db *DB) PostInboxPage(ctx context.Context, org ident.Orgnr, q InboxPage) ([]InboxEntry, *InboxCursor, error) {
+	if q.Limit <= 0 || q.Limit > post.ListLimit {
+		q.Limit = post.ListLimit
+	}
+	before := InboxCursor{Publish: micros(db.now()) + 1}
+	if q.Before != nil {
+		before = *q.Before
+	}
+	read := `EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3))`
+	if !q.Read {
+		read = "NOT " + read
+	}
+	rows, err := db.read.query(ctx, `SELECT `+correspondenceColumns+`,
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status IN ($2, $3)),
+		EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = $3)
+		FROM post_correspondences c WHERE c.recipient = $1 AND c.publish_at <= $4 AND `+read+`
+		AND (c.publish_at < $5 OR (c.publish_at = $5 AND c.id < $6))
+		ORDER BY c.publish_at DESC, c.id DESC LIMIT `+fmt.Sprint(q.Limit+1),
+		string(org), int64(post.StatusRead), int64(post.StatusConfirmed), micros(db.now()), before.Publish, before.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("post inbox: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []InboxEntry
+		last InboxCursor
+		n    int
+		next *InboxCursor
+	)
+	for rows.Next() {
+		var e InboxEntry
+		c, err := scanCorrespondence(scanWith(rows, &e.Read, &e.Confirmed))
+		if err != nil {
+			return nil, nil, err
+		}
+		if n++; n > q.Limit {
+			next = &last
+			break
+		}
+		last = InboxCursor{Publish: micros(c.Publish), ID: c.ID}
+		if e.Correspondence = c; c.Status.VisibleToRecipient() {
+			out = append(out, e)
+		}
+	}
+	return out, next, rows.Err()
+}
+
 // CorrespondenceHeads are the correspondences of ids that exist, without
 // history, attachments or notifications, in one query: enough to decide who
 // may see them.
@@ -180,3 +244,47 @@ type extraScan struct {
 }
 
 func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extra...)...) }
+
+// endPostDelegationsOf ends, in tx, the delegations over post that name the
+// portal user userID: all of them when the account is closed, else those
+// over the post of an organisation the user is no longer a member of —
+// a delegation does not outlive the membership it was given in (Rule
+// DPV-03). Each ending is logged as a revocation.
+func (db *DB) endPostDelegationsOf(ctx context.Context, tx *sql.Tx, userID string, closed bool, actor string) error {
+	party, err := json.Marshal(post.PortalPerson(userID))
+	if err != nil {
+		return err
+	}
+	q, args := `SELECT id, org FROM post_reading_delegations d WHERE party = $1 AND revoked_at IS NULL`, []any{string(party)}
+	if !closed {
+		q += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 AND m.org = d.org)`
+		args = append(args, userID)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("end post delegations: %w", err)
+	}
+	var ended [][2]string
+	for rows.Next() {
+		var id, org string
+		if err := rows.Scan(&id, &org); err != nil {
+			rows.Close()
+			return err
+		}
+		ended = append(ended, [2]string{id, org})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range ended {
+		if _, err := tx.ExecContext(ctx, `UPDATE post_reading_delegations SET revoked_at = $1 WHERE id = $2`, micros(db.now()), e[0]); err != nil {
+			return fmt.Errorf("end post delegations: %w", err)
+		}
+		ev := map[string]any{"step": "reading.revoked", "org": e[1], "delegation": e[0], "reason": "membership ended"}
+		if err := db.appendEvent(ctx, tx, audit.KindPost, e[1], actor, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}

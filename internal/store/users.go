@@ -237,6 +237,9 @@ func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role gov
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("membership: %w", ErrNotFound)
 		}
+		if err := db.endPostDelegationsOf(ctx, tx, userID, false, actor); err != nil { // Rule DPV-03
+			return err
+		}
 		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
 	})
 }
@@ -260,6 +263,9 @@ func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`, micros(db.now()), userID); err != nil {
 			return fmt.Errorf("disable user: %w", err)
+		}
+		if err := db.endPostDelegationsOf(ctx, tx, userID, true, actor); err != nil { // Rule DPV-03
+			return err
 		}
 		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "disabled"})
 	})

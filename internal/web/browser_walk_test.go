@@ -182,8 +182,9 @@ func TestBrowserWalk(t *testing.T) {
 	api(http.StatusForbidden, http.StatusForbidden)
 	as(admin)
 	b.press("Brev")
-	// The written notice went to the contact persons named in the application (Rules AA-06, AA-25).
-	b.sees("Oppslag uten sak i strid med bruksvilkårene punkt 3.", "anne@testkommune.example", "tore@testkommune.example")
+	// The written notice went to the contact persons named in the application (Rules AA-06, AA-25);
+	// its text is read in the inbox with Post/Arkiv, not on this page (Rule DPV-03).
+	b.sees("Varsel: tilgangen til Aa-registeret er suspendert", "anne@testkommune.example", "tore@testkommune.example")
 	b.screenshot("brev")
 	as(saksbehandler)
 	b.press("Konsumenter")

@@ -504,8 +504,9 @@ func TestSuspendAndResume(t *testing.T) {
 	if !to["anne@"+org+".test"] || !to["tor@"+org+".test"] {
 		t.Fatalf("letters to %v", to)
 	}
-	// The consumer reads it in the portal.
-	if p := h.signIn(h.account(governance.Administrator, org, "")).get("/portal/brev"); p.status != http.StatusOK || !p.has("er suspendert") || !p.has(breach) {
+	// The consumer's administrator sees that it came, but reads it only in
+	// the inbox with Post/Arkiv (Rule DPV-03, review finding 4).
+	if p := h.signIn(h.account(governance.Administrator, org, "")).get("/portal/brev"); p.status != http.StatusOK || !p.has("er suspendert") || p.has(breach) {
 		t.Fatalf("letters page: %d", p.status)
 	}
 

@@ -147,8 +147,8 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 	// Bad input: shown by field, the input kept, nothing stored.
 	for _, form := range []url.Values{
 		{"type": {"person"}, "bruker": {h.userID(h.leader) + "x"}, "rett": {"post_arkiv"}},
-		{"type": {"virksomhet"}, "orgnr": {"123"}, "rett": {"post_arkiv"}},
-		{"type": {"virksomhet"}, "orgnr": {h.recipient}, "rett": {"post_arkiv"}},
+		{"type": {"virksomhet"}, "orgnr": {other}, "rett": {"post_arkiv"}},           // not offered until it works (review finding 5)
+		{"type": {"person"}, "bruker": {h.userID(h.leader)}, "rett": {"post_arkiv"}}, // to oneself
 		{"type": {"virksomhetsbruker"}, "brukernavn": {""}, "rett": {"post_arkiv"}},
 		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"alt"}},
 		{"type": {"robot"}, "rett": {"post_arkiv"}},
@@ -157,18 +157,28 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 		if p.status != http.StatusUnprocessableEntity || !p.has("ds-error-summary") {
 			t.Fatalf("%v: %d", form, p.status)
 		}
-		if v := form.Get("orgnr"); v != "" && !p.has(`value="`+v+`"`) {
+		if v := form.Get("brukernavn"); v != "" && !p.has(`value="`+v+`"`) {
 			t.Fatalf("%v: the input is not kept", form)
 		}
 	}
-	// The access-management role (the portal's administrator) delegates, but
-	// not confidential post, which it does not hold itself.
-	admin := h.signIn(h.account(governance.Administrator, h.recipient, ""))
-	if p := admin.post("/portal/post/tilgang", url.Values{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"taushetsbelagt"}}); p.status != http.StatusUnprocessableEntity {
-		t.Fatalf("the administrator delegates confidential post: %d", p.status)
+	// Rule DPV-03 (Altinn 2): the access-management role (the portal's
+	// administrator) gives only what it holds itself — here nothing: not
+	// confidential post, not Post/Arkiv, not Tilgangsstyring, not to itself,
+	// so that it cannot give itself reading through another user.
+	adminEmail := h.account(governance.Administrator, h.recipient, "")
+	admin := h.signIn(adminEmail)
+	for _, form := range []url.Values{
+		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"taushetsbelagt"}},
+		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"tilgangsstyring"}},
+		{"type": {"person"}, "bruker": {h.userID(adminEmail)}, "rett": {"post_arkiv"}},
+		{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}},
+	} {
+		if p := admin.post("/portal/post/tilgang", form); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("the administrator delegates %v: %d", form, p.status)
+		}
 	}
-	if p := admin.post("/portal/post/tilgang", url.Values{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}}); p.status != 200 {
-		t.Fatalf("the administrator delegates to an enterprise user: %d %s", p.status, p.body)
+	if p := leader.post("/portal/post/tilgang", url.Values{"type": {"virksomhetsbruker"}, "brukernavn": {h.recipClient}, "rett": {"post_arkiv"}}); p.status != 200 {
+		t.Fatalf("the leader delegates to an enterprise user: %d %s", p.status, p.body)
 	}
 	if dels, _ := h.db.PostDelegations(ctx, ident.Orgnr(h.recipient)); len(dels) != 2 {
 		t.Fatalf("after the refusals: %d delegations", len(dels))
@@ -196,7 +206,8 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 		"serviceleder_navn": {"Siri"}, "serviceleder_epost": {"siri@example.no"}, "serviceleder_telefon": {"+4790000002"},
 		"kategorier": {"administrasjon", "natur-miljo"}}
 	// Rule DPV-09: no deputy and no shared address.
-	if p := staff.post("/portal/forvalter/post", form); p.status != http.StatusUnprocessableEntity || !p.has("fast stedfortreder") || !p.has(`value="Fylkeskommunen"`) {
+	if p := staff.post("/portal/forvalter/post", form); p.status != http.StatusUnprocessableEntity || !p.has("fast stedfortreder") || !p.has(`value="Fylkeskommunen"`) ||
+		!p.has(`id="f-stedfortreder_epost" name="stedfortreder_epost" type="text" value="" aria-invalid="true"`) { // review finding 15
 		t.Fatalf("without a deputy: %d %s", p.status, p.body)
 	}
 	if _, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err == nil {
@@ -210,6 +221,24 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 	if s, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err != nil || len(s.Categories) != 2 || s.Shared == nil {
 		t.Fatalf("stored: %+v %v", s, err)
 	}
+	// Rule DPV-10 (review finding 6): a full agreement, once recorded, stays
+	// when the sender is changed; the form is filled with the current values;
+	// a category left out is named when it goes.
+	form.Set("avtale", "1")
+	form.Set("avtale_referanse", "AVT-2026-1")
+	staff.post("/portal/forvalter/post", form)
+	if p := staff.get("/portal/forvalter/post?endre=" + newOrg); !p.has(`value="siri@example.no"`) || !p.has(`value="AVT-2026-1"`) || !p.has(`value="natur-miljo" checked`) {
+		t.Fatalf("the form to change it: %s", p.body)
+	}
+	form.Del("avtale")
+	form.Del("avtale_referanse")
+	form["kategorier"] = []string{"administrasjon"}
+	if p := staff.post("/portal/forvalter/post", form); p.status != 200 || !p.has("kan ikke lenger sende i: ") {
+		t.Fatalf("change: %d %s", p.status, p.body)
+	}
+	if s, err := h.db.PostSender(ctx, ident.Orgnr(newOrg)); err != nil || s.Agreement == nil || s.Agreement.Reference != "AVT-2026-1" || len(s.Categories) != 1 {
+		t.Fatalf("after the change: %+v %v", s, err)
+	}
 	// Only the register's staff.
 	if p := h.signIn(h.leader).get("/portal/forvalter/post"); p.status != http.StatusForbidden {
 		t.Fatalf("an organisation's leader at the senders page: %d", p.status)
@@ -220,7 +249,7 @@ func TestPortalPostSenders_DPV01_DPV09_DPV10_DPV11(t *testing.T) {
 		t.Fatal("deleted without the box ticked")
 	}
 	before, _ := h.db.LogSize(ctx)
-	if p := staff.post("/portal/forvalter/post/"+h.sender+"/utmeld", url.Values{"bekreft": {"1"}}); !p.has("1 meldinger er slettet") {
+	if p := staff.post("/portal/forvalter/post/"+h.sender+"/utmeld", url.Values{"bekreft": {"1"}}); !p.has("1 melding er slettet") { // review finding 15
 		t.Fatalf("leave: %s", p.body)
 	}
 	if h.correspondences() != 0 {
@@ -247,8 +276,13 @@ func TestPortalPostNotices_DPV08(t *testing.T) {
 	day := func(d time.Duration) string { return time.Now().Add(d).In(oslo).Format("2006-01-02") }
 	iface := url.Values{"type": {"post_grensesnitt"}, "tittel": {"Nytt felt i API-et"}, "tekst": {"Avsendere må oppgi kategori."},
 		"sunset": {day(90 * 24 * time.Hour)}}
-	if p := forvalter.post("/portal/forvalter/meldinger", iface); p.status != http.StatusBadRequest || !p.has("minst 6 måneder") {
+	// Review finding 15: the refusal gives the earliest allowed date, as the maintenance refusal does.
+	if p := forvalter.post("/portal/forvalter/meldinger", iface); p.status != http.StatusBadRequest || !p.has("minst 6 måneder") || !p.has("tidligst ") {
 		t.Fatalf("three months ahead: %d", p.status)
+	}
+	bad := url.Values{"type": {"post_grensesnitt"}, "tittel": {"Nytt felt"}, "tekst": {"Tekst."}, "sunset": {"neste vår"}}
+	if p := forvalter.post("/portal/forvalter/meldinger", bad); p.status != http.StatusBadRequest || !p.has("Skriv datoen som 2027-03-24 eller 24.03.2027.") {
+		t.Fatalf("not a date: %d", p.status)
 	}
 	if ns, _ := h.db.Notices(context.Background(), 10); len(ns) != 0 {
 		t.Fatalf("stored: %+v", ns)
@@ -290,8 +324,14 @@ func TestPortalPostRegisterLetters(t *testing.T) {
 	if m := leader.get("/portal/post/melding/" + in[0].ID); m.status != 200 || !m.has("Oppslag uten saksgrunnlag") {
 		t.Fatalf("the letter: %d %s", m.status, m.body)
 	}
-	if b := leader.get("/portal/brev"); !b.has(`href="/portal/post"`) {
+	if b := leader.get("/portal/brev"); !b.has(`href="/portal/post"`) || !b.has("er suspendert") {
 		t.Fatal("the letters page does not link to the inbox")
+	}
+	// Rule DPV-03 (review finding 4): the letters page shows no letter's
+	// text, so that an administrator without Post/Arkiv reads none there.
+	admin := h.signIn(h.account(governance.Administrator, org, ""))
+	if b := admin.get("/portal/brev"); b.status != 200 || !b.has("er suspendert") || b.has("Oppslag uten saksgrunnlag") {
+		t.Fatalf("the administrator's letters page: %d %s", b.status, b.body)
 	}
 	other, _ := h.consumer("Annen AS")
 	if p := h.signIn(h.account(governance.Rolleinnehaver, other, "")).get("/portal/post/melding/" + in[0].ID); p.status != 404 {

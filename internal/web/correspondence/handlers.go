@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"deling/internal/ident"
 	"deling/internal/post"
 	"deling/internal/store"
 )
@@ -172,7 +173,7 @@ func (s *Server) load(w http.ResponseWriter, r *http.Request) (caller, store.Cor
 type overviewExt struct {
 	CorrespondenceID     string                   `json:"correspondenceId"`
 	Recipient            string                   `json:"recipient"`
-	Sender               string                   `json:"sender"`
+	Sender               string                   `json:"sender,omitempty"`
 	SendersReference     string                   `json:"sendersReference"`
 	MessageSender        string                   `json:"messageSender,omitempty"`
 	ResourceID           string                   `json:"resourceId"`
@@ -227,11 +228,16 @@ func attachmentOf(a store.PostAttachment) attachmentExt {
 // the content once published (research §1.4).
 func view(c store.Correspondence, by post.Actor, withHistory bool) overviewExt {
 	hist := post.HistoryFor(by, c.History)
-	o := overviewExt{CorrespondenceID: c.ID, Recipient: post.RecipientURN(c.Recipient), Sender: post.RecipientURN(c.Sender),
+	o := overviewExt{CorrespondenceID: c.ID, Recipient: post.RecipientURN(c.Recipient),
 		SendersReference: c.SendersReference, MessageSender: c.MessageSender, ResourceID: c.ResourceID,
 		Created: c.Created, RequestedPublishTime: c.Publish, DueDateTime: c.Due, IsConfirmationNeeded: c.ConfirmationNeeded,
 		IsConfidential: c.Confidential, Status: c.Status, StatusText: c.Status.Label(),
 		ExternalReferences: c.Body.ExternalReferences, Attachments: []attachmentExt{}, Notifications: c.NotificationsHistory}
+	// Review finding 8: the register's own letters have no organisation
+	// number as sender in deling, so they carry none rather than a made-up one.
+	if _, err := ident.ParseOrgnr(string(c.Sender)); err == nil {
+		o.Sender = post.RecipientURN(c.Sender)
+	}
 	if by == post.BySender {
 		o.PropertyList = c.Body.PropertyList
 	}

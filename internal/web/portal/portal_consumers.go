@@ -858,7 +858,13 @@ func (s *Server) letterList(w http.ResponseWriter, r *http.Request, v *site.Visi
 	if err != nil {
 		return err
 	}
-	s.Render(w, r, "brev.html", lettersPage{Frame: s.Frame(r, v, "Brev"), Letters: s.lifeLetters(ms)})
+	letters := s.lifeLetters(ms)
+	for i := range letters {
+		// Rule DPV-03 (review finding 4): the letters are read in the inbox,
+		// with Post/Arkiv; here only subject, date and addresses.
+		letters[i].Paragraphs = nil
+	}
+	s.Render(w, r, "brev.html", lettersPage{Frame: s.Frame(r, v, "Brev"), Letters: letters})
 	return nil
 }
 

@@ -13,9 +13,11 @@ import (
 )
 
 // Rule DPV-03: Post/Arkiv can be delegated to persons (the organisation's
-// users in the portal), other organisations and enterprise users (API
-// clients, by their client id), only by key role holders or holders of
-// the access-management role; confidential post only by one who holds it.
+// users in the portal) and enterprise users (API clients, by their client
+// id), only by key role holders or holders of the access-management role
+// (who give only what they hold), never to oneself (dpv.MayDelegate).
+// Delegation to another organisation is not offered: nothing in the portal
+// or the API lets that organisation's people read by it yet.
 
 type accessPage struct {
 	site.Frame
@@ -38,7 +40,7 @@ type option struct {
 	Selected     bool
 }
 
-var accessFields = []string{"type", "bruker", "orgnr", "brukernavn", "rett"}
+var accessFields = []string{"type", "bruker", "brukernavn", "rett"}
 
 // mayManage is the visitor as a reader, when they may delegate; else ErrForbidden.
 func (s *Feature) mayManage(r *http.Request, v *site.Visitor) (dpv.Viewer, error) {
@@ -80,7 +82,7 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	for _, k := range []struct {
 		k dpv.PartyKind
 		l string
-	}{{dpv.PartyPerson, "En bruker i virksomheten"}, {dpv.PartyOrganisation, "En annen virksomhet"}, {dpv.PartyEnterpriseUser, "En virksomhetsbruker (API-klient)"}} {
+	}{{dpv.PartyPerson, "En bruker i virksomheten"}, {dpv.PartyEnterpriseUser, "En virksomhetsbruker (API-klient)"}} {
 		p.Kinds = append(p.Kinds, option{Value: string(k.k), Label: k.l, Selected: vals["type"] == string(k.k)})
 	}
 	dels, err := s.DB.PostDelegations(ctx, ident.Orgnr(v.Org))
@@ -154,15 +156,13 @@ func (s *Feature) grant(w http.ResponseWriter, r *http.Request, v *site.Visitor)
 		if !slices.ContainsFunc(members, func(m store.OrgMember) bool { return m.User.ID == to.User }) {
 			bad["bruker"] = "Velg en av virksomhetens brukere."
 		}
-	case dpv.PartyOrganisation:
-		to.Orgnr = ident.Orgnr(vals["orgnr"])
 	case dpv.PartyEnterpriseUser:
 		to.Orgnr, to.Username = org, vals["brukernavn"]
 	}
 	// Rule DPV-03: who may give what to whom.
 	for f, msg := range dpv.MayDelegate(vw, org, dpv.Right(vals["rett"]), to) {
 		if f == "mottaker" {
-			f = map[dpv.PartyKind]string{dpv.PartyPerson: "bruker", dpv.PartyOrganisation: "orgnr", dpv.PartyEnterpriseUser: "brukernavn"}[to.Kind]
+			f = map[dpv.PartyKind]string{dpv.PartyPerson: "bruker", dpv.PartyEnterpriseUser: "brukernavn"}[to.Kind]
 			if f == "" {
 				f = "type"
 			}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"deling/internal/ident"
 	dpv "deling/internal/post"
@@ -36,24 +37,47 @@ func readable(c store.Correspondence) dpv.Readable {
 
 // row is a correspondence as the inbox lists it.
 type row struct {
-	ID, Title, From, Published, Due, Status string
-	Confidential, Unread, ToConfirm         bool
+	ID, Title, Published, Due, Status string
+	From                              sender
+	Confidential, Unread, ToConfirm   bool
 }
 
-// from is how a correspondence shows its sender: the name it was sent
-// under (messageSender), else the sender's registered name (names caches them).
-func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) string {
-	if c.MessageSender != "" {
-		return c.MessageSender
+// sender is how a correspondence shows who sent it (review finding 2, Rule
+// DPV-04): always the registered name and organisation number of the actual
+// sender (the register's own letters: the register), the technical sender
+// when it sent on the actual sender's behalf, and the name the sender gave
+// (messageSender) only as a secondary line, so that no sender can pass for
+// another or for the register.
+type sender struct {
+	Name  string // registered name and organisation number
+	Via   string // the technical sender, when on behalf of
+	Given string // messageSender
+}
+
+// from is c's sender; names caches registered names.
+func (s *Feature) from(ctx context.Context, c store.Correspondence, names map[ident.Orgnr]string) sender {
+	f := sender{Name: s.senderName(ctx, c.Sender, names)}
+	if c.Technical != "" && c.Technical != c.Sender {
+		f.Via = s.senderName(ctx, c.Technical, names)
 	}
-	if n, ok := names[c.Sender]; ok {
+	if c.Sender != store.RegisterSender && c.MessageSender != "" {
+		f.Given = c.MessageSender
+	}
+	return f
+}
+
+// senderName is org's registered name with its organisation number.
+func (s *Feature) senderName(ctx context.Context, org ident.Orgnr, names map[ident.Orgnr]string) string {
+	if n, ok := names[org]; ok {
 		return n
 	}
-	n := string(c.Sender)
-	if snd, err := s.DB.PostSender(ctx, c.Sender); err == nil {
-		n = snd.Name
+	n := "Org.nr. " + string(org)
+	if org == store.RegisterSender {
+		n = store.RegisterSenderName // the register has no organisation number of its own in deling
+	} else if snd, err := s.DB.PostSender(ctx, org); err == nil && snd.Name != "" {
+		n = snd.Name + " (org.nr. " + string(org) + ")"
 	}
-	names[c.Sender] = n
+	names[org] = n
 	return n
 }
 
@@ -63,6 +87,20 @@ type inboxPage struct {
 	MayRead     bool // holds Post/Arkiv at all (confidential post includes it)
 	MayDelegate bool
 	Rows        []row
+	Next        string // the next page's cursor (?etter=), "" on the last page
+}
+
+// inboxPageSize is how many entries a page of the inbox or archive lists.
+const inboxPageSize = 50
+
+// parseCursor is the ?etter= cursor, "<microseconds>.<id>"; nil for the first page or one that does not parse.
+func parseCursor(v string) *store.InboxCursor {
+	at, id, ok := strings.Cut(v, ".")
+	n, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil || id == "" {
+		return nil
+	}
+	return &store.InboxCursor{Publish: n, ID: id}
 }
 
 func (s *Feature) inbox(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
@@ -88,9 +126,13 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, 
 	p := inboxPage{Frame: s.Frame(r, v, title), Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
 		MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
 	if p.MayRead {
-		entries, err := s.DB.PostInbox(r.Context(), org)
+		entries, next, err := s.DB.PostInboxPage(r.Context(), org,
+			store.InboxPage{Read: archive, Before: parseCursor(r.URL.Query().Get("etter")), Limit: inboxPageSize})
 		if err != nil {
 			return err
+		}
+		if next != nil {
+			p.Next = strconv.FormatInt(next.Publish, 10) + "." + next.ID
 		}
 		names := map[ident.Orgnr]string{}
 		for _, e := range entries {
@@ -137,7 +179,7 @@ func (s *Feature) load(r *http.Request, v *site.Visitor) (store.Correspondence, 
 type messagePage struct {
 	site.Frame
 	C            store.Correspondence
-	From         string
+	From         sender
 	Title        string
 	Summary      string
 	Body         template.HTML

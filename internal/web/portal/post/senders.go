@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"deling/internal/ident"
 	dpv "deling/internal/post"
@@ -32,13 +33,40 @@ type sendersPage struct {
 type senderRow struct {
 	Orgnr, Name, Lead, Deputy, Left string
 	Sent                            int
-	Agreement, Over                 bool
+	Agreement, At, Over             bool // Rule DPV-10: at the free volume, or over it
 }
 
 var senderFields = []string{"orgnr", "navn", "grunnlag", "serviceleder", "stedfortreder", "kategorier", "avtale_referanse"}
 
+// senders is the senders page; ?endre={orgnr} fills the form with that
+// sender's current values, so that a change keeps what it does not change.
 func (s *Feature) senders(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	return s.renderSenders(w, r, v, map[string]string{}, nil, nil)
+	vals, cats := map[string]string{}, []dpv.Category(nil)
+	if org := r.URL.Query().Get("endre"); org != "" {
+		snd, err := s.DB.PostSender(r.Context(), ident.Orgnr(org))
+		if err != nil {
+			return err
+		}
+		vals = senderValues(snd, s.Now())
+		cats = snd.Categories
+	}
+	return s.renderSenders(w, r, v, vals, nil, cats)
+}
+
+// senderValues are the form's values for snd as registered.
+func senderValues(snd *dpv.Sender, now time.Time) map[string]string {
+	vals := map[string]string{"orgnr": string(snd.Orgnr), "navn": snd.Name, "grunnlag": snd.Basis,
+		"serviceleder_navn": snd.ServiceLead.Name, "serviceleder_epost": snd.ServiceLead.Email, "serviceleder_telefon": snd.ServiceLead.Phone}
+	if d := snd.Deputy; d != nil {
+		vals["stedfortreder_navn"], vals["stedfortreder_epost"], vals["stedfortreder_telefon"] = d.Name, d.Email, d.Phone
+	}
+	if sh := snd.Shared; sh != nil {
+		vals["felles_epost"], vals["felles_telefon"] = sh.Email, sh.Phone
+	}
+	if snd.Agreement.InForce(now) {
+		vals["avtale"], vals["avtale_referanse"] = "1", snd.Agreement.Reference
+	}
+	return vals
 }
 
 func (s *Feature) renderSenders(w http.ResponseWriter, r *http.Request, v *site.Visitor, vals, bad map[string]string, cats []dpv.Category) error {
@@ -60,7 +88,7 @@ func (s *Feature) renderSenders(w http.ResponseWriter, r *http.Request, v *site.
 		}
 		row := senderRow{Orgnr: string(snd.Orgnr), Name: snd.Name, Sent: n, Agreement: snd.Agreement.InForce(now),
 			Lead: snd.ServiceLead.Name + ", " + snd.ServiceLead.Email}
-		row.Over = n >= quota.FreePerYear && !row.Agreement
+		row.At, row.Over = n == quota.FreePerYear && !row.Agreement, n > quota.FreePerYear && !row.Agreement
 		switch {
 		case snd.Deputy != nil && snd.Deputy.Email != "":
 			row.Deputy = snd.Deputy.Name + ", " + snd.Deputy.Email
@@ -120,10 +148,22 @@ func (s *Feature) registerSender(w http.ResponseWriter, r *http.Request, v *site
 	if len(bad) > 0 {
 		return s.renderSenders(w, r, v, vals, bad, cats)
 	}
+	msg := "Avsenderen " + snd.Name + " er registrert."
 	if prev, err := s.DB.PostSender(r.Context(), snd.Orgnr); err == nil {
 		snd.RegisteredAt = prev.RegisteredAt
-		if snd.Agreement != nil && prev.Agreement.InForce(now) {
+		// Rule DPV-10: a recorded full agreement stays when the sender is
+		// changed; the form only records a new one.
+		if snd.Agreement == nil || prev.Agreement.InForce(now) {
 			snd.Agreement = prev.Agreement
+		}
+		var dropped []string
+		for _, c := range prev.Categories {
+			if !slices.Contains(cats, c) {
+				dropped = append(dropped, c.Label())
+			}
+		}
+		if len(dropped) > 0 {
+			msg += " Avsenderen kan ikke lenger sende i: " + strings.Join(dropped, ", ") + "."
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -131,7 +171,7 @@ func (s *Feature) registerSender(w http.ResponseWriter, r *http.Request, v *site
 	if err := s.DB.RegisterPostSender(r.Context(), snd, v.Actor()); err != nil {
 		return err
 	}
-	s.Flash(r, "Avsenderen "+snd.Name+" er registrert.")
+	s.Flash(r, msg)
 	site.Redirect(w, r, "/portal/forvalter/post")
 	return nil
 }
@@ -148,7 +188,11 @@ func (s *Feature) senderLeaves(w http.ResponseWriter, r *http.Request, v *site.V
 	if err != nil {
 		return err
 	}
-	s.Flash(r, fmt.Sprintf("Avsenderen er meldt ut. %d meldinger er slettet.", n))
+	if n == 1 {
+		s.Flash(r, "Avsenderen er meldt ut. 1 melding er slettet.")
+	} else {
+		s.Flash(r, fmt.Sprintf("Avsenderen er meldt ut. %d meldinger er slettet.", n))
+	}
 	site.Redirect(w, r, "/portal/forvalter/post")
 	return nil
 }
@@ -156,4 +200,10 @@ func (s *Feature) senderLeaves(w http.ResponseWriter, r *http.Request, v *site.V
 // F is a text field of the form with the user's input and its error.
 func (p sendersPage) F(name, label string) site.Field {
 	return site.Field{Name: name, Label: label, Value: p.Values[name], Error: p.Errors[name]}
+}
+
+// G is a field of a group whose error (group's) is shown once for the
+// group: the field is marked invalid (aria-invalid) without repeating it.
+func (p sendersPage) G(name, label, group string) site.Field {
+	return site.Field{Name: name, Label: label, Value: p.Values[name], Error: p.Errors[group]}
 }

@@ -195,7 +195,7 @@ func (s *Feature) parseFormDate(value, field, what string, bad map[string]string
 			return &t
 		}
 	}
-	bad[field] = "Skriv " + what + " som en dato, for eksempel 2027-03-24."
+	bad[field] = "Skriv " + what + " som 2027-03-24 eller 24.03.2027."
 	return nil
 }
 
