@@ -83,14 +83,9 @@ func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, b
 		if len(due) == 0 {
 			continue
 		}
-		to, err := breachOwners(ctx, db, c.Owner)
+		to, err := breachRecipients(ctx, db, c.Owner, dpos)
 		if err != nil {
 			return sent, err
-		}
-		for _, u := range dpos {
-			if !slices.ContainsFunc(to, func(x governance.User) bool { return x.Email == u.Email }) {
-				to = append(to, u)
-			}
 		}
 		rem := due[0]
 		deadline := incident.NotifyDeadline(c.Awareness())
@@ -145,14 +140,9 @@ func remindFollowUps(ctx context.Context, db *store.DB, baseURL string, now time
 		if c.FollowUpReminderDue(c.RemindedTo, now).IsZero() {
 			continue
 		}
-		to, err := breachOwners(ctx, db, c.Owner)
+		to, err := breachRecipients(ctx, db, c.Owner, dpos)
 		if err != nil {
 			return sent, err
-		}
-		for _, u := range dpos {
-			if !slices.ContainsFunc(to, func(x governance.User) bool { return x.Email == u.Email }) {
-				to = append(to, u)
-			}
 		}
 		var lines []string
 		for _, d := range c.Due() {
@@ -182,6 +172,21 @@ func remindFollowUps(ctx context.Context, db *store.DB, baseURL string, now time
 		}
 	}
 	return sent, nil
+}
+
+// breachRecipients are who a case's reminder goes to: its owners
+// (breachOwners) and the register's DPOs, each address once.
+func breachRecipients(ctx context.Context, db *store.DB, owner string, dpos []governance.User) ([]governance.User, error) {
+	to, err := breachOwners(ctx, db, owner)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range dpos {
+		if !slices.ContainsFunc(to, func(x governance.User) bool { return x.Email == u.Email }) {
+			to = append(to, u)
+		}
+	}
+	return to, nil
 }
 
 // breachOwners are who a case's reminder goes to besides the DPO: its owner, or every case worker while nobody owns it.
