@@ -11,10 +11,24 @@ import (
 // apiCounts are the server's request counters for the API routes.
 type apiCounts struct{ api, logged int64 }
 
-// scrapeAPIRequests sums deling_http_requests_total over the /api/ routes:
-// all answers, and those after authentication and rate limiting, which each
-// have a lookup record (401, 429 and 503 do not).
-func scrapeAPIRequests(ctx context.Context, hc *http.Client, metricsURL string) (apiCounts, error) {
+// scrapeAPIRequests sums deling_http_requests_total over the /api/ routes
+// and over the nodes' metrics URLs: all answers, and those after
+// authentication and rate limiting, which each have a lookup record (401,
+// 429 and 503 do not).
+func scrapeAPIRequests(ctx context.Context, hc *http.Client, metricsURLs []string) (apiCounts, error) {
+	var sum apiCounts
+	for _, u := range metricsURLs {
+		c, err := scrapeOne(ctx, hc, u)
+		if err != nil {
+			return apiCounts{}, err
+		}
+		sum.api += c.api
+		sum.logged += c.logged
+	}
+	return sum, nil
+}
+
+func scrapeOne(ctx context.Context, hc *http.Client, metricsURL string) (apiCounts, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
 		return apiCounts{}, err
