@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // apiCounts are the server's request counters for the API routes.
@@ -27,6 +28,36 @@ func scrapeAPIRequests(ctx context.Context, hc *http.Client, metricsURLs []strin
 	}
 	return sum, nil
 }
+
+// settledAPIRequests scrapes until two scrapes settleEvery apart agree, at
+// most settleTries times: requests the load generator gave up on (timeouts)
+// may still be answered, and logged, by the server after the run, and counts
+// taken while they are would not compare (records = answers).
+func settledAPIRequests(ctx context.Context, hc *http.Client, metricsURLs []string) (apiCounts, error) {
+	prev, err := scrapeAPIRequests(ctx, hc, metricsURLs)
+	for range settleTries {
+		if err != nil {
+			return prev, err
+		}
+		select {
+		case <-ctx.Done():
+			return prev, ctx.Err()
+		case <-time.After(settleEvery):
+		}
+		cur, err := scrapeAPIRequests(ctx, hc, metricsURLs)
+		if err != nil || cur == prev {
+			return cur, err
+		}
+		prev = cur
+	}
+	return prev, nil
+}
+
+// How settledAPIRequests waits: at most 15 s.
+var (
+	settleEvery = time.Second
+	settleTries = 15
+)
 
 func scrapeOne(ctx context.Context, hc *http.Client, metricsURL string) (apiCounts, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)

@@ -118,7 +118,7 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		metrics = []string{b.MetricsURL}
 	}
 	if len(metrics) > 0 {
-		before, metricsErr = scrapeAPIRequests(ctx, b.HTTP, metrics)
+		before, metricsErr = settledAPIRequests(ctx, b.HTTP, metrics)
 	}
 	var logBefore int64
 	if logSize != nil {
@@ -142,8 +142,8 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		fmt.Fprintf(b.Progress, "bench: CPU profile of the main run (server and load generator in one process) in %s\n", b.CPUProfile)
 	}
 	if metricsErr == nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		after, err := scrapeAPIRequests(sctx, b.HTTP, metrics)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		after, err := settledAPIRequests(sctx, b.HTTP, metrics)
 		if err == nil {
 			rep.Server = &ServerInfo{APIRequests: after.api - before.api, LoggedEstimate: after.logged - before.logged}
 			if logSize != nil {
