@@ -56,7 +56,7 @@ func (t *PersonText) Validate() map[string]string {
 	}
 	bad := map[string]string{}
 	for f, p := range t.Fields() {
-		*p = strings.TrimSpace(*p)
+		*p = strings.TrimSpace(strings.ReplaceAll(*p, "\r\n", "\n")) // a form sends CRLF
 		switch {
 		case *p == "":
 			bad[f] = missing[f]

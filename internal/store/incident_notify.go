@@ -38,7 +38,7 @@ const (
 
 // Steps of the history for notifying.
 const (
-	StepPersonsDone  = "varsling_fullfort"      // a notification job notified its whole list (Rule AV-06)
+	StepPersonsDone  = "varsling_fullfort"     // a notification job notified its whole list (Rule AV-06)
 	StepPublicNotice = "offentlig_kunngjoring" // the case's public notice published (art. 34(3)(c), Rule AV-06)
 )
 
@@ -166,12 +166,13 @@ func (db *DB) notifyJobs(ctx context.Context, q string, args ...any) ([]Incident
 
 // IncidentNotifyJobs are case id's notification jobs, newest first.
 func (db *DB) IncidentNotifyJobs(ctx context.Context, id string) ([]IncidentNotifyJob, error) {
-	return db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id`, id)
+	return db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC`, id)
 }
 
 // RunIncidentNotices carries the running notification jobs on, oldest
 // first, batch persons a transaction, at most maxBatches transactions in
-// all (0: no limit), and returns how many persons it notified. It stops
+// all (0: no limit), and returns how many persons of the jobs' lists it
+// went through (each now has the notice). It stops
 // between batches when ctx ends. A run that fails is counted on its job
 // with the reason; a job whose list the log no longer gives fails for good
 // (NotifyFailed). Run by one node at a time (a Single job); were two to run
@@ -236,11 +237,10 @@ func (db *DB) runNotifyJob(ctx context.Context, j IncidentNotifyJob, batch, maxB
 			return sent, batches, nil // stopped between batches; the next run resumes
 		}
 		end := min(done+batch, j.Total)
-		n, err := db.notifyBatch(ctx, j, c.Status, l.Persons[done:end], done, end)
-		if err != nil {
+		if err := db.notifyBatch(ctx, j, c.Status, l.Persons[done:end], done, end); err != nil {
 			return sent, batches, err
 		}
-		sent += n
+		sent += end - done
 		done = end
 	}
 	return sent, batches, nil
@@ -249,19 +249,15 @@ func (db *DB) runNotifyJob(ctx context.Context, j IncidentNotifyJob, batch, maxB
 // notifyBatch records the notices to persons (the job's list from index
 // from up to to) and moves the job's progress from from to to, in one
 // transaction; the last batch finishes the job with its history entry and
-// its event in the log. It returns the notices recorded (persons already
-// notified on the case are skipped).
-func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incident.Status, persons []audit.AffectedPerson, from, to int) (int, error) {
+// its event in the log. A person already notified on the case is skipped
+// (incidentPersonNotice).
+func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incident.Status, persons []audit.AffectedPerson, from, to int) error {
 	now := db.now()
-	n := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		n = 0
 		for _, p := range persons {
-			added, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now)
-			if err != nil {
+			if _, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now); err != nil {
 				return err
 			}
-			n += added
 		}
 		state, finished := NotifyRunning, any(nil)
 		if to == j.Total {
@@ -285,9 +281,9 @@ func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incid
 		return db.appendEvent(ctx, tx, audit.KindIncident, "", "deling", incidentEvent(j.Incident, StepPersonsDone, status, []byte(j.ID+"\n"+note), 0))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("notify batch %d–%d of job %s: %w", from, to, j.ID, err)
+		return fmt.Errorf("notify batch %d–%d of job %s: %w", from, to, j.ID, err)
 	}
-	return n, nil
+	return nil
 }
 
 // notifyJobFailed counts a failed run on job id with its reason; a list the
@@ -345,7 +341,7 @@ func (db *DB) PublishIncidentPublicNotice(ctx context.Context, id string, n gove
 // page only, the public notice and the consumer letters.
 func (db *DB) incidentNotices(ctx context.Context, c *IncidentCase) error {
 	var s incident.NoticeState
-	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id LIMIT 1`, c.ID)
+	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC LIMIT 1`, c.ID)
 	if err != nil {
 		return err
 	}

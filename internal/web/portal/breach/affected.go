@@ -177,7 +177,6 @@ func affectedOf(r *http.Request, c store.IncidentCase) (incident.AffectedCount, 
 	return incident.AffectedCount{}, httperr.ErrNotFound
 }
 
-
 type channelRow struct {
 	Label            string
 	Persons, Records int

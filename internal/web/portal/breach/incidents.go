@@ -515,13 +515,13 @@ type incidentPage struct {
 	CanNotifyPersons, CanLetterConsumers bool
 	PersonsEmail, PersonsPortal          int
 	// notify.go
-	NotifyJobs      []notifyJobView
-	CanPublicNotice bool
-	CloseMissing    []string // what keeps the case from closing, in Norwegian
-	CanFollowUp                          bool
-	FollowUp                             []followUpView
-	Lessons, ReviewAt                    string
-	LessonAreas                          []labelled
+	NotifyJobs        []notifyJobView
+	CanPublicNotice   bool
+	CloseMissing      []string // what keeps the case from closing, in Norwegian
+	CanFollowUp       bool
+	FollowUp          []followUpView
+	Lessons, ReviewAt string
+	LessonAreas       []labelled
 }
 
 type measureView struct {
