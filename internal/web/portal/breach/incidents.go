@@ -560,6 +560,7 @@ var stepLabels = map[string]string{
 	string(incident.StepFileSupplement): "Tilleggsmelding sendt til Datatilsynet", string(incident.StepClose): "Lukket",
 	store.StepAffected: "Berørte beregnet fra oppslagsloggen",
 	store.StepMeasure:  "Tiltak registrert", store.StepRisk: "Risikovurdering registrert", store.StepReminder: "Påminnelse sendt",
+	store.StepPersons: "Varsling av de berørte startet", store.StepPersonsDone: "Alle berørte varslet", store.StepPublicNotice: "Offentlig kunngjøring publisert",
 }
 
 func fmtScore(f float64) string {
