@@ -190,8 +190,11 @@ func (db *DB) RunIncidentNotices(ctx context.Context, batch, maxBatches int) (in
 	for _, j := range jobs {
 		n, batches, err := db.runNotifyJob(ctx, j, batch, maxBatches)
 		sent += n
+		if err != nil && ctx.Err() != nil {
+			break // stopped (shutdown, or no longer leading): not the job's failure; the next run resumes
+		}
 		if err != nil {
-			if ferr := db.notifyJobFailed(context.WithoutCancel(ctx), j.ID, err); ferr != nil {
+			if ferr := db.notifyJobFailed(ctx, j.ID, err); ferr != nil {
 				err = errors.Join(err, ferr)
 			}
 			errs = append(errs, err)

@@ -514,14 +514,15 @@ type incidentPage struct {
 	StoppedClients                       []string
 	CanNotifyPersons, CanLetterConsumers bool
 	PersonsEmail, PersonsPortal          int
+	CanFollowUp                          bool
+	FollowUp                             []followUpView
+	Lessons, ReviewAt                    string
+	LessonAreas                          []labelled
+
 	// notify.go
-	NotifyJobs        []notifyJobView
-	CanPublicNotice   bool
-	CloseMissing      []string // what keeps the case from closing, in Norwegian
-	CanFollowUp       bool
-	FollowUp          []followUpView
-	Lessons, ReviewAt string
-	LessonAreas       []labelled
+	NotifyJobs      []notifyJobView
+	CanPublicNotice bool
+	CloseMissing    []string // what keeps the case from closing, in Norwegian
 }
 
 type measureView struct {
