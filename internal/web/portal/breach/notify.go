@@ -52,7 +52,7 @@ type notifyPreviewPage struct {
 	Hash         string
 	Computation  string
 	Persons      int
-	Scope        string
+	ComputedAt   string
 	incidentForm // the texts and their errors
 	ErrorList    []site.FieldError
 }
@@ -110,7 +110,7 @@ func (s *Feature) renderPreview(w http.ResponseWriter, r *http.Request, v *site.
 	n := t.Letter(registerName)
 	p := notifyPreviewPage{Frame: s.Frame(r, v, "Forhåndsvisning av varsel"), C: c,
 		Notice: personNoticeView{At: s.OsloTime(s.Now()), Subject: n.Subject, Body: n.Body}, Hash: noticeHash(n),
-		Computation: a.ID, Persons: a.Persons, Scope: s.OsloTime(a.At), incidentForm: incidentForm{Values: values, Errors: map[string]string{}}}
+		Computation: a.ID, Persons: a.Persons, ComputedAt: s.OsloTime(a.At), incidentForm: incidentForm{Values: values, Errors: map[string]string{}}}
 	if msg != "" {
 		p.Errors[fieldNoticeHash] = msg
 		p.ErrorList = site.ErrorList(p.Errors, fieldNoticeHash)
