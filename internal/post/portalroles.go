@@ -29,14 +29,15 @@ import (
 // without recorded role codes stands for.
 const KeyRoleOfRoleHolder RoleCode = "DAGL"
 
-// RoleCodes are the Enhetsregisteret role codes deling records, with their
-// names in Enhetsregisteret: the key roles of KeyRoles and the other roles
-// a register extract names (which carry no post).
+// roleNames are the Enhetsregisteret role codes deling records, with their
+// names: the key roles of KeyRoles and common other roles (which carry no
+// post). The names of KEMN, KOMK and PRIV follow Altinn's list of roles that
+// get Post/Arkiv (research §4.3), not brreg's code list, which was not at hand.
 var roleNames = map[RoleCode]string{
 	"BEST": "Bestyrende reder", "BOBE": "Bostyrer", "DAGL": "Daglig leder",
 	"DTPR": "Deltaker med proratarisk ansvar (delt ansvar)", "DTSO": "Deltaker med solidarisk ansvar (fullt ansvar)",
-	"INNH": "Innehaver", "KEMN": "Kontaktperson i kommune", "KOMK": "Kontaktperson",
-	"KOMP": "Komplementar", "LEDE": "Styrets leder", "PRIV": "Privatperson (kontaktperson ADOS)",
+	"INNH": "Innehaver", "KEMN": "Kontaktperson i kommune", "KOMK": "Kontaktperson i kommune",
+	"KOMP": "Komplementar", "LEDE": "Styrets leder", "PRIV": "Kontaktperson ADOS",
 	"REPR": "Norsk representant for utenlandsk enhet", "SAM": "Sameier",
 	"MEDL": "Styremedlem", "NEST": "Nestleder", "VARA": "Varamedlem", "REGN": "Regnskapsfører",
 	"REVI": "Revisor", "KONT": "Kontaktperson", "OBS": "Observatør", "FFØR": "Forretningsfører",
