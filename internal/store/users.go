@@ -197,37 +197,61 @@ func (db *DB) AddMembership(ctx context.Context, userID, org string, role govern
 // userManagerRoles are the roles that manage an organisation's users: one of them must be left (Rule AA-27).
 var userManagerRoles = []governance.Role{governance.Administrator, governance.Rolleinnehaver}
 
+// managerRoles are the roles that manage org's accounts: the forvalter's at
+// the register authority (issue 16, item 5), else userManagerRoles.
+func managerRoles(org string) []governance.Role {
+	if org == governance.AuthorityOrg {
+		return []governance.Role{governance.Forvalter}
+	}
+	return userManagerRoles
+}
+
+// ErrLastManager is the refusal to take away the last active holder of the
+// roles that manage an organisation's accounts (wrapped in ErrConflict).
+var ErrLastManager = fmt.Errorf("the last who manages the accounts: %w", ErrConflict)
+
+// keepOneManager refuses, with ErrLastManager, a change that would leave org
+// without an active account holding one of managerRoles(org): taking role
+// away from userID, or (role "") closing userID's account. It locks those
+// memberships first, so two concurrent changes cannot both pass it.
+func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string, role governance.Role) error {
+	roles := managerRoles(org)
+	q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
+	rows, err := tx.QueryContext(ctx, q, org, string(roles[0]), string(roles[len(roles)-1]))
+	if err != nil {
+		return fmt.Errorf("managers of %s: %w", org, err)
+	}
+	defer rows.Close()
+	left := 0
+	for rows.Next() {
+		var u, r string
+		if err := rows.Scan(&u, &r); err != nil {
+			return err
+		}
+		if u != userID || (role != "" && r != string(role)) {
+			left++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if left == 0 {
+		return fmt.Errorf("%s: %w", org, ErrLastManager)
+	}
+	return nil
+}
+
 // RemoveMembership takes a role away; a user holding no role any more for
-// the organisation loses it at once. ErrConflict when it is the
-// organisation's last administrator or role holder (of active accounts):
-// someone must be left who can manage its users (Rule AA-27). The check
-// locks those memberships first, so two concurrent removals cannot both pass it.
+// the organisation loses it at once. ErrConflict (ErrLastManager) when it is
+// the organisation's last administrator or role holder (of active accounts):
+// someone must be left who can manage its users (Rule AA-27); at the register
+// authority, its last forvalter (issue 16, item 5: never zero forvalters).
 func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if slices.Contains(userManagerRoles, role) {
-			q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-				WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
-			rows, err := tx.QueryContext(ctx, q, org, string(userManagerRoles[0]), string(userManagerRoles[1]))
-			if err != nil {
-				return fmt.Errorf("userManagerRoles of %s: %w", org, err)
-			}
-			left := 0
-			for rows.Next() {
-				var u, r string
-				if err := rows.Scan(&u, &r); err != nil {
-					rows.Close()
-					return err
-				}
-				if u != userID || r != string(role) {
-					left++
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+		if slices.Contains(managerRoles(org), role) {
+			if err := db.keepOneManager(ctx, tx, org, userID, role); err != nil {
 				return err
-			}
-			if left == 0 {
-				return fmt.Errorf("the last who manages the users of %s: %w", org, ErrConflict)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
@@ -258,9 +282,21 @@ func (db *DB) ConfirmMemberships(ctx context.Context, userID, org, actor string)
 	})
 }
 
-// DisableUser closes an account: it signs in no more, and its sessions end on their next request.
+// DisableUser closes an account: it signs in no more, and its sessions end on
+// their next request. ErrConflict (ErrLastManager) when it is the register's
+// last active forvalter (issue 16, item 5: never zero forvalters).
 func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`,
+			userID, governance.AuthorityOrg, string(governance.Forvalter)).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := db.keepOneManager(ctx, tx, governance.AuthorityOrg, userID, ""); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`, micros(db.now()), userID); err != nil {
 			return fmt.Errorf("disable user: %w", err)
 		}

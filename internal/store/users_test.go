@@ -159,3 +159,63 @@ func TestCreateUserLosesRace(t *testing.T) {
 		}
 	})
 }
+
+// Issue 16, item 5: the register never has zero forvalters — neither by a
+// role taken away (also two at once) nor by an account closed — and other
+// staff roles and accounts go freely.
+func TestKeepOneForvalter(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := governance.AuthorityOrg
+		mk := func(email string, roles ...governance.Role) governance.User {
+			var ms []governance.Membership
+			for _, r := range roles {
+				ms = append(ms, governance.Membership{Org: org, Role: r})
+			}
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", ms, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		a := mk("a@register.test", governance.Forvalter, governance.Saksbehandler)
+		b := mk("b@register.test", governance.Forvalter)
+		cw := mk("cw@register.test", governance.Saksbehandler)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, u := range []governance.User{a, b} {
+			wg.Go(func() { errs[i] = db.RemoveMembership(ctx, u.ID, org, governance.Forvalter, "user:x") })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrLastManager) || errors.Is(errs[1], ErrLastManager)) {
+			t.Fatalf("two concurrent removals of forvalter: %v, %v", errs[0], errs[1])
+		}
+		left := b
+		if errs[1] == nil {
+			left = a
+		}
+		if err := db.RemoveMembership(ctx, left.ID, org, governance.Forvalter, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter's role removed: %v", err)
+		}
+		if err := db.DisableUser(ctx, left.ID, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter's account closed: %v", err)
+		}
+		if u, err := db.User(ctx, left.ID); err != nil || u.Disabled {
+			t.Fatalf("refused closing changed the account: %+v, %v", u, err)
+		}
+		if ms, _ := db.Memberships(ctx, left.ID); !governance.Has(ms, org, governance.Forvalter) {
+			t.Fatal("refused removal took the role")
+		}
+		// A case worker's account closes freely; with a second forvalter the first may go.
+		if err := db.DisableUser(ctx, cw.ID, "user:x"); err != nil {
+			t.Fatal(err)
+		}
+		c := mk("c@register.test", governance.Forvalter)
+		if err := db.DisableUser(ctx, left.ID, "user:x"); err != nil {
+			t.Fatalf("with another forvalter: %v", err)
+		}
+		if err := db.RemoveMembership(ctx, c.ID, org, governance.Forvalter, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter, the other closed: %v", err)
+		}
+	})
+}
