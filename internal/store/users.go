@@ -248,23 +248,72 @@ func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string
 // someone must be left who can manage its users (Rule AA-27); at the register
 // authority, its last forvalter (issue 16, item 5: never zero forvalters).
 func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return db.removeMembership(ctx, tx, userID, org, role, actor) })
+}
+
+func (db *DB) removeMembership(ctx context.Context, tx *sql.Tx, userID, org string, role governance.Role, actor string) error {
+	if slices.Contains(managerRoles(org), role) {
+		if err := db.keepOneManager(ctx, tx, org, userID, role); err != nil {
+			return err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
+	if err != nil {
+		return fmt.Errorf("remove membership: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("membership: %w", ErrNotFound)
+	}
+	if err := db.endPostDelegationsOf(ctx, tx, userID, false, actor); err != nil { // Rule DPV-03
+		return err
+	}
+	return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
+}
+
+// SetStaffRoles makes the register staff's roles of an active account holding
+// one exactly roles (at least one, each governance.Role.ForAuthority), in one
+// transaction: each role given or taken away is an event in the log.
+// ErrNotFound when userID is no active staff account; ErrLastManager, with
+// nothing changed, when it would leave no forvalter (issue 16, item 5).
+func (db *DB) SetStaffRoles(ctx context.Context, userID string, roles []governance.Role, actor string) error {
+	if len(roles) == 0 || slices.ContainsFunc(roles, func(r governance.Role) bool { return !r.ForAuthority() }) {
+		return fmt.Errorf("staff roles %v: one or more of the register staff's roles, none else", roles)
+	}
+	org := governance.AuthorityOrg
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if slices.Contains(managerRoles(org), role) {
-			if err := db.keepOneManager(ctx, tx, org, userID, role); err != nil {
+		var disabled sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT disabled_at FROM users WHERE id = $1`, userID).Scan(&disabled); errors.Is(err, sql.ErrNoRows) || disabled.Valid {
+			return fmt.Errorf("staff account: %w", ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		held, err := scanMemberships(tx.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships WHERE user_id = $1 AND org = $2`, userID, org))
+		if err != nil {
+			return err
+		}
+		if len(held) == 0 {
+			return fmt.Errorf("staff account: %w", ErrNotFound)
+		}
+		now := micros(db.now())
+		for _, r := range roles {
+			if governance.Has(held, org, r) {
+				continue
+			}
+			if err := addMembership(ctx, tx, userID, org, r, now); err != nil {
+				return err
+			}
+			if err := db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(r), "change": "added"}); err != nil {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
-		if err != nil {
-			return fmt.Errorf("remove membership: %w", err)
+		for _, m := range held {
+			if !slices.Contains(roles, m.Role) {
+				if err := db.removeMembership(ctx, tx, userID, org, m.Role, actor); err != nil {
+					return err
+				}
+			}
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("membership: %w", ErrNotFound)
-		}
-		if err := db.endPostDelegationsOf(ctx, tx, userID, false, actor); err != nil { // Rule DPV-03
-			return err
-		}
-		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
+		return nil
 	})
 }
 
