@@ -61,7 +61,7 @@ Commands:
   bench             load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
   version           print the version
 
-Global flags (also accepted after the command):
+Global flags (also accepted after the command, by the commands that use them):
   --data DIR     SQLite data directory (default ./deling-data, or $DELING_DATA)
   --db URL       PostgreSQL URL postgres://… instead of SQLite (or $DELING_DB)
   --env ENV      test or prod (default test, or $DELING_ENV); test holds synthetic data only
@@ -82,6 +82,12 @@ func (g *globals) bind(fs *flag.FlagSet) {
 	fs.StringVar(&g.data, "data", g.data, "SQLite data directory")
 	fs.StringVar(&g.db, "db", g.db, "PostgreSQL URL (postgres://…) instead of SQLite")
 	fs.StringVar(&g.env, "env", g.env, "environment: test or prod")
+	g.bindLog(fs)
+}
+
+// bindLog binds only the log's global flags, for a command that opens no
+// database (witness): a command lists only the global flags it honours.
+func (g *globals) bindLog(fs *flag.FlagSet) {
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: text (key=value) or json (one JSON object a line)")
 }
@@ -123,13 +129,21 @@ func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
 
 // newFlagSet makes a command's flag set, with the global flags bound too.
 func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagSet {
+	fs := ownFlagSet(name, synopsis, stderr)
+	g.bind(fs)
+	return fs
+}
+
+// ownFlagSet is a command's flag set without the global flags, for a
+// command that honours none of them (token, package) or only some (witness:
+// bindLog): its help lists only flags it uses.
+func ownFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: deling %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
-	g.bind(fs)
 	return fs
 }
 
@@ -215,9 +229,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "delegation":
 		return runDelegation(ctx, g, rest, getenv, stdout, stderr)
 	case "package":
-		return runPackage(ctx, g, rest, stdout, stderr)
+		return runPackage(ctx, rest, stdout, stderr)
 	case "token":
-		return runToken(ctx, g, rest, stdout, stderr)
+		return runToken(ctx, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, g, rest, getenv, stdin, stdout, stderr)
 	case "witness":

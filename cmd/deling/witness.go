@@ -334,7 +334,8 @@ func runWitness(ctx context.Context, g *globals, args []string, getenv func(stri
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
 	}
-	fs := newFlagSet("witness "+verb, witnessUsage, g, stderr)
+	fs := ownFlagSet("witness "+verb, witnessUsage, stderr) // its own state, no database: only the log's global flags
+	g.bindLog(fs)
 	stateDefault := getenv("DELING_WITNESS_STATE")
 	if stateDefault == "" {
 		stateDefault = "./deling-witness"
