@@ -191,8 +191,11 @@ func (s *Feature) create(w http.ResponseWriter, r *http.Request, v *site.Visitor
 // role at the register; anything else answers as not found.
 func (s *Feature) member(ctx context.Context, id string) (governance.User, error) {
 	u, err := s.DB.User(ctx, id)
-	if err != nil || u.Disabled {
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled):
 		return u, httperr.ErrNotFound
+	case err != nil:
+		return u, err
 	}
 	ms, err := s.DB.Memberships(ctx, id)
 	if err != nil {
