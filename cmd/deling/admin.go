@@ -400,7 +400,7 @@ func runGrant(ctx context.Context, g *globals, args []string, getenv func(string
 	})
 }
 
-func runPackage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelp(args[0]) {
 		return helpText("Usage: deling package list [--packages FILE]\n\nCommands:\n  list  the packages (rettighetspakker) and their data elements\n")
 	}
@@ -408,7 +408,7 @@ func runPackage(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
 		return errUsage
 	}
-	fs := ownFlagSet("package list", "package list [--packages FILE]", stderr) // reads no database, writes no log
+	fs := flagSetListing("package list", "package list [--packages FILE]", g, stderr) // reads no database, writes no log
 	file := fs.String("packages", "", "definitions file (default: the built-in one)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -426,8 +426,8 @@ func runPackage(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := ownFlagSet("token", "token --client FILE [--scope SCOPE] [--assertion]", stderr) // reads no database, writes no log
+func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
+	fs := flagSetListing("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr) // reads no database, writes no log
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
 	scope := fs.String("scope", "", "the scope to ask for instead of the client file's, e.g. altinn:correspondence.write for digital post (docs/POST.md)")
 	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")

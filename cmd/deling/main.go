@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	_ "time/tzdata" // dates are Norway's (Europe/Oslo) even on a machine without a zone database
 
@@ -61,7 +62,7 @@ Commands:
   bench             load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
   version           print the version
 
-Global flags (also accepted after the command, by the commands that use them):
+Global flags (also accepted after the command):
   --data DIR     SQLite data directory (default ./deling-data, or $DELING_DATA)
   --db URL       PostgreSQL URL postgres://… instead of SQLite (or $DELING_DB)
   --env ENV      test or prod (default test, or $DELING_ENV); test holds synthetic data only
@@ -82,12 +83,6 @@ func (g *globals) bind(fs *flag.FlagSet) {
 	fs.StringVar(&g.data, "data", g.data, "SQLite data directory")
 	fs.StringVar(&g.db, "db", g.db, "PostgreSQL URL (postgres://…) instead of SQLite")
 	fs.StringVar(&g.env, "env", g.env, "environment: test or prod")
-	g.bindLog(fs)
-}
-
-// bindLog binds only the log's global flags, for a command that opens no
-// database (witness): a command lists only the global flags it honours.
-func (g *globals) bindLog(fs *flag.FlagSet) {
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: text (key=value) or json (one JSON object a line)")
 }
@@ -129,20 +124,30 @@ func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
 
 // newFlagSet makes a command's flag set, with the global flags bound too.
 func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagSet {
-	fs := ownFlagSet(name, synopsis, stderr)
-	g.bind(fs)
-	return fs
+	return flagSetListing(name, synopsis, g, stderr, "data", "db", "env", "log-level", "log-format")
 }
 
-// ownFlagSet is a command's flag set without the global flags, for a
-// command that honours none of them (token, package) or only some (witness:
-// bindLog): its help lists only flags it uses.
-func ownFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+// flagSetListing is a command's flag set that takes every global flag (a
+// script may pass them after any command) but lists in its help, besides
+// its own, only the global flags named in listed: those the command honours.
+// token and package honour none, witness only the log's.
+func flagSetListing(name, synopsis string, g *globals, stderr io.Writer, listed ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	g.bind(fs)
+	hidden := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { hidden[f.Name] = !slices.Contains(listed, f.Name) })
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: deling %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		shown := flag.NewFlagSet(name, flag.ContinueOnError)
+		shown.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !hidden[f.Name] {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		shown.PrintDefaults()
 	}
 	return fs
 }
@@ -229,9 +234,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "delegation":
 		return runDelegation(ctx, g, rest, getenv, stdout, stderr)
 	case "package":
-		return runPackage(ctx, rest, stdout, stderr)
+		return runPackage(ctx, g, rest, stdout, stderr)
 	case "token":
-		return runToken(ctx, rest, stdout, stderr)
+		return runToken(ctx, g, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, g, rest, getenv, stdin, stdout, stderr)
 	case "witness":
