@@ -83,6 +83,7 @@ func TestPortalClientKeyFile(t *testing.T) {
 		{"privat.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), "inneholder en privat nøkkel"},
 		{"bilde.png", []byte("\x89PNG\r\n\x1a\n"), "verken en offentlig nøkkel"},
 		{"stor.json", bytes.Repeat([]byte(" "), 40<<10), "Filen er for stor"},
+		{"svaer.json", bytes.Repeat([]byte(" "), 100<<10), "Filen er for stor"}, // over the form's limit: refused while read
 		{"tom.jwk", nil, "Filen er tom"},
 	} {
 		pg := dev.postFile("/portal/klienter", url.Values{"type": {"jwk"}}, c.name, c.file)

@@ -67,11 +67,9 @@ type page struct {
 // form is the key form, registering a client (Client "") or rotating Client's key.
 type form struct {
 	Client, Kind, Key, Description string
-	// FromFile: the key came from an uploaded file (keyfile.go); KID is
-	// the key id given to a PEM public key, shown to the developer.
-	FromFile bool
-	KID      string
-	Bad      map[string]string
+	// KID is the key id given to a PEM public key uploaded (keyfile.go), shown to the developer.
+	KID string
+	Bad map[string]string
 }
 
 // readKeyForm reads the key form: multipart when it carries a file, else URL-encoded.
@@ -162,15 +160,16 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 }
 
 // register adds a client of the organisation acted for, with the public key
-// or certificate pasted; its client id is made here, as Maskinporten does.
+// or certificate pasted or uploaded; its client id is made here, as
+// Maskinporten does. The organisation is checked before the form is read.
 func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	f := readKeyForm(w, r)
 	c, err := s.DB.Consumer(r.Context(), v.Org)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active) {
 		return httperr.ErrForbidden // only an organisation with access has clients
 	} else if err != nil {
 		return err
 	}
+	f := readKeyForm(w, r)
 	id := uuid.NewString()
 	info := store.ClientInfo{ID: id, Orgnr: v.Org, Description: f.Description, Keys: []store.ClientKey{f.key(id)}}
 	if len(f.Description) > 200 {

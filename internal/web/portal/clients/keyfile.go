@@ -145,7 +145,7 @@ func readUpload(w http.ResponseWriter, r *http.Request) form {
 		f.Bad["fil"] = msg
 		return f
 	}
-	f.Kind, f.Key, f.KID, f.FromFile = kind, material, kid, true
+	f.Kind, f.Key, f.KID = kind, material, kid
 	return f
 }
 
