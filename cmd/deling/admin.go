@@ -408,7 +408,7 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
 		return errUsage
 	}
-	fs := newFlagSet("package list", "package list [--packages FILE]", g, stderr)
+	fs := flagSetListing("package list", "package list [--packages FILE]", g, stderr) // reads no database, writes no log
 	file := fs.String("packages", "", "definitions file (default: the built-in one)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -427,7 +427,7 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 }
 
 func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr)
+	fs := flagSetListing("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr) // reads no database, writes no log
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
 	scope := fs.String("scope", "", "the scope to ask for instead of the client file's, e.g. altinn:correspondence.write for digital post (docs/POST.md)")
 	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")

@@ -189,8 +189,7 @@ func (s *Feature) may(w http.ResponseWriter, r *http.Request, v *site.Visitor, a
 	_, err := governance.TransitionOn(a, step, v.Actor(), v.Memberships)
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
-		w.WriteHeader(http.StatusForbidden)
-		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+		s.Forbidden(w, r, v)
 		return false
 	case err != nil:
 		s.stale(w, r, back)

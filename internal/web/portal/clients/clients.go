@@ -67,7 +67,18 @@ type page struct {
 // form is the key form, registering a client (Client "") or rotating Client's key.
 type form struct {
 	Client, Kind, Key, Description string
-	Bad                            map[string]string
+	// KID is the key id given to a PEM public key uploaded (keyfile.go), shown to the developer.
+	KID string
+	Bad map[string]string
+}
+
+// readKeyForm reads the key form: multipart when it carries a file, else URL-encoded.
+func readKeyForm(w http.ResponseWriter, r *http.Request) form {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return readUpload(w, r)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	return readForm(r)
 }
 
 // readForm reads the key form's fields.
@@ -80,8 +91,9 @@ func readForm(r *http.Request) form {
 // client id; a message goes to f.Bad. The store parses it once more.
 func (f *form) key(id string) store.ClientKey {
 	switch {
+	case f.Bad["fil"] != "":
 	case f.Key == "":
-		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet."
+		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet, eller last opp en fil."
 	case len(f.Key) > maxKey:
 		f.Bad["nokkel"] = "Nøkkelen er for lang."
 	case f.Kind == kindJWK:
@@ -105,6 +117,14 @@ func (f *form) key(id string) store.ClientKey {
 	return store.ClientKey{}
 }
 
+// kidNote tells the key id given to a PEM public key, which the client puts in its JWTs' header.
+func kidNote(f form) string {
+	if f.KID == "" {
+		return ""
+	}
+	return " Nøkkelen fikk nøkkel-id (kid) " + f.KID + ". Bruk den i headeren til JWT-ene."
+}
+
 const notCertificate = "Sertifikatet kunne ikke leses. Lim inn virksomhetssertifikatet i PEM-format (-----BEGIN CERTIFICATE-----)."
 
 func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor, f form) error {
@@ -115,7 +135,7 @@ func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor
 		return err
 	}
 	p := page{Frame: s.Frame(r, v, "API-klienter"), Approved: err == nil && c.Status == access.Active, Form: f,
-		Errors: site.ErrorList(f.Bad, "type", "nokkel", "beskrivelse"), Registered: r.URL.Query().Get("ny")}
+		Errors: site.ErrorList(f.Bad, "type", "nokkel", "fil", "beskrivelse"), Registered: r.URL.Query().Get("ny")}
 	if f.Client != "" { // the rotation form of one client: its fields have the client's id in their ids
 		for i := range p.Errors {
 			p.Errors[i].Field += "-" + f.Client
@@ -140,15 +160,16 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 }
 
 // register adds a client of the organisation acted for, with the public key
-// or certificate pasted; its client id is made here, as Maskinporten does.
+// or certificate pasted or uploaded; its client id is made here, as
+// Maskinporten does. The organisation is checked before the form is read.
 func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	f := readForm(r)
 	c, err := s.DB.Consumer(r.Context(), v.Org)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active) {
 		return httperr.ErrForbidden // only an organisation with access has clients
 	} else if err != nil {
 		return err
 	}
+	f := readKeyForm(w, r)
 	id := uuid.NewString()
 	info := store.ClientInfo{ID: id, Orgnr: v.Org, Description: f.Description, Keys: []store.ClientKey{f.key(id)}}
 	if len(f.Description) > 200 {
@@ -161,7 +182,7 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 	if err := s.DB.AddClient(r.Context(), info, v.Actor()); err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet.")
+	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet."+kidNote(f))
 	site.Redirect(w, r, "/portal/klienter?ny="+id)
 	return nil
 }
@@ -173,7 +194,7 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	if c, err := s.DB.Client(r.Context(), id); err != nil || c.Orgnr != v.Org || !c.Active {
 		return httperr.ErrNotFound
 	}
-	f := readForm(r)
+	f := readKeyForm(w, r)
 	f.Client = id
 	k := f.key(id)
 	if len(f.Bad) > 0 {
@@ -185,7 +206,7 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	} else if err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av.")
+	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av."+kidNote(f))
 	site.Redirect(w, r, "/portal/klienter")
 	return nil
 }
