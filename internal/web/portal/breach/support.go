@@ -237,10 +237,18 @@ func (s *Feature) supportAnswer(w http.ResponseWriter, r *http.Request, v *site.
 		site.Redirect(w, r, "/portal/support/saker")
 		return nil
 	}
-	if err := s.DB.AnswerSupport(r.Context(), r.PathValue("id"), answer, v.Actor()); err != nil {
+	err := s.DB.AnswerSupport(r.Context(), r.PathValue("id"), answer, "Se saken på "+s.AbsoluteBase(r)+"/portal/support", v.Actor())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return httperr.ErrNotFound
+	case errors.Is(err, store.ErrExists):
+		s.Flash(r, "Saken er allerede besvart, og et svar kan ikke overskrives. Ingenting er lagret.")
+		site.Redirect(w, r, "/portal/support/saker")
+		return nil
+	case err != nil:
 		return err
 	}
-	s.Flash(r, "Svaret er lagret.")
+	s.Flash(r, "Svaret er lagret. Den som meldte saken, får det også på e-post.")
 	site.Redirect(w, r, "/portal/support/saker")
 	return nil
 }
