@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -504,7 +505,9 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 }
 
 // incidentHolder names case id as the holder of a client's stop (client_stops).
-func incidentHolder(id string) string { return "incident:" + id }
+func incidentHolder(id string) string { return holderIncident + id }
+
+const holderIncident = "incident:"
 
 // incidentClient stops or resumes the API client ch names (Rule AV-02) for
 // case id, which holds the stop it makes. Rule AV-04: a stop is held per
@@ -582,6 +585,27 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		res.Letters += n
 	}
 	return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
+}
+
+// ClientStopHolders are the breach cases holding client id's stop, by case
+// id, oldest first (Rule AV-04): the client is active again only when none is left.
+func (db *DB) ClientStopHolders(ctx context.Context, id string) ([]string, error) {
+	rows, err := db.read.query(ctx, `SELECT holder FROM client_stops WHERE client_id = $1 ORDER BY at, holder`, id)
+	if err != nil {
+		return nil, fmt.Errorf("client stop holders: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		if c, ok := strings.CutPrefix(h, holderIncident); ok {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
 }
 
 // incidentPersonNotice records the notice to one person, unless the person

@@ -292,7 +292,11 @@ type servicePage struct {
 	Description string
 	Updates     []historyView
 	Priorities  []labelled
+	// PriorityChanges are the changes of priority, for the register's staff (Rule AA-19).
+	PriorityChanges []priorityChangeView
 }
+
+type priorityChangeView struct{ At, By, From, To string }
 
 // loadService is the incident if v may see it; 404 alike for none and another's.
 func (s *Feature) loadService(r *http.Request, v *site.Visitor) (store.ServiceIncidentRecord, bool, error) {
@@ -315,6 +319,13 @@ func (s *Feature) servicePageData(r *http.Request, v *site.Visitor, si store.Ser
 	}
 	for _, pr := range incident.Priorities() {
 		p.Priorities = append(p.Priorities, labelled{string(pr), pr.Label(), si.Priority == pr})
+	}
+	for _, pc := range si.Priorities {
+		from := pc.Old.Label()
+		if pc.Old == "" {
+			from = "Ikke satt"
+		}
+		p.PriorityChanges = append(p.PriorityChanges, priorityChangeView{At: s.OsloTime(pc.At), By: pc.By, From: from, To: pc.New.Label()})
 	}
 	return p
 }
