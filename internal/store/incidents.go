@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -342,9 +341,13 @@ type IncidentChange struct {
 	// with ErrConflict when the client is not in that state.
 	StopClient, ResumeClient string
 	StopClientOrgs           []string
-	// ClientLetter is the written notice to the client's organisation when
-	// the client stops or resumes (Rule AA-25); its kind is set here.
-	ClientLetter governance.Letter
+	// ResumeConsumer releases this case's hold of the consumer's suspension
+	// (a stop-access measure, Suspend) and resumes the consumer when no
+	// other holder is left (Rule AV-04); res.StillHeld counts the others.
+	ResumeConsumer string
+	// AccessLetter is the written notice to the organisation when its client
+	// stops or resumes, or when the consumer resumes (Rule AA-25); its kind is set here.
+	AccessLetter governance.Letter
 	// FollowUp, when set, replaces the case's follow-up (Rule AV-08).
 	FollowUp *IncidentFollowUp
 	// Persons are notices to the persons affected (Rule AV-06); a person
@@ -453,10 +456,8 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 				return fmt.Errorf("incident affected: %w", err)
 			}
 		}
-		if s := ch.Suspend; s != nil {
-			if res, err = db.suspendConsumer(ctx, tx, s.Consumer, s.Reason, s.Letter, actor); err != nil {
-				return err
-			}
+		if err := db.incidentConsumer(ctx, tx, id, ch, actor, &res); err != nil {
+			return err
 		}
 		if err := db.incidentClient(ctx, tx, id, ch, actor, &res); err != nil {
 			return err
@@ -504,10 +505,52 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 	return res, nil
 }
 
-// incidentHolder names case id as the holder of a client's stop (client_stops).
-func incidentHolder(id string) string { return holderIncident + id }
-
-const holderIncident = "incident:"
+// incidentConsumer suspends the consumer ch.Suspend names, or resumes the
+// one ch.ResumeConsumer names, for case id, which holds the suspension it
+// makes (Rule AV-04): a consumer suspended already by another holder is
+// held by this case too, without a second letter; resuming releases this
+// case's hold and resumes the consumer, with its letter (Rule AA-25), only
+// when no other holder is left.
+func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch IncidentChange, actor string, res *LifeResult) error {
+	orgnr := ch.ResumeConsumer
+	if s := ch.Suspend; s != nil {
+		orgnr = s.Consumer
+	}
+	if orgnr == "" {
+		return nil
+	}
+	if err := lockConsumer(ctx, db, tx, orgnr); err != nil {
+		return err
+	}
+	target := consumerStopTarget(orgnr)
+	if s := ch.Suspend; s != nil {
+		held, err := holdStop(ctx, tx, target, incidentHolder(id), actor, db.now())
+		if err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("consumer %s is suspended by this case already: %w", orgnr, ErrConflict)
+		}
+		r, err := db.suspendConsumer(ctx, tx, orgnr, s.Reason, s.Letter, actor)
+		if errors.Is(err, ErrNoActiveGrant) {
+			if n, cerr := countRegisterSuspended(ctx, tx, orgnr); cerr != nil || n > 0 {
+				return cerr // suspended already, by another holder: this case holds it too
+			}
+		}
+		*res = r
+		return err
+	}
+	others, err := releaseStop(ctx, tx, target, incidentHolder(id))
+	if err != nil {
+		return err
+	}
+	if res.StillHeld = others; others > 0 {
+		return nil // Rule AV-04: another holder keeps it suspended
+	}
+	r, err := db.resumeConsumer(ctx, tx, orgnr, ch.AccessLetter, actor)
+	*res = r
+	return err
+}
 
 // incidentClient stops or resumes the API client ch names (Rule AV-02) for
 // case id, which holds the stop it makes. Rule AV-04: a stop is held per
@@ -533,17 +576,16 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 	if err != nil {
 		return fmt.Errorf("client %s: %w", client, err)
 	}
-	holder := incidentHolder(id)
+	target, holder := clientStopTarget(client), incidentHolder(id)
 	if stop {
 		if access.Status(status) == access.Ended {
 			return fmt.Errorf("client %s has ended: %w", client, ErrConflict)
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO client_stops (client_id, holder, at, actor) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-			client, holder, micros(db.now()), actor)
+		held, err := holdStop(ctx, tx, target, holder, actor, db.now())
 		if err != nil {
-			return fmt.Errorf("client %s stop: %w", client, err)
+			return err
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
+		if !held {
 			return fmt.Errorf("client %s is stopped by this case already: %w", client, ErrConflict)
 		}
 		if access.Status(status) == access.Suspended {
@@ -553,14 +595,11 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		if access.Status(status) != access.Suspended {
 			return fmt.Errorf("client %s is not stopped: %w", client, ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM client_stops WHERE client_id = $1 AND holder = $2`, client, holder); err != nil {
-			return fmt.Errorf("client %s release: %w", client, err)
+		others, err := releaseStop(ctx, tx, target, holder)
+		if err != nil {
+			return err
 		}
-		var others int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM client_stops WHERE client_id = $1`, client).Scan(&others); err != nil {
-			return fmt.Errorf("client %s holders: %w", client, err)
-		}
-		if res.StillHeld = int(others); others > 0 {
+		if res.StillHeld = others; others > 0 {
 			return nil // Rule AV-04: another holder keeps it stopped
 		}
 	}
@@ -571,9 +610,9 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 	if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(to), client); err != nil {
 		return fmt.Errorf("client %s: %w", client, err)
 	}
-	if ch.ClientLetter.Subject != "" {
+	if ch.AccessLetter.Subject != "" {
 		// Rule AA-25: the written notice, as for a suspended consumer.
-		l := ch.ClientLetter
+		l := ch.AccessLetter
 		l.Kind = governance.LetterResumption
 		if stop {
 			l.Kind = governance.LetterSuspension
@@ -585,27 +624,6 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		res.Letters += n
 	}
 	return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
-}
-
-// ClientStopHolders are the breach cases holding client id's stop, by case
-// id, oldest first (Rule AV-04): the client is active again only when none is left.
-func (db *DB) ClientStopHolders(ctx context.Context, id string) ([]string, error) {
-	rows, err := db.read.query(ctx, `SELECT holder FROM client_stops WHERE client_id = $1 ORDER BY at, holder`, id)
-	if err != nil {
-		return nil, fmt.Errorf("client stop holders: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		if c, ok := strings.CutPrefix(h, holderIncident); ok {
-			out = append(out, c)
-		}
-	}
-	return out, rows.Err()
 }
 
 // incidentPersonNotice records the notice to one person, unless the person

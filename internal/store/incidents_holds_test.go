@@ -42,7 +42,7 @@ func TestIncidentClientStopHolds(t *testing.T) {
 		letter := governance.Letter{Subject: "Klienten", Body: "…"}
 		change := func(c IncidentCase, ch IncidentChange) (LifeResult, error) {
 			c, _ = db.Incident(ctx, c.ID)
-			ch.Status, ch.Owner, ch.AwareAt, ch.ClientLetter = c.Status, c.Owner, c.AwareAt, letter
+			ch.Status, ch.Owner, ch.AwareAt, ch.AccessLetter = c.Status, c.Owner, c.AwareAt, letter
 			return db.ChangeIncident(ctx, c.ID, c.Version, ch, "user:u-cw")
 		}
 		stop := IncidentChange{Step: StepMeasure, StopClient: "klient-h", StopClientOrgs: []string{consumer},
@@ -239,6 +239,80 @@ func TestServicePriorityHistory(t *testing.T) {
 		}
 		if s, _ = db.ServiceIncident(ctx, id); len(s.Priorities) != 1 {
 			t.Fatalf("history after no change: %+v", s.Priorities)
+		}
+	})
+}
+
+// Rule AV-04 with AA-25: a consumer's suspension is held by each case that
+// made it and by the register when made on the consumer's page. Two cases
+// suspend the same consumer (the second without a second letter); the
+// consumer page's resumption and the first case's leave it suspended; the
+// second case's resumes it, with the letter. A suspension on the consumer's
+// page is not lifted by a case's resumption.
+func TestIncidentConsumerStopHolds(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const consumer = "310000161"
+		lifeConsumer(t, db, consumer, "", "kontakt@konsumenthold.test")
+		a, b := takenIncident(t, db, consumer), takenIncident(t, db, consumer)
+		change := func(c IncidentCase, ch IncidentChange) (LifeResult, error) {
+			c, _ = db.Incident(ctx, c.ID)
+			ch.Status, ch.Owner, ch.AwareAt, ch.AccessLetter = c.Status, c.Owner, c.AwareAt, governance.Letter{Subject: "Gjenopptatt", Body: "…"}
+			return db.ChangeIncident(ctx, c.ID, c.Version, ch, "user:u-cw")
+		}
+		suspend := func(c IncidentCase) (LifeResult, error) {
+			return change(c, IncidentChange{Step: StepMeasure, Suspend: &IncidentSuspension{Consumer: consumer, Reason: "avvik", Letter: governance.Letter{Subject: "Suspendert", Body: "…"}},
+				Measure: &incident.Measure{Kind: incident.MeasureStopAccess, Done: true, Note: "Stanset", Target: consumer, At: fixedNow()}})
+		}
+		resume := func(c IncidentCase) (LifeResult, error) {
+			return change(c, IncidentChange{Step: StepResume, ResumeConsumer: consumer})
+		}
+		active := func() int {
+			gs, _ := db.Grants(ctx, consumer)
+			n := 0
+			for _, g := range gs {
+				if g.Status == "active" {
+					n++
+				}
+			}
+			return n
+		}
+		mails := func() int { m, _ := db.MailTo(ctx, consumer, 100); return len(m) }
+		if res, err := suspend(a); err != nil || res.Grants != 2 || res.Letters != 1 || active() != 0 {
+			t.Fatalf("case A suspends: %v %+v, %d active", err, res, active())
+		}
+		if _, err := suspend(a); !errors.Is(err, ErrConflict) {
+			t.Fatalf("case A again: %v", err)
+		}
+		n := mails()
+		if res, err := suspend(b); err != nil || res.Letters != 0 || mails() != n {
+			t.Fatalf("case B suspends a suspended consumer: %v %+v", err, res)
+		}
+		if cases, register, _ := db.ConsumerStopHolders(ctx, consumer); len(cases) != 2 || register {
+			t.Fatalf("holders %v %v", cases, register)
+		}
+		// The consumer page cannot lift what the cases hold.
+		if res, err := db.ResumeConsumer(ctx, consumer, governance.Letter{Subject: "Gjenopptatt", Body: "…"}, "user:u-cw"); err != nil || res.StillHeld != 2 || active() != 0 {
+			t.Fatalf("the consumer page resumes: %v %+v, %d active", err, res, active())
+		}
+		if res, err := resume(a); err != nil || res.StillHeld != 1 || active() != 0 || mails() != n {
+			t.Fatalf("case A resumes: %v %+v, %d active", err, res, active())
+		}
+		if res, err := resume(b); err != nil || res.StillHeld != 0 || res.Grants != 2 || res.Letters != 1 || active() != 2 {
+			t.Fatalf("case B resumes: %v %+v, %d active", err, res, active())
+		}
+		// Suspended on the consumer's page, then by a case: the case's resumption leaves the register's hold.
+		if _, err := db.SuspendConsumer(ctx, consumer, "brudd på vilkårene", governance.Letter{Subject: "Suspendert", Body: "…"}, "user:u-cw"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := suspend(a); err != nil {
+			t.Fatalf("case A holds the register's suspension too: %v", err)
+		}
+		if res, err := resume(a); err != nil || res.StillHeld != 1 || active() != 0 {
+			t.Fatalf("case A resumes over the register's suspension: %v %+v, %d active", err, res, active())
+		}
+		if res, err := db.ResumeConsumer(ctx, consumer, governance.Letter{Subject: "Gjenopptatt", Body: "…"}, "user:u-cw"); err != nil || res.Grants != 2 || active() != 2 {
+			t.Fatalf("the consumer page resumes last: %v %+v, %d active", err, res, active())
 		}
 	})
 }

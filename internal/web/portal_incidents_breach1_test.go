@@ -106,10 +106,10 @@ func TestIncidentStopHoldsAndConsumerLetters(t *testing.T) {
 	if m == nil {
 		t.Fatalf("compute: %d", g.status)
 	}
-	letter := url.Values{"beregning": {m[1]}, "fase": {"forste"}, "brevtekst": {"Bytt nøklene."}}
+	letter := url.Values{"beregning": {m[1]}, "brevfase": {"forste"}, "brevtekst": {"Bytt nøklene."}}
 	version := func() int { c, _ := h.db.Incident(ctx, first); return c.Version }
 	v0, na, nb := version(), len(mails(a)), len(mails(b))
-	long := url.Values{"beregning": {m[1]}, "fase": {"forste"}, "brevtekst": {strings.Repeat("æ", 8001)}}
+	long := url.Values{"beregning": {m[1]}, "brevfase": {"forste"}, "brevtekst": {strings.Repeat("æ", 8001)}}
 	if g := cw.post("/portal/avvik/"+first+"/brev-konsumenter", long); g.status != http.StatusBadRequest || !g.has("Teksten er for lang: 8001 tegn, høyst 8000") {
 		t.Fatalf("a text over 8,000 characters: %d", g.status)
 	}

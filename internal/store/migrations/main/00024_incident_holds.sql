@@ -1,16 +1,17 @@
 -- +goose Up
 -- Issue 12's correctness leftovers.
--- Who holds a client's stop (Rule AV-04 with AV-02): one row per holder —
--- 'incident:' and the case's id for a stop made from a breach case —; the
--- client is active again only when the last holder releases it. A client
--- stopped before this migration has no row: the first case that resumes it
--- resumes it, as before.
-CREATE TABLE client_stops (
-    client_id TEXT NOT NULL,
-    holder    TEXT NOT NULL,
-    at        BIGINT NOT NULL,
-    actor     TEXT NOT NULL,
-    PRIMARY KEY (client_id, holder)
+-- Who holds a stop of access (Rule AV-04 with AV-02, AA-25): one row per
+-- target ('client:' and its id, 'consumer:' and its orgnr) and holder
+-- ('incident:' and a breach case's id; 'register' for a suspension made on
+-- the consumer's page); the access comes back only when the last holder
+-- releases it. A stop made before this migration has no row: the first
+-- resumption resumes it, as before.
+CREATE TABLE access_stops (
+    target TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    at     BIGINT NOT NULL,
+    actor  TEXT NOT NULL,
+    PRIMARY KEY (target, holder)
 );
 -- The letters to the consumers affected by a breach at the register (Rule
 -- AA-22), one per case, consumer and phase, so that a form submitted twice
@@ -42,4 +43,4 @@ ALTER TABLE service_incidents DROP COLUMN reacted_priority;
 ALTER TABLE service_incidents DROP COLUMN first_notice_priority;
 DROP TABLE service_incident_priorities;
 DROP TABLE incident_consumer_letters;
-DROP TABLE client_stops;
+DROP TABLE access_stops;

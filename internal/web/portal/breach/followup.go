@@ -66,7 +66,7 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 	default:
 		m.Target = clientTarget + cl.ID
 		ch.StopClient, ch.StopClientOrgs = cl.ID, targets
-		ch.ClientLetter = governance.Letter{Subject: "Varsel: en API-klient er stanset i Aa-registeret",
+		ch.AccessLetter = governance.Letter{Subject: "Varsel: en API-klient er stanset i Aa-registeret",
 			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har stanset API-klienten %s fra %s, med virkning straks, "+
 				"for å stanse ytterligere tilgang etter et avvik på personopplysningssikkerheten. Klienten får ikke nye tokener, og tokenene den har, "+
 				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt.\n\nDette er gjort:\n%s\n\n"+
@@ -108,10 +108,49 @@ func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v
 		return err
 	}
 	ch := store.IncidentChange{Step: store.StepResume, ResumeClient: id, Note: "Klient " + id + " gjenopptatt fra saken",
-		ClientLetter: governance.Letter{Subject: "Varsel: API-klienten har tilgang til Aa-registeret igjen",
+		AccessLetter: governance.Letter{Subject: "Varsel: API-klienten har tilgang til Aa-registeret igjen",
 			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt API-klienten %s fra %s. "+
 				"Klienten kan igjen hente tokener og gjøre oppslag.\n\nSaksbehandler: %s (%s)\n", cl.Orgnr, id, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)}}
 	return s.incidentChange(w, r, c, ch, v, "Klienten "+id+" har tilgang igjen, og virksomheten har fått brev om det.")
+}
+
+// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-04).
+func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []string {
+	var out []string
+	for _, m := range b.Measures {
+		if m.Kind != incident.MeasureStopAccess || m.Target == "" || strings.HasPrefix(m.Target, clientTarget) || slices.Contains(out, m.Target) {
+			continue
+		}
+		if cases, _, err := s.DB.ConsumerStopHolders(r.Context(), m.Target); err == nil && slices.Contains(cases, b.ID) {
+			out = append(out, m.Target)
+		}
+	}
+	return out
+}
+
+// incidentResumeConsumer releases this case's hold of a consumer's
+// suspension (Rule AV-02). The consumer has access again only when no other
+// case, and no suspension on the consumer's page, holds it (Rule AV-04);
+// then its contacts are told in writing (Rule AA-25).
+func (s *Feature) incidentResumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	c, err := s.loadStaffIncident(r, v)
+	if err != nil {
+		return err
+	}
+	orgnr := r.PostFormValue("konsument")
+	if orgnr == "" || !slices.ContainsFunc(c.Measures, func(m incident.Measure) bool { return m.Kind == incident.MeasureStopAccess && m.Target == orgnr }) {
+		return httperr.ErrNotFound
+	}
+	cons, err := s.DB.Consumer(r.Context(), orgnr)
+	if err != nil {
+		return err
+	}
+	ch := store.IncidentChange{Step: store.StepResume, ResumeConsumer: orgnr, Note: "Konsument " + orgnr + " gjenopptatt fra saken",
+		AccessLetter: governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt",
+			Body: fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
+				"Tilgangene som ble suspendert etter avviket, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
+				cons.Navn, cons.Orgnr, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)}}
+	return s.incidentChange(w, r, c, ch, v, "Tilgangen til "+cons.Navn+" er gjenopptatt, og kontaktpersonene har fått brev om det.")
 }
 
 // ---- Notices to the persons affected (Rule AV-06) and letters to the consumers (Rule AA-22) ----
@@ -186,8 +225,8 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 		return httperr.ErrNotFound
 	}
 	values := map[string]string{fieldNoticeComputation: r.PostFormValue(fieldNoticeComputation), "brevtekst": strings.TrimSpace(r.PostFormValue("brevtekst")),
-		"fase": r.PostFormValue("fase")}
-	fields := []string{fieldNoticeComputation, "fase", "brevtekst"}
+		"brevfase": r.PostFormValue("brevfase")}
+	fields := []string{fieldNoticeComputation, "brevfase", "brevtekst"}
 	bad := map[string]string{}
 	a := computation(c, values[fieldNoticeComputation])
 	switch {
@@ -196,17 +235,17 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 	case len(a.Consumers) == 0:
 		bad[fieldNoticeComputation] = "Beregningen omfatter ingen konsumenter."
 	}
-	if values["fase"] == "" {
-		values["fase"] = letterPhases[0].Value
+	if values["brevfase"] == "" {
+		values["brevfase"] = letterPhases[0].Value
 	}
 	phase := ""
 	for _, ph := range letterPhases {
-		if ph.Value == values["fase"] {
+		if ph.Value == values["brevfase"] {
 			phase = ph.Label
 		}
 	}
 	if phase == "" {
-		bad["fase"] = "Velg hvilket brev dette er."
+		bad["brevfase"] = "Velg hvilket brev dette er."
 	}
 	switch text := values["brevtekst"]; {
 	case text == "":
@@ -217,7 +256,7 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 	if len(bad) > 0 {
 		return s.incidentFail(w, r, v, c, "brev", values, bad, fields)
 	}
-	ch := store.IncidentChange{Step: store.StepLetters, LetterPhase: values["fase"],
+	ch := store.IncidentChange{Step: store.StepLetters, LetterPhase: values["brevfase"],
 		Note: fmt.Sprintf("%s: %d konsumenter fra beregning %s", phase, len(a.Consumers), a.ID)}
 	for _, orgnr := range a.Consumers {
 		// Rule AA-22: the consumer's own share, not the computation's total.

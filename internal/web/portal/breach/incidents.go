@@ -512,6 +512,7 @@ type incidentPage struct {
 	Exemptions, PersonsChoices, Phases []labelled
 	// followup.go
 	StoppedClients                       []string
+	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-04)
 	StopConsumers                        []labelled // the consumers the stop-access measure may suspend
 	LetterPhases                         []labelled // the phases of the letters to the consumers (Rule AA-22)
 	CanNotifyPersons, CanLetterConsumers bool
@@ -658,9 +659,10 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		p.CanClose = slices.Contains(incident.Steps(b.Status, a), incident.StepClose) && b.Ready(incident.StepClose, a) == nil
 		p.fillChoices(b)
 		p.StoppedClients = s.stoppedClients(r, b)
+		p.SuspendedConsumers = s.suspendedConsumers(r, b)
 		p.StopConsumers = s.stopChoices(r, b, p.Values["konsument"])
 		for _, ph := range letterPhases {
-			p.LetterPhases = append(p.LetterPhases, labelled{ph.Value, ph.Label, p.Values["fase"] == ph.Value})
+			p.LetterPhases = append(p.LetterPhases, labelled{ph.Value, ph.Label, p.Values["brevfase"] == ph.Value})
 		}
 		p.CanNotifyPersons = b.Decision != nil && b.Decision.Persons == incident.PersonsNotify && len(b.Affected) > 0 && b.Status != incident.StatusFollowedUp
 		p.CanLetterConsumers = len(b.Affected) > 0 && b.Status != incident.StatusReported && b.Status != incident.StatusFollowedUp
@@ -812,8 +814,8 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	switch {
 	case errors.Is(err, store.ErrNoActiveGrant):
 		s.Flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
-	case errors.Is(err, store.ErrConflict) && (ch.StopClient != "" || ch.ResumeClient != ""):
-		s.Flash(r, "Klienten er ikke lenger i den tilstanden siden viste. Ingenting er endret.")
+	case errors.Is(err, store.ErrConflict) && (ch.StopClient != "" || ch.ResumeClient != "" || ch.Suspend != nil || ch.ResumeConsumer != ""):
+		s.Flash(r, "Tilgangen er ikke lenger i den tilstanden siden viste, eller saken holder allerede stansen. Ingenting er endret.")
 	case errors.Is(err, store.ErrExists) && len(ch.ConsumerLetters) > 0:
 		// Rule AA-22: once per case, consumer and phase.
 		s.Flash(r, "Dette brevet er allerede sendt til alle konsumentene i beregningen. Ingenting er sendt på nytt.")
@@ -825,9 +827,9 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 		if ch.Suspend != nil {
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 		}
-		if ch.ResumeClient != "" && res.StillHeld > 0 {
-			// Rule AV-04: another case still holds the stop.
-			done = fmt.Sprintf("Saken har sluppet stansen av klienten %s, men klienten er fortsatt stanset: %d andre saker holder stansen.", ch.ResumeClient, res.StillHeld)
+		if res.StillHeld > 0 {
+			// Rule AV-04: another holder keeps the stop.
+			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
 		}
 		s.Log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
 		s.Flash(r, done)
