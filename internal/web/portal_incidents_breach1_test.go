@@ -193,3 +193,34 @@ func TestSupportAnswerOncePage(t *testing.T) {
 		t.Fatalf("the reporter got %d e-mails with the answer", n)
 	}
 }
+
+// Rule AV-04: a consumer suspended from a case stays suspended when the
+// consumer's page resumes it; the case's own resumption, offered on the
+// case page, resumes it.
+func TestIncidentConsumerResumeFromCase(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	consumer, _ := h.consumer("Suspensjonskommune", grant(basic, access.ByArbeidstaker))
+	h.lifeContact(consumer, "Kari Kontakt", "kari@suspensjon.test", governance.ContactAdministrative)
+	reporter := h.signIn(h.account(governance.Administrator, consumer, ""))
+	cw := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	id := caseID(t, reporter.post("/portal/avvik/ny", url.Values{"hva": {"Liste på avveie"}, "oppdaget": {formTime(h.clock.now())}}))
+	cw.post("/portal/avvik/"+id+"/ta", nil)
+	g := cw.post("/portal/avvik/"+id+"/tiltak", url.Values{"tiltak": {"stanse_tilgang"}, "utfort": {"ja"}, "tiltak_merknad": {"Stanset"}, "konsument": {consumer}})
+	if !g.has("Tilgangen er suspendert") || !g.has("Gjenoppta konsumenten "+consumer) {
+		t.Fatalf("suspend from the case: %d", g.status)
+	}
+	active := func() bool {
+		gs, _ := h.db.Grants(ctx, consumer)
+		return len(gs) > 0 && gs[0].Status == access.Active
+	}
+	if g := cw.post("/portal/konsumenter/"+consumer+"/gjenoppta", nil); !g.has("fortsatt suspendert") || active() {
+		t.Fatalf("the consumer page resumes what the case holds: %d", g.status)
+	}
+	if g := cw.post("/portal/avvik/"+id+"/gjenoppta-konsument", url.Values{"konsument": {consumer}}); !g.has("er gjenopptatt") || !active() {
+		t.Fatalf("resume from the case: %d", g.status)
+	}
+	if m, _ := h.db.MailTo(ctx, consumer, 10); len(m) == 0 || m[0].Kind != governance.LetterResumption {
+		t.Fatalf("the resumption letter: %+v", m)
+	}
+}
