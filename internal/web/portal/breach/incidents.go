@@ -824,7 +824,11 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	case err != nil:
 		return err
 	default:
-		if ch.Suspend != nil {
+		switch {
+		case ch.Suspend != nil && res.Grants == 0:
+			// Rule AV-04: suspended already by another holder; this case holds it too.
+			done += " Konsumenten var allerede suspendert. Saken holder nå også suspensjonen."
+		case ch.Suspend != nil:
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 		}
 		if res.StillHeld > 0 {
