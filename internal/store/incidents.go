@@ -276,6 +276,9 @@ func (db *DB) incident(ctx context.Context, q string, arg string) (IncidentCase,
 	}); err != nil {
 		return c, err
 	}
+	if err := db.incidentNotices(ctx, &c); err != nil {
+		return c, err
+	}
 	rows, err := db.read.query(ctx, `SELECT at, step, status, actor, note FROM incident_history WHERE incident = $1 ORDER BY at, id`, c.ID)
 	if err != nil {
 		return c, fmt.Errorf("incident history: %w", err)

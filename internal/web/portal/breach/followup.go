@@ -155,52 +155,6 @@ func (s *Feature) incidentResumeConsumer(w http.ResponseWriter, r *http.Request,
 
 // ---- Notices to the persons affected (Rule AV-06) and letters to the consumers (Rule AA-22) ----
 
-// Fields of the notice forms.
-const (
-	fieldNoticeComputation = "beregning"
-	fieldNoticeAdvice      = "rad"
-)
-
-// incidentNotifyPersons sends the notice to each person of a computation of
-// who was affected (Rule AV-06): the art. 34(2) content in plain Norwegian,
-// from what Datatilsynet was told, one letter each, not bundled with
-// anything else; the persons are those the lookup log gives at the
-// computation's checkpoint (affectedPersons). Only a case decided on
-// notifying the persons sends; a person already notified is skipped.
-// Identities never leave the server in a URL or a log line.
-func (s *Feature) incidentNotifyPersons(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	c, err := s.loadStaffIncident(r, v)
-	if err != nil {
-		return err
-	}
-	if c.Decision == nil || c.Decision.Persons != incident.PersonsNotify || c.Status == incident.StatusFollowedUp {
-		return httperr.ErrNotFound
-	}
-	values := map[string]string{fieldNoticeComputation: r.PostFormValue(fieldNoticeComputation), fieldNoticeAdvice: strings.TrimSpace(r.PostFormValue(fieldNoticeAdvice))}
-	fields := []string{fieldNoticeComputation, fieldNoticeAdvice}
-	bad := map[string]string{}
-	notice, err := incident.PersonLetter("registerforvalteren for Aa-registeret", incident.Merged(c.Filings), values[fieldNoticeAdvice])
-	if err != nil {
-		bad[fieldNoticeAdvice] = "Varselet bygger på meldingen til Datatilsynet: den må beskrive avviket, konsekvensene, tiltakene og et kontaktpunkt."
-	}
-	a := computation(c, values[fieldNoticeComputation])
-	if a == nil {
-		bad[fieldNoticeComputation] = "Velg en beregning av hvem som er berørt."
-	}
-	if len(bad) > 0 {
-		return s.incidentFail(w, r, v, c, "varsle", values, bad, fields)
-	}
-	l, err := s.affectedPersons(r, *a)
-	if err != nil {
-		return err
-	}
-	ch := store.IncidentChange{Step: store.StepPersons, Note: fmt.Sprintf("%d personer fra beregning %s", len(l.Persons), a.ID)}
-	for _, p := range l.Persons {
-		ch.Persons = append(ch.Persons, store.IncidentPersonNotice{PID: p.Ident, Subject: notice.Subject, Body: notice.Body})
-	}
-	return s.incidentChange(w, r, c, ch, v, fmt.Sprintf("Varselet er registrert for %d berørte personer. De som har adresse i portalen, får det på e-post.", len(l.Persons)))
-}
-
 // letterPhases are the phases of the letters to the consumers affected
 // (Rule AA-22): each consumer gets one letter a phase on a case.
 var letterPhases = []labelled{{"forste", "Første brev: avviket og hva virksomheten bør gjøre", false},
@@ -260,7 +214,7 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 		Note: fmt.Sprintf("%s: %d konsumenter fra beregning %s", phase, len(a.Consumers), a.ID)}
 	for _, orgnr := range a.Consumers {
 		// Rule AA-22: the consumer's own share, not the computation's total.
-		scope := scopeOf(*a)
+		scope := store.AffectedScope(*a)
 		scope.Consumer = orgnr
 		own, err := s.DB.Affected(r.Context(), scope)
 		if err != nil {

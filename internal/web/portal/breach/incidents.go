@@ -521,6 +521,11 @@ type incidentPage struct {
 	FollowUp                             []followUpView
 	Lessons, ReviewAt                    string
 	LessonAreas                          []labelled
+
+	// notify.go
+	NotifyJobs      []notifyJobView
+	CanPublicNotice bool
+	CloseMissing    []string // what keeps the case from closing, in Norwegian
 }
 
 type measureView struct {
@@ -559,6 +564,7 @@ var stepLabels = map[string]string{
 	string(incident.StepFileSupplement): "Tilleggsmelding sendt til Datatilsynet", string(incident.StepClose): "Lukket",
 	store.StepAffected: "Berørte beregnet fra oppslagsloggen",
 	store.StepMeasure:  "Tiltak registrert", store.StepRisk: "Risikovurdering registrert", store.StepReminder: "Påminnelse sendt",
+	store.StepPersons: "Varsling av de berørte startet", store.StepPersonsDone: "Alle berørte varslet", store.StepPublicNotice: "Offentlig kunngjøring publisert",
 }
 
 func fmtScore(f float64) string {
@@ -664,7 +670,7 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		for _, ph := range letterPhases {
 			p.LetterPhases = append(p.LetterPhases, labelled{ph.Value, ph.Label, p.Values["brevfase"] == ph.Value})
 		}
-		p.CanNotifyPersons = b.Decision != nil && b.Decision.Persons == incident.PersonsNotify && len(b.Affected) > 0 && b.Status != incident.StatusFollowedUp
+		s.fillNotify(r, &p, b)
 		p.CanLetterConsumers = len(b.Affected) > 0 && b.Status != incident.StatusReported && b.Status != incident.StatusFollowedUp
 		if b.PersonsNotified > 0 {
 			counts, err := s.DB.IncidentNoticeCounts(r.Context(), b.ID)
@@ -1174,8 +1180,9 @@ func (s *Feature) incidentFile(w http.ResponseWriter, r *http.Request, v *site.V
 		phaseLabel(f.Phase)+" til Datatilsynet er registrert. Last ned meldingen for innsending.")
 }
 
-// incidentClose closes a handled case (Rule AV-07): it needs a measure
-// recorded, and a notified case a complete notice (incident.Breach.Ready).
+// incidentClose closes a handled case (Rule AV-07) when nothing keeps it
+// open (incident.Breach.CloseMissing: a measure, a complete notice, the
+// persons notified or the exemption's public notice, the consumers' letters).
 func (s *Feature) incidentClose(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadIncident(r, v)
 	if err != nil {
@@ -1187,8 +1194,7 @@ func (s *Feature) incidentClose(w http.ResponseWriter, r *http.Request, v *site.
 		return httperr.ErrNotFound
 	}
 	if err := c.Ready(incident.StepClose, a); err != nil {
-		s.Flash(r, "Saken kan ikke lukkes ennå: registrer minst ett tiltak, send tilleggsmelding til Datatilsynet til meldingen er komplett, "+
-			"og varsle de berørte når beslutningen sier at de skal varsles.")
+		s.Flash(r, "Saken kan ikke lukkes ennå: "+strings.Join(c.CloseMissing(), " "))
 		site.Redirect(w, r, "/portal/avvik/"+c.ID)
 		return nil
 	}
