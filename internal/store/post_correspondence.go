@@ -570,6 +570,18 @@ func (db *DB) PostStatuses(ctx context.Context, ids []string) (map[string]post.S
 	return out, rows.Err()
 }
 
+// jsonValues is a FROM item, alias j, column value: the distinct strings in
+// the JSON array parameter p. Joined to an indexed column, it drives the
+// join (a nested loop of index lookups, one per value) however many rows
+// the table holds and whatever its statistics say, which an IN (jsonArray)
+// does not on PostgreSQL: its planner guesses 100 values and may scan.
+func (db *DB) jsonValues(p string) string {
+	if db.engine == Postgres {
+		return `(SELECT DISTINCT value FROM jsonb_array_elements_text(` + p + `::jsonb) AS t(value)) j`
+	}
+	return `(SELECT DISTINCT value FROM json_each(` + p + `)) j`
+}
+
 // jsonArray is a subquery of the strings in the JSON array parameter p: one
 // parameter for thousands of values.
 func (db *DB) jsonArray(p string) string {

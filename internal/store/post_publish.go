@@ -25,7 +25,8 @@ const LetterPost = "post.notification"
 // notification is mail in the outbox to the recipient's notification
 // addresses (its contacts, and the sender's custom e-mail recipients),
 // recorded so that it goes once. Correspondences whose attachments did not
-// come within UploadWindow fail. It returns how many were published.
+// come within UploadWindow fail, and what interrupted uploads left is swept
+// (sweepStagedUploads). It returns how many were published.
 func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, error) {
 	now := db.now().UTC()
 	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND publish_at <= $2 ORDER BY publish_at LIMIT 1000`,
@@ -38,6 +39,9 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 		return 0, err
 	}
 	if err := db.failUnuploaded(ctx, now); err != nil {
+		return 0, err
+	}
+	if err := db.sweepStagedUploads(ctx, now); err != nil {
 		return 0, err
 	}
 	return len(ids), db.notifyDue(ctx, rules, now)
@@ -259,7 +263,9 @@ func notifiedAs(email string, custom bool, org ident.Orgnr) string {
 }
 
 // postLetter is a notification's e-mail. It never carries the message
-// itself: confidential or not, the recipient signs in to read it.
+// itself: confidential or not, the recipient signs in to read it. A
+// CustomMessage's texts are used for the main notification and the
+// reminder (post.NotificationText); the confidential reminder is deling's.
 func postLetter(c Correspondence, kind post.NotificationKind, to string) governance.Letter {
 	from := c.MessageSender
 	if from == "" {
@@ -273,6 +279,11 @@ func postLetter(c Correspondence, kind post.NotificationKind, to string) governa
 	case post.NotifyConfidentialReminder:
 		subject = fmt.Sprintf("Din virksomhet %s har uåpnet taushetsbelagt post.", c.Recipient)
 		body += " Meldingen er taushetsbelagt: den kan bare leses av innehavere av nøkkelroller eller den som har fått rettigheten delegert."
+	}
+	// Rule DPV-06: the sender's own texts (plain text, checked by Validate)
+	// replace deling's, with deling's line on where to read kept below them.
+	if cs, cb, ok := post.NotificationText(c.Body.Notification, kind); ok {
+		subject, body = cs, cb+"\n\n"+body
 	}
 	return governance.Letter{Consumer: string(c.Recipient), Kind: LetterPost, To: to, Subject: subject, Body: body}
 }
@@ -372,8 +383,8 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	}
 	var parts []string
 	for _, b := range senderBranches("$1", "$3") {
-		parts = append(parts, `SELECT c.id, c.senders_reference, c.recipient, c.current FROM post_correspondences c
-			WHERE `+b+` AND c.senders_reference IN (`+db.jsonArray("$2")+`)`)
+		parts = append(parts, `SELECT c.id, c.senders_reference, c.recipient, c.current FROM `+db.jsonValues("$2")+`
+			JOIN post_correspondences c ON c.senders_reference = j.value WHERE `+b)
 	}
 	rows, err := db.read.query(ctx, `SELECT id, senders_reference, recipient, current FROM (`+strings.Join(parts, " UNION ALL ")+`) u
 		ORDER BY senders_reference, id LIMIT $4`, string(sender), string(refsJSON), micros(db.now()), post.BulkLimit+1)
@@ -415,8 +426,8 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err != nil {
 		return resp, err
 	}
-	hist, err := db.read.query(ctx, `SELECT correspondence, status, at, actor FROM post_status
-		WHERE correspondence IN (`+db.jsonArray("$1")+`) ORDER BY correspondence, seq`, string(idsJSON))
+	hist, err := db.read.query(ctx, `SELECT s.correspondence, s.status, s.at, s.actor FROM `+db.jsonValues("$1")+`
+		JOIN post_status s ON s.correspondence = j.value ORDER BY s.correspondence, s.seq`, string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
@@ -438,8 +449,8 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err := hist.Err(); err != nil {
 		return resp, err
 	}
-	notes, err := db.read.query(ctx, `SELECT correspondence, kind, recipient, sent_at, custom FROM post_notifications
-		WHERE correspondence IN (`+db.jsonArray("$1")+`) ORDER BY sent_at`, string(idsJSON))
+	notes, err := db.read.query(ctx, `SELECT n.correspondence, n.kind, n.recipient, n.sent_at, n.custom FROM `+db.jsonValues("$1")+`
+		JOIN post_notifications n ON n.correspondence = j.value ORDER BY n.sent_at`, string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}

@@ -24,8 +24,13 @@ CREATE TABLE post_quota_refusals (
     noticed_at BIGINT NOT NULL,
     PRIMARY KEY (sender, year)
 );
+-- An upload's chunks staged on PostgreSQL (under "part.<id>.<n>") carry
+-- when they were written, so that those of an upload that never finished
+-- are swept.
+ALTER TABLE post_attachment_chunks ADD COLUMN staged_at BIGINT;
 
 -- +goose Down
+ALTER TABLE post_attachment_chunks DROP COLUMN staged_at;
 DROP TABLE post_quota_refusals;
 DROP TABLE post_sent_removed;
 DROP INDEX post_correspondences_technical_publish;
