@@ -268,3 +268,43 @@ func TestPostStagedUploadsSwept(t *testing.T) {
 		}
 	})
 }
+
+// Rule DPV-05: bulk status reads by index, never by a scan of the
+// correspondences or the histories, however many other senders' rows there
+// are: SQLite's plans, which keep a CROSS JOIN's order, show it.
+// (PostgreSQL's planner chooses by statistics; BenchmarkPostBulkStatus10000Among200k measures it.)
+func TestPostBulkStatusPlan_DPV05(t *testing.T) {
+	db, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{db.bulkQuery(), db.bulkHistoryQuery()} {
+		rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, "a", "[]", 1, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN c") || strings.HasPrefix(step, "SCAN s") || strings.HasPrefix(step, "SCAN post_") {
+				t.Errorf("a scan in the plan: %q\n%s", step, strings.Join(plan, "\n"))
+			}
+			// A search by sender alone reads all the sender's rows, for each reference.
+			if strings.HasPrefix(step, "SEARCH c") && !strings.Contains(step, "senders_reference=?") {
+				t.Errorf("not by reference: %q\n%s", step, strings.Join(plan, "\n"))
+			}
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "USING INDEX") {
+			t.Errorf("no index in the plan:\n%s", strings.Join(plan, "\n"))
+		}
+	}
+}

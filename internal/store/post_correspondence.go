@@ -571,10 +571,11 @@ func (db *DB) PostStatuses(ctx context.Context, ids []string) (map[string]post.S
 }
 
 // jsonValues is a FROM item, alias j, column value: the distinct strings in
-// the JSON array parameter p. Joined to an indexed column, it drives the
-// join (a nested loop of index lookups, one per value) however many rows
-// the table holds and whatever its statistics say, which an IN (jsonArray)
-// does not on PostgreSQL: its planner guesses 100 values and may scan.
+// the JSON array parameter p. Written first and CROSS JOINed to a table on
+// an indexed column, it drives the join — one index lookup per value —
+// however many rows the table holds: SQLite keeps a CROSS JOIN's order, and
+// PostgreSQL (with statistics) picks the nested loop, where an IN
+// (jsonArray) had it guess 100 values and scan.
 func (db *DB) jsonValues(p string) string {
 	if db.engine == Postgres {
 		return `(SELECT DISTINCT value FROM jsonb_array_elements_text(` + p + `::jsonb) AS t(value)) j`

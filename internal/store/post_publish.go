@@ -369,6 +369,25 @@ func senderBranches(org, now string) []string {
 		AND (d.until_at IS NULL OR d.until_at > ` + now + `) AND (d.revoked_at IS NULL OR d.revoked_at > ` + now + `))`}
 }
 
+// bulkQuery finds the correspondences of the sender $1 (as actual sender,
+// or as technical sender under a delegation in force at $3) with the
+// references in the JSON array $2, at most $4, each branch on its index.
+func (db *DB) bulkQuery() string {
+	var parts []string
+	for _, b := range senderBranches("$1", "$3") {
+		parts = append(parts, `SELECT c.id, c.senders_reference, c.recipient, c.current FROM `+db.jsonValues("$2")+`
+			CROSS JOIN post_correspondences c WHERE c.senders_reference = j.value AND `+b)
+	}
+	return `SELECT id, senders_reference, recipient, current FROM (` + strings.Join(parts, " UNION ALL ") + `) u
+		ORDER BY senders_reference, id LIMIT $4`
+}
+
+// bulkHistoryQuery reads the status histories of the ids in the JSON array $1.
+func (db *DB) bulkHistoryQuery() string {
+	return `SELECT s.correspondence, s.status, s.at, s.actor FROM ` + db.jsonValues("$1") + `
+		CROSS JOIN post_status s WHERE s.correspondence = j.value ORDER BY s.correspondence, s.seq`
+}
+
 // BulkStatus is the status and notification history of sender's
 // correspondences with the references given, at most post.BulkLimit, with
 // LimitReached when more matched (Rule DPV-05). The references go in as one
@@ -381,13 +400,7 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err != nil {
 		return post.BulkStatusResponse{}, err
 	}
-	var parts []string
-	for _, b := range senderBranches("$1", "$3") {
-		parts = append(parts, `SELECT c.id, c.senders_reference, c.recipient, c.current FROM `+db.jsonValues("$2")+`
-			JOIN post_correspondences c ON c.senders_reference = j.value WHERE `+b)
-	}
-	rows, err := db.read.query(ctx, `SELECT id, senders_reference, recipient, current FROM (`+strings.Join(parts, " UNION ALL ")+`) u
-		ORDER BY senders_reference, id LIMIT $4`, string(sender), string(refsJSON), micros(db.now()), post.BulkLimit+1)
+	rows, err := db.read.query(ctx, db.bulkQuery(), string(sender), string(refsJSON), micros(db.now()), post.BulkLimit+1)
 	if err != nil {
 		return post.BulkStatusResponse{}, fmt.Errorf("bulk status: %w", err)
 	}
@@ -426,8 +439,7 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if err != nil {
 		return resp, err
 	}
-	hist, err := db.read.query(ctx, `SELECT s.correspondence, s.status, s.at, s.actor FROM `+db.jsonValues("$1")+`
-		JOIN post_status s ON s.correspondence = j.value ORDER BY s.correspondence, s.seq`, string(idsJSON))
+	hist, err := db.read.query(ctx, db.bulkHistoryQuery(), string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
@@ -450,7 +462,7 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 		return resp, err
 	}
 	notes, err := db.read.query(ctx, `SELECT n.correspondence, n.kind, n.recipient, n.sent_at, n.custom FROM `+db.jsonValues("$1")+`
-		JOIN post_notifications n ON n.correspondence = j.value ORDER BY n.sent_at`, string(idsJSON))
+		CROSS JOIN post_notifications n WHERE n.correspondence = j.value ORDER BY n.sent_at`, string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
