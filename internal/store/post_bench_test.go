@@ -101,6 +101,7 @@ func benchEngines(b *testing.B, f func(b *testing.B, db *DB)) {
 func BenchmarkPostBulkStatus10000(b *testing.B) {
 	benchEngines(b, func(b *testing.B, db *DB) {
 		refs := seedBulk(b, db, postSenderOrg, post.BulkLimit)
+		analyze(b, db)
 		for b.Loop() {
 			resp, err := db.BulkStatus(context.Background(), postSenderOrg, refs)
 			if err != nil || len(resp.Correspondences) != post.BulkLimit {
