@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -93,14 +94,32 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
+				// Rule DPV-03: the Enhetsregisteret roles recorded (deling user roles).
+				codes, err := db.PostRoleCodes(ctx, ident.Orgnr(*org))
+				if err != nil {
+					return err
+				}
+				standIns, err := db.PostRoleStandIns(ctx, ident.Orgnr(*org))
+				if err != nil {
+					return err
+				}
 				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-				fmt.Fprintln(tw, "E-POST\tNAVN\tROLLER\tSIST GJENNOMGÅTT")
+				fmt.Fprintln(tw, "E-POST\tNAVN\tROLLER\tROLLEKODER\tSIST GJENNOMGÅTT")
 				for _, m := range ms {
-					var roles []string
+					var roles, rcs []string
 					for _, r := range m.Roles {
 						roles = append(roles, string(r.Role))
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.User.Email, m.User.Navn, strings.Join(roles, ","), m.Roles[0].ReviewedAt.Format("2006-01-02"))
+					for _, c := range codes[m.User.ID] {
+						rcs = append(rcs, string(c))
+					}
+					switch {
+					case standIns[m.User.ID]:
+						rcs = []string{"(ikke registrert: som DAGL)"}
+					case len(rcs) == 0:
+						rcs = []string{"-"}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.User.Email, m.User.Navn, strings.Join(roles, ","), strings.Join(rcs, ","), m.Roles[0].ReviewedAt.Format("2006-01-02"))
 				}
 				return tw.Flush()
 			})
@@ -141,7 +160,9 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 					if !ok {
 						return fmt.Errorf("--codes: %q is not an Enhetsregisteret role code deling knows", c)
 					}
-					rcs, labels = append(rcs, rc), append(labels, c+" ("+rc.Label()+")")
+					if !slices.Contains(rcs, rc) {
+						rcs, labels = append(rcs, rc), append(labels, c+" ("+rc.Label()+")")
+					}
 				}
 				u, _, err := db.UserByEmail(ctx, *email)
 				if err != nil {

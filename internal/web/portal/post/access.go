@@ -71,13 +71,21 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	if err != nil {
 		return err
 	}
+	standIns, err := s.DB.PostRoleStandIns(ctx, ident.Orgnr(v.Org))
+	if err != nil {
+		return err
+	}
 	names := map[string]string{}
 	p := accessPage{Frame: s.Frame(r, v, "Tilgang til post"), Values: vals, Errors: bad, Summary: site.ErrorList(bad, accessFields...)}
 	for _, m := range members {
 		names[m.User.ID] = m.User.Navn
 		p.Users = append(p.Users, option{Value: m.User.ID, Label: m.User.Navn + " (" + m.User.Email + ")", Selected: vals["bruker"] == m.User.ID})
 		// Rule DPV-03: a key role holder reads automatically.
-		if roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID]); slices.ContainsFunc(roles, dpv.IsKeyRole) {
+		switch roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIns[m.User.ID]); {
+		case len(codes[m.User.ID]) == 0 && slices.Contains(roles, dpv.KeyRoleOfRoleHolder):
+			// A role holder from before the codes were kept, standing for DAGL.
+			p.Holders = append(p.Holders, m.User.Navn+" (rolleinnehaver, ingen rollekoder registrert)")
+		case slices.ContainsFunc(roles, dpv.IsKeyRole):
 			var labels []string
 			for _, c := range slices.DeleteFunc(slices.Clone(roles), func(c dpv.RoleCode) bool { return !dpv.IsKeyRole(c) }) {
 				labels = append(labels, strings.ToLower(c.Label()))
