@@ -275,7 +275,8 @@ func TestPostScopesWhileSuspended_DPV03(t *testing.T) {
 
 // rerunRoleCodesMigration runs migration 00027 (and those after it) again,
 // as an upgrade from before the role codes runs it: the accounts and
-// memberships there are then are those of the upgraded installation.
+// memberships there are then are those of the upgraded installation. Role
+// codes recorded before it are dropped with the table.
 func rerunRoleCodesMigration(t *testing.T, db *DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -349,10 +350,13 @@ func TestPostRoleCodesEndWithMembership_DPV03(t *testing.T) {
 		ctx := context.Background()
 		org := postRecipA
 		postUser(t, db, "admin@a.example", org, nil, governance.Administrator) // keeps a manager (AA-27)
+		old := postUser(t, db, "gammel@a.example", org, nil, governance.Rolleinnehaver, governance.Oppslagsbruker)
+		rerunRoleCodesMigration(t, db) // drops what was recorded: codes only after it
 		leader := postUser(t, db, "dagl@a.example", org, []post.RoleCode{"DAGL"}, governance.Rolleinnehaver, governance.Oppslagsbruker)
 		closed := postUser(t, db, "lede@a.example", org, []post.RoleCode{"LEDE"}, governance.Oppslagsbruker)
-		old := postUser(t, db, "gammel@a.example", org, nil, governance.Rolleinnehaver, governance.Oppslagsbruker)
-		rerunRoleCodesMigration(t, db)
+		if codes, err := db.PostRoleCodes(ctx, org); err != nil || len(codes) != 2 {
+			t.Fatalf("codes recorded: %v %v", codes, err)
+		}
 		if err := db.RemoveMembership(ctx, leader, string(org), governance.Oppslagsbruker, "test"); err != nil {
 			t.Fatal(err)
 		}
