@@ -81,16 +81,9 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 		names[m.User.ID] = m.User.Navn
 		p.Users = append(p.Users, option{Value: m.User.ID, Label: m.User.Navn + " (" + m.User.Email + ")", Selected: vals["bruker"] == m.User.ID})
 		// Rule DPV-03: a key role holder reads automatically.
-		switch roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIns[m.User.ID]); {
-		case len(codes[m.User.ID]) == 0 && slices.Contains(roles, dpv.KeyRoleOfRoleHolder):
-			// A role holder from before the codes were kept, standing for DAGL.
-			p.Holders = append(p.Holders, m.User.Navn+" (rolleinnehaver, ingen rollekoder registrert)")
-		case slices.ContainsFunc(roles, dpv.IsKeyRole):
-			var labels []string
-			for _, c := range slices.DeleteFunc(slices.Clone(roles), func(c dpv.RoleCode) bool { return !dpv.IsKeyRole(c) }) {
-				labels = append(labels, strings.ToLower(c.Label()))
-			}
-			p.Holders = append(p.Holders, m.User.Navn+" ("+strings.Join(labels, ", ")+")")
+		roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIns[m.User.ID])
+		if l := holderLabel(m.User.Navn, codes[m.User.ID], roles); l != "" {
+			p.Holders = append(p.Holders, l)
 		}
 	}
 	for _, rt := range []dpv.Right{dpv.RightPostArkiv, dpv.RightConfidential, dpv.RightAccessManagement} {
@@ -218,4 +211,24 @@ func (s *Feature) revoke(w http.ResponseWriter, r *http.Request, v *site.Visitor
 // F is a text field of the form with the user's input and its error.
 func (p accessPage) F(name, label, help string) site.Field {
 	return site.Field{Name: name, Label: label, Value: p.Values[name], Error: p.Errors[name], Help: help}
+}
+
+// holderLabel names someone who reads by role on the access page: by their
+// key roles, or, for a role holder from before the role codes were kept,
+// standing for DAGL (dpv.PortalRoles), as that; "" for one without a key
+// role (Rule DPV-03; review finding 7).
+func holderLabel(name string, codes, roles []dpv.RoleCode) string {
+	if len(codes) == 0 && slices.Contains(roles, dpv.KeyRoleOfRoleHolder) {
+		return name + " (rolleinnehaver, ingen rollekoder registrert)"
+	}
+	var labels []string
+	for _, c := range roles {
+		if dpv.IsKeyRole(c) {
+			labels = append(labels, strings.ToLower(c.Label()))
+		}
+	}
+	if len(labels) == 0 {
+		return ""
+	}
+	return name + " (" + strings.Join(labels, ", ") + ")"
 }
