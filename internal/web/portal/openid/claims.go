@@ -33,39 +33,33 @@ func parseClaims(payload []byte) (claims, error) {
 	if len(payload) > maxClaims {
 		return c, errors.New("claims: too large")
 	}
-	var raw struct {
-		PID           *string         `json:"pid"`
-		ACR           *string         `json:"acr"`
-		AMR           json.RawMessage `json:"amr"`
-		Email         *string         `json:"email"`
-		EmailVerified json.RawMessage `json:"email_verified"`
-	}
+	// By exact name: encoding/json would match struct fields in any case.
+	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return c, fmt.Errorf("claims: %w", err)
 	}
-	if raw.PID != nil {
-		c.PID = *raw.PID
+	for name, to := range map[string]*string{"pid": &c.PID, "acr": &c.ACR, "email": &c.Email} {
+		if v, ok := raw[name]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, to); err != nil {
+				return claims{}, fmt.Errorf("claims: %s is not a string", name)
+			}
+		}
 	}
-	if raw.ACR != nil {
-		c.ACR = *raw.ACR
-	}
-	if raw.Email != nil {
-		c.Email = strings.TrimSpace(*raw.Email)
-	}
-	if len(raw.AMR) > 0 && string(raw.AMR) != "null" {
+	c.Email = strings.TrimSpace(c.Email)
+	if len(raw["amr"]) > 0 && string(raw["amr"]) != "null" {
 		var one string
-		if err := json.Unmarshal(raw.AMR, &c.AMR); err != nil {
-			if err := json.Unmarshal(raw.AMR, &one); err != nil {
+		if err := json.Unmarshal(raw["amr"], &c.AMR); err != nil {
+			if err := json.Unmarshal(raw["amr"], &one); err != nil {
 				return claims{}, errors.New("claims: amr is neither a list of strings nor a string")
 			}
 			c.AMR = []string{one}
 		}
 	}
-	if len(raw.EmailVerified) > 0 && string(raw.EmailVerified) != "null" {
+	if len(raw["email_verified"]) > 0 && string(raw["email_verified"]) != "null" {
 		var s string
-		switch err := json.Unmarshal(raw.EmailVerified, &c.EmailVerified); {
+		switch err := json.Unmarshal(raw["email_verified"], &c.EmailVerified); {
 		case err == nil:
-		case json.Unmarshal(raw.EmailVerified, &s) == nil && (s == "true" || s == "false"):
+		case json.Unmarshal(raw["email_verified"], &s) == nil && (s == "true" || s == "false"):
 			c.EmailVerified = s == "true"
 		default:
 			return claims{}, errors.New("claims: email_verified is not a boolean")
