@@ -7,8 +7,9 @@
 // mounted from features(): applications (søknader, case handling, vedtak,
 // grants), terms (bruksvilkår, objections, driftsmeldinger), breach
 // (avvik), dpa (databehandleravtaler and the case workers' delegations), post
-// (digital post: inbox, Post/Arkiv, senders) and clients (API clients by public
-// key or certificate). The menu (navigation) is one table beside the route
+// (digital post: inbox, Post/Arkiv, senders), clients (API clients by public
+// key or certificate) and openid (sign-in with OpenID Connect, whose buttons
+// the sign-in page shows). The menu (navigation) is one table beside the route
 // table.
 //
 // What every page shares is package site: the visitor and its guards, the
