@@ -228,6 +228,13 @@ func TestOpenIDSignIn(t *testing.T) {
 		}
 	})
 
+	// Rule AA-14: a test environment takes synthetic persons only, also from ID-porten.
+	t.Run("a real fødselsnummer in the test environment is refused", func(t *testing.T) {
+		b := o.visitor()
+		p := o.signIn(b, openid.IDPorten, o.idporten, substantial("p-real", "15038510190"))
+		refused(t, b, p, http.StatusForbidden, "bare imot syntetiske testpersoner")
+	})
+
 	t.Run("tampered state and replayed answers are refused", func(t *testing.T) {
 		b := o.visitor()
 		o.idporten.next(substantial("pairwise-1", persons[0].Ident))

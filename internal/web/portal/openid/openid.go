@@ -134,7 +134,7 @@ func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenV
 		return p.oauth, p.verifier, nil
 	}
 	// The provider's keys are fetched later, outside this request: not with its context.
-	op, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), http.DefaultClient), p.cfg.Issuer)
+	op, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), providerClient), p.cfg.Issuer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,6 +150,10 @@ func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenV
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID})
 	return p.oauth, p.verifier, nil
 }
+
+// providerClient is how deling talks to the providers (discovery, keys,
+// the token endpoint): a provider that hangs fails the sign-in, not the server.
+var providerClient = &http.Client{Timeout: 15 * time.Second}
 
 // flow is a sign-in under way, kept in the visitor's session until the
 // provider answers: one at a time, used once.
@@ -236,7 +240,7 @@ var personACR = []string{"idporten-loa-substantial", "idporten-loa-high", "Level
 // the visitor typed.
 func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	ctx := r.Context()
+	ctx := oidc.ClientContext(r.Context(), providerClient)
 	p, ok := f.providers[r.PathValue("provider")]
 	if !ok {
 		f.NotFound(w, r, nil)
