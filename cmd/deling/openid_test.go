@@ -75,8 +75,13 @@ func TestOpenIDOptions(t *testing.T) {
 	if err := parse(nil, "--idporten-issuer", "https://idporten.no", "--idporten-client-id", "c"); err == nil || !strings.Contains(err.Error(), "secret") {
 		t.Fatalf("no secret: %v", err)
 	}
-	if err := parse(map[string]string{idportenSecretEnv: "s"}, "--idporten-issuer", "http://idporten.example", "--idporten-client-id", "c"); err == nil {
-		t.Fatal("a plain-HTTP issuer accepted")
+	for _, iss := range []string{"http://idporten.example", "http://127.0.0.1.evil.example", "idporten.no", "https://"} {
+		if err := parse(map[string]string{idportenSecretEnv: "s"}, "--idporten-issuer", iss, "--idporten-client-id", "c"); err == nil {
+			t.Fatalf("issuer %s accepted", iss)
+		}
+	}
+	if err := parse(map[string]string{idportenSecretEnv: "s"}, "--idporten-issuer", "http://127.0.0.1:8081", "--idporten-client-id", "c"); err != nil {
+		t.Fatalf("a loopback issuer for development: %v", err)
 	}
 	env := map[string]string{"DELING_IDPORTEN_ISSUER": "https://idporten.no", "DELING_IDPORTEN_CLIENT_ID": "c", idportenSecretEnv: "s",
 		"DELING_STAFF_ISSUER": "https://login.microsoftonline.com/t/v2.0", "DELING_STAFF_CLIENT_ID": "d"}

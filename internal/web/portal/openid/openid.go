@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -61,7 +62,9 @@ func (c Config) Check() error {
 		if p.Issuer == "" || p.ClientID == "" || p.ClientSecret == "" {
 			return errors.New("openid " + name + ": the issuer, the client id and the client secret (from the environment) are all required")
 		}
-		if !strings.HasPrefix(p.Issuer, "https://") && !strings.HasPrefix(p.Issuer, "http://127.0.0.1") && !strings.HasPrefix(p.Issuer, "http://localhost") {
+		u, err := url.Parse(p.Issuer)
+		loopback := err == nil && u.Scheme == "http" && slices.Contains([]string{"127.0.0.1", "::1", "localhost"}, u.Hostname())
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !loopback) {
 			return errors.New("openid " + name + ": the issuer must be an https URL")
 		}
 	}
