@@ -235,7 +235,9 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 				default:
 					return errors.New("give --jwk, --cert or --new-key")
 				}
-				if err := db.AddClient(ctx, info, actor(getenv)); err != nil {
+				if err := db.AddClient(ctx, info, actor(getenv)); errors.Is(err, store.ErrStoppedKey) {
+					return fmt.Errorf("client %s is not registered: its key is the key of a client the register stopped from a breach case (Rule AV-02); make a new key (--new-key): %w", *id, err)
+				} else if err != nil {
 					return err
 				}
 				if cf != nil {
@@ -408,7 +410,7 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 		fmt.Fprintln(stderr, "Usage: deling package list [--packages FILE]")
 		return errUsage
 	}
-	fs := newFlagSet("package list", "package list [--packages FILE]", g, stderr)
+	fs := flagSetListing("package list", "package list [--packages FILE]", g, stderr) // reads no database, writes no log
 	file := fs.String("packages", "", "definitions file (default: the built-in one)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -427,7 +429,7 @@ func runPackage(ctx context.Context, g *globals, args []string, stdout, stderr i
 }
 
 func runToken(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr)
+	fs := flagSetListing("token", "token --client FILE [--scope SCOPE] [--assertion]", g, stderr) // reads no database, writes no log
 	file := fs.String("client", "", "client file (from 'deling client add --new-key' or the demo)")
 	scope := fs.String("scope", "", "the scope to ask for instead of the client file's, e.g. altinn:correspondence.write for digital post (docs/POST.md)")
 	assertionOnly := fs.Bool("assertion", false, "print the signed JWT grant (RFC 7523) instead of asking /token for an access token, to send it yourself")

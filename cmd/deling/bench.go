@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,13 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"deling/internal/access"
 	"deling/internal/bench"
 	"deling/internal/ident"
-	"deling/internal/job"
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/token"
@@ -52,13 +47,14 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 type benchOptions struct {
 	bench.Options
 	persons, consumers, sample    int
+	nodes                         int
 	target, personsFile, jsonFile string
 	clients                       stringList
 }
 
 const benchSynopsis = `bench [--persons 100000] [--rate 2000] [--duration 30s] [--consumers 4]
              [--mix person=80,search=10,uuid=10] [--max [--step 5s] [--max-p99 10ms]]
-             [--warmup 0s] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
+             [--warmup 0s] [--db postgres://… [--nodes 3]] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
 
 // runBench is `deling bench`: a fixed-rate (or, with --max, rate-stepping)
 // mixed workload against an in-process platform or a running server, with
@@ -75,6 +71,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	fs.IntVar(&o.Connections, "connections", 64, "keep-alive connections at most, per target")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "request timeout")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "run the workload this long before measuring, uncounted (warms caches and connections)")
+	fs.IntVar(&o.nodes, "nodes", 1, "in-process nodes on one PostgreSQL (--db), behind the bench's round-robin load balancer (docs/SCALING.md)")
 	fs.StringVar(&o.target, "target", "", "benchmark a running server at this base URL instead of an in-process one (needs --client)")
 	fs.Var(&o.clients, "client", "client file of a consumer of the --target server (repeatable)")
 	fs.StringVar(&o.MetricsURL, "target-metrics", "", "with --target: the server's /metrics URL (its --metrics-addr), to count what it answered and logged")
@@ -101,6 +98,10 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 		return errors.New("bench: --target needs at least one --client FILE")
 	case o.target == "" && len(o.clients) > 0:
 		return errors.New("bench: --client goes with --target")
+	case o.nodes < 1 || o.nodes > 16:
+		return errors.New("bench: --nodes must be from 1 to 16")
+	case o.nodes > 1 && (g.db == "" || o.target != ""):
+		return errors.New("bench: --nodes needs --db postgres://… (nodes share one PostgreSQL; SQLite is one process) and no --target")
 	}
 	env, err := g.environment()
 	if err != nil {
@@ -179,45 +180,22 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := b.startNodes(ctx, db)
+	defer c.stop()
 	if err != nil {
 		return nil, err
 	}
-	base := "http://" + ln.Addr().String()
-	po := platformOptions{issuer: base + "/", rateBlockFor: time.Minute, tokenLifetime: 120 * time.Second, logMinRetention: DefaultLogMinRetention}
-	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSrv()
-	reg := prometheus.NewRegistry()
-	p, err := buildPlatform(srvCtx, db, b.env, b.log, reg, po, b.getenv, b.g.data)
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	waitJobs := job.Start(srvCtx, b.log, p.jobs...)
-	defer waitJobs()
-	defer stopSrv()
-	hs := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn)}
-	go hs.Serve(ln)
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		hs.Shutdown(sctx)
-	}()
-	// The platform's metrics on a listener of their own, as `deling serve` has them.
-	mln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	ms := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), ReadHeaderTimeout: 10 * time.Second}
-	go ms.Serve(mln)
-	defer ms.Close()
-	b.runner.MetricsURL = "http://" + mln.Addr().String() + "/metrics"
+	base := c.base
+	b.runner.MetricsURLs = c.metrics
 	for i := range clients {
 		clients[i].TokenEndpoint, clients[i].Audience, clients[i].Scope = base+"/token", base+"/", web.DefaultAPIScope
 	}
 
-	rep := b.runner.NewReport(bench.ModeInProcess, base, b.o.consumers)
+	mode := bench.ModeInProcess
+	if b.o.nodes > 1 {
+		mode = bench.ModeCluster
+	}
+	rep := b.runner.NewReport(mode, base, b.o.consumers)
 	rep.Register = &bench.RegisterInfo{Persons: counts.Persons, Organisations: counts.Organisations, Arbeidsforhold: counts.Arbeidsforhold, Where: b.g.where()}
 	logBefore, err := db.LogSize(ctx)
 	if err != nil {
@@ -230,7 +208,9 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 		n, err := db.LogSize(ctx)
 		return int64(n), err
 	}
-	return rep, b.runner.Run(ctx, rep, base, clients, persons, logSize)
+	err = b.runner.Run(ctx, rep, base, clients, persons, logSize)
+	rep.Cluster = c.info()
+	return rep, err
 }
 
 // runTarget benchmarks a running server with the consumers' client files.

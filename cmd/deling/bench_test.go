@@ -104,6 +104,8 @@ func TestBenchRefusesProdAndBadFlags(t *testing.T) {
 		{[]string{"bench", "--data", dir, "--mix", "person=0"}, "errUsage"},
 		{[]string{"bench", "--data", dir, "--target", "http://127.0.0.1:1"}, "needs at least one --client"},
 		{[]string{"bench", "--data", dir, "--rate", "0"}, "must be positive"},
+		{[]string{"bench", "--data", dir, "--nodes", "2"}, "--nodes needs --db"},
+		{[]string{"bench", "--data", dir, "--nodes", "0"}, "--nodes must be from 1 to 16"},
 	} {
 		_, _, err := runCmd(t, nil, tc.args...)
 		if err == nil || (tc.want == "errUsage" && err != errUsage) || (tc.want != "errUsage" && !strings.Contains(err.Error(), tc.want)) {

@@ -13,6 +13,7 @@ import (
 
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/post"
 	"deling/internal/store"
 )
 
@@ -35,6 +36,16 @@ var demoAccounts = []demoAccount{
 	{"admin@bank.demo", "Bjørn Bankadmin", 9_100_004, governance.Administrator},
 	{"databehandler@leverandor.demo", "Dag Databehandler", 9_100_003, governance.Databehandler},
 	{"person@innbygger.demo", "Per Person", 0, governance.Person},
+}
+
+// demoRoleCodes are the Enhetsregisteret roles the demo records for some
+// accounts (Rule DPV-03: a key role gives Post/Arkiv automatically): the
+// kommune's leader is its daglig leder, the bank's its daglig leder and
+// styrets leder, the bank's administrator a board member (no key role).
+var demoRoleCodes = map[string][]post.RoleCode{
+	"leder@kommune.demo": {"DAGL"},
+	"leder@bank.demo":    {"DAGL", "LEDE"},
+	"admin@bank.demo":    {"MEDL"},
 }
 
 // DemoApplicantOrg is the demo organisation that has no access yet and may apply.
@@ -73,8 +84,14 @@ func setUpDemoAccounts(ctx context.Context, g *globals, db *store.DB, base strin
 			case a.orgN != 0:
 				org = string(ident.SyntheticOrgnr(a.orgN))
 			}
-			if _, err := db.CreateUser(ctx, u, hash, []governance.Membership{{Org: org, Role: a.role}}, "demo"); err != nil {
+			made, err := db.CreateUser(ctx, u, hash, []governance.Membership{{Org: org, Role: a.role}}, "demo")
+			if err != nil {
 				return err
+			}
+			if codes := demoRoleCodes[a.email]; codes != nil {
+				if err := db.SetPostRoleCodes(ctx, made.ID, ident.Orgnr(org), codes, "demo"); err != nil {
+					return err
+				}
 			}
 		} else if err != nil {
 			return err

@@ -63,6 +63,20 @@ func breachReminderJob(db *store.DB, log *slog.Logger, points []time.Duration, b
 	}}
 }
 
+// breachNoticeJob carries on the jobs notifying the persons a breach
+// affected (Rule AV-06), NotifyBatch persons a transaction, until every
+// running job is done or the node stops leading; the next run resumes where
+// the last committed batch ended.
+func breachNoticeJob(db *store.DB, log *slog.Logger) job.Job {
+	return job.Job{Name: "breach person notices", Interval: 5 * time.Second, Run: func(ctx context.Context) error {
+		n, err := db.RunIncidentNotices(ctx, store.NotifyBatch, 0)
+		if n > 0 {
+			log.Info("breach person notices recorded", "persons", n)
+		}
+		return err
+	}}
+}
+
 // remindBreaches sends the reminders due at now and returns for how many cases.
 func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, baseURL string, now time.Time) (int, error) {
 	cases, err := db.Incidents(ctx, store.IncidentFilter{All: true, Open: true})

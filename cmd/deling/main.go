@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	_ "time/tzdata" // dates are Norway's (Europe/Oslo) even on a machine without a zone database
 
@@ -123,13 +124,31 @@ func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
 
 // newFlagSet makes a command's flag set, with the global flags bound too.
 func newFlagSet(name, synopsis string, g *globals, stderr io.Writer) *flag.FlagSet {
+	return flagSetListing(name, synopsis, g, stderr, "data", "db", "env", "log-level", "log-format")
+}
+
+// flagSetListing is a command's flag set that takes every global flag (a
+// script may pass them after any command) but lists in its help, besides
+// its own, only the global flags named in listed: those the command honours.
+// token and package honour none, witness only the log's.
+func flagSetListing(name, synopsis string, g *globals, stderr io.Writer, listed ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	g.bind(fs)
+	hidden := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { hidden[f.Name] = !slices.Contains(listed, f.Name) })
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: deling %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		shown := flag.NewFlagSet(name, flag.ContinueOnError)
+		shown.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !hidden[f.Name] {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		shown.PrintDefaults()
 	}
-	g.bind(fs)
 	return fs
 }
 

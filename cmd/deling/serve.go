@@ -294,7 +294,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	p.jobs = append(p.jobs, single(enhetsregisteretJobs(db, log, o.enhet)...)...)
 	p.jobs = append(p.jobs, extractJobs(db, log, o.extract, dataDir)...) // the workers claim jobs; the expiry is Single
 	p.jobs = append(p.jobs, single(reminderJobs(db, log, governance.DefaultSettings(), o.baseURL)...)...)
-	p.jobs = append(p.jobs, single(breachReminderJob(db, log, o.breachReminders, o.baseURL))...)
+	p.jobs = append(p.jobs, single(breachReminderJob(db, log, o.breachReminders, o.baseURL), breachNoticeJob(db, log))...)
 	p.jobs = append(p.jobs, single(deletionReminderJob(db, log, o.baseURL), lapsedDelegationsJob(db, log))...)
 	p.jobs = append(p.jobs, single(postJob(db))...)
 	// Several nodes on one PostgreSQL: the Single jobs run on the one that leads (store.Lead).

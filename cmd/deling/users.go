@@ -11,11 +11,12 @@ import (
 
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/store"
 )
 
-// runUser is "deling user add|list|disable|link": portal accounts, e.g. the register's first administrator.
+// runUser is "deling user add|list|disable|link|roles": portal accounts, e.g. the register's first administrator.
 func runUser(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return sub("user", args, stderr, map[string]func([]string) error{
 		"add": func(args []string) error {
@@ -145,11 +146,49 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				return nil
 			})
 		},
+		"roles": func(args []string) error {
+			fs := newFlagSet("user roles", "user roles --email E --org ORGNR --codes DAGL,LEDE", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			org := fs.String("org", "", "orgnr of the organisation the roles are registered in")
+			codes := fs.String("codes", "", "the person's roles there in Enhetsregisteret, comma-separated role codes (DAGL, LEDE, INNH, DTPR, DTSO, KOMP, BEST, …); empty: none")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				o, err := orgnrFlag("org", *org, env)
+				if err != nil {
+					return err
+				}
+				// Rule DPV-03: the key roles that give Post/Arkiv automatically.
+				var rcs []post.RoleCode
+				var labels []string
+				for c := range strings.SplitSeq(*codes, ",") {
+					if c = strings.ToUpper(strings.TrimSpace(c)); c == "" {
+						continue
+					}
+					rc, ok := post.ParseRoleCode(c)
+					if !ok {
+						return fmt.Errorf("--codes: %q is not an Enhetsregisteret role code deling knows", c)
+					}
+					rcs, labels = append(rcs, rc), append(labels, c+" ("+rc.Label()+")")
+				}
+				u, _, err := db.UserByEmail(ctx, *email)
+				if err != nil {
+					return err
+				}
+				if err := db.SetPostRoleCodes(ctx, u.ID, ident.Orgnr(o), rcs, actor(getenv)); err != nil {
+					return err
+				}
+				if len(labels) == 0 {
+					labels = []string{"none"}
+				}
+				fmt.Fprintf(stdout, "%s in %s: %s\n", u.Email, o, strings.Join(labels, ", "))
+				return nil
+			})
+		},
 	}, map[string]string{
 		"add":     "make a portal account with a role",
 		"link":    "link a portal account to an identity at an OpenID Connect provider (the register's staff)",
 		"list":    "list portal accounts and their roles",
 		"disable": "disable a portal account: it cannot sign in",
+		"roles":   "record a portal account's roles in Enhetsregisteret (key roles read digital post)",
 	})
 }
 

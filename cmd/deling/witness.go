@@ -334,7 +334,7 @@ func runWitness(ctx context.Context, g *globals, args []string, getenv func(stri
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
 	}
-	fs := newFlagSet("witness "+verb, witnessUsage, g, stderr)
+	fs := flagSetListing("witness "+verb, witnessUsage, g, stderr, "log-level", "log-format") // its own state, no database
 	stateDefault := getenv("DELING_WITNESS_STATE")
 	if stateDefault == "" {
 		stateDefault = "./deling-witness"

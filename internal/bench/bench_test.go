@@ -1,7 +1,12 @@
 package bench
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,5 +66,22 @@ func TestTokenExpiry(t *testing.T) {
 	}
 	if got := time.Until(tokenExpiry("not a token")); got <= 0 || got > time.Minute {
 		t.Errorf("unreadable token lives %v, want about a minute", got)
+	}
+}
+
+// The server's counts are read once they stop changing: answers to requests
+// the load generator gave up on still come in after a run.
+func TestSettledAPIRequests(t *testing.T) {
+	settleEvery = time.Millisecond
+	var scrapes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := min(scrapes.Add(1), 4) // grows for three scrapes, then stays
+		fmt.Fprintf(w, "deling_http_requests_total{code=\"200\",route=\"GET /api/v2/arbeidstaker/arbeidsforhold\"} %d\n", 10*n)
+		fmt.Fprintf(w, "deling_http_requests_total{code=\"401\",route=\"GET /api/v2/arbeidstaker/arbeidsforhold\"} 1\n")
+	}))
+	defer srv.Close()
+	c, err := settledAPIRequests(context.Background(), srv.Client(), []string{srv.URL, srv.URL})
+	if err != nil || c.logged != 80 || c.api != 82 {
+		t.Fatalf("settled at %+v (%v), want 80 logged of 82", c, err)
 	}
 }

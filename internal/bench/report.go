@@ -65,6 +65,16 @@ type ServerInfo struct {
 	AuditRecords *int64 `json:"audit_records_written,omitempty"`
 }
 
+// ClusterInfo is a cluster run's nodes (ModeCluster).
+type ClusterInfo struct {
+	Nodes        int    `json:"nodes"`
+	LoadBalancer string `json:"load_balancer"`
+	// Leaders are the nodes (from 1) that held the leadership of the
+	// single-run jobs (integration, checkpoints, mail) at the end of the run:
+	// exactly one when all is well.
+	Leaders []int `json:"leaders"`
+}
+
 // MachineInfo is the machine the run shared between server and load generator.
 type MachineInfo struct {
 	GOOS        string `json:"goos"`
@@ -90,6 +100,7 @@ type Report struct {
 	Result      *AttackResult   `json:"result"`
 	Max         *MaxResult      `json:"max,omitempty"`
 	Server      *ServerInfo     `json:"server,omitempty"`
+	Cluster     *ClusterInfo    `json:"cluster,omitempty"`
 	Baseline    *BaselineReport `json:"baseline,omitempty"`
 	LoadAtEnd   string          `json:"load_average_end,omitempty"`
 	Description string          `json:"description"`
@@ -157,7 +168,20 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 		if s.AuditRecords != nil {
 			fmt.Fprintf(w, "; the lookup log grew by %s", thousands(*s.AuditRecords))
 		}
+		if s.AuditRecords != nil {
+			verdict := "records written = answers given"
+			if *s.AuditRecords != s.LoggedEstimate {
+				// Counted at the edges of the measured window: a request the
+				// load generator gave up on may still be answered by the server.
+				verdict = fmt.Sprintf("records ≠ answers: %s answers after authentication, %s records; requests still in flight when a count was taken (does the run have timeouts?) or a record missing",
+					thousands(s.LoggedEstimate), thousands(*s.AuditRecords))
+			}
+			fmt.Fprintf(w, " (%s)", verdict)
+		}
 		fmt.Fprintln(w)
+	}
+	if c := rep.Cluster; c != nil {
+		fmt.Fprintf(w, "cluster: %d nodes on one PostgreSQL behind a %s; leading the single-run jobs at the end: node %v\n", c.Nodes, c.LoadBalancer, c.Leaders)
 	}
 	if bl := rep.Baseline; bl != nil && bl.Result != nil {
 		fmt.Fprintf(w, "baseline: bare net/http handler, fixed %s-byte JSON answer, rate %s/s: %.1f ok/s, p99 %.2f ms\n",

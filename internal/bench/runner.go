@@ -32,6 +32,7 @@ const (
 const (
 	ModeInProcess = "in-process" // a platform started by the benchmark on a loopback port
 	ModeTarget    = "target"     // a running server; its consumers have rate limits
+	ModeCluster   = "cluster"    // several in-process nodes on one PostgreSQL behind a load balancer
 )
 
 // Options shape the workload and its measurement; `deling bench` sets them from its flags.
@@ -64,6 +65,9 @@ type Runner struct {
 	Log      *slog.Logger // token renewal failures
 	Progress io.Writer    // progress and notes while it runs
 	HTTP     *http.Client // for tokens, preparation and metrics
+	// MetricsURLs are the in-process nodes' Prometheus endpoints, summed;
+	// empty uses Options.MetricsURL.
+	MetricsURLs []string
 }
 
 // Run gets tokens for clients from the platform at base, prepares the
@@ -109,8 +113,12 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 	}
 	metricsErr := errors.New("no metrics URL")
 	var before apiCounts
-	if b.MetricsURL != "" {
-		before, metricsErr = scrapeAPIRequests(ctx, b.HTTP, b.MetricsURL)
+	metrics := b.MetricsURLs
+	if len(metrics) == 0 && b.MetricsURL != "" {
+		metrics = []string{b.MetricsURL}
+	}
+	if len(metrics) > 0 {
+		before, metricsErr = settledAPIRequests(ctx, b.HTTP, metrics)
 	}
 	var logBefore int64
 	if logSize != nil {
@@ -134,8 +142,8 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		fmt.Fprintf(b.Progress, "bench: CPU profile of the main run (server and load generator in one process) in %s\n", b.CPUProfile)
 	}
 	if metricsErr == nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		after, err := scrapeAPIRequests(sctx, b.HTTP, b.MetricsURL)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		after, err := settledAPIRequests(sctx, b.HTTP, metrics)
 		if err == nil {
 			rep.Server = &ServerInfo{APIRequests: after.api - before.api, LoggedEstimate: after.logged - before.logged}
 			if logSize != nil {

@@ -82,9 +82,14 @@ func (n Notice) Text(loc *time.Location) string {
 // FormatDate is a date as Norwegians write it: 24.03.2027.
 func FormatDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("02.01.2006") }
 
-// FormatTime is a date and time as Norwegians write it: 24.03.2027 kl. 18:00.
+// OsloZone names the zone after a time shown to people: summer and winter alike.
+const OsloZone = " norsk tid"
+
+// FormatTime is a date and time as Norwegians read it, with the zone named
+// (issue 16, item 9): 24.03.2027 kl. 18:00 norsk tid. loc is the register's
+// zone, Europe/Oslo. The portal's pages show times with it too (site.OsloTime).
 func FormatTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("02.01.2006 kl. 15:04")
+	return t.In(loc).Format("02.01.2006 kl. 15:04") + OsloZone
 }
 
 // Atom is the feed of notices (Rule AA-20), newest first as given. base is

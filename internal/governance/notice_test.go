@@ -144,7 +144,7 @@ func TestAtom(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Downtime is shown in Norwegian time (UTC+1 in December).
-	if !strings.Contains(e.Content.Body, "Nedetid fra 02.12.2026 kl. 13:00 til 02.12.2026 kl. 15:00.") || !strings.Contains(e.Content.Body, "Vi oppgraderer.") {
+	if !strings.Contains(e.Content.Body, "Nedetid fra 02.12.2026 kl. 13:00 norsk tid til 02.12.2026 kl. 15:00 norsk tid.") || !strings.Contains(e.Content.Body, "Vi oppgraderer.") {
 		t.Fatalf("content: %q", e.Content.Body)
 	}
 	// Without notices, the feed is still valid and updated now.

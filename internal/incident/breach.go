@@ -212,6 +212,8 @@ type Breach struct {
 	ReviewAt time.Time
 	// PersonsNotified is how many persons a notice was recorded for (Rule AV-06).
 	PersonsNotified int
+	// Notices is how far the persons and consumers were told, for closing (CloseMissing).
+	Notices NoticeState
 	// ProcessorNoticeHours is the processor's duty to the controller from
 	// the data processing agreement; 0 means DefaultProcessorNoticeHours (Rule DPA-07).
 	ProcessorNoticeHours int

@@ -95,24 +95,29 @@ func TestMayFile_DPA08(t *testing.T) {
 	}
 }
 
-func TestPersonLetter_AV06(t *testing.T) {
-	n, err := PersonLetter("Registeret", fullContent(), "Vær oppmerksom på e-post som ber om BankID.")
-	if err != nil {
-		t.Fatal(err)
+// Rule AV-06: the notice to persons is written for them (art. 34(2)): every
+// part required, each capped with a Norwegian message, CRLF from a form made
+// LF; the letter has the parts under plain headings.
+func TestPersonText_AV06(t *testing.T) {
+	pt := PersonText{Nature: " Lønnsopplysninger ble sendt til feil virksomhet.\r\nDet er rettet. ", Consequences: "Risiko for svindel",
+		Measures: "Klienten er stanset", Advice: "Vær oppmerksom på e-post som ber om BankID.", Contact: "Personvernombudet, pvo@example.no"}
+	if bad := pt.Validate(); len(bad) != 0 {
+		t.Fatalf("a full text refused: %v", bad)
 	}
-	for _, want := range []string{"Hva har skjedd?\nLønnsopplysninger sendt til feil konsument", "Hva kan dette bety for deg?\nRisiko for svindel",
-		"Hva har vi gjort?\nKlienten er suspendert", "Hva kan du gjøre?\nVær oppmerksom", "Personvernombudet, pvo@example.no", "Vennlig hilsen\nRegisteret"} {
+	n := pt.Letter("Registeret")
+	for _, want := range []string{"Hva har skjedd?\nLønnsopplysninger ble sendt til feil virksomhet.\nDet er rettet.\n", "Hva kan dette bety for deg?\nRisiko for svindel",
+		"Hva har vi gjort?\nKlienten er stanset", "Hva kan du gjøre?\nVær oppmerksom", "Hvem kan du kontakte?\nPersonvernombudet, pvo@example.no", "Vennlig hilsen\nRegisteret"} {
 		if !strings.Contains(n.Body, want) {
 			t.Errorf("body lacks %q:\n%s", want, n.Body)
 		}
 	}
-	if n.Subject == "" || strings.Contains(n.Body, "ukjent") {
-		t.Errorf("subject %q", n.Subject)
+	if n.Subject == "" || strings.Contains(n.Body, "\r") {
+		t.Errorf("subject %q, body %q", n.Subject, n.Body)
 	}
-	c := fullContent()
-	c.Consequences = " "
-	if _, err := PersonLetter("Registeret", c, ""); !errors.Is(err, ErrNoNotice) {
-		t.Errorf("art. 34(2)(c) missing: got %v, want ErrNoNotice", err)
+	empty := PersonText{Consequences: " ", Measures: strings.Repeat("x", maxNoticePart+1)}
+	bad := empty.Validate()
+	if len(bad) != 5 || bad[FieldNoticeMeasures] != "Teksten er for lang (høyst 2000 tegn)." || bad[FieldNoticeContact] == "" {
+		t.Errorf("an empty and a too long text: %v", bad)
 	}
 	for _, e := range Exemptions() {
 		if !strings.HasPrefix(e.Label(), "Art. 34 nr. 3") {
@@ -224,4 +229,38 @@ func FuzzParseApprox(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v → %q → %+v, %v", s, a, a.String(), b, err)
 		}
 	})
+}
+
+// Rules AV-06, AV-07, AA-22: what keeps a case from closing, in Norwegian.
+func TestCloseMissing_AV06_AA22(t *testing.T) {
+	notify := &Decision{NotifyDT: true, Persons: PersonsNotify}
+	exempt := &Decision{NotifyDT: true, Persons: PersonsExempt, Exemption: ExemptDisproportionate}
+	comp := []AffectedCount{{ID: "b1", Consumers: []string{"910000001"}}}
+	done := &NotifyProgress{Computation: "b1", Total: 3, Done: 3, Finished: true}
+	for _, tc := range []struct {
+		name string
+		b    Breach
+		want string // a part of the message; "" for none
+	}{
+		{"no measure", Breach{}, "strakstiltak"},
+		{"to notify, nothing computed", Breach{Measures: []Measure{{}}, Decision: notify}, "Beregn hvem"},
+		{"to notify, not started", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}}}, "nyeste beregningen"},
+		{"to notify, half done", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
+			Notices: NoticeState{Job: &NotifyProgress{Computation: "b1", Total: 3, Done: 1}}}, "ikke ferdig (1 av 3)"},
+		{"to notify, failed", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
+			Notices: NoticeState{Job: &NotifyProgress{Computation: "b1", Total: 3, Failed: true}}}, "stanset"},
+		{"done, persons without address", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
+			Notices: NoticeState{Job: done, PortalOnly: 2}}, "2 berørte har ingen adresse"},
+		{"done, public notice", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
+			Notices: NoticeState{Job: done, PortalOnly: 2, PublicNotice: true}}, ""},
+		{"exemption without its public notice", Breach{Measures: []Measure{{}}, Decision: exempt}, "art. 34 nr. 3 c"},
+		{"another consumer without its letter", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true}}, "AA-22"},
+		{"the letter sent", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true, ConsumerLetters: true}}, ""},
+	} {
+		got := strings.Join(tc.b.CloseMissing(), " ")
+		ready := tc.b.Ready(StepClose, Actor{}) == nil
+		if tc.want == "" && (got != "" || !ready) || tc.want != "" && (!strings.Contains(got, tc.want) || ready) {
+			t.Errorf("%s: missing %q (ready %v), want %q", tc.name, got, ready, tc.want)
+		}
+	}
 }

@@ -37,7 +37,7 @@ func TestFollowUpReminderDue(t *testing.T) {
 }
 
 // Rules AV-06, AV-08: a case decided on telling the persons closes only
-// once they are notified; the follow-up is done only with the lessons, the
+// once the notification job has notified the whole list; the follow-up is done only with the lessons, the
 // review date and every item done.
 func TestReadyNeedsNoticesAndLessons(t *testing.T) {
 	staff := Actor{Role: CaseWorker, Org: ControllerOrg}
@@ -46,7 +46,12 @@ func TestReadyNeedsNoticesAndLessons(t *testing.T) {
 	if err := b.Ready(StepClose, staff); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("closed with the persons not notified: %v", err)
 	}
-	b.PersonsNotified = 3
+	b.PersonsNotified = 3 // a few notices are not the whole list: the job must have finished it
+	if err := b.Ready(StepClose, staff); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("closed with notices but no finished job: %v", err)
+	}
+	b.Affected = []AffectedCount{{ID: "b1"}}
+	b.Notices.Job = &NotifyProgress{Computation: "b1", Total: 3, Done: 3, Finished: true}
 	if err := b.Ready(StepClose, staff); err != nil {
 		t.Fatalf("closing once notified: %v", err)
 	}

@@ -12,7 +12,7 @@ var ErrNotReady = errors.New("the case is not ready for the step")
 // Ready checks what a step needs from the case beyond its status and the
 // actor's role: a decision rests on a recorded risk assessment (Rule AV-04),
 // the decision recorded matches the step, only the controller files (Rule
-// DPA-08), a case is closed only once the persons are dealt with, and the
+// DPA-08), a case is closed only once CloseMissing lists nothing, and the
 // follow-up is done only when every item is (Rule AV-08).
 func (b *Breach) Ready(step Step, actor Actor) error {
 	switch step {
@@ -28,15 +28,8 @@ func (b *Breach) Ready(step Step, actor Actor) error {
 			return err
 		}
 	case StepClose:
-		if len(b.Measures) == 0 {
-			return fmt.Errorf("%s: no immediate measure recorded: %w", step, ErrNotReady)
-		}
-		if b.Status == StatusNotified && !Complete(b.Filings) {
-			return fmt.Errorf("%s: Datatilsynet still owed a supplement: %w", step, ErrNotReady)
-		}
-		// Rule AV-06: a decision to tell the persons is carried out before the case closes.
-		if b.Decision != nil && b.Decision.Persons == PersonsNotify && b.PersonsNotified == 0 {
-			return fmt.Errorf("%s: the persons are to be notified and none is: %w", step, ErrNotReady)
+		if missing := b.CloseMissing(); len(missing) > 0 {
+			return fmt.Errorf("%s: %d things missing: %w", step, len(missing), ErrNotReady)
 		}
 	case StepFollowUpDone:
 		if strings.TrimSpace(b.Lessons) == "" || b.ReviewAt.IsZero() || !AllDone(b.FollowUp) {

@@ -39,10 +39,13 @@ type Config struct {
 }
 
 // Outbox is where the letters wait; *store.DB is one. Declared here so that
-// mail needs nothing of the store but these two methods.
+// mail needs nothing of the store but these methods. ClaimMail hands out
+// each letter to one sender at a time, for a lease that MarkMail or
+// ReleaseMail ends.
 type Outbox interface {
-	PendingMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error)
+	ClaimMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error)
 	MarkMail(ctx context.Context, id string, sendErr error) error
+	ReleaseMail(ctx context.Context, ids ...string) error
 }
 
 // Sender delivers letters from an outbox.
@@ -74,10 +77,20 @@ func NewSender(cfg Config) (*Sender, error) {
 // When the server cannot be reached at all, no attempt is counted: the
 // letters wait for the next round. It returns how many were sent.
 func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int) (int, error) {
-	ms, err := out.PendingMail(ctx, batch, maxAttempts)
+	ms, err := out.ClaimMail(ctx, batch, maxAttempts)
 	if err != nil || len(ms) == 0 {
 		return 0, err
 	}
+	// Letters not tried when the round ends early are handed back at once,
+	// not left claimed until the lease runs out.
+	tried := 0
+	defer func() {
+		var ids []string
+		for _, m := range ms[tried:] {
+			ids = append(ids, m.ID)
+		}
+		out.ReleaseMail(context.WithoutCancel(ctx), ids...)
+	}()
 	c, err := s.dial(ctx)
 	if err != nil {
 		return 0, err
@@ -91,6 +104,7 @@ func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int
 			return sent, err
 		}
 		sendErr := s.send(c, m)
+		tried++
 		// A letter sent is marked sent even if ctx ended meanwhile: unmarked,
 		// the next round would send it again.
 		if err := out.MarkMail(context.WithoutCancel(ctx), m.ID, sendErr); err != nil {

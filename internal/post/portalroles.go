@@ -5,49 +5,111 @@ import (
 	"time"
 
 	"deling/internal/governance"
+	"deling/internal/ident"
 )
 
-// Rule DPV-03: where the key roles come from. deling's register import
-// keeps no Enhetsregisteret role codes, so the portal's roles stand in for
-// them, in this one place:
+// Rule DPV-03: where the key roles come from. A portal user's
+// Enhetsregisteret roles in an organisation are recorded as role codes
+// (store.SetPostRoleCodes: the register's staff or the demo, never the
+// organisation's own users); a holder of one of KeyRoles reads Post/Arkiv,
+// of one of ConfidentialKeyRoles confidential post too.
 //
-//   - governance.Rolleinnehaver — the organisation's daglig leder,
-//     styreleder or innehaver as registered, the one who may sign (AA-01) —
-//     is a key role holder: DAGL, which carries Post/Arkiv and confidential
-//     post (and makes the organisation able to receive confidential post, 1044);
-//   - governance.Administrator is the access-management role
-//     (Tilgangsstyring): it may delegate Post/Arkiv but does not read by it;
-//   - every other portal role reads post only by delegation.
+// Until codes are recorded for someone (an installation upgraded from the
+// time none were kept), the portal's role holder (governance.Rolleinnehaver:
+// the daglig leder, styreleder or innehaver as registered, the one who may
+// sign, AA-01) stands for DAGL, as before: an upgrade must not cut an
+// organisation's readers off. Once any code is recorded for the person in
+// the organisation, the codes alone count.
+//
+// governance.Administrator is the access-management role (Tilgangsstyring):
+// it may delegate Post/Arkiv but does not read by it. Every other portal
+// role reads post only by delegation.
 
-// KeyRoleOfRoleHolder is the Enhetsregisteret role a portal role holder stands for.
+// KeyRoleOfRoleHolder is the Enhetsregisteret role a portal role holder
+// without recorded role codes stands for.
 const KeyRoleOfRoleHolder RoleCode = "DAGL"
 
-// PortalRoles are the Enhetsregisteret roles and whether the access-management
-// role is held, as the portal's memberships for org give them.
-func PortalRoles(ms []governance.Membership, org string) (roles []RoleCode, manages bool) {
-	if governance.Has(ms, org, governance.Rolleinnehaver) {
-		roles = append(roles, KeyRoleOfRoleHolder)
+// roleNames are the Enhetsregisteret role codes deling records, with their
+// names: the key roles of KeyRoles and common other roles (which carry no
+// post). The names of KEMN, KOMK and PRIV follow Altinn's list of roles that
+// get Post/Arkiv (research §4.3), not brreg's code list, which was not at hand.
+var roleNames = map[RoleCode]string{
+	"BEST": "Bestyrende reder", "BOBE": "Bostyrer", "DAGL": "Daglig leder",
+	"DTPR": "Deltaker med proratarisk ansvar (delt ansvar)", "DTSO": "Deltaker med solidarisk ansvar (fullt ansvar)",
+	"INNH": "Innehaver", "KEMN": "Kontaktperson i kommune", "KOMK": "Kontaktperson i kommune",
+	"KOMP": "Komplementar", "LEDE": "Styrets leder", "PRIV": "Kontaktperson ADOS",
+	"REPR": "Norsk representant for utenlandsk enhet", "SAM": "Sameier",
+	"MEDL": "Styremedlem", "NEST": "Nestleder", "VARA": "Varamedlem", "REGN": "Regnskapsfører",
+	"REVI": "Revisor", "KONT": "Kontaktperson", "OBS": "Observatør", "FFØR": "Forretningsfører",
+}
+
+// ParseRoleCode accepts an Enhetsregisteret role code deling knows.
+func ParseRoleCode(s string) (RoleCode, bool) {
+	_, ok := roleNames[RoleCode(s)]
+	return RoleCode(s), ok
+}
+
+// Label is the role's name in Enhetsregisteret (Norwegian).
+func (c RoleCode) Label() string {
+	if n, ok := roleNames[c]; ok {
+		return n
+	}
+	return string(c)
+}
+
+// PortalRoles are the Enhetsregisteret roles someone holds in org — the
+// recorded codes, or DAGL for a role holder without any — and whether they
+// hold the access-management role, as the portal's memberships for org give it.
+func PortalRoles(ms []governance.Membership, org string, codes []RoleCode) (roles []RoleCode, manages bool) {
+	roles = codes
+	if len(roles) == 0 && governance.Has(ms, org, governance.Rolleinnehaver) {
+		roles = []RoleCode{KeyRoleOfRoleHolder}
 	}
 	return roles, governance.Has(ms, org, governance.Administrator)
 }
 
-// OrgRoles are the Enhetsregisteret roles someone holds in an organisation
-// whose portal users hold roles (any user): what the 1044 check on
-// confidential post asks of a recipient (ConfidentialRecipientOK).
-func OrgRoles(roles []governance.Role) []RoleCode {
-	if slices.Contains(roles, governance.Rolleinnehaver) {
-		return []RoleCode{KeyRoleOfRoleHolder}
-	}
-	return nil
-}
-
 // PortalViewer is a portal user reading org's post: a person named by the
-// account id, with the roles the memberships give and the delegations that
-// name them.
-func PortalViewer(userID string, ms []governance.Membership, org string, dels []Delegation, now time.Time) Viewer {
-	roles, manages := PortalRoles(ms, org)
+// account id, with the roles that the role codes and memberships give and
+// the delegations that name them.
+func PortalViewer(userID string, ms []governance.Membership, org string, codes []RoleCode, dels []Delegation, now time.Time) Viewer {
+	roles, manages := PortalRoles(ms, org, codes)
 	return Viewer{Party: PortalPerson(userID), Roles: roles, Manages: manages, Delegations: dels, At: now}
 }
 
 // PortalPerson is a portal user as a party.
 func PortalPerson(userID string) Party { return Party{Kind: PartyPerson, User: userID} }
+
+// Through is the viewer as a reader of org's post by the delegations that
+// org gave to the organisation home, which the viewer reads post for (an
+// accountant's people reading a client's post): a right over org's post
+// that org gave to home, and that the viewer holds over home's own post
+// (Rule DPV-03). It goes one step only: a delegation home gave onward to a
+// third organisation does not pass org's post on, and the access-management
+// role is never given to an organisation.
+func Through(home Viewer, homeOrg, org ident.Orgnr, dels []Delegation) Viewer {
+	out := Viewer{Party: home.Party, At: home.At}
+	if homeOrg == org {
+		return out
+	}
+	for _, d := range dels {
+		if d.Org == org && d.To.Kind == PartyOrganisation && d.To.Orgnr == homeOrg && d.InForce(home.At) &&
+			d.Right != RightAccessManagement && home.Has(homeOrg, d.Right) {
+			d.To = home.Party
+			out.Delegations = append(out.Delegations, d)
+		}
+	}
+	return out
+}
+
+// OrgsThrough are the organisations whose post a viewer of home's post may
+// read by their delegations to home (Through), each once, in order.
+func OrgsThrough(home Viewer, homeOrg ident.Orgnr, dels []Delegation) []ident.Orgnr {
+	var out []ident.Orgnr
+	for _, d := range dels {
+		if !slices.Contains(out, d.Org) && Through(home, homeOrg, d.Org, dels).Has(d.Org, RightPostArkiv) {
+			out = append(out, d.Org)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

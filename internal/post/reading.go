@@ -26,6 +26,9 @@ func KeyRoles() []RoleCode {
 	return []RoleCode{"BEST", "BOBE", "DAGL", "DTPR", "DTSO", "INNH", "KEMN", "KOMK", "KOMP", "LEDE", "PRIV", "REPR", "SAM"}
 }
 
+// IsKeyRole reports whether c is one of KeyRoles.
+func IsKeyRole(c RoleCode) bool { return slices.Contains(KeyRoles(), c) }
+
 // ConfidentialKeyRoles are the key roles Altinn requires a recipient of
 // confidential post to have someone in (1044): bestyrende reder, daglig
 // leder, deltakere, innehaver, styreleder, komplementar (research §4.4).
@@ -158,9 +161,10 @@ func MayRead(v Viewer, org ident.Orgnr, msg Readable) bool {
 // and holders of the access-management role; one who holds the
 // access-management role without a key role may delegate only a right they
 // hold themselves, and only a key role holder gives the access-management
-// role; nobody delegates to themselves. Post/Arkiv goes to persons and
-// enterprise users; to another organisation it is not offered until the
-// portal lets a user act for the organisation that was given it.
+// role; nobody delegates to themselves. Post/Arkiv goes to persons,
+// enterprise users and other organisations (whose own readers then read it,
+// Through); an organisation is given Post/Arkiv or confidential post, never
+// the access-management role.
 func MayDelegate(v Viewer, org ident.Orgnr, r Right, to Party) map[string]string {
 	bad := map[string]string{}
 	switch {
@@ -185,8 +189,17 @@ func MayDelegate(v Viewer, org ident.Orgnr, r Right, to Party) map[string]string
 		if _, err := ident.ParseOrgnr(string(to.Orgnr)); err != nil || to.Username == "" {
 			bad["mottaker"] = "Oppgi virksomhetsbrukerens navn og virksomhet."
 		}
+	case PartyOrganisation:
+		switch _, err := ident.ParseOrgnr(string(to.Orgnr)); {
+		case err != nil:
+			bad["mottaker"] = "Oppgi et gyldig organisasjonsnummer (9 siffer)."
+		case to.Orgnr == org:
+			bad["mottaker"] = "Virksomheten har allerede tilgang til sin egen post."
+		case r == RightAccessManagement:
+			bad["rett"] = "Rollen Tilgangsstyring gis til personer, ikke til en annen virksomhet."
+		}
 	default:
-		bad["mottaker"] = "Velg hvem som skal få tilgang: en person eller en virksomhetsbruker."
+		bad["mottaker"] = "Velg hvem som skal få tilgang: en person, en virksomhetsbruker eller en annen virksomhet."
 	}
 	if to.Same(v.Party) {
 		bad["mottaker"] = "Du kan ikke gi tilgang til deg selv."

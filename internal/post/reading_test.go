@@ -3,6 +3,8 @@ package post
 import (
 	"testing"
 	"time"
+
+	"deling/internal/ident"
 )
 
 // Rule DPV-03: the reading-rights matrix.
@@ -86,7 +88,11 @@ func TestMayDelegate_DPV03(t *testing.T) {
 		{"daglig leder gives Tilgangsstyring", Viewer{Party: employee, Roles: []RoleCode{"DAGL"}}, RightAccessManagement, to, true},
 		{"Tilgangsstyring without confidential", Viewer{Party: admin, Delegations: []Delegation{mgmt}}, RightConfidential, to, false},
 		{"Post/Arkiv holder may not delegate", Viewer{Party: employee, Delegations: []Delegation{{Org: orgA, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, RightPostArkiv, to, false},
-		{"to an organisation: not offered until it works", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, false},
+		{"styreleder delegates Post/Arkiv to an organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, true},
+		{"confidential post to an organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightConfidential, Party{Kind: PartyOrganisation, Orgnr: orgB}, true},
+		{"no Tilgangsstyring to an organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightAccessManagement, Party{Kind: PartyOrganisation, Orgnr: orgB}, false},
+		{"to an organisation without a key role", Viewer{Party: employee, Delegations: []Delegation{{Org: orgA, To: employee, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)}}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgB}, false},
+		{"to an invalid organisation number", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: "123"}, false},
 		{"to itself as organisation", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyOrganisation, Orgnr: orgA}, false},
 		{"to an enterprise user", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{Kind: PartyEnterpriseUser, Orgnr: orgC, Username: "arkiv"}, true},
 		{"to nobody", Viewer{Party: employee, Roles: []RoleCode{"LEDE"}}, RightPostArkiv, Party{}, false},
@@ -116,5 +122,58 @@ func TestConfidentialRecipient(t *testing.T) {
 	}
 	if p := ConfidentialRecipientOK([]RoleCode{"BOBE", "REGN"}); p == nil || p.Code != CodeConfidentialNoKeyRole {
 		t.Errorf("no key role: %v", p)
+	}
+}
+
+// Rule DPV-03: Post/Arkiv delegated to another organisation is read by that
+// organisation's own readers, with the right they hold there too, one step
+// only, and not after the delegation was revoked.
+func TestThroughOrganisation_DPV03(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	accountant := Party{Kind: PartyPerson, User: "regnskap-leder"}
+	clerk := Party{Kind: PartyPerson, User: "regnskap-ansatt"}
+	revoked := at.Add(-time.Minute)
+	// orgA gives orgB (the accountant) Post/Arkiv; orgC gives orgB confidential post.
+	dels := []Delegation{
+		{Org: orgA, To: Party{Kind: PartyOrganisation, Orgnr: orgB}, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)},
+		{Org: orgC, To: Party{Kind: PartyOrganisation, Orgnr: orgB}, Right: RightConfidential, From: at.AddDate(0, 0, -1)},
+		{Org: orgB, To: clerk, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)},
+	}
+	ordinary := func(org ident.Orgnr) Readable { return Readable{Recipient: org, Status: StatusPublished} }
+	secret := func(org ident.Orgnr) Readable {
+		return Readable{Recipient: org, Status: StatusPublished, Confidential: true}
+	}
+	leader := Viewer{Party: accountant, Roles: []RoleCode{"DAGL"}, At: at}
+	if v := Through(leader, orgB, orgA, dels); !MayRead(v, orgA, ordinary(orgA)) || MayRead(v, orgA, secret(orgA)) {
+		t.Error("the accountant's daglig leder reads orgA's ordinary post only")
+	}
+	if v := Through(leader, orgB, orgC, dels); !MayRead(v, orgC, secret(orgC)) {
+		t.Error("the accountant's daglig leder reads orgC's confidential post")
+	}
+	if v := Through(leader, orgB, orgA, dels); v.Has(orgA, RightAccessManagement) || len(v.Roles) != 0 {
+		t.Error("a key role in orgB is no key role in orgA")
+	}
+	employee := Viewer{Party: clerk, Delegations: dels, At: at}
+	if v := Through(employee, orgB, orgA, dels); !MayRead(v, orgA, ordinary(orgA)) {
+		t.Error("the accountant's employee with Post/Arkiv reads orgA's post")
+	}
+	if v := Through(employee, orgB, orgC, dels); MayRead(v, orgC, secret(orgC)) || MayRead(v, orgC, ordinary(orgC)) {
+		t.Error("confidential post given to orgB needs confidential post in orgB")
+	}
+	if v := Through(Viewer{Party: Party{Kind: PartyPerson, User: "x"}, At: at}, orgB, orgA, dels); MayRead(v, orgA, ordinary(orgA)) {
+		t.Error("orgB's user without Post/Arkiv reads orgA's post")
+	}
+	if got := OrgsThrough(leader, orgB, dels); len(got) != 2 || got[0] != orgA || got[1] != orgC {
+		t.Errorf("OrgsThrough = %v", got)
+	}
+	gone := append([]Delegation(nil), dels...)
+	gone[0].RevokedAt = &revoked
+	if v := Through(leader, orgB, orgA, gone); MayRead(v, orgA, ordinary(orgA)) {
+		t.Error("read after the delegation was revoked")
+	}
+	// One step: orgB cannot pass orgA's post on to a third organisation.
+	onward := append(dels, Delegation{Org: orgB, To: Party{Kind: PartyOrganisation, Orgnr: orgC}, Right: RightPostArkiv, From: at.AddDate(0, 0, -1)})
+	if v := Through(Viewer{Party: accountant, Roles: []RoleCode{"DAGL"}, At: at}, orgC, orgA, onward); MayRead(v, orgA, ordinary(orgA)) {
+		t.Error("orgA's post passed on through orgB to orgC")
 	}
 }

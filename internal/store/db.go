@@ -62,6 +62,7 @@ type DB struct {
 	engine            Engine
 	now               func() time.Time
 	dir               string // SQLite data directory
+	claimant          string // this handle's name on the outbox letters it claims (outbox.go)
 
 	inputs  sync.Map // consumer|processor → cachedInputs (access_cache.go)
 	clients sync.Map // client id → cachedClient (clients.go)
@@ -74,7 +75,7 @@ type DB struct {
 
 // Open opens (creating if needed) the database and brings its schema up to date.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{now: cfg.Now}
+	db := &DB{now: cfg.Now, claimant: newID()}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -189,15 +189,8 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 	now := db.now()
 	r.ID, r.AgreementID, r.RecordedBy, r.RecordedByName, r.RecordedAt = newID(), id, by.actor(), by.Name, now
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rec, err := db.loadAgreement(ctx, tx, id, true)
+		rec, err := db.agreementAs(ctx, tx, id, by, dpa.Processor, true)
 		if err != nil {
-			return err
-		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
-			return err
-		}
-		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
 		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09
@@ -231,6 +224,20 @@ func (db *DB) RecordAuthorityRequest(ctx context.Context, id string, r dpa.Autho
 	return r.ID, nil
 }
 
+// agreementAs loads agreement id (locked when lock) for by, who must wear
+// the hat of side on it (any side when side is ""; partyHat).
+func (db *DB) agreementAs(ctx context.Context, tx *sql.Tx, id string, by DPAActor, side dpa.Side, lock bool) (AgreementRecord, error) {
+	rec, err := db.loadAgreement(ctx, tx, id, lock)
+	if err != nil {
+		return rec, err
+	}
+	ms, err := memberships(ctx, tx, by)
+	if err != nil {
+		return rec, err
+	}
+	return rec, partyHat(ms, &rec.Agreement, side)
+}
+
 // hasBeenInForce refuses records on an agreement never signed (pending) or
 // discarded with ErrConflict: audit reports, authority requests and breach
 // reports are kept only with an agreement that is or has been in force
@@ -259,15 +266,8 @@ func requestLetter(rec AgreementRecord, r dpa.AuthorityRequest) governance.Lette
 func (db *DB) NotifyAuthorityRequest(ctx context.Context, id, reqID string, by DPAActor) (dpa.AuthorityRequest, error) {
 	var r dpa.AuthorityRequest
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rec, err := db.loadAgreement(ctx, tx, id, true)
+		rec, err := db.agreementAs(ctx, tx, id, by, dpa.Processor, true)
 		if err != nil {
-			return err
-		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
-			return err
-		}
-		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
 		var body string
@@ -355,15 +355,8 @@ func (db *DB) AuthorityRequests(ctx context.Context, id string) ([]dpa.Authority
 // the database, the agreement's quota (dpa.CheckAuditQuota).
 func (db *DB) AddAuditReport(ctx context.Context, id, title, name string, r io.Reader, by DPAActor) (dpa.AuditReport, error) {
 	mayFile := func(tx *sql.Tx, lock bool) (AgreementRecord, error) {
-		rec, err := db.loadAgreement(ctx, tx, id, lock)
+		rec, err := db.agreementAs(ctx, tx, id, by, "", lock)
 		if err != nil {
-			return rec, err
-		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
-			return rec, err
-		}
-		if err := partyHat(ms, &rec.Agreement, ""); err != nil {
 			return rec, err
 		}
 		return rec, hasBeenInForce(rec)
@@ -502,15 +495,8 @@ func (db *DB) ReportProcessorBreach(ctx context.Context, id string, r dpa.Breach
 	r.AgreementID, r.ReportedBy, r.ReportedByName, r.ReportedAt = id, by.actor(), by.Name, now
 	var caseID string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rec, err := db.loadAgreement(ctx, tx, id, true)
+		rec, err := db.agreementAs(ctx, tx, id, by, dpa.Processor, true)
 		if err != nil {
-			return err
-		}
-		ms, err := memberships(ctx, tx, by)
-		if err != nil {
-			return err
-		}
-		if err := partyHat(ms, &rec.Agreement, dpa.Processor); err != nil {
 			return err
 		}
 		if err := hasBeenInForce(rec); err != nil { // Rules DPA-07, DPA-09

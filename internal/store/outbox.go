@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,18 +56,67 @@ func (db *DB) PendingMail(ctx context.Context, limit, maxAttempts int) ([]govern
 	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY created_at, id LIMIT $2`, maxAttempts, limit))
 }
 
+// MailLease is how long a sender's claim on a letter lasts (ClaimMail): far
+// longer than a delivery round (mail.Config.Timeout), so that only a
+// claimant that died leaves its letters to another node.
+const MailLease = 10 * time.Minute
+
+// ClaimMail claims up to limit unsent letters with fewer than maxAttempts
+// tries, oldest first, for this node for MailLease, and returns them. Letters
+// another node has claimed are skipped until its lease runs out, so that each
+// letter is sent by one node even when leadership moves in the middle of a
+// round (issue 15); a letter whose claimant died is claimed again after the
+// lease. MarkMail ends the claim.
+func (db *DB) ClaimMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error) {
+	now := micros(db.now())
+	pick := `SELECT id FROM mail_outbox WHERE sent_at IS NULL AND attempts < $3 AND claimed_until < $4 ORDER BY created_at, id LIMIT $5`
+	if db.engine == Postgres {
+		pick += ` FOR UPDATE SKIP LOCKED` // a racing claimant takes other letters, or none
+	}
+	var out []governance.Letter
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The conditions are checked again on the row itself: on PostgreSQL a
+		// row another transaction claimed meanwhile is re-read before update.
+		ms, err := scanMails(tx.QueryContext(ctx, `UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2
+			WHERE id IN (`+pick+`) AND sent_at IS NULL AND claimed_until < $4
+			RETURNING `+mailColumns, db.claimant, now+MailLease.Microseconds(), maxAttempts, now, limit))
+		out = ms
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	slices.SortFunc(out, func(a, b governance.Letter) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// ReleaseMail ends this node's claim on letters it claimed and did not try
+// (the SMTP server could not be reached, or the round was cancelled), so that
+// the next round, here or on another node, takes them at once.
+func (db *DB) ReleaseMail(ctx context.Context, ids ...string) error {
+	for _, id := range ids {
+		if _, err := db.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = 0 WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL`, id, db.claimant); err != nil {
+			return fmt.Errorf("release mail: %w", err)
+		}
+	}
+	return nil
+}
+
 // MailTo lists the letters concerning a consumer, newest first (its written notices).
 func (db *DB) MailTo(ctx context.Context, consumer string, limit int) ([]governance.Letter, error) {
 	return scanMails(db.read.query(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE consumer = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, consumer, limit))
 }
 
-// MarkMail records a delivery attempt: sent, or failed with the error.
+// MarkMail records a delivery attempt: sent, or failed with the error; either
+// ends the letter's claim (a failed letter is tried again by the next round).
 func (db *DB) MarkMail(ctx context.Context, id string, sendErr error) error {
 	var err error
 	if sendErr == nil {
-		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2`, micros(db.now()), id)
+		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '', claimed_until = 0 WHERE id = $2`, micros(db.now()), id)
 	} else {
-		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2`, truncate(sendErr.Error(), 500), id)
+		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, claimed_until = 0 WHERE id = $2`, truncate(sendErr.Error(), 500), id)
 	}
 	return err
 }

@@ -196,31 +196,15 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 
 // confidentialRecipientsOK refuses, as Altinn does with 1044, when one of
 // orgs has nobody with a key role that reads confidential post: in deling,
-// no active portal user holding the role holder's role (post.OrgRoles).
+// no active portal user whose role codes (or role holder's stand-in,
+// post.PortalRoles) include one (Rule DPV-03).
 func (db *DB) confidentialRecipientsOK(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) error {
-	b, err := json.Marshal(orgs)
+	held, err := db.orgKeyRoles(ctx, tx, orgs)
 	if err != nil {
-		return err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.org, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE u.disabled_at IS NULL AND m.org IN (`+db.jsonArray("$1")+`)`, string(b))
-	if err != nil {
-		return fmt.Errorf("confidential recipients: %w", err)
-	}
-	defer rows.Close()
-	held := map[ident.Orgnr][]governance.Role{}
-	for rows.Next() {
-		var org, role string
-		if err := rows.Scan(&org, &role); err != nil {
-			return err
-		}
-		held[ident.Orgnr(org)] = append(held[ident.Orgnr(org)], governance.Role(role))
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, org := range orgs {
-		if p := post.ConfidentialRecipientOK(post.OrgRoles(held[org])); p != nil {
+		if p := post.ConfidentialRecipientOK(held[org]); p != nil {
 			return p
 		}
 	}

@@ -78,12 +78,12 @@ func TestPostDelegationEndsWithMembership_DPV03(t *testing.T) {
 			}
 			return u.ID
 		}
-		mk("leder@a.example", governance.Rolleinnehaver)
+		leader := mk("leder@a.example", governance.Rolleinnehaver)
 		kari := mk("kari@a.example", governance.Oppslagsbruker, governance.Administrator)
 		ola := mk("ola@a.example", governance.Oppslagsbruker)
 		for _, u := range []string{kari, ola} {
 			if _, err := db.DelegatePost(ctx, post.Delegation{Org: postRecipA, To: post.PortalPerson(u), Right: post.RightPostArkiv,
-				By: post.PortalPerson("leder")}, "leder"); err != nil {
+				By: post.PortalPerson(leader)}, "leder"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -16,14 +16,41 @@ import (
 // receiving parties are stored as JSON of post.Party; the log's event names
 // the kinds and organisations, never a person's identifier.
 
-// DelegatePost records d and returns its id. The caller has checked it
-// with post.MayDelegate.
+// DelegatePost records d and returns its id, when post.MayDelegate lets
+// its delegating portal user (d.By, a post.PortalPerson) give it, as the
+// store reads that user's roles and delegations now (Rule DPV-03: only key
+// role holders and holders of the access-management role; the handler's
+// check is not the only one). A person given the right must be an active
+// user of the organisation (or named by a fødselsnummer); an organisation
+// is stored by its number alone. A refusal is ErrConflict, nothing stored.
 func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string) (string, error) {
+	if d.By.Kind != post.PartyPerson || d.By.User == "" {
+		return "", fmt.Errorf("delegate post: only a portal user delegates: %w", ErrConflict)
+	}
+	by, err := db.PostViewer(ctx, d.By.User, d.Org, d.Org)
+	if err != nil {
+		return "", err
+	}
+	if bad := post.MayDelegate(by, d.Org, d.Right, d.To); len(bad) > 0 {
+		return "", fmt.Errorf("delegate post: %v: %w", bad, ErrConflict)
+	}
+	switch d.To.Kind {
+	case post.PartyOrganisation:
+		d.To = post.Party{Kind: post.PartyOrganisation, Orgnr: d.To.Orgnr} // as PostDelegationsTo looks it up
+	case post.PartyPerson:
+		if d.To.User != "" {
+			if ok, err := activeUserOf(ctx, db.read.queryRow, d.To.User, d.Org); err != nil {
+				return "", err
+			} else if !ok {
+				return "", fmt.Errorf("delegate post: %s is no active user of %s: %w", d.To.User, d.Org, ErrConflict)
+			}
+		}
+	}
 	to, err := json.Marshal(d.To)
 	if err != nil {
 		return "", err
 	}
-	by, err := json.Marshal(d.By)
+	b, err := json.Marshal(d.By)
 	if err != nil {
 		return "", err
 	}
@@ -33,7 +60,7 @@ func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string)
 	id := newID()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO post_reading_delegations (id, org, party_kind, party, rights, by_party, from_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, string(d.Org), string(d.To.Kind), string(to), string(d.Right), string(by), micros(d.From)); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, string(d.Org), string(d.To.Kind), string(to), string(d.Right), string(b), micros(d.From)); err != nil {
 			return fmt.Errorf("delegate post: %w", err)
 		}
 		ev := map[string]any{"step": "reading.delegated", "org": d.Org, "delegation": id, "right": d.Right, "to": d.To.Kind}

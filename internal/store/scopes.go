@@ -32,11 +32,22 @@ func (s Scopes) Scopes(ctx context.Context, consumer, asker string) ([]string, e
 	if errors.Is(err, access.ErrNotDelegated) {
 		return nil, fmt.Errorf("consumer %s, processor %s: %w", consumer, asker, token.ErrNotDelegated)
 	}
-	if err != nil || asker != consumer || in.Consumer == nil || in.Consumer.Status != access.Active {
+	if err != nil || asker != consumer || in.Consumer == nil {
 		return scopes, err
 	}
-	more, err := s.postScopes(ctx, consumer)
-	return append(scopes, more...), err
+	switch in.Consumer.Status {
+	case access.Active:
+		more, err := s.postScopes(ctx, consumer)
+		return append(scopes, more...), err
+	case access.Suspended:
+		// Issue 14 item 5, Rule DPV-03: a suspended organisation still reads
+		// the post sent to it — its suspension letter first of all — so it
+		// keeps the recipient's read scope (what it reads is Post/Arkiv's
+		// to decide), and only that: no data, no sending. (A consumer whose
+		// grants the register suspended stays active and keeps it anyway.)
+		return []string{post.ScopeRead}, nil
+	}
+	return scopes, nil
 }
 
 // postScopes are an active consumer's own digital post scopes: every

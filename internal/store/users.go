@@ -197,50 +197,123 @@ func (db *DB) AddMembership(ctx context.Context, userID, org string, role govern
 // userManagerRoles are the roles that manage an organisation's users: one of them must be left (Rule AA-27).
 var userManagerRoles = []governance.Role{governance.Administrator, governance.Rolleinnehaver}
 
-// RemoveMembership takes a role away; a user holding no role any more for
-// the organisation loses it at once. ErrConflict when it is the
-// organisation's last administrator or role holder (of active accounts):
-// someone must be left who can manage its users (Rule AA-27). The check
-// locks those memberships first, so two concurrent removals cannot both pass it.
-func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if slices.Contains(userManagerRoles, role) {
-			q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-				WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
-			rows, err := tx.QueryContext(ctx, q, org, string(userManagerRoles[0]), string(userManagerRoles[1]))
-			if err != nil {
-				return fmt.Errorf("userManagerRoles of %s: %w", org, err)
-			}
-			left := 0
-			for rows.Next() {
-				var u, r string
-				if err := rows.Scan(&u, &r); err != nil {
-					rows.Close()
-					return err
-				}
-				if u != userID || r != string(role) {
-					left++
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if left == 0 {
-				return fmt.Errorf("the last who manages the users of %s: %w", org, ErrConflict)
-			}
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
-		if err != nil {
-			return fmt.Errorf("remove membership: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("membership: %w", ErrNotFound)
-		}
-		if err := db.endPostDelegationsOf(ctx, tx, userID, false, actor); err != nil { // Rule DPV-03
+// managerRoles are the roles that manage org's accounts: the forvalter's at
+// the register authority (issue 16, item 5), else userManagerRoles.
+func managerRoles(org string) []governance.Role {
+	if org == governance.AuthorityOrg {
+		return []governance.Role{governance.Forvalter}
+	}
+	return userManagerRoles
+}
+
+// ErrLastManager is the refusal to take away the last active holder of the
+// roles that manage an organisation's accounts (wrapped in ErrConflict).
+var ErrLastManager = fmt.Errorf("the last who manages the accounts: %w", ErrConflict)
+
+// keepOneManager refuses, with ErrLastManager, a change that would leave org
+// without an active account holding one of managerRoles(org): taking role
+// away from userID, or (role "") closing userID's account. It locks those
+// memberships first, so two concurrent changes cannot both pass it.
+func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string, role governance.Role) error {
+	roles := managerRoles(org)
+	q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
+	rows, err := tx.QueryContext(ctx, q, org, string(roles[0]), string(roles[len(roles)-1]))
+	if err != nil {
+		return fmt.Errorf("managers of %s: %w", org, err)
+	}
+	defer rows.Close()
+	left := 0
+	for rows.Next() {
+		var u, r string
+		if err := rows.Scan(&u, &r); err != nil {
 			return err
 		}
-		return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
+		if u != userID || (role != "" && r != string(role)) {
+			left++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if left == 0 {
+		return fmt.Errorf("%s: %w", org, ErrLastManager)
+	}
+	return nil
+}
+
+// RemoveMembership takes a role away; a user holding no role any more for
+// the organisation loses it at once. ErrConflict (ErrLastManager) when it is
+// the organisation's last administrator or role holder (of active accounts):
+// someone must be left who can manage its users (Rule AA-27); at the register
+// authority, its last forvalter (issue 16, item 5: never zero forvalters).
+func (db *DB) RemoveMembership(ctx context.Context, userID, org string, role governance.Role, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return db.removeMembership(ctx, tx, userID, org, role, actor) })
+}
+
+func (db *DB) removeMembership(ctx context.Context, tx *sql.Tx, userID, org string, role governance.Role, actor string) error {
+	if slices.Contains(managerRoles(org), role) {
+		if err := db.keepOneManager(ctx, tx, org, userID, role); err != nil {
+			return err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`, userID, org, string(role))
+	if err != nil {
+		return fmt.Errorf("remove membership: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("membership: %w", ErrNotFound)
+	}
+	if err := db.endPostDelegationsOf(ctx, tx, userID, false, actor); err != nil { // Rule DPV-03
+		return err
+	}
+	return db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(role), "change": "removed"})
+}
+
+// SetStaffRoles makes the register staff's roles of an active account holding
+// one exactly roles (at least one, each governance.Role.ForAuthority), in one
+// transaction: each role given or taken away is an event in the log.
+// ErrNotFound when userID is no active staff account; ErrLastManager, with
+// nothing changed, when it would leave no forvalter (issue 16, item 5).
+func (db *DB) SetStaffRoles(ctx context.Context, userID string, roles []governance.Role, actor string) error {
+	if len(roles) == 0 || slices.ContainsFunc(roles, func(r governance.Role) bool { return !r.ForAuthority() }) {
+		return fmt.Errorf("staff roles %v: one or more of the register staff's roles, none else", roles)
+	}
+	org := governance.AuthorityOrg
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var disabled sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT disabled_at FROM users WHERE id = $1`, userID).Scan(&disabled); errors.Is(err, sql.ErrNoRows) || disabled.Valid {
+			return fmt.Errorf("staff account: %w", ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		held, err := scanMemberships(tx.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships WHERE user_id = $1 AND org = $2`, userID, org))
+		if err != nil {
+			return err
+		}
+		if len(held) == 0 {
+			return fmt.Errorf("staff account: %w", ErrNotFound)
+		}
+		now := micros(db.now())
+		for _, r := range roles {
+			if governance.Has(held, org, r) {
+				continue
+			}
+			if err := addMembership(ctx, tx, userID, org, r, now); err != nil {
+				return err
+			}
+			if err := db.appendEvent(ctx, tx, audit.KindUserRole, org, actor, map[string]string{"user": userID, "role": string(r), "change": "added"}); err != nil {
+				return err
+			}
+		}
+		for _, m := range held {
+			if !slices.Contains(roles, m.Role) {
+				if err := db.removeMembership(ctx, tx, userID, org, m.Role, actor); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
 
@@ -258,9 +331,21 @@ func (db *DB) ConfirmMemberships(ctx context.Context, userID, org, actor string)
 	})
 }
 
-// DisableUser closes an account: it signs in no more, and its sessions end on their next request.
+// DisableUser closes an account: it signs in no more, and its sessions end on
+// their next request. ErrConflict (ErrLastManager) when it is the register's
+// last active forvalter (issue 16, item 5: never zero forvalters).
 func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`,
+			userID, governance.AuthorityOrg, string(governance.Forvalter)).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := db.keepOneManager(ctx, tx, governance.AuthorityOrg, userID, ""); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`, micros(db.now()), userID); err != nil {
 			return fmt.Errorf("disable user: %w", err)
 		}

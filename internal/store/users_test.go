@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/audit"
 	"deling/internal/governance"
 )
 
@@ -156,6 +157,131 @@ func TestCreateUserLosesRace(t *testing.T) {
 		}
 		if err := <-done; !errors.Is(err, ErrExists) {
 			t.Fatalf("the loser of the race: %v, want ErrExists", err)
+		}
+	})
+}
+
+// Issue 16, item 5: the register never has zero forvalters — neither by a
+// role taken away (also two at once) nor by an account closed — and other
+// staff roles and accounts go freely.
+func TestKeepOneForvalter(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := governance.AuthorityOrg
+		mk := func(email string, roles ...governance.Role) governance.User {
+			var ms []governance.Membership
+			for _, r := range roles {
+				ms = append(ms, governance.Membership{Org: org, Role: r})
+			}
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", ms, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		a := mk("a@register.test", governance.Forvalter, governance.Saksbehandler)
+		b := mk("b@register.test", governance.Forvalter)
+		cw := mk("cw@register.test", governance.Saksbehandler)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, u := range []governance.User{a, b} {
+			wg.Go(func() { errs[i] = db.RemoveMembership(ctx, u.ID, org, governance.Forvalter, "user:x") })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrLastManager) || errors.Is(errs[1], ErrLastManager)) {
+			t.Fatalf("two concurrent removals of forvalter: %v, %v", errs[0], errs[1])
+		}
+		left := b
+		if errs[1] == nil {
+			left = a
+		}
+		if err := db.RemoveMembership(ctx, left.ID, org, governance.Forvalter, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter's role removed: %v", err)
+		}
+		if err := db.DisableUser(ctx, left.ID, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter's account closed: %v", err)
+		}
+		if u, err := db.User(ctx, left.ID); err != nil || u.Disabled {
+			t.Fatalf("refused closing changed the account: %+v, %v", u, err)
+		}
+		if ms, _ := db.Memberships(ctx, left.ID); !governance.Has(ms, org, governance.Forvalter) {
+			t.Fatal("refused removal took the role")
+		}
+		// A case worker's account closes freely; with a second forvalter the first may go.
+		if err := db.DisableUser(ctx, cw.ID, "user:x"); err != nil {
+			t.Fatal(err)
+		}
+		c := mk("c@register.test", governance.Forvalter)
+		if err := db.DisableUser(ctx, left.ID, "user:x"); err != nil {
+			t.Fatalf("with another forvalter: %v", err)
+		}
+		if err := db.RemoveMembership(ctx, c.ID, org, governance.Forvalter, "user:x"); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter, the other closed: %v", err)
+		}
+	})
+}
+
+// Issue 16, item 5: a staff account's roles set in one go, each change an
+// event; a set that would leave no forvalter changes nothing; only staff
+// accounts, only staff roles.
+func TestSetStaffRoles(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := governance.AuthorityOrg
+		fv, err := db.CreateUser(ctx, governance.User{Email: "fv@register.test", Navn: "F"}, "x", []governance.Membership{{Org: org, Role: governance.Forvalter}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw, err := db.CreateUser(ctx, governance.User{Email: "cw@register.test", Navn: "C"}, "x", []governance.Membership{{Org: org, Role: governance.Saksbehandler}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev, err := db.CreateUser(ctx, governance.User{Email: "dev@org.test", Navn: "D"}, "x", []governance.Membership{{Org: "310000091", Role: governance.Utvikler}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles := func(id string) []governance.Role {
+			ms, _ := db.Memberships(ctx, id)
+			var out []governance.Role
+			for _, m := range ms {
+				out = append(out, m.Role)
+			}
+			return out
+		}
+		if err := db.SetStaffRoles(ctx, cw.ID, []governance.Role{governance.Personvernombud, governance.Forvalter}, "user:"+fv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(roles(cw.ID)); got != "[forvalter personvernombud]" {
+			t.Fatalf("roles after setting: %s", got)
+		}
+		// The first forvalter gives up the role: allowed, with another left; then the other may not.
+		if err := db.SetStaffRoles(ctx, fv.ID, []governance.Role{governance.Saksbehandler}, "user:"+fv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetStaffRoles(ctx, cw.ID, []governance.Role{governance.Saksbehandler, governance.Personvernombud}, "user:"+cw.ID); !errors.Is(err, ErrLastManager) {
+			t.Fatalf("the last forvalter's role set away: %v", err)
+		}
+		if got := fmt.Sprint(roles(cw.ID)); got != "[forvalter personvernombud]" {
+			t.Fatalf("a refused change changed roles: %s", got)
+		}
+		if err := db.SetStaffRoles(ctx, dev.ID, []governance.Role{governance.Saksbehandler}, "test"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a consumer's account made staff: %v", err)
+		}
+		if err := db.SetStaffRoles(ctx, cw.ID, []governance.Role{governance.Administrator}, "test"); err == nil {
+			t.Fatal("a consumer role given as a staff role")
+		}
+		if err := db.SetStaffRoles(ctx, cw.ID, nil, "test"); err == nil {
+			t.Fatal("no roles at all")
+		}
+		// Each change is an event: two added and one removed for cw, one each way for fv.
+		n := 0
+		for _, e := range events(t, db, org, audit.KindUserRole) {
+			if e["user"] == cw.ID || e["user"] == fv.ID {
+				n++
+			}
+		}
+		if n != 5 {
+			t.Fatalf("%d role events, want 5", n)
 		}
 	})
 }

@@ -22,9 +22,11 @@ import (
 // consumer's API client from the case (Rule AV-02); computes who was
 // affected from the lookup log; assesses with ENISA (Rule AV-04); decides to
 // notify Datatilsynet and the persons; files the initial notice at hour 70
-// with 2 hours left, a supplement after the deadline (art. 33(4)); notifies
-// the persons the log lists (Rule AV-06), one of whom reads it on their own
-// page; closes, and follows up with lessons, a review date and an action
+// with 2 hours left, a supplement after the deadline (art. 33(4)); writes
+// the notice for the persons, previews it and starts the job that notifies
+// those the log lists (Rule AV-06), one of whom reads it on their own page;
+// publishes the public notice for the one without an address and writes to
+// the consumer (Rule AA-22); closes, and follows up with lessons, a review date and an action
 // with an owner and a due date until done (Rule AV-08). Every step is in
 // the lookup log (Rule AV-07).
 func TestBrowserIncidentEaster(t *testing.T) {
@@ -81,7 +83,7 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	b.sees("Du har tatt saken", deadline)
 	b.choose("f-tiltak", "stanse_tilgang")
 	b.fill("f-tiltak_merknad", "Stanset klienten med nøkkelen")
-	b.fill("f-konsument", "") // the client only, not the whole consumer
+	b.choose("f-konsument", "") // the client only, not the whole consumer
 	b.fill("f-klient", client.ClientID)
 	b.press("Registrer tiltaket")
 	b.sees("Tiltaket er registrert", "klient "+client.ClientID, "Gjenoppta klienten "+client.ClientID)
@@ -135,10 +137,30 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	b.fill("f-tiltak_beskrivelse", "Klienten ble stanset og nøkkelen byttet")
 	b.press("Registrer meldingen")
 	b.sees("Tilleggsmelding til Datatilsynet er registrert", "Tillegg til første melding sendt 05.04.2026 kl. 1")
-	// The persons the log lists: notified, each by itself.
-	b.fill("f-rad", "Vær oppmerksom på henvendelser om arbeidsforholdet ditt.")
-	b.press("Varsle de berørte")
-	b.sees("Varselet er registrert for 2 berørte personer", "Varslet: 1 på e-post, 1 bare i portalen")
+	// The persons the log lists: the notice written for them, previewed as they will see it, sent
+	// each by itself by the job (serve runs it on the leading node; here, directly).
+	b.fill("f-varsel_hva", "En nøkkel som ga tilgang til arbeidsforholdet ditt, kom på avveie hos en leverandør.")
+	b.fill("f-varsel_konsekvenser", "Noen kan ha sett hvor du jobber og hva du tjener.")
+	b.fill("f-varsel_tiltak", "Klienten ble stanset og nøkkelen byttet")
+	b.fill("f-varsel_rad", "Vær oppmerksom på henvendelser om arbeidsforholdet ditt.")
+	b.press("Forhåndsvis varselet")
+	b.sees("Forhåndsvisning av varselet", "Hva kan du gjøre?", "Hvem kan du kontakte?", "Personvernombudet")
+	b.press("Start varslingen")
+	b.sees("Varslingen av 2 berørte personer er startet", "0 av 2 varslet, pågår", "Før saken kan lukkes")
+	if _, err := h.db.RunIncidentNotices(ctx, store.NotifyBatch, 0); err != nil {
+		t.Fatal(err)
+	}
+	b.press("Avvik")
+	b.press("Klientnøkkel hos databehandleren kom på avveie")
+	b.sees("2 av 2 varslet, ferdig", "Varslet: 1 på e-post, 1 bare i portalen", "1 berørte har ingen adresse i portalen")
+	// Rule AV-06: the person without an address is reached by a public notice (art. 34(3)(c)).
+	b.fill("f-kunngjoring", "Har du vært ansatt i Påskekommune, kan opplysninger om arbeidsforholdet ditt ha kommet på avveie.")
+	b.press("Publiser kunngjøringen")
+	b.sees("Kunngjøringen er publisert")
+	// Rule AA-22: the consumer the processor acts for gets the letter.
+	b.fill("f-brevtekst", "Bytt nøklene til klientene deres.")
+	b.press("Send brev til konsumentene")
+	b.sees("Brevet er sendt til kontaktpersonene hos 1 konsumenter")
 	b.press("Lukk saken")
 	b.sees("Saken er lukket", "Læring og oppfølging")
 	b.fill("f-laerdom", "Nøkler skal aldri ligge i kode")
@@ -165,7 +187,7 @@ func TestBrowserIncidentEaster(t *testing.T) {
 
 	// Every step in the log, in order.
 	cases, _ := h.db.Incidents(ctx, store.IncidentFilter{All: true})
-	want := "meld,vurder,tiltak,berorte,risikovurdering,besluttet_melde,send_forste_melding,send_tilleggsmelding,varsle_berorte,lukk,oppfolging,oppfolging,oppfolging_fullfort"
+	want := "meld,vurder,tiltak,berorte,risikovurdering,besluttet_melde,send_forste_melding,send_tilleggsmelding,varsle_berorte,varsling_fullfort,offentlig_kunngjoring,brev_konsumenter,lukk,oppfolging,oppfolging,oppfolging_fullfort"
 	if len(cases) != 1 || strings.Join(h.incidentSteps(cases[0].ID), ",") != want {
 		t.Fatalf("log steps %v", h.incidentSteps(cases[0].ID))
 	}

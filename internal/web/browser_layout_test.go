@@ -61,4 +61,12 @@ func TestBrowserTablesFit(t *testing.T) {
 	b.open("/portal/oppslagslogg")
 	b.sees("Tillatt")
 	fits("oppslagslogg")
+
+	// The forvalter's staff page (issue 16, item 5): a row of role boxes and buttons per account.
+	b.signOut()
+	h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	b.signIn(h.account(governance.Forvalter, governance.AuthorityOrg, ""))
+	b.open("/portal/forvalter/ansatte")
+	b.sees("Ansatte i registeret", "Personvernombud")
+	fits("ansatte")
 }

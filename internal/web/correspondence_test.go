@@ -154,7 +154,7 @@ func TestCorrespondenceAltinnIntegration_DPV03_DPV05(t *testing.T) {
 	}
 	if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: post.RightPostArkiv,
 		To: post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient},
-		By: post.Party{Kind: post.PartyPerson, Person: "01010112345"}, From: time.Now().Add(-time.Second)}, "leder"); err != nil {
+		By: post.PortalPerson(h.userID(h.leader)), From: time.Now().Add(-time.Second)}, "leder"); err != nil {
 		t.Fatal(err)
 	}
 	if a := h.do("POST", h.recipTok, "/correspondence/api/v1/correspondence/"+id+"/confirm", nil); a.status != 400 || a.altinn(t).ErrorCode != post.CodeConfirmBeforeFetched {
@@ -308,7 +308,7 @@ func TestCorrespondenceOnBehalf_DPV04(t *testing.T) {
 	}
 	if _, err := h.db.DelegatePost(ctx, post.Delegation{Org: ident.Orgnr(h.recipient), Right: post.RightPostArkiv,
 		To: post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient},
-		By: post.Party{Kind: post.PartyPerson, Person: "01010112345"}, From: time.Now().Add(-time.Second)}, "leder"); err != nil {
+		By: post.PortalPerson(h.userID(h.leader)), From: time.Now().Add(-time.Second)}, "leder"); err != nil {
 		t.Fatal(err)
 	}
 	r := h.do("GET", h.recipTok, "/correspondence/api/v1/correspondence/"+id, nil)
@@ -350,7 +350,7 @@ func TestCorrespondenceConfidential_DPV03(t *testing.T) {
 	json.Unmarshal(a.body, &init)
 	path := "/correspondence/api/v1/correspondence/" + init.Correspondences[0].CorrespondenceID
 	to := post.Party{Kind: post.PartyEnterpriseUser, Orgnr: ident.Orgnr(h.recipient), Username: h.recipClient}
-	by := post.Party{Kind: post.PartyPerson, Person: "01010112345"}
+	by := post.PortalPerson(h.userID(h.leader))
 	for _, c := range []struct {
 		right  post.Right
 		status int

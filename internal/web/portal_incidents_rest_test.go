@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,13 +14,20 @@ import (
 	"deling/internal/token/authserver"
 )
 
+// noticeHash finds the preview's hash of the notice in a page.
+var noticeHash = regexp.MustCompile(`name="varsel_sha256" value="([0-9a-f]{64})"`)
+
 // Rules AV-02, AV-06, AV-08, AA-22: from a breach case a case worker stops
 // one API client — refused for another organisation's client and for the
 // DPO, leaving everything unchanged — and the client's existing token and
 // its next token request are refused while its organisation's other client
-// works; the case worker resumes it. The persons the lookup log lists are
-// notified, each by itself (e-mail to those with an address in the portal),
-// and see the notice on their own page; the case closes only after that;
+// works; the case worker resumes it. The case worker writes the notice for
+// the persons (art. 34(2), capped), previews it as they will see it and
+// starts the job from the preview only; the job notifies the persons the
+// lookup log lists, each by itself (e-mail to those with an address in the
+// portal), with its progress on the case page, and they see the notice on
+// their own page; the case closes only after the job finished and, for the
+// person without an address, a public notice is published (art. 34(3)(c));
 // the consumers get a letter; after closing, the follow-up with lessons, a
 // review date and actions with owners and due dates finishes the case.
 // Others are refused without learning anything, and bad input changes nothing.
@@ -109,33 +117,83 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		"varsle_berorte": {"varsle"}, "begrunnelse_berorte": {"Inntekt kan ha kommet på avveie"}}); !g.has("Beslutningen er registrert") {
 		t.Fatalf("decide: %d", g.status)
 	}
-	// Rule AV-06: the notice is built from the notice to Datatilsynet; without one, nothing is sent.
-	notify := url.Values{"beregning": {computation}, "rad": {"Vær oppmerksom på henvendelser som gjelder arbeidsforholdet ditt."}}
-	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", notify); g.status != http.StatusBadRequest || !g.has("bygger på meldingen til Datatilsynet") {
-		t.Fatalf("notice before the filing: %d", g.status)
-	}
 	if g := cw.post("/portal/avvik/"+id+"/melding", url.Values{"fase": {"forste"}, "art": {"En klientnøkkel ble offentlig"},
 		"kategorier_registrerte": {"arbeidstakere"}, "kategorier_opplysninger": {"arbeidsforhold"}, "kontakt_navn": {"Personvernombudet"},
 		"konsekvenser": {"Uvedkommende kan ha hentet arbeidsforhold"}, "tiltak_beskrivelse": {"Klienten ble stanset og nøkkelen byttet"}}); !g.has("Første melding") {
 		t.Fatalf("filing: %d", g.status)
 	}
-	// Rule AV-06: a case decided on telling the persons does not close before they are told.
-	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") {
-		t.Fatalf("closed before the persons were told: %d", g.status)
+	// Rule AV-06: the notice is written for the persons, every part of art. 34(2) required and capped.
+	if p := cw.get("/portal/avvik/" + id); !p.has("Forhåndsvis varselet") || !p.has(`name="varsel_kontakt" rows="3">Personvernombudet</textarea>`) {
+		t.Fatalf("the case page's notice form, with the filing's contact point: %d", p.status)
 	}
-	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", url.Values{"beregning": {"FINNESIKKE"}}); g.status != http.StatusBadRequest || !g.has("Velg en beregning") {
+	notify := url.Values{"beregning": {computation}, "varsel_hva": {"En nøkkel som ga tilgang til arbeidsforhold, ble liggende åpent på internett."},
+		"varsel_konsekvenser": {"Noen kan ha sett hvor du jobber og hvor mye du tjener."}, "varsel_tiltak": {"Vi stanset nøkkelen samme dag."},
+		"varsel_rad": {"Vær oppmerksom på henvendelser som gjelder arbeidsforholdet ditt."}, "varsel_kontakt": {"Personvernombudet, pvo@register.test"}}
+	with := func(k, v string) url.Values {
+		out := url.Values{}
+		for key, vs := range notify {
+			out[key] = vs
+		}
+		out.Set(k, v)
+		return out
+	}
+	vNotify := version()
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", with("varsel_konsekvenser", " ")); g.status != http.StatusBadRequest || !g.has("Skriv hva bruddet kan bety for personen") {
+		t.Fatalf("a notice without consequences: %d", g.status)
+	}
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", with("varsel_tiltak", strings.Repeat("x", 2001))); g.status != http.StatusBadRequest || !g.has("Teksten er for lang (høyst 2000 tegn)") {
+		t.Fatalf("a notice too long: %d", g.status)
+	}
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", with("beregning", "FINNESIKKE")); g.status != http.StatusBadRequest || !g.has("Velg en beregning") {
 		t.Fatalf("an unknown computation: %d", g.status)
 	}
-	if g := reporter.post("/portal/avvik/"+id+"/varsle-berorte", notify); g.status != http.StatusForbidden {
+	// The preview: the notice exactly as the person's page shows it, and the button that starts.
+	pv := cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify)
+	m = noticeHash.FindStringSubmatch(pv.body)
+	if pv.status != http.StatusOK || m == nil || !pv.has("Start varslingen") || !pv.has("Hva har skjedd?\nEn nøkkel som ga tilgang") || !pv.has("Hvem kan du kontakte?\nPersonvernombudet, pvo@register.test") {
+		t.Fatalf("preview: %d", pv.status)
+	}
+	start := with("varsel_sha256", m[1])
+	// Not previewed, or changed after the preview: the preview again, nothing started.
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", notify); g.status != http.StatusBadRequest || !g.has("Se over varselet slik det blir sendt") {
+		t.Fatalf("a start without a preview: %d", g.status)
+	}
+	changed := with("varsel_sha256", m[1])
+	changed.Set("varsel_tiltak", "Noe annet")
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", changed); g.status != http.StatusBadRequest || !g.has("Noe annet") {
+		t.Fatalf("a start with another text than previewed: %d", g.status)
+	}
+	if g := reporter.post("/portal/avvik/"+id+"/varsle-berorte", start); g.status != http.StatusForbidden {
 		t.Fatalf("the reporter notifies: %d", g.status)
 	}
-	if c, _ := h.db.Incident(ctx, id); c.PersonsNotified != 0 {
-		t.Fatal("refused notices were recorded")
+	if jobs, _ := h.db.IncidentNotifyJobs(ctx, id); len(jobs) != 0 || version() != vNotify {
+		t.Fatal("a refused start changed the case")
+	}
+	// Rules AV-06, AV-07: a case decided on telling the persons does not close before they are told; the page says why.
+	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("Varsle de berørte i den nyeste beregningen") {
+		t.Fatalf("closed before the persons were told: %d", g.status)
 	}
 	before, _ := h.db.PendingMail(ctx, 1000, 5)
-	g = cw.post("/portal/avvik/"+id+"/varsle-berorte", notify)
-	if !g.has("Varselet er registrert for 2 berørte personer") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
-		t.Fatalf("notify: %d", g.status)
+	g = cw.post("/portal/avvik/"+id+"/varsle-berorte", start)
+	if !g.has("Varslingen av 2 berørte personer er startet") || !g.has("0 av 2 varslet, pågår") || !g.has("Før saken kan lukkes") || !g.has("ikke ferdig (0 av 2)") {
+		t.Fatalf("start: %d", g.status)
+	}
+	if p := cw.get("/portal/avvik/" + id); p.has("Forhåndsvis varselet") {
+		t.Fatal("a second job can be started while one runs")
+	}
+	// The job (serve runs it on the leading node): one batch of one, then the rest.
+	if n, err := h.db.RunIncidentNotices(ctx, 1, 1); err != nil || n != 1 {
+		t.Fatalf("first batch: %d, %v", n, err)
+	}
+	if p := cw.get("/portal/avvik/" + id); !p.has("1 av 2 varslet, pågår") {
+		t.Fatalf("progress: %d", p.status)
+	}
+	if n, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil || n != 1 {
+		t.Fatalf("the rest: %d, %v", n, err)
+	}
+	g = cw.get("/portal/avvik/" + id)
+	if !g.has("2 av 2 varslet, ferdig") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
+		t.Fatalf("finished: %d", g.status)
 	}
 	for _, p := range ps {
 		if g.has(p.Ident) || strings.Contains(g.url, p.Ident) {
@@ -145,33 +203,53 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	after, _ := h.db.PendingMail(ctx, 1000, 5)
 	var notice string
 	for _, l := range after[len(before):] {
-		if l.To == personEmail {
+		if l.To == personEmail && notice == "" {
 			notice = l.Body
 		} else {
 			t.Fatalf("an unexpected letter to %s", l.To)
 		}
 	}
-	// The art. 34(2) content in plain Norwegian: what happened, the consequences, the measures, the contact point.
-	for _, want := range []string{"Hva har skjedd?\nEn klientnøkkel ble offentlig", "Uvedkommende kan ha hentet arbeidsforhold",
-		"Klienten ble stanset og nøkkelen byttet", "Hvem kan du kontakte?\nPersonvernombudet", "Hva kan du gjøre?"} {
-		if !strings.Contains(notice, want) {
-			t.Fatalf("the notice lacks %q:\n%s", want, notice)
+	// The art. 34(2) content as written for the persons, not the filing's text.
+	for _, want := range []string{"Hva har skjedd?\nEn nøkkel som ga tilgang", "Noen kan ha sett hvor du jobber", "Vi stanset nøkkelen samme dag",
+		"Hva kan du gjøre?\nVær oppmerksom", "Hvem kan du kontakte?\nPersonvernombudet, pvo@register.test"} {
+		if !strings.Contains(notice, want) || strings.Contains(notice, "En klientnøkkel ble offentlig") {
+			t.Fatalf("the notice lacks %q or copies the filing:\n%s", want, notice)
 		}
 	}
 	// Again: nobody twice.
-	cw.post("/portal/avvik/"+id+"/varsle-berorte", notify)
+	pv = cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify)
+	cw.post("/portal/avvik/"+id+"/varsle-berorte", with("varsel_sha256", noticeHash.FindStringSubmatch(pv.body)[1]))
+	if _, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil {
+		t.Fatal(err)
+	}
 	if again, _ := h.db.PendingMail(ctx, 1000, 5); len(again) != len(after) {
 		t.Fatal("a person was notified twice")
 	}
-	// The person sees it on their own page; a person not affected sees none.
-	if p := h.signIn(personEmail).get("/portal/avviksvarsler"); !p.has("Brudd på sikkerheten rundt personopplysninger om deg") || !p.has("En klientnøkkel ble offentlig") {
+	// The person sees it on their own page, as previewed; a person not affected sees none.
+	if p := h.signIn(personEmail).get("/portal/avviksvarsler"); !p.has("Brudd på sikkerheten rundt personopplysninger om deg") || !p.has("Hva har skjedd?\nEn nøkkel som ga tilgang") {
 		t.Fatalf("the person's page: %d", p.status)
 	}
-	if p := bystander.get("/portal/avviksvarsler"); p.has("En klientnøkkel") || !p.has("Du har ingen varsler") {
+	if p := bystander.get("/portal/avviksvarsler"); p.has("En nøkkel som ga") || !p.has("Du har ingen varsler") {
 		t.Fatalf("a person not affected: %d", p.status)
 	}
 	if p := reporter.get("/portal/avviksvarsler"); p.status != http.StatusForbidden {
 		t.Fatalf("an organisation's user on the persons' page: %d", p.status)
+	}
+	// Rule AV-06: one person has no address in the portal: the case needs a public notice (art. 34(3)(c)).
+	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("1 berørte har ingen adresse i portalen") {
+		t.Fatalf("closed with a person only told on their page: %d", g.status)
+	}
+	if g := cw.post("/portal/avvik/"+id+"/offentlig-kunngjoring", url.Values{"kunngjoring": {strings.Repeat("x", 4001)}}); g.status != http.StatusBadRequest || !g.has("høyst 4000 tegn") {
+		t.Fatalf("a public notice too long: %d", g.status)
+	}
+	if g := reporter.post("/portal/avvik/"+id+"/offentlig-kunngjoring", url.Values{"kunngjoring": {"x"}}); g.status != http.StatusForbidden {
+		t.Fatalf("the reporter publishes: %d", g.status)
+	}
+	if g := cw.post("/portal/avvik/"+id+"/offentlig-kunngjoring", url.Values{"kunngjoring": {"Har du vært ansatt hos Klientkommune, kan opplysninger om deg ha kommet på avveie."}}); !g.has("Kunngjøringen er publisert") {
+		t.Fatalf("public notice: %d", g.status)
+	}
+	if p := cw.get("/driftsmeldinger"); !p.has("Har du vært ansatt hos Klientkommune") {
+		t.Fatalf("the public notices page: %d", p.status)
 	}
 
 	// Rule AA-22: the consumers in the computation get a letter, to their contacts.
@@ -227,7 +305,7 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		t.Fatalf("done twice: %d", g.status)
 	}
 	// Rule AV-07: every step is in the log.
-	want := "meld,vurder,tiltak,gjenoppta,berorte,risikovurdering,besluttet_melde,send_forste_melding,varsle_berorte,varsle_berorte,brev_konsumenter,lukk,oppfolging,oppfolging,oppfolging_fullfort"
+	want := "meld,vurder,tiltak,gjenoppta,berorte,risikovurdering,besluttet_melde,send_forste_melding,varsle_berorte,varsling_fullfort,varsle_berorte,varsling_fullfort,offentlig_kunngjoring,brev_konsumenter,lukk,oppfolging,oppfolging,oppfolging_fullfort"
 	if got := strings.Join(h.incidentSteps(id), ","); got != want {
 		t.Fatalf("log steps %s", got)
 	}

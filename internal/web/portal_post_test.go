@@ -147,7 +147,9 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 	// Bad input: shown by field, the input kept, nothing stored.
 	for _, form := range []url.Values{
 		{"type": {"person"}, "bruker": {h.userID(h.leader) + "x"}, "rett": {"post_arkiv"}},
-		{"type": {"virksomhet"}, "orgnr": {other}, "rett": {"post_arkiv"}},           // not offered until it works (review finding 5)
+		{"type": {"virksomhet"}, "orgnr": {"123456789"}, "rett": {"post_arkiv"}},     // not an organisation number
+		{"type": {"virksomhet"}, "orgnr": {h.recipient}, "rett": {"post_arkiv"}},     // its own
+		{"type": {"virksomhet"}, "orgnr": {other}, "rett": {"tilgangsstyring"}},      // Tilgangsstyring to an organisation
 		{"type": {"person"}, "bruker": {h.userID(h.leader)}, "rett": {"post_arkiv"}}, // to oneself
 		{"type": {"virksomhetsbruker"}, "brukernavn": {""}, "rett": {"post_arkiv"}},
 		{"type": {"person"}, "bruker": {h.userID(employeeEmail)}, "rett": {"alt"}},
@@ -157,7 +159,7 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 		if p.status != http.StatusUnprocessableEntity || !p.has("ds-error-summary") {
 			t.Fatalf("%v: %d", form, p.status)
 		}
-		if v := form.Get("brukernavn"); v != "" && !p.has(`value="`+v+`"`) {
+		if v := form.Get("brukernavn") + form.Get("orgnr"); v != "" && !p.has(`value="`+v+`"`) {
 			t.Fatalf("%v: the input is not kept", form)
 		}
 	}

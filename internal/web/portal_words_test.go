@@ -68,12 +68,13 @@ func TestPortalWords(t *testing.T) {
 	t.Run("the consumer's log in words and Norwegian time", func(t *testing.T) {
 		admin := h.signIn(h.account(governance.Administrator, privat, ""))
 		pg := admin.get("/portal/oppslagslogg")
-		for _, want := range []string{"Tillatt", "Avvist: ugyldig forespørsel", "API (maskin-til-maskin)", shown} {
+		for _, want := range []string{"Tillatt", "Avvist: ugyldig forespørsel", "API (maskin-til-maskin)", shown, "<td>Arbeidsforholdene til en arbeidstaker</td>"} {
 			if !pg.has(want) {
 				t.Errorf("the log lacks %q", want)
 			}
 		}
-		for _, not := range []string{"permit", "deny", "invalid-request", "<td>api</td>"} {
+		// The route in words, not in code (issue 16, item 8).
+		for _, not := range []string{"permit", "deny", "invalid-request", "<td>api</td>", "GET /api", "<code>GET"} {
 			if pg.has(not) {
 				t.Errorf("the log shows %q", not)
 			}

@@ -1,15 +1,16 @@
 package channel
 
 import (
-	"deling/internal/access"
-	"deling/internal/audit"
-	"deling/internal/store"
-	"deling/internal/web/httperr"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"time"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/store"
+	"deling/internal/web/httperr"
 )
 
 // InsightRecordBy logs a read of the log by someone on a channel ("admin", "portal"), for a consumer or none.

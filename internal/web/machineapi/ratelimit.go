@@ -84,32 +84,38 @@ func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now
 	return verdict{retryAfter: time.Second / time.Duration(perSecond)}
 }
 
-// sharedBudget counts a consumer's requests in one-second windows across every
-// node on the database (store.TakeRate). A node claims claimSize(limit)
-// requests at a time and admits them from memory, so only one request in
-// that many asks the database; a claim a node does not use before its window
-// ends is lost, so the cluster admits at most the limit and at least the limit
-// less one claim per node.
+// sharedBudget counts a consumer's requests across every node on the
+// database (store.TakeRate: a sliding-window estimate over seconds of the
+// database's clock). A node claims claimSize(limit) requests at a time and
+// admits them from memory within the second of its own clock it claimed
+// them in, so only one request in that many asks the database; a claim not
+// used within that second is lost, so the cluster admits at most the limit
+// and at least the limit less one claim per node.
 type sharedBudget struct {
-	take    func(ctx context.Context, consumer string, window int64, n, limit int) (int, error)
+	take    func(ctx context.Context, consumer string, n, limit int) (int, error)
 	mu      sync.Mutex
-	windows map[string]*budgetWindow // consumer → this node's share of the current window
+	windows map[string]*budgetWindow // consumer → this node's claim
 }
 
 type budgetWindow struct {
 	mu    sync.Mutex
-	start int64 // Unix second
-	left  int   // claimed and not yet admitted
-	spent bool  // the cluster has used the whole window: no more claims in it
+	start int64     // Unix second (this node's clock) the claim is used in
+	left  int       // claimed and not yet admitted
+	retry time.Time // the cluster's budget was spent: no claim before then
 }
 
-func newSharedBudget(take func(ctx context.Context, consumer string, window int64, n, limit int) (int, error)) *sharedBudget {
+func newSharedBudget(take func(ctx context.Context, consumer string, n, limit int) (int, error)) *sharedBudget {
 	return &sharedBudget{take: take, windows: map[string]*budgetWindow{}}
 }
 
 // claimSize is how many requests a node claims at a time: a fiftieth of the
 // limit, so that the budget lost to unused claims stays within a few percent.
 func claimSize(limit int) int { return max(1, limit/50) }
+
+// spentPause is how long a node waits after the cluster's budget was spent
+// before it asks again: the sliding window frees about a claim's worth
+// (a fiftieth of the limit) in a fiftieth of a second.
+const spentPause = time.Second / 50
 
 func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, now time.Time) (bool, error) {
 	b.mu.Lock()
@@ -122,16 +128,19 @@ func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, no
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// Only forward: a request that read the time before waiting for the lock
-	// counts in the window that is current, never resets to an older one.
+	// counts in the second that is current, never resets to an older one.
 	if sec := now.Unix(); sec > w.start {
-		w.start, w.left, w.spent = sec, 0, false
+		w.start, w.left = sec, 0
 	}
-	if w.left == 0 && !w.spent {
-		n, err := b.take(ctx, consumer, w.start, claimSize(limit), limit)
+	if w.left == 0 && !now.Before(w.retry) {
+		n, err := b.take(ctx, consumer, claimSize(limit), limit)
 		if err != nil {
 			return false, err
 		}
-		w.left, w.spent = n, n == 0
+		w.left = n
+		if n == 0 {
+			w.retry = now.Add(spentPause)
+		}
 	}
 	if w.left == 0 {
 		return false, nil

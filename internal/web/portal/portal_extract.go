@@ -256,8 +256,7 @@ func (s *Server) extractPortalBatch(w http.ResponseWriter, r *http.Request, v *s
 	}
 	d := s.DecideExtract(in, v.Org, "", j.Kind, j.History)
 	if !d.Permit {
-		w.WriteHeader(http.StatusForbidden)
-		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+		s.Forbidden(w, r, v)
 		return nil
 	}
 	f, b, err := s.OpenBatch(r.Context(), j, n)

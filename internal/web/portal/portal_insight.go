@@ -163,9 +163,38 @@ var logReasons = map[string]string{
 	"too-many-extracts":    "for mange uttrekk samtidig",
 }
 
+// operationLabels name the log's operations (the API's and portal's routes,
+// the extract runner's steps) in words for the consumer's people (issue 16,
+// item 8: no codes in user-facing text); the download keeps the routes.
+var operationLabels = map[string]string{
+	"GET /api/v2/arbeidstaker/arbeidsforhold":   "Arbeidsforholdene til en arbeidstaker",
+	"POST /api/v2/arbeidsforhold/sok":           "Søk i arbeidsforhold",
+	"GET /api/v2/arbeidsforhold/{uuid}":         "Ett arbeidsforhold",
+	"POST /api/v2/arbeidssted/antall":           "Antall arbeidsforhold på et arbeidssted",
+	"POST /api/v2/uttrekk":                      "Bestilling av uttrekk",
+	"GET /api/v2/uttrekk/{jobbid}":              "Status for uttrekk",
+	"GET /api/v2/uttrekk/{jobbid}/batch/{n}":    "Henting av en del av et uttrekk",
+	"DELETE /api/v2/uttrekk/{jobbid}":           "Sletting av uttrekk",
+	"extract start":                             "Uttrekket startet",
+	"extract resume":                            "Uttrekket fortsatte",
+	"POST /portal/oppslag":                      "Oppslag i portalen",
+	"GET /portal/uttrekk/{jobbid}/batch/{n}":    "Nedlasting av en del av et uttrekk i portalen",
+	"GET /portal/oppslagslogg":                  "Visning av oppslagsloggen",
+	"GET /portal/oppslagslogg/last-ned":         "Nedlasting av oppslagsloggen",
+	"GET /api/innsyn/konsument/{orgnr}/oppslag": "Uthenting av oppslagsloggen",
+}
+
+// operationLabel is an operation in words; one without a label is "Annet".
+func operationLabel(op string) string {
+	if l, ok := operationLabels[op]; ok {
+		return l
+	}
+	return "Annet"
+}
+
 // logRowOf is one record of the consumer's log in words.
 func (s *Server) logRowOf(rec audit.Record) logRow {
-	row := logRow{Time: s.OsloSeconds(rec.Time), Channel: governance.ChannelLabel(access.Channel(rec.Channel)), Operation: rec.Operation,
+	row := logRow{Time: s.OsloSeconds(rec.Time), Channel: governance.ChannelLabel(access.Channel(rec.Channel)), Operation: operationLabel(rec.Operation),
 		Persons: len(rec.Returned), CorrelationID: rec.CorrelationID, Decision: "Avvist"}
 	if rec.Decision == audit.Permit {
 		row.Decision = "Tillatt"

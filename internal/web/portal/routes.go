@@ -11,6 +11,7 @@ import (
 	"deling/internal/web/portal/openid"
 	"deling/internal/web/portal/post"
 	"deling/internal/web/portal/site"
+	"deling/internal/web/portal/staff"
 	"deling/internal/web/portal/terms"
 )
 
@@ -25,6 +26,7 @@ func features(st *site.Site, cfg Config, oid *openid.Feature) []site.Feature {
 		dpa.New(st, cfg.Catalogue),                             // data processing agreements and delegations under them (issue 13, Rules DPA-01..DPA-11, SK-04)
 		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
 		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
+		staff.New(st),                                          // the register's staff accounts, managed by the forvalter (issue 16, item 5)
 		oid,                                                    // sign-in with OpenID Connect: ID-porten, the staff's provider (issue 16, item 6)
 	}
 }
@@ -124,6 +126,7 @@ var navigation = []site.NavEntry{
 	{Label: "Vilkår", Path: "/portal/forvalter/vilkar", Guard: site.Staff(governance.Forvalter)},
 	{Label: "Driftsmeldinger", Path: "/portal/forvalter/meldinger", Guard: site.Staff(governance.Forvalter, governance.Saksbehandler)},
 	{Label: "Enhetsregisteret", Path: "/portal/forvalter/enhetsregisteret", Guard: site.Staff(governance.Forvalter)},
+	{Label: "Ansatte", Path: staff.Base, Guard: staff.Guard},
 	{Label: "Postavsendere", Path: "/portal/forvalter/post", Guard: site.Staff(governance.Forvalter)},
 	{Label: "Post", Path: "/portal/post", Guard: post.Organisation},
 	{Label: "Oppslag", Path: "/portal/oppslag", Guard: site.Member(governance.Oppslagsbruker)},

@@ -170,6 +170,18 @@ func (s *Feature) anyApplication(w http.ResponseWriter, r *http.Request, v *site
 	return a, true
 }
 
+// caseStep loads the case named in the path and checks that the visitor may
+// take step on it now; it answers the page itself when not, and returns the
+// case and the case page's address to return to.
+func (s *Feature) caseStep(w http.ResponseWriter, r *http.Request, v *site.Visitor, step governance.Step) (governance.Application, string, bool) {
+	a, ok := s.anyApplication(w, r, v)
+	if !ok {
+		return a, "", false
+	}
+	back := "/portal/saker/" + a.ID
+	return a, back, s.may(w, r, v, a, step, back)
+}
+
 // may checks that the visitor may take step on a now; it answers 403 when the
 // role may not, and returns to the page with a message when the status has moved on.
 func (s *Feature) may(w http.ResponseWriter, r *http.Request, v *site.Visitor, a governance.Application, step governance.Step, back string) bool {
@@ -177,8 +189,7 @@ func (s *Feature) may(w http.ResponseWriter, r *http.Request, v *site.Visitor, a
 	_, err := governance.TransitionOn(a, step, v.Actor(), v.Memberships)
 	switch {
 	case errors.Is(err, governance.ErrNotYourStep):
-		w.WriteHeader(http.StatusForbidden)
-		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+		s.Forbidden(w, r, v)
 		return false
 	case err != nil:
 		s.stale(w, r, back)
@@ -941,12 +952,8 @@ func (s *Feature) badCase(w http.ResponseWriter, r *http.Request, v *site.Visito
 }
 
 func (s *Feature) caseTake(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	a, ok := s.anyApplication(w, r, v)
+	a, back, ok := s.caseStep(w, r, v, governance.StepTake)
 	if !ok {
-		return nil
-	}
-	back := "/portal/saker/" + a.ID
-	if !s.may(w, r, v, a, governance.StepTake, back) {
 		return nil
 	}
 	_, err := s.DB.StepApplication(r.Context(), a.ID, governance.StepTake, nil, "", v.Actor(), v.User.Navn)
@@ -955,12 +962,8 @@ func (s *Feature) caseTake(w http.ResponseWriter, r *http.Request, v *site.Visit
 }
 
 func (s *Feature) caseAsk(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	a, ok := s.anyApplication(w, r, v)
+	a, back, ok := s.caseStep(w, r, v, governance.StepAsk)
 	if !ok {
-		return nil
-	}
-	back := "/portal/saker/" + a.ID
-	if !s.may(w, r, v, a, governance.StepAsk, back) {
 		return nil
 	}
 	q := strings.TrimSpace(r.PostFormValue("sporsmal"))
@@ -974,12 +977,8 @@ func (s *Feature) caseAsk(w http.ResponseWriter, r *http.Request, v *site.Visito
 }
 
 func (s *Feature) caseApprove(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	a, ok := s.anyApplication(w, r, v)
+	a, back, ok := s.caseStep(w, r, v, governance.StepApprove)
 	if !ok {
-		return nil
-	}
-	back := "/portal/saker/" + a.ID
-	if !s.may(w, r, v, a, governance.StepApprove, back) {
 		return nil
 	}
 	ctx := r.Context()
@@ -1061,12 +1060,8 @@ func (s *Feature) caseApprove(w http.ResponseWriter, r *http.Request, v *site.Vi
 }
 
 func (s *Feature) caseRefuse(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	a, ok := s.anyApplication(w, r, v)
+	a, back, ok := s.caseStep(w, r, v, governance.StepRefuse)
 	if !ok {
-		return nil
-	}
-	back := "/portal/saker/" + a.ID
-	if !s.may(w, r, v, a, governance.StepRefuse, back) {
 		return nil
 	}
 	reasons := strings.TrimSpace(r.PostFormValue("begrunnelse"))
@@ -1085,12 +1080,8 @@ func (s *Feature) caseRefuse(w http.ResponseWriter, r *http.Request, v *site.Vis
 }
 
 func (s *Feature) caseApproveProduction(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	a, ok := s.anyApplication(w, r, v)
+	a, back, ok := s.caseStep(w, r, v, governance.StepApproveProd)
 	if !ok {
-		return nil
-	}
-	back := "/portal/saker/" + a.ID
-	if !s.may(w, r, v, a, governance.StepApproveProd, back) {
 		return nil
 	}
 	var pkgs []access.Package

@@ -177,10 +177,6 @@ func affectedOf(r *http.Request, c store.IncidentCase) (incident.AffectedCount, 
 	return incident.AffectedCount{}, httperr.ErrNotFound
 }
 
-func scopeOf(a incident.AffectedCount) audit.Scope {
-	return audit.Scope{Consumer: a.Consumer, ClientID: a.ClientID, EndUser: a.EndUser, From: a.From, To: a.To, Size: a.CheckpointSize}
-}
-
 type channelRow struct {
 	Label            string
 	Persons, Records int
@@ -295,23 +291,7 @@ func (s *Feature) incidentAffectedDownload(w http.ResponseWriter, r *http.Reques
 // Reading it is a reading of the log: the caller records it (the download
 // as an insight record; the notices to persons as a step on the case).
 func (s *Feature) affectedPersons(r *http.Request, a incident.AffectedCount) (audit.AffectedList, error) {
-	ctx := r.Context()
-	root, err := s.DB.CheckpointRoot(ctx, a.CheckpointSize)
-	if err != nil {
-		return audit.AffectedList{}, err
-	}
-	if base64.StdEncoding.EncodeToString(root) != a.CheckpointRoot {
-		return audit.AffectedList{}, fmt.Errorf("affected %s: checkpoint %d has another root than when computed", a.ID, a.CheckpointSize)
-	}
-	l, err := s.DB.Affected(ctx, scopeOf(a))
-	if err != nil {
-		return audit.AffectedList{}, err
-	}
-	if len(l.Persons) != a.Persons || l.Records != a.Records {
-		return audit.AffectedList{}, fmt.Errorf("affected %s: the log at checkpoint %d now gives %d persons in %d records, not %d in %d (records erased since?)",
-			a.ID, a.CheckpointSize, len(l.Persons), l.Records, a.Persons, a.Records)
-	}
-	return l, nil
+	return s.DB.AffectedPersons(r.Context(), a)
 }
 
 // affectedView is a computation in the case page's list.

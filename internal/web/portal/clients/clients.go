@@ -67,7 +67,18 @@ type page struct {
 // form is the key form, registering a client (Client "") or rotating Client's key.
 type form struct {
 	Client, Kind, Key, Description string
-	Bad                            map[string]string
+	// KID is the key id given to a PEM public key uploaded (keyfile.go), shown to the developer.
+	KID string
+	Bad map[string]string
+}
+
+// readKeyForm reads the key form: multipart when it carries a file, else URL-encoded.
+func readKeyForm(w http.ResponseWriter, r *http.Request) form {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return readUpload(w, r)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	return readForm(r)
 }
 
 // readForm reads the key form's fields.
@@ -80,8 +91,9 @@ func readForm(r *http.Request) form {
 // client id; a message goes to f.Bad. The store parses it once more.
 func (f *form) key(id string) store.ClientKey {
 	switch {
+	case f.Bad["fil"] != "":
 	case f.Key == "":
-		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet."
+		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet, eller last opp en fil."
 	case len(f.Key) > maxKey:
 		f.Bad["nokkel"] = "Nøkkelen er for lang."
 	case f.Kind == kindJWK:
@@ -105,6 +117,14 @@ func (f *form) key(id string) store.ClientKey {
 	return store.ClientKey{}
 }
 
+// kidNote tells the key id given to a PEM public key, which the client puts in its JWTs' header.
+func kidNote(f form) string {
+	if f.KID == "" {
+		return ""
+	}
+	return " Nøkkelen fikk nøkkel-id (kid) " + f.KID + ". Bruk den i headeren til JWT-ene."
+}
+
 const notCertificate = "Sertifikatet kunne ikke leses. Lim inn virksomhetssertifikatet i PEM-format (-----BEGIN CERTIFICATE-----)."
 
 func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor, f form) error {
@@ -115,7 +135,7 @@ func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor
 		return err
 	}
 	p := page{Frame: s.Frame(r, v, "API-klienter"), Approved: err == nil && c.Status == access.Active, Form: f,
-		Errors: site.ErrorList(f.Bad, "type", "nokkel", "beskrivelse"), Registered: r.URL.Query().Get("ny")}
+		Errors: site.ErrorList(f.Bad, "type", "nokkel", "fil", "beskrivelse"), Registered: r.URL.Query().Get("ny")}
 	if f.Client != "" { // the rotation form of one client: its fields have the client's id in their ids
 		for i := range p.Errors {
 			p.Errors[i].Field += "-" + f.Client
@@ -139,16 +159,20 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 	return s.render(w, r, v, form{})
 }
 
+// stoppedKeyMessage answers a key of a client stopped from a breach case (Rule AV-02).
+const stoppedKeyMessage = "Nøkkelen tilhører en klient som registerforvalteren har stanset etter et avvik. Lag en ny nøkkel."
+
 // register adds a client of the organisation acted for, with the public key
-// or certificate pasted; its client id is made here, as Maskinporten does.
+// or certificate pasted or uploaded; its client id is made here, as
+// Maskinporten does. The organisation is checked before the form is read.
 func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
-	f := readForm(r)
 	c, err := s.DB.Consumer(r.Context(), v.Org)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active) {
 		return httperr.ErrForbidden // only an organisation with access has clients
 	} else if err != nil {
 		return err
 	}
+	f := readKeyForm(w, r)
 	id := uuid.NewString()
 	info := store.ClientInfo{ID: id, Orgnr: v.Org, Description: f.Description, Keys: []store.ClientKey{f.key(id)}}
 	if len(f.Description) > 200 {
@@ -158,10 +182,15 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
 	}
-	if err := s.DB.AddClient(r.Context(), info, v.Actor()); err != nil {
+	if err := s.DB.AddClient(r.Context(), info, v.Actor()); errors.Is(err, store.ErrStoppedKey) {
+		// Rule AV-02: a client stopped from a breach case does not come back under a new id.
+		f.Bad["nokkel"] = stoppedKeyMessage
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
+	} else if err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet.")
+	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet."+kidNote(f))
 	site.Redirect(w, r, "/portal/klienter?ny="+id)
 	return nil
 }
@@ -173,7 +202,7 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	if c, err := s.DB.Client(r.Context(), id); err != nil || c.Orgnr != v.Org || !c.Active {
 		return httperr.ErrNotFound
 	}
-	f := readForm(r)
+	f := readKeyForm(w, r)
 	f.Client = id
 	k := f.key(id)
 	if len(f.Bad) > 0 {
@@ -182,10 +211,14 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	}
 	if err := s.DB.RotateClientKey(r.Context(), v.Org, id, k, v.Actor()); errors.Is(err, store.ErrNotFound) {
 		return httperr.ErrNotFound
+	} else if errors.Is(err, store.ErrStoppedKey) {
+		f.Bad["nokkel"] = stoppedKeyMessage
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
 	} else if err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av.")
+	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av."+kidNote(f))
 	site.Redirect(w, r, "/portal/klienter")
 	return nil
 }

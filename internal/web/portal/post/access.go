@@ -13,11 +13,11 @@ import (
 )
 
 // Rule DPV-03: Post/Arkiv can be delegated to persons (the organisation's
-// users in the portal) and enterprise users (API clients, by their client
-// id), only by key role holders or holders of the access-management role
-// (who give only what they hold), never to oneself (dpv.MayDelegate).
-// Delegation to another organisation is not offered: nothing in the portal
-// or the API lets that organisation's people read by it yet.
+// users in the portal), enterprise users (API clients, by their client id)
+// and other organisations (by organisation number: their own readers then
+// read it in the portal, dpv.Through), only by key role holders or holders
+// of the access-management role (who give only what they hold), never to
+// oneself (dpv.MayDelegate; store.DelegatePost checks it again).
 
 type accessPage struct {
 	site.Frame
@@ -40,11 +40,11 @@ type option struct {
 	Selected     bool
 }
 
-var accessFields = []string{"type", "bruker", "brukernavn", "rett"}
+var accessFields = []string{"type", "bruker", "brukernavn", "orgnr", "rett"}
 
 // mayManage is the visitor as a reader, when they may delegate; else ErrForbidden.
 func (s *Feature) mayManage(r *http.Request, v *site.Visitor) (dpv.Viewer, error) {
-	vw, err := s.viewer(r.Context(), v)
+	vw, err := s.viewer(r.Context(), v, ident.Orgnr(v.Org))
 	if err != nil {
 		return vw, err
 	}
@@ -67,13 +67,22 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	if err != nil {
 		return err
 	}
+	codes, err := s.DB.PostRoleCodes(ctx, ident.Orgnr(v.Org))
+	if err != nil {
+		return err
+	}
 	names := map[string]string{}
 	p := accessPage{Frame: s.Frame(r, v, "Tilgang til post"), Values: vals, Errors: bad, Summary: site.ErrorList(bad, accessFields...)}
 	for _, m := range members {
 		names[m.User.ID] = m.User.Navn
 		p.Users = append(p.Users, option{Value: m.User.ID, Label: m.User.Navn + " (" + m.User.Email + ")", Selected: vals["bruker"] == m.User.ID})
-		if roles, _ := dpv.PortalRoles(m.Roles, v.Org); len(roles) > 0 {
-			p.Holders = append(p.Holders, m.User.Navn)
+		// Rule DPV-03: a key role holder reads automatically.
+		if roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID]); slices.ContainsFunc(roles, dpv.IsKeyRole) {
+			var labels []string
+			for _, c := range slices.DeleteFunc(slices.Clone(roles), func(c dpv.RoleCode) bool { return !dpv.IsKeyRole(c) }) {
+				labels = append(labels, strings.ToLower(c.Label()))
+			}
+			p.Holders = append(p.Holders, m.User.Navn+" ("+strings.Join(labels, ", ")+")")
 		}
 	}
 	for _, rt := range []dpv.Right{dpv.RightPostArkiv, dpv.RightConfidential, dpv.RightAccessManagement} {
@@ -82,7 +91,8 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	for _, k := range []struct {
 		k dpv.PartyKind
 		l string
-	}{{dpv.PartyPerson, "En bruker i virksomheten"}, {dpv.PartyEnterpriseUser, "En virksomhetsbruker (API-klient)"}} {
+	}{{dpv.PartyPerson, "En bruker i virksomheten"}, {dpv.PartyEnterpriseUser, "En virksomhetsbruker (API-klient)"},
+		{dpv.PartyOrganisation, "En annen virksomhet (for eksempel regnskapsfører)"}} {
 		p.Kinds = append(p.Kinds, option{Value: string(k.k), Label: k.l, Selected: vals["type"] == string(k.k)})
 	}
 	dels, err := s.DB.PostDelegations(ctx, ident.Orgnr(v.Org))
@@ -113,7 +123,7 @@ func partyName(p dpv.Party, users map[string]string) string {
 		}
 		return "Tidligere bruker"
 	case dpv.PartyOrganisation:
-		return "Virksomhet " + string(p.Orgnr)
+		return "org.nr. " + string(p.Orgnr)
 	case dpv.PartyEnterpriseUser:
 		return p.Username + " (" + string(p.Orgnr) + ")"
 	}
@@ -158,11 +168,13 @@ func (s *Feature) grant(w http.ResponseWriter, r *http.Request, v *site.Visitor)
 		}
 	case dpv.PartyEnterpriseUser:
 		to.Orgnr, to.Username = org, vals["brukernavn"]
+	case dpv.PartyOrganisation:
+		to.Orgnr = ident.Orgnr(vals["orgnr"])
 	}
 	// Rule DPV-03: who may give what to whom.
 	for f, msg := range dpv.MayDelegate(vw, org, dpv.Right(vals["rett"]), to) {
 		if f == "mottaker" {
-			f = map[dpv.PartyKind]string{dpv.PartyPerson: "bruker", dpv.PartyEnterpriseUser: "brukernavn"}[to.Kind]
+			f = map[dpv.PartyKind]string{dpv.PartyPerson: "bruker", dpv.PartyEnterpriseUser: "brukernavn", dpv.PartyOrganisation: "orgnr"}[to.Kind]
 			if f == "" {
 				f = "type"
 			}

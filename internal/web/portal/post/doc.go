@@ -9,9 +9,11 @@
 // DPV-10, DPV-11).
 //
 // Who holds a key role is decided in one place, internal/post's
-// PortalRoles: the portal's role holder (rolleinnehaver) stands for the
-// organisation's daglig leder, styreleder or innehaver, its administrator
-// for the access-management role. internal/post decides what may be read
+// PortalRoles: the Enhetsregisteret role codes recorded for a user
+// (store.SetPostRoleCodes; a role holder without any stands for DAGL), and
+// the administrator for the access-management role. Post/Arkiv delegated
+// to another organisation is read by that organisation's own readers under
+// Post, by choosing the organisation (?virksomhet=, only one that gave it). internal/post decides what may be read
 // and delegated; store keeps correspondences, statuses and delegations with
 // their events in the log; the API for senders' and recipients' systems is
 // internal/web/correspondence.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,19 +17,43 @@ import (
 	"deling/internal/web/portal/site"
 )
 
-// viewer is the visitor as a reader of the post of the organisation they
-// act for (Rule DPV-03): key roles from the portal's roles (dpv.PortalRoles,
-// the one mapping), and the delegations that name them.
-func (s *Feature) viewer(ctx context.Context, v *site.Visitor) (dpv.Viewer, error) {
-	dels, err := s.DB.PostDelegationsTo(ctx, dpv.PortalPerson(v.User.ID))
+// viewer is the visitor, acting for v.Org, as a reader of org's post (Rule
+// DPV-03): of their own organisation's by their key roles (role codes,
+// dpv.PortalRoles), the access-management role and the delegations that
+// name them; of another organisation's only by what it delegated to v.Org
+// (store.PostViewer). Read on each request: a revocation takes effect at once.
+func (s *Feature) viewer(ctx context.Context, v *site.Visitor, org ident.Orgnr) (dpv.Viewer, error) {
+	return s.DB.PostViewer(ctx, v.User.ID, ident.Orgnr(v.Org), org)
+}
+
+// reading is the organisation whose post a list shows: v.Org, or one of
+// the organisations that delegated Post/Arkiv to v.Org (?virksomhet=),
+// whose name is then given; one the visitor may not read is not found.
+func (s *Feature) reading(r *http.Request, v *site.Visitor) (org ident.Orgnr, name string, others []option, err error) {
+	ctx := r.Context()
+	through, err := s.DB.PostOrgsThrough(ctx, v.User.ID, ident.Orgnr(v.Org))
 	if err != nil {
-		return dpv.Viewer{}, err
+		return "", "", nil, err
 	}
-	var ds []dpv.Delegation
-	for _, d := range dels {
-		ds = append(ds, d.Delegation)
+	asked := r.URL.Query().Get("virksomhet")
+	org = ident.Orgnr(v.Org)
+	if asked != "" && asked != v.Org {
+		if !slices.Contains(through, ident.Orgnr(asked)) {
+			return "", "", nil, store.ErrNotFound
+		}
+		org = ident.Orgnr(asked)
 	}
-	return dpv.PortalViewer(v.User.ID, v.Memberships, v.Org, ds, s.Now()), nil
+	for _, o := range through {
+		n, err := s.OrgName(ctx, string(o))
+		if err != nil {
+			return "", "", nil, err
+		}
+		others = append(others, option{Value: string(o), Label: site.OrgLabel(n, string(o)), Selected: o == org})
+		if o == org {
+			name = site.OrgLabel(n, string(o))
+		}
+	}
+	return org, name, others, nil
 }
 
 func readable(c store.Correspondence) dpv.Readable {
@@ -83,6 +108,9 @@ func (s *Feature) senderName(ctx context.Context, org ident.Orgnr, names map[ide
 
 type inboxPage struct {
 	site.Frame
+	For         string   // the organisation read for, when not the visitor's own: its number
+	ForName     string   // its name and number
+	Others      []option // the organisations that delegated their post to the visitor's
 	Archive     bool
 	MayRead     bool // holds Post/Arkiv at all (confidential post includes it)
 	MayDelegate bool
@@ -114,17 +142,23 @@ func (s *Feature) archive(w http.ResponseWriter, r *http.Request, v *site.Visito
 // list shows the inbox (unread) or the archive (read): only what the
 // visitor may read; someone without Post/Arkiv sees none, not even how many.
 func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, archive bool) error {
-	vw, err := s.viewer(r.Context(), v)
+	org, forName, others, err := s.reading(r, v)
 	if err != nil {
 		return err
 	}
-	org := ident.Orgnr(v.Org)
+	vw, err := s.viewer(r.Context(), v, org)
+	if err != nil {
+		return err
+	}
 	title := "Innboks"
 	if archive {
 		title = "Arkiv"
 	}
-	p := inboxPage{Frame: s.Frame(r, v, title), Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
-		MayDelegate: vw.Has(org, dpv.RightAccessManagement)}
+	p := inboxPage{Frame: s.Frame(r, v, title), ForName: forName, Others: others, Archive: archive, MayRead: vw.Has(org, dpv.RightPostArkiv),
+		MayDelegate: org == ident.Orgnr(v.Org) && vw.Has(org, dpv.RightAccessManagement)}
+	if forName != "" {
+		p.For = string(org)
+	}
 	if p.MayRead {
 		entries, next, err := s.DB.PostInboxPage(r.Context(), org,
 			store.InboxPage{Read: archive, Before: parseCursor(r.URL.Query().Get("etter")), Limit: inboxPageSize})
@@ -161,16 +195,17 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor, 
 // organisation's post, else store.ErrNotFound: the same answer for what does
 // not exist, belongs to another organisation or needs a right they lack.
 func (s *Feature) load(r *http.Request, v *site.Visitor) (store.Correspondence, error) {
-	vw, err := s.viewer(r.Context(), v)
-	if err != nil {
-		return store.Correspondence{}, err
-	}
 	c, err := s.DB.Correspondence(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return c, err
 	}
-	// Rule DPV-03.
-	if !dpv.MayRead(vw, ident.Orgnr(v.Org), readable(c)) || c.Publish.After(s.Now()) {
+	// Rule DPV-03: as a reader of the recipient's post, which is v.Org's
+	// own or one that delegated it to v.Org.
+	vw, err := s.viewer(r.Context(), v, c.Recipient)
+	if err != nil {
+		return c, err
+	}
+	if !dpv.MayRead(vw, c.Recipient, readable(c)) || c.Publish.After(s.Now()) {
 		return c, store.ErrNotFound
 	}
 	return c, nil
@@ -178,6 +213,7 @@ func (s *Feature) load(r *http.Request, v *site.Visitor) (store.Correspondence, 
 
 type messagePage struct {
 	site.Frame
+	For          string // the recipient, when not the visitor's own organisation
 	C            store.Correspondence
 	From         sender
 	Title        string
@@ -214,6 +250,9 @@ func (s *Feature) message(w http.ResponseWriter, r *http.Request, v *site.Visito
 	}
 	p := messagePage{Frame: s.Frame(r, v, "Melding"), C: c, From: s.from(r.Context(), c, map[ident.Orgnr]string{}), Published: s.OsloTime(c.Publish),
 		ToConfirm: c.ConfirmationNeeded && !dpv.Has(c.History, dpv.StatusConfirmed)}
+	if string(c.Recipient) != v.Org {
+		p.For = string(c.Recipient)
+	}
 	if cat, prob := dpv.ParseCategory(c.ResourceID); prob == nil {
 		p.CategoryName = cat.Label()
 	}

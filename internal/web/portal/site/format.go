@@ -3,21 +3,20 @@ package site
 import (
 	"fmt"
 	"time"
+
+	"deling/internal/governance"
 )
 
 // The portal's one way of showing times, dates and counts (issue 16, item
 // 9): every time in Norwegian time (Europe/Oslo) with the zone named, every
 // date as 04.12.2026, thousands grouped with a space.
 
-// osloZone names the zone after a time shown: summer and winter alike.
-const osloZone = " norsk tid"
-
 // OsloTime shows a time to the minute as Norwegians read it: "04.12.2026 kl. 15:04 norsk tid"; "" for no time.
 func (s *Site) OsloTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(s.Oslo).Format("02.01.2006 kl. 15:04") + osloZone
+	return governance.FormatTime(t, s.Oslo)
 }
 
 // OsloSeconds shows a time to the second, for logs: "04.12.2026 kl. 15:04:05 norsk tid"; "" for no time.
@@ -25,7 +24,7 @@ func (s *Site) OsloSeconds(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(s.Oslo).Format("02.01.2006 kl. 15:04:05") + osloZone
+	return t.In(s.Oslo).Format("02.01.2006 kl. 15:04:05") + governance.OsloZone
 }
 
 // OsloDate shows the date in Norway of a time: "04.12.2026"; "" for no time.

@@ -192,8 +192,7 @@ func (s *Site) ServeError(w http.ResponseWriter, r *http.Request, v *Visitor, er
 	case http.StatusNotFound:
 		s.NotFound(w, r, v)
 	case http.StatusForbidden:
-		w.WriteHeader(http.StatusForbidden)
-		s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+		s.Forbidden(w, r, v)
 	default:
 		if status < http.StatusInternalServerError {
 			status = http.StatusInternalServerError // a conflict a handler did not expect is a failure of ours

@@ -140,8 +140,7 @@ func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
 			return
 		}
 		if !g(v) {
-			w.WriteHeader(http.StatusForbidden)
-			s.Render(w, r, "forbidden.html", s.Frame(r, v, "Ingen tilgang"))
+			s.Forbidden(w, r, v)
 			return
 		}
 		if err := h(w, r, v); err != nil {
@@ -281,3 +280,39 @@ func (s *Site) PublicFrame(r *http.Request, title string) Frame {
 
 // Flash shows msg at the top of the next page.
 func (s *Site) Flash(r *http.Request, msg string) { s.Sessions.Put(r.Context(), sessionFlash, msg) }
+
+// maxAsk bounds the names the no-access page gives.
+const maxAsk = 5
+
+// Forbidden answers 403 with the no-access page, naming whom to ask for the
+// role (issue 16, item 5): the register's forvalters for its staff, the
+// administrators of the organisation acted for for its people. Only names,
+// and only of the visitor's own organisation; a person is told no one.
+func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
+	p := struct {
+		Frame
+		Ask  []string // names to ask
+		Whom string   // "forvalteren i registeret", "administratoren i virksomheten"; "" for nobody
+	}{Frame: s.Frame(r, v, "Ingen tilgang")}
+	var us []governance.User
+	var err error
+	switch {
+	case v == nil:
+	case v.Staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud):
+		p.Whom = "forvalteren i registeret"
+		us, err = s.DB.UsersWithRole(r.Context(), governance.AuthorityOrg, governance.Forvalter)
+	case v.Org != "":
+		p.Whom = "administratoren i virksomheten"
+		us, err = s.DB.UsersWithRole(r.Context(), v.Org, governance.Administrator)
+	}
+	if err != nil {
+		s.Log.Error("no-access page: whom to ask", "err", err) // the page is shown without names
+	}
+	for _, u := range us {
+		if len(p.Ask) < maxAsk && u.ID != v.User.ID {
+			p.Ask = append(p.Ask, u.Navn)
+		}
+	}
+	w.WriteHeader(http.StatusForbidden)
+	s.Render(w, r, "forbidden.html", p)
+}

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"deling/internal/access"
+	"deling/internal/audit"
+	"deling/internal/governance"
+)
+
+var startPassword = regexp.MustCompile(`<code id="startpassord">([^<]+)</code>`)
+
+// Issue 16, item 5: the register's forvalter manages staff accounts in the
+// portal — makes one with an initial password shown once, sets its roles,
+// deactivates it (its session ends at once) — each change an event in the
+// log; nobody else may (deny by default, cross-site posts refused), and the
+// register never has zero forvalters.
+func TestPortalStaffAccounts(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	fvEmail := h.account(governance.Forvalter, governance.AuthorityOrg, "")
+	fvUser, _, _ := h.db.UserByEmail(ctx, fvEmail)
+	fv := h.signIn(fvEmail)
+	const base = "/portal/forvalter/ansatte"
+	staffCount := func() int {
+		ms, err := h.db.OrgMembers(ctx, governance.AuthorityOrg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+
+	// Deny by default: a case worker and an organisation's administrator get
+	// the no-access page, naming whom to ask; their posts change nothing.
+	cw := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	if pg := cw.get(base); pg.status != http.StatusForbidden || !pg.has("Spør forvalteren i registeret") || !pg.has(html.EscapeString(fvUser.Navn)) {
+		t.Fatalf("a case worker on the staff page: %d\n%s", pg.status, pg.body)
+	}
+	org, _ := h.consumer("Ansattkommune", grant(basic, access.ByArbeidstaker))
+	adminEmail := h.account(governance.Administrator, org, "")
+	admin, _, _ := h.db.UserByEmail(ctx, adminEmail)
+	dev := h.signIn(h.account(governance.Utvikler, org, ""))
+	if pg := dev.get(base); pg.status != http.StatusForbidden || !pg.has("Spør administratoren i virksomheten") || !pg.has(html.EscapeString(admin.Navn)) || pg.has(html.EscapeString(fvUser.Navn)) {
+		t.Fatalf("a developer on the staff page: %d\n%s", pg.status, pg.body)
+	}
+	n := staffCount()
+	newStaff := url.Values{"epost": {"ny.ansatt@register.test"}, "navn": {"Nina Ny"}, "rolle": {"saksbehandler"}}
+	for _, b := range []*browserless{cw, h.signIn(adminEmail)} {
+		if pg := b.post(base, newStaff); pg.status != http.StatusForbidden {
+			t.Fatalf("a non-forvalter creating: %d", pg.status)
+		}
+	}
+	if pg := fv.post(base, newStaff, "Origin", "https://angriper.test", "Sec-Fetch-Site", "cross-site"); pg.status != http.StatusForbidden {
+		t.Fatalf("a cross-site post: %d", pg.status)
+	}
+	if staffCount() != n {
+		t.Fatal("a refused post made an account")
+	}
+
+	// Bad input: clear messages, nothing made.
+	for _, c := range []struct {
+		form   url.Values
+		status int
+		msg    string
+	}{
+		{url.Values{"epost": {"ikke-en-adresse"}, "navn": {"X"}, "rolle": {"saksbehandler"}}, http.StatusBadRequest, "gyldig e-postadresse"},
+		{url.Values{"epost": {"x@register.test"}, "navn": {"X"}}, http.StatusBadRequest, "minst én rolle"},
+		{url.Values{"epost": {"x@register.test"}, "navn": {"X"}, "rolle": {"administrator"}}, http.StatusBadRequest, "minst én rolle"},
+		{url.Values{"epost": {fvEmail}, "navn": {"X"}, "rolle": {"saksbehandler"}}, http.StatusConflict, "finnes allerede en konto"},
+	} {
+		if pg := fv.post(base, c.form); pg.status != c.status || !pg.has(c.msg) || !pg.has(`href="#f-`) {
+			t.Fatalf("%v: %d\n%s", c.form, pg.status, pg.body)
+		}
+	}
+	if staffCount() != n {
+		t.Fatal("bad input made an account")
+	}
+
+	// Made, with the password shown once; the new account signs in with it.
+	pg := fv.post(base, newStaff)
+	m := startPassword.FindStringSubmatch(pg.body)
+	if pg.status != http.StatusOK || m == nil || !pg.has("Nina Ny") {
+		t.Fatalf("create: %d\n%s", pg.status, pg.body)
+	}
+	if again := fv.get(base); again.has(m[1]) {
+		t.Fatal("the password is shown again")
+	}
+	nina, _, err := h.db.UserByEmail(ctx, "ny.ansatt@register.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := h.anonymous()
+	if p := nb.post("/logg-inn", url.Values{"epost": {"ny.ansatt@register.test"}, "passord": {html.UnescapeString(m[1])}}); p.status != http.StatusOK || !strings.HasSuffix(p.url, "/portal") {
+		t.Fatalf("the new account signs in: %d %s", p.status, p.url)
+	}
+
+	// The last forvalter can neither give up the role nor close their account.
+	if pg := fv.post(base+"/"+fvUser.ID+"/roller", url.Values{"rolle": {"saksbehandler"}}); pg.status != http.StatusConflict || !pg.has("minst én forvalter") {
+		t.Fatalf("the last forvalter's role: %d", pg.status)
+	}
+	if pg := fv.post(base+"/"+fvUser.ID+"/deaktiver", nil); pg.status != http.StatusConflict || !pg.has("minst én forvalter") {
+		t.Fatalf("the last forvalter's account: %d", pg.status)
+	}
+	if ms, _ := h.db.Memberships(ctx, fvUser.ID); !governance.Has(ms, governance.AuthorityOrg, governance.Forvalter) || governance.Has(ms, governance.AuthorityOrg, governance.Saksbehandler) {
+		t.Fatalf("a refused change changed roles: %+v", ms)
+	}
+
+	// Roles set: Nina becomes DPO and forvalter; then the first forvalter may step down.
+	if pg := fv.post(base+"/"+nina.ID+"/roller", url.Values{"rolle": {"personvernombud", "forvalter"}}); pg.status != http.StatusOK || !pg.has("Rollene til Nina Ny er endret") {
+		t.Fatalf("set roles: %d", pg.status)
+	}
+	if ms, _ := h.db.Memberships(ctx, nina.ID); len(ms) != 2 || !governance.Has(ms, governance.AuthorityOrg, governance.Forvalter) || !governance.Has(ms, governance.AuthorityOrg, governance.Personvernombud) {
+		t.Fatalf("Nina's roles: %+v", ms)
+	}
+	if pg := nb.get(base); pg.status != http.StatusOK {
+		t.Fatalf("Nina as forvalter at the next click: %d", pg.status)
+	}
+	// An account that is not the register's staff is not found here.
+	if pg := fv.post(base+"/"+admin.ID+"/roller", url.Values{"rolle": {"saksbehandler"}}); pg.status != http.StatusNotFound {
+		t.Fatalf("a consumer's account given staff roles: %d", pg.status)
+	}
+	if ms, _ := h.db.Memberships(ctx, admin.ID); governance.HasAny(ms, governance.AuthorityOrg, governance.Saksbehandler) {
+		t.Fatal("a consumer's account got a staff role")
+	}
+
+	// Deactivated: Nina's session ends at once, and she cannot sign in again.
+	if pg := fv.post(base+"/"+nina.ID+"/deaktiver", nil); pg.status != http.StatusOK || !pg.has("er deaktivert") || pg.has("ny.ansatt@register.test") {
+		t.Fatalf("deactivate: %d", pg.status)
+	}
+	if p := nb.get("/portal"); !strings.Contains(p.url, "/logg-inn") {
+		t.Fatalf("a deactivated account's session: %d %s", p.status, p.url)
+	}
+	if p := h.anonymous().post("/logg-inn", url.Values{"epost": {"ny.ansatt@register.test"}, "passord": {html.UnescapeString(m[1])}}); strings.HasSuffix(p.url, "/portal") {
+		t.Fatal("a deactivated account signed in")
+	}
+
+	// Every change is an event in the log, by the forvalter.
+	recs, err := h.db.AuditRecords(ctx, "", 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []string
+	for _, r := range recs {
+		var e map[string]any
+		json.Unmarshal(r.Event, &e)
+		if (r.Kind == audit.KindUserAdded || r.Kind == audit.KindUserRole) && e["user"] == nina.ID && r.Actor == "user:"+fvUser.ID {
+			changes = append(changes, r.Kind+":"+fmtAny(e["change"]))
+		}
+	}
+	if got := strings.Join(changes, " "); got != "user.added:<nil> user.role:added user.role:added user.role:removed user.role:disabled" {
+		t.Fatalf("events: %s", got)
+	}
+}
+
+func fmtAny(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "<nil>"
+}
