@@ -13,8 +13,7 @@ CREATE TABLE user_identities (
     PRIMARY KEY (issuer, subject)
 );
 CREATE INDEX user_identities_user ON user_identities (user_id);
-CREATE INDEX users_pid ON users (pid);
+-- users (pid) is indexed since 00025 (users_pid).
 
 -- +goose Down
-DROP INDEX users_pid;
 DROP TABLE user_identities;
