@@ -22,9 +22,13 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &pg)) }
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
 
-// eachEngine runs f against a fresh SQLite file and a fresh PostgreSQL database.
+// eachEngine runs f against a fresh SQLite file and a fresh PostgreSQL
+// database, in parallel subtests: what f changes outside its database must be
+// safe for that, and a test restores what it changed with t.Cleanup (which
+// waits for the subtests), not defer (which does not).
 func eachEngine(t *testing.T, f func(t *testing.T, db *DB)) {
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel() // each engine has its own database
 		db, err := Open(context.Background(), Config{DataDir: newSQLiteDir(t), Now: fixedNow})
 		if err != nil {
 			t.Fatal(err)
@@ -33,6 +37,7 @@ func eachEngine(t *testing.T, f func(t *testing.T, db *DB)) {
 		f(t, db)
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		if pg == nil {
 			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
 		}
