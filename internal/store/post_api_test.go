@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/md5"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/pgtest"
 	"deling/internal/post"
 )
 
@@ -216,57 +218,89 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 
 // Review of issue 14: what an interrupted upload left (a .part file on
 // SQLite, staged chunks on PostgreSQL) is swept by the publishing job once
-// it has not been written to for StagedUploadAge; an upload in progress is not.
+// it has not been written to for StagedUploadAge; an upload in progress is
+// not. Review of post1: on SQLite the files are in a staging directory of
+// their own (finding 8); on PostgreSQL staged chunks without a staged_at are
+// swept too, and the sweep works under a non-C collation (finding 1).
 func TestPostStagedUploadsSwept(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
-		ctx := context.Background()
-		left, fresh := "a1b2", "c3d4"
-		if db.engine == SQLite {
-			dir := filepath.Dir(db.attachmentPath("x"))
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute} {
-				f := filepath.Join(dir, name+".123.part")
-				if err := os.WriteFile(f, []byte("halvveis"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				at := clock.t.Add(-age)
-				if err := os.Chtimes(f, at, at); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(filepath.Join(dir, left+".123.part")); !os.IsNotExist(err) {
-				t.Errorf("a .part file left 2 hours ago is still there: %v", err)
-			}
-			if _, err := os.Stat(filepath.Join(dir, fresh+".123.part")); err != nil {
-				t.Errorf("an upload in progress was swept: %v", err)
-			}
+		if db.engine == Postgres {
+			checkStagedChunksSwept(t, db, clock)
 			return
 		}
-		now := clock.t
+		ctx := context.Background()
+		left, fresh := "a1b2", "c3d4"
+		dir := filepath.Join(db.dir, "post-attachments", "staging")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 		for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute} {
-			clock.t = now.Add(-age)
-			if _, err := db.streamToChunks(ctx, stagingPrefix+name+".1", strings.NewReader("halvveis"), md5.New()); err != nil {
+			f := filepath.Join(dir, name+".123.part")
+			if err := os.WriteFile(f, []byte("halvveis"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			at := clock.t.Add(-age)
+			if err := os.Chtimes(f, at, at); err != nil {
 				t.Fatal(err)
 			}
 		}
-		clock.t = now
 		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
 			t.Fatal(err)
 		}
-		var staged []string
-		rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT attachment FROM post_attachment_chunks ORDER BY attachment`)
-		if staged, err = scanIDs(rows, err); err != nil {
-			t.Fatal(err)
+		if _, err := os.Stat(filepath.Join(dir, left+".123.part")); !os.IsNotExist(err) {
+			t.Errorf("a .part file left 2 hours ago is still there: %v", err)
 		}
-		if !slices.Equal(staged, []string{stagingPrefix + fresh + ".1"}) {
-			t.Fatalf("staged chunks after the sweep: %v, want the upload in progress only", staged)
+		if _, err := os.Stat(filepath.Join(dir, fresh+".123.part")); err != nil {
+			t.Errorf("an upload in progress was swept: %v", err)
 		}
 	})
+	t.Run("postgres-collated", func(t *testing.T) {
+		if pg == nil {
+			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+		}
+		dsn, err := pg.NewCollatedDatabase(context.Background())
+		if errors.Is(err, pgtest.ErrNoLocale) {
+			t.Skip(err)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		clock := &postClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+		db, err := Open(context.Background(), Config{URL: dsn, Now: clock.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkStagedChunksSwept(t, db, clock)
+	})
+}
+
+func checkStagedChunksSwept(t *testing.T, db *DB, clock *postClock) {
+	t.Helper()
+	ctx := context.Background()
+	left, fresh, untimed := "a1b2", "c3d4", "e5f6"
+	now := clock.t
+	for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute, untimed: 0} {
+		clock.t = now.Add(-age)
+		if _, err := db.streamToChunks(ctx, stagingPrefix+name+".1", strings.NewReader("halvveis"), md5.New()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As staged before staged_at was recorded.
+	if _, err := db.write.ExecContext(ctx, `UPDATE post_attachment_chunks SET staged_at = NULL WHERE attachment = $1`, stagingPrefix+untimed+".1"); err != nil {
+		t.Fatal(err)
+	}
+	clock.t = now
+	if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+		t.Fatal(err)
+	}
+	var staged []string
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT attachment FROM post_attachment_chunks ORDER BY attachment`)
+	if staged, err = scanIDs(rows, err); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(staged, []string{stagingPrefix + fresh + ".1"}) {
+		t.Fatalf("staged chunks after the sweep: %v, want the upload in progress only", staged)
+	}
 }
 
 // Rule DPV-05: bulk status reads by index, never by a scan of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,13 +39,13 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 	if err := db.publishIDs(ctx, ids, now); err != nil {
 		return 0, err
 	}
-	if err := db.failUnuploaded(ctx, now); err != nil {
-		return 0, err
+	// Notifications first: a failing housekeeping step (failUnuploaded, the
+	// sweep) must not hold them back (review of post1, finding 8). Its error
+	// is returned after them, for the job to log, and the next run tries again.
+	if err := db.notifyDue(ctx, rules, now); err != nil {
+		return len(ids), err
 	}
-	if err := db.sweepStagedUploads(ctx, now); err != nil {
-		return 0, err
-	}
-	return len(ids), db.notifyDue(ctx, rules, now)
+	return len(ids), errors.Join(db.failUnuploaded(ctx, now), db.sweepStagedUploads(ctx, now))
 }
 
 // PublishReady publishes those of ids that are ReadyForPublish and due, and
