@@ -342,3 +342,36 @@ func TestPostBulkStatusPlan_DPV05(t *testing.T) {
 		}
 	}
 }
+
+// Review of post1, finding 8 (Rule DPV-06): a sweep that fails does not hold
+// back the notifications; its error is returned after them for the job's log.
+// (SQLite: the staging directory is a file, so it cannot be listed.)
+func TestPostSweepErrorKeepsNotifications_DPV06(t *testing.T) {
+	clock := &postClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	db, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	registerSender(t, db, postSenderFor(postSenderOrg))
+	req := postRequest("feil", postRecipA)
+	req.Correspondence.Notification = &post.NotificationRequest{NotificationTemplate: post.TemplateGenericAltinnMessage,
+		CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+	if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(db.dir, "post-attachments"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db.stagingDir(), []byte("ikke en mappe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PublishDue(ctx, post.DefaultNotify()); err == nil || !strings.Contains(err.Error(), "sweep staged uploads") {
+		t.Fatalf("PublishDue with an unreadable staging directory: %v, want the sweep's error", err)
+	}
+	mails, err := db.PendingMail(ctx, 100, 5)
+	if err != nil || len(mails) != 1 || mails[0].To != "varsel@example.no" {
+		t.Fatalf("mails %+v, %v; want the notification sent despite the sweep's error", mails, err)
+	}
+}
