@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -374,4 +376,65 @@ func TestPostSweepErrorKeepsNotifications_DPV06(t *testing.T) {
 	if err != nil || len(mails) != 1 || mails[0].To != "varsel@example.no" {
 		t.Fatalf("mails %+v, %v; want the notification sent despite the sweep's error", mails, err)
 	}
+}
+
+// Rule DPV-11 (review of post1, finding 6): a sender that leaves loses its
+// idempotent keys with its post; registered again, reusing a key makes new post.
+func TestPostLeavingForgetsIdempotentKeys_DPV11(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		key := "3f0c6a2e-8d4b-4f7a-9c1e-2b5d7e9f0a11"
+		req := func() *post.InitializeRequest {
+			r := postRequest("nøkkel", postRecipA)
+			r.IdempotentKey = &key
+			return r
+		}
+		if _, err := initPost(t, db, self(postSenderOrg), req(), post.DefaultQuota()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PostSenderLeaves(ctx, postSenderOrg, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		var keys int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_idempotency`).Scan(&keys); err != nil || keys != 0 {
+			t.Fatalf("%d idempotent keys left after the sender left, %v", keys, err)
+		}
+		clock.t = clock.t.Add(time.Hour)
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		got, err := initPost(t, db, self(postSenderOrg), req(), post.DefaultQuota())
+		if err != nil || len(got.Correspondences) != 1 {
+			t.Fatalf("the key reused after registering again: %+v, %v", got, err)
+		}
+		if _, err := db.Correspondence(ctx, got.Correspondences[0].ID); err != nil {
+			t.Fatalf("the new correspondence: %v", err)
+		}
+	})
+}
+
+// Rule DPV-10 (review of post1, finding 9): a refusal notice that cannot be
+// stored is logged, without the sender's number or its service lead's address.
+func TestPostRefusalNoticeFailureLogged_DPV10(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		var logged bytes.Buffer
+		prev := slog.Default()
+		slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+		defer slog.SetDefault(prev)
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		// The notice's table gone: storing the notice fails.
+		if _, err := db.write.ExecContext(context.Background(), `DROP TABLE post_quota_refusals`); err != nil {
+			t.Fatal(err)
+		}
+		rules := post.QuotaRules{FreePerYear: 1, NoticeAt: 0.9}
+		if _, err := initPost(t, db, self(postSenderOrg), postRequest("a", postRecipA, postRecipB), rules); problemCode(err) != post.CodeQuotaExceeded {
+			t.Fatalf("2 of 1: %v, want the refusal", err)
+		}
+		out := logged.String()
+		if !strings.Contains(out, "notice of a refusal") {
+			t.Fatalf("the failed notice was not logged: %q", out)
+		}
+		if strings.Contains(out, string(postSenderOrg)) || strings.Contains(out, "leder@example.no") {
+			t.Fatalf("the log names the sender: %q", out)
+		}
+	})
 }
