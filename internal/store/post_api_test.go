@@ -182,7 +182,8 @@ func TestPostSenderQueriesAmongOthers_DPV05(t *testing.T) {
 }
 
 // Rule DPV-06: a CustomMessage's own subject and body are the notification
-// e-mail's, and the reminder's its own; deling's line on where to read stays.
+// e-mail's, and the reminder's its own; deling's line on where to read stays,
+// and the sender's name begins the subject (review of post1, finding 2).
 func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
@@ -192,6 +193,8 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 			NotificationChannel: post.ChannelEmail, EmailSubject: "Vedtak i sak 12", EmailBody: "Hei.\r\nDere har fått vedtak.",
 			SendReminder: true, ReminderEmailSubject: "Husk vedtaket", ReminderEmailBody: "Vedtaket er ikke lest.",
 			CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+		// Review of post1, finding 2: the subject always begins with the sender's name.
+		req.Correspondence.MessageSender = "Testkommune"
 		if ps := req.Validate(clock.t, post.DefaultLimits()); len(ps) > 0 {
 			t.Fatalf("a valid custom message refused: %v", ps)
 		}
@@ -209,10 +212,10 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 		if err != nil || len(mails) != 2 {
 			t.Fatalf("mails %+v, %v; want the notification and the reminder", mails, err)
 		}
-		if m := mails[0]; m.Subject != "Vedtak i sak 12" || !strings.HasPrefix(m.Body, "Hei.\nDere har fått vedtak.\n\n") || !strings.Contains(m.Body, "Logg inn i portalen") {
+		if m := mails[0]; m.Subject != "Testkommune: Vedtak i sak 12" || !strings.HasPrefix(m.Body, "Hei.\nDere har fått vedtak.\n\n") || !strings.Contains(m.Body, "Logg inn i portalen") {
 			t.Fatalf("notification %q / %q", m.Subject, m.Body)
 		}
-		if m := mails[1]; m.Subject != "Husk vedtaket" || !strings.HasPrefix(m.Body, "Vedtaket er ikke lest.") {
+		if m := mails[1]; m.Subject != "Testkommune: Husk vedtaket" || !strings.HasPrefix(m.Body, "Vedtaket er ikke lest.") {
 			t.Fatalf("reminder %q / %q", m.Subject, m.Body)
 		}
 	})
@@ -435,6 +438,33 @@ func TestPostRefusalNoticeFailureLogged_DPV10(t *testing.T) {
 		}
 		if strings.Contains(out, string(postSenderOrg)) || strings.Contains(out, "leder@example.no") {
 			t.Fatalf("the log names the sender: %q", out)
+		}
+	})
+}
+
+// Rule DPV-06 (review of post1, finding 5): a custom text stored before the
+// checks of today (here: one Validate never saw, with a link written with an
+// ideographic full stop) is not sent; deling's own text is.
+func TestPostStoredTextRechecked_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		req := postRequest("gammel", postRecipA)
+		req.Correspondence.Notification = &post.NotificationRequest{NotificationTemplate: post.TemplateCustomMessage,
+			NotificationChannel: post.ChannelEmail, EmailSubject: "Viktig", EmailBody: "Logg inn på evil\u3002com/deling",
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+		if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		mails, err := db.PendingMail(ctx, 100, 5)
+		if err != nil || len(mails) != 1 {
+			t.Fatalf("mails %+v, %v; want the notification", mails, err)
+		}
+		if m := mails[0]; strings.Contains(m.Body, "evil") || !strings.HasPrefix(m.Subject, "Ny digital post fra ") {
+			t.Fatalf("notification %q / %q, want deling's own text", m.Subject, m.Body)
 		}
 	})
 }

@@ -281,10 +281,12 @@ func postLetter(c Correspondence, kind post.NotificationKind, to string) governa
 		subject = fmt.Sprintf("Din virksomhet %s har uåpnet taushetsbelagt post.", c.Recipient)
 		body += " Meldingen er taushetsbelagt: den kan bare leses av innehavere av nøkkelroller eller den som har fått rettigheten delegert."
 	}
-	// Rule DPV-06: the sender's own texts (plain text, checked by Validate)
-	// replace deling's, with deling's line on where to read kept below them.
+	// Rule DPV-06: the sender's own texts (plain text, checked by Validate
+	// and again by NotificationText) replace deling's, with deling's line on
+	// where to read kept below them, and the subject always names the sender:
+	// the e-mail's From name is the register's (review of post1, finding 2).
 	if cs, cb, ok := post.NotificationText(c.Body.Notification, kind); ok {
-		subject, body = cs, cb+"\n\n"+body
+		subject, body = from+": "+cs, cb+"\n\n"+body
 	}
 	return governance.Letter{Consumer: string(c.Recipient), Kind: LetterPost, To: to, Subject: subject, Body: body}
 }
