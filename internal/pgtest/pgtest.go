@@ -293,6 +293,35 @@ func (s *Server) makeTemplate(ctx context.Context, prepare func(ctx context.Cont
 	return name, err
 }
 
+// ErrNoLocale is NewCollatedDatabase's answer when the server can make no
+// database with a non-C collation.
+var ErrNoLocale = errors.New("pgtest: no non-C collation available (neither a libc nb_NO/en_US UTF-8 locale nor ICU)")
+
+// NewCollatedDatabase is NewDatabase with a natural-language collation, as
+// a production database made by README's CREATE DATABASE has: text does not
+// sort by bytes there, so a query that relies on byte order shows its bug.
+// It tries the libc locales nb_NO.UTF-8 and en_US.UTF-8 and then ICU's nb-NO
+// with punctuation ignorable (ka-shifted, as glibc's locales treat it);
+// ErrNoLocale if none can be made.
+func (s *Server) NewCollatedDatabase(ctx context.Context) (string, error) {
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: new database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, locale := range []string{
+		"LC_COLLATE 'nb_NO.UTF-8' LC_CTYPE 'nb_NO.UTF-8'",
+		"LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'",
+		"LOCALE_PROVIDER icu ICU_LOCALE 'nb-NO-u-ka-shifted'",
+	} {
+		name := fmt.Sprintf("t_%d_%s", s.seq.Add(1), strings.ToLower(rand.Text()[:10]))
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0 ENCODING 'UTF8' "+locale); err == nil {
+			return withDatabase(s.dsn, name)
+		}
+	}
+	return "", ErrNoLocale
+}
+
 // Stop shuts the cluster down (fast mode) and removes its directory. It is
 // safe to call more than once, and on a nil Server. For a TEST_PG_DSN server
 // it does nothing.

@@ -86,6 +86,27 @@ func TestNewDatabaseIsolated(t *testing.T) {
 	}
 }
 
+// A collated database sorts text as a language does, not by bytes: the
+// punctuation that byte order puts between "part." and "part/" is no
+// boundary there.
+func TestNewCollatedDatabase(t *testing.T) {
+	needServer(t)
+	ctx := t.Context()
+	dsn, err := srv.NewCollatedDatabase(ctx)
+	if errors.Is(err, pgtest.ErrNoLocale) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var inRange bool
+	if err := connect(t, dsn).QueryRow(ctx, `SELECT 'part.x1' >= 'part.' AND 'part.x1' < 'part/'`).Scan(&inRange); err != nil {
+		t.Fatal(err)
+	}
+	if inRange {
+		t.Fatal("the collated database sorts 'part.x1' between 'part.' and 'part/', as bytes do")
+	}
+}
+
 func TestServerSettings(t *testing.T) {
 	needServer(t)
 	if os.Getenv("TEST_PG_DSN") != "" {
