@@ -239,11 +239,11 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
 			return err
 		}},
-		// The windows of the rate limits shared across nodes (Rule AA-15), long
-		// past: ten minutes back, so that a node whose clock runs ahead never
-		// deletes a window the others still count in.
-		{Name: "purge rate-limit windows", Interval: time.Minute, Run: func(ctx context.Context) error {
-			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-10*time.Minute).Unix())
+		// The rate-limit state shared across nodes (Rule AA-15) of consumers
+		// whose bucket has long been full again: ten minutes back, so that a
+		// node whose clock runs ahead never deletes a state still in use.
+		{Name: "purge rate-limit state", Interval: time.Minute, Run: func(ctx context.Context) error {
+			_, err := db.PurgeRates(ctx, time.Now().Add(-10*time.Minute).Unix())
 			return err
 		}},
 		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
