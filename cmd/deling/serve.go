@@ -28,6 +28,7 @@ import (
 	"deling/internal/token/authserver"
 	"deling/internal/token/bearer"
 	"deling/internal/web"
+	"deling/internal/web/clientaddr"
 )
 
 // externalIssuers is the repeatable --external-issuer ISSUER,JWKS-URL flag.
@@ -65,6 +66,7 @@ type platformOptions struct {
 
 	baseURL       string
 	secureCookies bool
+	trustedProxy  string // clientaddr.Parse; runServe takes $DELING_TRUSTED_PROXY when the flag is not given
 	mail          mailOptions
 	enhet         enhetsregisteretOptions
 	extract       extractOptions
@@ -91,6 +93,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
 	fs.StringVar(&o.baseURL, "base-url", "", "where people reach deling, for links in e-mail and feeds (default http://<addr>)")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", true, "send the portal's session cookie over HTTPS only (off with --demo)")
+	fs.StringVar(&o.trustedProxy, "trusted-proxy", "", "networks of the load balancers or proxies in front, CIDR[,CIDR]: from them the client's address is taken from X-Forwarded-For (default none: the header is ignored; or $DELING_TRUSTED_PROXY)")
 	o.mail.bind(fs)
 	o.enhet.bind(fs)
 	o.extract.bind(fs)
@@ -112,6 +115,9 @@ func (o *platformOptions) check() error {
 	}
 	if err := o.extract.check(); err != nil {
 		return err
+	}
+	if _, err := clientaddr.Parse(o.trustedProxy); err != nil {
+		return fmt.Errorf("--trusted-proxy (or $DELING_TRUSTED_PROXY): %w", err)
 	}
 	return o.checkRetention()
 }
@@ -168,6 +174,10 @@ func single(jobs ...job.Job) []job.Job {
 // buildPlatform wires store, packages, token server, verifier and HTTP interface.
 // ctx owns background work started here (external JWKS refresh).
 func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slog.Logger, reg *prometheus.Registry, o platformOptions, getenv func(string) string, dataDir string) (*platform, error) {
+	proxies, err := clientaddr.Parse(o.trustedProxy) // checked by check
+	if err != nil {
+		return nil, err
+	}
 	cat, err := loadCatalogue(o.packagesFile)
 	if err != nil {
 		return nil, err
@@ -226,7 +236,10 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{handler: srv.Handler(), keys: keys, adminToken: admin, logVerifierKey: vkey}
+	// Behind a trusted load balancer, everything keyed on the client's
+	// address (sign-in throttling, the public forms' limits) counts the
+	// client, not the balancer.
+	p := &platform{handler: proxies.Handler(srv.Handler()), keys: keys, adminToken: admin, logVerifierKey: vkey}
 	// Integration of the lookup log beside its appends (store.Integrate): the delay from a record's time to its place in the tree.
 	integrationDelay := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "deling_log_integration_delay_seconds",
 		Help:    "How long the oldest record of each integration of the lookup log waited for the tree, from its record's time (on the leading node).",
@@ -343,6 +356,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	o.bind(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if o.trustedProxy == "" {
+		o.trustedProxy = getenv("DELING_TRUSTED_PROXY")
 	}
 	if err := o.check(); err != nil {
 		return err
