@@ -211,9 +211,17 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err := checkLogKeyPlace(env, getenv, o.logKeyFile, dataDir); err != nil {
 		return nil, err
 	}
+	if err := checkSharedLogKey(ctx, db, getenv, o.logKeyFile); err != nil {
+		return nil, err
+	}
 	signer, vkey, err := logKeys(getenv, o.logKeyFile, o.logOrigin)
 	if err != nil {
 		return nil, err
+	}
+	if db.Engine() == store.Postgres {
+		if err := db.PinLogKey(ctx, vkey); err != nil {
+			return nil, fmt.Errorf("lookup log key (%s or $DELING_LOG_KEY): %w; give every node the first node's key", o.logKeyFile, err)
+		}
 	}
 	admin, err := adminToken(getenv, o.adminTokenFile)
 	if err != nil {
