@@ -57,8 +57,9 @@ func (db *DB) takeRate(ctx context.Context, consumer string, n, limit int, at in
 		if got == 0 {
 			return nil
 		}
-		// Rounded up, so that claims never add up to more than the limit.
-		tat = base + (int64(got)*second+int64(limit)-1)/int64(limit)
+		// Rounded up, so that claims never add up to more than the limit (in
+		// floating point, which no limit overflows).
+		tat = base + int64(math.Ceil(float64(got)*float64(second)/float64(limit)))
 		_, err = tx.ExecContext(ctx, `INSERT INTO rate_tat (consumer, tat) VALUES ($1, $2)
 			ON CONFLICT (consumer) DO UPDATE SET tat = excluded.tat`, consumer, tat)
 		return err
