@@ -235,7 +235,9 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 				default:
 					return errors.New("give --jwk, --cert or --new-key")
 				}
-				if err := db.AddClient(ctx, info, actor(getenv)); err != nil {
+				if err := db.AddClient(ctx, info, actor(getenv)); errors.Is(err, store.ErrStoppedKey) {
+					return fmt.Errorf("client %s is not registered: its key is the key of a client the register stopped from a breach case (Rule AV-02); make a new key (--new-key): %w", *id, err)
+				} else if err != nil {
 					return err
 				}
 				if cf != nil {

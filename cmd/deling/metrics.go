@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"time"
@@ -18,15 +19,21 @@ import (
 // from the database when /metrics is scraped (a few indexed counts), so every
 // node reports the same numbers and nothing drifts between scrapes.
 type operatorMetrics struct {
-	db  *store.DB
-	log *slog.Logger
-	now func() time.Time
+	db       *store.DB
+	log      *slog.Logger
+	now      func() time.Time
+	calendar *incident.Calendar // the service incidents' working calendar (Rule AA-19); nil: no SLA gauge
 
-	build, outbox, extracts, breaches, breachLeft, up *prometheus.Desc
+	build, outbox, extracts, breaches, breachLeft, sla, up *prometheus.Desc
 }
 
 func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
-	return &operatorMetrics{db: db, log: log, now: time.Now,
+	// The portal's calendar: Oslo's working hours and Norwegian public holidays.
+	var cal *incident.Calendar
+	if oslo, err := time.LoadLocation("Europe/Oslo"); err == nil {
+		cal, _ = incident.NewCalendar(oslo, incident.DefaultWorkStart, incident.DefaultWorkEnd)
+	}
+	return &operatorMetrics{db: db, log: log, now: time.Now, calendar: cal,
 		build: prometheus.NewDesc("deling_build_info", "The running build: version, VCS revision and Go version (always 1).",
 			[]string{"version", "revision", "goversion"}, nil),
 		outbox: prometheus.NewDesc("deling_outbox_letters", "Letters in the mail outbox not yet sent, by state: pending (will be tried again) or failed (gave up).",
@@ -37,13 +44,15 @@ func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
 			[]string{"clock"}, nil),
 		breachLeft: prometheus.NewDesc("deling_breach_notify_deadline_seconds", "Seconds left to the earliest 72-hour deadline of an open breach case (negative when overdue); absent when none is open.",
 			nil, nil),
+		sla: prometheus.NewDesc("deling_service_sla_compliance_ratio", "Share of service incidents' decided first notices or reactions that were on time (Rule AA-19), by quarter (e.g. 2026K2), priority (A, B, C) and target (first_notice, reaction); 1 when none was decided.",
+			[]string{"quarter", "priority", "target"}, nil),
 		up: prometheus.NewDesc("deling_gauges_up", "1 when the database answered the counts of this scrape, 0 when not.",
 			nil, nil),
 	}
 }
 
 func (m *operatorMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.build, m.outbox, m.extracts, m.breaches, m.breachLeft, m.up} {
+	for _, d := range []*prometheus.Desc{m.build, m.outbox, m.extracts, m.breaches, m.breachLeft, m.sla, m.up} {
 		ch <- d
 	}
 }
@@ -94,6 +103,28 @@ func (m *operatorMetrics) collect(ctx context.Context, ch chan<- prometheus.Metr
 	ch <- prometheus.MustNewConstMetric(m.breaches, prometheus.GaugeValue, overdue, "overdue")
 	if !earliest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(m.breachLeft, prometheus.GaugeValue, earliest.Sub(now).Seconds())
+	}
+	return m.collectSLA(ctx, ch, now)
+}
+
+// collectSLA reports the service incidents' SLA compliance per quarter and
+// priority (Rule AA-19), as the register's staff see it on the support page.
+func (m *operatorMetrics) collectSLA(ctx context.Context, ch chan<- prometheus.Metric, now time.Time) error {
+	if m.calendar == nil {
+		return nil
+	}
+	recs, err := m.db.ServiceIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	incs := make([]incident.ServiceIncident, len(recs))
+	for i, r := range recs {
+		incs[i] = r.ServiceIncident
+	}
+	for _, q := range incident.Compliance(incs, m.calendar, now) {
+		quarter := fmt.Sprintf("%dK%d", q.Year, q.Quarter)
+		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.FirstNoticeRate(), quarter, string(q.Priority), "first_notice")
+		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.ReactionRate(), quarter, string(q.Priority), "reaction")
 	}
 	return nil
 }

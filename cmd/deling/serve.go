@@ -70,6 +70,7 @@ type platformOptions struct {
 	mail          mailOptions
 	enhet         enhetsregisteretOptions
 	extract       extractOptions
+	openid        openidOptions // openid.go
 
 	breachReminders reminderPoints // incidents.go
 }
@@ -97,6 +98,7 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	o.mail.bind(fs)
 	o.enhet.bind(fs)
 	o.extract.bind(fs)
+	o.openid.bind(fs)
 }
 
 // check refuses flag values that would make no sense at run time (a zero
@@ -236,11 +238,16 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if o.checkpointEvery <= 0 {
 		o.checkpointEvery = 5 * time.Second
 	}
+	oid, err := o.openid.config(getenv)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
 		ReceiptsWithin:    o.checkpointEvery + time.Second, // integration (store.IntegrateEvery, well under a second) and a checkpoint
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
-		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits})
+		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits,
+		OpenID: oid})
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 	"deling/internal/store"
 )
 
-// runUser is "deling user add|list|disable": portal accounts, e.g. the register's first administrator.
+// runUser is "deling user add|list|disable|link|roles": portal accounts, e.g. the register's first administrator.
 func runUser(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return sub("user", args, stderr, map[string]func([]string) error{
 		"add": func(args []string) error {
@@ -120,6 +120,32 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				return nil
 			})
 		},
+		"link": func(args []string) error {
+			fs := newFlagSet("user link", "user link --email E --issuer URL --subject SUB", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			issuer := fs.String("issuer", "", "the OpenID Connect provider's issuer URL, as in --staff-issuer")
+			subject := fs.String("subject", "", "the identity's subject at the provider (sub), shown to the person when a sign-in is refused")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if *issuer == "" || *subject == "" {
+					return errors.New("--issuer and --subject are required")
+				}
+				u, _, err := db.UserByEmail(ctx, *email)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no account with e-mail %s", *email)
+				}
+				if err != nil {
+					return err
+				}
+				switch err := db.LinkIdentity(ctx, u.ID, store.Identity{Issuer: *issuer, Subject: *subject}, actor(getenv)); {
+				case errors.Is(err, store.ErrExists):
+					return errors.New("that identity is linked to an account already")
+				case err != nil:
+					return err
+				}
+				fmt.Fprintf(stdout, "linked %s to %s at %s: signs in with OpenID Connect\n", u.Email, *subject, *issuer)
+				return nil
+			})
+		},
 		"roles": func(args []string) error {
 			fs := newFlagSet("user roles", "user roles --email E --org ORGNR --codes DAGL,LEDE", g, stderr)
 			email := fs.String("email", "", "the account's e-mail address")
@@ -159,6 +185,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 		},
 	}, map[string]string{
 		"add":     "make a portal account with a role",
+		"link":    "link a portal account to an identity at an OpenID Connect provider (the register's staff)",
 		"list":    "list portal accounts and their roles",
 		"disable": "disable a portal account: it cannot sign in",
 		"roles":   "record a portal account's roles in Enhetsregisteret (key roles read digital post)",

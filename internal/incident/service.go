@@ -68,6 +68,19 @@ type ServiceIncident struct {
 	FirstNoticeAt time.Time // the first operational notice; zero until sent
 	ReactedAt     time.Time // reaction: someone is working on it; zero until then
 	ResolvedAt    time.Time
+	// The priority in force when the first notice was sent and when the
+	// reaction came: a result measured stays measured under it when the
+	// priority changes later (Rule AA-19). "" before, or from before they were kept.
+	FirstNoticePriority, ReactedPriority Priority
+}
+
+// measuredUnder is the priority a clock is judged by: the one in force when
+// it stopped (at), else the current one.
+func (s *ServiceIncident) measuredUnder(at time.Time, then Priority) Priority {
+	if !at.IsZero() && then != "" {
+		return then
+	}
+	return s.Priority
 }
 
 // Field names of the service-incident form.
@@ -101,19 +114,23 @@ func (s *ServiceIncident) Validate() map[string]string {
 }
 
 // FirstNoticeBy is when the first notice is due (Rule AA-19); zero without a priority.
+// Once sent, it is judged under the priority then in force (Rule AA-19).
 func (s *ServiceIncident) FirstNoticeBy(c *Calendar) time.Time {
-	if s.Priority == "" {
+	p := s.measuredUnder(s.FirstNoticeAt, s.FirstNoticePriority)
+	if p == "" {
 		return time.Time{}
 	}
-	first, _ := s.Priority.Targets()
+	first, _ := p.Targets()
 	return c.Add(s.ReportedAt, first)
 }
 
 // ReactionBy is when the reaction is due (Rule AA-19); zero without a priority.
+// Once reacted, it is judged under the priority then in force (Rule AA-19).
 func (s *ServiceIncident) ReactionBy(c *Calendar) time.Time {
-	if s.Priority == "" {
+	p := s.measuredUnder(s.ReactedAt, s.ReactedPriority)
+	if p == "" {
 		return time.Time{}
 	}
-	_, reaction := s.Priority.Targets()
+	_, reaction := p.Targets()
 	return c.Add(s.ReportedAt, reaction)
 }

@@ -58,6 +58,9 @@ func judge(done, deadline, now time.Time) outcome {
 
 // Compliance aggregates incidents with a priority by quarter and priority,
 // oldest quarter first, A before C. now decides which open ones are missed.
+// An incident counts under its current priority, but a first notice or a
+// reaction already done counts under the priority it was measured under, so
+// that changing the priority later does not rewrite it (Rule AA-19).
 func Compliance(incs []ServiceIncident, c *Calendar, now time.Time) []SLA {
 	type key struct {
 		y, q int
@@ -70,25 +73,28 @@ func Compliance(incs []ServiceIncident, c *Calendar, now time.Time) []SLA {
 			continue
 		}
 		y, q := QuarterOf(s.ReportedAt, c.Location())
-		k := key{y, q, s.Priority}
-		agg := m[k]
-		if agg == nil {
-			agg = &SLA{Year: y, Quarter: q, Priority: s.Priority}
-			m[k] = agg
+		bucket := func(p Priority) *SLA {
+			k := key{y, q, p}
+			if m[k] == nil {
+				m[k] = &SLA{Year: y, Quarter: q, Priority: p}
+			}
+			return m[k]
 		}
+		agg := bucket(s.Priority)
 		agg.Incidents++
 		fo, ro := judge(s.FirstNoticeAt, s.FirstNoticeBy(c), now), judge(s.ReactedAt, s.ReactionBy(c), now)
+		first, reaction := bucket(s.measuredUnder(s.FirstNoticeAt, s.FirstNoticePriority)), bucket(s.measuredUnder(s.ReactedAt, s.ReactedPriority))
 		switch fo {
 		case met:
-			agg.FirstNoticeMet++
+			first.FirstNoticeMet++
 		case missed:
-			agg.FirstNoticeMissed++
+			first.FirstNoticeMissed++
 		}
 		switch ro {
 		case met:
-			agg.ReactionMet++
+			reaction.ReactionMet++
 		case missed:
-			agg.ReactionMissed++
+			reaction.ReactionMissed++
 		}
 		if fo == pending || ro == pending {
 			agg.Pending++

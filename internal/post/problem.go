@@ -154,4 +154,9 @@ const (
 	CodeTooManyReferences = 9006 // Rule DPV-05
 	CodeRequestTooLarge   = 9007
 	CodeMalformedRequest  = 9008
+	// What deling does not send as asked, refused rather than dropped (Rule DPV-06; notifytext.go).
+	CodeSmsNotSupported     = 9009
+	CodeHTMLEmailNotAllowed = 9010
+	CodeLinkInNotification  = 9011
+	CodeUploadContentType   = 9012 // an upload's Content-Type is not its attachment's file type's
 )

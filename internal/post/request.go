@@ -244,6 +244,12 @@ func DecodeInitialize(r io.Reader, max int64) (*InitializeRequest, error) {
 }
 
 func malformed(err error) *Problem {
+	// requestedPublishTime and dueDateTime: RFC 3339 with their offset, never
+	// read in the server's zone.
+	if pe := (*time.ParseError)(nil); errors.As(err, &pe) {
+		return problem(CodeMalformedRequest, "", "Times must be RFC 3339 with an explicit offset, e.g. 2026-06-01T12:00:00+02:00 or 2026-06-01T10:00:00Z: "+err.Error(),
+			"Tidspunkter må skrives etter RFC 3339 med tidssone, for eksempel 2026-06-01T12:00:00+02:00.")
+	}
 	return problem(CodeMalformedRequest, "", "Malformed request: "+err.Error(),
 		"Forespørselen er ikke gyldig JSON av riktig form: "+err.Error())
 }

@@ -232,3 +232,37 @@ func TestValidateRefusesExistingAttachmentsAndLinks(t *testing.T) {
 		}
 	}
 }
+
+// dueDateTime and requestedPublishTime are read with the offset the sender
+// wrote (RFC 3339), not in the server's zone: a time without an offset is
+// refused with a clear problem, and "today" for the due date is the
+// sender's today in its own offset.
+func TestTimesWithTheirOffset(t *testing.T) {
+	for _, ts := range []string{"2026-06-01T10:00:00", "2026-06-01 10:00:00+02:00", "01.06.2026"} {
+		_, err := DecodeInitialize(strings.NewReader(`{"correspondence":{"dueDateTime":"`+ts+`"},"recipients":[]}`), 0)
+		var p *Problem
+		if !errors.As(err, &p) || p.Code != CodeMalformedRequest || !strings.Contains(p.Detail, "explicit offset") {
+			t.Errorf("%s: %v", ts, err)
+		}
+	}
+	// 23:30 UTC on 1 June on the server; in New York (-05:00) it is still the afternoon of 1 June.
+	server := time.Date(2026, 6, 1, 23, 30, 0, 0, time.UTC)
+	r := validRequest()
+	r.Normalize()
+	due, err := time.Parse(time.RFC3339, "2026-05-31T23:00:00-05:00") // the sender's yesterday
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Correspondence.DueDateTime = &due
+	if ps := r.Validate(server, DefaultLimits()); len(ps) == 0 || ps[0].Code != CodeDueDatePriorToday {
+		t.Fatalf("a due date the day before the sender's today: %v, want %d", ps, CodeDueDatePriorToday)
+	}
+	due, _ = time.Parse(time.RFC3339, "2026-06-02T09:00:00+14:00") // the sender's today, after now
+	if due.Before(server) {
+		due = due.Add(24 * time.Hour)
+	}
+	r.Correspondence.DueDateTime = &due
+	if ps := r.Validate(server, DefaultLimits()); len(ps) != 0 {
+		t.Fatalf("a due date ahead in +14:00: %v", ps)
+	}
+}

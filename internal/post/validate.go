@@ -222,8 +222,10 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		publish = *c.RequestedPublishTime
 	}
 	if c.DueDateTime != nil {
-		y, m, d := now.Date()
-		today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+		// "Today" in the offset the sender wrote, not in the server's zone.
+		loc := c.DueDateTime.Location()
+		y, m, d := now.In(loc).Date()
+		today := time.Date(y, m, d, 0, 0, 0, 0, loc)
 		if c.DueDateTime.Before(today) {
 			add(problem(CodeDueDatePriorToday, "correspondence.dueDateTime", "DueDateTime cannot be prior to today",
 				"Svarfristen kan ikke være før i dag."))
@@ -393,6 +395,8 @@ func (n *NotificationRequest) validate(lim Limits, recipients int) Problems {
 			lim.MaxEmailSubject, lim.MaxEmailBody, lim.MaxSmsBody),
 			fmt.Sprintf("Varselteksten er for lang (emne %d, e-post %d, SMS %d tegn).", lim.MaxEmailSubject, lim.MaxEmailBody, lim.MaxSmsBody)))
 	}
+	// Rule DPV-06: what deling does not send is refused, not accepted and dropped.
+	ps = append(ps, n.deliverable()...)
 	if n.OverrideRegisteredContactInformation && len(n.CustomRecipients) == 0 {
 		add(problem(CodeOverrideWithoutCustom, f+"overrideRegisteredContactInformation",
 			"OverrideRegisteredContactInformation flag can only be used when CustomRecipients is provided",

@@ -34,7 +34,59 @@ type ClientInfo struct {
 	Keys                   []ClientKey
 }
 
-// AddClient registers an API client of an organisation with its public keys.
+// ErrStoppedKey is a key that is a stopped client's: a client stopped from
+// a breach case cannot come back under a new client id with the same key.
+var ErrStoppedKey = errors.New("the key belongs to a client stopped from a breach case: make a new key")
+
+// keyThumbprint is the RFC 7638 thumbprint of a client key's public key (of
+// a certificate: of its subject's key), to tell one key from another
+// whatever its kid or encoding.
+func keyThumbprint(k ClientKey) (string, error) {
+	pub, cert, err := parseClientKey(k)
+	if err != nil {
+		return "", err
+	}
+	if cert != nil {
+		return token.Thumbprint(cert.PublicKey)
+	}
+	return token.Thumbprint(pub.Key)
+}
+
+// refuseStoppedKeys fails with ErrStoppedKey when one of keys is a key of a
+// client stopped from a breach case (Rule AV-02: the stop is not undone by
+// registering the same key anew), in tx.
+func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, keys []ClientKey) error {
+	want := map[string]bool{}
+	for _, k := range keys {
+		tp, err := keyThumbprint(k)
+		if err != nil {
+			return err
+		}
+		want[tp] = true
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT k.client_id, k.kid, k.kind, k.material FROM client_keys k JOIN clients c ON c.client_id = k.client_id
+		WHERE c.status = $1`, string(access.Suspended))
+	if err != nil {
+		return fmt.Errorf("stopped clients' keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			k  ClientKey
+		)
+		if err := rows.Scan(&id, &k.KID, &k.Kind, &k.Material); err != nil {
+			return err
+		}
+		if tp, err := keyThumbprint(k); err == nil && want[tp] {
+			return fmt.Errorf("client %s: %w", id, ErrStoppedKey)
+		}
+	}
+	return rows.Err()
+}
+
+// AddClient registers an API client of an organisation with its public
+// keys; ErrStoppedKey when a key is one of a client stopped from a breach case.
 func (db *DB) AddClient(ctx context.Context, c ClientInfo, actor string) error {
 	if len(c.Keys) == 0 {
 		return errors.New("add client: a client needs at least one key or certificate")
@@ -46,6 +98,9 @@ func (db *DB) AddClient(ctx context.Context, c ClientInfo, actor string) error {
 	}
 	now := micros(db.now())
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := refuseStoppedKeys(ctx, tx, c.Keys); err != nil {
+			return fmt.Errorf("add client: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, orgnr, description, status, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			c.ID, c.Orgnr, c.Description, string(access.Active), now); err != nil {
 			return fmt.Errorf("add client: %w", err)
@@ -62,7 +117,8 @@ func (db *DB) AddClient(ctx context.Context, c ClientInfo, actor string) error {
 
 // RotateClientKey replaces every key of an active client of orgnr with key,
 // at once: assertions signed with the old key are refused from then on. A
-// client of another organisation, or one revoked, is ErrNotFound.
+// client of another organisation, or one revoked, is ErrNotFound; a key of a
+// client stopped from a breach case is ErrStoppedKey.
 func (db *DB) RotateClientKey(ctx context.Context, orgnr, id string, key ClientKey, actor string) error {
 	if _, _, err := parseClientKey(key); err != nil {
 		return fmt.Errorf("rotate client key: %w", err)
@@ -75,6 +131,9 @@ func (db *DB) RotateClientKey(ctx context.Context, orgnr, id string, key ClientK
 			return fmt.Errorf("client %s: %w", id, ErrNotFound)
 		}
 		if err != nil {
+			return fmt.Errorf("rotate client key: %w", err)
+		}
+		if err := refuseStoppedKeys(ctx, tx, []ClientKey{key}); err != nil {
 			return fmt.Errorf("rotate client key: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM client_keys WHERE client_id = $1`, id); err != nil {

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"deling/internal/access"
@@ -344,14 +344,25 @@ type IncidentChange struct {
 	// with ErrConflict when the client is not in that state.
 	StopClient, ResumeClient string
 	StopClientOrgs           []string
+	// ResumeConsumer releases this case's hold of the consumer's suspension
+	// (a stop-access measure, Suspend) and resumes the consumer when no
+	// other holder is left (Rule AV-04); res.StillHeld counts the others.
+	ResumeConsumer string
+	// AccessLetter is the written notice to the organisation when its client
+	// stops or resumes, or when the consumer resumes (Rule AA-25); its kind is set here.
+	AccessLetter governance.Letter
 	// FollowUp, when set, replaces the case's follow-up (Rule AV-08).
 	FollowUp *IncidentFollowUp
 	// Persons are notices to the persons affected (Rule AV-06); a person
 	// already notified on the case is skipped.
 	Persons []IncidentPersonNotice
 	// ConsumerLetters go to the contact persons of the consumer each names
-	// (an empty To), and are among its letters in the portal (Rule AA-22).
+	// (an empty To), and are among its letters in the portal (Rule AA-22):
+	// once per case, consumer and LetterPhase; a consumer written to in the
+	// phase already is skipped, and ErrExists (nothing changed) when every
+	// one was.
 	ConsumerLetters []governance.Letter
+	LetterPhase     string
 	Letters         []governance.Letter
 }
 
@@ -448,12 +459,10 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 				return fmt.Errorf("incident affected: %w", err)
 			}
 		}
-		if s := ch.Suspend; s != nil {
-			if res, err = db.suspendConsumer(ctx, tx, s.Consumer, s.Reason, s.Letter, actor); err != nil {
-				return err
-			}
+		if err := db.incidentConsumer(ctx, tx, id, ch, actor, &res); err != nil {
+			return err
 		}
-		if err := db.incidentClient(ctx, tx, ch); err != nil {
+		if err := db.incidentClient(ctx, tx, id, ch, actor, &res); err != nil {
 			return err
 		}
 		for _, p := range ch.Persons {
@@ -463,13 +472,27 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			}
 			letters += n
 		}
+		sent := 0
 		for _, l := range ch.ConsumerLetters {
+			// Rule AA-22: once per case, consumer and phase; a form sent twice sends nothing again.
+			r, err := tx.ExecContext(ctx, `INSERT INTO incident_consumer_letters (incident, consumer, phase, at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT DO NOTHING`, id, l.Consumer, ch.LetterPhase, micros(now))
+			if err != nil {
+				return fmt.Errorf("consumer letter: %w", err)
+			}
+			if k, _ := r.RowsAffected(); k == 0 {
+				continue
+			}
+			sent++
 			n, err := db.queueLetters(ctx, tx, l.Consumer, actor, l)
 			if err != nil {
 				return err
 			}
 			letters += n
 			res.Letters += n
+		}
+		if len(ch.ConsumerLetters) > 0 && sent == 0 {
+			return fmt.Errorf("the letters of phase %q were sent already: %w", ch.LetterPhase, ErrExists)
 		}
 		if err := queueMail(ctx, tx, now, ch.Letters...); err != nil {
 			return err
@@ -485,40 +508,123 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 	return res, nil
 }
 
-// incidentClient stops or resumes the API client ch names (Rule AV-02).
-func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, ch IncidentChange) error {
-	var (
-		id       string
-		from, to access.Status
-	)
-	switch {
-	case ch.StopClient != "":
-		id, from, to = ch.StopClient, access.Active, access.Suspended
-	case ch.ResumeClient != "":
-		id, from, to = ch.ResumeClient, access.Suspended, access.Active
-	default:
+// incidentConsumer suspends the consumer ch.Suspend names, or resumes the
+// one ch.ResumeConsumer names, for case id, which holds the suspension it
+// makes (Rule AV-04): a consumer suspended already by another holder is
+// held by this case too, without a second letter; resuming releases this
+// case's hold and resumes the consumer, with its letter (Rule AA-25), only
+// when no other holder is left.
+func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch IncidentChange, actor string, res *LifeResult) error {
+	orgnr := ch.ResumeConsumer
+	if s := ch.Suspend; s != nil {
+		orgnr = s.Consumer
+	}
+	if orgnr == "" {
 		return nil
 	}
-	q := `UPDATE clients SET status = $1 WHERE client_id = $2 AND status = $3`
-	args := []any{string(to), id, string(from)}
-	if ch.StopClient != "" {
-		// Only a client of the organisations the case may stop.
-		if len(ch.StopClientOrgs) == 0 {
-			return fmt.Errorf("client %s: no organisation it may belong to: %w", id, ErrConflict)
-		}
-		var ps []string
-		for _, o := range ch.StopClientOrgs {
-			args = append(args, o)
-			ps = append(ps, fmt.Sprintf("$%d", len(args)))
-		}
-		q += ` AND orgnr IN (` + strings.Join(ps, ", ") + `)`
+	if err := lockConsumer(ctx, db, tx, orgnr); err != nil {
+		return err
 	}
-	r, err := tx.ExecContext(ctx, q, args...)
+	target := consumerStopTarget(orgnr)
+	if s := ch.Suspend; s != nil {
+		held, err := holdStop(ctx, tx, target, incidentHolder(id), actor, db.now())
+		if err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("consumer %s is suspended by this case already: %w", orgnr, ErrConflict)
+		}
+		r, err := db.suspendConsumer(ctx, tx, orgnr, s.Reason, s.Letter, actor)
+		if errors.Is(err, ErrNoActiveGrant) {
+			if n, cerr := countRegisterSuspended(ctx, tx, orgnr); cerr != nil || n > 0 {
+				return cerr // suspended already, by another holder: this case holds it too
+			}
+		}
+		*res = r
+		return err
+	}
+	others, err := releaseStop(ctx, tx, target, incidentHolder(id))
 	if err != nil {
-		return fmt.Errorf("client %s: %w", id, err)
+		return err
 	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return fmt.Errorf("client %s is not %s: %w", id, from, ErrConflict)
+	if res.StillHeld = others; others > 0 {
+		return nil // Rule AV-04: another holder keeps it suspended
+	}
+	r, err := db.resumeConsumer(ctx, tx, orgnr, ch.AccessLetter, actor)
+	*res = r
+	return err
+}
+
+// incidentClient stops or resumes the API client ch names (Rule AV-02) for
+// case id, which holds the stop it makes. Rule AV-04: a stop is held per
+// case; resuming releases only this case's hold, and the client is active
+// again only when no holder is left (res.StillHeld counts the others). A
+// client already stopped by another case takes this case's hold too. The
+// client's organisation gets the written notice (Rule AA-25) when the client
+// actually stops and when it actually resumes.
+func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch IncidentChange, actor string, res *LifeResult) error {
+	client, stop := ch.StopClient, ch.StopClient != ""
+	if !stop {
+		client = ch.ResumeClient
+	}
+	if client == "" {
+		return nil
+	}
+	var org, status string
+	err := tx.QueryRowContext(ctx, db.forUpdate(`SELECT orgnr, status FROM clients WHERE client_id = $1`), client).Scan(&org, &status)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && stop && !slices.Contains(ch.StopClientOrgs, org) {
+		// Only a client of the organisations the case may stop.
+		return fmt.Errorf("client %s: not one this case may stop: %w", client, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("client %s: %w", client, err)
+	}
+	target, holder := clientStopTarget(client), incidentHolder(id)
+	if stop {
+		if access.Status(status) == access.Ended {
+			return fmt.Errorf("client %s has ended: %w", client, ErrConflict)
+		}
+		held, err := holdStop(ctx, tx, target, holder, actor, db.now())
+		if err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("client %s is stopped by this case already: %w", client, ErrConflict)
+		}
+		if access.Status(status) == access.Suspended {
+			return nil // stopped already, by another holder: this case holds it too
+		}
+	} else {
+		if access.Status(status) != access.Suspended {
+			return fmt.Errorf("client %s is not stopped: %w", client, ErrConflict)
+		}
+		others, err := releaseStop(ctx, tx, target, holder)
+		if err != nil {
+			return err
+		}
+		if res.StillHeld = others; others > 0 {
+			return nil // Rule AV-04: another holder keeps it stopped
+		}
+	}
+	to := access.Active
+	if stop {
+		to = access.Suspended
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(to), client); err != nil {
+		return fmt.Errorf("client %s: %w", client, err)
+	}
+	if ch.AccessLetter.Subject != "" {
+		// Rule AA-25: the written notice, as for a suspended consumer.
+		l := ch.AccessLetter
+		l.Kind = governance.LetterResumption
+		if stop {
+			l.Kind = governance.LetterSuspension
+		}
+		n, err := db.queueLetters(ctx, tx, org, actor, l)
+		if err != nil {
+			return err
+		}
+		res.Letters += n
 	}
 	return bumpAccess(ctx, tx) // every node's next request sees it (ClientActive)
 }
@@ -528,7 +634,8 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, ch IncidentChange)
 // the portal if there is one; it returns the letters queued.
 func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, error) {
 	var email string
-	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL ORDER BY created_at LIMIT 1`, p.PID).Scan(&email)
+	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL AND email NOT LIKE $2 ORDER BY created_at LIMIT 1`,
+		p.PID, "%"+NoEmailDomain).Scan(&email) // an account made at sign-in with ID-porten has no address
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("person notice address: %w", err)
 	}

@@ -22,6 +22,7 @@ type LifeResult struct {
 	Grants      int // grants suspended, resumed or ended
 	Delegations int // delegations ended
 	Letters     int // letters queued
+	StillHeld   int // a client resumed from a breach case stays stopped: the other holders of its stop (Rule AV-04)
 }
 
 // grantIDs lists the ids of consumer's grants in one of statuses, in tx.

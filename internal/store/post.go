@@ -70,20 +70,27 @@ func postSender(ctx context.Context, row *sql.Row) (*post.Sender, error) {
 }
 
 // PostSent counts the correspondences sender sent in [from, to): one per
-// recipient (Rule DPV-10), purged ones included.
+// recipient (Rule DPV-10), purged ones included, and those deleted when it
+// left (Rule DPV-11): registered again, it has no fresh free volume for the
+// same year (DPV-09, DPV-10).
 func (db *DB) PostSent(ctx context.Context, sender ident.Orgnr, from, to time.Time) (int, error) {
 	return postSent(ctx, db.read.queryRow, sender, from, to)
 }
 
 func postSent(ctx context.Context, q func(context.Context, string, ...any) *sql.Row, sender ident.Orgnr, from, to time.Time) (int, error) {
 	var n int
-	err := q(ctx, `SELECT COUNT(*) FROM post_correspondences WHERE sender = $1 AND created_at >= $2 AND created_at < $3`,
+	err := q(ctx, `SELECT (SELECT COUNT(*) FROM post_correspondences WHERE sender = $1 AND created_at >= $2 AND created_at < $3)
+		+ (SELECT COUNT(*) FROM post_sent_removed WHERE sender = $1 AND created_at >= $2 AND created_at < $3)`,
 		string(sender), micros(from), micros(to)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("post sent: %w", err)
 	}
 	return n, nil
 }
+
+// QuotaMemory is how far back a leaving sender's deleted correspondences are
+// still counted (Rule DPV-10): longer than any calendar year in any zone.
+const QuotaMemory = 367 * 24 * time.Hour
 
 // PostSenderLeaves records that a sender left the service at and deletes
 // its archived post: every correspondence it sent, with histories and
@@ -116,6 +123,13 @@ func (db *DB) PostSenderLeaves(ctx context.Context, org ident.Orgnr, actor strin
 			files = append(files, id)
 		}
 		rows.Close()
+		// Rules DPV-09, DPV-10: what it sent within the last year still counts
+		// against its free volume if it is registered again.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_sent_removed (sender, created_at)
+			SELECT sender, created_at FROM post_correspondences WHERE sender = $1 AND created_at >= $2`,
+			string(org), micros(now.Add(-QuotaMemory))); err != nil {
+			return fmt.Errorf("sender leaves: %w", err)
+		}
 		sub := `(SELECT id FROM post_correspondences WHERE sender = $1)`
 		for _, q := range []string{
 			`DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT id FROM post_attachments WHERE correspondence IN ` + sub + `)`,

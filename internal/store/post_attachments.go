@@ -161,7 +161,7 @@ func (db *DB) UploadAttachment(ctx context.Context, id string, r io.Reader, max 
 		}
 		defer os.Remove(tmp) // a no-op once renamed
 	} else {
-		staging = id + ".part." + newID()
+		staging = stagingPrefix + id + "." + newID()
 		// Nothing left under the staging name once renamed or failed (a
 		// process that dies mid-upload leaves its staged rows behind).
 		defer db.write.ExecContext(context.WithoutCancel(ctx), `DELETE FROM post_attachment_chunks WHERE attachment = $1`, staging)
@@ -308,6 +308,49 @@ func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64
 	return f.Name(), n, nil
 }
 
+// stagingPrefix begins the name an upload's chunks are staged under on
+// PostgreSQL: "part." sorts apart from attachment ids, so the sweep reads a
+// range of the primary key.
+const stagingPrefix = "part."
+
+// StagedUploadAge is how long an upload's staged bytes may go unwritten
+// before the sweep deletes them: longer than any upload in progress writes
+// nothing (the API gives an upload 30 minutes to arrive).
+const StagedUploadAge = time.Hour
+
+// sweepStagedUploads deletes what interrupted uploads left behind (a
+// process that died, a client that went away, a sender that left): on
+// SQLite the .part files in the attachments' directory not written for
+// StagedUploadAge, on PostgreSQL the staged chunks whose newest is as old.
+func (db *DB) sweepStagedUploads(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-StagedUploadAge)
+	if db.engine == Postgres {
+		_, err := db.write.ExecContext(ctx, `DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT attachment FROM post_attachment_chunks
+			WHERE attachment >= $1 AND attachment < $2 GROUP BY attachment HAVING MAX(staged_at) < $3)`,
+			stagingPrefix, "part/", micros(cutoff))
+		if err != nil {
+			return fmt.Errorf("sweep staged uploads: %w", err)
+		}
+		return nil
+	}
+	dir := filepath.Dir(db.attachmentPath("x"))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sweep staged uploads: %w", err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".part") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
+
 // streamToChunks writes r into post_attachment_chunks under the name id,
 // each chunk its own statement, and returns the size.
 func (db *DB) streamToChunks(ctx context.Context, id string, r io.Reader, sum hash.Hash) (int64, error) {
@@ -318,7 +361,8 @@ func (db *DB) streamToChunks(ctx context.Context, id string, r io.Reader, sum ha
 		if n > 0 {
 			sum.Write(buf[:n])
 			size += int64(n)
-			if _, werr := db.write.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data) VALUES ($1, $2, $3)`, id, seq, buf[:n]); werr != nil {
+			if _, werr := db.write.ExecContext(ctx, `INSERT INTO post_attachment_chunks (attachment, seq, data, staged_at) VALUES ($1, $2, $3, $4)`,
+				id, seq, buf[:n], micros(db.now())); werr != nil {
 				return size, fmt.Errorf("upload attachment: %w", werr)
 			}
 		}

@@ -101,6 +101,7 @@ func benchEngines(b *testing.B, f func(b *testing.B, db *DB)) {
 func BenchmarkPostBulkStatus10000(b *testing.B) {
 	benchEngines(b, func(b *testing.B, db *DB) {
 		refs := seedBulk(b, db, postSenderOrg, post.BulkLimit)
+		analyze(b, db)
 		for b.Loop() {
 			resp, err := db.BulkStatus(context.Background(), postSenderOrg, refs)
 			if err != nil || len(resp.Correspondences) != post.BulkLimit {
@@ -131,6 +132,63 @@ func BenchmarkPostInitialize500(b *testing.B) {
 				Quota: post.DefaultQuota(), Loc: loc}, "bench")
 			if err != nil || len(got.Correspondences) != 500 {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// seedOtherSenders stores n published correspondences of other senders, in
+// twenty senders of n/20 each, with the same references ref-<i> as
+// seedBulk's: what bulk status and the sender's listing must not read (Rule
+// DPV-05).
+func seedOtherSenders(tb testing.TB, db *DB, n int) {
+	tb.Helper()
+	for s := range 20 {
+		seedBulk(tb, db, ident.SyntheticOrgnr(300_000+s), n/20)
+	}
+}
+
+// analyze gathers PostgreSQL's statistics after a bulk load, as its
+// autovacuum does in production: without them the planner takes a table
+// just loaded for empty-ish and may scan it.
+func analyze(tb testing.TB, db *DB) {
+	tb.Helper()
+	if db.engine != Postgres {
+		return
+	}
+	if _, err := db.write.ExecContext(context.Background(), `ANALYZE post_correspondences, post_status, post_notifications`); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkPostBulkStatus10000Among200k is BenchmarkPostBulkStatus10000
+// with 200,000 other senders' correspondences (and 600,000 status rows) in
+// the tables, under the same references.
+func BenchmarkPostBulkStatus10000Among200k(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db *DB) {
+		seedOtherSenders(b, db, 200_000)
+		refs := seedBulk(b, db, postSenderOrg, post.BulkLimit)
+		analyze(b, db)
+		for b.Loop() {
+			resp, err := db.BulkStatus(context.Background(), postSenderOrg, refs)
+			if err != nil || len(resp.Correspondences) != post.BulkLimit {
+				b.Fatalf("%d, %v", len(resp.Correspondences), err)
+			}
+		}
+	})
+}
+
+// BenchmarkPostListSenderAmong200k lists a sender's newest 1,000 among
+// 200,000 other senders' correspondences (research §1.8).
+func BenchmarkPostListSenderAmong200k(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db *DB) {
+		seedOtherSenders(b, db, 200_000)
+		seedBulk(b, db, postSenderOrg, post.BulkLimit)
+		analyze(b, db)
+		for b.Loop() {
+			ids, err := db.ListCorrespondences(context.Background(), postSenderOrg, post.ListQuery{Role: post.RoleSender})
+			if err != nil || len(ids) != post.ListLimit {
+				b.Fatalf("%d, %v", len(ids), err)
 			}
 		}
 	})

@@ -58,9 +58,12 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 	if err != nil {
 		return PostInitialized{}, err
 	}
-	var out PostInitialized
+	var (
+		out     PostInitialized
+		refused *post.Sender // refused beyond the free volume (Rule DPV-10)
+	)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		out = PostInitialized{}
+		out, refused = PostInitialized{}, nil
 		sender, err := postSender(ctx, tx.QueryRowContext(ctx, db.forUpdate(`SELECT body, left_at FROM post_senders WHERE orgnr = $1`), string(in.Origin.Actual)))
 		if errors.Is(err, ErrNotFound) {
 			sender = nil
@@ -103,6 +106,7 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		q, p := post.CheckQuota(sender, sent, len(req.Recipients), now, in.Loc, in.Quota)
 		out.Quota = q
 		if p != nil {
+			refused = sender
 			return p
 		}
 		// Rule DPV-10: the service lead is told once, when this request crosses the notice share.
@@ -191,7 +195,37 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 			"recipients": len(out.Correspondences), "resourceId": c.ResourceID, "first": out.Correspondences[0].ID}
 		return db.appendEvent(ctx, tx, audit.KindPost, string(in.Origin.Actual), actor, ev)
 	})
+	if refused != nil && out.Quota.Notice != "" {
+		// Rule DPV-10: the refusal rolled the request back; the notice of it
+		// is stored on its own so that it survives, once a sender and year.
+		if nerr := db.noticeQuotaRefusal(ctx, refused, out.Quota, now, actor); nerr != nil {
+			return out, errors.Join(err, nerr)
+		}
+	}
 	return out, err
+}
+
+// noticeQuotaRefusal tells sender's service lead that a request was
+// refused beyond the year's free volume (Rule DPV-10), in a transaction of
+// its own, the first time in q's year only: a sender that retries is not
+// sent a letter a try.
+func (db *DB) noticeQuotaRefusal(ctx context.Context, sender *post.Sender, q post.Quota, now time.Time, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO post_quota_refusals (sender, year, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			string(sender.Orgnr), q.Year, micros(now))
+		if err != nil {
+			return fmt.Errorf("quota refusal notice: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil // told already this year
+		}
+		if err := queueMail(ctx, tx, now, governance.Letter{Consumer: string(sender.Orgnr), Kind: LetterPost,
+			To: sender.ServiceLead.Email, Subject: "Digital post: forsendelse avvist over grensen for gratis meldinger", Body: q.Notice}); err != nil {
+			return err
+		}
+		ev := map[string]any{"step": "quota.refused", "sender": sender.Orgnr, "year": q.Year, "sent": q.Sent}
+		return db.appendEvent(ctx, tx, audit.KindPost, string(sender.Orgnr), actor, ev)
+	})
 }
 
 // confidentialRecipientsOK refuses, as Altinn does with 1044, when one of
@@ -518,6 +552,19 @@ func (db *DB) PostStatuses(ctx context.Context, ids []string) (map[string]post.S
 		out[id] = post.Status(cur)
 	}
 	return out, rows.Err()
+}
+
+// jsonValues is a FROM item, alias j, column value: the distinct strings in
+// the JSON array parameter p. Written first and CROSS JOINed to a table on
+// an indexed column, it drives the join — one index lookup per value —
+// however many rows the table holds: SQLite keeps a CROSS JOIN's order, and
+// PostgreSQL (with statistics) picks the nested loop, where an IN
+// (jsonArray) had it guess 100 values and scan.
+func (db *DB) jsonValues(p string) string {
+	if db.engine == Postgres {
+		return `(SELECT DISTINCT value FROM jsonb_array_elements_text(` + p + `::jsonb) AS t(value)) j`
+	}
+	return `(SELECT DISTINCT value FROM json_each(` + p + `)) j`
 }
 
 // jsonArray is a subquery of the strings in the JSON array parameter p: one

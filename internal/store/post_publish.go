@@ -25,7 +25,8 @@ const LetterPost = "post.notification"
 // notification is mail in the outbox to the recipient's notification
 // addresses (its contacts, and the sender's custom e-mail recipients),
 // recorded so that it goes once. Correspondences whose attachments did not
-// come within UploadWindow fail. It returns how many were published.
+// come within UploadWindow fail, and what interrupted uploads left is swept
+// (sweepStagedUploads). It returns how many were published.
 func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, error) {
 	now := db.now().UTC()
 	rows, err := db.read.query(ctx, `SELECT id FROM post_correspondences WHERE current = $1 AND publish_at <= $2 ORDER BY publish_at LIMIT 1000`,
@@ -38,6 +39,9 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 		return 0, err
 	}
 	if err := db.failUnuploaded(ctx, now); err != nil {
+		return 0, err
+	}
+	if err := db.sweepStagedUploads(ctx, now); err != nil {
 		return 0, err
 	}
 	return len(ids), db.notifyDue(ctx, rules, now)
@@ -259,7 +263,9 @@ func notifiedAs(email string, custom bool, org ident.Orgnr) string {
 }
 
 // postLetter is a notification's e-mail. It never carries the message
-// itself: confidential or not, the recipient signs in to read it.
+// itself: confidential or not, the recipient signs in to read it. A
+// CustomMessage's texts are used for the main notification and the
+// reminder (post.NotificationText); the confidential reminder is deling's.
 func postLetter(c Correspondence, kind post.NotificationKind, to string) governance.Letter {
 	from := c.MessageSender
 	if from == "" {
@@ -274,12 +280,20 @@ func postLetter(c Correspondence, kind post.NotificationKind, to string) governa
 		subject = fmt.Sprintf("Din virksomhet %s har uåpnet taushetsbelagt post.", c.Recipient)
 		body += " Meldingen er taushetsbelagt: den kan bare leses av innehavere av nøkkelroller eller den som har fått rettigheten delegert."
 	}
+	// Rule DPV-06: the sender's own texts (plain text, checked by Validate)
+	// replace deling's, with deling's line on where to read kept below them.
+	if cs, cb, ok := post.NotificationText(c.Body.Notification, kind); ok {
+		subject, body = cs, cb+"\n\n"+body
+	}
 	return governance.Letter{Consumer: string(c.Recipient), Kind: LetterPost, To: to, Subject: subject, Body: body}
 }
 
 // ListCorrespondences is the ids of the correspondences q matches that org
 // sent (role Sender) or received (Recipient), newest publish time first, at
-// most post.ListLimit (research §1.8). Purged ones are left out for the recipient.
+// most post.ListLimit (research §1.8). Purged ones are left out for the
+// recipient. Each way org stands to a correspondence is a branch of its own
+// on its own index, at most post.ListLimit rows each, joined by UNION ALL:
+// no branch reads other organisations' rows (Rule DPV-05's review).
 func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.ListQuery) ([]string, error) {
 	var (
 		where []string
@@ -287,14 +301,17 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 	)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	o := arg(string(org))
+	var branches []string
 	switch q.Role {
 	case post.RoleSender:
-		where = append(where, sentBy(o, arg(micros(db.now()))))
+		branches = senderBranches(o, arg(micros(db.now())))
 	case post.RoleRecipient:
-		where = append(where, "c.recipient = "+o, "c.current NOT IN ("+arg(int64(post.StatusPurgedByRecipient))+", "+arg(int64(post.StatusPurgedByAltinn))+")",
-			"c.publish_at <= "+arg(micros(db.now())), "c.current >= "+arg(int64(post.StatusPublished)))
+		branches = []string{"c.recipient = " + o + " AND c.current NOT IN (" + arg(int64(post.StatusPurgedByRecipient)) + ", " + arg(int64(post.StatusPurgedByAltinn)) + ")" +
+			" AND c.publish_at <= " + arg(micros(db.now())) + " AND c.current >= " + arg(int64(post.StatusPublished))}
 	default:
-		where = append(where, "("+sentBy(o, arg(micros(db.now())))+" OR c.recipient = "+o+")")
+		branches = senderBranches(o, arg(micros(db.now())))
+		// What org received and did not send (else the sender branches have it).
+		branches = append(branches, "c.recipient = "+o+" AND NOT ("+branches[0]+") AND NOT ("+branches[1]+")")
 	}
 	if q.ResourceID != "" {
 		// Rule DPV-02: stored by its category's resource id; an alias finds the same.
@@ -316,10 +333,21 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 		where = append(where, "EXISTS (SELECT 1 FROM post_status s WHERE s.correspondence = c.id AND s.status = "+arg(int64(*q.Status))+")")
 	}
 	if q.IdempotentKey != "" {
-		where = append(where, "c.id IN (SELECT correspondence FROM post_idempotency WHERE key = "+arg(q.IdempotentKey)+" AND sender = "+o+")")
+		// The key is the actual sender's (research §1.7); the branches decide
+		// who may see the correspondence, so a technical sender finds what it
+		// sent under the key too.
+		where = append(where, "c.id IN (SELECT i.correspondence FROM post_idempotency i WHERE i.sender = c.sender AND i.key = "+arg(q.IdempotentKey)+")")
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT c.id FROM post_correspondences c WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY c.publish_at DESC, c.id DESC LIMIT %d`, post.ListLimit), args...)
+	rest := ""
+	for _, w := range where {
+		rest += " AND " + w
+	}
+	order := fmt.Sprintf(` ORDER BY publish_at DESC, id DESC LIMIT %d`, post.ListLimit)
+	parts := make([]string, len(branches))
+	for i, b := range branches {
+		parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT c.id, c.publish_at FROM post_correspondences c WHERE %s%s%s) b%d`, b, rest, order, i)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM (`+strings.Join(parts, " UNION ALL ")+`) u`+order, args...)
 	ids, err := scanIDs(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("list correspondences: %w", err)
@@ -330,36 +358,54 @@ func (db *DB) ListCorrespondences(ctx context.Context, org ident.Orgnr, q post.L
 	return ids, nil
 }
 
-// sentBy is the condition that correspondence c was sent by the organisation
-// in parameter org as seen at parameter now: as its actual sender, or as its
-// technical sender under a delegation from the actual sender in force now —
-// an ended delegation ends the technical sender's access (Rule DPV-04).
-func sentBy(org, now string) string {
-	return `(c.sender = ` + org + ` OR (c.technical = ` + org + ` AND EXISTS (SELECT 1 FROM post_sender_delegations d
+// senderBranches are the two ways the organisation in parameter org sent
+// correspondence c as seen at parameter now, each on its own index and
+// never both: as its actual sender; as its technical sender for another
+// under a delegation from that actual sender in force now — an ended
+// delegation ends the technical sender's access (Rule DPV-04).
+func senderBranches(org, now string) []string {
+	return []string{`c.sender = ` + org, `c.technical = ` + org + ` AND c.sender <> ` + org + ` AND EXISTS (SELECT 1 FROM post_sender_delegations d
 		WHERE d.actual = c.sender AND d.technical = c.technical AND d.from_at <= ` + now + `
-		AND (d.until_at IS NULL OR d.until_at > ` + now + `) AND (d.revoked_at IS NULL OR d.revoked_at > ` + now + `))))`
+		AND (d.until_at IS NULL OR d.until_at > ` + now + `) AND (d.revoked_at IS NULL OR d.revoked_at > ` + now + `))`}
+}
+
+// bulkQuery finds the correspondences of the sender $1 (as actual sender,
+// or as technical sender under a delegation in force at $3) with the
+// references in the JSON array $2, at most $4, each branch on its index.
+func (db *DB) bulkQuery() string {
+	var parts []string
+	for _, b := range senderBranches("$1", "$3") {
+		parts = append(parts, `SELECT c.id, c.senders_reference, c.recipient, c.current FROM `+db.jsonValues("$2")+`
+			CROSS JOIN post_correspondences c WHERE c.senders_reference = j.value AND `+b)
+	}
+	return `SELECT id, senders_reference, recipient, current FROM (` + strings.Join(parts, " UNION ALL ") + `) u
+		ORDER BY senders_reference, id LIMIT $4`
+}
+
+// bulkHistoryQuery reads the status histories of the ids in the JSON array $1.
+func (db *DB) bulkHistoryQuery() string {
+	return `SELECT s.correspondence, s.status, s.at, s.actor FROM ` + db.jsonValues("$1") + `
+		CROSS JOIN post_status s WHERE s.correspondence = j.value ORDER BY s.correspondence, s.seq`
 }
 
 // BulkStatus is the status and notification history of sender's
 // correspondences with the references given, at most post.BulkLimit, with
 // LimitReached when more matched (Rule DPV-05). The references go in as one
-// JSON array parameter, not 10,000 placeholders; the histories come in one
-// query each for statuses and notifications.
+// JSON array parameter, not 10,000 placeholders, and are looked up on the
+// (sender, reference) and (technical, reference) indexes as two branches of
+// a UNION ALL; the histories are read for the ids found, at most
+// post.BulkLimit, one query each for statuses and notifications.
 func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string) (post.BulkStatusResponse, error) {
 	refsJSON, err := json.Marshal(refs)
 	if err != nil {
 		return post.BulkStatusResponse{}, err
 	}
-	refTable, now := db.jsonArray("$2"), micros(db.now())
-	sel := `SELECT c.id, c.senders_reference, c.recipient, c.current FROM post_correspondences c
-		WHERE ` + sentBy("$1", "$3") + ` AND c.senders_reference IN (` + refTable + `)
-		ORDER BY c.senders_reference, c.id LIMIT $4`
-	rows, err := db.read.query(ctx, sel, string(sender), string(refsJSON), now, post.BulkLimit+1)
+	rows, err := db.read.query(ctx, db.bulkQuery(), string(sender), string(refsJSON), micros(db.now()), post.BulkLimit+1)
 	if err != nil {
 		return post.BulkStatusResponse{}, fmt.Errorf("bulk status: %w", err)
 	}
 	var found []post.BulkStatus
-	at := map[string]int{}
+	at, org := map[string]int{}, map[string]ident.Orgnr{}
 	for rows.Next() {
 		var (
 			b   post.BulkStatus
@@ -370,6 +416,7 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 			return post.BulkStatusResponse{}, err
 		}
 		b.Status = post.Status(cur)
+		org[b.CorrespondenceID] = ident.Orgnr(b.Recipient)
 		b.Recipient = post.RecipientURN(ident.Orgnr(b.Recipient))
 		b.StatusChanges, b.Notifications = []post.StatusEvent{}, []post.BulkNotification{}
 		at[b.CorrespondenceID] = len(found)
@@ -383,11 +430,16 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 	if len(resp.Correspondences) == 0 {
 		return resp, nil
 	}
-	// The histories of the same set, by a join on the same condition.
-	join := `FROM post_correspondences c JOIN %s x ON x.correspondence = c.id
-		WHERE ` + sentBy("$1", "$3") + ` AND c.senders_reference IN (` + refTable + `)`
-	hist, err := db.read.query(ctx, `SELECT x.correspondence, x.status, x.at, x.actor `+fmt.Sprintf(join, "post_status")+` ORDER BY x.correspondence, x.seq`,
-		string(sender), string(refsJSON), now)
+	// The histories of the ids answered, and of no other.
+	ids := make([]string, len(resp.Correspondences))
+	for i, c := range resp.Correspondences {
+		ids[i] = c.CorrespondenceID
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return resp, err
+	}
+	hist, err := db.read.query(ctx, db.bulkHistoryQuery(), string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
@@ -406,24 +458,27 @@ func (db *DB) BulkStatus(ctx context.Context, sender ident.Orgnr, refs []string)
 		}
 	}
 	hist.Close()
-	notes, err := db.read.query(ctx, `SELECT x.correspondence, x.kind, x.recipient, x.sent_at, x.custom, c.recipient `+fmt.Sprintf(join, "post_notifications")+` ORDER BY x.sent_at`,
-		string(sender), string(refsJSON), now)
+	if err := hist.Err(); err != nil {
+		return resp, err
+	}
+	notes, err := db.read.query(ctx, `SELECT n.correspondence, n.kind, n.recipient, n.sent_at, n.custom FROM `+db.jsonValues("$1")+`
+		CROSS JOIN post_notifications n WHERE n.correspondence = j.value ORDER BY n.sent_at`, string(idsJSON))
 	if err != nil {
 		return resp, fmt.Errorf("bulk status: %w", err)
 	}
 	defer notes.Close()
 	for notes.Next() {
 		var (
-			id, kind, to, org string
-			t, custom         int64
+			id, kind, to string
+			t, custom    int64
 		)
-		if err := notes.Scan(&id, &kind, &to, &t, &custom, &org); err != nil {
+		if err := notes.Scan(&id, &kind, &to, &t, &custom); err != nil {
 			return resp, err
 		}
 		if i, ok := at[id]; ok && i < len(resp.Correspondences) && to != "" {
 			sent := fromMicros(t)
 			resp.Correspondences[i].Notifications = append(resp.Correspondences[i].Notifications,
-				post.BulkNotification{Recipient: notifiedAs(to, custom != 0, ident.Orgnr(org)), SentDate: &sent, TransportType: "Email",
+				post.BulkNotification{Recipient: notifiedAs(to, custom != 0, org[id]), SentDate: &sent, TransportType: "Email",
 					IsReminder: kind != string(post.NotifyMain)})
 		}
 	}

@@ -45,16 +45,16 @@ func eachPostEngine(t *testing.T, f func(t *testing.T, db *DB, clock *postClock)
 		t.Cleanup(func() { db.Close() })
 		f(t, db, clock)
 	}
-	t.Run("sqlite", func(t *testing.T) { open(t, Config{DataDir: t.TempDir()}) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel() // each engine has its own database
+		open(t, Config{DataDir: newSQLiteDir(t)})
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		if pg == nil {
 			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
 		}
-		dsn, err := pg.NewDatabase(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		open(t, Config{URL: dsn})
+		open(t, Config{URL: newPostgres(t)})
 	})
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -45,6 +46,15 @@ type ServiceIncidentRecord struct {
 	Consumers []string // the consumers affected; none means every consumer
 	Version   int
 	Updates   []ServiceUpdate // oldest first; only ServiceIncident fills it
+	// Priorities are the changes of priority, oldest first; only ServiceIncident fills it (Rule AA-19).
+	Priorities []PriorityChange
+}
+
+// PriorityChange is one change of a service incident's priority: who, when, from what to what (Rule AA-19).
+type PriorityChange struct {
+	At       time.Time
+	By       string
+	Old, New incident.Priority
 }
 
 // ServiceUpdate is one status update, published as an operational notice.
@@ -128,17 +138,47 @@ func (db *DB) SupportCases(ctx context.Context, org string) ([]SupportCase, erro
 	return out, rows.Err()
 }
 
-// AnswerSupport records the register's answer to support case id; ErrNotFound when there is none.
-func (db *DB) AnswerSupport(ctx context.Context, id, answer, actor string) error {
+// LetterSupportAnswer is the kind of the e-mail of the register's answer to a support case's reporter (Rule AA-18).
+const LetterSupportAnswer = "support.answer"
+
+// AnswerSupport records the register's answer to support case id, once: an
+// answer is never overwritten (ErrExists, nothing changed); ErrNotFound when
+// there is no such case. The reporter, if their account has an address,
+// gets the answer by e-mail, the case's title in its subject and link (where
+// to read it) below it, queued in the same transaction (Rule AA-18).
+func (db *DB) AnswerSupport(ctx context.Context, id, answer, link, actor string) error {
+	now := db.now()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE support_cases SET answer = $1, answered_at = $2 WHERE id = $3`, answer, micros(db.now()), id)
+		r, err := tx.ExecContext(ctx, `UPDATE support_cases SET answer = $1, answered_at = $2 WHERE id = $3 AND answered_at IS NULL`, answer, micros(now), id)
 		if err != nil {
 			return fmt.Errorf("answer support: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return fmt.Errorf("support case %s: %w", id, ErrNotFound)
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM support_cases WHERE id = $1`, id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("support case %s: %w", id, ErrNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("answer support: %w", err)
+			}
+			return fmt.Errorf("support case %s is answered already: %w", id, ErrExists)
 		}
-		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, map[string]any{"support": id, "step": "svar"})
+		var email, title string
+		err = tx.QueryRowContext(ctx, `SELECT u.email, c.title FROM support_cases c JOIN users u ON u.id = c.reporter_user
+			WHERE c.id = $1 AND u.disabled_at IS NULL`, id).Scan(&email, &title)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("support reporter's address: %w", err)
+		}
+		mailed := email != ""
+		if mailed {
+			letter := governance.Letter{Kind: LetterSupportAnswer, To: email, Subject: "Svar fra brukerstøtten: " + title,
+				Body: "Registerforvalteren har svart på henvendelsen din «" + title + "»:\n\n" + answer + "\n\n" + link + "\n"}
+			if err := queueMail(ctx, tx, now, letter); err != nil {
+				return err
+			}
+		}
+		return db.appendEvent(ctx, tx, audit.KindIncident, "", actor, map[string]any{"support": id, "step": "svar", "mailed": mailed})
 	})
 }
 
@@ -164,19 +204,22 @@ func (db *DB) RecordServiceIncident(ctx context.Context, s ServiceIncidentRecord
 	return id, nil
 }
 
-const serviceColumns = `id, title, description, priority, reporter_user, reporter_name, reporter_org, consumers, reported_at, first_notice_at, reacted_at, resolved_at, version`
+const serviceColumns = `id, title, description, priority, reporter_user, reporter_name, reporter_org, consumers, reported_at, first_notice_at, reacted_at, resolved_at, version,
+	first_notice_priority, reacted_priority`
 
 func scanService(row interface{ Scan(...any) error }) (ServiceIncidentRecord, error) {
 	var (
 		s                        ServiceIncidentRecord
 		priority, consumers      string
+		firstPrio, reactedPrio   string
 		reported                 int64
 		first, reacted, resolved sql.NullInt64
 	)
 	if err := row.Scan(&s.ID, &s.Title, &s.Description, &priority, &s.ReportedBy.UserID, &s.ReportedBy.Name, &s.ReportedBy.Org,
-		&consumers, &reported, &first, &reacted, &resolved, &s.Version); err != nil {
+		&consumers, &reported, &first, &reacted, &resolved, &s.Version, &firstPrio, &reactedPrio); err != nil {
 		return s, err
 	}
+	s.FirstNoticePriority, s.ReactedPriority = incident.Priority(firstPrio), incident.Priority(reactedPrio)
 	s.Priority, s.ReportedAt = incident.Priority(priority), fromMicros(reported)
 	for _, x := range []struct {
 		n  sql.NullInt64
@@ -236,7 +279,27 @@ func (db *DB) ServiceIncident(ctx context.Context, id string) (ServiceIncidentRe
 		u.At = fromMicros(at)
 		s.Updates = append(s.Updates, u)
 	}
-	return s, rows.Err()
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	prows, err := db.read.query(ctx, `SELECT at, actor, old, new FROM service_incident_priorities WHERE incident = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return s, fmt.Errorf("service incident priorities: %w", err)
+	}
+	defer prows.Close()
+	for prows.Next() {
+		var (
+			pc       PriorityChange
+			at       int64
+			old, new string
+		)
+		if err := prows.Scan(&at, &pc.By, &old, &new); err != nil {
+			return s, err
+		}
+		pc.At, pc.Old, pc.New = fromMicros(at), incident.Priority(old), incident.Priority(new)
+		s.Priorities = append(s.Priorities, pc)
+	}
+	return s, prows.Err()
 }
 
 // ServiceChange is one step on a service incident (Rule AA-19).
@@ -267,18 +330,41 @@ func (db *DB) ChangeServiceIncident(ctx context.Context, id string, version int,
 		return nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE service_incidents SET
-			priority = CASE WHEN CAST($1 AS TEXT) = '' THEN priority ELSE CAST($1 AS TEXT) END,
-			first_notice_at = COALESCE(first_notice_at, $2), reacted_at = COALESCE(reacted_at, $3), resolved_at = COALESCE(resolved_at, $4),
-			version = version + 1 WHERE id = $5 AND version = $6`,
-			string(ch.Priority), at(ch.Notice != nil), at(ch.Reacted), at(ch.Resolved), id, version)
+		var old string
+		err := tx.QueryRowContext(ctx, db.forUpdate(`SELECT priority FROM service_incidents WHERE id = $1 AND version = $2`), id, version).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("service incident %s changed since version %d: %w", id, version, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("service incident: %w", err)
+		}
+		priority := cmp.Or(string(ch.Priority), old)
+		// Rule AA-19: a clock that stops now is measured under the priority in
+		// force now (first_notice_priority, reacted_priority), and a later
+		// change of priority does not rewrite it.
+		r, err := tx.ExecContext(ctx, `UPDATE service_incidents SET priority = $1,
+			first_notice_priority = CASE WHEN first_notice_at IS NULL AND $2 <> 0 THEN $1 ELSE first_notice_priority END,
+			reacted_priority = CASE WHEN reacted_at IS NULL AND $3 <> 0 THEN $1 ELSE reacted_priority END,
+			first_notice_at = COALESCE(first_notice_at, $4), reacted_at = COALESCE(reacted_at, $5), resolved_at = COALESCE(resolved_at, $6),
+			version = version + 1 WHERE id = $7 AND version = $8`,
+			priority, boolInt(ch.Notice != nil), boolInt(ch.Reacted), at(ch.Notice != nil), at(ch.Reacted), at(ch.Resolved), id, version)
 		if err != nil {
 			return fmt.Errorf("update service incident: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
 			return fmt.Errorf("service incident %s changed since version %d: %w", id, version, ErrConflict)
 		}
+		if priority != old {
+			// Rule AA-19: the change is kept — old, new, who, when.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO service_incident_priorities (id, incident, at, actor, old, new) VALUES ($1, $2, $3, $4, $5, $6)`,
+				newID(), id, micros(now), ch.By, old, priority); err != nil {
+				return fmt.Errorf("service incident priority: %w", err)
+			}
+		}
 		ev := map[string]any{"service": id, "step": "endret", "priority": ch.Priority, "reacted": ch.Reacted, "resolved": ch.Resolved}
+		if priority != old {
+			ev["old_priority"] = old
+		}
 		if ch.Notice != nil {
 			var consumersJSON string
 			if err := tx.QueryRowContext(ctx, `SELECT consumers FROM service_incidents WHERE id = $1`, id).Scan(&consumersJSON); err != nil {

@@ -96,7 +96,7 @@ func TestSupportAndServiceIncidents(t *testing.T) {
 		if len(all) != 2 || all[0].ID != id || !all[0].VisibleTo(other) || all[0].Priority != incident.PriorityB {
 			t.Fatalf("all %+v", all)
 		}
-		if err := db.AnswerSupport(ctx, "finnes-ikke", "x", "user:sb"); !errors.Is(err, ErrNotFound) {
+		if err := db.AnswerSupport(ctx, "finnes-ikke", "x", "", "user:sb"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("answering nothing: %v", err)
 		}
 	})

@@ -83,7 +83,7 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	b.sees("Du har tatt saken", deadline)
 	b.choose("f-tiltak", "stanse_tilgang")
 	b.fill("f-tiltak_merknad", "Stanset klienten med nøkkelen")
-	b.fill("f-konsument", "") // the client only, not the whole consumer
+	b.choose("f-konsument", "") // the client only, not the whole consumer
 	b.fill("f-klient", client.ClientID)
 	b.press("Registrer tiltaket")
 	b.sees("Tiltaket er registrert", "klient "+client.ClientID, "Gjenoppta klienten "+client.ClientID)

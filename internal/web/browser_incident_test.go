@@ -48,7 +48,7 @@ func TestBrowserIncident(t *testing.T) {
 	b.sees("Du har tatt saken")
 	b.choose("f-tiltak", "stanse_tilgang")
 	b.fill("f-tiltak_merknad", "Stanset tilgangen")
-	b.fill("f-konsument", consumer)
+	b.choose("f-konsument", consumer)
 	b.press("Registrer tiltaket")
 	b.sees("Tilgangen er suspendert (1 vedtak)")
 	b.choose("f-dpc", "okonomiske")

@@ -383,7 +383,7 @@ func TestCorrespondenceSharedAttachment(t *testing.T) {
 	if a.status != 200 || json.Unmarshal(a.body, &init) != nil || len(init.Correspondences) != 2 || len(init.AttachmentIDs) != 1 {
 		t.Fatalf("initialize: %d %s; want two correspondences and one attachment id", a.status, a.body)
 	}
-	if up := h.do("POST", h.senderTok, "/correspondence/api/v1/attachment/"+init.AttachmentIDs[0]+"/upload", "%PDF-1.4"); up.status != 200 {
+	if up := h.do("POST", h.senderTok, "/correspondence/api/v1/attachment/"+init.AttachmentIDs[0]+"/upload", "%PDF-1.4", "Content-Type", "application/pdf"); up.status != 200 {
 		t.Fatalf("upload: %d %s", up.status, up.body)
 	}
 	for _, c := range init.Correspondences {

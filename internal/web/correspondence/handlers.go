@@ -447,14 +447,21 @@ func (s *Server) senderAttachment(w http.ResponseWriter, r *http.Request) (calle
 const UploadReadTimeout = 30 * time.Minute
 
 // upload is POST /attachment/{attachmentId}/upload: the bytes, streamed
-// (application/octet-stream), checked against checksum and size.
+// (application/octet-stream, or the type of the attachment's file),
+// checked against checksum and size.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	cl, a, ok := s.senderAttachment(w, r)
 	if !ok {
 		return
 	}
+	// Both before the store opens a file or stages a chunk: the declared
+	// length over the limit, and a Content-Type that is not the attachment's.
 	if n := r.ContentLength; n > s.cfg.MaxAttachmentBytes {
 		writeProblem(w, r, post.AttachmentTooLarge(s.cfg.MaxAttachmentBytes))
+		return
+	}
+	if p := post.CheckUploadType(a.FileName, r.Header.Get("Content-Type")); p != nil {
+		writeProblem(w, r, p)
 		return
 	}
 	// The server's read timeout is for ordinary requests; an attachment of

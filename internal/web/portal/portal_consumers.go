@@ -841,6 +841,12 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *site.
 	if err != nil {
 		return err
 	}
+	if res.StillHeld > 0 {
+		// Rule AV-04: a breach case still holds the suspension.
+		s.Flash(r, fmt.Sprintf("Tilgangen er fortsatt suspendert: %d avvikssaker holder stansen. Gjenoppta fra sakene.", res.StillHeld))
+		site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
+		return nil
+	}
 	s.Flash(r, fmt.Sprintf("Tilgangen er gjenopptatt (%d vedtak). Brev er sendt til %d kontaktpersoner.", res.Grants, res.Letters))
 	site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
 	return nil

@@ -63,6 +63,7 @@ func (s *Feature) Routes() []site.Route {
 		// The rest of the case (followup.go): a stopped client resumed (Rule AV-02), notices to the persons
 		// (Rule AV-06) and letters to the consumers affected (Rule AA-22), the learning follow-up (Rule AV-08).
 		f("POST /portal/avvik/{id}/gjenoppta-klient", s.SignedIn(site.Staff(governance.Saksbehandler), s.incidentResumeClient)),
+		f("POST /portal/avvik/{id}/gjenoppta-konsument", s.SignedIn(site.Staff(governance.Saksbehandler), s.incidentResumeConsumer)),
 		// Notifying the persons as a job, after a preview, and the public notice (notify.go; Rule AV-06).
 		f("POST /portal/avvik/{id}/varsle-berorte/forhandsvis", s.SignedIn(reader, s.incidentNotifyPreview)),
 		f("POST /portal/avvik/{id}/varsle-berorte", s.SignedIn(reader, s.incidentNotifyPersons)),

@@ -33,8 +33,11 @@ const clientTarget = "klient:"
 // stopClient makes a stop-access measure stop one API client (Rule AV-02):
 // the case workers' power, as for a consumer, on a case being handled, and
 // only for a client of the organisations the breach concerns (stopTargets).
-// The store stops it in the measure's transaction; the token server refuses
-// it from its next token request and the API from its next call.
+// The store stops it in the measure's transaction, with this case holding
+// the stop (Rule AV-04: a client another case stopped already stays stopped
+// until both release it), and the client's organisation is told in writing
+// (Rule AA-25); the token server refuses it from its next token request and
+// the API from its next call.
 func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentCase, m *incident.Measure, ch *store.IncidentChange, id string, bad map[string]string) error {
 	if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 		return httperr.ErrForbidden
@@ -44,22 +47,36 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 		return err
 	}
 	cl, err := s.DB.Client(r.Context(), id)
+	var holders []string
+	if err == nil && !cl.Active {
+		if holders, err = s.DB.ClientStopHolders(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	switch {
 	case err != nil && !errors.Is(err, token.ErrUnknownClient):
 		return err
 	case err != nil || !slices.Contains(targets, cl.Orgnr):
 		// The same answer for a client that does not exist and one of another organisation.
 		bad[fieldClient] = "Fra en avvikssak kan du bare stanse klienter til virksomheten som meldte avviket, eller til konsumentene en databehandler som meldte det, handler for."
-	case !cl.Active:
+	case slices.Contains(holders, c.ID):
+		bad[fieldClient] = "Denne saken har allerede stanset klienten."
+	case !cl.Active && len(holders) == 0:
 		bad[fieldClient] = "Klienten er allerede stanset eller avsluttet."
 	default:
 		m.Target = clientTarget + cl.ID
 		ch.StopClient, ch.StopClientOrgs = cl.ID, targets
+		ch.AccessLetter = governance.Letter{Subject: "Varsel: en API-klient er stanset i Aa-registeret",
+			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har stanset API-klienten %s fra %s, med virkning straks, "+
+				"for å stanse ytterligere tilgang etter et avvik på personopplysningssikkerheten. Klienten får ikke nye tokener, og tokenene den har, "+
+				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt.\n\nDette er gjort:\n%s\n\n"+
+				"Registerforvalteren gjenopptar klienten når forholdet er rettet, og sier fra i et nytt brev. Brevet finnes også i portalen under Brev.\n\n"+
+				"Saksbehandler: %s (%s)\n", cl.Orgnr, cl.ID, s.OsloTime(s.Now()), m.Note, v.User.Navn, v.User.Email)}
 	}
 	return nil
 }
 
-// stoppedClients are the clients stopped by the case's measures that are still stopped.
+// stoppedClients are the clients whose stop this case holds (Rule AV-04).
 func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 	var out []string
 	for _, m := range b.Measures {
@@ -67,14 +84,16 @@ func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 		if !ok || slices.Contains(out, id) {
 			continue
 		}
-		if cl, err := s.DB.Client(r.Context(), id); err == nil && !cl.Active {
+		if holders, err := s.DB.ClientStopHolders(r.Context(), id); err == nil && slices.Contains(holders, b.ID) {
 			out = append(out, id)
 		}
 	}
 	return out
 }
 
-// incidentResumeClient resumes a client stopped from this case (Rule AV-02).
+// incidentResumeClient releases this case's stop of a client (Rule AV-02).
+// The client has access again only when no other case holds a stop of it
+// (Rule AV-04); then its organisation is told in writing (Rule AA-25).
 func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
@@ -84,15 +103,73 @@ func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v
 	if !slices.ContainsFunc(c.Measures, func(m incident.Measure) bool { return m.Target == clientTarget+id }) {
 		return httperr.ErrNotFound
 	}
-	return s.incidentChange(w, r, c, store.IncidentChange{Step: store.StepResume, ResumeClient: id, Note: "Klient " + id + " gjenopptatt"}, v,
-		"Klienten "+id+" har tilgang igjen.")
+	cl, err := s.DB.Client(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	ch := store.IncidentChange{Step: store.StepResume, ResumeClient: id, Note: "Klient " + id + " gjenopptatt fra saken",
+		AccessLetter: governance.Letter{Subject: "Varsel: API-klienten har tilgang til Aa-registeret igjen",
+			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt API-klienten %s fra %s. "+
+				"Klienten kan igjen hente tokener og gjøre oppslag.\n\nSaksbehandler: %s (%s)\n", cl.Orgnr, id, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)}}
+	return s.incidentChange(w, r, c, ch, v, "Klienten "+id+" har tilgang igjen, og virksomheten har fått brev om det.")
+}
+
+// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-04).
+func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []string {
+	var out []string
+	for _, m := range b.Measures {
+		if m.Kind != incident.MeasureStopAccess || m.Target == "" || strings.HasPrefix(m.Target, clientTarget) || slices.Contains(out, m.Target) {
+			continue
+		}
+		if cases, _, err := s.DB.ConsumerStopHolders(r.Context(), m.Target); err == nil && slices.Contains(cases, b.ID) {
+			out = append(out, m.Target)
+		}
+	}
+	return out
+}
+
+// incidentResumeConsumer releases this case's hold of a consumer's
+// suspension (Rule AV-02). The consumer has access again only when no other
+// case, and no suspension on the consumer's page, holds it (Rule AV-04);
+// then its contacts are told in writing (Rule AA-25).
+func (s *Feature) incidentResumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	c, err := s.loadStaffIncident(r, v)
+	if err != nil {
+		return err
+	}
+	orgnr := r.PostFormValue("konsument")
+	if orgnr == "" || !slices.ContainsFunc(c.Measures, func(m incident.Measure) bool { return m.Kind == incident.MeasureStopAccess && m.Target == orgnr }) {
+		return httperr.ErrNotFound
+	}
+	cons, err := s.DB.Consumer(r.Context(), orgnr)
+	if err != nil {
+		return err
+	}
+	ch := store.IncidentChange{Step: store.StepResume, ResumeConsumer: orgnr, Note: "Konsument " + orgnr + " gjenopptatt fra saken",
+		AccessLetter: governance.Letter{Subject: "Tilgangen til Aa-registeret er gjenopptatt",
+			Body: fmt.Sprintf("Til %s (org.nr. %s)\n\nRegisterforvalteren har gjenopptatt virksomhetens tilgang til Aa-registeret fra %s. "+
+				"Tilgangene som ble suspendert etter avviket, virker igjen på samme vilkår som før.\n\nSaksbehandler: %s (%s)\n",
+				cons.Navn, cons.Orgnr, s.OsloTime(s.Now()), v.User.Navn, v.User.Email)}}
+	return s.incidentChange(w, r, c, ch, v, "Tilgangen til "+cons.Navn+" er gjenopptatt, og kontaktpersonene har fått brev om det.")
 }
 
 // ---- Notices to the persons affected (Rule AV-06) and letters to the consumers (Rule AA-22) ----
 
+// letterPhases are the phases of the letters to the consumers affected
+// (Rule AA-22): each consumer gets one letter a phase on a case.
+var letterPhases = []labelled{{"forste", "Første brev: avviket og hva virksomheten bør gjøre", false},
+	{"oppdatering", "Oppdatering: ny kunnskap eller nye tiltak", false},
+	{"avslutning", "Avslutning: forholdet er rettet", false}}
+
+// maxLetterText caps the text of a letter to the consumers (Rule AA-22).
+const maxLetterText = 8000
+
 // incidentConsumerLetters writes to the contact persons of every consumer a
 // computation of who was affected names: a letter in the portal and an
-// e-mail each (Rule AA-22).
+// e-mail each (Rule AA-22), each stating the persons and lookups of that
+// consumer only — counted again from the log at the computation's
+// checkpoint, narrowed to the consumer — and sent once per consumer and
+// phase: a form sent twice sends nothing the second time.
 func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
@@ -101,8 +178,9 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 	if c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 		return httperr.ErrNotFound
 	}
-	values := map[string]string{fieldNoticeComputation: r.PostFormValue(fieldNoticeComputation), "brevtekst": strings.TrimSpace(r.PostFormValue("brevtekst"))}
-	fields := []string{fieldNoticeComputation, "brevtekst"}
+	values := map[string]string{fieldNoticeComputation: r.PostFormValue(fieldNoticeComputation), "brevtekst": strings.TrimSpace(r.PostFormValue("brevtekst")),
+		"brevfase": r.PostFormValue("brevfase")}
+	fields := []string{fieldNoticeComputation, "brevfase", "brevtekst"}
 	bad := map[string]string{}
 	a := computation(c, values[fieldNoticeComputation])
 	switch {
@@ -111,21 +189,45 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 	case len(a.Consumers) == 0:
 		bad[fieldNoticeComputation] = "Beregningen omfatter ingen konsumenter."
 	}
-	if values["brevtekst"] == "" {
+	if values["brevfase"] == "" {
+		values["brevfase"] = letterPhases[0].Value
+	}
+	phase := ""
+	for _, ph := range letterPhases {
+		if ph.Value == values["brevfase"] {
+			phase = ph.Label
+		}
+	}
+	if phase == "" {
+		bad["brevfase"] = "Velg hvilket brev dette er."
+	}
+	switch text := values["brevtekst"]; {
+	case text == "":
 		bad["brevtekst"] = "Skriv hva konsumentene skal vite om avviket."
+	case len([]rune(text)) > maxLetterText:
+		bad["brevtekst"] = fmt.Sprintf("Teksten er for lang: %d tegn, høyst %d.", len([]rune(text)), maxLetterText)
 	}
 	if len(bad) > 0 {
 		return s.incidentFail(w, r, v, c, "brev", values, bad, fields)
 	}
-	ch := store.IncidentChange{Step: store.StepLetters, Note: fmt.Sprintf("%d konsumenter fra beregning %s", len(a.Consumers), a.ID)}
+	ch := store.IncidentChange{Step: store.StepLetters, LetterPhase: values["brevfase"],
+		Note: fmt.Sprintf("%s: %d konsumenter fra beregning %s", phase, len(a.Consumers), a.ID)}
 	for _, orgnr := range a.Consumers {
+		// Rule AA-22: the consumer's own share, not the computation's total.
+		scope := store.AffectedScope(*a)
+		scope.Consumer = orgnr
+		own, err := s.DB.Affected(r.Context(), scope)
+		if err != nil {
+			return err
+		}
 		ch.ConsumerLetters = append(ch.ConsumerLetters, governance.Letter{Consumer: orgnr, Kind: "incident.consumer",
 			Subject: "Avvik på personopplysningssikkerheten hos registerforvalteren",
 			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren for Aa-registeret har hatt et avvik på personopplysningssikkerheten "+
-				"som berører oppslag virksomheten har gjort (regel AA-22). %d av virksomhetens oppslag er berørt.\n\n%s\n\n"+
-				"Saksbehandler: %s (%s)\n", orgnr, a.Records, values["brevtekst"], v.User.Navn, v.User.Email)})
+				"som berører oppslag virksomheten har gjort. Avviket berører %d personer i %d av virksomhetens oppslag.\n\n%s\n\n"+
+				"Saksbehandler: %s (%s)\n", orgnr, len(own.Persons), own.Records, values["brevtekst"], v.User.Navn, v.User.Email)})
 	}
-	return s.incidentChange(w, r, c, ch, v, fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter.", len(a.Consumers)))
+	return s.incidentChange(w, r, c, ch, v, fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter. "+
+		"En konsument som har fått dette brevet før, får det ikke på nytt.", len(a.Consumers)))
 }
 
 // computation is the case's computation of who was affected with id, nil when none.

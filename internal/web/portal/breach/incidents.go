@@ -512,6 +512,9 @@ type incidentPage struct {
 	Exemptions, PersonsChoices, Phases []labelled
 	// followup.go
 	StoppedClients                       []string
+	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-04)
+	StopConsumers                        []labelled // the consumers the stop-access measure may suspend
+	LetterPhases                         []labelled // the phases of the letters to the consumers (Rule AA-22)
 	CanNotifyPersons, CanLetterConsumers bool
 	PersonsEmail, PersonsPortal          int
 	CanFollowUp                          bool
@@ -662,6 +665,11 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		p.CanClose = slices.Contains(incident.Steps(b.Status, a), incident.StepClose) && b.Ready(incident.StepClose, a) == nil
 		p.fillChoices(b)
 		p.StoppedClients = s.stoppedClients(r, b)
+		p.SuspendedConsumers = s.suspendedConsumers(r, b)
+		p.StopConsumers = s.stopChoices(r, b, p.Values["konsument"])
+		for _, ph := range letterPhases {
+			p.LetterPhases = append(p.LetterPhases, labelled{ph.Value, ph.Label, p.Values["brevfase"] == ph.Value})
+		}
 		s.fillNotify(r, &p, b)
 		p.CanLetterConsumers = len(b.Affected) > 0 && b.Status != incident.StatusReported && b.Status != incident.StatusFollowedUp
 		if b.PersonsNotified > 0 {
@@ -742,11 +750,17 @@ func (p *incidentPage) fillChoices(b *incident.Breach) {
 			}
 		}
 		v[incident.FieldMeasures] = strings.Join(ms, "\n")
-		if b.Report.ByProcessor || b.Report.ReportedBy.Org != "" && b.Report.ReportedBy.Org != incident.ControllerOrg {
+		// A consumer's own report: that consumer. A processor's is not a
+		// consumer: the choices are the consumers it acts for (stopChoices),
+		// none chosen; the lookups to look through are its controller's.
+		switch {
+		case b.Report.ByProcessor:
+			v[fieldAffConsumer] = b.Report.Controller
+		case b.Report.ReportedBy.Org != "" && b.Report.ReportedBy.Org != incident.ControllerOrg:
 			v["konsument"] = b.Report.ReportedBy.Org
+			v[fieldAffConsumer] = v["konsument"]
 		}
 		v["kanal"] = "altinn"
-		v[fieldAffConsumer] = v["konsument"]
 		// The numbers for the filing and the assessment, from the newest
 		// computation of who was affected (issue 12 item 6).
 		if a := b.LatestAffected(); a != nil {
@@ -806,15 +820,26 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	switch {
 	case errors.Is(err, store.ErrNoActiveGrant):
 		s.Flash(r, "Konsumenten har ingen aktive tilganger å stanse. Tiltaket er ikke registrert.")
-	case errors.Is(err, store.ErrConflict) && (ch.StopClient != "" || ch.ResumeClient != ""):
-		s.Flash(r, "Klienten er ikke lenger i den tilstanden siden viste. Ingenting er endret.")
+	case errors.Is(err, store.ErrConflict) && (ch.StopClient != "" || ch.ResumeClient != "" || ch.Suspend != nil || ch.ResumeConsumer != ""):
+		s.Flash(r, "Tilgangen er ikke lenger i den tilstanden siden viste, eller saken holder allerede stansen. Ingenting er endret.")
+	case errors.Is(err, store.ErrExists) && len(ch.ConsumerLetters) > 0:
+		// Rule AA-22: once per case, consumer and phase.
+		s.Flash(r, "Dette brevet er allerede sendt til alle konsumentene i beregningen. Ingenting er sendt på nytt.")
 	case errors.Is(err, store.ErrConflict):
 		s.Flash(r, "Saken ble endret av noen andre mens du arbeidet. Se over og prøv igjen.")
 	case err != nil:
 		return err
 	default:
-		if ch.Suspend != nil {
+		switch {
+		case ch.Suspend != nil && res.Grants == 0:
+			// Rule AV-04: suspended already by another holder; this case holds it too.
+			done += " Konsumenten var allerede suspendert. Saken holder nå også suspensjonen."
+		case ch.Suspend != nil:
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
+		}
+		if res.StillHeld > 0 {
+			// Rule AV-04: another holder keeps the stop.
+			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
 		}
 		s.Log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
 		s.Flash(r, done)
@@ -875,6 +900,29 @@ func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// stopChoices are the consumers a case's stop-access measure may suspend,
+// by name, chosen as selected says: the reporting consumer, and the
+// consumers a reporting processor acts for — never the processor itself,
+// which is no consumer of its own in the case (issue 12).
+func (s *Feature) stopChoices(r *http.Request, b *incident.Breach, selected string) []labelled {
+	targets, err := s.stopTargets(r, b.Report.ReportedBy.Org)
+	if err != nil {
+		return nil
+	}
+	var out []labelled
+	for _, orgnr := range targets {
+		if b.Report.ByProcessor && orgnr == b.Report.ReportedBy.Org {
+			continue
+		}
+		cons, err := s.DB.Consumer(r.Context(), orgnr)
+		if err != nil {
+			continue // not a consumer: nothing to suspend
+		}
+		out = append(out, labelled{orgnr, cons.Navn + " (org.nr. " + orgnr + ")", orgnr == selected})
+	}
+	return out
 }
 
 // incidentMeasure records an immediate measure, done or considered and set

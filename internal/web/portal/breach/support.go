@@ -237,10 +237,18 @@ func (s *Feature) supportAnswer(w http.ResponseWriter, r *http.Request, v *site.
 		site.Redirect(w, r, "/portal/support/saker")
 		return nil
 	}
-	if err := s.DB.AnswerSupport(r.Context(), r.PathValue("id"), answer, v.Actor()); err != nil {
+	err := s.DB.AnswerSupport(r.Context(), r.PathValue("id"), answer, "Se saken på "+s.AbsoluteBase(r)+"/portal/support", v.Actor())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return httperr.ErrNotFound
+	case errors.Is(err, store.ErrExists):
+		s.Flash(r, "Saken er allerede besvart, og et svar kan ikke overskrives. Ingenting er lagret.")
+		site.Redirect(w, r, "/portal/support/saker")
+		return nil
+	case err != nil:
 		return err
 	}
-	s.Flash(r, "Svaret er lagret.")
+	s.Flash(r, "Svaret er lagret. Den som meldte saken, får det også på e-post.")
 	site.Redirect(w, r, "/portal/support/saker")
 	return nil
 }
@@ -284,7 +292,11 @@ type servicePage struct {
 	Description string
 	Updates     []historyView
 	Priorities  []labelled
+	// PriorityChanges are the changes of priority, for the register's staff (Rule AA-19).
+	PriorityChanges []priorityChangeView
 }
+
+type priorityChangeView struct{ At, By, From, To string }
 
 // loadService is the incident if v may see it; 404 alike for none and another's.
 func (s *Feature) loadService(r *http.Request, v *site.Visitor) (store.ServiceIncidentRecord, bool, error) {
@@ -307,6 +319,13 @@ func (s *Feature) servicePageData(r *http.Request, v *site.Visitor, si store.Ser
 	}
 	for _, pr := range incident.Priorities() {
 		p.Priorities = append(p.Priorities, labelled{string(pr), pr.Label(), si.Priority == pr})
+	}
+	for _, pc := range si.Priorities {
+		from := pc.Old.Label()
+		if pc.Old == "" {
+			from = "Ikke satt"
+		}
+		p.PriorityChanges = append(p.PriorityChanges, priorityChangeView{At: s.OsloTime(pc.At), By: pc.By, From: from, To: pc.New.Label()})
 	}
 	return p
 }

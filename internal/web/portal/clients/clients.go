@@ -159,6 +159,9 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 	return s.render(w, r, v, form{})
 }
 
+// stoppedKeyMessage answers a key of a client stopped from a breach case (Rule AV-02).
+const stoppedKeyMessage = "Nøkkelen tilhører en klient som registerforvalteren har stanset etter et avvik. Lag en ny nøkkel."
+
 // register adds a client of the organisation acted for, with the public key
 // or certificate pasted or uploaded; its client id is made here, as
 // Maskinporten does. The organisation is checked before the form is read.
@@ -179,7 +182,12 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
 	}
-	if err := s.DB.AddClient(r.Context(), info, v.Actor()); err != nil {
+	if err := s.DB.AddClient(r.Context(), info, v.Actor()); errors.Is(err, store.ErrStoppedKey) {
+		// Rule AV-02: a client stopped from a breach case does not come back under a new id.
+		f.Bad["nokkel"] = stoppedKeyMessage
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
+	} else if err != nil {
 		return err
 	}
 	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet."+kidNote(f))
@@ -203,6 +211,10 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	}
 	if err := s.DB.RotateClientKey(r.Context(), v.Org, id, k, v.Actor()); errors.Is(err, store.ErrNotFound) {
 		return httperr.ErrNotFound
+	} else if errors.Is(err, store.ErrStoppedKey) {
+		f.Bad["nokkel"] = stoppedKeyMessage
+		w.WriteHeader(http.StatusBadRequest)
+		return s.render(w, r, v, f)
 	} else if err != nil {
 		return err
 	}

@@ -24,10 +24,27 @@ import (
 
 // Session keys.
 const (
-	SessionUser  = "user"
-	SessionOrg   = "org"
-	sessionFlash = "flash"
+	SessionUser = "user"
+	SessionOrg  = "org"
+	// SessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
+	SessionTermsOK = "terms_ok"
+	sessionFlash   = "flash"
 )
+
+// BeginSession signs u in, with a password or at an OpenID Connect provider
+// alike: a new session token (no session fixation), the terms to be ticked
+// anew (Rule AA-04), and the first organisation of ms acted for.
+func (s *Site) BeginSession(ctx context.Context, u governance.User, ms []governance.Membership) error {
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Remove(ctx, SessionTermsOK)
+	s.Sessions.Put(ctx, SessionUser, u.ID)
+	if orgs := governance.Orgs(ms); len(orgs) > 0 {
+		s.Sessions.Put(ctx, SessionOrg, orgs[0])
+	}
+	return nil
+}
 
 func newSessions(db *store.DB, secure bool) *scs.SessionManager {
 	sm := scs.New()
