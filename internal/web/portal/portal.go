@@ -270,7 +270,8 @@ func (s *Server) releaseSignIn(r *http.Request, res store.SignInReservation) {
 
 // signInKeys are the throttle's keys for an attempt to sign in as email from
 // r's source address and device cookie, and the part of the address that may
-// be logged. The address is the connection's: deling does not trust X-Forwarded-For.
+// be logged. The address is the connection's, or the client's when the
+// connection came from a trusted proxy (clientaddr, serve --trusted-proxy).
 func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
 	keys := store.SignInKeys{Account: strings.ToLower(email), Source: "unknown", Network: "unknown"}
 	if c, err := r.Cookie(deviceCookie); err == nil && len(c.Value) == 26 && !strings.ContainsFunc(c.Value, func(r rune) bool {
