@@ -7,7 +7,9 @@ CREATE TABLE rate_tat (
     consumer TEXT   PRIMARY KEY,
     tat      BIGINT NOT NULL
 );
-DROP TABLE rate_windows;
+-- rate_windows stays (unused from this version on) so that nodes still on
+-- the previous version keep answering during a rolling upgrade; a later
+-- migration drops it.
 
 -- The lookup log's public note key, recorded on the first start, so that a
 -- node started with another key (a missing copy of the key file makes a new
@@ -16,11 +18,4 @@ ALTER TABLE log_state ADD COLUMN verifier_key TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
 ALTER TABLE log_state DROP COLUMN verifier_key;
-CREATE TABLE rate_windows (
-    consumer     TEXT   NOT NULL,
-    window_start BIGINT NOT NULL,
-    used         BIGINT NOT NULL,
-    PRIMARY KEY (consumer, window_start)
-);
-CREATE INDEX rate_windows_start ON rate_windows (window_start);
 DROP TABLE rate_tat;
