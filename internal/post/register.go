@@ -16,7 +16,40 @@ const RegisterSenderName = "Registerforvalteren (deling)"
 // under such a name (review finding 2; the recipient trusts the register's
 // letters, Rule DPV-04: the recipient sees who actually sent).
 func PosesAsRegister(messageSender string) bool {
-	return namesAny(messageSender, "registerforvalter", "aaregister", "deling")
+	return namesAny(messageSender, "registerforvalter", "aaregister") || namesDeling(messageSender)
+}
+
+// namesDeling reports whether s names deling as a word of its own ("deling",
+// "Deling AS", "d e l i n g", "deling-plattformen"), not inside another word:
+// "Økonomiavdelingen" and "Fordelingsnemnda" are ordinary senders' names.
+func namesDeling(s string) bool {
+	var word, spaced strings.Builder // spaced joins a run of one-letter words
+	check := func() bool {
+		w := word.String()
+		word.Reset()
+		if len([]rune(w)) == 1 {
+			spaced.WriteString(w)
+			return strings.Contains(spaced.String(), "deling")
+		}
+		found := strings.HasPrefix(w, "deling") || strings.Contains(spaced.String(), "deling")
+		if w != "" {
+			spaced.Reset()
+		}
+		return found
+	}
+	for _, r := range strings.ToLower(norm.NFKC.String(s)) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			word.WriteRune(r)
+			continue
+		}
+		if unicode.Is(unicode.Cf, r) { // a hidden character splits no word
+			continue
+		}
+		if check() {
+			return true
+		}
+	}
+	return check()
 }
 
 // NamesRegister reports whether a notification e-mail's text names the
