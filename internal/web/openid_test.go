@@ -25,14 +25,20 @@ type openidPortal struct {
 }
 
 func newOpenIDPortal(t *testing.T) *openidPortal {
+	return newOpenIDPortalLinking(t, true)
+}
+
+// newOpenIDPortalLinking is newOpenIDPortal with linking staff by a verified e-mail address on or off.
+func newOpenIDPortalLinking(t *testing.T, linkByEmail bool) *openidPortal {
 	h := newHarness(t)
 	o := &openidPortal{h: h, idporten: newTestProvider(t), staff: newTestProvider(t)}
 	o.srv = httptest.NewUnstartedServer(nil)
 	issuer := "http://" + o.srv.Listener.Addr().String() + "/"
 	o.srv.Config.Handler = h.server(register.EnvTest, issuer, Config{Audit: h.db, InsightCategories: []string{"privat"},
 		OpenID: openid.Config{
-			IDPorten: openid.ProviderConfig{Issuer: o.idporten.issuer(), ClientID: o.idporten.clientID, ClientSecret: o.idporten.secret},
-			Staff:    openid.ProviderConfig{Issuer: o.staff.issuer(), ClientID: o.staff.clientID, ClientSecret: o.staff.secret},
+			IDPorten:         openid.ProviderConfig{Issuer: o.idporten.issuer(), ClientID: o.idporten.clientID, ClientSecret: o.idporten.secret},
+			Staff:            openid.ProviderConfig{Issuer: o.staff.issuer(), ClientID: o.staff.clientID, ClientSecret: o.staff.secret},
+			StaffLinkByEmail: linkByEmail,
 		}}).Handler()
 	o.srv.Start()
 	t.Cleanup(o.srv.Close)
@@ -296,6 +302,17 @@ func TestOpenIDSignIn(t *testing.T) {
 		}
 	})
 
+	// The review's takeover finding: once the account has an identity at the
+	// staff's provider, another identity with the same verified address is refused.
+	t.Run("a second identity with a linked account's address is refused", func(t *testing.T) {
+		b := o.visitor()
+		p := o.signIn(b, openid.Staff, o.staff, idWho{sub: "entra-takeover", claims: map[string]any{"email": cw, "email_verified": true}})
+		refused(t, b, p, http.StatusForbidden, "Du er ikke registrert som ansatt i registeret")
+		if !strings.Contains(h.logs.String(), "reason=staff-linked-elsewhere") {
+			t.Fatal("the refusal is not logged with its reason")
+		}
+	})
+
 	t.Run("staff linked by the forvalter", func(t *testing.T) {
 		fv := h.account(governance.Forvalter, governance.AuthorityOrg, "")
 		u, _, err := h.db.UserByEmail(ctx, fv)
@@ -328,7 +345,7 @@ func TestOpenIDSignIn(t *testing.T) {
 	})
 
 	// The refusals are counted for the operator.
-	if got := signInFailures(t, h); got["openid-unknown-staff"] != 3 || got["openid-state"] < 4 || got["openid-id-token"] != 4 {
+	if got := signInFailures(t, h); got["openid-unknown-staff"] != 4 || got["openid-state"] < 4 || got["openid-id-token"] != 4 {
 		t.Fatalf("deling_signin_failures_total: %v", got)
 	}
 }
@@ -347,4 +364,16 @@ func personAccounts(t *testing.T, h *harness, pid string) int {
 		}
 	}
 	return n
+}
+
+// Linking staff by e-mail is off unless the operator turns it on: a
+// verified address of a case worker links nothing (the review's finding 1).
+func TestOpenIDStaffLinkByEmailOff(t *testing.T) {
+	o := newOpenIDPortalLinking(t, false)
+	cw := o.h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	b := o.visitor()
+	p := o.signIn(b, openid.Staff, o.staff, idWho{sub: "entra-cw", claims: map[string]any{"email": cw, "email_verified": true}})
+	if p.status != http.StatusForbidden || !p.has("Du er ikke registrert som ansatt i registeret") || signedIn(b) {
+		t.Fatalf("linked by e-mail with linking off: %d\n%s", p.status, p.body)
+	}
 }

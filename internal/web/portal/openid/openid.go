@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,13 @@ type ProviderConfig struct {
 // Config is the sign-in with OpenID Connect: both providers optional.
 type Config struct {
 	IDPorten, Staff ProviderConfig
+	// StaffLinkByEmail links a member of staff's first sign-in to the
+	// account holding the e-mail address the provider vouches for
+	// (email_verified); off by default: the forvalter links (deling user link).
+	StaffLinkByEmail bool
+	// StaffEmailDomains, when any, are the only domains whose addresses
+	// StaffLinkByEmail links (lower case, e.g. "etaten.no").
+	StaffEmailDomains []string
 }
 
 // Enabled reports whether any provider is configured.
@@ -55,6 +63,14 @@ func (c Config) Enabled() bool { return c.IDPorten.Issuer != "" || c.Staff.Issue
 // Check refuses a provider half configured: an issuer needs a client id and
 // a secret, and is an https URL (http only on loopback, for tests and development).
 func (c Config) Check() error {
+	if len(c.StaffEmailDomains) > 0 && !c.StaffLinkByEmail {
+		return errors.New("openid ansatt: allowed e-mail domains are given without linking by e-mail turned on")
+	}
+	for _, d := range c.StaffEmailDomains {
+		if d == "" || d != strings.ToLower(d) || strings.ContainsAny(d, "@ /") || !strings.Contains(d, ".") {
+			return errors.New("openid ansatt: " + strconv.Quote(d) + " is not an e-mail domain in lower case (e.g. etaten.no)")
+		}
+	}
 	for name, p := range map[string]ProviderConfig{IDPorten: c.IDPorten, Staff: c.Staff} {
 		if p.Issuer == "" && p.ClientID == "" {
 			continue
@@ -62,11 +78,20 @@ func (c Config) Check() error {
 		if p.Issuer == "" || p.ClientID == "" || p.ClientSecret == "" {
 			return errors.New("openid " + name + ": the issuer, the client id and the client secret (from the environment) are all required")
 		}
-		u, err := url.Parse(p.Issuer)
-		loopback := err == nil && u.Scheme == "http" && slices.Contains([]string{"127.0.0.1", "::1", "localhost"}, u.Hostname())
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !loopback) {
-			return errors.New("openid " + name + ": the issuer must be an https URL")
+		if err := CheckIssuer(p.Issuer); err != nil {
+			return errors.New("openid " + name + ": " + err.Error())
 		}
+	}
+	return nil
+}
+
+// CheckIssuer refuses an issuer that is not an https URL (http only on
+// loopback, for tests and development).
+func CheckIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	loopback := err == nil && u.Scheme == "http" && slices.Contains([]string{"127.0.0.1", "::1", "localhost"}, u.Hostname())
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !loopback) {
+		return errors.New("the issuer must be an https URL")
 	}
 	return nil
 }
@@ -82,6 +107,9 @@ type Feature struct {
 	providers    map[string]*provider
 	buttons      []Button
 	signInFailed func(reason string)
+	// linkByEmail and emailDomains: Config.StaffLinkByEmail and StaffEmailDomains.
+	linkByEmail  bool
+	emailDomains []string
 }
 
 // provider is one configured provider, discovered at its first use (a
@@ -97,7 +125,8 @@ type provider struct {
 
 // New makes the feature on st; signInFailed (nil for none) is told of each refused sign-in, for the operator's metrics.
 func New(st *site.Site, cfg Config, signInFailed func(reason string)) *Feature {
-	f := &Feature{Site: st, providers: map[string]*provider{}, signInFailed: signInFailed}
+	f := &Feature{Site: st, providers: map[string]*provider{}, signInFailed: signInFailed,
+		linkByEmail: cfg.StaffLinkByEmail, emailDomains: cfg.StaffEmailDomains}
 	for _, p := range []struct {
 		name, label string
 		cfg         ProviderConfig
@@ -366,19 +395,25 @@ func (f *Feature) person(w http.ResponseWriter, r *http.Request, id store.Identi
 }
 
 // staff is the account of a member of the register's staff: linked to the
-// identity by the forvalter, or found by an e-mail address the provider
-// vouches for (email_verified). An unknown identity is refused (deny by
-// default) and shown its subject, to give to the forvalter.
+// identity by the forvalter, or — when the operator turned it on — found by
+// an e-mail address the provider vouches for (email_verified), in an allowed
+// domain, on an account not linked at the provider yet. An unknown identity
+// is refused (deny by default) and shown its subject, to give to the forvalter.
 func (f *Feature) staff(w http.ResponseWriter, r *http.Request, id store.Identity, cl claims) (governance.User, bool) {
 	email := ""
-	if cl.EmailVerified && governance.ValidEmail(cl.Email) {
+	if f.linkByEmail && cl.EmailVerified && governance.ValidEmail(cl.Email) && f.emailDomainAllowed(cl.Email) {
 		email = cl.Email
 	}
 	u, err := f.DB.SignInStaff(r.Context(), id, email)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		reason := "unknown-staff"
+		if errors.Is(err, store.ErrConflict) {
+			// Another identity at this provider holds the account: not linked by its address.
+			reason = "staff-linked-elsewhere"
+		}
 		// The subject is the provider's pseudonymous id of the person, not an identity number.
-		f.Log.Info("openid sign-in refused", "provider", Staff, "reason", "unknown-staff", "issuer", id.Issuer, "subject", id.Subject,
+		f.Log.Info("openid sign-in refused", "provider", Staff, "reason", reason, "issuer", id.Issuer, "subject", id.Subject,
 			"correlation_id", httperr.CorrelationID(r.Context()))
 		f.refuse(w, r, http.StatusForbidden, "unknown-staff",
 			"Du er ikke registrert som ansatt i registeret. Be forvalteren koble brukeren din til denne identiteten.", id.Subject)
@@ -388,4 +423,13 @@ func (f *Feature) staff(w http.ResponseWriter, r *http.Request, id store.Identit
 		return u, false
 	}
 	return u, true
+}
+
+// emailDomainAllowed reports whether addr's domain is one the operator allows to link by e-mail (any when none are given).
+func (f *Feature) emailDomainAllowed(addr string) bool {
+	if len(f.emailDomains) == 0 {
+		return true
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(addr), "@")
+	return slices.Contains(f.emailDomains, domain)
 }
