@@ -18,6 +18,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"deling/internal/governance"
 	"deling/internal/ident"
@@ -117,10 +118,18 @@ type Feature struct {
 type provider struct {
 	name string
 	cfg  ProviderConfig
+	now  func() time.Time
+
+	// discovery is the one discovery under way: sign-ins that start meanwhile wait for it.
+	discovery singleflight.Group
 
 	mu       sync.Mutex
 	oauth    *oauth2.Config // without RedirectURL: set per request (the site's base)
 	verifier *oidc.IDTokenVerifier
+	// failedAt and failure: the last discovery's failure, answered at once
+	// for discoveryRetry rather than waited for again by every sign-in.
+	failedAt time.Time
+	failure  error
 }
 
 // New makes the feature on st; signInFailed (nil for none) is told of each refused sign-in, for the operator's metrics.
@@ -137,7 +146,7 @@ func New(st *site.Site, cfg Config, signInFailed func(reason string)) *Feature {
 		if p.cfg.Label == "" {
 			p.cfg.Label = p.label
 		}
-		f.providers[p.name] = &provider{name: p.name, cfg: p.cfg}
+		f.providers[p.name] = &provider{name: p.name, cfg: p.cfg, now: time.Now}
 		f.buttons = append(f.buttons, Button{Provider: p.name, Label: p.cfg.Label})
 	}
 	return f
@@ -158,17 +167,46 @@ func (f *Feature) Routes() []site.Route {
 	}
 }
 
-// discover fetches the provider's metadata once; an error is tried again at the next sign-in.
+// discover is the provider's metadata, fetched once. One discovery runs
+// at a time, bounded by discoveryTimeout, and the sign-ins that start
+// meanwhile wait for it or for their own request's end, whichever is
+// first; a failure is answered at once for discoveryRetry, so that a
+// provider that is down costs each sign-in nothing.
 func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.oauth != nil {
-		return p.oauth, p.verifier, nil
+	oc, v, failedAt, failure := p.oauth, p.verifier, p.failedAt, p.failure
+	p.mu.Unlock()
+	if oc != nil {
+		return oc, v, nil
 	}
-	// The provider's keys are fetched later, outside this request: not with its context.
-	op, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), providerClient), p.cfg.Issuer)
+	if failure != nil && p.now().Sub(failedAt) < discoveryRetry {
+		return nil, nil, failure
+	}
+	select {
+	case res := <-p.discovery.DoChan("discover", func() (any, error) { return nil, p.fetch() }):
+		if res.Err != nil {
+			return nil, nil, res.Err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.oauth, p.verifier, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// fetch discovers the provider, outside any one sign-in's request: its
+// result serves every sign-in. Its keys are fetched later, as tokens need
+// them (go-oidc keeps the key set's context without this one's deadline).
+func (p *provider) fetch() error {
+	ctx, cancel := context.WithTimeout(context.Background(), discoveryTimeout)
+	defer cancel()
+	op, err := oidc.NewProvider(oidc.ClientContext(ctx, providerClient), p.cfg.Issuer)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil {
-		return nil, nil, err
+		p.failedAt, p.failure = p.now(), err
+		return err
 	}
 	scopes := []string{oidc.ScopeOpenID}
 	if p.name == IDPorten {
@@ -180,8 +218,16 @@ func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenV
 	// The verifier checks the signature by the provider's published keys,
 	// the issuer, the audience (our client id) and the expiry.
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID})
-	return p.oauth, p.verifier, nil
+	p.failure = nil
+	return nil
 }
+
+// How long a discovery may take, and how long its failure is answered
+// without trying again (variables for the tests).
+var (
+	discoveryTimeout = 15 * time.Second
+	discoveryRetry   = 30 * time.Second
+)
 
 // providerClient is how deling talks to the providers (discovery, keys,
 // the token endpoint): a provider that hangs fails the sign-in, not the server.
