@@ -213,9 +213,11 @@ func (db *DB) signInStaff(ctx context.Context, id Identity, verifiedEmail string
 			return nil
 		}
 		// An account linked at this issuer already is linked by the forvalter
-		// only: a second identity claiming its address is refused.
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_identities WHERE user_id = $1 AND issuer = $2`,
-			u.ID, id.Issuer).Scan(&n); err != nil {
+		// only: a second identity claiming its address is refused. (This
+		// identity, linked by a concurrent first sign-in, is ErrExists at the
+		// insert, and found at the retry.)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_identities WHERE user_id = $1 AND issuer = $2 AND subject <> $3`,
+			u.ID, id.Issuer, id.Subject).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {

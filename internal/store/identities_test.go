@@ -194,6 +194,28 @@ func TestSignInStaffNoTakeover(t *testing.T) {
 		if ids, err := db.Identities(ctx, cw.ID); err != nil || len(ids) != 1 || ids[0].Issuer != other {
 			t.Fatalf("identities after unlink: %+v %v", ids, err)
 		}
+		// Concurrent first sign-ins of one identity by e-mail: all signed in, one link (a loser retries).
+		const n = 12
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				var u governance.User
+				u, errs[i] = db.SignInStaff(ctx, Identity{iss, "sub-cw2"}, cw.Email)
+				if errs[i] == nil && u.ID != cw.ID {
+					errs[i] = errors.New("another account: " + u.ID)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent first sign-ins of staff: %v", errs)
+			}
+		}
 	})
 }
 

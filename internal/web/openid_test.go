@@ -270,6 +270,23 @@ func TestOpenIDSignIn(t *testing.T) {
 		refused(t, b, o.back(b, stolen), http.StatusBadRequest, "kunne ikke fullføres")
 	})
 
+	// The review's finding 7: every refusal has its log line; the provider's
+	// error parameter is logged only as a known code, never as written.
+	t.Run("a sign-in cancelled at the provider is refused and logged", func(t *testing.T) {
+		for code, logged := range map[string]string{"access_denied": "error=access_denied", persons[2].Ident: "error=other"} {
+			b := o.visitor()
+			o.idporten.next(substantial("p-cancel", persons[2].Ident))
+			back := o.toProvider(b, openid.IDPorten)
+			q := url.Values{"state": {back.Query().Get("state")}, "error": {code}}
+			cancelled := *back
+			cancelled.RawQuery = q.Encode()
+			refused(t, b, o.back(b, &cancelled), http.StatusUnauthorized, "Innloggingen ble avbrutt")
+			if logs := h.logs.String(); !strings.Contains(logs, "reason=cancelled "+logged) || strings.Contains(logs, persons[2].Ident) {
+				t.Fatalf("the cancelled sign-in's log line (want %q)", logged)
+			}
+		}
+	})
+
 	cw := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
 
 	t.Run("an unknown member of staff is refused", func(t *testing.T) {

@@ -333,11 +333,14 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.Get("error") != "" {
+		// The provider's error code (e.g. access_denied), never its free-text description.
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "cancelled", "error", providerError(q.Get("error")), "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusUnauthorized, "cancelled", "Innloggingen ble avbrutt.", "")
 		return
 	}
 	oc, verifier, err := p.discover(ctx)
 	if err != nil {
+		f.Log.Warn("openid provider unreachable", "provider", p.name, "err", err, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusBadGateway, "unavailable", "Innloggingstjenesten svarer ikke akkurat nå. Prøv igjen om litt.", "")
 		return
 	}
@@ -361,6 +364,7 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	var payload json.RawMessage
 	if err := idt.Claims(&payload); err != nil {
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "claims", "err", err, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusUnauthorized, "claims", again, "")
 		return
 	}
@@ -387,6 +391,7 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(ms) == 0 {
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "no-roles", "user", u.ID, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusForbidden, "no-roles", "Brukeren har ingen roller. Kontakt administratoren i virksomheten din.", "")
 		return
 	}
@@ -478,4 +483,19 @@ func (f *Feature) emailDomainAllowed(addr string) bool {
 	}
 	_, domain, _ := strings.Cut(strings.ToLower(addr), "@")
 	return slices.Contains(f.emailDomains, domain)
+}
+
+// providerErrors are the error codes a provider answers a sign-in with
+// (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6): logged as they are,
+// anything else as "other" — the parameter is the visitor's to write.
+var providerErrors = []string{"invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+	"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required", "login_required",
+	"account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
+	"request_not_supported", "request_uri_not_supported", "registration_not_supported"}
+
+func providerError(code string) string {
+	if slices.Contains(providerErrors, code) {
+		return code
+	}
+	return "other"
 }
