@@ -158,6 +158,10 @@ func TestOpenIDSignIn(t *testing.T) {
 		if in.status != http.StatusOK || !in.has("Pensjonsselskap") || strings.Contains(in.body, persons[0].Ident) {
 			t.Fatalf("insight after sign-in with ID-porten: %d\n%s", in.status, in.body)
 		}
+		// The review's finding 4: no blank name, no placeholder address on "Min side" or in the frame.
+		if home := b.get("/portal"); !home.has("Du er logget inn som Privatperson.") || strings.Contains(home.body, store.NoEmailDomain) {
+			t.Fatalf("Min side of a person ID-porten made:\n%s", home.body)
+		}
 		// Only their own: a staff page is refused.
 		if s := b.get("/portal/saker"); s.status != http.StatusForbidden && s.status != http.StatusNotFound {
 			t.Fatalf("a person reached a staff page: %d", s.status)
