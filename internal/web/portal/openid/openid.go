@@ -33,7 +33,7 @@ var templateFiles embed.FS
 
 // Provider names, in the sign-in routes (/logg-inn/oidc/{provider}).
 const (
-	IDPorten = "idporten" // persons and organisations' users: the pid claim is the fødselsnummer
+	IDPorten = "idporten" // persons (accounts with the Person role only): the pid claim is the fødselsnummer
 	Staff    = "ansatt"   // the register's staff: Entra ID or any OpenID Connect provider
 )
 
