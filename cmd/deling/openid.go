@@ -50,8 +50,7 @@ func (o *openidOptions) config(getenv func(string) string) (openid.Config, error
 		Staff: openid.ProviderConfig{Issuer: or(o.staffIssuer, "DELING_STAFF_ISSUER"),
 			ClientID: or(o.staffClient, "DELING_STAFF_CLIENT_ID"), ClientSecret: getenv(staffSecretEnv), Label: o.staffLabel},
 	}
-	link := getenv("DELING_STAFF_LINK_BY_EMAIL")
-	switch link {
+	switch getenv("DELING_STAFF_LINK_BY_EMAIL") {
 	case "", "false", "0":
 		c.StaffLinkByEmail = o.staffLinkByEmail
 	case "true", "1":
