@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"strings"
 
 	"deling/internal/web/portal/openid"
 )
@@ -20,6 +22,8 @@ type openidOptions struct {
 	idportenIssuer, idportenClient string
 	staffIssuer, staffClient       string
 	staffLabel                     string
+	staffLinkByEmail               bool
+	staffEmailDomains              string
 }
 
 func (o *openidOptions) bind(fs *flag.FlagSet) {
@@ -27,6 +31,8 @@ func (o *openidOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.idportenClient, "idporten-client-id", "", "deling's client id at ID-porten (or $DELING_IDPORTEN_CLIENT_ID)")
 	fs.StringVar(&o.staffIssuer, "staff-issuer", "", "issuer URL of the register staff's OpenID Connect provider, e.g. Entra ID (or $DELING_STAFF_ISSUER; the secret is $"+staffSecretEnv+")")
 	fs.StringVar(&o.staffClient, "staff-client-id", "", "deling's client id at the staff's provider (or $DELING_STAFF_CLIENT_ID)")
+	fs.BoolVar(&o.staffLinkByEmail, "staff-link-by-email", false, "link a member of staff's first sign-in to the account with the e-mail address the provider vouches for (email_verified), when the account has no identity there yet (or $DELING_STAFF_LINK_BY_EMAIL=true); default off: the forvalter links (deling user link)")
+	fs.StringVar(&o.staffEmailDomains, "staff-email-domains", "", "with --staff-link-by-email, the only e-mail domains linked, comma-separated, e.g. etaten.no (or $DELING_STAFF_EMAIL_DOMAINS)")
 	fs.StringVar(&o.staffLabel, "staff-label", "Entra ID", `the staff's provider on the sign-in button ("Logg inn med LABEL")`)
 }
 
@@ -43,6 +49,19 @@ func (o *openidOptions) config(getenv func(string) string) (openid.Config, error
 			ClientID: or(o.idportenClient, "DELING_IDPORTEN_CLIENT_ID"), ClientSecret: getenv(idportenSecretEnv)},
 		Staff: openid.ProviderConfig{Issuer: or(o.staffIssuer, "DELING_STAFF_ISSUER"),
 			ClientID: or(o.staffClient, "DELING_STAFF_CLIENT_ID"), ClientSecret: getenv(staffSecretEnv), Label: o.staffLabel},
+	}
+	switch getenv("DELING_STAFF_LINK_BY_EMAIL") {
+	case "", "false", "0":
+		c.StaffLinkByEmail = o.staffLinkByEmail
+	case "true", "1":
+		c.StaffLinkByEmail = true
+	default:
+		return c, errors.New("DELING_STAFF_LINK_BY_EMAIL: true or false")
+	}
+	for d := range strings.SplitSeq(or(o.staffEmailDomains, "DELING_STAFF_EMAIL_DOMAINS"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.StaffEmailDomains = append(c.StaffEmailDomains, strings.ToLower(d))
+		}
 	}
 	return c, c.Check()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"deling/internal/ident"
 	"deling/internal/store"
 )
 
@@ -91,5 +92,77 @@ func TestOpenIDOptions(t *testing.T) {
 	env[staffSecretEnv] = "s2"
 	if err := parse(env); err != nil {
 		t.Fatalf("both from the environment: %v", err)
+	}
+	// Linking staff by e-mail is off unless turned on; domains only with it, in lower case.
+	var o openidOptions
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o.bind(fs)
+	if c, err := o.config(func(k string) string { return env[k] }); err != nil || c.StaffLinkByEmail {
+		t.Fatalf("linking by e-mail on by default: %v", err)
+	}
+	if err := parse(env, "--staff-email-domains", "etaten.no"); err == nil {
+		t.Fatal("domains without linking by e-mail accepted")
+	}
+	if err := parse(env, "--staff-link-by-email", "--staff-email-domains", "etaten.no, Register.NO"); err != nil {
+		t.Fatalf("linking by e-mail in two domains: %v", err)
+	}
+	if err := parse(env, "--staff-link-by-email", "--staff-email-domains", "@etaten.no"); err == nil {
+		t.Fatal("a domain with @ accepted")
+	}
+	env["DELING_STAFF_LINK_BY_EMAIL"] = "yes"
+	if err := parse(env); err == nil {
+		t.Fatal("DELING_STAFF_LINK_BY_EMAIL=yes accepted")
+	}
+}
+
+// deling user link checks what the forvalter typed (the review's finding 6):
+// the issuer as serve checks it, the subject trimmed, a warning when the
+// account holds no role at the register or the issuer is not the staff's;
+// deling user identities lists an account's links and unlink removes them.
+func TestUserLinkChecksIdentitiesUnlink(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DELING_STAFF_ISSUER": "https://login.example/t/v2.0"}
+	runEnv := func(args ...string) (string, string, error) {
+		var out, errb syncBuffer
+		err := run(context.Background(), args, func(k string) string { return env[k] }, nil, &out, &errb)
+		return out.String(), errb.String(), err
+	}
+	if _, _, err := runCmd(t, nil, "user", "add", "--data", dir, "--email", "cw@etaten.no", "--navn", "Cw", "--role", "saksbehandler"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, nil, "user", "add", "--data", dir, "--email", "adm@org.no", "--navn", "Adm", "--role", "administrator", "--org", string(ident.SyntheticOrgnr(7_777_702))); err != nil {
+		t.Fatal(err)
+	}
+	link := func(email, issuer, subject string) (string, string, error) {
+		return runEnv("user", "link", "--data", dir, "--email", email, "--issuer", issuer, "--subject", subject)
+	}
+	for _, iss := range []string{"http://login.example/t/v2.0", "login.example", "https://"} {
+		if _, _, err := link("cw@etaten.no", iss, "s"); err == nil || !strings.Contains(err.Error(), "https") {
+			t.Fatalf("issuer %q: %v", iss, err)
+		}
+	}
+	if _, _, err := link("cw@etaten.no", env["DELING_STAFF_ISSUER"], "   "); err == nil {
+		t.Fatal("a blank subject accepted")
+	}
+	out, warn, err := link("cw@etaten.no", env["DELING_STAFF_ISSUER"], "  entra-1\n")
+	if err != nil || !strings.Contains(out, "linked cw@etaten.no to entra-1 at") || warn != "" {
+		t.Fatalf("link: %q %q %v", out, warn, err)
+	}
+	if _, warn, err := link("adm@org.no", "https://other.example", "entra-2"); err != nil ||
+		!strings.Contains(warn, "not DELING_STAFF_ISSUER") || !strings.Contains(warn, "holds no role at the register") {
+		t.Fatalf("warnings: %q %v", warn, err)
+	}
+	out, _, err = runEnv("user", "identities", "--data", dir, "--email", "cw@etaten.no")
+	if err != nil || !strings.Contains(out, env["DELING_STAFF_ISSUER"]) || !strings.Contains(out, "entra-1") || strings.Contains(out, "entra-2") {
+		t.Fatalf("identities: %q %v", out, err)
+	}
+	if out, _, err := runEnv("user", "unlink", "--data", dir, "--email", "cw@etaten.no", "--issuer", env["DELING_STAFF_ISSUER"]); err != nil || !strings.Contains(out, "unlinked 1") {
+		t.Fatalf("unlink: %q %v", out, err)
+	}
+	if _, _, err := runEnv("user", "unlink", "--data", dir, "--email", "cw@etaten.no", "--issuer", env["DELING_STAFF_ISSUER"]); err == nil || !strings.Contains(err.Error(), "has no identity") {
+		t.Fatalf("unlink again: %v", err)
+	}
+	if out, _, err := runEnv("user", "identities", "--data", dir, "--email", "cw@etaten.no"); err != nil || strings.Contains(out, "entra-1") {
+		t.Fatalf("identities after unlink: %q %v", out, err)
 	}
 }

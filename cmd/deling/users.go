@@ -15,9 +15,10 @@ import (
 	"deling/internal/post"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/portal/openid"
 )
 
-// runUser is "deling user add|list|disable|link|roles": portal accounts, e.g. the register's first administrator.
+// runUser is "deling user add|list|disable|link|unlink|identities|roles": portal accounts, e.g. the register's first administrator.
 func runUser(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return sub("user", args, stderr, map[string]func([]string) error{
 		"add": func(args []string) error {
@@ -145,24 +146,80 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 			issuer := fs.String("issuer", "", "the OpenID Connect provider's issuer URL, as in --staff-issuer")
 			subject := fs.String("subject", "", "the identity's subject at the provider (sub), shown to the person when a sign-in is refused")
 			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
-				if *issuer == "" || *subject == "" {
+				sub := strings.TrimSpace(*subject)
+				if *issuer == "" || sub == "" {
 					return errors.New("--issuer and --subject are required")
 				}
-				u, _, err := db.UserByEmail(ctx, *email)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no account with e-mail %s", *email)
+				if err := openid.CheckIssuer(*issuer); err != nil {
+					return fmt.Errorf("--issuer: %w", err)
 				}
+				u, err := accountByEmail(ctx, db, *email)
 				if err != nil {
 					return err
 				}
-				switch err := db.LinkIdentity(ctx, u.ID, store.Identity{Issuer: *issuer, Subject: *subject}, actor(getenv)); {
+				// Warnings, not refusals: the forvalter may link ahead of the role
+				// or of the provider's configuration.
+				if staff := getenv("DELING_STAFF_ISSUER"); staff != "" && staff != *issuer {
+					fmt.Fprintf(stderr, "warning: the issuer is not DELING_STAFF_ISSUER (%s): the staff's sign-in will not find this link\n", staff)
+				}
+				ms, err := db.Memberships(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				if !slices.ContainsFunc(ms, func(m governance.Membership) bool { return m.Org == governance.AuthorityOrg }) {
+					fmt.Fprintf(stderr, "warning: %s holds no role at the register: the staff's sign-in refuses the account\n", u.Email)
+				}
+				switch err := db.LinkIdentity(ctx, u.ID, store.Identity{Issuer: *issuer, Subject: sub}, actor(getenv)); {
 				case errors.Is(err, store.ErrExists):
 					return errors.New("that identity is linked to an account already")
 				case err != nil:
 					return err
 				}
-				fmt.Fprintf(stdout, "linked %s to %s at %s: signs in with OpenID Connect\n", u.Email, *subject, *issuer)
+				fmt.Fprintf(stdout, "linked %s to %s at %s: signs in with OpenID Connect\n", u.Email, sub, *issuer)
 				return nil
+			})
+		},
+		"unlink": func(args []string) error {
+			fs := newFlagSet("user unlink", "user unlink --email E --issuer URL", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			issuer := fs.String("issuer", "", "the OpenID Connect provider's issuer URL, as deling user identities lists it")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if *issuer == "" {
+					return errors.New("--issuer is required")
+				}
+				u, err := accountByEmail(ctx, db, *email)
+				if err != nil {
+					return err
+				}
+				n, err := db.UnlinkIdentity(ctx, u.ID, *issuer, actor(getenv))
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("%s has no identity at %s", u.Email, *issuer)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "unlinked %d identity(ies) of %s at %s\n", n, u.Email, *issuer)
+				return nil
+			})
+		},
+		"identities": func(args []string) error {
+			fs := newFlagSet("user identities", "user identities --email E", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				u, err := accountByEmail(ctx, db, *email)
+				if err != nil {
+					return err
+				}
+				ids, err := db.Identities(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "UTSTEDER\tSUBJEKT\tKOBLET")
+				for _, id := range ids {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", id.Issuer, id.Subject, id.Linked.Format("2006-01-02"))
+				}
+				return tw.Flush()
 			})
 		},
 		"roles": func(args []string) error {
@@ -205,12 +262,23 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 			})
 		},
 	}, map[string]string{
-		"add":     "make a portal account with a role",
-		"link":    "link a portal account to an identity at an OpenID Connect provider (the register's staff)",
-		"list":    "list portal accounts and their roles",
-		"disable": "disable a portal account: it cannot sign in",
-		"roles":   "record a portal account's roles in Enhetsregisteret (key roles read digital post)",
+		"add":        "make a portal account with a role",
+		"link":       "link a portal account to an identity at an OpenID Connect provider (the register's staff)",
+		"unlink":     "remove a portal account's identities at an OpenID Connect provider",
+		"identities": "list the identities at OpenID Connect providers linked to a portal account",
+		"list":       "list portal accounts and their roles",
+		"disable":    "disable a portal account: it cannot sign in",
+		"roles":      "record a portal account's roles in Enhetsregisteret (key roles read digital post)",
 	})
+}
+
+// accountByEmail is the account with the e-mail address, with an error a forvalter understands.
+func accountByEmail(ctx context.Context, db *store.DB, email string) (governance.User, error) {
+	u, _, err := db.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, fmt.Errorf("no account with e-mail %s", email)
+	}
+	return u, err
 }
 
 // readPID reads a person's fødselsnummer from standard input's first line

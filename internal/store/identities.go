@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/governance"
@@ -64,7 +65,8 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, id Identity, userID string,
 // account holding that fødselsnummer, which is then linked; else a new
 // account with the Person role, linked. created reports the last. An
 // identity linked to an account of another fødselsnummer, a disabled
-// account, or more than one account with the fødselsnummer is ErrConflict:
+// account, an account holding any role but Person, or more than one account
+// with the fødselsnummer is ErrConflict:
 // nobody is signed in as someone the provider did not vouch for.
 func (db *DB) SignInPerson(ctx context.Context, id Identity, pid string) (u governance.User, created bool, err error) {
 	if !id.valid() || pid == "" {
@@ -119,6 +121,16 @@ func (db *DB) signInPerson(ctx context.Context, id Identity, pid string) (u gove
 		case len(found) == 1 && found[0].Disabled:
 			return fmt.Errorf("the account is disabled: %w", ErrConflict)
 		case len(found) == 1:
+			// Only a person's own account is linked by the fødselsnummer: an
+			// account holding any other role (staff, an organisation's user)
+			// is linked by the forvalter, not by a sign-in.
+			ms, err := scanMemberships(tx.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships WHERE user_id = $1`, found[0].ID))
+			if err != nil {
+				return err
+			}
+			if len(ms) != 1 || ms[0].Role != governance.Person || ms[0].Org != "" {
+				return fmt.Errorf("the account holding the fødselsnummer has other roles: %w", ErrConflict)
+			}
 			u = found[0]
 		default:
 			u = governance.User{ID: newID(), PID: pid}
@@ -146,13 +158,28 @@ func (db *DB) signInPerson(ctx context.Context, id Identity, pid string) (u gove
 // SignInStaff is the account of a member of the register's staff who signed
 // in at the staff's provider: the account linked to the identity; else, when
 // the provider vouches for the e-mail address (verifiedEmail, "" when it
-// does not), the active account with that address, which is then linked.
-// Either must hold a role at the register authority. Anything else is
-// ErrNotFound: no account is ever made here (deny by default).
-func (db *DB) SignInStaff(ctx context.Context, id Identity, verifiedEmail string) (governance.User, error) {
+// does not, or when the operator has not turned linking by e-mail on), the
+// active account with that address, which is then linked — only when the
+// account has no identity at that issuer yet: an address reused or
+// re-assigned at the provider cannot take over an account already linked
+// there (ErrConflict). Either must hold a role at the register authority.
+// Anything else is ErrNotFound: no account is ever made here (deny by default).
+func (db *DB) SignInStaff(ctx context.Context, id Identity, verifiedEmail string) (u governance.User, err error) {
 	if !id.valid() {
 		return governance.User{}, errBadIdentity
 	}
+	for attempt := 0; ; attempt++ {
+		u, err = db.signInStaff(ctx, id, verifiedEmail)
+		// A concurrent first sign-in of the same identity linked it a moment
+		// ago: the second attempt finds it.
+		if errors.Is(err, ErrExists) && attempt == 0 {
+			continue
+		}
+		return u, err
+	}
+}
+
+func (db *DB) signInStaff(ctx context.Context, id Identity, verifiedEmail string) (governance.User, error) {
 	var u governance.User
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -185,6 +212,17 @@ func (db *DB) SignInStaff(ctx context.Context, id Identity, verifiedEmail string
 		if !link {
 			return nil
 		}
+		// An account linked at this issuer already is linked by the forvalter
+		// only: a second identity claiming its address is refused. (This
+		// identity, linked by a concurrent first sign-in, is ErrExists at the
+		// insert, and found at the retry.)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_identities WHERE user_id = $1 AND issuer = $2 AND subject <> $3`,
+			u.ID, id.Issuer, id.Subject).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("the account has an identity at this issuer already: %w", ErrConflict)
+		}
 		if err := insertIdentity(ctx, tx, id, u.ID, micros(db.now())); err != nil {
 			return err
 		}
@@ -214,4 +252,51 @@ func (db *DB) LinkIdentity(ctx context.Context, userID string, id Identity, acto
 		}
 		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "identity linked", "issuer": id.Issuer})
 	})
+}
+
+// LinkedIdentity is an identity linked to an account, and when.
+type LinkedIdentity struct {
+	Identity
+	Linked time.Time
+}
+
+// Identities are the identities linked to an account, by issuer and subject.
+func (db *DB) Identities(ctx context.Context, userID string) ([]LinkedIdentity, error) {
+	rows, err := db.read.query(ctx, `SELECT issuer, subject, created_at FROM user_identities WHERE user_id = $1 ORDER BY issuer, subject`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("identities: %w", err)
+	}
+	defer rows.Close()
+	var out []LinkedIdentity
+	for rows.Next() {
+		var li LinkedIdentity
+		var at int64
+		if err := rows.Scan(&li.Issuer, &li.Subject, &at); err != nil {
+			return nil, err
+		}
+		li.Linked = fromMicros(at)
+		out = append(out, li)
+	}
+	return out, rows.Err()
+}
+
+// UnlinkIdentity removes an account's identities at an issuer (the
+// forvalter's `deling user unlink`) and reports how many; ErrNotFound when
+// the account has none there.
+func (db *DB) UnlinkIdentity(ctx context.Context, userID, issuer, actor string) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM user_identities WHERE user_id = $1 AND issuer = $2`, userID, issuer)
+		if err != nil {
+			return fmt.Errorf("unlink identity: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("identity: %w", ErrNotFound)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "identity unlinked", "issuer": issuer})
+	})
+	return int(n), err
 }

@@ -149,3 +149,98 @@ func TestSignInStaff(t *testing.T) {
 		}
 	})
 }
+
+// A verified e-mail address links a second identity at the same issuer to
+// no account: an address re-assigned or reused at the staff's provider
+// cannot take over an account linked there already (the review's takeover
+// finding); the forvalter lists and unlinks an account's identities.
+func TestSignInStaffNoTakeover(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const iss, other = "https://login.entra.test/tenant/v2.0", "https://login.other.test"
+		cw, err := db.CreateUser(ctx, governance.User{Email: "cw@register.test", Navn: "Cw"}, "x",
+			[]governance.Membership{{Org: governance.AuthorityOrg, Role: governance.Saksbehandler}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, err := db.SignInStaff(ctx, Identity{iss, "sub-cw"}, cw.Email); err != nil || u.ID != cw.ID {
+			t.Fatalf("first link by e-mail: %v %v", u.ID, err)
+		}
+		// Another identity at the same issuer with the same verified address: refused, nothing linked.
+		if _, err := db.SignInStaff(ctx, Identity{iss, "sub-attacker"}, cw.Email); !errors.Is(err, ErrConflict) {
+			t.Fatalf("takeover by a second identity: %v", err)
+		}
+		if _, err := db.SignInStaff(ctx, Identity{iss, "sub-attacker"}, ""); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the attacker's identity was linked: %v", err)
+		}
+		// At another issuer the account has no identity: linked there.
+		if u, err := db.SignInStaff(ctx, Identity{other, "sub-cw"}, cw.Email); err != nil || u.ID != cw.ID {
+			t.Fatalf("link at another issuer: %v %v", u.ID, err)
+		}
+		ids, err := db.Identities(ctx, cw.ID)
+		if err != nil || len(ids) != 2 || ids[0].Issuer != iss || ids[0].Subject != "sub-cw" || ids[1].Issuer != other || ids[0].Linked.IsZero() {
+			t.Fatalf("identities: %+v %v", ids, err)
+		}
+		// Unlinked by the forvalter: the identity signs in no more; unlinking again is ErrNotFound.
+		if n, err := db.UnlinkIdentity(ctx, cw.ID, iss, "cli"); err != nil || n != 1 {
+			t.Fatalf("unlink: %d %v", n, err)
+		}
+		if _, err := db.UnlinkIdentity(ctx, cw.ID, iss, "cli"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unlink again: %v", err)
+		}
+		if _, err := db.SignInStaff(ctx, Identity{iss, "sub-cw"}, ""); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an unlinked identity signed in: %v", err)
+		}
+		if ids, err := db.Identities(ctx, cw.ID); err != nil || len(ids) != 1 || ids[0].Issuer != other {
+			t.Fatalf("identities after unlink: %+v %v", ids, err)
+		}
+		// Concurrent first sign-ins of one identity by e-mail: all signed in, one link (a loser retries).
+		const n = 12
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				var u governance.User
+				u, errs[i] = db.SignInStaff(ctx, Identity{iss, "sub-cw2"}, cw.Email)
+				if errs[i] == nil && u.ID != cw.ID {
+					errs[i] = errors.New("another account: " + u.ID)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent first sign-ins of staff: %v", errs)
+			}
+		}
+	})
+}
+
+// A person's first sign-in links only an account that is the person's own
+// (holding the Person role and nothing else): an account of staff or of an
+// organisation's user that holds the fødselsnummer is not signed in by it.
+func TestSignInPersonOnlyPersonAccounts(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const iss = "https://idporten.test"
+		for i, ms := range [][]governance.Membership{
+			{{Role: governance.Person}, {Org: "310000092", Role: governance.Administrator}},
+			{{Org: governance.AuthorityOrg, Role: governance.Saksbehandler}},
+		} {
+			pid := []string{"03030312345", "04040412345"}[i]
+			if _, err := db.CreateUser(ctx, governance.User{Email: pid + "@x.test", Navn: "N", PID: pid}, "x", ms, "test"); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := db.SignInPerson(ctx, Identity{iss, "sub-" + pid}, pid); !errors.Is(err, ErrConflict) {
+				t.Fatalf("account with %+v: %v", ms, err)
+			}
+		}
+		var links int
+		if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_identities`).Scan(&links); err != nil || links != 0 {
+			t.Fatalf("identities linked: %d %v", links, err)
+		}
+	})
+}

@@ -25,14 +25,20 @@ type openidPortal struct {
 }
 
 func newOpenIDPortal(t *testing.T) *openidPortal {
+	return newOpenIDPortalLinking(t, true)
+}
+
+// newOpenIDPortalLinking is newOpenIDPortal with linking staff by a verified e-mail address on or off.
+func newOpenIDPortalLinking(t *testing.T, linkByEmail bool) *openidPortal {
 	h := newHarness(t)
 	o := &openidPortal{h: h, idporten: newTestProvider(t), staff: newTestProvider(t)}
 	o.srv = httptest.NewUnstartedServer(nil)
 	issuer := "http://" + o.srv.Listener.Addr().String() + "/"
 	o.srv.Config.Handler = h.server(register.EnvTest, issuer, Config{Audit: h.db, InsightCategories: []string{"privat"},
 		OpenID: openid.Config{
-			IDPorten: openid.ProviderConfig{Issuer: o.idporten.issuer(), ClientID: o.idporten.clientID, ClientSecret: o.idporten.secret},
-			Staff:    openid.ProviderConfig{Issuer: o.staff.issuer(), ClientID: o.staff.clientID, ClientSecret: o.staff.secret},
+			IDPorten:         openid.ProviderConfig{Issuer: o.idporten.issuer(), ClientID: o.idporten.clientID, ClientSecret: o.idporten.secret},
+			Staff:            openid.ProviderConfig{Issuer: o.staff.issuer(), ClientID: o.staff.clientID, ClientSecret: o.staff.secret},
+			StaffLinkByEmail: linkByEmail,
 		}}).Handler()
 	o.srv.Start()
 	t.Cleanup(o.srv.Close)
@@ -152,6 +158,10 @@ func TestOpenIDSignIn(t *testing.T) {
 		if in.status != http.StatusOK || !in.has("Pensjonsselskap") || strings.Contains(in.body, persons[0].Ident) {
 			t.Fatalf("insight after sign-in with ID-porten: %d\n%s", in.status, in.body)
 		}
+		// The review's finding 4: no blank name, no placeholder address on "Min side" or in the frame.
+		if home := b.get("/portal"); !home.has("Du er logget inn som Privatperson.") || strings.Contains(home.body, store.NoEmailDomain) {
+			t.Fatalf("Min side of a person ID-porten made:\n%s", home.body)
+		}
 		// Only their own: a staff page is refused.
 		if s := b.get("/portal/saker"); s.status != http.StatusForbidden && s.status != http.StatusNotFound {
 			t.Fatalf("a person reached a staff page: %d", s.status)
@@ -264,6 +274,23 @@ func TestOpenIDSignIn(t *testing.T) {
 		refused(t, b, o.back(b, stolen), http.StatusBadRequest, "kunne ikke fullføres")
 	})
 
+	// The review's finding 7: every refusal has its log line; the provider's
+	// error parameter is logged only as a known code, never as written.
+	t.Run("a sign-in cancelled at the provider is refused and logged", func(t *testing.T) {
+		for code, logged := range map[string]string{"access_denied": "error=access_denied", persons[2].Ident: "error=other"} {
+			b := o.visitor()
+			o.idporten.next(substantial("p-cancel", persons[2].Ident))
+			back := o.toProvider(b, openid.IDPorten)
+			q := url.Values{"state": {back.Query().Get("state")}, "error": {code}}
+			cancelled := *back
+			cancelled.RawQuery = q.Encode()
+			refused(t, b, o.back(b, &cancelled), http.StatusUnauthorized, "Innloggingen ble avbrutt")
+			if logs := h.logs.String(); !strings.Contains(logs, "reason=cancelled "+logged) || strings.Contains(logs, persons[2].Ident) {
+				t.Fatalf("the cancelled sign-in's log line (want %q)", logged)
+			}
+		}
+	})
+
 	cw := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
 
 	t.Run("an unknown member of staff is refused", func(t *testing.T) {
@@ -293,6 +320,17 @@ func TestOpenIDSignIn(t *testing.T) {
 		o.signIn(b2, openid.Staff, o.staff, idWho{sub: "entra-cw", claims: map[string]any{}})
 		if s := b2.get("/portal/saker"); s.status != http.StatusOK {
 			t.Fatalf("by the link alone: %d", s.status)
+		}
+	})
+
+	// The review's takeover finding: once the account has an identity at the
+	// staff's provider, another identity with the same verified address is refused.
+	t.Run("a second identity with a linked account's address is refused", func(t *testing.T) {
+		b := o.visitor()
+		p := o.signIn(b, openid.Staff, o.staff, idWho{sub: "entra-takeover", claims: map[string]any{"email": cw, "email_verified": true}})
+		refused(t, b, p, http.StatusForbidden, "Du er ikke registrert som ansatt i registeret")
+		if !strings.Contains(h.logs.String(), "reason=staff-linked-elsewhere") {
+			t.Fatal("the refusal is not logged with its reason")
 		}
 	})
 
@@ -328,7 +366,7 @@ func TestOpenIDSignIn(t *testing.T) {
 	})
 
 	// The refusals are counted for the operator.
-	if got := signInFailures(t, h); got["openid-unknown-staff"] != 3 || got["openid-state"] < 4 || got["openid-id-token"] != 4 {
+	if got := signInFailures(t, h); got["openid-unknown-staff"] != 4 || got["openid-state"] < 4 || got["openid-id-token"] != 4 {
 		t.Fatalf("deling_signin_failures_total: %v", got)
 	}
 }
@@ -347,4 +385,16 @@ func personAccounts(t *testing.T, h *harness, pid string) int {
 		}
 	}
 	return n
+}
+
+// Linking staff by e-mail is off unless the operator turns it on: a
+// verified address of a case worker links nothing (the review's finding 1).
+func TestOpenIDStaffLinkByEmailOff(t *testing.T) {
+	o := newOpenIDPortalLinking(t, false)
+	cw := o.h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	b := o.visitor()
+	p := o.signIn(b, openid.Staff, o.staff, idWho{sub: "entra-cw", claims: map[string]any{"email": cw, "email_verified": true}})
+	if p.status != http.StatusForbidden || !p.has("Du er ikke registrert som ansatt i registeret") || signedIn(b) {
+		t.Fatalf("linked by e-mail with linking off: %d\n%s", p.status, p.body)
+	}
 }

@@ -429,6 +429,9 @@ func (s *Feature) reporterName(r *http.Request, a incident.Actor) string {
 			return c.Navn + " (" + a.Name + ")"
 		}
 		return a.Org + " (" + a.Name + ")"
+	case a.Name == "":
+		// A person whose account ID-porten made has no name on it.
+		return "Privatperson"
 	}
 	return a.Name
 }

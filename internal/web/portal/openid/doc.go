@@ -1,7 +1,8 @@
 // Package openid is sign-in to the portal with OpenID Connect beside local
-// accounts (issue 16, item 6; docs/SIGNIN.md): ID-porten for persons and
-// organisations' users, whose pid claim is the fødselsnummer, and Entra ID
-// or any OpenID Connect provider for the register's staff. It is a relying
+// accounts (issue 16, item 6; docs/SIGNIN.md): ID-porten for persons, whose
+// pid claim is the fødselsnummer (organisations' users sign in with their
+// local account), and Entra ID or any OpenID Connect provider for the
+// register's staff. It is a relying
 // party with github.com/coreos/go-oidc and golang.org/x/oauth2: the
 // authorization code flow with PKCE, state and nonce kept in the session and
 // used once, the ID token verified (signature, issuer, audience, expiry),

@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"deling/internal/governance"
 	"deling/internal/ident"
@@ -31,7 +33,7 @@ var templateFiles embed.FS
 
 // Provider names, in the sign-in routes (/logg-inn/oidc/{provider}).
 const (
-	IDPorten = "idporten" // persons and organisations' users: the pid claim is the fødselsnummer
+	IDPorten = "idporten" // persons (accounts with the Person role only): the pid claim is the fødselsnummer
 	Staff    = "ansatt"   // the register's staff: Entra ID or any OpenID Connect provider
 )
 
@@ -47,6 +49,13 @@ type ProviderConfig struct {
 // Config is the sign-in with OpenID Connect: both providers optional.
 type Config struct {
 	IDPorten, Staff ProviderConfig
+	// StaffLinkByEmail links a member of staff's first sign-in to the
+	// account holding the e-mail address the provider vouches for
+	// (email_verified); off by default: the forvalter links (deling user link).
+	StaffLinkByEmail bool
+	// StaffEmailDomains, when any, are the only domains whose addresses
+	// StaffLinkByEmail links (lower case, e.g. "etaten.no").
+	StaffEmailDomains []string
 }
 
 // Enabled reports whether any provider is configured.
@@ -55,6 +64,14 @@ func (c Config) Enabled() bool { return c.IDPorten.Issuer != "" || c.Staff.Issue
 // Check refuses a provider half configured: an issuer needs a client id and
 // a secret, and is an https URL (http only on loopback, for tests and development).
 func (c Config) Check() error {
+	if len(c.StaffEmailDomains) > 0 && !c.StaffLinkByEmail {
+		return errors.New("openid ansatt: allowed e-mail domains are given without linking by e-mail turned on")
+	}
+	for _, d := range c.StaffEmailDomains {
+		if d == "" || d != strings.ToLower(d) || strings.ContainsAny(d, "@ /") || !strings.Contains(d, ".") {
+			return errors.New("openid ansatt: " + strconv.Quote(d) + " is not an e-mail domain in lower case (e.g. etaten.no)")
+		}
+	}
 	for name, p := range map[string]ProviderConfig{IDPorten: c.IDPorten, Staff: c.Staff} {
 		if p.Issuer == "" && p.ClientID == "" {
 			continue
@@ -62,11 +79,20 @@ func (c Config) Check() error {
 		if p.Issuer == "" || p.ClientID == "" || p.ClientSecret == "" {
 			return errors.New("openid " + name + ": the issuer, the client id and the client secret (from the environment) are all required")
 		}
-		u, err := url.Parse(p.Issuer)
-		loopback := err == nil && u.Scheme == "http" && slices.Contains([]string{"127.0.0.1", "::1", "localhost"}, u.Hostname())
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !loopback) {
-			return errors.New("openid " + name + ": the issuer must be an https URL")
+		if err := CheckIssuer(p.Issuer); err != nil {
+			return errors.New("openid " + name + ": " + err.Error())
 		}
+	}
+	return nil
+}
+
+// CheckIssuer refuses an issuer that is not an https URL (http only on
+// loopback, for tests and development).
+func CheckIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	loopback := err == nil && u.Scheme == "http" && slices.Contains([]string{"127.0.0.1", "::1", "localhost"}, u.Hostname())
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !loopback) {
+		return errors.New("the issuer must be an https URL")
 	}
 	return nil
 }
@@ -82,6 +108,9 @@ type Feature struct {
 	providers    map[string]*provider
 	buttons      []Button
 	signInFailed func(reason string)
+	// linkByEmail and emailDomains: Config.StaffLinkByEmail and StaffEmailDomains.
+	linkByEmail  bool
+	emailDomains []string
 }
 
 // provider is one configured provider, discovered at its first use (a
@@ -89,15 +118,24 @@ type Feature struct {
 type provider struct {
 	name string
 	cfg  ProviderConfig
+	now  func() time.Time
+
+	// discovery is the one discovery under way: sign-ins that start meanwhile wait for it.
+	discovery singleflight.Group
 
 	mu       sync.Mutex
 	oauth    *oauth2.Config // without RedirectURL: set per request (the site's base)
 	verifier *oidc.IDTokenVerifier
+	// failedAt and failure: the last discovery's failure, answered at once
+	// for discoveryRetry rather than waited for again by every sign-in.
+	failedAt time.Time
+	failure  error
 }
 
 // New makes the feature on st; signInFailed (nil for none) is told of each refused sign-in, for the operator's metrics.
 func New(st *site.Site, cfg Config, signInFailed func(reason string)) *Feature {
-	f := &Feature{Site: st, providers: map[string]*provider{}, signInFailed: signInFailed}
+	f := &Feature{Site: st, providers: map[string]*provider{}, signInFailed: signInFailed,
+		linkByEmail: cfg.StaffLinkByEmail, emailDomains: cfg.StaffEmailDomains}
 	for _, p := range []struct {
 		name, label string
 		cfg         ProviderConfig
@@ -108,7 +146,7 @@ func New(st *site.Site, cfg Config, signInFailed func(reason string)) *Feature {
 		if p.cfg.Label == "" {
 			p.cfg.Label = p.label
 		}
-		f.providers[p.name] = &provider{name: p.name, cfg: p.cfg}
+		f.providers[p.name] = &provider{name: p.name, cfg: p.cfg, now: time.Now}
 		f.buttons = append(f.buttons, Button{Provider: p.name, Label: p.cfg.Label})
 	}
 	return f
@@ -129,17 +167,46 @@ func (f *Feature) Routes() []site.Route {
 	}
 }
 
-// discover fetches the provider's metadata once; an error is tried again at the next sign-in.
+// discover is the provider's metadata, fetched once. One discovery runs
+// at a time, bounded by discoveryTimeout, and the sign-ins that start
+// meanwhile wait for it or for their own request's end, whichever is
+// first; a failure is answered at once for discoveryRetry, so that a
+// provider that is down costs each sign-in nothing.
 func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.oauth != nil {
-		return p.oauth, p.verifier, nil
+	oc, v, failedAt, failure := p.oauth, p.verifier, p.failedAt, p.failure
+	p.mu.Unlock()
+	if oc != nil {
+		return oc, v, nil
 	}
-	// The provider's keys are fetched later, outside this request: not with its context.
-	op, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), providerClient), p.cfg.Issuer)
+	if failure != nil && p.now().Sub(failedAt) < discoveryRetry {
+		return nil, nil, failure
+	}
+	select {
+	case res := <-p.discovery.DoChan("discover", func() (any, error) { return nil, p.fetch() }):
+		if res.Err != nil {
+			return nil, nil, res.Err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.oauth, p.verifier, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// fetch discovers the provider, outside any one sign-in's request: its
+// result serves every sign-in. Its keys are fetched later, as tokens need
+// them (go-oidc keeps the key set's context without this one's deadline).
+func (p *provider) fetch() error {
+	ctx, cancel := context.WithTimeout(context.Background(), discoveryTimeout)
+	defer cancel()
+	op, err := oidc.NewProvider(oidc.ClientContext(ctx, providerClient), p.cfg.Issuer)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil {
-		return nil, nil, err
+		p.failedAt, p.failure = p.now(), err
+		return err
 	}
 	scopes := []string{oidc.ScopeOpenID}
 	if p.name == IDPorten {
@@ -151,8 +218,16 @@ func (p *provider) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenV
 	// The verifier checks the signature by the provider's published keys,
 	// the issuer, the audience (our client id) and the expiry.
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID})
-	return p.oauth, p.verifier, nil
+	p.failure = nil
+	return nil
 }
+
+// How long a discovery may take, and how long its failure is answered
+// without trying again (variables for the tests).
+var (
+	discoveryTimeout = 15 * time.Second
+	discoveryRetry   = 30 * time.Second
+)
 
 // providerClient is how deling talks to the providers (discovery, keys,
 // the token endpoint): a provider that hangs fails the sign-in, not the server.
@@ -258,11 +333,14 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.Get("error") != "" {
+		// The provider's error code (e.g. access_denied), never its free-text description.
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "cancelled", "error", providerError(q.Get("error")), "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusUnauthorized, "cancelled", "Innloggingen ble avbrutt.", "")
 		return
 	}
 	oc, verifier, err := p.discover(ctx)
 	if err != nil {
+		f.Log.Warn("openid provider unreachable", "provider", p.name, "err", err, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusBadGateway, "unavailable", "Innloggingstjenesten svarer ikke akkurat nå. Prøv igjen om litt.", "")
 		return
 	}
@@ -286,6 +364,7 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	var payload json.RawMessage
 	if err := idt.Claims(&payload); err != nil {
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "claims", "err", err, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusUnauthorized, "claims", again, "")
 		return
 	}
@@ -312,6 +391,7 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(ms) == 0 {
+		f.Log.Info("openid sign-in refused", "provider", p.name, "reason", "no-roles", "user", u.ID, "correlation_id", httperr.CorrelationID(ctx))
 		f.refuse(w, r, http.StatusForbidden, "no-roles", "Brukeren har ingen roller. Kontakt administratoren i virksomheten din.", "")
 		return
 	}
@@ -366,19 +446,25 @@ func (f *Feature) person(w http.ResponseWriter, r *http.Request, id store.Identi
 }
 
 // staff is the account of a member of the register's staff: linked to the
-// identity by the forvalter, or found by an e-mail address the provider
-// vouches for (email_verified). An unknown identity is refused (deny by
-// default) and shown its subject, to give to the forvalter.
+// identity by the forvalter, or — when the operator turned it on — found by
+// an e-mail address the provider vouches for (email_verified), in an allowed
+// domain, on an account not linked at the provider yet. An unknown identity
+// is refused (deny by default) and shown its subject, to give to the forvalter.
 func (f *Feature) staff(w http.ResponseWriter, r *http.Request, id store.Identity, cl claims) (governance.User, bool) {
 	email := ""
-	if cl.EmailVerified && governance.ValidEmail(cl.Email) {
+	if f.linkByEmail && cl.EmailVerified && governance.ValidEmail(cl.Email) && f.emailDomainAllowed(cl.Email) {
 		email = cl.Email
 	}
 	u, err := f.DB.SignInStaff(r.Context(), id, email)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		reason := "unknown-staff"
+		if errors.Is(err, store.ErrConflict) {
+			// Another identity at this provider holds the account: not linked by its address.
+			reason = "staff-linked-elsewhere"
+		}
 		// The subject is the provider's pseudonymous id of the person, not an identity number.
-		f.Log.Info("openid sign-in refused", "provider", Staff, "reason", "unknown-staff", "issuer", id.Issuer, "subject", id.Subject,
+		f.Log.Info("openid sign-in refused", "provider", Staff, "reason", reason, "issuer", id.Issuer, "subject", id.Subject,
 			"correlation_id", httperr.CorrelationID(r.Context()))
 		f.refuse(w, r, http.StatusForbidden, "unknown-staff",
 			"Du er ikke registrert som ansatt i registeret. Be forvalteren koble brukeren din til denne identiteten.", id.Subject)
@@ -388,4 +474,28 @@ func (f *Feature) staff(w http.ResponseWriter, r *http.Request, id store.Identit
 		return u, false
 	}
 	return u, true
+}
+
+// emailDomainAllowed reports whether addr's domain is one the operator allows to link by e-mail (any when none are given).
+func (f *Feature) emailDomainAllowed(addr string) bool {
+	if len(f.emailDomains) == 0 {
+		return true
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(addr), "@")
+	return slices.Contains(f.emailDomains, domain)
+}
+
+// providerErrors are the error codes a provider answers a sign-in with
+// (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6): logged as they are,
+// anything else as "other" — the parameter is the visitor's to write.
+var providerErrors = []string{"invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+	"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required", "login_required",
+	"account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
+	"request_not_supported", "request_uri_not_supported", "registration_not_supported"}
+
+func providerError(code string) string {
+	if slices.Contains(providerErrors, code) {
+		return code
+	}
+	return "other"
 }

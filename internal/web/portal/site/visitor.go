@@ -68,6 +68,24 @@ type Visitor struct {
 	Orgs        []OrgChoice // every organisation the user may act for
 }
 
+// DisplayName is the visitor's name on the pages: "Privatperson" for a
+// person whose account ID-porten made, which gives no name.
+func (v *Visitor) DisplayName() string {
+	if v.User.Navn == "" {
+		return "Privatperson"
+	}
+	return v.User.Navn
+}
+
+// ShownEmail is the visitor's e-mail address on the pages, "" for the
+// placeholder of an account ID-porten made (store.NoEmailDomain).
+func (v *Visitor) ShownEmail() string {
+	if strings.HasSuffix(v.User.Email, store.NoEmailDomain) {
+		return ""
+	}
+	return v.User.Email
+}
+
 // OrgChoice is an organisation the visitor may act for.
 type OrgChoice struct {
 	Orgnr, Navn string
