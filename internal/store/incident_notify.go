@@ -340,27 +340,68 @@ func (db *DB) PublishIncidentPublicNotice(ctx context.Context, id string, n gove
 }
 
 // incidentNotices fills what the close guard needs to know of the case's
-// notices (incident.NoticeState): the newest job, the persons told on their
-// page only, the public notice and the consumer letters.
+// notices (incident.NoticeState): the newest job and the newest of each
+// computation, the persons told on their page only, the public notice, the
+// consumers written to, the names of the consumers named and those of them
+// not yet written to that no letter can reach (Rule AA-22).
 func (db *DB) incidentNotices(ctx context.Context, c *IncidentCase) error {
 	var s incident.NoticeState
-	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC LIMIT 1`, c.ID)
+	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC`, c.ID)
 	if err != nil {
 		return err
 	}
-	if len(jobs) > 0 {
-		j := jobs[0]
-		s.Job = &incident.NotifyProgress{Computation: j.Computation, Total: j.Total, Done: j.Done,
+	for i, j := range jobs {
+		p := incident.NotifyProgress{Computation: j.Computation, Total: j.Total, Done: j.Done,
 			Finished: j.State == NotifyFinished, Failed: j.State == NotifyFailed}
+		if i == 0 {
+			s.Job = &p
+		}
+		if s.Jobs == nil {
+			s.Jobs = map[string]incident.NotifyProgress{}
+		}
+		if _, ok := s.Jobs[j.Computation]; !ok {
+			s.Jobs[j.Computation] = p
+		}
 	}
-	var portal, public, letters int64
+	var portal, public int64
 	if err := db.read.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM incident_person_notices WHERE incident = $1 AND delivery = $2),
-		(SELECT COUNT(*) FROM incident_public_notices WHERE incident = $1),
-		(SELECT COUNT(*) FROM incident_history WHERE incident = $1 AND step = $3)`, c.ID, DeliveryPortal, StepLetters).Scan(&portal, &public, &letters); err != nil {
+		(SELECT COUNT(*) FROM incident_public_notices WHERE incident = $1)`, c.ID, DeliveryPortal).Scan(&portal, &public); err != nil {
 		return fmt.Errorf("incident notices: %w", err)
 	}
-	s.PortalOnly, s.PublicNotice, s.ConsumerLetters = int(portal), public > 0, letters > 0
+	s.PortalOnly, s.PublicNotice = int(portal), public > 0
+	err = db.read.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if s.Lettered, err = idsIn(ctx, tx, `SELECT DISTINCT consumer FROM incident_consumer_letters WHERE incident = $1 ORDER BY consumer`, c.ID); err != nil {
+			return fmt.Errorf("incident letters: %w", err)
+		}
+		for _, a := range c.Affected {
+			for _, orgnr := range a.Consumers {
+				if _, ok := s.Names[orgnr]; ok {
+					continue
+				}
+				if s.Names == nil {
+					s.Names = map[string]string{}
+				}
+				var navn string
+				if err := tx.QueryRowContext(ctx, `SELECT navn FROM consumers WHERE orgnr = $1`, orgnr).Scan(&navn); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("incident consumer %s: %w", orgnr, err)
+				}
+				s.Names[orgnr] = navn
+			}
+		}
+		c.Notices = s
+		for _, orgnr := range c.UnletteredConsumers() {
+			to, err := letterRecipients(ctx, tx, orgnr)
+			if err != nil {
+				return err
+			}
+			if len(to) == 0 {
+				s.NoRecipients = append(s.NoRecipients, orgnr)
+			}
+		}
+		return nil
+	})
 	c.Notices = s
-	return nil
+	return err
 }

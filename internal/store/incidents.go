@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -360,7 +361,9 @@ type IncidentChange struct {
 	// (an empty To), and are among its letters in the portal (Rule AA-22):
 	// once per case, consumer and LetterPhase; a consumer written to in the
 	// phase already is skipped, and ErrExists (nothing changed) when every
-	// one was.
+	// one was. A consumer no letter can reach (no contact person,
+	// administrator or role holder) is not written to, nothing is recorded
+	// for it, and it is listed in the result's NoRecipients.
 	ConsumerLetters []governance.Letter
 	LetterPhase     string
 	Letters         []governance.Letter
@@ -472,8 +475,15 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			}
 			letters += n
 		}
-		sent := 0
 		for _, l := range ch.ConsumerLetters {
+			// Rule AA-22: a letter that reaches no one is not sent: the
+			// consumer is reported (res.NoRecipients) and stays due.
+			if to, err := letterRecipients(ctx, tx, l.Consumer); err != nil {
+				return err
+			} else if len(to) == 0 {
+				res.NoRecipients = append(res.NoRecipients, l.Consumer)
+				continue
+			}
 			// Rule AA-22: once per case, consumer and phase; a form sent twice sends nothing again.
 			r, err := tx.ExecContext(ctx, `INSERT INTO incident_consumer_letters (incident, consumer, phase, at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT DO NOTHING`, id, l.Consumer, ch.LetterPhase, micros(now))
@@ -483,7 +493,7 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			if k, _ := r.RowsAffected(); k == 0 {
 				continue
 			}
-			sent++
+			res.Consumers++
 			n, err := db.queueLetters(ctx, tx, l.Consumer, actor, l)
 			if err != nil {
 				return err
@@ -491,8 +501,14 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			letters += n
 			res.Letters += n
 		}
-		if len(ch.ConsumerLetters) > 0 && sent == 0 {
+		if len(ch.ConsumerLetters) > 0 && res.Consumers == 0 && len(res.NoRecipients) == 0 {
 			return fmt.Errorf("the letters of phase %q were sent already: %w", ch.LetterPhase, ErrExists)
+		}
+		if len(ch.ConsumerLetters) > 0 {
+			ch.Note += fmt.Sprintf(" — sendt til %d konsumenter", res.Consumers)
+			if len(res.NoRecipients) > 0 {
+				ch.Note += fmt.Sprintf("; uten mottaker, ikke sendt: %s", strings.Join(res.NoRecipients, ", "))
+			}
 		}
 		if err := queueMail(ctx, tx, now, ch.Letters...); err != nil {
 			return err

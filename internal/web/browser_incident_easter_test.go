@@ -160,7 +160,7 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	// Rule AA-22: the consumer the processor acts for gets the letter.
 	b.fill("f-brevtekst", "Bytt nøklene til klientene deres.")
 	b.press("Send brev til konsumentene")
-	b.sees("Brevet er sendt til kontaktpersonene hos 1 konsumenter")
+	b.sees("Brevet er sendt til kontaktpersonene hos 1 konsumenter.")
 	b.press("Lukk saken")
 	b.sees("Saken er lukket", "Læring og oppfølging")
 	b.fill("f-laerdom", "Nøkler skal aldri ligge i kode")

@@ -170,7 +170,7 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		t.Fatal("a refused start changed the case")
 	}
 	// Rules AV-06, AV-07: a case decided on telling the persons does not close before they are told; the page says why.
-	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("Varsle de berørte i den nyeste beregningen") {
+	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("Varsle de 2 berørte i beregning") {
 		t.Fatalf("closed before the persons were told: %d", g.status)
 	}
 	before, _ := h.db.PendingMail(ctx, 1000, 5)

@@ -226,8 +226,7 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 				"som berører oppslag virksomheten har gjort. Avviket berører %d personer i %d av virksomhetens oppslag.\n\n%s\n\n"+
 				"Saksbehandler: %s (%s)\n", orgnr, len(own.Persons), own.Records, values["brevtekst"], v.User.Navn, v.User.Email)})
 	}
-	return s.incidentChange(w, r, c, ch, v, fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter. "+
-		"En konsument som har fått dette brevet før, får det ikke på nytt.", len(a.Consumers)))
+	return s.incidentChange(w, r, c, ch, v, "") // incidentChange says how many consumers got the letter (Rule AA-22)
 }
 
 // computation is the case's computation of who was affected with id, nil when none.

@@ -837,6 +837,17 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 		case ch.Suspend != nil:
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 		}
+		if len(ch.ConsumerLetters) > 0 {
+			// Rule AA-22: the letters actually sent, and the consumers no letter reached.
+			done = fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter.", res.Consumers)
+			if before := len(ch.ConsumerLetters) - res.Consumers - len(res.NoRecipients); before > 0 {
+				done += fmt.Sprintf(" %d hadde fått dette brevet før og fikk det ikke på nytt.", before)
+			}
+			if len(res.NoRecipients) > 0 {
+				done += " Ikke sendt, fordi ingen kontaktperson, administrator eller rolleinnehaver finnes: " + s.consumerNames(r, res.NoRecipients) +
+					". Be dem registrere en kontaktperson, og send brevet på nytt."
+			}
+		}
 		if res.StillHeld > 0 {
 			// Rule AV-04: another holder keeps the stop.
 			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
@@ -846,6 +857,18 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	}
 	site.Redirect(w, r, "/portal/avvik/"+c.ID)
 	return nil
+}
+
+// consumerNames are the consumers as "Name (org.nr. X)", comma-separated.
+func (s *Feature) consumerNames(r *http.Request, orgnrs []string) string {
+	out := make([]string, len(orgnrs))
+	for i, o := range orgnrs {
+		out[i] = "org.nr. " + o
+		if c, err := s.DB.Consumer(r.Context(), o); err == nil {
+			out[i] = c.Navn + " (org.nr. " + o + ")"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // incidentTake takes a reported case: the case worker owns it and records

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"deling/internal/governance"
+	"deling/internal/incident"
+)
+
+// Rules AA-22, AV-07: the close guard wants a letter to every consumer a
+// computation names other than the reporter, not just one letters step: a
+// letter to one of two leaves the other listed by name. A consumer with no
+// recipient gets nothing recorded (the letter reached no one), is reported
+// in the result and in the close guard, and stays due; once it has a
+// contact, the same phase reaches it.
+func TestIncidentLettersEachConsumer_AA22(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const reporter, one, two = "310000161", "310000179", "310000187"
+		lifeConsumer(t, db, reporter, "", "melder@brev.test")
+		lifeConsumer(t, db, one, "", "en@brev.test")
+		lifeConsumer(t, db, two, "") // no contact person, no portal user
+		c := takenIncident(t, db, reporter)
+		a := incident.AffectedCount{Consumers: []string{reporter, one, two}, At: fixedNow()}
+		exempt := &incident.Decision{NotifyDT: true, Persons: incident.PersonsNotRequired, PersonsReason: "Lav risiko"}
+		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepAffected, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
+			Affected: &a, Decision: exempt, Measure: &incident.Measure{Kind: incident.MeasureLimitDamage, Done: true, Note: "Rettet", At: fixedNow()}}, "user:u-cw"); err != nil {
+			t.Fatal(err)
+		}
+		missing := func() string { c, _ := db.Incident(ctx, c.ID); return strings.Join(c.CloseMissing(), " ") }
+		if m := missing(); !strings.Contains(m, "Kommune "+one+" (org.nr. "+one+"), Kommune "+two) || strings.Contains(m, reporter) {
+			t.Fatalf("close guard before any letter: %q", m)
+		}
+		send := func(to ...string) (LifeResult, error) {
+			c, _ = db.Incident(ctx, c.ID)
+			ch := IncidentChange{Step: StepLetters, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt, Decision: c.Decision, LetterPhase: "forste", Note: "Første brev"}
+			for _, o := range to {
+				ch.ConsumerLetters = append(ch.ConsumerLetters, governance.Letter{Consumer: o, Kind: "incident.consumer", Subject: "Avvik", Body: "Til " + o})
+			}
+			return db.ChangeIncident(ctx, c.ID, c.Version, ch, "user:u-cw")
+		}
+		// Rule AA-22: the letter to one; the other has no recipient: not recorded, reported.
+		res, err := send(one, two)
+		if err != nil || res.Consumers != 1 || res.Letters != 1 || !slices.Equal(res.NoRecipients, []string{two}) {
+			t.Fatalf("letters: %+v, %v", res, err)
+		}
+		var rows int
+		if err := db.read.queryRow(ctx, `SELECT COUNT(*) FROM incident_consumer_letters WHERE incident = $1 AND consumer = $2`, c.ID, two).Scan(&rows); err != nil || rows != 0 {
+			t.Fatalf("a letter to no one recorded: %d, %v", rows, err)
+		}
+		m := missing()
+		if strings.Contains(m, one) || !strings.Contains(m, "som ikke har fått det: Kommune "+two) || !strings.Contains(m, "må få en først: Kommune "+two) {
+			t.Fatalf("close guard after one letter: %q", m)
+		}
+		if c, _ := db.Incident(ctx, c.ID); !strings.Contains(c.History[len(c.History)-1].Note, "uten mottaker, ikke sendt: "+two) {
+			t.Fatalf("history: %q", c.History[len(c.History)-1].Note)
+		}
+		// Once it has a contact, the same phase reaches it; the first is not written to again.
+		if _, err := db.SaveContact(ctx, governance.Contact{Consumer: two, Navn: "Kontakt", Epost: "to@brev.test", Rolle: governance.ContactAdministrative}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := send(one, two); err != nil || res.Consumers != 1 || len(res.NoRecipients) != 0 {
+			t.Fatalf("letters again: %+v, %v", res, err)
+		}
+		if m := missing(); m != "" {
+			t.Fatalf("still missing: %q", m)
+		}
+		if _, err := send(one, two); !errors.Is(err, ErrExists) {
+			t.Fatalf("a third submit: %v", err)
+		}
+	})
+}
