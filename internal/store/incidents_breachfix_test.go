@@ -74,3 +74,55 @@ func TestIncidentLettersEachConsumer_AA22(t *testing.T) {
 		}
 	})
 }
+
+// Rules AV-06, AV-07: the close guard looks at every computation, not the
+// newest only: a job finished for the newest leaves an older one of another
+// scope due until its own job finished; a newer computation of 0 persons
+// needs no job.
+func TestIncidentCloseGuardEveryComputation_AV06(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const processor, consumer = "310000195", "310000209"
+		lifeConsumer(t, db, consumer, "", "kontakt@alle.test")
+		c, a := notifyCase(t, db, processor, consumer, 3)
+		// A second computation of another scope (any consumer): the same three persons.
+		b := a
+		b.ID, b.Consumer = "", ""
+		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepAffected, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
+			Decision: c.Decision, Affected: &b}, "user:u-cw"); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = db.Incident(ctx, c.ID)
+		b = c.Affected[len(c.Affected)-1]
+		run := func(comp incident.AffectedCount) {
+			t.Helper()
+			c, _ = db.Incident(ctx, c.ID)
+			if _, err := db.StartIncidentNotify(ctx, c.ID, c.Version, IncidentNotifyJob{Computation: comp.ID, Subject: "Varsel", Body: "Tekst", Total: comp.Persons, StartedBy: "Sara"}, "user:u-cw"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.RunIncidentNotices(ctx, NotifyBatch, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		missing := func() string { c, _ := db.Incident(ctx, c.ID); return strings.Join(c.CloseMissing(), " ") }
+		run(b)
+		if m := missing(); !strings.Contains(m, "Varsle de 3 berørte i beregning "+a.ID) {
+			t.Fatalf("the older computation is not due: %q", m)
+		}
+		run(a)
+		if m := missing(); strings.Contains(m, "Varsle") || strings.Contains(m, "ikke ferdig") {
+			t.Fatalf("both computations notified, still: %q", m)
+		}
+		// A newer computation of a's scope with 0 persons (another window) needs no job.
+		z := a
+		z.ID, z.Persons, z.Records, z.From = "", 0, 0, fixedNow()
+		c, _ = db.Incident(ctx, c.ID)
+		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepAffected, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
+			Decision: c.Decision, Affected: &z}, "user:u-cw"); err != nil {
+			t.Fatal(err)
+		}
+		if m := missing(); strings.Contains(m, "Varsle") {
+			t.Fatalf("a computation of 0 persons: %q", m)
+		}
+	})
+}
