@@ -126,3 +126,48 @@ func TestIncidentCloseGuardEveryComputation_AV06(t *testing.T) {
 		}
 	})
 }
+
+// Rules AV-02, AA-25: suspending on the consumer's page a consumer a breach
+// case suspended already takes the register's hold (no second letter): the
+// case's resumption then leaves it suspended; a second suspension on the
+// page is ErrConflict; the register's resumption, the last hold, resumes it.
+func TestSuspendConsumerHeldByCase(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const consumer = "310000217"
+		lifeConsumer(t, db, consumer, "", "kontakt@holdt.test")
+		c := takenIncident(t, db, consumer)
+		change := func(ch IncidentChange) (LifeResult, error) {
+			c, _ = db.Incident(ctx, c.ID)
+			ch.Status, ch.Owner, ch.AwareAt, ch.AccessLetter = c.Status, c.Owner, c.AwareAt, governance.Letter{Subject: "Gjenopptatt", Body: "…"}
+			return db.ChangeIncident(ctx, c.ID, c.Version, ch, "user:u-cw")
+		}
+		if _, err := change(IncidentChange{Step: StepMeasure, Suspend: &IncidentSuspension{Consumer: consumer, Reason: "avvik", Letter: governance.Letter{Subject: "Suspendert", Body: "…"}},
+			Measure: &incident.Measure{Kind: incident.MeasureStopAccess, Done: true, Note: "Stanset", Target: consumer, At: fixedNow()}}); err != nil {
+			t.Fatal(err)
+		}
+		mail, _ := db.MailTo(ctx, consumer, 10)
+		res, err := db.SuspendConsumer(ctx, consumer, "brudd på vilkårene", governance.Letter{Subject: "Suspendert", Body: "…"}, "user:u-admin")
+		if err != nil || res.Grants != 0 || res.Letters != 0 {
+			t.Fatalf("suspending a suspended consumer: %+v, %v", res, err)
+		}
+		if after, _ := db.MailTo(ctx, consumer, 10); len(after) != len(mail) {
+			t.Fatal("a second suspension letter")
+		}
+		if cases, register, err := db.ConsumerStopHolders(ctx, consumer); err != nil || !register || !slices.Equal(cases, []string{c.ID}) {
+			t.Fatalf("holders %v, register %v, %v", cases, register, err)
+		}
+		if _, err := db.SuspendConsumer(ctx, consumer, "igjen", governance.Letter{}, "user:u-admin"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a second suspension by the register: %v", err)
+		}
+		if res, err := change(IncidentChange{Step: StepResume, ResumeConsumer: consumer}); err != nil || res.StillHeld != 1 {
+			t.Fatalf("the case's resumption: %+v, %v", res, err)
+		}
+		if d := lifeDecide(t, db, consumer, ""); d.Permit {
+			t.Fatal("resumed while the register holds the suspension")
+		}
+		if res, err := db.ResumeConsumer(ctx, consumer, governance.Letter{Subject: "Gjenopptatt", Body: "…"}, "user:u-admin"); err != nil || res.Grants != 2 {
+			t.Fatalf("the register's resumption: %+v, %v", res, err)
+		}
+	})
+}

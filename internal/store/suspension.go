@@ -22,8 +22,11 @@ const ReasonSuspended = "suspendert: "
 // reason is what was breached; the grants are suspended by the register
 // (access.SuspendedByRegister). ErrConflict when nothing is active.
 //
-// The register holds the suspension outside any case (Rule AV-04): a
-// breach case's resumption does not lift it.
+// The register holds the suspension outside any case (Rules AV-02, AA-25):
+// a breach case's resumption does not lift it. A consumer suspended
+// already by a breach case (nothing active, grants suspended by the
+// register) is held by the register too, with no second letter:
+// res.Grants is 0. ErrConflict when the register holds it already.
 func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -31,10 +34,22 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 			return err
 		}
 		var err error
-		if res, err = db.suspendConsumer(ctx, tx, orgnr, reason, letter, actor); err != nil {
+		res, err = db.suspendConsumer(ctx, tx, orgnr, reason, letter, actor)
+		if errors.Is(err, ErrNoActiveGrant) {
+			// Rules AV-02, AA-25: suspended already (by a case): the register takes its hold too.
+			if n, cerr := countRegisterSuspended(ctx, tx, orgnr); cerr != nil {
+				return cerr
+			} else if n > 0 {
+				res, err = LifeResult{}, nil
+			}
+		}
+		if err != nil {
 			return err
 		}
-		_, err = holdStop(ctx, tx, consumerStopTarget(orgnr), holderRegister, actor, db.now())
+		held, err := holdStop(ctx, tx, consumerStopTarget(orgnr), holderRegister, actor, db.now())
+		if err == nil && !held {
+			err = fmt.Errorf("consumer %s is suspended by the register already: %w", orgnr, ErrConflict)
+		}
 		return err
 	})
 	if err != nil {
