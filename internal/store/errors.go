@@ -30,6 +30,11 @@ var (
 	// ErrNoActiveGrant: a suspension found no active grant to suspend. It is
 	// an ErrConflict, so callers that only ask for that keep working.
 	ErrNoActiveGrant = fmt.Errorf("no active grant: %w", ErrConflict)
+	// ErrHeld: a breach case or the register holds the stop; it is lifted
+	// only where it is held (Rules AV-02, AA-25).
+	ErrHeld = fmt.Errorf("the stop is held: %w", ErrConflict)
+	// errNothingToResume: no grant of the consumer is suspended by the register.
+	errNothingToResume = fmt.Errorf("nothing suspended by the register: %w", ErrConflict)
 
 	// The extract sentinels (too many jobs under way, a lost claim) are
 	// package extract's: extract.ErrTooMany and extract.ErrLostClaim, which

@@ -567,6 +567,9 @@ func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch In
 		return nil // Rule AV-04: another holder keeps it suspended
 	}
 	r, err := db.resumeConsumer(ctx, tx, orgnr, ch.AccessLetter, actor)
+	if errors.Is(err, errNothingToResume) {
+		return nil // resumed some other way (before holds were checked): the case's hold is released all the same
+	}
 	*res = r
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/incident"
 )
@@ -168,6 +169,56 @@ func TestSuspendConsumerHeldByCase(t *testing.T) {
 		}
 		if res, err := db.ResumeConsumer(ctx, consumer, governance.Letter{Subject: "Gjenopptatt", Body: "…"}, "user:u-admin"); err != nil || res.Grants != 2 {
 			t.Fatalf("the register's resumption: %+v, %v", res, err)
+		}
+	})
+}
+
+// Rules AV-02, AA-25: a grant whose consumer's suspension a case holds is
+// not resumed grant by grant (deling grant resume): ErrHeld naming the case,
+// nothing changed; a consumer whose grants were resumed some other way
+// anyway (before this check) does not keep the case from releasing its hold.
+func TestGrantResumeRefusedWhileHeld(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const consumer = "310000225"
+		lifeConsumer(t, db, consumer, "", "kontakt@grant.test")
+		c := takenIncident(t, db, consumer)
+		change := func(ch IncidentChange) (LifeResult, error) {
+			c, _ = db.Incident(ctx, c.ID)
+			ch.Status, ch.Owner, ch.AwareAt, ch.AccessLetter = c.Status, c.Owner, c.AwareAt, governance.Letter{Subject: "Gjenopptatt", Body: "…"}
+			return db.ChangeIncident(ctx, c.ID, c.Version, ch, "user:u-cw")
+		}
+		if _, err := change(IncidentChange{Step: StepMeasure, Suspend: &IncidentSuspension{Consumer: consumer, Reason: "avvik", Letter: governance.Letter{Subject: "Suspendert", Body: "…"}},
+			Measure: &incident.Measure{Kind: incident.MeasureStopAccess, Done: true, Note: "Stanset", Target: consumer, At: fixedNow()}}); err != nil {
+			t.Fatal(err)
+		}
+		gs, _ := db.Grants(ctx, consumer)
+		var held []string
+		for _, g := range gs {
+			if g.Suspension == access.SuspendedByRegister {
+				held = append(held, g.ID)
+			}
+		}
+		if len(held) != 2 {
+			t.Fatalf("suspended by the case: %d", len(held))
+		}
+		_, err := db.SetGrantStatus(ctx, held[0], access.Active, "ferdig", "cli:admin")
+		if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "breach case "+c.ID) {
+			t.Fatalf("grant resume while held: %v", err)
+		}
+		if d := lifeDecide(t, db, consumer, ""); d.Permit {
+			t.Fatal("a refused grant resume gave access")
+		}
+		// Resumed some other way (as deling grant resume did before the check): the case still releases its hold.
+		if _, err := db.write.ExecContext(ctx, `UPDATE grants SET status = 'active', suspension = '' WHERE consumer = $1 AND status = 'suspended' AND suspension = $2`,
+			consumer, string(access.SuspendedByRegister)); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := change(IncidentChange{Step: StepResume, ResumeConsumer: consumer}); err != nil || res.StillHeld != 0 {
+			t.Fatalf("the case's resumption: %+v, %v", res, err)
+		}
+		if cases, register, err := db.ConsumerStopHolders(ctx, consumer); err != nil || register || len(cases) != 0 {
+			t.Fatalf("holders left %v %v %v", cases, register, err)
 		}
 	})
 }

@@ -84,3 +84,16 @@ func (db *DB) ClientStopHolders(ctx context.Context, id string) ([]string, error
 func (db *DB) ConsumerStopHolders(ctx context.Context, orgnr string) ([]string, bool, error) {
 	return db.stopHolders(ctx, consumerStopTarget(orgnr))
 }
+
+// holderNames says who holds a stop, for an error message: "breach case X", "the register (the consumer's page)".
+func holderNames(holders []string) string {
+	out := make([]string, len(holders))
+	for i, h := range holders {
+		if id, ok := strings.CutPrefix(h, holderIncident); ok {
+			out[i] = "breach case " + id
+		} else {
+			out[i] = "the register (the consumer's page)"
+		}
+	}
+	return strings.Join(out, ", ")
+}

@@ -146,7 +146,7 @@ func (db *DB) resumeConsumer(ctx context.Context, tx *sql.Tx, orgnr string, lett
 		return res, fmt.Errorf("suspended grants of %s: %w", orgnr, err)
 	}
 	if len(ids) == 0 {
-		return res, fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, ErrConflict)
+		return res, fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, errNothingToResume)
 	}
 	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", "", actor); err != nil {
 		return res, err
