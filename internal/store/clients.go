@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"deling/internal/access"
@@ -83,6 +84,63 @@ func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, keys []ClientKey) error 
 		}
 	}
 	return rows.Err()
+}
+
+// sameKeyClients are the clients of org other than client, in status (and
+// held by holder when holder is set), that have a key client has (by
+// thumbprint), in tx, sorted (Rule AV-02: stopping a client stops its key).
+func (db *DB) sameKeyClients(ctx context.Context, tx *sql.Tx, org, client string, status access.Status, holder string) ([]string, error) {
+	keys, err := clientKeysIn(ctx, tx, `k.client_id = $1`, client)
+	if err != nil {
+		return nil, err
+	}
+	mine := map[string]bool{}
+	for _, k := range keys {
+		if tp, err := keyThumbprint(k.ClientKey); err == nil {
+			mine[tp] = true
+		}
+	}
+	q, args := `c.orgnr = $1 AND c.client_id <> $2 AND c.status = $3`, []any{org, client, string(status)}
+	if holder != "" {
+		q += ` AND EXISTS (SELECT 1 FROM access_stops s WHERE s.target = 'client:' || c.client_id AND s.holder = $4)`
+		args = append(args, holder)
+	}
+	others, err := clientKeysIn(ctx, tx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range others {
+		if tp, err := keyThumbprint(k.ClientKey); err == nil && mine[tp] && !slices.Contains(out, k.client) {
+			out = append(out, k.client)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// clientKey is a key with its client's id.
+type clientKey struct {
+	ClientKey
+	client string
+}
+
+// clientKeysIn are the keys of the clients (c) where cond holds, in tx.
+func clientKeysIn(ctx context.Context, tx *sql.Tx, cond string, args ...any) ([]clientKey, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT k.client_id, k.kid, k.kind, k.material FROM client_keys k JOIN clients c ON c.client_id = k.client_id WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("client keys: %w", err)
+	}
+	defer rows.Close()
+	var out []clientKey
+	for rows.Next() {
+		var k clientKey
+		if err := rows.Scan(&k.client, &k.KID, &k.Kind, &k.Material); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // AddClient registers an API client of an organisation with its public

@@ -610,7 +610,22 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		if !held {
 			return fmt.Errorf("client %s is stopped by this case already: %w", client, ErrConflict)
 		}
+		// Rule AV-02: the organisation's other active clients with the same key are stopped too, held alike.
+		if res.SameKey, err = db.sameKeyClients(ctx, tx, org, client, access.Active, ""); err != nil {
+			return err
+		}
+		for _, other := range res.SameKey {
+			if _, err := holdStop(ctx, tx, clientStopTarget(other), holder, actor, db.now()); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(access.Suspended), other); err != nil {
+				return fmt.Errorf("client %s: %w", other, err)
+			}
+		}
 		if access.Status(status) == access.Suspended {
+			if len(res.SameKey) > 0 {
+				return bumpAccess(ctx, tx)
+			}
 			return nil // stopped already, by another holder: this case holds it too
 		}
 	} else {
@@ -621,7 +636,28 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		if err != nil {
 			return err
 		}
+		// The clients stopped with it for sharing its key: this case's holds released, resumed when no other is left.
+		same, err := db.sameKeyClients(ctx, tx, org, client, access.Suspended, holder)
+		if err != nil {
+			return err
+		}
+		for _, other := range same {
+			left, err := releaseStop(ctx, tx, clientStopTarget(other), holder)
+			if err != nil {
+				return err
+			}
+			if left > 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(access.Active), other); err != nil {
+				return fmt.Errorf("client %s: %w", other, err)
+			}
+			res.SameKey = append(res.SameKey, other)
+		}
 		if res.StillHeld = others; others > 0 {
+			if len(res.SameKey) > 0 {
+				return bumpAccess(ctx, tx)
+			}
 			return nil // Rule AV-04: another holder keeps it stopped
 		}
 	}
@@ -635,6 +671,9 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 	if ch.AccessLetter.Subject != "" {
 		// Rule AA-25: the written notice, as for a suspended consumer.
 		l := ch.AccessLetter
+		if len(res.SameKey) > 0 {
+			l.Body += fmt.Sprintf("\nDette gjelder også klientene med samme nøkkel: %s.\n", strings.Join(res.SameKey, ", "))
+		}
 		l.Kind = governance.LetterResumption
 		if stop {
 			l.Kind = governance.LetterSuspension

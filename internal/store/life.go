@@ -28,6 +28,9 @@ type LifeResult struct {
 	// person, administrator or role holder (Rule AA-22). Nothing is recorded for them.
 	Consumers    int
 	NoRecipients []string
+	// SameKey are the organisation's other clients with the stopped
+	// client's key, stopped (or resumed) with it (Rule AV-02).
+	SameKey []string
 }
 
 // grantIDs lists the ids of consumer's grants in one of statuses, in tx.

@@ -69,7 +69,7 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 		ch.AccessLetter = governance.Letter{Subject: "Varsel: en API-klient er stanset i Aa-registeret",
 			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har stanset API-klienten %s fra %s, med virkning straks, "+
 				"for å stanse ytterligere tilgang etter et avvik på personopplysningssikkerheten. Klienten får ikke nye tokener, og tokenene den har, "+
-				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt.\n\nDette er gjort:\n%s\n\n"+
+				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt, med mindre de bruker samme nøkkel.\n\nDette er gjort:\n%s\n\n"+
 				"Registerforvalteren gjenopptar klienten når forholdet er rettet, og sier fra i et nytt brev. Brevet finnes også i portalen under Brev.\n\n"+
 				"Saksbehandler: %s (%s)\n", cl.Orgnr, cl.ID, s.OsloTime(s.Now()), m.Note, v.User.Navn, v.User.Email)}
 	}

@@ -848,6 +848,10 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 					". Be dem registrere en kontaktperson, og send brevet på nytt."
 			}
 		}
+		if len(res.SameKey) > 0 {
+			// Rule AV-02: the organisation's other clients with the same key go with it.
+			done += " Klientene med samme nøkkel følger med: " + strings.Join(res.SameKey, ", ") + "."
+		}
 		if res.StillHeld > 0 {
 			// Rule AV-04: another holder keeps the stop.
 			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
