@@ -2,14 +2,22 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/access"
 	"deling/internal/governance"
 	"deling/internal/incident"
+	"deling/internal/token"
 )
 
 // Rules AA-22, AV-07: the close guard wants a letter to every consumer a
@@ -221,4 +229,78 @@ func TestGrantResumeRefusedWhileHeld(t *testing.T) {
 			t.Fatalf("holders left %v %v %v", cases, register, err)
 		}
 	})
+}
+
+// ed25519Cert is a self-signed certificate with an Ed25519 (OKP) key, PEM.
+func ed25519Cert(t *testing.T) string {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ed25519"}, NotBefore: fixedNow().Add(-time.Hour), NotAfter: fixedNow().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// A certificate with a key the token server does not take (Ed25519) is the
+// caller's error, ErrBadKey, not a server error, and registers nothing; a
+// key of another organisation's stopped client is ErrKeyUnusable, naming
+// neither that client nor its organisation (Rule AV-02).
+func TestClientKeysRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org, other = "310000233", "310000241"
+		lifeConsumer(t, db, org, "")
+		lifeConsumer(t, db, other, "")
+		bad := ClientKey{KID: "ed", Kind: KeyCertificate, Material: ed25519Cert(t)}
+		if err := db.AddClient(ctx, ClientInfo{ID: "ed-klient", Orgnr: org, Keys: []ClientKey{bad}}, "test"); !errors.Is(err, ErrBadKey) {
+			t.Fatalf("an Ed25519 certificate: %v", err)
+		}
+		if cs, _ := db.Clients(ctx, org); len(cs) != 0 {
+			t.Fatalf("registered: %+v", cs)
+		}
+		if _, err := keyThumbprint(bad); !errors.Is(err, ErrBadKey) {
+			t.Fatalf("thumbprint of an Ed25519 certificate: %v", err)
+		}
+		_, kid, jwk, err := token.NewClientKey("RS256")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := ClientKey{KID: kid, Kind: KeyJWK, Material: string(jwk)}
+		if err := db.AddClient(ctx, ClientInfo{ID: "stanset-hemmelig", Orgnr: org, Keys: []ClientKey{key}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddClient(ctx, ClientInfo{ID: "klient-ok", Orgnr: other, Keys: []ClientKey{{KID: "x", Kind: KeyJWK, Material: string(mustJWK(t))}}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		c := takenIncident(t, db, org)
+		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepMeasure, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
+			StopClient: "stanset-hemmelig", StopClientOrgs: []string{org}}, "user:u-cw"); err != nil {
+			t.Fatal(err)
+		}
+		for _, err := range []error{
+			db.AddClient(ctx, ClientInfo{ID: "ny", Orgnr: other, Keys: []ClientKey{key}}, "test"),
+			db.RotateClientKey(ctx, other, "klient-ok", key, "test"),
+		} {
+			if !errors.Is(err, ErrKeyUnusable) || errors.Is(err, ErrStoppedKey) || strings.Contains(err.Error(), "stanset-hemmelig") || strings.Contains(err.Error(), org) {
+				t.Fatalf("another organisation's stopped key: %v", err)
+			}
+		}
+		if err := db.AddClient(ctx, ClientInfo{ID: "ny", Orgnr: org, Keys: []ClientKey{key}}, "test"); !errors.Is(err, ErrStoppedKey) {
+			t.Fatalf("the organisation's own stopped key: %v", err)
+		}
+	})
+}
+
+func mustJWK(t *testing.T) []byte {
+	t.Helper()
+	_, _, jwk, err := token.NewClientKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwk
 }
