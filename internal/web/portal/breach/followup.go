@@ -42,7 +42,7 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 	if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 		return httperr.ErrForbidden
 	}
-	targets, err := s.stopTargets(r, c.Report.ReportedBy.Org)
+	targets, err := s.stopTargets(r, &c.Breach)
 	if err != nil {
 		return err
 	}

@@ -602,6 +602,9 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 	}
 	for _, m := range b.Measures {
 		target := m.Target
+		if !p.Staff {
+			target = "" // another consumer's orgnr or client id is the register's to see (Rule AV-02)
+		}
 		if id, ok := strings.CutPrefix(target, clientTarget); ok {
 			target = "klient " + id
 		} else if target != "" {
@@ -645,7 +648,11 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		if label == "" {
 			label = h.Step
 		}
-		p.History = append(p.History, historyView{At: s.OsloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: h.Note})
+		note := h.Note
+		if !p.Staff && (h.Step == store.StepResume || h.Step == store.StepLetters) {
+			note = "" // names other consumers and their clients: the register's staff only
+		}
+		p.History = append(p.History, historyView{At: s.OsloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: note})
 	}
 	if p.Staff {
 		p.Affected = s.affectedViews(b)
@@ -912,7 +919,8 @@ func (s *Feature) incidentTake(w http.ResponseWriter, r *http.Request, v *site.V
 
 // stopTargets are the consumers whose access a case reported by org may stop:
 // org itself, and the consumers a processor org acts for under a delegation.
-func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
+func (s *Feature) stopTargets(r *http.Request, b *incident.Breach) ([]string, error) {
+	org := b.Report.ReportedBy.Org
 	if org == "" || org == governance.AuthorityOrg {
 		return nil, nil
 	}
@@ -922,7 +930,8 @@ func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 	}
 	out := []string{org}
 	for _, d := range ds {
-		if d.ActiveAt(s.Now()) {
+		// A processor's report under an agreement (Rule DPA-07) reaches that agreement's controller only.
+		if d.ActiveAt(s.Now()) && (b.Report.Controller == "" || d.Consumer == b.Report.Controller) && !slices.Contains(out, d.Consumer) {
 			out = append(out, d.Consumer)
 		}
 	}
@@ -934,7 +943,7 @@ func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 // consumers a reporting processor acts for — never the processor itself,
 // which is no consumer of its own in the case (issue 12).
 func (s *Feature) stopChoices(r *http.Request, b *incident.Breach, selected string) []labelled {
-	targets, err := s.stopTargets(r, b.Report.ReportedBy.Org)
+	targets, err := s.stopTargets(r, b)
 	if err != nil {
 		return nil
 	}
@@ -984,7 +993,7 @@ func (s *Feature) incidentMeasure(w http.ResponseWriter, r *http.Request, v *sit
 		if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 			return httperr.ErrForbidden
 		}
-		targets, err := s.stopTargets(r, c.Report.ReportedBy.Org)
+		targets, err := s.stopTargets(r, &c.Breach)
 		if err != nil {
 			return err
 		}
