@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,9 @@ import (
 
 // noticeHash finds the preview's hash of the notice in a page.
 var noticeHash = regexp.MustCompile(`name="varsel_sha256" value="([0-9a-f]{64})"`)
+
+// noticeVersion finds the case version the preview was made at.
+var noticeVersion = regexp.MustCompile(`name="versjon" value="([0-9]+)"`)
 
 // Rules AV-02, AV-06, AV-08, AA-22: from a breach case a case worker stops
 // one API client — refused for another organisation's client and for the
@@ -154,6 +158,26 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		t.Fatalf("preview: %d", pv.status)
 	}
 	start := with("varsel_sha256", m[1])
+	start.Set("versjon", noticeVersion.FindStringSubmatch(pv.body)[1])
+	// Rule AV-06: the hash is keyed by the server per session: the same text previewed by another case worker has
+	// another hash, which does not start the job in this session.
+	cw2 := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	other := noticeHash.FindStringSubmatch(cw2.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify).body)
+	if other == nil || other[1] == m[1] {
+		t.Fatal("the hash is the same in another session")
+	}
+	forged := with("varsel_sha256", other[1])
+	forged.Set("versjon", start.Get("versjon"))
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", forged); g.status != http.StatusBadRequest {
+		t.Fatalf("another session's hash: %d", g.status)
+	}
+	// The version previewed goes with it: another version than previewed is shown again.
+	if older := with("varsel_sha256", m[1]); true {
+		older.Set("versjon", fmt.Sprint(vNotify-1))
+		if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", older); g.status != http.StatusBadRequest {
+			t.Fatalf("another version than previewed: %d", g.status)
+		}
+	}
 	// Not previewed, or changed after the preview: the preview again, nothing started.
 	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", notify); g.status != http.StatusBadRequest || !g.has("Se over varselet slik det blir sendt") {
 		t.Fatalf("a start without a preview: %d", g.status)
@@ -218,7 +242,9 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	}
 	// Again: nobody twice.
 	pv = cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify)
-	cw.post("/portal/avvik/"+id+"/varsle-berorte", with("varsel_sha256", noticeHash.FindStringSubmatch(pv.body)[1]))
+	again := with("varsel_sha256", noticeHash.FindStringSubmatch(pv.body)[1])
+	again.Set("versjon", noticeVersion.FindStringSubmatch(pv.body)[1])
+	cw.post("/portal/avvik/"+id+"/varsle-berorte", again)
 	if _, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil {
 		t.Fatal(err)
 	}
