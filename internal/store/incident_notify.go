@@ -51,6 +51,7 @@ type IncidentNotifyJob struct {
 	ID, Incident, Computation string
 	Subject, Body             string // the notice, as previewed
 	Total, Done, Failures     int
+	Fresh                     int // of Done, the persons this job gave a notice; the rest had one already (Rule AV-06)
 	State, LastError          string
 	StartedBy                 string // the actor's name as shown
 	StartedAt, FinishedAt     time.Time
@@ -129,18 +130,19 @@ func (db *DB) StartIncidentNotify(ctx context.Context, id string, version int, j
 	return j.ID, nil
 }
 
-const notifyJobColumns = `id, incident, computation, subject, body, total, done, state, started_at, started_by, finished_at, failures, last_error`
+const notifyJobColumns = `id, incident, computation, subject, body, total, done, state, started_at, started_by, finished_at, failures, last_error, fresh`
 
 func scanNotifyJob(row interface{ Scan(...any) error }) (IncidentNotifyJob, error) {
 	var (
 		j                         IncidentNotifyJob
 		total, done, fails, start int64
+		fresh                     int64
 		finished                  sql.NullInt64
 	)
-	if err := row.Scan(&j.ID, &j.Incident, &j.Computation, &j.Subject, &j.Body, &total, &done, &j.State, &start, &j.StartedBy, &finished, &fails, &j.LastError); err != nil {
+	if err := row.Scan(&j.ID, &j.Incident, &j.Computation, &j.Subject, &j.Body, &total, &done, &j.State, &start, &j.StartedBy, &finished, &fails, &j.LastError, &fresh); err != nil {
 		return j, err
 	}
-	j.Total, j.Done, j.Failures, j.StartedAt = int(total), int(done), int(fails), fromMicros(start)
+	j.Total, j.Done, j.Failures, j.Fresh, j.StartedAt = int(total), int(done), int(fails), int(fresh), fromMicros(start)
 	if finished.Valid {
 		j.FinishedAt = fromMicros(finished.Int64)
 	}
@@ -257,17 +259,22 @@ func (db *DB) runNotifyJob(ctx context.Context, j IncidentNotifyJob, batch, maxB
 func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incident.Status, persons []audit.AffectedPerson, from, to int) error {
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		fresh := 0
 		for _, p := range persons {
-			if _, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now); err != nil {
+			_, isNew, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now)
+			if err != nil {
 				return err
+			}
+			if isNew {
+				fresh++
 			}
 		}
 		state, finished := NotifyRunning, any(nil)
 		if to == j.Total {
 			state, finished = NotifyFinished, micros(now)
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE incident_notify_jobs SET done = $1, state = $2, finished_at = $3 WHERE id = $4 AND done = $5 AND state = $6`,
-			to, state, finished, j.ID, from, NotifyRunning)
+		r, err := tx.ExecContext(ctx, `UPDATE incident_notify_jobs SET done = $1, state = $2, finished_at = $3, fresh = fresh + $7 WHERE id = $4 AND done = $5 AND state = $6`,
+			to, state, finished, j.ID, from, NotifyRunning, fresh)
 		if err != nil {
 			return fmt.Errorf("notify job progress: %w", err)
 		}
@@ -277,7 +284,12 @@ func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incid
 		if state != NotifyFinished {
 			return nil
 		}
-		note := fmt.Sprintf("Alle %d personer fra beregning %s er varslet", j.Total, j.Computation)
+		// Rule AV-06: what this job did, not what the case had: n new, m told before (by an earlier job).
+		var total int64
+		if err := tx.QueryRowContext(ctx, `SELECT fresh FROM incident_notify_jobs WHERE id = $1`, j.ID).Scan(&total); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("Varslingen fra beregning %s er ferdig: %d nye, %d allerede varslet", j.Computation, total, j.Total-int(total))
 		if err := db.incidentHistory(ctx, tx, j.Incident, StepPersonsDone, status, "deling", note); err != nil {
 			return err
 		}

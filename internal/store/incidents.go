@@ -469,7 +469,7 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			return err
 		}
 		for _, p := range ch.Persons {
-			n, err := db.incidentPersonNotice(ctx, tx, id, p, now)
+			n, _, err := db.incidentPersonNotice(ctx, tx, id, p, now)
 			if err != nil {
 				return err
 			}
@@ -689,13 +689,14 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 
 // incidentPersonNotice records the notice to one person, unless the person
 // has one on the case already, and e-mails it to the person's address in
-// the portal if there is one; it returns the letters queued.
-func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, error) {
+// the portal if there is one; it returns the letters queued and whether the
+// notice is new (false: the person had one on the case).
+func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, bool, error) {
 	var email string
 	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL AND email NOT LIKE $2 ORDER BY created_at LIMIT 1`,
 		p.PID, "%"+NoEmailDomain).Scan(&email) // an account made at sign-in with ID-porten has no address
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("person notice address: %w", err)
+		return 0, false, fmt.Errorf("person notice address: %w", err)
 	}
 	delivery := DeliveryPortal
 	if email != "" {
@@ -705,12 +706,15 @@ func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident, person_pid) DO NOTHING`,
 		newID(), id, p.PID, micros(now), delivery, p.Subject, p.Body)
 	if err != nil {
-		return 0, fmt.Errorf("person notice: %w", err)
+		return 0, false, fmt.Errorf("person notice: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n == 0 || email == "" {
-		return 0, nil
+	if n, _ := r.RowsAffected(); n == 0 {
+		return 0, false, nil
 	}
-	return 1, queueMail(ctx, tx, now, governance.Letter{Kind: LetterPersonNotice, To: email, Subject: p.Subject, Body: p.Body})
+	if email == "" {
+		return 0, true, nil
+	}
+	return 1, true, queueMail(ctx, tx, now, governance.Letter{Kind: LetterPersonNotice, To: email, Subject: p.Subject, Body: p.Body})
 }
 
 // IncidentPersonNotices are the notices to the person pid about breaches,

@@ -84,7 +84,8 @@ func TestIncidentLettersEachConsumer_AA22(t *testing.T) {
 	})
 }
 
-// Rules AV-06, AV-07: the close guard looks at every computation, not the
+// Rules AV-06, AV-07: a job counts the notices it gave (new) apart from the
+// persons told before, in its progress and history. The close guard looks at every computation, not the
 // newest only: a job finished for the newest leaves an older one of another
 // scope due until its own job finished; a newer computation of 0 persons
 // needs no job.
@@ -119,6 +120,14 @@ func TestIncidentCloseGuardEveryComputation_AV06(t *testing.T) {
 			t.Fatalf("the older computation is not due: %q", m)
 		}
 		run(a)
+		// Rule AV-06: the second job counts what it did: nobody new, all three told before.
+		jobs, _ := db.IncidentNotifyJobs(ctx, c.ID)
+		if len(jobs) != 2 || jobs[0].Computation != a.ID || jobs[0].Fresh != 0 || jobs[0].Done != 3 || jobs[1].Fresh != 3 {
+			t.Fatalf("jobs %+v", jobs)
+		}
+		if c, _ := db.Incident(ctx, c.ID); !strings.HasSuffix(c.History[len(c.History)-1].Note, "ferdig: 0 nye, 3 allerede varslet") {
+			t.Fatalf("history: %q", c.History[len(c.History)-1].Note)
+		}
 		if m := missing(); strings.Contains(m, "Varsle") || strings.Contains(m, "ikke ferdig") {
 			t.Fatalf("both computations notified, still: %q", m)
 		}

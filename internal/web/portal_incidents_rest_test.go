@@ -199,7 +199,7 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	}
 	before, _ := h.db.PendingMail(ctx, 1000, 5)
 	g = cw.post("/portal/avvik/"+id+"/varsle-berorte", start)
-	if !g.has("Varslingen av 2 berørte personer er startet") || !g.has("0 av 2 varslet, pågår") || !g.has("Før saken kan lukkes") || !g.has("ikke ferdig (0 av 2)") {
+	if !g.has("Varslingen av 2 berørte personer er startet") || !g.has("0 av 2 varslet (0 nye, 0 allerede varslet), pågår") || !g.has("Før saken kan lukkes") || !g.has("ikke ferdig (0 av 2)") {
 		t.Fatalf("start: %d", g.status)
 	}
 	if p := cw.get("/portal/avvik/" + id); p.has("Forhåndsvis varselet") {
@@ -209,14 +209,14 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	if n, err := h.db.RunIncidentNotices(ctx, 1, 1); err != nil || n != 1 {
 		t.Fatalf("first batch: %d, %v", n, err)
 	}
-	if p := cw.get("/portal/avvik/" + id); !p.has("1 av 2 varslet, pågår") {
+	if p := cw.get("/portal/avvik/" + id); !p.has("1 av 2 varslet (1 nye, 0 allerede varslet), pågår") {
 		t.Fatalf("progress: %d", p.status)
 	}
 	if n, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil || n != 1 {
 		t.Fatalf("the rest: %d, %v", n, err)
 	}
 	g = cw.get("/portal/avvik/" + id)
-	if !g.has("2 av 2 varslet, ferdig") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
+	if !g.has("2 av 2 varslet (2 nye, 0 allerede varslet), ferdig") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
 		t.Fatalf("finished: %d", g.status)
 	}
 	for _, p := range ps {
@@ -250,6 +250,10 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	}
 	if again, _ := h.db.PendingMail(ctx, 1000, 5); len(again) != len(after) {
 		t.Fatal("a person was notified twice")
+	}
+	// Rule AV-06: the second job says what it did: nobody new (not "all notified").
+	if g := cw.get("/portal/avvik/" + id); !g.has("2 av 2 varslet (0 nye, 2 allerede varslet), ferdig") || !g.has("ferdig: 0 nye, 2 allerede varslet") {
+		t.Fatalf("the second job's progress and history: %d", g.status)
 	}
 	// The person sees it on their own page, as previewed; a person not affected sees none.
 	if p := h.signIn(personEmail).get("/portal/avviksvarsler"); !p.has("Brudd på sikkerheten rundt personopplysninger om deg") || !p.has("Hva har skjedd?\nEn nøkkel som ga tilgang") {

@@ -230,7 +230,7 @@ func publicNoticeAllowed(b *incident.Breach) bool {
 // notifyJobView is a notification job on the case page.
 type notifyJobView struct {
 	Started, By, Finished, State, LastError string
-	Done, Total, Failures                   int
+	Done, Total, Failures, Fresh, Before    int // Fresh new notices of Done, Before told already (Rule AV-06)
 }
 
 // fillNotify fills the case page's notifying and closing parts.
@@ -240,7 +240,7 @@ func (s *Feature) fillNotify(r *http.Request, p *incidentPage, b *incident.Breac
 		s.Log.Error("notify jobs", "incident", b.ID, "err", err)
 	}
 	for _, j := range jobs {
-		jv := notifyJobView{Started: s.OsloTime(j.StartedAt), By: j.StartedBy, Done: j.Done, Total: j.Total, Failures: j.Failures, LastError: j.LastError,
+		jv := notifyJobView{Started: s.OsloTime(j.StartedAt), By: j.StartedBy, Done: j.Done, Total: j.Total, Failures: j.Failures, Fresh: j.Fresh, Before: j.Done - j.Fresh, LastError: j.LastError,
 			State: map[string]string{store.NotifyRunning: "pågår", store.NotifyFinished: "ferdig", store.NotifyFailed: "stanset"}[j.State]}
 		if !j.FinishedAt.IsZero() {
 			jv.Finished = s.OsloTime(j.FinishedAt)
