@@ -347,7 +347,7 @@ type IncidentChange struct {
 	StopClientOrgs           []string
 	// ResumeConsumer releases this case's hold of the consumer's suspension
 	// (a stop-access measure, Suspend) and resumes the consumer when no
-	// other holder is left (Rule AV-04); res.StillHeld counts the others.
+	// other holder is left (Rule AV-02); res.StillHeld counts the others.
 	ResumeConsumer string
 	// AccessLetter is the written notice to the organisation when its client
 	// stops or resumes, or when the consumer resumes (Rule AA-25); its kind is set here.
@@ -526,7 +526,7 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 
 // incidentConsumer suspends the consumer ch.Suspend names, or resumes the
 // one ch.ResumeConsumer names, for case id, which holds the suspension it
-// makes (Rule AV-04): a consumer suspended already by another holder is
+// makes (Rule AV-02): a consumer suspended already by another holder is
 // held by this case too, without a second letter; resuming releases this
 // case's hold and resumes the consumer, with its letter (Rule AA-25), only
 // when no other holder is left.
@@ -564,7 +564,7 @@ func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch In
 		return err
 	}
 	if res.StillHeld = others; others > 0 {
-		return nil // Rule AV-04: another holder keeps it suspended
+		return nil // Rule AV-02: another holder keeps it suspended
 	}
 	r, err := db.resumeConsumer(ctx, tx, orgnr, ch.AccessLetter, actor)
 	if errors.Is(err, errNothingToResume) {
@@ -575,7 +575,7 @@ func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch In
 }
 
 // incidentClient stops or resumes the API client ch names (Rule AV-02) for
-// case id, which holds the stop it makes. Rule AV-04: a stop is held per
+// case id, which holds the stop it makes. Rule AV-02: a stop is held per
 // case; resuming releases only this case's hold, and the client is active
 // again only when no holder is left (res.StillHeld counts the others). A
 // client already stopped by another case takes this case's hold too. The
@@ -658,7 +658,7 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 			if len(res.SameKey) > 0 {
 				return bumpAccess(ctx, tx)
 			}
-			return nil // Rule AV-04: another holder keeps it stopped
+			return nil // Rule AV-02: another holder keeps it stopped
 		}
 	}
 	to := access.Active

@@ -81,7 +81,7 @@ func (db *DB) suspendConsumer(ctx context.Context, tx *sql.Tx, orgnr, reason str
 // ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:
 // access.SuspendedByRegister) and queues the letter telling its contacts, in
 // one transaction. Grants suspended for another cause stay suspended.
-// ErrConflict when none is suspended by the register. Rule AV-04: it
+// ErrConflict when none is suspended by the register. Rule AV-02: it
 // releases the register's own hold only; while a breach case holds the
 // suspension, nothing is resumed and res.StillHeld counts those cases.
 func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governance.Letter, actor string) (LifeResult, error) {

@@ -846,7 +846,7 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *site.
 		return err
 	}
 	if res.StillHeld > 0 {
-		// Rule AV-04: a breach case still holds the suspension.
+		// Rule AV-02: a breach case still holds the suspension.
 		s.Flash(r, fmt.Sprintf("Tilgangen er fortsatt suspendert: %d avvikssaker holder stansen. Gjenoppta fra sakene.", res.StillHeld))
 		site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
 		return nil

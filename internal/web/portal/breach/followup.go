@@ -34,7 +34,7 @@ const clientTarget = "klient:"
 // the case workers' power, as for a consumer, on a case being handled, and
 // only for a client of the organisations the breach concerns (stopTargets).
 // The store stops it in the measure's transaction, with this case holding
-// the stop (Rule AV-04: a client another case stopped already stays stopped
+// the stop (Rule AV-02: a client another case stopped already stays stopped
 // until both release it), and the client's organisation is told in writing
 // (Rule AA-25); the token server refuses it from its next token request and
 // the API from its next call.
@@ -76,7 +76,7 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 	return nil
 }
 
-// stoppedClients are the clients whose stop this case holds (Rule AV-04).
+// stoppedClients are the clients whose stop this case holds (Rule AV-02).
 func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 	var out []string
 	for _, m := range b.Measures {
@@ -93,7 +93,7 @@ func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 
 // incidentResumeClient releases this case's stop of a client (Rule AV-02).
 // The client has access again only when no other case holds a stop of it
-// (Rule AV-04); then its organisation is told in writing (Rule AA-25).
+// (Rule AV-02); then its organisation is told in writing (Rule AA-25).
 func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v
 	return s.incidentChange(w, r, c, ch, v, "Klienten "+id+" har tilgang igjen, og virksomheten har fått brev om det.")
 }
 
-// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-04).
+// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-02).
 func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []string {
 	var out []string
 	for _, m := range b.Measures {
@@ -130,7 +130,7 @@ func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []stri
 
 // incidentResumeConsumer releases this case's hold of a consumer's
 // suspension (Rule AV-02). The consumer has access again only when no other
-// case, and no suspension on the consumer's page, holds it (Rule AV-04);
+// case, and no suspension on the consumer's page, holds it (Rule AV-02);
 // then its contacts are told in writing (Rule AA-25).
 func (s *Feature) incidentResumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)

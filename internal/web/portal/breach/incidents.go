@@ -512,7 +512,7 @@ type incidentPage struct {
 	Exemptions, PersonsChoices, Phases []labelled
 	// followup.go
 	StoppedClients                       []string
-	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-04)
+	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-02)
 	StopConsumers                        []labelled // the consumers the stop-access measure may suspend
 	LetterPhases                         []labelled // the phases of the letters to the consumers (Rule AA-22)
 	CanNotifyPersons, CanLetterConsumers bool
@@ -839,7 +839,7 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	default:
 		switch {
 		case ch.Suspend != nil && res.Grants == 0:
-			// Rule AV-04: suspended already by another holder; this case holds it too.
+			// Rule AV-02: suspended already by another holder; this case holds it too.
 			done += " Konsumenten var allerede suspendert. Saken holder nå også suspensjonen."
 		case ch.Suspend != nil:
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
@@ -860,7 +860,7 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 			done += " Klientene med samme nøkkel følger med: " + strings.Join(res.SameKey, ", ") + "."
 		}
 		if res.StillHeld > 0 {
-			// Rule AV-04: another holder keeps the stop.
+			// Rule AV-02: another holder keeps the stop.
 			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
 		}
 		s.Log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
