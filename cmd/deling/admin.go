@@ -237,6 +237,9 @@ func runClient(ctx context.Context, g *globals, args []string, getenv func(strin
 				}
 				if err := db.AddClient(ctx, info, actor(getenv)); errors.Is(err, store.ErrStoppedKey) {
 					return fmt.Errorf("client %s is not registered: its key is the key of a client the register stopped from a breach case (Rule AV-02); make a new key (--new-key): %w", *id, err)
+				} else if errors.Is(err, store.ErrKeyUnusable) {
+					// Rule AV-02: another organisation's stopped client, named nowhere.
+					return fmt.Errorf("client %s is not registered: its key cannot be used; make a new key (--new-key): %w", *id, store.ErrKeyUnusable)
 				} else if err != nil {
 					return err
 				}

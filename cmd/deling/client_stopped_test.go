@@ -16,7 +16,8 @@ import (
 )
 
 // Rule AV-02: `deling client add` refuses the key of a client stopped from
-// a breach case with a clear error, and registers nothing.
+// a breach case with a clear error, and registers nothing; for another
+// organisation the error names neither the stopped client nor its organisation.
 func TestClientAddRefusesStoppedKey(t *testing.T) {
 	dir := t.TempDir()
 	orgnr := string(ident.SyntheticOrgnr(7_777_778))
@@ -54,6 +55,15 @@ func TestClientAddRefusesStoppedKey(t *testing.T) {
 	_, _, err = runCmd(t, nil, "--data", dir, "client", "add", "--orgnr", orgnr, "--id", "stanset-2", "--jwk", jwkFile)
 	if err == nil || !errors.Is(err, store.ErrStoppedKey) || !strings.Contains(err.Error(), "make a new key") {
 		t.Fatalf("the stopped key registered anew: %v", err)
+	}
+	// Another organisation with the same key: refused without naming the stopped client.
+	other := string(ident.SyntheticOrgnr(7_777_779))
+	if _, stderr, err := runCmd(t, nil, "--data", dir, "consumer", "add", "--orgnr", other, "--name", "Annenetaten"); err != nil {
+		t.Fatalf("consumer add: %v %s", err, stderr)
+	}
+	_, stderr, err := runCmd(t, nil, "--data", dir, "client", "add", "--orgnr", other, "--id", "annen-1", "--jwk", jwkFile)
+	if err == nil || !errors.Is(err, store.ErrKeyUnusable) || strings.Contains(err.Error()+stderr, "stanset-1") || strings.Contains(err.Error()+stderr, orgnr) {
+		t.Fatalf("another organisation's key refusal: %v %s", err, stderr)
 	}
 	if out, _, err := runCmd(t, nil, "--data", dir, "client", "list", "--orgnr", orgnr); err != nil || !strings.Contains(out, "stanset-1") || strings.Contains(out, "stanset-2") {
 		t.Fatalf("the clients after the refusal: %v\n%s", err, out)

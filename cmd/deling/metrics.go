@@ -44,8 +44,8 @@ func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
 			[]string{"clock"}, nil),
 		breachLeft: prometheus.NewDesc("deling_breach_notify_deadline_seconds", "Seconds left to the earliest 72-hour deadline of an open breach case (negative when overdue); absent when none is open.",
 			nil, nil),
-		sla: prometheus.NewDesc("deling_service_sla_compliance_ratio", "Share of service incidents' decided first notices or reactions that were on time (Rule AA-19), by quarter (e.g. 2026K2), priority (A, B, C) and target (first_notice, reaction); 1 when none was decided.",
-			[]string{"quarter", "priority", "target"}, nil),
+		sla: prometheus.NewDesc("deling_service_sla_compliance_ratio", "Share of service incidents' decided first notices or reactions that were on time (Rule AA-19), by quarter (e.g. 2026K2; only this quarter, period current, and the one before, period previous), priority (A, B, C) and target (first_notice, reaction); 1 when none was decided.",
+			[]string{"quarter", "period", "priority", "target"}, nil),
 		up: prometheus.NewDesc("deling_gauges_up", "1 when the database answered the counts of this scrape, 0 when not.",
 			nil, nil),
 	}
@@ -121,10 +121,26 @@ func (m *operatorMetrics) collectSLA(ctx context.Context, ch chan<- prometheus.M
 	for i, r := range recs {
 		incs[i] = r.ServiceIncident
 	}
+	// Only this quarter and the one before: a miss does not alert for ever,
+	// and period tells them apart so that an alert can look at "current" only.
+	y, qn := incident.QuarterOf(now, m.calendar.Location())
+	py, pq := y, qn-1
+	if pq == 0 {
+		py, pq = y-1, 4
+	}
 	for _, q := range incident.Compliance(incs, m.calendar, now) {
+		period := ""
+		switch {
+		case q.Year == y && q.Quarter == qn:
+			period = "current"
+		case q.Year == py && q.Quarter == pq:
+			period = "previous"
+		default:
+			continue
+		}
 		quarter := fmt.Sprintf("%dK%d", q.Year, q.Quarter)
-		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.FirstNoticeRate(), quarter, string(q.Priority), "first_notice")
-		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.ReactionRate(), quarter, string(q.Priority), "reaction")
+		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.FirstNoticeRate(), quarter, period, string(q.Priority), "first_notice")
+		ch <- prometheus.MustNewConstMetric(m.sla, prometheus.GaugeValue, q.ReactionRate(), quarter, period, string(q.Priority), "reaction")
 	}
 	return nil
 }

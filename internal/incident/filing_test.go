@@ -2,6 +2,7 @@ package incident
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,11 +233,21 @@ func FuzzParseApprox(f *testing.F) {
 }
 
 // Rules AV-06, AV-07, AA-22: what keeps a case from closing, in Norwegian.
+// Every computation naming someone that no later one of the same scope
+// supersedes needs a finished job (not only the newest; one of 0 persons
+// needs none); every consumer named other than the reporter needs its own
+// letter (one letter to another consumer is not enough), listed by name.
 func TestCloseMissing_AV06_AA22(t *testing.T) {
 	notify := &Decision{NotifyDT: true, Persons: PersonsNotify}
 	exempt := &Decision{NotifyDT: true, Persons: PersonsExempt, Exemption: ExemptDisproportionate}
-	comp := []AffectedCount{{ID: "b1", Consumers: []string{"910000001"}}}
-	done := &NotifyProgress{Computation: "b1", Total: 3, Done: 3, Finished: true}
+	comp := []AffectedCount{{ID: "b1", Persons: 3, Consumers: []string{"910000001"}}}
+	done := map[string]NotifyProgress{"b1": {Computation: "b1", Total: 3, Done: 3, Finished: true}}
+	// Two scopes: b1 (consumer 910000001) and b2 (client k), then b3 of b2's scope with 0 persons.
+	two := []AffectedCount{{ID: "b1", Consumer: "910000001", Persons: 3}, {ID: "b2", ClientID: "k", Persons: 2}}
+	zeroLast := append(slices.Clone(two), AffectedCount{ID: "b3", ClientID: "k"})
+	letters := []AffectedCount{{ID: "b1", Persons: 3, Consumers: []string{"910000001", "910000002", "910000003"}}}
+	names := map[string]string{"910000002": "Bank To", "910000003": "Bank Tre"}
+	rep := Report{ReportedBy: Actor{Org: "910000001"}}
 	for _, tc := range []struct {
 		name string
 		b    Breach
@@ -244,18 +255,34 @@ func TestCloseMissing_AV06_AA22(t *testing.T) {
 	}{
 		{"no measure", Breach{}, "strakstiltak"},
 		{"to notify, nothing computed", Breach{Measures: []Measure{{}}, Decision: notify}, "Beregn hvem"},
-		{"to notify, not started", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}}}, "nyeste beregningen"},
-		{"to notify, half done", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
-			Notices: NoticeState{Job: &NotifyProgress{Computation: "b1", Total: 3, Done: 1}}}, "ikke ferdig (1 av 3)"},
-		{"to notify, failed", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
-			Notices: NoticeState{Job: &NotifyProgress{Computation: "b1", Total: 3, Failed: true}}}, "stanset"},
-		{"done, persons without address", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
-			Notices: NoticeState{Job: done, PortalOnly: 2}}, "2 berørte har ingen adresse"},
-		{"done, public notice", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: Report{ReportedBy: Actor{Org: "910000001"}},
-			Notices: NoticeState{Job: done, PortalOnly: 2, PublicNotice: true}}, ""},
+		{"to notify, not started", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: rep}, "Varsle de 3 berørte i beregning b1"},
+		{"to notify, half done", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: rep,
+			Notices: NoticeState{Jobs: map[string]NotifyProgress{"b1": {Computation: "b1", Total: 3, Done: 1}}}}, "ikke ferdig (1 av 3)"},
+		{"to notify, failed", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: rep,
+			Notices: NoticeState{Jobs: map[string]NotifyProgress{"b1": {Computation: "b1", Total: 3, Failed: true}}}}, "stanset"},
+		{"done, persons without address", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: rep,
+			Notices: NoticeState{Jobs: done, PortalOnly: 2}}, "2 berørte har ingen adresse"},
+		{"done, public notice", Breach{Measures: []Measure{{}}, Decision: notify, Affected: comp, Report: rep,
+			Notices: NoticeState{Jobs: done, PortalOnly: 2, PublicNotice: true}}, ""},
+		// Rule AV-06: the newest computation done is not enough when an older one of another scope named others.
+		{"two scopes, only the newest done", Breach{Measures: []Measure{{}}, Decision: notify, Affected: two, Report: rep,
+			Notices: NoticeState{Jobs: map[string]NotifyProgress{"b2": {Computation: "b2", Total: 2, Done: 2, Finished: true}}}}, "Varsle de 3 berørte i beregning b1"},
+		{"two scopes, both done", Breach{Measures: []Measure{{}}, Decision: notify, Affected: two, Report: rep,
+			Notices: NoticeState{Jobs: map[string]NotifyProgress{"b1": {Total: 3, Done: 3, Finished: true}, "b2": {Total: 2, Done: 2, Finished: true}}}}, ""},
+		// A later computation of the same scope supersedes; one of 0 persons needs no job.
+		{"superseded by 0 persons", Breach{Measures: []Measure{{}}, Decision: notify, Affected: zeroLast, Report: rep,
+			Notices: NoticeState{Jobs: map[string]NotifyProgress{"b1": {Total: 3, Done: 3, Finished: true}}}}, ""},
+		{"only 0 persons", Breach{Measures: []Measure{{}}, Decision: notify, Affected: []AffectedCount{{ID: "b0"}}, Report: rep}, ""},
 		{"exemption without its public notice", Breach{Measures: []Measure{{}}, Decision: exempt}, "art. 34 nr. 3 c"},
-		{"another consumer without its letter", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true}}, "AA-22"},
-		{"the letter sent", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true, ConsumerLetters: true}}, ""},
+		{"another consumer without its letter", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true}}, "org.nr. 910000001"},
+		{"the letter sent", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: comp, Notices: NoticeState{PublicNotice: true, Lettered: []string{"910000001"}}}, ""},
+		// Rule AA-22: a letter to one consumer does not stand for the others.
+		{"one of two letters", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: letters, Report: rep,
+			Notices: NoticeState{PublicNotice: true, Lettered: []string{"910000002"}, Names: names}}, "som ikke har fått det: Bank Tre (org.nr. 910000003)."},
+		{"no recipients", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: letters, Report: rep,
+			Notices: NoticeState{PublicNotice: true, Lettered: []string{"910000002"}, Names: names, NoRecipients: []string{"910000003"}}}, "må få en først: Bank Tre (org.nr. 910000003)"},
+		{"both letters", Breach{Measures: []Measure{{}}, Decision: exempt, Affected: letters, Report: rep,
+			Notices: NoticeState{PublicNotice: true, Lettered: []string{"910000003", "910000002"}}}, ""},
 	} {
 		got := strings.Join(tc.b.CloseMissing(), " ")
 		ready := tc.b.Ready(StepClose, Actor{}) == nil

@@ -231,7 +231,9 @@ func (db *DB) Grants(ctx context.Context, consumer string) ([]access.Grant, erro
 }
 
 // SetGrantStatus suspends, resumes or ends a grant, with the reason, and logs
-// the change in the same transaction. An ended grant stays ended: access after
+// the change in the same transaction. A grant whose consumer's suspension a
+// breach case or the register holds (access_stops) is not resumed here:
+// ErrHeld, naming the holders. An ended grant stays ended: access after
 // an ending needs a new grant. A grant suspended here is suspended by an
 // operator (access.SuspendedByOperator): resuming its consumer leaves it so.
 func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Status, reason, actor string) (access.Grant, error) {
@@ -247,6 +249,18 @@ func (db *DB) SetGrantStatus(ctx context.Context, id string, status access.Statu
 		}
 		if g.Status == access.Ended {
 			return fmt.Errorf("grant %s has ended and cannot change: %w", id, ErrConflict)
+		}
+		if status == access.Active && g.Status == access.Suspended {
+			// Rules AV-02, AA-25: a suspension held by a breach case or the
+			// register is lifted only where it is held, never grant by grant.
+			holders, err := idsIn(ctx, tx, `SELECT holder FROM access_stops WHERE target = $1 ORDER BY holder`, consumerStopTarget(g.Consumer))
+			if err != nil {
+				return fmt.Errorf("holders of %s: %w", g.Consumer, err)
+			}
+			if len(holders) > 0 {
+				return fmt.Errorf("grant %s: the suspension of consumer %s is held by %s; resume it there: %w",
+					id, g.Consumer, holderNames(holders), ErrHeld)
+			}
 		}
 		cause := suspensionOf(status, "", access.SuspendedByOperator)
 		if _, err := tx.ExecContext(ctx, `UPDATE grants SET status = $1, status_reason = $2, suspension = $3, updated_at = $4 WHERE id = $5`,

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"deling/internal/access"
@@ -34,9 +35,18 @@ type ClientInfo struct {
 	Keys                   []ClientKey
 }
 
-// ErrStoppedKey is a key that is a stopped client's: a client stopped from
-// a breach case cannot come back under a new client id with the same key.
+// ErrStoppedKey is a key that is a stopped client's of the same
+// organisation: a client stopped from a breach case cannot come back under a
+// new client id with the same key (Rule AV-02).
 var ErrStoppedKey = errors.New("the key belongs to a client stopped from a breach case: make a new key")
+
+// ErrKeyUnusable is a key that is a stopped client's of another
+// organisation: said without naming that client or its organisation.
+var ErrKeyUnusable = errors.New("the key cannot be used: make a new key")
+
+// ErrBadKey is a key or certificate deling cannot use (not parsed, or of a
+// type or size the token server does not accept): the caller's input, never a server error.
+var ErrBadKey = errors.New("unusable key")
 
 // keyThumbprint is the RFC 7638 thumbprint of a client key's public key (of
 // a certificate: of its subject's key), to tell one key from another
@@ -46,16 +56,22 @@ func keyThumbprint(k ClientKey) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	key := pub.Key
 	if cert != nil {
-		return token.Thumbprint(cert.PublicKey)
+		key = cert.PublicKey
 	}
-	return token.Thumbprint(pub.Key)
+	tp, err := token.Thumbprint(key)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadKey, err)
+	}
+	return tp, nil
 }
 
 // refuseStoppedKeys fails with ErrStoppedKey when one of keys is a key of a
-// client stopped from a breach case (Rule AV-02: the stop is not undone by
-// registering the same key anew), in tx.
-func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, keys []ClientKey) error {
+// client of orgnr stopped from a breach case (Rule AV-02: the stop is not
+// undone by registering the same key anew), in tx; with ErrKeyUnusable,
+// naming nothing, when the stopped client is another organisation's.
+func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, orgnr string, keys []ClientKey) error {
 	want := map[string]bool{}
 	for _, k := range keys {
 		tp, err := keyThumbprint(k)
@@ -64,7 +80,7 @@ func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, keys []ClientKey) error 
 		}
 		want[tp] = true
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT k.client_id, k.kid, k.kind, k.material FROM client_keys k JOIN clients c ON c.client_id = k.client_id
+	rows, err := tx.QueryContext(ctx, `SELECT k.client_id, c.orgnr, k.kid, k.kind, k.material FROM client_keys k JOIN clients c ON c.client_id = k.client_id
 		WHERE c.status = $1`, string(access.Suspended))
 	if err != nil {
 		return fmt.Errorf("stopped clients' keys: %w", err)
@@ -72,17 +88,77 @@ func refuseStoppedKeys(ctx context.Context, tx *sql.Tx, keys []ClientKey) error 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id string
-			k  ClientKey
+			id, org string
+			k       ClientKey
 		)
-		if err := rows.Scan(&id, &k.KID, &k.Kind, &k.Material); err != nil {
+		if err := rows.Scan(&id, &org, &k.KID, &k.Kind, &k.Material); err != nil {
 			return err
 		}
 		if tp, err := keyThumbprint(k); err == nil && want[tp] {
+			if org != orgnr {
+				return ErrKeyUnusable // Rule AV-02, without telling another organisation's client
+			}
 			return fmt.Errorf("client %s: %w", id, ErrStoppedKey)
 		}
 	}
 	return rows.Err()
+}
+
+// sameKeyClients are the clients of org other than client, in status (and
+// held by holder when holder is set), that have a key client has (by
+// thumbprint), in tx, sorted (Rule AV-02: stopping a client stops its key).
+func (db *DB) sameKeyClients(ctx context.Context, tx *sql.Tx, org, client string, status access.Status, holder string) ([]string, error) {
+	keys, err := clientKeysIn(ctx, tx, `k.client_id = $1`, client)
+	if err != nil {
+		return nil, err
+	}
+	mine := map[string]bool{}
+	for _, k := range keys {
+		if tp, err := keyThumbprint(k.ClientKey); err == nil {
+			mine[tp] = true
+		}
+	}
+	q, args := `c.orgnr = $1 AND c.client_id <> $2 AND c.status = $3`, []any{org, client, string(status)}
+	if holder != "" {
+		q += ` AND EXISTS (SELECT 1 FROM access_stops s WHERE s.target = 'client:' || c.client_id AND s.holder = $4)`
+		args = append(args, holder)
+	}
+	others, err := clientKeysIn(ctx, tx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range others {
+		if tp, err := keyThumbprint(k.ClientKey); err == nil && mine[tp] && !slices.Contains(out, k.client) {
+			out = append(out, k.client)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// clientKey is a key with its client's id.
+type clientKey struct {
+	ClientKey
+	client string
+}
+
+// clientKeysIn are the keys of the clients (c) where cond holds, in tx.
+func clientKeysIn(ctx context.Context, tx *sql.Tx, cond string, args ...any) ([]clientKey, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT k.client_id, k.kid, k.kind, k.material FROM client_keys k JOIN clients c ON c.client_id = k.client_id WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("client keys: %w", err)
+	}
+	defer rows.Close()
+	var out []clientKey
+	for rows.Next() {
+		var k clientKey
+		if err := rows.Scan(&k.client, &k.KID, &k.Kind, &k.Material); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // AddClient registers an API client of an organisation with its public
@@ -98,7 +174,7 @@ func (db *DB) AddClient(ctx context.Context, c ClientInfo, actor string) error {
 	}
 	now := micros(db.now())
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := refuseStoppedKeys(ctx, tx, c.Keys); err != nil {
+		if err := refuseStoppedKeys(ctx, tx, c.Orgnr, c.Keys); err != nil {
 			return fmt.Errorf("add client: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, orgnr, description, status, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -133,7 +209,7 @@ func (db *DB) RotateClientKey(ctx context.Context, orgnr, id string, key ClientK
 		if err != nil {
 			return fmt.Errorf("rotate client key: %w", err)
 		}
-		if err := refuseStoppedKeys(ctx, tx, []ClientKey{key}); err != nil {
+		if err := refuseStoppedKeys(ctx, tx, orgnr, []ClientKey{key}); err != nil {
 			return fmt.Errorf("rotate client key: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM client_keys WHERE client_id = $1`, id); err != nil {
@@ -280,16 +356,26 @@ func parseClientKey(k ClientKey) (token.PublicKey, *x509.Certificate, error) {
 	switch k.Kind {
 	case KeyJWK:
 		pub, err := token.ParsePublicJWK([]byte(k.Material))
-		return pub, nil, err
+		if err != nil {
+			return pub, nil, fmt.Errorf("%w: %w", ErrBadKey, err)
+		}
+		return pub, nil, nil
 	case KeyCertificate:
 		block, _ := pem.Decode([]byte(k.Material))
 		if block == nil || block.Type != "CERTIFICATE" {
-			return token.PublicKey{}, nil, errors.New("not a PEM certificate")
+			return token.PublicKey{}, nil, fmt.Errorf("%w: not a PEM certificate", ErrBadKey)
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
-		return token.PublicKey{}, cert, err
+		if err != nil {
+			return token.PublicKey{}, nil, fmt.Errorf("%w: %w", ErrBadKey, err)
+		}
+		// The token server takes RSA (2048 bits or more) and EC P-256 only; an Ed25519 certificate is refused here.
+		if err := token.CheckKey(cert.PublicKey); err != nil {
+			return token.PublicKey{}, nil, fmt.Errorf("%w: the certificate's key: %w", ErrBadKey, err)
+		}
+		return token.PublicKey{}, cert, nil
 	}
-	return token.PublicKey{}, nil, fmt.Errorf("unknown key kind %q", k.Kind)
+	return token.PublicKey{}, nil, fmt.Errorf("%w: unknown key kind %q", ErrBadKey, k.Kind)
 }
 
 // JTIs is the token server's store of used assertion ids.

@@ -30,6 +30,11 @@ var (
 	// ErrNoActiveGrant: a suspension found no active grant to suspend. It is
 	// an ErrConflict, so callers that only ask for that keep working.
 	ErrNoActiveGrant = fmt.Errorf("no active grant: %w", ErrConflict)
+	// ErrHeld: a breach case or the register holds the stop; it is lifted
+	// only where it is held (Rules AV-02, AA-25).
+	ErrHeld = fmt.Errorf("the stop is held: %w", ErrConflict)
+	// errNothingToResume: no grant of the consumer is suspended by the register.
+	errNothingToResume = fmt.Errorf("nothing suspended by the register: %w", ErrConflict)
 
 	// ErrMailClaimLost: MarkMail found the letter claimed by another node
 	// (this node's lease ran out and the other claimed it), or no such

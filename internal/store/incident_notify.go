@@ -51,6 +51,7 @@ type IncidentNotifyJob struct {
 	ID, Incident, Computation string
 	Subject, Body             string // the notice, as previewed
 	Total, Done, Failures     int
+	Fresh                     int // of Done, the persons this job gave a notice; the rest had one already (Rule AV-06)
 	State, LastError          string
 	StartedBy                 string // the actor's name as shown
 	StartedAt, FinishedAt     time.Time
@@ -129,18 +130,19 @@ func (db *DB) StartIncidentNotify(ctx context.Context, id string, version int, j
 	return j.ID, nil
 }
 
-const notifyJobColumns = `id, incident, computation, subject, body, total, done, state, started_at, started_by, finished_at, failures, last_error`
+const notifyJobColumns = `id, incident, computation, subject, body, total, done, state, started_at, started_by, finished_at, failures, last_error, fresh`
 
 func scanNotifyJob(row interface{ Scan(...any) error }) (IncidentNotifyJob, error) {
 	var (
 		j                         IncidentNotifyJob
 		total, done, fails, start int64
+		fresh                     int64
 		finished                  sql.NullInt64
 	)
-	if err := row.Scan(&j.ID, &j.Incident, &j.Computation, &j.Subject, &j.Body, &total, &done, &j.State, &start, &j.StartedBy, &finished, &fails, &j.LastError); err != nil {
+	if err := row.Scan(&j.ID, &j.Incident, &j.Computation, &j.Subject, &j.Body, &total, &done, &j.State, &start, &j.StartedBy, &finished, &fails, &j.LastError, &fresh); err != nil {
 		return j, err
 	}
-	j.Total, j.Done, j.Failures, j.StartedAt = int(total), int(done), int(fails), fromMicros(start)
+	j.Total, j.Done, j.Failures, j.Fresh, j.StartedAt = int(total), int(done), int(fails), int(fresh), fromMicros(start)
 	if finished.Valid {
 		j.FinishedAt = fromMicros(finished.Int64)
 	}
@@ -257,17 +259,22 @@ func (db *DB) runNotifyJob(ctx context.Context, j IncidentNotifyJob, batch, maxB
 func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incident.Status, persons []audit.AffectedPerson, from, to int) error {
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		fresh := 0
 		for _, p := range persons {
-			if _, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now); err != nil {
+			_, isNew, err := db.incidentPersonNotice(ctx, tx, j.Incident, IncidentPersonNotice{PID: p.Ident, Subject: j.Subject, Body: j.Body}, now)
+			if err != nil {
 				return err
+			}
+			if isNew {
+				fresh++
 			}
 		}
 		state, finished := NotifyRunning, any(nil)
 		if to == j.Total {
 			state, finished = NotifyFinished, micros(now)
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE incident_notify_jobs SET done = $1, state = $2, finished_at = $3 WHERE id = $4 AND done = $5 AND state = $6`,
-			to, state, finished, j.ID, from, NotifyRunning)
+		r, err := tx.ExecContext(ctx, `UPDATE incident_notify_jobs SET done = $1, state = $2, finished_at = $3, fresh = fresh + $7 WHERE id = $4 AND done = $5 AND state = $6`,
+			to, state, finished, j.ID, from, NotifyRunning, fresh)
 		if err != nil {
 			return fmt.Errorf("notify job progress: %w", err)
 		}
@@ -277,7 +284,12 @@ func (db *DB) notifyBatch(ctx context.Context, j IncidentNotifyJob, status incid
 		if state != NotifyFinished {
 			return nil
 		}
-		note := fmt.Sprintf("Alle %d personer fra beregning %s er varslet", j.Total, j.Computation)
+		// Rule AV-06: what this job did, not what the case had: n new, m told before (by an earlier job).
+		var total int64
+		if err := tx.QueryRowContext(ctx, `SELECT fresh FROM incident_notify_jobs WHERE id = $1`, j.ID).Scan(&total); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("Varslingen fra beregning %s er ferdig: %d nye, %d allerede varslet", j.Computation, total, j.Total-int(total))
 		if err := db.incidentHistory(ctx, tx, j.Incident, StepPersonsDone, status, "deling", note); err != nil {
 			return err
 		}
@@ -340,27 +352,68 @@ func (db *DB) PublishIncidentPublicNotice(ctx context.Context, id string, n gove
 }
 
 // incidentNotices fills what the close guard needs to know of the case's
-// notices (incident.NoticeState): the newest job, the persons told on their
-// page only, the public notice and the consumer letters.
+// notices (incident.NoticeState): the newest job and the newest of each
+// computation, the persons told on their page only, the public notice, the
+// consumers written to, the names of the consumers named and those of them
+// not yet written to that no letter can reach (Rule AA-22).
 func (db *DB) incidentNotices(ctx context.Context, c *IncidentCase) error {
 	var s incident.NoticeState
-	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC LIMIT 1`, c.ID)
+	jobs, err := db.notifyJobs(ctx, `incident = $1 ORDER BY started_at DESC, id DESC`, c.ID)
 	if err != nil {
 		return err
 	}
-	if len(jobs) > 0 {
-		j := jobs[0]
-		s.Job = &incident.NotifyProgress{Computation: j.Computation, Total: j.Total, Done: j.Done,
+	for i, j := range jobs {
+		p := incident.NotifyProgress{Computation: j.Computation, Total: j.Total, Done: j.Done,
 			Finished: j.State == NotifyFinished, Failed: j.State == NotifyFailed}
+		if i == 0 {
+			s.Job = &p
+		}
+		if s.Jobs == nil {
+			s.Jobs = map[string]incident.NotifyProgress{}
+		}
+		if _, ok := s.Jobs[j.Computation]; !ok {
+			s.Jobs[j.Computation] = p
+		}
 	}
-	var portal, public, letters int64
+	var portal, public int64
 	if err := db.read.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM incident_person_notices WHERE incident = $1 AND delivery = $2),
-		(SELECT COUNT(*) FROM incident_public_notices WHERE incident = $1),
-		(SELECT COUNT(*) FROM incident_history WHERE incident = $1 AND step = $3)`, c.ID, DeliveryPortal, StepLetters).Scan(&portal, &public, &letters); err != nil {
+		(SELECT COUNT(*) FROM incident_public_notices WHERE incident = $1)`, c.ID, DeliveryPortal).Scan(&portal, &public); err != nil {
 		return fmt.Errorf("incident notices: %w", err)
 	}
-	s.PortalOnly, s.PublicNotice, s.ConsumerLetters = int(portal), public > 0, letters > 0
+	s.PortalOnly, s.PublicNotice = int(portal), public > 0
+	err = db.read.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if s.Lettered, err = idsIn(ctx, tx, `SELECT DISTINCT consumer FROM incident_consumer_letters WHERE incident = $1 ORDER BY consumer`, c.ID); err != nil {
+			return fmt.Errorf("incident letters: %w", err)
+		}
+		for _, a := range c.Affected {
+			for _, orgnr := range a.Consumers {
+				if _, ok := s.Names[orgnr]; ok {
+					continue
+				}
+				if s.Names == nil {
+					s.Names = map[string]string{}
+				}
+				var navn string
+				if err := tx.QueryRowContext(ctx, `SELECT navn FROM consumers WHERE orgnr = $1`, orgnr).Scan(&navn); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("incident consumer %s: %w", orgnr, err)
+				}
+				s.Names[orgnr] = navn
+			}
+		}
+		c.Notices = s
+		for _, orgnr := range c.UnletteredConsumers() {
+			to, err := letterRecipients(ctx, tx, orgnr)
+			if err != nil {
+				return err
+			}
+			if len(to) == 0 {
+				s.NoRecipients = append(s.NoRecipients, orgnr)
+			}
+		}
+		return nil
+	})
 	c.Notices = s
-	return nil
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"deling/internal/access"
@@ -346,7 +347,7 @@ type IncidentChange struct {
 	StopClientOrgs           []string
 	// ResumeConsumer releases this case's hold of the consumer's suspension
 	// (a stop-access measure, Suspend) and resumes the consumer when no
-	// other holder is left (Rule AV-04); res.StillHeld counts the others.
+	// other holder is left (Rule AV-02); res.StillHeld counts the others.
 	ResumeConsumer string
 	// AccessLetter is the written notice to the organisation when its client
 	// stops or resumes, or when the consumer resumes (Rule AA-25); its kind is set here.
@@ -360,7 +361,9 @@ type IncidentChange struct {
 	// (an empty To), and are among its letters in the portal (Rule AA-22):
 	// once per case, consumer and LetterPhase; a consumer written to in the
 	// phase already is skipped, and ErrExists (nothing changed) when every
-	// one was.
+	// one was. A consumer no letter can reach (no contact person,
+	// administrator or role holder) is not written to, nothing is recorded
+	// for it, and it is listed in the result's NoRecipients.
 	ConsumerLetters []governance.Letter
 	LetterPhase     string
 	Letters         []governance.Letter
@@ -466,14 +469,21 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			return err
 		}
 		for _, p := range ch.Persons {
-			n, err := db.incidentPersonNotice(ctx, tx, id, p, now)
+			n, _, err := db.incidentPersonNotice(ctx, tx, id, p, now)
 			if err != nil {
 				return err
 			}
 			letters += n
 		}
-		sent := 0
 		for _, l := range ch.ConsumerLetters {
+			// Rule AA-22: a letter that reaches no one is not sent: the
+			// consumer is reported (res.NoRecipients) and stays due.
+			if to, err := letterRecipients(ctx, tx, l.Consumer); err != nil {
+				return err
+			} else if len(to) == 0 {
+				res.NoRecipients = append(res.NoRecipients, l.Consumer)
+				continue
+			}
 			// Rule AA-22: once per case, consumer and phase; a form sent twice sends nothing again.
 			r, err := tx.ExecContext(ctx, `INSERT INTO incident_consumer_letters (incident, consumer, phase, at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT DO NOTHING`, id, l.Consumer, ch.LetterPhase, micros(now))
@@ -483,7 +493,7 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			if k, _ := r.RowsAffected(); k == 0 {
 				continue
 			}
-			sent++
+			res.Consumers++
 			n, err := db.queueLetters(ctx, tx, l.Consumer, actor, l)
 			if err != nil {
 				return err
@@ -491,8 +501,14 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 			letters += n
 			res.Letters += n
 		}
-		if len(ch.ConsumerLetters) > 0 && sent == 0 {
+		if len(ch.ConsumerLetters) > 0 && res.Consumers == 0 && len(res.NoRecipients) == 0 {
 			return fmt.Errorf("the letters of phase %q were sent already: %w", ch.LetterPhase, ErrExists)
+		}
+		if len(ch.ConsumerLetters) > 0 {
+			ch.Note += fmt.Sprintf(" — sendt til %d konsumenter", res.Consumers)
+			if len(res.NoRecipients) > 0 {
+				ch.Note += fmt.Sprintf("; uten mottaker, ikke sendt: %s", strings.Join(res.NoRecipients, ", "))
+			}
 		}
 		if err := queueMail(ctx, tx, now, ch.Letters...); err != nil {
 			return err
@@ -510,7 +526,7 @@ func (db *DB) ChangeIncident(ctx context.Context, id string, version int, ch Inc
 
 // incidentConsumer suspends the consumer ch.Suspend names, or resumes the
 // one ch.ResumeConsumer names, for case id, which holds the suspension it
-// makes (Rule AV-04): a consumer suspended already by another holder is
+// makes (Rule AV-02): a consumer suspended already by another holder is
 // held by this case too, without a second letter; resuming releases this
 // case's hold and resumes the consumer, with its letter (Rule AA-25), only
 // when no other holder is left.
@@ -548,15 +564,18 @@ func (db *DB) incidentConsumer(ctx context.Context, tx *sql.Tx, id string, ch In
 		return err
 	}
 	if res.StillHeld = others; others > 0 {
-		return nil // Rule AV-04: another holder keeps it suspended
+		return nil // Rule AV-02: another holder keeps it suspended
 	}
 	r, err := db.resumeConsumer(ctx, tx, orgnr, ch.AccessLetter, actor)
+	if errors.Is(err, errNothingToResume) {
+		return nil // resumed some other way (before holds were checked): the case's hold is released all the same
+	}
 	*res = r
 	return err
 }
 
 // incidentClient stops or resumes the API client ch names (Rule AV-02) for
-// case id, which holds the stop it makes. Rule AV-04: a stop is held per
+// case id, which holds the stop it makes. Rule AV-02: a stop is held per
 // case; resuming releases only this case's hold, and the client is active
 // again only when no holder is left (res.StillHeld counts the others). A
 // client already stopped by another case takes this case's hold too. The
@@ -591,7 +610,22 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		if !held {
 			return fmt.Errorf("client %s is stopped by this case already: %w", client, ErrConflict)
 		}
+		// Rule AV-02: the organisation's other active clients with the same key are stopped too, held alike.
+		if res.SameKey, err = db.sameKeyClients(ctx, tx, org, client, access.Active, ""); err != nil {
+			return err
+		}
+		for _, other := range res.SameKey {
+			if _, err := holdStop(ctx, tx, clientStopTarget(other), holder, actor, db.now()); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(access.Suspended), other); err != nil {
+				return fmt.Errorf("client %s: %w", other, err)
+			}
+		}
 		if access.Status(status) == access.Suspended {
+			if len(res.SameKey) > 0 {
+				return bumpAccess(ctx, tx)
+			}
 			return nil // stopped already, by another holder: this case holds it too
 		}
 	} else {
@@ -602,8 +636,29 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 		if err != nil {
 			return err
 		}
+		// The clients stopped with it for sharing its key: this case's holds released, resumed when no other is left.
+		same, err := db.sameKeyClients(ctx, tx, org, client, access.Suspended, holder)
+		if err != nil {
+			return err
+		}
+		for _, other := range same {
+			left, err := releaseStop(ctx, tx, clientStopTarget(other), holder)
+			if err != nil {
+				return err
+			}
+			if left > 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE clients SET status = $1 WHERE client_id = $2`, string(access.Active), other); err != nil {
+				return fmt.Errorf("client %s: %w", other, err)
+			}
+			res.SameKey = append(res.SameKey, other)
+		}
 		if res.StillHeld = others; others > 0 {
-			return nil // Rule AV-04: another holder keeps it stopped
+			if len(res.SameKey) > 0 {
+				return bumpAccess(ctx, tx)
+			}
+			return nil // Rule AV-02: another holder keeps it stopped
 		}
 	}
 	to := access.Active
@@ -616,6 +671,9 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 	if ch.AccessLetter.Subject != "" {
 		// Rule AA-25: the written notice, as for a suspended consumer.
 		l := ch.AccessLetter
+		if len(res.SameKey) > 0 {
+			l.Body += fmt.Sprintf("\nDette gjelder også klientene med samme nøkkel: %s.\n", strings.Join(res.SameKey, ", "))
+		}
 		l.Kind = governance.LetterResumption
 		if stop {
 			l.Kind = governance.LetterSuspension
@@ -631,13 +689,14 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 
 // incidentPersonNotice records the notice to one person, unless the person
 // has one on the case already, and e-mails it to the person's address in
-// the portal if there is one; it returns the letters queued.
-func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, error) {
+// the portal if there is one; it returns the letters queued and whether the
+// notice is new (false: the person had one on the case).
+func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, bool, error) {
 	var email string
 	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL AND email NOT LIKE $2 ORDER BY created_at LIMIT 1`,
 		p.PID, "%"+NoEmailDomain).Scan(&email) // an account made at sign-in with ID-porten has no address
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("person notice address: %w", err)
+		return 0, false, fmt.Errorf("person notice address: %w", err)
 	}
 	delivery := DeliveryPortal
 	if email != "" {
@@ -647,12 +706,15 @@ func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident, person_pid) DO NOTHING`,
 		newID(), id, p.PID, micros(now), delivery, p.Subject, p.Body)
 	if err != nil {
-		return 0, fmt.Errorf("person notice: %w", err)
+		return 0, false, fmt.Errorf("person notice: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n == 0 || email == "" {
-		return 0, nil
+	if n, _ := r.RowsAffected(); n == 0 {
+		return 0, false, nil
 	}
-	return 1, queueMail(ctx, tx, now, governance.Letter{Kind: LetterPersonNotice, To: email, Subject: p.Subject, Body: p.Body})
+	if email == "" {
+		return 0, true, nil
+	}
+	return 1, true, queueMail(ctx, tx, now, governance.Letter{Kind: LetterPersonNotice, To: email, Subject: p.Subject, Body: p.Body})
 }
 
 // IncidentPersonNotices are the notices to the person pid about breaches,

@@ -11,7 +11,7 @@ import (
 	"deling/internal/token"
 )
 
-// Rules AV-04, AV-02, AA-25: a client stop made from a case is held by that
+// Rules AV-02, AA-25: a client stop made from a case is held by that
 // case. Two cases stop the same client; the first to resume releases only
 // its own hold and the client stays stopped (with no letter); the second
 // resumes it, and only then is it active and its organisation told. The
@@ -83,7 +83,7 @@ func TestIncidentClientStopHolds(t *testing.T) {
 		if cl, _ := db.Client(ctx, "klient-annen"); len(cl.Keys) != 1 || cl.Keys[0].KID != kid2 {
 			t.Fatalf("a refused rotation changed the keys: %+v", cl.Keys)
 		}
-		// Rule AV-04: case A resumes; case B still holds the stop.
+		// Rule AV-02: case A resumes; case B still holds the stop.
 		before = len(mails())
 		res, err = change(a, resume)
 		if err != nil || res.StillHeld != 1 || active() || len(mails()) != before {
@@ -243,7 +243,7 @@ func TestServicePriorityHistory(t *testing.T) {
 	})
 }
 
-// Rule AV-04 with AA-25: a consumer's suspension is held by each case that
+// Rules AV-02, AA-25: a consumer's suspension is held by each case that
 // made it and by the register when made on the consumer's page. Two cases
 // suspend the same consumer (the second without a second letter); the
 // consumer page's resumption and the first case's leave it suspended; the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,6 +54,13 @@ func TestIncidentStopClient(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		_, kidC, jwkC, err := token.NewClientKey("RS256")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddClient(ctx, ClientInfo{ID: "klient-c", Orgnr: consumer, Keys: []ClientKey{{KID: kidC, Kind: KeyJWK, Material: string(jwkC)}}}, "test"); err != nil {
+			t.Fatal(err)
+		}
 		c := takenIncident(t, db, consumer)
 		measure := func(target string) *incident.Measure {
 			return &incident.Measure{Kind: incident.MeasureStopAccess, Done: true, Note: "Stanset klienten", Target: target, At: fixedNow()}
@@ -70,9 +78,11 @@ func TestIncidentStopClient(t *testing.T) {
 			t.Fatalf("a refused stop changed the case: version %d, %d measures", after.Version, len(after.Measures))
 		}
 		// The case's organisation's client: stopped with the measure.
-		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepMeasure, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
-			Measure: measure("klient:klient-a"), StopClient: "klient-a", StopClientOrgs: []string{consumer}}, "user:u-cw"); err != nil {
-			t.Fatal(err)
+		// Rule AV-02: the organisation's other client with the same key (klient-b) is stopped with it;
+		// one with another key (klient-c), and another organisation's with the same key (klient-x), are not.
+		if res, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepMeasure, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,
+			Measure: measure("klient:klient-a"), StopClient: "klient-a", StopClientOrgs: []string{consumer}}, "user:u-cw"); err != nil || !slices.Equal(res.SameKey, []string{"klient-b"}) {
+			t.Fatal(res.SameKey, err)
 		}
 		if ok, _ := db.ClientActive(ctx, "klient-a"); ok {
 			t.Fatal("the client is still active for the API")
@@ -80,8 +90,14 @@ func TestIncidentStopClient(t *testing.T) {
 		if cl, _ := db.Client(ctx, "klient-a"); cl.Active {
 			t.Fatal("the token server still sees the client active")
 		}
-		if ok, _ := db.ClientActive(ctx, "klient-b"); !ok {
-			t.Fatal("the organisation's other client was stopped too")
+		if ok, _ := db.ClientActive(ctx, "klient-b"); ok {
+			t.Fatal("the organisation's client with the same key is still active")
+		}
+		if ok, _ := db.ClientActive(ctx, "klient-c"); !ok {
+			t.Fatal("the organisation's client with another key was stopped")
+		}
+		if ok, _ := db.ClientActive(ctx, "klient-x"); !ok {
+			t.Fatal("another organisation's client with the same key was stopped")
 		}
 		if ok, err := db.ClientActive(ctx, "finnes-ikke"); ok || err != nil {
 			t.Fatalf("an unknown client: %v %v", ok, err)
@@ -97,6 +113,9 @@ func TestIncidentStopClient(t *testing.T) {
 		}
 		if ok, _ := db.ClientActive(ctx, "klient-a"); !ok {
 			t.Fatal("not resumed")
+		}
+		if ok, _ := db.ClientActive(ctx, "klient-b"); !ok {
+			t.Fatal("the client stopped with it for its key not resumed")
 		}
 		c, _ = db.Incident(ctx, c.ID)
 		if _, err := db.ChangeIncident(ctx, c.ID, c.Version, IncidentChange{Step: StepResume, Status: c.Status, Owner: c.Owner, AwareAt: c.AwareAt,

@@ -22,7 +22,15 @@ type LifeResult struct {
 	Grants      int // grants suspended, resumed or ended
 	Delegations int // delegations ended
 	Letters     int // letters queued
-	StillHeld   int // a client resumed from a breach case stays stopped: the other holders of its stop (Rule AV-04)
+	StillHeld   int // a client resumed from a breach case stays stopped: the other holders of its stop (Rule AV-02)
+	// Consumers is how many consumers a breach case's letters were sent to;
+	// NoRecipients are the consumers no letter could reach: no contact
+	// person, administrator or role holder (Rule AA-22). Nothing is recorded for them.
+	Consumers    int
+	NoRecipients []string
+	// SameKey are the organisation's other clients with the stopped
+	// client's key, stopped (or resumed) with it (Rule AV-02).
+	SameKey []string
 }
 
 // grantIDs lists the ids of consumer's grants in one of statuses, in tx.

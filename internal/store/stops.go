@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Holds of a stop of access (Rule AV-04 with AV-02 and AA-25; migration
+// Holds of a stop of access (Rules AV-02 and AA-25; migration
 // 00024). A client or a consumer stopped from a breach case is held stopped
 // by that case; a consumer suspended on its own page is held by the
 // register's case workers outside any case. Resuming releases only the
@@ -72,7 +72,7 @@ func (db *DB) stopHolders(ctx context.Context, target string) (cases []string, r
 	return cases, register, rows.Err()
 }
 
-// ClientStopHolders are the breach cases holding client id's stop, by case id, oldest first (Rule AV-04).
+// ClientStopHolders are the breach cases holding client id's stop, by case id, oldest first (Rule AV-02).
 func (db *DB) ClientStopHolders(ctx context.Context, id string) ([]string, error) {
 	cases, _, err := db.stopHolders(ctx, clientStopTarget(id))
 	return cases, err
@@ -80,7 +80,20 @@ func (db *DB) ClientStopHolders(ctx context.Context, id string) ([]string, error
 
 // ConsumerStopHolders are the breach cases holding the consumer's
 // suspension, by case id, oldest first, and whether the register holds it
-// outside any case (Rule AV-04).
+// outside any case (Rule AV-02).
 func (db *DB) ConsumerStopHolders(ctx context.Context, orgnr string) ([]string, bool, error) {
 	return db.stopHolders(ctx, consumerStopTarget(orgnr))
+}
+
+// holderNames says who holds a stop, for an error message: "breach case X", "the register (the consumer's page)".
+func holderNames(holders []string) string {
+	out := make([]string, len(holders))
+	for i, h := range holders {
+		if id, ok := strings.CutPrefix(h, holderIncident); ok {
+			out[i] = "breach case " + id
+		} else {
+			out[i] = "the register (the consumer's page)"
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -22,8 +22,11 @@ const ReasonSuspended = "suspendert: "
 // reason is what was breached; the grants are suspended by the register
 // (access.SuspendedByRegister). ErrConflict when nothing is active.
 //
-// The register holds the suspension outside any case (Rule AV-04): a
-// breach case's resumption does not lift it.
+// The register holds the suspension outside any case (Rules AV-02, AA-25):
+// a breach case's resumption does not lift it. A consumer suspended
+// already by a breach case (nothing active, grants suspended by the
+// register) is held by the register too, with no second letter:
+// res.Grants is 0. ErrConflict when the register holds it already.
 func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter governance.Letter, actor string) (LifeResult, error) {
 	var res LifeResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -31,10 +34,22 @@ func (db *DB) SuspendConsumer(ctx context.Context, orgnr, reason string, letter 
 			return err
 		}
 		var err error
-		if res, err = db.suspendConsumer(ctx, tx, orgnr, reason, letter, actor); err != nil {
+		res, err = db.suspendConsumer(ctx, tx, orgnr, reason, letter, actor)
+		if errors.Is(err, ErrNoActiveGrant) {
+			// Rules AV-02, AA-25: suspended already (by a case): the register takes its hold too.
+			if n, cerr := countRegisterSuspended(ctx, tx, orgnr); cerr != nil {
+				return cerr
+			} else if n > 0 {
+				res, err = LifeResult{}, nil
+			}
+		}
+		if err != nil {
 			return err
 		}
-		_, err = holdStop(ctx, tx, consumerStopTarget(orgnr), holderRegister, actor, db.now())
+		held, err := holdStop(ctx, tx, consumerStopTarget(orgnr), holderRegister, actor, db.now())
+		if err == nil && !held {
+			err = fmt.Errorf("consumer %s is suspended by the register already: %w", orgnr, ErrConflict)
+		}
 		return err
 	})
 	if err != nil {
@@ -66,7 +81,7 @@ func (db *DB) suspendConsumer(ctx context.Context, tx *sql.Tx, orgnr, reason str
 // ResumeConsumer resumes the grants SuspendConsumer suspended (Rule AA-25:
 // access.SuspendedByRegister) and queues the letter telling its contacts, in
 // one transaction. Grants suspended for another cause stay suspended.
-// ErrConflict when none is suspended by the register. Rule AV-04: it
+// ErrConflict when none is suspended by the register. Rule AV-02: it
 // releases the register's own hold only; while a breach case holds the
 // suspension, nothing is resumed and res.StillHeld counts those cases.
 func (db *DB) ResumeConsumer(ctx context.Context, orgnr string, letter governance.Letter, actor string) (LifeResult, error) {
@@ -131,7 +146,7 @@ func (db *DB) resumeConsumer(ctx context.Context, tx *sql.Tx, orgnr string, lett
 		return res, fmt.Errorf("suspended grants of %s: %w", orgnr, err)
 	}
 	if len(ids) == 0 {
-		return res, fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, ErrConflict)
+		return res, fmt.Errorf("consumer %s has no grant suspended by the register: %w", orgnr, errNothingToResume)
 	}
 	if err := db.setGrantsStatus(ctx, tx, orgnr, ids, access.Active, "", "", actor); err != nil {
 		return res, err

@@ -146,13 +146,13 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	b.press("Forhåndsvis varselet")
 	b.sees("Forhåndsvisning av varselet", "Hva kan du gjøre?", "Hvem kan du kontakte?", "Personvernombudet")
 	b.press("Start varslingen")
-	b.sees("Varslingen av 2 berørte personer er startet", "0 av 2 varslet, pågår", "Før saken kan lukkes")
+	b.sees("Varslingen av 2 berørte personer er startet", "0 av 2 varslet (0 nye, 0 allerede varslet), pågår", "Før saken kan lukkes")
 	if _, err := h.db.RunIncidentNotices(ctx, store.NotifyBatch, 0); err != nil {
 		t.Fatal(err)
 	}
 	b.press("Avvik")
 	b.press("Klientnøkkel hos databehandleren kom på avveie")
-	b.sees("2 av 2 varslet, ferdig", "Varslet: 1 på e-post, 1 bare i portalen", "1 berørte har ingen adresse i portalen")
+	b.sees("2 av 2 varslet (2 nye, 0 allerede varslet), ferdig", "Varslet: 1 på e-post, 1 bare i portalen", "1 berørte har ingen adresse i portalen")
 	// Rule AV-06: the person without an address is reached by a public notice (art. 34(3)(c)).
 	b.fill("f-kunngjoring", "Har du vært ansatt i Påskekommune, kan opplysninger om arbeidsforholdet ditt ha kommet på avveie.")
 	b.press("Publiser kunngjøringen")
@@ -160,7 +160,7 @@ func TestBrowserIncidentEaster(t *testing.T) {
 	// Rule AA-22: the consumer the processor acts for gets the letter.
 	b.fill("f-brevtekst", "Bytt nøklene til klientene deres.")
 	b.press("Send brev til konsumentene")
-	b.sees("Brevet er sendt til kontaktpersonene hos 1 konsumenter")
+	b.sees("Brevet er sendt til kontaktpersonene hos 1 konsumenter.")
 	b.press("Lukk saken")
 	b.sees("Saken er lukket", "Læring og oppfølging")
 	b.fill("f-laerdom", "Nøkler skal aldri ligge i kode")

@@ -12,7 +12,7 @@ import (
 	"deling/internal/governance"
 )
 
-// Rules AV-04, AA-25, AV-02, AA-22: two cases stop the same client; the
+// Rules AV-02, AA-25, AA-22: two cases stop the same client; the
 // first to resume leaves it stopped (the page says so) and the second
 // resumes it; the consumer gets a letter on the stop and on the resumption.
 // The stopped client's key cannot be registered again under a new client id.
@@ -77,7 +77,7 @@ func TestIncidentStopHoldsAndConsumerLetters(t *testing.T) {
 	if after, _ := h.db.Clients(ctx, a); len(after) != len(before) {
 		t.Fatal("a refused client was stored")
 	}
-	// Rule AV-04: the first case resumes; the second still holds the stop.
+	// Rule AV-02: the first case resumes; the second still holds the stop.
 	letters := len(mails(a))
 	if g := resume(first); !g.has("fortsatt stanset") || g.has("Gjenoppta klienten "+stolen.ClientID) {
 		t.Fatalf("resume from the first case: %d", g.status)
@@ -194,7 +194,7 @@ func TestSupportAnswerOncePage(t *testing.T) {
 	}
 }
 
-// Rule AV-04: a consumer suspended from a case stays suspended when the
+// Rule AV-02: a consumer suspended from a case stays suspended when the
 // consumer's page resumes it; the case's own resumption, offered on the
 // case page, resumes it.
 func TestIncidentConsumerResumeFromCase(t *testing.T) {

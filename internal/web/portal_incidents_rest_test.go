@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,9 @@ import (
 
 // noticeHash finds the preview's hash of the notice in a page.
 var noticeHash = regexp.MustCompile(`name="varsel_sha256" value="([0-9a-f]{64})"`)
+
+// noticeVersion finds the case version the preview was made at.
+var noticeVersion = regexp.MustCompile(`name="versjon" value="([0-9]+)"`)
 
 // Rules AV-02, AV-06, AV-08, AA-22: from a breach case a case worker stops
 // one API client — refused for another organisation's client and for the
@@ -154,6 +158,26 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		t.Fatalf("preview: %d", pv.status)
 	}
 	start := with("varsel_sha256", m[1])
+	start.Set("versjon", noticeVersion.FindStringSubmatch(pv.body)[1])
+	// Rule AV-06: the hash is keyed by the server per session: the same text previewed by another case worker has
+	// another hash, which does not start the job in this session.
+	cw2 := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
+	other := noticeHash.FindStringSubmatch(cw2.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify).body)
+	if other == nil || other[1] == m[1] {
+		t.Fatal("the hash is the same in another session")
+	}
+	forged := with("varsel_sha256", other[1])
+	forged.Set("versjon", start.Get("versjon"))
+	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", forged); g.status != http.StatusBadRequest {
+		t.Fatalf("another session's hash: %d", g.status)
+	}
+	// The version previewed goes with it: another version than previewed is shown again.
+	if older := with("varsel_sha256", m[1]); true {
+		older.Set("versjon", fmt.Sprint(vNotify-1))
+		if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", older); g.status != http.StatusBadRequest {
+			t.Fatalf("another version than previewed: %d", g.status)
+		}
+	}
 	// Not previewed, or changed after the preview: the preview again, nothing started.
 	if g := cw.post("/portal/avvik/"+id+"/varsle-berorte", notify); g.status != http.StatusBadRequest || !g.has("Se over varselet slik det blir sendt") {
 		t.Fatalf("a start without a preview: %d", g.status)
@@ -170,12 +194,12 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 		t.Fatal("a refused start changed the case")
 	}
 	// Rules AV-06, AV-07: a case decided on telling the persons does not close before they are told; the page says why.
-	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("Varsle de berørte i den nyeste beregningen") {
+	if g := cw.post("/portal/avvik/"+id+"/lukk", nil); !g.has("kan ikke lukkes ennå") || !g.has("Varsle de 2 berørte i beregning") {
 		t.Fatalf("closed before the persons were told: %d", g.status)
 	}
 	before, _ := h.db.PendingMail(ctx, 1000, 5)
 	g = cw.post("/portal/avvik/"+id+"/varsle-berorte", start)
-	if !g.has("Varslingen av 2 berørte personer er startet") || !g.has("0 av 2 varslet, pågår") || !g.has("Før saken kan lukkes") || !g.has("ikke ferdig (0 av 2)") {
+	if !g.has("Varslingen av 2 berørte personer er startet") || !g.has("0 av 2 varslet (0 nye, 0 allerede varslet), pågår") || !g.has("Før saken kan lukkes") || !g.has("ikke ferdig (0 av 2)") {
 		t.Fatalf("start: %d", g.status)
 	}
 	if p := cw.get("/portal/avvik/" + id); p.has("Forhåndsvis varselet") {
@@ -185,14 +209,14 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	if n, err := h.db.RunIncidentNotices(ctx, 1, 1); err != nil || n != 1 {
 		t.Fatalf("first batch: %d, %v", n, err)
 	}
-	if p := cw.get("/portal/avvik/" + id); !p.has("1 av 2 varslet, pågår") {
+	if p := cw.get("/portal/avvik/" + id); !p.has("1 av 2 varslet (1 nye, 0 allerede varslet), pågår") {
 		t.Fatalf("progress: %d", p.status)
 	}
 	if n, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil || n != 1 {
 		t.Fatalf("the rest: %d, %v", n, err)
 	}
 	g = cw.get("/portal/avvik/" + id)
-	if !g.has("2 av 2 varslet, ferdig") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
+	if !g.has("2 av 2 varslet (2 nye, 0 allerede varslet), ferdig") || !g.has("Varslet: 1 på e-post, 1 bare i portalen") {
 		t.Fatalf("finished: %d", g.status)
 	}
 	for _, p := range ps {
@@ -218,12 +242,18 @@ func TestIncidentClientStopNoticesFollowUp(t *testing.T) {
 	}
 	// Again: nobody twice.
 	pv = cw.post("/portal/avvik/"+id+"/varsle-berorte/forhandsvis", notify)
-	cw.post("/portal/avvik/"+id+"/varsle-berorte", with("varsel_sha256", noticeHash.FindStringSubmatch(pv.body)[1]))
+	again := with("varsel_sha256", noticeHash.FindStringSubmatch(pv.body)[1])
+	again.Set("versjon", noticeVersion.FindStringSubmatch(pv.body)[1])
+	cw.post("/portal/avvik/"+id+"/varsle-berorte", again)
 	if _, err := h.db.RunIncidentNotices(ctx, 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := h.db.PendingMail(ctx, 1000, 5); len(again) != len(after) {
 		t.Fatal("a person was notified twice")
+	}
+	// Rule AV-06: the second job says what it did: nobody new (not "all notified").
+	if g := cw.get("/portal/avvik/" + id); !g.has("2 av 2 varslet (0 nye, 2 allerede varslet), ferdig") || !g.has("ferdig: 0 nye, 2 allerede varslet") {
+		t.Fatalf("the second job's progress and history: %d", g.status)
 	}
 	// The person sees it on their own page, as previewed; a person not affected sees none.
 	if p := h.signIn(personEmail).get("/portal/avviksvarsler"); !p.has("Brudd på sikkerheten rundt personopplysninger om deg") || !p.has("Hva har skjedd?\nEn nøkkel som ga tilgang") {

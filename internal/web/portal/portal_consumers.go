@@ -815,7 +815,11 @@ func (s *Server) suspendConsumer(w http.ResponseWriter, r *http.Request, v *site
 		return err
 	}
 	msg := fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Varselet er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
-	if res.Letters == 0 {
+	switch {
+	case res.Grants == 0:
+		// Rules AV-02, AA-25: suspended already by a breach case; the register holds it too.
+		msg = "Konsumenten er allerede suspendert; registeret holder nå også stansen. Ingen nytt varsel er sendt."
+	case res.Letters == 0:
 		msg = fmt.Sprintf("Tilgangen er suspendert (%d vedtak). Konsumenten har ingen kontaktpersoner: send varselet på annen måte.", res.Grants)
 	}
 	s.Flash(r, msg)
@@ -842,7 +846,7 @@ func (s *Server) resumeConsumer(w http.ResponseWriter, r *http.Request, v *site.
 		return err
 	}
 	if res.StillHeld > 0 {
-		// Rule AV-04: a breach case still holds the suspension.
+		// Rule AV-02: a breach case still holds the suspension.
 		s.Flash(r, fmt.Sprintf("Tilgangen er fortsatt suspendert: %d avvikssaker holder stansen. Gjenoppta fra sakene.", res.StillHeld))
 		site.Redirect(w, r, "/portal/konsumenter/"+orgnr)
 		return nil

@@ -1,6 +1,6 @@
 -- +goose Up
 -- Issue 12's correctness leftovers.
--- Who holds a stop of access (Rule AV-04 with AV-02, AA-25): one row per
+-- Who holds a stop of access (Rules AV-02, AA-25): one row per
 -- target ('client:' and its id, 'consumer:' and its orgnr) and holder
 -- ('incident:' and a breach case's id; 'register' for a suspension made on
 -- the consumer's page); the access comes back only when the last holder

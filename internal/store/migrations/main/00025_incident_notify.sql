@@ -22,7 +22,9 @@ CREATE TABLE incident_notify_jobs (
     started_by  TEXT NOT NULL,
     finished_at BIGINT,
     failures    BIGINT NOT NULL DEFAULT 0,
-    last_error  TEXT NOT NULL DEFAULT ''
+    last_error  TEXT NOT NULL DEFAULT '',
+    -- fresh: of done, the persons this job gave a notice; the rest had one on the case already.
+    fresh       BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX incident_notify_jobs_incident ON incident_notify_jobs (incident, started_at);
 CREATE INDEX incident_notify_jobs_state ON incident_notify_jobs (state);

@@ -34,7 +34,7 @@ const clientTarget = "klient:"
 // the case workers' power, as for a consumer, on a case being handled, and
 // only for a client of the organisations the breach concerns (stopTargets).
 // The store stops it in the measure's transaction, with this case holding
-// the stop (Rule AV-04: a client another case stopped already stays stopped
+// the stop (Rule AV-02: a client another case stopped already stays stopped
 // until both release it), and the client's organisation is told in writing
 // (Rule AA-25); the token server refuses it from its next token request and
 // the API from its next call.
@@ -42,7 +42,7 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 	if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 		return httperr.ErrForbidden
 	}
-	targets, err := s.stopTargets(r, c.Report.ReportedBy.Org)
+	targets, err := s.stopTargets(r, &c.Breach)
 	if err != nil {
 		return err
 	}
@@ -69,14 +69,14 @@ func (s *Feature) stopClient(r *http.Request, v *site.Visitor, c store.IncidentC
 		ch.AccessLetter = governance.Letter{Subject: "Varsel: en API-klient er stanset i Aa-registeret",
 			Body: fmt.Sprintf("Til virksomheten (org.nr. %s)\n\nRegisterforvalteren har stanset API-klienten %s fra %s, med virkning straks, "+
 				"for å stanse ytterligere tilgang etter et avvik på personopplysningssikkerheten. Klienten får ikke nye tokener, og tokenene den har, "+
-				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt.\n\nDette er gjort:\n%s\n\n"+
+				"avvises fra neste kall. Virksomhetens andre klienter er ikke berørt, med mindre de bruker samme nøkkel.\n\nDette er gjort:\n%s\n\n"+
 				"Registerforvalteren gjenopptar klienten når forholdet er rettet, og sier fra i et nytt brev. Brevet finnes også i portalen under Brev.\n\n"+
 				"Saksbehandler: %s (%s)\n", cl.Orgnr, cl.ID, s.OsloTime(s.Now()), m.Note, v.User.Navn, v.User.Email)}
 	}
 	return nil
 }
 
-// stoppedClients are the clients whose stop this case holds (Rule AV-04).
+// stoppedClients are the clients whose stop this case holds (Rule AV-02).
 func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 	var out []string
 	for _, m := range b.Measures {
@@ -93,7 +93,7 @@ func (s *Feature) stoppedClients(r *http.Request, b *incident.Breach) []string {
 
 // incidentResumeClient releases this case's stop of a client (Rule AV-02).
 // The client has access again only when no other case holds a stop of it
-// (Rule AV-04); then its organisation is told in writing (Rule AA-25).
+// (Rule AV-02); then its organisation is told in writing (Rule AA-25).
 func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Feature) incidentResumeClient(w http.ResponseWriter, r *http.Request, v
 	return s.incidentChange(w, r, c, ch, v, "Klienten "+id+" har tilgang igjen, og virksomheten har fått brev om det.")
 }
 
-// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-04).
+// suspendedConsumers are the consumers whose suspension this case holds (Rule AV-02).
 func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []string {
 	var out []string
 	for _, m := range b.Measures {
@@ -130,7 +130,7 @@ func (s *Feature) suspendedConsumers(r *http.Request, b *incident.Breach) []stri
 
 // incidentResumeConsumer releases this case's hold of a consumer's
 // suspension (Rule AV-02). The consumer has access again only when no other
-// case, and no suspension on the consumer's page, holds it (Rule AV-04);
+// case, and no suspension on the consumer's page, holds it (Rule AV-02);
 // then its contacts are told in writing (Rule AA-25).
 func (s *Feature) incidentResumeConsumer(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
 	c, err := s.loadStaffIncident(r, v)
@@ -226,8 +226,7 @@ func (s *Feature) incidentConsumerLetters(w http.ResponseWriter, r *http.Request
 				"som berører oppslag virksomheten har gjort. Avviket berører %d personer i %d av virksomhetens oppslag.\n\n%s\n\n"+
 				"Saksbehandler: %s (%s)\n", orgnr, len(own.Persons), own.Records, values["brevtekst"], v.User.Navn, v.User.Email)})
 	}
-	return s.incidentChange(w, r, c, ch, v, fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter. "+
-		"En konsument som har fått dette brevet før, får det ikke på nytt.", len(a.Consumers)))
+	return s.incidentChange(w, r, c, ch, v, "") // incidentChange says how many consumers got the letter (Rule AA-22)
 }
 
 // computation is the case's computation of who was affected with id, nil when none.

@@ -515,7 +515,7 @@ type incidentPage struct {
 	Exemptions, PersonsChoices, Phases []labelled
 	// followup.go
 	StoppedClients                       []string
-	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-04)
+	SuspendedConsumers                   []string   // the consumers whose suspension this case holds (Rule AV-02)
 	StopConsumers                        []labelled // the consumers the stop-access measure may suspend
 	LetterPhases                         []labelled // the phases of the letters to the consumers (Rule AA-22)
 	CanNotifyPersons, CanLetterConsumers bool
@@ -605,6 +605,9 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 	}
 	for _, m := range b.Measures {
 		target := m.Target
+		if !p.Staff {
+			target = "" // another consumer's orgnr or client id is the register's to see (Rule AV-02)
+		}
 		if id, ok := strings.CutPrefix(target, clientTarget); ok {
 			target = "klient " + id
 		} else if target != "" {
@@ -648,7 +651,11 @@ func (s *Feature) incidentPageData(r *http.Request, v *site.Visitor, c store.Inc
 		if label == "" {
 			label = h.Step
 		}
-		p.History = append(p.History, historyView{At: s.OsloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: h.Note})
+		note := h.Note
+		if !p.Staff && (h.Step == store.StepResume || h.Step == store.StepLetters) {
+			note = "" // names other consumers and their clients: the register's staff only
+		}
+		p.History = append(p.History, historyView{At: s.OsloTime(h.At), Step: label, Status: h.Status.Label(), By: h.By, Note: note})
 	}
 	if p.Staff {
 		p.Affected = s.affectedViews(b)
@@ -835,13 +842,28 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	default:
 		switch {
 		case ch.Suspend != nil && res.Grants == 0:
-			// Rule AV-04: suspended already by another holder; this case holds it too.
+			// Rule AV-02: suspended already by another holder; this case holds it too.
 			done += " Konsumenten var allerede suspendert. Saken holder nå også suspensjonen."
 		case ch.Suspend != nil:
 			done += fmt.Sprintf(" Tilgangen er suspendert (%d vedtak), og varsel er sendt til %d kontaktpersoner.", res.Grants, res.Letters)
 		}
+		if len(ch.ConsumerLetters) > 0 {
+			// Rule AA-22: the letters actually sent, and the consumers no letter reached.
+			done = fmt.Sprintf("Brevet er sendt til kontaktpersonene hos %d konsumenter.", res.Consumers)
+			if before := len(ch.ConsumerLetters) - res.Consumers - len(res.NoRecipients); before > 0 {
+				done += fmt.Sprintf(" %d hadde fått dette brevet før og fikk det ikke på nytt.", before)
+			}
+			if len(res.NoRecipients) > 0 {
+				done += " Ikke sendt, fordi ingen kontaktperson, administrator eller rolleinnehaver finnes: " + s.consumerNames(r, res.NoRecipients) +
+					". Be dem registrere en kontaktperson, og send brevet på nytt."
+			}
+		}
+		if len(res.SameKey) > 0 {
+			// Rule AV-02: the organisation's other clients with the same key go with it.
+			done += " Klientene med samme nøkkel følger med: " + strings.Join(res.SameKey, ", ") + "."
+		}
 		if res.StillHeld > 0 {
-			// Rule AV-04: another holder keeps the stop.
+			// Rule AV-02: another holder keeps the stop.
 			done = fmt.Sprintf("Saken har sluppet stansen, men tilgangen er fortsatt stanset: %d andre holder stansen (andre avvikssaker eller en suspensjon fra konsumentens side).", res.StillHeld)
 		}
 		s.Log.Info("breach case changed", "incident", c.ID, "step", ch.Step, "user", v.User.ID)
@@ -849,6 +871,18 @@ func (s *Feature) incidentChange(w http.ResponseWriter, r *http.Request, c store
 	}
 	site.Redirect(w, r, "/portal/avvik/"+c.ID)
 	return nil
+}
+
+// consumerNames are the consumers as "Name (org.nr. X)", comma-separated.
+func (s *Feature) consumerNames(r *http.Request, orgnrs []string) string {
+	out := make([]string, len(orgnrs))
+	for i, o := range orgnrs {
+		out[i] = "org.nr. " + o
+		if c, err := s.DB.Consumer(r.Context(), o); err == nil {
+			out[i] = c.Navn + " (org.nr. " + o + ")"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // incidentTake takes a reported case: the case worker owns it and records
@@ -888,7 +922,8 @@ func (s *Feature) incidentTake(w http.ResponseWriter, r *http.Request, v *site.V
 
 // stopTargets are the consumers whose access a case reported by org may stop:
 // org itself, and the consumers a processor org acts for under a delegation.
-func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
+func (s *Feature) stopTargets(r *http.Request, b *incident.Breach) ([]string, error) {
+	org := b.Report.ReportedBy.Org
 	if org == "" || org == governance.AuthorityOrg {
 		return nil, nil
 	}
@@ -898,7 +933,8 @@ func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 	}
 	out := []string{org}
 	for _, d := range ds {
-		if d.ActiveAt(s.Now()) {
+		// A processor's report under an agreement (Rule DPA-07) reaches that agreement's controller only.
+		if d.ActiveAt(s.Now()) && (b.Report.Controller == "" || d.Consumer == b.Report.Controller) && !slices.Contains(out, d.Consumer) {
 			out = append(out, d.Consumer)
 		}
 	}
@@ -910,7 +946,7 @@ func (s *Feature) stopTargets(r *http.Request, org string) ([]string, error) {
 // consumers a reporting processor acts for — never the processor itself,
 // which is no consumer of its own in the case (issue 12).
 func (s *Feature) stopChoices(r *http.Request, b *incident.Breach, selected string) []labelled {
-	targets, err := s.stopTargets(r, b.Report.ReportedBy.Org)
+	targets, err := s.stopTargets(r, b)
 	if err != nil {
 		return nil
 	}
@@ -960,7 +996,7 @@ func (s *Feature) incidentMeasure(w http.ResponseWriter, r *http.Request, v *sit
 		if !v.Staff(governance.Saksbehandler) || c.Status == incident.StatusReported || c.Status == incident.StatusFollowedUp {
 			return httperr.ErrForbidden
 		}
-		targets, err := s.stopTargets(r, c.Report.ReportedBy.Org)
+		targets, err := s.stopTargets(r, &c.Breach)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,14 @@
 package breach
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"deling/internal/governance"
@@ -38,10 +41,30 @@ const registerName = "registerforvalteren for Aa-registeret"
 // maxPublicNotice caps a public notice's text.
 const maxPublicNotice = 4000
 
-// noticeHash is the SHA-256 of a notice as previewed.
-func noticeHash(n incident.PersonNotice) string {
-	sum := sha256.Sum256([]byte(n.Subject + "\n" + n.Body))
-	return hex.EncodeToString(sum[:])
+// sessionNoticeKey names the session's key for the preview's MAC.
+const sessionNoticeKey = "avvik_varsel_nokkel"
+
+// fieldNoticeVersion is the case's version the preview was made at.
+const fieldNoticeVersion = "versjon"
+
+// noticeHash is the HMAC-SHA-256, under a random key kept in the case
+// worker's session (server side: sessions live in the database, so any
+// node checks it), of what was previewed: the notice, the computation, its
+// number of persons and the case's version. Only the server can make it,
+// so a start that did not come from this preview fails (Rule AV-06); a
+// session without a key gets one.
+func (s *Feature) noticeHash(r *http.Request, n incident.PersonNotice, a *incident.AffectedCount, version int) string {
+	key := s.Sessions.GetBytes(r.Context(), sessionNoticeKey)
+	if len(key) != 32 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			panic(err) // crypto/rand does not fail
+		}
+		s.Sessions.Put(r.Context(), sessionNoticeKey, key)
+	}
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%s\x00%s\x00%s\x00%d\x00%d", n.Subject, n.Body, a.ID, a.Persons, version)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // notifyPreviewPage is the preview of the notice with its form to edit and to start.
@@ -50,6 +73,7 @@ type notifyPreviewPage struct {
 	C            store.IncidentCase
 	Notice       personNoticeView
 	Hash         string
+	Version      int // the case's version previewed: the start refuses a case changed since
 	Computation  string
 	Persons      int
 	ComputedAt   string
@@ -109,7 +133,7 @@ func (s *Feature) incidentNotifyPreview(w http.ResponseWriter, r *http.Request, 
 func (s *Feature) renderPreview(w http.ResponseWriter, r *http.Request, v *site.Visitor, c store.IncidentCase, t incident.PersonText, a *incident.AffectedCount, values map[string]string, msg string) {
 	n := t.Letter(registerName)
 	p := notifyPreviewPage{Frame: s.Frame(r, v, "Forhåndsvisning av varsel"), C: c,
-		Notice: personNoticeView{At: s.OsloTime(s.Now()), Subject: n.Subject, Body: n.Body}, Hash: noticeHash(n),
+		Notice: personNoticeView{At: s.OsloTime(s.Now()), Subject: n.Subject, Body: n.Body}, Hash: s.noticeHash(r, n, a, c.Version), Version: c.Version,
 		Computation: a.ID, Persons: a.Persons, ComputedAt: s.OsloTime(a.At), incidentForm: incidentForm{Values: values, Errors: map[string]string{}}}
 	if msg != "" {
 		p.Errors[fieldNoticeHash] = msg
@@ -133,12 +157,14 @@ func (s *Feature) incidentNotifyPersons(w http.ResponseWriter, r *http.Request, 
 		return s.incidentFail(w, r, v, c, "varsle", values, bad, append([]string{fieldNoticeComputation}, incident.NoticeFields...))
 	}
 	n := t.Letter(registerName)
-	if r.PostFormValue(fieldNoticeHash) != noticeHash(n) {
+	version, verr := strconv.Atoi(r.PostFormValue(fieldNoticeVersion))
+	if got := r.PostFormValue(fieldNoticeHash); verr != nil || !hmac.Equal([]byte(got), []byte(s.noticeHash(r, n, a, version))) {
 		w.WriteHeader(http.StatusBadRequest)
 		s.renderPreview(w, r, v, c, t, a, values, "Se over varselet slik det blir sendt, og start varslingen herfra.")
 		return nil
 	}
-	_, err = s.DB.StartIncidentNotify(r.Context(), c.ID, c.Version, store.IncidentNotifyJob{Computation: a.ID, Subject: n.Subject, Body: n.Body,
+	// The version previewed: a case changed since the preview is ErrConflict.
+	_, err = s.DB.StartIncidentNotify(r.Context(), c.ID, version, store.IncidentNotifyJob{Computation: a.ID, Subject: n.Subject, Body: n.Body,
 		Total: a.Persons, StartedBy: v.User.Navn}, v.Actor())
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -204,7 +230,7 @@ func publicNoticeAllowed(b *incident.Breach) bool {
 // notifyJobView is a notification job on the case page.
 type notifyJobView struct {
 	Started, By, Finished, State, LastError string
-	Done, Total, Failures                   int
+	Done, Total, Failures, Fresh, Before    int // Fresh new notices of Done, Before told already (Rule AV-06)
 }
 
 // fillNotify fills the case page's notifying and closing parts.
@@ -214,7 +240,7 @@ func (s *Feature) fillNotify(r *http.Request, p *incidentPage, b *incident.Breac
 		s.Log.Error("notify jobs", "incident", b.ID, "err", err)
 	}
 	for _, j := range jobs {
-		jv := notifyJobView{Started: s.OsloTime(j.StartedAt), By: j.StartedBy, Done: j.Done, Total: j.Total, Failures: j.Failures, LastError: j.LastError,
+		jv := notifyJobView{Started: s.OsloTime(j.StartedAt), By: j.StartedBy, Done: j.Done, Total: j.Total, Failures: j.Failures, Fresh: j.Fresh, Before: j.Done - j.Fresh, LastError: j.LastError,
 			State: map[string]string{store.NotifyRunning: "pågår", store.NotifyFinished: "ferdig", store.NotifyFailed: "stanset"}[j.State]}
 		if !j.FinishedAt.IsZero() {
 			jv.Finished = s.OsloTime(j.FinishedAt)

@@ -162,6 +162,22 @@ func (s *Feature) list(w http.ResponseWriter, r *http.Request, v *site.Visitor) 
 // stoppedKeyMessage answers a key of a client stopped from a breach case (Rule AV-02).
 const stoppedKeyMessage = "Nøkkelen tilhører en klient som registerforvalteren har stanset etter et avvik. Lag en ny nøkkel."
 
+// keyRefusal is the form's message for a key the store refuses, "" for any
+// other error: a stopped client's key (Rule AV-02; of another organisation
+// said without naming anything), or a key the token server cannot use —
+// never a server error.
+func keyRefusal(err error) string {
+	switch {
+	case errors.Is(err, store.ErrStoppedKey):
+		return stoppedKeyMessage
+	case errors.Is(err, store.ErrKeyUnusable):
+		return "Nøkkelen kan ikke brukes. Lag en ny nøkkel."
+	case errors.Is(err, store.ErrBadKey):
+		return "Nøkkelen kan ikke brukes: Aa-registeret tar RSA-nøkler på minst 2048 biter og EC-nøkler på P-256, også i sertifikater (ikke for eksempel Ed25519)."
+	}
+	return ""
+}
+
 // register adds a client of the organisation acted for, with the public key
 // or certificate pasted or uploaded; its client id is made here, as
 // Maskinporten does. The organisation is checked before the form is read.
@@ -182,9 +198,9 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
 	}
-	if err := s.DB.AddClient(r.Context(), info, v.Actor()); errors.Is(err, store.ErrStoppedKey) {
+	if err := s.DB.AddClient(r.Context(), info, v.Actor()); keyRefusal(err) != "" {
 		// Rule AV-02: a client stopped from a breach case does not come back under a new id.
-		f.Bad["nokkel"] = stoppedKeyMessage
+		f.Bad["nokkel"] = keyRefusal(err)
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
 	} else if err != nil {
@@ -211,8 +227,8 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	}
 	if err := s.DB.RotateClientKey(r.Context(), v.Org, id, k, v.Actor()); errors.Is(err, store.ErrNotFound) {
 		return httperr.ErrNotFound
-	} else if errors.Is(err, store.ErrStoppedKey) {
-		f.Bad["nokkel"] = stoppedKeyMessage
+	} else if keyRefusal(err) != "" {
+		f.Bad["nokkel"] = keyRefusal(err)
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
 	} else if err != nil {
