@@ -100,7 +100,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
-				standIns, err := db.PostRoleStandIns(ctx, ident.Orgnr(*org))
+				standIn, err := db.PostRoleStandIn(ctx, ident.Orgnr(*org))
 				if err != nil {
 					return err
 				}
@@ -115,7 +115,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 						rcs = append(rcs, string(c))
 					}
 					switch {
-					case standIns[m.User.ID]:
+					case standIn && governance.Has(m.Roles, *org, governance.Rolleinnehaver):
 						rcs = []string{"(ikke registrert: som DAGL)"}
 					case len(rcs) == 0:
 						rcs = []string{"-"}

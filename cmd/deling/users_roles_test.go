@@ -13,7 +13,9 @@ import (
 
 // Rule DPV-03: the register's staff records a portal account's roles in
 // Enhetsregisteret, each code once; an unknown role code is refused and
-// changes nothing; user list shows the codes recorded.
+// changes nothing; user list shows the codes recorded, and a role holder
+// of an organisation without any recorded as standing for DAGL until an
+// empty --codes records none.
 func TestUserRoles_DPV03(t *testing.T) {
 	dir := t.TempDir()
 	org := string(ident.SyntheticOrgnr(7_777_701))
@@ -56,5 +58,19 @@ func TestUserRoles_DPV03(t *testing.T) {
 	}
 	if stdout, _, err := runCmd(t, nil, "--data", dir, "user", "list", "--org", org); err != nil || strings.Contains(stdout, "DAGL") {
 		t.Fatalf("user list after none was recorded: %v %q", err, stdout)
+	}
+	// A new organisation: its role holder stands for DAGL until none is recorded.
+	other := string(ident.SyntheticOrgnr(7_777_702))
+	if _, stderr, err := runCmd(t, nil, "--data", dir, "user", "add", "--email", "ola@example.no", "--navn", "Ola", "--role", "rolleinnehaver", "--org", other); err != nil {
+		t.Fatalf("user add: %v %s", err, stderr)
+	}
+	if stdout, _, err := runCmd(t, nil, "--data", dir, "user", "list", "--org", other); err != nil || !strings.Contains(stdout, "(ikke registrert: som DAGL)") {
+		t.Fatalf("user list of a new organisation: %v %q", err, stdout)
+	}
+	if _, _, err := runCmd(t, nil, "--data", dir, "user", "roles", "--email", "ola@example.no", "--org", other, "--codes", ""); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, _, err := runCmd(t, nil, "--data", dir, "user", "list", "--org", other); err != nil || strings.Contains(stdout, "DAGL") {
+		t.Fatalf("user list after none was recorded for the only role holder: %v %q", err, stdout)
 	}
 }

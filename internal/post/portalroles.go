@@ -14,24 +14,27 @@ import (
 // organisation's own users); a holder of one of KeyRoles reads Post/Arkiv,
 // of one of ConfidentialKeyRoles confidential post too.
 //
-// A portal role holder (governance.Rolleinnehaver: the daglig leder,
-// styreleder or innehaver as registered, the one who may sign, AA-01)
-// stands for DAGL only on a link that predates the role codes: one that
-// existed when migration 00027 ran and for which nothing has been recorded
-// since (store: er_role_legacy), so that an upgrade cuts no reader off.
-// Recording codes for such a link — none too — ends the stand-in, and a
-// role holder made afterwards (invited by another role holder, say) holds
-// the key roles their recorded codes give and nothing else: a role holder
-// cannot make someone a key role holder (review finding 3). The codes are
-// Enhetsregisteret's facts and count whatever the portal role; they go when
-// the user's last role in the organisation ends or the account is closed.
+// Per organisation: while no role codes — and no none — are recorded for
+// anyone in it, its portal role holders (governance.Rolleinnehaver: the
+// daglig leder, styreleder or innehaver as registered, the one who may
+// sign, AA-01) stand for DAGL, so that a newly approved organisation reads
+// its post, the register's letters among them, and can receive
+// confidential post from the first hour. As soon as codes or none are
+// recorded for anyone in it, only recorded codes count there: recording
+// none for its only role holder ends the stand-in, and a role holder made
+// afterwards (invited by another role holder, say) holds the key roles
+// their recorded codes give and nothing else — a role holder cannot make
+// someone a key role holder once the register has recorded the
+// organisation's roles (review finding 3). The codes are Enhetsregisteret's
+// facts and count whatever the portal role; they go when the user's last
+// role in the organisation ends or the account is closed.
 //
 // governance.Administrator is the access-management role (Tilgangsstyring):
 // it may delegate Post/Arkiv but does not read by it. Every other portal
 // role reads post only by delegation.
 
 // KeyRoleOfRoleHolder is the Enhetsregisteret role a portal role holder
-// stands for on a link that predates the role codes.
+// stands for in an organisation without recorded role codes.
 const KeyRoleOfRoleHolder RoleCode = "DAGL"
 
 // roleNames are the Enhetsregisteret role codes deling records, with their
@@ -63,8 +66,8 @@ func (c RoleCode) Label() string {
 }
 
 // PortalRoles are the Enhetsregisteret roles someone holds in org — the
-// recorded codes, or DAGL for a role holder whose link predates the codes
-// (standIn) — and whether they hold the access-management role, as the
+// recorded codes, or DAGL for a role holder while nothing is recorded for
+// anyone in org (standIn) — and whether they hold the access-management role, as the
 // portal's memberships for org give it.
 func PortalRoles(ms []governance.Membership, org string, codes []RoleCode, standIn bool) (roles []RoleCode, manages bool) {
 	roles = codes

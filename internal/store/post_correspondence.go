@@ -234,8 +234,9 @@ func (db *DB) noticeQuotaRefusal(ctx context.Context, sender *post.Sender, q pos
 
 // confidentialRecipientsOK refuses, as Altinn does with 1044, when one of
 // orgs has nobody with a key role that reads confidential post: in deling,
-// no active portal user whose role codes (or role holder's stand-in,
-// post.PortalRoles) include one (Rule DPV-03).
+// no active portal user whose role codes (or, in an organisation without
+// any recorded, a role holder's stand-in, post.PortalRoles) include one
+// (Rule DPV-03).
 func (db *DB) confidentialRecipientsOK(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) error {
 	held, err := db.orgKeyRoles(ctx, tx, orgs)
 	if err != nil {

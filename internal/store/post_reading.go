@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"deling/internal/audit"
-	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 )
@@ -307,9 +306,10 @@ func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extr
 // but the organisation's own portal users — other organisations,
 // enterprise users, persons by fødselsnummer —, so that a person who
 // leaves reads nothing through an organisation they delegated to (review
-// finding 5); and the role codes recorded for the user there (finding 2).
-// A role holder's stand-in for DAGL goes with the role holder role. Each
-// ending is logged as a revocation.
+// finding 5); and the role codes (or none) recorded for the user there
+// (finding 2) — when none are left for anyone in an organisation, its role
+// holders stand for DAGL again (PostRoleStandIn). Each ending is logged as
+// a revocation.
 func (db *DB) endPostDelegationsOf(ctx context.Context, tx *sql.Tx, userID string, closed bool, actor string) error {
 	party, err := json.Marshal(post.PortalPerson(userID))
 	if err != nil {
@@ -358,15 +358,11 @@ func (db *DB) endPostDelegationsOf(ctx context.Context, tx *sql.Tx, userID strin
 		}
 	}
 	codes := `DELETE FROM er_role_codes WHERE user_id = $1`
-	standIn := `DELETE FROM er_role_legacy WHERE user_id = $1`
 	if !closed {
 		codes += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org = er_role_codes.org)`
-		standIn += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org = er_role_legacy.org AND m.role = '` + string(governance.Rolleinnehaver) + `')`
 	}
-	for _, q := range []string{codes, standIn} {
-		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
-			return fmt.Errorf("end role codes: %w", err)
-		}
+	if _, err := tx.ExecContext(ctx, codes, userID); err != nil {
+		return fmt.Errorf("end role codes: %w", err)
 	}
 	return nil
 }

@@ -19,11 +19,12 @@ import (
 // post.PortalRoles decides what the codes and memberships give.
 
 // SetPostRoleCodes records the Enhetsregisteret roles a portal user holds in
-// org, replacing those recorded before (none: the user holds none). A role
-// holder's link that predates the codes stands for DAGL until this is
-// called for it, with codes or none (post.PortalRoles; review finding 1).
-// The user must be an active user of org; a code deling does not know is
-// refused; nothing changes on a refusal.
+// org, replacing those recorded before (none: the user holds none, kept as
+// a marker row with the empty code). org's role holders stand for DAGL
+// while nothing — codes or none — is recorded for anyone in org
+// (PostRoleStandIn, post.PortalRoles); the first call for any of its users
+// ends that for all of them. The user must be an active user of org; a code
+// deling does not know is refused; nothing changes on a refusal.
 func (db *DB) SetPostRoleCodes(ctx context.Context, userID string, org ident.Orgnr, codes []post.RoleCode, actor string) error {
 	if _, err := ident.ParseOrgnr(string(org)); err != nil {
 		return fmt.Errorf("role codes: %w", err)
@@ -40,12 +41,14 @@ func (db *DB) SetPostRoleCodes(ctx context.Context, userID string, org ident.Org
 		} else if !ok {
 			return fmt.Errorf("role codes: no active user %s of %s: %w", userID, org, ErrNotFound)
 		}
-		for _, q := range []string{`DELETE FROM er_role_codes WHERE user_id = $1 AND org = $2`, `DELETE FROM er_role_legacy WHERE user_id = $1 AND org = $2`} {
-			if _, err := tx.ExecContext(ctx, q, userID, string(org)); err != nil {
-				return fmt.Errorf("role codes: %w", err)
-			}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM er_role_codes WHERE user_id = $1 AND org = $2`, userID, string(org)); err != nil {
+			return fmt.Errorf("role codes: %w", err)
 		}
-		for _, c := range codes {
+		rows := codes
+		if len(rows) == 0 {
+			rows = []post.RoleCode{noRoleCodes} // Rule DPV-03: none recorded ends org's stand-in
+		}
+		for _, c := range rows {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO er_role_codes (user_id, org, code, created_at) VALUES ($1, $2, $3, $4)`,
 				userID, string(org), string(c), micros(db.now())); err != nil {
 				return fmt.Errorf("role codes: %w", err)
@@ -55,9 +58,17 @@ func (db *DB) SetPostRoleCodes(ctx context.Context, userID string, org ident.Org
 	})
 }
 
+// noRoleCodes is the code of the marker row that records that a user holds
+// no Enhetsregisteret role in an organisation (SetPostRoleCodes with none).
+const noRoleCodes post.RoleCode = ""
+
+// standInQuery counts what is recorded for anyone in org ($1), codes and
+// none markers: while it is 0, org's role holders stand for DAGL.
+const standInQuery = `SELECT COUNT(*) FROM er_role_codes WHERE org = $1`
+
 // PostRoleCodes are the Enhetsregisteret roles recorded for org's users, by user id.
 func (db *DB) PostRoleCodes(ctx context.Context, org ident.Orgnr) (map[string][]post.RoleCode, error) {
-	rows, err := db.read.query(ctx, `SELECT user_id, code FROM er_role_codes WHERE org = $1 ORDER BY user_id, code`, string(org))
+	rows, err := db.read.query(ctx, `SELECT user_id, code FROM er_role_codes WHERE org = $1 AND code <> '' ORDER BY user_id, code`, string(org))
 	if err != nil {
 		return nil, fmt.Errorf("role codes: %w", err)
 	}
@@ -73,23 +84,15 @@ func (db *DB) PostRoleCodes(ctx context.Context, org ident.Orgnr) (map[string][]
 	return out, rows.Err()
 }
 
-// PostRoleStandIns are org's role holders whose link predates the role
-// codes and stands for DAGL (post.PortalRoles), by user id.
-func (db *DB) PostRoleStandIns(ctx context.Context, org ident.Orgnr) (map[string]bool, error) {
-	rows, err := db.read.query(ctx, `SELECT user_id FROM er_role_legacy WHERE org = $1`, string(org))
-	if err != nil {
-		return nil, fmt.Errorf("role codes: %w", err)
+// PostRoleStandIn reports whether org's active role holders stand for DAGL
+// (post.PortalRoles): while no role codes, and no none, are recorded for
+// anyone in org (Rule DPV-03).
+func (db *DB) PostRoleStandIn(ctx context.Context, org ident.Orgnr) (bool, error) {
+	var n int
+	if err := db.read.queryRow(ctx, standInQuery, string(org)).Scan(&n); err != nil {
+		return false, fmt.Errorf("role codes: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out[u] = true
-	}
-	return out, rows.Err()
+	return n == 0, nil
 }
 
 // PostViewer is the portal user userID, acting for the organisation
@@ -149,7 +152,7 @@ func (db *DB) postHomeViewer(ctx context.Context, q rowsQuerier, lock bool, user
 		return none, err
 	}
 	var codes []post.RoleCode
-	rows, err := q.QueryContext(ctx, `SELECT code FROM er_role_codes WHERE user_id = $1 AND org = $2 ORDER BY code`, userID, string(org))
+	rows, err := q.QueryContext(ctx, `SELECT code FROM er_role_codes WHERE user_id = $1 AND org = $2 AND code <> '' ORDER BY code`, userID, string(org))
 	if err != nil {
 		return none, fmt.Errorf("role codes: %w", err)
 	}
@@ -164,8 +167,8 @@ func (db *DB) postHomeViewer(ctx context.Context, q rowsQuerier, lock bool, user
 	if err := rows.Err(); err != nil {
 		return none, err
 	}
-	var standIn int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM er_role_legacy WHERE user_id = $1 AND org = $2`, userID, string(org)).Scan(&standIn); err != nil {
+	var recorded int
+	if err := q.QueryRowContext(ctx, standInQuery, string(org)).Scan(&recorded); err != nil {
 		return none, fmt.Errorf("role codes: %w", err)
 	}
 	party, err := json.Marshal(post.PortalPerson(userID))
@@ -176,7 +179,7 @@ func (db *DB) postHomeViewer(ctx context.Context, q rowsQuerier, lock bool, user
 	if err != nil {
 		return none, err
 	}
-	return post.PortalViewer(userID, ms, string(org), codes, standIn > 0, delegations(dels), none.At), nil
+	return post.PortalViewer(userID, ms, string(org), codes, recorded == 0, delegations(dels), none.At), nil
 }
 
 // activeUserOf reports whether userID is an active account holding a role for org.
@@ -203,9 +206,9 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT m.org, m.user_id, m.role, COALESCE(r.code, ''), COALESCE(l.org, '') FROM memberships m
+	rows, err := tx.QueryContext(ctx, `SELECT m.org, m.user_id, m.role, COALESCE(r.code, ''),
+		CASE WHEN EXISTS (SELECT 1 FROM er_role_codes o WHERE o.org = m.org) THEN 0 ELSE 1 END FROM memberships m
 		JOIN users u ON u.id = m.user_id LEFT JOIN er_role_codes r ON r.user_id = m.user_id AND r.org = m.org
-		LEFT JOIN er_role_legacy l ON l.user_id = m.user_id AND l.org = m.org
 		WHERE u.disabled_at IS NULL AND m.org IN (`+db.jsonArray("$1")+`) ORDER BY m.org, m.user_id`, string(b))
 	if err != nil {
 		return nil, fmt.Errorf("key roles: %w", err)
@@ -218,8 +221,9 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 	}
 	users := map[[2]string]*held{}
 	for rows.Next() {
-		var org, user, role, code, legacy string
-		if err := rows.Scan(&org, &user, &role, &code, &legacy); err != nil {
+		var org, user, role, code string
+		var standIn int
+		if err := rows.Scan(&org, &user, &role, &code, &standIn); err != nil {
 			return nil, err
 		}
 		h := users[[2]string{org, user}]
@@ -228,7 +232,7 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 			users[[2]string{org, user}] = h
 		}
 		h.ms = append(h.ms, governance.Membership{Org: org, Role: governance.Role(role)})
-		h.standIn = legacy != ""
+		h.standIn = standIn == 1
 		if code != "" && !slices.Contains(h.codes, post.RoleCode(code)) {
 			h.codes = append(h.codes, post.RoleCode(code))
 		}

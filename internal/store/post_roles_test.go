@@ -52,10 +52,11 @@ func reads(t *testing.T, db *DB, userID string, acting, org ident.Orgnr) (ordina
 // Rule DPV-03: the key roles are Enhetsregisteret's role codes recorded on
 // a user's link to an organisation: DAGL, LEDE, INNH, DTPR, DTSO, KOMP and
 // BEST read confidential post too, the other key roles (PRIV, BOBE, …)
-// ordinary post, other roles (MEDL) none; a role holder made since the
-// codes are kept holds the codes recorded for them and nothing else (the
-// stand-in for DAGL is TestPostRoleHolderStandIn_DPV03's). Bad codes or a
-// user who is not the organisation's are refused with nothing changed.
+// ordinary post, other roles (MEDL) none; in an organisation with codes
+// recorded, a role holder holds the codes recorded for them and nothing
+// else (the stand-in for DAGL where none are recorded is
+// TestPostRoleHolderStandIn_DPV03's). Bad codes or a user who is not the
+// organisation's are refused with nothing changed.
 func TestPostRoleCodes_DPV03(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
@@ -73,7 +74,7 @@ func TestPostRoleCodes_DPV03(t *testing.T) {
 			{"styrets leder", lede, true, true},
 			{"kontaktperson ADOS: a key role, not for confidential post", priv, true, false},
 			{"styremedlem: no key role", medl, false, false},
-			{"role holder made since the codes are kept, none recorded: nothing", holder, false, false},
+			{"role holder without codes where others' are recorded: nothing", holder, false, false},
 			{"role holder whose codes are recorded holds those alone", recorded, false, false},
 		} {
 			if o, conf := reads(t, db, c.user, org, org); o != c.ordinary || conf != c.confidential {
@@ -103,6 +104,9 @@ func TestPostRoleCodes_DPV03(t *testing.T) {
 		}
 		if o, _ := reads(t, db, lede, org, org); o {
 			t.Error("reads after the key role was taken away")
+		}
+		if codes, err := db.PostRoleCodes(ctx, org); err != nil || len(codes[lede]) != 0 {
+			t.Errorf("codes after none was recorded: %q %v", codes[lede], err)
 		}
 		// A closed account reads nothing.
 		if err := db.DisableUser(ctx, priv, "staff"); err != nil {
@@ -273,85 +277,86 @@ func TestPostScopesWhileSuspended_DPV03(t *testing.T) {
 	})
 }
 
-// rerunRoleCodesMigration runs migration 00027 (and those after it) again,
-// as an upgrade from before the role codes runs it: the accounts and
-// memberships there are then are those of the upgraded installation. Role
-// codes recorded before it are dropped with the table.
-func rerunRoleCodesMigration(t *testing.T, db *DB) {
-	t.Helper()
-	ctx := context.Background()
-	p, err := db.migrations("migrations/main", "goose_db_version", db.write)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.DownTo(ctx, 26); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Rule DPV-03 (review findings 1 and 3): a role holder stands for DAGL only
-// on a link that existed when the role codes came (an upgrade cuts no
-// reader off); recording none for them ends it; a role holder made
-// afterwards — invited by a role holder with no key role — holds nothing
-// without codes, and does not make the organisation a recipient of
-// confidential post (1044).
+// Rule DPV-03 (review findings 1 and 3), per organisation: while no role
+// codes (and no none) are recorded for anyone in an organisation, its role
+// holders stand for DAGL — a newly approved organisation's role holder
+// reads its post, confidential too, and the organisation receives
+// confidential post (1044) —, its other users do not; recording none for
+// its only role holder ends the stand-in; and where a role holder with
+// MEDL recorded invites another role holder, neither reads and the
+// organisation receives no confidential post, whatever another
+// organisation's codes.
 func TestPostRoleHolderStandIn_DPV03(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
 		registerSender(t, db, postSenderFor(postSenderOrg))
-		org := postRecipA
-		old := postUser(t, db, "gammel@a.example", org, nil, governance.Rolleinnehaver)
-		rerunRoleCodesMigration(t, db)
-		if o, conf := reads(t, db, old, org, org); !o || !conf {
-			t.Fatalf("a role holder from before the codes: ordinary %v confidential %v, want both", o, conf)
+		confidential := func(ref string, org ident.Orgnr) error {
+			req := postRequest(ref, org)
+			req.Correspondence.IsConfidential = true
+			_, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota())
+			return err
 		}
-		if s, err := db.PostRoleStandIns(ctx, org); err != nil || !s[old] {
-			t.Fatalf("stand-ins: %v %v", s, err)
-		}
-		inviter := postUser(t, db, "medl@a.example", org, []post.RoleCode{"MEDL"}, governance.Rolleinnehaver)
-		invited := postUser(t, db, "ny@a.example", org, nil, governance.Rolleinnehaver)
-		for who, u := range map[string]string{"role holder with MEDL": inviter, "role holder made since": invited} {
-			if o, conf := reads(t, db, u, org, org); o || conf {
+		// b: codes recorded (MEDL), then a role holder invited without codes.
+		b := postRecipB
+		inviter := postUser(t, db, "medl@b.example", b, []post.RoleCode{"MEDL"}, governance.Rolleinnehaver)
+		invited := postUser(t, db, "ny@b.example", b, nil, governance.Rolleinnehaver)
+		for who, u := range map[string]string{"role holder with MEDL": inviter, "role holder invited since": invited} {
+			if o, conf := reads(t, db, u, b, b); o || conf {
 				t.Errorf("%s: ordinary %v confidential %v, want neither", who, o, conf)
 			}
 		}
-		req := postRequest("taus", org)
-		req.Correspondence.IsConfidential = true
-		if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
-			t.Fatalf("confidential post with a role holder from before the codes: %v", err)
+		if s, err := db.PostRoleStandIn(ctx, b); err != nil || s {
+			t.Errorf("stand-in where codes are recorded: %v %v", s, err)
 		}
-		// Recording no codes is recorded: the stand-in ends.
-		if err := db.SetPostRoleCodes(ctx, old, org, nil, "staff"); err != nil {
+		if err := confidential("taus-b", b); problemCode(err) != post.CodeConfidentialNoKeyRole {
+			t.Errorf("confidential post to an organisation with MEDL only: %v, want 1044", err)
+		}
+		// a: new, nothing recorded: its role holder stands for DAGL, b's codes notwithstanding.
+		a := postRecipA
+		first := postUser(t, db, "dagl@a.example", a, nil, governance.Rolleinnehaver)
+		clerk := postUser(t, db, "ansatt@a.example", a, nil, governance.Oppslagsbruker)
+		if o, conf := reads(t, db, first, a, a); !o || !conf {
+			t.Errorf("a new organisation's role holder: ordinary %v confidential %v, want both", o, conf)
+		}
+		if o, conf := reads(t, db, clerk, a, a); o || conf {
+			t.Errorf("a new organisation's other user: ordinary %v confidential %v, want neither", o, conf)
+		}
+		if s, err := db.PostRoleStandIn(ctx, a); err != nil || !s {
+			t.Errorf("stand-in where nothing is recorded: %v %v", s, err)
+		}
+		if err := confidential("taus-a", a); err != nil {
+			t.Errorf("confidential post to a new organisation with a role holder: %v", err)
+		}
+		// Recording none for the only role holder is recorded: the stand-in ends.
+		if err := db.SetPostRoleCodes(ctx, first, a, nil, "staff"); err != nil {
 			t.Fatal(err)
 		}
-		if o, conf := reads(t, db, old, org, org); o || conf {
+		if o, conf := reads(t, db, first, a, a); o || conf {
 			t.Errorf("after none was recorded: ordinary %v confidential %v", o, conf)
 		}
-		if s, err := db.PostRoleStandIns(ctx, org); err != nil || len(s) != 0 {
-			t.Errorf("stand-ins after none was recorded: %v %v", s, err)
+		if s, err := db.PostRoleStandIn(ctx, a); err != nil || s {
+			t.Errorf("stand-in after none was recorded: %v %v", s, err)
 		}
-		req = postRequest("taus2", org)
-		req.Correspondence.IsConfidential = true
-		if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); problemCode(err) != post.CodeConfidentialNoKeyRole {
-			t.Errorf("confidential post with no key role recorded: %v, want 1044", err)
+		if codes, err := db.PostRoleCodes(ctx, a); err != nil || len(codes) != 0 {
+			t.Errorf("codes after none was recorded: %v %v", codes, err)
+		}
+		if err := confidential("taus-a2", a); problemCode(err) != post.CodeConfidentialNoKeyRole {
+			t.Errorf("confidential post after none was recorded: %v, want 1044", err)
 		}
 	})
 }
 
 // Rule DPV-03 (review finding 2): role codes go when the user's last role
 // in the organisation ends or the account is closed — a new role later
-// does not bring them back — and a role holder's stand-in goes with the
-// role holder role.
+// does not bring them back —, and a role holder without codes does not
+// stand for DAGL while something (the administrator's none) is recorded
+// in the organisation.
 func TestPostRoleCodesEndWithMembership_DPV03(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
 		org := postRecipA
-		postUser(t, db, "admin@a.example", org, nil, governance.Administrator) // keeps a manager (AA-27)
+		postUser(t, db, "admin@a.example", org, []post.RoleCode{}, governance.Administrator) // keeps a manager (AA-27); none recorded
 		old := postUser(t, db, "gammel@a.example", org, nil, governance.Rolleinnehaver, governance.Oppslagsbruker)
-		rerunRoleCodesMigration(t, db) // drops what was recorded: codes only after it
 		leader := postUser(t, db, "dagl@a.example", org, []post.RoleCode{"DAGL"}, governance.Rolleinnehaver, governance.Oppslagsbruker)
 		closed := postUser(t, db, "lede@a.example", org, []post.RoleCode{"LEDE"}, governance.Oppslagsbruker)
 		if codes, err := db.PostRoleCodes(ctx, org); err != nil || len(codes) != 2 {
@@ -376,8 +381,8 @@ func TestPostRoleCodesEndWithMembership_DPV03(t *testing.T) {
 		if err != nil || len(codes) != 0 {
 			t.Fatalf("codes after the last role ended and the account closed: %v %v", codes, err)
 		}
-		if s, err := db.PostRoleStandIns(ctx, org); err != nil || len(s) != 0 {
-			t.Fatalf("stand-in after the role holder role ended: %v %v", s, err)
+		if s, err := db.PostRoleStandIn(ctx, org); err != nil || s {
+			t.Fatalf("stand-in while the administrator's none is recorded: %v %v", s, err)
 		}
 		if err := db.AddMembership(ctx, leader, string(org), governance.Rolleinnehaver, "test"); err != nil {
 			t.Fatal(err)

@@ -34,8 +34,8 @@ func (h *postHarness) sendOrdinary(title string) string {
 // daglLeader makes a portal role holder of org with DAGL recorded as their
 // Enhetsregisteret role (Rule DPV-03: a key role holder, who reads
 // confidential post and makes org a recipient of it, 1044) and returns the
-// account's e-mail address. A role holder without recorded codes holds no
-// key role (post.PortalRoles).
+// account's e-mail address. Once codes are recorded in org, a role holder
+// without recorded codes holds no key role (post.PortalRoles).
 func (h *harness) daglLeader(org string) string {
 	h.t.Helper()
 	email := h.account(governance.Rolleinnehaver, org, "")
@@ -53,8 +53,8 @@ func (h *harness) daglLeader(org string) string {
 // codes recorded for a user: a user whose only portal role is a lookup
 // user but who is registered as styrets leder reads confidential post and
 // may give access; a role holder registered only as styremedlem, or with
-// no codes recorded, reads nothing; the access page names the key role
-// holders by their roles.
+// no codes recorded where others' are, reads nothing; the access page
+// names the key role holders by their roles.
 func TestPortalPostRoleCodes_DPV03(t *testing.T) {
 	h := newPostHarness(t)
 	ctx := context.Background()
@@ -79,12 +79,39 @@ func TestPortalPostRoleCodes_DPV03(t *testing.T) {
 		t.Fatalf("a role holder registered as styremedlem only reads: %d", p.status)
 	}
 	// Review finding 3: a role holder made now (as another role holder
-	// invites one) without recorded codes holds no key role.
+	// invites one) without recorded codes, in an organisation with codes
+	// recorded, holds no key role.
 	if p := h.signIn(h.account(governance.Rolleinnehaver, h.recipient, "")).get("/portal/post/melding/" + id); p.status != 404 {
 		t.Fatalf("a new role holder without codes reads confidential post: %d", p.status)
 	}
 	if p := medl.get("/portal/post/tilgang"); p.status != http.StatusForbidden {
 		t.Fatalf("a role holder registered as styremedlem only manages access: %d", p.status)
+	}
+}
+
+// Rule DPV-03: a newly approved organisation without recorded role codes
+// receives confidential post (no 1044), and its role holder, standing for
+// DAGL, reads it in the portal from the first hour and is named on the
+// access page as a role holder without codes; recording none for that only
+// role holder ends it.
+func TestPortalPostNewOrganisationStandIn_DPV03(t *testing.T) {
+	h := newPostHarness(t)
+	ctx := context.Background()
+	h.recipient, _ = h.consumer("Nyopprettet AS")
+	holderEmail := h.account(governance.Rolleinnehaver, h.recipient, "")
+	id := h.sendConfidential("Vedtak om tilgang")
+	holder := h.signIn(holderEmail)
+	if p := holder.get("/portal/post/melding/" + id); p.status != 200 || !p.has("Vedtak om tilgang") {
+		t.Fatalf("a new organisation's role holder reads confidential post: %d", p.status)
+	}
+	if p := holder.get("/portal/post/tilgang"); p.status != 200 || !p.has("(rolleinnehaver; ingen rollekoder registrert i virksomheten)") {
+		t.Fatalf("the access page: %d %s", p.status, p.body)
+	}
+	if err := h.db.SetPostRoleCodes(ctx, h.userID(holderEmail), ident.Orgnr(h.recipient), nil, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if p := holder.get("/portal/post/melding/" + id); p.status != 404 {
+		t.Fatalf("reads after none was recorded: %d", p.status)
 	}
 }
 

@@ -71,7 +71,7 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	if err != nil {
 		return err
 	}
-	standIns, err := s.DB.PostRoleStandIns(ctx, ident.Orgnr(v.Org))
+	standIn, err := s.DB.PostRoleStandIn(ctx, ident.Orgnr(v.Org))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 		names[m.User.ID] = m.User.Navn
 		p.Users = append(p.Users, option{Value: m.User.ID, Label: m.User.Navn + " (" + m.User.Email + ")", Selected: vals["bruker"] == m.User.ID})
 		// Rule DPV-03: a key role holder reads automatically.
-		roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIns[m.User.ID])
+		roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIn)
 		if l := holderLabel(m.User.Navn, codes[m.User.ID], roles); l != "" {
 			p.Holders = append(p.Holders, l)
 		}
@@ -214,12 +214,12 @@ func (p accessPage) F(name, label, help string) site.Field {
 }
 
 // holderLabel names someone who reads by role on the access page: by their
-// key roles, or, for a role holder from before the role codes were kept,
-// standing for DAGL (dpv.PortalRoles), as that; "" for one without a key
-// role (Rule DPV-03; review finding 7).
+// key roles, or, for a role holder standing for DAGL while no role codes are
+// recorded in the organisation (dpv.PortalRoles), as that; "" for one
+// without a key role (Rule DPV-03; review finding 7).
 func holderLabel(name string, codes, roles []dpv.RoleCode) string {
 	if len(codes) == 0 && slices.Contains(roles, dpv.KeyRoleOfRoleHolder) {
-		return name + " (rolleinnehaver, ingen rollekoder registrert)"
+		return name + " (rolleinnehaver; ingen rollekoder registrert i virksomheten)"
 	}
 	var labels []string
 	for _, c := range roles {

@@ -8,9 +8,9 @@ import (
 )
 
 // Rule DPV-03 (review finding 7): the access page names a role holder who
-// stands for DAGL, from before the role codes were kept, as a role holder
-// without recorded codes — not as daglig leder —, others by the key roles
-// recorded, and nobody without a key role.
+// stands for DAGL, in an organisation without recorded role codes, as a
+// role holder without recorded codes — not as daglig leder —, others by
+// the key roles recorded, and nobody without a key role.
 func TestHolderLabel_DPV03(t *testing.T) {
 	org := "310000001"
 	holder := []governance.Membership{{Org: org, Role: governance.Rolleinnehaver}}
@@ -20,8 +20,8 @@ func TestHolderLabel_DPV03(t *testing.T) {
 		standIn bool
 		want    string
 	}{
-		{"a role holder from before the codes", nil, true, "Kari (rolleinnehaver, ingen rollekoder registrert)"},
-		{"a role holder made since, none recorded", nil, false, ""},
+		{"a role holder, no codes in the organisation", nil, true, "Kari (rolleinnehaver; ingen rollekoder registrert i virksomheten)"},
+		{"a role holder, codes recorded for others", nil, false, ""},
 		{"recorded codes, key roles only named", []dpv.RoleCode{"DAGL", "MEDL", "LEDE"}, true, "Kari (daglig leder, styrets leder)"},
 		{"no key role recorded", []dpv.RoleCode{"MEDL"}, false, ""},
 	} {
