@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"database/sql"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"time"
@@ -282,12 +281,12 @@ func parseClientKey(k ClientKey) (token.PublicKey, *x509.Certificate, error) {
 		pub, err := token.ParsePublicJWK([]byte(k.Material))
 		return pub, nil, err
 	case KeyCertificate:
-		block, _ := pem.Decode([]byte(k.Material))
-		if block == nil || block.Type != "CERTIFICATE" {
-			return token.PublicKey{}, nil, errors.New("not a PEM certificate")
+		// A bundle that also holds a private key is refused whole: it never reaches client_keys.
+		certs, _, err := token.ParseCertificates([]byte(k.Material))
+		if err != nil {
+			return token.PublicKey{}, nil, err
 		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		return token.PublicKey{}, cert, err
+		return token.PublicKey{}, certs[0], nil
 	}
 	return token.PublicKey{}, nil, fmt.Errorf("unknown key kind %q", k.Kind)
 }

@@ -73,6 +73,7 @@ type harness struct {
 	registry *prometheus.Registry // the metrics of the last server made (h.server)
 	t        testing.TB
 	db       *store.DB
+	dataDir  string // the SQLite files, read whole by tests that prove what never reaches them
 	srv      *httptest.Server
 	clock    *clock
 	log      *failingLog
@@ -135,7 +136,8 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, clock: &clock{}, logs: &logBuffer{}}
 	oslo, _ := time.LoadLocation("Europe/Oslo")
 	h.today = register.Date(time.Now().In(oslo).Format(time.DateOnly))
-	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Now: h.clock.now})
+	h.dataDir = t.TempDir()
+	db, err := store.Open(ctx, store.Config{DataDir: h.dataDir, Now: h.clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
