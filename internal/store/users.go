@@ -210,11 +210,25 @@ func managerRoles(org string) []governance.Role {
 // roles that manage an organisation's accounts (wrapped in ErrConflict).
 var ErrLastManager = fmt.Errorf("the last who manages the accounts: %w", ErrConflict)
 
+// LastManagerError names the organisation (Org) a refused change would have
+// left without anyone managing its accounts; it is ErrLastManager.
+type LastManagerError struct{ Org string }
+
+func (e *LastManagerError) Error() string { return e.Org + ": " + ErrLastManager.Error() }
+
+func (e *LastManagerError) Unwrap() error { return ErrLastManager }
+
 // keepOneManager refuses, with ErrLastManager, a change that would leave org
 // without an active account holding one of managerRoles(org): taking role
-// away from userID, or (role "") closing userID's account. It locks those
-// memberships first, so two concurrent changes cannot both pass it.
+// away from userID, or (role "") closing userID's account. Changes to org's
+// managers take turns (on PostgreSQL, locking the membership rows is not
+// enough: two accounts closed at once each still see the other's row as
+// active), and it locks those memberships, so two concurrent changes cannot
+// both pass it (Rule AA-27).
 func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string, role governance.Role) error {
+	if err := db.takeTurns(ctx, tx, "managers:"+org); err != nil {
+		return fmt.Errorf("managers of %s: %w", org, err)
+	}
 	roles := managerRoles(org)
 	q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
@@ -237,7 +251,7 @@ func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string
 		return err
 	}
 	if left == 0 {
-		return fmt.Errorf("%s: %w", org, ErrLastManager)
+		return &LastManagerError{Org: org}
 	}
 	return nil
 }
@@ -332,17 +346,18 @@ func (db *DB) ConfirmMemberships(ctx context.Context, userID, org, actor string)
 }
 
 // DisableUser closes an account: it signs in no more, and its sessions end on
-// their next request. ErrConflict (ErrLastManager) when it is the register's
-// last active forvalter (issue 16, item 5: never zero forvalters).
+// their next request. ErrConflict (a *LastManagerError) when it is the last
+// active account managing the accounts of an organisation it holds a
+// manager role for (Rule AA-27), the register's last forvalter included
+// (issue 16, item 5: never zero forvalters).
 func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`,
-			userID, governance.AuthorityOrg, string(governance.Forvalter)).Scan(&n); err != nil {
+		orgs, err := managedOrgs(ctx, tx, userID)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			if err := db.keepOneManager(ctx, tx, governance.AuthorityOrg, userID, ""); err != nil {
+		for _, org := range orgs { // in order, so that concurrent closings take their turns in one order
+			if err := db.keepOneManager(ctx, tx, org, userID, ""); err != nil {
 				return err
 			}
 		}
@@ -354,6 +369,27 @@ func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 		}
 		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "disabled"})
 	})
+}
+
+// managedOrgs are the organisations, in order, where userID holds a role
+// that manages the accounts (managerRoles).
+func managedOrgs(ctx context.Context, tx *sql.Tx, userID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT org FROM memberships WHERE user_id = $1
+		AND ((org = $2 AND role = $3) OR (org <> $2 AND role IN ($4, $5))) ORDER BY org`,
+		userID, governance.AuthorityOrg, string(governance.Forvalter), string(userManagerRoles[0]), string(userManagerRoles[1]))
+	if err != nil {
+		return nil, fmt.Errorf("organisations managed by %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var org string
+		if err := rows.Scan(&org); err != nil {
+			return nil, err
+		}
+		out = append(out, org)
+	}
+	return out, rows.Err()
 }
 
 // UsersWithRole lists the active users holding role for org.

@@ -285,3 +285,80 @@ func TestSetStaffRoles(t *testing.T) {
 		}
 	})
 }
+
+// Rule AA-27 (and issue 16, item 5): two accounts that manage an
+// organisation's accounts closed at the same moment leave one of them —
+// at the register (forvalters) and at an organisation (administrators).
+// On PostgreSQL, locking the membership rows alone let both pass.
+func TestConcurrentDisableKeepsOneManager(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		left := map[string]string{} // per organisation, the manager left by the round before
+		for round := range 30 {
+			org, role := governance.AuthorityOrg, governance.Forvalter
+			if round%2 == 1 {
+				org, role = "310000091", governance.Administrator
+			}
+			var us [2]governance.User
+			for i := range us {
+				u, err := db.CreateUser(ctx, governance.User{Email: fmt.Sprintf("m%d-%d@race.test", round, i), Navn: "M"},
+					"x", []governance.Membership{{Org: org, Role: role}}, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				us[i] = u
+			}
+			if id := left[org]; id != "" { // exactly two managers race
+				if err := db.DisableUser(ctx, id, "user:x"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			start := make(chan struct{})
+			for i, u := range us {
+				wg.Go(func() { <-start; errs[i] = db.DisableUser(ctx, u.ID, "user:x") })
+			}
+			close(start)
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrLastManager) || errors.Is(errs[1], ErrLastManager)) {
+				t.Fatalf("round %d (%s): two concurrent closings: %v, %v", round, org, errs[0], errs[1])
+			}
+			left[org] = us[0].ID
+			if errs[0] == nil {
+				left[org] = us[1].ID
+			}
+		}
+	})
+}
+
+// Rule AA-27: closing an account keeps every organisation it manages
+// managed — a staff account that is also an organisation's only
+// administrator is not closed, and the refusal names the organisation.
+func TestDisableUserKeepsOrganisationManaged(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000091"
+		mk := func(email string, ms ...governance.Membership) governance.User {
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", ms, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		mk("f@register.test", governance.Membership{Org: governance.AuthorityOrg, Role: governance.Forvalter})
+		both := mk("both@register.test", governance.Membership{Org: governance.AuthorityOrg, Role: governance.Forvalter},
+			governance.Membership{Org: org, Role: governance.Administrator})
+		err := db.DisableUser(ctx, both.ID, "user:x")
+		if lm, ok := errors.AsType[*LastManagerError](err); !ok || lm.Org != org || !errors.Is(err, ErrConflict) {
+			t.Fatalf("the organisation's only administrator closed: %v", err)
+		}
+		if u, err := db.User(ctx, both.ID); err != nil || u.Disabled {
+			t.Fatalf("a refused closing changed the account: %+v, %v", u, err)
+		}
+		mk("lead@org.test", governance.Membership{Org: org, Role: governance.Rolleinnehaver})
+		if err := db.DisableUser(ctx, both.ID, "user:x"); err != nil {
+			t.Fatalf("with a role holder left: %v", err)
+		}
+	})
+}

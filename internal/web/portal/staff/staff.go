@@ -250,6 +250,15 @@ func (s *Feature) deactivate(w http.ResponseWriter, r *http.Request, v *site.Vis
 	}
 	switch err := s.DB.DisableUser(r.Context(), u.ID, v.Actor()); {
 	case errors.Is(err, store.ErrLastManager):
+		// Rule AA-27: also an organisation where the account is the last administrator or role holder.
+		if lm, ok := errors.AsType[*store.LastManagerError](err); ok && lm.Org != governance.AuthorityOrg {
+			name, err := s.OrgName(r.Context(), lm.Org)
+			if err != nil {
+				return err
+			}
+			return s.refused(w, r, v, http.StatusConflict, u.ID, "Kontoen er den siste administratoren eller rolleinnehaveren hos "+
+				site.OrgLabel(name, lm.Org)+". Virksomheten må gi rollen til en annen før kontoen kan deaktiveres.")
+		}
 		return s.refused(w, r, v, http.StatusConflict, u.ID, lastForvalter)
 	case err != nil:
 		return err
