@@ -164,3 +164,32 @@ func fmtAny(v any) string {
 	}
 	return "<nil>"
 }
+
+// Issue 16, item 5: an account that is both the register's staff and an
+// organisation's is told, on that organisation's pages, to ask the
+// organisation's administrators — not the register's forvalter; on the
+// register's pages, the forvalter.
+func TestForbiddenNamesThePagesArea(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	fvUser, _, _ := h.db.UserByEmail(ctx, h.account(governance.Forvalter, governance.AuthorityOrg, ""))
+	org, _ := h.consumer("Blandingskommune", grant(basic, access.ByArbeidstaker))
+	admin, _, _ := h.db.UserByEmail(ctx, h.account(governance.Administrator, org, ""))
+	email := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	mixed, _, _ := h.db.UserByEmail(ctx, email)
+	if err := h.db.AddMembership(ctx, mixed.ID, org, governance.Utvikler, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := h.signIn(email)
+	if pg := b.post("/velg-virksomhet", url.Values{"org": {org}}); pg.status != http.StatusOK {
+		t.Fatalf("choose the organisation: %d", pg.status)
+	}
+	pg := b.get("/portal/oppslagslogg") // the organisation's log: administrators and role holders
+	if pg.status != http.StatusForbidden || !pg.has("Spør administratoren i virksomheten") || !pg.has(html.EscapeString(admin.Navn)) || pg.has(html.EscapeString(fvUser.Navn)) {
+		t.Fatalf("a mixed account on an organisation's page: %d\n%s", pg.status, pg.body)
+	}
+	pg = b.get("/portal/forvalter/ansatte") // the register's page
+	if pg.status != http.StatusForbidden || !pg.has("Spør forvalteren i registeret") || !pg.has(html.EscapeString(fvUser.Navn)) {
+		t.Fatalf("a mixed account on the register's page: %d\n%s", pg.status, pg.body)
+	}
+}

@@ -123,7 +123,7 @@ func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
 			return
 		}
 		if !g(v) {
-			s.Forbidden(w, r, v)
+			s.forbidden(w, r, v, g)
 			return
 		}
 		if err := h(w, r, v); err != nil {
@@ -271,7 +271,28 @@ const maxAsk = 5
 // role (issue 16, item 5): the register's forvalters for its staff, the
 // administrators of the organisation acted for for its people. Only names,
 // and only of the visitor's own organisation; a person is told no one.
-func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
+func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) { s.forbidden(w, r, v, nil) }
+
+// orgRoles are every role held for an organisation, to probe a page's guard with.
+var orgRoles = []governance.Role{governance.Rolleinnehaver, governance.Administrator, governance.Utvikler, governance.Oppslagsbruker, governance.Databehandler}
+
+// orgPage reports whether a page whose guard is g belongs to the
+// organisation v acts for: g lets in someone holding every role there. An
+// account that is both staff and an organisation's is sent, on that
+// organisation's pages, to the organisation's administrators.
+func orgPage(v *Visitor, g Guard) bool {
+	if g == nil || v.Org == "" || v.Org == governance.AuthorityOrg {
+		return false
+	}
+	probe := &Visitor{User: v.User, Org: v.Org}
+	for _, role := range orgRoles {
+		probe.Memberships = append(probe.Memberships, governance.Membership{UserID: v.User.ID, Org: v.Org, Role: role})
+	}
+	return g(probe)
+}
+
+// forbidden is Forbidden for a page whose guard g refused v; g nil when not known.
+func (s *Site) forbidden(w http.ResponseWriter, r *http.Request, v *Visitor, g Guard) {
 	p := struct {
 		Frame
 		Ask  []string // names to ask
@@ -281,6 +302,9 @@ func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
 	var err error
 	switch {
 	case v == nil:
+	case orgPage(v, g):
+		p.Whom = "administratoren i virksomheten"
+		us, err = s.DB.UsersWithRole(r.Context(), v.Org, governance.Administrator)
 	case v.Staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud):
 		p.Whom = "forvalteren i registeret"
 		us, err = s.DB.UsersWithRole(r.Context(), governance.AuthorityOrg, governance.Forvalter)
