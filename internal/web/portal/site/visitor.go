@@ -271,7 +271,9 @@ const maxAsk = 5
 // role (issue 16, item 5): the register's forvalters for its staff, the
 // administrators of the organisation acted for for its people. Only names,
 // and only of the visitor's own organisation; a person is told no one.
-func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) { s.forbidden(w, r, v, nil) }
+func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
+	s.forbidden(w, r, v, nil)
+}
 
 // orgRoles are every role held for an organisation, to probe a page's guard with.
 var orgRoles = []governance.Role{governance.Rolleinnehaver, governance.Administrator, governance.Utvikler, governance.Oppslagsbruker, governance.Databehandler}
