@@ -35,8 +35,8 @@ func insertUser(ctx context.Context, tx *sql.Tx, u governance.User, passwordHash
 	if n > 0 {
 		return fmt.Errorf("user: %w", ErrExists)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.ID, u.Email, u.Navn, passwordHash, u.PID, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Email, u.Navn, passwordHash, u.PID, now, boolInt(u.MustChangePassword)); err != nil {
 		if uniqueViolation(err) {
 			return fmt.Errorf("user: %w", ErrExists)
 		}
@@ -84,15 +84,17 @@ func addMembership(ctx context.Context, tx *sql.Tx, user, org string, role gover
 	return nil
 }
 
-const userColumns = `id, email, navn, pid, disabled_at`
+const userColumns = `id, email, navn, pid, disabled_at, must_change_password, password_gen`
 
-func scanUser(row interface{ Scan(...any) error }) (governance.User, error) {
+func scanUser(row interface{ Scan(...any) error }, more ...any) (governance.User, error) {
 	var u governance.User
 	var disabled sql.NullInt64
-	err := row.Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled)
-	u.Disabled = disabled.Valid
+	var must int
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &must, &u.PasswordGen}, more...)...)
+	u.Disabled, u.MustChangePassword = disabled.Valid, must != 0
 	return u, err
 }
+
 
 // User loads an account by id.
 func (db *DB) User(ctx context.Context, id string) (governance.User, error) {
@@ -106,21 +108,52 @@ func (db *DB) User(ctx context.Context, id string) (governance.User, error) {
 // UserByEmail loads an account and its password hash by e-mail address (any case).
 func (db *DB) UserByEmail(ctx context.Context, email string) (governance.User, string, error) {
 	var hash string
-	var disabled sql.NullInt64
-	var u governance.User
-	err := db.read.queryRow(ctx, `SELECT id, email, navn, pid, disabled_at, password_hash FROM users WHERE email = $1`,
-		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &hash)
+	u, err := scanUser(db.read.queryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", fmt.Errorf("user: %w", ErrNotFound)
 	}
-	u.Disabled = disabled.Valid
 	return u, hash, err
 }
 
-// SetPassword replaces an account's password hash.
-func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
-	return err
+// SetPassword replaces the password hash of an active account, with its
+// event in the log: mustChange when someone other than its owner chose the
+// password (a reset by the forvalter), so that the owner changes it at the
+// next sign-in. Every session of the account made before ends at its next
+// request (password_gen); the new generation is returned for the session
+// of an owner who changed it. ErrNotFound when there is no active account.
+func (db *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bool, actor string) (gen int, err error) {
+	change := "password-changed"
+	if mustChange {
+		change = "password-reset"
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = $1, must_change_password = $2, password_gen = password_gen + 1
+			WHERE id = $3 AND disabled_at IS NULL RETURNING password_gen`, hash, boolInt(mustChange), userID).Scan(&gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("user: %w", ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": change})
+	})
+	return gen, err
+}
+
+// EnableUser opens a closed account again, with its roles as they were
+// (the forvalter reactivating a staff account). ErrNotFound when userID is
+// no closed account.
+func (db *DB) EnableUser(ctx context.Context, userID, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, userID)
+		if err != nil {
+			return fmt.Errorf("enable user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("closed account: %w", ErrNotFound)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "enabled"})
+	})
 }
 
 const membershipColumns = `user_id, org, role, created_at, reviewed_at`
@@ -157,9 +190,19 @@ type OrgMember struct {
 
 // OrgMembers lists the active users holding a role for org, by name.
 func (db *DB) OrgMembers(ctx context.Context, org string) ([]OrgMember, error) {
+	return db.orgMembers(ctx, org, "u.disabled_at IS NULL")
+}
+
+// ClosedOrgMembers lists the closed accounts holding a role for org, by name
+// (the forvalter's list of staff accounts to reactivate).
+func (db *DB) ClosedOrgMembers(ctx context.Context, org string) ([]OrgMember, error) {
+	return db.orgMembers(ctx, org, "u.disabled_at IS NOT NULL")
+}
+
+func (db *DB) orgMembers(ctx context.Context, org, state string) ([]OrgMember, error) {
 	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, m.user_id, m.org, m.role, m.created_at, m.reviewed_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.org = $1 AND u.disabled_at IS NULL ORDER BY u.navn, u.id, m.role`, org)
+		WHERE m.org = $1 AND `+state+` ORDER BY u.navn, u.id, m.role`, org)
 	if err != nil {
 		return nil, fmt.Errorf("org members: %w", err)
 	}

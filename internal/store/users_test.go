@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -359,6 +361,76 @@ func TestDisableUserKeepsOrganisationManaged(t *testing.T) {
 		mk("lead@org.test", governance.Membership{Org: org, Role: governance.Rolleinnehaver})
 		if err := db.DisableUser(ctx, both.ID, "user:x"); err != nil {
 			t.Fatalf("with a role holder left: %v", err)
+		}
+	})
+}
+
+// Issue 16, item 5 (review): a password chosen by someone else must be
+// changed at the next sign-in; every change ends the account's older
+// sessions (password_gen); a closed account's password is not set; a closed
+// staff account is listed apart and can be opened again, roles and all.
+func TestSetPasswordAndEnableUser(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := governance.AuthorityOrg
+		u, err := db.CreateUser(ctx, governance.User{Email: "ny@register.test", Navn: "Ny", MustChangePassword: true}, "h0",
+			[]governance.Membership{{Org: org, Role: governance.Saksbehandler}}, "user:fv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, hash, err := db.UserByEmail(ctx, u.Email)
+		if err != nil || !got.MustChangePassword || got.PasswordGen != 0 || hash != "h0" {
+			t.Fatalf("a new account: %+v %q %v", got, hash, err)
+		}
+		gen, err := db.SetPassword(ctx, u.ID, "h1", false, "user:"+u.ID)
+		if err != nil || gen != 1 {
+			t.Fatalf("the owner's change: %d %v", gen, err)
+		}
+		if got, hash, _ = db.UserByEmail(ctx, u.Email); got.MustChangePassword || got.PasswordGen != 1 || hash != "h1" {
+			t.Fatalf("after the change: %+v %q", got, hash)
+		}
+		if gen, err = db.SetPassword(ctx, u.ID, "h2", true, "user:fv"); err != nil || gen != 2 {
+			t.Fatalf("a reset: %d %v", gen, err)
+		}
+		if got, _ := db.User(ctx, u.ID); !got.MustChangePassword || got.PasswordGen != 2 {
+			t.Fatalf("after a reset: %+v", got)
+		}
+		if err := db.DisableUser(ctx, u.ID, "user:fv"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetPassword(ctx, u.ID, "h3", true, "user:fv"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a closed account's password: %v", err)
+		}
+		if _, hash, _ := db.UserByEmail(ctx, u.Email); hash != "h2" {
+			t.Fatalf("a refused change changed the hash: %q", hash)
+		}
+		closed, err := db.ClosedOrgMembers(ctx, org)
+		if err != nil || len(closed) != 1 || closed[0].User.ID != u.ID {
+			t.Fatalf("closed staff: %+v %v", closed, err)
+		}
+		if err := db.EnableUser(ctx, u.ID, "user:fv"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EnableUser(ctx, u.ID, "user:fv"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an open account opened again: %v", err)
+		}
+		if ms, _ := db.OrgMembers(ctx, org); len(ms) != 1 || ms[0].User.ID != u.ID || ms[0].Roles[0].Role != governance.Saksbehandler {
+			t.Fatalf("reactivated with its roles: %+v", ms)
+		}
+		recs, err := db.AuditRecords(ctx, "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changes []string
+		for _, r := range recs {
+			if r.Kind == audit.KindUserRole && strings.Contains(string(r.Event), u.ID) {
+				var e map[string]string
+				json.Unmarshal(r.Event, &e)
+				changes = append(changes, e["change"])
+			}
+		}
+		if got := strings.Join(changes, " "); got != "password-changed password-reset disabled enabled" {
+			t.Fatalf("events: %s", got)
 		}
 	})
 }
