@@ -72,6 +72,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
+				u.MustChangePassword = !*fromStdin // a password printed to the operator is changed at the first sign-in
 				if _, err := db.CreateUser(ctx, u, hash, []governance.Membership{m}, actor(getenv)); err != nil {
 					if errors.Is(err, store.ErrExists) {
 						return fmt.Errorf("an account with e-mail %s exists", u.Email)
@@ -80,7 +81,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				}
 				fmt.Fprintf(stdout, "added %s as %s\n", u.Email, r.Label())
 				if !*fromStdin {
-					fmt.Fprintf(stdout, "password: %s\n", pw)
+					fmt.Fprintf(stdout, "password: %s (to be changed at the first sign-in)\n", pw)
 				}
 				return nil
 			})

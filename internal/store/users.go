@@ -437,7 +437,7 @@ func managedOrgs(ctx context.Context, tx *sql.Tx, userID string) ([]string, erro
 
 // UsersWithRole lists the active users holding role for org.
 func (db *DB) UsersWithRole(ctx context.Context, org string, role governance.Role) ([]governance.User, error) {
-	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at FROM users u JOIN memberships m ON m.user_id = u.id
+	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, u.must_change_password, u.password_gen FROM users u JOIN memberships m ON m.user_id = u.id
 		WHERE m.org = $1 AND m.role = $2 AND u.disabled_at IS NULL ORDER BY u.navn`, org, string(role))
 	if err != nil {
 		return nil, fmt.Errorf("users with role: %w", err)

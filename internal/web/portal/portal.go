@@ -156,6 +156,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Sessions.Remove(r.Context(), sessionTermsOK)
 	s.Sessions.Put(r.Context(), site.SessionUser, u.ID)
+	s.Sessions.Put(r.Context(), site.SessionPasswordGen, u.PasswordGen)
 	if orgs := governance.Orgs(ms); len(orgs) > 0 {
 		s.Sessions.Put(r.Context(), site.SessionOrg, orgs[0])
 	}

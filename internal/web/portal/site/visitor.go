@@ -24,8 +24,12 @@ import (
 
 // Session keys.
 const (
-	SessionUser  = "user"
-	SessionOrg   = "org"
+	SessionUser = "user"
+	SessionOrg  = "org"
+	// SessionPasswordGen is the account's password generation at sign-in: a session under an older one ends.
+	SessionPasswordGen = "password_gen"
+	// PasswordPath is where an account changes its password; one that must change it is sent there first.
+	PasswordPath = "/portal/passord"
 	sessionFlash = "flash"
 )
 
@@ -122,6 +126,10 @@ func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
 			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
 			return
 		}
+		if v.User.MustChangePassword && r.URL.Path != PasswordPath {
+			Redirect(w, r, PasswordPath) // a password someone else chose is changed before anything else
+			return
+		}
 		if !g(v) {
 			s.forbidden(w, r, v, g)
 			return
@@ -148,8 +156,8 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 		return nil, nil
 	}
 	u, err := s.DB.User(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return nil, s.Sessions.Destroy(ctx)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || s.Sessions.GetInt(ctx, SessionPasswordGen) != u.PasswordGen)) {
+		return nil, s.Sessions.Destroy(ctx) // closed, or its password changed since this session signed in
 	}
 	if err != nil {
 		return nil, err
