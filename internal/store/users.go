@@ -95,7 +95,6 @@ func scanUser(row interface{ Scan(...any) error }, more ...any) (governance.User
 	return u, err
 }
 
-
 // User loads an account by id.
 func (db *DB) User(ctx context.Context, id string) (governance.User, error) {
 	u, err := scanUser(db.read.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))

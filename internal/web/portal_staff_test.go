@@ -197,7 +197,7 @@ func TestPortalStaffAccounts(t *testing.T) {
 	}
 
 	// Reactivated, with her roles: listed among the deactivated, then signs in again.
-	if pg := fv.get(base); !pg.has(`id="deaktivert-`+nina.ID+`"`) {
+	if pg := fv.get(base); !pg.has(`id="deaktivert-` + nina.ID + `"`) {
 		t.Fatal("the deactivated account is not listed")
 	}
 	if pg := cw.post(base+"/"+nina.ID+"/aktiver", nil); pg.status != http.StatusForbidden {
