@@ -266,3 +266,25 @@ func TestForbiddenNamesThePagesArea(t *testing.T) {
 		t.Fatalf("a mixed account on the register's page: %d\n%s", pg.status, pg.body)
 	}
 }
+
+// Rule AA-27: a staff account that is also an organisation's only
+// administrator is not deactivated; the forvalter is told which
+// organisation needs another administrator first.
+func TestDeactivateLastOrganisationAdministrator(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	fv := h.signIn(h.account(governance.Forvalter, governance.AuthorityOrg, ""))
+	org, _ := h.consumer("Enekommune", grant(basic, access.ByArbeidstaker))
+	email := h.account(governance.Saksbehandler, governance.AuthorityOrg, "")
+	both, _, _ := h.db.UserByEmail(ctx, email)
+	if err := h.db.AddMembership(ctx, both.ID, org, governance.Administrator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	pg := fv.post("/portal/forvalter/ansatte/"+both.ID+"/deaktiver", url.Values{"bekreft": {"ja"}})
+	if pg.status != http.StatusConflict || !pg.has("siste administratoren eller rolleinnehaveren hos Enekommune (org.nr. "+org+")") {
+		t.Fatalf("deactivate an organisation's only administrator: %d\n%s", pg.status, pg.body)
+	}
+	if u, _ := h.db.User(ctx, both.ID); u.Disabled {
+		t.Fatal("the organisation's only administrator was deactivated")
+	}
+}
