@@ -105,3 +105,26 @@ func TestCheckKeyExponent(t *testing.T) {
 		t.Errorf("exponent 65537: %v", err)
 	}
 }
+
+// FuzzParseCertificates: no text makes the parser panic; text it accepts
+// gives certificates only, which parse again to the same ones.
+func FuzzParseCertificates(f *testing.F) {
+	leaf, k := testCert(f, "310000019", time.Now().Add(time.Hour))
+	der, _ := x509.MarshalECPrivateKey(k)
+	f.Add(leaf)
+	f.Add(append(append([]byte{}, leaf...), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})...))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		certs, text, err := ParseCertificates(b)
+		if err != nil {
+			return
+		}
+		if strings.Contains(string(text), "PRIVATE KEY") || len(certs) == 0 {
+			t.Fatalf("accepted %d certificates with %q", len(certs), text)
+		}
+		again, _, err := ParseCertificates(text)
+		if err != nil || len(again) != len(certs) {
+			t.Fatalf("the stored text does not parse again: %v", err)
+		}
+	})
+}
