@@ -18,8 +18,13 @@ vet:
 # Fuzz targets run their seed corpora as part of this.
 # -timeout: the web package's browser and PostgreSQL tests take minutes on a
 # loaded two-core machine; the default of 10 minutes a package is too tight there.
+# -p 4: test binaries run four at a time, not one a core (go list order puts
+# cmd/deling first and internal/web late: with two at a time on two cores the
+# web package waited for a slot, and the run took cmd/deling's time plus the
+# web package's). The big three start at once; their waits (fsync, PostgreSQL,
+# Chromium) overlap each other's work.
 unit:
-	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -race -count=1 -p 4 -timeout 25m ./...
 
 # Run each fuzz target for $(FUZZTIME).
 fuzz:

@@ -69,6 +69,26 @@ func logKeys(getenv func(string) string, file, origin string) (note.Signer, stri
 	return signer, vkey, nil
 }
 
+// checkSharedLogKey refuses to start a node on a PostgreSQL database whose
+// lookup log already has a key (store.PinLogKey) when this node has neither
+// $DELING_LOG_KEY nor the key file: logKeys would make a new key at that
+// path, which the database then refuses, and the new file would stay in the
+// way. Nodes 2..N must be given the first node's key.
+func checkSharedLogKey(ctx context.Context, db *store.DB, getenv func(string) string, file string) error {
+	if db.Engine() != store.Postgres || strings.TrimSpace(getenv("DELING_LOG_KEY")) != "" {
+		return nil
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	pinned, err := db.LogKey(ctx)
+	if err != nil || pinned == "" {
+		return err
+	}
+	return fmt.Errorf("lookup log key: %s does not exist, and the lookup log in this database is signed with the key %s: "+
+		"copy the first node's key file to %s (or --log-key FILE), or give its text in $DELING_LOG_KEY; a new key would sign checkpoints no one can verify", file, pinned, file)
+}
+
 // verifierKey derives the public note key from a private one ("PRIVATE+KEY+name+hash+key").
 func verifierKey(skey string) (string, error) {
 	parts := strings.SplitN(skey, "+", 5)

@@ -23,7 +23,7 @@ func TestBench(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(t.TempDir(), "bench.json")
 	stdout, stderr, err := runCmd(t, nil, "bench", "--data", dir, "--persons", "300", "--rate", "200", "--duration", "2s",
-		"--consumers", "2", "--json", file)
+		"--consumers", "2", "--timeout", "2m", "--json", file) // a generous timeout: a loaded CI machine is slow, not wrong
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr)
 	}

@@ -28,6 +28,7 @@ import (
 	"deling/internal/token/authserver"
 	"deling/internal/token/bearer"
 	"deling/internal/web"
+	"deling/internal/web/clientaddr"
 )
 
 // externalIssuers is the repeatable --external-issuer ISSUER,JWKS-URL flag.
@@ -65,9 +66,11 @@ type platformOptions struct {
 
 	baseURL       string
 	secureCookies bool
+	trustedProxy  string // clientaddr.Parse; runServe takes $DELING_TRUSTED_PROXY when the flag is not given
 	mail          mailOptions
 	enhet         enhetsregisteretOptions
 	extract       extractOptions
+	openid        openidOptions // openid.go
 
 	breachReminders reminderPoints // incidents.go
 }
@@ -91,9 +94,11 @@ func (o *platformOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.insightCategories, "insight-categories", "", "consumer categories whose lookups a person may see, comma-separated (default none, as the real register)")
 	fs.StringVar(&o.baseURL, "base-url", "", "where people reach deling, for links in e-mail and feeds (default http://<addr>)")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", true, "send the portal's session cookie over HTTPS only (off with --demo)")
+	fs.StringVar(&o.trustedProxy, "trusted-proxy", "", "networks of the load balancers or proxies in front, CIDR[,CIDR]: from them the client's address is taken from X-Forwarded-For (default none: the header is ignored; or $DELING_TRUSTED_PROXY)")
 	o.mail.bind(fs)
 	o.enhet.bind(fs)
 	o.extract.bind(fs)
+	o.openid.bind(fs)
 }
 
 // check refuses flag values that would make no sense at run time (a zero
@@ -112,6 +117,9 @@ func (o *platformOptions) check() error {
 	}
 	if err := o.extract.check(); err != nil {
 		return err
+	}
+	if _, err := clientaddr.Parse(o.trustedProxy); err != nil {
+		return fmt.Errorf("--trusted-proxy (or $DELING_TRUSTED_PROXY): %w", err)
 	}
 	return o.checkRetention()
 }
@@ -168,6 +176,10 @@ func single(jobs ...job.Job) []job.Job {
 // buildPlatform wires store, packages, token server, verifier and HTTP interface.
 // ctx owns background work started here (external JWKS refresh).
 func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slog.Logger, reg *prometheus.Registry, o platformOptions, getenv func(string) string, dataDir string) (*platform, error) {
+	proxies, err := clientaddr.Parse(o.trustedProxy) // checked by check
+	if err != nil {
+		return nil, err
+	}
 	cat, err := loadCatalogue(o.packagesFile)
 	if err != nil {
 		return nil, err
@@ -201,9 +213,17 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if err := checkLogKeyPlace(env, getenv, o.logKeyFile, dataDir); err != nil {
 		return nil, err
 	}
+	if err := checkSharedLogKey(ctx, db, getenv, o.logKeyFile); err != nil {
+		return nil, err
+	}
 	signer, vkey, err := logKeys(getenv, o.logKeyFile, o.logOrigin)
 	if err != nil {
 		return nil, err
+	}
+	if db.Engine() == store.Postgres {
+		if err := db.PinLogKey(ctx, vkey); err != nil {
+			return nil, fmt.Errorf("lookup log key (%s or $DELING_LOG_KEY): %w; give every node the first node's key", o.logKeyFile, err)
+		}
 	}
 	admin, err := adminToken(getenv, o.adminTokenFile)
 	if err != nil {
@@ -218,15 +238,23 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 	if o.checkpointEvery <= 0 {
 		o.checkpointEvery = 5 * time.Second
 	}
+	oid, err := o.openid.config(getenv)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
 		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
 		ReceiptsWithin:    o.checkpointEvery + time.Second, // integration (store.IntegrateEvery, well under a second) and a checkpoint
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
-		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits})
+		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits,
+		OpenID: oid})
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{handler: srv.Handler(), keys: keys, adminToken: admin, logVerifierKey: vkey}
+	// Behind a trusted load balancer, everything keyed on the client's
+	// address (sign-in throttling, the public forms' limits) counts the
+	// client, not the balancer.
+	p := &platform{handler: proxies.Handler(srv.Handler()), keys: keys, adminToken: admin, logVerifierKey: vkey}
 	// Integration of the lookup log beside its appends (store.Integrate): the delay from a record's time to its place in the tree.
 	integrationDelay := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "deling_log_integration_delay_seconds",
 		Help:    "How long the oldest record of each integration of the lookup log waited for the tree, from its record's time (on the leading node).",
@@ -239,11 +267,11 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 			_, err := db.PurgeJTIs(ctx, time.Now().Add(-5*time.Minute))
 			return err
 		}},
-		// The windows of the rate limits shared across nodes (Rule AA-15), long
-		// past: ten minutes back, so that a node whose clock runs ahead never
-		// deletes a window the others still count in.
-		{Name: "purge rate-limit windows", Interval: time.Minute, Run: func(ctx context.Context) error {
-			_, err := db.PurgeRateWindows(ctx, time.Now().Add(-10*time.Minute).Unix())
+		// The rate-limit state shared across nodes (Rule AA-15) of consumers
+		// whose bucket has long been full again: ten minutes back, so that a
+		// node whose clock runs ahead never deletes a state still in use.
+		{Name: "purge rate-limit state", Interval: time.Minute, Run: func(ctx context.Context) error {
+			_, err := db.PurgeRates(ctx, time.Now().Add(-10*time.Minute).Unix())
 			return err
 		}},
 		// A key rotated by `deling keys rotate`, here or on another node, is picked up within a minute.
@@ -343,6 +371,9 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	o.bind(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if o.trustedProxy == "" {
+		o.trustedProxy = getenv("DELING_TRUSTED_PROXY")
 	}
 	if err := o.check(); err != nil {
 		return err

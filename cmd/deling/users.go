@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,7 +17,7 @@ import (
 	"deling/internal/store"
 )
 
-// runUser is "deling user add|list|disable": portal accounts, e.g. the register's first administrator.
+// runUser is "deling user add|list|disable|link|roles": portal accounts, e.g. the register's first administrator.
 func runUser(ctx context.Context, g *globals, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return sub("user", args, stderr, map[string]func([]string) error{
 		"add": func(args []string) error {
@@ -94,14 +95,32 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
+				// Rule DPV-03: the Enhetsregisteret roles recorded (deling user roles).
+				codes, err := db.PostRoleCodes(ctx, ident.Orgnr(*org))
+				if err != nil {
+					return err
+				}
+				standIns, err := db.PostRoleStandIns(ctx, ident.Orgnr(*org))
+				if err != nil {
+					return err
+				}
 				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-				fmt.Fprintln(tw, "E-POST\tNAVN\tROLLER\tSIST GJENNOMGÅTT")
+				fmt.Fprintln(tw, "E-POST\tNAVN\tROLLER\tROLLEKODER\tSIST GJENNOMGÅTT")
 				for _, m := range ms {
-					var roles []string
+					var roles, rcs []string
 					for _, r := range m.Roles {
 						roles = append(roles, string(r.Role))
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.User.Email, m.User.Navn, strings.Join(roles, ","), m.Roles[0].ReviewedAt.Format("2006-01-02"))
+					for _, c := range codes[m.User.ID] {
+						rcs = append(rcs, string(c))
+					}
+					switch {
+					case standIns[m.User.ID]:
+						rcs = []string{"(ikke registrert: som DAGL)"}
+					case len(rcs) == 0:
+						rcs = []string{"-"}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.User.Email, m.User.Navn, strings.Join(roles, ","), strings.Join(rcs, ","), m.Roles[0].ReviewedAt.Format("2006-01-02"))
 				}
 				return tw.Flush()
 			})
@@ -126,6 +145,32 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				return nil
 			})
 		},
+		"link": func(args []string) error {
+			fs := newFlagSet("user link", "user link --email E --issuer URL --subject SUB", g, stderr)
+			email := fs.String("email", "", "the account's e-mail address")
+			issuer := fs.String("issuer", "", "the OpenID Connect provider's issuer URL, as in --staff-issuer")
+			subject := fs.String("subject", "", "the identity's subject at the provider (sub), shown to the person when a sign-in is refused")
+			return withExistingDB(ctx, g, fs, args, func(db *store.DB, env register.Env) error {
+				if *issuer == "" || *subject == "" {
+					return errors.New("--issuer and --subject are required")
+				}
+				u, _, err := db.UserByEmail(ctx, *email)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no account with e-mail %s", *email)
+				}
+				if err != nil {
+					return err
+				}
+				switch err := db.LinkIdentity(ctx, u.ID, store.Identity{Issuer: *issuer, Subject: *subject}, actor(getenv)); {
+				case errors.Is(err, store.ErrExists):
+					return errors.New("that identity is linked to an account already")
+				case err != nil:
+					return err
+				}
+				fmt.Fprintf(stdout, "linked %s to %s at %s: signs in with OpenID Connect\n", u.Email, *subject, *issuer)
+				return nil
+			})
+		},
 		"roles": func(args []string) error {
 			fs := newFlagSet("user roles", "user roles --email E --org ORGNR --codes DAGL,LEDE", g, stderr)
 			email := fs.String("email", "", "the account's e-mail address")
@@ -147,7 +192,9 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 					if !ok {
 						return fmt.Errorf("--codes: %q is not an Enhetsregisteret role code deling knows", c)
 					}
-					rcs, labels = append(rcs, rc), append(labels, c+" ("+rc.Label()+")")
+					if !slices.Contains(rcs, rc) {
+						rcs, labels = append(rcs, rc), append(labels, c+" ("+rc.Label()+")")
+					}
 				}
 				u, _, err := db.UserByEmail(ctx, *email)
 				if err != nil {
@@ -165,6 +212,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 		},
 	}, map[string]string{
 		"add":     "make a portal account with a role",
+		"link":    "link a portal account to an identity at an OpenID Connect provider (the register's staff)",
 		"list":    "list portal accounts and their roles",
 		"disable": "disable a portal account: it cannot sign in",
 		"roles":   "record a portal account's roles in Enhetsregisteret (key roles read digital post)",

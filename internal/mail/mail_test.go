@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -9,6 +10,7 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/governance"
 	"deling/internal/mail/mailtest"
@@ -190,5 +192,74 @@ func TestDeliverWithAuth(t *testing.T) {
 	}
 	if _, err := NewSender(Config{Addr: "localhost:25", From: "Deling <deling@localhost>"}); err == nil {
 		t.Fatal("sender with a display name accepted")
+	}
+}
+
+// watchedOutbox is the real store, with a record of the deadlines MarkMail
+// and ReleaseMail were given, and a ReleaseMail that fails when told to.
+type watchedOutbox struct {
+	*store.DB
+	failRelease bool
+	deadlines   []time.Duration // left until each call's deadline; -1 for none
+}
+
+func (o *watchedOutbox) left(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return -1
+	}
+	return time.Until(d)
+}
+
+func (o *watchedOutbox) MarkMail(ctx context.Context, id string, sendErr error) error {
+	o.deadlines = append(o.deadlines, o.left(ctx))
+	return o.DB.MarkMail(ctx, id, sendErr)
+}
+
+func (o *watchedOutbox) ReleaseMail(ctx context.Context, ids ...string) error {
+	o.deadlines = append(o.deadlines, o.left(ctx))
+	if o.failRelease {
+		return errors.New("the database went away")
+	}
+	return o.DB.ReleaseMail(ctx, ids...)
+}
+
+// Letters that could not be handed back are reported, not dropped; recording
+// an attempt and handing back have a deadline well within the claim's lease,
+// so that a node does not record on a letter whose lease ran out meanwhile.
+func TestDeliverReleaseAndMarkBounded(t *testing.T) {
+	ctx := context.Background()
+	out := &watchedOutbox{DB: openStore(t), failRelease: true}
+	if err := out.QueueMail(ctx, governance.Letter{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"},
+		governance.Letter{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	_, err = newSender(t, Config{Addr: closed}).Deliver(ctx, out, 50, 10)
+	if err == nil || !strings.Contains(err.Error(), "2 letters not handed back: the database went away") {
+		t.Fatalf("a failed release not reported: %v", err)
+	}
+	// A round that sends: each attempt recorded within the deadline.
+	out = &watchedOutbox{DB: openStore(t), deadlines: out.deadlines}
+	if err := out.QueueMail(ctx, governance.Letter{Kind: "notice", To: "a@a.example", Subject: "S", Body: "B"},
+		governance.Letter{Kind: "notice", To: "b@a.example", Subject: "S", Body: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	sink := newSink(t)
+	if n, err := newSender(t, Config{Addr: sink.Addr}).Deliver(ctx, out, 50, 10); n != 2 || err != nil {
+		t.Fatalf("sent %d: %v", n, err)
+	}
+	if len(out.deadlines) != 3 {
+		t.Fatalf("%d calls, want a release and two marks", len(out.deadlines))
+	}
+	for _, d := range out.deadlines {
+		if d <= 0 || d > markTimeout || markTimeout > store.MailLease/10 {
+			t.Fatalf("deadline %v: want one within %v, well under the lease %v", d, markTimeout, store.MailLease)
+		}
 	}
 }

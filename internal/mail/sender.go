@@ -71,32 +71,45 @@ func NewSender(cfg Config) (*Sender, error) {
 	return &Sender{cfg: cfg}, nil
 }
 
+// markTimeout bounds recording an attempt (MarkMail) and handing letters back
+// (ReleaseMail): well under the claim's lease (store.MailLease, ten minutes),
+// so that a node never records on a letter whose lease has run out while it
+// waited for the database.
+const markTimeout = 30 * time.Second
+
 // Deliver sends up to batch pending letters with fewer than maxAttempts tries
 // over one connection. Each letter is marked sent, or its failed attempt is
 // counted with the server's answer (it stays pending until maxAttempts).
 // When the server cannot be reached at all, no attempt is counted: the
 // letters wait for the next round. It returns how many were sent.
-func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int) (int, error) {
+func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int) (sent int, err error) {
 	ms, err := out.ClaimMail(ctx, batch, maxAttempts)
 	if err != nil || len(ms) == 0 {
 		return 0, err
 	}
 	// Letters not tried when the round ends early are handed back at once,
-	// not left claimed until the lease runs out.
+	// not left claimed until the lease runs out. A failure to hand them back
+	// is returned (the job logs it): they wait for the lease.
 	tried := 0
 	defer func() {
+		if tried == len(ms) {
+			return
+		}
 		var ids []string
 		for _, m := range ms[tried:] {
 			ids = append(ids, m.ID)
 		}
-		out.ReleaseMail(context.WithoutCancel(ctx), ids...)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+		defer cancel()
+		if rerr := out.ReleaseMail(rctx, ids...); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("%d letters not handed back: %w", len(ids), rerr))
+		}
 	}()
 	c, err := s.dial(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	sent := 0
 	for _, m := range ms {
 		// Between letters, not during one: a round whose node stopped leading
 		// ends here, and the next leader sends the rest.
@@ -106,8 +119,9 @@ func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int
 		sendErr := s.send(c, m)
 		tried++
 		// A letter sent is marked sent even if ctx ended meanwhile: unmarked,
-		// the next round would send it again.
-		if err := out.MarkMail(context.WithoutCancel(ctx), m.ID, sendErr); err != nil {
+		// the next round would send it again. A letter another node claimed
+		// after this node's lease ran out is left to it: the round ends.
+		if err := s.mark(ctx, out, m.ID, sendErr); err != nil {
 			return sent, fmt.Errorf("mark mail %s: %w", m.ID, err)
 		}
 		if sendErr == nil {
@@ -127,6 +141,13 @@ func (s *Sender) Deliver(ctx context.Context, out Outbox, batch, maxAttempts int
 		return sent, fmt.Errorf("smtp quit: %w", err)
 	}
 	return sent, nil
+}
+
+// mark records an attempt, within markTimeout, even if ctx has ended.
+func (s *Sender) mark(ctx context.Context, out Outbox, id string, sendErr error) error {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	return out.MarkMail(mctx, id, sendErr)
 }
 
 // dial connects, says EHLO, starts TLS when offered and authenticates when configured.

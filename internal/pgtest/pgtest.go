@@ -51,6 +51,16 @@ type Server struct {
 
 	stopOnce sync.Once
 	stopErr  error
+
+	tmplMu    sync.Mutex
+	templates map[string]*template // by the key given to NewDatabaseFrom
+}
+
+// template is a database prepared once, copied by NewDatabaseFrom.
+type template struct {
+	once sync.Once
+	name string
+	err  error
 }
 
 // Start initialises and starts a cluster on a free loopback port, waits until
@@ -215,16 +225,101 @@ func (s *Server) DSN() string { return s.dsn }
 // NewDatabase creates a fresh, uniquely named database on the server and
 // returns its DSN, so that tests do not see each other's rows.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
-	name := fmt.Sprintf("t_%d_%s", s.seq.Add(1), strings.ToLower(rand.Text()[:10]))
+	_, dsn, err := s.createDatabase(ctx, "")
+	return dsn, err
+}
+
+// createDatabase creates a uniquely named database, a copy of template if
+// that is not empty, and returns its name and DSN.
+func (s *Server) createDatabase(ctx context.Context, template string) (name, dsn string, err error) {
+	name = fmt.Sprintf("t_%d_%s", s.seq.Add(1), strings.ToLower(rand.Text()[:10]))
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return "", "", fmt.Errorf("pgtest: new database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		sql += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return "", "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	dsn, err = withDatabase(s.dsn, name)
+	return name, dsn, err
+}
+
+// NewDatabaseFrom is NewDatabase with the database made as a copy of a
+// template (CREATE DATABASE … TEMPLATE): the first call for a key creates the
+// template database and runs prepare on it (e.g. migrations), later calls with
+// the same key copy it, which is much faster than preparing each database
+// anew. prepare must close its connections before it returns; the template
+// then refuses connections, so no test can change it by mistake. A failed
+// prepare fails every call for that key.
+func (s *Server) NewDatabaseFrom(ctx context.Context, key string, prepare func(ctx context.Context, dsn string) error) (string, error) {
+	s.tmplMu.Lock()
+	if s.templates == nil {
+		s.templates = map[string]*template{}
+	}
+	tp := s.templates[key]
+	if tp == nil {
+		tp = &template{}
+		s.templates[key] = tp
+	}
+	s.tmplMu.Unlock()
+	tp.once.Do(func() { tp.name, tp.err = s.makeTemplate(ctx, prepare) })
+	if tp.err != nil {
+		return "", fmt.Errorf("pgtest: template %q: %w", key, tp.err)
+	}
+	_, dsn, err := s.createDatabase(ctx, tp.name)
+	return dsn, err
+}
+
+// makeTemplate creates a database, runs prepare on it and closes it to connections.
+func (s *Server) makeTemplate(ctx context.Context, prepare func(ctx context.Context, dsn string) error) (string, error) {
+	name, dsn, err := s.createDatabase(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if err := prepare(ctx, dsn); err != nil {
+		return "", err
+	}
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH ALLOW_CONNECTIONS false")
+	return name, err
+}
+
+// ErrNoLocale is NewCollatedDatabase's answer when the server can make no
+// database with a non-C collation.
+var ErrNoLocale = errors.New("pgtest: no non-C collation available (neither a libc nb_NO/en_US UTF-8 locale nor ICU)")
+
+// NewCollatedDatabase is NewDatabase with a natural-language collation, as
+// a production database made by README's CREATE DATABASE has: text does not
+// sort by bytes there, so a query that relies on byte order shows its bug.
+// It tries the libc locales nb_NO.UTF-8 and en_US.UTF-8 and then ICU's nb-NO
+// with punctuation ignorable (ka-shifted, as glibc's locales treat it);
+// ErrNoLocale if none can be made.
+func (s *Server) NewCollatedDatabase(ctx context.Context) (string, error) {
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
 		return "", fmt.Errorf("pgtest: new database: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	for _, locale := range []string{
+		"LC_COLLATE 'nb_NO.UTF-8' LC_CTYPE 'nb_NO.UTF-8'",
+		"LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'",
+		"LOCALE_PROVIDER icu ICU_LOCALE 'nb-NO-u-ka-shifted'",
+	} {
+		name := fmt.Sprintf("t_%d_%s", s.seq.Add(1), strings.ToLower(rand.Text()[:10]))
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0 ENCODING 'UTF8' "+locale); err == nil {
+			return withDatabase(s.dsn, name)
+		}
 	}
-	return withDatabase(s.dsn, name)
+	return "", ErrNoLocale
 }
 
 // Stop shuts the cluster down (fast mode) and removes its directory. It is

@@ -86,6 +86,27 @@ func TestNewDatabaseIsolated(t *testing.T) {
 	}
 }
 
+// A collated database sorts text as a language does, not by bytes: the
+// punctuation that byte order puts between "part." and "part/" is no
+// boundary there.
+func TestNewCollatedDatabase(t *testing.T) {
+	needServer(t)
+	ctx := t.Context()
+	dsn, err := srv.NewCollatedDatabase(ctx)
+	if errors.Is(err, pgtest.ErrNoLocale) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var inRange bool
+	if err := connect(t, dsn).QueryRow(ctx, `SELECT 'part.x1' >= 'part.' AND 'part.x1' < 'part/'`).Scan(&inRange); err != nil {
+		t.Fatal(err)
+	}
+	if inRange {
+		t.Fatal("the collated database sorts 'part.x1' between 'part.' and 'part/', as bytes do")
+	}
+}
+
 func TestServerSettings(t *testing.T) {
 	needServer(t)
 	if os.Getenv("TEST_PG_DSN") != "" {
@@ -184,5 +205,65 @@ func TestRequired(t *testing.T) {
 		if got := pgtest.Required(); got != tt.want {
 			t.Errorf("CI=%q DELING_TEST_PG=%q: Required() = %v, want %v", tt.ci, tt.pg, got, tt.want)
 		}
+	}
+}
+
+func TestNewDatabaseFrom(t *testing.T) {
+	needServer(t)
+	ctx := t.Context()
+	prepared := 0
+	prepare := func(ctx context.Context, dsn string) error {
+		prepared++
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		_, err = conn.Exec(ctx, "CREATE TABLE seeded (id int PRIMARY KEY); INSERT INTO seeded VALUES (7)")
+		return err
+	}
+	// Concurrent first calls prepare the template once.
+	const n = 3
+	dsns := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { dsns[i], errs[i] = srv.NewDatabaseFrom(ctx, "seeded", prepare) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if prepared != 1 {
+		t.Fatalf("prepare ran %d times, want 1", prepared)
+	}
+	if dsns[0] == dsns[1] {
+		t.Fatalf("two databases share the DSN %s", dsns[0])
+	}
+	a, b := connect(t, dsns[0]), connect(t, dsns[1])
+	// Each copy holds what prepare made, and a change to one is not seen by another.
+	if _, err := a.Exec(ctx, "INSERT INTO seeded VALUES (8)"); err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	if err := b.QueryRow(ctx, "SELECT count(*) FROM seeded WHERE id = 7").Scan(&count); err != nil || count != 1 {
+		t.Fatalf("copy b holds %d rows of the template's, %v; want 1", count, err)
+	}
+	if err := b.QueryRow(ctx, "SELECT count(*) FROM seeded").Scan(&count); err != nil || count != 1 {
+		t.Fatalf("copy b holds %d rows, %v; want 1 (a's insert must not reach it)", count, err)
+	}
+
+	// A failed prepare fails every call for its key, and runs once.
+	failed := 0
+	fail := func(context.Context, string) error { failed++; return errors.New("broken migration") }
+	for range 2 {
+		if _, err := srv.NewDatabaseFrom(ctx, "broken", fail); err == nil {
+			t.Fatal("NewDatabaseFrom with a failing prepare: got no error")
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("failing prepare ran %d times, want 1", failed)
 	}
 }

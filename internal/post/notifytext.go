@@ -47,32 +47,46 @@ func (n *NotificationRequest) deliverable() Problems {
 		ps = append(ps, problem(CodeHTMLEmailNotAllowed, f+"emailContentType", "deling sends notification e-mails as plain text: use emailContentType Plain",
 			"Varsler sendes som ren tekst: HTML kan ikke brukes."))
 	}
-	for _, t := range []struct{ field, s string }{{"emailSubject", n.EmailSubject}, {"reminderEmailSubject", n.ReminderEmailSubject}} {
-		if !plainText(t.s) {
-			ps = append(ps, problem(CodeHTMLEmailNotAllowed, f+t.field, t.field+" must be one line of plain text",
-				"Emnet må være én linje ren tekst."))
-		}
-	}
-	for _, t := range []struct{ field, s string }{{"emailBody", n.EmailBody}, {"reminderEmailBody", n.ReminderEmailBody}} {
-		if !plainBody(t.s) {
-			ps = append(ps, problem(CodeHTMLEmailNotAllowed, f+t.field, t.field+" must be plain text without HTML",
-				"Varselteksten må være ren tekst uten HTML."))
-		}
-	}
-	for _, t := range []struct{ field, s string }{{"emailSubject", n.EmailSubject}, {"emailBody", n.EmailBody},
-		{"reminderEmailSubject", n.ReminderEmailSubject}, {"reminderEmailBody", n.ReminderEmailBody}} {
-		if linkRE.MatchString(t.s) {
-			ps = append(ps, problem(CodeLinkInNotification, f+t.field, t.field+" must not contain a web address: the recipient reads the post in deling",
-				"Varselteksten kan ikke inneholde en nettadresse: mottakeren leser posten i deling."))
+	for _, t := range []struct {
+		field, s string
+		subject  bool
+	}{{"emailSubject", n.EmailSubject, true}, {"emailBody", n.EmailBody, false},
+		{"reminderEmailSubject", n.ReminderEmailSubject, true}, {"reminderEmailBody", n.ReminderEmailBody, false}} {
+		if p := textProblem(t.field, t.s, t.subject); p != nil {
+			ps = append(ps, p)
 		}
 	}
 	return ps
 }
 
+// textProblem is what is wrong with one of a CustomMessage's e-mail texts
+// (field names it), nil if nothing: a subject is one line of plain text, a
+// body plain text; neither holds a web address (9011) nor names the register
+// (review of post1, finding 2: the e-mail's From name is the register's).
+func textProblem(field, s string, subject bool) *Problem {
+	const f = "correspondence.notification."
+	switch {
+	case subject && !plainText(s):
+		return problem(CodeHTMLEmailNotAllowed, f+field, field+" must be one line of plain text, without invisible formatting characters",
+			"Emnet må være én linje ren tekst.")
+	case !subject && !plainBody(s):
+		return problem(CodeHTMLEmailNotAllowed, f+field, field+" must be plain text without HTML or invisible formatting characters",
+			"Varselteksten må være ren tekst uten HTML.")
+	case containsLink(s):
+		return problem(CodeLinkInNotification, f+field, field+" must not contain a web address: the recipient reads the post in deling",
+			"Varselteksten kan ikke inneholde en nettadresse: mottakeren leser posten i deling.")
+	case NamesRegister(s):
+		return problem(0, f+field, field+" must not name the register",
+			"Varselteksten kan ikke gi inntrykk av at meldingen er fra registerforvalteren.")
+	}
+	return nil
+}
+
 // plainBody reports whether s is plain text of any number of lines: no HTML
-// tags, no control characters but line breaks and tabs.
+// tags, no control characters but line breaks and tabs, no invisible format
+// characters (Unicode Cf).
 func plainBody(s string) bool {
-	if htmlTagRE.MatchString(s) {
+	if htmlTagRE.MatchString(s) || hasFormatChar(s) {
 		return false
 	}
 	for _, r := range s {
@@ -87,7 +101,10 @@ func plainBody(s string) bool {
 // of kind, when it asked for a CustomMessage with texts for it; ok is false
 // for deling's own texts (GenericAltinnMessage, no texts, or the
 // confidential reminder, whose text is deling's). Validate has checked the
-// texts; the body's line breaks are made CRLF-free.
+// texts when they were sent; they are checked again here, as texts stored
+// under older, laxer checks would otherwise go out unchecked, and ok is
+// false if they fail now (review of post1, finding 5). The body's line
+// breaks are made CRLF-free.
 func NotificationText(n *NotificationRequest, kind NotificationKind) (subject, body string, ok bool) {
 	if n == nil || n.NotificationTemplate == TemplateGenericAltinnMessage {
 		return "", "", false
@@ -98,7 +115,7 @@ func NotificationText(n *NotificationRequest, kind NotificationKind) (subject, b
 	case NotifyReminder:
 		subject, body = n.ReminderEmailSubject, n.ReminderEmailBody
 	}
-	if subject == "" || body == "" {
+	if subject == "" || body == "" || textProblem("subject", subject, true) != nil || textProblem("body", body, false) != nil {
 		return "", "", false
 	}
 	return strings.TrimSpace(subject), strings.ReplaceAll(body, "\r\n", "\n"), true

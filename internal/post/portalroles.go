@@ -14,19 +14,24 @@ import (
 // organisation's own users); a holder of one of KeyRoles reads Post/Arkiv,
 // of one of ConfidentialKeyRoles confidential post too.
 //
-// Until codes are recorded for someone (an installation upgraded from the
-// time none were kept), the portal's role holder (governance.Rolleinnehaver:
-// the daglig leder, styreleder or innehaver as registered, the one who may
-// sign, AA-01) stands for DAGL, as before: an upgrade must not cut an
-// organisation's readers off. Once any code is recorded for the person in
-// the organisation, the codes alone count.
+// A portal role holder (governance.Rolleinnehaver: the daglig leder,
+// styreleder or innehaver as registered, the one who may sign, AA-01)
+// stands for DAGL only on a link that predates the role codes: one that
+// existed when migration 00027 ran and for which nothing has been recorded
+// since (store: er_role_legacy), so that an upgrade cuts no reader off.
+// Recording codes for such a link — none too — ends the stand-in, and a
+// role holder made afterwards (invited by another role holder, say) holds
+// the key roles their recorded codes give and nothing else: a role holder
+// cannot make someone a key role holder (review finding 3). The codes are
+// Enhetsregisteret's facts and count whatever the portal role; they go when
+// the user's last role in the organisation ends or the account is closed.
 //
 // governance.Administrator is the access-management role (Tilgangsstyring):
 // it may delegate Post/Arkiv but does not read by it. Every other portal
 // role reads post only by delegation.
 
 // KeyRoleOfRoleHolder is the Enhetsregisteret role a portal role holder
-// without recorded role codes stands for.
+// stands for on a link that predates the role codes.
 const KeyRoleOfRoleHolder RoleCode = "DAGL"
 
 // roleNames are the Enhetsregisteret role codes deling records, with their
@@ -58,21 +63,22 @@ func (c RoleCode) Label() string {
 }
 
 // PortalRoles are the Enhetsregisteret roles someone holds in org — the
-// recorded codes, or DAGL for a role holder without any — and whether they
-// hold the access-management role, as the portal's memberships for org give it.
-func PortalRoles(ms []governance.Membership, org string, codes []RoleCode) (roles []RoleCode, manages bool) {
+// recorded codes, or DAGL for a role holder whose link predates the codes
+// (standIn) — and whether they hold the access-management role, as the
+// portal's memberships for org give it.
+func PortalRoles(ms []governance.Membership, org string, codes []RoleCode, standIn bool) (roles []RoleCode, manages bool) {
 	roles = codes
-	if len(roles) == 0 && governance.Has(ms, org, governance.Rolleinnehaver) {
+	if len(roles) == 0 && standIn && governance.Has(ms, org, governance.Rolleinnehaver) {
 		roles = []RoleCode{KeyRoleOfRoleHolder}
 	}
 	return roles, governance.Has(ms, org, governance.Administrator)
 }
 
 // PortalViewer is a portal user reading org's post: a person named by the
-// account id, with the roles that the role codes and memberships give and
-// the delegations that name them.
-func PortalViewer(userID string, ms []governance.Membership, org string, codes []RoleCode, dels []Delegation, now time.Time) Viewer {
-	roles, manages := PortalRoles(ms, org, codes)
+// account id, with the roles that the role codes, the stand-in and
+// memberships give (PortalRoles) and the delegations that name them.
+func PortalViewer(userID string, ms []governance.Membership, org string, codes []RoleCode, standIn bool, dels []Delegation, now time.Time) Viewer {
+	roles, manages := PortalRoles(ms, org, codes, standIn)
 	return Viewer{Party: PortalPerson(userID), Roles: roles, Manages: manages, Delegations: dels, At: now}
 }
 

@@ -12,6 +12,14 @@ func TestMessageSenderNotRegister_DPV04(t *testing.T) {
 		"Registerforvalteren (D e l i n g)": true,
 		"Skatteetaten":                      false,
 		"Etaten for tilskudd":               false,
+		"Deling":                            true,
+		"deling.no":                         true,
+		"D E L I N G":                       true,
+		"Deling-plattformen":                true,
+		"Økonomiavdelingen":                 false,
+		"Fordelingsnemnda":                  false,
+		"Avdeling for deling av data":       true,
+		"Avdeling for tilskudd":             false,
 	} {
 		r := validRequest()
 		r.Correspondence.MessageSender = name

@@ -215,7 +215,7 @@ func TestValidateRefusesExistingAttachmentsAndLinks(t *testing.T) {
 	if ps := r.Validate(now, DefaultLimits()); len(ps) == 0 {
 		t.Error("existingAttachments accepted")
 	}
-	for _, ms := range []string{"https://svindel.example", "Gå til www.svindel.example", "svindel.example/logg-inn", "NAV.no"} {
+	for _, ms := range []string{"https://svindel.example", "Gå til www.svindel.example", "svindel.com/logg-inn", "evil。com/deling", "NAV.no"} {
 		r := validRequest()
 		r.Correspondence.MessageSender = ms
 		r.Normalize()

@@ -62,8 +62,6 @@ var (
 	md5RE     = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	htmlTagRE = regexp.MustCompile(`<[a-zA-Z!/?][^>]*>`)
 	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	// linkRE finds a web address: a scheme, www., or a dotted name ending in a top-level domain.
-	linkRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]+\.[a-z]{2,}\b)`)
 )
 
 // IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form and not all zeros.
@@ -75,9 +73,11 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 
 // plainText reports whether s is one line of text without HTML tags or
 // control characters, which is what Altinn means by plain text for a title,
-// a summary and a sender's name.
+// a summary and a sender's name; nor invisible format characters (Unicode
+// Cf), which can hide an address or reverse what is shown (review of post1,
+// finding 4).
 func plainText(s string) bool {
-	if htmlTagRE.MatchString(s) {
+	if htmlTagRE.MatchString(s) || hasFormatChar(s) {
 		return false
 	}
 	for _, r := range s {
@@ -189,7 +189,7 @@ func (r *InitializeRequest) Validate(now time.Time, lim Limits) Problems {
 		if !plainText(c.MessageSender) {
 			add(problem(CodeMessageSenderNotPlain, "correspondence.messageSender", "Message sender must be plain text",
 				"Avsendernavnet må være ren tekst."))
-		} else if linkRE.MatchString(c.MessageSender) {
+		} else if containsLink(c.MessageSender) {
 			// It is shown in deling's notification e-mails: no links in them (review finding 16).
 			add(problem(0, "correspondence.messageSender", "messageSender must not contain a web address",
 				"Avsendernavnet kan ikke inneholde en nettadresse."))

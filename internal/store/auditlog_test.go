@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,12 +31,11 @@ func logKey(t *testing.T) (note.Signer, note.Verifier) {
 	return s, v
 }
 
-var appendSeq int
+var appendSeq atomic.Int64
 
 // appendN appends n lookup records from several goroutines at once.
 func appendN(t *testing.T, db *DB, n, workers int) {
-	appendSeq++
-	prefix := fmt.Sprintf("b%d", appendSeq)
+	prefix := fmt.Sprintf("b%d", appendSeq.Add(1))
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

@@ -31,6 +31,11 @@ var (
 	// an ErrConflict, so callers that only ask for that keep working.
 	ErrNoActiveGrant = fmt.Errorf("no active grant: %w", ErrConflict)
 
+	// ErrMailClaimLost: MarkMail found the letter claimed by another node
+	// (this node's lease ran out and the other claimed it), or no such
+	// letter; nothing was recorded, so that the other's claim stands.
+	ErrMailClaimLost = errors.New("the letter's claim is another node's")
+
 	// The extract sentinels (too many jobs under way, a lost claim) are
 	// package extract's: extract.ErrTooMany and extract.ErrLostClaim, which
 	// store returns.

@@ -634,7 +634,8 @@ func (db *DB) incidentClient(ctx context.Context, tx *sql.Tx, id string, ch Inci
 // the portal if there is one; it returns the letters queued.
 func (db *DB) incidentPersonNotice(ctx context.Context, tx *sql.Tx, id string, p IncidentPersonNotice, now time.Time) (int, error) {
 	var email string
-	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL ORDER BY created_at LIMIT 1`, p.PID).Scan(&email)
+	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE pid = $1 AND pid <> '' AND disabled_at IS NULL AND email NOT LIKE $2 ORDER BY created_at LIMIT 1`,
+		p.PID, "%"+NoEmailDomain).Scan(&email) // an account made at sign-in with ID-porten has no address
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("person notice address: %w", err)
 	}

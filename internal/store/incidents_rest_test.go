@@ -125,6 +125,10 @@ func TestIncidentNoticesAndFollowUp(t *testing.T) {
 			[]governance.Membership{{Org: "", Role: governance.Person}}, "test"); err != nil {
 			t.Fatal(err)
 		}
+		// An account made at the first sign-in with ID-porten has no address to e-mail (issue 16, item 6).
+		if _, _, err := db.SignInPerson(ctx, Identity{Issuer: "https://idporten.test", Subject: "s"}, withoutAddress); err != nil {
+			t.Fatal(err)
+		}
 		c := takenIncident(t, db, consumer)
 		before, _ := db.PendingMail(ctx, 100, 5)
 		notice := func(pid string) IncidentPersonNotice {

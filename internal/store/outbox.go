@@ -66,19 +66,29 @@ const MailLease = 10 * time.Minute
 // another node has claimed are skipped until its lease runs out, so that each
 // letter is sent by one node even when leadership moves in the middle of a
 // round (issue 15); a letter whose claimant died is claimed again after the
-// lease. MarkMail ends the claim.
+// lease. The lease runs on the database's clock, so that a node whose clock
+// runs ahead never takes letters whose lease has not run out. MarkMail ends
+// the claim.
 func (db *DB) ClaimMail(ctx context.Context, limit, maxAttempts int) ([]governance.Letter, error) {
-	now := micros(db.now())
 	pick := `SELECT id FROM mail_outbox WHERE sent_at IS NULL AND attempts < $3 AND claimed_until < $4 ORDER BY created_at, id LIMIT $5`
+	claim := `UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (` + pick + `)`
 	if db.engine == Postgres {
-		pick += ` FOR UPDATE SKIP LOCKED` // a racing claimant takes other letters, or none
+		// A racing claimant takes other letters, or none. The pick is made
+		// once: as a subquery in IN, PostgreSQL may run it again for each
+		// row, and each run skips the rows this statement has just updated
+		// and picks the next, so that the limit was not kept.
+		claim = `WITH picked AS MATERIALIZED (` + pick + ` FOR UPDATE SKIP LOCKED)
+			UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM picked)`
 	}
 	var out []governance.Letter
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var now int64
+		if err := tx.QueryRowContext(ctx, db.clockMicros()).Scan(&now); err != nil {
+			return err
+		}
 		// The conditions are checked again on the row itself: on PostgreSQL a
 		// row another transaction claimed meanwhile is re-read before update.
-		ms, err := scanMails(tx.QueryContext(ctx, `UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2
-			WHERE id IN (`+pick+`) AND sent_at IS NULL AND claimed_until < $4
+		ms, err := scanMails(tx.QueryContext(ctx, claim+` AND sent_at IS NULL AND claimed_until < $4
 			RETURNING `+mailColumns, db.claimant, now+MailLease.Microseconds(), maxAttempts, now, limit))
 		out = ms
 		return err
@@ -94,12 +104,21 @@ func (db *DB) ClaimMail(ctx context.Context, limit, maxAttempts int) ([]governan
 
 // ReleaseMail ends this node's claim on letters it claimed and did not try
 // (the SMTP server could not be reached, or the round was cancelled), so that
-// the next round, here or on another node, takes them at once.
+// the next round, here or on another node, takes them at once. A letter
+// another node has claimed since is left alone.
 func (db *DB) ReleaseMail(ctx context.Context, ids ...string) error {
-	for _, id := range ids {
-		if _, err := db.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = 0 WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL`, id, db.claimant); err != nil {
-			return fmt.Errorf("release mail: %w", err)
-		}
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{db.claimant}
+	in := make([]string, len(ids))
+	for i, id := range ids {
+		in[i] = fmt.Sprintf("$%d", i+2)
+		args = append(args, id)
+	}
+	if _, err := db.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = 0
+		WHERE claimed_by = $1 AND sent_at IS NULL AND id IN (`+strings.Join(in, ",")+`)`, args...); err != nil {
+		return fmt.Errorf("release mail: %w", err)
 	}
 	return nil
 }
@@ -111,14 +130,27 @@ func (db *DB) MailTo(ctx context.Context, consumer string, limit int) ([]governa
 
 // MarkMail records a delivery attempt: sent, or failed with the error; either
 // ends the letter's claim (a failed letter is tried again by the next round).
+// Only this node's claim is ended (or a letter no node claimed): a letter
+// another node holds is left to it, with ErrMailClaimLost.
 func (db *DB) MarkMail(ctx context.Context, id string, sendErr error) error {
+	var res sql.Result
 	var err error
 	if sendErr == nil {
-		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '', claimed_until = 0 WHERE id = $2`, micros(db.now()), id)
+		res, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = '', claimed_until = 0
+			WHERE id = $2 AND claimed_by IN ('', $3)`, micros(db.now()), id, db.claimant)
 	} else {
-		_, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, claimed_until = 0 WHERE id = $2`, truncate(sendErr.Error(), 500), id)
+		res, err = db.write.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, claimed_until = 0
+			WHERE id = $2 AND claimed_by IN ('', $3)`, truncate(sendErr.Error(), 500), id, db.claimant)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("mark mail: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("mark mail: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("mark mail: %w", ErrMailClaimLost)
+	}
+	return nil
 }
 
 // truncate shortens s to at most n bytes without splitting a character, and

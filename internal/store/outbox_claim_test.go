@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"deling/internal/governance"
 	"deling/internal/mail"
@@ -91,8 +93,8 @@ func TestOutboxClaimLease(t *testing.T) {
 		if again, _ := two.ClaimMail(ctx, 10, 5); len(again) != 0 {
 			t.Fatalf("released by a node that did not claim it: %d", len(again))
 		}
-		// The lease runs out (the clock is fixed, so the lease is moved back instead).
-		if _, err := one.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = $1`, micros(fixedNow())-1); err != nil {
+		// The lease runs out (moved back rather than waited for).
+		if _, err := one.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = 1`); err != nil {
 			t.Fatal(err)
 		}
 		// Node two's SMTP server is unreachable: its claim is handed back, no attempt counted.
@@ -117,6 +119,87 @@ func TestOutboxClaimLease(t *testing.T) {
 		}
 		if ms, _ := one.MailTo(ctx, "", 10); len(ms) != 2 || ms[0].Attempts != 1 || ms[1].Attempts != 1 {
 			t.Fatalf("attempts after one failed dial and one round: %+v", ms)
+		}
+	})
+}
+
+// Issue 15: the lease runs on the database's clock. A node whose own clock
+// runs an hour ahead took letters under another node's lease when each node
+// set and checked the lease by its own clock.
+func TestOutboxLeaseOnDatabaseClock(t *testing.T) {
+	twoNodes(t, func(t *testing.T, one, two *DB) {
+		ctx := context.Background()
+		one.now = func() time.Time { return time.Now().Add(-time.Hour) }
+		two.now = func() time.Time { return time.Now().Add(time.Hour) }
+		if err := one.QueueMail(ctx, governance.Letter{Kind: "notice", To: "a@a.test", Subject: "S", Body: "B"}); err != nil {
+			t.Fatal(err)
+		}
+		if claimed, err := one.ClaimMail(ctx, 10, 5); err != nil || len(claimed) != 1 {
+			t.Fatalf("claimed %d: %v", len(claimed), err)
+		}
+		if again, err := two.ClaimMail(ctx, 10, 5); err != nil || len(again) != 0 {
+			t.Fatalf("a node with its clock ahead claimed %d under another's lease: %v", len(again), err)
+		}
+	})
+}
+
+// Issue 15: a node whose lease ran out while another node claimed the letter
+// neither records its attempt nor ends the other's claim (MarkMail), nor
+// hands it back (ReleaseMail); several letters are handed back at once; and
+// a claim keeps its limit (on PostgreSQL a claim of one took every letter).
+func TestMarkMailAfterLeaseLost(t *testing.T) {
+	twoNodes(t, func(t *testing.T, one, two *DB) {
+		ctx := context.Background()
+		for _, to := range []string{"a@a.test", "b@a.test", "c@a.test"} {
+			if err := one.QueueMail(ctx, governance.Letter{Kind: "notice", To: to, Subject: "S", Body: "B"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claimed, err := one.ClaimMail(ctx, 1, 5)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claimed %d: %v", len(claimed), err)
+		}
+		id := claimed[0].ID
+		if _, err := one.write.ExecContext(ctx, `UPDATE mail_outbox SET claimed_until = 1 WHERE id = $1`, id); err != nil {
+			t.Fatal(err) // node one's lease runs out
+		}
+		if got, err := two.ClaimMail(ctx, 1, 5); err != nil || len(got) != 1 || got[0].ID != id {
+			t.Fatalf("node two claimed %+v: %v", got, err)
+		}
+		claim := func() (by string, until int64) {
+			t.Helper()
+			if err := one.read.QueryRowContext(ctx, `SELECT claimed_by, claimed_until FROM mail_outbox WHERE id = $1`, id).Scan(&by, &until); err != nil {
+				t.Fatal(err)
+			}
+			return by, until
+		}
+		for _, sendErr := range []error{nil, errors.New("550 no")} {
+			if err := one.MarkMail(ctx, id, sendErr); !errors.Is(err, ErrMailClaimLost) {
+				t.Fatalf("node one marked a letter node two holds (send error %v): %v", sendErr, err)
+			}
+		}
+		if err := one.ReleaseMail(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if by, until := claim(); by != two.claimant || until <= 1 {
+			t.Fatalf("node two's claim ended by node one: by %q until %d", by, until)
+		}
+		if ms, _ := one.MailTo(ctx, "", 10); len(ms) != 3 || ms[0].Attempts+ms[1].Attempts+ms[2].Attempts != 0 {
+			t.Fatalf("attempts recorded by the node that lost the lease: %+v", ms)
+		}
+		if err := two.MarkMail(ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The other two, claimed and handed back in one statement.
+		rest, err := one.ClaimMail(ctx, 10, 5)
+		if err != nil || len(rest) != 2 {
+			t.Fatalf("claimed %d: %v %+v", len(rest), err, rest)
+		}
+		if err := one.ReleaseMail(ctx, rest[0].ID, rest[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := two.ClaimMail(ctx, 10, 5); err != nil || len(again) != 2 {
+			t.Fatalf("after the release node two claimed %d: %v", len(again), err)
 		}
 	})
 }

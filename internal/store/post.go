@@ -137,6 +137,10 @@ func (db *DB) PostSenderLeaves(ctx context.Context, org ident.Orgnr, actor strin
 			`DELETE FROM post_attachment_links WHERE correspondence IN ` + sub,
 			`DELETE FROM post_status WHERE correspondence IN ` + sub,
 			`DELETE FROM post_notifications WHERE correspondence IN ` + sub,
+			// Review of post1, finding 6: its idempotent keys go with its post,
+			// so that a key reused after registering again makes new post
+			// rather than pointing at deleted post (404).
+			`DELETE FROM post_idempotency WHERE sender = $1 OR correspondence IN ` + sub,
 		} {
 			if _, err := tx.ExecContext(ctx, q, string(org)); err != nil {
 				return fmt.Errorf("sender leaves: %w", err)

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +15,7 @@ import (
 
 	"deling/internal/governance"
 	"deling/internal/ident"
+	"deling/internal/pgtest"
 	"deling/internal/post"
 )
 
@@ -178,7 +182,8 @@ func TestPostSenderQueriesAmongOthers_DPV05(t *testing.T) {
 }
 
 // Rule DPV-06: a CustomMessage's own subject and body are the notification
-// e-mail's, and the reminder's its own; deling's line on where to read stays.
+// e-mail's, and the reminder's its own; deling's line on where to read stays,
+// and the sender's name begins the subject (review of post1, finding 2).
 func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()
@@ -188,6 +193,8 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 			NotificationChannel: post.ChannelEmail, EmailSubject: "Vedtak i sak 12", EmailBody: "Hei.\r\nDere har fått vedtak.",
 			SendReminder: true, ReminderEmailSubject: "Husk vedtaket", ReminderEmailBody: "Vedtaket er ikke lest.",
 			CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+		// Review of post1, finding 2: the subject always begins with the sender's name.
+		req.Correspondence.MessageSender = "Testkommune"
 		if ps := req.Validate(clock.t, post.DefaultLimits()); len(ps) > 0 {
 			t.Fatalf("a valid custom message refused: %v", ps)
 		}
@@ -205,10 +212,10 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 		if err != nil || len(mails) != 2 {
 			t.Fatalf("mails %+v, %v; want the notification and the reminder", mails, err)
 		}
-		if m := mails[0]; m.Subject != "Vedtak i sak 12" || !strings.HasPrefix(m.Body, "Hei.\nDere har fått vedtak.\n\n") || !strings.Contains(m.Body, "Logg inn i portalen") {
+		if m := mails[0]; m.Subject != "Testkommune: Vedtak i sak 12" || !strings.HasPrefix(m.Body, "Hei.\nDere har fått vedtak.\n\n") || !strings.Contains(m.Body, "Logg inn i portalen") {
 			t.Fatalf("notification %q / %q", m.Subject, m.Body)
 		}
-		if m := mails[1]; m.Subject != "Husk vedtaket" || !strings.HasPrefix(m.Body, "Vedtaket er ikke lest.") {
+		if m := mails[1]; m.Subject != "Testkommune: Husk vedtaket" || !strings.HasPrefix(m.Body, "Vedtaket er ikke lest.") {
 			t.Fatalf("reminder %q / %q", m.Subject, m.Body)
 		}
 	})
@@ -216,57 +223,89 @@ func TestPostCustomNotificationTexts_DPV06(t *testing.T) {
 
 // Review of issue 14: what an interrupted upload left (a .part file on
 // SQLite, staged chunks on PostgreSQL) is swept by the publishing job once
-// it has not been written to for StagedUploadAge; an upload in progress is not.
+// it has not been written to for StagedUploadAge; an upload in progress is
+// not. Review of post1: on SQLite the files are in a staging directory of
+// their own (finding 8); on PostgreSQL staged chunks without a staged_at are
+// swept too, and the sweep works under a non-C collation (finding 1).
 func TestPostStagedUploadsSwept(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
-		ctx := context.Background()
-		left, fresh := "a1b2", "c3d4"
-		if db.engine == SQLite {
-			dir := filepath.Dir(db.attachmentPath("x"))
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute} {
-				f := filepath.Join(dir, name+".123.part")
-				if err := os.WriteFile(f, []byte("halvveis"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				at := clock.t.Add(-age)
-				if err := os.Chtimes(f, at, at); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(filepath.Join(dir, left+".123.part")); !os.IsNotExist(err) {
-				t.Errorf("a .part file left 2 hours ago is still there: %v", err)
-			}
-			if _, err := os.Stat(filepath.Join(dir, fresh+".123.part")); err != nil {
-				t.Errorf("an upload in progress was swept: %v", err)
-			}
+		if db.engine == Postgres {
+			checkStagedChunksSwept(t, db, clock)
 			return
 		}
-		now := clock.t
+		ctx := context.Background()
+		left, fresh := "a1b2", "c3d4"
+		dir := filepath.Join(db.dir, "post-attachments", "staging")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 		for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute} {
-			clock.t = now.Add(-age)
-			if _, err := db.streamToChunks(ctx, stagingPrefix+name+".1", strings.NewReader("halvveis"), md5.New()); err != nil {
+			f := filepath.Join(dir, name+".123.part")
+			if err := os.WriteFile(f, []byte("halvveis"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			at := clock.t.Add(-age)
+			if err := os.Chtimes(f, at, at); err != nil {
 				t.Fatal(err)
 			}
 		}
-		clock.t = now
 		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
 			t.Fatal(err)
 		}
-		var staged []string
-		rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT attachment FROM post_attachment_chunks ORDER BY attachment`)
-		if staged, err = scanIDs(rows, err); err != nil {
-			t.Fatal(err)
+		if _, err := os.Stat(filepath.Join(dir, left+".123.part")); !os.IsNotExist(err) {
+			t.Errorf("a .part file left 2 hours ago is still there: %v", err)
 		}
-		if !slices.Equal(staged, []string{stagingPrefix + fresh + ".1"}) {
-			t.Fatalf("staged chunks after the sweep: %v, want the upload in progress only", staged)
+		if _, err := os.Stat(filepath.Join(dir, fresh+".123.part")); err != nil {
+			t.Errorf("an upload in progress was swept: %v", err)
 		}
 	})
+	t.Run("postgres-collated", func(t *testing.T) {
+		if pg == nil {
+			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+		}
+		dsn, err := pg.NewCollatedDatabase(context.Background())
+		if errors.Is(err, pgtest.ErrNoLocale) {
+			t.Skip(err)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		clock := &postClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+		db, err := Open(context.Background(), Config{URL: dsn, Now: clock.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkStagedChunksSwept(t, db, clock)
+	})
+}
+
+func checkStagedChunksSwept(t *testing.T, db *DB, clock *postClock) {
+	t.Helper()
+	ctx := context.Background()
+	left, fresh, untimed := "a1b2", "c3d4", "e5f6"
+	now := clock.t
+	for name, age := range map[string]time.Duration{left: 2 * time.Hour, fresh: 10 * time.Minute, untimed: 0} {
+		clock.t = now.Add(-age)
+		if _, err := db.streamToChunks(ctx, stagingPrefix+name+".1", strings.NewReader("halvveis"), md5.New()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As staged before staged_at was recorded.
+	if _, err := db.write.ExecContext(ctx, `UPDATE post_attachment_chunks SET staged_at = NULL WHERE attachment = $1`, stagingPrefix+untimed+".1"); err != nil {
+		t.Fatal(err)
+	}
+	clock.t = now
+	if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+		t.Fatal(err)
+	}
+	var staged []string
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT attachment FROM post_attachment_chunks ORDER BY attachment`)
+	if staged, err = scanIDs(rows, err); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(staged, []string{stagingPrefix + fresh + ".1"}) {
+		t.Fatalf("staged chunks after the sweep: %v, want the upload in progress only", staged)
+	}
 }
 
 // Rule DPV-05: bulk status reads by index, never by a scan of the
@@ -307,4 +346,125 @@ func TestPostBulkStatusPlan_DPV05(t *testing.T) {
 			t.Errorf("no index in the plan:\n%s", strings.Join(plan, "\n"))
 		}
 	}
+}
+
+// Review of post1, finding 8 (Rule DPV-06): a sweep that fails does not hold
+// back the notifications; its error is returned after them for the job's log.
+// (SQLite: the staging directory is a file, so it cannot be listed.)
+func TestPostSweepErrorKeepsNotifications_DPV06(t *testing.T) {
+	clock := &postClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	db, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	registerSender(t, db, postSenderFor(postSenderOrg))
+	req := postRequest("feil", postRecipA)
+	req.Correspondence.Notification = &post.NotificationRequest{NotificationTemplate: post.TemplateGenericAltinnMessage,
+		CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+	if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(db.dir, "post-attachments"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db.stagingDir(), []byte("ikke en mappe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PublishDue(ctx, post.DefaultNotify()); err == nil || !strings.Contains(err.Error(), "sweep staged uploads") {
+		t.Fatalf("PublishDue with an unreadable staging directory: %v, want the sweep's error", err)
+	}
+	mails, err := db.PendingMail(ctx, 100, 5)
+	if err != nil || len(mails) != 1 || mails[0].To != "varsel@example.no" {
+		t.Fatalf("mails %+v, %v; want the notification sent despite the sweep's error", mails, err)
+	}
+}
+
+// Rule DPV-11 (review of post1, finding 6): a sender that leaves loses its
+// idempotent keys with its post; registered again, reusing a key makes new post.
+func TestPostLeavingForgetsIdempotentKeys_DPV11(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		key := "3f0c6a2e-8d4b-4f7a-9c1e-2b5d7e9f0a11"
+		req := func() *post.InitializeRequest {
+			r := postRequest("nøkkel", postRecipA)
+			r.IdempotentKey = &key
+			return r
+		}
+		if _, err := initPost(t, db, self(postSenderOrg), req(), post.DefaultQuota()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PostSenderLeaves(ctx, postSenderOrg, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		var keys int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_idempotency`).Scan(&keys); err != nil || keys != 0 {
+			t.Fatalf("%d idempotent keys left after the sender left, %v", keys, err)
+		}
+		clock.t = clock.t.Add(time.Hour)
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		got, err := initPost(t, db, self(postSenderOrg), req(), post.DefaultQuota())
+		if err != nil || len(got.Correspondences) != 1 {
+			t.Fatalf("the key reused after registering again: %+v, %v", got, err)
+		}
+		if _, err := db.Correspondence(ctx, got.Correspondences[0].ID); err != nil {
+			t.Fatalf("the new correspondence: %v", err)
+		}
+	})
+}
+
+// Rule DPV-10 (review of post1, finding 9): a refusal notice that cannot be
+// stored is logged, without the sender's number or its service lead's address.
+func TestPostRefusalNoticeFailureLogged_DPV10(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		var logged bytes.Buffer
+		prev := slog.Default()
+		slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+		defer slog.SetDefault(prev)
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		// The notice's table gone: storing the notice fails.
+		if _, err := db.write.ExecContext(context.Background(), `DROP TABLE post_quota_refusals`); err != nil {
+			t.Fatal(err)
+		}
+		rules := post.QuotaRules{FreePerYear: 1, NoticeAt: 0.9}
+		if _, err := initPost(t, db, self(postSenderOrg), postRequest("a", postRecipA, postRecipB), rules); problemCode(err) != post.CodeQuotaExceeded {
+			t.Fatalf("2 of 1: %v, want the refusal", err)
+		}
+		out := logged.String()
+		if !strings.Contains(out, "notice of a refusal") {
+			t.Fatalf("the failed notice was not logged: %q", out)
+		}
+		if strings.Contains(out, string(postSenderOrg)) || strings.Contains(out, "leder@example.no") {
+			t.Fatalf("the log names the sender: %q", out)
+		}
+	})
+}
+
+// Rule DPV-06 (review of post1, finding 5): a custom text stored before the
+// checks of today (here: one Validate never saw, with a link written with an
+// ideographic full stop) is not sent; deling's own text is.
+func TestPostStoredTextRechecked_DPV06(t *testing.T) {
+	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		ctx := context.Background()
+		registerSender(t, db, postSenderFor(postSenderOrg))
+		req := postRequest("gammel", postRecipA)
+		req.Correspondence.Notification = &post.NotificationRequest{NotificationTemplate: post.TemplateCustomMessage,
+			NotificationChannel: post.ChannelEmail, EmailSubject: "Viktig", EmailBody: "Logg inn på evil\u3002com/deling",
+			CustomRecipients: []post.CustomRecipient{{EmailAddress: "varsel@example.no"}}}
+		if _, err := initPost(t, db, self(postSenderOrg), req, post.DefaultQuota()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PublishDue(ctx, post.DefaultNotify()); err != nil {
+			t.Fatal(err)
+		}
+		mails, err := db.PendingMail(ctx, 100, 5)
+		if err != nil || len(mails) != 1 {
+			t.Fatalf("mails %+v, %v; want the notification", mails, err)
+		}
+		if m := mails[0]; strings.Contains(m.Body, "evil") || !strings.HasPrefix(m.Subject, "Ny digital post fra ") {
+			t.Fatalf("notification %q / %q, want deling's own text", m.Subject, m.Body)
+		}
+	})
 }

@@ -286,10 +286,16 @@ func (db *DB) awaitingUpload(ctx context.Context, q func(context.Context, string
 	return ids, nil
 }
 
-// streamToFile copies r to a temporary file beside the attachment's and
+// stagingDir is where uploads in progress are written on SQLite, apart from
+// the attachments, so that the sweep lists only them (review of post1, finding 8).
+func (db *DB) stagingDir() string {
+	return filepath.Join(db.dir, "post-attachments", "staging")
+}
+
+// streamToFile copies r to a temporary file in the staging directory and
 // returns its name and size.
 func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64, error) {
-	dir := filepath.Dir(db.attachmentPath(id))
+	dir := db.stagingDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, fmt.Errorf("upload attachment: %w", err)
 	}
@@ -309,8 +315,10 @@ func (db *DB) streamToFile(id string, r io.Reader, sum hash.Hash) (string, int64
 }
 
 // stagingPrefix begins the name an upload's chunks are staged under on
-// PostgreSQL: "part." sorts apart from attachment ids, so the sweep reads a
-// range of the primary key.
+// PostgreSQL; attachment ids never begin with it. The sweep tests it with
+// substr, never with a range of text: a database's collation (nb_NO,
+// en_US) need not sort by bytes (review of post1, finding 1), and the
+// partial index post_attachment_chunks_staged is on this very expression.
 const stagingPrefix = "part."
 
 // StagedUploadAge is how long an upload's staged bytes may go unwritten
@@ -320,20 +328,21 @@ const StagedUploadAge = time.Hour
 
 // sweepStagedUploads deletes what interrupted uploads left behind (a
 // process that died, a client that went away, a sender that left): on
-// SQLite the .part files in the attachments' directory not written for
+// SQLite the .part files in the staging directory not written for
 // StagedUploadAge, on PostgreSQL the staged chunks whose newest is as old.
 func (db *DB) sweepStagedUploads(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-StagedUploadAge)
 	if db.engine == Postgres {
+		// Staged rows without a time (written before staged_at) count as old.
 		_, err := db.write.ExecContext(ctx, `DELETE FROM post_attachment_chunks WHERE attachment IN (SELECT attachment FROM post_attachment_chunks
-			WHERE attachment >= $1 AND attachment < $2 GROUP BY attachment HAVING MAX(staged_at) < $3)`,
-			stagingPrefix, "part/", micros(cutoff))
+			WHERE substr(attachment, 1, 5) = 'part.' GROUP BY attachment HAVING MAX(COALESCE(staged_at, 0)) < $1)`,
+			micros(cutoff))
 		if err != nil {
 			return fmt.Errorf("sweep staged uploads: %w", err)
 		}
 		return nil
 	}
-	dir := filepath.Dir(db.attachmentPath("x"))
+	dir := db.stagingDir()
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"deling/internal/audit"
@@ -199,6 +200,9 @@ func (db *DB) InitializeCorrespondences(ctx context.Context, in PostInit, actor 
 		// Rule DPV-10: the refusal rolled the request back; the notice of it
 		// is stored on its own so that it survives, once a sender and year.
 		if nerr := db.noticeQuotaRefusal(ctx, refused, out.Quota, now, actor); nerr != nil {
+			// The caller answers the refusal and drops the rest: logged here,
+			// without the sender or its service lead (review of post1, finding 9).
+			slog.Error("digital post: the notice of a refusal beyond the free volume was not stored", "err", nerr)
 			return out, errors.Join(err, nerr)
 		}
 	}

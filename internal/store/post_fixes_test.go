@@ -186,7 +186,8 @@ func TestPostConcurrentUploadKeepsWinner(t *testing.T) {
 // notified again (read, then an attachment downloaded, a week on) do not
 // fill the notification run's batch: a new publication is notified.
 func TestPostNotifyNotStarvedByReadPost(t *testing.T) {
-	defer func(n int) { notifyBatch = n }(notifyBatch)
+	old := notifyBatch
+	t.Cleanup(func() { notifyBatch = old }) // after the engines' parallel subtests, unlike defer
 	notifyBatch = 5
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
 		ctx := context.Background()

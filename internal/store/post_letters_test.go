@@ -79,6 +79,9 @@ func TestPostDelegationEndsWithMembership_DPV03(t *testing.T) {
 			return u.ID
 		}
 		leader := mk("leder@a.example", governance.Rolleinnehaver)
+		if err := db.SetPostRoleCodes(ctx, leader, postRecipA, []post.RoleCode{"DAGL"}, "staff"); err != nil {
+			t.Fatal(err)
+		}
 		kari := mk("kari@a.example", governance.Oppslagsbruker, governance.Administrator)
 		ola := mk("ola@a.example", governance.Oppslagsbruker)
 		for _, u := range []string{kari, ola} {

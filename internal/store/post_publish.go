@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,13 +39,13 @@ func (db *DB) PublishDue(ctx context.Context, rules post.NotifyRules) (int, erro
 	if err := db.publishIDs(ctx, ids, now); err != nil {
 		return 0, err
 	}
-	if err := db.failUnuploaded(ctx, now); err != nil {
-		return 0, err
+	// Notifications first: a failing housekeeping step (failUnuploaded, the
+	// sweep) must not hold them back (review of post1, finding 8). Its error
+	// is returned after them, for the job to log, and the next run tries again.
+	if err := db.notifyDue(ctx, rules, now); err != nil {
+		return len(ids), err
 	}
-	if err := db.sweepStagedUploads(ctx, now); err != nil {
-		return 0, err
-	}
-	return len(ids), db.notifyDue(ctx, rules, now)
+	return len(ids), errors.Join(db.failUnuploaded(ctx, now), db.sweepStagedUploads(ctx, now))
 }
 
 // PublishReady publishes those of ids that are ReadyForPublish and due, and
@@ -280,10 +281,12 @@ func postLetter(c Correspondence, kind post.NotificationKind, to string) governa
 		subject = fmt.Sprintf("Din virksomhet %s har uåpnet taushetsbelagt post.", c.Recipient)
 		body += " Meldingen er taushetsbelagt: den kan bare leses av innehavere av nøkkelroller eller den som har fått rettigheten delegert."
 	}
-	// Rule DPV-06: the sender's own texts (plain text, checked by Validate)
-	// replace deling's, with deling's line on where to read kept below them.
+	// Rule DPV-06: the sender's own texts (plain text, checked by Validate
+	// and again by NotificationText) replace deling's, with deling's line on
+	// where to read kept below them, and the subject always names the sender:
+	// the e-mail's From name is the register's (review of post1, finding 2).
 	if cs, cb, ok := post.NotificationText(c.Body.Notification, kind); ok {
-		subject, body = cs, cb+"\n\n"+body
+		subject, body = from+": "+cs, cb+"\n\n"+body
 	}
 	return governance.Letter{Consumer: string(c.Recipient), Kind: LetterPost, To: to, Subject: subject, Body: body}
 }

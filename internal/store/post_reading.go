@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"deling/internal/audit"
+	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 )
@@ -18,33 +19,21 @@ import (
 
 // DelegatePost records d and returns its id, when post.MayDelegate lets
 // its delegating portal user (d.By, a post.PortalPerson) give it, as the
-// store reads that user's roles and delegations now (Rule DPV-03: only key
-// role holders and holders of the access-management role; the handler's
-// check is not the only one). A person given the right must be an active
-// user of the organisation (or named by a fødselsnummer); an organisation
-// is stored by its number alone. A refusal is ErrConflict, nothing stored.
+// store reads that user's roles and delegations in the transaction that
+// inserts, with the giver's (and a receiving user's) account and
+// memberships locked as RemoveMembership and DisableUser lock them (Rule
+// DPV-03: only key role holders and holders of the access-management
+// role; the handler's check is not the only one; review finding 6). A
+// person given the right must be an active user of the organisation (or
+// named by a fødselsnummer); an organisation is stored by its number
+// alone. A refusal is ErrConflict, nothing stored.
 func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string) (string, error) {
 	if d.By.Kind != post.PartyPerson || d.By.User == "" {
 		return "", fmt.Errorf("delegate post: only a portal user delegates: %w", ErrConflict)
 	}
-	by, err := db.PostViewer(ctx, d.By.User, d.Org, d.Org)
-	if err != nil {
-		return "", err
-	}
-	if bad := post.MayDelegate(by, d.Org, d.Right, d.To); len(bad) > 0 {
-		return "", fmt.Errorf("delegate post: %v: %w", bad, ErrConflict)
-	}
-	switch d.To.Kind {
-	case post.PartyOrganisation:
+	d.By = post.PortalPerson(d.By.User) // as endPostDelegationsOf looks it up
+	if d.To.Kind == post.PartyOrganisation {
 		d.To = post.Party{Kind: post.PartyOrganisation, Orgnr: d.To.Orgnr} // as PostDelegationsTo looks it up
-	case post.PartyPerson:
-		if d.To.User != "" {
-			if ok, err := activeUserOf(ctx, db.read.queryRow, d.To.User, d.Org); err != nil {
-				return "", err
-			} else if !ok {
-				return "", fmt.Errorf("delegate post: %s is no active user of %s: %w", d.To.User, d.Org, ErrConflict)
-			}
-		}
 	}
 	to, err := json.Marshal(d.To)
 	if err != nil {
@@ -59,6 +48,20 @@ func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string)
 	}
 	id := newID()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		by, err := db.postHomeViewer(ctx, tx, true, d.By.User, d.Org)
+		if err != nil {
+			return err
+		}
+		if bad := post.MayDelegate(by, d.Org, d.Right, d.To); len(bad) > 0 {
+			return fmt.Errorf("delegate post: %v: %w", bad, ErrConflict)
+		}
+		if d.To.Kind == post.PartyPerson && d.To.User != "" {
+			if ok, err := lockActiveUserOf(ctx, db, tx, d.To.User, d.Org); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("delegate post: %s is no active user of %s: %w", d.To.User, d.Org, ErrConflict)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO post_reading_delegations (id, org, party_kind, party, rights, by_party, from_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, string(d.Org), string(d.To.Kind), string(to), string(d.Right), string(b), micros(d.From)); err != nil {
 			return fmt.Errorf("delegate post: %w", err)
@@ -66,7 +69,26 @@ func (db *DB) DelegatePost(ctx context.Context, d post.Delegation, actor string)
 		ev := map[string]any{"step": "reading.delegated", "org": d.Org, "delegation": id, "right": d.Right, "to": d.To.Kind}
 		return db.appendEvent(ctx, tx, audit.KindPost, string(d.Org), actor, ev)
 	})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// lockActiveUserOf is activeUserOf in tx, locking the account's row and
+// its memberships of org.
+func lockActiveUserOf(ctx context.Context, db *DB, tx *sql.Tx, userID string, org ident.Orgnr) (bool, error) {
+	rows, err := tx.QueryContext(ctx, db.forUpdate(`SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = $1 AND m.org = $2 AND u.disabled_at IS NULL`, "m", "u"), userID, string(org))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n > 0, rows.Err()
 }
 
 // RevokePostDelegation ends one of org's delegations now.
@@ -104,11 +126,16 @@ func (db *DB) PostDelegationsTo(ctx context.Context, party post.Party) ([]PostDe
 	if err != nil {
 		return nil, err
 	}
-	return db.postDelegations(ctx, `SELECT id, org, party, rights, by_party, from_at, revoked_at FROM post_reading_delegations WHERE party = $1 ORDER BY from_at, id`, string(b))
+	return scanPostDelegations(db.read.query(ctx, postDelegationsToQuery, string(b)))
 }
 
+const postDelegationsToQuery = `SELECT id, org, party, rights, by_party, from_at, revoked_at FROM post_reading_delegations WHERE party = $1 ORDER BY from_at, id`
+
 func (db *DB) postDelegations(ctx context.Context, q string, arg string) ([]PostDelegation, error) {
-	rows, err := db.read.query(ctx, q, arg)
+	return scanPostDelegations(db.read.query(ctx, q, arg))
+}
+
+func scanPostDelegations(rows *sql.Rows, err error) ([]PostDelegation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("post delegations: %w", err)
 	}
@@ -272,45 +299,73 @@ type extraScan struct {
 
 func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extra...)...) }
 
-// endPostDelegationsOf ends, in tx, the delegations over post that name the
-// portal user userID: all of them when the account is closed, else those
-// over the post of an organisation the user is no longer a member of —
-// a delegation does not outlive the membership it was given in (Rule
-// DPV-03). Each ending is logged as a revocation.
+// endPostDelegationsOf ends, in tx, what the portal user userID held or
+// gave over organisations' post (Rule DPV-03), for every organisation when
+// the account is closed, else for those the user holds no role in any
+// more: the delegations that name the user (a delegation does not outlive
+// the membership it was given in); the delegations the user gave to anyone
+// but the organisation's own portal users — other organisations,
+// enterprise users, persons by fødselsnummer —, so that a person who
+// leaves reads nothing through an organisation they delegated to (review
+// finding 5); and the role codes recorded for the user there (finding 2).
+// A role holder's stand-in for DAGL goes with the role holder role. Each
+// ending is logged as a revocation.
 func (db *DB) endPostDelegationsOf(ctx context.Context, tx *sql.Tx, userID string, closed bool, actor string) error {
 	party, err := json.Marshal(post.PortalPerson(userID))
 	if err != nil {
 		return err
 	}
-	q, args := `SELECT id, org FROM post_reading_delegations d WHERE party = $1 AND revoked_at IS NULL`, []any{string(party)}
+	left, args := ``, []any{string(party)}
 	if !closed {
-		q += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 AND m.org = d.org)`
-		args = append(args, userID)
+		left, args = ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 AND m.org = d.org)`, append(args, userID)
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("end post delegations: %w", err)
-	}
-	var ended [][2]string
-	for rows.Next() {
-		var id, org string
-		if err := rows.Scan(&id, &org); err != nil {
-			rows.Close()
-			return err
-		}
-		ended = append(ended, [2]string{id, org})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, e := range ended {
-		if _, err := tx.ExecContext(ctx, `UPDATE post_reading_delegations SET revoked_at = $1 WHERE id = $2`, micros(db.now()), e[0]); err != nil {
+	type ending struct{ id, org, reason string }
+	var ended []ending
+	for _, c := range []struct{ col, reason string }{{"party", "membership ended"}, {"by_party", "giver's membership ended"}} {
+		rows, err := tx.QueryContext(ctx, `SELECT id, org, party_kind, party FROM post_reading_delegations d
+			WHERE `+c.col+` = $1 AND revoked_at IS NULL`+left, args...)
+		if err != nil {
 			return fmt.Errorf("end post delegations: %w", err)
 		}
-		ev := map[string]any{"step": "reading.revoked", "org": e[1], "delegation": e[0], "reason": "membership ended"}
-		if err := db.appendEvent(ctx, tx, audit.KindPost, e[1], actor, ev); err != nil {
+		for rows.Next() {
+			var id, org, kind, to string
+			if err := rows.Scan(&id, &org, &kind, &to); err != nil {
+				rows.Close()
+				return err
+			}
+			var p post.Party
+			if err := json.Unmarshal([]byte(to), &p); err != nil {
+				rows.Close()
+				return err
+			}
+			if c.col == "by_party" && p.Kind == post.PartyPerson && p.User != "" {
+				continue // the organisation's own user: bound by their own membership
+			}
+			ended = append(ended, ending{id, org, c.reason})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
+		}
+	}
+	for _, e := range ended {
+		if _, err := tx.ExecContext(ctx, `UPDATE post_reading_delegations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, micros(db.now()), e.id); err != nil {
+			return fmt.Errorf("end post delegations: %w", err)
+		}
+		ev := map[string]any{"step": "reading.revoked", "org": e.org, "delegation": e.id, "reason": e.reason}
+		if err := db.appendEvent(ctx, tx, audit.KindPost, e.org, actor, ev); err != nil {
+			return err
+		}
+	}
+	codes := `DELETE FROM er_role_codes WHERE user_id = $1`
+	standIn := `DELETE FROM er_role_legacy WHERE user_id = $1`
+	if !closed {
+		codes += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org = er_role_codes.org)`
+		standIn += ` AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org = er_role_legacy.org AND m.role = '` + string(governance.Rolleinnehaver) + `')`
+	}
+	for _, q := range []string{codes, standIn} {
+		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+			return fmt.Errorf("end role codes: %w", err)
 		}
 	}
 	return nil

@@ -19,8 +19,10 @@ import (
 // post.PortalRoles decides what the codes and memberships give.
 
 // SetPostRoleCodes records the Enhetsregisteret roles a portal user holds in
-// org, replacing those recorded before (none: the user holds none). The
-// user must be an active user of org; a code deling does not know is
+// org, replacing those recorded before (none: the user holds none). A role
+// holder's link that predates the codes stands for DAGL until this is
+// called for it, with codes or none (post.PortalRoles; review finding 1).
+// The user must be an active user of org; a code deling does not know is
 // refused; nothing changes on a refusal.
 func (db *DB) SetPostRoleCodes(ctx context.Context, userID string, org ident.Orgnr, codes []post.RoleCode, actor string) error {
 	if _, err := ident.ParseOrgnr(string(org)); err != nil {
@@ -38,8 +40,10 @@ func (db *DB) SetPostRoleCodes(ctx context.Context, userID string, org ident.Org
 		} else if !ok {
 			return fmt.Errorf("role codes: no active user %s of %s: %w", userID, org, ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM er_role_codes WHERE user_id = $1 AND org = $2`, userID, string(org)); err != nil {
-			return fmt.Errorf("role codes: %w", err)
+		for _, q := range []string{`DELETE FROM er_role_codes WHERE user_id = $1 AND org = $2`, `DELETE FROM er_role_legacy WHERE user_id = $1 AND org = $2`} {
+			if _, err := tx.ExecContext(ctx, q, userID, string(org)); err != nil {
+				return fmt.Errorf("role codes: %w", err)
+			}
 		}
 		for _, c := range codes {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO er_role_codes (user_id, org, code, created_at) VALUES ($1, $2, $3, $4)`,
@@ -69,6 +73,25 @@ func (db *DB) PostRoleCodes(ctx context.Context, org ident.Orgnr) (map[string][]
 	return out, rows.Err()
 }
 
+// PostRoleStandIns are org's role holders whose link predates the role
+// codes and stands for DAGL (post.PortalRoles), by user id.
+func (db *DB) PostRoleStandIns(ctx context.Context, org ident.Orgnr) (map[string]bool, error) {
+	rows, err := db.read.query(ctx, `SELECT user_id FROM er_role_legacy WHERE org = $1`, string(org))
+	if err != nil {
+		return nil, fmt.Errorf("role codes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out[u] = true
+	}
+	return out, rows.Err()
+}
+
 // PostViewer is the portal user userID, acting for the organisation
 // acting, as a reader of org's post now (Rule DPV-03). Of its own
 // organisation (org == acting): the key roles its role codes give (or the
@@ -79,7 +102,7 @@ func (db *DB) PostRoleCodes(ctx context.Context, org ident.Orgnr) (map[string][]
 // one that is no user of acting reads nothing. Read fresh on each call, so
 // a revocation takes effect at once.
 func (db *DB) PostViewer(ctx context.Context, userID string, acting, org ident.Orgnr) (post.Viewer, error) {
-	home, err := db.postHomeViewer(ctx, userID, acting)
+	home, err := db.postHomeViewer(ctx, db.read, false, userID, acting)
 	if err != nil || org == acting {
 		return home, err
 	}
@@ -93,7 +116,7 @@ func (db *DB) PostViewer(ctx context.Context, userID string, acting, org ident.O
 // PostOrgsThrough are the organisations whose post userID, acting for
 // acting, may read by the organisations' delegations to acting (Rule DPV-03).
 func (db *DB) PostOrgsThrough(ctx context.Context, userID string, acting ident.Orgnr) ([]ident.Orgnr, error) {
-	home, err := db.postHomeViewer(ctx, userID, acting)
+	home, err := db.postHomeViewer(ctx, db.read, false, userID, acting)
 	if err != nil {
 		return nil, err
 	}
@@ -104,17 +127,29 @@ func (db *DB) PostOrgsThrough(ctx context.Context, userID string, acting ident.O
 	return post.OrgsThrough(home, acting, delegations(dels)), nil
 }
 
-func (db *DB) postHomeViewer(ctx context.Context, userID string, org ident.Orgnr) (post.Viewer, error) {
+// rowsQuerier is a transaction or a pool.
+type rowsQuerier interface {
+	querier
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// postHomeViewer is userID as a reader of org's own post, read through q;
+// with lock (q a transaction) the user's row and memberships of org are
+// locked, so that a concurrent RemoveMembership or DisableUser waits for
+// q's transaction, or this sees its outcome (review finding 6).
+func (db *DB) postHomeViewer(ctx context.Context, q rowsQuerier, lock bool, userID string, org ident.Orgnr) (post.Viewer, error) {
 	none := post.Viewer{Party: post.PortalPerson(userID), At: db.now()}
-	if ok, err := activeUserOf(ctx, db.read.queryRow, userID, org); err != nil || !ok {
-		return none, err
+	sel := `SELECT m.user_id, m.org, m.role, m.created_at, m.reviewed_at FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = $1 AND m.org = $2 AND u.disabled_at IS NULL ORDER BY m.role`
+	if lock {
+		sel = db.forUpdate(sel, "m", "u")
 	}
-	ms, err := db.Memberships(ctx, userID)
-	if err != nil {
+	ms, err := scanMemberships(q.QueryContext(ctx, sel, userID, string(org)))
+	if err != nil || len(ms) == 0 {
 		return none, err
 	}
 	var codes []post.RoleCode
-	rows, err := db.read.query(ctx, `SELECT code FROM er_role_codes WHERE user_id = $1 AND org = $2 ORDER BY code`, userID, string(org))
+	rows, err := q.QueryContext(ctx, `SELECT code FROM er_role_codes WHERE user_id = $1 AND org = $2 ORDER BY code`, userID, string(org))
 	if err != nil {
 		return none, fmt.Errorf("role codes: %w", err)
 	}
@@ -129,11 +164,19 @@ func (db *DB) postHomeViewer(ctx context.Context, userID string, org ident.Orgnr
 	if err := rows.Err(); err != nil {
 		return none, err
 	}
-	dels, err := db.PostDelegationsTo(ctx, post.PortalPerson(userID))
+	var standIn int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM er_role_legacy WHERE user_id = $1 AND org = $2`, userID, string(org)).Scan(&standIn); err != nil {
+		return none, fmt.Errorf("role codes: %w", err)
+	}
+	party, err := json.Marshal(post.PortalPerson(userID))
 	if err != nil {
 		return none, err
 	}
-	return post.PortalViewer(userID, ms, string(org), codes, delegations(dels), none.At), nil
+	dels, err := scanPostDelegations(q.QueryContext(ctx, postDelegationsToQuery, string(party)))
+	if err != nil {
+		return none, err
+	}
+	return post.PortalViewer(userID, ms, string(org), codes, standIn > 0, delegations(dels), none.At), nil
 }
 
 // activeUserOf reports whether userID is an active account holding a role for org.
@@ -160,21 +203,23 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT m.org, m.user_id, m.role, COALESCE(r.code, '') FROM memberships m
+	rows, err := tx.QueryContext(ctx, `SELECT m.org, m.user_id, m.role, COALESCE(r.code, ''), COALESCE(l.org, '') FROM memberships m
 		JOIN users u ON u.id = m.user_id LEFT JOIN er_role_codes r ON r.user_id = m.user_id AND r.org = m.org
+		LEFT JOIN er_role_legacy l ON l.user_id = m.user_id AND l.org = m.org
 		WHERE u.disabled_at IS NULL AND m.org IN (`+db.jsonArray("$1")+`) ORDER BY m.org, m.user_id`, string(b))
 	if err != nil {
 		return nil, fmt.Errorf("key roles: %w", err)
 	}
 	defer rows.Close()
 	type held struct {
-		ms    []governance.Membership
-		codes []post.RoleCode
+		ms      []governance.Membership
+		codes   []post.RoleCode
+		standIn bool
 	}
 	users := map[[2]string]*held{}
 	for rows.Next() {
-		var org, user, role, code string
-		if err := rows.Scan(&org, &user, &role, &code); err != nil {
+		var org, user, role, code, legacy string
+		if err := rows.Scan(&org, &user, &role, &code, &legacy); err != nil {
 			return nil, err
 		}
 		h := users[[2]string{org, user}]
@@ -183,6 +228,7 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 			users[[2]string{org, user}] = h
 		}
 		h.ms = append(h.ms, governance.Membership{Org: org, Role: governance.Role(role)})
+		h.standIn = legacy != ""
 		if code != "" && !slices.Contains(h.codes, post.RoleCode(code)) {
 			h.codes = append(h.codes, post.RoleCode(code))
 		}
@@ -192,7 +238,7 @@ func (db *DB) orgKeyRoles(ctx context.Context, tx *sql.Tx, orgs []ident.Orgnr) (
 	}
 	out := map[ident.Orgnr][]post.RoleCode{}
 	for k, h := range users {
-		roles, _ := post.PortalRoles(h.ms, k[0], h.codes)
+		roles, _ := post.PortalRoles(h.ms, k[0], h.codes, h.standIn)
 		out[ident.Orgnr(k[0])] = append(out[ident.Orgnr(k[0])], roles...)
 	}
 	return out, nil

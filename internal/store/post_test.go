@@ -45,16 +45,16 @@ func eachPostEngine(t *testing.T, f func(t *testing.T, db *DB, clock *postClock)
 		t.Cleanup(func() { db.Close() })
 		f(t, db, clock)
 	}
-	t.Run("sqlite", func(t *testing.T) { open(t, Config{DataDir: t.TempDir()}) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel() // each engine has its own database
+		open(t, Config{DataDir: newSQLiteDir(t)})
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		if pg == nil {
 			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
 		}
-		dsn, err := pg.NewDatabase(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		open(t, Config{URL: dsn})
+		open(t, Config{URL: newPostgres(t)})
 	})
 }
 
@@ -95,13 +95,17 @@ func initPost(t *testing.T, db *DB, origin post.Origin, req *post.InitializeRequ
 	return db.InitializeCorrespondences(context.Background(), PostInit{Origin: origin, Request: req, Quota: rules, Loc: oslo(t)}, "test")
 }
 
-// keyRoleHolder gives org a portal user with the role holder's role: a key
-// role holder who reads confidential post (Rule DPV-03, post.PortalRoles).
+// keyRoleHolder gives org a portal user with the role holder's role and DAGL
+// recorded: a key role holder who reads confidential post (Rule DPV-03,
+// post.PortalRoles).
 func keyRoleHolder(t *testing.T, db *DB, org ident.Orgnr) governance.User {
 	t.Helper()
 	u, err := db.CreateUser(context.Background(), governance.User{Email: "leder-" + string(org) + "@example.no", Navn: "Daglig leder"}, "",
 		[]governance.Membership{{Org: string(org), Role: governance.Rolleinnehaver}}, "test")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPostRoleCodes(context.Background(), u.ID, org, []post.RoleCode{"DAGL"}, "staff"); err != nil {
 		t.Fatal(err)
 	}
 	return u

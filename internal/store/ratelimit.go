@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 )
@@ -12,69 +13,79 @@ import (
 // cluster). It returns how many it got: n while there is room, fewer at the
 // edge, 0 when the budget is spent.
 //
-// The budget is a sliding-window estimate over one-second windows of the
-// database's clock (so that the nodes' clocks do not matter): a claim at
-// fraction f of window w counts the requests of w and (1 − f) of those of
-// w − 1. Fixed windows admitted up to twice the limit in a burst across a
-// boundary; the estimate admits at most the limit plus the fraction of the
-// window that has passed, and a steady rate of the limit.
+// The budget is a token bucket with a burst of one second's worth (like the
+// single node's), kept as the consumer's theoretical arrival time (GCRA) on
+// the database's clock, so that the nodes' clocks do not matter: k requests
+// are admitted when max(tat, now) + k/limit − now ≤ 1 s, and move tat on by
+// k/limit. A consumer paced at its limit is always admitted; a burst gets the
+// limit plus what the time since its start has freed.
 func (db *DB) TakeRate(ctx context.Context, consumer string, n, limit int) (int, error) {
-	got, _, err := db.takeRate(ctx, consumer, n, limit)
+	got, _, err := db.takeRate(ctx, consumer, n, limit, 0)
 	return got, err
 }
 
-// takeRate is TakeRate, also returning the database's clock (Unix
-// milliseconds) at which the claim counted.
-func (db *DB) takeRate(ctx context.Context, consumer string, n, limit int) (got int, nowMs int64, err error) {
+// takeRate is TakeRate, also returning the time (Unix nanoseconds) at which
+// the claim counted: the database's clock, or at when not 0 (tests pace
+// claims on a clock of their own with it).
+func (db *DB) takeRate(ctx context.Context, consumer string, n, limit int, at int64) (got int, now int64, err error) {
 	if n <= 0 || limit <= 0 {
 		return 0, 0, fmt.Errorf("take rate: n %d and limit %d must be positive", n, limit)
 	}
+	const second = int64(1e9)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		// One claim of a consumer at a time across the nodes, and the clock read
-		// inside that turn, so that a claim never counts in a window another
-		// claim has already taken as the previous one.
+		// One claim of a consumer at a time across the nodes, and the clock
+		// read inside that turn, so that claims move tat on in clock order.
 		if err := db.takeTurns(ctx, tx, "rate:"+consumer); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, db.clockMillis()).Scan(&nowMs); err != nil {
+		now = at
+		if now == 0 {
+			var us int64
+			if err := tx.QueryRowContext(ctx, db.clockMicros()).Scan(&us); err != nil {
+				return err
+			}
+			now = us * 1000
+		}
+		var tat int64
+		err := tx.QueryRowContext(ctx, `SELECT tat FROM rate_tat WHERE consumer = $1`, consumer).Scan(&tat)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		window, f := nowMs/1000, float64(nowMs%1000)/1000
-		var cur, prev int64
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN window_start = $2 THEN used ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN window_start = $3 THEN used ELSE 0 END), 0)
-			FROM rate_windows WHERE consumer = $1 AND window_start IN ($2, $3)`, consumer, window, window-1).Scan(&cur, &prev)
-		if err != nil {
-			return err
-		}
-		room := int64(limit) - cur - int64(math.Ceil(float64(prev)*(1-f)))
+		base := max(tat, now)
+		room := int64(math.Floor(float64(now+second-base) * float64(limit) / float64(second)))
 		got = int(max(0, min(int64(n), room)))
 		if got == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO rate_windows (consumer, window_start, used) VALUES ($1, $2, $3)
-			ON CONFLICT (consumer, window_start) DO UPDATE SET used = rate_windows.used + excluded.used`, consumer, window, got)
+		// Rounded up, so that claims never add up to more than the limit (in
+		// floating point, which no limit overflows).
+		tat = base + int64(math.Ceil(float64(got)*float64(second)/float64(limit)))
+		_, err = tx.ExecContext(ctx, `INSERT INTO rate_tat (consumer, tat) VALUES ($1, $2)
+			ON CONFLICT (consumer) DO UPDATE SET tat = excluded.tat`, consumer, tat)
 		return err
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("take rate: %w", err)
 	}
-	return got, nowMs, nil
+	return got, now, nil
 }
 
-// clockMillis is the query of the database's clock in Unix milliseconds.
-func (db *DB) clockMillis() string {
+// clockMicros is the query of the database's clock in Unix microseconds
+// (SQLite's has milliseconds).
+func (db *DB) clockMicros() string {
 	if db.engine == Postgres {
-		return `SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint`
+		return `SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint`
 	}
-	return `SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`
+	return `SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000`
 }
 
-// PurgeRateWindows deletes the windows that start before before (Unix seconds).
-func (db *DB) PurgeRateWindows(ctx context.Context, before int64) (int64, error) {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM rate_windows WHERE window_start < $1`, before)
+// PurgeRates deletes the consumers' rate state whose theoretical arrival time
+// is before before (Unix seconds): such a consumer has its whole burst again,
+// as if it had no row.
+func (db *DB) PurgeRates(ctx context.Context, before int64) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM rate_tat WHERE tat < $1`, before*1e9)
 	if err != nil {
-		return 0, fmt.Errorf("purge rate windows: %w", err)
+		return 0, fmt.Errorf("purge rate state: %w", err)
 	}
 	return res.RowsAffected()
 }

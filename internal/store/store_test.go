@@ -13,6 +13,7 @@ import (
 	"deling/internal/access"
 	"deling/internal/pgtest"
 	"deling/internal/register"
+	"deling/internal/tmpldir"
 )
 
 var pg *pgtest.Server
@@ -21,10 +22,14 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &pg)) }
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
 
-// eachEngine runs f against a fresh SQLite file and a fresh PostgreSQL database.
+// eachEngine runs f against a fresh SQLite file and a fresh PostgreSQL
+// database, in parallel subtests: what f changes outside its database must be
+// safe for that, and a test restores what it changed with t.Cleanup (which
+// waits for the subtests), not defer (which does not).
 func eachEngine(t *testing.T, f func(t *testing.T, db *DB)) {
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: fixedNow})
+		t.Parallel() // each engine has its own database
+		db, err := Open(context.Background(), Config{DataDir: newSQLiteDir(t), Now: fixedNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,13 +37,11 @@ func eachEngine(t *testing.T, f func(t *testing.T, db *DB)) {
 		f(t, db)
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		if pg == nil {
 			t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
 		}
-		dsn, err := pg.NewDatabase(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		dsn := newPostgres(t)
 		db, err := Open(context.Background(), Config{URL: dsn, Now: fixedNow})
 		if err != nil {
 			t.Fatal(err)
@@ -46,6 +49,36 @@ func eachEngine(t *testing.T, f func(t *testing.T, db *DB)) {
 		t.Cleanup(func() { db.Close() })
 		f(t, db)
 	})
+}
+
+// newSQLiteDir returns a fresh data directory that holds the schema: a copy
+// of one migrated once per test binary.
+func newSQLiteDir(t testing.TB) string {
+	t.Helper()
+	return tmpldir.New(t, "store", func(dir string) error {
+		db, err := Open(context.Background(), Config{DataDir: dir})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
+}
+
+// newPostgres returns the DSN of a fresh PostgreSQL database that holds the
+// schema: a copy of a template migrated once per test binary.
+func newPostgres(t testing.TB) string {
+	t.Helper()
+	dsn, err := pg.NewDatabaseFrom(context.Background(), "store", func(ctx context.Context, dsn string) error {
+		db, err := Open(ctx, Config{URL: dsn})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
 }
 
 // loaded is a small synthetic register, written to the database and kept in memory as the reference.

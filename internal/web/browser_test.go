@@ -3,10 +3,13 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +37,63 @@ func chromiumPath() string {
 	return ""
 }
 
+// chromium is the one Chromium process the package's browser tests share
+// (each test has a browser context of its own, see newBrowser): starting
+// Chromium costs seconds on a loaded machine.
+var chromium struct {
+	once   sync.Once
+	ctx    context.Context // a tab of the running browser
+	cancel context.CancelFunc
+	dir    string // its profile
+	err    error
+}
+
+// startChromium starts the shared browser; stopChromium (from TestMain) ends it.
+func startChromium(path string) (context.Context, error) {
+	chromium.once.Do(func() {
+		if chromium.dir, chromium.err = os.MkdirTemp("", "deling-chromium-"); chromium.err != nil {
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true),
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("lang", "nb-NO"),
+			chromedp.UserDataDir(chromium.dir),
+			chromedp.WindowSize(1280, 900),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		chromium.ctx, chromium.cancel = ctx, func() { cancelCtx(); cancelAlloc() }
+		// The first action starts the browser: its context has no timeout.
+		chromium.err = chromedp.Do(ctx)
+	})
+	return chromium.ctx, chromium.err
+}
+
+func stopChromium() {
+	if chromium.cancel != nil {
+		chromium.cancel() // waits for Chromium to exit
+	}
+	if chromium.dir != "" {
+		os.RemoveAll(chromium.dir)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopChromium()
+	os.Exit(code)
+}
+
+// newBrowser opens a tab in a browser context of its own (cookies, storage
+// and cache apart from every other test's) in the shared Chromium.
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
 	path := chromiumPath()
@@ -43,26 +103,14 @@ func newBrowser(t *testing.T, base string) *browser {
 		}
 		t.Skip("no chromium on PATH: browser tests skipped")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "nb-NO"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
+	parent, err := startChromium(path)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	ctx, cancelCtx := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancelCtx() })
 	b := &browser{t: t, ctx: ctx, base: base}
-	// The first action starts the browser: its context must not have a timeout of its own.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("browser: %v", err)
 	}
@@ -279,4 +327,24 @@ func (b *browser) signOut() {
 	b.t.Helper()
 	b.press("Logg ut")
 	b.sees("Logg inn")
+}
+
+// Browsers in the shared Chromium do not share cookies or storage: a test
+// that signs in cannot leak its session into the next.
+func TestBrowsersAreIsolated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html><title>t</title><body>t</body>")
+	}))
+	defer srv.Close()
+	first := newBrowser(t, srv.URL)
+	first.run(chromedp.Navigate(srv.URL + "/"))
+	if got := eval[string](first, `document.cookie = "sesjon=1"; localStorage.setItem("k", "v"); document.cookie`); got != "sesjon=1" {
+		t.Fatalf("first browser's cookie: %q", got)
+	}
+	second := newBrowser(t, srv.URL)
+	second.run(chromedp.Navigate(srv.URL + "/"))
+	if got := eval[string](second, `document.cookie + "|" + (localStorage.getItem("k") || "")`); got != "|" {
+		t.Fatalf("second browser sees the first's cookie or storage: %q", got)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"deling/internal/governance"
 	"deling/internal/ident"
 	"deling/internal/post"
 	"deling/internal/token/authserver"
@@ -33,7 +32,7 @@ func newPostHarness(t *testing.T) *postHarness {
 	h.sender, _ = h.consumer("Testkommune")
 	h.recipient, _ = h.consumer("Mottaker AS")
 	// Its daglig leder: a key role holder, so it can receive confidential post (1044, Rule DPV-03).
-	h.leader = h.account(governance.Rolleinnehaver, h.recipient, "")
+	h.leader = h.daglLeader(h.recipient)
 	// Rule DPV-01: the register's staff registers the sender.
 	if err := h.db.RegisterPostSender(ctx, post.Sender{Orgnr: ident.Orgnr(h.sender), Name: "Testkommune", Basis: "kommune",
 		ServiceLead: post.Contact{Name: "Leder", Email: "leder@example.no", Phone: "+4790000000"},

@@ -20,6 +20,7 @@ import (
 	"deling/internal/audit"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/tmpldir"
 	"deling/internal/token"
 	"deling/internal/token/authserver"
 	"deling/internal/web/httperr"
@@ -136,13 +137,7 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, clock: &clock{}, logs: &logBuffer{}}
 	oslo, _ := time.LoadLocation("Europe/Oslo")
 	h.today = register.Date(time.Now().In(oslo).Format(time.DateOnly))
-	h.dataDir = t.TempDir()
-	db, err := store.Open(ctx, store.Config{DataDir: h.dataDir, Now: h.clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h.db = db
+	var err error
 	h.pop, err = register.NewPopulation(register.PopulationConfig{Persons: testPersons, Seed: 11, AsOf: h.today})
 	if err != nil {
 		t.Fatal(err)
@@ -152,15 +147,25 @@ func newHarness(t testing.TB) *harness {
 		h.persons = append(h.persons, p)
 		h.afs = append(h.afs, afs...)
 	}
-	for _, err := range []error{
-		func() error { _, err := db.UpsertOrganisations(ctx, h.pop.Organisations()); return err }(),
-		func() error { _, err := db.UpsertPersons(ctx, h.persons); return err }(),
-		func() error { _, err := db.UpsertArbeidsforhold(ctx, h.afs); return err }(),
-	} {
+	// The migrated schema and the register are written once per test binary
+	// (and date) and copied for each harness: writing them takes seconds.
+	dir := tmpldir.New(t, "web-register-"+string(h.today), func(dir string) error {
+		db, err := store.Open(ctx, store.Config{DataDir: dir})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		_, err1 := db.UpsertOrganisations(ctx, h.pop.Organisations())
+		_, err2 := db.UpsertPersons(ctx, h.persons)
+		_, err3 := db.UpsertArbeidsforhold(ctx, h.afs)
+		return errors.Join(err1, err2, err3, db.Close())
+	})
+	h.dataDir = dir
+	db, err := store.Open(ctx, store.Config{DataDir: dir, Now: h.clock.now})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	h.db = db
 	sk, err := token.NewSigningKey(time.Now())
 	if err != nil {
 		t.Fatal(err)

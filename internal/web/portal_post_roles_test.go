@@ -31,11 +31,30 @@ func (h *postHarness) sendOrdinary(title string) string {
 	return ids[0]
 }
 
+// daglLeader makes a portal role holder of org with DAGL recorded as their
+// Enhetsregisteret role (Rule DPV-03: a key role holder, who reads
+// confidential post and makes org a recipient of it, 1044) and returns the
+// account's e-mail address. A role holder without recorded codes holds no
+// key role (post.PortalRoles).
+func (h *harness) daglLeader(org string) string {
+	h.t.Helper()
+	email := h.account(governance.Rolleinnehaver, org, "")
+	u, _, err := h.db.UserByEmail(context.Background(), email)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.db.SetPostRoleCodes(context.Background(), u.ID, ident.Orgnr(org), []post.RoleCode{"DAGL"}, "staff"); err != nil {
+		h.t.Fatal(err)
+	}
+	return email
+}
+
 // Rule DPV-03: the portal reads key roles from the Enhetsregisteret role
 // codes recorded for a user: a user whose only portal role is a lookup
 // user but who is registered as styrets leder reads confidential post and
-// may give access; a role holder registered only as styremedlem reads
-// nothing; the access page names the key role holders by their roles.
+// may give access; a role holder registered only as styremedlem, or with
+// no codes recorded, reads nothing; the access page names the key role
+// holders by their roles.
 func TestPortalPostRoleCodes_DPV03(t *testing.T) {
 	h := newPostHarness(t)
 	ctx := context.Background()
@@ -58,6 +77,11 @@ func TestPortalPostRoleCodes_DPV03(t *testing.T) {
 	medl := h.signIn(medlEmail)
 	if p := medl.get("/portal/post/melding/" + id); p.status != 404 {
 		t.Fatalf("a role holder registered as styremedlem only reads: %d", p.status)
+	}
+	// Review finding 3: a role holder made now (as another role holder
+	// invites one) without recorded codes holds no key role.
+	if p := h.signIn(h.account(governance.Rolleinnehaver, h.recipient, "")).get("/portal/post/melding/" + id); p.status != 404 {
+		t.Fatalf("a new role holder without codes reads confidential post: %d", p.status)
 	}
 	if p := medl.get("/portal/post/tilgang"); p.status != http.StatusForbidden {
 		t.Fatalf("a role holder registered as styremedlem only manages access: %d", p.status)
@@ -82,7 +106,7 @@ func TestPortalPostToOrganisation_DPV03(t *testing.T) {
 	acctLeader := h.signIn(acctLeaderEmail)
 	acctClerk := h.signIn(h.account(governance.Oppslagsbruker, acct, ""))
 	third, _ := h.consumer("Tredje AS")
-	thirdLeader := h.signIn(h.account(governance.Rolleinnehaver, third, ""))
+	thirdLeader := h.signIn(h.daglLeader(third))
 	inbox := "/portal/post?virksomhet=" + h.recipient
 	if p := acctLeader.get(inbox); p.status != 404 {
 		t.Fatalf("the accountant reads before any delegation: %d", p.status)
@@ -156,7 +180,7 @@ func TestPostSuspendedReadsItsLetterThroughAPI_DPV03(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	org, _ := h.consumer("Stanset AS", grant(basic, access.ByArbeidstaker))
-	leader := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
+	leader := h.signIn(h.daglLeader(org))
 	sb := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
 	if p := sb.post("/portal/konsumenter/"+org+"/suspender", url.Values{"brudd": {"Oppslag uten saksgrunnlag"}}); p.status != http.StatusOK {
 		t.Fatalf("suspend: %d", p.status)

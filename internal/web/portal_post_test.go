@@ -112,7 +112,7 @@ func TestPortalPostRefusals_DPV03(t *testing.T) {
 	ctx := context.Background()
 	id := h.sendConfidential("Melding til Mottaker AS")
 	other, _ := h.consumer("Annen AS")
-	stranger := h.signIn(h.account(governance.Rolleinnehaver, other, ""))
+	stranger := h.signIn(h.daglLeader(other))
 	missing := stranger.get("/portal/post/melding/finnes-ikke")
 	for _, path := range []string{"/portal/post/melding/" + id, "/portal/post/melding/" + id + "/vedlegg/x"} {
 		if p := stranger.get(path); p.status != 404 || p.body != missing.body {
@@ -310,7 +310,7 @@ func TestPortalPostNotices_DPV08(t *testing.T) {
 func TestPortalPostRegisterLetters(t *testing.T) {
 	h := newHarness(t)
 	org, _ := h.consumer("Brevmottaker AS", grant(basic, access.ByArbeidstaker))
-	leader := h.signIn(h.account(governance.Rolleinnehaver, org, ""))
+	leader := h.signIn(h.daglLeader(org))
 	sb := h.signIn(h.account(governance.Saksbehandler, governance.AuthorityOrg, ""))
 	if p := sb.post("/portal/konsumenter/"+org+"/suspender", url.Values{"brudd": {"Oppslag uten saksgrunnlag"}}); p.status != http.StatusOK {
 		t.Fatalf("suspend: %d", p.status)
@@ -336,7 +336,7 @@ func TestPortalPostRegisterLetters(t *testing.T) {
 		t.Fatalf("the administrator's letters page: %d %s", b.status, b.body)
 	}
 	other, _ := h.consumer("Annen AS")
-	if p := h.signIn(h.account(governance.Rolleinnehaver, other, "")).get("/portal/post/melding/" + in[0].ID); p.status != 404 {
+	if p := h.signIn(h.daglLeader(other)).get("/portal/post/melding/" + in[0].ID); p.status != 404 {
 		t.Fatalf("another organisation reads it: %d", p.status)
 	}
 }

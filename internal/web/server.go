@@ -24,6 +24,7 @@ import (
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
 	"deling/internal/web/portal"
+	"deling/internal/web/portal/openid"
 )
 
 // Verifier checks access tokens.
@@ -58,6 +59,8 @@ type Config struct {
 	SecureCookies bool
 	// BaseURL is where people reach deling (links in e-mail and the Atom feed), e.g. https://deling.example.no.
 	BaseURL string
+	// OpenID is sign-in with OpenID Connect in the portal (ID-porten, the staff's provider); zero for none.
+	OpenID openid.Config
 	// ExtractDir is where extract (uttrekk) results are written; empty turns extracts off.
 	ExtractDir string
 	// ExtractMaxUnits is how many persons or employers one extract may name (default extract.DefaultMaxUnits).
@@ -115,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		}, []string{"route"}),
 		signInFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "deling_signin_failures_total",
-			Help: "Failed portal sign-ins, by reason: password (wrong address or password) or throttled (refused before trying).",
+			Help: "Failed portal sign-ins, by reason: password (wrong address or password), throttled (refused before trying), or openid-* (a sign-in with OpenID Connect refused: state, id-token, unknown-staff, …).",
 		}, []string{"reason"}),
 	}
 	for _, reason := range []string{"password", "throttled"} {
@@ -132,8 +135,8 @@ func New(cfg Config) (*Server, error) {
 	if s.portal, err = portal.New(portal.Config{DB: cfg.DB, Log: cfg.Log, Env: cfg.Env, Catalogue: cfg.Catalogue, Audit: cfg.Audit,
 		Shared: shared, APIScope: s.api.Scope(), SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		ExtractTTL: cfg.ExtractTTL, Governance: cfg.Governance, DeprecationsChanged: s.reloadDeprecations,
-		SignInFailed: func(reason string) { s.signInFailures.WithLabelValues(reason).Inc() },
-		Now:          cfg.Now, Oslo: oslo}); err != nil {
+		SignInFailed: func(reason string) { s.signInFailures.WithLabelValues(reason).Inc() }, OpenID: cfg.OpenID,
+		Now: cfg.Now, Oslo: oslo}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.post, err = correspondence.New(correspondence.Config{DB: cfg.DB, Log: cfg.Log, Verifier: cfg.Verifier, Now: cfg.Now, Oslo: oslo}); err != nil {

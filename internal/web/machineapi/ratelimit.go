@@ -85,53 +85,47 @@ func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now
 }
 
 // sharedBudget counts a consumer's requests across every node on the
-// database (store.TakeRate: a sliding-window estimate over seconds of the
-// database's clock). A node claims claimSize(limit) requests at a time and
-// admits them from memory within the second of its own clock it claimed
-// them in, so only one request in that many asks the database; a claim not
-// used within that second is lost, so the cluster admits at most the limit
-// and at least the limit less one claim per node.
+// database (store.TakeRate: a token bucket on the database's clock with a
+// burst of one second's worth). A node claims claimSize(limit) requests at a
+// time and admits them from memory until they are used, so only one request
+// in that many asks the database; a claim is paid for when it is taken, so
+// the cluster admits at most the limit and one claim per node more, and a
+// consumer paced at its limit is always admitted.
 type sharedBudget struct {
 	take    func(ctx context.Context, consumer string, n, limit int) (int, error)
 	mu      sync.Mutex
-	windows map[string]*budgetWindow // consumer → this node's claim
+	budgets map[string]*nodeBudget // consumer → this node's claim
 }
 
-type budgetWindow struct {
+type nodeBudget struct {
 	mu    sync.Mutex
-	start int64     // Unix second (this node's clock) the claim is used in
 	left  int       // claimed and not yet admitted
 	retry time.Time // the cluster's budget was spent: no claim before then
 }
 
 func newSharedBudget(take func(ctx context.Context, consumer string, n, limit int) (int, error)) *sharedBudget {
-	return &sharedBudget{take: take, windows: map[string]*budgetWindow{}}
+	return &sharedBudget{take: take, budgets: map[string]*nodeBudget{}}
 }
 
 // claimSize is how many requests a node claims at a time: a fiftieth of the
-// limit, so that the budget lost to unused claims stays within a few percent.
+// limit, so that what a node holds unused stays within a few percent.
 func claimSize(limit int) int { return max(1, limit/50) }
 
 // spentPause is how long a node waits after the cluster's budget was spent
-// before it asks again: the sliding window frees about a claim's worth
-// (a fiftieth of the limit) in a fiftieth of a second.
+// before it asks again: the bucket frees a claim's worth (a fiftieth of the
+// limit) in a fiftieth of a second.
 const spentPause = time.Second / 50
 
 func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, now time.Time) (bool, error) {
 	b.mu.Lock()
-	w := b.windows[consumer]
+	w := b.budgets[consumer]
 	if w == nil {
-		w = &budgetWindow{}
-		b.windows[consumer] = w
+		w = &nodeBudget{}
+		b.budgets[consumer] = w
 	}
 	b.mu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Only forward: a request that read the time before waiting for the lock
-	// counts in the second that is current, never resets to an older one.
-	if sec := now.Unix(); sec > w.start {
-		w.start, w.left = sec, 0
-	}
 	if w.left == 0 && !now.Before(w.retry) {
 		n, err := b.take(ctx, consumer, claimSize(limit), limit)
 		if err != nil {

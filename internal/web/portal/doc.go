@@ -8,9 +8,10 @@
 // grants), terms (bruksvilkår, objections, driftsmeldinger), breach
 // (avvik), dpa (databehandleravtaler and the case workers' delegations), post
 // (digital post: inbox, Post/Arkiv, senders), clients (API clients by public
-// key or certificate, pasted or uploaded) and staff (the register's staff
-// accounts, managed by the forvalter). The menu (navigation) is one table
-// beside the route table.
+// key or certificate, pasted or uploaded), staff (the register's staff
+// accounts, managed by the forvalter) and openid (sign-in with OpenID
+// Connect, whose buttons the sign-in page shows). The menu (navigation) is
+// one table beside the route table.
 //
 // What every page shares is package site: the visitor and its guards, the
 // signed-in wrapper, sessions (scs, in the database) and flash, the frame

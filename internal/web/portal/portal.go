@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"deling/internal/governance"
 	"deling/internal/store"
 	"deling/internal/web/httperr"
+	"deling/internal/web/portal/openid"
 	"deling/internal/web/portal/site"
 )
 
@@ -27,17 +27,19 @@ import (
 // session and the visitor read from it on every request are package site's.
 
 // sessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
-const sessionTermsOK = "terms_ok"
+const sessionTermsOK = site.SessionTermsOK
 
 // signInPage is the sign-in form.
 type signInPage struct {
 	site.Frame
 	Email, Next, Error string
+	// Providers are the buttons of sign-in with OpenID Connect (package openid), one a configured provider.
+	Providers []openid.Button
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	s.Render(w, r, "signin.html", signInPage{Frame: s.Frame(r, nil, "Logg inn"), Next: safeNext(r.URL.Query().Get("neste"))})
+	s.Render(w, r, "signin.html", signInPage{Frame: s.Frame(r, nil, "Logg inn"), Next: safeNext(r.URL.Query().Get("neste")), Providers: s.openid.Buttons()})
 }
 
 // dummyHash is verified against when the e-mail address is unknown, so that
@@ -50,7 +52,7 @@ var dummyHash = sync.OnceValue(func() string {
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	email, pw := strings.TrimSpace(r.PostFormValue("epost")), r.PostFormValue("passord")
-	p := signInPage{Frame: s.Frame(r, nil, "Logg inn"), Email: email, Next: safeNext(r.PostFormValue("neste"))}
+	p := signInPage{Frame: s.Frame(r, nil, "Logg inn"), Email: email, Next: safeNext(r.PostFormValue("neste")), Providers: s.openid.Buttons()}
 	fail := func(msg string, code int) {
 		p.Error = msg
 		w.WriteHeader(code)
@@ -150,15 +152,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: device, Path: "/", MaxAge: int(s.throttle.KnownFor / time.Second),
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
 	// A new session token at sign-in (no session fixation); the terms are ticked anew at every sign-in (Rule AA-04).
-	if err := s.Sessions.RenewToken(r.Context()); err != nil {
+	if err := s.BeginSession(r.Context(), u, ms); err != nil {
 		s.PageError(w, r, err)
 		return
-	}
-	s.Sessions.Remove(r.Context(), sessionTermsOK)
-	s.Sessions.Put(r.Context(), site.SessionUser, u.ID)
-	s.Sessions.Put(r.Context(), site.SessionPasswordGen, u.PasswordGen)
-	if orgs := governance.Orgs(ms); len(orgs) > 0 {
-		s.Sessions.Put(r.Context(), site.SessionOrg, orgs[0])
 	}
 	s.Log.Info("signed in", "user", u.ID)
 	next := p.Next
@@ -168,20 +164,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	site.Redirect(w, r, next)
 }
 
-// safeNext keeps a local portal path to return to after sign-in, nothing else:
-// no scheme, no host, no control characters (browsers drop tabs and newlines,
-// so "/\t/evil.example" would become "//evil.example").
-func safeNext(next string) string {
-	if len(next) > 200 || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
-		return ""
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
-		(u.Path != "/portal" && !strings.HasPrefix(u.Path, "/portal/")) || strings.HasPrefix(next, "//") {
-		return ""
-	}
-	return next
-}
+// safeNext keeps a local portal path to return to after sign-in (site.SafeNext).
+var safeNext = site.SafeNext
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	if err := s.Sessions.Destroy(r.Context()); err != nil {
@@ -286,7 +270,8 @@ func (s *Server) releaseSignIn(r *http.Request, res store.SignInReservation) {
 
 // signInKeys are the throttle's keys for an attempt to sign in as email from
 // r's source address and device cookie, and the part of the address that may
-// be logged. The address is the connection's: deling does not trust X-Forwarded-For.
+// be logged. The address is the connection's, or the client's when the
+// connection came from a trusted proxy (clientaddr, serve --trusted-proxy).
 func signInKeys(r *http.Request, email string) (store.SignInKeys, string) {
 	keys := store.SignInKeys{Account: strings.ToLower(email), Source: "unknown", Network: "unknown"}
 	if c, err := r.Cookie(deviceCookie); err == nil && len(c.Value) == 26 && !strings.ContainsFunc(c.Value, func(r rune) bool {

@@ -8,6 +8,7 @@ import (
 	"deling/internal/web/portal/breach"
 	"deling/internal/web/portal/clients"
 	"deling/internal/web/portal/dpa"
+	"deling/internal/web/portal/openid"
 	"deling/internal/web/portal/post"
 	"deling/internal/web/portal/site"
 	"deling/internal/web/portal/staff"
@@ -17,7 +18,7 @@ import (
 // features are the parts of the portal in packages of their own, each built
 // from the site and what else it needs. Add a feature here, and its menu
 // entries to navigation.
-func features(st *site.Site, cfg Config) []site.Feature {
+func features(st *site.Site, cfg Config, oid *openid.Feature) []site.Feature {
 	return []site.Feature{
 		applications.New(st, cfg.Catalogue),                    // søknader, case handling, vedtak, grants (issue 5, items 2–3)
 		terms.New(st, cfg.Governance, cfg.DeprecationsChanged), // terms, objections, driftsmeldinger (issue 5, items 4 and 6)
@@ -26,6 +27,7 @@ func features(st *site.Site, cfg Config) []site.Feature {
 		post.New(st),                                           // digital post: inbox, Post/Arkiv, senders (issue 14, Rules DPV-01..DPV-11)
 		clients.New(st),                                        // API clients by public key or certificate (issue 16, item 5)
 		staff.New(st),                                          // the register's staff accounts, managed by the forvalter (issue 16, item 5)
+		oid,                                                    // sign-in with OpenID Connect: ID-porten, the staff's provider (issue 16, item 6)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/web/channel"
+	"deling/internal/web/portal/openid"
 	"deling/internal/web/portal/site"
 )
 
@@ -42,8 +43,10 @@ type Config struct {
 	// SignInFailed is told of each failed or throttled sign-in ("password" or
 	// "throttled"), for the operator's metrics; nil for none.
 	SignInFailed func(reason string)
-	Now          func() time.Time
-	Oslo         *time.Location
+	// OpenID is sign-in with OpenID Connect (ID-porten, the staff's provider); zero for none (issue 16, item 6).
+	OpenID openid.Config
+	Now    func() time.Time
+	Oslo   *time.Location
 }
 
 // Server holds what the portal's handlers need. Build one with New.
@@ -54,7 +57,8 @@ type Server struct {
 	signInFailed    func(reason string)
 	catalogue       *access.Catalogue
 	audit           audit.Log
-	features        []site.Feature // each mounted by the route table (routes.go)
+	features        []site.Feature  // each mounted by the route table (routes.go)
+	openid          *openid.Feature // sign-in with OpenID Connect: its buttons on the sign-in page
 
 	throttle      governance.Throttle // sign-in throttling (portal.go)
 	hashSlots     chan struct{}       // password verifications at once (portal.go)
@@ -88,7 +92,8 @@ func New(cfg Config) (*Server, error) {
 	if s.extractTTL <= 0 {
 		s.extractTTL = 7 * 24 * time.Hour
 	}
-	s.features = features(st, cfg)
+	s.openid = openid.New(st, cfg.OpenID, cfg.SignInFailed)
+	s.features = features(st, cfg, s.openid)
 	templates := []fs.FS{templateFiles}
 	for _, f := range s.features {
 		templates = append(templates, f.Templates())

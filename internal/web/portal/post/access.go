@@ -71,18 +71,19 @@ func (s *Feature) renderAccess(w http.ResponseWriter, r *http.Request, v *site.V
 	if err != nil {
 		return err
 	}
+	standIns, err := s.DB.PostRoleStandIns(ctx, ident.Orgnr(v.Org))
+	if err != nil {
+		return err
+	}
 	names := map[string]string{}
 	p := accessPage{Frame: s.Frame(r, v, "Tilgang til post"), Values: vals, Errors: bad, Summary: site.ErrorList(bad, accessFields...)}
 	for _, m := range members {
 		names[m.User.ID] = m.User.Navn
 		p.Users = append(p.Users, option{Value: m.User.ID, Label: m.User.Navn + " (" + m.User.Email + ")", Selected: vals["bruker"] == m.User.ID})
 		// Rule DPV-03: a key role holder reads automatically.
-		if roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID]); slices.ContainsFunc(roles, dpv.IsKeyRole) {
-			var labels []string
-			for _, c := range slices.DeleteFunc(slices.Clone(roles), func(c dpv.RoleCode) bool { return !dpv.IsKeyRole(c) }) {
-				labels = append(labels, strings.ToLower(c.Label()))
-			}
-			p.Holders = append(p.Holders, m.User.Navn+" ("+strings.Join(labels, ", ")+")")
+		roles, _ := dpv.PortalRoles(m.Roles, v.Org, codes[m.User.ID], standIns[m.User.ID])
+		if l := holderLabel(m.User.Navn, codes[m.User.ID], roles); l != "" {
+			p.Holders = append(p.Holders, l)
 		}
 	}
 	for _, rt := range []dpv.Right{dpv.RightPostArkiv, dpv.RightConfidential, dpv.RightAccessManagement} {
@@ -210,4 +211,24 @@ func (s *Feature) revoke(w http.ResponseWriter, r *http.Request, v *site.Visitor
 // F is a text field of the form with the user's input and its error.
 func (p accessPage) F(name, label, help string) site.Field {
 	return site.Field{Name: name, Label: label, Value: p.Values[name], Error: p.Errors[name], Help: help}
+}
+
+// holderLabel names someone who reads by role on the access page: by their
+// key roles, or, for a role holder from before the role codes were kept,
+// standing for DAGL (dpv.PortalRoles), as that; "" for one without a key
+// role (Rule DPV-03; review finding 7).
+func holderLabel(name string, codes, roles []dpv.RoleCode) string {
+	if len(codes) == 0 && slices.Contains(roles, dpv.KeyRoleOfRoleHolder) {
+		return name + " (rolleinnehaver, ingen rollekoder registrert)"
+	}
+	var labels []string
+	for _, c := range roles {
+		if dpv.IsKeyRole(c) {
+			labels = append(labels, strings.ToLower(c.Label()))
+		}
+	}
+	if len(labels) == 0 {
+		return ""
+	}
+	return name + " (" + strings.Join(labels, ", ") + ")"
 }

@@ -10,7 +10,7 @@
 //
 // Who holds a key role is decided in one place, internal/post's
 // PortalRoles: the Enhetsregisteret role codes recorded for a user
-// (store.SetPostRoleCodes; a role holder without any stands for DAGL), and
+// (store.SetPostRoleCodes; a role holder from before the codes stands for DAGL), and
 // the administrator for the access-management role. Post/Arkiv delegated
 // to another organisation is read by that organisation's own readers under
 // Post, by choosing the organisation (?virksomhet=, only one that gave it). internal/post decides what may be read

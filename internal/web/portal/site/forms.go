@@ -2,6 +2,8 @@ package site
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -46,4 +48,19 @@ func (s *Site) AbsoluteBase(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// SafeNext keeps a local portal path to return to after sign-in, nothing else:
+// no scheme, no host, no control characters (browsers drop tabs and newlines,
+// so "/\t/evil.example" would become "//evil.example").
+func SafeNext(next string) string {
+	if len(next) > 200 || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		(u.Path != "/portal" && !strings.HasPrefix(u.Path, "/portal/")) || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	return next
 }

@@ -26,12 +26,30 @@ import (
 const (
 	SessionUser = "user"
 	SessionOrg  = "org"
+	// SessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
+	SessionTermsOK = "terms_ok"
 	// SessionPasswordGen is the account's password generation at sign-in: a session under an older one ends.
 	SessionPasswordGen = "password_gen"
 	// PasswordPath is where an account changes its password; one that must change it is sent there first.
 	PasswordPath = "/portal/passord"
 	sessionFlash = "flash"
 )
+
+// BeginSession signs u in, with a password or at an OpenID Connect provider
+// alike: a new session token (no session fixation), the terms to be ticked
+// anew (Rule AA-04), and the first organisation of ms acted for.
+func (s *Site) BeginSession(ctx context.Context, u governance.User, ms []governance.Membership) error {
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Remove(ctx, SessionTermsOK)
+	s.Sessions.Put(ctx, SessionUser, u.ID)
+	s.Sessions.Put(ctx, SessionPasswordGen, u.PasswordGen) // u as loaded at sign-in
+	if orgs := governance.Orgs(ms); len(orgs) > 0 {
+		s.Sessions.Put(ctx, SessionOrg, orgs[0])
+	}
+	return nil
+}
 
 func newSessions(db *store.DB, secure bool) *scs.SessionManager {
 	sm := scs.New()
