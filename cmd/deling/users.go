@@ -74,6 +74,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
+				u.MustChangePassword = !*fromStdin // a password printed to the operator is changed at the first sign-in
 				if _, err := db.CreateUser(ctx, u, hash, []governance.Membership{m}, actor(getenv)); err != nil {
 					if errors.Is(err, store.ErrExists) {
 						return fmt.Errorf("an account with e-mail %s exists", u.Email)
@@ -82,7 +83,7 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				}
 				fmt.Fprintf(stdout, "added %s as %s\n", u.Email, r.Label())
 				if !*fromStdin {
-					fmt.Fprintf(stdout, "password: %s\n", pw)
+					fmt.Fprintf(stdout, "password: %s (to be changed at the first sign-in)\n", pw)
 				}
 				return nil
 			})
@@ -133,7 +134,12 @@ func runUser(ctx context.Context, g *globals, args []string, getenv func(string)
 				if err != nil {
 					return err
 				}
-				if err := db.DisableUser(ctx, u.ID, actor(getenv)); err != nil {
+				err = db.DisableUser(ctx, u.ID, actor(getenv))
+				if lm, ok := errors.AsType[*store.LastManagerError](err); ok && lm.Org == governance.AuthorityOrg {
+					return fmt.Errorf("%s is not disabled: it is the register's last forvalter; give another account the forvalter role first (in the portal, %s, or a new account with deling user add --role forvalter): %w", u.Email, "Ansatte i registeret", lm)
+				} else if ok {
+					return fmt.Errorf("%s is not disabled: it is the last administrator or role holder of %s (Rule AA-27); give another account of %s that role first: %w", u.Email, lm.Org, lm.Org, lm)
+				} else if err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "disabled %s: signed out at the next request\n", u.Email)

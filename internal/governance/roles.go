@@ -87,6 +87,10 @@ type User struct {
 	Navn     string
 	PID      string // fødselsnummer of a data subject; never shown or logged
 	Disabled bool
+	// MustChangePassword: the password was set by someone else; its owner changes it before anything else.
+	MustChangePassword bool
+	// PasswordGen counts changes of the password; a session made under an older one ends.
+	PasswordGen int
 }
 
 // Membership is one role a user holds for one organisation.

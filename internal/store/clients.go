@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"database/sql"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -361,19 +360,16 @@ func parseClientKey(k ClientKey) (token.PublicKey, *x509.Certificate, error) {
 		}
 		return pub, nil, nil
 	case KeyCertificate:
-		block, _ := pem.Decode([]byte(k.Material))
-		if block == nil || block.Type != "CERTIFICATE" {
-			return token.PublicKey{}, nil, fmt.Errorf("%w: not a PEM certificate", ErrBadKey)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
+		// A bundle that also holds a private key is refused whole: it never reaches client_keys.
+		certs, _, err := token.ParseCertificates([]byte(k.Material))
 		if err != nil {
 			return token.PublicKey{}, nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 		}
 		// The token server takes RSA (2048 bits or more) and EC P-256 only; an Ed25519 certificate is refused here.
-		if err := token.CheckKey(cert.PublicKey); err != nil {
+		if err := token.CheckKey(certs[0].PublicKey); err != nil {
 			return token.PublicKey{}, nil, fmt.Errorf("%w: the certificate's key: %w", ErrBadKey, err)
 		}
-		return token.PublicKey{}, cert, nil
+		return token.PublicKey{}, certs[0], nil
 	}
 	return token.PublicKey{}, nil, fmt.Errorf("%w: unknown key kind %q", ErrBadKey, k.Kind)
 }

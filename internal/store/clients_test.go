@@ -2,8 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"testing"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/token"
@@ -78,6 +85,37 @@ func TestRotateAndRevokeClient(t *testing.T) {
 		ev := events(t, db, org, audit.KindClientChanged)
 		if len(ev) != 2 || ev[0]["change"] != "key_rotated" || ev[0]["kid"] != second.KID || ev[1]["change"] != "revoked" {
 			t.Fatalf("events: %v", ev)
+		}
+	})
+}
+
+// A certificate bundle that also holds a private key after the certificate
+// is refused whole by the store too: no private key reaches client_keys.
+func TestAddClientRefusesBundleWithPrivateKey(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, _ := x509.MarshalPKCS8PrivateKey(k)
+		cert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		bundle := cert + string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv}))
+		err = db.AddClient(ctx, ClientInfo{ID: "b1", Orgnr: "310000019", Keys: []ClientKey{{KID: "cert-b1", Kind: KeyCertificate, Material: bundle}}}, "user:a")
+		if !errors.Is(err, token.ErrPrivateKey) {
+			t.Fatalf("a bundle with a private key: %v", err)
+		}
+		var n int
+		if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM client_keys WHERE material LIKE '%PRIVATE KEY%'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d private keys stored (%v)", n, err)
+		}
+		if err := db.AddClient(ctx, ClientInfo{ID: "b2", Orgnr: "310000019", Keys: []ClientKey{{KID: "cert-b2", Kind: KeyCertificate, Material: cert}}}, "user:a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RotateClientKey(ctx, "310000019", "b2", ClientKey{KID: "cert-b3", Kind: KeyCertificate, Material: bundle}, "user:a"); !errors.Is(err, token.ErrPrivateKey) {
+			t.Fatalf("a rotation to a bundle with a private key: %v", err)
 		}
 	})
 }

@@ -40,7 +40,7 @@ func (id Identity) valid() bool {
 func userByIdentity(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id Identity) (governance.User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at FROM users u
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, u.must_change_password, u.password_gen FROM users u
 		JOIN user_identities i ON i.user_id = u.id WHERE i.issuer = $1 AND i.subject = $2`, id.Issuer, id.Subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("identity: %w", ErrNotFound)

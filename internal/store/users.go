@@ -35,8 +35,8 @@ func insertUser(ctx context.Context, tx *sql.Tx, u governance.User, passwordHash
 	if n > 0 {
 		return fmt.Errorf("user: %w", ErrExists)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.ID, u.Email, u.Navn, passwordHash, u.PID, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, navn, password_hash, pid, created_at, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Email, u.Navn, passwordHash, u.PID, now, boolInt(u.MustChangePassword)); err != nil {
 		if uniqueViolation(err) {
 			return fmt.Errorf("user: %w", ErrExists)
 		}
@@ -84,13 +84,14 @@ func addMembership(ctx context.Context, tx *sql.Tx, user, org string, role gover
 	return nil
 }
 
-const userColumns = `id, email, navn, pid, disabled_at`
+const userColumns = `id, email, navn, pid, disabled_at, must_change_password, password_gen`
 
-func scanUser(row interface{ Scan(...any) error }) (governance.User, error) {
+func scanUser(row interface{ Scan(...any) error }, more ...any) (governance.User, error) {
 	var u governance.User
 	var disabled sql.NullInt64
-	err := row.Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled)
-	u.Disabled = disabled.Valid
+	var must int
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &must, &u.PasswordGen}, more...)...)
+	u.Disabled, u.MustChangePassword = disabled.Valid, must != 0
 	return u, err
 }
 
@@ -106,21 +107,52 @@ func (db *DB) User(ctx context.Context, id string) (governance.User, error) {
 // UserByEmail loads an account and its password hash by e-mail address (any case).
 func (db *DB) UserByEmail(ctx context.Context, email string) (governance.User, string, error) {
 	var hash string
-	var disabled sql.NullInt64
-	var u governance.User
-	err := db.read.queryRow(ctx, `SELECT id, email, navn, pid, disabled_at, password_hash FROM users WHERE email = $1`,
-		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Navn, &u.PID, &disabled, &hash)
+	u, err := scanUser(db.read.queryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", fmt.Errorf("user: %w", ErrNotFound)
 	}
-	u.Disabled = disabled.Valid
 	return u, hash, err
 }
 
-// SetPassword replaces an account's password hash.
-func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
-	return err
+// SetPassword replaces the password hash of an active account, with its
+// event in the log: mustChange when someone other than its owner chose the
+// password (a reset by the forvalter), so that the owner changes it at the
+// next sign-in. Every session of the account made before ends at its next
+// request (password_gen); the new generation is returned for the session
+// of an owner who changed it. ErrNotFound when there is no active account.
+func (db *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bool, actor string) (gen int, err error) {
+	change := "password-changed"
+	if mustChange {
+		change = "password-reset"
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = $1, must_change_password = $2, password_gen = password_gen + 1
+			WHERE id = $3 AND disabled_at IS NULL RETURNING password_gen`, hash, boolInt(mustChange), userID).Scan(&gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("user: %w", ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": change})
+	})
+	return gen, err
+}
+
+// EnableUser opens a closed account again, with its roles as they were
+// (the forvalter reactivating a staff account). ErrNotFound when userID is
+// no closed account.
+func (db *DB) EnableUser(ctx context.Context, userID, actor string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, userID)
+		if err != nil {
+			return fmt.Errorf("enable user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("closed account: %w", ErrNotFound)
+		}
+		return db.appendEvent(ctx, tx, audit.KindUserRole, "", actor, map[string]string{"user": userID, "change": "enabled"})
+	})
 }
 
 const membershipColumns = `user_id, org, role, created_at, reviewed_at`
@@ -157,9 +189,19 @@ type OrgMember struct {
 
 // OrgMembers lists the active users holding a role for org, by name.
 func (db *DB) OrgMembers(ctx context.Context, org string) ([]OrgMember, error) {
+	return db.orgMembers(ctx, org, "u.disabled_at IS NULL")
+}
+
+// ClosedOrgMembers lists the closed accounts holding a role for org, by name
+// (the forvalter's list of staff accounts to reactivate).
+func (db *DB) ClosedOrgMembers(ctx context.Context, org string) ([]OrgMember, error) {
+	return db.orgMembers(ctx, org, "u.disabled_at IS NOT NULL")
+}
+
+func (db *DB) orgMembers(ctx context.Context, org, state string) ([]OrgMember, error) {
 	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, m.user_id, m.org, m.role, m.created_at, m.reviewed_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.org = $1 AND u.disabled_at IS NULL ORDER BY u.navn, u.id, m.role`, org)
+		WHERE m.org = $1 AND `+state+` ORDER BY u.navn, u.id, m.role`, org)
 	if err != nil {
 		return nil, fmt.Errorf("org members: %w", err)
 	}
@@ -210,11 +252,25 @@ func managerRoles(org string) []governance.Role {
 // roles that manage an organisation's accounts (wrapped in ErrConflict).
 var ErrLastManager = fmt.Errorf("the last who manages the accounts: %w", ErrConflict)
 
+// LastManagerError names the organisation (Org) a refused change would have
+// left without anyone managing its accounts; it is ErrLastManager.
+type LastManagerError struct{ Org string }
+
+func (e *LastManagerError) Error() string { return e.Org + ": " + ErrLastManager.Error() }
+
+func (e *LastManagerError) Unwrap() error { return ErrLastManager }
+
 // keepOneManager refuses, with ErrLastManager, a change that would leave org
 // without an active account holding one of managerRoles(org): taking role
-// away from userID, or (role "") closing userID's account. It locks those
-// memberships first, so two concurrent changes cannot both pass it.
+// away from userID, or (role "") closing userID's account. Changes to org's
+// managers take turns (on PostgreSQL, locking the membership rows is not
+// enough: two accounts closed at once each still see the other's row as
+// active), and it locks those memberships, so two concurrent changes cannot
+// both pass it (Rule AA-27).
 func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string, role governance.Role) error {
+	if err := db.takeTurns(ctx, tx, "managers:"+org); err != nil {
+		return fmt.Errorf("managers of %s: %w", org, err)
+	}
 	roles := managerRoles(org)
 	q := db.forUpdate(`SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org = $1 AND m.role IN ($2, $3) AND u.disabled_at IS NULL`, "m")
@@ -237,7 +293,7 @@ func (db *DB) keepOneManager(ctx context.Context, tx *sql.Tx, org, userID string
 		return err
 	}
 	if left == 0 {
-		return fmt.Errorf("%s: %w", org, ErrLastManager)
+		return &LastManagerError{Org: org}
 	}
 	return nil
 }
@@ -332,17 +388,18 @@ func (db *DB) ConfirmMemberships(ctx context.Context, userID, org, actor string)
 }
 
 // DisableUser closes an account: it signs in no more, and its sessions end on
-// their next request. ErrConflict (ErrLastManager) when it is the register's
-// last active forvalter (issue 16, item 5: never zero forvalters).
+// their next request. ErrConflict (a *LastManagerError) when it is the last
+// active account managing the accounts of an organisation it holds a
+// manager role for (Rule AA-27), the register's last forvalter included
+// (issue 16, item 5: never zero forvalters).
 func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND org = $2 AND role = $3`,
-			userID, governance.AuthorityOrg, string(governance.Forvalter)).Scan(&n); err != nil {
+		orgs, err := managedOrgs(ctx, tx, userID)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			if err := db.keepOneManager(ctx, tx, governance.AuthorityOrg, userID, ""); err != nil {
+		for _, org := range orgs { // in order, so that concurrent closings take their turns in one order
+			if err := db.keepOneManager(ctx, tx, org, userID, ""); err != nil {
 				return err
 			}
 		}
@@ -356,9 +413,30 @@ func (db *DB) DisableUser(ctx context.Context, userID, actor string) error {
 	})
 }
 
+// managedOrgs are the organisations, in order, where userID holds a role
+// that manages the accounts (managerRoles).
+func managedOrgs(ctx context.Context, tx *sql.Tx, userID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT org FROM memberships WHERE user_id = $1
+		AND ((org = $2 AND role = $3) OR (org <> $2 AND role IN ($4, $5))) ORDER BY org`,
+		userID, governance.AuthorityOrg, string(governance.Forvalter), string(userManagerRoles[0]), string(userManagerRoles[1]))
+	if err != nil {
+		return nil, fmt.Errorf("organisations managed by %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var org string
+		if err := rows.Scan(&org); err != nil {
+			return nil, err
+		}
+		out = append(out, org)
+	}
+	return out, rows.Err()
+}
+
 // UsersWithRole lists the active users holding role for org.
 func (db *DB) UsersWithRole(ctx context.Context, org string, role governance.Role) ([]governance.User, error) {
-	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at FROM users u JOIN memberships m ON m.user_id = u.id
+	rows, err := db.read.query(ctx, `SELECT u.id, u.email, u.navn, u.pid, u.disabled_at, u.must_change_password, u.password_gen FROM users u JOIN memberships m ON m.user_id = u.id
 		WHERE m.org = $1 AND m.role = $2 AND u.disabled_at IS NULL ORDER BY u.navn`, org, string(role))
 	if err != nil {
 		return nil, fmt.Errorf("users with role: %w", err)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -282,6 +284,153 @@ func TestSetStaffRoles(t *testing.T) {
 		}
 		if n != 5 {
 			t.Fatalf("%d role events, want 5", n)
+		}
+	})
+}
+
+// Rule AA-27 (and issue 16, item 5): two accounts that manage an
+// organisation's accounts closed at the same moment leave one of them —
+// at the register (forvalters) and at an organisation (administrators).
+// On PostgreSQL, locking the membership rows alone let both pass.
+func TestConcurrentDisableKeepsOneManager(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		left := map[string]string{} // per organisation, the manager left by the round before
+		for round := range 30 {
+			org, role := governance.AuthorityOrg, governance.Forvalter
+			if round%2 == 1 {
+				org, role = "310000091", governance.Administrator
+			}
+			var us [2]governance.User
+			for i := range us {
+				u, err := db.CreateUser(ctx, governance.User{Email: fmt.Sprintf("m%d-%d@race.test", round, i), Navn: "M"},
+					"x", []governance.Membership{{Org: org, Role: role}}, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				us[i] = u
+			}
+			if id := left[org]; id != "" { // exactly two managers race
+				if err := db.DisableUser(ctx, id, "user:x"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			start := make(chan struct{})
+			for i, u := range us {
+				wg.Go(func() { <-start; errs[i] = db.DisableUser(ctx, u.ID, "user:x") })
+			}
+			close(start)
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrLastManager) || errors.Is(errs[1], ErrLastManager)) {
+				t.Fatalf("round %d (%s): two concurrent closings: %v, %v", round, org, errs[0], errs[1])
+			}
+			left[org] = us[0].ID
+			if errs[0] == nil {
+				left[org] = us[1].ID
+			}
+		}
+	})
+}
+
+// Rule AA-27: closing an account keeps every organisation it manages
+// managed — a staff account that is also an organisation's only
+// administrator is not closed, and the refusal names the organisation.
+func TestDisableUserKeepsOrganisationManaged(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const org = "310000091"
+		mk := func(email string, ms ...governance.Membership) governance.User {
+			u, err := db.CreateUser(ctx, governance.User{Email: email, Navn: email}, "x", ms, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		mk("f@register.test", governance.Membership{Org: governance.AuthorityOrg, Role: governance.Forvalter})
+		both := mk("both@register.test", governance.Membership{Org: governance.AuthorityOrg, Role: governance.Forvalter},
+			governance.Membership{Org: org, Role: governance.Administrator})
+		err := db.DisableUser(ctx, both.ID, "user:x")
+		if lm, ok := errors.AsType[*LastManagerError](err); !ok || lm.Org != org || !errors.Is(err, ErrConflict) {
+			t.Fatalf("the organisation's only administrator closed: %v", err)
+		}
+		if u, err := db.User(ctx, both.ID); err != nil || u.Disabled {
+			t.Fatalf("a refused closing changed the account: %+v, %v", u, err)
+		}
+		mk("lead@org.test", governance.Membership{Org: org, Role: governance.Rolleinnehaver})
+		if err := db.DisableUser(ctx, both.ID, "user:x"); err != nil {
+			t.Fatalf("with a role holder left: %v", err)
+		}
+	})
+}
+
+// Issue 16, item 5 (review): a password chosen by someone else must be
+// changed at the next sign-in; every change ends the account's older
+// sessions (password_gen); a closed account's password is not set; a closed
+// staff account is listed apart and can be opened again, roles and all.
+func TestSetPasswordAndEnableUser(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		org := governance.AuthorityOrg
+		u, err := db.CreateUser(ctx, governance.User{Email: "ny@register.test", Navn: "Ny", MustChangePassword: true}, "h0",
+			[]governance.Membership{{Org: org, Role: governance.Saksbehandler}}, "user:fv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, hash, err := db.UserByEmail(ctx, u.Email)
+		if err != nil || !got.MustChangePassword || got.PasswordGen != 0 || hash != "h0" {
+			t.Fatalf("a new account: %+v %q %v", got, hash, err)
+		}
+		gen, err := db.SetPassword(ctx, u.ID, "h1", false, "user:"+u.ID)
+		if err != nil || gen != 1 {
+			t.Fatalf("the owner's change: %d %v", gen, err)
+		}
+		if got, hash, _ = db.UserByEmail(ctx, u.Email); got.MustChangePassword || got.PasswordGen != 1 || hash != "h1" {
+			t.Fatalf("after the change: %+v %q", got, hash)
+		}
+		if gen, err = db.SetPassword(ctx, u.ID, "h2", true, "user:fv"); err != nil || gen != 2 {
+			t.Fatalf("a reset: %d %v", gen, err)
+		}
+		if got, _ := db.User(ctx, u.ID); !got.MustChangePassword || got.PasswordGen != 2 {
+			t.Fatalf("after a reset: %+v", got)
+		}
+		if err := db.DisableUser(ctx, u.ID, "user:fv"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetPassword(ctx, u.ID, "h3", true, "user:fv"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a closed account's password: %v", err)
+		}
+		if _, hash, _ := db.UserByEmail(ctx, u.Email); hash != "h2" {
+			t.Fatalf("a refused change changed the hash: %q", hash)
+		}
+		closed, err := db.ClosedOrgMembers(ctx, org)
+		if err != nil || len(closed) != 1 || closed[0].User.ID != u.ID {
+			t.Fatalf("closed staff: %+v %v", closed, err)
+		}
+		if err := db.EnableUser(ctx, u.ID, "user:fv"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EnableUser(ctx, u.ID, "user:fv"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an open account opened again: %v", err)
+		}
+		if ms, _ := db.OrgMembers(ctx, org); len(ms) != 1 || ms[0].User.ID != u.ID || ms[0].Roles[0].Role != governance.Saksbehandler {
+			t.Fatalf("reactivated with its roles: %+v", ms)
+		}
+		recs, err := db.AuditRecords(ctx, "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changes []string
+		for _, r := range recs {
+			if r.Kind == audit.KindUserRole && strings.Contains(string(r.Event), u.ID) {
+				var e map[string]string
+				json.Unmarshal(r.Event, &e)
+				changes = append(changes, e["change"])
+			}
+		}
+		if got := strings.Join(changes, " "); got != "password-changed password-reset disabled enabled" {
+			t.Fatalf("events: %s", got)
 		}
 	})
 }

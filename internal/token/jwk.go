@@ -18,6 +18,10 @@ import (
 // minRSABits is the smallest RSA key a client may register or present.
 const minRSABits = 2048
 
+// minRSAExponent is the smallest RSA public exponent accepted: smaller ones
+// (3, or 1, which makes the "signature" the message) are weak.
+const minRSAExponent = 65537
+
 // PublicKey is a public key a client has registered for signing its
 // assertions, as it appears in the "kid" header. Alg, when set, is the only
 // algorithm the key may be used with; when empty, an RSA key allows RS256,
@@ -89,12 +93,16 @@ func ParsePublicJWK(b []byte) (PublicKey, error) {
 }
 
 // CheckKey accepts the public keys client assertions may be signed with:
-// RSA of at least 2048 bits, or EC P-256.
+// RSA of at least 2048 bits with an odd public exponent of at least 65537,
+// or EC P-256.
 func CheckKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < minRSABits {
 			return fmt.Errorf("RSA key of %d bits, want at least %d", k.N.BitLen(), minRSABits)
+		}
+		if k.E < minRSAExponent || k.E%2 == 0 {
+			return fmt.Errorf("RSA public exponent %d, want an odd one of at least %d", k.E, minRSAExponent)
 		}
 		return nil
 	case *ecdsa.PublicKey:

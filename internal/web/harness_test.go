@@ -74,6 +74,7 @@ type harness struct {
 	registry *prometheus.Registry // the metrics of the last server made (h.server)
 	t        testing.TB
 	db       *store.DB
+	dataDir  string // the SQLite files, read whole by tests that prove what never reaches them
 	srv      *httptest.Server
 	clock    *clock
 	log      *failingLog
@@ -158,6 +159,7 @@ func newHarness(t testing.TB) *harness {
 		_, err3 := db.UpsertArbeidsforhold(ctx, h.afs)
 		return errors.Join(err1, err2, err3, db.Close())
 	})
+	h.dataDir = dir
 	db, err := store.Open(ctx, store.Config{DataDir: dir, Now: h.clock.now})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -197,7 +196,7 @@ func (s *Server) certificateKey(t *jwt.Token, c token.Client, alg string) (crypt
 			return nil, invalidGrant("the x5c chain does not verify to a trusted root")
 		}
 	}
-	if !certCarriesOrgnr(leaf, c.Orgnr) {
+	if !token.CertCarriesOrgnr(leaf, c.Orgnr) {
 		return nil, invalidGrant("the x5c certificate's subject does not carry the client's organisation number")
 	}
 	if token.CheckKey(leaf.PublicKey) != nil {
@@ -207,30 +206,6 @@ func (s *Server) certificateKey(t *jwt.Token, c token.Client, alg string) (crypt
 		return nil, invalidGrant("alg does not fit the x5c certificate's key; want " + token.AlgsFor(leaf.PublicKey))
 	}
 	return leaf.PublicKey, nil
-}
-
-var (
-	oidSerialNumber           = asn1.ObjectIdentifier{2, 5, 4, 5}
-	oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
-)
-
-// certCarriesOrgnr reports whether a Norwegian enterprise certificate is
-// issued to orgnr: SEID 1 puts the 9 digits in the subject's serialNumber,
-// SEID 2 "NTRNO-<orgnr>" in organizationIdentifier. Either form is accepted
-// in either attribute.
-func certCarriesOrgnr(cert *x509.Certificate, orgnr string) bool {
-	if !token.IsOrgnr(orgnr) {
-		return false
-	}
-	for _, n := range cert.Subject.Names {
-		if !n.Type.Equal(oidSerialNumber) && !n.Type.Equal(oidOrganizationIdentifier) {
-			continue
-		}
-		if v, ok := n.Value.(string); ok && (v == orgnr || v == "NTRNO-"+orgnr) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkClaims checks the claims of an assertion whose signature verified,

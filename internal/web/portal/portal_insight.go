@@ -178,6 +178,8 @@ var operationLabels = map[string]string{
 	"extract start":                             "Uttrekket startet",
 	"extract resume":                            "Uttrekket fortsatte",
 	"POST /portal/oppslag":                      "Oppslag i portalen",
+	"POST /portal/uttrekk":                      "Bestilling av uttrekk i portalen",
+	"POST /portal/uttrekk/{jobbid}/slett":       "Sletting av uttrekk i portalen",
 	"GET /portal/uttrekk/{jobbid}/batch/{n}":    "Nedlasting av en del av et uttrekk i portalen",
 	"GET /portal/oppslagslogg":                  "Visning av oppslagsloggen",
 	"GET /portal/oppslagslogg/last-ned":         "Nedlasting av oppslagsloggen",

@@ -57,6 +57,8 @@ func (s *Server) routeTable() []site.Route {
 		f("POST /logg-ut", s.signOut),
 		f("POST /velg-virksomhet", s.SignedIn(site.SignedInOnly, s.chooseOrg)),
 		f("GET /portal", s.SignedIn(site.SignedInOnly, s.home)),
+		f("GET "+site.PasswordPath, s.SignedIn(site.SignedInOnly, s.passwordForm)),
+		f("POST "+site.PasswordPath, s.SignedIn(site.SignedInOnly, s.changePassword)),
 
 		// Contacts, users and their review, suspension, termination, Enhetsregisteret (portal_consumers.go; issue 5, item 5).
 		// Rule AA-06: contact persons.

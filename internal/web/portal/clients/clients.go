@@ -3,11 +3,12 @@ package clients
 import (
 	"crypto/x509"
 	"embed"
-	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -70,6 +71,8 @@ type form struct {
 	// KID is the key id given to a PEM public key uploaded (keyfile.go), shown to the developer.
 	KID string
 	Bad map[string]string
+	// certs are the certificates given, the client's own first (key sets them).
+	certs []*x509.Certificate
 }
 
 // readKeyForm reads the key form: multipart when it carries a file, else URL-encoded.
@@ -78,8 +81,17 @@ func readKeyForm(w http.ResponseWriter, r *http.Request) form {
 		return readUpload(w, r)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	if err := r.ParseForm(); err != nil {
+		f := form{Bad: map[string]string{"nokkel": "Skjemaet kunne ikke leses. Prøv igjen."}}
+		if errors.As(err, new(*http.MaxBytesError)) {
+			f.Bad["nokkel"] = keyTooLong
+		}
+		return f
+	}
 	return readForm(r)
 }
+
+const keyTooLong = "Nøkkelen er for lang. En nøkkel eller sertifikatkjede er på høyst 32 KiB."
 
 // readForm reads the key form's fields.
 func readForm(r *http.Request) form {
@@ -91,11 +103,11 @@ func readForm(r *http.Request) form {
 // client id; a message goes to f.Bad. The store parses it once more.
 func (f *form) key(id string) store.ClientKey {
 	switch {
-	case f.Bad["fil"] != "":
+	case f.Bad["fil"] != "" || f.Bad["nokkel"] != "":
 	case f.Key == "":
 		f.Bad["nokkel"] = "Lim inn den offentlige nøkkelen eller virksomhetssertifikatet, eller last opp en fil."
 	case len(f.Key) > maxKey:
-		f.Bad["nokkel"] = "Nøkkelen er for lang."
+		f.Bad["nokkel"] = keyTooLong
 	case f.Kind == kindJWK:
 		k, err := token.ParsePublicJWK([]byte(f.Key))
 		if err != nil {
@@ -104,17 +116,50 @@ func (f *form) key(id string) store.ClientKey {
 		}
 		return store.ClientKey{KID: k.KID, Kind: store.KeyJWK, Material: f.Key}
 	case f.Kind == kindCertificate:
-		if block, _ := pem.Decode([]byte(f.Key)); block == nil || block.Type != "CERTIFICATE" {
+		// Only the certificates are kept, re-encoded; a private key anywhere in the text refuses it all.
+		certs, text, err := token.ParseCertificates([]byte(f.Key))
+		switch {
+		case errors.Is(err, token.ErrPrivateKey):
+			f.Bad["nokkel"] = pastedPrivate
+		case err != nil:
 			f.Bad["nokkel"] = notCertificate
-		} else if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			f.Bad["nokkel"] = notCertificate
-		} else {
-			return store.ClientKey{KID: "cert-" + uuid.NewString(), Kind: store.KeyCertificate, Material: f.Key}
+		default:
+			f.certs = certs
+			return store.ClientKey{KID: "cert-" + uuid.NewString(), Kind: store.KeyCertificate, Material: string(text)}
 		}
 	default:
 		f.Bad["type"] = "Velg om du laster opp en nøkkel (JWK) eller et virksomhetssertifikat."
 	}
 	return store.ClientKey{}
+}
+
+// checkCert checks the certificate given, if any, as the token server will
+// at each assertion: a usable key, valid now, issued to the organisation
+// acted for (orgnr). A message goes to f.Bad.
+func (f *form) checkCert(orgnr string, now time.Time) {
+	if len(f.certs) == 0 {
+		return
+	}
+	switch err := token.CheckCertificate(f.certs[0], orgnr, now); {
+	case errors.Is(err, token.ErrCertificateKey):
+		f.Bad["nokkel"] = "Nøkkelen i sertifikatet kan ikke brukes. Den må være RSA på minst 2048 bit (offentlig eksponent minst 65537) eller EC P-256."
+	case errors.Is(err, token.ErrCertificateExpired):
+		f.Bad["nokkel"] = "Sertifikatet er utløpt eller ennå ikke gyldig (gyldig " + f.certs[0].NotBefore.Format("02.01.2006") + "–" + f.certs[0].NotAfter.Format("02.01.2006") + ")."
+	case errors.Is(err, token.ErrCertificateOrgnr):
+		f.Bad["nokkel"] = "Sertifikatet er ikke utstedt til virksomheten du handler for (organisasjonsnummer " + orgnr + "). Bruk virksomhetens eget virksomhetssertifikat."
+	case err != nil:
+		f.Bad["nokkel"] = notCertificate
+	}
+}
+
+// certNote tells which certificate of a chain is the client's: the first,
+// which the x5c of its JWTs must start with.
+func certNote(f form) string {
+	if len(f.certs) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" Kjeden har %d sertifikater. Klientens sertifikat er det første (%s, gyldig til %s); x5c i JWT-ene må begynne med det.",
+		len(f.certs), f.certs[0].Subject.CommonName, f.certs[0].NotAfter.Format("02.01.2006"))
 }
 
 // kidNote tells the key id given to a PEM public key, which the client puts in its JWTs' header.
@@ -124,6 +169,8 @@ func kidNote(f form) string {
 	}
 	return " Nøkkelen fikk nøkkel-id (kid) " + f.KID + ". Bruk den i headeren til JWT-ene."
 }
+
+const pastedPrivate = "Teksten inneholder en privat nøkkel. Lim inn bare sertifikatet; den private nøkkelen skal aldri forlate virksomheten."
 
 const notCertificate = "Sertifikatet kunne ikke leses. Lim inn virksomhetssertifikatet i PEM-format (-----BEGIN CERTIFICATE-----)."
 
@@ -191,6 +238,7 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 	f := readKeyForm(w, r)
 	id := uuid.NewString()
 	info := store.ClientInfo{ID: id, Orgnr: v.Org, Description: f.Description, Keys: []store.ClientKey{f.key(id)}}
+	f.checkCert(v.Org, s.Now())
 	if len(f.Description) > 200 {
 		f.Bad["beskrivelse"] = "Beskrivelsen kan ha høyst 200 tegn."
 	}
@@ -206,7 +254,7 @@ func (s *Feature) register(w http.ResponseWriter, r *http.Request, v *site.Visit
 	} else if err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet."+kidNote(f))
+	s.Flash(r, "Klienten er registrert. Bruk klient-id-en som iss i JWT-ene klienten sender til token-endepunktet."+kidNote(f)+certNote(f))
 	site.Redirect(w, r, "/portal/klienter?ny="+id)
 	return nil
 }
@@ -221,6 +269,7 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	f := readKeyForm(w, r)
 	f.Client = id
 	k := f.key(id)
+	f.checkCert(v.Org, s.Now())
 	if len(f.Bad) > 0 {
 		w.WriteHeader(http.StatusBadRequest)
 		return s.render(w, r, v, f)
@@ -234,7 +283,7 @@ func (s *Feature) rotate(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	} else if err != nil {
 		return err
 	}
-	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av."+kidNote(f))
+	s.Flash(r, "Klienten har fått ny nøkkel. JWT-er signert med den gamle nøkkelen blir avvist fra nå av."+kidNote(f)+certNote(f))
 	site.Redirect(w, r, "/portal/klienter")
 	return nil
 }

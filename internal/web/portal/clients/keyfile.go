@@ -52,6 +52,9 @@ func keyFile(b []byte) (kind, material, kid, msg string) {
 	case b[0] == '{':
 		return jwkFile(b)
 	}
+	if bytes.Contains(b, []byte("PRIVATE KEY")) {
+		return "", "", "", filePrivate // in any block, not only the first
+	}
 	block, _ := pem.Decode(b)
 	if block == nil {
 		return "", "", "", fileUnknown
@@ -59,13 +62,14 @@ func keyFile(b []byte) (kind, material, kid, msg string) {
 	var pub crypto.PublicKey
 	var err error
 	switch {
-	case strings.Contains(block.Type, "PRIVATE KEY"):
-		return "", "", "", filePrivate
 	case block.Type == "CERTIFICATE":
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+		_, text, err := token.ParseCertificates(b)
+		if errors.Is(err, token.ErrPrivateKey) {
+			return "", "", "", filePrivate
+		} else if err != nil {
 			return "", "", "", notCertificate
 		}
-		return kindCertificate, string(b), "", ""
+		return kindCertificate, string(text), "", ""
 	case block.Type == "PUBLIC KEY":
 		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
 	case block.Type == "RSA PUBLIC KEY":

@@ -19,7 +19,9 @@ import (
 // keyFiles are a key pair's public key as the files a developer uploads.
 type keyFiles struct {
 	JWK, JWKS, JWKS2, PEMKey, PKCS1, Cert, Private []byte
-	KID                                            string
+	// Bundle is Cert followed by Private; ECBundle Cert, EC PARAMETERS and an EC PRIVATE KEY.
+	Bundle, ECBundle []byte
+	KID              string
 }
 
 func makeKeyFiles(t testing.TB) keyFiles {
@@ -37,7 +39,13 @@ func makeKeyFiles(t testing.TB) keyFiles {
 		t.Fatal(err)
 	}
 	priv, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecDER, _ := x509.MarshalECPrivateKey(ec)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})
+	privPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv})
 	return keyFiles{
+		Bundle: append(append([]byte{}, certPEM...), privPEM...),
+		ECBundle: append(append(append([]byte{}, certPEM...), pem.EncodeToMemory(&pem.Block{Type: "EC PARAMETERS", Bytes: []byte{6, 8, 42, 134, 72, 206, 61, 3, 1, 7}})...),
+			pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER})...),
 		JWK: jwk, KID: kid,
 		JWKS:    []byte(`{"keys":[` + string(jwk) + `]}`),
 		JWKS2:   []byte(`{"keys":[` + string(jwk) + `,` + string(jwk) + `]}`),
@@ -67,6 +75,8 @@ func TestKeyFile(t *testing.T) {
 		{"jwks of two", k.JWKS2, "", "med 2 nøkler"},
 		{"empty jwks", []byte(`{"keys":[]}`), "", "med 0 nøkler"},
 		{"private pem", k.Private, "", "privat nøkkel"},
+		{"certificate then private key", k.Bundle, "", "privat nøkkel"},
+		{"certificate, EC parameters, private key", k.ECBundle, "", "privat nøkkel"},
 		{"private jwk", []byte(strings.Replace(string(k.JWK), "{", `{"d":"AQAB",`, 1)), "", "privat nøkkel"},
 		{"jwk without kid", []byte(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`), "", "gyldig offentlig nøkkel"},
 		{"empty", []byte(" \n"), "", "tom"},
@@ -98,7 +108,7 @@ func TestKeyFile(t *testing.T) {
 // the form accepts too.
 func FuzzKeyFile(f *testing.F) {
 	k := makeKeyFiles(f)
-	for _, b := range [][]byte{k.JWK, k.JWKS, k.JWKS2, k.PEMKey, k.PKCS1, k.Cert, k.Private, []byte(`{"keys":null}`), []byte("-----BEGIN X-----\n-----END X-----")} {
+	for _, b := range [][]byte{k.JWK, k.JWKS, k.JWKS2, k.PEMKey, k.PKCS1, k.Cert, k.Private, k.Bundle, k.ECBundle, []byte(`{"keys":null}`), []byte("-----BEGIN X-----\n-----END X-----")} {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -109,9 +119,23 @@ func FuzzKeyFile(f *testing.F) {
 			}
 			return
 		}
+		if strings.Contains(material, "PRIVATE KEY") {
+			t.Fatalf("accepted as %s with a private key", kind)
+		}
 		fm := form{Kind: kind, Key: strings.TrimSpace(material), Bad: map[string]string{}}
 		if fm.key("id"); len(fm.Bad) > 0 {
 			t.Fatalf("accepted as %s, refused by the form: %v", kind, fm.Bad)
 		}
 	})
+}
+
+// The pasted path refuses a certificate bundle with a private key as the file path does.
+func TestPastedBundleRefused(t *testing.T) {
+	k := makeKeyFiles(t)
+	for _, b := range [][]byte{k.Bundle, k.ECBundle} {
+		f := form{Kind: kindCertificate, Key: string(b), Bad: map[string]string{}}
+		if key := f.key("id"); key.Material != "" || !strings.Contains(f.Bad["nokkel"], "privat nøkkel") {
+			t.Errorf("a pasted bundle: %q", f.Bad)
+		}
+	}
 }

@@ -28,7 +28,11 @@ const (
 	SessionOrg  = "org"
 	// SessionTermsOK is set when a web-lookup user ticked the terms and the duty of confidentiality at this sign-in (Rule AA-04).
 	SessionTermsOK = "terms_ok"
-	sessionFlash   = "flash"
+	// SessionPasswordGen is the account's password generation at sign-in: a session under an older one ends.
+	SessionPasswordGen = "password_gen"
+	// PasswordPath is where an account changes its password; one that must change it is sent there first.
+	PasswordPath = "/portal/passord"
+	sessionFlash = "flash"
 )
 
 // BeginSession signs u in, with a password or at an OpenID Connect provider
@@ -40,6 +44,7 @@ func (s *Site) BeginSession(ctx context.Context, u governance.User, ms []governa
 	}
 	s.Sessions.Remove(ctx, SessionTermsOK)
 	s.Sessions.Put(ctx, SessionUser, u.ID)
+	s.Sessions.Put(ctx, SessionPasswordGen, u.PasswordGen) // u as loaded at sign-in
 	if orgs := governance.Orgs(ms); len(orgs) > 0 {
 		s.Sessions.Put(ctx, SessionOrg, orgs[0])
 	}
@@ -157,8 +162,12 @@ func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
 			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
 			return
 		}
+		if v.User.MustChangePassword && r.URL.Path != PasswordPath {
+			Redirect(w, r, PasswordPath) // a password someone else chose is changed before anything else
+			return
+		}
 		if !g(v) {
-			s.Forbidden(w, r, v)
+			s.forbidden(w, r, v, g)
 			return
 		}
 		if err := h(w, r, v); err != nil {
@@ -183,8 +192,8 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 		return nil, nil
 	}
 	u, err := s.DB.User(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return nil, s.Sessions.Destroy(ctx)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || s.Sessions.GetInt(ctx, SessionPasswordGen) != u.PasswordGen)) {
+		return nil, s.Sessions.Destroy(ctx) // closed, or its password changed since this session signed in
 	}
 	if err != nil {
 		return nil, err
@@ -307,6 +316,29 @@ const maxAsk = 5
 // administrators of the organisation acted for for its people. Only names,
 // and only of the visitor's own organisation; a person is told no one.
 func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
+	s.forbidden(w, r, v, nil)
+}
+
+// orgRoles are every role held for an organisation, to probe a page's guard with.
+var orgRoles = []governance.Role{governance.Rolleinnehaver, governance.Administrator, governance.Utvikler, governance.Oppslagsbruker, governance.Databehandler}
+
+// orgPage reports whether a page whose guard is g belongs to the
+// organisation v acts for: g lets in someone holding every role there. An
+// account that is both staff and an organisation's is sent, on that
+// organisation's pages, to the organisation's administrators.
+func orgPage(v *Visitor, g Guard) bool {
+	if g == nil || v.Org == "" || v.Org == governance.AuthorityOrg {
+		return false
+	}
+	probe := &Visitor{User: v.User, Org: v.Org}
+	for _, role := range orgRoles {
+		probe.Memberships = append(probe.Memberships, governance.Membership{UserID: v.User.ID, Org: v.Org, Role: role})
+	}
+	return g(probe)
+}
+
+// forbidden is Forbidden for a page whose guard g refused v; g nil when not known.
+func (s *Site) forbidden(w http.ResponseWriter, r *http.Request, v *Visitor, g Guard) {
 	p := struct {
 		Frame
 		Ask  []string // names to ask
@@ -316,6 +348,9 @@ func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, v *Visitor) {
 	var err error
 	switch {
 	case v == nil:
+	case orgPage(v, g):
+		p.Whom = "administratoren i virksomheten"
+		us, err = s.DB.UsersWithRole(r.Context(), v.Org, governance.Administrator)
 	case v.Staff(governance.Saksbehandler, governance.Forvalter, governance.Personvernombud):
 		p.Whom = "forvalteren i registeret"
 		us, err = s.DB.UsersWithRole(r.Context(), governance.AuthorityOrg, governance.Forvalter)

@@ -41,6 +41,8 @@ func (s *Feature) Routes() []site.Route {
 		f("POST "+Base, s.SignedIn(Guard, s.create)),
 		f("POST "+Base+"/{id}/roller", s.SignedIn(Guard, s.setRoles)),
 		f("POST "+Base+"/{id}/deaktiver", s.SignedIn(Guard, s.deactivate)),
+		f("POST "+Base+"/{id}/nytt-passord", s.SignedIn(Guard, s.resetPassword)),
+		f("POST "+Base+"/{id}/aktiver", s.SignedIn(Guard, s.reactivate)),
 	}
 }
 
@@ -78,11 +80,13 @@ type form struct {
 type page struct {
 	site.Frame
 	Members []member
+	Closed  []member // deactivated accounts, to reactivate
 	Form    form
 	Fields  []site.Field // the form's text fields, from Form
 	Errors  []site.FieldError
-	// Created and Password: the account just made and its initial password, shown this once.
+	// Created and Password: the account just made, or whose password was reset (Reset), and its one-time password, shown this once.
 	Created, Password string
+	Reset             bool
 	// Problem is why a change of one account (ProblemFor) was refused.
 	Problem, ProblemFor string
 }
@@ -98,6 +102,13 @@ func (s *Feature) render(w http.ResponseWriter, r *http.Request, v *site.Visitor
 			held = append(held, x.Role)
 		}
 		p.Members = append(p.Members, member{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email, Roles: boxes(held), Self: m.User.ID == v.User.ID})
+	}
+	closed, err := s.DB.ClosedOrgMembers(r.Context(), governance.AuthorityOrg)
+	if err != nil {
+		return err
+	}
+	for _, m := range closed {
+		p.Closed = append(p.Closed, member{ID: m.User.ID, Navn: m.User.Navn, Email: m.User.Email})
 	}
 	if p.Form.Roles == nil {
 		p.Form.Roles = boxes(nil)
@@ -176,7 +187,8 @@ func (s *Feature) create(w http.ResponseWriter, r *http.Request, v *site.Visitor
 	for _, role := range roles {
 		ms = append(ms, governance.Membership{Org: governance.AuthorityOrg, Role: role})
 	}
-	u, err := s.DB.CreateUser(r.Context(), governance.User{Email: f.Email, Navn: f.Navn}, hash, ms, v.Actor())
+	// The forvalter chose the password: its owner changes it at the first sign-in.
+	u, err := s.DB.CreateUser(r.Context(), governance.User{Email: f.Email, Navn: f.Navn, MustChangePassword: true}, hash, ms, v.Actor())
 	if errors.Is(err, store.ErrExists) {
 		f.Bad["epost"] = "Det finnes allerede en konto med denne e-postadressen."
 		return bad(http.StatusConflict)
@@ -241,15 +253,31 @@ func (s *Feature) setRoles(w http.ResponseWriter, r *http.Request, v *site.Visit
 	return nil
 }
 
-// deactivate closes a staff account: it signs in no more, and its sessions
-// end at their next request (site.LoadVisitor).
+// deactivate closes a staff account once the forvalter ticked the
+// confirmation: it signs in no more, and its sessions end at their next
+// request (site.LoadVisitor).
 func (s *Feature) deactivate(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	if !parse(w, r) {
+		return s.refused(w, r, v, http.StatusBadRequest, "", unreadable)
+	}
 	u, err := s.member(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	if r.PostFormValue("bekreft") != "ja" {
+		return s.refused(w, r, v, http.StatusBadRequest, u.ID, "Kryss av for å bekrefte at kontoen til "+u.Navn+" skal deaktiveres.")
+	}
 	switch err := s.DB.DisableUser(r.Context(), u.ID, v.Actor()); {
 	case errors.Is(err, store.ErrLastManager):
+		// Rule AA-27: also an organisation where the account is the last administrator or role holder.
+		if lm, ok := errors.AsType[*store.LastManagerError](err); ok && lm.Org != governance.AuthorityOrg {
+			name, err := s.OrgName(r.Context(), lm.Org)
+			if err != nil {
+				return err
+			}
+			return s.refused(w, r, v, http.StatusConflict, u.ID, "Kontoen er den siste administratoren eller rolleinnehaveren hos "+
+				site.OrgLabel(name, lm.Org)+". Virksomheten må gi rollen til en annen før kontoen kan deaktiveres.")
+		}
 		return s.refused(w, r, v, http.StatusConflict, u.ID, lastForvalter)
 	case err != nil:
 		return err
@@ -259,6 +287,53 @@ func (s *Feature) deactivate(w http.ResponseWriter, r *http.Request, v *site.Vis
 		return nil
 	}
 	s.Flash(r, "Kontoen til "+u.Navn+" er deaktivert. Vedkommende er logget ut.")
+	site.Redirect(w, r, Base)
+	return nil
+}
+
+// resetPassword gives a staff account a new one-time password, shown once
+// on the answer; its owner changes it at the next sign-in, and the
+// account's sessions end at their next request.
+func (s *Feature) resetPassword(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	u, err := s.member(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	pw := governance.NewPassword()
+	hash, err := governance.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if _, err := s.DB.SetPassword(r.Context(), u.ID, hash, true, v.Actor()); errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	if u.ID == v.User.ID {
+		site.Redirect(w, r, "/logg-inn") // the forvalter's own session ended with the old password
+		return nil
+	}
+	// The password is in this answer only (no-store, never in a URL, a flash or a log).
+	return s.render(w, r, v, page{Created: u.Email, Password: pw, Reset: true})
+}
+
+// reactivate opens a deactivated staff account again, with its roles as they were.
+func (s *Feature) reactivate(w http.ResponseWriter, r *http.Request, v *site.Visitor) error {
+	id := r.PathValue("id")
+	closed, err := s.DB.ClosedOrgMembers(r.Context(), governance.AuthorityOrg)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(closed, func(m store.OrgMember) bool { return m.User.ID == id })
+	if i < 0 {
+		return httperr.ErrNotFound // no deactivated staff account
+	}
+	if err := s.DB.EnableUser(r.Context(), id, v.Actor()); errors.Is(err, store.ErrNotFound) {
+		return httperr.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	s.Flash(r, "Kontoen til "+closed[i].User.Navn+" er aktivert igjen, med rollene den hadde.")
 	site.Redirect(w, r, Base)
 	return nil
 }
