@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"deling/internal/bench"
-	"deling/internal/pgtest"
 )
 
 // Issue 15, item 5: `deling bench --db postgres://… --nodes 2` runs two nodes
@@ -16,21 +13,7 @@ import (
 // through it with real tokens, and reports that every answer has its record
 // in the one log and that exactly one node leads the single-run jobs.
 func TestBenchCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the load generator against two nodes on a PostgreSQL of its own")
-	}
-	pg, err := pgtest.Start()
-	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
-		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn := postgresDSN(t, "runs the load generator against two nodes on a PostgreSQL of its own")
 	file := filepath.Join(t.TempDir(), "bench.json")
 	stdout, stderr, err := runCmd(t, nil, "bench", "--data", t.TempDir(), "--db", dsn, "--nodes", "2", "--persons", "300",
 		"--rate", "100", "--duration", "2s", "--consumers", "2", "--baseline=false", "--timeout", "2m", "--json", file)

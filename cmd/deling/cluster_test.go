@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"deling/internal/ident"
-	"deling/internal/pgtest"
 	"deling/internal/store"
 )
 
@@ -28,21 +26,7 @@ import (
 // (Rule AA-25); exactly one node leads the single-run jobs; when the leader is
 // killed with SIGKILL, the other takes over.
 func TestClusterOnPostgreSQL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs two servers on a PostgreSQL of its own")
-	}
-	pg, err := pgtest.Start()
-	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
-		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn := postgresDSN(t, "builds the binary and runs two servers on a PostgreSQL of its own")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "deling")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

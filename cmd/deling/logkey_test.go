@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"deling/internal/audit"
-	"deling/internal/pgtest"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -25,22 +24,8 @@ import (
 // $DELING_LOG_KEY is refused with what to do; a node given the first node's
 // key starts.
 func TestNodesShareLogKey(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a PostgreSQL of its own")
-	}
-	pg, err := pgtest.Start()
-	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
-		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	dsn := postgresDSN(t, "runs a PostgreSQL of its own")
 	ctx := context.Background()
-	dsn, err := pg.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := func(dataDir string, getenv func(string) string) error {
 		t.Helper()
 		db, err := store.Open(ctx, store.Config{URL: dsn})

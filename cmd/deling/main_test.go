@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"deling/internal/pgtest"
 	"deling/internal/register"
 	"deling/internal/store"
 )
@@ -262,4 +263,28 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(out2.String(), "already holds 150 persons") {
 		t.Errorf("second demo start: %q", out2.String())
 	}
+}
+
+// postgresDSN starts a PostgreSQL of the test's own (internal/pgtest) and
+// returns a fresh database's URL; the test is skipped in -short mode (why
+// says what it would run) and when PostgreSQL is not installed, unless CI
+// requires it.
+func postgresDSN(t *testing.T, why string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	pg, err := pgtest.Start()
+	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
+		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
 }
