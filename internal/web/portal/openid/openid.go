@@ -400,6 +400,7 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Sessions.Put(ctx, SessionACR, cl.ACR)
+	f.Sessions.Put(ctx, site.SessionProvider, p.name) // no password used: none to change first
 	f.Sessions.Put(ctx, SessionAMR, strings.Join(cl.AMR, " "))
 	f.Log.Info("signed in", "user", u.ID, "provider", p.name, "acr", cl.ACR, "amr", strings.Join(cl.AMR, " "))
 	next := fl.Next

@@ -30,6 +30,10 @@ const (
 	SessionTermsOK = "terms_ok"
 	// SessionPasswordGen is the account's password generation at sign-in: a session under an older one ends.
 	SessionPasswordGen = "password_gen"
+	// SessionProvider names the OpenID Connect provider a session signed in
+	// with ("" for a password): such a session used no password, so it is not
+	// sent to change one.
+	SessionProvider = "auth_provider"
 	// PasswordPath is where an account changes its password; one that must change it is sent there first.
 	PasswordPath = "/portal/passord"
 	sessionFlash = "flash"
@@ -43,6 +47,7 @@ func (s *Site) BeginSession(ctx context.Context, u governance.User, ms []governa
 		return err
 	}
 	s.Sessions.Remove(ctx, SessionTermsOK)
+	s.Sessions.Remove(ctx, SessionProvider) // a provider's sign-in puts it back after this
 	s.Sessions.Put(ctx, SessionUser, u.ID)
 	s.Sessions.Put(ctx, SessionPasswordGen, u.PasswordGen) // u as loaded at sign-in
 	if orgs := governance.Orgs(ms); len(orgs) > 0 {
@@ -162,7 +167,7 @@ func (s *Site) SignedIn(g Guard, h Handler) http.HandlerFunc {
 			http.Redirect(w, r, "/logg-inn"+queryNext(next), http.StatusSeeOther)
 			return
 		}
-		if v.User.MustChangePassword && r.URL.Path != PasswordPath {
+		if v.User.MustChangePassword && r.URL.Path != PasswordPath && s.Sessions.GetString(r.Context(), SessionProvider) == "" {
 			Redirect(w, r, PasswordPath) // a password someone else chose is changed before anything else
 			return
 		}
