@@ -48,7 +48,15 @@ type Leader struct {
 	file     *os.File  // SQLite: DATA/leader.lock, locked while leading
 	term     context.Context
 	endTerm  context.CancelFunc
+	// sitOut counts the rounds a node that lost its session waits before it
+	// tries for the lock again, so that the nodes whose sessions are healthy
+	// take over first (a node cut off and back should not win the lock back
+	// at once, and flap).
+	sitOut int
 }
+
+// lossSitOut is how many rounds a node that lost its session sits out.
+const lossSitOut = 3
 
 // Leading reports whether this node runs the single-run jobs now, as last
 // checked. A node that loses its session (the database restarted, the
@@ -108,6 +116,8 @@ func (l *Leader) run(ctx context.Context, try func(context.Context)) {
 	for {
 		l.mu.Lock()
 		switch {
+		case !l.Leading() && l.sitOut > 0:
+			l.sitOut--
 		case !l.Leading():
 			try(ctx)
 		case l.postgres:
@@ -186,6 +196,7 @@ func (l *Leader) check(ctx context.Context) {
 	defer cancel()
 	if err := l.conn.PingContext(ctx); err != nil {
 		l.drop()
+		l.sitOut = lossSitOut
 	}
 }
 
