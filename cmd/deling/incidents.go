@@ -77,17 +77,25 @@ func breachNoticeJob(db *store.DB, log *slog.Logger) job.Job {
 	}}
 }
 
-// remindBreaches sends the reminders due at now and returns for how many cases.
-func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, baseURL string, now time.Time) (int, error) {
-	cases, err := db.Incidents(ctx, store.IncidentFilter{All: true, Open: true})
+// reminderInputs loads what both reminder loops start from: the cases f
+// selects, the time zone the reminders are written in, and the register's
+// data protection officers, who get every reminder.
+func reminderInputs(ctx context.Context, db *store.DB, f store.IncidentFilter) ([]store.IncidentCase, *time.Location, []governance.User, error) {
+	cases, err := db.Incidents(ctx, f)
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, err
 	}
 	oslo, err := time.LoadLocation("Europe/Oslo")
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, err
 	}
 	dpos, err := db.UsersWithRole(ctx, governance.AuthorityOrg, governance.Personvernombud)
+	return cases, oslo, dpos, err
+}
+
+// remindBreaches sends the reminders due at now and returns for how many cases.
+func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, baseURL string, now time.Time) (int, error) {
+	cases, oslo, dpos, err := reminderInputs(ctx, db, store.IncidentFilter{All: true, Open: true})
 	if err != nil {
 		return 0, err
 	}
@@ -137,15 +145,7 @@ func remindBreaches(ctx context.Context, db *store.DB, points []time.Duration, b
 // while any is overdue, until the follow-up is done (Rule AV-08). It returns
 // for how many cases.
 func remindFollowUps(ctx context.Context, db *store.DB, baseURL string, now time.Time) (int, error) {
-	cases, err := db.Incidents(ctx, store.IncidentFilter{All: true})
-	if err != nil {
-		return 0, err
-	}
-	oslo, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		return 0, err
-	}
-	dpos, err := db.UsersWithRole(ctx, governance.AuthorityOrg, governance.Personvernombud)
+	cases, oslo, dpos, err := reminderInputs(ctx, db, store.IncidentFilter{All: true})
 	if err != nil {
 		return 0, err
 	}
