@@ -196,6 +196,7 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 		mode = bench.ModeCluster
 	}
 	rep := b.runner.NewReport(mode, base, b.o.consumers)
+	rep.DiscardLog = discardLog
 	rep.Register = &bench.RegisterInfo{Persons: counts.Persons, Organisations: counts.Organisations, Arbeidsforhold: counts.Arbeidsforhold, Where: b.g.where()}
 	logBefore, err := db.LogSize(ctx)
 	if err != nil {

@@ -218,6 +218,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return errUsage
 	}
 	cmd, rest := top.Arg(0), top.Args()[1:]
+	if discardLog && cmd != "bench" && cmd != "version" && cmd != "help" {
+		return fmt.Errorf("this binary was built with -tags benchdiscard: its lookup log keeps nothing, so it runs only `deling bench`")
+	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, g, rest, getenv, stdout, stderr)

@@ -243,7 +243,7 @@ func buildPlatform(ctx context.Context, db *store.DB, env register.Env, log *slo
 		return nil, err
 	}
 	srv, err := web.New(web.Config{DB: db, Log: log, Registry: reg, Env: env, Catalogue: cat, Tokens: tokens,
-		Verifier: verifier, Audit: db, RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
+		Verifier: verifier, Audit: lookupLog(db), RateBlockFor: o.rateBlockFor, LogVerifierKey: vkey, AdminToken: admin,
 		ReceiptsWithin:    o.checkpointEvery + time.Second, // integration (store.IntegrateEvery, well under a second) and a checkpoint
 		InsightCategories: categories, KeepResponses: o.keepResponses, SecureCookies: o.secureCookies, BaseURL: o.baseURL,
 		ExtractDir: o.extract.resultDir(dataDir), ExtractTTL: o.extract.ttl(), ExtractMaxUnits: o.extract.maxUnits,

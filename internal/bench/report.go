@@ -87,23 +87,26 @@ type MachineInfo struct {
 
 // Report is the whole report, printed as a table and written as JSON.
 type Report struct {
-	Started     time.Time       `json:"started"`
-	Version     string          `json:"version"`
-	Mode        string          `json:"mode"` // in-process or target
-	Target      string          `json:"target"`
-	Machine     MachineInfo     `json:"machine"`
-	Register    *RegisterInfo   `json:"register,omitempty"`
-	Consumers   int             `json:"consumers"`
-	Mix         map[string]int  `json:"mix"`
-	Warmup      string          `json:"warmup,omitempty"` // uncounted load before the run
-	Sample      SampleInfo      `json:"sample"`
-	Result      *AttackResult   `json:"result"`
-	Max         *MaxResult      `json:"max,omitempty"`
-	Server      *ServerInfo     `json:"server,omitempty"`
-	Cluster     *ClusterInfo    `json:"cluster,omitempty"`
-	Baseline    *BaselineReport `json:"baseline,omitempty"`
-	LoadAtEnd   string          `json:"load_average_end,omitempty"`
-	Description string          `json:"description"`
+	Started   time.Time       `json:"started"`
+	Version   string          `json:"version"`
+	Mode      string          `json:"mode"` // in-process or target
+	Target    string          `json:"target"`
+	Machine   MachineInfo     `json:"machine"`
+	Register  *RegisterInfo   `json:"register,omitempty"`
+	Consumers int             `json:"consumers"`
+	Mix       map[string]int  `json:"mix"`
+	Warmup    string          `json:"warmup,omitempty"` // uncounted load before the run
+	Sample    SampleInfo      `json:"sample"`
+	Result    *AttackResult   `json:"result"`
+	Max       *MaxResult      `json:"max,omitempty"`
+	Server    *ServerInfo     `json:"server,omitempty"`
+	Cluster   *ClusterInfo    `json:"cluster,omitempty"`
+	Baseline  *BaselineReport `json:"baseline,omitempty"`
+	LoadAtEnd string          `json:"load_average_end,omitempty"`
+	// DiscardLog marks a run of a binary built with -tags benchdiscard: the
+	// API's lookup log kept nothing (the log's cost is the difference).
+	DiscardLog  bool   `json:"discard_log,omitempty"`
+	Description string `json:"description"`
 }
 
 // NewReport starts the report of a run in mode (ModeInProcess or
@@ -168,7 +171,9 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 		if s.AuditRecords != nil {
 			fmt.Fprintf(w, "; the lookup log grew by %s", thousands(*s.AuditRecords))
 		}
-		if s.AuditRecords != nil {
+		if s.AuditRecords != nil && rep.DiscardLog {
+			fmt.Fprint(w, " (DISCARD LOG: a -tags benchdiscard build, lookups were not logged)")
+		} else if s.AuditRecords != nil {
 			verdict := "records written = answers given"
 			if *s.AuditRecords != s.LoggedEstimate {
 				// Counted at the edges of the measured window: a request the
