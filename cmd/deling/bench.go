@@ -48,13 +48,14 @@ type benchOptions struct {
 	bench.Options
 	persons, consumers, sample    int
 	nodes                         int
+	fillLog                       int64
 	target, personsFile, jsonFile string
 	clients                       stringList
 }
 
 const benchSynopsis = `bench [--persons 100000] [--rate 2000] [--duration 30s] [--consumers 4]
              [--mix person=80,search=10,uuid=10] [--max [--step 5s] [--max-p99 10ms]]
-             [--warmup 0s] [--db postgres://… [--nodes 3]] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
+             [--warmup 0s] [--fill-log N] [--db postgres://… [--nodes 3]] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
 
 // runBench is `deling bench`: a fixed-rate (or, with --max, rate-stepping)
 // mixed workload against an in-process platform or a running server, with
@@ -67,6 +68,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the run")
 	fs.IntVar(&o.consumers, "consumers", 4, "bench consumers (each with a grant, a client and its own token), used round-robin")
 	fs.Var(o.Mix, "mix", "weights of the request kinds: person (lookup by Nav-Personident), search (employer search, paged), uuid (one arbeidsforhold)")
+	fs.Int64Var(&o.fillLog, "fill-log", 0, "before the warm-up, append copies of an API lookup record until the lookup log holds this many (in-process only)")
 	fs.IntVar(&o.sample, "sample", 10_000, "persons sampled from the register to look up")
 	fs.IntVar(&o.Connections, "connections", 64, "keep-alive connections at most, per target")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "request timeout")
@@ -98,6 +100,8 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 		return errors.New("bench: --target needs at least one --client FILE")
 	case o.target == "" && len(o.clients) > 0:
 		return errors.New("bench: --client goes with --target")
+	case o.fillLog < 0 || (o.fillLog > 0 && o.target != ""):
+		return errors.New("bench: --fill-log must not be negative, and fills only the in-process log (no --target)")
 	case o.nodes < 1 || o.nodes > 16:
 		return errors.New("bench: --nodes must be from 1 to 16")
 	case o.nodes > 1 && (g.db == "" || o.target != ""):
@@ -208,6 +212,16 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 	logSize := func(ctx context.Context) (int64, error) {
 		n, err := db.LogSize(ctx)
 		return int64(n), err
+	}
+	if b.o.fillLog > 0 {
+		b.runner.Prepared = func(ctx context.Context) error {
+			if err := fillLog(ctx, db, b.o.fillLog, persons, b.stderr); err != nil {
+				return fmt.Errorf("bench: fill the log: %w", err)
+			}
+			n, err := db.LogSize(ctx)
+			rep.Register.AuditRecords = int64(n)
+			return err
+		}
 	}
 	err = b.runner.Run(ctx, rep, base, clients, persons, logSize)
 	rep.Cluster = c.info()

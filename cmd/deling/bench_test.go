@@ -65,13 +65,23 @@ func TestBench(t *testing.T) {
 		t.Errorf("baseline: %+v", rep.Baseline)
 	}
 
-	// A second run reuses the bench consumers, their grants and clients.
+	// A second run reuses the bench consumers, their grants and clients,
+	// and first fills the log with copies of an API lookup record.
 	if _, stderr, err := runCmd(t, nil, "bench", "--data", dir, "--persons", "300", "--rate", "100", "--duration", "1s",
-		"--consumers", "2", "--baseline=false", "--mix", "person=1", "--json", file); err != nil {
+		"--consumers", "2", "--baseline=false", "--mix", "person=1", "--fill-log", "3000", "--json", file); err != nil {
 		t.Fatalf("second bench: %v\n%s", err, stderr)
 	}
-	if rep := readBenchReport(t, file); rep.Baseline != nil || len(rep.Result.Kinds) != 1 || rep.Result.Kinds[0].SuccessRatio != 1 {
+	rep = readBenchReport(t, file)
+	if rep.Baseline != nil || len(rep.Result.Kinds) != 1 || rep.Result.Kinds[0].SuccessRatio != 1 {
 		t.Errorf("second run: baseline %+v, kinds %+v", rep.Baseline, rep.Result.Kinds)
+	}
+	if rep.Register.AuditRecords < 3000 {
+		t.Errorf("--fill-log 3000: %d records in the log before the run", rep.Register.AuditRecords)
+	}
+	// The filled records are whole lookup records: the log verifies, and
+	// each names its person in the insight index (Rule AA-17).
+	if stdout, stderr, err := runCmd(t, nil, "audit", "verify", "--data", dir); err != nil {
+		t.Fatalf("audit verify after --fill-log: %v\n%s%s", err, stdout, stderr)
 	}
 	db, err := store.Open(context.Background(), store.Config{DataDir: dir})
 	if err != nil {
@@ -84,6 +94,13 @@ func TestBench(t *testing.T) {
 	}
 	if len(consumers) != 2 {
 		t.Fatalf("consumers after two runs: got %d, want 2: %+v", len(consumers), consumers)
+	}
+	recs, err := db.StoredRecords(context.Background(), store.RecordQuery{All: true, AfterSet: true, After: 2000, Limit: 1})
+	if err != nil || len(recs) != 1 || len(recs[0].Record.Returned) != 1 {
+		t.Fatalf("a filled record: %v %+v", err, recs)
+	}
+	if about, err := db.StoredRecords(context.Background(), store.RecordQuery{Subject: recs[0].Record.Returned[0], Limit: 1000}); err != nil || len(about) == 0 {
+		t.Errorf("the insight index lacks the filled record's person: %v, %d records", err, len(about))
 	}
 	for _, c := range consumers {
 		grants, _ := db.Grants(context.Background(), c.Orgnr)

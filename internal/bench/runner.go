@@ -68,6 +68,9 @@ type Runner struct {
 	// MetricsURLs are the in-process nodes' Prometheus endpoints, summed;
 	// empty uses Options.MetricsURL.
 	MetricsURLs []string
+	// Prepared, where not nil, runs after the preparation's lookups and
+	// before the warm-up (deling bench --fill-log fills the log there).
+	Prepared func(context.Context) error
 }
 
 // Run gets tokens for clients from the platform at base, prepares the
@@ -101,6 +104,11 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 	fmt.Fprintf(b.Progress, "bench: %d consumers; looking up %s persons, %s uuids, %d employers (%d search pages); typical answer %s bytes\n",
 		len(clients), thousands(int64(len(w.persons))), thousands(int64(len(w.uuids))), w.employers, len(w.searches), thousands(int64(len(w.typical))))
 
+	if b.Prepared != nil {
+		if err := b.Prepared(ctx); err != nil {
+			return err
+		}
+	}
 	spec := attackSpec{name: "api", targeter: w.targeter(base), classify: classifyAPI, kinds: w.kinds(),
 		connections: b.Connections, timeout: b.Timeout}
 	if b.Warmup > 0 {
