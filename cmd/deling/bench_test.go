@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -63,6 +64,10 @@ func TestBench(t *testing.T) {
 	}
 	if bl := rep.Baseline; bl == nil || bl.Result == nil || bl.Result.Total.Successful == 0 || bl.Ratio <= 0 || bl.BodyBytes < 2 {
 		t.Errorf("baseline: %+v", rep.Baseline)
+	}
+	// The process's CPU per answer: a lookup costs more than the bare handler's fixed answer.
+	if runtime.GOOS == "linux" && (rep.Result.CPUPerOK <= 0 || rep.Baseline.Result.CPUPerOK <= 0 || rep.Result.CPUPerOK <= rep.Baseline.Result.CPUPerOK) {
+		t.Errorf("CPU per answer: API %.0f µs, baseline %.0f µs", rep.Result.CPUPerOK, rep.Baseline.Result.CPUPerOK)
 	}
 
 	// A second run reuses the bench consumers, their grants and clients,

@@ -60,6 +60,7 @@ func runAttack(ctx context.Context, spec attackSpec, progressOut io.Writer) *Att
 		secs                      []*KindStats // by the second the request was sent in
 	)
 	began := time.Now()
+	cpuBefore, cpuOK := processCPU()
 	for r := range atk.Attack(spec.targeter, vegeta.ConstantPacer{Freq: spec.rate, Per: time.Second}, spec.duration, spec.name) {
 		k := spec.classify(r)
 		s := stats[k]
@@ -88,10 +89,14 @@ func runAttack(ctx context.Context, spec attackSpec, progressOut io.Writer) *Att
 			lastEnd = e
 		}
 	}
+	cpuAfter, cpuAfterOK := processCPU()
 	close(stop)
 	wg.Wait()
 
 	res := &AttackResult{Name: spec.name, Rate: spec.rate, Duration: spec.duration.String(), Connections: spec.connections}
+	if cpuOK && cpuAfterOK && total.Successful > 0 {
+		res.CPUPerOK = float64(cpuAfter-cpuBefore) / float64(time.Microsecond) / float64(total.Successful)
+	}
 	window := lastEnd.Sub(first).Seconds()
 	if sent := lastStart.Sub(first).Seconds(); sent > 0 {
 		res.SentRate = float64(total.Requests-1) / sent
@@ -242,4 +247,10 @@ type AttackResult struct {
 	Kinds          []*KindStats  `json:"kinds"`
 	Total          *KindStats    `json:"total"`
 	Timeline       []SecondStats `json:"timeline"`
+	// CPUPerOK is the bench process's CPU time (user and system, every
+	// thread) over the attack, in µs per successful request. In process it
+	// is server, load generator and background jobs together; it is what
+	// the machine's cores are divided by, and it varies far less with other
+	// load on a shared machine than latency and throughput do.
+	CPUPerOK float64 `json:"cpu_us_per_ok,omitempty"`
 }

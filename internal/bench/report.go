@@ -165,6 +165,10 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 			fmt.Fprintf(w, "  %s: %d× %s\n", s.Kind, n, msg)
 		}
 	}
+	if r.CPUPerOK > 0 && rep.Mode != ModeTarget {
+		fmt.Fprintf(w, "CPU of the bench process: %.0f µs per answer (server, load generator and jobs together; %d CPUs would give at most %s answers/s at this cost)\n",
+			r.CPUPerOK, rep.Machine.CPUs, thousands(int64(float64(rep.Machine.CPUs)*1e6/r.CPUPerOK)))
+	}
 	if s := rep.Server; s != nil {
 		fmt.Fprintf(w, "\nserver: %s API requests answered; %s lookup records written (estimated from /metrics: answers after authentication)",
 			thousands(s.APIRequests), thousands(s.LoggedEstimate))
@@ -191,6 +195,9 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 	if bl := rep.Baseline; bl != nil && bl.Result != nil {
 		fmt.Fprintf(w, "baseline: bare net/http handler, fixed %s-byte JSON answer, rate %s/s: %.1f ok/s, p99 %.2f ms\n",
 			thousands(int64(bl.BodyBytes)), thousands(int64(bl.Result.Rate)), bl.Result.Total.Throughput, bl.Result.Total.Latency.P99)
+		if bl.Result.CPUPerOK > 0 && r.CPUPerOK > 0 && rep.Mode != ModeTarget {
+			fmt.Fprintf(w, "baseline CPU: %.0f µs per answer; API / baseline by CPU per answer: %.2f\n", bl.Result.CPUPerOK, bl.Result.CPUPerOK/r.CPUPerOK)
+		}
 		if bl.Max != nil {
 			fmt.Fprintf(w, "baseline --max: highest passing rate %s/s\n", thousands(int64(bl.Max.MaxRate)))
 		}
