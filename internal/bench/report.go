@@ -87,23 +87,29 @@ type MachineInfo struct {
 
 // Report is the whole report, printed as a table and written as JSON.
 type Report struct {
-	Started     time.Time       `json:"started"`
-	Version     string          `json:"version"`
-	Mode        string          `json:"mode"` // in-process or target
-	Target      string          `json:"target"`
-	Machine     MachineInfo     `json:"machine"`
-	Register    *RegisterInfo   `json:"register,omitempty"`
-	Consumers   int             `json:"consumers"`
-	Mix         map[string]int  `json:"mix"`
-	Warmup      string          `json:"warmup,omitempty"` // uncounted load before the run
-	Sample      SampleInfo      `json:"sample"`
-	Result      *AttackResult   `json:"result"`
-	Max         *MaxResult      `json:"max,omitempty"`
-	Server      *ServerInfo     `json:"server,omitempty"`
-	Cluster     *ClusterInfo    `json:"cluster,omitempty"`
-	Baseline    *BaselineReport `json:"baseline,omitempty"`
-	LoadAtEnd   string          `json:"load_average_end,omitempty"`
-	Description string          `json:"description"`
+	Started   time.Time       `json:"started"`
+	Version   string          `json:"version"`
+	Mode      string          `json:"mode"` // in-process or target
+	Target    string          `json:"target"`
+	Machine   MachineInfo     `json:"machine"`
+	Register  *RegisterInfo   `json:"register,omitempty"`
+	Consumers int             `json:"consumers"`
+	Mix       map[string]int  `json:"mix"`
+	Warmup    string          `json:"warmup,omitempty"` // uncounted load before the run
+	Sample    SampleInfo      `json:"sample"`
+	Result    *AttackResult   `json:"result"`
+	Max       *MaxResult      `json:"max,omitempty"`
+	Server    *ServerInfo     `json:"server,omitempty"`
+	Cluster   *ClusterInfo    `json:"cluster,omitempty"`
+	Baseline  *BaselineReport `json:"baseline,omitempty"`
+	// The checks of a cluster run: disruptions, every answer's record, the
+	// log's verification after the run, one consumer's rate limit.
+	Disruptions []*DisruptionReport `json:"disruptions,omitempty"`
+	Records     *RecordCheck        `json:"records,omitempty"`
+	AuditVerify string              `json:"audit_verify,omitempty"`
+	RateCheck   *RateCheckReport    `json:"rate_check,omitempty"`
+	LoadAtEnd   string              `json:"load_average_end,omitempty"`
+	Description string              `json:"description"`
 }
 
 // NewReport starts the report of a run in mode (ModeInProcess or
@@ -183,6 +189,7 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 	if c := rep.Cluster; c != nil {
 		fmt.Fprintf(w, "cluster: %d nodes on one PostgreSQL behind a %s; leading the single-run jobs at the end: node %v\n", c.Nodes, c.LoadBalancer, c.Leaders)
 	}
+	printChecks(w, rep)
 	if bl := rep.Baseline; bl != nil && bl.Result != nil {
 		fmt.Fprintf(w, "baseline: bare net/http handler, fixed %s-byte JSON answer, rate %s/s: %.1f ok/s, p99 %.2f ms\n",
 			thousands(int64(bl.BodyBytes)), thousands(int64(bl.Result.Rate)), bl.Result.Total.Throughput, bl.Result.Total.Latency.P99)
