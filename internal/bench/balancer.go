@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"sync/atomic"
@@ -73,8 +74,12 @@ type backend struct {
 
 type failureKey struct{}
 
-// failure is where a backend's proxy leaves its error instead of answering.
-type failure struct{ err error }
+// failure is where a backend's proxy leaves its error instead of answering,
+// and whether the request was ever written to a node.
+type failure struct {
+	err   error
+	wrote atomic.Bool
+}
 
 func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
@@ -101,7 +106,11 @@ func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, be := range order {
 		f := &failure{}
-		req := r.Clone(context.WithValue(r.Context(), failureKey{}, f))
+		// Written once is reached: http.Transport itself sends a GET again
+		// on a new connection when a kept-alive one fails after writing it.
+		ctx := httptrace.WithClientTrace(context.WithValue(r.Context(), failureKey{}, f),
+			&httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { f.wrote.Store(true) }})
+		req := r.Clone(ctx)
 		if body != nil {
 			req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		}
@@ -109,7 +118,7 @@ func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f.err == nil {
 			return
 		}
-		if !refused(f.err) {
+		if f.wrote.Load() || !refused(f.err) {
 			// It reached the node: never sent again.
 			w.WriteHeader(http.StatusBadGateway)
 			return

@@ -250,7 +250,7 @@ func printChecks(w io.Writer, rep *Report) {
 		case d.RecoveredAfter < 0:
 			fmt.Fprintf(w, "  requests sent after it: %d failed (%s); none answered after the last failure\n", d.Failed, strings.Join(codes, " "))
 		default:
-			fmt.Fprintf(w, "  requests sent after it: %d failed (%s, status 0: no answer); answered again from %.2f s after it\n",
+			fmt.Fprintf(w, "  requests sent after it: %d failed (%s; status 0: no answer); answered again from %.2f s after it\n",
 				d.Failed, strings.Join(codes, " "), d.RecoveredAfter)
 		}
 	}
