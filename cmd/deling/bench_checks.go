@@ -60,14 +60,14 @@ func (b *benchRun) killLeader(ctx context.Context, db *store.DB, c *benchNodes) 
 
 // restartDB runs --db-restart-cmd and measures how the nodes come back.
 func (b *benchRun) restartDB(ctx context.Context, db *store.DB, c *benchNodes) bench.DisruptionOutcome {
-	before := latestCheckpoint(ctx, db)
+	before, ledBefore := latestCheckpoint(ctx, db), c.leaders(ctx, b.hc)
 	at := time.Now()
 	cmd := exec.CommandContext(ctx, "sh", "-c", b.o.restartCmd)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	err := cmd.Run()
 	took := time.Since(at)
-	out := bench.DisruptionOutcome{Notes: []string{fmt.Sprintf("the command took %.2f s", took.Seconds())},
+	out := bench.DisruptionOutcome{Notes: []string{fmt.Sprintf("node %v led before it; the command took %.2f s", ledBefore, took.Seconds())},
 		Values: map[string]float64{"command_seconds": took.Seconds()}}
 	if err != nil {
 		out.Err = fmt.Sprintf("%v: %s", err, strings.TrimSpace(output.String()))
