@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net/url"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -100,5 +103,43 @@ func TestBenchRateLimitAcrossNodes(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "rate limit of one consumer across the nodes: limit 20/s") {
 		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+// The database's side of an outage under load: every node's connections are
+// ended by PostgreSQL (pg_terminate_backend, as a restart does, without
+// stopping the server other tests share). The nodes reconnect and answer
+// again, every answer has its record (Rule AA-16), the log verifies, and a
+// node leads after.
+func TestBenchDatabaseOutage(t *testing.T) {
+	dsn := postgresDSN(t, "runs two node processes on a PostgreSQL of its own and ends their connections")
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("no psql to end the connections with")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	kill := fmt.Sprintf(`%s '%s' -qAt -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()"`,
+		psql, dsn, name)
+	file := filepath.Join(t.TempDir(), "bench.json")
+	stdout, stderr, err := runCmd(t, nil, "bench", "--data", t.TempDir(), "--db", dsn, "--nodes", "2", "--persons", "300",
+		"--rate", "60", "--duration", "4s", "--restart-db-after", "1500ms", "--db-restart-cmd", kill, "--consumers", "2", "--mix", "person=1",
+		"--baseline=false", "--timeout", "1m", "--json", file)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr)
+	}
+	rep := readBenchReport(t, file)
+	if len(rep.Disruptions) != 1 || rep.Disruptions[0].Err != "" || rep.Disruptions[0].Values["leader_node"] == 0 {
+		t.Fatalf("disruptions %+v\n%s", rep.Disruptions, stdout)
+	}
+	total := rep.Result.Total
+	if r := rep.Records; total.Successful == 0 || r == nil || r.Answered != total.Successful || r.Missing != 0 {
+		t.Errorf("record check %+v for %d answers\n%s", rep.Records, total.Successful, stdout)
+	}
+	if !strings.HasPrefix(rep.AuditVerify, "ok: ") {
+		t.Errorf("audit verify: %q", rep.AuditVerify)
 	}
 }
