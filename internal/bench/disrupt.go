@@ -39,7 +39,9 @@ type DisruptionReport struct {
 	At float64 `json:"at_seconds"`
 	DisruptionOutcome
 	// Failed are the requests sent from At on that were not answered 2xx, by status ("0": no HTTP answer).
-	Failed      int            `json:"failed"`
+	Failed int `json:"failed"`
+	// InFlight are the requests sent before At and not answered 2xx after it (on the killed node, say).
+	InFlight    int            `json:"failed_in_flight"`
 	StatusCodes map[string]int `json:"failed_status_codes,omitempty"`
 	// RecoveredAfter is seconds from At to the first request answered 2xx
 	// after the last failed one (0 when none failed).
@@ -127,7 +129,13 @@ func (o *observer) observe(r *vegeta.Result) {
 		}
 	}
 	for i, ev := range o.events {
-		if o.at[i].IsZero() || r.Timestamp.Before(o.at[i]) {
+		if o.at[i].IsZero() {
+			continue
+		}
+		if r.Timestamp.Before(o.at[i]) {
+			if !ok && r.End().After(o.at[i]) {
+				ev.InFlight++
+			}
 			continue
 		}
 		if ok {
@@ -239,6 +247,7 @@ func printChecks(w io.Writer, rep *Report) {
 		for _, n := range d.Notes {
 			fmt.Fprintf(w, "  %s\n", n)
 		}
+		fmt.Fprintf(w, "  requests in flight at it that failed: %d\n", d.InFlight)
 		codes := make([]string, 0, len(d.StatusCodes))
 		for c, n := range d.StatusCodes {
 			codes = append(codes, fmt.Sprintf("%s×%d", c, n))
