@@ -65,7 +65,7 @@ type Runner struct {
 	Log      *slog.Logger // token renewal failures
 	Progress io.Writer    // progress and notes while it runs
 	HTTP     *http.Client // for tokens, preparation and metrics
-	// MetricsURLs are the in-process nodes' Prometheus endpoints, summed;
+	// MetricsURLs are the nodes' Prometheus endpoints, summed;
 	// empty uses Options.MetricsURL.
 	MetricsURLs []string
 
