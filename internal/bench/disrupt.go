@@ -72,7 +72,7 @@ type RateCheckReport struct {
 }
 
 // correlationHeader is the API's correlation id header (web.CorrelationHeader).
-const correlationHeader = "correlation-id"
+const correlationHeader = "Correlation-Id"
 
 // correlationIDs makes each request's correlation id: a run's random
 // prefix and a counter, in letters only, so that no id looks like a person or

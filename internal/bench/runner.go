@@ -179,7 +179,7 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		}
 		cancel()
 	}
-	if b.CheckRecords != nil && ctx.Err() == nil {
+	if b.CheckRecords != nil && !b.Max && ctx.Err() == nil {
 		if rep.Records, err = b.CheckRecords(ctx, obs.answered); err != nil {
 			return fmt.Errorf("checking every answer's record: %w", err)
 		}

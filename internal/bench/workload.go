@@ -36,8 +36,8 @@ type workload struct {
 // prepare looks up some persons over the API to find uuids, employers and a
 // typical answer, and pages through some employers' searches to get page
 // tokens; at most perSecond requests a second (a running server's consumers
-// have rate limits), and at most lookups person lookups. A failed request is skipped; only a preparation that got
-// nothing fails.
+// have rate limits), and at most lookups person lookups. A failed request is
+// skipped; only a preparation that got nothing fails.
 func prepare(ctx context.Context, hc *http.Client, base string, toks *tokenSource, persons []string, mix Mix, perSecond rate.Limit, lookups int) (*workload, error) {
 	w := &workload{mix: mix, total: mix.total(), toks: toks, persons: persons, ids: newCorrelationIDs()}
 	type record struct {
