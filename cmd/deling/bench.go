@@ -51,11 +51,16 @@ type benchOptions struct {
 	fillLog                       int64
 	target, personsFile, jsonFile string
 	clients                       stringList
+	// The checks of a cluster run (bench_checks.go).
+	killAfter, restartAfter time.Duration
+	restartCmd              string
+	rateCheck               int
 }
 
 const benchSynopsis = `bench [--persons 100000] [--rate 2000] [--duration 30s] [--consumers 4]
              [--mix person=80,search=10,uuid=10] [--max [--step 5s] [--max-p99 10ms]]
-             [--warmup 0s] [--fill-log N] [--db postgres://… [--nodes 3]] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
+             [--warmup 0s] [--fill-log N] [--db postgres://… [--nodes 3 [--kill-node-after 10s] [--restart-db-after 10s --db-restart-cmd CMD]]]
+             [--rate-limit-check 200] [--target URL --client FILE …] [--json FILE] [--baseline=true] [--cpuprofile FILE]`
 
 // runBench is `deling bench`: a fixed-rate (or, with --max, rate-stepping)
 // mixed workload against an in-process platform or a running server, with
@@ -73,7 +78,11 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	fs.IntVar(&o.Connections, "connections", 64, "keep-alive connections at most, per target")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "request timeout")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "run the workload this long before measuring, uncounted (warms caches and connections)")
-	fs.IntVar(&o.nodes, "nodes", 1, "in-process nodes on one PostgreSQL (--db), behind the bench's round-robin load balancer (docs/SCALING.md)")
+	fs.IntVar(&o.nodes, "nodes", 1, "nodes: 1 in the bench's process; more are `deling serve` processes of this executable on one PostgreSQL (--db), behind the bench's round-robin load balancer (docs/SCALING.md)")
+	fs.DurationVar(&o.killAfter, "kill-node-after", 0, "with --nodes: kill -9 the leading node this long into the run, and report the takeover")
+	fs.DurationVar(&o.restartAfter, "restart-db-after", 0, "with --nodes: run --db-restart-cmd this long into the run, and report the outage")
+	fs.StringVar(&o.restartCmd, "db-restart-cmd", "", "the shell command that restarts PostgreSQL, e.g. 'pg_ctl -D DIR restart -m fast'")
+	fs.IntVar(&o.rateCheck, "rate-limit-check", 0, "give one bench consumer a rate limit of this many requests/s and drive it alone at twice that (person lookups); report the admitted rate (Rule AA-15)")
 	fs.StringVar(&o.target, "target", "", "benchmark a running server at this base URL instead of an in-process one (needs --client)")
 	fs.Var(&o.clients, "client", "client file of a consumer of the --target server (repeatable)")
 	fs.StringVar(&o.MetricsURL, "target-metrics", "", "with --target: the server's /metrics URL (its --metrics-addr), to count what it answered and logged")
@@ -106,6 +115,18 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 		return errors.New("bench: --nodes must be from 1 to 16")
 	case o.nodes > 1 && (g.db == "" || o.target != ""):
 		return errors.New("bench: --nodes needs --db postgres://… (nodes share one PostgreSQL; SQLite is one process) and no --target")
+	case (o.killAfter > 0 || o.restartAfter > 0) && (o.nodes < 2 || o.Max):
+		return errors.New("bench: --kill-node-after and --restart-db-after need --nodes 2 or more, at a fixed rate (not --max)")
+	case o.killAfter >= o.Duration || o.restartAfter >= o.Duration || o.killAfter < 0 || o.restartAfter < 0:
+		return errors.New("bench: --kill-node-after and --restart-db-after must fall within --duration")
+	case (o.restartAfter > 0) != (o.restartCmd != ""):
+		return errors.New("bench: --restart-db-after and --db-restart-cmd go together")
+	case o.rateCheck < 0 || o.rateCheck > 100_000 || (o.rateCheck > 0 && (o.Max || o.target != "")):
+		return errors.New("bench: --rate-limit-check takes 1 to 100000 requests/s, at a fixed rate (not --max), without --target")
+	}
+	if o.rateCheck > 0 {
+		// One consumer, person lookups, at twice its limit.
+		o.Rate, o.Mix, o.consumers = 2*o.rateCheck, bench.Mix{bench.KindPerson: 1}, 1
 	}
 	env, err := g.environment()
 	if err != nil {
@@ -118,7 +139,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	b := &benchRun{g: g, o: o, env: env, log: log, getenv: getenv, stdout: stdout, stderr: stderr,
 		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	defer b.hc.CloseIdleConnections()
-	b.runner = &bench.Runner{Options: o.Options, Version: version, Log: log, Progress: stderr, HTTP: b.hc}
+	b.runner = &bench.Runner{Options: o.Options, Version: version, Log: log, Progress: stderr, HTTP: b.hc, RateLimit: o.rateCheck}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var rep *bench.Report
@@ -175,7 +196,14 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 			return nil, err
 		}
 	}
-	clients, err := ensureBenchConsumers(ctx, db, b.o.consumers, filepath.Join(b.g.data, "bench-clients"))
+	var clients []token.ClientFile
+	if b.o.rateCheck > 0 {
+		var cf token.ClientFile
+		cf, err = rateCheckConsumer(ctx, db, b.o.rateCheck, filepath.Join(b.g.data, "bench-clients"))
+		clients = []token.ClientFile{cf}
+	} else {
+		clients, err = ensureBenchConsumers(ctx, db, b.o.consumers, filepath.Join(b.g.data, "bench-clients"))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench consumers: %w", err)
 	}
@@ -223,8 +251,17 @@ func (b *benchRun) runInProcess(ctx context.Context) (*bench.Report, error) {
 			return err
 		}
 	}
+	if b.o.nodes > 1 {
+		b.runner.Disruptions = b.disruptions(db, c)
+		b.runner.CheckRecords = func(ctx context.Context, answered map[string]struct{}) (*bench.RecordCheck, error) {
+			return checkRecords(ctx, db, logBefore, answered)
+		}
+	}
 	err = b.runner.Run(ctx, rep, base, clients, persons, logSize)
-	rep.Cluster = c.info()
+	rep.Cluster = c.info(ctx, b.hc)
+	if err == nil && len(b.runner.Disruptions) > 0 {
+		rep.AuditVerify = b.verifyLog(ctx)
+	}
 	return rep, err
 }
 
@@ -266,44 +303,70 @@ func (b *benchRun) runTarget(ctx context.Context) (*bench.Report, error) {
 // ensureBenchConsumers makes (once) the bench consumers, each with an API
 // grant that does not throttle and a client whose key file is kept in dir.
 func ensureBenchConsumers(ctx context.Context, db *store.DB, n int, dir string) ([]token.ClientFile, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	kinds := []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig}
-	packages := []string{"grunnopplysninger@1", "stillingsdetaljer@1"}
 	var out []token.ClientFile
 	for i := 0; i < n; i++ {
-		orgnr := string(ident.SyntheticOrgnr(benchOrgBase + i))
-		c, err := db.Consumer(ctx, orgnr)
-		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active):
-			if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: orgnr, Navn: fmt.Sprintf("deling bench %d", i+1), Status: access.Active}, "bench"); err != nil {
-				return nil, err
-			}
-		case err != nil:
-			return nil, err
-		}
-		grants, err := db.Grants(ctx, orgnr)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.ContainsFunc(grants, func(gr access.Grant) bool {
-			return gr.Channel == access.ChannelAPI && gr.Env == register.EnvTest && gr.ActiveAt(time.Now()) && gr.RateLimit >= benchRateLimit &&
-				!slices.ContainsFunc(kinds, func(k access.QueryKind) bool { return !slices.Contains(gr.QueryKinds, k) })
-		}) {
-			if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: packages, Channel: access.ChannelAPI, Env: register.EnvTest,
-				LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Ytelsestest (deling bench)",
-				QueryKinds: kinds, ValidFrom: time.Now().Add(-time.Minute), RateLimit: benchRateLimit, Status: access.Active}, "bench"); err != nil {
-				return nil, err
-			}
-		}
-		cf, err := benchClient(ctx, db, filepath.Join(dir, fmt.Sprintf("bench-%d.json", i+1)), orgnr, fmt.Sprintf("bench-%d", i+1))
+		cf, err := ensureBenchConsumer(ctx, db, benchOrgBase+i, fmt.Sprintf("deling bench %d", i+1), fmt.Sprintf("bench-%d", i+1), benchRateLimit, dir)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, cf)
 	}
 	return out, nil
+}
+
+// rateCheckConsumer makes the one consumer of --rate-limit-check: its API
+// grants allow limit requests a second, no more (Rule AA-15: the highest
+// active grant's limit counts, so others are ended).
+func rateCheckConsumer(ctx context.Context, db *store.DB, limit int, dir string) (token.ClientFile, error) {
+	return ensureBenchConsumer(ctx, db, benchOrgBase+1000, "deling bench rate check", "bench-rate-check", limit, dir)
+}
+
+// ensureBenchConsumer makes (once) a bench consumer with an active API grant
+// of exactly rateLimit requests a second (any other active one is ended) and
+// a client whose key file is kept in dir.
+func ensureBenchConsumer(ctx context.Context, db *store.DB, number int, name, clientID string, rateLimit int, dir string) (token.ClientFile, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return token.ClientFile{}, err
+	}
+	kinds := []access.QueryKind{access.ByArbeidstaker, access.ByArbeidssted, access.ByOpplysningspliktig}
+	packages := []string{"grunnopplysninger@1", "stillingsdetaljer@1"}
+	orgnr := string(ident.SyntheticOrgnr(number))
+	c, err := db.Consumer(ctx, orgnr)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != access.Active):
+		if err := db.UpsertConsumer(ctx, access.Consumer{Orgnr: orgnr, Navn: name, Status: access.Active}, "bench"); err != nil {
+			return token.ClientFile{}, err
+		}
+	case err != nil:
+		return token.ClientFile{}, err
+	}
+	grants, err := db.Grants(ctx, orgnr)
+	if err != nil {
+		return token.ClientFile{}, err
+	}
+	found := false
+	for _, gr := range grants {
+		if gr.Channel != access.ChannelAPI || gr.Status != access.Active {
+			continue
+		}
+		switch {
+		case !found && gr.Env == register.EnvTest && gr.ActiveAt(time.Now()) && gr.RateLimit == rateLimit &&
+			!slices.ContainsFunc(kinds, func(k access.QueryKind) bool { return !slices.Contains(gr.QueryKinds, k) }):
+			found = true
+		default:
+			if _, err := db.SetGrantStatus(ctx, gr.ID, access.Ended, "deling bench: another rate limit", "bench"); err != nil {
+				return token.ClientFile{}, err
+			}
+		}
+	}
+	if !found {
+		if _, err := db.AddGrant(ctx, access.Grant{Consumer: orgnr, Packages: packages, Channel: access.ChannelAPI, Env: register.EnvTest,
+			LegalBasis: "Aa-registerforskriften § 10", ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Ytelsestest (deling bench)",
+			QueryKinds: kinds, ValidFrom: time.Now().Add(-time.Minute), RateLimit: rateLimit, Status: access.Active}, "bench"); err != nil {
+			return token.ClientFile{}, err
+		}
+	}
+	return benchClient(ctx, db, filepath.Join(dir, clientID+".json"), orgnr, clientID)
 }
 
 // benchClient keeps a bench client's key file across runs, registering the client the first time.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,10 +15,9 @@ import (
 	"deling/internal/store"
 )
 
-// benchNodes are the platforms an in-process bench runs: one node, or with
-// --nodes N several, each with its own connections to one PostgreSQL and its
-// own jobs and leadership attempt, as N `deling serve` processes have,
-// behind the bench's round-robin load balancer.
+// benchNodes are the platforms a bench runs: one node in the bench's own
+// process, or with --nodes N (N > 1) N `deling serve` processes on one
+// PostgreSQL behind the bench's load balancer (bench_procs.go).
 type benchNodes struct {
 	base    string   // what the load generator and the tokens' audience use
 	metrics []string // each node's /metrics
@@ -28,83 +26,46 @@ type benchNodes struct {
 	stops   []func() // in reverse order at stop
 }
 
+// benchNode is one node: in process (p), or a child process (proc).
 type benchNode struct {
+	number           int // from 1
 	base, metricsURL string
 	p                *platform
+	proc             *nodeProc
 }
 
-// startNodes starts b.o.nodes platforms on loopback ports; the first uses db,
-// the others open the same database anew. stop must be called even on error.
+// startNodes starts the platform: in process on db, or as node processes.
+// stop must be called even on error.
 func (b *benchRun) startNodes(ctx context.Context, db *store.DB) (*benchNodes, error) {
-	c := &benchNodes{}
-	var front net.Listener
 	if b.o.nodes > 1 {
-		var err error
-		if front, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return c, err
-		}
-		c.stops = append(c.stops, func() { front.Close() })
+		return b.startProcs(ctx)
 	}
-	var bases []string
-	for i := range b.o.nodes {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return c, err
-		}
-		base := "http://" + ln.Addr().String()
-		issuer := base + "/"
-		if front != nil {
-			issuer = "http://" + front.Addr().String() + "/"
-		}
-		ndb := db
-		if i > 0 {
-			if ndb, err = b.g.open(ctx); err != nil {
-				ln.Close()
-				return c, fmt.Errorf("node %d: %w", i+1, err)
-			}
-			c.stops = append(c.stops, func() { ndb.Close() })
-		}
-		n, stop, err := b.startNode(ctx, ndb, ln, issuer, i+1)
-		c.stops = append(c.stops, stop)
-		if err != nil {
-			return c, fmt.Errorf("node %d: %w", i+1, err)
-		}
-		n.base = base
-		c.nodes = append(c.nodes, n)
-		bases = append(bases, base)
-	}
-	for _, n := range c.nodes {
-		c.metrics = append(c.metrics, n.metricsURL)
-	}
-	if front == nil {
-		c.base = bases[0]
-		return c, nil
-	}
-	h, err := bench.RoundRobin(bases)
+	c := &benchNodes{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return c, err
 	}
-	c.lb = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn)}
-	go c.lb.Serve(front)
-	c.base = "http://" + front.Addr().String()
-	fmt.Fprintf(b.stderr, "bench: %d nodes on one PostgreSQL (%v) behind a round-robin load balancer on %s\n", len(bases), bases, c.base)
+	base := "http://" + ln.Addr().String()
+	n, stop, err := b.startNode(ctx, db, ln, base+"/")
+	c.stops = append(c.stops, stop)
+	if err != nil {
+		return c, err
+	}
+	n.base, n.number = base, 1
+	c.nodes, c.base, c.metrics = []*benchNode{n}, base, []string{n.metricsURL}
 	return c, nil
 }
 
-// startNode builds one platform, serves it on ln with its metrics on a
-// listener of their own, and starts its jobs; stop undoes it all.
-func (b *benchRun) startNode(ctx context.Context, db *store.DB, ln net.Listener, issuer string, number int) (*benchNode, func(), error) {
+// startNode builds the in-process platform, serves it on ln with its metrics
+// on a listener of their own, and starts its jobs; stop undoes it all.
+func (b *benchRun) startNode(ctx context.Context, db *store.DB, ln net.Listener, issuer string) (*benchNode, func(), error) {
 	log := b.log
-	if b.o.nodes > 1 {
-		log = log.With("node", number)
-	}
 	mln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		ln.Close()
 		return nil, func() {}, err
 	}
-	po := platformOptions{issuer: issuer, rateBlockFor: time.Minute, tokenLifetime: 120 * time.Second, logMinRetention: DefaultLogMinRetention}
+	po := platformOptions{issuer: issuer, rateBlockFor: b.rateBlock(), tokenLifetime: 120 * time.Second, logMinRetention: DefaultLogMinRetention}
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	reg := prometheus.NewRegistry()
 	p, err := buildPlatform(srvCtx, db, b.env, log, reg, po, b.getenv, b.g.data)
@@ -135,6 +96,18 @@ func (b *benchRun) startNode(ctx context.Context, db *store.DB, ln net.Listener,
 	return n, stop, nil
 }
 
+// rateBlock is how long the nodes block a consumer that keeps exceeding its
+// limit: in the rate-limit check 1 ms, which measures the token bucket alone
+// (a block of a minute on some nodes and not others would refuse all their
+// share: 3 nodes at twice the limit admitted two thirds of it). Not 0: the
+// API takes 0 as its default of a minute.
+func (b *benchRun) rateBlock() time.Duration {
+	if b.o.rateCheck > 0 {
+		return time.Millisecond
+	}
+	return time.Minute
+}
+
 // stop stops the load balancer and the nodes.
 func (c *benchNodes) stop() {
 	if c.lb != nil {
@@ -146,15 +119,25 @@ func (c *benchNodes) stop() {
 }
 
 // info is the cluster's part of the report: which nodes lead now.
-func (c *benchNodes) info() *bench.ClusterInfo {
+func (c *benchNodes) info(ctx context.Context, hc *http.Client) *bench.ClusterInfo {
 	if len(c.nodes) < 2 {
 		return nil
 	}
-	ci := &bench.ClusterInfo{Nodes: len(c.nodes), LoadBalancer: "round-robin reverse proxy (net/http/httputil) on " + c.base}
-	for i, n := range c.nodes {
-		if n.p.leader.Leading() {
-			ci.Leaders = append(ci.Leaders, i+1)
+	ci := &bench.ClusterInfo{Nodes: len(c.nodes), LoadBalancer: "round-robin reverse proxy (net/http/httputil) with passive health checks on " + c.base}
+	ci.Leaders = c.leaders(ctx, hc)
+	return ci
+}
+
+// leaders are the live nodes (from 1) whose /metrics say they lead the single-run jobs.
+func (c *benchNodes) leaders(ctx context.Context, hc *http.Client) []int {
+	var out []int
+	for _, n := range c.nodes {
+		if n.proc != nil && n.proc.dead() {
+			continue
+		}
+		if nodeLeads(ctx, hc, n.metricsURL) {
+			out = append(out, n.number)
 		}
 	}
-	return ci
+	return out
 }

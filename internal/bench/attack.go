@@ -23,6 +23,7 @@ type attackSpec struct {
 	duration    time.Duration
 	connections int
 	timeout     time.Duration
+	observe     func(*vegeta.Result) // each result, or nil
 }
 
 // runAttack runs one fixed-rate attack, showing progress, until its duration
@@ -62,6 +63,9 @@ func runAttack(ctx context.Context, spec attackSpec, progressOut io.Writer) *Att
 	began := time.Now()
 	cpuBefore, cpuOK := processCPU()
 	for r := range atk.Attack(spec.targeter, vegeta.ConstantPacer{Freq: spec.rate, Per: time.Second}, spec.duration, spec.name) {
+		if spec.observe != nil {
+			spec.observe(r)
+		}
 		k := spec.classify(r)
 		s := stats[k]
 		if s == nil {

@@ -5,7 +5,13 @@
 // handler serving a fixed JSON body of a typical answer's size, measured in
 // the same run on the same machine (the bar that holds when the machine itself
 // limits the absolute figure). It also counts, from the server's /metrics and
-// the lookup log, that every answered lookup left a record.
+// the lookup log, that every answered lookup left a record, and for a cluster
+// checks it one by one: each request carries its own correlation id, and the
+// ids answered 2xx are handed to the command to find in the log. A cluster
+// run can be disrupted under load (Disruption: a node killed, the database
+// restarted) and can check one consumer's rate limit across the nodes; the
+// cluster sits behind RoundRobin, a load balancer with passive health checks
+// that never sends a request twice.
 //
 // The workload is a mix of real API requests with real tokens: lookups by
 // Nav-Personident, paged employer searches and lookups by uuid, drawn from a

@@ -102,7 +102,13 @@ type Report struct {
 	Server    *ServerInfo     `json:"server,omitempty"`
 	Cluster   *ClusterInfo    `json:"cluster,omitempty"`
 	Baseline  *BaselineReport `json:"baseline,omitempty"`
-	LoadAtEnd string          `json:"load_average_end,omitempty"`
+	// The checks of a cluster run: disruptions, every answer's record, the
+	// log's verification after the run, one consumer's rate limit.
+	Disruptions []*DisruptionReport `json:"disruptions,omitempty"`
+	Records     *RecordCheck        `json:"records,omitempty"`
+	AuditVerify string              `json:"audit_verify,omitempty"`
+	RateCheck   *RateCheckReport    `json:"rate_check,omitempty"`
+	LoadAtEnd   string              `json:"load_average_end,omitempty"`
 	// DiscardLog marks a run of a binary built with -tags benchdiscard: the
 	// API's lookup log kept nothing (the log's cost is the difference).
 	DiscardLog  bool   `json:"discard_log,omitempty"`
@@ -165,7 +171,7 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 			fmt.Fprintf(w, "  %s: %d× %s\n", s.Kind, n, msg)
 		}
 	}
-	if r.CPUPerOK > 0 && rep.Mode != ModeTarget {
+	if r.CPUPerOK > 0 && rep.Mode == ModeInProcess {
 		fmt.Fprintf(w, "CPU of the bench process: %.0f µs per answer (server, load generator and jobs together; %d CPUs would give at most %s answers/s at this cost)\n",
 			r.CPUPerOK, rep.Machine.CPUs, thousands(int64(float64(rep.Machine.CPUs)*1e6/r.CPUPerOK)))
 	}
@@ -192,10 +198,11 @@ func (b *Runner) Print(w io.Writer, rep *Report) {
 	if c := rep.Cluster; c != nil {
 		fmt.Fprintf(w, "cluster: %d nodes on one PostgreSQL behind a %s; leading the single-run jobs at the end: node %v\n", c.Nodes, c.LoadBalancer, c.Leaders)
 	}
+	printChecks(w, rep)
 	if bl := rep.Baseline; bl != nil && bl.Result != nil {
 		fmt.Fprintf(w, "baseline: bare net/http handler, fixed %s-byte JSON answer, rate %s/s: %.1f ok/s, p99 %.2f ms\n",
 			thousands(int64(bl.BodyBytes)), thousands(int64(bl.Result.Rate)), bl.Result.Total.Throughput, bl.Result.Total.Latency.P99)
-		if bl.Result.CPUPerOK > 0 && r.CPUPerOK > 0 && rep.Mode != ModeTarget {
+		if bl.Result.CPUPerOK > 0 && r.CPUPerOK > 0 && rep.Mode == ModeInProcess {
 			fmt.Fprintf(w, "baseline CPU: %.0f µs per answer; API / baseline by CPU per answer: %.2f\n", bl.Result.CPUPerOK, bl.Result.CPUPerOK/r.CPUPerOK)
 		}
 		if bl.Max != nil {

@@ -32,7 +32,7 @@ const (
 const (
 	ModeInProcess = "in-process" // a platform started by the benchmark on a loopback port
 	ModeTarget    = "target"     // a running server; its consumers have rate limits
-	ModeCluster   = "cluster"    // several in-process nodes on one PostgreSQL behind a load balancer
+	ModeCluster   = "cluster"    // several `deling serve` processes on one PostgreSQL behind a load balancer
 )
 
 // Options shape the workload and its measurement; `deling bench` sets them from its flags.
@@ -65,12 +65,20 @@ type Runner struct {
 	Log      *slog.Logger // token renewal failures
 	Progress io.Writer    // progress and notes while it runs
 	HTTP     *http.Client // for tokens, preparation and metrics
-	// MetricsURLs are the in-process nodes' Prometheus endpoints, summed;
+	// MetricsURLs are the nodes' Prometheus endpoints, summed;
 	// empty uses Options.MetricsURL.
 	MetricsURLs []string
 	// Prepared, where not nil, runs after the preparation's lookups and
 	// before the warm-up (deling bench --fill-log fills the log there).
 	Prepared func(context.Context) error
+
+	// The checks of a cluster run (a fixed rate, not Max), all optional:
+	// Disruptions are done during the measured run; CheckRecords is given
+	// the correlation ids answered 2xx, to find each one's record; RateLimit
+	// > 0 reports the 2xx rate against it (one consumer driven above it).
+	Disruptions  []Disruption
+	CheckRecords func(ctx context.Context, answered map[string]struct{}) (*RecordCheck, error)
+	RateLimit    int
 }
 
 // Run gets tokens for clients from the platform at base, prepares the
@@ -92,11 +100,14 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 	defer stopTokens()
 
 	// In process nothing throttles; a running server's consumers have rate limits.
-	prepRate := rate.Inf
-	if rep.Mode == ModeTarget {
+	prepRate, lookups := rate.Inf, prepPersons
+	switch {
+	case b.RateLimit > 0: // below the limit, so that the run starts with the bucket full
+		prepRate, lookups = rate.Limit(max(1, b.RateLimit/2)), min(prepPersons, b.RateLimit)
+	case rep.Mode == ModeTarget:
 		prepRate = rate.Limit(min(b.Rate, 100))
 	}
-	w, err := prepare(ctx, b.HTTP, base, toks, persons, b.Mix, prepRate)
+	w, err := prepare(ctx, b.HTTP, base, toks, persons, b.Mix, prepRate, lookups)
 	if err != nil {
 		return err
 	}
@@ -144,7 +155,20 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 			return err
 		}
 	}
+	obs := newObserver(b.Disruptions, b.CheckRecords != nil, b.RateLimit > 0)
+	if !b.Max {
+		spec.observe = obs.observe
+	}
+	obs.began = time.Now()
+	waitDisruptions := obs.disrupt(ctx, b.Disruptions)
 	rep.Result, rep.Max = b.measure(ctx, spec)
+	waitDisruptions()
+	if len(b.Disruptions) > 0 {
+		rep.Disruptions = obs.finish()
+	}
+	if b.RateLimit > 0 {
+		rep.RateCheck = obs.rateCheck(b.RateLimit)
+	}
 	if b.CPUProfile != "" {
 		pprof.StopCPUProfile()
 		fmt.Fprintf(b.Progress, "bench: CPU profile of the main run (server and load generator in one process) in %s\n", b.CPUProfile)
@@ -162,6 +186,11 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 			}
 		}
 		cancel()
+	}
+	if b.CheckRecords != nil && !b.Max && ctx.Err() == nil {
+		if rep.Records, err = b.CheckRecords(ctx, obs.answered); err != nil {
+			return fmt.Errorf("checking every answer's record: %w", err)
+		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -30,15 +30,16 @@ type workload struct {
 	searches  [][]byte // request bodies: an employer's first or a later page
 	employers int
 	typical   []byte // a typical person-lookup answer, for the baseline
+	ids       *correlationIDs
 }
 
 // prepare looks up some persons over the API to find uuids, employers and a
 // typical answer, and pages through some employers' searches to get page
 // tokens; at most perSecond requests a second (a running server's consumers
-// have rate limits). A failed request is skipped; only a preparation that got
-// nothing fails.
-func prepare(ctx context.Context, hc *http.Client, base string, toks *tokenSource, persons []string, mix Mix, perSecond rate.Limit) (*workload, error) {
-	w := &workload{mix: mix, total: mix.total(), toks: toks, persons: persons}
+// have rate limits), and at most lookups person lookups. A failed request is
+// skipped; only a preparation that got nothing fails.
+func prepare(ctx context.Context, hc *http.Client, base string, toks *tokenSource, persons []string, mix Mix, perSecond rate.Limit, lookups int) (*workload, error) {
+	w := &workload{mix: mix, total: mix.total(), toks: toks, persons: persons, ids: newCorrelationIDs()}
 	type record struct {
 		UUID        string `json:"uuid"`
 		Arbeidssted struct {
@@ -63,7 +64,7 @@ func prepare(ctx context.Context, hc *http.Client, base string, toks *tokenSourc
 			firstErr = err
 		}
 	}
-	n := min(prepPersons, len(persons))
+	n := min(lookups, len(persons))
 	var grp errgroup.Group
 	grp.SetLimit(8)
 	for i := 0; i < n; i++ {
@@ -202,7 +203,8 @@ func (w *workload) kinds() []string {
 // targeter builds each request: a kind drawn by the mix, the next consumer's token.
 func (w *workload) targeter(base string) vegeta.Targeter {
 	return func(t *vegeta.Target) error {
-		h := http.Header{"Authorization": {"Bearer " + w.toks.token()}}
+		// Each request its own correlation id, which its record carries (RecordCheck).
+		h := http.Header{"Authorization": {"Bearer " + w.toks.token()}, correlationHeader: {w.ids.next()}}
 		n := rand.IntN(w.total)
 		switch {
 		case n < w.mix[KindPerson]:
