@@ -117,8 +117,11 @@ func TestServeReadReplica(t *testing.T) {
 	if code, _ := demoGet(t, base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz with the replica down: %d; the primary answers, so the node is ready", code)
 	}
-	if _, metrics := demoGet(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(metrics, "deling_db_read_errors_total 1\n") {
-		t.Fatalf("metrics after one failed register read:\n%s", grepLines(metrics, "deling_db_read_"))
+	if code, page := demoGet(t, base+"/"); code != http.StatusOK || !strings.Contains(page, "Registeret er midlertidig utilgjengelig") {
+		t.Fatalf("front page with the replica down: %d; want 200 without the register's counts", code)
+	}
+	if _, metrics := demoGet(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(metrics, "deling_db_read_errors_total 2\n") {
+		t.Fatalf("metrics after two failed register reads (the lookup, the front page's counts):\n%s", grepLines(metrics, "deling_db_read_"))
 	}
 	waitUntil(t, "deling_db_read_up 0 at the monitor's next measurement", func() bool {
 		_, metrics := demoGet(t, "http://"+metricsAddr+"/metrics")
