@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -53,7 +56,6 @@ func TestServeReadReplica(t *testing.T) {
 		}
 		return out
 	}
-	deling("seed", "--persons", "50")
 	orgnr := string(ident.SyntheticOrgnr(7_654_323))
 	deling("consumer", "add", "--orgnr", orgnr, "--name", "Replikaetaten")
 	added := deling("grant", "add", "--consumer", orgnr, "--query-kinds", "arbeidstaker",
@@ -73,7 +75,8 @@ func TestServeReadReplica(t *testing.T) {
 		defer c.Close()
 		return err == nil && c.PingContext(t.Context()) == nil
 	})
-	base, _ := startCmd(t, "serve", "--db", dsn, "--db-read", rdsn, "--data", data, "--addr", "127.0.0.1:0", "--metrics-addr", metricsAddr)
+	base, _ := startCmd(t, "serve", "--db", dsn, "--db-read", rdsn, "--data", data, "--addr", "127.0.0.1:0", "--metrics-addr", metricsAddr,
+		"--demo", "--demo-persons", "50")
 	clientFile := filepath.Join(t.TempDir(), "client.json")
 	deling("client", "add", "--orgnr", orgnr, "--id", "replikaetaten-1", "--new-key", clientFile, "--issuer", base+"/")
 	tok := strings.TrimSpace(deling("token", "--client", clientFile))
@@ -105,6 +108,10 @@ func TestServeReadReplica(t *testing.T) {
 	if code, _, body := lookup(); code != http.StatusOK || !strings.Contains(body, people[0]) {
 		t.Fatalf("lookup with the replica up: %d %s", code, body)
 	}
+	web := webLookupUser(t, base, data)
+	if code, page := web(people[0]); code != http.StatusOK || strings.Contains(page, "midlertidig utilgjengelig") {
+		t.Fatalf("web lookup with the replica up: %d", code)
+	}
 
 	// The replica down: 503 problem+json, no data; the server keeps running.
 	if err := st.Shutdown(t.Context()); err != nil {
@@ -114,14 +121,17 @@ func TestServeReadReplica(t *testing.T) {
 	if code != http.StatusServiceUnavailable || ctype != "application/problem+json" || strings.Contains(body, people[0]) {
 		t.Fatalf("lookup with the replica down: %d %s %s", code, ctype, body)
 	}
+	if code, page := web(people[0]); code != http.StatusServiceUnavailable || !strings.Contains(page, "Registeret er midlertidig utilgjengelig") {
+		t.Fatalf("web lookup with the replica down: %d", code)
+	}
 	if code, _ := demoGet(t, base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz with the replica down: %d; the primary answers, so the node is ready", code)
 	}
 	if code, page := demoGet(t, base+"/"); code != http.StatusOK || !strings.Contains(page, "Registeret er midlertidig utilgjengelig") {
 		t.Fatalf("front page with the replica down: %d; want 200 without the register's counts", code)
 	}
-	if _, metrics := demoGet(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(metrics, "deling_db_read_errors_total 2\n") {
-		t.Fatalf("metrics after two failed register reads (the lookup, the front page's counts):\n%s", grepLines(metrics, "deling_db_read_"))
+	if _, metrics := demoGet(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(metrics, "deling_db_read_errors_total 3\n") {
+		t.Fatalf("metrics after three failed register reads (API and web lookup, the front page's counts):\n%s", grepLines(metrics, "deling_db_read_"))
 	}
 	waitUntil(t, "deling_db_read_up 0 at the monitor's next measurement", func() bool {
 		_, metrics := demoGet(t, "http://"+metricsAddr+"/metrics")
@@ -165,6 +175,61 @@ func TestServeReadReplica(t *testing.T) {
 	}
 	if !slices.Equal(logged, answered) {
 		t.Fatalf("records' statuses %v; answers %v", logged, answered)
+	}
+	// The web lookups: one permitted, one refused with 503.
+	recs, err = db.AuditRecords(t.Context(), string(ident.SyntheticOrgnr(9_100_001)), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged = nil
+	for _, r := range recs {
+		if r.Kind == audit.KindLookup && r.Channel == "web" {
+			logged = append(logged, r.Status)
+		}
+	}
+	if !slices.Equal(logged, []int{http.StatusOK, http.StatusServiceUnavailable}) {
+		t.Fatalf("web lookups' records: statuses %v; want [200 503]", logged)
+	}
+}
+
+// webLookupUser signs in as the demo's web lookup user (Ole Oppslag, Demo
+// kommune), ticks the terms and returns a search by person.
+func webLookupUser(t *testing.T, base, data string) func(person string) (int, string) {
+	t.Helper()
+	var password string
+	b, err := os.ReadFile(filepath.Join(data, "demo-accounts.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if pw, ok := strings.CutPrefix(line, "oppslag@kommune.demo "); ok {
+			password = pw
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := post("/logg-inn", url.Values{"epost": {"oppslag@kommune.demo"}, "passord": {password}}); code != http.StatusOK {
+		t.Fatalf("sign in: %d", code)
+	}
+	if code, _ := post("/portal/oppslag/vilkar", url.Values{"bekreft": {"ja"}}); code != http.StatusOK {
+		t.Fatalf("ticking the terms: %d", code)
+	}
+	return func(person string) (int, string) {
+		return post("/portal/oppslag", url.Values{"sok": {"person"}, "ident": {person}})
 	}
 }
 

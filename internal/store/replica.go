@@ -122,13 +122,8 @@ func (db *DB) openReplica(ctx context.Context, rawURL string, maxLag time.Durati
 	db.replica = r
 	// Caught up with the migrations just run (or run by another node), the
 	// replica must hold the same register schema.
-	for deadline := time.Now().Add(replicaCatchUp); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if err := db.measureReplica(ctx); err != nil {
-			return err
-		}
-		if !r.freshAt.IsZero() {
-			break
-		}
+	if err := db.CatchUp(ctx); err != nil && !errors.Is(err, ErrRegisterUnavailable) {
+		return err
 	}
 	want, err := registerVersion(ctx, db.regWrite)
 	if err != nil {
@@ -145,6 +140,32 @@ func (db *DB) openReplica(ctx context.Context, rawURL string, maxLag time.Durati
 	r.stop = stop
 	go db.monitorReplica(mctx)
 	return nil
+}
+
+// CatchUp waits until the read replica holds every transaction the primary
+// had committed when it was called, for up to 10 s; it returns at once
+// without a replica. A caller that reads back the register it has just
+// written calls it first (the demo's seeding).
+func (db *DB) CatchUp(ctx context.Context) error {
+	r := db.replica
+	if r == nil {
+		return nil
+	}
+	since := db.now()
+	for deadline := time.Now().Add(replicaCatchUp); ; time.Sleep(20 * time.Millisecond) {
+		if err := db.measureReplica(ctx); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		done := !r.freshAt.IsZero() && !r.freshAt.Before(since)
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: the read replica has not caught up with the primary in %s", ErrRegisterUnavailable, replicaCatchUp)
+		}
+	}
 }
 
 // registerVersion is the register's schema version on p, 0 before its first migration.
