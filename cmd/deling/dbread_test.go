@@ -29,10 +29,11 @@ import (
 // register read from the replica and logged on the primary; a grant
 // suspended on the primary is refused at once while the replica's replay is
 // paused (the access inputs never come from the replica; Rule AA-25); with
-// the replica down, lookups answer 503 problem+json and are logged as such,
-// the server keeps answering what needs no register, and lookups recover
-// when the replica is back. Every answer has exactly one record, with the
-// status the caller got (Rule AA-16).
+// the replica down, API lookups answer 503 problem+json and web lookups a
+// 503 page, each logged as such, the server keeps answering what needs no
+// register (readiness, the front page without its counts), the metrics say
+// so, and lookups recover when the replica is back. Every answer has exactly
+// one record, with the status the caller got (Rule AA-16).
 func TestServeReadReplica(t *testing.T) {
 	pg, dsn := postgresServer(t, "runs a PostgreSQL with a streaming standby of its own")
 	st, err := pg.Standby(t.Context())
