@@ -68,6 +68,9 @@ func setUpDemo(ctx context.Context, g *globals, db *store.DB, persons int, issue
 		if err != nil {
 			return err
 		}
+		if err := db.CatchUp(ctx); err != nil { // with --db-read: the register is read back below
+			return err
+		}
 		fmt.Fprintf(stdout, "demo: seeded %s, %s and %s arbeidsforhold into %s\n",
 			count(res.persons, "synthetic person", "synthetic persons"), count(res.organisations, "organisation", "organisations"), thousands(res.arbeidsforhold), g.where())
 	} else {

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
+	"time"
 	_ "time/tzdata" // dates are Norway's (Europe/Oslo) even on a machine without a zone database
 
 	"deling/internal/register"
@@ -77,6 +78,10 @@ type globals struct {
 	data, db, env string
 	logLevel      string
 	logFormat     string
+
+	// serve's --db-read and --db-read-max-lag: the register read from a replica.
+	dbRead     string
+	maxReadLag time.Duration
 }
 
 func (g *globals) bind(fs *flag.FlagSet) {
@@ -96,11 +101,14 @@ func (g *globals) openDB(ctx context.Context, existing bool) (*store.DB, error) 
 	if g.db == "" && g.data == "" {
 		return nil, errors.New("no --data directory and no --db URL")
 	}
-	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing})
+	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing, ReadURL: g.dbRead, MaxReadLag: g.maxReadLag})
 }
 
 // where says where the data lives, without a password.
 func (g *globals) where() string {
+	if g.dbRead != "" {
+		return "PostgreSQL, the register read from a replica"
+	}
 	if g.db != "" {
 		return "PostgreSQL"
 	}

@@ -271,6 +271,13 @@ func TestServe(t *testing.T) {
 // requires it.
 func postgresDSN(t *testing.T, why string) string {
 	t.Helper()
+	_, dsn := postgresServer(t, why)
+	return dsn
+}
+
+// postgresServer is postgresDSN with the server, for a test that needs more of it (a standby).
+func postgresServer(t *testing.T, why string) (*pgtest.Server, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip(why)
 	}
@@ -286,5 +293,5 @@ func postgresDSN(t *testing.T, why string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dsn
+	return pg, dsn
 }

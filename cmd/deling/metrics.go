@@ -25,6 +25,7 @@ type operatorMetrics struct {
 	calendar *incident.Calendar // the service incidents' working calendar (Rule AA-19); nil: no SLA gauge
 
 	build, outbox, extracts, breaches, breachLeft, sla, up *prometheus.Desc
+	readLag, readReplayAge, readErrors, readUp             *prometheus.Desc // the --db-read replica
 }
 
 func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
@@ -48,11 +49,19 @@ func newOperatorMetrics(db *store.DB, log *slog.Logger) *operatorMetrics {
 			[]string{"quarter", "period", "priority", "target"}, nil),
 		up: prometheus.NewDesc("deling_gauges_up", "1 when the database answered the counts of this scrape, 0 when not.",
 			nil, nil),
+		readLag: prometheus.NewDesc("deling_db_read_lag_seconds", "How stale the --db-read replica may be: the time since it last held every transaction the primary had committed (-1 when it has not caught up since start). Register reads answer 503 above --db-read-max-lag.",
+			nil, nil),
+		readReplayAge: prometheus.NewDesc("deling_db_read_replay_age_seconds", "now() - pg_last_xact_replay_timestamp() on the --db-read replica, as PostgreSQL reports it (grows while the primary commits nothing).",
+			nil, nil),
+		readErrors: prometheus.NewDesc("deling_db_read_errors_total", "Register reads refused (replica down, promoted or too far behind) or failed on the --db-read replica, answered 503.",
+			nil, nil),
+		readUp: prometheus.NewDesc("deling_db_read_up", "1 when the last measurement of the --db-read replica succeeded and it is a standby, 0 when not.",
+			nil, nil),
 	}
 }
 
 func (m *operatorMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.build, m.outbox, m.extracts, m.breaches, m.breachLeft, m.sla, m.up} {
+	for _, d := range []*prometheus.Desc{m.build, m.outbox, m.extracts, m.breaches, m.breachLeft, m.sla, m.up, m.readLag, m.readReplayAge, m.readErrors, m.readUp} {
 		ch <- d
 	}
 }
@@ -60,6 +69,19 @@ func (m *operatorMetrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *operatorMetrics) Collect(ch chan<- prometheus.Metric) {
 	v, rev, _, _ := buildVersion()
 	ch <- prometheus.MustNewConstMetric(m.build, prometheus.GaugeValue, 1, v, rev, runtime.Version())
+	if r, ok := m.db.Replica(); ok {
+		lag, up := -1.0, 0.0
+		if r.Lag >= 0 {
+			lag = r.Lag.Seconds()
+		}
+		if r.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.readLag, prometheus.GaugeValue, lag)
+		ch <- prometheus.MustNewConstMetric(m.readReplayAge, prometheus.GaugeValue, r.ReplayAge.Seconds())
+		ch <- prometheus.MustNewConstMetric(m.readErrors, prometheus.CounterValue, float64(r.Errors))
+		ch <- prometheus.MustNewConstMetric(m.readUp, prometheus.GaugeValue, up)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	up := 1.0

@@ -367,6 +367,8 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	metricsAddr := fs.String("metrics-addr", DefaultMetricsAddr, "address of the Prometheus /metrics listener, kept apart from the public one (empty: off)")
 	demo := fs.Bool("demo", false, "seed a small synthetic register and demo consumers on first start")
 	demoPersons := fs.Int("demo-persons", 2000, "persons in the demo register")
+	fs.StringVar(&g.dbRead, "db-read", "", "PostgreSQL URL of a streaming replica of --db to read the register from; access, tokens and the log stay on --db (or $DELING_DB_READ; docs/SCALING.md)")
+	fs.DurationVar(&g.maxReadLag, "db-read-max-lag", store.DefaultMaxReadLag, "register reads answer 503 while the --db-read replica may lag --db by more than this")
 	var o platformOptions
 	o.bind(fs)
 	if err := parse(fs, args); err != nil {
@@ -374,6 +376,15 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	}
 	if o.trustedProxy == "" {
 		o.trustedProxy = getenv("DELING_TRUSTED_PROXY")
+	}
+	if g.dbRead == "" {
+		g.dbRead = getenv("DELING_DB_READ")
+	}
+	if g.dbRead != "" && g.db == "" {
+		return errors.New("--db-read needs --db postgres://…: with SQLite the register is a local file (register.db), there is no replica to read")
+	}
+	if g.maxReadLag <= 0 {
+		return fmt.Errorf("--db-read-max-lag %s: want more than 0", g.maxReadLag)
 	}
 	if err := o.check(); err != nil {
 		return err

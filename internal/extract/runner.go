@@ -155,14 +155,19 @@ func (r Runner) run(ctx context.Context, job Job, claim string) error {
 		// Deleted, or taken over by another runner: that one carries on.
 		r.Log.Info("extract job claim lost; stopping", "job", job.ID)
 		return nil
-	case ctx.Err() != nil:
-		// Shutting down: back in the queue, to resume from the last whole batch.
+	case ctx.Err() != nil, errors.Is(err, register.ErrUnavailable):
+		// Shutting down, or the register cannot be read now (a read replica
+		// down or behind): back in the queue, to resume from the last whole
+		// batch; RunAll stops on the latter's error and tries at its next round.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := r.DB.ReleaseExtract(rctx, job.ID, claim); err != nil && !errors.Is(err, ErrLostClaim) {
-			return fmt.Errorf("release extract %s: %w", job.ID, err)
+		if rerr := r.DB.ReleaseExtract(rctx, job.ID, claim); rerr != nil && !errors.Is(rerr, ErrLostClaim) {
+			return fmt.Errorf("release extract %s: %w", job.ID, rerr)
 		}
-		return nil
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("extract job %s back in the queue: %w", job.ID, err)
 	case errors.As(err, &denied):
 		return jr.fail(ctx, denied.detail, audit.Deny, string(denied.reason))
 	}

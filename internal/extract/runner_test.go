@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -729,5 +730,61 @@ func TestRunnerMarksScreenedPersons(t *testing.T) {
 	// The marker alone, in the decision: nothing in the request a consumer reads tells who was withheld.
 	if err := json.Unmarshal(rec.Request, &summary); err != nil || rec.Decision != audit.Screened || len(summary) != 3 {
 		t.Fatalf("protected person: %s %s", rec.Decision, rec.Request)
+	}
+}
+
+// unavailableAfter is the fixture's store whose register reads fail as
+// unavailable (a read replica down) after n pages.
+type unavailableAfter struct {
+	extract.Store
+	n *int
+}
+
+func (u unavailableAfter) ExtractSession() (extract.Session, error) {
+	s, err := u.Store.ExtractSession()
+	return unavailableSession{s, u.n}, err
+}
+
+type unavailableSession struct {
+	extract.Session
+	n *int
+}
+
+func (s unavailableSession) Docs(ctx context.Context, kind access.QueryKind, q extract.Query, unit, after string, limit int, dst []register.Doc) ([]register.Doc, error) {
+	if *s.n == 0 {
+		return nil, fmt.Errorf("extract arbeidsforhold: %w", register.ErrUnavailable)
+	}
+	*s.n--
+	return s.Session.Docs(ctx, kind, q, unit, after, limit, dst)
+}
+
+// A register that cannot be read now (a read replica down or behind) puts the
+// job back in the queue with its whole batches, not failed; RunAll stops
+// rather than claim it again at once, and a later run finishes it with the
+// same result as an uninterrupted one.
+func TestRunnerRegisterUnavailable(t *testing.T) {
+	f := newFixture(t)
+	straight := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
+	if err := f.runner(15).RunAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.result(t, straight)
+
+	paused := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
+	pages := 4 // five a page, fifteen a batch: one whole batch, then the register fails
+	r := f.runner(15)
+	r.DB = unavailableAfter{f.db, &pages}
+	if err := r.RunAll(context.Background()); !errors.Is(err, register.ErrUnavailable) {
+		t.Fatalf("RunAll with the register unavailable: %v; want register.ErrUnavailable", err)
+	}
+	j, _ := f.db.Extract(context.Background(), paused.ID)
+	if j.Status != extract.StatusQueued || j.Batches != 1 {
+		t.Fatalf("job after the register failed: status %s, %d batches; want queued with 1", j.Status, j.Batches)
+	}
+	if err := f.runner(15).RunAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.result(t, paused); !slices.Equal(got, want) {
+		t.Fatalf("resumed job: %d lines, want %d", len(got), len(want))
 	}
 }

@@ -46,6 +46,7 @@ const (
 	statusOK            = 200
 	statusForbidden     = 403
 	statusInternalError = 500
+	statusUnavailable   = 503
 )
 
 // ErrNotLogged is returned (wrapped) when a record could not be appended: the
@@ -59,6 +60,9 @@ const (
 	ReasonNoConsent = "no-consent"
 	// ReasonError: the lookup failed inside deling.
 	ReasonError = "error"
+	// ReasonUnavailable: the register could not be read (a read replica
+	// down or too far behind); the caller got 503 and no data.
+	ReasonUnavailable = "register-unavailable"
 )
 
 // Caller is who asks, as the log records them (Rule AA-16).
@@ -128,6 +132,15 @@ func (p *Pipeline) Refuse(ctx context.Context, rec audit.Record, status int, rea
 	return p.Append(ctx, &rec)
 }
 
+// RefuseFailed logs a request that failed with err inside deling: 503 when
+// the register was unavailable (register.ErrUnavailable), else 500.
+func (p *Pipeline) RefuseFailed(ctx context.Context, rec audit.Record, err error) error {
+	if errors.Is(err, register.ErrUnavailable) {
+		return p.Refuse(ctx, rec, statusUnavailable, ReasonUnavailable)
+	}
+	return p.Refuse(ctx, rec, statusInternalError, ReasonError)
+}
+
 // Decide makes the access decision for rec's caller and plans consent for a
 // request keyed on person ("" when it is not keyed on one). A denial is
 // logged (403) and returned as *Denied.
@@ -193,7 +206,7 @@ func (p *Pipeline) Lookup(ctx context.Context, in access.Inputs, rec audit.Recor
 	}
 	a, err := p.find(ctx, plan, q)
 	if err != nil {
-		return nil, errors.Join(err, p.Refuse(ctx, rec, statusInternalError, ReasonError))
+		return nil, errors.Join(err, p.RefuseFailed(ctx, rec, err))
 	}
 	a.p, a.rec = p, rec
 	return a, nil

@@ -41,6 +41,7 @@ type Server struct {
 
 	// Empty when the server came from TEST_PG_DSN.
 	dir   string // temporary directory: data/, log, unix socket
+	port  int    // the TCP port it listens on
 	bin   string // directory holding initdb and pg_ctl
 	runAs string // "postgres" when we are root, else ""
 
@@ -84,30 +85,14 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{bin: bin}
-	var uid, gid int
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root.
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("pgtest: running as root needs a postgres user: %w", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
 		if _, err := exec.LookPath("runuser"); err != nil {
 			return nil, fmt.Errorf("pgtest: running as root needs runuser: %w", err)
 		}
 		s.runAs = "postgres"
 	}
-
-	// Not t.TempDir: its parent is private to root, and postgres must reach it.
-	s.dir, err = os.MkdirTemp("", "pgtest-")
-	if err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
-	}
-	if s.runAs != "" {
-		err = os.Chown(s.dir, uid, gid)
-	}
-	if err == nil {
+	if err = s.makeDir(); err == nil {
 		err = s.start()
 	}
 	if err != nil {
@@ -151,23 +136,32 @@ func (s *Server) start() error {
 	if err := s.startWatchdog(data); err != nil {
 		return err
 	}
+	return s.launch(ctx, 0)
+}
 
+// launch starts the server in s.dir/data on port, or on a free port when
+// port is 0, and waits until it accepts TCP connections.
+func (s *Server) launch(ctx context.Context, port int) error {
+	data := filepath.Join(s.dir, "data")
 	logFile := filepath.Join(s.dir, "log")
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return fmt.Errorf("pgtest: pick a port: %w", err)
+		p, err := port, error(nil)
+		if p == 0 {
+			if p, err = freePort(); err != nil {
+				return fmt.Errorf("pgtest: pick a port: %w", err)
+			}
 		}
 		os.Remove(logFile) // so the tail below is this attempt's
 		out, err := s.command(ctx, "pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60",
-			"-o", "-p "+strconv.Itoa(port), "start").CombinedOutput()
+			"-o", "-p "+strconv.Itoa(p), "start").CombinedOutput()
 		if err == nil {
-			s.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+			s.port = p
+			s.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p)
 			break
 		}
 		tail := tailFile(logFile, 4096)
 		// Another process may have taken the port since freePort closed it.
-		if attempt < 3 && strings.Contains(tail, "could not bind") {
+		if port == 0 && attempt < 3 && strings.Contains(tail, "could not bind") {
 			continue
 		}
 		return fmt.Errorf("pgtest: pg_ctl start: %w\n%s\nserver log (tail):\n%s", err, out, tail)
@@ -186,6 +180,79 @@ func (s *Server) start() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// makeDir makes the server's temporary directory, owned by the user the
+// server runs as.
+func (s *Server) makeDir() error {
+	// Not t.TempDir: its parent is private to root, and postgres must reach it.
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	s.dir = dir
+	if s.runAs == "" {
+		return nil
+	}
+	u, err := user.Lookup(s.runAs)
+	if err != nil {
+		return fmt.Errorf("pgtest: running as root needs a %s user: %w", s.runAs, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
+// Standby starts a streaming replica of the cluster on a free loopback port
+// (pg_basebackup -R): a hot standby that replays the primary's WAL and
+// answers read-only queries, for tests of reads from a replica. It copies the
+// whole cluster, so databases made before and after it both appear on it
+// (DSNFor names one). Stop it before the primary; Shutdown and Restart take
+// it down and back up on the same port. Not for a TEST_PG_DSN server.
+func (s *Server) Standby(ctx context.Context) (*Server, error) {
+	if s.dir == "" {
+		return nil, fmt.Errorf("%w: a standby needs a cluster pgtest started, not TEST_PG_DSN", ErrUnavailable)
+	}
+	st := &Server{bin: s.bin, runAs: s.runAs}
+	err := st.makeDir()
+	if err == nil {
+		data := filepath.Join(st.dir, "data")
+		out, berr := st.command(ctx, "pg_basebackup", "-d", s.dsn, "-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync").CombinedOutput()
+		if berr != nil {
+			err = fmt.Errorf("pgtest: pg_basebackup: %w\n%s", berr, out)
+		} else if err = appendFile(filepath.Join(data, "postgresql.conf"), fmt.Sprintf("\n# pgtest standby\nunix_socket_directories = '%s'\n",
+			strings.ReplaceAll(st.dir, "'", "''"))); err == nil {
+			if err = st.startWatchdog(data); err == nil {
+				err = st.launch(ctx, 0)
+			}
+		}
+	}
+	if err != nil {
+		return nil, errors.Join(err, st.Stop())
+	}
+	return st, nil
+}
+
+// Shutdown stops the server (fast mode) and keeps its data, for Restart.
+func (s *Server) Shutdown(ctx context.Context) error {
+	out, err := s.command(ctx, "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "-t", "30", "stop").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgtest: pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Restart starts a server that Shutdown stopped, on the port it had.
+func (s *Server) Restart(ctx context.Context) error { return s.launch(ctx, s.port) }
+
+// DSNFor is the URL of dsn's database on this server: on a standby, the
+// replica of a database made on its primary.
+func (s *Server) DSNFor(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: parse DSN: %w", err)
+	}
+	return withDatabase(s.dsn, strings.TrimPrefix(u.Path, "/"))
 }
 
 // startWatchdog starts a shell that waits for EOF on a pipe whose only writer

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -266,4 +267,90 @@ func TestNewDatabaseFrom(t *testing.T) {
 	if failed != 1 {
 		t.Fatalf("failing prepare ran %d times, want 1", failed)
 	}
+}
+
+// waitFor polls q on conn until it returns want (replication is asynchronous).
+func waitFor(t *testing.T, conn *pgx.Conn, q string, want int) {
+	t.Helper()
+	got := -1
+	for range 500 {
+		if err := conn.QueryRow(t.Context(), q).Scan(&got); err == nil && got == want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s = %d; want %d", q, got, want)
+}
+
+func TestStandbyReplicates(t *testing.T) {
+	needServer(t)
+	ctx := t.Context()
+	st, err := srv.Standby(ctx)
+	if errors.Is(err, pgtest.ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	dsn, err := srv.NewDatabase(ctx) // made after the standby: it replicates the whole cluster
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := connect(t, dsn)
+	if _, err := primary.Exec(ctx, "CREATE TABLE t (n int); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	replicaDSN, err := st.DSNFor(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replica *pgx.Conn
+	for range 500 { // the database appears once its creation is replayed
+		if replica, err = pgx.Connect(ctx, replicaDSN); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connect to the replica: %v", err)
+	}
+	defer replica.Close(context.Background())
+	waitFor(t, replica, "SELECT count(*) FROM t", 1)
+	if _, err := replica.Exec(ctx, "INSERT INTO t VALUES (2)"); err == nil {
+		t.Fatal("the standby took a write")
+	}
+
+	// Replay paused, the primary's new row stays off the standby until resumed.
+	if _, err := replica.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := primary.Exec(ctx, "INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := replica.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("paused standby: count = %d, %v; want 1", n, err)
+	}
+	if _, err := replica.Exec(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, replica, "SELECT count(*) FROM t", 2)
+	replica.Close(ctx)
+
+	// Down and back up on the same port, it catches up with what it missed.
+	if err := st.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := pgx.Connect(ctx, replicaDSN); err == nil {
+		c.Close(ctx)
+		t.Fatal("connected to a standby that was shut down")
+	}
+	if _, err := primary.Exec(ctx, "INSERT INTO t VALUES (3)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, connect(t, replicaDSN), "SELECT count(*) FROM t", 3)
 }

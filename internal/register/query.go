@@ -36,6 +36,11 @@ const (
 // ErrNoCriteria is returned for a query that names no person or organisation.
 var ErrNoCriteria = errors.New("query names no arbeidsforhold, arbeidstaker, arbeidssted or opplysningspliktig")
 
+// ErrUnavailable is returned (wrapped) by a store that cannot read the
+// register now, such as a read replica that is down or too far behind: the
+// caller answers 503 and may try again, and never answers without the register.
+var ErrUnavailable = errors.New("the register is unavailable")
+
 // Validate checks the query's form and fills in defaults; it does not check identifiers,
 // which the caller parses with package ident before building the query.
 func (q *Query) Validate() error {

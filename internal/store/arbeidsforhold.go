@@ -55,7 +55,7 @@ func (db *DB) ArbeidsforholdByUUID(ctx context.Context, uuid string) (register.A
 		a   register.Arbeidsforhold
 		doc string
 	)
-	err := db.regRead.queryRow(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, uuid).Scan(&doc)
+	err := db.regRow(ctx, `SELECT doc FROM arbeidsforhold WHERE uuid = $1`, []any{uuid}, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("arbeidsforhold %s: %w", uuid, ErrNotFound)
 	}
@@ -108,7 +108,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (register.DocPage,
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
 		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
-	rows, err := db.regRead.query(ctx, query, args...)
+	rows, err := db.regRows(ctx, query, args...)
 	if err != nil {
 		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
@@ -117,7 +117,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (register.DocPage,
 	for rows.Next() {
 		var d register.Doc
 		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
-			return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+			return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", db.regErr(err))
 		}
 		if len(page.Docs) == limit {
 			page.Next = page.Docs[limit-1].UUID
@@ -126,7 +126,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (register.DocPage,
 		page.Docs = append(page.Docs, d)
 	}
 	if err := rows.Err(); err != nil {
-		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
+		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", db.regErr(err))
 	}
 	return page, nil
 }
@@ -207,8 +207,8 @@ func (db *DB) CountActive(ctx context.Context, underenheter []string, at registe
 	out := make(map[string]int, len(underenheter))
 	for _, u := range underenheter {
 		var n int
-		err := db.regRead.queryRow(ctx, `SELECT COUNT(*) FROM arbeidsforhold WHERE arbeidssted = $1
-			AND startdato <= $2 AND (sluttdato IS NULL OR sluttdato >= $2) AND `+screenedSQL, u, string(at)).Scan(&n)
+		err := db.regRow(ctx, `SELECT COUNT(*) FROM arbeidsforhold WHERE arbeidssted = $1
+			AND startdato <= $2 AND (sluttdato IS NULL OR sluttdato >= $2) AND `+screenedSQL, []any{u, string(at)}, &n)
 		if err != nil {
 			return nil, fmt.Errorf("count arbeidsforhold: %w", err)
 		}
@@ -227,9 +227,9 @@ type Counts struct {
 // Count counts the register's rows.
 func (db *DB) Count(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := db.regRead.queryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM arbeidsforhold)`).
-		Scan(&c.Persons, &c.Organisations, &c.Arbeidsforhold)
+	err := db.regRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM arbeidsforhold)`, nil,
+		&c.Persons, &c.Organisations, &c.Arbeidsforhold)
 	if err != nil {
 		return c, fmt.Errorf("count: %w", err)
 	}
@@ -239,7 +239,7 @@ func (db *DB) Count(ctx context.Context) (Counts, error) {
 // SampleArbeidstakere lists up to n employees whose records pass screening,
 // starting at a point of the uuid order: examples for the demo and load for benchmarks.
 func (db *DB) SampleArbeidstakere(ctx context.Context, from string, n int) ([]string, error) {
-	rows, err := db.regRead.query(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
+	rows, err := db.regRows(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
 	if err != nil {
 		return nil, fmt.Errorf("sample arbeidstakere: %w", err)
 	}

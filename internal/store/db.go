@@ -38,6 +38,12 @@ type Config struct {
 	Existing bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReadURL, with a PostgreSQL URL, names a streaming standby of URL's
+	// database that the register is read from (serve --db-read; replica.go).
+	ReadURL string
+	// MaxReadLag: register reads are refused while the replica may be
+	// staler than this (default DefaultMaxReadLag).
+	MaxReadLag time.Duration
 }
 
 // pool is one *sql.DB with the prepared statements kept for its SQL texts.
@@ -54,7 +60,8 @@ type pool struct {
 // that takes the write lock at BEGIN (_txlock=immediate), so writers queue
 // instead of failing with SQLITE_BUSY, and a query-only read pool; deling.db
 // has small readers of the access version besides (access_cache.go). On
-// PostgreSQL all five are the same pool.
+// PostgreSQL all five are the same pool, except that with a read replica
+// regRead is the replica's (replica.go).
 type DB struct {
 	write, read       *pool // deling.db
 	regWrite, regRead *pool // register.db
@@ -71,6 +78,8 @@ type DB struct {
 	lastRestart time.Time // of deling.db's WAL, by the log's goroutine only (sqlite.go)
 
 	ckpt *checkpointer // SQLite: copies the WALs into the files (sqlite.go)
+
+	replica *replica // the read replica regRead reads, or nil (replica.go)
 }
 
 // Open opens (creating if needed) the database and brings its schema up to date.
@@ -78,6 +87,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db := &DB{now: cfg.Now, claimant: newID()}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if cfg.ReadURL != "" && !isPostgresURL(cfg.URL) {
+		return nil, errors.New("a read replica (--db-read) needs PostgreSQL (--db postgres://…): on SQLite the register is a local file")
 	}
 	switch {
 	case isPostgresURL(cfg.URL):
@@ -109,6 +121,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.closePools()
 		return nil, err
+	}
+	if cfg.ReadURL != "" {
+		if err := db.openReplica(ctx, cfg.ReadURL, cfg.MaxReadLag); err != nil {
+			db.closePools()
+			return nil, err
+		}
 	}
 	db.log = newLogQueue(maxBatch, db.commitLog, db.restartWAL)
 	if db.engine == SQLite {
@@ -173,6 +191,7 @@ func (db *DB) Engine() Engine { return db.engine }
 func (db *DB) Close() error {
 	db.log.close()
 	db.ckpt.close()
+	db.closeReplica()
 	return db.closePools()
 }
 
@@ -196,6 +215,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return err
+	}
+	if db.replica != nil {
+		// Every node reads the same replica: taking them all out of the load
+		// balancer when it fails would stop what needs no register too.
+		// Register reads answer 503 by themselves (replica.go).
+		return nil
 	}
 	return db.regRead.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }

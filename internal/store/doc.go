@@ -4,6 +4,7 @@
 // portable types); the migrations are embedded and run by goose at Open.
 //
 // What differs between the engines is in sqlite.go and postgres.go; the
+// register read from a PostgreSQL replica (serve --db-read) in replica.go; the
 // sentinel errors are in errors.go. Store methods take a context first and
 // return ErrNotFound, wrapped, for a missing row. They never decide access:
 // that is package access (access.Decide, access.Scopes); the store loads

@@ -444,8 +444,14 @@ func (s *extractSession) Docs(ctx context.Context, kind access.QueryKind, q extr
 		where += fmt.Sprintf(" AND (sluttdato IS NULL OR sluttdato >= $%d)", len(args))
 	}
 	args = append(args, limit)
-	rows, err := s.read.query(ctx, fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
-		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args)), args...)
+	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
+		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
+	var rows *sql.Rows
+	if s.own {
+		rows, err = s.read.query(ctx, query, args...)
+	} else {
+		rows, err = s.db.regRows(ctx, query, args...) // the shared pools: the read replica's when there is one
+	}
 	if err != nil {
 		return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
 	}
@@ -454,12 +460,12 @@ func (s *extractSession) Docs(ctx context.Context, kind access.QueryKind, q extr
 	for rows.Next() {
 		var d register.Doc
 		if err := rows.Scan(&d.UUID, &d.Arbeidstaker, &d.Arbeidssted, &d.Opplysningspliktig, &d.PersonEmployer, &d.Doc); err != nil {
-			return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
+			return nil, fmt.Errorf("extract arbeidsforhold: %w", s.db.regErr(err))
 		}
 		dst = append(dst, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("extract arbeidsforhold: %w", err)
+		return nil, fmt.Errorf("extract arbeidsforhold: %w", s.db.regErr(err))
 	}
 	rows.Close()
 	s.unshrunk += len(dst) + 1

@@ -42,9 +42,9 @@ func (db *DB) Organisation(ctx context.Context, orgnr string) (register.Organisa
 		form  string
 		slett sql.NullString
 	)
-	err := db.regRead.queryRow(ctx,
-		`SELECT orgnr, navn, enhetstype, organisasjonsform, overordnet, slettedato FROM organisations WHERE orgnr = $1`, orgnr).
-		Scan(&o.Organisasjonsnummer, &o.Navn, &o.Enhetstype, &form, &o.OverordnetEnhet, &slett)
+	err := db.regRow(ctx,
+		`SELECT orgnr, navn, enhetstype, organisasjonsform, overordnet, slettedato FROM organisations WHERE orgnr = $1`, []any{orgnr},
+		&o.Organisasjonsnummer, &o.Navn, &o.Enhetstype, &form, &o.OverordnetEnhet, &slett)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("organisation %s: %w", orgnr, ErrNotFound)
 	}

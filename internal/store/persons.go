@@ -33,9 +33,9 @@ func (db *DB) UpsertPersons(ctx context.Context, ps []register.Person) (int64, e
 // Person loads one person by identity.
 func (db *DB) Person(ctx context.Context, ident string) (register.Person, error) {
 	var p register.Person
-	err := db.regRead.queryRow(ctx,
-		`SELECT ident, fornavn, mellomnavn, etternavn, adressebeskyttelse, status FROM persons WHERE ident = $1`, ident).
-		Scan(&p.Ident, &p.Fornavn, &p.Mellomnavn, &p.Etternavn, &p.Adressebeskyttelse, &p.Status)
+	err := db.regRow(ctx,
+		`SELECT ident, fornavn, mellomnavn, etternavn, adressebeskyttelse, status FROM persons WHERE ident = $1`, []any{ident},
+		&p.Ident, &p.Fornavn, &p.Mellomnavn, &p.Etternavn, &p.Adressebeskyttelse, &p.Status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person: %w", ErrNotFound) // never the identity: errors end up in logs
 	}

@@ -181,6 +181,9 @@ func (c *call) failed(err error) {
 		httperr.Write(c.w, c.r, http.StatusForbidden, "", denied.Text)
 	case errors.Is(err, lookup.ErrNotLogged):
 		c.notLogged(err)
+	case errors.Is(err, register.ErrUnavailable):
+		c.s.log.Error("register unavailable", "err", err, "correlation_id", c.rec.CorrelationID)
+		unavailable(c.w, c.r)
 	default:
 		c.s.log.Error("lookup failed", "err", err, "correlation_id", c.rec.CorrelationID)
 		httperr.Write(c.w, c.r, http.StatusInternalServerError, httperr.CodeInternal, internalText)
@@ -188,6 +191,13 @@ func (c *call) failed(err error) {
 }
 
 const internalText = "Det oppsto en feil under behandlingen av forespørselen. Oppgi correlation-id ved henvendelse."
+
+// unavailable answers 503 for a register that cannot be read now (a read
+// replica down or too far behind): no data, and try again shortly.
+func unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	httperr.Write(w, r, http.StatusServiceUnavailable, "", "Registeret er midlertidig utilgjengelig. Prøv igjen om litt.")
+}
 
 // send delivers body: its record is appended first (Rule AA-16), and only
 // then does a byte leave.
@@ -225,9 +235,18 @@ func (c *call) lookup(kind access.QueryKind, history bool, q register.Query) (*l
 	return a, append(list, ']')
 }
 
-// internal answers a failure outside the pipeline, logged.
+// internal answers a failure outside the pipeline, logged: 503 when the
+// register could not be read.
 func (c *call) internal(err error) {
 	c.s.log.Error("lookup failed", "err", err, "correlation_id", c.rec.CorrelationID)
+	if errors.Is(err, register.ErrUnavailable) {
+		if lerr := c.s.Lookup.RefuseFailed(c.ctx(), c.rec, err); lerr != nil {
+			c.notLogged(lerr)
+			return
+		}
+		unavailable(c.w, c.r)
+		return
+	}
 	c.fail(http.StatusInternalServerError, httperr.CodeInternal, lookup.ReasonError, internalText)
 }
 

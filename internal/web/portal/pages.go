@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"deling/internal/register"
 	"deling/internal/store"
 	"deling/internal/web/portal/site"
 )
@@ -17,10 +18,12 @@ var templateFiles embed.FS
 // startPage is what the start page shows.
 type startPage struct {
 	site.Frame
-	Counts         store.Counts
-	LogSize        uint64
-	CheckpointSize uint64
-	HasCheckpoint  bool
+	Counts store.Counts
+	// CountsUnavailable: the register could not be counted now.
+	CountsUnavailable bool
+	LogSize           uint64
+	CheckpointSize    uint64
+	HasCheckpoint     bool
 }
 
 // start answers GET /: what deling is and where its interfaces are, in Norwegian.
@@ -31,7 +34,10 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := startPage{Frame: s.Frame(r, v, "Aa-registeret")}
-	if p.Counts, err = s.DB.Count(r.Context()); err != nil {
+	// A read replica down or behind (register.ErrUnavailable) leaves the counts out, not the page.
+	if p.Counts, err = s.DB.Count(r.Context()); errors.Is(err, register.ErrUnavailable) {
+		p.CountsUnavailable = true
+	} else if err != nil {
 		s.PageError(w, r, err)
 		return
 	}

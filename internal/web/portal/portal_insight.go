@@ -150,17 +150,18 @@ type logRow struct {
 // logReasons are the log's reasons for a refusal that the access decision
 // did not make (lookup.DenyText has those), in words.
 var logReasons = map[string]string{
-	"invalid-request":      "ugyldig forespørsel",
-	"terms-not-confirmed":  "bruksvilkårene var ikke bekreftet",
-	lookup.ReasonNoConsent: "personen har ikke gitt samtykke",
-	lookup.ReasonError:     "feil i registeret",
-	"missing-scope":        "tokenet mangler tilgangen (scope) som trengs",
-	"not-found":            "fant ikke det som ble bedt om",
-	"expired":              "uttrekket er utløpt",
-	"not-ready":            "uttrekket er ikke klart ennå",
-	"failed":               "uttrekket feilet",
-	"extracts-off":         "uttrekk er slått av",
-	"too-many-extracts":    "for mange uttrekk samtidig",
+	"invalid-request":        "ugyldig forespørsel",
+	"terms-not-confirmed":    "bruksvilkårene var ikke bekreftet",
+	lookup.ReasonNoConsent:   "personen har ikke gitt samtykke",
+	lookup.ReasonError:       "feil i registeret",
+	lookup.ReasonUnavailable: "registeret var midlertidig utilgjengelig",
+	"missing-scope":          "tokenet mangler tilgangen (scope) som trengs",
+	"not-found":              "fant ikke det som ble bedt om",
+	"expired":                "uttrekket er utløpt",
+	"not-ready":              "uttrekket er ikke klart ennå",
+	"failed":                 "uttrekket feilet",
+	"extracts-off":           "uttrekk er slått av",
+	"too-many-extracts":      "for mange uttrekk samtidig",
 }
 
 // operationLabels name the log's operations (the API's and portal's routes,

@@ -46,7 +46,9 @@ type lookupPage struct {
 	Next       string // keyset cursor of the next page, sent back in a POST form
 	Page       int
 	Denied     string
-	Columns    lookupColumns
+	// Unavailable: the register could not be read now; nothing is shown.
+	Unavailable string
+	Columns     lookupColumns
 }
 
 // lookupColumns are the columns of arbeidsforhold the page shows: only those
@@ -191,6 +193,8 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *site.Vi
 		return nil
 	case errors.Is(err, lookup.ErrNotLogged):
 		return httperr.WithStatus(http.StatusServiceUnavailable, err)
+	case errors.Is(err, register.ErrUnavailable): // logged (503) by the pipeline
+		return s.registerUnavailable(w, r, p, err)
 	case err != nil:
 		return err
 	}
@@ -204,6 +208,14 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *site.Vi
 	for _, it := range a.Items {
 		shown = append(append(shown, it.JSON...), '\n')
 		row, err := s.lookupRow(it, &names)
+		if errors.Is(err, register.ErrUnavailable) {
+			// The names could not be read: nothing is shown, and the log says so.
+			if lerr := s.Lookup.RefuseFailed(ctx, rec, err); lerr != nil {
+				return httperr.WithStatus(http.StatusServiceUnavailable, lerr)
+			}
+			p.Rows = nil
+			return s.registerUnavailable(w, r, p, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -214,6 +226,17 @@ func (s *Server) lookupSearch(w http.ResponseWriter, r *http.Request, v *site.Vi
 		return httperr.WithStatus(http.StatusServiceUnavailable, err)
 	}
 	p.Searched, p.Next, p.Columns = true, a.Next, columnsOf(in.Catalogue, a.Decision())
+	s.Render(w, r, "oppslag.html", p)
+	return nil
+}
+
+// registerUnavailable shows the search page with 503: the register could
+// not be read now (a read replica down or too far behind).
+func (s *Server) registerUnavailable(w http.ResponseWriter, r *http.Request, p lookupPage, err error) error {
+	s.Log.Error("web lookup: register unavailable", "err", err, "correlation_id", httperr.CorrelationID(r.Context()))
+	p.Unavailable = "Registeret er midlertidig utilgjengelig. Prøv igjen om litt."
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
 	s.Render(w, r, "oppslag.html", p)
 	return nil
 }
