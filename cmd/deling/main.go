@@ -292,7 +292,11 @@ func versionLine() string {
 		}
 		line += ")"
 	}
-	return line + " " + runtime.Version()
+	line += " " + runtime.Version()
+	if discardLog {
+		line += " (benchdiscard: lookups are not logged)"
+	}
+	return line
 }
 
 // buildVersion is the version, and the VCS revision (12 digits) and time the
