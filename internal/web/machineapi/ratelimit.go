@@ -102,11 +102,12 @@ func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now
 
 // sharedBudget counts a consumer's requests across every node on the
 // database (store.TakeRate: a token bucket on the database's clock with a
-// burst of one second's worth), and shares blocks (store.BlockRate). A node claims claimSize(limit) requests at a
-// time and admits them from memory until they are used, so only one request
-// in that many asks the database; a claim is paid for when it is taken, so
-// the cluster admits at most the limit and one claim per node more, and a
-// consumer paced at its limit is always admitted.
+// burst of one second's worth), and shares blocks (store.BlockRate). A node
+// claims claimSize(limit) requests at a time and admits them from memory
+// until they are used, so only one request in that many asks the database;
+// a claim is paid for when it is taken, so the cluster admits at most the
+// limit and one claim per node more, and a consumer paced at its limit is
+// always admitted.
 type sharedBudget struct {
 	take    func(ctx context.Context, consumer string, n, limit int) (int, time.Duration, error)
 	block   func(ctx context.Context, consumer string, d time.Duration) error
