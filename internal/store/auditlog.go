@@ -86,10 +86,10 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 	}
 	// Rule AA-17: each identity a record names, with its salt, lies beside
 	// the leaf in one blob per record (the leaf holds only its commitment).
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 9, len(entries),
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 8, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
-			return append(dst, size+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
+			return append(dst, size+int64(i), micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Stored,
 				audit.EncodeSubjects(e.Subjects), e.Response)
 		}); err != nil {
 		return fmt.Errorf("append records: %w", err)
@@ -270,18 +270,23 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 	var (
 		s               StoredRecord
 		seq, t          int64
-		id, kind, cons  string
+		kind, cons      string
 		salt, canonical []byte
 	)
-	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
+	if err := rows.Scan(&seq, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
 		return s, err
 	}
+	canonical, err := audit.UnpackRecord(canonical)
+	if err != nil {
+		return s, fmt.Errorf("record %d: %w", seq, err)
+	}
 	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
-	s.Record = audit.Record{ID: id, Time: fromMicros(t), Kind: kind, Consumer: cons}
+	// An erased record keeps these; its id went with its content.
+	s.Record = audit.Record{Time: fromMicros(t), Kind: kind, Consumer: cons}
 	return s, nil
 }
 
-const storedColumns = `seq, id, time, kind, consumer, salt, record, subjects, response`
+const storedColumns = `seq, time, kind, consumer, salt, record, subjects, response`
 
 // openRecords decodes recs and opens their version-2 records with the
 // subjects kept beside them.
