@@ -409,12 +409,15 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 		// The erasure events themselves are kept: they are what tells the
 		// log's readers that a gap is retention, not tampering.
 		// Only records the tree holds: integration reads the others' content.
+		// (+seq: the bound is not what narrows the search; on SQLite, where
+		// seq is the rowid since migration 00032, it would otherwise walk the
+		// whole table by rowid instead of the time index.)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
+			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL
-			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
+			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
 		if err != nil {
 			return err
 		}
