@@ -22,7 +22,8 @@ import (
 // To recompute a leaf from a stored row: if the record column starts with
 // '{' it is the canonical record; if it starts with PackedRecords1 (0x01),
 // the rest is a zstd frame to decompress with dict/records-1.json as a raw
-// content dictionary (zstd --no-dictID -D style, dictionary id 0).
+// content dictionary (dictionary id 0, so the frame names none; with the zstd
+// command: zstd -d -D dict/records-1.json).
 
 // PackedRecords1 is the marker of a record packed with dict/records-1.json.
 const PackedRecords1 = 0x01
@@ -35,13 +36,15 @@ const MaxRecordSize = 1 << 20
 //go:embed dict/records-1.json
 var records1 []byte
 
-var (
-	packer, unpacker = newPacker()
-)
+// packer and unpacker are shared: EncodeAll and DecodeAll are safe for
+// concurrent use, with up to GOMAXPROCS calls running at once.
+var packer, unpacker = newPacker()
 
+// newPacker makes the encoder (SpeedFastest: docs/PERFORMANCE.md, "The log's
+// bytes on disk", has the choice's numbers) and the bounded decoder.
 func newPacker() (*zstd.Encoder, *zstd.Decoder) {
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false),
-		zstd.WithEncoderConcurrency(1), zstd.WithEncoderDictRaw(0, records1))
+		zstd.WithEncoderConcurrency(0), zstd.WithEncoderDictRaw(0, records1))
 	if err != nil {
 		panic(err)
 	}
