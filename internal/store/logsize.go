@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"deling/internal/audit"
-
 	"github.com/pressly/goose/v3"
+
+	"deling/internal/audit"
 )
 
 // migrateLogSize is migration 00032 (issue 15, the log's bytes on disk):
@@ -67,7 +67,7 @@ func logSizeUp(ctx context.Context, tx *sql.Tx, engine Engine) error {
 
 // logSizeDown is migration 00032 down: the schema as it was, each record
 // unpacked to its canonical bytes (which the versions before read) and its id
-// column filled from it (” for an erased record).
+// column filled from it (empty for an erased record).
 func logSizeDown(ctx context.Context, tx *sql.Tx, engine Engine) error {
 	steps := []string{`ALTER TABLE audit_log ADD COLUMN id TEXT NOT NULL DEFAULT ''`}
 	if engine == SQLite {
