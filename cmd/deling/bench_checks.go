@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"deling/internal/audit"
 	"deling/internal/bench"
 	"deling/internal/store"
 )
@@ -178,7 +179,11 @@ func checkRecords(ctx context.Context, db *store.DB, from uint64, answered map[s
 		var r struct {
 			CorrelationID string `json:"correlationId"`
 		}
-		if err := json.Unmarshal(record, &r); err != nil {
+		canonical, err := audit.UnpackRecord(record)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", seq, err)
+		}
+		if err := json.Unmarshal(canonical, &r); err != nil {
 			return fmt.Errorf("record %d: %w", seq, err)
 		}
 		delete(answered, r.CorrelationID)

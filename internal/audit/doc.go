@@ -9,6 +9,11 @@
 // receipt proves their own appearance and discloses no one else (Rule
 // AA-17). Version-1 records stay verifiable as they are.
 //
+// The log stores each canonical record packed (PackRecord: zstd against a
+// fixed, pinned dictionary); every reader unpacks it (UnpackRecord) before
+// hashing or opening it, so the leaf and everything built on it are those of
+// the canonical bytes. Records stored before packing stay plain and readable.
+//
 // This package holds the record and the Log interface; package store keeps the
 // records durably.
 package audit

@@ -11,14 +11,18 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 )
 
-// SaltSize is the size of each record's random salt.
-const SaltSize = 32
+// SaltSize is the size of the random salt of each new record: 128 bits hide
+// a leaf as well as the 256 of the records written before issue 15. The
+// salt's length is never assumed when a leaf is recomputed: it is the stored
+// salt's, so records with either verify.
+const SaltSize = 16
 
 // Entry is a record ready for the tree: its canonical bytes, salt and leaf
 // hash, and what is kept beside the leaf.
 type Entry struct {
 	Record    *Record // as given: identities in the clear
 	Canonical []byte  // the leaf's record: commitments only
+	Stored    []byte  // Canonical packed (PackRecord), as the log stores it
 	Salt      []byte
 	LeafHash  []byte
 	// Subjects are the identities the record names, each with its salt; kept
@@ -47,7 +51,8 @@ func NewEntry(r *Record) (Entry, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return Entry{}, err
 	}
-	return Entry{Record: r, Canonical: b, Salt: salt, LeafHash: LeafHash(salt, b), Subjects: subjects, Response: r.Response}, nil
+	// Packed here, on the caller's goroutine: the log's single writer only writes.
+	return Entry{Record: r, Canonical: b, Stored: PackRecord(b), Salt: salt, LeafHash: LeafHash(salt, b), Subjects: subjects, Response: r.Response}, nil
 }
 
 // Canonical is the record's canonical bytes: compact JSON in the struct's

@@ -17,7 +17,8 @@ import (
 type Source interface {
 	// Size is the number of leaves the log says it has.
 	Size(ctx context.Context) (uint64, error)
-	// Records calls fn for each stored record in seq order, with the subjects
+	// Records calls fn for each stored record in seq order, as stored (plain
+	// canonical or packed, PackRecord), with the subjects
 	// blob kept beside it (EncodeSubjects; nil for none); salt, record and
 	// subjects are nil for a record erased by retention.
 	Records(ctx context.Context, fn func(seq uint64, salt, record, subjects []byte) error) error
@@ -215,6 +216,11 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 		if salt == nil && record == nil {
 			rep.Erased++
 			return nil
+		}
+		// The stored form (PackRecord) unpacked; a value that does not
+		// unpack is checked as it is, and so reads as changed.
+		if canonical, err := UnpackRecord(record); err == nil {
+			record = canonical
 		}
 		h := LeafHash(salt, record)
 		detail := checkSubjects(record, subjects, indexed[seq], seed)

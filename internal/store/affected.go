@@ -57,7 +57,11 @@ func (db *DB) Affected(ctx context.Context, scope audit.Scope) (audit.AffectedLi
 		if err != nil {
 			return audit.AffectedList{}, fmt.Errorf("record %d: %w", seq, err)
 		}
-		r, err := audit.Open(record, nil, subs)
+		canonical, err := audit.UnpackRecord(record)
+		if err != nil {
+			return audit.AffectedList{}, fmt.Errorf("record %d: %w", seq, err)
+		}
+		r, err := audit.Open(canonical, nil, subs)
 		if err != nil {
 			return audit.AffectedList{}, fmt.Errorf("record %d: %w", seq, err)
 		}

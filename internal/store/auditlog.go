@@ -86,10 +86,10 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 	}
 	// Rule AA-17: each identity a record names, with its salt, lies beside
 	// the leaf in one blob per record (the leaf holds only its commitment).
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 9, len(entries),
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 8, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
-			return append(dst, size+int64(i), e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Canonical,
+			return append(dst, size+int64(i), micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Stored,
 				audit.EncodeSubjects(e.Subjects), e.Response)
 		}); err != nil {
 		return fmt.Errorf("append records: %w", err)
@@ -270,18 +270,23 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 	var (
 		s               StoredRecord
 		seq, t          int64
-		id, kind, cons  string
+		kind, cons      string
 		salt, canonical []byte
 	)
-	if err := rows.Scan(&seq, &id, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
+	if err := rows.Scan(&seq, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
 		return s, err
 	}
+	canonical, err := audit.UnpackRecord(canonical)
+	if err != nil {
+		return s, fmt.Errorf("record %d: %w", seq, err)
+	}
 	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
-	s.Record = audit.Record{ID: id, Time: fromMicros(t), Kind: kind, Consumer: cons}
+	// An erased record keeps these; its id went with its content.
+	s.Record = audit.Record{Time: fromMicros(t), Kind: kind, Consumer: cons}
 	return s, nil
 }
 
-const storedColumns = `seq, id, time, kind, consumer, salt, record, subjects, response`
+const storedColumns = `seq, time, kind, consumer, salt, record, subjects, response`
 
 // openRecords decodes recs and opens their version-2 records with the
 // subjects kept beside them.
@@ -404,12 +409,15 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 		// The erasure events themselves are kept: they are what tells the
 		// log's readers that a gap is retention, not tampering.
 		// Only records the tree holds: integration reads the others' content.
+		// (+seq: the bound is not what narrows the search; on SQLite, where
+		// seq is the rowid since migration 00032, it would otherwise walk the
+		// whole table by rowid instead of the time index.)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
+			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL
-			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
+			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,10 @@ func TestRecordVersion2Storage(t *testing.T) {
 		for rows.Next() {
 			var b []byte
 			rows.Scan(&b)
+			b, err := audit.UnpackRecord(b)
+			if err != nil || len(b) == 0 {
+				t.Fatalf("stored record: %q, %v", b, err)
+			}
 			for _, id := range []string{mine, other, unit} {
 				if bytes.Contains(b, []byte(id)) {
 					t.Errorf("identity %s… in a stored leaf record: %s", id[:4], b)

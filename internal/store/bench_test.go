@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -233,7 +237,9 @@ func BenchmarkAppendPage(b *testing.B) {
 // BenchmarkVerifyLog fills a log with $DELING_VERIFY_RECORDS records (default
 // 100,000) in large batches, signs a checkpoint every 100,000 records, and
 // times audit.Verify over it once. Set $DELING_VERIFY_DATA to keep the log
-// between runs (it is filled only when empty).
+// between runs (it is filled only when empty), and $DELING_VERIFY_URL
+// (postgres://…) to fill and verify a PostgreSQL database instead. The
+// records are shaped as the machine API writes them (apiLookup).
 func BenchmarkVerifyLog(b *testing.B) {
 	ctx := context.Background()
 	n := 100_000
@@ -244,7 +250,7 @@ func BenchmarkVerifyLog(b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	db, err := Open(ctx, Config{DataDir: dir})
+	db, err := Open(ctx, Config{DataDir: dir, URL: os.Getenv("DELING_VERIFY_URL")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -266,11 +272,7 @@ func BenchmarkVerifyLog(b *testing.B) {
 		for done := 0; done < n; done += batch {
 			entries := make([]audit.Entry, 0, batch)
 			for i := done; i < min(done+batch, n); i++ {
-				e, err := audit.NewEntry(&audit.Record{ID: newID(), Time: time.Now(), Kind: audit.KindLookup, Channel: "api",
-					Consumer: "310000001", ClientID: "bench", CorrelationID: fmt.Sprintf("%032d", i), Decision: audit.Permit,
-					Operation: "GET /api/v2/arbeidstaker/arbeidsforhold", Request: []byte(`{"arbeidstakerId":"08858096031"}`),
-					Returned: []string{fmt.Sprintf("0885809%04d", i%10000)}, ResultCount: 2, Status: 200,
-					ResponseHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
+				e, err := audit.NewEntry(apiLookup(i))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -299,4 +301,23 @@ func BenchmarkVerifyLog(b *testing.B) {
 		}
 		b.Logf("verified %d records, %d checkpoints in %s; problems %v", rep.Records, rep.Checkpoints, time.Since(start).Round(time.Millisecond), rep.Counts)
 	}
+}
+
+// apiLookup is the i-th of a stream of lookup records shaped as the machine
+// API writes them (GET /api/v2/arbeidstaker/arbeidsforhold, as deling bench
+// makes them): 16 consumers with a grant each, the request's filters, a
+// correlation id, the response's hash, one of 100,000 persons returned.
+// Made-up values.
+func apiLookup(i int) *audit.Record {
+	person := fmt.Sprintf("088%08d", i%100_000)
+	consumer := fmt.Sprintf("3920000%02d", i%16)
+	sum := sha256.Sum256([]byte(newID()))
+	return &audit.Record{ID: newID(), Time: time.Now().UTC(), Kind: audit.KindLookup, Channel: "api", Consumer: consumer,
+		ClientID: fmt.Sprintf("bench-%d-%d", i%16, 100000+i%16),
+		Grants: []audit.GrantRef{{ID: fmt.Sprintf("01a24525-de52-78e0-845a-2420000000%02d", i%16), LegalBasis: "Aa-registerforskriften § 10",
+			ProcessingBasis: "GDPR art. 6 nr. 1 bokstav e", Purpose: "Ytelsestest (deling bench)"}},
+		CorrelationID: uuid.NewString(), Operation: "GET /api/v2/arbeidstaker/arbeidsforhold",
+		Request: []byte(`{"arbeidstakerId":"` + person + `","arbeidsforholdtype":["ordinaertArbeidsforhold","maritimtArbeidsforhold","forenkletOppgjoersordning",` +
+			`"frilanserOppdragstakerHonorarPersonerMm"],"rapporteringsordning":["A_ORDNINGEN","FOER_A_ORDNINGEN"],"arbeidsforholdstatus":["AKTIV","AVSLUTTET","FREMTIDIG"]}`),
+		Decision: audit.Permit, Status: 200, Returned: []string{person}, ResultCount: 3, ResponseHash: hex.EncodeToString(sum[:])}
 }

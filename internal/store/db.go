@@ -163,7 +163,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // migrations is the goose provider of one migration set: its SQL files, and
-// for the main set migration 00020, in Go (tiles.go).
+// for the main set migrations 00020 (tiles.go) and 00032 (logsize.go), in Go.
 func (db *DB) migrations(dir, table string, w *pool) (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if db.engine == Postgres {
@@ -175,7 +175,7 @@ func (db *DB) migrations(dir, table string, w *pool) (*goose.Provider, error) {
 	}
 	var code []*goose.Migration
 	if dir == "migrations/main" {
-		code = append(code, migrateToTiles)
+		code = append(code, migrateToTiles, migrateLogSize(db.engine))
 	}
 	p, err := goose.NewProvider(dialect, w.DB, fsys, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(code...))
 	if err != nil {

@@ -115,7 +115,11 @@ func (db *DB) integrate(ctx context.Context, tx *sql.Tx) (uint64, int, int64, er
 		if n == 0 || t < oldest {
 			oldest = t
 		}
-		if err := rng.Append(audit.LeafHash(salt, record), visit); err != nil {
+		canonical, err := audit.UnpackRecord(record)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("record %d: %w", seq, err)
+		}
+		if err := rng.Append(audit.LeafHash(salt, canonical), visit); err != nil {
 			return 0, 0, 0, err
 		}
 		n++

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"deling/internal/audit"
+)
+
+// appendOld31 appends entries as the code before migration 00032 did: an id
+// column, the record plain (canonical JSON) and a 32-byte salt.
+func appendOld31(t *testing.T, db *DB, entries []audit.Entry) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var next int64
+		if err := tx.QueryRowContext(ctx, `UPDATE log_sequence SET next = next + $1 WHERE id = 1 RETURNING next`, len(entries)).Scan(&next); err != nil {
+			return err
+		}
+		for i, e := range entries {
+			seq := next - int64(len(entries)) + int64(i)
+			salt := make([]byte, 32)
+			rand.Read(salt)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				seq, e.Record.ID, micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, salt, e.Canonical, audit.EncodeSubjects(e.Subjects), e.Response); err != nil {
+				return err
+			}
+			for _, s := range e.Subjects {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subjects (ident, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING`, s.Ident, seq); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logRows is the log's stored rows as the migration must keep them: each
+// record's seq, salt and canonical bytes, the insight index, the tiles.
+func logRows(t *testing.T, db *DB) (records, index, tiles []string) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.write.QueryContext(ctx, `SELECT seq, time, kind, consumer, salt, record, subjects FROM audit_log ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			seq, tm                int64
+			kind, cons             string
+			salt, record, subjects []byte
+		)
+		if err := rows.Scan(&seq, &tm, &kind, &cons, &salt, &record, &subjects); err != nil {
+			t.Fatal(err)
+		}
+		canonical, err := audit.UnpackRecord(record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, fmt.Sprintf("%d %d %s %s %x %s %x", seq, tm, kind, cons, salt, canonical, subjects))
+	}
+	rows.Close()
+	rows, err = db.write.QueryContext(ctx, `SELECT ident, seq FROM audit_subjects`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			ident string
+			seq   int64
+		)
+		rows.Scan(&ident, &seq)
+		index = append(index, fmt.Sprintf("%s %d", ident, seq))
+	}
+	rows.Close()
+	rows, err = db.write.QueryContext(ctx, `SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			level, idx int64
+			hashes     []byte
+		)
+		rows.Scan(&level, &idx, &hashes)
+		tiles = append(tiles, fmt.Sprintf("%d %d %x", level, idx, hashes))
+	}
+	rows.Close()
+	slices.Sort(index)
+	return records, index, tiles
+}
+
+// Rules AA-16, AA-17. Migration 00032 on a log written by the code before
+// it (plain records, 32-byte salts, an id column) keeps every record, seq,
+// insight index entry and tile; the log then holds old plain records and new
+// packed ones (16-byte salts), and it verifies, opens, and answers insight,
+// Affected and retention as before.
+func TestMigrateLogSize(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		p, err := db.migrations("migrations/main", "goose_db_version", db.write)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 31); err != nil {
+			t.Fatal(err)
+		}
+		appendOld31(t, db, lookupEntries(t, db, "old", 300))
+		oldSize, oldRoot := checkpoint(t, db, s)
+		records, index, tiles := logRows(t, db)
+		if len(records) != 300 || len(index) == 0 || len(tiles) == 0 {
+			t.Fatalf("the old log: %d records, %d index entries, %d tiles", len(records), len(index), len(tiles))
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r2, i2, t2 := logRows(t, db)
+		if !slices.Equal(records, r2) || !slices.Equal(index, i2) || !slices.Equal(tiles, t2) {
+			t.Fatal("the migration changed the log's records, insight index or tiles")
+		}
+		if size, root, err := db.LogRoot(ctx); err != nil || size != oldSize || !bytes.Equal(root, oldRoot) {
+			t.Fatalf("tree after the migration: %d, %v", size, err)
+		}
+		if db.engine == SQLite {
+			var schema string
+			db.write.QueryRowContext(ctx, `SELECT group_concat(sql, ';') FROM sqlite_master WHERE tbl_name IN ('audit_log', 'audit_subjects')`).Scan(&schema)
+			if !strings.Contains(schema, "seq      INTEGER PRIMARY KEY") || !strings.Contains(schema, "WITHOUT ROWID") || strings.Contains(schema, " id ") {
+				t.Fatalf("schema after the migration: %s", schema)
+			}
+		}
+		// New records beside the old: packed, with 16-byte salts.
+		appendN(t, db, 100, 2)
+		size, _ := checkpoint(t, db, s)
+		var packed, plain, salt16 int
+		db.write.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM audit_log WHERE substr(record, 1, 1) = $1),
+			(SELECT count(*) FROM audit_log WHERE substr(record, 1, 1) = $2),
+			(SELECT count(*) FROM audit_log WHERE length(salt) = 16)`, []byte{audit.PackedRecords1}, []byte("{")).Scan(&packed, &plain, &salt16)
+		if size != 400 || packed != 100 || plain != 300 || salt16 != 100 {
+			t.Fatalf("size %d: %d packed, %d plain, %d with a 16-byte salt", size, packed, plain, salt16)
+		}
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Records != 400 {
+			t.Fatalf("verify a log of plain and packed records: %+v %v", rep, err)
+		}
+		// Insight: the old and new records that returned one person.
+		got, err := db.StoredRecords(ctx, RecordQuery{Subject: "01010100003", Limit: 1000})
+		if err != nil || len(got) == 0 || got[0].Seq >= 300 || got[len(got)-1].Seq < 300 {
+			t.Fatalf("insight over plain and packed records: %d, %v", len(got), err)
+		}
+		for _, r := range got {
+			if !slices.Equal(r.Record.Returned, []string{"01010100003"}) || r.Record.ID == "" {
+				t.Fatalf("record %d not opened: %+v", r.Seq, r.Record)
+			}
+			if err := audit.VerifyInclusion(r.Seq, size, audit.LeafHash(r.Salt, r.Canonical), mustProof(t, db, r.Seq, size), rootOf(t, db)); err != nil {
+				t.Fatalf("record %d: %v", r.Seq, err)
+			}
+		}
+		// The consumer's log.
+		if recs, err := db.AuditRecords(ctx, "310000001", 1000); err != nil || len(recs) != 400 {
+			t.Fatalf("the consumer's log: %d, %v", len(recs), err)
+		}
+		// Affected: every person of the old and new records.
+		aff, err := db.Affected(ctx, audit.Scope{Consumer: "310000001", Size: size})
+		if err != nil || aff.Records != 400 || len(aff.Persons) != 7 {
+			t.Fatalf("affected: %d records, %d persons, %v", aff.Records, len(aff.Persons), err)
+		}
+		// Retention erases old and new alike; the log still verifies.
+		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test"); err != nil || n != 400 {
+			t.Fatalf("erased %d, %v", n, err)
+		}
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Erased != 400 {
+			t.Fatalf("verify after retention: %+v %v", rep, err)
+		}
+		// And back down: the records plain again, ids restored, for the code before.
+		if _, err := p.DownTo(ctx, 31); err != nil {
+			t.Fatal(err)
+		}
+		var withID int
+		db.write.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record IS NOT NULL AND id <> '' AND substr(record, 1, 1) = $1`, []byte("{")).Scan(&withID)
+		if withID != 1 { // the erasure's own record
+			t.Fatalf("%d records plain with their id after the down migration", withID)
+		}
+	})
+}
+
+func mustProof(t *testing.T, db *DB, index, size uint64) [][]byte {
+	t.Helper()
+	h, err := db.InclusionProof(context.Background(), index, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func rootOf(t *testing.T, db *DB) []byte {
+	t.Helper()
+	_, root, err := db.LogRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
