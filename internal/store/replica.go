@@ -272,16 +272,16 @@ func (db *DB) monitorReplica(ctx context.Context) {
 			return
 		case <-t.C:
 			mctx, cancel := context.WithTimeout(ctx, replicaEvery)
-			db.measureReplica(mctx)
+			err := db.measureReplica(mctx)
 			cancel()
+			db.replica.logChange(db.now(), err)
 		}
 	}
 }
 
 // measureReplica notes the primary's WAL position, then moves freshAt to the
 // newest noted position the replica has replayed. Its error is kept for
-// the metrics and reg(); Open returns it. Each change of the replica's state
-// (up, down, promoted, behind the lag limit) is logged once.
+// the metrics and reg(); Open returns it.
 func (db *DB) measureReplica(ctx context.Context) error {
 	r := db.replica
 	err := db.measure(ctx, r)
@@ -291,6 +291,15 @@ func (db *DB) measureReplica(ctx context.Context) error {
 	if err == nil {
 		r.okAt = now
 	}
+	r.mu.Unlock()
+	return err
+}
+
+// logChange logs the replica's state after the monitor's measurement, err,
+// when it changed: up, down, promoted, or behind the lag limit. The first
+// measurement after start logs the state it finds.
+func (r *replica) logChange(now time.Time, err error) {
+	r.mu.Lock()
 	state := "up"
 	switch {
 	case r.promoted:
@@ -306,7 +315,6 @@ func (db *DB) measureReplica(ctx context.Context) error {
 	if state != was {
 		r.logState(state, err)
 	}
-	return err
 }
 
 // logState logs the replica's new state, without a password in the error.
