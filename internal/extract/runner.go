@@ -305,6 +305,9 @@ func (jr *jobRun) run(ctx context.Context) error {
 		op = "extract resume"
 	}
 	start := jr.record(op, LogQuery{JobbID: jr.job.ID, Type: jr.job.Kind, Kriterier: jr.job.Query, Format: jr.job.Format, Historikk: jr.job.History})
+	if err := jr.r.DB.RegisterReady(); err != nil {
+		return err // unavailable since the claim: back in the queue, nothing logged
+	}
 	if err := jr.r.DB.Append(ctx, start); err != nil {
 		return err
 	}
