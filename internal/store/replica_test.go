@@ -268,12 +268,13 @@ func TestReadReplicaIdleWALSwitch(t *testing.T) {
 	if lag != 0 {
 		t.Fatalf("idle primary after a WAL switch: lag %s; want 0 once the replica replayed the switch", lag)
 	}
-	// And it stays so while the primary stays idle.
+	// And it stays so while the primary stays idle (a record PostgreSQL
+	// writes by itself meanwhile may show for a measurement or two).
 	for range 10 {
 		clock.add(time.Second)
 		db.measureReplica(ctx)
 	}
-	if s, _ := db.Replica(); s.Lag > time.Second {
+	if s, _ := db.Replica(); s.Lag > 3*time.Second {
 		t.Fatalf("idle primary, ten seconds on: lag %s; want near 0", s.Lag)
 	}
 	if err := db.RegisterReady(); err != nil {
