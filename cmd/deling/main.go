@@ -82,6 +82,7 @@ type globals struct {
 	// serve's --db-read and --db-read-max-lag: the register read from a replica.
 	dbRead     string
 	maxReadLag time.Duration
+	log        *slog.Logger // serve's, for the store's messages (nil: slog's default)
 }
 
 func (g *globals) bind(fs *flag.FlagSet) {
@@ -101,7 +102,7 @@ func (g *globals) openDB(ctx context.Context, existing bool) (*store.DB, error) 
 	if g.db == "" && g.data == "" {
 		return nil, errors.New("no --data directory and no --db URL")
 	}
-	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing, ReadURL: g.dbRead, MaxReadLag: g.maxReadLag})
+	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing, ReadURL: g.dbRead, MaxReadLag: g.maxReadLag, Log: g.log})
 }
 
 // where says where the data lives, without a password.
