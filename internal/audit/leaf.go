@@ -47,6 +47,10 @@ func NewEntry(r *Record) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	// Fail closed: a record no reader could unpack is never written.
+	if len(b) > MaxRecordSize {
+		return Entry{}, fmt.Errorf("%w: %d bytes", ErrRecordTooLarge, len(b))
+	}
 	salt := make([]byte, SaltSize)
 	if _, err := rand.Read(salt); err != nil {
 		return Entry{}, err

@@ -211,3 +211,32 @@ func rootOf(t *testing.T, db *DB) []byte {
 	}
 	return root
 }
+
+// Rule AA-16: a record of 30,000 returned persons (an extract's batch) is
+// written, integrated into the tree and a checkpoint, opened for insight and
+// verified. Such a record (1.9 MB of commitments) once packed to a frame no
+// reader could open, and integration stopped on it for good.
+func TestLargeRecordIntegrates(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		persons := make([]string, 30_000)
+		for i := range persons {
+			persons[i] = fmt.Sprintf("0202%07d", i)
+		}
+		if err := db.Append(ctx, &audit.Record{Kind: audit.KindLookup, Consumer: "310000001", Decision: audit.Permit, Returned: persons}); err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, db, 3, 1)
+		if size, _ := checkpoint(t, db, s); size != 4 {
+			t.Fatalf("the tree holds %d of 4 records", size)
+		}
+		got, err := db.StoredRecords(ctx, RecordQuery{Subject: persons[29_999], Limit: 10})
+		if err != nil || len(got) != 1 || len(got[0].Record.Returned) != 30_000 || len(got[0].Canonical) < 1<<20 {
+			t.Fatalf("insight: %d records, %v", len(got), err)
+		}
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Records != 4 {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+	})
+}
