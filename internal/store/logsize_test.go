@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"deling/internal/audit"
 )
 
@@ -45,12 +47,29 @@ func appendOld31(t *testing.T, db *DB, entries []audit.Entry) {
 	}
 }
 
+// checkpointOld31 is checkpoint on the schema before migration 00032, as
+// the code before integrated: its integration read the record column, and
+// today's reads stored; the column is renamed for the while. On plain
+// records both compute the same leaf hashes.
+func checkpointOld31(t *testing.T, db *DB, s note.Signer) (uint64, []byte) {
+	t.Helper()
+	rename := func(from, to string) {
+		if _, err := db.write.ExecContext(context.Background(), `ALTER TABLE audit_log RENAME COLUMN `+from+` TO `+to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("record", "stored")
+	defer rename("stored", "record")
+	return checkpoint(t, db, s)
+}
+
 // logRows is the log's stored rows as the migration must keep them: each
 // record's seq, salt and canonical bytes, the insight index, the tiles.
-func logRows(t *testing.T, db *DB) (records, index, tiles []string) {
+// column is the record's: record before migration 00032, stored after.
+func logRows(t *testing.T, db *DB, column string) (records, index, tiles []string) {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := db.write.QueryContext(ctx, `SELECT seq, time, kind, consumer, salt, record, subjects FROM audit_log ORDER BY seq`)
+	rows, err := db.write.QueryContext(ctx, `SELECT seq, time, kind, consumer, salt, `+column+`, subjects FROM audit_log ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,15 +136,33 @@ func TestMigrateLogSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		appendOld31(t, db, lookupEntries(t, db, "old", 300))
-		oldSize, oldRoot := checkpoint(t, db, s)
-		records, index, tiles := logRows(t, db)
+		oldSize, oldRoot := checkpointOld31(t, db, s)
+		// Retention as the code before did it: records 0-9 erased, their ids kept.
+		var erasedIDs []string
+		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM audit_log WHERE seq < 10 ORDER BY seq`)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				rows.Scan(&id)
+				erasedIDs = append(erasedIDs, id)
+			}
+			rows.Close()
+			return execAll(ctx, tx, `DELETE FROM audit_subjects WHERE seq < 10`,
+				`UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL WHERE seq < 10`)
+		}); err != nil || len(erasedIDs) != 10 || erasedIDs[0] == "" {
+			t.Fatalf("erase as before: %v %v", erasedIDs, err)
+		}
+		records, index, tiles := logRows(t, db, "record")
 		if len(records) != 300 || len(index) == 0 || len(tiles) == 0 {
 			t.Fatalf("the old log: %d records, %d index entries, %d tiles", len(records), len(index), len(tiles))
 		}
 		if _, err := p.Up(ctx); err != nil {
 			t.Fatal(err)
 		}
-		r2, i2, t2 := logRows(t, db)
+		r2, i2, t2 := logRows(t, db, "stored")
 		if !slices.Equal(records, r2) || !slices.Equal(index, i2) || !slices.Equal(tiles, t2) {
 			t.Fatal("the migration changed the log's records, insight index or tiles")
 		}
@@ -135,8 +172,31 @@ func TestMigrateLogSize(t *testing.T) {
 		if db.engine == SQLite {
 			var schema string
 			db.write.QueryRowContext(ctx, `SELECT group_concat(sql, ';') FROM sqlite_master WHERE tbl_name IN ('audit_log', 'audit_subjects')`).Scan(&schema)
-			if !strings.Contains(schema, "seq      INTEGER PRIMARY KEY") || !strings.Contains(schema, "WITHOUT ROWID") || strings.Contains(schema, " id ") {
+			if !strings.Contains(schema, "seq       INTEGER PRIMARY KEY") || !strings.Contains(schema, "WITHOUT ROWID") || strings.Contains(schema, " id ") || strings.Contains(schema, "record ") || !strings.Contains(schema, "stored ") {
 				t.Fatalf("schema after the migration: %s", schema)
+			}
+		}
+		// The code before fails closed on the new schema: its integration,
+		// append and reads name the column record, so they cannot hash the
+		// packed bytes as records (and sign checkpoints of them) nor add
+		// plain records to a log of packed ones.
+		for _, q := range []string{
+			`SELECT seq, time, salt, record FROM audit_log WHERE seq >= 0 ORDER BY seq LIMIT 10`,
+			`SELECT seq, id, time, kind, consumer, salt, record, subjects, response FROM audit_log LIMIT 1`,
+			`INSERT INTO audit_log (seq, id, time, kind, consumer, salt, record, subjects, response) VALUES (1000, 'x', 0, 'lookup', '', NULL, NULL, NULL, NULL)`,
+		} {
+			if _, err := db.write.ExecContext(ctx, q); err == nil {
+				t.Fatalf("the code before ran on the new schema: %s", q)
+			}
+		}
+		// Records erased before the migration keep their ids (erased_id).
+		old, err := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 10})
+		if err != nil || len(old) != 10 {
+			t.Fatalf("erased records: %d, %v", len(old), err)
+		}
+		for i, r := range old {
+			if r.Canonical != nil || r.Record.ID != erasedIDs[i] {
+				t.Fatalf("erased record %d: id %q, want %q", r.Seq, r.Record.ID, erasedIDs[i])
 			}
 		}
 		// New records beside the old: packed, with 16-byte salts.
@@ -144,13 +204,13 @@ func TestMigrateLogSize(t *testing.T) {
 		size, _ := checkpoint(t, db, s)
 		var packed, plain, salt16 int
 		db.write.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM audit_log WHERE substr(record, 1, 1) = $1),
-			(SELECT count(*) FROM audit_log WHERE substr(record, 1, 1) = $2),
+			(SELECT count(*) FROM audit_log WHERE substr(stored, 1, 1) = $1),
+			(SELECT count(*) FROM audit_log WHERE substr(stored, 1, 1) = $2),
 			(SELECT count(*) FROM audit_log WHERE length(salt) = 16)`, []byte{audit.PackedRecords1}, []byte("{")).Scan(&packed, &plain, &salt16)
-		if size != 400 || packed != 100 || plain != 300 || salt16 != 100 {
+		if size != 400 || packed != 100 || plain != 290 || salt16 != 100 {
 			t.Fatalf("size %d: %d packed, %d plain, %d with a 16-byte salt", size, packed, plain, salt16)
 		}
-		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Records != 400 {
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Records != 400 || rep.Erased != 10 {
 			t.Fatalf("verify a log of plain and packed records: %+v %v", rep, err)
 		}
 		// Insight: the old and new records that returned one person.
@@ -172,24 +232,39 @@ func TestMigrateLogSize(t *testing.T) {
 		}
 		// Affected: every person of the old and new records.
 		aff, err := db.Affected(ctx, audit.Scope{Consumer: "310000001", Size: size})
-		if err != nil || aff.Records != 400 || len(aff.Persons) != 7 {
+		if err != nil || aff.Records != 390 || len(aff.Persons) != 7 { // 10 erased before the migration
 			t.Fatalf("affected: %d records, %d persons, %v", aff.Records, len(aff.Persons), err)
 		}
 		// Retention erases old and new alike; the log still verifies.
-		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test"); err != nil || n != 400 {
+		before, err := db.AuditRecords(ctx, "310000001", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test"); err != nil || n != 390 {
 			t.Fatalf("erased %d, %v", n, err)
 		}
 		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() || rep.Erased != 400 {
 			t.Fatalf("verify after retention: %+v %v", rep, err)
 		}
-		// And back down: the records plain again, ids restored, for the code before.
+		// Erased records keep their ids: the consumer's log names them as before.
+		after, err := db.AuditRecords(ctx, "310000001", 1000)
+		if err != nil || len(after) != len(before) {
+			t.Fatalf("the consumer's log after retention: %d, %v", len(after), err)
+		}
+		for i := range after {
+			if after[i].ID == "" || after[i].ID != before[i].ID || after[i].Returned != nil {
+				t.Fatalf("erased record %d: id %q, was %q", i, after[i].ID, before[i].ID)
+			}
+		}
+		// And back down: the records plain again, every id restored, for the code before.
 		if _, err := p.DownTo(ctx, 31); err != nil {
 			t.Fatal(err)
 		}
-		var withID int
-		db.write.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record IS NOT NULL AND id <> '' AND substr(record, 1, 1) = $1`, []byte("{")).Scan(&withID)
-		if withID != 1 { // the erasure's own record
-			t.Fatalf("%d records plain with their id after the down migration", withID)
+		var withID, plainRecs int
+		db.write.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE id <> ''`).Scan(&withID)
+		db.write.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record IS NOT NULL AND substr(record, 1, 1) = $1`, []byte("{")).Scan(&plainRecs)
+		if withID != 401 || plainRecs != 1 { // 400 erased, and the erasure's own record
+			t.Fatalf("after the down migration: %d records with their id, %d plain", withID, plainRecs)
 		}
 	})
 }
