@@ -315,3 +315,42 @@ func TestLargeRecordIntegrates(t *testing.T) {
 		}
 	})
 }
+
+// Rule AA-16: verify reports a stored record no reader can open, whatever
+// its leaf hash says. The leaf covers salt ‖ record with no length between
+// them, so bytes moved from the record's start to the salt's end keep the
+// leaf: once verify said intact while insight, the consumer's log and
+// Affected failed on the record.
+func TestVerifyUnreadableRecord(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, v := logKey(t)
+		appendN(t, db, 6, 1)
+		checkpoint(t, db, s)
+		if rep, err := verifyLog(ctx, db, v); err != nil || !rep.OK() {
+			t.Fatalf("before: %+v %v", rep, err)
+		}
+		recs, err := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 10})
+		if err != nil || len(recs) != 6 {
+			t.Fatal(len(recs), err)
+		}
+		move := func(seq uint64, n int) { // the record's first n bytes to the salt's end
+			r := recs[seq]
+			salt := append(bytes.Clone(r.Salt), r.Canonical[:n]...)
+			if _, err := db.write.ExecContext(ctx, `UPDATE audit_log SET salt = $1, stored = $2 WHERE seq = $3`, salt, r.Canonical[n:], int64(seq)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		move(2, 1)  // the reviewer's: a 17-byte salt, a record without its '{'
+		move(4, 16) // a 32-byte salt, as records before issue 15 had; the record does not unpack
+		rep, err := verifyLog(ctx, db, v)
+		if err != nil || rep.OK() || rep.Counts[audit.ProblemUnreadable] != 3 || rep.Counts[audit.ProblemChanged] != 0 {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+		for _, p := range rep.Problems {
+			if p.Index != 2 && p.Index != 4 {
+				t.Fatalf("a problem with record %d: %+v", p.Index, p)
+			}
+		}
+	})
+}
