@@ -43,7 +43,8 @@ func migrateLogSize(engine Engine) *goose.Migration {
 // pgLockTimeout bounds the wait of 00032's ALTER TABLE on PostgreSQL for its
 // exclusive lock of audit_log: behind a long transaction it would otherwise
 // queue, and every node's appends and reads of the log would queue behind it.
-const pgLockTimeout = "10s"
+// (A variable for its test.)
+var pgLockTimeout = "10s"
 
 func logSizeUp(ctx context.Context, tx *sql.Tx, engine Engine) error {
 	if engine == Postgres {

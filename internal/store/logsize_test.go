@@ -354,3 +354,136 @@ func TestVerifyUnreadableRecord(t *testing.T) {
 		}
 	})
 }
+
+// Nodes that start at once on a fresh PostgreSQL database both come up: they
+// take turns at the migrations (goose's session lock), where they once raced
+// on them and one failed.
+func TestOpenConcurrentMigrations(t *testing.T) {
+	if pg == nil {
+		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+	}
+	dsn, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			db, err := Open(context.Background(), Config{URL: dsn})
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a node starting beside others: %v", err)
+		}
+	}
+	db, err := Open(context.Background(), Config{URL: dsn, Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int64
+	if err := db.write.QueryRowContext(context.Background(), `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version < 32 {
+		t.Fatalf("schema version %d, %v", version, err)
+	}
+}
+
+// Migration 00032 on PostgreSQL waits a bounded while for audit_log's lock
+// behind a long transaction, then fails saying why, with nothing changed;
+// started again once that transaction has ended, it runs.
+func TestMigrateLogSizeLockTimeout(t *testing.T) {
+	if pg == nil {
+		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, Config{URL: newPostgres(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.migrations("migrations/main", "goose_db_version", db.write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 31); err != nil {
+		t.Fatal(err)
+	}
+	old := pgLockTimeout
+	pgLockTimeout = "200ms"
+	t.Cleanup(func() { pgLockTimeout = old })
+	long, err := db.write.BeginTx(ctx, nil) // e.g. a running audit verify
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := long.QueryRowContext(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err == nil || !strings.Contains(err.Error(), "could not lock audit_log within 200ms") {
+		t.Fatalf("up behind a long transaction: %v", err)
+	}
+	if v, err := p.GetDBVersion(ctx); err != nil || v != 31 {
+		t.Fatalf("version %d after the failed migration, %v", v, err)
+	}
+	long.Rollback()
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up once the transaction ended: %v", err)
+	}
+}
+
+// Migration 00032's down step reads the log a batch at a time (2,500
+// records: three batches), and a record it cannot unpack stops it with that
+// record's seq and nothing changed.
+func TestMigrateLogSizeDown(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s, _ := logKey(t)
+		appendN(t, db, 2500, 4)
+		checkpoint(t, db, s)
+		var good []byte
+		db.write.QueryRowContext(ctx, `SELECT stored FROM audit_log WHERE seq = 2100`).Scan(&good)
+		if _, err := db.write.ExecContext(ctx, `UPDATE audit_log SET stored = $1 WHERE seq = 2100`, append([]byte{audit.PackedRecords1}, good[2:]...)); err != nil {
+			t.Fatal(err)
+		}
+		p, err := db.migrations("migrations/main", "goose_db_version", db.write)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 31); err == nil || !strings.Contains(err.Error(), "record 2100 cannot be read") {
+			t.Fatalf("down with an unreadable record: %v", err)
+		}
+		if v, err := p.GetDBVersion(ctx); err != nil || v != 32 {
+			t.Fatalf("version %d after the failed down migration, %v", v, err)
+		}
+		if _, err := db.write.ExecContext(ctx, `UPDATE audit_log SET stored = $1 WHERE seq = 2100`, good); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 31); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.write.QueryContext(ctx, `SELECT id, record FROM audit_log ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var (
+				id     string
+				record []byte
+			)
+			rows.Scan(&id, &record)
+			if id == "" || !bytes.HasPrefix(record, []byte("{")) || !bytes.Contains(record, []byte(`"id":"`+id+`"`)) {
+				t.Fatalf("record %d after the down migration: id %q, %.40q", n, id, record)
+			}
+			n++
+		}
+		if n != 2500 {
+			t.Fatalf("%d records after the down migration", n)
+		}
+	})
+}
