@@ -78,7 +78,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	fs.IntVar(&o.Connections, "connections", 64, "keep-alive connections at most, per target")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "request timeout")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "run the workload this long before measuring, uncounted (warms caches and connections)")
-	fs.IntVar(&o.nodes, "nodes", 1, "nodes: 1 in the bench's process; more are `deling serve` processes of this executable on one PostgreSQL (--db), behind the bench's round-robin load balancer (docs/SCALING.md)")
+	fs.IntVar(&o.nodes, "nodes", 1, "nodes: 1 in the bench's process; more are 'deling serve' processes of this executable on one PostgreSQL (--db), behind the bench's round-robin load balancer (docs/SCALING.md)")
 	fs.DurationVar(&o.killAfter, "kill-node-after", 0, "with --nodes: kill -9 the leading node this long into the run, and report the takeover")
 	fs.DurationVar(&o.restartAfter, "restart-db-after", 0, "with --nodes: run --db-restart-cmd this long into the run, and report the outage")
 	fs.StringVar(&o.restartCmd, "db-restart-cmd", "", "the shell command that restarts PostgreSQL, e.g. 'pg_ctl -D DIR restart -m fast'")
@@ -139,7 +139,7 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 	b := &benchRun{g: g, o: o, env: env, log: log, getenv: getenv, stdout: stdout, stderr: stderr,
 		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	defer b.hc.CloseIdleConnections()
-	b.runner = &bench.Runner{Options: o.Options, Version: version, Log: log, Progress: stderr, HTTP: b.hc, RateLimit: o.rateCheck}
+	b.runner = &bench.Runner{Options: o.Options, Version: version, Log: log, Progress: stderr, HTTP: b.hc, RateLimit: o.rateCheck, RateBlock: b.rateBlock()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var rep *bench.Report
@@ -157,6 +157,9 @@ func runBench(ctx context.Context, g *globals, args []string, getenv func(string
 			if werr := writeJSONFile(o.jsonFile, rep); werr != nil && err == nil {
 				err = werr
 			}
+		}
+		if failed := rep.FailedChecks(); len(failed) > 0 && err == nil {
+			err = fmt.Errorf("bench checks failed: %s", strings.Join(failed, "; "))
 		}
 	}
 	return err

@@ -59,23 +59,44 @@ func (b *benchRun) killLeader(ctx context.Context, db *store.DB, c *benchNodes) 
 	return out
 }
 
+// restartTimeout is how long --db-restart-cmd may take.
+const restartTimeout = 2 * time.Minute
+
 // restartDB runs --db-restart-cmd and measures how the nodes come back.
 func (b *benchRun) restartDB(ctx context.Context, db *store.DB, c *benchNodes) bench.DisruptionOutcome {
 	before, ledBefore := latestCheckpoint(ctx, db), c.leaders(ctx, b.hc)
 	at := time.Now()
-	cmd := exec.CommandContext(ctx, "sh", "-c", b.o.restartCmd)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	err := cmd.Run()
+	err := runShell(ctx, b.o.restartCmd, restartTimeout)
 	took := time.Since(at)
 	out := bench.DisruptionOutcome{Notes: []string{fmt.Sprintf("node %v led before it; the command took %.2f s", ledBefore, took.Seconds())},
 		Values: map[string]float64{"command_seconds": took.Seconds()}}
 	if err != nil {
-		out.Err = fmt.Sprintf("%v: %s", err, strings.TrimSpace(output.String()))
+		out.Err = err.Error()
 		return out
 	}
 	b.takeover(ctx, db, c, at, before, &out)
 	return out
+}
+
+// runShell runs command with sh -c in a process group of its own, and
+// kills the group — the command and whatever it started — when ctx ends
+// (Ctrl-C) or after timeout.
+func runShell(ctx context.Context, command string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	inGroup(cmd)
+	cmd.WaitDelay = 5 * time.Second // for output pipes held open by what the group left
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	err := cmd.Run()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%q did not finish within %v: killed, with what it started", command, timeout)
+	case err != nil:
+		return fmt.Errorf("%q: %v: %s", command, err, strings.TrimSpace(output.String()))
+	}
+	return nil
 }
 
 // takeover waits (up to a minute) for a live node to lead and for a
@@ -131,8 +152,8 @@ func latestCheckpoint(ctx context.Context, db *store.DB) uint64 {
 // checkRecords finds each answered correlation id's record in the lookup
 // log. It waits (up to a minute) for the leader to integrate every record
 // into the tree, then reads the records of the log's one consistent
-// snapshot (store.LogSnapshot) one by one, after the first from, keeping
-// only the ids not yet found.
+// snapshot (store.LogSnapshot) one by one from seq from on, keeping only
+// the ids not yet found.
 func checkRecords(ctx context.Context, db *store.DB, from uint64, answered map[string]struct{}) (*bench.RecordCheck, error) {
 	rc := &bench.RecordCheck{Answered: len(answered)}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(pollEvery) {
@@ -154,10 +175,7 @@ func checkRecords(ctx context.Context, db *store.DB, from uint64, answered map[s
 		return nil, err
 	}
 	defer snap.Close()
-	err = snap.Records(ctx, func(seq uint64, _, record, _ []byte) error {
-		if seq < from {
-			return nil
-		}
+	err = snap.RecordsFrom(ctx, from, func(seq uint64, _, record, _ []byte) error {
 		var r struct {
 			CorrelationID string `json:"correlationId"`
 		}

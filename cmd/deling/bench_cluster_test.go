@@ -46,6 +46,10 @@ func TestBenchCluster(t *testing.T) {
 	if r := rep.Records; r == nil || r.Answered != total.Successful || r.Missing != 0 {
 		t.Errorf("record check %+v for %d answers", rep.Records, total.Successful)
 	}
+	// The bench process is not the server here: no CPU per answer.
+	if rep.Result.CPUPerOK != 0 || strings.Contains(stdout, "CPU of the bench process") {
+		t.Errorf("a cluster run reports the bench process's CPU per answer: %v", rep.Result.CPUPerOK)
+	}
 }
 
 // Issue 15's cluster bar: the leading node killed with SIGKILL under load.
@@ -90,12 +94,13 @@ func TestBenchRateLimitAcrossNodes(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bench.json")
 	stdout, stderr, err := runCmd(t, nil, "bench", "--data", t.TempDir(), "--db", dsn, "--nodes", "2", "--persons", "300",
 		"--rate-limit-check", "20", "--duration", "5s", "--baseline=false", "--timeout", "1m", "--json", file)
-	if err != nil {
+	// A noisy machine may take it beyond 10 %: then that is the one failed check.
+	if err != nil && err.Error() != "bench checks failed: rate limit NOT within 10 %" {
 		t.Fatalf("bench: %v\n%s", err, stderr)
 	}
 	rc := readBenchReport(t, file).RateCheck
-	if rc == nil || rc.Limit != 20 || rc.Seconds < 2 {
-		t.Fatalf("rate check %+v\n%s", rc, stdout)
+	if rc == nil || rc.Limit != 20 || rc.Seconds != 4 || rc.RateBlock != "1ms" || rc.Within != (err == nil) {
+		t.Fatalf("rate check %+v (%v)\n%s", rc, err, stdout)
 	}
 	// A generous bound for a noisy machine, well under the 40/s that limits per node would admit.
 	if rc.Admitted < 12 || rc.Admitted > 28 || rc.Refused == 0 {

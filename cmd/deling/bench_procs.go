@@ -126,10 +126,8 @@ func (b *benchRun) startProc(ctx context.Context, exe, issuer string, number int
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--db", b.g.db, "--data", b.g.data, "--env", string(b.env), "--log-level", b.g.logLevel,
-		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--issuer", issuer, "--rate-block", b.rateBlock().String()}
-	// Argument 0 "deling": the test binary runs main for it (TestMain).
-	cmd := &exec.Cmd{Path: exe, Args: append([]string{"deling"}, args...), Env: b.nodeEnv(), Stderr: logFile, SysProcAttr: procAttr()}
+	cmd := b.nodeCmd(exe, issuer)
+	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		logFile.Close()
@@ -173,14 +171,28 @@ func (b *benchRun) startProc(ctx context.Context, exe, issuer string, number int
 	}
 }
 
+// nodeCmd is the command of a node process. The PostgreSQL URL, which may
+// hold a password, is in its environment (DELING_DB), never in its
+// arguments: any user of the machine can read those (/proc/PID/cmdline, ps).
+func (b *benchRun) nodeCmd(exe, issuer string) *exec.Cmd {
+	args := []string{"serve", "--data", b.g.data, "--env", string(b.env), "--log-level", b.g.logLevel,
+		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--issuer", issuer, "--rate-block", b.rateBlock().String()}
+	// Argument 0 "deling": the test binary runs main for it (TestMain).
+	return &exec.Cmd{Path: exe, Args: append([]string{"deling"}, args...), Env: b.nodeEnv(), SysProcAttr: procAttr()}
+}
+
 // nodeEnv is the nodes' environment: the bench's, with only the deling
-// settings the bench itself was given (the log's key, the staff token).
+// settings the bench itself was given (the database's URL, the log's key,
+// the staff token).
 func (b *benchRun) nodeEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DELING_") {
 			env = append(env, kv)
 		}
+	}
+	if b.g.db != "" {
+		env = append(env, "DELING_DB="+b.g.db)
 	}
 	for _, k := range []string{"DELING_LOG_KEY", "DELING_ADMIN_TOKEN"} {
 		if v := b.getenv(k); v != "" {

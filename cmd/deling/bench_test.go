@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"deling/internal/access"
 	"deling/internal/bench"
@@ -136,6 +138,100 @@ func TestBenchRefusesProdAndBadFlags(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "deling.db")); err == nil {
 		t.Error("a refused bench created a register")
+	}
+}
+
+// A run whose checks fail exits non-zero, after printing its report and
+// writing the JSON: here the rate check of a run too short to measure it
+// (it said "within 10 %" with nothing measured, and the bench exited 0).
+func TestBenchFailedCheckExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the load generator for a few seconds")
+	}
+	file := filepath.Join(t.TempDir(), "bench.json")
+	stdout, stderr, err := runCmd(t, nil, "bench", "--data", t.TempDir(), "--persons", "300", "--rate-limit-check", "20",
+		"--duration", "2s", "--baseline=false", "--timeout", "1m", "--json", file)
+	if err == nil || !strings.Contains(err.Error(), "bench checks failed: rate limit not measured") {
+		t.Fatalf("bench: %v, want the rate check failed\n%s%s", err, stdout, stderr)
+	}
+	rc := readBenchReport(t, file).RateCheck
+	if rc == nil || rc.Within || rc.Seconds != 0 || rc.RateBlock != "1ms" {
+		t.Fatalf("rate check %+v", rc)
+	}
+	if !strings.Contains(stdout, "limit 20/s, block 1ms (serve --rate-block); not measured") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+// The PostgreSQL URL, which may hold a password, reaches a node process in
+// its environment, never in its arguments (readable by any user of the
+// machine in /proc/PID/cmdline).
+func TestBenchNodeArgsHoldNoDatabaseURL(t *testing.T) {
+	const url = "postgres://deling:s3cret-pw@127.0.0.1:5999/deling"
+	b := &benchRun{g: &globals{db: url, data: t.TempDir(), logLevel: "info"}, env: "test", getenv: func(string) string { return "" }}
+	cmd := b.nodeCmd("/bin/true", "http://127.0.0.1:1/")
+	for _, a := range cmd.Args {
+		if strings.Contains(a, "s3cret") || strings.Contains(a, "postgres://") {
+			t.Fatalf("a node's argument holds the database URL: %q", cmd.Args)
+		}
+	}
+	if !slices.Contains(cmd.Env, "DELING_DB="+url) {
+		t.Fatal("the node's environment lacks DELING_DB")
+	}
+}
+
+// --db-restart-cmd runs in a process group of its own: at its timeout (and
+// at Ctrl-C) the shell and what it started are killed, and the error says so.
+func TestRunShellKillsItsGroup(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	for _, name := range []string{"timeout", "cancel"} {
+		t.Run(name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			timeout := time.Hour
+			if name == "timeout" {
+				timeout = 300 * time.Millisecond
+			} else {
+				go func() {
+					for !fileExists(pidFile) {
+						time.Sleep(10 * time.Millisecond)
+					}
+					cancel() // as Ctrl-C
+				}()
+			}
+			err := runShell(ctx, "sleep 300 & echo $! > "+pidFile+"; wait", timeout)
+			if err == nil || (name == "timeout" && !strings.Contains(err.Error(), "did not finish within 300ms: killed")) {
+				t.Fatalf("got %v", err)
+			}
+			b, rerr := os.ReadFile(pidFile)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			// The grandchild is gone, or a zombie waiting for a reaper, once
+			// it has handled its SIGKILL (it runs to exit: poll a while).
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				stat, serr := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
+				if f := strings.Fields(string(stat)); serr != nil || len(f) < 3 || f[2] == "Z" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the command's child lives on: %s", stat)
+				}
+			}
+		})
+	}
+}
+
+// A binary built with -tags benchdiscard says so in its version.
+func TestVersionSaysBenchDiscard(t *testing.T) {
+	defer func(was bool) { discardLog = was }(discardLog)
+	discardLog = true
+	stdout, _, err := runCmd(t, nil, "version")
+	if err != nil || !strings.Contains(stdout, "(benchdiscard: lookups are not logged)") {
+		t.Fatalf("version: %q %v", stdout, err)
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"deling/internal/audit"
 	"deling/internal/ident"
@@ -32,7 +34,9 @@ import (
 // the replica down, API lookups answer 503 problem+json and web lookups a
 // 503 page, each logged as such, the server keeps answering what needs no
 // register (readiness, the front page without its counts), the metrics say
-// so, and lookups recover when the replica is back. Every answer has exactly
+// so, and lookups recover when the replica is back. The portal's pages keep
+// working with the replica down. A replica that hangs answers 503 within the
+// read's own deadline, not the API call's timeout. Every answer has exactly
 // one record, with the status the caller got (Rule AA-16).
 func TestServeReadReplica(t *testing.T) {
 	pg, dsn := postgresServer(t, "runs a PostgreSQL with a streaming standby of its own")
@@ -91,15 +95,16 @@ func TestServeReadReplica(t *testing.T) {
 	if err != nil || len(people) == 0 {
 		t.Fatalf("no person with arbeidsforhold to look up: %v", err)
 	}
-	var answered []int // the statuses the caller got, in order
+	var answered []int                               // the statuses the caller got, in order
+	client := &http.Client{Timeout: 8 * time.Second} // about half the API call's timeout (15 s)
 	lookup := func() (int, string, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", base+"/api/v2/arbeidstaker/arbeidsforhold", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Nav-Personident", people[0])
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("lookup: %v", err)
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
@@ -138,10 +143,50 @@ func TestServeReadReplica(t *testing.T) {
 		_, metrics := demoGet(t, "http://"+metricsAddr+"/metrics")
 		return strings.Contains(metrics, "deling_db_read_up 0\n")
 	})
+	// The portal needs no register: organisations' names from it are left
+	// out ("org.nr. …"), the pages are not (an applicant, its administrator,
+	// a data processor; a person's and the staff's insight pages).
+	for _, email := range []string{"leder@bank.demo", "admin@bank.demo", "databehandler@leverandor.demo"} {
+		get, _ := demoSignIn(t, base, data, email)
+		if code, page := get("/portal"); code != http.StatusOK || !strings.Contains(page, "org.nr. ") {
+			t.Errorf("/portal as %s with the replica down: %d; want 200, the organisation by its number", email, code)
+		}
+	}
+	get, _ := demoSignIn(t, base, data, "person@innbygger.demo")
+	if code, _ := get("/portal/innsyn"); code != http.StatusOK {
+		t.Errorf("a person's insight page with the replica down: %d; want 200", code)
+	}
+	_, post := demoSignIn(t, base, data, "saksbehandler@register.demo")
+	if code, _ := post("/portal/innsyn/person", url.Values{"fodselsnummer": {people[0]}}); code != http.StatusOK {
+		t.Errorf("the staff's insight for a person with the replica down: %d; want 200", code)
+	}
 	if err := st.Restart(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "lookups answered again with the replica back", func() bool { code, _, _ := lookup(); return code == http.StatusOK })
+
+	// The replica hangs (stopped, not refusing): a lookup answers 503 within
+	// the replica read's own deadline, well before the API call's 15 s
+	// timeout (Rule AA-15) — the client gives up at 8 s; then it recovers.
+	if err := st.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			st.Signal(syscall.SIGCONT)
+		}
+	}()
+	for range 2 { // the first waits for the read's deadline, the next is refused at once
+		if code, ctype, body := lookup(); code != http.StatusServiceUnavailable || ctype != "application/problem+json" {
+			t.Fatalf("lookup with the replica hung: %d %s %s; want 503 problem+json", code, ctype, body)
+		}
+	}
+	if err := st.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	waitUntil(t, "lookups answered again with the replica going on", func() bool { code, _, _ := lookup(); return code == http.StatusOK })
 
 	// Replay paused, a suspension on the primary is refused at once.
 	replica, err := sql.Open("pgx", rdsn)
@@ -197,22 +242,33 @@ func TestServeReadReplica(t *testing.T) {
 // kommune), ticks the terms and returns a search by person.
 func webLookupUser(t *testing.T, base, data string) func(person string) (int, string) {
 	t.Helper()
+	_, post := demoSignIn(t, base, data, "oppslag@kommune.demo")
+	if code, _ := post("/portal/oppslag/vilkar", url.Values{"bekreft": {"ja"}}); code != http.StatusOK {
+		t.Fatalf("ticking the terms: %d", code)
+	}
+	return func(person string) (int, string) {
+		return post("/portal/oppslag", url.Values{"sok": {"person"}, "ident": {person}})
+	}
+}
+
+// demoSignIn signs in to the portal as one of the demo's accounts and
+// returns a GET and a POST in its session.
+func demoSignIn(t *testing.T, base, data, email string) (get func(path string) (int, string), post func(path string, form url.Values) (int, string)) {
+	t.Helper()
 	var password string
 	b, err := os.ReadFile(filepath.Join(data, "demo-accounts.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if pw, ok := strings.CutPrefix(line, "oppslag@kommune.demo "); ok {
+		if pw, ok := strings.CutPrefix(line, email+" "); ok {
 			password = pw
 		}
 	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
-	post := func(path string, form url.Values) (int, string) {
+	do := func(req *http.Request) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", base)
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		resp, err := client.Do(req)
@@ -223,15 +279,21 @@ func webLookupUser(t *testing.T, base, data string) func(person string) (int, st
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	if code, _ := post("/logg-inn", url.Values{"epost": {"oppslag@kommune.demo"}, "passord": {password}}); code != http.StatusOK {
-		t.Fatalf("sign in: %d", code)
+	get = func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		return do(req)
 	}
-	if code, _ := post("/portal/oppslag/vilkar", url.Values{"bekreft": {"ja"}}); code != http.StatusOK {
-		t.Fatalf("ticking the terms: %d", code)
+	post = func(path string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return do(req)
 	}
-	return func(person string) (int, string) {
-		return post("/portal/oppslag", url.Values{"sok": {"person"}, "ident": {person}})
+	if code, _ := post("/logg-inn", url.Values{"epost": {email}, "passord": {password}}); code != http.StatusOK {
+		t.Fatalf("sign in as %s: %d", email, code)
 	}
+	return get, post
 }
 
 // grepLines are text's lines that contain sub.

@@ -83,6 +83,7 @@ type globals struct {
 	// serve's --db-read and --db-read-max-lag: the register read from a replica.
 	dbRead     string
 	maxReadLag time.Duration
+	log        *slog.Logger // serve's, for the store's messages (nil: slog's default)
 }
 
 func (g *globals) bind(fs *flag.FlagSet) {
@@ -102,7 +103,7 @@ func (g *globals) openDB(ctx context.Context, existing bool) (*store.DB, error) 
 	if g.db == "" && g.data == "" {
 		return nil, errors.New("no --data directory and no --db URL")
 	}
-	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing, ReadURL: g.dbRead, MaxReadLag: g.maxReadLag})
+	return store.Open(ctx, store.Config{URL: g.db, DataDir: g.data, Existing: existing, ReadURL: g.dbRead, MaxReadLag: g.maxReadLag, Log: g.log})
 }
 
 // where says where the data lives, without a password.
@@ -295,7 +296,11 @@ func versionLine() string {
 		}
 		line += ")"
 	}
-	return line + " " + runtime.Version()
+	line += " " + runtime.Version()
+	if discardLog {
+		line += " (benchdiscard: lookups are not logged)"
+	}
+	return line
 }
 
 // buildVersion is the version, and the VCS revision (12 digits) and time the

@@ -367,7 +367,7 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	metricsAddr := fs.String("metrics-addr", DefaultMetricsAddr, "address of the Prometheus /metrics listener, kept apart from the public one (empty: off)")
 	demo := fs.Bool("demo", false, "seed a small synthetic register and demo consumers on first start")
 	demoPersons := fs.Int("demo-persons", 2000, "persons in the demo register")
-	fs.StringVar(&g.dbRead, "db-read", "", "PostgreSQL URL of a streaming replica of --db to read the register from; access, tokens and the log stay on --db (or $DELING_DB_READ; docs/SCALING.md)")
+	fs.StringVar(&g.dbRead, "db-read", "", "PostgreSQL URL of one streaming replica of --db (one server: no balancing pooler, no multi-host URL) to read the register from; access, tokens and the log stay on --db (or $DELING_DB_READ; docs/SCALING.md)")
 	fs.DurationVar(&g.maxReadLag, "db-read-max-lag", store.DefaultMaxReadLag, "register reads answer 503 while the --db-read replica may lag --db by more than this")
 	var o platformOptions
 	o.bind(fs)
@@ -403,6 +403,7 @@ func runServe(ctx context.Context, g *globals, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
+	g.log = log
 	db, err := g.open(ctx)
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type attackSpec struct {
 	connections int
 	timeout     time.Duration
 	observe     func(*vegeta.Result) // each result, or nil
+	cpu         bool                 // measure the process's CPU per answer (CPUPerOK)
 }
 
 // runAttack runs one fixed-rate attack, showing progress, until its duration
@@ -98,7 +99,7 @@ func runAttack(ctx context.Context, spec attackSpec, progressOut io.Writer) *Att
 	wg.Wait()
 
 	res := &AttackResult{Name: spec.name, Rate: spec.rate, Duration: spec.duration.String(), Connections: spec.connections}
-	if cpuOK && cpuAfterOK && total.Successful > 0 {
+	if spec.cpu && cpuOK && cpuAfterOK && total.Successful > 0 {
 		res.CPUPerOK = float64(cpuAfter-cpuBefore) / float64(time.Microsecond) / float64(total.Successful)
 	}
 	window := lastEnd.Sub(first).Seconds()
@@ -255,6 +256,7 @@ type AttackResult struct {
 	// thread) over the attack, in µs per successful request. In process it
 	// is server, load generator and background jobs together; it is what
 	// the machine's cores are divided by, and it varies far less with other
-	// load on a shared machine than latency and throughput do.
+	// load on a shared machine than latency and throughput do. Only in
+	// process (ModeInProcess): elsewhere the server's CPU is not the bench's.
 	CPUPerOK float64 `json:"cpu_us_per_ok,omitempty"`
 }

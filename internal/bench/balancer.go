@@ -38,7 +38,8 @@ func RoundRobin(nodes []string) (http.Handler, error) {
 		return nil, fmt.Errorf("load balancer: no nodes")
 	}
 	lb := &balancer{backends: make([]backend, len(nodes))}
-	transport := &http.Transport{MaxIdleConnsPerHost: 256, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}
+	transport := &http.Transport{MaxIdleConnsPerHost: 256, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+		Proxy: noResend}
 	for i, n := range nodes {
 		u, err := url.Parse(n)
 		if err != nil || u.Host == "" {
@@ -106,8 +107,7 @@ func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, be := range order {
 		f := &failure{}
-		// Written once is reached: http.Transport itself sends a GET again
-		// on a new connection when a kept-alive one fails after writing it.
+		// Written once is reached (noResend).
 		ctx := httptrace.WithClientTrace(context.WithValue(r.Context(), failureKey{}, f),
 			&httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { f.wrote.Store(true) }})
 		req := r.Clone(ctx)
@@ -126,6 +126,22 @@ func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		be.downUntil.Store(time.Now().Add(downFor).UnixNano())
 	}
 	w.WriteHeader(http.StatusBadGateway)
+}
+
+// errResent is noResend's error.
+var errResent = errors.New("load balancer: the request was written to a node: not sent again")
+
+// noResend is the balancer's Transport.Proxy (no proxy): http.Transport asks
+// it before each attempt of a request, and it refuses an attempt after the
+// request was written. The Transport itself sends a GET again on a new
+// connection when a kept-alive one closes after the request was written to
+// it (Request.isReplayable: a GET always is, whatever its headers), and the
+// node may have answered and logged it.
+func noResend(r *http.Request) (*url.URL, error) {
+	if f, ok := r.Context().Value(failureKey{}).(*failure); ok && f.wrote.Load() {
+		return nil, errResent
+	}
+	return nil, nil
 }
 
 // refused tells an error of connecting (the request never reached a server)

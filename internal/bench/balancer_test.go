@@ -87,3 +87,49 @@ func TestRoundRobinNeverRetriesReachedNode(t *testing.T) {
 		t.Fatalf("codes %v; the live node got %d, the dying one %d (want 2 and 2: no retries)", codes, hits.Load(), dying.Load())
 	}
 }
+
+// A request written on a kept-alive connection that the node then closes
+// without an answer is answered 502 and reaches the node once: http.Transport
+// would send a GET again on a new connection (it takes a GET for replayable),
+// and the node would answer, and log, the lookup twice.
+func TestRoundRobinNoResendOnReusedConnection(t *testing.T) {
+	var hits atomic.Int64
+	node := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) != 2 {
+			w.Write([]byte("ok"))
+			return
+		}
+		conn, _, err := w.(http.Hijacker).Hijack() // the second request: on the reused connection
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	var conns atomic.Int64
+	node.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	node.Start()
+	defer node.Close()
+	lb, err := RoundRobin([]string{node.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(lb)
+	defer front.Close()
+	var codes []int
+	for range 2 {
+		resp, err := http.Get(front.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[0] != http.StatusOK || codes[1] != http.StatusBadGateway || hits.Load() != 2 || conns.Load() != 1 {
+		t.Fatalf("codes %v; the node got %d requests on %d connections, want 200 then 502, 2 requests on 1 (reused, never resent)",
+			codes, hits.Load(), conns.Load())
+	}
+}

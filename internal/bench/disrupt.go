@@ -61,15 +61,29 @@ type RecordCheck struct {
 // limit through all the nodes (Rule AA-15 across a cluster).
 type RateCheckReport struct {
 	Limit int `json:"limit"`
-	// Admitted is 2xx answers a second over the seconds after the first (the
-	// bucket's burst of one second's worth is spent in the first) and before
-	// the last, partial one, by when the requests were sent.
+	// RateBlock is how long a node blocks the consumer once it keeps
+	// exceeding its limit (serve --rate-block) in this run.
+	RateBlock string `json:"rate_block"`
+	// Admitted is 2xx answers a second over every whole second of the
+	// measured run after the first (the bucket's burst of one second's worth
+	// is spent in the first), by when the requests were sent: a second with
+	// no 2xx counts as 0.
 	Admitted  float64 `json:"admitted_per_second"`
-	Seconds   int     `json:"seconds_counted"`
+	Seconds   int     `json:"seconds_counted"` // 0: not measured (a run too short)
 	Refused   int     `json:"refused_429"`
 	Other     int     `json:"other_failures"`
 	WithinPct float64 `json:"deviation_percent"` // (Admitted − Limit) / Limit × 100
+	// Within is the check's verdict: measured, admitted within 10 % of the
+	// limit, and other failures (not 429) at most 1 % of the requests.
+	Within  bool   `json:"within_10_percent"`
+	Verdict string `json:"verdict"`
 }
+
+// minRateSeconds is the fewest seconds the rate check counts: fewer measure nothing.
+const minRateSeconds = 3
+
+// maxOtherShare is the share of requests that may fail otherwise than 429 in the rate check.
+const maxOtherShare = 0.01
 
 // correlationHeader is the API's correlation id header (web.CorrelationHeader).
 const correlationHeader = "Correlation-Id"
@@ -220,21 +234,62 @@ func (o *observer) finish() []*DisruptionReport {
 	return o.events
 }
 
-// rateCheck summarises the rate tally against limit.
-func (o *observer) rateCheck(limit int) *RateCheckReport {
+// rateCheck summarises the rate tally against limit over the measured run
+// of length d, which began at o.began.
+func (o *observer) rateCheck(limit int, d time.Duration) *RateCheckReport {
 	t := o.rate
 	rc := &RateCheckReport{Limit: limit, Refused: t.refused, Other: t.other}
-	if len(t.secs) < 3 {
+	whole := int(d / time.Second) // a last, partial second is left out
+	if whole-1 < minRateSeconds {
+		rc.Verdict = fmt.Sprintf("not measured: %d whole seconds after the first, want at least %d (a longer --duration)", max(0, whole-1), minRateSeconds)
 		return rc
 	}
-	sum := 0
-	for _, n := range t.secs[1 : len(t.secs)-1] {
-		sum += n
+	sum, all := 0, t.refused+t.other
+	for sec, n := range t.secs {
+		all += n
+		if sec >= 1 && sec < whole {
+			sum += n
+		}
 	}
-	rc.Seconds = len(t.secs) - 2
+	rc.Seconds = whole - 1
 	rc.Admitted = float64(sum) / float64(rc.Seconds)
 	rc.WithinPct = 100 * (rc.Admitted - float64(limit)) / float64(limit)
+	switch {
+	case rc.WithinPct > 10 || rc.WithinPct < -10:
+		rc.Verdict = "NOT within 10 %"
+	case float64(t.other) > maxOtherShare*float64(all):
+		rc.Verdict = fmt.Sprintf("NOT within: %d of %d requests failed otherwise than 429 (more than %.0f %%)", t.other, all, 100*maxOtherShare)
+	default:
+		rc.Within, rc.Verdict = true, "within 10 %"
+	}
 	return rc
+}
+
+// FailedChecks names the checks of a run that failed: an answer without its
+// record (or a 2xx without the correlation id it was sent with), the log's
+// verification, a disruption that could not be done, the rate check.
+func (rep *Report) FailedChecks() []string {
+	var out []string
+	if c := rep.Records; c != nil {
+		if c.Missing > 0 {
+			out = append(out, fmt.Sprintf("%d answers without their record", c.Missing))
+		}
+		if r := rep.Result; r != nil && c.Answered != r.Total.Successful {
+			out = append(out, fmt.Sprintf("%d answers 2xx, %d of them with the correlation id they were sent with", r.Total.Successful, c.Answered))
+		}
+	}
+	if rep.AuditVerify != "" && !strings.HasPrefix(rep.AuditVerify, "ok: ") {
+		out = append(out, "audit verify "+rep.AuditVerify)
+	}
+	for _, d := range rep.Disruptions {
+		if d.Err != "" {
+			out = append(out, d.Name+": "+d.Err)
+		}
+	}
+	if rc := rep.RateCheck; rc != nil && !rc.Within {
+		out = append(out, "rate limit "+rc.Verdict)
+	}
+	return out
 }
 
 // printChecks writes the disruptions, the record check and the rate check.
@@ -277,11 +332,12 @@ func printChecks(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "audit verify after the run: %s\n", rep.AuditVerify)
 	}
 	if rc := rep.RateCheck; rc != nil {
-		verdict := "within 10 %"
-		if rc.WithinPct > 10 || rc.WithinPct < -10 {
-			verdict = "NOT within 10 %"
+		fmt.Fprintf(w, "\nrate limit of one consumer across the nodes: limit %d/s, block %s (serve --rate-block); ", rc.Limit, rc.RateBlock)
+		if rc.Seconds == 0 {
+			fmt.Fprintf(w, "%s", rc.Verdict)
+		} else {
+			fmt.Fprintf(w, "admitted %.1f/s (%+.1f %%, %s) over %d s after the first second (its burst)", rc.Admitted, rc.WithinPct, rc.Verdict, rc.Seconds)
 		}
-		fmt.Fprintf(w, "\nrate limit of one consumer across the nodes: limit %d/s, admitted %.1f/s (%+.1f %%, %s) over %d s after the first second (its burst); %s refused 429, %d other failures\n",
-			rc.Limit, rc.Admitted, rc.WithinPct, verdict, rc.Seconds, thousands(int64(rc.Refused)), rc.Other)
+		fmt.Fprintf(w, "; %s refused 429, %d other failures\n", thousands(int64(rc.Refused)), rc.Other)
 	}
 }

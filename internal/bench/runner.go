@@ -79,6 +79,9 @@ type Runner struct {
 	Disruptions  []Disruption
 	CheckRecords func(ctx context.Context, answered map[string]struct{}) (*RecordCheck, error)
 	RateLimit    int
+	RateBlock    time.Duration // the nodes' serve --rate-block, for the rate check's report
+
+	cpu bool // measure the process's CPU per answer (in process only)
 }
 
 // Run gets tokens for clients from the platform at base, prepares the
@@ -120,8 +123,10 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 			return err
 		}
 	}
+	// The bench process's CPU per answer is the server's only in process.
+	b.cpu = rep.Mode == ModeInProcess
 	spec := attackSpec{name: "api", targeter: w.targeter(base), classify: classifyAPI, kinds: w.kinds(),
-		connections: b.Connections, timeout: b.Timeout}
+		connections: b.Connections, timeout: b.Timeout, cpu: b.cpu}
 	if b.Warmup > 0 {
 		warm := spec
 		warm.name, warm.rate, warm.duration = "warm-up", b.Rate, b.Warmup
@@ -167,7 +172,8 @@ func (b *Runner) Run(ctx context.Context, rep *Report, base string, clients []to
 		rep.Disruptions = obs.finish()
 	}
 	if b.RateLimit > 0 {
-		rep.RateCheck = obs.rateCheck(b.RateLimit)
+		rep.RateCheck = obs.rateCheck(b.RateLimit, b.Duration)
+		rep.RateCheck.RateBlock = b.RateBlock.String()
 	}
 	if b.CPUProfile != "" {
 		pprof.StopCPUProfile()
@@ -295,7 +301,7 @@ func (b *Runner) runBaseline(ctx context.Context, w *workload) (*BaselineReport,
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(b.Progress, "bench: baseline: a bare net/http handler on %s answering %s fixed bytes\n", base, thousands(int64(len(body))))
 	spec := attackSpec{name: KindBaseline, targeter: w.baselineTargeter(base), classify: func(*vegeta.Result) string { return KindBaseline },
-		kinds: []string{KindBaseline}, connections: b.Connections, timeout: b.Timeout}
+		kinds: []string{KindBaseline}, connections: b.Connections, timeout: b.Timeout, cpu: b.cpu}
 	if b.Warmup > 0 {
 		warm := spec
 		warm.name, warm.rate, warm.duration = "baseline warm-up", b.Rate, b.Warmup

@@ -76,12 +76,20 @@ func (r Runner) withDefaults() Runner {
 }
 
 // RunOnce claims one job (queued, or running with a silent runner) and runs
-// it to its end. It reports false when there was none. A job that fails is
+// it to its end. It reports false when there was none, or when the register
+// cannot be read now (a read replica down or behind): then no job is
+// claimed, and the worker's next round asks again. A job that fails is
 // marked failed with its reason; the error is for the caller's log.
 func (r *Runner) RunOnce(ctx context.Context) (bool, error) {
 	cfg := r.withDefaults()
 	if cfg.DB == nil || cfg.Dir == "" {
 		return false, errors.New("extract: runner needs a database and a result directory")
+	}
+	// Rule AA-16: a job started while the register cannot be read would log
+	// an "extract start" (or "resume") it cannot follow with any data, at
+	// every round of the outage. The replica's monitor logs the outage.
+	if cfg.DB.RegisterReady() != nil {
+		return false, nil
 	}
 	claim := uuid.NewString()
 	job, ok, err := cfg.DB.ClaimExtract(ctx, claim, cfg.Now().Add(-cfg.StaleAfter))
@@ -297,6 +305,9 @@ func (jr *jobRun) run(ctx context.Context) error {
 		op = "extract resume"
 	}
 	start := jr.record(op, LogQuery{JobbID: jr.job.ID, Type: jr.job.Kind, Kriterier: jr.job.Query, Format: jr.job.Format, Historikk: jr.job.History})
+	if err := jr.r.DB.RegisterReady(); err != nil {
+		return err // unavailable since the claim: back in the queue, nothing logged
+	}
 	if err := jr.r.DB.Append(ctx, start); err != nil {
 		return err
 	}

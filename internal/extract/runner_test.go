@@ -745,6 +745,14 @@ func (u unavailableAfter) ExtractSession() (extract.Session, error) {
 	return unavailableSession{s, u.n}, err
 }
 
+// RegisterReady is the register's state after the n pages.
+func (u unavailableAfter) RegisterReady() error {
+	if *u.n == 0 {
+		return register.ErrUnavailable
+	}
+	return u.Store.RegisterReady()
+}
+
 type unavailableSession struct {
 	extract.Session
 	n *int
@@ -761,7 +769,9 @@ func (s unavailableSession) Docs(ctx context.Context, kind access.QueryKind, q e
 // A register that cannot be read now (a read replica down or behind) puts the
 // job back in the queue with its whole batches, not failed; RunAll stops
 // rather than claim it again at once, and a later run finishes it with the
-// same result as an uninterrupted one.
+// same result as an uninterrupted one. Rounds while the register stays
+// unavailable claim nothing and log no "extract resume" that no data follows
+// (Rule AA-16).
 func TestRunnerRegisterUnavailable(t *testing.T) {
 	f := newFixture(t)
 	straight := f.order(t, access.ByArbeidssted, extract.FormatJSONL, f.big)
@@ -780,6 +790,31 @@ func TestRunnerRegisterUnavailable(t *testing.T) {
 	j, _ := f.db.Extract(context.Background(), paused.ID)
 	if j.Status != extract.StatusQueued || j.Batches != 1 {
 		t.Fatalf("job after the register failed: status %s, %d batches; want queued with 1", j.Status, j.Batches)
+	}
+	starts := func() int {
+		recs, err := f.db.AuditRecords(context.Background(), consumer, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, rec := range recs {
+			if rec.Operation == "extract start" || rec.Operation == "extract resume" {
+				n++
+			}
+		}
+		return n
+	}
+	before := starts()
+	for range 5 { // the worker's rounds during the outage
+		if err := r.RunAll(context.Background()); err != nil {
+			t.Fatalf("a round with the register still unavailable: %v; want nothing done, quietly", err)
+		}
+	}
+	if after := starts(); after != before {
+		t.Fatalf("start and resume records: %d before the rounds, %d after; want none added while the register is unavailable", before, after)
+	}
+	if j, _ := f.db.Extract(context.Background(), paused.ID); j.Status != extract.StatusQueued || j.Batches != 1 {
+		t.Fatalf("job after the rounds: status %s, %d batches; want queued with 1", j.Status, j.Batches)
 	}
 	if err := f.runner(15).RunAll(context.Background()); err != nil {
 		t.Fatal(err)

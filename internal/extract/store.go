@@ -40,6 +40,10 @@ type Store interface {
 	Protected(ctx context.Context, person string) (bool, error)
 	// Append writes a record to the lookup log.
 	Append(ctx context.Context, rec *audit.Record) error
+	// RegisterReady reports whether the register can be read now; an error
+	// wrapping register.ErrUnavailable while it cannot (a read replica down
+	// or behind). It reads nothing.
+	RegisterReady() error
 }
 
 // Session is a runner's connections for one job: it streams the register's

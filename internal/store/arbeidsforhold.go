@@ -108,7 +108,7 @@ func (db *DB) FindDocs(ctx context.Context, q register.Query) (register.DocPage,
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
 		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
-	rows, err := db.regRows(ctx, query, args...)
+	rows, err := db.regRows(ctx, replicaReadTimeout, query, args...)
 	if err != nil {
 		return register.DocPage{}, fmt.Errorf("find arbeidsforhold: %w", err)
 	}
@@ -239,7 +239,7 @@ func (db *DB) Count(ctx context.Context) (Counts, error) {
 // SampleArbeidstakere lists up to n employees whose records pass screening,
 // starting at a point of the uuid order: examples for the demo and load for benchmarks.
 func (db *DB) SampleArbeidstakere(ctx context.Context, from string, n int) ([]string, error) {
-	rows, err := db.regRows(ctx, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
+	rows, err := db.regRows(ctx, replicaReadTimeout, `SELECT arbeidstaker FROM arbeidsforhold WHERE uuid >= $1 AND `+screenedSQL+` ORDER BY uuid LIMIT $2`, from, n)
 	if err != nil {
 		return nil, fmt.Errorf("sample arbeidstakere: %w", err)
 	}

@@ -537,8 +537,13 @@ func (s *LogSnapshot) Size(ctx context.Context) (uint64, error) {
 // Records implements audit.Source: one ordered scan, each record with the
 // subjects blob kept beside it.
 func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, record, subjects []byte) error) error {
+	return s.RecordsFrom(ctx, 0, fn)
+}
+
+// RecordsFrom is Records from seq from on: the records before it are not read.
+func (s *LogSnapshot) RecordsFrom(ctx context.Context, from uint64, fn func(seq uint64, salt, record, subjects []byte) error) error {
 	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, stored, subjects FROM audit_log
-		WHERE seq < (SELECT size FROM log_state WHERE id = 1) ORDER BY seq`)
+		WHERE seq >= $1 AND seq < (SELECT size FROM log_state WHERE id = 1) ORDER BY seq`, int64(from))
 	if err != nil {
 		return err
 	}

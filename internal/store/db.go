@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,9 @@ type Config struct {
 	// MaxReadLag: register reads are refused while the replica may be
 	// staler than this (default DefaultMaxReadLag).
 	MaxReadLag time.Duration
+	// Log is where the read replica's monitor says when the replica goes
+	// down, comes back, is promoted or lags too far (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // pool is one *sql.DB with the prepared statements kept for its SQL texts.
@@ -129,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if cfg.ReadURL != "" {
-		if err := db.openReplica(ctx, cfg.ReadURL, cfg.MaxReadLag); err != nil {
+		if err := db.openReplica(ctx, cfg); err != nil {
 			db.closePools()
 			return nil, err
 		}

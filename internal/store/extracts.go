@@ -446,11 +446,16 @@ func (s *extractSession) Docs(ctx context.Context, kind access.QueryKind, q extr
 	args = append(args, limit)
 	query := fmt.Sprintf(`SELECT uuid, arbeidstaker, arbeidssted, opplysningspliktig, person_employer, doc
 		FROM arbeidsforhold WHERE %s ORDER BY uuid LIMIT $%d`, where, len(args))
-	var rows *sql.Rows
+	var rows interface {
+		Next() bool
+		Scan(...any) error
+		Err() error
+		Close() error
+	}
 	if s.own {
 		rows, err = s.read.query(ctx, query, args...)
 	} else {
-		rows, err = s.db.regRows(ctx, query, args...) // the shared pools: the read replica's when there is one
+		rows, err = s.db.regRows(ctx, replicaPageTimeout, query, args...) // the shared pools: the read replica's when there is one
 	}
 	if err != nil {
 		return nil, fmt.Errorf("extract arbeidsforhold: %w", err)

@@ -21,7 +21,7 @@ func TestTakeRateSharedBudget(t *testing.T) {
 			if i%2 == 1 {
 				node = two
 			}
-			n, at, err := node.takeRate(ctx, "310000001", 8, limit, 0)
+			n, _, at, err := node.takeRate(ctx, "310000001", 8, limit, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -34,10 +34,10 @@ func TestTakeRateSharedBudget(t *testing.T) {
 		if most := limit + int((last-first)*limit/1e9) + 1; got < limit || got > most {
 			t.Fatalf("claimed %d in one burst of %v, want the limit %d and at most %d", got, time.Duration(last-first), limit, most)
 		}
-		if n, err := two.TakeRate(ctx, "310000002", 8, limit); err != nil || n != 8 {
+		if n, _, err := two.TakeRate(ctx, "310000002", 8, limit); err != nil || n != 8 {
 			t.Fatalf("other consumer: %d, %v", n, err)
 		}
-		if _, err := one.TakeRate(ctx, "310000001", 0, limit); err == nil {
+		if _, _, err := one.TakeRate(ctx, "310000001", 0, limit); err == nil {
 			t.Fatal("a claim of 0 was taken")
 		}
 		if n, err := one.PurgeRates(ctx, time.Now().Add(-time.Hour).Unix()); err != nil || n != 0 {
@@ -46,7 +46,7 @@ func TestTakeRateSharedBudget(t *testing.T) {
 		if n, err := one.PurgeRates(ctx, time.Now().Add(time.Hour).Unix()); err != nil || n != 2 {
 			t.Fatalf("purged %d states, want 2: %v", n, err)
 		}
-		if n, err := one.TakeRate(ctx, "310000001", 8, limit); err != nil || n != 8 {
+		if n, _, err := one.TakeRate(ctx, "310000001", 8, limit); err != nil || n != 8 {
 			t.Fatalf("after the purge: %d, %v", n, err)
 		}
 	})
@@ -74,7 +74,7 @@ func TestTakeRatePacedAtLimit(t *testing.T) {
 				const span = 30 * int64(time.Second)
 				admitted, asked := 0, 0
 				for at := rateClock; at < rateClock+span; at += step {
-					n, _, err := nodes[asked%2].takeRate(ctx, consumer, 1, limit, at)
+					n, _, _, err := nodes[asked%2].takeRate(ctx, consumer, 1, limit, at)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -102,7 +102,7 @@ func TestTakeRateBurst(t *testing.T) {
 		const limit, claim = 100, 10
 		nodes := []*DB{one, two}
 		take := func(i int, at int64) int {
-			n, _, err := nodes[i%2].takeRate(ctx, "310000301", claim, limit, at)
+			n, _, _, err := nodes[i%2].takeRate(ctx, "310000301", claim, limit, at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,6 +131,57 @@ func TestTakeRateBurst(t *testing.T) {
 	})
 }
 
+// Rule AA-15: a consumer blocked by one node is refused by every node on the
+// database for the block's duration (each node blocked on its own, so a
+// cluster admitted the share of the nodes that had not blocked yet); a claim
+// refused in the block says how long it lasts; a shorter block does not
+// shorten a longer one; after it the budget refills at the limit.
+func TestBlockRateSharedAcrossNodes(t *testing.T) {
+	twoNodes(t, func(t *testing.T, one, two *DB) {
+		ctx := context.Background()
+		const limit, consumer = 100, "310000401"
+		take := func(node *DB, at int64) (int, time.Duration) {
+			t.Helper()
+			n, wait, _, err := node.takeRate(ctx, consumer, 10, limit, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n, wait
+		}
+		if n, _ := take(two, rateClock); n != 10 {
+			t.Fatalf("before the block: %d, want 10", n)
+		}
+		if err := one.blockRate(ctx, consumer, time.Minute, rateClock); err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Duration{0, time.Second, 30 * time.Second, time.Minute - time.Millisecond} {
+			n, wait := take(two, rateClock+int64(at))
+			if n != 0 {
+				t.Fatalf("%v into the block the other node got %d", at, n)
+			}
+			if left := time.Minute - at; wait < left || wait > left+time.Second/limit {
+				t.Fatalf("%v into the block: wait %v, want the %v left", at, wait, left)
+			}
+		}
+		if err := two.blockRate(ctx, consumer, time.Second, rateClock+int64(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := take(one, rateClock+int64(30*time.Second)); n != 0 {
+			t.Fatalf("a shorter block ended the longer one: %d", n)
+		}
+		// After the block: what time frees at the limit (10 in 100 ms), not the whole burst.
+		if n, _ := take(one, rateClock+int64(time.Minute+100*time.Millisecond)); n != 10 {
+			t.Fatalf("100 ms after the block: %d, want 10", n)
+		}
+		if n, _ := take(two, rateClock+int64(time.Minute+100*time.Millisecond)); n != 0 {
+			t.Fatalf("100 ms after the block, the second claim: %d, want 0", n)
+		}
+		if err := one.BlockRate(ctx, consumer, 0); err == nil {
+			t.Fatal("a block of 0 was taken")
+		}
+	})
+}
+
 // BenchmarkTakeRatePostgres is one claim from a shared rate-limit window on
 // PostgreSQL, from many goroutines on one consumer (the worst case: one row).
 // A node makes one claim per claimSize(limit) requests of a consumer.
@@ -149,7 +200,7 @@ func BenchmarkTakeRatePostgres(b *testing.B) {
 	defer db.Close()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := db.TakeRate(context.Background(), "310000001", 4, 200); err != nil {
+			if _, _, err := db.TakeRate(context.Background(), "310000001", 4, 200); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -192,6 +192,8 @@ func TestReadReplicaRefused(t *testing.T) {
 		{"a primary", other, "not a standby"},
 		{"another database", otherReplica, "names database"},
 		{"not PostgreSQL", "mysql://x", "want postgres://"},
+		// The lag measured on one server must hold for every read: not one of several.
+		{"a multi-host URL", "postgres://postgres@127.0.0.1:1,127.0.0.1:2/x?sslmode=disable", "names several servers"},
 	} {
 		db, err := Open(ctx, Config{URL: dsn, ReadURL: c.readURL})
 		if err == nil {
@@ -223,5 +225,59 @@ func TestReadReplicaBehindMigration(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "its register schema is at version 0, the primary's at 1") {
 		t.Fatalf("replica behind the migrations: err = %v", err)
+	}
+}
+
+// An idle primary that switched to a new WAL segment stands just past the
+// segment's header, where the replica's replay stops: the header is left
+// out, so a caught-up replica's lag stays near 0 instead of growing until
+// the primary writes again (a false 503 with a lag limit below that).
+func TestReadReplicaIdleWALSwitch(t *testing.T) {
+	st := standby(t)
+	ctx := t.Context()
+	dsn := newPostgres(t)
+	rdsn, _ := replicaOf(t, st, dsn)
+	clock := &settableClock{t: fixedNow()}
+	db, err := Open(ctx, Config{URL: dsn, ReadURL: rdsn, Now: clock.now, MaxReadLag: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	primary, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Close()
+	// A table written and the segment switched: the primary then writes nothing.
+	if _, err := primary.ExecContext(ctx, "CREATE TABLE idle_switch (x int); INSERT INTO idle_switch VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := primary.ExecContext(ctx, "SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+	var lag time.Duration
+	for range 500 {
+		clock.add(time.Second) // each measurement a second later: a note left unreplayed shows as lag
+		db.measureReplica(ctx)
+		s, _ := db.Replica()
+		if lag = s.Lag; lag == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if lag != 0 {
+		t.Fatalf("idle primary after a WAL switch: lag %s; want 0 once the replica replayed the switch", lag)
+	}
+	// And it stays so while the primary stays idle (a record PostgreSQL
+	// writes by itself meanwhile may show for a measurement or two).
+	for range 10 {
+		clock.add(time.Second)
+		db.measureReplica(ctx)
+	}
+	if s, _ := db.Replica(); s.Lag > 3*time.Second {
+		t.Fatalf("idle primary, ten seconds on: lag %s; want near 0", s.Lag)
+	}
+	if err := db.RegisterReady(); err != nil {
+		t.Fatalf("idle, caught-up replica: %v", err)
 	}
 }

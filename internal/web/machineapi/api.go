@@ -118,6 +118,9 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 			s.rateBlocked.WithLabelValues(claims.Consumer).Inc()
 			s.log.Warn("consumer blocked for exceeding its rate limit", "consumer", claims.Consumer, "for", s.rateBlockFor)
 		}
+		if v.blockErr != nil {
+			s.log.Error("rate limit: the block is this node's only", "err", v.blockErr, "consumer", claims.Consumer)
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((v.retryAfter+time.Second-1)/time.Second))))
 		httperr.Write(w, r, http.StatusTooManyRequests, "", "For mange forespørsler. Prøv igjen senere.")
 		c.done()

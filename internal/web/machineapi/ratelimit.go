@@ -12,8 +12,8 @@ import (
 // 200/s with a burst of one second's worth). A consumer that keeps exceeding
 // its limit — more rejected requests within strikeWindow than its limit per
 // second — is blocked for blockFor. With shared (several nodes on one
-// PostgreSQL) the requests a second are counted across the cluster; the
-// blocks are each node's own.
+// PostgreSQL) the requests a second are counted across the cluster, and a
+// block one node makes holds on every node (store.BlockRate).
 type limiter struct {
 	mu           sync.Mutex
 	consumers    map[string]*consumerLimit
@@ -41,6 +41,9 @@ type verdict struct {
 	// newlyBlocked is true for the request that caused a block, so it is logged once.
 	newlyBlocked bool
 	err          error // the shared budget could not be read: refuse (deny by default)
+	// blockErr is why a block could not be shared with the other nodes
+	// (this node blocks all the same).
+	blockErr error
 }
 
 func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now time.Time) verdict {
@@ -63,7 +66,7 @@ func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now
 		}
 	} else {
 		l.mu.Unlock() // a claim may ask the database: other consumers need not wait for it
-		ok, err := l.shared.allow(ctx, consumer, perSecond, now)
+		ok, wait, err := l.shared.allow(ctx, consumer, perSecond, now)
 		l.mu.Lock()
 		if err != nil {
 			return verdict{err: err}
@@ -71,28 +74,43 @@ func (l *limiter) allow(ctx context.Context, consumer string, perSecond int, now
 		if ok {
 			return verdict{ok: true}
 		}
+		if wait > time.Second {
+			// Another node blocked the consumer (a spent budget frees one
+			// request within 1/limit): blocked here too, for what is left.
+			c.blockedUntil = now.Add(wait)
+			return verdict{retryAfter: wait}
+		}
 	}
 	if now.Sub(c.windowStart) > l.strikeWindow {
 		c.windowStart, c.rejected = now, 0
 	}
 	c.rejected++
-	if c.rejected > perSecond {
-		c.blockedUntil = now.Add(l.blockFor)
-		c.rejected = 0
-		return verdict{retryAfter: l.blockFor, newlyBlocked: true}
+	if c.rejected <= perSecond {
+		return verdict{retryAfter: time.Second / time.Duration(perSecond)}
 	}
-	return verdict{retryAfter: time.Second / time.Duration(perSecond)}
+	c.blockedUntil = now.Add(l.blockFor)
+	c.rejected = 0
+	v := verdict{retryAfter: l.blockFor, newlyBlocked: true}
+	if l.shared != nil {
+		// Rule AA-15: the block holds on every node on the database.
+		l.mu.Unlock()
+		v.blockErr = l.shared.block(ctx, consumer, l.blockFor)
+		l.mu.Lock()
+	}
+	return v
 }
 
 // sharedBudget counts a consumer's requests across every node on the
 // database (store.TakeRate: a token bucket on the database's clock with a
-// burst of one second's worth). A node claims claimSize(limit) requests at a
-// time and admits them from memory until they are used, so only one request
-// in that many asks the database; a claim is paid for when it is taken, so
-// the cluster admits at most the limit and one claim per node more, and a
-// consumer paced at its limit is always admitted.
+// burst of one second's worth), and shares blocks (store.BlockRate). A node
+// claims claimSize(limit) requests at a time and admits them from memory
+// until they are used, so only one request in that many asks the database;
+// a claim is paid for when it is taken, so the cluster admits at most the
+// limit and one claim per node more, and a consumer paced at its limit is
+// always admitted.
 type sharedBudget struct {
-	take    func(ctx context.Context, consumer string, n, limit int) (int, error)
+	take    func(ctx context.Context, consumer string, n, limit int) (int, time.Duration, error)
+	block   func(ctx context.Context, consumer string, d time.Duration) error
 	mu      sync.Mutex
 	budgets map[string]*nodeBudget // consumer → this node's claim
 }
@@ -100,11 +118,12 @@ type sharedBudget struct {
 type nodeBudget struct {
 	mu    sync.Mutex
 	left  int       // claimed and not yet admitted
-	retry time.Time // the cluster's budget was spent: no claim before then
+	retry time.Time // the cluster's budget was spent, or the consumer blocked: no claim before then
 }
 
-func newSharedBudget(take func(ctx context.Context, consumer string, n, limit int) (int, error)) *sharedBudget {
-	return &sharedBudget{take: take, budgets: map[string]*nodeBudget{}}
+func newSharedBudget(take func(ctx context.Context, consumer string, n, limit int) (int, time.Duration, error),
+	block func(ctx context.Context, consumer string, d time.Duration) error) *sharedBudget {
+	return &sharedBudget{take: take, block: block, budgets: map[string]*nodeBudget{}}
 }
 
 // claimSize is how many requests a node claims at a time: a fiftieth of the
@@ -116,7 +135,10 @@ func claimSize(limit int) int { return max(1, limit/50) }
 // limit) in a fiftieth of a second.
 const spentPause = time.Second / 50
 
-func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, now time.Time) (bool, error) {
+// allow admits one request of consumer from this node's claim, claiming
+// more when it is used up; refused, wait is how long until the cluster's
+// budget has room again (longer than a second: the consumer is blocked).
+func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, now time.Time) (ok bool, wait time.Duration, err error) {
 	b.mu.Lock()
 	w := b.budgets[consumer]
 	if w == nil {
@@ -127,18 +149,18 @@ func (b *sharedBudget) allow(ctx context.Context, consumer string, limit int, no
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.left == 0 && !now.Before(w.retry) {
-		n, err := b.take(ctx, consumer, claimSize(limit), limit)
+		n, wait, err := b.take(ctx, consumer, claimSize(limit), limit)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		w.left = n
 		if n == 0 {
-			w.retry = now.Add(spentPause)
+			w.retry = now.Add(max(spentPause, wait))
 		}
 	}
 	if w.left == 0 {
-		return false, nil
+		return false, w.retry.Sub(now), nil
 	}
 	w.left--
-	return true, nil
+	return true, 0, nil
 }

@@ -98,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.limits = newLimiter(s.rateBlockFor)
 	if cfg.DB.Engine() == store.Postgres {
-		s.limits.shared = newSharedBudget(cfg.DB.TakeRate) // Rule AA-15 across the nodes on one database
+		s.limits.shared = newSharedBudget(cfg.DB.TakeRate, cfg.DB.BlockRate) // Rule AA-15 across the nodes on one database
 	}
 	cfg.Registry.MustRegister(s.rateLimited, s.rateBlocked)
 	return s, nil

@@ -239,7 +239,12 @@ func (s *Site) LoadVisitor(r *http.Request) (*Visitor, error) {
 
 // OrgName is an organisation's name as deling knows it: the consumer's, else
 // the register's (from Enhetsregisteret); "" when it knows none (issue 16,
-// item 10: a name wherever an organisation number is shown).
+// item 10: a name wherever an organisation number is shown), or when the
+// register cannot be read now (a read replica down or behind): a name is
+// only shown, and every caller shows "org.nr. …" without one, so a page
+// that needs no register keeps working. The name is not read from the
+// primary instead: the replica is there to keep the register's reads off it
+// (store/replica.go).
 func (s *Site) OrgName(ctx context.Context, orgnr string) (string, error) {
 	if orgnr == governance.AuthorityOrg {
 		return "Aa-registeret (registerforvalteren)", nil
@@ -255,7 +260,7 @@ func (s *Site) OrgName(ctx context.Context, orgnr string) (string, error) {
 	switch {
 	case err == nil:
 		return o.Navn, nil
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, register.ErrUnavailable):
 		return "", nil
 	}
 	return "", err
