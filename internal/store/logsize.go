@@ -85,7 +85,7 @@ func logSizeUp(ctx context.Context, tx *sql.Tx, engine Engine) error {
 // logSizeDown is migration 00032 down (deling migrate down --to 31): the
 // schema as it was, each record unpacked to its canonical bytes (which the
 // versions before read) and its id column filled from it, or from erased_id
-// for an erased record. It reads and rewrites the records logSizeDownBatch
+// for an erased record. It reads and rewrites the records logSizeDownRows
 // at a time, so its memory stays small however long the log; a record it
 // cannot unpack stops it with the record's seq, and the transaction leaves
 // everything as it was.
