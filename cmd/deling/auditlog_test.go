@@ -79,7 +79,7 @@ func TestAuditCommands(t *testing.T) {
 	}
 	// Rule AA-16: record 5 stored plain, as records were before they were
 	// packed (migration 00032), beside the packed ones: the log verifies.
-	if res, err := raw.Exec(`UPDATE audit_log SET record = ? WHERE seq = 5 AND substr(record, 1, 1) = ?`, recs[5].Canonical, []byte{audit.PackedRecords1}); err != nil {
+	if res, err := raw.Exec(`UPDATE audit_log SET stored = ? WHERE seq = 5 AND substr(stored, 1, 1) = ?`, recs[5].Canonical, []byte{audit.PackedRecords1}); err != nil {
 		t.Fatal(err)
 	} else if n, _ := res.RowsAffected(); n != 1 {
 		t.Fatalf("record 5 was not stored packed (%d rows)", n)
@@ -88,14 +88,14 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("verify plain and packed records: %v %q", err, out)
 	}
 	// A packed record whose frame was changed reads as changed.
-	if _, err := raw.Exec(`UPDATE audit_log SET record = substr(record, 1, length(record) - 1) WHERE seq = 7`); err != nil {
+	if _, err := raw.Exec(`UPDATE audit_log SET stored = substr(stored, 1, length(stored) - 1) WHERE seq = 7`); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := cmd("audit", "verify"); err == nil || !strings.Contains(out, "changed: record 7") {
 		t.Fatalf("verify a damaged packed record: %v %q", err, out)
 	}
 	// Tamper with record 3: verify names it, and the receipt's record no longer matches the log.
-	if _, err := raw.Exec(`UPDATE audit_log SET record = ? WHERE seq = 3`, []byte(`{"v":2,"kind":"lookup","decision":"deny"}`)); err != nil {
+	if _, err := raw.Exec(`UPDATE audit_log SET stored = ? WHERE seq = 3`, []byte(`{"v":2,"kind":"lookup","decision":"deny"}`)); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()

@@ -34,12 +34,12 @@ func (o *extractOptions) bind(fs *flag.FlagSet) {
 // check refuses sizes and counts that cannot work.
 func (o *extractOptions) check() error {
 	switch {
-	case o.batchSize < 1:
-		return fmt.Errorf("--extract-batch-size %d: want at least 1", o.batchSize)
+	case o.batchSize < 1 || o.batchSize > extract.MaxUnitsLimit:
+		return fmt.Errorf("--extract-batch-size %d: want 1 to %d (a batch's log record names each person in it)", o.batchSize, extract.MaxUnitsLimit)
 	case o.workers < 0:
 		return fmt.Errorf("--extract-workers %d: want 0 (no extract jobs on this node) or more", o.workers)
-	case o.maxUnits < 1:
-		return fmt.Errorf("--extract-max-units %d: want at least 1", o.maxUnits)
+	case o.maxUnits < 1 || o.maxUnits > extract.MaxUnitsLimit:
+		return fmt.Errorf("--extract-max-units %d: want 1 to %d (an order's log record names each unit)", o.maxUnits, extract.MaxUnitsLimit)
 	case o.keep < 0:
 		return fmt.Errorf("--extract-ttl %s: want a positive duration", o.keep)
 	}

@@ -114,6 +114,9 @@ func TestFlagsAreChecked(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve", "--extract-batch-size", "0"}, "--extract-batch-size 0"},
+		// A batch's or an order's record names each unit: within audit.MaxRecordSize.
+		{[]string{"serve", "--extract-batch-size", "100001"}, "--extract-batch-size 100001"},
+		{[]string{"serve", "--extract-max-units", "100001"}, "--extract-max-units 100001"},
 		{[]string{"serve", "--extract-workers", "-1"}, "--extract-workers -1"},
 		{[]string{"serve", "--token-lifetime", "0s"}, "--token-lifetime"},
 		{[]string{"serve", "--log-level", "loud"}, `--log-level "loud"`},

@@ -61,6 +61,7 @@ Commands:
   audit             verify|checkpoint|prove|erase: the tamper-evident lookup log
   witness           run a C2SP tlog-witness that cosigns a lookup log's checkpoints (docs/WITNESS.md)
   bench             load-test the API with a synthetic register and real tokens; docs/PERFORMANCE.md
+  migrate           down --to N: take the schema back for a rollback (docs/OPERATIONS.md, Upgrading)
   version           print the version
 
 Global flags (also accepted after the command):
@@ -261,6 +262,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runKeys(ctx, g, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, g, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, g, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return nil

@@ -14,7 +14,7 @@ import (
 // SaltSize is the size of the random salt of each new record: 128 bits hide
 // a leaf as well as the 256 of the records written before issue 15. The
 // salt's length is never assumed when a leaf is recomputed: it is the stored
-// salt's, so records with either verify.
+// salt's, so records with either verify (and Verify takes no other length).
 const SaltSize = 16
 
 // Entry is a record ready for the tree: its canonical bytes, salt and leaf
@@ -46,6 +46,10 @@ func NewEntry(r *Record) (Entry, error) {
 	b, err := Canonical(&sealed)
 	if err != nil {
 		return Entry{}, err
+	}
+	// Fail closed: a record no reader could unpack is never written.
+	if len(b) > MaxRecordSize {
+		return Entry{}, fmt.Errorf("%w: %d bytes", ErrRecordTooLarge, len(b))
 	}
 	salt := make([]byte, SaltSize)
 	if _, err := rand.Read(salt); err != nil {

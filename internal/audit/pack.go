@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -28,10 +29,17 @@ import (
 // PackedRecords1 is the marker of a record packed with dict/records-1.json.
 const PackedRecords1 = 0x01
 
-// MaxRecordSize bounds an unpacked record: no record the log writes comes
-// near it (a kept response lies beside the record, not in it), and a
-// corrupted or hostile stored value cannot make a reader allocate more.
-const MaxRecordSize = 1 << 20
+// MaxRecordSize bounds a record: NewEntry refuses a larger one (the append
+// fails, so its request is not answered), and UnpackRecord refuses a stored
+// value that would unpack to more, so every frame PackRecord writes,
+// UnpackRecord accepts. The largest record the code writes is an extract's
+// with 100,000 persons (extract.MaxUnitsLimit), about 5.5 MB of commitments;
+// a kept response lies beside the record, not in it. A corrupted or hostile
+// stored value cannot make a reader allocate more.
+const MaxRecordSize = 16 << 20
+
+// ErrRecordTooLarge is NewEntry's refusal of a record above MaxRecordSize.
+var ErrRecordTooLarge = fmt.Errorf("record larger than %d bytes", MaxRecordSize)
 
 //go:embed dict/records-1.json
 var records1 []byte
@@ -43,8 +51,11 @@ var packer, unpacker = newPacker()
 // newPacker makes the encoder (SpeedFastest: docs/PERFORMANCE.md, "The log's
 // bytes on disk", has the choice's numbers) and the bounded decoder.
 func newPacker() (*zstd.Encoder, *zstd.Decoder) {
+	// The encoder's window (8 MiB, zstd's default) is within the decoder's
+	// (MaxRecordSize): a record up to 8 MiB is one single-segment frame whose
+	// window is its own size, a larger one names the 8 MiB window.
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false),
-		zstd.WithEncoderConcurrency(0), zstd.WithEncoderDictRaw(0, records1))
+		zstd.WithEncoderConcurrency(0), zstd.WithEncoderDictRaw(0, records1), zstd.WithWindowSize(8<<20))
 	if err != nil {
 		panic(err)
 	}
@@ -65,7 +76,9 @@ func PackRecord(canonical []byte) []byte {
 
 // UnpackRecord is the canonical record of a stored value: a plain record
 // as it is, a packed one decompressed (at most MaxRecordSize). nil stays nil
-// (a record erased by retention).
+// (a record erased by retention). A packed value is exactly one zstd frame
+// that names no dictionary (ours is raw, id 0), with nothing before or after
+// it: no skippable frame can carry bytes the leaf does not commit to.
 func UnpackRecord(stored []byte) ([]byte, error) {
 	if len(stored) == 0 {
 		return stored, nil
@@ -74,6 +87,9 @@ func UnpackRecord(stored []byte) ([]byte, error) {
 	case '{':
 		return stored, nil
 	case PackedRecords1:
+		if err := oneFrame(stored[1:]); err != nil {
+			return nil, fmt.Errorf("unpack record: %w", err)
+		}
 		b, err := unpacker.DecodeAll(stored[1:], nil)
 		if err != nil {
 			return nil, fmt.Errorf("unpack record: %w", err)
@@ -88,4 +104,67 @@ func UnpackRecord(stored []byte) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unpack record: unknown form 0x%02x", stored[0])
 	}
+}
+
+// zstdMagic is the magic number a zstd frame starts with (RFC 8878 §3.1.1).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// oneFrame checks that b is one zstd frame and nothing else (RFC 8878 §3.1.1):
+// the magic number (so no skippable frame, whose magic differs, comes
+// first), no dictionary id, and blocks up to the last one and its checksum
+// ending exactly at the end of b (so no frame of any kind comes after). The
+// blocks' content is the decoder's to check.
+func oneFrame(b []byte) error {
+	if len(b) < 5 || !bytes.Equal(b[:4], zstdMagic) {
+		return errors.New("not a zstd frame")
+	}
+	fhd := b[4]
+	if fhd&0x03 != 0 {
+		return errors.New("the frame names a dictionary")
+	}
+	single := fhd&0x20 != 0
+	n := 5
+	if !single {
+		n++ // Window_Descriptor
+	}
+	switch fhd >> 6 { // Frame_Content_Size
+	case 0:
+		if single {
+			n++
+		}
+	case 1:
+		n += 2
+	case 2:
+		n += 4
+	case 3:
+		n += 8
+	}
+	for {
+		if len(b) < n+3 {
+			return errors.New("truncated zstd frame")
+		}
+		h := uint32(b[n]) | uint32(b[n+1])<<8 | uint32(b[n+2])<<16
+		n += 3
+		size := int(h >> 3)
+		switch (h >> 1) & 3 {
+		case 1: // RLE: one byte
+			size = 1
+		case 3:
+			return errors.New("reserved zstd block type")
+		}
+		if len(b)-n < size {
+			return errors.New("truncated zstd frame")
+		}
+		n += size
+		if h&1 == 1 { // Last_Block
+			break
+		}
+	}
+	if fhd&0x04 != 0 { // Content_Checksum
+		n += 4
+	}
+	if n != len(b) {
+		return errors.New("bytes beside the zstd frame")
+	}
+	return nil
 }

@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,11 +74,97 @@ func TestPackRoundTrip(t *testing.T) {
 // TestUnpackBounded: a frame that would unpack beyond MaxRecordSize is refused.
 func TestUnpackBounded(t *testing.T) {
 	p := PackRecord(append([]byte{'{'}, make([]byte, MaxRecordSize)...))
-	if len(p) > 1000 {
+	if len(p) > 10_000 {
 		t.Fatalf("zeros packed to %d bytes", len(p))
 	}
 	if _, err := UnpackRecord(p); err == nil {
 		t.Fatal("unpacked beyond the bound")
+	}
+}
+
+// TestPackWithinBound: every record NewEntry accepts packs to a value
+// UnpackRecord opens, up to MaxRecordSize exactly, whatever its size and
+// however badly it compresses (a 1.35 MB record once packed to a frame no
+// reader could open, and integration stopped on it for good: Rule AA-16);
+// NewEntry refuses a record above the bound, so the append fails closed.
+func TestPackWithinBound(t *testing.T) {
+	hexRecord := func(n int) []byte { // incompressible: random hex in a JSON string
+		b := make([]byte, (n-8)/2)
+		rand.Read(b)
+		return []byte(`{"x":"` + hex.EncodeToString(b) + strings.Repeat(" ", n-8-2*len(b)) + `"}`)
+	}
+	for _, n := range []int{100, 128<<10 + 1, 1<<20 + 1, 1_350_000, 5_500_000, 8<<20 + 1, MaxRecordSize} {
+		c := hexRecord(n)
+		if len(c) != n {
+			t.Fatalf("made %d bytes, want %d", len(c), n)
+		}
+		got, err := UnpackRecord(PackRecord(c))
+		if err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("a record of %d bytes did not unpack: %v", n, err)
+		}
+	}
+	// 300 of random sizes up to 300 kB, some compressible, some not.
+	for i := range 300 {
+		n := 8 + mrand.IntN(300_000)
+		c := hexRecord(n)
+		if i%2 == 0 {
+			c = []byte(`{"x":"` + strings.Repeat("ab", (n-8)/2) + strings.Repeat(" ", (n-8)%2) + `"}`)
+		}
+		if got, err := UnpackRecord(PackRecord(c)); err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("a record of %d bytes did not unpack: %v", n, err)
+		}
+	}
+
+	r := sampleLookup(1)
+	r.Request = json.RawMessage(`{"x":"` + strings.Repeat("a", MaxRecordSize) + `"}`)
+	if _, err := NewEntry(r); !errors.Is(err, ErrRecordTooLarge) {
+		t.Fatalf("NewEntry of a record above the bound: %v", err)
+	}
+	r = sampleLookup(2)
+	r.Request = json.RawMessage(`{"x":"` + strings.Repeat("a", MaxRecordSize-2000) + `"}`)
+	e, err := NewEntry(r)
+	if err != nil {
+		t.Fatalf("NewEntry of a record within the bound: %v", err)
+	}
+	if got, err := UnpackRecord(e.Stored); err != nil || !bytes.Equal(got, e.Canonical) {
+		t.Fatalf("the stored form of a record within the bound did not unpack: %v", err)
+	}
+}
+
+// skippable is a zstd skippable frame holding data (RFC 8878 §3.1.2).
+func skippable(data string) []byte {
+	return append([]byte{0x50, 0x2a, 0x4d, 0x18, byte(len(data)), 0, 0, 0}, data...)
+}
+
+// TestUnpackOneFrame: a stored value is one frame of ours and nothing else;
+// bytes beside it (a skippable frame before or after, a second frame) or a
+// frame naming a dictionary would let a stored value carry what the leaf
+// does not commit to (Rule AA-16).
+func TestUnpackOneFrame(t *testing.T) {
+	e, err := NewEntry(sampleLookup(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := e.Stored[1:]
+	withDict := bytes.Clone(frame)
+	withDict[4] |= 0x01 // Dictionary_ID_flag 1: a one-byte id follows the descriptor
+	withDict = slices.Insert(withDict, 5, 7)
+	pack := func(parts ...[]byte) []byte { return append([]byte{PackedRecords1}, bytes.Join(parts, nil)...) }
+	if _, err := UnpackRecord(pack(frame)); err != nil {
+		t.Fatalf("the frame itself: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"skippable before": pack(skippable("hidden"), frame),
+		"skippable after":  pack(frame, skippable("hidden")),
+		"two frames":       pack(frame, frame),
+		"a byte after":     pack(frame, []byte{0}),
+		"dictionary id":    pack(withDict),
+		"truncated":        pack(frame[:len(frame)-1]),
+		"skippable only":   pack(skippable("hidden")),
+	} {
+		if got, err := UnpackRecord(bad); err == nil {
+			t.Errorf("%s: unpacked to %d bytes", name, len(got))
+		}
 	}
 }
 
@@ -86,6 +175,9 @@ func FuzzUnpackRecord(f *testing.F) {
 	f.Add(PackRecord(e.Canonical))
 	f.Add(e.Canonical)
 	f.Add([]byte{PackedRecords1, 0x28, 0xb5, 0x2f, 0xfd, 0x00})
+	f.Add(append(PackRecord(e.Canonical), skippable("hidden")...))
+	f.Add(append([]byte{PackedRecords1}, append(skippable("hidden"), PackRecord(e.Canonical)[1:]...)...))
+	f.Add(append(PackRecord(e.Canonical), PackRecord(e.Canonical)[1:]...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := UnpackRecord(b)
 		if err != nil || len(b) == 0 {

@@ -302,18 +302,9 @@ func isCommitmentString(s []byte) ([]byte, bool) {
 // returned. It returns what does not match, naming no one, or "". A
 // version-1 record (identities in the clear, nothing beside it) and an erased
 // one pass.
-func checkSubjects(record, blob []byte, indexed uint64, seed maphash.Seed) string {
-	if record == nil {
-		return ""
-	}
-	var r struct {
-		V                   int             `json:"v"`
-		ReturnedCommitments []string        `json:"returnedCommitments"`
-		Request             json.RawMessage `json:"request"`
-		Event               json.RawMessage `json:"event"`
-	}
-	if json.Unmarshal(record, &r) != nil || r.V < 2 {
-		return "" // a record that does not decode is not one seal made; its leaf decides
+func checkSubjects(r *Record, blob []byte, indexed uint64, seed maphash.Seed) string {
+	if r == nil || r.V < 2 {
+		return "" // a record that does not decode is not one seal made (Verify reports it unreadable)
 	}
 	// commitment → whether it stands for a returned person
 	want := make(map[string]bool, len(r.ReturnedCommitments))

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -45,6 +46,7 @@ const (
 	ProblemInserted   = "inserted"   // a record has no leaf in the tree
 	ProblemReordered  = "reordered"  // the record's content belongs to another index
 	ProblemSubjects   = "subjects"   // the subjects kept beside a version-2 record, or its insight index entries, do not match its commitments
+	ProblemUnreadable = "unreadable" // the stored record does not unpack to a record, or its salt is not a salt: no reader can open it
 	ProblemNode       = "node"       // a stored tree node (a leaf hash too) does not match
 	ProblemCheckpoint = "checkpoint" // a checkpoint is not signed by the log or does not match the tree
 )
@@ -65,7 +67,8 @@ func (p Problem) position() uint64 {
 	return p.Index
 }
 
-var kindOrder = map[string]int{ProblemInserted: 0, ProblemDeleted: 1, ProblemReordered: 2, ProblemChanged: 3, ProblemSubjects: 4, ProblemNode: 5, ProblemCheckpoint: 6}
+var kindOrder = map[string]int{ProblemInserted: 0, ProblemDeleted: 1, ProblemReordered: 2, ProblemChanged: 3, ProblemUnreadable: 4, ProblemSubjects: 5,
+	ProblemNode: 6, ProblemCheckpoint: 7}
 
 func compareProblems(a, b Problem) int {
 	if c := cmpU(a.position(), b.position()); c != 0 {
@@ -217,13 +220,31 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 			rep.Erased++
 			return nil
 		}
-		// The stored form (PackRecord) unpacked; a value that does not
-		// unpack is checked as it is, and so reads as changed.
+		// The stored form (PackRecord) unpacked. A stored value must be one
+		// every reader opens, whatever its leaf hash says: the leaf covers
+		// salt ‖ record with no length between them, so bytes moved from
+		// the record's start to the salt's end keep the leaf and leave a
+		// record no one can read. A salt is 16 or 32 bytes (SaltSize, and
+		// before issue 15 32); the record unpacks (UnpackRecord) and decodes
+		// as a Record. Anything else is unreadable, and is still checked
+		// against its leaf as it is.
+		var rec *Record
 		if canonical, err := UnpackRecord(record); err == nil {
 			record = canonical
+			var r Record
+			if err := json.Unmarshal(record, &r); err == nil {
+				rec = &r
+			} else {
+				rep.add(Problem{Kind: ProblemUnreadable, Index: seq, Detail: "the record does not decode: " + err.Error()})
+			}
+		} else {
+			rep.add(Problem{Kind: ProblemUnreadable, Index: seq, Detail: err.Error()})
+		}
+		if len(salt) != 16 && len(salt) != 32 {
+			rep.add(Problem{Kind: ProblemUnreadable, Index: seq, Detail: fmt.Sprintf("a salt of %d bytes", len(salt))})
 		}
 		h := LeafHash(salt, record)
-		detail := checkSubjects(record, subjects, indexed[seq], seed)
+		detail := checkSubjects(rec, subjects, indexed[seq], seed)
 		if !bytes.Equal(h, leaf(seq)) {
 			mismatched[seq] = [32]byte(h)
 			if detail != "" {

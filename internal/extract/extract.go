@@ -33,6 +33,11 @@ const (
 	DefaultBatchSize = 10_000
 	// DefaultMaxUnits is how many persons or employers one extract may name.
 	DefaultMaxUnits = 100_000
+	// MaxUnitsLimit bounds both numbers above: the order's record names
+	// each of its units, a batch's record each person in it, and 100,000
+	// commitments (about 5.5 MB) keep a record well within
+	// audit.MaxRecordSize.
+	MaxUnitsLimit = 100_000
 	// MaxActive is how many jobs an organisation may have queued or running at once
 	// (as Folkeregisteret's extracts: the next one gets 429).
 	MaxActive = 10

@@ -22,7 +22,7 @@ func (db *DB) Affected(ctx context.Context, scope audit.Scope) (audit.AffectedLi
 	a := audit.NewAffected(scope)
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	q := `SELECT seq, time, consumer, record, subjects FROM audit_log WHERE kind = ` + arg(audit.KindLookup) +
+	q := `SELECT seq, time, consumer, stored, subjects FROM audit_log WHERE kind = ` + arg(audit.KindLookup) +
 		` AND seq < ` + arg(int64(scope.Size))
 	if scope.Consumer != "" {
 		q += ` AND consumer = ` + arg(scope.Consumer)

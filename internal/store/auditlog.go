@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -86,7 +87,7 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 	}
 	// Rule AA-17: each identity a record names, with its salt, lies beside
 	// the leaf in one blob per record (the leaf holds only its commitment).
-	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, time, kind, consumer, salt, record, subjects, response) VALUES `, "", 8, len(entries),
+	if _, err := db.execBatch(ctx, tx, `INSERT INTO audit_log (seq, time, kind, consumer, salt, stored, subjects, response) VALUES `, "", 8, len(entries),
 		func(i int, dst []any) []any {
 			e := &entries[i]
 			return append(dst, size+int64(i), micros(e.Record.Time), e.Record.Kind, e.Record.Consumer, e.Salt, e.Stored,
@@ -272,8 +273,9 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 		seq, t          int64
 		kind, cons      string
 		salt, canonical []byte
+		erasedID        sql.NullString
 	)
-	if err := rows.Scan(&seq, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response); err != nil {
+	if err := rows.Scan(&seq, &t, &kind, &cons, &salt, &canonical, &s.subjects, &s.response, &erasedID); err != nil {
 		return s, err
 	}
 	canonical, err := audit.UnpackRecord(canonical)
@@ -281,12 +283,13 @@ func scanStored(rows *sql.Rows) (StoredRecord, error) {
 		return s, fmt.Errorf("record %d: %w", seq, err)
 	}
 	s.Seq, s.Salt, s.Canonical = uint64(seq), salt, canonical
-	// An erased record keeps these; its id went with its content.
-	s.Record = audit.Record{Time: fromMicros(t), Kind: kind, Consumer: cons}
+	// An erased record keeps these, and its id beside them (erased_id); a
+	// record that is there has its id inside (openRecords).
+	s.Record = audit.Record{ID: erasedID.String, Time: fromMicros(t), Kind: kind, Consumer: cons}
 	return s, nil
 }
 
-const storedColumns = `seq, time, kind, consumer, salt, record, subjects, response`
+const storedColumns = `seq, time, kind, consumer, salt, stored, subjects, response, erased_id`
 
 // openRecords decodes recs and opens their version-2 records with the
 // subjects kept beside them.
@@ -413,15 +416,11 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 		// seq is the rowid since migration 00032, it would otherwise walk the
 		// whole table by rowid instead of the time index.)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
+			(SELECT seq FROM audit_log WHERE time < $1 AND stored IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE audit_log SET salt = NULL, record = NULL, subjects = NULL, response = NULL
-			WHERE time < $1 AND record IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1)`, t, audit.KindLogErased)
-		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		var err error
+		if n, err = eraseRecords(ctx, tx, t); err != nil || n == 0 {
 			return err
 		}
 		return db.appendEvent(ctx, tx, audit.KindLogErased, "", actor, audit.Erasure{Before: before.UTC(), Records: n})
@@ -435,6 +434,71 @@ func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor st
 	}
 	return n, nil
 }
+
+// eraseRecords erases the content of the records EraseRecordsBefore names,
+// eraseRows at a time, and keeps each one's id beside it (erased_id): the
+// id is inside the stored record, which SQL cannot read, so each is
+// unpacked here. The consumer's log and the portal go on naming an erased
+// record by its id. It returns how many it erased.
+func eraseRecords(ctx context.Context, tx *sql.Tx, before int64) (int64, error) {
+	erase, err := tx.PrepareContext(ctx, `UPDATE audit_log SET erased_id = $1, salt = NULL, stored = NULL, subjects = NULL, response = NULL WHERE seq = $2`)
+	if err != nil {
+		return 0, err
+	}
+	defer erase.Close()
+	var n int64
+	// By time, from the last batch's: the records erased by earlier runs,
+	// all older, are not walked again for every batch.
+	for from := int64(math.MinInt64); ; {
+		type row struct {
+			seq, time int64
+			id        string
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT seq, time, stored FROM audit_log
+			WHERE time >= $1 AND time < $2 AND stored IS NOT NULL AND kind <> $3 AND +seq < (SELECT size FROM log_state WHERE id = 1)
+			ORDER BY time LIMIT $4`, from, before, audit.KindLogErased, eraseRows)
+		if err != nil {
+			return n, err
+		}
+		var batch []row
+		for rows.Next() {
+			var (
+				r      row
+				stored []byte
+			)
+			if err := rows.Scan(&r.seq, &r.time, &stored); err != nil {
+				rows.Close()
+				return n, err
+			}
+			// An unreadable record is erased all the same, without its id.
+			if canonical, err := audit.UnpackRecord(stored); err == nil {
+				var rec struct {
+					ID string `json:"id"`
+				}
+				json.Unmarshal(canonical, &rec)
+				r.id = rec.ID
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, err
+		}
+		for _, r := range batch {
+			if _, err := erase.ExecContext(ctx, r.id, r.seq); err != nil {
+				return n, err
+			}
+		}
+		n += int64(len(batch))
+		if len(batch) < eraseRows {
+			return n, nil
+		}
+		from = batch[len(batch)-1].time
+	}
+}
+
+// eraseRows is how many records eraseRecords reads at a time.
+const eraseRows = 1000
 
 // LogSnapshot is the stored log as audit.Verify reads it: one consistent
 // snapshot, however many appends go on meanwhile (issue 11: verifying a live
@@ -478,7 +542,7 @@ func (s *LogSnapshot) Records(ctx context.Context, fn func(seq uint64, salt, rec
 
 // RecordsFrom is Records from seq from on: the records before it are not read.
 func (s *LogSnapshot) RecordsFrom(ctx context.Context, from uint64, fn func(seq uint64, salt, record, subjects []byte) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, record, subjects FROM audit_log
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, salt, stored, subjects FROM audit_log
 		WHERE seq >= $1 AND seq < (SELECT size FROM log_state WHERE id = 1) ORDER BY seq`, int64(from))
 	if err != nil {
 		return err

@@ -172,18 +172,18 @@ func TestVerifyFindsTampering(t *testing.T) {
 			}
 		}
 		var rec5, rec9 []byte
-		db.write.QueryRowContext(ctx, `SELECT record FROM audit_log WHERE seq = 5`).Scan(&rec5)
-		db.write.QueryRowContext(ctx, `SELECT record FROM audit_log WHERE seq = 9`).Scan(&rec9)
+		db.write.QueryRowContext(ctx, `SELECT stored FROM audit_log WHERE seq = 5`).Scan(&rec5)
+		db.write.QueryRowContext(ctx, `SELECT stored FROM audit_log WHERE seq = 9`).Scan(&rec9)
 		var salt5, salt9 []byte
 		db.write.QueryRowContext(ctx, `SELECT salt FROM audit_log WHERE seq = 5`).Scan(&salt5)
 		db.write.QueryRowContext(ctx, `SELECT salt FROM audit_log WHERE seq = 9`).Scan(&salt9)
 		// changed: record 3's decision rewritten
-		exec(`UPDATE audit_log SET record = $1 WHERE seq = 3`, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`))
+		exec(`UPDATE audit_log SET stored = $1 WHERE seq = 3`, []byte(`{"v":1,"kind":"lookup","decision":"deny"}`))
 		// deleted: record 7 removed
 		exec(`DELETE FROM audit_log WHERE seq = 7`)
 		// reordered: records 5 and 9 swapped
-		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 5`, rec9, salt9)
-		exec(`UPDATE audit_log SET record = $1, salt = $2 WHERE seq = 9`, rec5, salt5)
+		exec(`UPDATE audit_log SET stored = $1, salt = $2 WHERE seq = 5`, rec9, salt9)
+		exec(`UPDATE audit_log SET stored = $1, salt = $2 WHERE seq = 9`, rec5, salt5)
 		// inserted: a record with no leaf (its leaf hash cut from the tile's end)
 		tile, _ := db.Tile(ctx, 0, 0, 64)
 		leaf63 := tile[63*32:]

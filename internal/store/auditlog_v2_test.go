@@ -31,7 +31,7 @@ func TestRecordVersion2Storage(t *testing.T) {
 			Request: json.RawMessage(`{"arbeidsstedId":"910000001"}`), Returned: []string{mine, other}, ResultCount: 2, ResponseHash: "ab", Response: resp}); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.write.QueryContext(ctx, `SELECT record FROM audit_log ORDER BY seq`)
+		rows, err := db.write.QueryContext(ctx, `SELECT stored FROM audit_log ORDER BY seq`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func TestVerifyReportsInLogOrder(t *testing.T) {
 			t.Fatalf("a changed leaf hash: %+v %+v", rep.Counts, rep.Problems)
 		}
 		// Every record changed: more problems than the cap, in log order, the rest counted.
-		exec(`UPDATE audit_log SET record = $1`, []byte(`{"v":2,"kind":"lookup","decision":"deny"}`))
+		exec(`UPDATE audit_log SET stored = $1`, []byte(`{"v":2,"kind":"lookup","decision":"deny"}`))
 		other, _ := logKey(t)
 		signed, _ := audit.Checkpoint{Origin: "test.deling/log", Size: 10, Root: make([]byte, 32)}.Sign(other)
 		db.AddCheckpoint(ctx, 10, make([]byte, 32), signed)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -37,6 +38,9 @@ type Config struct {
 	// Existing refuses a database that deling has not made before, instead of
 	// making one: for commands that only read (consumer list, audit verify…).
 	Existing bool
+	// KeepSchema leaves the schema at the version it is, where Open would
+	// migrate it up: for deling migrate, which takes it down (MigrateDown).
+	KeepSchema bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ReadURL, with a PostgreSQL URL, names a streaming standby of URL's
@@ -122,9 +126,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := db.migrate(ctx); err != nil {
-		db.closePools()
-		return nil, err
+	if !cfg.KeepSchema {
+		if err := db.migrate(ctx); err != nil {
+			db.closePools()
+			return nil, err
+		}
 	}
 	if cfg.ReadURL != "" {
 		if err := db.openReplica(ctx, cfg); err != nil {
@@ -166,6 +172,36 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// MinDownVersion is the lowest version MigrateDown takes deling.db's schema
+// to: the release before migration 00032. The down steps of the migrations
+// before it were never meant for a rollback of a live log.
+const MinDownVersion = 31
+
+// MigrateDown takes deling.db's schema down to version to (at least
+// MinDownVersion), for a rollback to the release that had it: each
+// migration's down step in its own transaction. It returns the version it
+// was at. No node may be running (docs/OPERATIONS.md, "Upgrading").
+func (db *DB) MigrateDown(ctx context.Context, to int64) (int64, error) {
+	p, err := db.migrations("migrations/main", "goose_db_version", db.write)
+	if err != nil {
+		return 0, err
+	}
+	from, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	switch {
+	case to < MinDownVersion:
+		return from, fmt.Errorf("version %d: the schema goes down to version %d at the lowest", to, MinDownVersion)
+	case to > from:
+		return from, fmt.Errorf("version %d: the schema is at version %d", to, from)
+	}
+	if _, err := p.DownTo(ctx, to); err != nil {
+		return from, fmt.Errorf("migrate down to %d: %w", to, err)
+	}
+	return from, nil
+}
+
 // migrations is the goose provider of one migration set: its SQL files, and
 // for the main set migrations 00020 (tiles.go) and 00032 (logsize.go), in Go.
 func (db *DB) migrations(dir, table string, w *pool) (*goose.Provider, error) {
@@ -181,7 +217,18 @@ func (db *DB) migrations(dir, table string, w *pool) (*goose.Provider, error) {
 	if dir == "migrations/main" {
 		code = append(code, migrateToTiles, migrateLogSize(db.engine))
 	}
-	p, err := goose.NewProvider(dialect, w.DB, fsys, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(code...))
+	opts := []goose.ProviderOption{goose.WithTableName(table), goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(code...)}
+	if db.engine == Postgres {
+		// Nodes starting at once take turns (a session advisory lock, goose's
+		// id; waiting up to 5 minutes): one migrates, the others wait and
+		// then find nothing to do.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, w.DB, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}

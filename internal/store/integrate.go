@@ -81,7 +81,7 @@ func (db *DB) integrate(ctx context.Context, tx *sql.Tx) (uint64, int, int64, er
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("tree state: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, time, salt, record FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, size, integrateBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, time, salt, stored FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, size, integrateBatch)
 	if err != nil {
 		return 0, 0, 0, err
 	}

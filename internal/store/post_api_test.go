@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -415,10 +416,17 @@ func TestPostLeavingForgetsIdempotentKeys_DPV11(t *testing.T) {
 	})
 }
 
+// defaultLogger serialises the tests that set slog's default logger.
+var defaultLogger sync.Mutex
+
 // Rule DPV-10 (review of post1, finding 9): a refusal notice that cannot be
 // stored is logged, without the sender's number or its service lead's address.
 func TestPostRefusalNoticeFailureLogged_DPV10(t *testing.T) {
 	eachPostEngine(t, func(t *testing.T, db *DB, clock *postClock) {
+		// The default logger is global, and the engines' subtests run in
+		// parallel: one at a time, or one's lines land in the other's buffer.
+		defaultLogger.Lock()
+		defer defaultLogger.Unlock()
 		var logged bytes.Buffer
 		prev := slog.Default()
 		slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))

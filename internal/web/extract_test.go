@@ -24,8 +24,11 @@ import (
 	"deling/internal/lookup"
 	"deling/internal/register"
 	"deling/internal/store"
+	"deling/internal/web/channel"
 	"deling/internal/web/httperr"
 	"deling/internal/web/machineapi"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // extractHarness is the harness with extracts turned on: a server with a
@@ -496,6 +499,51 @@ func TestExtractValidation(t *testing.T) {
 				t.Fatalf("outside the period: %s", l)
 			}
 		}
+	}
+}
+
+// A huge invalid order (90,000 identities, 1.3 MB, all refused) is answered
+// 400 and logged by its size and SHA-256, not its lists; integration goes
+// on: a later lookup gets into the tree and a checkpoint, and the log
+// verifies (Rule AA-16). Its record once packed to a frame no reader could
+// open, and integration stopped on it for good.
+func TestExtractHugeInvalidOrder(t *testing.T) {
+	h := newExtractHarness(t)
+	org, tok := h.extractConsumer("Stor", basic)
+	real := "01017012345" // not synthetic: refused in the test environment (Rule AA-14)
+	bad := make([]string, 90_000)
+	for i := range bad {
+		bad[i] = real
+	}
+	if a := h.do("POST", tok, "/api/v2/uttrekk", map[string]any{"arbeidstakere": bad}); a.status != 400 {
+		t.Fatalf("a huge invalid order: %d %s", a.status, a.body)
+	}
+	recs := h.records(org)
+	last := recs[len(recs)-1]
+	var digest channel.ExtractOrderDigest
+	if err := json.Unmarshal(last.Request, &digest); err != nil || digest.Bytes < 90_000*14 || len(digest.SHA256) != 64 ||
+		strings.Contains(string(last.Request), "arbeidstakere") {
+		t.Fatalf("the refused order's record: %.200s (%v)", last.Request, err)
+	}
+	if a := h.person(tok, h.employed(1)[0].Ident, ""); a.status != 200 {
+		t.Fatalf("a lookup after it: %d %s", a.status, a.body)
+	}
+	size, _ := h.checkpoint()
+	all, err := h.db.StoredRecords(t.Context(), store.RecordQuery{All: true, Limit: 100_000})
+	if err != nil || uint64(len(all)) != size || all[len(all)-1].Record.Operation != "GET /api/v2/arbeidstaker/arbeidsforhold" {
+		t.Fatalf("the tree holds %d of %d records (%v)", size, len(all), err)
+	}
+	v, err := note.NewVerifier(h.vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.db.LogSnapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if rep, err := audit.Verify(t.Context(), snap, v, nil); err != nil || len(rep.Problems) != 0 || rep.Records != size {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }
 

@@ -2,6 +2,9 @@ package channel
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +43,24 @@ type ExtractRequest struct {
 type ExtractCriteria struct {
 	JobbID string `json:"jobbid,omitempty"`
 	ExtractRequest
+}
+
+// ExtractOrderDigest is what the log records of an order that has not been
+// validated (refused as invalid, or with extracts off): its size and SHA-256
+// as compact JSON, never its lists. An unchecked order may hold megabytes of
+// anything; the record of a validated one names at most MaxExtractUnits
+// checked values (each identity a commitment), which keeps every record
+// within audit.MaxRecordSize.
+type ExtractOrderDigest struct {
+	Bytes  int    `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// DigestExtract is req's ExtractOrderDigest.
+func DigestExtract(req *ExtractRequest) ExtractOrderDigest {
+	b, _ := json.Marshal(req)
+	sum := sha256.Sum256(b)
+	return ExtractOrderDigest{Bytes: len(b), SHA256: hex.EncodeToString(sum[:])}
 }
 
 // ExtractProblem is a request that cannot be an extract: the API's code, the field, and why.
