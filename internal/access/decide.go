@@ -66,6 +66,26 @@ func (d Decision) GrantRefs() []audit.GrantRef {
 	return out
 }
 
+// Delegated says whether processor may act for consumer on ch at now
+// (Rules AA-13, SK-04): always when there is no processor or it is the
+// consumer itself; else only under an active delegation from this consumer
+// for this channel. all is true when a delegation gives every package;
+// packages are the packages the delegations name otherwise.
+func Delegated(delegations []Delegation, consumer, processor string, ch Channel, now time.Time) (ok, all bool, packages []string) {
+	if processor == "" || processor == consumer {
+		return true, true, nil
+	}
+	for _, d := range delegations {
+		if d.Consumer == consumer && d.Processor == processor && d.ActiveAt(now) &&
+			(len(d.Channels) == 0 || slices.Contains(d.Channels, ch)) {
+			ok = true
+			all = all || len(d.Packages) == 0
+			packages = append(packages, d.Packages...)
+		}
+	}
+	return ok, all, packages
+}
+
 // Decide is the access decision. It is pure: the same inputs and time give the same decision.
 func Decide(req Request, in Inputs, now time.Time) Decision {
 	deny := func(r Reason) Decision { return Decision{Reason: r} }
@@ -84,23 +104,9 @@ func Decide(req Request, in Inputs, now time.Time) Decision {
 	// delegated is the packages the processor's delegations give; all
 	// when one delegates every package (one made before delegations named
 	// packages).
-	var (
-		delegated    []string
-		allDelegated = req.Processor == "" || req.Processor == req.Consumer
-	)
-	if !allDelegated {
-		ok := false
-		for _, d := range in.Delegations {
-			if d.Consumer == req.Consumer && d.Processor == req.Processor && d.ActiveAt(now) &&
-				(len(d.Channels) == 0 || slices.Contains(d.Channels, req.Channel)) {
-				ok = true
-				allDelegated = allDelegated || len(d.Packages) == 0
-				delegated = append(delegated, d.Packages...)
-			}
-		}
-		if !ok {
-			return deny(DenyNoDelegation)
-		}
+	ok, allDelegated, delegated := Delegated(in.Delegations, req.Consumer, req.Processor, req.Channel, now)
+	if !ok {
+		return deny(DenyNoDelegation)
 	}
 	var (
 		matching, active []Grant

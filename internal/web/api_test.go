@@ -376,6 +376,32 @@ func TestDataProcessor(t *testing.T) {
 	}
 }
 
+// Rules AA-13, AA-15: a processor whose delegation has ended keeps its
+// token until it expires; its calls are refused before the consumer's rate
+// budget is touched, so they can neither use up the consumer's limit nor get
+// the consumer blocked (on every node, since blocks are the cluster's).
+func TestEndedProcessorCannotBlockConsumer(t *testing.T) {
+	h := newHarness(t)
+	g := grant(basic, access.ByArbeidstaker)
+	g.RateLimit = 5
+	consumer, _ := h.consumer("Pensjonskasse", g)
+	processor, _ := h.consumer("Systemleverandør")
+	cf := h.client(processor)
+	cf.ConsumerOrg = consumer
+	d, _, _ := h.delegate(consumer, processor)
+	tok := h.token(cf)
+	h.db.EndDelegation(t.Context(), d.ID, "test")
+	p := h.employed(1)[0]
+	for i := range 40 { // eight times the limit, at once
+		if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != lookup.Deny(access.DenyNoDelegation).Text {
+			t.Fatalf("call %d of the ended processor: %d %s", i, a.status, a.body)
+		}
+	}
+	if a := h.person(h.token(h.client(consumer)), p.Ident, ""); a.status != 200 {
+		t.Fatalf("AA-15: the consumer after its ended processor's calls: %d %s (Retry-After %q)", a.status, a.body, a.header.Get("Retry-After"))
+	}
+}
+
 // Rules AA-25, AA-26: suspension, ending and a ceased consumer take effect on the next request.
 func TestSuspensionAndEndingTakeEffectAtOnce(t *testing.T) {
 	h := newHarness(t)

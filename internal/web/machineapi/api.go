@@ -104,6 +104,15 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		return nil, false
 	}
 	c.in.Catalogue = s.catalogue
+	// Rules AA-13, AA-15: a data processor without an active delegation from
+	// this consumer is refused before the consumer's rate budget is touched,
+	// so that its calls can neither use up the consumer's limit nor get the
+	// consumer blocked (a stopped processor keeps its tokens until they expire).
+	if ok, _, _ := access.Delegated(c.in.Delegations, claims.Consumer, claims.Supplier, access.ChannelAPI, s.now()); !ok {
+		c.deny(access.Decision{Reason: access.DenyNoDelegation})
+		c.done()
+		return nil, false
+	}
 	// Rule AA-15: the consumer's rate limit, with a block for one that keeps exceeding it.
 	v := s.limits.allow(ctx, claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
 	if v.err != nil {
