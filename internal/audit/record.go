@@ -59,6 +59,9 @@ type GrantRef struct {
 type Erasure struct {
 	Before  time.Time `json:"before"`
 	Records int64     `json:"records"`
+	// Unreadable are the erased records that could not be read (their
+	// ids are lost with their content); audit verify reported them before.
+	Unreadable int64 `json:"unreadable,omitempty"`
 }
 
 // Record is one entry of the log. Rule AA-16: who asked (consumer, data

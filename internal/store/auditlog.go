@@ -396,109 +396,150 @@ func joinAnd(parts []string) string {
 
 // EraseRecordsBefore applies retention: records older than before lose their
 // content, salt, subjects' salts and kept response, and their insight index
-// entries; their leaf hashes stay, so every proof stays valid. An erasure that
-// erased anything is itself recorded in the log (audit.KindLogErased: who,
-// before what time, how many), in the same transaction, and those records are
-// never erased. Which times may be
-// erased is the caller's rule (cmd/deling: the minimum retention).
+// entries; their leaf hashes stay, so every proof stays valid. Each erasure is
+// itself recorded in the log (audit.KindLogErased: who, before what time, how
+// many), in the same transaction as what it erased, and those records are
+// never erased. It erases eraseRows records a transaction, each with its own
+// event, so that a large erasure never holds the log's writer for long (on
+// SQLite the one write lock: lookups wait for it). Which times may be erased
+// is the caller's rule (cmd/deling: the minimum retention).
 func (db *DB) EraseRecordsBefore(ctx context.Context, before time.Time, actor string) (int64, error) {
-	var n int64
+	var total int64
 	t := micros(before)
 	// Retention erases only what the tree holds: integrate the rest first.
 	if _, err := db.Integrate(ctx); err != nil {
 		return 0, err
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// The erasure events themselves are kept: they are what tells the
-		// log's readers that a gap is retention, not tampering.
-		// Only records the tree holds: integration reads the others' content.
-		// (+seq: the bound is not what narrows the search; on SQLite, where
-		// seq is the rowid since migration 00032, it would otherwise walk the
-		// whole table by rowid instead of the time index.)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq IN
-			(SELECT seq FROM audit_log WHERE time < $1 AND stored IS NOT NULL AND kind <> $2 AND +seq < (SELECT size FROM log_state WHERE id = 1))`, t, audit.KindLogErased); err != nil {
-			return err
+	// By time, from the last batch's: the records erased by earlier
+	// batches and runs, all older, are not walked again for every batch.
+	for from := int64(math.MinInt64); ; {
+		var b erasedBatch
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if b, err = eraseRecords(ctx, tx, from, t); err != nil || b.n == 0 {
+				return err
+			}
+			return db.appendEvent(ctx, tx, audit.KindLogErased, "", actor, audit.Erasure{Before: before.UTC(), Records: b.n, Unreadable: b.unreadable})
+		})
+		if err != nil {
+			return total, fmt.Errorf("erase records: %w", err)
 		}
-		var err error
-		if n, err = eraseRecords(ctx, tx, t); err != nil || n == 0 {
-			return err
+		total += b.n
+		if b.n < eraseRows {
+			break
 		}
-		return db.appendEvent(ctx, tx, audit.KindLogErased, "", actor, audit.Erasure{Before: before.UTC(), Records: n})
-	})
-	if err != nil {
-		return 0, fmt.Errorf("erase records: %w", err)
+		from = b.last
 	}
-	// The erasure's own record, into the tree at once.
-	if _, err := db.Integrate(ctx); err != nil {
-		return n, err
+	// The erasures' own records, into the tree at once.
+	if total > 0 {
+		if _, err := db.Integrate(ctx); err != nil {
+			return total, err
+		}
 	}
-	return n, nil
+	return total, nil
 }
 
-// eraseRecords erases the content of the records EraseRecordsBefore names,
-// eraseRows at a time, and keeps each one's id beside it (erased_id): the
-// id is inside the stored record, which SQL cannot read, so each is
-// unpacked here. The consumer's log and the portal go on naming an erased
-// record by its id. It returns how many it erased.
-func eraseRecords(ctx context.Context, tx *sql.Tx, before int64) (int64, error) {
+// erasedBatch is what one eraseRecords erased: how many, how many of them
+// could not be read (their ids are lost; the erasure event counts them),
+// and the time of the last.
+type erasedBatch struct {
+	n, unreadable, last int64
+}
+
+// eraseRecords erases the content of up to eraseRows of the records
+// EraseRecordsBefore names, oldest first from time from, with their insight
+// index entries, and keeps each one's id beside it (erased_id): the id is
+// inside the stored record, which SQL cannot read, so each is unpacked here.
+// The consumer's log and the portal go on naming an erased record by its id.
+func eraseRecords(ctx context.Context, tx *sql.Tx, from, before int64) (erasedBatch, error) {
+	var b erasedBatch
+	type row struct {
+		seq      int64
+		id       sql.NullString
+		returned []string // its insight index entries; nil when unreadable
+	}
+	// Only records the tree holds: integration reads the others' content.
+	// (+seq: the bound is not what narrows the search; on SQLite, where seq
+	// is the rowid since migration 00032, it would otherwise walk the whole
+	// table by rowid instead of the time index.)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, time, stored, subjects FROM audit_log
+		WHERE time >= $1 AND time < $2 AND stored IS NOT NULL AND kind <> $3 AND +seq < (SELECT size FROM log_state WHERE id = 1)
+		ORDER BY time LIMIT $4`, from, before, audit.KindLogErased, eraseRows)
+	if err != nil {
+		return b, err
+	}
+	var batch []row
+	for rows.Next() {
+		var (
+			r                row
+			stored, subjects []byte
+		)
+		if err := rows.Scan(&r.seq, &b.last, &stored, &subjects); err != nil {
+			rows.Close()
+			return b, err
+		}
+		// An unreadable record (one audit verify reports) is erased all
+		// the same, since retention is the law's; its id is lost, and the
+		// erasure event says how many were.
+		if rec, ok := openStored(stored, subjects); ok && rec.ID != "" {
+			r.id, r.returned = sql.NullString{String: rec.ID, Valid: true}, rec.Returned
+		} else {
+			b.unreadable++
+		}
+		batch = append(batch, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return b, err
+	}
+	unindex, err := tx.PrepareContext(ctx, `DELETE FROM audit_subjects WHERE ident = $1 AND seq = $2`)
+	if err != nil {
+		return b, err
+	}
+	defer unindex.Close()
 	erase, err := tx.PrepareContext(ctx, `UPDATE audit_log SET erased_id = $1, salt = NULL, stored = NULL, subjects = NULL, response = NULL WHERE seq = $2`)
 	if err != nil {
-		return 0, err
+		return b, err
 	}
 	defer erase.Close()
-	var n int64
-	// By time, from the last batch's: the records erased by earlier runs,
-	// all older, are not walked again for every batch.
-	for from := int64(math.MinInt64); ; {
-		type row struct {
-			seq, time int64
-			id        string
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, time, stored FROM audit_log
-			WHERE time >= $1 AND time < $2 AND stored IS NOT NULL AND kind <> $3 AND +seq < (SELECT size FROM log_state WHERE id = 1)
-			ORDER BY time LIMIT $4`, from, before, audit.KindLogErased, eraseRows)
-		if err != nil {
-			return n, err
-		}
-		var batch []row
-		for rows.Next() {
-			var (
-				r      row
-				stored []byte
-			)
-			if err := rows.Scan(&r.seq, &r.time, &stored); err != nil {
-				rows.Close()
-				return n, err
-			}
-			// An unreadable record is erased all the same, without its id.
-			if canonical, err := audit.UnpackRecord(stored); err == nil {
-				var rec struct {
-					ID string `json:"id"`
-				}
-				json.Unmarshal(canonical, &rec)
-				r.id = rec.ID
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return n, err
-		}
-		for _, r := range batch {
-			if _, err := erase.ExecContext(ctx, r.id, r.seq); err != nil {
-				return n, err
+	for _, r := range batch {
+		for _, ident := range r.returned {
+			if _, err := unindex.ExecContext(ctx, ident, r.seq); err != nil {
+				return b, err
 			}
 		}
-		n += int64(len(batch))
-		if len(batch) < eraseRows {
-			return n, nil
+		if r.returned == nil && !r.id.Valid {
+			// Unreadable: which persons it names is unknown, so its entries
+			// are found by seq (a scan; only for such records).
+			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq = $1`, r.seq); err != nil {
+				return b, err
+			}
 		}
-		from = batch[len(batch)-1].time
+		if _, err := erase.ExecContext(ctx, r.id, r.seq); err != nil {
+			return b, err
+		}
 	}
+	b.n = int64(len(batch))
+	return b, nil
 }
 
-// eraseRows is how many records eraseRecords reads at a time.
-const eraseRows = 1000
+// openStored opens a stored record with its subjects (identities in the
+// clear, Returned filled); false when it cannot be read.
+func openStored(stored, subjects []byte) (audit.Record, bool) {
+	canonical, err := audit.UnpackRecord(stored)
+	if err != nil {
+		return audit.Record{}, false
+	}
+	subs, err := audit.DecodeSubjects(subjects)
+	if err != nil {
+		return audit.Record{}, false
+	}
+	r, err := audit.Open(canonical, nil, subs)
+	return r, err == nil
+}
+
+// eraseRows is how many records one transaction of retention erases.
+var eraseRows int64 = 5000 // a variable for the tests
 
 // LogSnapshot is the stored log as audit.Verify reads it: one consistent
 // snapshot, however many appends go on meanwhile (issue 11: verifying a live

@@ -279,6 +279,57 @@ func TestRetentionKeepsProofs(t *testing.T) {
 	})
 }
 
+// Retention erases in transactions of eraseRows records, each with its own
+// erasure event (a large erasure never holds the log's writer for long),
+// removes each erased record's insight entries by person, keeps its id, and
+// counts in its event a record it could not read (Rule AA-16: an erased
+// record that audit verify reported unreadable is not erased silently).
+func TestRetentionInBatches(t *testing.T) {
+	old := eraseRows
+	eraseRows = 7
+	t.Cleanup(func() { eraseRows = old })
+	eachEngine(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		_, v := logKey(t)
+		appendN(t, db, 20, 2)
+		if _, err := db.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.ExecContext(ctx, `UPDATE audit_log SET stored = $1 WHERE seq = 3`, []byte{0x01, 0x28, 0xb5}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test")
+		if err != nil || n != 20 {
+			t.Fatalf("erase: %d, %v", n, err)
+		}
+		recs, _ := db.StoredRecords(ctx, RecordQuery{All: true, Limit: 100})
+		var events []audit.Erasure
+		for _, r := range recs {
+			if r.Record.Kind == audit.KindLogErased {
+				var ev audit.Erasure
+				json.Unmarshal(r.Record.Event, &ev)
+				events = append(events, ev)
+			}
+		}
+		if len(events) != 3 || events[0].Records != 7 || events[1].Records != 7 || events[2].Records != 6 ||
+			events[0].Unreadable+events[1].Unreadable+events[2].Unreadable != 1 {
+			t.Fatalf("erasure events: %+v", events)
+		}
+		for _, r := range recs[:20] {
+			if r.Canonical != nil || (r.Seq == 3) != (r.Record.ID == "") {
+				t.Fatalf("record %d after retention: id %q, content %v", r.Seq, r.Record.ID, r.Canonical != nil)
+			}
+		}
+		var left int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_subjects`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("insight entries left after retention: %d, %v", left, err)
+		}
+		if rep, _ := verifyLog(ctx, db, v); !rep.OK() || rep.Erased != 20 {
+			t.Fatalf("after retention: %+v", rep)
+		}
+	})
+}
+
 // Close commits what was queued: nothing appended before Close is lost.
 func TestCloseDrainsTheLog(t *testing.T) {
 	dir := t.TempDir()
