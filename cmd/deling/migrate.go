@@ -35,7 +35,7 @@ func runMigrate(ctx context.Context, g *globals, args []string, stdout, stderr i
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "deling.db's schema: version %d, was %d; run the release of version %d now (any deling command of this one migrates it up again)\n", *to, from, *to)
+			fmt.Fprintf(stdout, "the database's schema (not the register's): version %d, was %d; run the release of version %d now (any deling command of this one migrates it up again)\n", *to, from, *to)
 			return nil
 		},
 	}, map[string]string{"down": "--to N: take the schema back to version N, for a rollback (every node stopped)"})
