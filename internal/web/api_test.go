@@ -376,10 +376,11 @@ func TestDataProcessor(t *testing.T) {
 	}
 }
 
-// Rules AA-13, AA-15: a processor whose delegation has ended keeps its
-// token until it expires; its calls are refused before the consumer's rate
-// budget is touched, so they can neither use up the consumer's limit nor get
-// the consumer blocked (on every node, since blocks are the cluster's).
+// Rules AA-13, AA-15, AA-16: a processor whose delegation has ended keeps
+// its token until it expires; its calls are refused and logged with what they
+// asked, and counted in a bucket of their own, so they can neither use up the
+// consumer's limit nor get the consumer blocked (on every node, since blocks
+// are the cluster's).
 func TestEndedProcessorCannotBlockConsumer(t *testing.T) {
 	h := newHarness(t)
 	g := grant(basic, access.ByArbeidstaker)
@@ -392,9 +393,23 @@ func TestEndedProcessorCannotBlockConsumer(t *testing.T) {
 	tok := h.token(cf)
 	h.db.EndDelegation(t.Context(), d.ID, "test")
 	p := h.employed(1)[0]
+	refused, limited := 0, 0
 	for i := range 40 { // eight times the limit, at once
-		if a := h.person(tok, p.Ident, ""); a.status != 403 || a.problem().Detail != lookup.Deny(access.DenyNoDelegation).Text {
+		switch a := h.person(tok, p.Ident, ""); {
+		case a.status == 403 && a.problem().Detail == lookup.Deny(access.DenyNoDelegation).Text:
+			refused++
+		case a.status == 429:
+			limited++
+		default:
 			t.Fatalf("call %d of the ended processor: %d %s", i, a.status, a.body)
+		}
+	}
+	if refused == 0 || limited == 0 {
+		t.Fatalf("the ended processor's 40 calls: %d refused, %d limited", refused, limited)
+	}
+	for _, r := range h.records(consumer) {
+		if r.Processor == processor && (r.Reason != string(access.DenyNoDelegation) || !strings.Contains(string(r.Request), p.Ident)) {
+			t.Fatalf("AA-16: the refusal's record: reason %q, request %s", r.Reason, r.Request)
 		}
 	}
 	if a := h.person(h.token(h.client(consumer)), p.Ident, ""); a.status != 200 {

@@ -104,17 +104,17 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		return nil, false
 	}
 	c.in.Catalogue = s.catalogue
-	// Rules AA-13, AA-15: a data processor without an active delegation from
-	// this consumer is refused before the consumer's rate budget is touched,
-	// so that its calls can neither use up the consumer's limit nor get the
-	// consumer blocked (a stopped processor keeps its tokens until they expire).
-	if ok, _, _ := access.Delegated(c.in.Delegations, claims.Consumer, claims.Supplier, access.ChannelAPI, s.now()); !ok {
-		c.deny(access.Decision{Reason: access.DenyNoDelegation})
-		c.done()
-		return nil, false
+	// Rules AA-13, AA-15: a data processor acting for this consumer without
+	// an active delegation (a token outlives its delegation) is counted in a
+	// bucket of its own, so that its calls can neither use up the consumer's
+	// limit nor get the consumer blocked (on every node, blocks being the
+	// cluster's); the handler's decision refuses and logs each of them.
+	rateKey := claims.Consumer
+	if !delegatedAny(c.in.Delegations, claims.Consumer, claims.Supplier, s.now()) {
+		rateKey = claims.Consumer + "/" + claims.Supplier
 	}
 	// Rule AA-15: the consumer's rate limit, with a block for one that keeps exceeding it.
-	v := s.limits.allow(ctx, claims.Consumer, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
+	v := s.limits.allow(ctx, rateKey, access.RateLimit(c.in.Grants, access.ChannelAPI, s.now()), s.now())
 	if v.err != nil {
 		s.log.Error("rate limit", "err", v.err, "correlation_id", c.rec.CorrelationID)
 		httperr.Write(w, r, http.StatusServiceUnavailable, "", "Tjenesten er midlertidig utilgjengelig.")
@@ -125,7 +125,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		s.rateLimited.WithLabelValues(claims.Consumer).Inc()
 		if v.newlyBlocked {
 			s.rateBlocked.WithLabelValues(claims.Consumer).Inc()
-			s.log.Warn("consumer blocked for exceeding its rate limit", "consumer", claims.Consumer, "for", s.rateBlockFor)
+			s.log.Warn("consumer blocked for exceeding its rate limit", "consumer", claims.Consumer, "processor", claims.Supplier, "for", s.rateBlockFor)
 		}
 		if v.blockErr != nil {
 			s.log.Error("rate limit: the block is this node's only", "err", v.blockErr, "consumer", claims.Consumer)
@@ -136,6 +136,18 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		return nil, false
 	}
 	return c, true
+}
+
+// delegatedAny says whether processor acts for consumer under an active
+// delegation for a channel of this API (lookups or extracts); which of them a
+// route may use is the handler's decision.
+func delegatedAny(delegations []access.Delegation, consumer, processor string, now time.Time) bool {
+	for _, ch := range []access.Channel{access.ChannelAPI, access.ChannelExtract} {
+		if ok, _, _ := access.Delegated(delegations, consumer, processor, ch, now); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // criteria records what the caller asked for.
