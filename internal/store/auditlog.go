@@ -456,7 +456,8 @@ func eraseRecords(ctx context.Context, tx *sql.Tx, from, before int64) (erasedBa
 	type row struct {
 		seq      int64
 		id       sql.NullString
-		returned []string // its insight index entries; nil when unreadable
+		returned []string // its insight index entries, when exact
+		exact    bool     // returned names every entry; else they are found by seq
 	}
 	// Only records the tree holds: integration reads the others' content.
 	// (+seq: the bound is not what narrows the search; on SQLite, where seq
@@ -481,8 +482,10 @@ func eraseRecords(ctx context.Context, tx *sql.Tx, from, before int64) (erasedBa
 		// An unreadable record (one audit verify reports) is erased all
 		// the same, since retention is the law's; its id is lost, and the
 		// erasure event says how many were.
-		if rec, ok := openStored(stored, subjects); ok && rec.ID != "" {
-			r.id, r.returned = sql.NullString{String: rec.ID, Valid: true}, rec.Returned
+		canonical, id, ok := storedID(stored)
+		if ok {
+			r.id = sql.NullString{String: id, Valid: true}
+			r.returned, r.exact = returnedOf(canonical, subjects)
 		} else {
 			b.unreadable++
 		}
@@ -508,9 +511,10 @@ func eraseRecords(ctx context.Context, tx *sql.Tx, from, before int64) (erasedBa
 				return b, err
 			}
 		}
-		if r.returned == nil && !r.id.Valid {
-			// Unreadable: which persons it names is unknown, so its entries
-			// are found by seq (a scan; only for such records).
+		if !r.exact {
+			// Which persons it returned is not known for sure (unreadable,
+			// or its subjects damaged), so its entries are found by seq (a
+			// scan; only for such records).
 			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_subjects WHERE seq = $1`, r.seq); err != nil {
 				return b, err
 			}
@@ -523,19 +527,35 @@ func eraseRecords(ctx context.Context, tx *sql.Tx, from, before int64) (erasedBa
 	return b, nil
 }
 
-// openStored opens a stored record with its subjects (identities in the
-// clear, Returned filled); false when it cannot be read.
-func openStored(stored, subjects []byte) (audit.Record, bool) {
+// storedID is a stored record's canonical bytes and id; false when it
+// cannot be read.
+func storedID(stored []byte) ([]byte, string, bool) {
 	canonical, err := audit.UnpackRecord(stored)
 	if err != nil {
-		return audit.Record{}, false
+		return nil, "", false
 	}
+	var rec struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(canonical, &rec) != nil || rec.ID == "" {
+		return nil, "", false
+	}
+	return canonical, rec.ID, true
+}
+
+// returnedOf is the persons a record returned — its insight index entries —
+// and whether that is certain: a version-2 record whose subjects are damaged
+// opens fewer persons than it has commitments.
+func returnedOf(canonical, subjects []byte) ([]string, bool) {
 	subs, err := audit.DecodeSubjects(subjects)
 	if err != nil {
-		return audit.Record{}, false
+		return nil, false
 	}
 	r, err := audit.Open(canonical, nil, subs)
-	return r, err == nil
+	if err != nil || (r.V >= 2 && len(r.Returned) != len(r.ReturnedCommitments)) {
+		return nil, false
+	}
+	return r.Returned, true
 }
 
 // eraseRows is how many records one transaction of retention erases.

@@ -298,6 +298,20 @@ func TestRetentionInBatches(t *testing.T) {
 		if _, err := db.write.ExecContext(ctx, `UPDATE audit_log SET stored = $1 WHERE seq = 3`, []byte{0x01, 0x28, 0xb5}); err != nil {
 			t.Fatal(err)
 		}
+		// Damaged subjects: the record reads (its id is kept), but which
+		// persons it returned does not, so its insight entries go by seq.
+		var blob []byte
+		if err := db.read.QueryRowContext(ctx, `SELECT subjects FROM audit_log WHERE seq = 6`).Scan(&blob); err != nil || len(blob) < 2 {
+			t.Fatalf("subjects of record 6: %v", err)
+		}
+		for q, args := range map[string][]any{
+			`UPDATE audit_log SET subjects = NULL WHERE seq = 5`: nil,
+			`UPDATE audit_log SET subjects = $1 WHERE seq = 6`:   {blob[:len(blob)-1]},
+		} {
+			if _, err := db.write.ExecContext(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
 		n, err := db.EraseRecordsBefore(ctx, fixedNow().Add(time.Hour), "test")
 		if err != nil || n != 20 {
 			t.Fatalf("erase: %d, %v", n, err)
