@@ -218,6 +218,12 @@ func verify(ctx context.Context, src Source, v note.Verifier, progress func(done
 		seen[seq] = true
 		if salt == nil && record == nil {
 			rep.Erased++
+			// Retention removes an erased record's insight entries with its
+			// content (Rule AA-17): one left would show a person a lookup
+			// whose record says nothing any more.
+			if indexed[seq] != 0 {
+				rep.add(Problem{Kind: ProblemSubjects, Index: seq, Detail: "an insight index entry for an erased record"})
+			}
 			return nil
 		}
 		// The stored form (PackRecord) unpacked. A stored value must be one

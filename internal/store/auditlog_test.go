@@ -341,6 +341,13 @@ func TestRetentionInBatches(t *testing.T) {
 		if rep, _ := verifyLog(ctx, db, v); !rep.OK() || rep.Erased != 20 {
 			t.Fatalf("after retention: %+v", rep)
 		}
+		// An insight entry left for an erased record is a problem verify names.
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO audit_subjects (ident, seq) VALUES ('01010100001', 4)`); err != nil {
+			t.Fatal(err)
+		}
+		if rep, _ := verifyLog(ctx, db, v); rep.OK() || len(rep.Problems) != 1 || rep.Problems[0].Kind != audit.ProblemSubjects || rep.Problems[0].Index != 4 {
+			t.Fatalf("an insight entry of an erased record: %+v", rep)
+		}
 	})
 }
 
