@@ -278,20 +278,5 @@ func postgresDSN(t *testing.T, why string) string {
 // postgresServer is postgresDSN with the server, for a test that needs more of it (a standby).
 func postgresServer(t *testing.T, why string) (*pgtest.Server, string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip(why)
-	}
-	pg, err := pgtest.Start()
-	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
-		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pg, dsn
+	return pgtest.ForTest(t, why)
 }

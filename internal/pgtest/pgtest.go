@@ -434,6 +434,29 @@ func Required() bool {
 	return ci != "" && ci != "0" && !strings.EqualFold(ci, "false")
 }
 
+// ForTest starts a server of its own for one test, stopped when the test
+// ends, and gives it with a fresh database. It skips the test under -short
+// (saying why) and when PostgreSQL is not installed and not Required.
+func ForTest(t testing.TB, why string) (*Server, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	pg, err := Start()
+	if errors.Is(err, ErrUnavailable) && !Required() {
+		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg, dsn
+}
+
 // Main runs a package's tests around a server:
 //
 //	var srv *pgtest.Server

@@ -2,7 +2,6 @@ package machineapi
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -93,21 +92,7 @@ func TestSharedBudgetKeepsClaims(t *testing.T) {
 // a minute three nodes admitted a third of a consumer's limit (two had
 // blocked it, the third had not). Two nodes on one PostgreSQL.
 func TestRateBlockSharedAcrossNodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL")
-	}
-	pg, err := pgtest.Start()
-	if errors.Is(err, pgtest.ErrUnavailable) && !pgtest.Required() {
-		t.Skip("PostgreSQL is not installed (CI=true makes this a failure)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := pgtest.ForTest(t, "starts a PostgreSQL")
 	node := func() *limiter {
 		db, err := store.Open(context.Background(), store.Config{URL: dsn})
 		if err != nil {
